@@ -1,0 +1,781 @@
+/*
+ * behavtarget.h — libbehavtarget public API.
+ *
+ * libbehavtarget records user behaviour (events) into bounded per-user
+ * profiles and answers questions about them at an explicit time.  This header
+ * is the contract and the reference documentation.
+ *
+ * Conventions (read once, they hold everywhere):
+ *  - Every fallible function returns int: BVT_OK (0) or a negative BVT_E* code.
+ *    Published values never change.  bvt_strerror() names them.
+ *  - Functions that can explain a failure take an optional `bvt_error *err`
+ *    (may be NULL) that receives a message and, where it applies, an offset or
+ *    index.  There is no thread-local error state.
+ *  - Every time is `int64_t` milliseconds since the Unix epoch, passed by the
+ *    caller.  The library never reads a clock.  Event times must be > 0.
+ *  - Handles are opaque.  bvt_*_free(NULL) is a no-op.  What comes back
+ *    through an `out` parameter is owned by the caller; strings returned by
+ *    pointer are borrowed and say how long they live.
+ *  - Threads: one bvt_engine may be shared by any number of threads.  Tracking,
+ *    reading and registering calls may run concurrently; exceptions are named
+ *    on the function (only bvt_engine_free).
+ *  - Versioned structs start with `uint32_t version`; initialise them with
+ *    their BVT_*_INIT macro or bvt_*_init() function, then set fields.
+ *
+ * Raw user ids are never stored: the engine keeps only a 128-bit keyed hash
+ * (XXH3-128 under a secret the caller supplies) of each id.
+ *
+ * The header compiles as C89, C99, C11 and C++.
+ */
+#ifndef BEHAVTARGET_H
+#define BEHAVTARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(BVT_BUILDING_LIBRARY) && defined(__GNUC__)
+#define BVT_API __attribute__((visibility("default")))
+#else
+#define BVT_API
+#endif
+
+/** The engine: profiles, registries and their locks.  Opaque. */
+typedef struct bvt_engine bvt_engine;
+
+/* ======================================================================
+ * Version
+ * ====================================================================== */
+
+#define BVT_VERSION_MAJOR 1
+#define BVT_VERSION_MINOR 0
+#define BVT_VERSION_PATCH 0
+/** Version as one number: major * 10000 + minor * 100 + patch. */
+#define BVT_VERSION_NUMBER \
+    (BVT_VERSION_MAJOR * 10000 + BVT_VERSION_MINOR * 100 + BVT_VERSION_PATCH)
+#define BVT_VERSION_STRING "1.0.0"
+
+/**
+ * @brief Version of the library actually linked.
+ * @return static string "MAJOR.MINOR.PATCH"; never NULL.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API const char *bvt_version(void);
+
+/** @brief BVT_VERSION_NUMBER of the library actually linked. @since 1.0 */
+BVT_API int bvt_version_number(void);
+
+/* ======================================================================
+ * Status codes and error detail
+ * ====================================================================== */
+
+/** Status codes.  Values are pinned: they never change once published. */
+enum bvt_status {
+    BVT_OK = 0,
+    BVT_EINVAL = -1,    /**< an argument is invalid (NULL, out of range, bad struct version) */
+    BVT_ENOMEM = -2,    /**< the system allocator failed */
+    BVT_ENOTFOUND = -3, /**< no such user, category, type or attribute */
+    BVT_EFULL = -4,     /**< the user table is at its configured limit (reject policy) */
+    BVT_ELIMIT = -5,    /**< a bounded registry is full (categories, custom types, strings) */
+    BVT_EEXIST = -6,    /**< a name is already registered with a different meaning */
+    BVT_ETYPE = -7,     /**< unknown event type */
+    BVT_ERANGE = -8,    /**< a value or time is outside what can be answered */
+    BVT_EVERSION = -9,  /**< a struct version newer than this library knows */
+    BVT_EIO = -10,      /**< reserved: input/output failure */
+    BVT_ECORRUPT = -11, /**< reserved: corrupt persisted data */
+    BVT_ESYNTAX = -12   /**< reserved: syntax error in rule text */
+};
+
+/**
+ * @brief Static English text for a status code.
+ * @param code a BVT_* status.
+ * @return never NULL; unknown codes give "unknown error".
+ * @since 1.0  Thread-safe.
+ */
+BVT_API const char *bvt_strerror(int code);
+
+#define BVT_ERROR_VERSION 1u
+/**
+ * Detail about a failure, filled by calls that take a `bvt_error *`.
+ * `offset` is a byte offset (rule text, file) or an element index (batch),
+ * or -1 when it does not apply.
+ */
+typedef struct bvt_error {
+    uint32_t version; /**< BVT_ERROR_VERSION */
+    int code;         /**< the status the call returned */
+    int64_t offset;   /**< byte offset / index, or -1 */
+    char message[240];/**< NUL-terminated English text */
+} bvt_error;
+
+#define BVT_ERROR_INIT { BVT_ERROR_VERSION, 0, -1, { 0 } }
+
+/** @brief Initialise a bvt_error (for bindings).  NULL is a no-op. @since 1.0 */
+BVT_API void bvt_error_init(bvt_error *err);
+
+/* ======================================================================
+ * Event types
+ * ====================================================================== */
+
+/** Built-in event types.  Custom types get ids >= BVT_EVENT_CUSTOM_FIRST. */
+enum bvt_event_type {
+    BVT_EVENT_PAGE_VIEW = 0,
+    BVT_EVENT_SEARCH = 1,
+    BVT_EVENT_ADD_TO_CART = 2,
+    BVT_EVENT_REMOVE_FROM_CART = 3,
+    BVT_EVENT_PURCHASE = 4,
+    BVT_EVENT_IMPRESSION = 5,
+    BVT_EVENT_CLICK = 6,
+    BVT_EVENT_CONVERSION = 7,
+    BVT_EVENT_LIKE = 8,
+    BVT_EVENT_SHARE = 9,
+    BVT_EVENT_COMMENT = 10,
+    BVT_EVENT_EMAIL_OPEN = 11,
+    BVT_EVENT_BUILTIN_COUNT = 12,
+    BVT_EVENT_CUSTOM_FIRST = 16,
+    BVT_EVENT_TYPE_MAX = 64 /**< type ids are < this; 48 custom types at most */
+};
+
+/**
+ * @brief Name of an event type: "page_view", "search", "add_to_cart",
+ * "remove_from_cart", "purchase", "impression", "click", "conversion",
+ * "like", "share", "comment", "email_open", or a registered custom name.
+ * @param engine the engine (needed for custom names); may be NULL for built-ins.
+ * @param type   a type id.
+ * @return borrowed string valid until bvt_engine_free(), or NULL when unknown.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API const char *bvt_event_type_name(const bvt_engine *engine, uint32_t type);
+
+/**
+ * @brief Find an event type id by name (built-in or registered custom).
+ * @param engine the engine; may be NULL to look up built-ins only.
+ * @param name   NUL-terminated name.
+ * @param[out] out_type the id.
+ * @return BVT_OK; BVT_EINVAL if name/out_type is NULL; BVT_ETYPE if unknown.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_event_type_lookup(const bvt_engine *engine, const char *name,
+                                  uint32_t *out_type);
+
+/**
+ * @brief Register a custom event type (e.g. "video_complete").
+ *
+ * Registering an existing custom name again with the same weight returns its
+ * id; with another weight it fails with BVT_EEXIST.  Built-in names cannot be
+ * registered.  Events of a custom type count in the behaviour history and
+ * credit interests with `interest_weight`; they do not touch RFM or
+ * engagement counters.
+ *
+ * @param engine the engine.
+ * @param name   NUL-terminated, 1..31 bytes of [a-z0-9_].
+ * @param interest_weight weight of one event in interest scores (>= 0, finite).
+ * @param[out] out_type the new id (>= BVT_EVENT_CUSTOM_FIRST).
+ * @param err    optional detail.
+ * @return BVT_OK; BVT_EINVAL (bad name or weight); BVT_EEXIST; BVT_ELIMIT
+ *         (48 custom types already); BVT_ENOMEM.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_event_type_register(bvt_engine *engine, const char *name,
+                                    double interest_weight, uint32_t *out_type,
+                                    bvt_error *err);
+
+/* ======================================================================
+ * Engine
+ * ====================================================================== */
+
+/** What to do when a new user arrives and the table is full. */
+enum bvt_full_policy {
+    BVT_FULL_REJECT = 0,    /**< the event fails with BVT_EFULL */
+    BVT_FULL_EVICT_LRU = 1  /**< evict an approximately least-recently-seen user */
+};
+
+#define BVT_OPTIONS_VERSION 1u
+/**
+ * Engine options.  Zero in a numeric field means "the default" given below.
+ */
+typedef struct bvt_options {
+    uint32_t version;            /**< BVT_OPTIONS_VERSION */
+    uint32_t shards;             /**< power of two, 1..4096; default 64 */
+    uint64_t max_users;          /**< user limit; 0 = unlimited */
+    uint64_t memory_budget;      /**< bytes for profiles and their history; 0 = unlimited */
+    uint32_t full_policy;        /**< enum bvt_full_policy; default BVT_FULL_REJECT */
+    uint32_t top_interests;      /**< interests kept per user, 1..16; default 16 */
+    int64_t interest_half_life_ms; /**< default 14 days */
+    double ancestor_credit;      /**< fraction of an event's interest weight credited to
+                                      the parent category, squared to the grandparent...;
+                                      0..1; default 0.5 (a negative value means 0) */
+    uint32_t history_events;     /**< exact recent events kept per user, 0..4096; default 64 */
+    uint32_t history_day_slots;  /**< per-day aggregates kept per user, 0..65535; default 512 */
+    int64_t history_horizon_ms;  /**< oldest age the history answers; default 400 days */
+    int64_t session_gap_ms;      /**< inactivity that starts a new session; default 30 min */
+    uint32_t cart_items;         /**< cart items kept per user, 0..255; default 32 */
+    uint32_t max_attributes;     /**< attributes per user, 0..255; default 16 */
+    const void *secret;          /**< key for user-id hashing, >= 16 bytes; required.
+                                      Copied: the caller may free it after the call. */
+    size_t secret_len;           /**< bytes in secret */
+    const double *type_weights;  /**< interest weight per built-in type (indexed by
+                                      enum bvt_event_type), or NULL for defaults */
+    uint32_t type_weights_len;   /**< entries in type_weights, <= BVT_EVENT_BUILTIN_COUNT */
+} bvt_options;
+
+#define BVT_OPTIONS_INIT { BVT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, 0, \
+                           0, 0, NULL, 0, NULL, 0 }
+
+/**
+ * @brief Initialise options to all defaults (for bindings).
+ * @param opts options to fill; NULL is a no-op.
+ * @since 1.0
+ */
+BVT_API void bvt_options_init(bvt_options *opts);
+
+/**
+ * @brief Default interest weight of a built-in event type.
+ *
+ * Defaults: page_view 1, search 1.5, add_to_cart 4, remove_from_cart 0,
+ * purchase 8, impression 0, click 2, conversion 8, like 2, share 3,
+ * comment 2, email_open 0.5.
+ * @param type a built-in type.
+ * @return the weight, or -1 for a type that is not built in.
+ * @since 1.0
+ */
+BVT_API double bvt_default_type_weight(uint32_t type);
+
+/**
+ * @brief Create an engine.
+ * @param[out] out    receives the engine; the caller frees it with bvt_engine_free().
+ * @param opts        options; NULL is not allowed (the secret is required).
+ * @param err         optional detail (names the offending option).
+ * @return BVT_OK; BVT_EINVAL (out/opts NULL, option out of range, secret
+ *         shorter than 16 bytes); BVT_EVERSION (opts->version too new);
+ *         BVT_ENOMEM.  On failure *out is set to NULL.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err);
+
+/**
+ * @brief Free an engine and everything it holds.  NULL is a no-op.
+ * @note Not thread-safe: no other call may use the engine during or after it.
+ * @since 1.0
+ */
+BVT_API void bvt_engine_free(bvt_engine *engine);
+
+/** Engine statistics.  Byte counts are what the engine holds, allocator
+ * overhead excluded. */
+#define BVT_STATS_VERSION 1u
+typedef struct bvt_stats {
+    uint32_t version;          /**< BVT_STATS_VERSION */
+    uint64_t users;            /**< profiles held */
+    uint64_t events_accepted;  /**< events applied since creation */
+    uint64_t events_rejected;  /**< events refused with an error */
+    uint64_t users_evicted;    /**< profiles evicted by the LRU policy */
+    uint64_t bytes_total;      /**< all of the below plus registries */
+    uint64_t bytes_table;      /**< fixed-size records + index, free slots included */
+    uint64_t bytes_history;    /**< exact recent events + day aggregates */
+    uint64_t bytes_cart;       /**< carts */
+    uint64_t bytes_attributes; /**< attributes */
+    uint64_t bytes_registry;   /**< category/string registries, keyword map, aliases */
+    double bytes_per_user;     /**< bytes_table / users (0 without users) */
+    uint32_t categories;       /**< interned categories */
+    uint32_t record_bytes;     /**< size of one fixed profile record */
+} bvt_stats;
+
+#define BVT_STATS_INIT { BVT_STATS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0 }
+
+/**
+ * @brief Read engine statistics.
+ *
+ * Counts are consistent per shard; across shards they are a sum taken shard
+ * by shard while tracking continues.
+ * @param engine the engine.
+ * @param[in,out] out stats; out->version must be set (BVT_STATS_INIT).
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_engine_stats(bvt_engine *engine, bvt_stats *out);
+
+/* ======================================================================
+ * Categories and search keywords
+ * ====================================================================== */
+
+/**
+ * Categories are '/'-separated paths ("home/bedroom/mattresses"), 1..255
+ * bytes, no empty segment, at most 16 levels.  They are interned once: each
+ * gets a small id (1..65535) valid for the engine's life.  Interning a path
+ * interns its ancestors.  Ids are dense and start at 1; 0 means "none".
+ */
+
+/**
+ * @brief Intern a category path and return its id.
+ * @param engine the engine.
+ * @param path   NUL-terminated path.
+ * @param[out] out_id the id (>= 1).
+ * @param err    optional detail (byte offset of a bad segment).
+ * @return BVT_OK; BVT_EINVAL (bad path); BVT_ELIMIT (65535 categories);
+ *         BVT_ENOMEM.
+ * @since 1.0  Thread-safe; lock-free when the path is already known.
+ */
+BVT_API int bvt_category_intern(bvt_engine *engine, const char *path,
+                                uint32_t *out_id, bvt_error *err);
+
+/**
+ * @brief Look up a category id without interning.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
+ * @since 1.0  Thread-safe, lock-free.
+ */
+BVT_API int bvt_category_lookup(const bvt_engine *engine, const char *path,
+                                uint32_t *out_id);
+
+/**
+ * @brief Path of a category id.
+ * @return borrowed string valid until bvt_engine_free(); NULL for an unknown id.
+ * @since 1.0  Thread-safe, lock-free.
+ */
+BVT_API const char *bvt_category_name(const bvt_engine *engine, uint32_t id);
+
+/**
+ * @brief Parent of a category id.
+ * @return the parent id, 0 for a top-level category or an unknown id.
+ * @since 1.0  Thread-safe, lock-free.
+ */
+BVT_API uint32_t bvt_category_parent(const bvt_engine *engine, uint32_t id);
+
+/**
+ * @brief Map a search keyword to a category.
+ *
+ * Search text is lower-cased and split on characters other than ASCII
+ * letters and digits (bytes >= 0x80 are kept as word bytes, so UTF-8 words
+ * survive).  Each word found in the map credits its category with the search
+ * event's weight, up to 8 words per event.  Mapping the same keyword again
+ * replaces its category.  Keywords are matched exactly after lower-casing.
+ * @param engine   the engine.
+ * @param keyword  NUL-terminated, 1..63 bytes, one word as defined above.
+ * @param category category path (interned if new).
+ * @param err      optional detail.
+ * @return BVT_OK; BVT_EINVAL; BVT_ELIMIT (65535 keywords or categories); BVT_ENOMEM.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_keyword_map(bvt_engine *engine, const char *keyword,
+                            const char *category, bvt_error *err);
+
+/**
+ * @brief Stable 64-bit hash of an item id, as kept in carts.
+ *
+ * Carts hold item hashes, not item strings; hash your catalogue with this to
+ * map them back.  Unkeyed (items are not personal data), stable across
+ * versions and platforms: XXH3-64 with seed 0.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API uint64_t bvt_item_hash(const void *item_id, size_t len);
+
+/* ======================================================================
+ * Tracking events
+ * ====================================================================== */
+
+#define BVT_EVENT_VERSION 1u
+/**
+ * One behavioural event.  Pointers are borrowed for the duration of the
+ * call only.
+ */
+typedef struct bvt_event {
+    uint32_t version;        /**< BVT_EVENT_VERSION */
+    uint32_t type;           /**< enum bvt_event_type or a custom id */
+    const void *user_id;     /**< raw user id bytes (hashed, never stored) */
+    size_t user_id_len;      /**< 1..1024 */
+    int64_t time_ms;         /**< event time, > 0 */
+    const char *category;    /**< category path, or NULL */
+    uint32_t category_id;    /**< an interned id, used when category is NULL; 0 = none */
+    const char *item_id;     /**< NUL-terminated item id, or NULL */
+    double value;            /**< monetary value (purchase, conversion, cart), finite, >= 0 */
+    uint32_t quantity;       /**< items; 0 is read as 1 */
+    const char *offer_id;    /**< NUL-terminated offer id, or NULL */
+    int64_t dwell_ms;        /**< time on page, 0..86400000 */
+    const char *search_text; /**< free text for BVT_EVENT_SEARCH, or NULL */
+} bvt_event;
+
+#define BVT_EVENT_INIT { BVT_EVENT_VERSION, 0, NULL, 0, 0, NULL, 0, NULL, 0.0, 0, NULL, 0, NULL }
+
+/** @brief Initialise an event (for bindings).  NULL is a no-op. @since 1.0 */
+BVT_API void bvt_event_init(bvt_event *ev);
+
+/**
+ * @brief Track one event.
+ *
+ * The event updates the user's profile (created on first sight), in any
+ * time order: a late event is placed where it belongs in the history and
+ * decays from its own time.  When the call returns BVT_OK the event is
+ * applied and visible to every reader; on error nothing changed.
+ *
+ * @param engine the engine.
+ * @param ev     the event.
+ * @param err    optional detail.
+ * @return BVT_OK; BVT_EINVAL (missing user id, time <= 0, negative or
+ *         non-finite value, dwell out of range, bad category path, unknown
+ *         category_id); BVT_ETYPE; BVT_EVERSION; BVT_EFULL (new user, table
+ *         full, reject policy); BVT_ELIMIT (category registry full);
+ *         BVT_ENOMEM.
+ * @since 1.0  Thread-safe.  Allocates nothing for a known user in steady state.
+ */
+BVT_API int bvt_event_track(bvt_engine *engine, const bvt_event *ev, bvt_error *err);
+
+/** Outcome of one event in a batch. */
+typedef struct bvt_batch_error {
+    size_t index; /**< position in the batch */
+    int code;     /**< its status */
+} bvt_batch_error;
+
+/**
+ * @brief Track a batch of events; the good ones are kept, the bad ones reported.
+ *
+ * Equivalent to calling bvt_event_track() on each event in order (events of
+ * one user are applied in batch order), but faster: user ids are hashed and
+ * profiles prefetched ahead, and each shard is locked once per run of events.
+ * Events of different users may become visible in a different order.
+ *
+ * @param engine   the engine.
+ * @param events   array of n events.
+ * @param n        number of events (0 is allowed).
+ * @param failures optional array that receives one entry per failed event,
+ *                 in index order; may be NULL.
+ * @param failures_cap capacity of failures.
+ * @param[out] out_failed number of failed events (may exceed failures_cap); may be NULL.
+ * @param err      optional detail about the first failure (offset = its index).
+ * @return BVT_OK when every event was applied; otherwise the code of the first
+ *         failed event.  Either way, every valid event was applied.
+ *         BVT_EINVAL if engine is NULL or events is NULL with n > 0.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_event_track_batch(bvt_engine *engine, const bvt_event *events, size_t n,
+                                  bvt_batch_error *failures, size_t failures_cap,
+                                  size_t *out_failed, bvt_error *err);
+
+/* ======================================================================
+ * Identity
+ * ====================================================================== */
+
+/**
+ * @brief Merge an anonymous profile into a known one (identity resolution).
+ *
+ * Counts add; first/last times take min/max; interests merge after decaying
+ * both to a common time; histories and carts merge (bounded as usual);
+ * attributes of the known profile win.  The anonymous profile is removed and
+ * its id becomes an alias: later events for it go to the known profile.
+ * Aliasing an id to itself is BVT_EINVAL.  If the anonymous id has no
+ * profile only the alias is recorded.  If the known id has none, the
+ * anonymous profile is moved to it.
+ *
+ * @param engine the engine.
+ * @param anon_id, anon_len   the anonymous id (e.g. a cookie).
+ * @param known_id, known_len the known id (e.g. a login).
+ * @param err optional detail.
+ * @return BVT_OK; BVT_EINVAL; BVT_EEXIST (known_id is itself an alias, or
+ *         anon_id is already an alias of another id); BVT_ELIMIT (alias table
+ *         full: 1/4 of max_users, or 2^24 without a limit); BVT_EFULL; BVT_ENOMEM.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_user_alias(bvt_engine *engine, const void *anon_id, size_t anon_len,
+                           const void *known_id, size_t known_len, bvt_error *err);
+
+/**
+ * @brief Whether the engine holds a profile for a user (following aliases).
+ * @return 1 if it does, 0 if not (or on bad arguments).
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_user_exists(bvt_engine *engine, const void *user_id, size_t len);
+
+/* ======================================================================
+ * Profile features (read at an explicit `now`)
+ * ====================================================================== */
+
+#define BVT_PROFILE_VERSION 1u
+/**
+ * A user's features at a time `now`.  Times are epoch ms, 0 when the thing
+ * never happened.  Durations ending at `now` are clamped at 0 when an event
+ * lies after `now`.
+ */
+typedef struct bvt_profile {
+    uint32_t version;             /**< BVT_PROFILE_VERSION */
+    /* recency / frequency / monetary */
+    int64_t first_seen_ms;        /**< earliest event */
+    int64_t last_seen_ms;         /**< latest event */
+    int64_t recency_ms;           /**< now - last_seen */
+    int64_t last_purchase_ms;     /**< latest purchase */
+    int64_t purchase_recency_ms;  /**< now - last_purchase, or -1 without purchases */
+    uint32_t purchases;           /**< purchase events */
+    uint32_t purchase_days;       /**< distinct UTC days with a purchase */
+    double monetary_total;        /**< sum of purchase values */
+    double monetary_mean;         /**< monetary_total / purchases (0 without) */
+    uint32_t r_score, f_score, m_score; /**< 1..5 from the last bvt_rfm_refresh(); 0 = not
+                                          scored (no refresh yet, or no purchase) */
+    /* counts per built-in type, indexed by enum bvt_event_type */
+    uint32_t type_counts[BVT_EVENT_BUILTIN_COUNT];
+    uint64_t events;              /**< all events, custom types included */
+    /* engagement */
+    uint32_t impressions, clicks, conversions;
+    double ctr;                   /**< clicks / impressions (0 without impressions) */
+    double conversion_rate;       /**< conversions / clicks (0 without clicks) */
+    uint32_t interactions;        /**< likes + shares + comments */
+    uint32_t sessions;            /**< runs of events separated by > session_gap */
+    int64_t dwell_ms;             /**< total dwell time (kept to 100 ms) */
+    double mean_dwell_ms;         /**< dwell_ms / page views (0 without) */
+    /* cart */
+    uint32_t cart_items;          /**< items added and not bought or removed */
+    double cart_value;            /**< sum of their value x quantity */
+    int64_t cart_oldest_ms;       /**< when the oldest of them was added, 0 if empty */
+    /* sizes */
+    uint32_t interests;           /**< interests held (<= top_interests) */
+    uint32_t attributes;          /**< attributes held */
+    uint32_t history_events;      /**< events in the exact history */
+    uint32_t history_day_slots;   /**< day aggregates in the history */
+} bvt_profile;
+
+/** @brief Initialise a bvt_profile (for bindings). NULL is a no-op. @since 1.0 */
+BVT_API void bvt_profile_init(bvt_profile *p);
+
+/**
+ * @brief Read a user's features at `now`.
+ * @param engine the engine.
+ * @param user_id, len the user (aliases followed).
+ * @param now    the time to evaluate at (> 0).
+ * @param[in,out] out features; out->version must be set (bvt_profile_init()).
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION; BVT_ENOTFOUND (no such user).
+ * @since 1.0  Thread-safe.  Allocates nothing.
+ */
+BVT_API int bvt_profile_get(bvt_engine *engine, const void *user_id, size_t len,
+                            int64_t now, bvt_profile *out);
+
+/** One interest of a user. */
+typedef struct bvt_interest {
+    uint32_t category_id;  /**< interned id */
+    const char *category;  /**< borrowed path, valid until bvt_engine_free() */
+    double score;          /**< decayed weight at `now` */
+    double affinity;       /**< score / sum of the user's scores, in [0, 1] */
+} bvt_interest;
+
+/**
+ * @brief A user's top interests at `now`, highest score first.
+ *
+ * Each event adds its type's weight to its category (and the ancestor credit
+ * to each ancestor); scores halve every interest_half_life_ms.
+ * @param engine the engine.
+ * @param user_id, len the user.
+ * @param now    evaluation time (> 0).
+ * @param out    array for up to cap interests (may be NULL when cap is 0).
+ * @param cap    capacity of out.
+ * @param[out] out_n interests written (<= cap).
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
+ * @since 1.0  Thread-safe.  Allocates nothing.
+ */
+BVT_API int bvt_profile_interests(bvt_engine *engine, const void *user_id, size_t len,
+                                  int64_t now, bvt_interest *out, size_t cap,
+                                  size_t *out_n);
+
+/** One item in a user's cart. */
+typedef struct bvt_cart_item {
+    uint64_t item_hash;    /**< bvt_item_hash() of the item id (0 if none was given) */
+    uint32_t category_id;  /**< 0 if none */
+    uint32_t quantity;
+    double value;          /**< unit value as tracked */
+    int64_t added_ms;      /**< latest add of this item */
+} bvt_cart_item;
+
+/**
+ * @brief Items a user added to the cart and has not bought or removed, oldest first.
+ *
+ * add_to_cart adds (same item: quantity adds, time updates); remove_from_cart
+ * removes the item (or all items of its category when no item id is given);
+ * a purchase removes its item, or, without an item id, empties the cart
+ * (a checkout) — a later-tracked add older than that checkout is ignored.
+ * When the cart is full the oldest item makes room.
+ * @param engine the engine.
+ * @param user_id, len the user.
+ * @param out array for up to cap items (may be NULL when cap is 0).
+ * @param cap capacity.
+ * @param[out] out_n items written.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_profile_cart(bvt_engine *engine, const void *user_id, size_t len,
+                             bvt_cart_item *out, size_t cap, size_t *out_n);
+
+/* ======================================================================
+ * Behaviour history (windowed counts)
+ * ====================================================================== */
+
+/**
+ * @brief Count and sum a user's events of a type and category in a window.
+ *
+ * The window covers events with `now - window_ms < t <= now`.  Events held
+ * exactly (the most recent history_events of the user) are counted exactly.
+ * Older events are kept as per-UTC-day aggregates: a day aggregate counts in
+ * full when any part of its day lies in the window, so for them the window is
+ * rounded outward to whole UTC days.  See docs/profiles.md.
+ *
+ * @param engine    the engine.
+ * @param user_id, len the user.
+ * @param type      event type id, or UINT32_MAX for any type.
+ * @param category  category path (descendants included), or NULL for any.
+ * @param window_ms window length, 1..history_horizon_ms.
+ * @param now       end of the window (> 0).
+ * @param[out] out_count events in the window (may be NULL).
+ * @param[out] out_sum   sum of their values (may be NULL).
+ * @return BVT_OK; BVT_EINVAL; BVT_ERANGE (window beyond the horizon);
+ *         BVT_ENOTFOUND (no such user; an unknown category gives BVT_OK and 0).
+ * @since 1.0  Thread-safe.  Allocates nothing.
+ */
+BVT_API int bvt_history_count(bvt_engine *engine, const void *user_id, size_t len,
+                              uint32_t type, const char *category, int64_t window_ms,
+                              int64_t now, uint64_t *out_count, double *out_sum);
+
+/* ======================================================================
+ * RFM: lifetimes summary and population scores
+ * ====================================================================== */
+
+/** The summary used by BTYD models (lifetimes' summary_data_from_transaction_data). */
+typedef struct bvt_rfm_summary {
+    double frequency;      /**< distinct purchase days - 1 (repeat purchase days) */
+    double recency;        /**< last - first purchase day, in units */
+    double T;              /**< observation end - first purchase day, in units */
+    double monetary_value; /**< mean value per repeat purchase day (first day excluded), 0 without repeats */
+} bvt_rfm_summary;
+
+/**
+ * @brief The lifetimes / BTYD summary of a user's purchases up to `end_ms`.
+ *
+ * Purchases are snapped to their UTC day and summed per day; purchases after
+ * the day of `end_ms` are ignored.  Exact when end_ms is at or after the
+ * user's last purchase; otherwise computed from the behaviour history, and
+ * BVT_ERANGE when purchases on or before the end have already left it.
+ *
+ * @param engine   the engine.
+ * @param user_id, len the user.
+ * @param end_ms   observation end (any time on the end day).
+ * @param unit_ms  time unit, e.g. 86400000 for days, 604800000 for weeks (> 0).
+ * @param[out] out the summary.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no user, or no purchase up to end);
+ *         BVT_ERANGE.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_rfm_summary_get(bvt_engine *engine, const void *user_id, size_t len,
+                                int64_t end_ms, int64_t unit_ms, bvt_rfm_summary *out);
+
+/**
+ * @brief Recompute the population quintiles behind r_score, f_score, m_score.
+ *
+ * Over users with at least one purchase: R from the time of the last
+ * purchase (more recent is higher), F from purchase days, M from total value.
+ * A score is 1 + the number of quintile cut points the user's value is above,
+ * so ties share a score.  With more than 1,000,000 buyers the cut points come
+ * from a seeded uniform sample of 1,000,000 (rank error below 0.2% at 95%).
+ * The scores then hold until the next refresh; new users are scored against
+ * the stored cut points.  Takes each shard's lock in turn, briefly.
+ * @param engine the engine.
+ * @param now    the time of the refresh (recorded; > 0).
+ * @param[out] out_buyers number of buyers seen (may be NULL).
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOMEM.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_rfm_refresh(bvt_engine *engine, int64_t now, uint64_t *out_buyers);
+
+/* ======================================================================
+ * Attributes (demographic / psychographic, set by the caller)
+ * ====================================================================== */
+
+/** Kind of an attribute value. */
+enum bvt_attr_kind { BVT_ATTR_NUMBER = 1, BVT_ATTR_STRING = 2 };
+
+/**
+ * @brief Set a numeric attribute (e.g. "income") on a user, creating the
+ * profile if needed (a profile without events has first_seen_ms 0).
+ * @param engine the engine.
+ * @param user_id, len the user.
+ * @param key   NUL-terminated, 1..63 bytes.
+ * @param value finite number.
+ * @return BVT_OK; BVT_EINVAL; BVT_ELIMIT (user has max_attributes already, or
+ *         the engine's string registry is full); BVT_EFULL; BVT_ENOMEM.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_attr_set_number(bvt_engine *engine, const void *user_id, size_t len,
+                                const char *key, double value);
+
+/**
+ * @brief Set a string attribute (e.g. "age_band" = "25-34").
+ * Strings are interned engine-wide (at most 1..255 bytes; 2^20 distinct
+ * strings per engine): use them for bounded vocabularies, not free text.
+ * @return as bvt_attr_set_number().
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_attr_set_string(bvt_engine *engine, const void *user_id, size_t len,
+                                const char *key, const char *value);
+
+/**
+ * @brief Read an attribute.
+ * @param[out] out_kind    BVT_ATTR_NUMBER or BVT_ATTR_STRING (may be NULL).
+ * @param[out] out_number  the number for numeric attributes (may be NULL).
+ * @param[out] out_string  borrowed string for string attributes, valid until
+ *                         bvt_engine_free() (may be NULL).
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no user or no such attribute).
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_attr_get(bvt_engine *engine, const void *user_id, size_t len,
+                         const char *key, int *out_kind, double *out_number,
+                         const char **out_string);
+
+/**
+ * @brief Remove an attribute.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_attr_unset(bvt_engine *engine, const void *user_id, size_t len,
+                           const char *key);
+
+/* ======================================================================
+ * Iterating users (audience export)
+ * ====================================================================== */
+
+/** A user as the engine knows it: the keyed hash, never the raw id. */
+typedef struct bvt_user_key {
+    uint64_t hi, lo;
+} bvt_user_key;
+
+/**
+ * @brief Callback for bvt_engine_foreach_user().
+ * @param key  the user's hashed id.
+ * @param p    the user's features at the iteration's `now` (borrowed for the call).
+ * @param ud   the caller's pointer.
+ * @return 0 to continue, anything else to stop (returned by the iteration).
+ */
+typedef int (*bvt_user_fn)(const bvt_user_key *key, const bvt_profile *p, void *ud);
+
+/**
+ * @brief Visit every user with their features at `now`.
+ *
+ * Works in small chunks: a shard is locked only while up to 256 profiles are
+ * copied out, and the callback runs without any lock (it may call the
+ * engine).  Every user present for the whole iteration is visited exactly
+ * once; users added or removed meanwhile may or may not be visited.
+ * @param engine the engine.
+ * @param now    evaluation time.
+ * @param fn     callback.
+ * @param ud     passed to fn.
+ * @return BVT_OK; BVT_EINVAL; or the callback's non-zero value.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_engine_foreach_user(bvt_engine *engine, int64_t now, bvt_user_fn fn,
+                                    void *ud);
+
+/**
+ * @brief The keyed hash the engine uses for a raw user id.
+ * @return BVT_OK; BVT_EINVAL.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_user_key_of(const bvt_engine *engine, const void *user_id, size_t len,
+                            bvt_user_key *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BEHAVTARGET_H */

@@ -1,0 +1,42 @@
+/* category.h — the category tree: '/'-separated paths interned with their
+ * ancestors.  Ids 1..65535; 0 means "no category".  Lookups are lock-free. */
+#ifndef BVT_CATEGORY_H
+#define BVT_CATEGORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "behavtarget.h"
+
+#define BVT_CATEGORY_MAX_ID 65535u
+#define BVT_CATEGORY_MAX_LEN 255u
+#define BVT_CATEGORY_MAX_DEPTH 16u
+
+typedef struct bvt_categories bvt_categories;
+
+int bvt_categories_new(bvt_categories **out);
+void bvt_categories_free(bvt_categories *c);
+
+/* Validate and intern path (len bytes, no NUL needed) and all its ancestors.
+ * Rules: 1..255 bytes, segments separated by '/', no empty segment (so no
+ * leading, trailing or doubled '/'), at most 16 segments, no byte < 0x20.
+ * Returns BVT_OK; BVT_EINVAL (err->offset = byte offset of the problem);
+ * BVT_ELIMIT; BVT_ENOMEM. */
+int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
+                          uint32_t *out_id, bvt_error *err);
+
+/* Id of a path, 0 if unknown or invalid.  Lock-free. */
+uint32_t bvt_categories_find(const bvt_categories *c, const char *path, size_t len);
+/* Path of an id, NULL if unknown. */
+const char *bvt_categories_name(const bvt_categories *c, uint32_t id);
+/* Parent id, 0 for a top-level or unknown id. */
+uint32_t bvt_categories_parent(const bvt_categories *c, uint32_t id);
+/* 1 if id == ancestor or id lies below ancestor; ancestor 0 matches every id
+ * (including 0).  id 0 lies below nothing but 0. */
+int bvt_categories_within(const bvt_categories *c, uint32_t id, uint32_t ancestor);
+/* Is id a known category id? */
+int bvt_categories_valid(const bvt_categories *c, uint32_t id);
+uint32_t bvt_categories_count(const bvt_categories *c);
+size_t bvt_categories_bytes(const bvt_categories *c);
+
+#endif

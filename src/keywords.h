@@ -1,0 +1,32 @@
+/* keywords.h — search keyword → category map, with lock-free matching.
+ *
+ * Text is split into words: maximal runs of ASCII letters, digits and bytes
+ * >= 0x80, ASCII letters lower-cased.  Words of 1..63 bytes are looked up. */
+#ifndef BVT_KEYWORDS_H
+#define BVT_KEYWORDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BVT_KEYWORD_MAX_LEN 63u
+#define BVT_KEYWORDS_MAX 65535u
+
+typedef struct bvt_keywords bvt_keywords;
+
+int bvt_keywords_new(bvt_keywords **out);
+void bvt_keywords_free(bvt_keywords *k);
+
+/* Map one word to category_id (>= 1), replacing an earlier mapping.  The word
+ * must be exactly one word as defined above (after lower-casing).
+ * Returns BVT_OK; BVT_EINVAL; BVT_ELIMIT; BVT_ENOMEM. */
+int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id);
+
+/* Category ids of the mapped words in text, in order of first appearance,
+ * without duplicates, at most cap.  Lock-free; allocates nothing. */
+size_t bvt_keywords_match(const bvt_keywords *k, const char *text, size_t len,
+                          uint32_t *out_ids, size_t cap);
+
+size_t bvt_keywords_bytes(const bvt_keywords *k);
+uint32_t bvt_keywords_count(const bvt_keywords *k);
+
+#endif

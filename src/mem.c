@@ -1,0 +1,33 @@
+/* mem.c — accounted allocation for per-user memory. */
+#include <stdlib.h>
+
+#include "behavtarget.h"
+#include "mem.h"
+
+int bvt_mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_size)
+{
+    if (new_size == 0) {
+        free(*p);
+        *p = NULL;
+        m->bytes[kind] -= old_size;
+        return BVT_OK;
+    }
+    if (new_size > old_size && m->limit &&
+        bvt_mem_total(m) + (new_size - old_size) > m->limit)
+        return BVT_EFULL;
+    void *q = realloc(*p, new_size);
+    if (!q)
+        return BVT_ENOMEM;
+    *p = q;
+    m->bytes[kind] += new_size;
+    m->bytes[kind] -= old_size;
+    return BVT_OK;
+}
+
+uint64_t bvt_mem_total(const bvt_mem *m)
+{
+    uint64_t t = 0;
+    for (int k = 0; k < BVT_MEM_KINDS; k++)
+        t += m->bytes[k];
+    return t;
+}
