@@ -1,0 +1,1 @@
+/* alias.c — placeholder until the module lands. */

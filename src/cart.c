@@ -1,0 +1,1 @@
+/* cart.c — placeholder until the module lands. */

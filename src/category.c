@@ -1,0 +1,1 @@
+/* category.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* history.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* interest.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* interner.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* keywords.c — placeholder until the module lands. */

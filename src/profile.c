@@ -1,0 +1,1 @@
+/* profile.c — placeholder until the module lands. */

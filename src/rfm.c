@@ -1,0 +1,1 @@
+/* rfm.c — placeholder until the module lands. */

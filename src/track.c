@@ -1,0 +1,1 @@
+/* track.c — placeholder until the module lands. */
