@@ -388,7 +388,8 @@ typedef struct bvt_event {
     const char *category;    /**< category path, or NULL */
     uint32_t category_id;    /**< an interned id, used when category is NULL; 0 = none */
     const char *item_id;     /**< NUL-terminated item id, or NULL */
-    double value;            /**< monetary value (purchase, conversion, cart), finite, >= 0 */
+    double value;            /**< the event's total monetary value (order value of a
+                                  purchase, value of what a cart add added), finite, >= 0 */
     uint32_t quantity;       /**< items; 0 is read as 1 */
     const char *offer_id;    /**< NUL-terminated offer id, or NULL */
     int64_t dwell_ms;        /**< time on page, 0..86400000 */
@@ -522,7 +523,7 @@ typedef struct bvt_profile {
     double mean_dwell_ms;         /**< dwell_ms / page views (0 without) */
     /* cart */
     uint32_t cart_items;          /**< items added and not bought or removed */
-    double cart_value;            /**< sum of their value x quantity */
+    double cart_value;            /**< sum of their values */
     int64_t cart_oldest_ms;       /**< when the oldest of them was added, 0 if empty */
     /* sizes */
     uint32_t interests;           /**< interests held (<= top_interests) */
@@ -577,7 +578,7 @@ typedef struct bvt_cart_item {
     uint64_t item_hash;    /**< bvt_item_hash() of the item id (0 if none was given) */
     uint32_t category_id;  /**< 0 if none */
     uint32_t quantity;
-    double value;          /**< unit value as tracked */
+    double value;          /**< total value added for this item */
     int64_t added_ms;      /**< latest add of this item */
 } bvt_cart_item;
 
