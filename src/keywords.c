@@ -1,1 +1,173 @@
-/* keywords.c — placeholder until the module lands. */
+/* keywords.c — search keyword → category map with lock-free matching.
+ *
+ * Words are interned (word id = interner id); the category of word id i sits
+ * in an atomic cell of a chunked array, so replacing a mapping is one atomic
+ * store and readers never see a torn or moved value.  Writers serialise on
+ * a mutex. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "behavtarget.h"
+#include "interner.h"
+#include "keywords.h"
+
+#define CELL_CHUNK_BITS 10u
+#define CELL_CHUNK (1u << CELL_CHUNK_BITS)
+#define CELL_CHUNKS ((BVT_KEYWORDS_MAX >> CELL_CHUNK_BITS) + 1u)
+
+typedef _Atomic uint32_t cell;
+
+struct bvt_keywords {
+    bvt_interner *words;
+    _Atomic(cell *) cells[CELL_CHUNKS]; /* word id → category id */
+    _Atomic size_t cell_bytes;
+    pthread_mutex_t lock;
+};
+
+static inline int word_byte(unsigned char b)
+{
+    return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+           b >= 0x80;
+}
+
+static inline char lower(unsigned char b)
+{
+    return (char)(b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b);
+}
+
+int bvt_keywords_new(bvt_keywords **out)
+{
+    if (!out)
+        return BVT_EINVAL;
+    *out = NULL;
+    bvt_keywords *k = calloc(1, sizeof *k);
+    if (!k)
+        return BVT_ENOMEM;
+    int rc = bvt_interner_new(&k->words, BVT_KEYWORDS_MAX);
+    if (rc != BVT_OK) {
+        free(k);
+        return rc;
+    }
+    if (pthread_mutex_init(&k->lock, NULL) != 0) {
+        bvt_interner_free(k->words);
+        free(k);
+        return BVT_ENOMEM;
+    }
+    for (unsigned i = 0; i < CELL_CHUNKS; i++)
+        atomic_init(&k->cells[i], NULL);
+    atomic_init(&k->cell_bytes, 0);
+    *out = k;
+    return BVT_OK;
+}
+
+void bvt_keywords_free(bvt_keywords *k)
+{
+    if (!k)
+        return;
+    for (unsigned i = 0; i < CELL_CHUNKS; i++)
+        free(atomic_load_explicit(&k->cells[i], memory_order_relaxed));
+    bvt_interner_free(k->words);
+    pthread_mutex_destroy(&k->lock);
+    free(k);
+}
+
+/* Under lock: the cell of a word id, allocating its chunk if needed. */
+static cell *cell_reserve(bvt_keywords *k, uint32_t id)
+{
+    _Atomic(cell *) *slot = &k->cells[id >> CELL_CHUNK_BITS];
+    cell *c = atomic_load_explicit(slot, memory_order_relaxed);
+    if (!c) {
+        c = malloc(CELL_CHUNK * sizeof *c);
+        if (!c)
+            return NULL;
+        for (unsigned i = 0; i < CELL_CHUNK; i++)
+            atomic_init(&c[i], 0);
+        atomic_store_explicit(slot, c, memory_order_release);
+        atomic_fetch_add_explicit(&k->cell_bytes, CELL_CHUNK * sizeof *c, memory_order_relaxed);
+    }
+    return &c[id & (CELL_CHUNK - 1)];
+}
+
+int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id)
+{
+    if (!k || !word || len == 0 || len > BVT_KEYWORD_MAX_LEN || category_id == 0)
+        return BVT_EINVAL;
+    char buf[BVT_KEYWORD_MAX_LEN];
+    for (size_t i = 0; i < len; i++) {
+        if (!word_byte((unsigned char)word[i]))
+            return BVT_EINVAL;
+        buf[i] = lower((unsigned char)word[i]);
+    }
+
+    int rc = BVT_OK;
+    pthread_mutex_lock(&k->lock);
+    uint32_t id = bvt_interner_find(k->words, buf, len);
+    if (!id) {
+        /* The new word gets the next id; its cell must exist before the word
+         * is visible, so readers that find the word always find the cell. */
+        uint32_t next = bvt_interner_count(k->words) + 1;
+        if (next > BVT_KEYWORDS_MAX)
+            rc = BVT_ELIMIT;
+        else if (!cell_reserve(k, next))
+            rc = BVT_ENOMEM;
+        else
+            rc = bvt_interner_intern(k->words, buf, len, 0, &id, NULL);
+    }
+    if (rc == BVT_OK)
+        atomic_store_explicit(cell_reserve(k, id), category_id, memory_order_release);
+    pthread_mutex_unlock(&k->lock);
+    return rc;
+}
+
+size_t bvt_keywords_match(const bvt_keywords *k, const char *text, size_t len,
+                          uint32_t *out_ids, size_t cap)
+{
+    if (!k || !text || !out_ids || cap == 0)
+        return 0;
+    size_t n = 0;
+    char buf[BVT_KEYWORD_MAX_LEN];
+    size_t i = 0;
+    while (i < len && n < cap) {
+        if (!word_byte((unsigned char)text[i])) {
+            i++;
+            continue;
+        }
+        size_t wlen = 0;
+        for (; i < len && word_byte((unsigned char)text[i]); i++) {
+            if (wlen < BVT_KEYWORD_MAX_LEN)
+                buf[wlen] = lower((unsigned char)text[i]);
+            wlen++;
+        }
+        if (wlen > BVT_KEYWORD_MAX_LEN)
+            continue; /* too long to be a keyword: never a prefix match */
+        uint32_t id = bvt_interner_find(k->words, buf, wlen);
+        if (!id)
+            continue;
+        const cell *c = atomic_load_explicit(&k->cells[id >> CELL_CHUNK_BITS],
+                                             memory_order_acquire);
+        uint32_t cat = c ? atomic_load_explicit(&c[id & (CELL_CHUNK - 1)], memory_order_acquire)
+                         : 0;
+        if (!cat)
+            continue;
+        size_t j = 0;
+        while (j < n && out_ids[j] != cat)
+            j++;
+        if (j == n)
+            out_ids[n++] = cat;
+    }
+    return n;
+}
+
+size_t bvt_keywords_bytes(const bvt_keywords *k)
+{
+    if (!k)
+        return 0;
+    return sizeof *k + bvt_interner_bytes(k->words) +
+           atomic_load_explicit(&k->cell_bytes, memory_order_relaxed);
+}
+
+uint32_t bvt_keywords_count(const bvt_keywords *k)
+{
+    return k ? bvt_interner_count(k->words) : 0;
+}
