@@ -522,7 +522,7 @@ typedef struct bvt_profile {
     int64_t dwell_ms;             /**< total dwell time (kept to 100 ms) */
     double mean_dwell_ms;         /**< dwell_ms / page views (0 without) */
     /* cart */
-    uint32_t cart_items;          /**< items added and not bought or removed */
+    uint32_t cart_items;          /**< distinct items added and not bought or removed */
     double cart_value;            /**< sum of their values */
     int64_t cart_oldest_ms;       /**< when the oldest of them was added, 0 if empty */
     /* sizes */

@@ -1,1 +1,385 @@
-/* engine.c — placeholder until the module lands. */
+/* engine.c — creating and freeing the engine, options, statistics,
+ * whole-population passes (iteration, RFM refresh) and registries. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "error.h"
+
+#define DEFAULT_SHARDS 64u
+#define DEFAULT_HALF_LIFE_MS (14LL * BVT_DAY_MS)
+#define DEFAULT_ANCESTOR_CREDIT 0.5
+#define DEFAULT_HISTORY_EVENTS 64u
+#define DEFAULT_HISTORY_DAY_SLOTS 512u
+#define DEFAULT_HORIZON_MS (400LL * BVT_DAY_MS)
+#define DEFAULT_SESSION_GAP_MS (30LL * 60 * 1000)
+#define DEFAULT_CART_ITEMS 32u
+#define DEFAULT_ATTRIBUTES 16u
+#define RFM_SAMPLE_MAX 1000000u
+
+void bvt_options_init(bvt_options *opts)
+{
+    if (!opts)
+        return;
+    bvt_options init = BVT_OPTIONS_INIT;
+    *opts = init;
+}
+
+/* Resolve options into the engine's settings, naming the first bad one. */
+static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
+{
+    if (o->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "options.version is 0: use BVT_OPTIONS_INIT");
+    if (o->version > BVT_OPTIONS_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "options.version %u is newer than this library (%u)",
+                        o->version, BVT_OPTIONS_VERSION);
+    uint32_t shards = o->shards ? o->shards : DEFAULT_SHARDS;
+    if (shards > 4096 || (shards & (shards - 1)))
+        return bvt_fail(err, BVT_EINVAL, -1, "shards must be a power of two in 1..4096");
+    if (o->full_policy > BVT_FULL_EVICT_LRU)
+        return bvt_fail(err, BVT_EINVAL, -1, "full_policy must be BVT_FULL_REJECT or BVT_FULL_EVICT_LRU");
+    if (o->top_interests > BVT_TOP_K_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "top_interests must be 1..16");
+    if (o->interest_half_life_ms < 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "interest_half_life_ms must be > 0");
+    if (!(o->ancestor_credit <= 1.0) && !isnan(o->ancestor_credit))
+        return bvt_fail(err, BVT_EINVAL, -1, "ancestor_credit must be <= 1");
+    if (isnan(o->ancestor_credit))
+        return bvt_fail(err, BVT_EINVAL, -1, "ancestor_credit must be a number");
+    if (o->history_events > 4096)
+        return bvt_fail(err, BVT_EINVAL, -1, "history_events must be 0..4096");
+    if (o->history_day_slots > 65535)
+        return bvt_fail(err, BVT_EINVAL, -1, "history_day_slots must be 0..65535");
+    if (o->history_horizon_ms < 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "history_horizon_ms must be > 0");
+    if (o->session_gap_ms < 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "session_gap_ms must be > 0");
+    if (o->cart_items > 255)
+        return bvt_fail(err, BVT_EINVAL, -1, "cart_items must be 0..255");
+    if (o->max_attributes > 255)
+        return bvt_fail(err, BVT_EINVAL, -1, "max_attributes must be 0..255");
+    if (!o->secret || o->secret_len < 16)
+        return bvt_fail(err, BVT_EINVAL, -1, "secret of at least 16 bytes is required");
+    if (o->type_weights_len > BVT_EVENT_BUILTIN_COUNT || (o->type_weights_len && !o->type_weights))
+        return bvt_fail(err, BVT_EINVAL, -1, "type_weights_len must be 0..12 with type_weights set");
+    for (uint32_t i = 0; i < o->type_weights_len; i++)
+        if (!isfinite(o->type_weights[i]) || o->type_weights[i] < 0)
+            return bvt_fail(err, BVT_EINVAL, (int64_t)i, "type_weights[%u] must be finite and >= 0", i);
+
+    bvt_profile_cfg *c = &e->cfg;
+    c->top_k = o->top_interests ? o->top_interests : BVT_TOP_K_MAX;
+    c->half_life_ms = (double)(o->interest_half_life_ms ? o->interest_half_life_ms
+                                                        : DEFAULT_HALF_LIFE_MS);
+    c->ancestor_credit = o->ancestor_credit == 0 ? DEFAULT_ANCESTOR_CREDIT
+                         : o->ancestor_credit < 0 ? 0 : o->ancestor_credit;
+    c->hist.max_events = o->history_events ? o->history_events : DEFAULT_HISTORY_EVENTS;
+    c->hist.max_days = o->history_day_slots ? o->history_day_slots : DEFAULT_HISTORY_DAY_SLOTS;
+    c->hist.horizon_ms = o->history_horizon_ms ? o->history_horizon_ms : DEFAULT_HORIZON_MS;
+    c->session_gap_ms = o->session_gap_ms ? o->session_gap_ms : DEFAULT_SESSION_GAP_MS;
+    c->cart_max = o->cart_items ? o->cart_items : DEFAULT_CART_ITEMS;
+    c->attrs_max = o->max_attributes ? o->max_attributes : DEFAULT_ATTRIBUTES;
+    return BVT_OK;
+}
+
+int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
+{
+    if (!out)
+        return bvt_fail(err, BVT_EINVAL, -1, "out is NULL");
+    *out = NULL;
+    if (!opts)
+        return bvt_fail(err, BVT_EINVAL, -1, "options are required (the secret at least)");
+    bvt_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    int rc = resolve_options(e, opts, err);
+    if (rc != BVT_OK) {
+        free(e);
+        return rc;
+    }
+    XXH3_generateSecret(e->secret, sizeof e->secret, opts->secret, opts->secret_len);
+    bvt_event_types_init(&e->types, opts->type_weights, opts->type_weights_len);
+    pthread_mutex_init(&e->rfm_lock, NULL);
+    uint64_t alias_max = opts->max_users ? opts->max_users / 4 : (1u << 24);
+    bvt_aliases_init(&e->aliases, (uint32_t)(alias_max > (1u << 24) ? (1u << 24) : alias_max));
+    if (bvt_categories_new(&e->cats) != BVT_OK || bvt_keywords_new(&e->keywords) != BVT_OK ||
+        bvt_interner_new(&e->strings, BVT_STRINGS_MAX) != BVT_OK ||
+        bvt_store_init(&e->store, opts->shards ? opts->shards : DEFAULT_SHARDS, opts->max_users,
+                       opts->memory_budget, opts->full_policy) != BVT_OK) {
+        bvt_engine_free(e);
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory creating the engine");
+    }
+    e->cfg.cats = e->cats;
+    e->cfg.hist.cats = e->cats;
+    *out = e;
+    return BVT_OK;
+}
+
+void bvt_engine_free(bvt_engine *e)
+{
+    if (!e)
+        return;
+    bvt_store_destroy(&e->store);
+    bvt_categories_free(e->cats);
+    bvt_keywords_free(e->keywords);
+    bvt_interner_free(e->strings);
+    bvt_aliases_destroy(&e->aliases);
+    for (bvt_rfm_cuts *c = atomic_load(&e->cuts), *next; c; c = next) {
+        next = c->older;
+        free(c);
+    }
+    bvt_event_types_destroy(&e->types);
+    pthread_mutex_destroy(&e->rfm_lock);
+    free(e);
+}
+
+bvt_user_key bvt_engine_key(const bvt_engine *e, const void *id, size_t len)
+{
+    XXH128_hash_t h = XXH3_128bits_withSecret(id, len, e->secret, sizeof e->secret);
+    bvt_user_key k = { h.high64, h.low64 };
+    if ((k.hi | k.lo) == 0)
+        k.lo = 1; /* (0, 0) marks a free record */
+    return k;
+}
+
+int bvt_user_key_of(const bvt_engine *e, const void *id, size_t len, bvt_user_key *out)
+{
+    if (!e || !id || len == 0 || len > BVT_USER_ID_MAX || !out)
+        return BVT_EINVAL;
+    *out = bvt_engine_key(e, id, len);
+    return BVT_OK;
+}
+
+uint64_t bvt_item_hash(const void *item_id, size_t len)
+{
+    if (!item_id)
+        return 0;
+    uint64_t h = XXH3_64bits(item_id, len);
+    return h ? h : 1; /* 0 means "no item" */
+}
+
+bvt_record *bvt_engine_lock_key(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard)
+{
+    bvt_shard *sh = bvt_store_shard(&e->store, &k);
+    pthread_mutex_lock(&sh->lock);
+    bvt_record *r = bvt_shard_find(sh, &k);
+    bvt_user_key to;
+    if (!r && bvt_aliases_find(&e->aliases, &k, &to)) {
+        pthread_mutex_unlock(&sh->lock);
+        sh = bvt_store_shard(&e->store, &to);
+        pthread_mutex_lock(&sh->lock);
+        r = bvt_shard_find(sh, &to);
+    }
+    *out_shard = sh;
+    return r;
+}
+
+int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard,
+                              bvt_record **out)
+{
+    bvt_shard *sh = bvt_store_shard(&e->store, &k);
+    pthread_mutex_lock(&sh->lock);
+    bvt_record *r = bvt_shard_find(sh, &k);
+    if (!r) {
+        bvt_user_key to;
+        if (bvt_aliases_find(&e->aliases, &k, &to)) {
+            pthread_mutex_unlock(&sh->lock);
+            k = to;
+            sh = bvt_store_shard(&e->store, &k);
+            pthread_mutex_lock(&sh->lock);
+            r = bvt_shard_find(sh, &k);
+        }
+        if (!r) {
+            int rc = bvt_shard_add(sh, &e->store, &k, NULL, &r);
+            if (rc != BVT_OK) {
+                pthread_mutex_unlock(&sh->lock);
+                return rc;
+            }
+        }
+    }
+    *out_shard = sh;
+    *out = r;
+    return BVT_OK;
+}
+
+int bvt_engine_stats(bvt_engine *e, bvt_stats *out)
+{
+    if (!e || !out)
+        return BVT_EINVAL;
+    if (out->version == 0)
+        return BVT_EINVAL;
+    if (out->version > BVT_STATS_VERSION)
+        return BVT_EVERSION;
+    uint32_t version = out->version;
+    memset(out, 0, sizeof *out);
+    out->version = version;
+    for (uint32_t i = 0; i < e->store.n_shards; i++) {
+        bvt_shard *sh = &e->store.shards[i];
+        pthread_mutex_lock(&sh->lock);
+        out->users += sh->live;
+        out->events_accepted += sh->events_accepted;
+        out->users_evicted += sh->evicted;
+        out->bytes_table += sh->mem.bytes[BVT_MEM_TABLE];
+        out->bytes_history += sh->mem.bytes[BVT_MEM_HISTORY];
+        out->bytes_cart += sh->mem.bytes[BVT_MEM_CART];
+        out->bytes_attributes += sh->mem.bytes[BVT_MEM_ATTRS];
+        pthread_mutex_unlock(&sh->lock);
+    }
+    out->events_rejected = atomic_load(&e->events_rejected);
+    out->bytes_table += sizeof(bvt_shard) * e->store.n_shards;
+    out->bytes_registry = bvt_categories_bytes(e->cats) + bvt_keywords_bytes(e->keywords) +
+                          bvt_interner_bytes(e->strings) + bvt_aliases_bytes(&e->aliases) +
+                          sizeof *e;
+    out->bytes_total = out->bytes_table + out->bytes_history + out->bytes_cart +
+                       out->bytes_attributes + out->bytes_registry;
+    out->bytes_per_user = out->users ? (double)out->bytes_table / (double)out->users : 0;
+    out->categories = bvt_categories_count(e->cats);
+    out->record_bytes = sizeof(bvt_record);
+    return BVT_OK;
+}
+
+/* Visit every live record shard by shard in chunks, copying what `copy`
+ * needs under the lock and handing it to `use` without the lock. */
+typedef struct chunk_item {
+    bvt_user_key key;
+    bvt_profile profile;
+} chunk_item;
+
+#define ITER_CHUNK 256u
+
+int bvt_engine_foreach_user(bvt_engine *e, int64_t now, bvt_user_fn fn, void *ud)
+{
+    if (!e || !fn)
+        return BVT_EINVAL;
+    chunk_item *items = malloc(ITER_CHUNK * sizeof *items);
+    if (!items)
+        return BVT_ENOMEM;
+    int rc = BVT_OK;
+    for (uint32_t s = 0; s < e->store.n_shards && rc == 0; s++) {
+        bvt_shard *sh = &e->store.shards[s];
+        for (uint32_t next = 0;; ) {
+            size_t n = 0;
+            pthread_mutex_lock(&sh->lock);
+            const bvt_rfm_cuts *cuts = atomic_load_explicit(&e->cuts, memory_order_acquire);
+            uint32_t end = sh->high_water;
+            for (; next < end && n < ITER_CHUNK; next++) {
+                const bvt_record *r = bvt_shard_record(sh, next);
+                if (!bvt_record_live(r))
+                    continue;
+                items[n].key = (bvt_user_key){ r->key_hi, r->key_lo };
+                items[n].profile.version = BVT_PROFILE_VERSION;
+                bvt_profile_features(r, &e->cfg, cuts, now, &items[n].profile);
+                n++;
+            }
+            pthread_mutex_unlock(&sh->lock);
+            for (size_t i = 0; i < n && rc == 0; i++)
+                rc = fn(&items[i].key, &items[i].profile, ud);
+            if (rc != 0 || next >= end)
+                break;
+        }
+    }
+    free(items);
+    return rc;
+}
+
+/* splitmix64: the reservoir sample must be reproducible. */
+static uint64_t mix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
+{
+    if (!e || now <= 0)
+        return BVT_EINVAL;
+    size_t cap = RFM_SAMPLE_MAX;
+    double *r = malloc(cap * sizeof *r), *f = malloc(cap * sizeof *f),
+           *m = malloc(cap * sizeof *m);
+    bvt_rfm_cuts *cuts = calloc(1, sizeof *cuts);
+    if (!r || !f || !m || !cuts) {
+        free(r), free(f), free(m), free(cuts);
+        return BVT_ENOMEM;
+    }
+    pthread_mutex_lock(&e->rfm_lock);
+    uint64_t buyers = 0, rng = 0x5EEDull;
+    for (uint32_t s = 0; s < e->store.n_shards; s++) {
+        bvt_shard *sh = &e->store.shards[s];
+        pthread_mutex_lock(&sh->lock);
+        for (uint32_t n = 0; n < sh->high_water; n++) {
+            const bvt_record *rec = bvt_shard_record(sh, n);
+            if (!bvt_record_live(rec) || rec->last_purchase_ms == 0)
+                continue;
+            /* reservoir sampling (Algorithm R) beyond the cap */
+            uint64_t slot = buyers < cap ? buyers : mix(&rng) % (buyers + 1);
+            buyers++;
+            if (slot < cap) {
+                r[slot] = (double)rec->last_purchase_ms;
+                f[slot] = rec->purchase_days;
+                m[slot] = rec->monetary_total;
+            }
+        }
+        pthread_mutex_unlock(&sh->lock);
+    }
+    size_t n = buyers < cap ? (size_t)buyers : cap;
+    bvt_rfm_quintiles(r, n, cuts->r);
+    bvt_rfm_quintiles(f, n, cuts->f);
+    bvt_rfm_quintiles(m, n, cuts->m);
+    cuts->refreshed_ms = now;
+    cuts->buyers = buyers;
+    /* Readers may still hold the previous version: retire it, free it with
+     * the engine. */
+    cuts->older = atomic_load_explicit(&e->cuts, memory_order_relaxed);
+    atomic_store_explicit(&e->cuts, cuts, memory_order_release);
+    pthread_mutex_unlock(&e->rfm_lock);
+    free(r), free(f), free(m);
+    if (out_buyers)
+        *out_buyers = buyers;
+    return BVT_OK;
+}
+
+/* ---- registries ---- */
+
+int bvt_category_intern(bvt_engine *e, const char *path, uint32_t *out_id, bvt_error *err)
+{
+    if (!e || !path || !out_id)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine, path and out_id are required");
+    return bvt_categories_intern(e->cats, path, strlen(path), out_id, err);
+}
+
+int bvt_category_lookup(const bvt_engine *e, const char *path, uint32_t *out_id)
+{
+    if (!e || !path || !out_id)
+        return BVT_EINVAL;
+    *out_id = bvt_categories_find(e->cats, path, strlen(path));
+    return *out_id ? BVT_OK : BVT_ENOTFOUND;
+}
+
+const char *bvt_category_name(const bvt_engine *e, uint32_t id)
+{
+    return e ? bvt_categories_name(e->cats, id) : NULL;
+}
+
+uint32_t bvt_category_parent(const bvt_engine *e, uint32_t id)
+{
+    return e ? bvt_categories_parent(e->cats, id) : 0;
+}
+
+int bvt_keyword_map(bvt_engine *e, const char *keyword, const char *category, bvt_error *err)
+{
+    if (!e || !keyword || !category)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine, keyword and category are required");
+    uint32_t id;
+    int rc = bvt_categories_intern(e->cats, category, strlen(category), &id, err);
+    if (rc != BVT_OK)
+        return rc;
+    rc = bvt_keywords_set(e->keywords, keyword, strlen(keyword), id);
+    if (rc == BVT_EINVAL)
+        return bvt_fail(err, rc, -1, "keyword must be one word of 1..63 letters or digits: '%.40s'",
+                        keyword);
+    if (rc != BVT_OK)
+        return bvt_fail(err, rc, -1, "%s", bvt_strerror(rc));
+    return BVT_OK;
+}

@@ -69,10 +69,11 @@ void bvt_history_clear(bvt_history *h, bvt_mem *m);
 int bvt_history_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
                     int64_t t_ms, uint32_t type, uint32_t category, double value);
 
-/* Count and sum events with from_ms < t <= to_ms, of `type` (UINT32_MAX =
+/* (Named _window: bvt_history_count is the public per-user call.)
+ * Count and sum events with from_ms < t <= to_ms, of `type` (UINT32_MAX =
  * any) and within `category` (0 = any; see bvt_categories_within).  Day
  * aggregates count when any part of their day overlaps the window. */
-void bvt_history_count(const bvt_history *h, const bvt_history_cfg *cfg, uint32_t type,
+void bvt_history_window(const bvt_history *h, const bvt_history_cfg *cfg, uint32_t type,
                        uint32_t category, int64_t from_ms, int64_t to_ms,
                        uint64_t *out_count, double *out_sum);
 

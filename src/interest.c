@@ -1,1 +1,125 @@
-/* interest.c — placeholder until the module lands. */
+/* interest.c — forward-decayed top-K interests (see interest.h). */
+#include <math.h>
+#include <string.h>
+
+#include "category.h"
+#include "interest.h"
+
+/* Rescale before 2^exponent can overflow a float (max ~2^127). */
+#define RESCALE_EXPONENT 48.0
+
+static void rescale(bvt_record *r, const bvt_profile_cfg *cfg, int64_t new_landmark)
+{
+    float f = (float)exp2(-(double)(new_landmark - r->interest_landmark_ms) / cfg->half_life_ms);
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
+        r->iscore[i] *= f;
+    r->interest_landmark_ms = new_landmark;
+}
+
+/* Add an amount already expressed at r's landmark. */
+static void credit(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category, float amount)
+{
+    int free_slot = -1, min_slot = -1;
+    for (uint32_t i = 0; i < cfg->top_k; i++) {
+        if (r->icat[i] == category) {
+            r->iscore[i] += amount;
+            return;
+        }
+        if (r->icat[i] == 0) {
+            if (free_slot < 0)
+                free_slot = (int)i;
+        } else if (min_slot < 0 || r->iscore[i] < r->iscore[min_slot]) {
+            min_slot = (int)i;
+        }
+    }
+    int slot = free_slot >= 0 ? free_slot
+               : (min_slot >= 0 && amount >= r->iscore[min_slot]) ? min_slot : -1;
+    if (slot < 0)
+        return; /* weaker than every interest held: not kept */
+    r->icat[slot] = (uint16_t)category;
+    r->iscore[slot] = amount;
+}
+
+uint32_t bvt_interest_count(const bvt_record *r)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
+        n += r->icat[i] != 0;
+    return n;
+}
+
+void bvt_interest_add(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category,
+                      double weight, int64_t t_ms)
+{
+    if (category == 0 || !(weight > 0))
+        return;
+    if (bvt_interest_count(r) == 0)
+        r->interest_landmark_ms = t_ms;
+    double exponent = (double)(t_ms - r->interest_landmark_ms) / cfg->half_life_ms;
+    if (exponent > RESCALE_EXPONENT) {
+        rescale(r, cfg, t_ms);
+        exponent = 0;
+    }
+    double amount = weight * exp2(exponent);
+    for (uint32_t c = category, depth = 0; c != 0 && depth < BVT_CATEGORY_MAX_DEPTH; depth++) {
+        credit(r, cfg, c, (float)amount);
+        amount *= cfg->ancestor_credit;
+        if (!(amount > 0))
+            break;
+        c = bvt_categories_parent(cfg->cats, c);
+    }
+}
+
+void bvt_interest_merge(bvt_record *dst, const bvt_record *src, const bvt_profile_cfg *cfg)
+{
+    if (bvt_interest_count(src) == 0)
+        return;
+    if (bvt_interest_count(dst) == 0) {
+        memcpy(dst->icat, src->icat, sizeof dst->icat);
+        memcpy(dst->iscore, src->iscore, sizeof dst->iscore);
+        dst->interest_landmark_ms = src->interest_landmark_ms;
+        return;
+    }
+    /* Express both at the later landmark so nothing overflows. */
+    if (src->interest_landmark_ms > dst->interest_landmark_ms)
+        rescale(dst, cfg, src->interest_landmark_ms);
+    double f = exp2(-(double)(dst->interest_landmark_ms - src->interest_landmark_ms) /
+                    cfg->half_life_ms);
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
+        if (src->icat[i])
+            credit(dst, cfg, src->icat[i], (float)(src->iscore[i] * f));
+}
+
+size_t bvt_interest_top(const bvt_record *r, const bvt_profile_cfg *cfg, int64_t now,
+                        uint32_t *cats, double *scores, double *out_sum, size_t cap)
+{
+    double f = exp2(-(double)(now - r->interest_landmark_ms) / cfg->half_life_ms);
+    uint32_t c[BVT_TOP_K_MAX];
+    double s[BVT_TOP_K_MAX], sum = 0;
+    size_t n = 0;
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++) {
+        if (!r->icat[i])
+            continue;
+        double v = r->iscore[i] * f;
+        sum += v;
+        size_t j = n++; /* insertion sort, descending; ties by category id */
+        while (j > 0 && (s[j - 1] < v || (s[j - 1] == v && c[j - 1] > r->icat[i]))) {
+            s[j] = s[j - 1];
+            c[j] = c[j - 1];
+            j--;
+        }
+        s[j] = v;
+        c[j] = r->icat[i];
+    }
+    if (out_sum)
+        *out_sum = sum;
+    if (n > cap)
+        n = cap;
+    for (size_t i = 0; i < n; i++) {
+        if (cats)
+            cats[i] = c[i];
+        if (scores)
+            scores[i] = s[i];
+    }
+    return n;
+}

@@ -1,1 +1,276 @@
-/* store.c — placeholder until the module lands. */
+/* store.c — sharded open-addressing table of fixed-size records. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define MIN_INDEX 64u
+/* A free record keeps the next free record number + 1 in its `events`. */
+#define NEXT_FREE(r) ((r)->events)
+
+static uint32_t next_pow2(uint64_t v)
+{
+    uint32_t p = MIN_INDEX;
+    while (p < v && p < (1u << 31))
+        p <<= 1;
+    return p;
+}
+
+static int index_alloc(bvt_shard *sh, uint32_t slots)
+{
+    void *p = NULL;
+    int rc = bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &p, 0, (size_t)slots * sizeof(uint64_t));
+    if (rc != BVT_OK)
+        return rc;
+    memset(p, 0, (size_t)slots * sizeof(uint64_t));
+    sh->index = p;
+    sh->index_mask = slots - 1;
+    return BVT_OK;
+}
+
+int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
+                   uint32_t full_policy)
+{
+    memset(s, 0, sizeof *s);
+    s->shards = aligned_alloc(64, sizeof(bvt_shard) * shards);
+    if (!s->shards)
+        return BVT_ENOMEM;
+    memset(s->shards, 0, sizeof(bvt_shard) * shards);
+    s->n_shards = shards;
+    uint32_t bits = 0;
+    while ((1u << bits) < shards)
+        bits++;
+    s->shard_shift = 64 - bits;
+    s->full_policy = full_policy;
+    uint64_t per_shard = max_users ? (max_users + shards - 1) / shards : 0;
+    for (uint32_t i = 0; i < shards; i++) {
+        bvt_shard *sh = &s->shards[i];
+        pthread_mutex_init(&sh->lock, NULL);
+        sh->max_records = (uint32_t)(per_shard > UINT32_MAX - 1 ? UINT32_MAX - 1 : per_shard);
+        sh->mem.limit = memory_budget / shards;
+        sh->rng = 0x9E3779B97F4A7C15ull * (i + 1);
+        /* Presize for the limit (load <= 3/4) so a full table never rehashes. */
+        uint64_t want = per_shard ? per_shard * 4 / 3 + 1 : MIN_INDEX;
+        int rc = index_alloc(sh, next_pow2(want));
+        if (rc != BVT_OK) {
+            s->n_shards = i + 1;
+            bvt_store_destroy(s);
+            return rc;
+        }
+    }
+    return BVT_OK;
+}
+
+void bvt_store_destroy(bvt_store *s)
+{
+    if (!s->shards)
+        return;
+    for (uint32_t i = 0; i < s->n_shards; i++) {
+        bvt_shard *sh = &s->shards[i];
+        for (uint32_t n = 0; n < sh->high_water; n++) {
+            bvt_record *r = bvt_shard_record(sh, n);
+            if (bvt_record_live(r))
+                bvt_profile_release(r, &sh->mem);
+        }
+        for (uint32_t c = 0; c < sh->n_chunks; c++)
+            free(sh->chunks[c]);
+        free(sh->chunks);
+        free(sh->index);
+        pthread_mutex_destroy(&sh->lock);
+    }
+    free(s->shards);
+    s->shards = NULL;
+}
+
+static inline uint64_t slot_value(const bvt_user_key *k, uint32_t num)
+{
+    return (uint64_t)(uint32_t)k->hi << 32 | (uint64_t)(num + 1);
+}
+
+bvt_record *bvt_shard_find(bvt_shard *sh, const bvt_user_key *k)
+{
+    uint32_t tag = (uint32_t)k->hi;
+    for (uint32_t i = (uint32_t)k->lo & sh->index_mask;; i = (i + 1) & sh->index_mask) {
+        uint64_t v = sh->index[i];
+        if (v == 0)
+            return NULL;
+        if ((uint32_t)(v >> 32) == tag) {
+            bvt_record *r = bvt_shard_record(sh, (uint32_t)v - 1);
+            if (r->key_hi == k->hi && r->key_lo == k->lo)
+                return r;
+        }
+    }
+}
+
+static void index_insert(uint64_t *index, uint32_t mask, uint64_t key_lo, uint64_t value)
+{
+    uint32_t i = (uint32_t)key_lo & mask;
+    while (index[i])
+        i = (i + 1) & mask;
+    index[i] = value;
+}
+
+static int index_grow(bvt_shard *sh)
+{
+    uint64_t *old = sh->index;
+    uint32_t old_slots = sh->index_mask + 1;
+    sh->index = NULL;
+    int rc = index_alloc(sh, old_slots * 2);
+    if (rc != BVT_OK) {
+        sh->index = old;
+        return rc;
+    }
+    for (uint32_t i = 0; i < old_slots; i++)
+        if (old[i]) {
+            const bvt_record *r = bvt_shard_record(sh, (uint32_t)old[i] - 1);
+            index_insert(sh->index, sh->index_mask, r->key_lo, old[i]);
+        }
+    void *p = old;
+    bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &p, (size_t)old_slots * sizeof(uint64_t), 0);
+    return BVT_OK;
+}
+
+/* Backward-shift deletion keeps linear probing free of tombstones. */
+static void index_remove(bvt_shard *sh, const bvt_record *r, uint32_t num)
+{
+    uint32_t mask = sh->index_mask;
+    uint64_t want = (uint64_t)(uint32_t)r->key_hi << 32 | (uint64_t)(num + 1);
+    uint32_t i = (uint32_t)r->key_lo & mask;
+    while (sh->index[i] != want)
+        i = (i + 1) & mask;
+    for (uint32_t j = (i + 1) & mask; sh->index[j]; j = (j + 1) & mask) {
+        const bvt_record *o = bvt_shard_record(sh, (uint32_t)sh->index[j] - 1);
+        uint32_t home = (uint32_t)o->key_lo & mask;
+        /* move j back to i unless its home lies cyclically in (i, j] */
+        if (((j - home) & mask) >= ((j - i) & mask)) {
+            sh->index[i] = sh->index[j];
+            i = j;
+        }
+    }
+    sh->index[i] = 0;
+}
+
+static uint32_t record_number(const bvt_shard *sh, const bvt_record *r)
+{
+    for (uint32_t c = 0; c < sh->n_chunks; c++) {
+        const bvt_record *base = sh->chunks[c];
+        if (r >= base && r < base + BVT_CHUNK_RECORDS)
+            return c * BVT_CHUNK_RECORDS + (uint32_t)(r - base);
+    }
+    abort(); /* not ours: a bug */
+}
+
+static void remove_numbered(bvt_shard *sh, bvt_record *r, uint32_t num)
+{
+    bvt_profile_release(r, &sh->mem);
+    index_remove(sh, r, num);
+    memset(r, 0, sizeof *r);
+    NEXT_FREE(r) = sh->free_head;
+    sh->free_head = num + 1;
+    sh->live--;
+    sh->generation++;
+}
+
+void bvt_shard_remove(bvt_shard *sh, bvt_record *r)
+{
+    remove_numbered(sh, r, record_number(sh, r));
+}
+
+static uint64_t next_random(bvt_shard *sh)
+{
+    uint64_t z = (sh->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep)
+{
+    if (s->full_policy != BVT_FULL_EVICT_LRU || sh->high_water == 0)
+        return BVT_EFULL;
+    /* Sample like Redis' approximate LRU: the oldest of a few random users. */
+    bvt_record *victim = NULL;
+    uint32_t victim_num = 0;
+    for (int tries = 0, seen = 0; tries < 64 && seen < 16; tries++) {
+        uint32_t n = (uint32_t)(next_random(sh) % sh->high_water);
+        bvt_record *r = bvt_shard_record(sh, n);
+        if (!bvt_record_live(r) || r == keep)
+            continue;
+        seen++;
+        if (!victim || r->last_seen_ms < victim->last_seen_ms) {
+            victim = r;
+            victim_num = n;
+        }
+    }
+    for (uint32_t n = 0; n < sh->high_water && !victim; n++) {
+        bvt_record *r = bvt_shard_record(sh, n); /* sparse shard: first live record */
+        if (bvt_record_live(r) && r != keep) {
+            victim = r;
+            victim_num = n;
+        }
+    }
+    if (!victim)
+        return BVT_EFULL;
+    remove_numbered(sh, victim, victim_num);
+    sh->evicted++;
+    return BVT_OK;
+}
+
+/* A record number for a new user: a free one, or a fresh one in a chunk. */
+static int take_record(bvt_shard *sh, uint32_t *out)
+{
+    if (sh->free_head) {
+        *out = sh->free_head - 1;
+        sh->free_head = NEXT_FREE(bvt_shard_record(sh, *out));
+        return BVT_OK;
+    }
+    if (sh->high_water == UINT32_MAX - 1)
+        return BVT_EFULL;
+    if (sh->high_water == sh->n_chunks * BVT_CHUNK_RECORDS) {
+        void *list = sh->chunks;
+        int rc = bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &list,
+                                sh->n_chunks * sizeof(bvt_record *),
+                                (sh->n_chunks + 1) * sizeof(bvt_record *));
+        if (rc != BVT_OK)
+            return rc;
+        sh->chunks = list;
+        void *chunk = NULL;
+        rc = bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &chunk, 0,
+                            BVT_CHUNK_RECORDS * sizeof(bvt_record));
+        if (rc != BVT_OK)
+            return rc; /* the longer list is harmless */
+        memset(chunk, 0, BVT_CHUNK_RECORDS * sizeof(bvt_record));
+        sh->chunks[sh->n_chunks++] = chunk;
+    }
+    *out = sh->high_water++;
+    return BVT_OK;
+}
+
+int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+                  const bvt_record *keep, bvt_record **out)
+{
+    int rc;
+    while (sh->max_records && sh->live >= sh->max_records)
+        if ((rc = bvt_shard_evict_one(sh, s, keep)) != BVT_OK)
+            return rc;
+    while ((uint64_t)(sh->live + 1) * 4 > (uint64_t)(sh->index_mask + 1) * 3) {
+        rc = index_grow(sh);
+        if (rc == BVT_EFULL)
+            rc = bvt_shard_evict_one(sh, s, keep);
+        if (rc != BVT_OK)
+            return rc;
+    }
+    uint32_t num;
+    while ((rc = take_record(sh, &num)) != BVT_OK)
+        if (rc != BVT_EFULL || bvt_shard_evict_one(sh, s, keep) != BVT_OK)
+            return rc;
+    bvt_record *r = bvt_shard_record(sh, num);
+    memset(r, 0, sizeof *r);
+    r->key_hi = k->hi;
+    r->key_lo = k->lo;
+    index_insert(sh->index, sh->index_mask, k->lo, slot_value(k, num));
+    sh->live++;
+    sh->generation++;
+    *out = r;
+    return BVT_OK;
+}

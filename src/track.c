@@ -1,1 +1,254 @@
-/* track.c — placeholder until the module lands. */
+/* track.c — validating events and applying them, one at a time or in
+ * batches with prefetching and one lock per run of same-shard events. */
+#include <math.h>
+#include <string.h>
+
+#include "engine.h"
+#include "error.h"
+
+#define BATCH_BLOCK 512u
+#define MAX_DWELL_MS 86400000LL
+
+/* Validate ev and resolve everything the profile update needs, without
+ * touching any profile.  Category paths may be interned here. */
+static int resolve(bvt_engine *e, const bvt_event *ev, bvt_resolved_event *out,
+                   bvt_user_key *key, bvt_error *err)
+{
+    if (!ev)
+        return bvt_fail(err, BVT_EINVAL, -1, "event is NULL");
+    if (ev->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "event.version is 0: use BVT_EVENT_INIT");
+    if (ev->version > BVT_EVENT_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "event.version %u is newer than this library",
+                        ev->version);
+    if (!bvt_event_types_valid(&e->types, ev->type))
+        return bvt_fail(err, BVT_ETYPE, -1, "unknown event type %u", ev->type);
+    if (!ev->user_id || ev->user_id_len == 0 || ev->user_id_len > BVT_USER_ID_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
+    if (ev->time_ms <= 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "time_ms must be > 0 (epoch milliseconds)");
+    if (!isfinite(ev->value) || ev->value < 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "value must be finite and >= 0");
+    if (ev->dwell_ms < 0 || ev->dwell_ms > MAX_DWELL_MS)
+        return bvt_fail(err, BVT_EINVAL, -1, "dwell_ms must be 0..86400000");
+    memset(out, 0, sizeof *out);
+    if (ev->category) {
+        int rc = bvt_categories_intern(e->cats, ev->category, strlen(ev->category),
+                                       &out->category, err);
+        if (rc != BVT_OK)
+            return rc;
+    } else if (ev->category_id) {
+        if (!bvt_categories_valid(e->cats, ev->category_id))
+            return bvt_fail(err, BVT_EINVAL, -1, "unknown category_id %u", ev->category_id);
+        out->category = ev->category_id;
+    }
+    if (ev->type == BVT_EVENT_SEARCH && ev->search_text)
+        out->n_search = (uint32_t)bvt_keywords_match(e->keywords, ev->search_text,
+                                                     strlen(ev->search_text), out->search_cats,
+                                                     sizeof out->search_cats /
+                                                         sizeof out->search_cats[0]);
+    out->type = ev->type;
+    out->t_ms = ev->time_ms;
+    out->value = ev->value;
+    out->quantity = ev->quantity ? ev->quantity : 1;
+    if (ev->item_id && (ev->type == BVT_EVENT_ADD_TO_CART ||
+                        ev->type == BVT_EVENT_REMOVE_FROM_CART || ev->type == BVT_EVENT_PURCHASE))
+        out->item_hash = bvt_item_hash(ev->item_id, strlen(ev->item_id));
+    out->dwell_ms = ev->dwell_ms;
+    out->weight = bvt_event_types_weight(&e->types, ev->type);
+    *key = bvt_engine_key(e, ev->user_id, ev->user_id_len);
+    return BVT_OK;
+}
+
+/* Apply under the shard lock; a budget refusal evicts (policy permitting)
+ * and retries; a profile created for this event goes again on failure. */
+static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created,
+                        const bvt_resolved_event *ev)
+{
+    int rc;
+    for (int tries = 0;; tries++) {
+        rc = bvt_profile_apply(r, ev, &e->cfg, &sh->mem);
+        if (rc != BVT_EFULL || tries >= 8 || bvt_shard_evict_one(sh, &e->store, r) != BVT_OK)
+            break;
+    }
+    if (rc == BVT_OK)
+        sh->events_accepted++;
+    else if (created)
+        bvt_shard_remove(sh, r);
+    return rc;
+}
+
+/* The whole path for one resolved event: lock, find or create, apply. */
+static int track_resolved(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
+{
+    bvt_shard *sh;
+    bvt_record *r;
+    int rc = bvt_engine_lock_or_create(e, k, &sh, &r);
+    if (rc != BVT_OK)
+        return rc;
+    rc = apply_locked(e, sh, r, r->events == 0 && r->first_seen_ms == 0 && !r->ext, ev);
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+static int rejected(bvt_engine *e, int rc)
+{
+    atomic_fetch_add_explicit(&e->events_rejected, 1, memory_order_relaxed);
+    return rc;
+}
+
+int bvt_event_track(bvt_engine *e, const bvt_event *ev, bvt_error *err)
+{
+    if (!e)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+    bvt_resolved_event rev;
+    bvt_user_key k;
+    int rc = resolve(e, ev, &rev, &k, err);
+    if (rc == BVT_OK && (rc = track_resolved(e, k, &rev)) != BVT_OK)
+        bvt_fail(err, rc, -1, "%s", rc == BVT_EFULL ? "user table or memory budget full"
+                                                    : bvt_strerror(rc));
+    return rc == BVT_OK ? rc : rejected(e, rc);
+}
+
+/* ---- batches ---- */
+
+typedef struct batch_block {
+    bvt_resolved_event ev[BATCH_BLOCK];
+    bvt_user_key key[BATCH_BLOCK];
+    uint16_t shard[BATCH_BLOCK];
+    uint16_t order[BATCH_BLOCK]; /* block positions sorted by shard, stable */
+    int code[BATCH_BLOCK];
+} batch_block;
+
+/* Hints for the record of k: find its index slot by tag and prefetch the
+ * record's cache lines, without touching the record. */
+static inline void prefetch_record(const bvt_shard *sh, const bvt_user_key *k)
+{
+    uint32_t tag = (uint32_t)k->hi;
+    for (uint32_t i = (uint32_t)k->lo & sh->index_mask, probes = 0; probes < 4;
+         i = (i + 1) & sh->index_mask, probes++) {
+        uint64_t v = sh->index[i];
+        if (v == 0)
+            return;
+        if ((uint32_t)(v >> 32) == tag) {
+            const char *r = (const char *)bvt_shard_record(sh, (uint32_t)v - 1);
+            for (size_t off = 0; off < sizeof(bvt_record); off += 64)
+                __builtin_prefetch(r + off, 1);
+            __builtin_prefetch(r + sizeof(bvt_record) - 1, 1);
+            return;
+        }
+    }
+}
+
+static void sort_by_shard(batch_block *b, size_t n, uint32_t n_shards)
+{
+    if (n_shards == 1) {
+        for (size_t i = 0; i < n; i++)
+            b->order[i] = (uint16_t)i;
+        return;
+    }
+    uint32_t start[4097] = { 0 };
+    for (size_t i = 0; i < n; i++)
+        start[b->shard[i] + 1]++;
+    for (uint32_t s = 0; s < n_shards; s++)
+        start[s + 1] += start[s];
+    for (size_t i = 0; i < n; i++)
+        b->order[start[b->shard[i]]++] = (uint16_t)i;
+}
+
+/* Apply the valid events of a block, one lock per run of the same shard. */
+static void apply_block(bvt_engine *e, batch_block *b, size_t n)
+{
+    enum { D_INDEX = 8, D_RECORD = 4 };
+    size_t i = 0;
+    while (i < n) {
+        uint32_t s = b->shard[b->order[i]];
+        size_t end = i;
+        while (end < n && b->shard[b->order[end]] == s)
+            end++;
+        bvt_shard *sh = &e->store.shards[s];
+        pthread_mutex_lock(&sh->lock);
+        for (size_t j = i; j < end && j < i + D_INDEX; j++)
+            bvt_shard_prefetch(sh, &b->key[b->order[j]]);
+        for (size_t j = i; j < end && j < i + D_RECORD; j++)
+            prefetch_record(sh, &b->key[b->order[j]]);
+        for (size_t j = i; j < end; j++) {
+            if (j + D_INDEX < end)
+                bvt_shard_prefetch(sh, &b->key[b->order[j + D_INDEX]]);
+            if (j + D_RECORD < end)
+                prefetch_record(sh, &b->key[b->order[j + D_RECORD]]);
+            uint16_t p = b->order[j];
+            if (b->code[p] != BVT_OK)
+                continue;
+            bvt_record *r = bvt_shard_find(sh, &b->key[p]);
+            int created = 0;
+            if (!r) {
+                bvt_user_key to;
+                if (bvt_aliases_find(&e->aliases, &b->key[p], &to)) {
+                    /* rare: the profile lives under another key, maybe another shard */
+                    pthread_mutex_unlock(&sh->lock);
+                    b->code[p] = track_resolved(e, to, &b->ev[p]);
+                    pthread_mutex_lock(&sh->lock);
+                    continue;
+                }
+                b->code[p] = bvt_shard_add(sh, &e->store, &b->key[p], NULL, &r);
+                if (b->code[p] != BVT_OK)
+                    continue;
+                created = 1;
+            }
+            b->code[p] = apply_locked(e, sh, r, created, &b->ev[p]);
+        }
+        pthread_mutex_unlock(&sh->lock);
+        i = end;
+    }
+}
+
+int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
+                          bvt_batch_error *failures, size_t failures_cap, size_t *out_failed,
+                          bvt_error *err)
+{
+    if (out_failed)
+        *out_failed = 0;
+    if (!e || (!events && n > 0))
+        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL, or events is NULL with n > 0");
+    batch_block *b = NULL;
+    batch_block local;
+    b = &local;
+    size_t failed = 0;
+    int first_rc = BVT_OK;
+    for (size_t base = 0; base < n; base += BATCH_BLOCK) {
+        size_t m = n - base < BATCH_BLOCK ? n - base : BATCH_BLOCK;
+        for (size_t i = 0; i < m; i++) {
+            bvt_error one = BVT_ERROR_INIT;
+            b->code[i] = resolve(e, &events[base + i], &b->ev[i], &b->key[i],
+                                 first_rc == BVT_OK ? &one : NULL);
+            b->shard[i] = b->code[i] == BVT_OK
+                              ? (uint16_t)(bvt_store_shard(&e->store, &b->key[i]) - e->store.shards)
+                              : 0;
+            if (b->code[i] != BVT_OK && first_rc == BVT_OK && err) {
+                *err = one;
+                err->offset = (int64_t)(base + i);
+            }
+            if (b->code[i] != BVT_OK && first_rc == BVT_OK)
+                first_rc = b->code[i];
+        }
+        sort_by_shard(b, m, e->store.n_shards);
+        apply_block(e, b, m);
+        for (size_t i = 0; i < m; i++) {
+            if (b->code[i] == BVT_OK)
+                continue;
+            if (failed < failures_cap && failures)
+                failures[failed] = (bvt_batch_error){ base + i, b->code[i] };
+            if (failed == 0 && first_rc == BVT_OK)
+                first_rc = b->code[i];
+            if (failed == 0 && err && err->offset != (int64_t)(base + i))
+                bvt_fail(err, b->code[i], (int64_t)(base + i), "event %zu: %s", base + i,
+                         bvt_strerror(b->code[i]));
+            failed++;
+            rejected(e, b->code[i]);
+        }
+    }
+    if (out_failed)
+        *out_failed = failed;
+    return failed ? first_rc : BVT_OK;
+}

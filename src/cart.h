@@ -1,0 +1,30 @@
+/* cart.h — items added to the cart and not yet bought or removed.
+ * Bounded by cfg->cart_max; runs under the shard lock. */
+#ifndef BVT_CART_H
+#define BVT_CART_H
+
+#include "profile.h"
+
+struct bvt_cart_entry {
+    uint64_t item_hash; /* 0 = added without an item id */
+    int64_t added_ms;
+    double value;
+    uint32_t quantity;
+    uint32_t category;
+};
+
+/* Make room for one more item (allocation happens here, not in the update). */
+int bvt_cart_reserve(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m);
+
+/* Apply a cart-relevant event (add_to_cart, remove_from_cart, purchase). */
+void bvt_cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_event *ev);
+
+void bvt_cart_release(bvt_ext *x, bvt_mem *m);
+
+/* Totals for features. */
+void bvt_cart_totals(const bvt_ext *x, uint32_t *items, double *value, int64_t *oldest);
+
+/* Copy out, oldest first; returns how many were written. */
+size_t bvt_cart_list(const bvt_ext *x, bvt_cart_item *out, size_t cap);
+
+#endif

@@ -1,0 +1,49 @@
+/* engine.h — the engine handle and the helpers its public calls share. */
+#ifndef BVT_ENGINE_H
+#define BVT_ENGINE_H
+
+#include <stdatomic.h>
+
+#include "alias.h"
+#include "behavtarget.h"
+#include "category.h"
+#include "event_types.h"
+#include "hash.h"
+#include "interner.h"
+#include "keywords.h"
+#include "profile.h"
+#include "rfm.h"
+#include "store.h"
+
+#define BVT_USER_ID_MAX 1024
+#define BVT_ATTR_KEY_MAX 63
+#define BVT_ATTR_VALUE_MAX 255
+#define BVT_STRINGS_MAX (1u << 20)
+
+struct bvt_engine {
+    bvt_profile_cfg cfg;
+    unsigned char secret[XXH3_SECRET_DEFAULT_SIZE]; /* derived from the caller's key */
+    bvt_categories *cats;
+    bvt_keywords *keywords;
+    bvt_interner *strings; /* attribute keys and string values */
+    bvt_event_types types;
+    bvt_store store;
+    bvt_aliases aliases;
+    _Atomic(bvt_rfm_cuts *) cuts; /* NULL until the first refresh */
+    pthread_mutex_t rfm_lock;     /* serialises refreshes */
+    _Atomic uint64_t events_rejected;
+};
+
+/* The keyed hash of a raw id; never (0, 0). */
+bvt_user_key bvt_engine_key(const bvt_engine *e, const void *id, size_t len);
+
+/* Lock the shard that holds k's profile (following an alias) and return the
+ * record, or NULL; *out_shard is locked either way and the caller unlocks. */
+bvt_record *bvt_engine_lock_key(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard);
+
+/* As bvt_engine_lock_key, creating the profile when absent.  On error no
+ * shard is left locked. */
+int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard,
+                              bvt_record **out);
+
+#endif

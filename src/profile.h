@@ -1,0 +1,106 @@
+/* profile.h — the fixed-size per-user record and what updates and reads it.
+ *
+ * A record is what the store keeps inline for every user: key, RFM and
+ * engagement counters, and the top interests.  Everything that varies in size
+ * (history, cart, attributes) hangs off `ext`, allocated on first need and
+ * bounded by the engine options.  All functions here run under the lock of
+ * the shard that owns the record. */
+#ifndef BVT_PROFILE_H
+#define BVT_PROFILE_H
+
+#include <stdint.h>
+
+#include "behavtarget.h"
+#include "history.h"
+#include "mem.h"
+
+#define BVT_TOP_K_MAX 16
+
+typedef struct bvt_cart_entry bvt_cart_entry;
+typedef struct bvt_attr_entry bvt_attr_entry;
+
+/* Variable-size parts of a profile. */
+typedef struct bvt_ext {
+    bvt_history hist;
+    bvt_cart_entry *cart;
+    bvt_attr_entry *attrs;
+    int64_t last_checkout_ms; /* cart adds older than this are ignored */
+    uint8_t cart_len, cart_cap;
+    uint8_t attrs_len, attrs_cap;
+} bvt_ext;
+
+/* The fixed record: 232 bytes.  A key of (0, 0) marks a free slot. */
+typedef struct bvt_record {
+    uint64_t key_hi, key_lo;
+    int64_t first_seen_ms;    /* 0 = no event yet */
+    int64_t last_seen_ms;
+    int64_t last_purchase_ms; /* 0 = no purchase */
+    int64_t interest_landmark_ms;
+    double monetary_total;
+    bvt_ext *ext;
+    int32_t first_purchase_day;
+    uint32_t purchase_days;
+    float first_day_value;    /* purchases summed on first_purchase_day */
+    uint32_t sessions;
+    uint32_t dwell_ds;        /* total dwell in 100 ms units */
+    uint32_t events;          /* all events, custom included (saturating) */
+    uint32_t counts[BVT_EVENT_BUILTIN_COUNT];
+    uint16_t icat[BVT_TOP_K_MAX];   /* interest categories, 0 = empty slot */
+    float iscore[BVT_TOP_K_MAX];    /* forward-decayed scores at the landmark */
+} bvt_record;
+
+/* Engine settings the profile code needs, resolved from bvt_options. */
+typedef struct bvt_profile_cfg {
+    bvt_history_cfg hist;
+    const bvt_categories *cats;
+    double half_life_ms;
+    double ancestor_credit;
+    int64_t session_gap_ms;
+    uint32_t top_k;
+    uint32_t cart_max;
+    uint32_t attrs_max;
+} bvt_profile_cfg;
+
+/* An event after validation: ids resolved, nothing borrowed. */
+typedef struct bvt_resolved_event {
+    uint32_t type;
+    uint32_t category;          /* 0 = none */
+    int64_t t_ms;
+    double value;
+    uint32_t quantity;          /* >= 1 */
+    uint64_t item_hash;         /* 0 = none */
+    int64_t dwell_ms;
+    double weight;              /* interest weight of the type */
+    uint32_t search_cats[8];    /* categories mapped from search words */
+    uint32_t n_search;
+} bvt_resolved_event;
+
+/* Apply one event.  Fallible steps (allocation) run first, so on error
+ * (BVT_EFULL from the budget, BVT_ENOMEM) the record is unchanged. */
+int bvt_profile_apply(bvt_record *r, const bvt_resolved_event *ev, const bvt_profile_cfg *cfg,
+                      bvt_mem *m);
+
+/* Release everything hanging off r (not the record itself). */
+void bvt_profile_release(bvt_record *r, bvt_mem *m);
+
+/* Allocate r->ext if absent.  BVT_OK, BVT_EFULL, BVT_ENOMEM. */
+int bvt_profile_ext(bvt_record *r, bvt_mem *m);
+
+/* Fold src (from a shard accounted by msrc) into dst (accounted by mdst);
+ * src is released.  Used by aliasing. */
+int bvt_profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *cfg,
+                      bvt_mem *mdst, bvt_mem *msrc);
+
+/* Bytes hanging off r by kind (history includes the ext block itself). */
+void bvt_profile_ext_bytes(const bvt_record *r, uint64_t *hist, uint64_t *cart, uint64_t *attrs);
+
+/* RFM quintile cut points; see rfm.h. */
+struct bvt_rfm_cuts;
+
+/* Fill out (version already checked) with features at now. */
+void bvt_profile_features(const bvt_record *r, const bvt_profile_cfg *cfg,
+                          const struct bvt_rfm_cuts *cuts, int64_t now, bvt_profile *out);
+
+static inline int32_t bvt_day_of(int64_t t_ms) { return (int32_t)(t_ms / BVT_DAY_MS); }
+
+#endif

@@ -1,0 +1,91 @@
+/* store.h — the profile store: shards of fixed-size records.
+ *
+ * Each shard has a mutex, an open-addressing index (linear probing, 8-byte
+ * slots holding a 32-bit tag and the record number) and its records in
+ * chunks of 256 that never move, so iteration can resume by record number.
+ * Removed records become free slots (key 0) reused by new users; nothing is
+ * compacted, so a concurrent iteration never skips a user.
+ * The key's top bits pick the shard, its low bits the index slot. */
+#ifndef BVT_STORE_H
+#define BVT_STORE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "behavtarget.h"
+#include "mem.h"
+#include "profile.h"
+
+#define BVT_CHUNK_BITS 8
+#define BVT_CHUNK_RECORDS (1u << BVT_CHUNK_BITS)
+
+typedef struct bvt_shard {
+    pthread_mutex_t lock;
+    uint64_t *index;        /* slot = tag << 32 | (record number + 1); 0 = empty */
+    uint32_t index_mask;
+    uint32_t live;          /* records in use */
+    uint32_t high_water;    /* record numbers handed out */
+    uint32_t free_head;     /* record number + 1 of a free record, 0 = none */
+    bvt_record **chunks;
+    uint32_t n_chunks;
+    uint32_t max_records;   /* 0 = unlimited */
+    uint64_t generation;    /* bumps when records are added or removed */
+    uint64_t events_accepted;
+    uint64_t evicted;
+    uint64_t rng;           /* eviction sampling */
+    bvt_mem mem;
+} __attribute__((aligned(64))) bvt_shard;
+
+typedef struct bvt_store {
+    bvt_shard *shards;
+    uint32_t n_shards;
+    uint32_t shard_shift;   /* 64 - log2(n_shards) */
+    uint32_t full_policy;
+} bvt_store;
+
+int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
+                   uint32_t full_policy);
+void bvt_store_destroy(bvt_store *s);
+
+static inline bvt_shard *bvt_store_shard(const bvt_store *s, const bvt_user_key *k)
+{
+    return &s->shards[s->n_shards == 1 ? 0 : k->hi >> s->shard_shift];
+}
+
+static inline bvt_record *bvt_shard_record(const bvt_shard *sh, uint32_t num)
+{
+    return &sh->chunks[num >> BVT_CHUNK_BITS][num & (BVT_CHUNK_RECORDS - 1)];
+}
+
+/* Hint the cache about k's index slot. */
+static inline void bvt_shard_prefetch(const bvt_shard *sh, const bvt_user_key *k)
+{
+    if (sh->index)
+        __builtin_prefetch(&sh->index[k->lo & sh->index_mask]);
+}
+
+/* The rest run with sh->lock held. */
+
+/* Record of k, or NULL. */
+bvt_record *bvt_shard_find(bvt_shard *sh, const bvt_user_key *k);
+
+/* Add a zeroed record for k (which must be absent).  When the shard is at
+ * max_records, or its memory budget refuses the space, the full policy
+ * decides: BVT_EFULL, or evict a least-recently-seen record other than
+ * `keep` (may be NULL).  BVT_OK, BVT_EFULL or BVT_ENOMEM. */
+int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+                  const bvt_record *keep, bvt_record **out);
+
+/* Release r's profile and remove it. */
+void bvt_shard_remove(bvt_shard *sh, bvt_record *r);
+
+/* Evict one approximately least-recently-seen record other than keep, if
+ * the policy allows.  BVT_OK or BVT_EFULL (reject policy, or nothing else). */
+int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep);
+
+static inline int bvt_record_live(const bvt_record *r)
+{
+    return (r->key_hi | r->key_lo) != 0;
+}
+
+#endif
