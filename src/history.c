@@ -348,7 +348,12 @@ static int add_event(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
     int64_t newest = newest_held(h);
     if (ev.t_ms > newest)
         newest = ev.t_ms;
-    if (h->ev_len < cfg->max_events) {
+    /* Aggregates hold nothing newer than the oldest exact event (windows rely
+     * on it), so an event older than that folds even if the exact tier has
+     * room.  That only happens after refused growth or during a merge. */
+    int older = h->day_len > 0 && (h->ev_len ? ev.t_ms < EV(h, 0).t_ms
+                                             : day_of(ev.t_ms) <= h->days[h->day_len - 1].day);
+    if (h->ev_len < cfg->max_events && !older) {
         if (h->ev_len < h->ev_cap) {
             ev_insert(h, ev);
             return BVT_OK;
@@ -405,9 +410,14 @@ void bvt_history_window(const bvt_history *h, const bvt_history_cfg *cfg, uint32
             }
         }
         /* Day d holds the milliseconds [d*DAY, (d+1)*DAY - 1]; some of them
-         * lie in from < t <= to for day(from + 1) <= d <= day(to). */
+         * lie in from < t <= to for day(from + 1) <= d <= day(to).  Nothing
+         * aggregated is newer than the oldest exact event, so a window
+         * starting at or after it has no aggregate in it. */
         int32_t last = day_of(to_ms);
-        for (uint32_t i = day_lower(h, day_of(from_ms + 1), 0, 0); i < h->day_len; i++) {
+        uint32_t i = day_lower(h, day_of(from_ms + 1), 0, 0);
+        if (h->ev_len && from_ms >= EV(h, 0).t_ms)
+            i = h->day_len;
+        for (; i < h->day_len; i++) {
             const bvt_day_agg *a = &h->days[i];
             if (a->day > last)
                 break;

@@ -251,6 +251,55 @@ START_TEST(test_fold_when_full)
 }
 END_TEST
 
+/* Aggregates never hold anything newer than the oldest exact event, so a
+ * window that starts at or after it is exact even on a busy day. */
+START_TEST(test_window_after_oldest_exact)
+{
+    bvt_mem m = { { 0 }, 0 };
+    bvt_history h;
+    memset(&h, 0, sizeof h);
+    bvt_history_cfg c = cfg_of(4, 64, 400 * DAY, NULL);
+    for (int k = 1; k <= 10; k++)
+        add_ok(&h, &c, &m, T0 + k * HOUR, 1, 0, 1.0); /* 01:00 .. 10:00 */
+    ck_assert_int_eq(ev_at(&h, 0)->t_ms, T0 + 7 * HOUR);
+    static const struct {
+        int64_t from;
+        uint64_t n;
+    } win[] = {
+        { T0 + 8 * HOUR, 2 },
+        { T0 + 7 * HOUR, 3 },            /* starts at the oldest exact event */
+        { T0 + 7 * HOUR - 1, 10 },       /* reaches before it: the day counts whole */
+        { T0 + 6 * HOUR + 30 * 60000, 10 },
+    };
+    for (size_t i = 0; i < sizeof win / sizeof win[0]; i++)
+        ck_assert_msg(count(&h, &c, 1, 0, win[i].from, T0 + 10 * HOUR) == win[i].n, "window %zu",
+                      i);
+
+    /* The rule holds when the exact tier starts empty beside aggregates (a
+     * smaller exact bound before, or refused growth): an event on or before
+     * the newest aggregated day folds, a later one is exact. */
+    bvt_history g;
+    memset(&g, 0, sizeof g);
+    bvt_history_cfg none = cfg_of(0, 64, 400 * DAY, NULL);
+    add_ok(&g, &none, &m, T0 + 20 * HOUR, 1, 0, 1.0);
+    add_ok(&g, &c, &m, T0 + 2 * HOUR, 1, 0, 1.0);
+    ck_assert_uint_eq(g.ev_len, 0);
+    ck_assert_uint_eq(g.days[0].count, 2);
+    add_ok(&g, &c, &m, T0 + DAY + HOUR, 1, 0, 1.0);
+    ck_assert_uint_eq(g.ev_len, 1);
+    add_ok(&g, &c, &m, T0 + DAY, 1, 0, 1.0); /* older than the exact one */
+    ck_assert_uint_eq(g.ev_len, 1);
+    ck_assert_int_eq(ev_at(&g, 0)->t_ms, T0 + DAY + HOUR);
+    ck_assert_uint_eq(g.day_len, 2);
+    ck_assert_uint_eq(count(&g, &c, 1, 0, T0 + DAY + HOUR - 1, T0 + 2 * DAY), 2);
+    ck_assert_uint_eq(count(&g, &c, 1, 0, T0 + DAY + HOUR, T0 + 2 * DAY), 0);
+    ck_assert_uint_eq(count(&g, &c, 1, 0, 0, T0 + 2 * DAY), 4);
+    bvt_history_clear(&g, &m);
+    bvt_history_clear(&h, &m);
+    ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], 0);
+}
+END_TEST
+
 START_TEST(test_no_exact_tier)
 {
     bvt_mem m = { { 0 }, 0 };
@@ -499,9 +548,11 @@ START_TEST(test_heavy_user)
     ck_assert_int_ge(h.days[0].day, h.complete_from_day);
 
     /* Brute force: the newest 64 events are exact; older ones answer for
-     * their whole day when the day is held (>= complete_from_day). */
+     * their whole day when the day is held (>= complete_from_day) and the
+     * window starts before the oldest exact event. */
     qsort(g, (size_t)n, sizeof *g, by_time_desc);
-    int64_t newest = g[0].t;
+    int64_t newest = g[0].t, oldest_exact = g[63].t;
+    ck_assert_int_eq(ev_at(&h, 0)->t_ms, oldest_exact);
     static const int64_t windows[] = { DAY, 7 * DAY, 90 * DAY, 365 * DAY };
     static const int64_t ends[] = { 0, 12 * HOUR };
     uint32_t types[] = { UINT32_MAX, 0, 1, 2, 3 };
@@ -528,7 +579,8 @@ START_TEST(test_heavy_user)
                             in = e->t > from && e->t <= now;
                         } else {
                             int64_t d = e->t / DAY;
-                            in = d >= (from + 1) / DAY && d <= now / DAY && d >= h.complete_from_day;
+                            in = from < oldest_exact && d >= (from + 1) / DAY &&
+                                 d <= now / DAY && d >= h.complete_from_day;
                         }
                         if (in) {
                             want_n++;
@@ -785,6 +837,7 @@ static Suite *history_suite(void)
     tcase_add_test(t, test_order_wrapped_ring);
     tcase_add_loop_test(t, test_window_edges, 0, (int)(sizeof edges / sizeof edges[0]));
     tcase_add_test(t, test_fold_when_full);
+    tcase_add_test(t, test_window_after_oldest_exact);
     tcase_add_test(t, test_no_exact_tier);
     tcase_add_test(t, test_horizon);
     tcase_add_test(t, test_coarsen_then_drop);
