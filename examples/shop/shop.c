@@ -96,9 +96,10 @@ static const shop_sub_def catalogue[] = {
 #define MAX_KEYWORDS 640u
 #define CART_LINES 3u         /* what the generator remembers of a cart */
 #define NO_NODE 0xFFFFu
-#define ZIPF_S 1.05           /* exponent of leaf popularity */
+#define ZIPF_S 0.7            /* exponent of leaf popularity */
 #define EVENTS_PER_SESSION 9.2 /* measured mean; used to turn events into session rates */
-#define MIN_GAP_S 1800.0      /* shortest time between a user's session starts */
+#define MIN_GAP_S 3600.0      /* shortest time between a user's session starts
+                                 (activity clock: ~35 min at the busiest hour) */
 #define MAX_REL_S (1u << 30)  /* session starts stay within ~34 years of start_ms */
 
 static const char *const phrase_fmt[PHRASES] = {"%s", "best %s", "cheap %s", "%s sale"};
@@ -232,6 +233,7 @@ struct shop {
     double *item_price;
     char offer_ids[N_OFFERS][OFFER_ID_STRIDE];
     int32_t dwell_tab[256]; /* page dwell times, ms, log-normal */
+    double hour_w[24], act_cum[25], day_off_s, act_off_s; /* the activity clock */
 
     /* population */
     shop_user *users;
@@ -492,14 +494,45 @@ static double next_gap_s(shop *s, const shop_user *u)
     return g;
 }
 
-/* Quiet hours: most sessions that would start 1:00-7:00 UTC start later. */
-static double daytime_shift_s(shop *s, double rel_s)
+/* Shoppers are busier in the evening than at night.  Sessions are scheduled
+ * on an activity clock that runs fast at busy hours and is mapped to wall
+ * time, so the daily rhythm changes when sessions start, not how many. */
+static const double hour_weight[24] = {
+    0.35, 0.2, 0.12, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1.1, 1.2, 1.2,
+    1.3, 1.3, 1.2, 1.2, 1.2, 1.3, 1.5, 1.7, 1.8, 1.6, 1.2, 0.7};
+
+/* Wall seconds after start_ms -> activity seconds after start_ms. */
+static double act_of_wall(const shop *s, double rel)
 {
-    int64_t abs_s = s->cfg.start_ms / 1000 + (int64_t)rel_s;
-    int64_t hour = (abs_s / 3600) % 24;
-    if (hour >= 1 && hour < 7 && rng_chance(&s->rng, 0.7))
-        return rel_s + 6 * 3600.0;
-    return rel_s;
+    double x = rel + s->day_off_s, day = floor(x / 86400.0), r = x - day * 86400.0;
+    int k = (int)(r / 3600.0);
+    k = k > 23 ? 23 : k;
+    return day * 86400.0 + s->act_cum[k] + (r - 3600.0 * k) * s->hour_w[k] - s->act_off_s;
+}
+
+/* The inverse: activity seconds -> wall seconds after start_ms. */
+static double wall_of_act(const shop *s, double act)
+{
+    double x = act + s->act_off_s, day = floor(x / 86400.0), r = x - day * 86400.0;
+    int k = 0;
+    while (k < 23 && s->act_cum[k + 1] <= r)
+        k++;
+    return day * 86400.0 + 3600.0 * k + (r - s->act_cum[k]) / s->hour_w[k] - s->day_off_s;
+}
+
+static void build_clock(shop *s)
+{
+    double sum = 0;
+    for (int k = 0; k < 24; k++)
+        sum += hour_weight[k];
+    s->act_cum[0] = 0;
+    for (int k = 0; k < 24; k++) {
+        s->hour_w[k] = hour_weight[k] * 24.0 / sum;
+        s->act_cum[k + 1] = s->act_cum[k] + 3600.0 * s->hour_w[k];
+    }
+    s->day_off_s = (double)((s->cfg.start_ms / 1000) % 86400);
+    s->act_off_s = 0;
+    s->act_off_s = act_of_wall(s, 0); /* both clocks start at start_ms */
 }
 
 static uint64_t ukey(double rel_s, uint32_t user)
@@ -515,6 +548,7 @@ static int build_population(shop *s)
     if (!w)
         return -1;
     double span_s = (double)s->cfg.days * 86400.0;
+    build_clock(s);
 
     /* activity: a few heavy users, the rest a capped Pareto tail */
     for (uint32_t i = 0; i < n; i++) {
@@ -542,7 +576,7 @@ static int build_population(shop *s)
      * the first session uniform in [0, min(gap, span)) and Poisson ones after
      * it, so expects about r + 1/2 sessions (1 + r/2 when r < 1). */
     double target = (double)s->cfg.events / EVENTS_PER_SESSION, sum = 0;
-    double max_rate = span_s / (3 * MIN_GAP_S);
+    double max_rate = span_s / (2 * MIN_GAP_S);
     for (uint32_t i = 0; i < n; i++)
         sum += w[i];
     double scale = target / sum;
@@ -563,7 +597,7 @@ static int build_population(shop *s)
         double gap = span_s / r;
         s->users[i].gap_s = (float)gap;
         double first = rng_unit(&s->rng) * (gap < span_s ? gap : span_s);
-        s->uheap[i] = ukey(daytime_shift_s(s, first), i);
+        s->uheap[i] = ukey(wall_of_act(s, first), i);
     }
     free(w);
     for (size_t i = n / 2; i-- > 0;)
@@ -757,7 +791,7 @@ static int start_session(shop *s)
     s->sessions++;
     aheap_push(s, akey(s, ss->t, slot));
 
-    s->uheap[0] = ukey(daytime_shift_s(s, rel_s + next_gap_s(s, u)), user);
+    s->uheap[0] = ukey(wall_of_act(s, act_of_wall(s, rel_s) + next_gap_s(s, u)), user);
     uheap_sift_down(s->uheap, s->cfg.users, 0);
     return 0;
 }
@@ -1094,6 +1128,15 @@ uint64_t shop_sessions_started(const shop *s) { return s ? s->sessions : 0; }
 uint32_t shop_category_count(const shop *s) { return s ? s->n_nodes : 0; }
 uint32_t shop_leaf_count(const shop *s) { return s ? s->n_leaves : 0; }
 uint32_t shop_keyword_count(const shop *s) { return s ? s->n_keywords : 0; }
+
+uint32_t shop_item_count(const shop *s) { return s ? s->n_leaves * ITEMS_PER_LEAF : 0; }
+
+const char *shop_item_id(const shop *s, uint32_t k)
+{
+    if (!s || k >= s->n_leaves * ITEMS_PER_LEAF)
+        return NULL;
+    return s->item_ids + (size_t)k * ITEM_ID_STRIDE;
+}
 
 const char *shop_leaf_path(const shop *s, uint32_t leaf)
 {

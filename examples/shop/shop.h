@@ -13,6 +13,12 @@
  *
  * Same config, same events: all randomness comes from one seeded generator,
  * and registering the shop in an engine does not change what is drawn.
+ *
+ * Session rates are set so that cfg.events cover about cfg.days.  Every user
+ * gets at least one session (~9 events), so with fewer events than that per
+ * user the stream ends early and later users never appear; and a user starts
+ * at most one session every ~2 hours on average, so a handful of users asked
+ * for millions of events spread them over a longer time.
  * Memory is about 40 bytes per user plus fixed tables; generating allocates
  * nothing per event.
  */
@@ -73,5 +79,10 @@ uint32_t shop_category_count(const shop *s); /* departments + subs + leaves */
 uint32_t shop_leaf_count(const shop *s);
 const char *shop_leaf_path(const shop *s, uint32_t leaf);
 uint32_t shop_keyword_count(const shop *s);
+
+/* Every item id the shop can emit ("sku-LLL-III"), k < shop_item_count();
+ * borrowed for the shop's life.  Lets a report map cart item hashes back. */
+uint32_t shop_item_count(const shop *s);
+const char *shop_item_id(const shop *s, uint32_t k);
 
 #endif
