@@ -729,7 +729,8 @@ START_TEST(history_late_events_in_place)
     ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 1000, NULL, 0), BVT_OK);
     ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 3000, NULL, 0), BVT_OK);
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 2500, T0 + 5000, NULL), 2);
-    ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 2000, T0 + 3000, NULL), 2);
+    ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 2001, T0 + 3000, NULL), 2);
+    ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 2000, T0 + 3000, NULL), 1);
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 1, T0 + 1000, NULL), 1);
     bvt_engine_free(e);
 }
@@ -738,16 +739,26 @@ END_TEST
 START_TEST(history_keeps_recent_exact)
 {
     bvt_engine *e = engine_default(); /* 64 exact events */
-    for (int k = 0; k < 100; k++)
+    /* 36 events the day before, then 64 today: today's are the exact ones. */
+    for (int k = 0; k < 36; k++)
+        ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 - DAY + HOUR + k * 1000, NULL, 1),
+                         BVT_OK);
+    for (int k = 0; k < 64; k++)
         ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + HOUR + k * 1000, NULL, 1),
                          BVT_OK);
     bvt_profile p = profile_of(e, "u", T0 + DAY);
     ck_assert_uint_eq(p.history_events, 64);
+    ck_assert_uint_ge(p.history_day_slots, 1);
     /* The latest 64 are exact to the millisecond. */
-    int64_t now = T0 + HOUR + 99 * 1000;
+    int64_t now = T0 + HOUR + 63 * 1000;
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 64 * 1000, now, NULL), 64);
+    ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 63 * 1000, now, NULL), 63);
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 30 * 1000 + 1, now, NULL), 31);
-    /* Older ones still count, by day. */
+    ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, now - T0, now, NULL), 64);
+    /* Older ones still count, by whole day: the window (T0 - 2, now] holds
+     * the last millisecond of yesterday, (T0 - 1, now] does not. */
+    ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, now - T0 + 1, now, NULL), 64);
+    ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, now - T0 + 2, now, NULL), 100);
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, DAY, now, NULL), 100);
     bvt_engine_free(e);
 }
