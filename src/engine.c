@@ -37,6 +37,10 @@ static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
     uint32_t shards = o->shards ? o->shards : DEFAULT_SHARDS;
     if (shards > 4096 || (shards & (shards - 1)))
         return bvt_fail(err, BVT_EINVAL, -1, "shards must be a power of two in 1..4096");
+    uint64_t min_budget = (uint64_t)shards * (sizeof(bvt_shard) + 8192);
+    if (o->memory_budget && o->memory_budget < min_budget)
+        return bvt_fail(err, BVT_EINVAL, -1, "memory_budget must be at least %llu bytes for %u shards",
+                        (unsigned long long)min_budget, shards);
     if (o->full_policy > BVT_FULL_EVICT_LRU)
         return bvt_fail(err, BVT_EINVAL, -1, "full_policy must be BVT_FULL_REJECT or BVT_FULL_EVICT_LRU");
     if (o->top_interests > BVT_TOP_K_MAX)

@@ -16,25 +16,26 @@ static void rescale(bvt_record *r, const bvt_profile_cfg *cfg, int64_t new_landm
     r->interest_landmark_ms = new_landmark;
 }
 
-/* Add an amount already expressed at r's landmark. */
+/* Add an amount already expressed at r's landmark.  The common case (the
+ * category is held) is one short scan; the slot choice runs only for a
+ * category that is new to the user. */
 static void credit(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category, float amount)
 {
-    int free_slot = -1, min_slot = -1;
-    for (uint32_t i = 0; i < cfg->top_k; i++) {
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
         if (r->icat[i] == category) {
             r->iscore[i] += amount;
             return;
         }
+    int slot = -1;
+    for (uint32_t i = 0; i < cfg->top_k; i++) {
         if (r->icat[i] == 0) {
-            if (free_slot < 0)
-                free_slot = (int)i;
-        } else if (min_slot < 0 || r->iscore[i] < r->iscore[min_slot]) {
-            min_slot = (int)i;
+            slot = (int)i;
+            break;
         }
+        if (slot < 0 || r->iscore[i] < r->iscore[slot])
+            slot = (int)i;
     }
-    int slot = free_slot >= 0 ? free_slot
-               : (min_slot >= 0 && amount >= r->iscore[min_slot]) ? min_slot : -1;
-    if (slot < 0)
+    if (slot < 0 || (r->icat[slot] != 0 && amount < r->iscore[slot]))
         return; /* weaker than every interest held: not kept */
     r->icat[slot] = (uint16_t)category;
     r->iscore[slot] = amount;

@@ -42,12 +42,17 @@ int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t m
         bits++;
     s->shard_shift = 64 - bits;
     s->full_policy = full_policy;
+    s->max_users = max_users;
+    /* Shards fill unevenly: presize for the mean plus a margin. */
     uint64_t per_shard = max_users ? (max_users + shards - 1) / shards : 0;
+    per_shard += per_shard / 8 + (per_shard ? 16 : 0);
+    uint64_t fixed = sizeof(bvt_shard) * shards;
     for (uint32_t i = 0; i < shards; i++) {
         bvt_shard *sh = &s->shards[i];
         pthread_mutex_init(&sh->lock, NULL);
-        sh->max_records = (uint32_t)(per_shard > UINT32_MAX - 1 ? UINT32_MAX - 1 : per_shard);
-        sh->mem.limit = memory_budget / shards;
+        sh->store = s;
+        /* The budget covers per-user memory; the shard structs are fixed. */
+        sh->mem.limit = memory_budget ? (memory_budget - fixed) / shards : 0;
         sh->rng = 0x9E3779B97F4A7C15ull * (i + 1);
         /* Presize for the limit (load <= 3/4) so a full table never rehashes. */
         uint64_t want = per_shard ? per_shard * 4 / 3 + 1 : MIN_INDEX;
@@ -169,6 +174,7 @@ static void remove_numbered(bvt_shard *sh, bvt_record *r, uint32_t num)
     sh->free_head = num + 1;
     sh->live--;
     sh->generation++;
+    atomic_fetch_sub_explicit(&sh->store->users, 1, memory_order_relaxed);
 }
 
 void bvt_shard_remove(bvt_shard *sh, bvt_record *r)
@@ -246,24 +252,51 @@ static int take_record(bvt_shard *sh, uint32_t *out)
     return BVT_OK;
 }
 
+/* Count one more user against max_users, evicting when the policy allows:
+ * from this shard, else from any other shard whose lock is free (trylock,
+ * so two shards never wait on each other). */
+static int reserve_user(bvt_shard *sh, const bvt_store *s, const bvt_record *keep)
+{
+    bvt_store *st = (bvt_store *)s;
+    for (;;) {
+        uint64_t n = atomic_fetch_add_explicit(&st->users, 1, memory_order_relaxed);
+        if (!s->max_users || n < s->max_users)
+            return BVT_OK;
+        atomic_fetch_sub_explicit(&st->users, 1, memory_order_relaxed);
+        if (s->full_policy != BVT_FULL_EVICT_LRU)
+            return BVT_EFULL;
+        if (bvt_shard_evict_one(sh, s, keep) == BVT_OK)
+            continue;
+        int evicted = 0;
+        for (uint32_t i = 0; i < s->n_shards && !evicted; i++) {
+            bvt_shard *o = &s->shards[i];
+            if (o == sh || pthread_mutex_trylock(&o->lock) != 0)
+                continue;
+            evicted = bvt_shard_evict_one(o, s, NULL) == BVT_OK;
+            pthread_mutex_unlock(&o->lock);
+        }
+        if (!evicted)
+            return BVT_EFULL;
+    }
+}
+
 int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
                   const bvt_record *keep, bvt_record **out)
 {
-    int rc;
-    while (sh->max_records && sh->live >= sh->max_records)
-        if ((rc = bvt_shard_evict_one(sh, s, keep)) != BVT_OK)
-            return rc;
+    int rc = reserve_user(sh, s, keep);
+    if (rc != BVT_OK)
+        return rc;
     while ((uint64_t)(sh->live + 1) * 4 > (uint64_t)(sh->index_mask + 1) * 3) {
         rc = index_grow(sh);
         if (rc == BVT_EFULL)
             rc = bvt_shard_evict_one(sh, s, keep);
         if (rc != BVT_OK)
-            return rc;
+            goto unreserve;
     }
     uint32_t num;
     while ((rc = take_record(sh, &num)) != BVT_OK)
         if (rc != BVT_EFULL || bvt_shard_evict_one(sh, s, keep) != BVT_OK)
-            return rc;
+            goto unreserve;
     bvt_record *r = bvt_shard_record(sh, num);
     memset(r, 0, sizeof *r);
     r->key_hi = k->hi;
@@ -273,4 +306,7 @@ int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
     sh->generation++;
     *out = r;
     return BVT_OK;
+unreserve:
+    atomic_fetch_sub_explicit(&sh->store->users, 1, memory_order_relaxed);
+    return rc;
 }

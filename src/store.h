@@ -2,7 +2,7 @@
  *
  * Each shard has a mutex, an open-addressing index (linear probing, 8-byte
  * slots holding a 32-bit tag and the record number) and its records in
- * chunks of 256 that never move, so iteration can resume by record number.
+ * chunks that never move, so iteration can resume by record number.
  * Removed records become free slots (key 0) reused by new users; nothing is
  * compacted, so a concurrent iteration never skips a user.
  * The key's top bits pick the shard, its low bits the index slot. */
@@ -10,17 +10,21 @@
 #define BVT_STORE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "behavtarget.h"
 #include "mem.h"
 #include "profile.h"
 
-#define BVT_CHUNK_BITS 8
+#define BVT_CHUNK_BITS 5 /* 32 records a chunk: small slack per shard */
 #define BVT_CHUNK_RECORDS (1u << BVT_CHUNK_BITS)
+
+struct bvt_store;
 
 typedef struct bvt_shard {
     pthread_mutex_t lock;
+    struct bvt_store *store;
     uint64_t *index;        /* slot = tag << 32 | (record number + 1); 0 = empty */
     uint32_t index_mask;
     uint32_t live;          /* records in use */
@@ -28,7 +32,6 @@ typedef struct bvt_shard {
     uint32_t free_head;     /* record number + 1 of a free record, 0 = none */
     bvt_record **chunks;
     uint32_t n_chunks;
-    uint32_t max_records;   /* 0 = unlimited */
     uint64_t generation;    /* bumps when records are added or removed */
     uint64_t events_accepted;
     uint64_t evicted;
@@ -41,6 +44,8 @@ typedef struct bvt_store {
     uint32_t n_shards;
     uint32_t shard_shift;   /* 64 - log2(n_shards) */
     uint32_t full_policy;
+    uint64_t max_users;     /* 0 = unlimited */
+    _Atomic uint64_t users; /* live records in all shards */
 } bvt_store;
 
 int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
@@ -69,10 +74,11 @@ static inline void bvt_shard_prefetch(const bvt_shard *sh, const bvt_user_key *k
 /* Record of k, or NULL. */
 bvt_record *bvt_shard_find(bvt_shard *sh, const bvt_user_key *k);
 
-/* Add a zeroed record for k (which must be absent).  When the shard is at
- * max_records, or its memory budget refuses the space, the full policy
- * decides: BVT_EFULL, or evict a least-recently-seen record other than
- * `keep` (may be NULL).  BVT_OK, BVT_EFULL or BVT_ENOMEM. */
+/* Add a zeroed record for k (which must be absent).  When the store is at
+ * max_users, or the shard's memory budget refuses the space, the full
+ * policy decides: BVT_EFULL, or evict an approximately least-recently-seen
+ * record other than `keep` (may be NULL) — from this shard, or from another
+ * shard whose lock is free at that moment.  BVT_OK, BVT_EFULL or BVT_ENOMEM. */
 int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
                   const bvt_record *keep, bvt_record **out);
 
