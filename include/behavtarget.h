@@ -208,7 +208,7 @@ typedef struct bvt_options {
                                       the parent category, squared to the grandparent...;
                                       0..1; default 0.5 (a negative value means 0) */
     uint32_t history_events;     /**< exact recent events kept per user, 0..4096; default 64 */
-    uint32_t history_day_slots;  /**< per-day aggregates kept per user, 0..65535; default 512 */
+    uint32_t history_day_slots;  /**< per-day aggregates kept per user, 0..65535; default 2048 */
     int64_t history_horizon_ms;  /**< oldest age the history answers; default 400 days */
     int64_t session_gap_ms;      /**< inactivity that starts a new session; default 30 min */
     uint32_t cart_items;         /**< cart items kept per user, 0..255; default 32 */

@@ -203,22 +203,36 @@ static void day_drop_front(bvt_history *h, uint32_t n)
 /* Days before `cut` lie wholly outside any window the horizon allows. */
 static void day_prune(bvt_history *h, int32_t cut)
 {
-    day_drop_front(h, day_lower(h, cut, 0, 0));
+    if (h->day_len && h->days[0].day < cut)
+        day_drop_front(h, day_lower(h, cut, 0, 0));
 }
 
-/* Merge each type's entries on the oldest day into one category-0 entry.
- * Only done when it frees a slot (some type has two entries that day);
- * returns 1 then, else 0 and nothing changes. */
-static int day_coarsen_oldest(bvt_history *h)
+/* day_lower, with a short backward scan for the usual case: folds arrive
+ * in time order, so the key belongs on or after the newest day. */
+static uint32_t day_find(const bvt_history *h, int32_t day, uint8_t type, uint16_t cat)
 {
-    int32_t day = h->days[0].day;
-    uint32_t end = 1, pairs = 0;
+    uint32_t i = h->day_len;
+    if (i == 0 || h->days[i - 1].day > day)
+        return day_lower(h, day, type, cat);
+    while (i > 0 && agg_cmp(&h->days[i - 1], day, type, cat) >= 0)
+        i--;
+    return i;
+}
+
+/* Merge each type's entries on the day starting at index `start` into one
+ * category-0 entry.  Only done when it frees a slot (some type has two
+ * entries that day); returns 1 then, else 0 and nothing changes. */
+static int day_coarsen_at(bvt_history *h, uint32_t start, uint32_t *out_end)
+{
+    int32_t day = h->days[start].day;
+    uint32_t end = start + 1, pairs = 0;
     for (; end < h->day_len && h->days[end].day == day; end++)
         pairs += h->days[end].type == h->days[end - 1].type;
+    *out_end = end;
     if (pairs == 0)
         return 0;
-    uint32_t w = 0;
-    for (uint32_t r = 0; r < end;) {
+    uint32_t w = start;
+    for (uint32_t r = start; r < end;) {
         bvt_day_agg acc = h->days[r++];
         acc.category = 0;
         while (r < end && h->days[r].type == acc.type) {
@@ -231,6 +245,17 @@ static int day_coarsen_oldest(bvt_history *h)
     memmove(h->days + w, h->days + end, (h->day_len - end) * sizeof(bvt_day_agg));
     h->day_len = (uint16_t)(h->day_len - (end - w));
     return 1;
+}
+
+/* Coarsen the oldest day that still has category detail, so per-type
+ * counts survive for the whole horizon before any day is dropped.
+ * Returns 1 if a slot was freed. */
+static int day_coarsen_oldest(bvt_history *h)
+{
+    for (uint32_t start = 0, end; start < h->day_len; start = end)
+        if (day_coarsen_at(h, start, &end))
+            return 1;
+    return 0;
 }
 
 /* First day still within the horizon of newest_ms (INT32_MIN: no horizon). */
@@ -271,7 +296,7 @@ static int day_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m, bvt_d
         return BVT_OK;
     }
     for (;;) {
-        uint32_t i = day_lower(h, a.day, a.type, a.category);
+        uint32_t i = day_find(h, a.day, a.type, a.category);
         if (i < h->day_len && agg_cmp(&h->days[i], a.day, a.type, a.category) == 0) {
             h->days[i].count = add_count(h->days[i].count, a.count);
             h->days[i].value = add_value(h->days[i].value, a.value);
@@ -294,8 +319,9 @@ static int day_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m, bvt_d
             mark_dropped(h, a.day); /* max_days == 0: no day tier */
             return BVT_OK;
         }
-        /* Full: coarsen the oldest day, else drop it.  An event for that
-         * day joins its category-0 entry rather than costing the day. */
+        /* Full: coarsen the oldest day with category detail, else drop the
+         * oldest day.  An event for the oldest day
+         * joins its category-0 entry rather than costing the day. */
         int32_t oldest = h->days[0].day;
         int freed = day_coarsen_oldest(h);
         if (a.day == oldest && a.category != 0) {

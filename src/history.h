@@ -61,8 +61,11 @@ void bvt_history_clear(bvt_history *h, bvt_mem *m);
 /* Record one event at its place in time.  When the exact tier is full its
  * oldest event folds into the day tier (an event older than all exact ones
  * folds directly).  When the day tier is full: entries older than the
- * horizon go first, then the oldest day's categories are merged into
- * category 0, then the oldest day is dropped (complete_from_day moves).
+ * horizon go first, then the categories of the oldest day that has any are
+ * merged into category 0, then the oldest day is dropped (complete_from_day
+ * moves).  When day aggregates exist, an event older than the oldest exact
+ * one goes to the day tier even if the exact tier has room, so the day tier
+ * never holds anything newer than the oldest exact event.
  * Returns BVT_OK; BVT_EFULL / BVT_ENOMEM when growth is refused and nothing
  * can make room (then h is unchanged).  When growth is refused but the tier
  * is non-empty it folds/coarsens instead of failing. */
@@ -72,7 +75,9 @@ int bvt_history_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
 /* (Named _window: bvt_history_count is the public per-user call.)
  * Count and sum events with from_ms < t <= to_ms, of `type` (UINT32_MAX =
  * any) and within `category` (0 = any; see bvt_categories_within).  Day
- * aggregates count when any part of their day overlaps the window. */
+ * aggregates count when any part of their day overlaps the window; a window
+ * starting at or after the oldest exact event is answered from the exact
+ * tier alone (the day tier holds nothing newer). */
 void bvt_history_window(const bvt_history *h, const bvt_history_cfg *cfg, uint32_t type,
                        uint32_t category, int64_t from_ms, int64_t to_ms,
                        uint64_t *out_count, double *out_sum);

@@ -483,6 +483,37 @@ static int by_time_desc(const void *a, const void *b)
     return x->t < y->t ? 1 : x->t > y->t ? -1 : 0;
 }
 
+/* A full day tier merges the categories of the oldest day that still has
+ * them, so per-type counts survive before any day is dropped. */
+START_TEST(test_coarsens_oldest_detailed_day_first)
+{
+    bvt_categories *cats = NULL;
+    ck_assert_int_eq(bvt_categories_new(&cats), BVT_OK);
+    uint32_t c1 = intern(cats, "a"), c2 = intern(cats, "b");
+    bvt_history_cfg c = cfg_of(0, 4, 400 * DAY, cats);
+    bvt_mem m = { { 0 }, 0 };
+    bvt_history h;
+    memset(&h, 0, sizeof h);
+    for (int d = 1; d <= 2; d++) {
+        add_ok(&h, &c, &m, T0 + d * DAY, 0, c1, 1);
+        add_ok(&h, &c, &m, T0 + d * DAY, 0, c2, 1);
+    }
+    add_ok(&h, &c, &m, T0 + 3 * DAY, 0, c1, 1); /* coarsens day 1 */
+    add_ok(&h, &c, &m, T0 + 3 * DAY, 0, c2, 1); /* coarsens day 2 */
+    add_ok(&h, &c, &m, T0 + 4 * DAY, 0, c1, 1); /* coarsens day 3 */
+    ck_assert_int_le(h.complete_from_day, 0); /* nothing dropped */
+    uint64_t n;
+    bvt_history_window(&h, &c, UINT32_MAX, 0, T0, T0 + 5 * DAY, &n, NULL);
+    ck_assert_uint_eq(n, 7);
+    bvt_history_window(&h, &c, 0, c1, T0 + 4 * DAY - 1, T0 + 5 * DAY, &n, NULL);
+    ck_assert_uint_eq(n, 1); /* the newest day keeps its categories */
+    bvt_history_window(&h, &c, 0, c1, T0, T0 + 3 * DAY + 1, &n, NULL);
+    ck_assert_uint_eq(n, 0); /* coarsened days answer only "any category" */
+    bvt_history_clear(&h, &m);
+    bvt_categories_free(cats);
+}
+END_TEST
+
 START_TEST(test_heavy_user)
 {
     bvt_categories *cats = NULL;
@@ -553,6 +584,21 @@ START_TEST(test_heavy_user)
     qsort(g, (size_t)n, sizeof *g, by_time_desc);
     int64_t newest = g[0].t, oldest_exact = g[63].t;
     ck_assert_int_eq(ev_at(&h, 0)->t_ms, oldest_exact);
+    /* The newest day whose categorised events were merged into category 0. */
+    int32_t last_coarse = INT32_MIN;
+    for (uint32_t i = 0; i < h.day_len; i++) {
+        /* more category-0 events held than were sent without a category */
+        int32_t d = h.days[i].day;
+        uint64_t held = 0, sent = 0;
+        for (uint32_t j = 0; j < h.day_len; j++)
+            if (h.days[j].day == d && h.days[j].category == 0)
+                held += h.days[j].count;
+        for (int k = 64; k < n; k++)
+            sent += g[k].t / DAY == d && g[k].cat == 0;
+        if (held > sent && d > last_coarse)
+            last_coarse = d;
+    }
+    ck_assert_int_lt(last_coarse, (int32_t)(newest / DAY)); /* recent days keep detail */
     static const int64_t windows[] = { DAY, 7 * DAY, 90 * DAY, 365 * DAY };
     static const int64_t ends[] = { 0, 12 * HOUR };
     uint32_t types[] = { UINT32_MAX, 0, 1, 2, 3 };
@@ -562,9 +608,9 @@ START_TEST(test_heavy_user)
                 for (int cf = 0; cf < 2; cf++) {
                     int64_t now = newest + ends[ei], from = now - windows[wi];
                     uint32_t cat = cf ? sports : 0;
-                    /* Only the oldest held day can be coarsened; category
-                     * questions are compared on windows that avoid it. */
-                    if (cat && (from + 1) / DAY <= h.days[0].day)
+                    /* Coarsened days lost their categories; category
+                     * questions are compared on windows that avoid them. */
+                    if (cat && (from + 1) / DAY <= last_coarse)
                         continue;
                     uint64_t want_n = 0;
                     double want_s = 0;
@@ -843,6 +889,7 @@ static Suite *history_suite(void)
     tcase_add_test(t, test_coarsen_then_drop);
     tcase_add_test(t, test_counts_saturate);
     tcase_add_test(t, test_category_descendants);
+    tcase_add_test(t, test_coarsens_oldest_detailed_day_first);
     tcase_add_test(t, test_heavy_user);
     tcase_add_test(t, test_daily);
     tcase_add_test(t, test_merge);
