@@ -1,0 +1,119 @@
+/* cli.h — pieces shared by the bvt commands: files, options, errors,
+ * buffered output, the engine, and loading event files. */
+#ifndef BVT_CLI_CLI_H
+#define BVT_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <behavtarget.h>
+
+#include "idmap.h"
+
+/* Exit statuses (docs/cli.md). */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1  /* bad input or a failure while running */
+#define CLI_EXIT_USAGE 2 /* bad command line or environment */
+
+/* Events per bvt_event_track_batch() call. */
+#define CLI_BATCH 4096
+
+/* A whole input file in memory (mapped when it is a regular file). */
+typedef struct cli_file {
+    const char *data;
+    size_t len;
+    void *map;      /* munmap() this, or */
+    char *heap;     /* free() this */
+    size_t map_len;
+} cli_file;
+
+/* Load path; on failure prints "bvt: PATH: reason" and returns -1. */
+int cli_file_load(cli_file *f, const char *path);
+void cli_file_free(cli_file *f);
+
+/* "PATH:LINE: reason" on stderr. */
+void cli_input_error(const char *path, size_t line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* One option of a command: --name VALUE (or --name=VALUE). */
+typedef struct cli_opt {
+    const char *name; /* without the dashes */
+    const char **value;
+} cli_opt;
+
+/* Parse argv[1..] of a command.  Returns -1 to go on, or an exit status:
+ * 0 after printing usage for --help, CLI_EXIT_USAGE after printing the
+ * problem and usage on stderr. */
+int cli_parse(int argc, char **argv, const char *usage, const cli_opt *opts, size_t nopts,
+              const char **positional, size_t max_positional, size_t *npositional);
+
+/* Print "bvt: message" and usage on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Create an engine with opts (NULL = defaults) and the secret from
+ * BVT_SECRET or the built-in default.  Returns 0 or an exit status after
+ * printing the problem. */
+int cli_engine_new(bvt_engine **out, const bvt_options *opts);
+
+/* Seconds from a monotonic clock (for events_per_s; the library itself
+ * never reads a clock). */
+double cli_seconds(void);
+
+/* Output is built in memory and written at the end, so a command that
+ * fails half way prints nothing on stdout. */
+typedef struct cli_out {
+    char *p;
+    size_t n, cap;
+    int oom;
+} cli_out;
+
+void cli_out_printf(cli_out *o, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void cli_out_bytes(cli_out *o, const char *s, size_t n);
+/* A number rounded to 6 decimals, trailing zeros removed ("30.428571", "2", "0.5"). */
+void cli_out_fixed6(cli_out *o, double v);
+/* A JSON string literal, escaped. */
+void cli_out_json_string(cli_out *o, const char *s, size_t n);
+/* A JSON number (up to 12 significant digits), or null when not finite. */
+void cli_out_json_number(cli_out *o, double v);
+/* Write to stdout and free; returns 0 or CLI_EXIT_FAIL. */
+int cli_out_flush(cli_out *o);
+void cli_out_free(cli_out *o);
+
+/* Loading an event file into an engine (ingest, profile). */
+typedef struct cli_load {
+    /* in: a user whose item ids are remembered (to name cart items), or NULL */
+    const char *watch_user;
+    size_t watch_len;
+    /* out */
+    idmap watch_items;  /* item ids of watch_user; init'ed by cli_load_events */
+    uint64_t events;    /* events tracked */
+    int64_t last_ms;    /* latest event time in the file */
+    double seconds;     /* wall time spent parsing and tracking */
+} cli_load;
+
+/* Parse the file (CSV or JSON Lines, by content) and track every event in
+ * batches.  Returns 0, or CLI_EXIT_FAIL after printing "PATH:LINE: reason".
+ * The caller frees ld->watch_items with idmap_free(). */
+int cli_load_events(bvt_engine *e, const char *path, const char *buf, size_t len,
+                    cli_load *ld);
+
+/* Progress on stderr every million lines, only when stderr is a terminal. */
+void cli_progress(const char *path, uint64_t lines);
+void cli_progress_done(uint64_t lines);
+
+int cmd_rfm(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+
+#endif

@@ -1,0 +1,330 @@
+/* cli_util.c — files, options, errors, output and the engine for bvt. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Used when BVT_SECRET is not set.  It is public, so hashed ids made with it
+ * are only pseudonymous to people who have not read this file: fit for
+ * local analysis, not for data that leaves the machine (docs/cli.md). */
+static const char default_secret[] = "bvt-cli-local-analysis-only-key";
+
+int cli_file_load(cli_file *f, const char *path)
+{
+    memset(f, 0, sizeof *f);
+    f->data = "";
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        fprintf(stderr, "bvt: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    int have_stat = fstat(fd, &st) == 0;
+    if (have_stat && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "bvt: %s: is a directory\n", path);
+        close(fd);
+        return -1;
+    }
+    if (have_stat && S_ISREG(st.st_mode) && st.st_size > 0) {
+        /* Populated up front: one pass of faults in the kernel is much
+         * cheaper than one fault per page while parsing. */
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (m != MAP_FAILED) {
+            f->map = m;
+            f->map_len = (size_t)st.st_size;
+            f->data = m;
+            f->len = (size_t)st.st_size;
+            close(fd);
+            return 0;
+        }
+    }
+    /* Pipes and the like: read it all. */
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            fprintf(stderr, "bvt: %s: out of memory\n", path);
+            close(fd);
+            return -1;
+        }
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                free(buf);
+            buf = nb;
+            cap *= 2;
+            continue;
+        }
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            fprintf(stderr, "bvt: %s: %s\n", path, strerror(errno));
+            free(buf);
+            close(fd);
+            return -1;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    close(fd);
+    f->heap = buf;
+    f->data = buf;
+    f->len = n;
+    return 0;
+}
+
+void cli_file_free(cli_file *f)
+{
+    if (f->map)
+        munmap(f->map, f->map_len);
+    free(f->heap);
+    memset(f, 0, sizeof *f);
+}
+
+void cli_input_error(const char *path, size_t line, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s:%zu: ", path, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("bvt: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n%s", usage);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_parse(int argc, char **argv, const char *usage, const cli_opt *opts, size_t nopts,
+              const char **positional, size_t max_positional, size_t *npositional)
+{
+    int only_positional = 0;
+    *npositional = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_positional && strcmp(a, "--") == 0) {
+            only_positional = 1;
+            continue;
+        }
+        if (!only_positional && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            fputs(usage, stdout);
+            return CLI_EXIT_OK;
+        }
+        if (!only_positional && a[0] == '-' && a[1] != '\0') {
+            const char *name = a[1] == '-' ? a + 2 : a + 1;
+            const char *eq = strchr(name, '=');
+            size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+            size_t k = 0;
+            while (k < nopts && !(a[1] == '-' && strlen(opts[k].name) == nlen
+                                  && memcmp(opts[k].name, name, nlen) == 0))
+                k++;
+            if (k == nopts)
+                return cli_usage_error(usage, "unknown option '%s'", a);
+            if (eq) {
+                *opts[k].value = eq + 1;
+            } else {
+                if (i + 1 >= argc)
+                    return cli_usage_error(usage, "option '%s' needs a value", a);
+                *opts[k].value = argv[++i];
+            }
+            continue;
+        }
+        if (*npositional == max_positional)
+            return cli_usage_error(usage, "unexpected argument '%s'", a);
+        positional[(*npositional)++] = a;
+    }
+    return -1;
+}
+
+int cli_engine_new(bvt_engine **out, const bvt_options *opts)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    bvt_error err = BVT_ERROR_INIT;
+    if (opts)
+        o = *opts;
+    const char *secret = getenv("BVT_SECRET");
+    if (secret) {
+        if (strlen(secret) < 16) {
+            fprintf(stderr, "bvt: BVT_SECRET must be at least 16 bytes\n");
+            return CLI_EXIT_USAGE;
+        }
+        o.secret = secret;
+        o.secret_len = strlen(secret);
+    } else {
+        o.secret = default_secret;
+        o.secret_len = sizeof default_secret - 1;
+    }
+    int rc = bvt_engine_new(out, &o, &err);
+    if (rc != BVT_OK) {
+        fprintf(stderr, "bvt: cannot create the engine: %s\n",
+                err.message[0] ? err.message : bvt_strerror(rc));
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+double cli_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- buffered output ------------------------------------------------ */
+
+static int out_reserve(cli_out *o, size_t more)
+{
+    if (o->oom)
+        return -1;
+    if (o->n + more + 1 <= o->cap)
+        return 0;
+    size_t cap = o->cap ? o->cap : 4096;
+    while (cap < o->n + more + 1)
+        cap *= 2;
+    char *p = realloc(o->p, cap);
+    if (!p) {
+        o->oom = 1;
+        return -1;
+    }
+    o->p = p;
+    o->cap = cap;
+    return 0;
+}
+
+void cli_out_bytes(cli_out *o, const char *s, size_t n)
+{
+    if (out_reserve(o, n) < 0)
+        return;
+    memcpy(o->p + o->n, s, n);
+    o->n += n;
+}
+
+void cli_out_printf(cli_out *o, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        cli_out_bytes(o, small, (size_t)n);
+        return;
+    }
+    if (out_reserve(o, (size_t)n) < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(o->p + o->n, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    o->n += (size_t)n;
+}
+
+void cli_out_fixed6(cli_out *o, double v)
+{
+    char b[64];
+    if (!isfinite(v) || fabs(v) >= 1e15) { /* not expected from the library */
+        cli_out_printf(o, "%.6g", v);
+        return;
+    }
+    int n = snprintf(b, sizeof b, "%.6f", v);
+    while (n > 0 && b[n - 1] == '0')
+        n--;
+    if (n > 0 && b[n - 1] == '.')
+        n--;
+    b[n] = '\0';
+    if (strcmp(b, "-0") == 0)
+        cli_out_bytes(o, "0", 1);
+    else
+        cli_out_bytes(o, b, (size_t)n);
+}
+
+void cli_out_json_string(cli_out *o, const char *s, size_t n)
+{
+    cli_out_bytes(o, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        cli_out_bytes(o, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"': cli_out_bytes(o, "\\\"", 2); break;
+        case '\\': cli_out_bytes(o, "\\\\", 2); break;
+        case '\n': cli_out_bytes(o, "\\n", 2); break;
+        case '\r': cli_out_bytes(o, "\\r", 2); break;
+        case '\t': cli_out_bytes(o, "\\t", 2); break;
+        default: cli_out_printf(o, "\\u%04x", c); break;
+        }
+    }
+    cli_out_bytes(o, s + run, n - run);
+    cli_out_bytes(o, "\"", 1);
+}
+
+void cli_out_json_number(cli_out *o, double v)
+{
+    if (!isfinite(v)) {
+        cli_out_bytes(o, "null", 4);
+        return;
+    }
+    if (v == 0)
+        v = 0; /* no -0 */
+    cli_out_printf(o, "%.12g", v);
+}
+
+int cli_out_flush(cli_out *o)
+{
+    int rc = 0;
+    if (o->oom) {
+        fprintf(stderr, "bvt: out of memory\n");
+        rc = CLI_EXIT_FAIL;
+    } else if ((o->n && fwrite(o->p, 1, o->n, stdout) != o->n) || fflush(stdout) != 0) {
+        fprintf(stderr, "bvt: writing output: %s\n", strerror(errno));
+        rc = CLI_EXIT_FAIL;
+    }
+    cli_out_free(o);
+    return rc;
+}
+
+void cli_out_free(cli_out *o)
+{
+    free(o->p);
+    memset(o, 0, sizeof *o);
+}
+
+/* ---- progress ------------------------------------------------------- */
+
+void cli_progress(const char *path, uint64_t lines)
+{
+    static int tty = -1;
+    if (tty < 0)
+        tty = isatty(STDERR_FILENO);
+    if (tty)
+        fprintf(stderr, "\rbvt: %s: %llu million lines", path,
+                (unsigned long long)(lines / 1000000));
+}
+
+void cli_progress_done(uint64_t lines)
+{
+    if (lines >= 1000000 && isatty(STDERR_FILENO))
+        fputc('\n', stderr);
+}

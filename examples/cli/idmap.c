@@ -1,0 +1,153 @@
+/* idmap.c — string -> dense index map (see idmap.h). */
+#include "idmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct idmap_block {
+    idmap_block *next;
+    char data[];
+};
+
+#define BLOCK_BYTES (256u * 1024u)
+
+void idmap_init(idmap *m) { memset(m, 0, sizeof *m); }
+
+void idmap_free(idmap *m)
+{
+    idmap_block *b = m->blocks;
+    while (b) {
+        idmap_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(m->entries);
+    free(m->slots);
+    memset(m, 0, sizeof *m);
+}
+
+/* Word-at-a-time multiply-xorshift: ids are short, so this beats a byte
+ * loop and mixes well enough for a power-of-two table. */
+static uint64_t hash_key(const char *key, size_t len, uint64_t *prefix)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (len * 0xff51afd7ed558ccdull);
+    uint64_t w = 0;
+    size_t i = 0;
+    memcpy(&w, key, len < 8 ? len : 8);
+    *prefix = w;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, key + i, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+    }
+    if (i < len) {
+        w = 0;
+        memcpy(&w, key + i, len - i);
+        h = (h ^ w) * 0x94d049bb133111ebull;
+        h ^= h >> 29;
+    }
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return h;
+}
+
+static const char *store_key(idmap *m, const char *key, size_t len)
+{
+    if (!m->blocks || m->block_used + len + 1 > m->block_cap) {
+        size_t cap = len + 1 > BLOCK_BYTES ? len + 1 : BLOCK_BYTES;
+        idmap_block *b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = m->blocks;
+        m->blocks = b;
+        m->block_used = 0;
+        m->block_cap = cap;
+    }
+    char *dst = m->blocks->data + m->block_used;
+    memcpy(dst, key, len);
+    dst[len] = '\0';
+    m->block_used += len + 1;
+    return dst;
+}
+
+static int grow(idmap *m)
+{
+    size_t nslots = m->mask ? (m->mask + 1) * 2 : 1024;
+    idmap_slot *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i <= m->mask && m->slots; i++) {
+        if (!m->slots[i].index)
+            continue;
+        size_t s = (size_t)m->slots[i].hash & (nslots - 1);
+        while (slots[s].index)
+            s = (s + 1) & (nslots - 1);
+        slots[s] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->mask = nslots - 1;
+    return 0;
+}
+
+/* The slot holding key, or the empty slot where it belongs. */
+static size_t probe(const idmap *m, const char *key, size_t len, uint64_t h, uint64_t prefix)
+{
+    size_t s = (size_t)h & m->mask;
+    for (;;) {
+        const idmap_slot *sl = &m->slots[s];
+        if (!sl->index)
+            return s;
+        if (sl->hash == h && sl->len == len && sl->prefix == prefix
+            && (len <= 8 || memcmp(m->entries[sl->index - 1].key + 8, key + 8, len - 8) == 0))
+            return s;
+        s = (s + 1) & m->mask;
+    }
+}
+
+long idmap_find(const idmap *m, const char *key, size_t len)
+{
+    if (!m->slots)
+        return -1;
+    uint64_t prefix, h = hash_key(key, len, &prefix);
+    size_t s = probe(m, key, len, h, prefix);
+    return m->slots[s].index ? (long)m->slots[s].index - 1 : -1;
+}
+
+long idmap_intern(idmap *m, const char *key, size_t len, int *is_new)
+{
+    if (is_new)
+        *is_new = 0;
+    if (len > UINT32_MAX || m->count >= UINT32_MAX - 1)
+        return -1;
+    /* Keep the load factor under 1/2. */
+    if ((m->count + 1) * 2 > (m->mask ? m->mask + 1 : 0) && grow(m) < 0)
+        return -1;
+    uint64_t prefix, h = hash_key(key, len, &prefix);
+    size_t s = probe(m, key, len, h, prefix);
+    if (m->slots[s].index)
+        return (long)m->slots[s].index - 1;
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        idmap_entry *ne = realloc(m->entries, cap * sizeof *ne);
+        if (!ne)
+            return -1;
+        m->entries = ne;
+        m->cap = cap;
+    }
+    const char *copy = store_key(m, key, len);
+    if (!copy)
+        return -1;
+    idmap_entry *en = &m->entries[m->count];
+    en->key = copy;
+    en->len = (uint32_t)len;
+    en->value = 0;
+    idmap_slot *sl = &m->slots[s];
+    sl->hash = h;
+    sl->prefix = prefix;
+    sl->len = (uint32_t)len;
+    sl->index = (uint32_t)(m->count + 1);
+    if (is_new)
+        *is_new = 1;
+    return (long)m->count++;
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""bvt rfm on a small hand-computed table.
+
+Customers (dates in January 2024, values in brackets):
+  a   1 [10 + 5, same day]  3 [20]  8 [30]
+  b   5 [7.50]                                     one-time buyer
+  c   2 [1]  10 [3, at 23:59:59Z]  20 [100]
+  d   18 [9]                                       only after the --end below
+  B, 10, 9  one purchase each, to check byte-order sorting
+Day units, end = last date (Jan 20):
+  a: frequency 2, recency 8-1 = 7, T 20-1 = 19, monetary (20+30)/2 = 25
+  c: frequency 2, recency 18, T 18, monetary (3+100)/2 = 51.5
+"""
+import datetime
+
+from clitest import Checker
+
+c = Checker()
+rows = """customer_id,date,value,note
+a,2024-01-01,10.00,first
+a,2024-01-01,5.00,same day: summed
+c,2024-01-02,1,
+a,2024-01-08,30.00,
+a,2024-01-03,20.00,out of order
+b,2024-01-05,7.50,
+c,2024-01-10T23:59:59Z,3,
+d,2024-01-18,9,
+c,2024-01-20,100,
+B,2024-01-04,2,
+10,2024-01-04,2,
+9,2024-01-04,2,
+"""
+path = c.write("tx.csv", rows)
+
+rc, out, err = c.run("rfm", "--input", path)
+c.eq(rc, 0, "rfm exits 0")
+c.eq(err, "", "rfm prints nothing on stderr")
+c.eq(out, """customer_id,frequency,recency,T,monetary_value
+10,0,0,16,0
+9,0,0,16,0
+B,0,0,16,0
+a,2,7,19,25
+b,0,0,15,0
+c,2,18,18,51.5
+d,0,0,2,0
+""", "default end (last date), day units")
+
+rc, out, err = c.run("rfm", "--input", path, "--end", "2024-01-15")
+c.eq(rc, 0, "rfm --end exits 0")
+c.eq(out, """customer_id,frequency,recency,T,monetary_value
+10,0,0,11,0
+9,0,0,11,0
+B,0,0,11,0
+a,2,7,14,25
+b,0,0,10,0
+c,1,8,13,3
+""", "--end cuts later rows (c loses Jan 20, d disappears)")
+
+rc, out, err = c.run("rfm", "--input", path, "--end", "2024-01-15", "--unit-days", "7")
+c.eq(rc, 0, "rfm --unit-days exits 0")
+c.eq(out, """customer_id,frequency,recency,T,monetary_value
+10,0,0,1.571429,0
+9,0,0,1.571429,0
+B,0,0,1.571429,0
+a,2,1,2,25
+b,0,0,1.428571,0
+c,1,1.142857,1.857143,3
+""", "weeks: 6 decimals, trailing zeros removed")
+
+# The same rows with CRLF line ends, the columns in another order and
+# quoted fields give the same answer.
+quoted = c.write("tx-quoted.csv", """"value","note","date","customer_id"
+"10.00","first",2024-01-01,"a"
+5.00,"same ""day"", summed",2024-01-01,a
+20,,2024-01-03,"a"
+30,"two
+lines",2024-01-08,a
+""", newline="\r\n")
+rc, out, err = c.run("rfm", "--input", quoted, "--end", "2024-01-20")
+c.eq((rc, out), (0, "customer_id,frequency,recency,T,monetary_value\na,2,7,19,25\n"),
+     "quoted fields, CRLF and reordered columns")
+
+# Ids that need quoting are quoted on output.
+odd = c.write("odd.csv", 'customer_id,date,value\n"x,y",2024-01-01,1\n"say ""hi""",2024-01-02,2\n')
+rc, out, err = c.run("rfm", "--input", odd)
+c.eq(out, 'customer_id,frequency,recency,T,monetary_value\n"say ""hi""",0,0,0,0\n"x,y",0,0,1,0\n',
+     "ids with commas or quotes are quoted")
+
+# A header alone gives a header alone.
+empty = c.write("empty.csv", "customer_id,date,value\n")
+rc, out, err = c.run("rfm", "--input", empty)
+c.eq((rc, out), (0, "customer_id,frequency,recency,T,monetary_value\n"), "no rows")
+
+# Rows arrive in any order: a customer with more purchases than the exact
+# history holds, fed newest first, still gets every purchase day counted.
+base = datetime.date(2023, 1, 1)
+many = ["customer_id,date,value"] + [
+    f"z,{(base + datetime.timedelta(days=3 * k)).isoformat()},{k + 1}" for k in range(199, -1, -1)]
+path_many = c.write("many.csv", "\n".join(many) + "\n")
+rc, out, err = c.run("rfm", "--input", path_many)
+want_monetary = sum(range(2, 201)) / 199
+c.eq(out.splitlines()[1:], [f"z,199,597,597,{want_monetary:.6f}".rstrip("0").rstrip(".")],
+     "200 purchase days newest first: frequency 199")
+
+c.done()
