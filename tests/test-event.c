@@ -306,11 +306,13 @@ START_TEST(batch_keeps_good_reports_bad)
     evs[4] = make("u2", BVT_EVENT_PURCHASE, T0 + 4, NULL, 12.5);
     evs[5] = make("u3", BVT_EVENT_PURCHASE, T0 + 5, NULL, -1.0); /* bad value */
     evs[6] = make("u1", BVT_EVENT_PAGE_VIEW, T0 + 6, "a", 0);
-    bvt_batch_error fails[2];
+    bvt_batch_error fails[4]; /* capacity 2 given; the rest must stay untouched */
     memset(fails, 0xff, sizeof fails);
     size_t nfailed = 0;
     bvt_error err = BVT_ERROR_INIT;
     int rc = bvt_event_track_batch(e, evs, 7, fails, 2, &nfailed, &err);
+    ck_assert_msg(fails[2].index == SIZE_MAX && fails[3].index == SIZE_MAX,
+                  "failures written beyond failures_cap");
     ck_assert_int_eq(rc, BVT_EINVAL); /* the first failure's code */
     ck_assert_uint_eq(nfailed, 3);    /* counts beyond the capacity */
     ck_assert_uint_eq(fails[0].index, 1);
@@ -375,6 +377,37 @@ START_TEST(batch_failure_list_in_order)
     ck_assert_int_eq(rc, BVT_ETYPE);
     ck_assert_uint_eq(nfailed, want);
     ck_assert_uint_eq(stats_of(e).events_accepted, 2 * (N - want));
+    bvt_engine_free(e);
+}
+END_TEST
+
+START_TEST(batch_reports_full_table)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    o.max_users = 2;
+    bvt_engine *e = engine_with(&o);
+    bvt_event evs[5] = {
+        make("a", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make("b", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make("c", BVT_EVENT_PAGE_VIEW, T0, NULL, 0), /* third user: refused */
+        make("a", BVT_EVENT_PAGE_VIEW, T0 + 1, NULL, 0),
+        make("d", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+    };
+    bvt_batch_error fails[5];
+    size_t nfailed = 0;
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_event_track_batch(e, evs, 5, fails, 5, &nfailed, &err), BVT_EFULL);
+    ck_assert_uint_eq(nfailed, 2);
+    ck_assert_uint_eq(fails[0].index, 2);
+    ck_assert_int_eq(fails[0].code, BVT_EFULL);
+    ck_assert_uint_eq(fails[1].index, 4);
+    ck_assert_int_eq(fails[1].code, BVT_EFULL);
+    ck_assert_int_eq(err.offset, 2);
+    ck_assert_uint_eq(profile_of(e, "a", T0 + 10).events, 2);
+    bvt_stats s = stats_of(e);
+    ck_assert_uint_eq(s.users, 2);
+    ck_assert_uint_eq(s.events_accepted, 3);
+    ck_assert_uint_eq(s.events_rejected, 2);
     bvt_engine_free(e);
 }
 END_TEST
@@ -795,6 +828,36 @@ START_TEST(history_day_aggregates_round_outward)
 }
 END_TEST
 
+/* Day aggregates are bounded by history_day_slots (default 2048). */
+struct slots_case {
+    uint32_t option, want;
+    int days;
+};
+
+static const struct slots_case slots_cases[] = {
+    { 10, 10, 40 },
+    { 0, 2048, 2100 },
+};
+
+START_TEST(history_day_slots_bounded)
+{
+    const struct slots_case *c = &slots_cases[_i];
+    bvt_options o = BVT_OPTIONS_INIT;
+    o.history_events = 1;
+    o.history_day_slots = c->option;
+    o.history_horizon_ms = 4000 * DAY;
+    bvt_engine *e = engine_with(&o);
+    for (int d = 0; d < c->days; d++)
+        ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + d * DAY + HOUR, NULL, 1),
+                         BVT_OK);
+    bvt_profile p = profile_of(e, "u", T0 + c->days * DAY);
+    ck_assert_uint_eq(p.history_events, 1);
+    ck_assert_uint_eq(p.history_day_slots, c->want);
+    ck_assert_uint_eq(p.events, (uint64_t)c->days);
+    bvt_engine_free(e);
+}
+END_TEST
+
 START_TEST(history_arguments)
 {
     bvt_options o = BVT_OPTIONS_INIT;
@@ -846,6 +909,7 @@ static Suite *event_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, batch_keeps_good_reports_bad);
     tcase_add_test(tc, batch_failure_list_in_order);
+    tcase_add_test(tc, batch_reports_full_table);
     tcase_add_test(tc, batch_all_good_and_empty);
     tcase_add_test(tc, batch_applies_one_users_events_in_order);
     tcase_add_test(tc, batch_equals_single_tracking);
@@ -866,6 +930,8 @@ static Suite *event_suite(void)
     tcase_add_test(tc, history_late_events_in_place);
     tcase_add_test(tc, history_keeps_recent_exact);
     tcase_add_test(tc, history_day_aggregates_round_outward);
+    tcase_add_loop_test(tc, history_day_slots_bounded, 0,
+                        (int)(sizeof slots_cases / sizeof slots_cases[0]));
     tcase_add_test(tc, history_arguments);
     suite_add_tcase(s, tc);
     return s;
