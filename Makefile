@@ -9,8 +9,9 @@
 #   make clean   remove every build directory
 
 # Compilers, the build system, the libraries, Check, and libFuzzer's runtime
-# (clang 14 on Debian ships it separately).  binutils gives nm/readelf.
-DEPS = meson ninja-build pkg-config gcc g++ clang libclang-rt-14-dev binutils \
+# (clang 14 on Debian ships it separately); llvm gives llvm-symbolizer for
+# readable sanitizer stacks, binutils nm/readelf for the ABI test.
+DEPS = meson ninja-build pkg-config gcc g++ clang libclang-rt-14-dev llvm binutils \
        libzstd-dev libxxhash-dev check
 BENCH_DEPS = python3-pandas redis-server
 
