@@ -335,6 +335,36 @@ START_TEST(half_life_option)
 }
 END_TEST
 
+/* Scores stay right over years of activity and after a very old event. */
+START_TEST(scores_over_long_spans)
+{
+    bvt_engine *e = engine_default();
+    double want = 0;
+    const int64_t last = T0 + 120 * 30 * DAY;
+    for (int k = 0; k <= 120; k++) { /* monthly for ten years */
+        int64_t t = T0 + (int64_t)k * 30 * DAY;
+        track(e, "u", BVT_EVENT_CLICK, t, "c");
+    }
+    for (int k = 0; k <= 120; k++)
+        want += decayed(2.0, T0 + (int64_t)k * 30 * DAY, last + DAY, HALF_LIFE);
+    struct interests r = interests_of(e, "u", last + DAY);
+    ck_assert_uint_eq(r.n, 1);
+    ASSERT_SCORE(&r, "c", want);
+
+    /* An event in 1970, then one now. */
+    track(e, "old", BVT_EVENT_PURCHASE, 1, "c");
+    track(e, "old", BVT_EVENT_PAGE_VIEW, T0, "c");
+    r = interests_of(e, "old", T0);
+    ASSERT_SCORE(&r, "c", 1.0);
+    /* And the other way round: a late 1970 event after a recent one. */
+    track(e, "late", BVT_EVENT_PAGE_VIEW, T0, "d");
+    track(e, "late", BVT_EVENT_PURCHASE, 1, "d");
+    r = interests_of(e, "late", T0 + HALF_LIFE);
+    ASSERT_SCORE(&r, "d", 0.5);
+    bvt_engine_free(e);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- bounds */
 
 START_TEST(top_interests_bound_default_16)
@@ -601,6 +631,7 @@ static Suite *interest_suite(void)
     tc = tcase_create("decay");
     tcase_add_test(tc, scores_decay_with_half_life);
     tcase_add_test(tc, half_life_option);
+    tcase_add_test(tc, scores_over_long_spans);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bounds");

@@ -211,6 +211,27 @@ START_TEST(summary_beyond_history)
 }
 END_TEST
 
+/* Money keeps its cents: a large first order does not blur small repeats. */
+START_TEST(summary_keeps_cents)
+{
+    bvt_engine *e = engine_default();
+    buy(e, "u", T0 + HOUR, 123456.78);
+    buy(e, "u", T0 + HOUR + MIN, 0.01);
+    buy(e, "u", T0 + DAY + HOUR, 10.00);
+    buy(e, "u", T0 + 2 * DAY + HOUR, 10.02);
+    bvt_rfm_summary s;
+    ck_assert_int_eq(summary(e, "u", T0 + 3 * DAY, DAY, &s), BVT_OK);
+    ck_assert_msg(fabs(s.monetary_value - 10.01) < 1e-6, "monetary_value %.9f, want 10.01",
+                  s.monetary_value);
+    bvt_profile p;
+    bvt_profile_init(&p);
+    ck_assert_int_eq(bvt_profile_get(e, "u", 1, T0 + 3 * DAY, &p), BVT_OK);
+    ck_assert_msg(fabs(p.monetary_total - 123476.81) < 1e-6, "monetary_total %.9f",
+                  p.monetary_total);
+    bvt_engine_free(e);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- scores */
 
 #define NBUY 5000
@@ -427,6 +448,7 @@ static Suite *rfm_suite(void)
     tcase_add_test(tc, summary_one_time_buyer);
     tcase_add_test(tc, summary_not_found);
     tcase_add_test(tc, summary_beyond_history);
+    tcase_add_test(tc, summary_keeps_cents);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("scores");
