@@ -468,6 +468,26 @@ START_TEST(alias_rules)
 }
 END_TEST
 
+/* An id aliased to an anonymous id follows it when that one is merged. */
+START_TEST(alias_chain_follows_through)
+{
+    bvt_engine *e = engine_default();
+    track(e, "anon", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    track(e, "known", BVT_EVENT_PAGE_VIEW, T0 + 1, NULL, 0);
+    ck_assert_int_eq(alias(e, "device", "anon"), BVT_OK);
+    ck_assert_int_eq(alias(e, "anon", "known"), BVT_OK);
+    track(e, "device", BVT_EVENT_CLICK, T0 + 2, NULL, 0);
+    ck_assert_uint_eq(stats_of(e).users, 1);
+    bvt_profile p = profile_of(e, "known", T0 + DAY);
+    ck_assert_uint_eq(p.events, 3);
+    ck_assert_uint_eq(p.clicks, 1);
+    ck_assert_uint_eq(profile_of(e, "device", T0 + DAY).events, 3);
+    /* Closing the loop would make a cycle. */
+    ck_assert_int_eq(alias(e, "known", "device"), BVT_EEXIST);
+    bvt_engine_free(e);
+}
+END_TEST
+
 START_TEST(alias_table_bounded)
 {
     bvt_options o = BVT_OPTIONS_INIT;
@@ -506,6 +526,7 @@ static Suite *profile_suite(void)
     tc = tcase_create("alias");
     tcase_add_test(tc, alias_merges_anonymous_into_known);
     tcase_add_test(tc, alias_rules);
+    tcase_add_test(tc, alias_chain_follows_through);
     tcase_add_test(tc, alias_table_bounded);
     suite_add_tcase(s, tc);
     return s;
