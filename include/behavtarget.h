@@ -200,7 +200,9 @@ typedef struct bvt_options {
     uint32_t version;            /**< BVT_OPTIONS_VERSION */
     uint32_t shards;             /**< power of two, 1..4096; default 64 */
     uint64_t max_users;          /**< user limit; 0 = unlimited */
-    uint64_t memory_budget;      /**< bytes for profiles and their history; 0 = unlimited */
+    uint64_t memory_budget;      /**< bytes for profiles, history, carts and attributes,
+                                      split evenly between shards; 0 = unlimited; else at
+                                      least shards x 8,384 bytes */
     uint32_t full_policy;        /**< enum bvt_full_policy; default BVT_FULL_REJECT */
     uint32_t top_interests;      /**< interests kept per user, 1..16; default 16 */
     int64_t interest_half_life_ms; /**< default 14 days */
@@ -414,8 +416,10 @@ BVT_API void bvt_event_init(bvt_event *ev);
  * @param err    optional detail.
  * @return BVT_OK; BVT_EINVAL (missing user id, time <= 0, negative or
  *         non-finite value, dwell out of range, bad category path, unknown
- *         category_id); BVT_ETYPE; BVT_EVERSION; BVT_EFULL (new user, table
- *         full, reject policy); BVT_ELIMIT (category registry full);
+ *         category_id); BVT_ETYPE; BVT_EVERSION; BVT_EFULL (a new user and
+ *         the table is full under the reject policy, or the memory budget has
+ *         no room even for this user's first history entry); BVT_ELIMIT
+ *         (category registry full);
  *         BVT_ENOMEM.
  * @since 1.0  Thread-safe.  Allocates nothing for a known user in steady state.
  */

@@ -94,6 +94,15 @@ size_t bvt_history_daily(const bvt_history *h, uint32_t type, int32_t first_day,
 int bvt_history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg *cfg,
                       bvt_mem *m);
 
+/* Hint the cache about the slots the next in-order add touches. */
+static inline void bvt_history_prefetch(const bvt_history *h)
+{
+    if (h->ev_len) {
+        uint32_t s = (uint32_t)h->ev_head + h->ev_len - 1u;
+        __builtin_prefetch(&h->events[s >= h->ev_cap ? s - h->ev_cap : s], 1);
+    }
+}
+
 /* Bytes held by h's arrays. */
 size_t bvt_history_bytes(const bvt_history *h);
 

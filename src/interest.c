@@ -8,12 +8,26 @@
 /* Rescale before 2^exponent can overflow a float (max ~2^127). */
 #define RESCALE_EXPONENT 48.0
 
-static void rescale(bvt_record *r, const bvt_profile_cfg *cfg, int64_t new_landmark)
+/* The landmark is kept to the minute (4 bytes instead of 8): any landmark
+ * works as long as scores and reads use the same one. */
+static int64_t landmark_ms(const bvt_record *r)
 {
-    float f = (float)exp2(-(double)(new_landmark - r->interest_landmark_ms) / cfg->half_life_ms);
+    return (int64_t)r->interest_landmark_min * 60000;
+}
+
+static int32_t to_minutes(int64_t t_ms)
+{
+    int64_t m = t_ms / 60000;
+    return m > INT32_MAX ? INT32_MAX : m < INT32_MIN ? INT32_MIN : (int32_t)m;
+}
+
+static void rescale(bvt_record *r, const bvt_profile_cfg *cfg, int32_t new_landmark_min)
+{
+    float f = (float)exp2(-(double)((int64_t)new_landmark_min * 60000 - landmark_ms(r)) /
+                          cfg->half_life_ms);
     for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
         r->iscore[i] *= f;
-    r->interest_landmark_ms = new_landmark;
+    r->interest_landmark_min = new_landmark_min;
 }
 
 /* Add an amount already expressed at r's landmark.  The common case (the
@@ -55,11 +69,11 @@ void bvt_interest_add(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t catego
     if (category == 0 || !(weight > 0))
         return;
     if (bvt_interest_count(r) == 0)
-        r->interest_landmark_ms = t_ms;
-    double exponent = (double)(t_ms - r->interest_landmark_ms) / cfg->half_life_ms;
+        r->interest_landmark_min = to_minutes(t_ms);
+    double exponent = (double)(t_ms - landmark_ms(r)) / cfg->half_life_ms;
     if (exponent > RESCALE_EXPONENT) {
-        rescale(r, cfg, t_ms);
-        exponent = 0;
+        rescale(r, cfg, to_minutes(t_ms));
+        exponent = (double)(t_ms - landmark_ms(r)) / cfg->half_life_ms;
     }
     double amount = weight * exp2(exponent);
     for (uint32_t c = category, depth = 0; c != 0 && depth < BVT_CATEGORY_MAX_DEPTH; depth++) {
@@ -78,13 +92,13 @@ void bvt_interest_merge(bvt_record *dst, const bvt_record *src, const bvt_profil
     if (bvt_interest_count(dst) == 0) {
         memcpy(dst->icat, src->icat, sizeof dst->icat);
         memcpy(dst->iscore, src->iscore, sizeof dst->iscore);
-        dst->interest_landmark_ms = src->interest_landmark_ms;
+        dst->interest_landmark_min = src->interest_landmark_min;
         return;
     }
     /* Express both at the later landmark so nothing overflows. */
-    if (src->interest_landmark_ms > dst->interest_landmark_ms)
-        rescale(dst, cfg, src->interest_landmark_ms);
-    double f = exp2(-(double)(dst->interest_landmark_ms - src->interest_landmark_ms) /
+    if (src->interest_landmark_min > dst->interest_landmark_min)
+        rescale(dst, cfg, src->interest_landmark_min);
+    double f = exp2(-(double)(landmark_ms(dst) - landmark_ms(src)) /
                     cfg->half_life_ms);
     for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
         if (src->icat[i])
@@ -94,7 +108,7 @@ void bvt_interest_merge(bvt_record *dst, const bvt_record *src, const bvt_profil
 size_t bvt_interest_top(const bvt_record *r, const bvt_profile_cfg *cfg, int64_t now,
                         uint32_t *cats, double *scores, double *out_sum, size_t cap)
 {
-    double f = exp2(-(double)(now - r->interest_landmark_ms) / cfg->half_life_ms);
+    double f = exp2(-(double)(now - landmark_ms(r)) / cfg->half_life_ms);
     uint32_t c[BVT_TOP_K_MAX];
     double s[BVT_TOP_K_MAX], sum = 0;
     size_t n = 0;

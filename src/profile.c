@@ -77,9 +77,9 @@ static void apply_purchase(bvt_record *r, int64_t t, double value, int new_day)
     int32_t d = bvt_day_of(t);
     if (r->last_purchase_ms == 0 || d < r->first_purchase_day) {
         r->first_purchase_day = d;
-        r->first_day_value = (float)value;
+        r->first_day_value = value;
     } else if (d == r->first_purchase_day) {
-        r->first_day_value += (float)value;
+        r->first_day_value += value;
     }
     r->purchase_days += new_day != 0;
     if (t > r->last_purchase_ms)

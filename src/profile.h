@@ -29,21 +29,22 @@ typedef struct bvt_ext {
     uint8_t attrs_len, attrs_cap;
 } bvt_ext;
 
-/* The fixed record: 232 bytes.  A key of (0, 0) marks a free slot. */
+/* The fixed record: 232 bytes, the first cache line holding what every
+ * event touches.  A key of (0, 0) marks a free slot. */
 typedef struct bvt_record {
     uint64_t key_hi, key_lo;
     int64_t first_seen_ms;    /* 0 = no event yet */
     int64_t last_seen_ms;
     int64_t last_purchase_ms; /* 0 = no purchase */
-    int64_t interest_landmark_ms;
     double monetary_total;
+    double first_day_value;   /* purchases summed on first_purchase_day */
     bvt_ext *ext;
     int32_t first_purchase_day;
     uint32_t purchase_days;
-    float first_day_value;    /* purchases summed on first_purchase_day */
     uint32_t sessions;
     uint32_t dwell_ds;        /* total dwell in 100 ms units */
     uint32_t events;          /* all events, custom included (saturating) */
+    int32_t interest_landmark_min; /* forward-decay landmark, minutes since the epoch */
     uint32_t counts[BVT_EVENT_BUILTIN_COUNT];
     uint16_t icat[BVT_TOP_K_MAX];   /* interest categories, 0 = empty slot */
     float iscore[BVT_TOP_K_MAX];    /* forward-decayed scores at the landmark */
@@ -100,6 +101,8 @@ struct bvt_rfm_cuts;
 /* Fill out (version already checked) with features at now. */
 void bvt_profile_features(const bvt_record *r, const bvt_profile_cfg *cfg,
                           const struct bvt_rfm_cuts *cuts, int64_t now, bvt_profile *out);
+
+_Static_assert(sizeof(bvt_record) == 232, "the record is part of the memory budget per user");
 
 static inline int32_t bvt_day_of(int64_t t_ms) { return (int32_t)(t_ms / BVT_DAY_MS); }
 

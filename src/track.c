@@ -120,24 +120,45 @@ typedef struct batch_block {
     int code[BATCH_BLOCK];
 } batch_block;
 
-/* Hints for the record of k: find its index slot by tag and prefetch the
- * record's cache lines, without touching the record. */
-static inline void prefetch_record(const bvt_shard *sh, const bvt_user_key *k)
+/* The record k's index slot points at, without confirming the key: good
+ * enough for a prefetch, never used to update anything. */
+static inline const bvt_record *guess_record(const bvt_shard *sh, const bvt_user_key *k)
 {
     uint32_t tag = (uint32_t)k->hi;
     for (uint32_t i = (uint32_t)k->lo & sh->index_mask, probes = 0; probes < 4;
          i = (i + 1) & sh->index_mask, probes++) {
         uint64_t v = sh->index[i];
         if (v == 0)
-            return;
-        if ((uint32_t)(v >> 32) == tag) {
-            const char *r = (const char *)bvt_shard_record(sh, (uint32_t)v - 1);
-            for (size_t off = 0; off < sizeof(bvt_record); off += 64)
-                __builtin_prefetch(r + off, 1);
-            __builtin_prefetch(r + sizeof(bvt_record) - 1, 1);
-            return;
-        }
+            return NULL;
+        if ((uint32_t)(v >> 32) == tag)
+            return bvt_shard_record(sh, (uint32_t)v - 1);
     }
+    return NULL;
+}
+
+static inline void prefetch_record(const bvt_shard *sh, const bvt_user_key *k)
+{
+    const char *r = (const char *)guess_record(sh, k);
+    if (!r)
+        return;
+    for (size_t off = 0; off < sizeof(bvt_record); off += 64)
+        __builtin_prefetch(r + off, 1);
+    __builtin_prefetch(r + sizeof(bvt_record) - 1, 1);
+}
+
+/* Third stage: the record is in cache by now; fetch what hangs off it. */
+static inline void prefetch_ext(const bvt_shard *sh, const bvt_user_key *k)
+{
+    const bvt_record *r = guess_record(sh, k);
+    if (r && r->ext)
+        __builtin_prefetch(r->ext, 1);
+}
+
+static inline void prefetch_history(const bvt_shard *sh, const bvt_user_key *k)
+{
+    const bvt_record *r = guess_record(sh, k);
+    if (r && r->ext)
+        bvt_history_prefetch(&r->ext->hist);
 }
 
 static void sort_by_shard(batch_block *b, size_t n, uint32_t n_shards)
@@ -159,7 +180,8 @@ static void sort_by_shard(batch_block *b, size_t n, uint32_t n_shards)
 /* Apply the valid events of a block, one lock per run of the same shard. */
 static void apply_block(bvt_engine *e, batch_block *b, size_t n)
 {
-    enum { D_INDEX = 8, D_RECORD = 4 };
+    /* Prefetch distances: each stage needs the previous one's line. */
+    enum { D_INDEX = 12, D_RECORD = 8, D_EXT = 4, D_HISTORY = 2 };
     size_t i = 0;
     while (i < n) {
         uint32_t s = b->shard[b->order[i]];
@@ -177,6 +199,10 @@ static void apply_block(bvt_engine *e, batch_block *b, size_t n)
                 bvt_shard_prefetch(sh, &b->key[b->order[j + D_INDEX]]);
             if (j + D_RECORD < end)
                 prefetch_record(sh, &b->key[b->order[j + D_RECORD]]);
+            if (j + D_EXT < end)
+                prefetch_ext(sh, &b->key[b->order[j + D_EXT]]);
+            if (j + D_HISTORY < end)
+                prefetch_history(sh, &b->key[b->order[j + D_HISTORY]]);
             uint16_t p = b->order[j];
             if (b->code[p] != BVT_OK)
                 continue;
