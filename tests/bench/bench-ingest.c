@@ -32,6 +32,7 @@ typedef struct worker {
     size_t steady_n;
     /* per pass, written by the worker */
     double t_start, t_end;
+    double cpu; /* thread CPU seconds spent in the pass */
     size_t failed;
     int first_code;
 } worker;
@@ -78,10 +79,12 @@ static void *worker_main(void *arg)
     for (int pass = 0; pass <= g.passes; pass++) {
         pthread_barrier_wait(&g.go);
         w->t_start = bench_now();
+        double c0 = bench_thread_cpu();
         if (pass == 0)
             run_events(w, w->insert_ev, w->insert_n);
         else
             run_events(w, w->steady_ev, w->steady_n);
+        w->cpu = bench_thread_cpu() - c0;
         w->t_end = bench_now();
         pthread_barrier_wait(&g.done);
     }
@@ -89,12 +92,14 @@ static void *worker_main(void *arg)
 }
 
 /* Wall time of the pass just finished: first start to last end. */
-static double pass_wall(size_t *failed, int *code)
+static double pass_wall(size_t *failed, int *code, double *cpu)
 {
     double s = g.w[0].t_start, e = g.w[0].t_end;
     *failed = 0;
     *code = 0;
+    *cpu = 0;
     for (int i = 0; i < g.threads; i++) {
+        *cpu += g.w[i].cpu;
         if (g.w[i].t_start < s) s = g.w[i].t_start;
         if (g.w[i].t_end > e) e = g.w[i].t_end;
         *failed += g.w[i].failed;
@@ -218,13 +223,18 @@ int main(int argc, char **argv)
         pthread_barrier_wait(&g.done);
         size_t failed;
         int code;
-        double wall = pass_wall(&failed, &code);
+        double cpu;
+        double wall = pass_wall(&failed, &code, &cpu);
         size_t n = pass == 0 ? (size_t)users : events * (size_t)g.threads;
         double rate = (double)n / wall;
         /* ns per event per thread: what one core spends on an event. */
         double ns = wall * 1e9 * g.threads / (double)n;
-        printf("  %s pass %d: %zu events in %.3f s: %.2f M events/s, %.1f ns/event/thread",
-               pass == 0 ? "insert" : "steady", pass, n, wall, rate / 1e6, ns);
+        /* Below 100% the threads were waiting: for locks, or for a CPU
+         * that other processes held. */
+        printf("  %s pass %d: %zu events in %.3f s: %.2f M events/s, %.1f ns/event/thread, "
+               "cpu %.0f%% of wall",
+               pass == 0 ? "insert" : "steady", pass, n, wall, rate / 1e6, ns,
+               100.0 * cpu / (wall * g.threads));
         if (failed) {
             printf(", %zu FAILED (first: %s)", failed, bvt_strerror(code));
             bad = 1;

@@ -16,6 +16,10 @@
 /* Seconds on CLOCK_MONOTONIC. */
 double bench_now(void);
 
+/* CPU seconds of the calling thread: compared with the wall time it shows
+ * how much of a pass other processes took (the machine is shared). */
+double bench_thread_cpu(void);
+
 /* Peak resident set of this process in MiB. */
 double bench_maxrss_mib(void);
 

@@ -33,7 +33,7 @@ say() { printf '%s\n' "$*"; }
 fail() { printf 'ERROR: %s\n' "$*" >&2; status=1; }
 
 # ---- prerequisites ---------------------------------------------------------
-for exe in bench-ingest bench-redis bench-memory; do
+for exe in bench-memlat bench-ingest bench-redis bench-memory; do
     if [ ! -x "$BENCH/$exe" ]; then
         fail "$BENCH/$exe is missing: build first (ninja -C $BUILD)"
         exit 1
@@ -83,6 +83,9 @@ mem_available_gib() {
     awk '/MemAvailable/ {printf "%d", $2/1048576}' /proc/meminfo
 }
 
+# ---- the machine: random-read latency, to read the ingest figures against ----
+bench "memlat" "$RUNS" "$BENCH/bench-memlat" -m 1024
+
 # ---- ingest ----------------------------------------------------------------
 for mode in batch single; do
     for t in 1 2; do
@@ -105,8 +108,9 @@ else
 fi
 
 # ---- per-user memory on the shop's data -------------------------------------
-# Deterministic, so one run is enough.
-bench "memory-demo" 1 "$BENCH/bench-memory" -u 100000 -e 2000000 -D 90 -s 1
+# The demo's data (seed 42, 50,000 users, 1M events, 30 days); deterministic,
+# so one run is enough.
+bench "memory-demo" 1 "$BENCH/bench-memory"
 
 # ---- peer (a): RFM summary vs pandas ----------------------------------------
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
