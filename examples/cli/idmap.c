@@ -10,6 +10,7 @@ struct idmap_block {
 };
 
 #define BLOCK_BYTES (256u * 1024u)
+#define LONG_KEY 65535u
 
 void idmap_init(idmap *m) { memset(m, 0, sizeof *m); }
 
@@ -28,13 +29,15 @@ void idmap_free(idmap *m)
 
 /* Word-at-a-time multiply-xorshift: ids are short, so this beats a byte
  * loop and mixes well enough for a power-of-two table. */
-static uint64_t hash_key(const char *key, size_t len, uint64_t *prefix)
+idmap_hash idmap_hash_of(const char *key, size_t len)
 {
+    idmap_hash r;
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (len * 0xff51afd7ed558ccdull);
     uint64_t w = 0;
     size_t i = 0;
-    memcpy(&w, key, len < 8 ? len : 8);
-    *prefix = w;
+    if (len)
+        memcpy(&w, key, len < 8 ? len : 8);
+    r.prefix = w;
     for (; i + 8 <= len; i += 8) {
         memcpy(&w, key + i, 8);
         h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
@@ -48,7 +51,19 @@ static uint64_t hash_key(const char *key, size_t len, uint64_t *prefix)
     }
     h *= 0xbf58476d1ce4e5b9ull;
     h ^= h >> 32;
-    return h;
+    r.h = h;
+    return r;
+}
+
+void idmap_prefetch(const idmap *m, idmap_hash h)
+{
+#if defined(__GNUC__)
+    if (m->slots)
+        __builtin_prefetch(&m->slots[(size_t)h.h & m->mask]);
+#else
+    (void)m;
+    (void)h;
+#endif
 }
 
 static const char *store_key(idmap *m, const char *key, size_t len)
@@ -79,7 +94,8 @@ static int grow(idmap *m)
     for (size_t i = 0; i <= m->mask && m->slots; i++) {
         if (!m->slots[i].index)
             continue;
-        size_t s = (size_t)m->slots[i].hash & (nslots - 1);
+        const idmap_entry *en = &m->entries[m->slots[i].index - 1];
+        size_t s = (size_t)idmap_hash_of(en->key, en->len).h & (nslots - 1);
         while (slots[s].index)
             s = (s + 1) & (nslots - 1);
         slots[s] = m->slots[i];
@@ -90,17 +106,25 @@ static int grow(idmap *m)
     return 0;
 }
 
-/* The slot holding key, or the empty slot where it belongs. */
-static size_t probe(const idmap *m, const char *key, size_t len, uint64_t h, uint64_t prefix)
+/* The slot holding key, or the empty slot where it belongs.  Keys of up to
+ * 8 bytes are decided by the slot alone (no NUL bytes: the zero padding
+ * cannot be mistaken for key bytes). */
+static size_t probe(const idmap *m, const char *key, size_t len, idmap_hash h)
 {
-    size_t s = (size_t)h & m->mask;
+    uint16_t tag = (uint16_t)(h.h >> 48);
+    uint16_t len16 = len < LONG_KEY ? (uint16_t)len : (uint16_t)LONG_KEY;
+    size_t s = (size_t)h.h & m->mask;
     for (;;) {
         const idmap_slot *sl = &m->slots[s];
         if (!sl->index)
             return s;
-        if (sl->hash == h && sl->len == len && sl->prefix == prefix
-            && (len <= 8 || memcmp(m->entries[sl->index - 1].key + 8, key + 8, len - 8) == 0))
-            return s;
+        if (sl->tag == tag && sl->len == len16 && sl->prefix == h.prefix) {
+            if (len <= 8)
+                return s;
+            const idmap_entry *en = &m->entries[sl->index - 1];
+            if (en->len == len && memcmp(en->key + 8, key + 8, len - 8) == 0)
+                return s;
+        }
         s = (s + 1) & m->mask;
     }
 }
@@ -109,12 +133,11 @@ long idmap_find(const idmap *m, const char *key, size_t len)
 {
     if (!m->slots)
         return -1;
-    uint64_t prefix, h = hash_key(key, len, &prefix);
-    size_t s = probe(m, key, len, h, prefix);
+    size_t s = probe(m, key, len, idmap_hash_of(key, len));
     return m->slots[s].index ? (long)m->slots[s].index - 1 : -1;
 }
 
-long idmap_intern(idmap *m, const char *key, size_t len, int *is_new)
+long idmap_intern_hashed(idmap *m, const char *key, size_t len, idmap_hash h, int *is_new)
 {
     if (is_new)
         *is_new = 0;
@@ -123,8 +146,7 @@ long idmap_intern(idmap *m, const char *key, size_t len, int *is_new)
     /* Keep the load factor under 1/2. */
     if ((m->count + 1) * 2 > (m->mask ? m->mask + 1 : 0) && grow(m) < 0)
         return -1;
-    uint64_t prefix, h = hash_key(key, len, &prefix);
-    size_t s = probe(m, key, len, h, prefix);
+    size_t s = probe(m, key, len, h);
     if (m->slots[s].index)
         return (long)m->slots[s].index - 1;
     if (m->count == m->cap) {
@@ -143,11 +165,16 @@ long idmap_intern(idmap *m, const char *key, size_t len, int *is_new)
     en->len = (uint32_t)len;
     en->value = 0;
     idmap_slot *sl = &m->slots[s];
-    sl->hash = h;
-    sl->prefix = prefix;
-    sl->len = (uint32_t)len;
+    sl->prefix = h.prefix;
     sl->index = (uint32_t)(m->count + 1);
+    sl->len = len < LONG_KEY ? (uint16_t)len : (uint16_t)LONG_KEY;
+    sl->tag = (uint16_t)(h.h >> 48);
     if (is_new)
         *is_new = 1;
     return (long)m->count++;
+}
+
+long idmap_intern(idmap *m, const char *key, size_t len, int *is_new)
+{
+    return idmap_intern_hashed(m, key, len, idmap_hash_of(key, len), is_new);
 }
