@@ -104,6 +104,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
     XXH3_generateSecret(e->secret, sizeof e->secret, opts->secret, opts->secret_len);
     bvt_event_types_init(&e->types, opts->type_weights, opts->type_weights_len);
     pthread_mutex_init(&e->rfm_lock, NULL);
+    pthread_mutex_init(&e->pool_lock, NULL);
     uint64_t alias_max = opts->max_users ? opts->max_users / 4 : (1u << 24);
     bvt_aliases_init(&e->aliases, (uint32_t)(alias_max > (1u << 24) ? (1u << 24) : alias_max));
     if (bvt_categories_new(&e->cats) != BVT_OK || bvt_keywords_new(&e->keywords) != BVT_OK ||
@@ -133,6 +134,8 @@ void bvt_engine_free(bvt_engine *e)
         free(c);
     }
     bvt_event_types_destroy(&e->types);
+    bvt_batch_pool_free(e);
+    pthread_mutex_destroy(&e->pool_lock);
     pthread_mutex_destroy(&e->rfm_lock);
     free(e);
 }

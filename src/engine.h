@@ -19,6 +19,7 @@
 #define BVT_ATTR_KEY_MAX 63
 #define BVT_ATTR_VALUE_MAX 255
 #define BVT_STRINGS_MAX (1u << 20)
+#define BVT_BATCH_POOL 8 /* blocks kept: one per concurrently batching thread */
 
 struct bvt_engine {
     bvt_profile_cfg cfg;
@@ -32,7 +33,13 @@ struct bvt_engine {
     _Atomic(bvt_rfm_cuts *) cuts; /* NULL until the first refresh */
     pthread_mutex_t rfm_lock;     /* serialises refreshes */
     _Atomic uint64_t events_rejected;
+    pthread_mutex_t pool_lock;    /* batch blocks kept for reuse */
+    struct batch_block *pool[BVT_BATCH_POOL];
+    uint32_t pool_len;
 };
+
+/* Free the pooled batch blocks (engine teardown). */
+void bvt_batch_pool_free(bvt_engine *e);
 
 /* The keyed hash of a raw id; never (0, 0). */
 bvt_user_key bvt_engine_key(const bvt_engine *e, const void *id, size_t len);

@@ -68,12 +68,12 @@ typedef struct bvt_resolved_event {
     uint32_t category;          /* 0 = none */
     int64_t t_ms;
     double value;
-    uint32_t quantity;          /* >= 1 */
     uint64_t item_hash;         /* 0 = none */
-    int64_t dwell_ms;
-    double weight;              /* interest weight of the type */
-    uint32_t search_cats[8];    /* categories mapped from search words */
+    uint32_t quantity;          /* >= 1 */
+    int32_t dwell_ms;           /* 0..86400000 */
+    float weight;               /* interest weight of the type */
     uint32_t n_search;
+    uint32_t search_cats[8];    /* categories mapped from search words */
 } bvt_resolved_event;
 
 /* Apply one event.  Fallible steps (allocation) run first, so on error

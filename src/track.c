@@ -1,12 +1,17 @@
 /* track.c — validating events and applying them, one at a time or in
  * batches with prefetching and one lock per run of same-shard events. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 #include "error.h"
 
-#define BATCH_BLOCK 512u
+/* Events resolved and sorted by shard at a time: large enough that each
+ * shard's run (about BATCH_BLOCK / shards events) fills the prefetch
+ * pipeline.  Blocks come from a small pool in the engine (no allocation in
+ * steady state, no large stack frame). */
+#define BATCH_BLOCK 4096u
 #define MAX_DWELL_MS 86400000LL
 
 /* Validate ev and resolve everything the profile update needs, without
@@ -54,8 +59,8 @@ static int resolve(bvt_engine *e, const bvt_event *ev, bvt_resolved_event *out,
     if (ev->item_id && (ev->type == BVT_EVENT_ADD_TO_CART ||
                         ev->type == BVT_EVENT_REMOVE_FROM_CART || ev->type == BVT_EVENT_PURCHASE))
         out->item_hash = bvt_item_hash(ev->item_id, strlen(ev->item_id));
-    out->dwell_ms = ev->dwell_ms;
-    out->weight = bvt_event_types_weight(&e->types, ev->type);
+    out->dwell_ms = (int32_t)ev->dwell_ms;
+    out->weight = (float)bvt_event_types_weight(&e->types, ev->type);
     *key = bvt_engine_key(e, ev->user_id, ev->user_id_len);
     return BVT_OK;
 }
@@ -229,6 +234,32 @@ static void apply_block(bvt_engine *e, batch_block *b, size_t n)
     }
 }
 
+/* A block from the engine's pool, or a new one. */
+static batch_block *block_take(bvt_engine *e)
+{
+    batch_block *b = NULL;
+    pthread_mutex_lock(&e->pool_lock);
+    if (e->pool_len)
+        b = e->pool[--e->pool_len];
+    pthread_mutex_unlock(&e->pool_lock);
+    return b ? b : malloc(sizeof *b);
+}
+
+static void block_give(bvt_engine *e, batch_block *b)
+{
+    pthread_mutex_lock(&e->pool_lock);
+    if (e->pool_len < BVT_BATCH_POOL)
+        e->pool[e->pool_len++] = b, b = NULL;
+    pthread_mutex_unlock(&e->pool_lock);
+    free(b);
+}
+
+void bvt_batch_pool_free(bvt_engine *e)
+{
+    while (e->pool_len)
+        free(e->pool[--e->pool_len]);
+}
+
 int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
                           bvt_batch_error *failures, size_t failures_cap, size_t *out_failed,
                           bvt_error *err)
@@ -237,9 +268,11 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
         *out_failed = 0;
     if (!e || (!events && n > 0))
         return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL, or events is NULL with n > 0");
-    batch_block *b = NULL;
-    batch_block local;
-    b = &local;
+    if (n == 0)
+        return BVT_OK;
+    batch_block *b = block_take(e);
+    if (!b)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for a batch block");
     size_t failed = 0;
     int first_rc = BVT_OK;
     for (size_t base = 0; base < n; base += BATCH_BLOCK) {
@@ -274,6 +307,7 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
             rejected(e, b->code[i]);
         }
     }
+    block_give(e, b);
     if (out_failed)
         *out_failed = failed;
     return failed ? first_rc : BVT_OK;
