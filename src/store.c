@@ -280,10 +280,14 @@ static int reserve_user(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
     }
 }
 
-int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
-                  const bvt_record *keep, bvt_record **out)
+static int add_record(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+                      const bvt_record *keep, bvt_record **out, int within_limit)
 {
-    int rc = reserve_user(sh, s, keep);
+    int rc = BVT_OK;
+    if (within_limit)
+        rc = reserve_user(sh, s, keep);
+    else
+        atomic_fetch_add_explicit(&sh->store->users, 1, memory_order_relaxed);
     if (rc != BVT_OK)
         return rc;
     while ((uint64_t)(sh->live + 1) * 4 > (uint64_t)(sh->index_mask + 1) * 3) {
@@ -309,4 +313,16 @@ int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
 unreserve:
     atomic_fetch_sub_explicit(&sh->store->users, 1, memory_order_relaxed);
     return rc;
+}
+
+int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+                  const bvt_record *keep, bvt_record **out)
+{
+    return add_record(sh, s, k, keep, out, 1);
+}
+
+int bvt_shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+                            const bvt_record *replaced, bvt_record **out)
+{
+    return add_record(sh, s, k, replaced, out, 0);
 }

@@ -82,6 +82,12 @@ bvt_record *bvt_shard_find(bvt_shard *sh, const bvt_user_key *k);
 int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
                   const bvt_record *keep, bvt_record **out);
 
+/* As bvt_shard_add for a record that takes the place of `replaced`, which
+ * the caller removes right after (aliasing): the user count may pass
+ * max_users for that moment, so a full table can still resolve identities. */
+int bvt_shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+                            const bvt_record *replaced, bvt_record **out);
+
 /* Release r's profile and remove it. */
 void bvt_shard_remove(bvt_shard *sh, bvt_record *r);
 

@@ -269,7 +269,7 @@ int bvt_user_alias(bvt_engine *e, const void *anon_id, size_t anon_len, const vo
     if (ra) {
         bvt_record *rk = bvt_shard_find(sk, &known);
         if (!rk)
-            rc = bvt_shard_add(sk, &e->store, &known, ra, &rk);
+            rc = bvt_shard_add_replacing(sk, &e->store, &known, ra, &rk);
         if (rc == BVT_OK)
             rc = bvt_profile_merge(rk, ra, &e->cfg, &sk->mem, &sa->mem);
         if (rc == BVT_OK)

@@ -503,6 +503,31 @@ START_TEST(alias_table_bounded)
 }
 END_TEST
 
+/* A login on a full table (reject policy) still resolves the identity: the
+ * anonymous profile moves to the known id instead of needing a new slot. */
+START_TEST(alias_works_on_a_full_table)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    o.shards = 1;
+    o.max_users = 8;
+    o.full_policy = BVT_FULL_REJECT;
+    bvt_engine *e = engine_with(&o);
+    char id[8];
+    for (int i = 0; i < 7; i++) {
+        snprintf(id, sizeof id, "u%d", i);
+        track(e, id, BVT_EVENT_PAGE_VIEW, T0 + i, NULL, 0);
+    }
+    track(e, "cookie", BVT_EVENT_PAGE_VIEW, T0 + 10, NULL, 0);
+    ck_assert_int_eq(alias(e, "cookie", "login"), BVT_OK);
+    ck_assert_uint_eq(profile_of(e, "login", T0 + DAY).events, 1);
+    ck_assert(!bvt_user_exists(e, "cookie", 6) || profile_of(e, "cookie", T0 + DAY).events == 1);
+    bvt_stats st = BVT_STATS_INIT;
+    ck_assert_int_eq(bvt_engine_stats(e, &st), BVT_OK);
+    ck_assert_uint_eq(st.users, 8);
+    bvt_engine_free(e);
+}
+END_TEST
+
 static Suite *profile_suite(void)
 {
     Suite *s = suite_create("profile");
@@ -528,6 +553,7 @@ static Suite *profile_suite(void)
     tcase_add_test(tc, alias_rules);
     tcase_add_test(tc, alias_chain_follows_through);
     tcase_add_test(tc, alias_table_bounded);
+    tcase_add_test(tc, alias_works_on_a_full_table);
     suite_add_tcase(s, tc);
     return s;
 }
