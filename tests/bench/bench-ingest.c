@@ -27,8 +27,10 @@ typedef struct worker {
     pthread_t tid;
     int index;
     bvt_event *insert_ev; /* this thread's share of the insert pass */
+    char *insert_ids;     /* their user ids, one copy per event */
     size_t insert_n;
     bvt_event *steady_ev; /* this thread's steady-state events */
+    char *steady_ids;
     size_t steady_n;
     /* per pass, written by the worker */
     double t_start, t_end;
@@ -189,20 +191,22 @@ int main(int argc, char **argv)
         w->insert_n = (size_t)((users - (uint64_t)i + (uint64_t)g.threads - 1) /
                                (uint64_t)g.threads);
         w->insert_ev = malloc(w->insert_n * sizeof *w->insert_ev);
+        w->insert_ids = malloc(w->insert_n * BENCH_ID_LEN);
         w->steady_n = events;
         w->steady_ev = malloc(events * sizeof *w->steady_ev);
-        if (!w->insert_ev || !w->steady_ev) {
+        w->steady_ids = malloc(events * BENCH_ID_LEN);
+        if (!w->insert_ev || !w->steady_ev || !w->insert_ids || !w->steady_ids) {
             fprintf(stderr, "bench-ingest: out of memory for event arrays\n");
             return 1;
         }
         bench_rng rng = { 0x5eed0000ULL + (uint64_t)i };
-        bench_events_fill(w->insert_ev, w->insert_n, &ids, dist, 1, (uint64_t)i,
+        bench_events_fill(w->insert_ev, w->insert_ids, w->insert_n, &ids, dist, 1, (uint64_t)i,
                           (uint64_t)g.threads, &cats, T0_MS, PASS_SPAN_MS, &rng);
-        bench_events_fill(w->steady_ev, w->steady_n, &ids, dist, 0, 0, 0, &cats,
+        bench_events_fill(w->steady_ev, w->steady_ids, w->steady_n, &ids, dist, 0, 0, 0, &cats,
                           T0_MS + PASS_SPAN_MS, PASS_SPAN_MS, &rng);
     }
     printf("  generated %zu MiB of events in %.1f s\n",
-           (size_t)((users + (uint64_t)g.threads * events) * sizeof(bvt_event) >> 20),
+           (size_t)((users + (uint64_t)g.threads * events) * (sizeof(bvt_event) + BENCH_ID_LEN) >> 20),
            bench_now() - tg);
 
     pthread_barrier_init(&g.go, NULL, (unsigned)g.threads + 1);
@@ -249,7 +253,9 @@ int main(int argc, char **argv)
             bench_print_stats(g.engine, "  after insert");
             for (int i = 0; i < g.threads; i++) { /* not needed again */
                 free(g.w[i].insert_ev);
+                free(g.w[i].insert_ids);
                 g.w[i].insert_ev = NULL;
+                g.w[i].insert_ids = NULL;
             }
             bvt_stats st = BVT_STATS_INIT;
             if (bvt_engine_stats(g.engine, &st) == BVT_OK) {
@@ -277,8 +283,10 @@ int main(int argc, char **argv)
     bench_print_stats(g.engine, "  after steady passes");
 
     bvt_engine_free(g.engine);
-    for (int i = 0; i < g.threads; i++)
+    for (int i = 0; i < g.threads; i++) {
         free(g.w[i].steady_ev);
+        free(g.w[i].steady_ids);
+    }
     free(g.w);
     free(rates);
     bench_users_free(&ids);

@@ -356,10 +356,11 @@ int main(int argc, char **argv)
         leaf_of_id[cats.leaves[i]] = i;
     bvt_engine_free(scratch);
     bvt_event *ev = malloc(n * sizeof *ev);
-    if (!ev || !leaf_of_id)
+    char *idcopy = malloc(n * BENCH_ID_LEN);
+    if (!ev || !idcopy || !leaf_of_id)
         die("malloc");
     bench_rng rng = { 0xdecafULL };
-    bench_events_fill(ev, n, &ids, BENCH_UNIFORM, 0, 0, 0, &cats, T0_MS, 3600LL * 1000, &rng);
+    bench_events_fill(ev, idcopy, n, &ids, BENCH_UNIFORM, 0, 0, 0, &cats, T0_MS, 3600LL * 1000, &rng);
 
     printf("peer-redis: %zu events over %llu users, pipeline depth %zu events\n", n,
            (unsigned long long)users, depth);
@@ -405,6 +406,7 @@ int main(int argc, char **argv)
     bench_result("peer_redis.ratio_single", r_single / r_redis);
 
     free(ev);
+    free(idcopy);
     free(leaf_of_id);
     free(c.out);
     free(c.in);

@@ -122,7 +122,7 @@ static uint32_t pick_type(unsigned r100)
     return BVT_EVENT_PURCHASE;
 }
 
-void bench_events_fill(bvt_event *ev, size_t n, const bench_users *users,
+void bench_events_fill(bvt_event *ev, char *idcopy, size_t n, const bench_users *users,
                        enum bench_dist dist, int sequential, uint64_t first,
                        uint64_t stride, const bench_cats *cats, int64_t t0_ms,
                        int64_t span_ms, bench_rng *rng)
@@ -142,7 +142,8 @@ void bench_events_fill(bvt_event *ev, size_t n, const bench_users *users,
         } else {
             u = bench_rng_below(rng, users->n);
         }
-        e->user_id = bench_user_id(users, u);
+        memcpy(idcopy + k * BENCH_ID_LEN, bench_user_id(users, u), BENCH_ID_LEN);
+        e->user_id = idcopy + k * BENCH_ID_LEN;
         e->user_id_len = BENCH_ID_LEN;
         e->type = pick_type((unsigned)bench_rng_below(rng, 100));
         e->time_ms = t0_ms + (int64_t)((double)span_ms * (double)k / (double)n);

@@ -73,8 +73,11 @@ const char *bench_item_id(unsigned i);
  * searches, cart adds and removes, purchases), every one with a category
  * id, cart events with an item id.  Users come from `users` by `dist`, or,
  * when `sequential` is non-zero, are first + k * stride for k = 0..n-1 (the
- * insert pass).  Times rise evenly from t0_ms over span_ms. */
-void bench_events_fill(bvt_event *ev, size_t n, const bench_users *users,
+ * insert pass).  Times rise evenly from t0_ms over span_ms.
+ * Each event's id is copied to idcopy + k * BENCH_ID_LEN (n * 16 bytes) and
+ * points there: a stream carries the id in the message, so reading it must
+ * not cost a cache miss into a table of all ids. */
+void bench_events_fill(bvt_event *ev, char *idcopy, size_t n, const bench_users *users,
                        enum bench_dist dist, int sequential, uint64_t first,
                        uint64_t stride, const bench_cats *cats, int64_t t0_ms,
                        int64_t span_ms, bench_rng *rng);
