@@ -207,16 +207,13 @@ static void day_prune(bvt_history *h, int32_t cut)
         day_drop_front(h, day_lower(h, cut, 0, 0));
 }
 
-/* day_lower, with a short backward scan for the usual case: folds arrive
- * in time order, so the key belongs on or after the newest day. */
+/* day_lower, answering at once for the usual case: folds arrive in time
+ * order, so a new day's first key goes at the end. */
 static uint32_t day_find(const bvt_history *h, int32_t day, uint8_t type, uint16_t cat)
 {
-    uint32_t i = h->day_len;
-    if (i == 0 || h->days[i - 1].day > day)
-        return day_lower(h, day, type, cat);
-    while (i > 0 && agg_cmp(&h->days[i - 1], day, type, cat) >= 0)
-        i--;
-    return i;
+    if (h->day_len == 0 || h->days[h->day_len - 1].day < day)
+        return h->day_len;
+    return day_lower(h, day, type, cat);
 }
 
 /* Merge each type's entries on the day starting at index `start` into one

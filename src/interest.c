@@ -1,6 +1,9 @@
 /* interest.c — forward-decayed top-K interests (see interest.h). */
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "category.h"
 #include "interest.h"
@@ -33,13 +36,32 @@ static void rescale(bvt_record *r, const bvt_profile_cfg *cfg, int32_t new_landm
 /* Add an amount already expressed at r's landmark.  The common case (the
  * category is held) is one short scan; the slot choice runs only for a
  * category that is new to the user. */
+/* Slot holding category, or -1: one compare of all 16 ids at once where
+ * SSE2 exists. */
+static int find_slot(const uint16_t icat[BVT_TOP_K_MAX], uint32_t category)
+{
+#ifdef __SSE2__
+    __m128i want = _mm_set1_epi16((short)category);
+    __m128i lo = _mm_loadu_si128((const __m128i *)icat);
+    __m128i hi = _mm_loadu_si128((const __m128i *)(icat + 8));
+    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_packs_epi16(_mm_cmpeq_epi16(lo, want),
+                                                                _mm_cmpeq_epi16(hi, want)));
+    return mask ? __builtin_ctz(mask) : -1;
+#else
+    for (int i = 0; i < BVT_TOP_K_MAX; i++)
+        if (icat[i] == category)
+            return i;
+    return -1;
+#endif
+}
+
 static void credit(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category, float amount)
 {
-    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
-        if (r->icat[i] == category) {
-            r->iscore[i] += amount;
-            return;
-        }
+    int held = find_slot(r->icat, category);
+    if (held >= 0) {
+        r->iscore[held] += amount;
+        return;
+    }
     int slot = -1;
     for (uint32_t i = 0; i < cfg->top_k; i++) {
         if (r->icat[i] == 0) {
