@@ -86,6 +86,8 @@ void cli_out_printf(cli_out *o, const char *fmt, ...)
 #endif
     ;
 void cli_out_bytes(cli_out *o, const char *s, size_t n);
+/* Make room for n more bytes up front (an estimate; output still grows). */
+void cli_out_reserve(cli_out *o, size_t n);
 /* A number rounded to 6 decimals, trailing zeros removed ("30.428571", "2", "0.5"). */
 void cli_out_fixed6(cli_out *o, double v);
 /* A JSON string literal, escaped. */

@@ -228,6 +228,8 @@ static int out_reserve(cli_out *o, size_t more)
     return 0;
 }
 
+void cli_out_reserve(cli_out *o, size_t n) { out_reserve(o, n); }
+
 void cli_out_bytes(cli_out *o, const char *s, size_t n)
 {
     if (out_reserve(o, n) < 0)

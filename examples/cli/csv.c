@@ -3,14 +3,19 @@
 
 #include <string.h>
 
-void csv_init(csv_reader *r, const char *buf, size_t len, char *scratch)
+void csv_init_at(csv_reader *r, const char *buf, size_t len, char *scratch, size_t line)
 {
     r->buf = buf;
     r->len = len;
     r->pos = 0;
-    r->line = 1;
+    r->line = line;
     r->scratch = scratch;
     r->failed = 0;
+}
+
+void csv_init(csv_reader *r, const char *buf, size_t len, char *scratch)
+{
+    csv_init_at(r, buf, len, scratch, 1);
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         r->pos = 3;
 }

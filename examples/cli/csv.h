@@ -30,6 +30,10 @@ typedef struct csv_reader {
 /* Start reading buf[0..len).  A UTF-8 byte order mark is skipped. */
 void csv_init(csv_reader *r, const char *buf, size_t len, char *scratch);
 
+/* Start reading a part of a file that begins a record on line `line` (no
+ * byte order mark is looked for). */
+void csv_init_at(csv_reader *r, const char *buf, size_t len, char *scratch, size_t line);
+
 /* Read the next record.  Up to `max` fields are stored in out; further
  * fields are counted in *nfields but not stored.  *line receives the line
  * the record starts on (or, on error, the line of the error).

@@ -102,4 +102,33 @@ want_monetary = sum(range(2, 201)) / 199
 c.eq(out.splitlines()[1:], [f"z,199,597,597,{want_monetary:.6f}".rstrip("0").rstrip(".")],
      "200 purchase days newest first: frequency 199")
 
+# Large files (>= 4 MiB without quotes) are parsed by two threads, each on
+# half of the lines.  The same rows with one quoted id are parsed by one
+# thread: both must give the same summary, and a bad row in the second half
+# must be reported at its line in the whole file.
+import random
+rng = random.Random(7)
+big_rows = []
+for k in range(240000):
+    cust = rng.randrange(20000) if k % 3 else k // 12  # scattered and runs
+    day = base + datetime.timedelta(days=rng.randrange(400))
+    big_rows.append(f"c{cust},{day.isoformat()},{rng.randrange(1, 100000) / 100}")
+plain = "customer_id,date,value\n" + "\n".join(big_rows) + "\n"
+c.check(len(plain) >= 4 << 20, "the large file is big enough to be split", str(len(plain)))
+quoted = plain.replace("\nc0,", '\n"c0",', 1)
+c.check(quoted != plain, "one id is quoted")
+p_plain, p_quoted = c.write("big.csv", plain), c.write("big-quoted.csv", quoted)
+rc1, out1, err1 = c.run("rfm", "--input", p_plain, "--unit-days", "7")
+rc2, out2, err2 = c.run("rfm", "--input", p_quoted, "--unit-days", "7")
+c.eq((rc1, rc2, err1, err2), (0, 0, "", ""), "large files: exit 0")
+c.check(out1 == out2 and out1.count("\n") > 20000, "split and unsplit parsing agree",
+        f"{len(out1)} vs {len(out2)} bytes")
+bad_line = 200001  # in the second half (line 1 is the header)
+lines = plain.split("\n")
+lines[bad_line - 1] = lines[bad_line - 1].rsplit(",", 1)[0] + ",12x"
+p_bad = c.write("big-bad.csv", "\n".join(lines))
+rc, out, err = c.run("rfm", "--input", p_bad)
+c.eq((rc, out), (1, ""), "large file with a bad row: exit 1, nothing on stdout")
+c.check(err.startswith(f"{p_bad}:{bad_line}: value:"), "bad row reported at its line", err)
+
 c.done()
