@@ -193,6 +193,11 @@ enum bvt_full_policy {
 };
 
 #define BVT_OPTIONS_VERSION 1u
+
+/** In history_events, history_day_slots, cart_items or max_attributes:
+ * keep none (0 already means "the default"). */
+#define BVT_NONE 0xFFFFFFFFu
+
 /**
  * Engine options.  Zero in a numeric field means "the default" given below.
  */
@@ -209,12 +214,16 @@ typedef struct bvt_options {
     double ancestor_credit;      /**< fraction of an event's interest weight credited to
                                       the parent category, squared to the grandparent...;
                                       0..1; default 0.5 (a negative value means 0) */
-    uint32_t history_events;     /**< exact recent events kept per user, 0..4096; default 64 */
-    uint32_t history_day_slots;  /**< per-day aggregates kept per user, 0..65535; default 2048 */
+    uint32_t history_events;     /**< exact recent events kept per user, 1..4096 or
+                                      BVT_NONE; default 64 */
+    uint32_t history_day_slots;  /**< per-day aggregates kept per user, 1..65535 or
+                                      BVT_NONE; default 2048.  With both BVT_NONE there is no
+                                      history: windows answer 0 and late purchases count
+                                      a new purchase day */
     int64_t history_horizon_ms;  /**< oldest age the history answers; default 400 days */
     int64_t session_gap_ms;      /**< inactivity that starts a new session; default 30 min */
-    uint32_t cart_items;         /**< cart items kept per user, 0..255; default 32 */
-    uint32_t max_attributes;     /**< attributes per user, 0..255; default 16 */
+    uint32_t cart_items;         /**< cart items kept per user, 1..255 or BVT_NONE; default 32 */
+    uint32_t max_attributes;     /**< attributes per user, 1..255 or BVT_NONE; default 16 */
     const void *secret;          /**< key for user-id hashing, >= 16 bytes; required.
                                       Copied: the caller may free it after the call. */
     size_t secret_len;           /**< bytes in secret */

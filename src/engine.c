@@ -26,6 +26,12 @@ void bvt_options_init(bvt_options *opts)
     *opts = init;
 }
 
+/* 0 means the default, BVT_NONE means none. */
+static uint32_t bound_or_default(uint32_t v, uint32_t dflt)
+{
+    return v == BVT_NONE ? 0 : v ? v : dflt;
+}
+
 /* Resolve options into the engine's settings, naming the first bad one. */
 static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
 {
@@ -51,18 +57,18 @@ static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
         return bvt_fail(err, BVT_EINVAL, -1, "ancestor_credit must be <= 1");
     if (isnan(o->ancestor_credit))
         return bvt_fail(err, BVT_EINVAL, -1, "ancestor_credit must be a number");
-    if (o->history_events > 4096)
-        return bvt_fail(err, BVT_EINVAL, -1, "history_events must be 0..4096");
-    if (o->history_day_slots > 65535)
-        return bvt_fail(err, BVT_EINVAL, -1, "history_day_slots must be 0..65535");
+    if (o->history_events > 4096 && o->history_events != BVT_NONE)
+        return bvt_fail(err, BVT_EINVAL, -1, "history_events must be 0..4096 or BVT_NONE");
+    if (o->history_day_slots > 65535 && o->history_day_slots != BVT_NONE)
+        return bvt_fail(err, BVT_EINVAL, -1, "history_day_slots must be 0..65535 or BVT_NONE");
     if (o->history_horizon_ms < 0)
         return bvt_fail(err, BVT_EINVAL, -1, "history_horizon_ms must be > 0");
     if (o->session_gap_ms < 0)
         return bvt_fail(err, BVT_EINVAL, -1, "session_gap_ms must be > 0");
-    if (o->cart_items > 255)
-        return bvt_fail(err, BVT_EINVAL, -1, "cart_items must be 0..255");
-    if (o->max_attributes > 255)
-        return bvt_fail(err, BVT_EINVAL, -1, "max_attributes must be 0..255");
+    if (o->cart_items > 255 && o->cart_items != BVT_NONE)
+        return bvt_fail(err, BVT_EINVAL, -1, "cart_items must be 0..255 or BVT_NONE");
+    if (o->max_attributes > 255 && o->max_attributes != BVT_NONE)
+        return bvt_fail(err, BVT_EINVAL, -1, "max_attributes must be 0..255 or BVT_NONE");
     if (!o->secret || o->secret_len < 16)
         return bvt_fail(err, BVT_EINVAL, -1, "secret of at least 16 bytes is required");
     if (o->type_weights_len > BVT_EVENT_BUILTIN_COUNT || (o->type_weights_len && !o->type_weights))
@@ -77,12 +83,12 @@ static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
                                                         : DEFAULT_HALF_LIFE_MS);
     c->ancestor_credit = o->ancestor_credit == 0 ? DEFAULT_ANCESTOR_CREDIT
                          : o->ancestor_credit < 0 ? 0 : o->ancestor_credit;
-    c->hist.max_events = o->history_events ? o->history_events : DEFAULT_HISTORY_EVENTS;
-    c->hist.max_days = o->history_day_slots ? o->history_day_slots : DEFAULT_HISTORY_DAY_SLOTS;
+    c->hist.max_events = bound_or_default(o->history_events, DEFAULT_HISTORY_EVENTS);
+    c->hist.max_days = bound_or_default(o->history_day_slots, DEFAULT_HISTORY_DAY_SLOTS);
     c->hist.horizon_ms = o->history_horizon_ms ? o->history_horizon_ms : DEFAULT_HORIZON_MS;
     c->session_gap_ms = o->session_gap_ms ? o->session_gap_ms : DEFAULT_SESSION_GAP_MS;
-    c->cart_max = o->cart_items ? o->cart_items : DEFAULT_CART_ITEMS;
-    c->attrs_max = o->max_attributes ? o->max_attributes : DEFAULT_ATTRIBUTES;
+    c->cart_max = bound_or_default(o->cart_items, DEFAULT_CART_ITEMS);
+    c->attrs_max = bound_or_default(o->max_attributes, DEFAULT_ATTRIBUTES);
     return BVT_OK;
 }
 

@@ -778,6 +778,41 @@ START_TEST(item_hash_is_xxh3_seed0)
 }
 END_TEST
 
+/* BVT_NONE turns the variable parts off: no history, cart or attributes
+ * are kept, and only the fixed record costs memory. */
+START_TEST(none_keeps_only_the_record)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    o.history_events = BVT_NONE;
+    o.history_day_slots = BVT_NONE;
+    o.cart_items = BVT_NONE;
+    o.max_attributes = BVT_NONE;
+    bvt_engine *e = engine_with(&o);
+    ck_assert_int_eq(pv(e, "u", T0), BVT_OK);
+    bvt_event ev = BVT_EVENT_INIT;
+    ev.type = BVT_EVENT_ADD_TO_CART;
+    ev.user_id = "u";
+    ev.user_id_len = 1;
+    ev.time_ms = T0 + 1;
+    ev.item_id = "sku";
+    ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
+    ck_assert_int_eq(bvt_attr_set_number(e, "u", 1, "age", 30), BVT_ELIMIT);
+    bvt_profile p;
+    bvt_profile_init(&p);
+    ck_assert_int_eq(bvt_profile_get(e, "u", 1, T0 + 2, &p), BVT_OK);
+    ck_assert_uint_eq(p.events, 2);
+    ck_assert_uint_eq(p.cart_items, 0);
+    ck_assert_uint_eq(p.history_events, 0);
+    uint64_t n = 99;
+    ck_assert_int_eq(bvt_history_count(e, "u", 1, UINT32_MAX, NULL, 1000, T0 + 2, &n, NULL),
+                     BVT_OK);
+    ck_assert_uint_eq(n, 0);
+    bvt_stats st = stats_of(e);
+    ck_assert_uint_eq(st.bytes_history + st.bytes_cart + st.bytes_attributes, 0);
+    bvt_engine_free(e);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -800,6 +835,7 @@ static Suite *engine_suite(void)
 
     tc = tcase_create("stats");
     tcase_add_test(tc, stats_count_users_and_events);
+    tcase_add_test(tc, none_keeps_only_the_record);
     tcase_add_test(tc, stats_arguments);
     suite_add_tcase(s, tc);
 
