@@ -151,6 +151,8 @@ static int valid_key(const char *key)
 static int attr_set(bvt_engine *e, const void *id, size_t len, const char *key, int kind,
                     double number, const char *string)
 {
+    if (e->cfg.attrs_max == 0)
+        return BVT_ELIMIT; /* attributes are off (BVT_NONE) */
     uint32_t key_id, value_id = 0;
     int rc = bvt_interner_intern(e->strings, key, strlen(key), 0, &key_id, NULL);
     if (rc == BVT_OK && kind == BVT_ATTR_STRING)
