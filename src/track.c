@@ -186,7 +186,7 @@ static void sort_by_shard(batch_block *b, size_t n, uint32_t n_shards)
 static void apply_block(bvt_engine *e, batch_block *b, size_t n)
 {
     /* Prefetch distances: each stage needs the previous one's line. */
-    enum { D_INDEX = 12, D_RECORD = 8, D_EXT = 4, D_HISTORY = 2 };
+    enum { D_INDEX = 16, D_RECORD = 8, D_EXT = 4, D_HISTORY = 2 };
     size_t i = 0;
     while (i < n) {
         uint32_t s = b->shard[b->order[i]];

@@ -89,10 +89,10 @@ bench "memlat" "$RUNS" "$BENCH/bench-memlat" -m 1024
 # ---- ingest ----------------------------------------------------------------
 for mode in batch single; do
     for t in 1 2; do
-        bench "ingest-$mode-t$t-1M" "$RUNS" "$BENCH/bench-ingest" -u 1000000 -t "$t" -m "$mode" -e 4000000 -p 5
+        bench "ingest-$mode-t$t-1M" "$RUNS" "$BENCH/bench-ingest" -u 1000000 -t "$t" -m "$mode" -e 2000000 -p 3
     done
 done
-bench "ingest-batch-t1-1M-skewed" "$RUNS" "$BENCH/bench-ingest" -u 1000000 -t 1 -m batch -d skewed -e 4000000 -p 5
+bench "ingest-batch-t1-1M-skewed" "$RUNS" "$BENCH/bench-ingest" -u 1000000 -t 1 -m batch -d skewed -e 2000000 -p 3
 
 if [ "${SKIP_10M:-0}" = 1 ]; then
     say "== 10M users: skipped (SKIP_10M=1)"
@@ -101,10 +101,10 @@ elif [ "$(mem_available_gib)" -lt 10 ]; then
 else
     for mode in batch single; do
         for t in 1 2; do
-            bench "ingest-$mode-t$t-10M" "$RUNS_10M" "$BENCH/bench-ingest" -u 10000000 -t "$t" -m "$mode" -e 4000000 -p 3
+            bench "ingest-$mode-t$t-10M" "$RUNS_10M" "$BENCH/bench-ingest" -u 10000000 -t "$t" -m "$mode" -e 4000000 -p 2
         done
     done
-    bench "ingest-batch-t1-10M-skewed" "$RUNS_10M" "$BENCH/bench-ingest" -u 10000000 -t 1 -m batch -d skewed -e 4000000 -p 3
+    bench "ingest-batch-t1-10M-skewed" "$RUNS_10M" "$BENCH/bench-ingest" -u 10000000 -t 1 -m batch -d skewed -e 4000000 -p 2
 fi
 
 # ---- per-user memory on the shop's data -------------------------------------
