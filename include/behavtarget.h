@@ -623,9 +623,11 @@ BVT_API int bvt_profile_cart(bvt_engine *engine, const void *user_id, size_t len
  *
  * The window covers events with `now - window_ms < t <= now`.  Events held
  * exactly (the most recent history_events of the user) are counted exactly.
+ * A window starting at or after the oldest exactly held event is exact.
  * Older events are kept as per-UTC-day aggregates: a day aggregate counts in
  * full when any part of its day lies in the window, so for them the window is
- * rounded outward to whole UTC days.  See docs/profiles.md.
+ * rounded outward to whole UTC days; when the day tier fills, old days lose
+ * their categories before any day is dropped.  See docs/history.md.
  *
  * @param engine    the engine.
  * @param user_id, len the user.
