@@ -380,12 +380,14 @@ int cmd_rfm(int argc, char **argv)
     if (rc == 0) {
         /* The summary asked below is always at or after each customer's last
          * tracked purchase, and purchases arrive in time order, so the
-         * library answers from its RFM counters: the behaviour history is
-         * never read, and keeping it minimal makes tracking much cheaper.
-         * The customer count is known, so the user table is sized once. */
+         * library answers from its RFM counters: no behaviour history, cart
+         * or attributes are needed, and without them a profile is one fixed
+         * record.  The customer count is known, so the table is sized once. */
         bvt_options eo = BVT_OPTIONS_INIT;
-        eo.history_events = 1;
-        eo.history_day_slots = 1;
+        eo.history_events = BVT_NONE;
+        eo.history_day_slots = BVT_NONE;
+        eo.cart_items = BVT_NONE;
+        eo.max_attributes = BVT_NONE;
         eo.max_users = S->in.customers.count ? S->in.customers.count : 1;
         rc = cli_engine_new(&S->engine, &eo);
         /* The last millisecond of the end day: at or after every kept row. */

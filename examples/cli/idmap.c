@@ -91,14 +91,18 @@ static int grow(idmap *m)
     idmap_slot *slots = calloc(nslots, sizeof *slots);
     if (!slots)
         return -1;
-    for (size_t i = 0; i <= m->mask && m->slots; i++) {
-        if (!m->slots[i].index)
-            continue;
-        const idmap_entry *en = &m->entries[m->slots[i].index - 1];
-        size_t s = (size_t)idmap_hash_of(en->key, en->len).h & (nslots - 1);
+    /* Walk the dense entries (sequential reads) rather than the old slots. */
+    for (size_t i = 0; i < m->count; i++) {
+        const idmap_entry *en = &m->entries[i];
+        size_t s = (size_t)en->hash & (nslots - 1);
         while (slots[s].index)
             s = (s + 1) & (nslots - 1);
-        slots[s] = m->slots[i];
+        uint64_t prefix = 0;
+        memcpy(&prefix, en->key, en->len < 8 ? en->len : 8);
+        slots[s].prefix = prefix;
+        slots[s].index = (uint32_t)(i + 1);
+        slots[s].len = en->len < LONG_KEY ? (uint16_t)en->len : (uint16_t)LONG_KEY;
+        slots[s].tag = (uint16_t)(en->hash >> 48);
     }
     free(m->slots);
     m->slots = slots;
@@ -163,6 +167,7 @@ long idmap_intern_hashed(idmap *m, const char *key, size_t len, idmap_hash h, in
     idmap_entry *en = &m->entries[m->count];
     en->key = copy;
     en->len = (uint32_t)len;
+    en->hash = h.h;
     en->value = 0;
     idmap_slot *sl = &m->slots[s];
     sl->prefix = h.prefix;

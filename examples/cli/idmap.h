@@ -16,6 +16,7 @@
 typedef struct idmap_entry {
     const char *key; /* NUL-terminated copy */
     uint32_t len;
+    uint64_t hash;   /* idmap_hash_of(key).h, kept so growing never rereads keys */
     uint64_t value;  /* the caller's */
 } idmap_entry;
 

@@ -238,7 +238,9 @@ static int merge(rfm_input *in, chunk *a, chunk *b)
     for (size_t i = 0; i < b->map->count; i++) {
         int is_new;
         const idmap_entry *en = &b->map->entries[i];
-        long idx = idmap_intern(&in->customers, en->key, en->len, &is_new);
+        idmap_hash h = { en->hash, 0 }; /* the hash is kept; only the prefix is redone */
+        memcpy(&h.prefix, en->key, en->len < 8 ? en->len : 8);
+        long idx = idmap_intern_hashed(&in->customers, en->key, en->len, h, &is_new);
         if (idx < 0) {
             free(remap);
             return -1;
