@@ -19,16 +19,12 @@ int bvt_attrs_set(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m, uint32_t k
         if (x->attrs_len >= cfg->attrs_max)
             return BVT_ELIMIT;
         if (x->attrs_len == x->attrs_cap) {
-            uint32_t cap = x->attrs_cap ? x->attrs_cap * 2u : 2u;
-            if (cap > cfg->attrs_max)
-                cap = cfg->attrs_max;
             void *p = x->attrs;
-            int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, x->attrs_cap * sizeof *x->attrs,
-                                    cap * sizeof *x->attrs);
+            int rc = bvt_mem_grow_small(m, BVT_MEM_ATTRS, &p, &x->attrs_cap, cfg->attrs_max,
+                                        sizeof *x->attrs);
+            x->attrs = p;
             if (rc != BVT_OK)
                 return rc;
-            x->attrs = p;
-            x->attrs_cap = (uint8_t)cap;
         }
         e = &x->attrs[x->attrs_len++];
         e->key = key;

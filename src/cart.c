@@ -10,17 +10,11 @@ int bvt_cart_reserve(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m)
 {
     if (x->cart_len < x->cart_cap || x->cart_cap >= cfg->cart_max)
         return BVT_OK; /* room, or full and the oldest will make room */
-    uint32_t cap = x->cart_cap ? x->cart_cap * 2u : 2u;
-    if (cap > cfg->cart_max)
-        cap = cfg->cart_max;
     void *p = x->cart;
-    int rc = bvt_mem_resize(m, BVT_MEM_CART, &p, x->cart_cap * sizeof *x->cart,
-                            cap * sizeof *x->cart);
-    if (rc != BVT_OK)
-        return x->cart_len ? BVT_OK : rc; /* a non-empty cart can still drop its oldest */
+    int rc = bvt_mem_grow_small(m, BVT_MEM_CART, &p, &x->cart_cap, cfg->cart_max,
+                                sizeof *x->cart);
     x->cart = p;
-    x->cart_cap = (uint8_t)cap;
-    return BVT_OK;
+    return rc == BVT_OK || x->cart_len ? BVT_OK : rc; /* a full cart drops its oldest */
 }
 
 static void remove_at(bvt_ext *x, uint32_t i)

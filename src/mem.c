@@ -24,6 +24,17 @@ int bvt_mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_s
     return BVT_OK;
 }
 
+int bvt_mem_grow_small(bvt_mem *m, int kind, void **p, uint8_t *cap, uint32_t max, size_t elem)
+{
+    uint32_t want = *cap ? *cap * 2u : 2u;
+    if (want > max)
+        want = max;
+    int rc = bvt_mem_resize(m, kind, p, *cap * elem, want * elem);
+    if (rc == BVT_OK)
+        *cap = (uint8_t)want;
+    return rc;
+}
+
 uint64_t bvt_mem_total(const bvt_mem *m)
 {
     uint64_t t = 0;

@@ -27,6 +27,10 @@ typedef struct bvt_mem {
  * BVT_ENOMEM when the allocator fails.  On failure *p is unchanged. */
 int bvt_mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_size);
 
+/* Double a small array's capacity (from 2) up to max entries of elem bytes;
+ * *cap is updated on success.  Returns as bvt_mem_resize. */
+int bvt_mem_grow_small(bvt_mem *m, int kind, void **p, uint8_t *cap, uint32_t max, size_t elem);
+
 /* Sum of all kinds. */
 uint64_t bvt_mem_total(const bvt_mem *m);
 
