@@ -62,17 +62,15 @@ static void credit(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category,
         r->iscore[held] += amount;
         return;
     }
-    int slot = -1;
-    for (uint32_t i = 0; i < cfg->top_k; i++) {
-        if (r->icat[i] == 0) {
-            slot = (int)i;
-            break;
-        }
-        if (slot < 0 || r->iscore[i] < r->iscore[slot])
-            slot = (int)i;
+    int slot = find_slot(r->icat, 0); /* a free slot, if any, is the first 0 */
+    if (slot < 0 || (uint32_t)slot >= cfg->top_k) {
+        slot = 0;
+        for (uint32_t i = 1; i < cfg->top_k; i++)
+            if (r->iscore[i] < r->iscore[slot])
+                slot = (int)i;
+        if (amount < r->iscore[slot])
+            return; /* weaker than every interest held: not kept */
     }
-    if (slot < 0 || (r->icat[slot] != 0 && amount < r->iscore[slot]))
-        return; /* weaker than every interest held: not kept */
     r->icat[slot] = (uint16_t)category;
     r->iscore[slot] = amount;
 }
