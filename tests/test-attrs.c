@@ -1,35 +1,12 @@
 /* test-attrs.c — caller-set attributes (numbers and interned strings):
  * set, overwrite, read, unset, the per-user bound, and profiles created by
  * an attribute alone.  Public API only. */
-#include <check.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "behavtarget.h"
-
-#define DAY 86400000LL
-#define T0 (19700LL * DAY) /* a UTC midnight in Dec 2023 */
-
-static const char SECRET[] = "attrs-test-secret-0123456789";
-
-static bvt_engine *engine_with(bvt_options *o)
-{
-    bvt_engine *e = NULL;
-    bvt_error err = BVT_ERROR_INIT;
-    o->secret = SECRET;
-    o->secret_len = sizeof SECRET - 1;
-    int rc = bvt_engine_new(&e, o, &err);
-    ck_assert_msg(rc == BVT_OK, "bvt_engine_new: %d %s", rc, err.message);
-    return e;
-}
-
-static bvt_engine *engine_default(void)
-{
-    bvt_options o = BVT_OPTIONS_INIT;
-    return engine_with(&o);
-}
+#define TEST_SECRET "attrs-test-secret-0123456789"
+#include "testutil.h"
 
 static int set_num(bvt_engine *e, const char *user, const char *key, double v)
 {
@@ -47,28 +24,10 @@ static int get(bvt_engine *e, const char *user, const char *key, int *kind, doub
     return bvt_attr_get(e, user, strlen(user), key, kind, num, str);
 }
 
-static bvt_profile profile_of(bvt_engine *e, const char *user)
-{
-    bvt_profile p;
-    bvt_profile_init(&p);
-    ck_assert_int_eq(bvt_profile_get(e, user, strlen(user), T0 + DAY, &p), BVT_OK);
-    return p;
-}
-
-static void track(bvt_engine *e, const char *user, int64_t t)
-{
-    bvt_event ev = BVT_EVENT_INIT;
-    ev.type = BVT_EVENT_PAGE_VIEW;
-    ev.user_id = user;
-    ev.user_id_len = strlen(user);
-    ev.time_ms = t;
-    ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
-}
-
 START_TEST(number_and_string_round_trip)
 {
     bvt_engine *e = engine_default();
-    track(e, "u", T0);
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
     ck_assert_int_eq(set_num(e, "u", "income", 52000.5), BVT_OK);
     ck_assert_int_eq(set_str(e, "u", "age_band", "25-34"), BVT_OK);
     ck_assert_int_eq(set_num(e, "u", "zero", 0.0), BVT_OK);
@@ -90,7 +49,7 @@ START_TEST(number_and_string_round_trip)
     ck_assert(num == 0.0);
     /* All outputs are optional. */
     ck_assert_int_eq(get(e, "u", "income", NULL, NULL, NULL), BVT_OK);
-    ck_assert_uint_eq(profile_of(e, "u").attributes, 4);
+    ck_assert_uint_eq(profile_of(e, "u", T0 + DAY).attributes, 4);
     bvt_engine_free(e);
 }
 END_TEST
@@ -120,7 +79,7 @@ START_TEST(overwrite_changes_value_and_kind)
     ck_assert_int_eq(get(e, "u", "k", &kind, &num, &str), BVT_OK);
     ck_assert_int_eq(kind, BVT_ATTR_NUMBER);
     ck_assert(num == 7);
-    ck_assert_uint_eq(profile_of(e, "u").attributes, 1);
+    ck_assert_uint_eq(profile_of(e, "u", T0 + DAY).attributes, 1);
     bvt_engine_free(e);
 }
 END_TEST
@@ -148,7 +107,7 @@ START_TEST(unset_removes)
     ck_assert_int_eq(bvt_attr_unset(e, "u", 1, "a"), BVT_OK);
     ck_assert_int_eq(get(e, "u", "a", NULL, NULL, NULL), BVT_ENOTFOUND);
     ck_assert_int_eq(get(e, "u", "b", NULL, NULL, NULL), BVT_OK);
-    ck_assert_uint_eq(profile_of(e, "u").attributes, 1);
+    ck_assert_uint_eq(profile_of(e, "u", T0 + DAY).attributes, 1);
     ck_assert_int_eq(bvt_attr_unset(e, "u", 1, "a"), BVT_ENOTFOUND);
     ck_assert_int_eq(bvt_attr_unset(e, "nobody", 6, "a"), BVT_ENOTFOUND);
     ck_assert_int_eq(bvt_attr_unset(e, "u", 1, NULL), BVT_EINVAL);
@@ -178,7 +137,7 @@ START_TEST(bounded_by_max_attributes)
     /* Overwriting a held key still works. */
     ck_assert_int_eq(set_str(e, "u", "k2", "two"), BVT_OK);
     ck_assert_int_eq(set_num(e, "u", "k3", 33), BVT_OK);
-    ck_assert_uint_eq(profile_of(e, "u").attributes, 4);
+    ck_assert_uint_eq(profile_of(e, "u", T0 + DAY).attributes, 4);
     /* An unset makes room. */
     ck_assert_int_eq(bvt_attr_unset(e, "u", 1, "k0"), BVT_OK);
     ck_assert_int_eq(set_num(e, "u", "k4", 4), BVT_OK);
@@ -198,7 +157,7 @@ START_TEST(default_bound_is_16)
         ck_assert_int_eq(set_num(e, "u", key, i), BVT_OK);
     }
     ck_assert_int_eq(set_num(e, "u", "key16", 16), BVT_ELIMIT);
-    ck_assert_uint_eq(profile_of(e, "u").attributes, 16);
+    ck_assert_uint_eq(profile_of(e, "u", T0 + DAY).attributes, 16);
     bvt_engine_free(e);
 }
 END_TEST
@@ -209,18 +168,17 @@ START_TEST(attribute_creates_profile)
     ck_assert_int_eq(bvt_user_exists(e, "new", 3), 0);
     ck_assert_int_eq(set_str(e, "new", "segment", "vip"), BVT_OK);
     ck_assert_int_eq(bvt_user_exists(e, "new", 3), 1);
-    bvt_stats s = BVT_STATS_INIT;
-    ck_assert_int_eq(bvt_engine_stats(e, &s), BVT_OK);
+    bvt_stats s = stats_of(e);
     ck_assert_uint_eq(s.users, 1);
     ck_assert_uint_eq(s.events_accepted, 0);
-    bvt_profile p = profile_of(e, "new");
+    bvt_profile p = profile_of(e, "new", T0 + DAY);
     ck_assert_int_eq(p.first_seen_ms, 0);
     ck_assert_int_eq(p.last_seen_ms, 0);
     ck_assert_uint_eq(p.events, 0);
     ck_assert_uint_eq(p.attributes, 1);
     /* The first event then sets the times. */
-    track(e, "new", T0 + 5);
-    p = profile_of(e, "new");
+    track_ok(e, "new", BVT_EVENT_PAGE_VIEW, T0 + 5, NULL, 0);
+    p = profile_of(e, "new", T0 + DAY);
     ck_assert_int_eq(p.first_seen_ms, T0 + 5);
     ck_assert_int_eq(p.last_seen_ms, T0 + 5);
     ck_assert_uint_eq(p.attributes, 1);
@@ -274,11 +232,11 @@ START_TEST(invalid_attribute_refused)
     memset(str256, 's', 256);
     str256[256] = 0;
     bvt_engine *e = engine_default();
-    track(e, "u", T0);
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
     int rc = c->string ? bvt_attr_set_string(e, "u", 1, c->key, c->str)
                        : bvt_attr_set_number(e, "u", 1, c->key, c->num);
     ck_assert_msg(rc == BVT_EINVAL, "%s: got %d", c->label, rc);
-    ck_assert_uint_eq(profile_of(e, "u").attributes, 0);
+    ck_assert_uint_eq(profile_of(e, "u", T0 + DAY).attributes, 0);
     /* Nor does a refused attribute create a profile. */
     rc = c->string ? bvt_attr_set_string(e, "fresh", 5, c->key, c->str)
                    : bvt_attr_set_number(e, "fresh", 5, c->key, c->num);
@@ -340,11 +298,4 @@ static Suite *attrs_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(attrs_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(attrs_suite()); }

@@ -1,49 +1,18 @@
 /* test-cart.c — what a user has carted and not bought or removed, as the
  * caller reads it with bvt_profile_cart() and in bvt_profile.  Public API
  * only. */
-#include <check.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "behavtarget.h"
-
-#define MIN 60000LL
-#define HOUR 3600000LL
-#define DAY 86400000LL
-#define T0 (19700LL * DAY) /* a UTC midnight in Dec 2023 */
-
-static const char SECRET[] = "cart-test-secret-0123456789";
-
-static bvt_engine *engine_with(bvt_options *o)
-{
-    bvt_engine *e = NULL;
-    bvt_error err = BVT_ERROR_INIT;
-    o->secret = SECRET;
-    o->secret_len = sizeof SECRET - 1;
-    int rc = bvt_engine_new(&e, o, &err);
-    ck_assert_msg(rc == BVT_OK, "bvt_engine_new: %d %s", rc, err.message);
-    return e;
-}
-
-static bvt_engine *engine_default(void)
-{
-    bvt_options o = BVT_OPTIONS_INIT;
-    return engine_with(&o);
-}
+#define TEST_SECRET "cart-test-secret-0123456789"
+#include "testutil.h"
 
 static void ev(bvt_engine *e, uint32_t type, int64_t t, const char *item, const char *cat,
                double value, uint32_t qty)
 {
-    bvt_event x = BVT_EVENT_INIT;
-    x.type = type;
-    x.user_id = "u";
-    x.user_id_len = 1;
-    x.time_ms = t;
+    bvt_event x = make_event("u", type, t, cat, value);
     x.item_id = item;
-    x.category = cat;
-    x.value = value;
     x.quantity = qty;
     bvt_error err = BVT_ERROR_INIT;
     int rc = bvt_event_track(e, &x, &err);
@@ -69,9 +38,7 @@ static struct cart cart_of(bvt_engine *e)
     struct cart c;
     memset(&c, 0, sizeof c);
     ck_assert_int_eq(bvt_profile_cart(e, "u", 1, c.it, 64, &c.n), BVT_OK);
-    bvt_profile p;
-    bvt_profile_init(&p);
-    ck_assert_int_eq(bvt_profile_get(e, "u", 1, T0 + 100 * DAY, &p), BVT_OK);
+    bvt_profile p = profile_of(e, "u", T0 + 100 * DAY);
     double value = 0;
     int64_t oldest = 0;
     for (size_t i = 0; i < c.n; i++) {
@@ -131,9 +98,7 @@ START_TEST(adds_are_listed_oldest_first)
     ck_assert_uint_eq(c.it[2].category_id, cat_id(e, "hats"));
     ck_assert_uint_eq(c.it[2].quantity, 1);
 
-    bvt_profile p;
-    bvt_profile_init(&p);
-    ck_assert_int_eq(bvt_profile_get(e, "u", 1, T0 + DAY, &p), BVT_OK);
+    bvt_profile p = profile_of(e, "u", T0 + DAY);
     ck_assert_uint_eq(p.cart_items, 3);
     ck_assert(fabs(p.cart_value - 22) < 1e-9);
     ck_assert_int_eq(p.cart_oldest_ms, T0 + 1 * HOUR);
@@ -223,9 +188,7 @@ START_TEST(checkout_empties_cart)
     ev(e, BVT_EVENT_PURCHASE, checkout, NULL, NULL, 22, 0);
     struct cart c = cart_of(e);
     ck_assert_uint_eq(c.n, 0);
-    bvt_profile p;
-    bvt_profile_init(&p);
-    ck_assert_int_eq(bvt_profile_get(e, "u", 1, T0 + DAY, &p), BVT_OK);
+    bvt_profile p = profile_of(e, "u", T0 + DAY);
     ck_assert_uint_eq(p.cart_items, 0);
     ck_assert(p.cart_value == 0);
     ck_assert_int_eq(p.cart_oldest_ms, 0);
@@ -344,11 +307,4 @@ static Suite *cart_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(cart_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(cart_suite()); }

@@ -1,12 +1,11 @@
 /* test-category.c — category paths: validation with offsets, ancestors,
  * parents, within(), dense ids and the 65535 limit. */
-#include <check.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "behavtarget.h"
 #include "category.h"
+#include "testutil.h"
 
 static bvt_categories *make(void)
 {
@@ -215,7 +214,7 @@ START_TEST(limit_is_all_or_nothing)
 }
 END_TEST
 
-int main(void)
+static Suite *category_suite(void)
 {
     Suite *s = suite_create("category");
     TCase *tc = tcase_create("category");
@@ -227,9 +226,7 @@ int main(void)
     tcase_add_test(tc, within_table);
     tcase_add_test(tc, limit_is_all_or_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }
+
+int main(void) { return run_suite(category_suite()); }

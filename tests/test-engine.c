@@ -1,65 +1,22 @@
 /* test-engine.c — the engine as a caller sees it: options, lifecycle,
  * statistics, the user table's limits, iteration, identity hashing, status
  * texts and version.  Public API only. */
-#include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "behavtarget.h"
-
-#define DAY 86400000LL
-#define T0 (19700LL * DAY) /* a UTC midnight in Dec 2023 */
-
-static const char SECRET[] = "engine-test-secret-0123456789";
-
-static bvt_engine *engine_with(bvt_options *o)
-{
-    bvt_engine *e = NULL;
-    bvt_error err = BVT_ERROR_INIT;
-    o->secret = SECRET;
-    o->secret_len = sizeof SECRET - 1;
-    int rc = bvt_engine_new(&e, o, &err);
-    ck_assert_msg(rc == BVT_OK, "bvt_engine_new: %d %s", rc, err.message);
-    ck_assert_ptr_nonnull(e);
-    return e;
-}
-
-static bvt_engine *engine_default(void)
-{
-    bvt_options o = BVT_OPTIONS_INIT;
-    return engine_with(&o);
-}
-
-static int track(bvt_engine *e, const char *user, uint32_t type, int64_t t,
-                 const char *category, double value)
-{
-    bvt_event ev = BVT_EVENT_INIT;
-    ev.type = type;
-    ev.user_id = user;
-    ev.user_id_len = strlen(user);
-    ev.time_ms = t;
-    ev.category = category;
-    ev.value = value;
-    return bvt_event_track(e, &ev, NULL);
-}
+#define TEST_SECRET "engine-test-secret-0123456789"
+#include "testutil.h"
 
 static int pv(bvt_engine *e, const char *user, int64_t t)
 {
-    return track(e, user, BVT_EVENT_PAGE_VIEW, t, NULL, 0.0);
+    return track_event(e, user, BVT_EVENT_PAGE_VIEW, t, NULL, 0.0);
 }
 
 static int exists(bvt_engine *e, const char *user)
 {
     return bvt_user_exists(e, user, strlen(user));
-}
-
-static bvt_stats stats_of(bvt_engine *e)
-{
-    bvt_stats s = BVT_STATS_INIT;
-    ck_assert_int_eq(bvt_engine_stats(e, &s), BVT_OK);
-    return s;
 }
 
 /* ---------------------------------------------------------------- version */
@@ -254,8 +211,7 @@ START_TEST(engine_new_rejects_bad_option)
 {
     const struct bad_option *c = &bad_options[_i];
     bvt_options o = BVT_OPTIONS_INIT;
-    o.secret = SECRET;
-    o.secret_len = sizeof SECRET - 1;
+    set_test_secret(&o);
     c->apply(&o);
     bvt_engine *e = (bvt_engine *)&o; /* not NULL: must be reset on failure */
     bvt_error err = BVT_ERROR_INIT;
@@ -277,8 +233,7 @@ END_TEST
 START_TEST(engine_new_null_arguments)
 {
     bvt_options o = BVT_OPTIONS_INIT;
-    o.secret = SECRET;
-    o.secret_len = sizeof SECRET - 1;
+    set_test_secret(&o);
     ck_assert_int_eq(bvt_engine_new(NULL, &o, NULL), BVT_EINVAL);
     bvt_engine *e = (bvt_engine *)&o;
     ck_assert_int_eq(bvt_engine_new(&e, NULL, NULL), BVT_EINVAL);
@@ -322,8 +277,7 @@ START_TEST(engine_new_accepts_edge_option)
 {
     const struct good_option *c = &good_options[_i];
     bvt_options o = BVT_OPTIONS_INIT;
-    o.secret = SECRET;
-    o.secret_len = sizeof SECRET - 1;
+    set_test_secret(&o);
     c->apply(&o);
     bvt_engine *e = NULL;
     bvt_error err = BVT_ERROR_INIT;
@@ -342,9 +296,9 @@ START_TEST(stats_count_users_and_events)
     ck_assert_int_eq(pv(e, "a", T0), BVT_OK);
     ck_assert_int_eq(pv(e, "a", T0 + 1), BVT_OK);
     ck_assert_int_eq(pv(e, "b", T0 + 2), BVT_OK);
-    ck_assert_int_eq(track(e, "c", BVT_EVENT_PURCHASE, T0 + 3, "x/y/z", 9.5), BVT_OK);
+    ck_assert_int_eq(track_event(e, "c", BVT_EVENT_PURCHASE, T0 + 3, "x/y/z", 9.5), BVT_OK);
     ck_assert_int_eq(pv(e, "c", 0), BVT_EINVAL);
-    ck_assert_int_eq(track(e, "c", 99, T0, NULL, 0), BVT_ETYPE);
+    ck_assert_int_eq(track_event(e, "c", 99, T0, NULL, 0), BVT_ETYPE);
 
     bvt_stats s = stats_of(e);
     ck_assert_uint_eq(s.users, 3);
@@ -581,7 +535,7 @@ static bvt_engine *population(void)
         snprintf(id, sizeof id, "member-%d", i);
         for (int k = 0; k <= i; k++)
             ck_assert_int_eq(pv(e, id, T0 + k), BVT_OK);
-        ck_assert_int_eq(track(e, id, BVT_EVENT_PURCHASE, T0 + 1000 + i, NULL, i), BVT_OK);
+        ck_assert_int_eq(track_event(e, id, BVT_EVENT_PURCHASE, T0 + 1000 + i, NULL, i), BVT_OK);
     }
     return e;
 }
@@ -867,11 +821,4 @@ static Suite *engine_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(engine_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(engine_suite()); }

@@ -1,73 +1,12 @@
 /* test-event.c — tracking events through the public API: validation (a
  * refused event changes nothing), batches, event types (built-in and
  * custom) and the windowed behaviour history. */
-#include <check.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "behavtarget.h"
-
-#define MIN 60000LL
-#define HOUR 3600000LL
-#define DAY 86400000LL
-#define T0 (19700LL * DAY) /* a UTC midnight in Dec 2023 */
-
-static const char SECRET[] = "event-test-secret-0123456789";
-
-static bvt_engine *engine_with(bvt_options *o)
-{
-    bvt_engine *e = NULL;
-    bvt_error err = BVT_ERROR_INIT;
-    o->secret = SECRET;
-    o->secret_len = sizeof SECRET - 1;
-    int rc = bvt_engine_new(&e, o, &err);
-    ck_assert_msg(rc == BVT_OK, "bvt_engine_new: %d %s", rc, err.message);
-    return e;
-}
-
-static bvt_engine *engine_default(void)
-{
-    bvt_options o = BVT_OPTIONS_INIT;
-    return engine_with(&o);
-}
-
-static bvt_event make(const char *user, uint32_t type, int64_t t, const char *category,
-                      double value)
-{
-    bvt_event ev = BVT_EVENT_INIT;
-    ev.type = type;
-    ev.user_id = user;
-    ev.user_id_len = strlen(user);
-    ev.time_ms = t;
-    ev.category = category;
-    ev.value = value;
-    return ev;
-}
-
-static int track(bvt_engine *e, const char *user, uint32_t type, int64_t t,
-                 const char *category, double value)
-{
-    bvt_event ev = make(user, type, t, category, value);
-    return bvt_event_track(e, &ev, NULL);
-}
-
-static bvt_stats stats_of(bvt_engine *e)
-{
-    bvt_stats s = BVT_STATS_INIT;
-    ck_assert_int_eq(bvt_engine_stats(e, &s), BVT_OK);
-    return s;
-}
-
-static bvt_profile profile_of(bvt_engine *e, const char *user, int64_t now)
-{
-    bvt_profile p;
-    bvt_profile_init(&p);
-    int rc = bvt_profile_get(e, user, strlen(user), now, &p);
-    ck_assert_msg(rc == BVT_OK, "profile of %s: %d", user, rc);
-    return p;
-}
+#define TEST_SECRET "event-test-secret-0123456789"
+#include "testutil.h"
 
 static uint64_t hcount(bvt_engine *e, const char *user, uint32_t type, const char *cat,
                        int64_t window, int64_t now, double *sum)
@@ -188,14 +127,14 @@ START_TEST(refused_event_changes_nothing)
     const struct bad_event *c = &bad_events[_i];
     init_bufs();
     bvt_engine *e = engine_default();
-    ck_assert_int_eq(track(e, "known", BVT_EVENT_PAGE_VIEW, T0, "old/cat", 0), BVT_OK);
+    ck_assert_int_eq(track_event(e, "known", BVT_EVENT_PAGE_VIEW, T0, "old/cat", 0), BVT_OK);
     bvt_profile before = profile_of(e, "known", T0 + DAY);
     static const char *users[] = { "known", "fresh" };
     for (int u = 0; u < 2; u++) {
         bvt_stats s0 = stats_of(e);
         /* A valid event for this user except for the one field under test;
          * its category is new so interning it would show. */
-        bvt_event ev = make(users[u], BVT_EVENT_PURCHASE, T0 + HOUR, "new/category", 5.0);
+        bvt_event ev = make_event(users[u], BVT_EVENT_PURCHASE, T0 + HOUR, "new/category", 5.0);
         ev.dwell_ms = 1500;
         ev.item_id = "sku";
         c->apply(&ev);
@@ -256,7 +195,7 @@ START_TEST(edge_event_accepted)
     const struct good_event *c = &good_events[_i];
     init_bufs();
     bvt_engine *e = engine_default();
-    bvt_event ev = make("someone", BVT_EVENT_PAGE_VIEW, T0, "a/b", 2.0);
+    bvt_event ev = make_event("someone", BVT_EVENT_PAGE_VIEW, T0, "a/b", 2.0);
     ev.dwell_ms = 100;
     c->apply(&ev);
     bvt_error err = BVT_ERROR_INIT;
@@ -271,7 +210,7 @@ END_TEST
 START_TEST(track_null_arguments)
 {
     bvt_engine *e = engine_default();
-    bvt_event ev = make("u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    bvt_event ev = make_event("u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
     ck_assert_int_eq(bvt_event_track(NULL, &ev, NULL), BVT_EINVAL);
     ck_assert_int_eq(bvt_event_track(e, NULL, NULL), BVT_EINVAL);
     ck_assert_uint_eq(stats_of(e).users, 0);
@@ -284,10 +223,10 @@ START_TEST(category_id_equals_path)
     bvt_engine *e = engine_default();
     uint32_t id = 0;
     ck_assert_int_eq(bvt_category_intern(e, "x/y", &id, NULL), BVT_OK);
-    bvt_event ev = make("u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    bvt_event ev = make_event("u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
     ev.category_id = id;
     ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 1, "x/y", 0), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 1, "x/y", 0), BVT_OK);
     ck_assert_uint_eq(hcount(e, "u", BVT_EVENT_PAGE_VIEW, "x/y", DAY, T0 + 10, NULL), 2);
     bvt_engine_free(e);
 }
@@ -299,13 +238,13 @@ START_TEST(batch_keeps_good_reports_bad)
 {
     bvt_engine *e = engine_default();
     bvt_event evs[7];
-    evs[0] = make("u1", BVT_EVENT_PAGE_VIEW, T0 + 1, "a", 0);
-    evs[1] = make("u1", BVT_EVENT_PAGE_VIEW, 0, "a", 0);         /* bad time */
-    evs[2] = make("u1", BVT_EVENT_CLICK, T0 + 2, "a", 0);
-    evs[3] = make("u2", 77, T0 + 3, NULL, 0);                    /* bad type */
-    evs[4] = make("u2", BVT_EVENT_PURCHASE, T0 + 4, NULL, 12.5);
-    evs[5] = make("u3", BVT_EVENT_PURCHASE, T0 + 5, NULL, -1.0); /* bad value */
-    evs[6] = make("u1", BVT_EVENT_PAGE_VIEW, T0 + 6, "a", 0);
+    evs[0] = make_event("u1", BVT_EVENT_PAGE_VIEW, T0 + 1, "a", 0);
+    evs[1] = make_event("u1", BVT_EVENT_PAGE_VIEW, 0, "a", 0);         /* bad time */
+    evs[2] = make_event("u1", BVT_EVENT_CLICK, T0 + 2, "a", 0);
+    evs[3] = make_event("u2", 77, T0 + 3, NULL, 0);                    /* bad type */
+    evs[4] = make_event("u2", BVT_EVENT_PURCHASE, T0 + 4, NULL, 12.5);
+    evs[5] = make_event("u3", BVT_EVENT_PURCHASE, T0 + 5, NULL, -1.0); /* bad value */
+    evs[6] = make_event("u1", BVT_EVENT_PAGE_VIEW, T0 + 6, "a", 0);
     bvt_batch_error fails[4]; /* capacity 2 given; the rest must stay untouched */
     memset(fails, 0xff, sizeof fails);
     size_t nfailed = 0;
@@ -345,7 +284,7 @@ START_TEST(batch_failure_list_in_order)
     char ids[N][8];
     for (int i = 0; i < N; i++) {
         snprintf(ids[i], sizeof ids[i], "u%d", i % 5);
-        evs[i] = make(ids[i], BVT_EVENT_PAGE_VIEW, T0 + i, NULL, 0);
+        evs[i] = make_event(ids[i], BVT_EVENT_PAGE_VIEW, T0 + i, NULL, 0);
         if (i % 3 == 2)
             evs[i].type = 200; /* ETYPE */
         if (i % 7 == 6)
@@ -387,11 +326,11 @@ START_TEST(batch_reports_full_table)
     o.max_users = 2;
     bvt_engine *e = engine_with(&o);
     bvt_event evs[5] = {
-        make("a", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
-        make("b", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
-        make("c", BVT_EVENT_PAGE_VIEW, T0, NULL, 0), /* third user: refused */
-        make("a", BVT_EVENT_PAGE_VIEW, T0 + 1, NULL, 0),
-        make("d", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make_event("a", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make_event("b", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make_event("c", BVT_EVENT_PAGE_VIEW, T0, NULL, 0), /* third user: refused */
+        make_event("a", BVT_EVENT_PAGE_VIEW, T0 + 1, NULL, 0),
+        make_event("d", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
     };
     bvt_batch_error fails[5];
     size_t nfailed = 0;
@@ -416,9 +355,9 @@ START_TEST(batch_all_good_and_empty)
 {
     bvt_engine *e = engine_default();
     bvt_event evs[3] = {
-        make("a", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
-        make("b", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
-        make("a", BVT_EVENT_CLICK, T0 + 1, NULL, 0),
+        make_event("a", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make_event("b", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make_event("a", BVT_EVENT_CLICK, T0 + 1, NULL, 0),
     };
     size_t nfailed = 99;
     ck_assert_int_eq(bvt_event_track_batch(e, evs, 3, NULL, 0, &nfailed, NULL), BVT_OK);
@@ -442,16 +381,16 @@ START_TEST(batch_applies_one_users_events_in_order)
 {
     bvt_engine *e = engine_default();
     bvt_event fwd[4] = {
-        make("fwd", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
-        make("other", BVT_EVENT_PAGE_VIEW, T0 + 5 * HOUR, NULL, 0),
-        make("fwd", BVT_EVENT_PAGE_VIEW, T0 + 2 * HOUR, NULL, 0),
-        make("fwd", BVT_EVENT_PAGE_VIEW, T0 + 4 * HOUR, NULL, 0),
+        make_event("fwd", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make_event("other", BVT_EVENT_PAGE_VIEW, T0 + 5 * HOUR, NULL, 0),
+        make_event("fwd", BVT_EVENT_PAGE_VIEW, T0 + 2 * HOUR, NULL, 0),
+        make_event("fwd", BVT_EVENT_PAGE_VIEW, T0 + 4 * HOUR, NULL, 0),
     };
     bvt_event rev[4] = {
-        make("rev", BVT_EVENT_PAGE_VIEW, T0 + 4 * HOUR, NULL, 0),
-        make("other", BVT_EVENT_PAGE_VIEW, T0 + 6 * HOUR, NULL, 0),
-        make("rev", BVT_EVENT_PAGE_VIEW, T0 + 2 * HOUR, NULL, 0),
-        make("rev", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
+        make_event("rev", BVT_EVENT_PAGE_VIEW, T0 + 4 * HOUR, NULL, 0),
+        make_event("other", BVT_EVENT_PAGE_VIEW, T0 + 6 * HOUR, NULL, 0),
+        make_event("rev", BVT_EVENT_PAGE_VIEW, T0 + 2 * HOUR, NULL, 0),
+        make_event("rev", BVT_EVENT_PAGE_VIEW, T0, NULL, 0),
     };
     ck_assert_int_eq(bvt_event_track_batch(e, fwd, 4, NULL, 0, NULL, NULL), BVT_OK);
     ck_assert_int_eq(bvt_event_track_batch(e, rev, 4, NULL, 0, NULL, NULL), BVT_OK);
@@ -501,7 +440,7 @@ START_TEST(batch_equals_single_tracking)
         uint32_t type = (x >> 20) % BVT_EVENT_BUILTIN_COUNT;
         /* Mostly forward in time with some late events. */
         int64_t t = T0 + (int64_t)i * 7 * MIN - (int64_t)((x >> 3) % 4 == 0) * 3 * HOUR;
-        evs[i] = make(ids[i], type, t, cats[i], (double)((x >> 5) % 40));
+        evs[i] = make_event(ids[i], type, t, cats[i], (double)((x >> 5) % 40));
         evs[i].item_id = items[i];
         evs[i].dwell_ms = (int64_t)((x >> 7) % 5000);
         if (i % 101 == 100)
@@ -647,8 +586,8 @@ START_TEST(custom_events_count_in_history_only)
     bvt_engine *e = engine_default();
     uint32_t vc = 0;
     ck_assert_int_eq(bvt_event_type_register(e, "video_complete", 3.0, &vc, NULL), BVT_OK);
-    ck_assert_int_eq(track(e, "u", vc, T0, "videos/cats", 5.0), BVT_OK);
-    ck_assert_int_eq(track(e, "u", vc, T0 + MIN, "videos/dogs", 7.0), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", vc, T0, "videos/cats", 5.0), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", vc, T0 + MIN, "videos/dogs", 7.0), BVT_OK);
     bvt_profile p = profile_of(e, "u", T0 + HOUR);
     ck_assert_uint_eq(p.events, 2);
     for (int t = 0; t < BVT_EVENT_BUILTIN_COUNT; t++)
@@ -676,7 +615,7 @@ static bvt_engine *ten_views(void)
 {
     bvt_engine *e = engine_default();
     for (int k = 1; k <= 10; k++)
-        ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + k * 1000, NULL, k), BVT_OK);
+        ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + k * 1000, NULL, k), BVT_OK);
     return e;
 }
 
@@ -723,12 +662,12 @@ END_TEST
 START_TEST(history_types_and_categories)
 {
     bvt_engine *e = engine_default();
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 1, "a/b/c", 1), BVT_OK);
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 2, "a/b", 2), BVT_OK);
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_CLICK, T0 + 3, "a/x", 4), BVT_OK);
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PURCHASE, T0 + 4, "z", 8), BVT_OK);
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 5, NULL, 16), BVT_OK);
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 6, "ab", 32), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 1, "a/b/c", 1), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 2, "a/b", 2), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_CLICK, T0 + 3, "a/x", 4), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PURCHASE, T0 + 4, "z", 8), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 5, NULL, 16), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 6, "ab", 32), BVT_OK);
     int64_t now = T0 + 10, w = HOUR;
     double sum;
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, w, now, &sum), 6);
@@ -758,9 +697,9 @@ END_TEST
 START_TEST(history_late_events_in_place)
 {
     bvt_engine *e = engine_default();
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 5000, NULL, 0), BVT_OK);
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 1000, NULL, 0), BVT_OK);
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 3000, NULL, 0), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 5000, NULL, 0), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 1000, NULL, 0), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + 3000, NULL, 0), BVT_OK);
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 2500, T0 + 5000, NULL), 2);
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 2001, T0 + 3000, NULL), 2);
     ck_assert_uint_eq(hcount(e, "u", UINT32_MAX, NULL, 2000, T0 + 3000, NULL), 1);
@@ -774,10 +713,11 @@ START_TEST(history_keeps_recent_exact)
     bvt_engine *e = engine_default(); /* 64 exact events */
     /* 36 events the day before, then 64 today: today's are the exact ones. */
     for (int k = 0; k < 36; k++)
-        ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 - DAY + HOUR + k * 1000, NULL, 1),
-                         BVT_OK);
+        ck_assert_int_eq(
+            track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 - DAY + HOUR + k * 1000, NULL, 1),
+            BVT_OK);
     for (int k = 0; k < 64; k++)
-        ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + HOUR + k * 1000, NULL, 1),
+        ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + HOUR + k * 1000, NULL, 1),
                          BVT_OK);
     bvt_profile p = profile_of(e, "u", T0 + DAY);
     ck_assert_uint_eq(p.history_events, 64);
@@ -803,7 +743,7 @@ START_TEST(history_day_aggregates_round_outward)
     o.history_events = 2;
     bvt_engine *e = engine_with(&o);
     for (int d = 1; d <= 6; d++)
-        ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + d * DAY + 12 * HOUR, "c", d),
+        ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + d * DAY + 12 * HOUR, "c", d),
                          BVT_OK);
     bvt_profile p = profile_of(e, "u", T0 + 7 * DAY);
     ck_assert_uint_eq(p.history_events, 2);
@@ -848,7 +788,7 @@ START_TEST(history_day_slots_bounded)
     o.history_horizon_ms = 4000 * DAY;
     bvt_engine *e = engine_with(&o);
     for (int d = 0; d < c->days; d++)
-        ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + d * DAY + HOUR, NULL, 1),
+        ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0 + d * DAY + HOUR, NULL, 1),
                          BVT_OK);
     bvt_profile p = profile_of(e, "u", T0 + c->days * DAY);
     ck_assert_uint_eq(p.history_events, 1);
@@ -864,8 +804,8 @@ START_TEST(history_arguments)
     o.history_horizon_ms = 10 * DAY;
     bvt_engine *e = engine_with(&o);
     bvt_engine *d = engine_default();
-    ck_assert_int_eq(track(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0), BVT_OK);
-    ck_assert_int_eq(track(d, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0), BVT_OK);
+    ck_assert_int_eq(track_event(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0), BVT_OK);
+    ck_assert_int_eq(track_event(d, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0), BVT_OK);
     uint64_t n;
     ck_assert_int_eq(bvt_history_count(e, "u", 1, UINT32_MAX, NULL, 10 * DAY, T0, &n, NULL),
                      BVT_OK);
@@ -937,11 +877,4 @@ static Suite *event_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(event_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(event_suite()); }

@@ -2,60 +2,18 @@
  * weights, ancestor credit, half-life decay (in order and late), affinity,
  * ordering, the top-K bound and its admission rule, search keywords and
  * custom types.  Public API only. */
-#include <check.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "behavtarget.h"
+#define TEST_SECRET "interest-test-secret-0123456789"
+#include "testutil.h"
 
-#define MIN 60000LL
-#define HOUR 3600000LL
-#define DAY 86400000LL
 #define HALF_LIFE (14 * DAY) /* the default */
-#define T0 (19700LL * DAY)   /* a UTC midnight in Dec 2023 */
-
-static const char SECRET[] = "interest-test-secret-0123456789";
-
-static bvt_engine *engine_with(bvt_options *o)
-{
-    bvt_engine *e = NULL;
-    bvt_error err = BVT_ERROR_INIT;
-    o->secret = SECRET;
-    o->secret_len = sizeof SECRET - 1;
-    int rc = bvt_engine_new(&e, o, &err);
-    ck_assert_msg(rc == BVT_OK, "bvt_engine_new: %d %s", rc, err.message);
-    return e;
-}
-
-static bvt_engine *engine_default(void)
-{
-    bvt_options o = BVT_OPTIONS_INIT;
-    return engine_with(&o);
-}
-
-static void track(bvt_engine *e, const char *user, uint32_t type, int64_t t,
-                  const char *category)
-{
-    bvt_event ev = BVT_EVENT_INIT;
-    ev.type = type;
-    ev.user_id = user;
-    ev.user_id_len = strlen(user);
-    ev.time_ms = t;
-    ev.category = category;
-    bvt_error err = BVT_ERROR_INIT;
-    int rc = bvt_event_track(e, &ev, &err);
-    ck_assert_msg(rc == BVT_OK, "track: %d %s", rc, err.message);
-}
 
 static void search(bvt_engine *e, const char *user, int64_t t, const char *text)
 {
-    bvt_event ev = BVT_EVENT_INIT;
-    ev.type = BVT_EVENT_SEARCH;
-    ev.user_id = user;
-    ev.user_id_len = strlen(user);
-    ev.time_ms = t;
+    bvt_event ev = make_event(user, BVT_EVENT_SEARCH, t, NULL, 0);
     ev.search_text = text;
     ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
 }
@@ -82,11 +40,6 @@ static double score(const struct interests *r, const char *cat)
         if (strcmp(r->in[i].category, cat) == 0)
             return r->in[i].score;
     return -1.0;
-}
-
-static int close_rel(double a, double b, double rel)
-{
-    return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)) + 1e-12;
 }
 
 #define ASSERT_SCORE(r, cat, want)                                                         \
@@ -131,7 +84,7 @@ static void assert_well_formed(bvt_engine *e, const struct interests *r)
 START_TEST(ancestors_get_half_by_default)
 {
     bvt_engine *e = engine_default();
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, "a/b/c");
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, "a/b/c", 0);
     struct interests r = interests_of(e, "u", T0);
     ck_assert_uint_eq(r.n, 3);
     assert_well_formed(e, &r);
@@ -173,7 +126,7 @@ START_TEST(ancestor_credit_option)
     o.ancestor_credit = c->credit;
     bvt_engine *e = engine_with(&o);
     /* A click weighs 2. */
-    track(e, "u", BVT_EVENT_CLICK, T0, "x/y/z");
+    track_ok(e, "u", BVT_EVENT_CLICK, T0, "x/y/z", 0);
     struct interests r = interests_of(e, "u", T0);
     assert_well_formed(e, &r);
     ASSERT_SCORE(&r, "x/y/z", 2 * c->leaf);
@@ -196,7 +149,7 @@ START_TEST(default_weight_per_type)
     if (t == BVT_EVENT_SEARCH)
         return;
     bvt_engine *e = engine_default();
-    track(e, "u", t, T0, "cat");
+    track_ok(e, "u", t, T0, "cat", 0);
     struct interests r = interests_of(e, "u", T0);
     double w = bvt_default_type_weight(t);
     if (w == 0) {
@@ -220,8 +173,8 @@ START_TEST(type_weights_option)
     o.type_weights = short_w;
     o.type_weights_len = 1;
     bvt_engine *e = engine_with(&o);
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, "p");
-    track(e, "u", BVT_EVENT_CLICK, T0, "c");
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, "p", 0);
+    track_ok(e, "u", BVT_EVENT_CLICK, T0, "c", 0);
     struct interests r = interests_of(e, "u", T0);
     ASSERT_SCORE(&r, "p", 5.0);
     ASSERT_SCORE(&r, "c", 2.0); /* beyond the array: the default */
@@ -231,8 +184,8 @@ START_TEST(type_weights_option)
     o.type_weights = all_w;
     o.type_weights_len = BVT_EVENT_BUILTIN_COUNT;
     e = engine_with(&o);
-    track(e, "u", BVT_EVENT_IMPRESSION, T0, "imp");
-    track(e, "u", BVT_EVENT_PURCHASE, T0, "buy");
+    track_ok(e, "u", BVT_EVENT_IMPRESSION, T0, "imp", 0);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0, "buy", 0);
     bvt_error err = BVT_ERROR_INIT;
     ck_assert_int_eq(bvt_keyword_map(e, "sofa", "furniture", &err), BVT_OK);
     search(e, "u", T0, "sofa");
@@ -247,8 +200,8 @@ END_TEST
 START_TEST(zero_weight_makes_no_interest)
 {
     bvt_engine *e = engine_default();
-    track(e, "u", BVT_EVENT_IMPRESSION, T0, "ads/banner");
-    track(e, "u", BVT_EVENT_REMOVE_FROM_CART, T0 + 1, "shop/x");
+    track_ok(e, "u", BVT_EVENT_IMPRESSION, T0, "ads/banner", 0);
+    track_ok(e, "u", BVT_EVENT_REMOVE_FROM_CART, T0 + 1, "shop/x", 0);
     struct interests r = interests_of(e, "u", T0 + 2);
     ck_assert_uint_eq(r.n, 0);
     bvt_profile p;
@@ -291,10 +244,10 @@ START_TEST(scores_decay_with_half_life)
     /* "fwd" in time order; "rev" in reverse (every event late); "mix" shuffled. */
     static const int mix[NDECAY] = { 2, 4, 0, 3, 1 };
     for (size_t i = 0; i < NDECAY; i++) {
-        track(e, "fwd", decay_events[i].type, decay_events[i].t, "home/garden");
-        track(e, "rev", decay_events[NDECAY - 1 - i].type, decay_events[NDECAY - 1 - i].t,
-              "home/garden");
-        track(e, "mix", decay_events[mix[i]].type, decay_events[mix[i]].t, "home/garden");
+        track_ok(e, "fwd", decay_events[i].type, decay_events[i].t, "home/garden", 0);
+        track_ok(e, "rev", decay_events[NDECAY - 1 - i].type, decay_events[NDECAY - 1 - i].t,
+                 "home/garden", 0);
+        track_ok(e, "mix", decay_events[mix[i]].type, decay_events[mix[i]].t, "home/garden", 0);
     }
     static const int64_t nows[] = { 20 * DAY, 21 * DAY + 5 * HOUR, 60 * DAY, 365 * DAY };
     static const char *users[] = { "fwd", "rev", "mix" };
@@ -320,7 +273,7 @@ START_TEST(half_life_option)
     bvt_options o = BVT_OPTIONS_INIT;
     o.interest_half_life_ms = DAY;
     bvt_engine *e = engine_with(&o);
-    track(e, "u", BVT_EVENT_PURCHASE, T0, "c");
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0, "c", 0);
     struct interests r = interests_of(e, "u", T0 + DAY);
     ASSERT_SCORE(&r, "c", 4.0);
     r = interests_of(e, "u", T0 + 3 * DAY);
@@ -328,7 +281,7 @@ START_TEST(half_life_option)
     r = interests_of(e, "u", T0 + 36 * HOUR);
     ASSERT_SCORE(&r, "c", 8.0 / sqrt(8.0));
     /* A late event decays from its own time. */
-    track(e, "u", BVT_EVENT_PURCHASE, T0 - DAY, "c");
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0 - DAY, "c", 0);
     r = interests_of(e, "u", T0 + DAY);
     ASSERT_SCORE(&r, "c", 4.0 + 2.0);
     bvt_engine_free(e);
@@ -343,7 +296,7 @@ START_TEST(scores_over_long_spans)
     const int64_t last = T0 + 120 * 30 * DAY;
     for (int k = 0; k <= 120; k++) { /* monthly for ten years */
         int64_t t = T0 + (int64_t)k * 30 * DAY;
-        track(e, "u", BVT_EVENT_CLICK, t, "c");
+        track_ok(e, "u", BVT_EVENT_CLICK, t, "c", 0);
     }
     for (int k = 0; k <= 120; k++)
         want += decayed(2.0, T0 + (int64_t)k * 30 * DAY, last + DAY, HALF_LIFE);
@@ -352,13 +305,13 @@ START_TEST(scores_over_long_spans)
     ASSERT_SCORE(&r, "c", want);
 
     /* An event in 1970, then one now. */
-    track(e, "old", BVT_EVENT_PURCHASE, 1, "c");
-    track(e, "old", BVT_EVENT_PAGE_VIEW, T0, "c");
+    track_ok(e, "old", BVT_EVENT_PURCHASE, 1, "c", 0);
+    track_ok(e, "old", BVT_EVENT_PAGE_VIEW, T0, "c", 0);
     r = interests_of(e, "old", T0);
     ASSERT_SCORE(&r, "c", 1.0);
     /* And the other way round: a late 1970 event after a recent one. */
-    track(e, "late", BVT_EVENT_PAGE_VIEW, T0, "d");
-    track(e, "late", BVT_EVENT_PURCHASE, 1, "d");
+    track_ok(e, "late", BVT_EVENT_PAGE_VIEW, T0, "d", 0);
+    track_ok(e, "late", BVT_EVENT_PURCHASE, 1, "d", 0);
     r = interests_of(e, "late", T0 + HALF_LIFE);
     ASSERT_SCORE(&r, "d", 0.5);
     bvt_engine_free(e);
@@ -374,7 +327,7 @@ START_TEST(top_interests_bound_default_16)
     for (int i = 0; i < 20; i++) {
         snprintf(cat, sizeof cat, "cat%02d", i);
         for (int k = 0; k <= i % 5; k++)
-            track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + i * MIN + k, cat);
+            track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0 + i * MIN + k, cat, 0);
     }
     struct interests r = interests_of(e, "u", T0 + HOUR);
     ck_assert_uint_eq(r.n, 16);
@@ -405,7 +358,7 @@ START_TEST(top_interests_option)
     bvt_options o = BVT_OPTIONS_INIT;
     o.top_interests = 4;
     bvt_engine *e = engine_with(&o);
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, "a/b/c/d/e/f");
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, "a/b/c/d/e/f", 0);
     struct interests r = interests_of(e, "u", T0);
     ck_assert_uint_eq(r.n, 4);
     assert_well_formed(e, &r);
@@ -413,8 +366,8 @@ START_TEST(top_interests_option)
 
     o.top_interests = 1;
     e = engine_with(&o);
-    track(e, "u", BVT_EVENT_PURCHASE, T0, "big");
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, "small");
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0, "big", 0);
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, "small", 0);
     r = interests_of(e, "u", T0);
     ck_assert_uint_eq(r.n, 1);
     ASSERT_SCORE(&r, "big", 8.0);
@@ -423,17 +376,24 @@ START_TEST(top_interests_option)
 }
 END_TEST
 
-/* With top 3 held, a newcomer enters only if its weight, decayed to a
- * common time, is at least the lowest held score; it replaces the lowest. */
-START_TEST(admission_when_full)
+/* An engine keeping 3 interests; "u" holds A (8), B (4) and C (2) at T0. */
+static bvt_engine *top3_holding_abc(void)
 {
     bvt_options o = BVT_OPTIONS_INIT;
     o.top_interests = 3;
     bvt_engine *e = engine_with(&o);
-    track(e, "u", BVT_EVENT_PURCHASE, T0, "A");    /* 8 */
-    track(e, "u", BVT_EVENT_ADD_TO_CART, T0, "B"); /* 4 */
-    track(e, "u", BVT_EVENT_CLICK, T0, "C");       /* 2 */
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, "D");   /* 1 < 2: stays out */
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0, "A", 0);    /* 8 */
+    track_ok(e, "u", BVT_EVENT_ADD_TO_CART, T0, "B", 0); /* 4 */
+    track_ok(e, "u", BVT_EVENT_CLICK, T0, "C", 0);       /* 2 */
+    return e;
+}
+
+/* With top 3 held, a newcomer enters only if its weight, decayed to a
+ * common time, is at least the lowest held score; it replaces the lowest. */
+START_TEST(admission_when_full)
+{
+    bvt_engine *e = top3_holding_abc();
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, "D", 0); /* 1 < 2: stays out */
     struct interests r = interests_of(e, "u", T0);
     ck_assert_uint_eq(r.n, 3);
     ASSERT_SCORE(&r, "A", 8);
@@ -441,7 +401,7 @@ START_TEST(admission_when_full)
     ASSERT_SCORE(&r, "C", 2);
     ASSERT_ABSENT(&r, "D");
 
-    track(e, "u", BVT_EVENT_CLICK, T0, "E"); /* 2 >= 2: replaces C */
+    track_ok(e, "u", BVT_EVENT_CLICK, T0, "E", 0); /* 2 >= 2: replaces C */
     r = interests_of(e, "u", T0);
     ck_assert_uint_eq(r.n, 3);
     ASSERT_SCORE(&r, "E", 2);
@@ -451,7 +411,7 @@ START_TEST(admission_when_full)
 
     /* Two half-lives later A=2, B=1, E=0.5: a page view (1) replaces E. */
     const int64_t later = T0 + 2 * HALF_LIFE;
-    track(e, "u", BVT_EVENT_PAGE_VIEW, later, "G");
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, later, "G", 0);
     r = interests_of(e, "u", later);
     ck_assert_uint_eq(r.n, 3);
     ASSERT_SCORE(&r, "A", 2);
@@ -461,7 +421,7 @@ START_TEST(admission_when_full)
     assert_well_formed(e, &r);
 
     /* A held category keeps gaining when full. */
-    track(e, "u", BVT_EVENT_PURCHASE, later, "B");
+    track_ok(e, "u", BVT_EVENT_PURCHASE, later, "B", 0);
     r = interests_of(e, "u", later);
     ASSERT_SCORE(&r, "B", 9);
     ck_assert_str_eq(r.in[0].category, "B");
@@ -471,18 +431,13 @@ END_TEST
 
 START_TEST(admission_of_late_events)
 {
-    bvt_options o = BVT_OPTIONS_INIT;
-    o.top_interests = 3;
-    bvt_engine *e = engine_with(&o);
-    track(e, "u", BVT_EVENT_PURCHASE, T0, "A");    /* 8 */
-    track(e, "u", BVT_EVENT_ADD_TO_CART, T0, "B"); /* 4 */
-    track(e, "u", BVT_EVENT_CLICK, T0, "C");       /* 2 */
+    bvt_engine *e = top3_holding_abc();
     /* Late purchase one half-life back: worth 4 at T0 >= 2, replaces C. */
-    track(e, "u", BVT_EVENT_PURCHASE, T0 - HALF_LIFE, "D");
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0 - HALF_LIFE, "D", 0);
     /* Late page view a half-life back: worth 0.5 at T0, stays out. */
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0 - HALF_LIFE, "F");
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0 - HALF_LIFE, "F", 0);
     /* Late click three half-lives back: worth 0.25, stays out. */
-    track(e, "u", BVT_EVENT_CLICK, T0 - 3 * HALF_LIFE, "H");
+    track_ok(e, "u", BVT_EVENT_CLICK, T0 - 3 * HALF_LIFE, "H", 0);
     struct interests r = interests_of(e, "u", T0);
     ck_assert_uint_eq(r.n, 3);
     ASSERT_SCORE(&r, "A", 8);
@@ -589,8 +544,8 @@ START_TEST(custom_type_credits_its_weight)
     uint32_t vc = 0, quiet = 0;
     ck_assert_int_eq(bvt_event_type_register(e, "video_complete", 3.0, &vc, NULL), BVT_OK);
     ck_assert_int_eq(bvt_event_type_register(e, "heartbeat", 0.0, &quiet, NULL), BVT_OK);
-    track(e, "u", vc, T0, "videos/cats");
-    track(e, "u", quiet, T0, "videos/dogs");
+    track_ok(e, "u", vc, T0, "videos/cats", 0);
+    track_ok(e, "u", quiet, T0, "videos/dogs", 0);
     struct interests r = interests_of(e, "u", T0 + HALF_LIFE);
     ck_assert_uint_eq(r.n, 2);
     ASSERT_SCORE(&r, "videos/cats", 1.5);
@@ -603,7 +558,7 @@ END_TEST
 START_TEST(interests_arguments)
 {
     bvt_engine *e = engine_default();
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, "c");
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, "c", 0);
     bvt_interest in[4];
     size_t n;
     ck_assert_int_eq(bvt_profile_interests(e, "nobody", 6, T0, in, 4, &n), BVT_ENOTFOUND);
@@ -651,11 +606,4 @@ static Suite *interest_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(interest_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(interest_suite()); }

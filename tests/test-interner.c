@@ -1,7 +1,5 @@
 /* test-interner.c — the string → id table: dense ids, lookups, limits and
  * lock-free lookups running beside inserts. */
-#include <check.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +7,7 @@
 
 #include "behavtarget.h"
 #include "interner.h"
+#include "testutil.h"
 
 static bvt_interner *make(uint32_t max_ids)
 {
@@ -241,13 +240,8 @@ START_TEST(concurrent_insert_and_lookup)
     atomic_init(&c.writers_done, 0);
     atomic_init(&c.failures, 0);
     atomic_init(&c.found, 0);
-    pthread_t t[4];
-    ck_assert_int_eq(pthread_create(&t[0], NULL, conc_reader, &c), 0);
-    ck_assert_int_eq(pthread_create(&t[1], NULL, conc_reader, &c), 0);
-    ck_assert_int_eq(pthread_create(&t[2], NULL, conc_writer, &c), 0);
-    ck_assert_int_eq(pthread_create(&t[3], NULL, conc_writer, &c), 0);
-    for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
+    static const thread_fn threads[] = { conc_reader, conc_reader, conc_writer, conc_writer };
+    run_threads(threads, sizeof threads / sizeof threads[0], &c);
     ck_assert_int_eq(atomic_load(&c.failures), 0);
     ck_assert_uint_eq(bvt_interner_count(c.in), CONC_N);
     ck_assert_int_gt(atomic_load(&c.found), 0); /* the readers did race */
@@ -267,7 +261,7 @@ START_TEST(concurrent_insert_and_lookup)
 }
 END_TEST
 
-int main(void)
+static Suite *interner_suite(void)
 {
     Suite *s = suite_create("interner");
     TCase *tc = tcase_create("interner");
@@ -281,9 +275,7 @@ int main(void)
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, concurrent_insert_and_lookup);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }
+
+int main(void) { return run_suite(interner_suite()); }

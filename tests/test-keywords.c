@@ -1,14 +1,12 @@
 /* test-keywords.c — search keyword map: tokenisation, replacement, limits
  * and matching beside concurrent replacement. */
-#include <check.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "behavtarget.h"
 #include "keywords.h"
+#include "testutil.h"
 
 static bvt_keywords *make(void)
 {
@@ -201,19 +199,15 @@ START_TEST(concurrent_replace_and_match)
     atomic_init(&c.done, 0);
     atomic_init(&c.failures, 0);
     set_ok(c.k, "sofa", 100);
-    pthread_t t[3];
-    ck_assert_int_eq(pthread_create(&t[0], NULL, conc_reader, &c), 0);
-    ck_assert_int_eq(pthread_create(&t[1], NULL, conc_reader, &c), 0);
-    ck_assert_int_eq(pthread_create(&t[2], NULL, conc_writer, &c), 0);
-    for (int i = 0; i < 3; i++)
-        pthread_join(t[i], NULL);
+    static const thread_fn threads[] = { conc_reader, conc_reader, conc_writer };
+    run_threads(threads, sizeof threads / sizeof threads[0], &c);
     ck_assert_int_eq(atomic_load(&c.failures), 0);
     ck_assert_uint_eq(bvt_keywords_count(c.k), 20001);
     bvt_keywords_free(c.k);
 }
 END_TEST
 
-int main(void)
+static Suite *keywords_suite(void)
 {
     Suite *s = suite_create("keywords");
     TCase *tc = tcase_create("keywords");
@@ -225,9 +219,7 @@ int main(void)
     tcase_add_test(tc, limit_reached);
     tcase_add_test(tc, concurrent_replace_and_match);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
 }
+
+int main(void) { return run_suite(keywords_suite()); }

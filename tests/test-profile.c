@@ -1,85 +1,16 @@
 /* test-profile.c — the features a caller reads back with bvt_profile_get():
  * the RFM record, counts per type, engagement, sessions, dwell time, and
  * identity resolution (aliases).  Public API only. */
-#include <check.h>
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "behavtarget.h"
-
-#define MIN 60000LL
-#define HOUR 3600000LL
-#define DAY 86400000LL
-#define T0 (19700LL * DAY) /* a UTC midnight in Dec 2023 */
-
-static const char SECRET[] = "profile-test-secret-0123456789";
-
-static bvt_engine *engine_with(bvt_options *o)
-{
-    bvt_engine *e = NULL;
-    bvt_error err = BVT_ERROR_INIT;
-    o->secret = SECRET;
-    o->secret_len = sizeof SECRET - 1;
-    int rc = bvt_engine_new(&e, o, &err);
-    ck_assert_msg(rc == BVT_OK, "bvt_engine_new: %d %s", rc, err.message);
-    return e;
-}
-
-static bvt_engine *engine_default(void)
-{
-    bvt_options o = BVT_OPTIONS_INIT;
-    return engine_with(&o);
-}
-
-static bvt_event make(const char *user, uint32_t type, int64_t t, const char *category,
-                      double value)
-{
-    bvt_event ev = BVT_EVENT_INIT;
-    ev.type = type;
-    ev.user_id = user;
-    ev.user_id_len = strlen(user);
-    ev.time_ms = t;
-    ev.category = category;
-    ev.value = value;
-    return ev;
-}
-
-static void track(bvt_engine *e, const char *user, uint32_t type, int64_t t,
-                  const char *category, double value)
-{
-    bvt_event ev = make(user, type, t, category, value);
-    bvt_error err = BVT_ERROR_INIT;
-    int rc = bvt_event_track(e, &ev, &err);
-    ck_assert_msg(rc == BVT_OK, "track %s type %u: %d %s", user, type, rc, err.message);
-}
+#define TEST_SECRET "profile-test-secret-0123456789"
+#include "testutil.h"
 
 static void track_n(bvt_engine *e, const char *user, uint32_t type, int n, int64_t t)
 {
     for (int i = 0; i < n; i++)
-        track(e, user, type, t + i, NULL, 0);
-}
-
-static bvt_profile profile_of(bvt_engine *e, const char *user, int64_t now)
-{
-    bvt_profile p;
-    bvt_profile_init(&p);
-    int rc = bvt_profile_get(e, user, strlen(user), now, &p);
-    ck_assert_msg(rc == BVT_OK, "profile of %s: %d", user, rc);
-    return p;
-}
-
-static bvt_stats stats_of(bvt_engine *e)
-{
-    bvt_stats s = BVT_STATS_INIT;
-    ck_assert_int_eq(bvt_engine_stats(e, &s), BVT_OK);
-    return s;
-}
-
-static int close_rel(double a, double b, double rel)
-{
-    return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)) + 1e-12;
+        track_ok(e, user, type, t + i, NULL, 0);
 }
 
 /* ---------------------------------------------------------------- RFM record */
@@ -88,16 +19,16 @@ START_TEST(rfm_record_counts_days_and_money)
 {
     bvt_engine *e = engine_default();
     const int64_t D = T0 + 10 * DAY;
-    track(e, "u", BVT_EVENT_PURCHASE, D + 10 * HOUR, NULL, 10);
-    track(e, "u", BVT_EVENT_PURCHASE, D + 15 * HOUR, NULL, 20);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, D + 10 * HOUR, NULL, 10);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, D + 15 * HOUR, NULL, 20);
     /* value is the order total: quantity does not multiply it */
-    bvt_event ev = make("u", BVT_EVENT_PURCHASE, D + 2 * DAY + 9 * HOUR, NULL, 5);
+    bvt_event ev = make_event("u", BVT_EVENT_PURCHASE, D + 2 * DAY + 9 * HOUR, NULL, 5);
     ev.quantity = 3;
     ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
-    track(e, "u", BVT_EVENT_PAGE_VIEW, D + 3 * DAY, NULL, 0);
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, D + 3 * DAY, NULL, 0);
     /* late: a page view before everything, and a purchase on a day already seen */
-    track(e, "u", BVT_EVENT_PAGE_VIEW, D - DAY, NULL, 0);
-    track(e, "u", BVT_EVENT_PURCHASE, D + 8 * HOUR, NULL, 1);
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, D - DAY, NULL, 0);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, D + 8 * HOUR, NULL, 1);
 
     const int64_t now = D + 5 * DAY;
     bvt_profile p = profile_of(e, "u", now);
@@ -118,7 +49,7 @@ START_TEST(rfm_record_counts_days_and_money)
     ck_assert_uint_eq(p.m_score, 0);
 
     /* A late purchase on a new, earlier day is a new day and the new first event. */
-    track(e, "u", BVT_EVENT_PURCHASE, D - 2 * DAY, NULL, 4);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, D - 2 * DAY, NULL, 4);
     p = profile_of(e, "u", now);
     ck_assert_uint_eq(p.purchases, 5);
     ck_assert_uint_eq(p.purchase_days, 3);
@@ -134,9 +65,9 @@ START_TEST(rfm_record_utc_day_boundaries)
 {
     bvt_engine *e = engine_default();
     /* 23:59:59.999 and 00:00:00.000 are different UTC days. */
-    track(e, "u", BVT_EVENT_PURCHASE, T0 + DAY - 1, NULL, 1);
-    track(e, "u", BVT_EVENT_PURCHASE, T0 + DAY, NULL, 1);
-    track(e, "u", BVT_EVENT_PURCHASE, T0 + 2 * DAY - 1, NULL, 1);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0 + DAY - 1, NULL, 1);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0 + DAY, NULL, 1);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0 + 2 * DAY - 1, NULL, 1);
     bvt_profile p = profile_of(e, "u", T0 + 3 * DAY);
     ck_assert_uint_eq(p.purchases, 3);
     ck_assert_uint_eq(p.purchase_days, 2);
@@ -147,8 +78,8 @@ END_TEST
 START_TEST(rfm_record_without_purchases)
 {
     bvt_engine *e = engine_default();
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0 + HOUR, NULL, 0);
-    track(e, "u", BVT_EVENT_ADD_TO_CART, T0 + 2 * HOUR, NULL, 30);
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0 + HOUR, NULL, 0);
+    track_ok(e, "u", BVT_EVENT_ADD_TO_CART, T0 + 2 * HOUR, NULL, 30);
     bvt_profile p = profile_of(e, "u", T0 + DAY);
     ck_assert_uint_eq(p.purchases, 0);
     ck_assert_uint_eq(p.purchase_days, 0);
@@ -165,7 +96,7 @@ END_TEST
 START_TEST(durations_clamp_at_zero)
 {
     bvt_engine *e = engine_default();
-    track(e, "u", BVT_EVENT_PURCHASE, T0 + DAY, NULL, 3);
+    track_ok(e, "u", BVT_EVENT_PURCHASE, T0 + DAY, NULL, 3);
     bvt_profile p = profile_of(e, "u", T0 + HOUR); /* before the event */
     ck_assert_int_eq(p.recency_ms, 0);
     ck_assert_int_eq(p.purchase_recency_ms, 0);
@@ -216,7 +147,7 @@ START_TEST(engagement_rates)
 {
     const struct engagement_case *c = &engagement[_i];
     bvt_engine *e = engine_default();
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0); /* so the user exists */
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0); /* so the user exists */
     track_n(e, "u", BVT_EVENT_IMPRESSION, c->impressions, T0 + 1 * HOUR);
     track_n(e, "u", BVT_EVENT_CLICK, c->clicks, T0 + 2 * HOUR);
     track_n(e, "u", BVT_EVENT_CONVERSION, c->conversions, T0 + 3 * HOUR);
@@ -266,7 +197,7 @@ START_TEST(sessions_by_gap)
     o.session_gap_ms = c->gap;
     bvt_engine *e = engine_with(&o);
     for (int i = 0; i < c->n; i++)
-        track(e, "u", i % 2 ? BVT_EVENT_CLICK : BVT_EVENT_PAGE_VIEW, T0 + c->t[i], NULL, 0);
+        track_ok(e, "u", i % 2 ? BVT_EVENT_CLICK : BVT_EVENT_PAGE_VIEW, T0 + c->t[i], NULL, 0);
     bvt_profile p = profile_of(e, "u", T0 + DAY);
     ck_assert_msg(p.sessions == c->sessions, "%s: %u sessions, want %u", c->label, p.sessions,
                   c->sessions);
@@ -281,17 +212,17 @@ START_TEST(dwell_kept_to_100ms)
     bvt_engine *e = engine_default();
     static const int64_t dwell[] = { 1234, 5678, 49, 51 }; /* 1200 + 5700 + 0 + 100 */
     for (int i = 0; i < 4; i++) {
-        bvt_event ev = make("u", BVT_EVENT_PAGE_VIEW, T0 + i * MIN, NULL, 0);
+        bvt_event ev = make_event("u", BVT_EVENT_PAGE_VIEW, T0 + i * MIN, NULL, 0);
         ev.dwell_ms = dwell[i];
         ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
     }
-    track(e, "u", BVT_EVENT_CLICK, T0 + 10 * MIN, NULL, 0);
+    track_ok(e, "u", BVT_EVENT_CLICK, T0 + 10 * MIN, NULL, 0);
     bvt_profile p = profile_of(e, "u", T0 + DAY);
     ck_assert_int_eq(p.dwell_ms, 7000);
     ck_assert(close_rel(p.mean_dwell_ms, 1750.0, 1e-12));
 
     /* A full day of dwell is kept whole. */
-    bvt_event ev = make("v", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    bvt_event ev = make_event("v", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
     ev.dwell_ms = 86400000;
     ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
     ev.dwell_ms = 0;
@@ -302,7 +233,7 @@ START_TEST(dwell_kept_to_100ms)
     ck_assert(close_rel(p.mean_dwell_ms, 43200000.0, 1e-12));
 
     /* No page views: mean 0. */
-    track(e, "w", BVT_EVENT_CLICK, T0, NULL, 0);
+    track_ok(e, "w", BVT_EVENT_CLICK, T0, NULL, 0);
     p = profile_of(e, "w", T0 + DAY);
     ck_assert_int_eq(p.dwell_ms, 0);
     ck_assert(p.mean_dwell_ms == 0.0);
@@ -315,7 +246,7 @@ END_TEST
 START_TEST(profile_get_arguments)
 {
     bvt_engine *e = engine_default();
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
     bvt_profile p;
     bvt_profile_init(&p);
     ck_assert_int_eq(bvt_profile_get(e, "nobody", 6, T0, &p), BVT_ENOTFOUND);
@@ -353,31 +284,32 @@ static double score_of(bvt_engine *e, const char *user, const char *cat, int64_t
     return 0.0;
 }
 
+/* Track an event that names an item. */
+static void track_item(bvt_engine *e, const char *user, uint32_t type, int64_t t,
+                       double value, const char *item)
+{
+    bvt_event ev = make_event(user, type, t, NULL, value);
+    ev.item_id = item;
+    ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
+}
+
 START_TEST(alias_merges_anonymous_into_known)
 {
     bvt_engine *e = engine_default();
     const char *anon = "cookie-1", *known = "alice";
     for (int i = 1; i <= 3; i++)
-        track(e, anon, BVT_EVENT_PAGE_VIEW, T0 + i * HOUR, "sports/running", 0);
+        track_ok(e, anon, BVT_EVENT_PAGE_VIEW, T0 + i * HOUR, "sports/running", 0);
     /* Purchases name an item so that neither is a whole-cart checkout. */
-    bvt_event ev = make(anon, BVT_EVENT_PURCHASE, T0 + 3 * HOUR + MIN, NULL, 50);
-    ev.item_id = "order-a";
-    ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
-    ev = make(anon, BVT_EVENT_ADD_TO_CART, T0 + 3 * HOUR + 2 * MIN, NULL, 80);
-    ev.item_id = "shoe";
-    ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
+    track_item(e, anon, BVT_EVENT_PURCHASE, T0 + 3 * HOUR + MIN, 50, "order-a");
+    track_item(e, anon, BVT_EVENT_ADD_TO_CART, T0 + 3 * HOUR + 2 * MIN, 80, "shoe");
     ck_assert_int_eq(bvt_attr_set_string(e, anon, strlen(anon), "age_band", "25-34"), BVT_OK);
     ck_assert_int_eq(bvt_attr_set_string(e, anon, strlen(anon), "plan", "free"), BVT_OK);
 
     const int64_t K = T0 + DAY;
-    track(e, known, BVT_EVENT_PAGE_VIEW, K + 5 * HOUR, "books", 0);
-    track(e, known, BVT_EVENT_PAGE_VIEW, K + 6 * HOUR, "books", 0);
-    ev = make(known, BVT_EVENT_PURCHASE, K + 6 * HOUR + MIN, NULL, 20);
-    ev.item_id = "order-k";
-    ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
-    ev = make(known, BVT_EVENT_ADD_TO_CART, K + 6 * HOUR + 2 * MIN, NULL, 15);
-    ev.item_id = "novel";
-    ck_assert_int_eq(bvt_event_track(e, &ev, NULL), BVT_OK);
+    track_ok(e, known, BVT_EVENT_PAGE_VIEW, K + 5 * HOUR, "books", 0);
+    track_ok(e, known, BVT_EVENT_PAGE_VIEW, K + 6 * HOUR, "books", 0);
+    track_item(e, known, BVT_EVENT_PURCHASE, K + 6 * HOUR + MIN, 20, "order-k");
+    track_item(e, known, BVT_EVENT_ADD_TO_CART, K + 6 * HOUR + 2 * MIN, 15, "novel");
     ck_assert_int_eq(bvt_attr_set_string(e, known, strlen(known), "plan", "pro"), BVT_OK);
 
     const int64_t now = T0 + 3 * DAY;
@@ -423,7 +355,7 @@ START_TEST(alias_merges_anonymous_into_known)
     ck_assert_int_eq(bvt_user_exists(e, anon, strlen(anon)), 1);
     p = profile_of(e, anon, now);
     ck_assert_uint_eq(p.events, 9);
-    track(e, anon, BVT_EVENT_CLICK, K + 7 * HOUR, NULL, 0);
+    track_ok(e, anon, BVT_EVENT_CLICK, K + 7 * HOUR, NULL, 0);
     p = profile_of(e, known, now);
     ck_assert_uint_eq(p.events, 10);
     ck_assert_uint_eq(p.clicks, 1);
@@ -435,8 +367,8 @@ END_TEST
 START_TEST(alias_rules)
 {
     bvt_engine *e = engine_default();
-    track(e, "bob", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
-    track(e, "c2", BVT_EVENT_PURCHASE, T0 + HOUR, NULL, 7);
+    track_ok(e, "bob", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    track_ok(e, "c2", BVT_EVENT_PURCHASE, T0 + HOUR, NULL, 7);
     bvt_error err = BVT_ERROR_INIT;
     ck_assert_int_eq(bvt_user_alias(e, "bob", 3, "bob", 3, &err), BVT_EINVAL);
     ck_assert_int_eq(err.code, BVT_EINVAL);
@@ -448,7 +380,7 @@ START_TEST(alias_rules)
     /* Anonymous id without a profile: only the alias is recorded. */
     ck_assert_int_eq(alias(e, "ghost", "bob"), BVT_OK);
     ck_assert_uint_eq(stats_of(e).users, 2);
-    track(e, "ghost", BVT_EVENT_PAGE_VIEW, T0 + 2 * HOUR, NULL, 0);
+    track_ok(e, "ghost", BVT_EVENT_PAGE_VIEW, T0 + 2 * HOUR, NULL, 0);
     ck_assert_uint_eq(profile_of(e, "bob", T0 + DAY).events, 2);
     ck_assert_uint_eq(stats_of(e).users, 2);
 
@@ -472,11 +404,11 @@ END_TEST
 START_TEST(alias_chain_follows_through)
 {
     bvt_engine *e = engine_default();
-    track(e, "anon", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
-    track(e, "known", BVT_EVENT_PAGE_VIEW, T0 + 1, NULL, 0);
+    track_ok(e, "anon", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    track_ok(e, "known", BVT_EVENT_PAGE_VIEW, T0 + 1, NULL, 0);
     ck_assert_int_eq(alias(e, "device", "anon"), BVT_OK);
     ck_assert_int_eq(alias(e, "anon", "known"), BVT_OK);
-    track(e, "device", BVT_EVENT_CLICK, T0 + 2, NULL, 0);
+    track_ok(e, "device", BVT_EVENT_CLICK, T0 + 2, NULL, 0);
     ck_assert_uint_eq(stats_of(e).users, 1);
     bvt_profile p = profile_of(e, "known", T0 + DAY);
     ck_assert_uint_eq(p.events, 3);
@@ -493,11 +425,11 @@ START_TEST(alias_table_bounded)
     bvt_options o = BVT_OPTIONS_INIT;
     o.max_users = 8; /* aliases: 1/4 of that */
     bvt_engine *e = engine_with(&o);
-    track(e, "k", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    track_ok(e, "k", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
     ck_assert_int_eq(alias(e, "a1", "k"), BVT_OK);
     ck_assert_int_eq(alias(e, "a2", "k"), BVT_OK);
     ck_assert_int_eq(alias(e, "a3", "k"), BVT_ELIMIT);
-    track(e, "a2", BVT_EVENT_PAGE_VIEW, T0 + 1, NULL, 0);
+    track_ok(e, "a2", BVT_EVENT_PAGE_VIEW, T0 + 1, NULL, 0);
     ck_assert_uint_eq(profile_of(e, "k", T0 + DAY).events, 2);
     bvt_engine_free(e);
 }
@@ -515,9 +447,9 @@ START_TEST(alias_works_on_a_full_table)
     char id[8];
     for (int i = 0; i < 7; i++) {
         snprintf(id, sizeof id, "u%d", i);
-        track(e, id, BVT_EVENT_PAGE_VIEW, T0 + i, NULL, 0);
+        track_ok(e, id, BVT_EVENT_PAGE_VIEW, T0 + i, NULL, 0);
     }
-    track(e, "cookie", BVT_EVENT_PAGE_VIEW, T0 + 10, NULL, 0);
+    track_ok(e, "cookie", BVT_EVENT_PAGE_VIEW, T0 + 10, NULL, 0);
     ck_assert_int_eq(alias(e, "cookie", "login"), BVT_OK);
     ck_assert_uint_eq(profile_of(e, "login", T0 + DAY).events, 1);
     ck_assert(!bvt_user_exists(e, "cookie", 6) || profile_of(e, "cookie", T0 + DAY).events == 1);
@@ -558,11 +490,4 @@ static Suite *profile_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(profile_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(profile_suite()); }

@@ -1,55 +1,19 @@
 /* test-rfm.c — the lifetimes (BTYD) summary of a user's purchases and the
  * population RFM quintile scores, checked against values computed by hand
  * and by an exact quintile computation here.  Public API only. */
-#include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "behavtarget.h"
+#define TEST_SECRET "rfm-test-secret-0123456789"
+#include "testutil.h"
 
-#define MIN 60000LL
-#define HOUR 3600000LL
-#define DAY 86400000LL
 #define WEEK (7 * DAY)
-#define T0 (19700LL * DAY) /* a UTC midnight in Dec 2023: day 0 below */
-
-static const char SECRET[] = "rfm-test-secret-0123456789";
-
-static bvt_engine *engine_with(bvt_options *o)
-{
-    bvt_engine *e = NULL;
-    bvt_error err = BVT_ERROR_INIT;
-    o->secret = SECRET;
-    o->secret_len = sizeof SECRET - 1;
-    int rc = bvt_engine_new(&e, o, &err);
-    ck_assert_msg(rc == BVT_OK, "bvt_engine_new: %d %s", rc, err.message);
-    return e;
-}
-
-static bvt_engine *engine_default(void)
-{
-    bvt_options o = BVT_OPTIONS_INIT;
-    return engine_with(&o);
-}
-
-static void track(bvt_engine *e, const char *user, uint32_t type, int64_t t, double value)
-{
-    bvt_event ev = BVT_EVENT_INIT;
-    ev.type = type;
-    ev.user_id = user;
-    ev.user_id_len = strlen(user);
-    ev.time_ms = t;
-    ev.value = value;
-    bvt_error err = BVT_ERROR_INIT;
-    int rc = bvt_event_track(e, &ev, &err);
-    ck_assert_msg(rc == BVT_OK, "track %s: %d %s", user, rc, err.message);
-}
 
 static void buy(bvt_engine *e, const char *user, int64_t t, double value)
 {
-    track(e, user, BVT_EVENT_PURCHASE, t, value);
+    track_ok(e, user, BVT_EVENT_PURCHASE, t, NULL, value);
 }
 
 static int summary(bvt_engine *e, const char *user, int64_t end, int64_t unit,
@@ -57,11 +21,6 @@ static int summary(bvt_engine *e, const char *user, int64_t end, int64_t unit,
 {
     memset(out, 0, sizeof *out);
     return bvt_rfm_summary_get(e, user, strlen(user), end, unit, out);
-}
-
-static int close_rel(double a, double b, double rel)
-{
-    return fabs(a - b) <= rel * fmax(fabs(a), fabs(b)) + 1e-12;
 }
 
 static void assert_summary(const bvt_rfm_summary *s, double f, double r, double T, double m,
@@ -75,7 +34,8 @@ static void assert_summary(const bvt_rfm_summary *s, double f, double r, double 
 
 /* ---------------------------------------------------------------- summary */
 
-/* Purchases of user "a": two on day 0 (10 + 5), day 3 (20), two on day 10 (30 + 6). */
+/* Purchases of user "a" (day 0 is T0): two on day 0 (10 + 5), day 3 (20), two on
+ * day 10 (30 + 6). */
 struct purchase {
     int64_t t;
     double v;
@@ -98,7 +58,7 @@ static bvt_engine *engine_case_a(void)
     static const int order[NA] = { 3, 0, 4, 2, 1 };
     for (size_t i = 0; i < NA; i++) {
         buy(e, "a_late", case_a[order[i]].t, case_a[order[i]].v);
-        track(e, "a_late", BVT_EVENT_PAGE_VIEW, case_a[order[i]].t + 1, 99);
+        track_ok(e, "a_late", BVT_EVENT_PAGE_VIEW, case_a[order[i]].t + 1, NULL, 99);
     }
     /* Only the purchases up to day 3. */
     for (size_t i = 0; i < 3; i++)
@@ -162,7 +122,7 @@ START_TEST(summary_one_time_buyer)
     bvt_engine *e = engine_default();
     buy(e, "one", T0 + 5 * DAY + 9 * HOUR, 12);
     buy(e, "one", T0 + 5 * DAY + 15 * HOUR, 3); /* same day: still one purchase day */
-    track(e, "one", BVT_EVENT_PAGE_VIEW, T0 + 8 * DAY, 0);
+    track_ok(e, "one", BVT_EVENT_PAGE_VIEW, T0 + 8 * DAY, NULL, 0);
     bvt_rfm_summary s;
     ck_assert_int_eq(summary(e, "one", T0 + 12 * DAY + 6 * HOUR, DAY, &s), BVT_OK);
     assert_summary(&s, 0, 0, 7, 0, "one-time buyer");
@@ -175,8 +135,8 @@ END_TEST
 START_TEST(summary_not_found)
 {
     bvt_engine *e = engine_case_a();
-    track(e, "browser", BVT_EVENT_PAGE_VIEW, T0, 0);
-    track(e, "browser", BVT_EVENT_ADD_TO_CART, T0 + 1, 10);
+    track_ok(e, "browser", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    track_ok(e, "browser", BVT_EVENT_ADD_TO_CART, T0 + 1, NULL, 10);
     bvt_rfm_summary s;
     ck_assert_int_eq(summary(e, "a", T0 - 1, DAY, &s), BVT_ENOTFOUND); /* the day before */
     ck_assert_int_eq(summary(e, "a", T0 - DAY, DAY, &s), BVT_ENOTFOUND);
@@ -223,9 +183,7 @@ START_TEST(summary_keeps_cents)
     ck_assert_int_eq(summary(e, "u", T0 + 3 * DAY, DAY, &s), BVT_OK);
     ck_assert_msg(fabs(s.monetary_value - 10.01) < 1e-6, "monetary_value %.9f, want 10.01",
                   s.monetary_value);
-    bvt_profile p;
-    bvt_profile_init(&p);
-    ck_assert_int_eq(bvt_profile_get(e, "u", 1, T0 + 3 * DAY, &p), BVT_OK);
+    bvt_profile p = profile_of(e, "u", T0 + 3 * DAY);
     ck_assert_msg(fabs(p.monetary_total - 123476.81) < 1e-6, "monetary_total %.9f",
                   p.monetary_total);
     bvt_engine_free(e);
@@ -256,8 +214,8 @@ static bvt_engine *buyers(void)
     }
     for (int i = 0; i < NNON; i++) {
         snprintf(id, sizeof id, "n%d", i);
-        track(e, id, BVT_EVENT_PAGE_VIEW, T0 + 20 * DAY + i, 0);
-        track(e, id, BVT_EVENT_ADD_TO_CART, T0 + 20 * DAY + i, 5);
+        track_ok(e, id, BVT_EVENT_PAGE_VIEW, T0 + 20 * DAY + i, NULL, 0);
+        track_ok(e, id, BVT_EVENT_ADD_TO_CART, T0 + 20 * DAY + i, NULL, 5);
     }
     return e;
 }
@@ -299,9 +257,7 @@ static void read_scores(bvt_engine *e, struct scores *sc)
     char id[16];
     for (int i = 0; i < NBUY; i++) {
         snprintf(id, sizeof id, "b%04d", i);
-        bvt_profile p;
-        bvt_profile_init(&p);
-        ck_assert_int_eq(bvt_profile_get(e, id, strlen(id), T0 + 40 * DAY, &p), BVT_OK);
+        bvt_profile p = profile_of(e, id, T0 + 40 * DAY);
         ck_assert_uint_eq(p.purchase_days, (uint32_t)days_of(i));
         sc->r[i] = p.r_score;
         sc->f[i] = p.f_score;
@@ -378,9 +334,7 @@ START_TEST(refresh_splits_into_quintiles)
     char id[16];
     for (int i = 0; i < NNON; i++) {
         snprintf(id, sizeof id, "n%d", i);
-        bvt_profile p;
-        bvt_profile_init(&p);
-        ck_assert_int_eq(bvt_profile_get(e, id, strlen(id), T0 + 40 * DAY, &p), BVT_OK);
+        bvt_profile p = profile_of(e, id, T0 + 40 * DAY);
         ck_assert(p.r_score == 0 && p.f_score == 0 && p.m_score == 0);
     }
     bvt_engine_free(e);
@@ -394,13 +348,11 @@ START_TEST(new_buyers_scored_against_stored_cuts)
     buy(e, "big", T0 + 35 * DAY, 1e6);             /* most recent, largest */
     buy(e, "small", T0 + 1 * DAY, 0.5);            /* oldest, smallest */
     buy(e, "small", T0 + 1 * DAY + HOUR, 0.25);    /* same day */
-    bvt_profile p;
-    bvt_profile_init(&p);
-    ck_assert_int_eq(bvt_profile_get(e, "big", 3, T0 + 40 * DAY, &p), BVT_OK);
+    bvt_profile p = profile_of(e, "big", T0 + 40 * DAY);
     ck_assert_uint_eq(p.r_score, 5);
     ck_assert_uint_eq(p.m_score, 5);
     ck_assert_uint_eq(p.f_score, 1);
-    ck_assert_int_eq(bvt_profile_get(e, "small", 5, T0 + 40 * DAY, &p), BVT_OK);
+    p = profile_of(e, "small", T0 + 40 * DAY);
     ck_assert_uint_eq(p.r_score, 1);
     ck_assert_uint_eq(p.m_score, 1);
     ck_assert_uint_eq(p.f_score, 1);
@@ -418,7 +370,7 @@ START_TEST(refresh_arguments)
     uint64_t nb = 99;
     ck_assert_int_eq(bvt_rfm_refresh(e, T0, &nb), BVT_OK);
     ck_assert_uint_eq(nb, 0);
-    track(e, "u", BVT_EVENT_PAGE_VIEW, T0, 0);
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
     ck_assert_int_eq(bvt_rfm_refresh(e, T0, &nb), BVT_OK);
     ck_assert_uint_eq(nb, 0);
     ck_assert_int_eq(bvt_rfm_refresh(NULL, T0, &nb), BVT_EINVAL);
@@ -429,9 +381,7 @@ START_TEST(refresh_arguments)
     buy(e, "solo", T0 + HOUR, 5);
     ck_assert_int_eq(bvt_rfm_refresh(e, T0 + DAY, &nb), BVT_OK);
     ck_assert_uint_eq(nb, 1);
-    bvt_profile p;
-    bvt_profile_init(&p);
-    ck_assert_int_eq(bvt_profile_get(e, "solo", 4, T0 + DAY, &p), BVT_OK);
+    bvt_profile p = profile_of(e, "solo", T0 + DAY);
     ck_assert_uint_eq(p.r_score, 1);
     ck_assert_uint_eq(p.f_score, 1);
     ck_assert_uint_eq(p.m_score, 1);
@@ -461,11 +411,4 @@ static Suite *rfm_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(rfm_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return run_suite(rfm_suite()); }
