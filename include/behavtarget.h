@@ -446,7 +446,11 @@ typedef struct bvt_batch_error {
  * Equivalent to calling bvt_event_track() on each event in order (events of
  * one user are applied in batch order), but faster: user ids are hashed and
  * profiles prefetched ahead, and each shard is locked once per run of events.
- * Events of different users may become visible in a different order.
+ * Events of different users may become visible in a different order.  When
+ * the batch may fill the table under BVT_FULL_REJECT it is applied in event
+ * order, so the same new users are refused as with single calls; under
+ * BVT_FULL_EVICT_LRU, or when the memory budget runs out mid-batch, which
+ * user is evicted or refused may differ from single calls.
  *
  * @param engine   the engine.
  * @param events   array of n events.

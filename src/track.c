@@ -166,9 +166,19 @@ static inline void prefetch_history(const bvt_shard *sh, const bvt_user_key *k)
         bvt_history_prefetch(&r->ext->hist);
 }
 
-static void sort_by_shard(batch_block *b, size_t n, uint32_t n_shards)
+/* Under the reject policy, which new users get the last free places must
+ * follow event order, as single calls would: a block that may fill the
+ * table is applied in order, one lock per run of same-shard neighbours. */
+static int keep_order(bvt_engine *e, size_t m)
 {
-    if (n_shards == 1) {
+    const bvt_store *s = &e->store;
+    return s->max_users && s->full_policy == BVT_FULL_REJECT &&
+           atomic_load_explicit(&((bvt_store *)s)->users, memory_order_relaxed) + m > s->max_users;
+}
+
+static void sort_by_shard(batch_block *b, size_t n, uint32_t n_shards, int keep)
+{
+    if (n_shards == 1 || keep) {
         for (size_t i = 0; i < n; i++)
             b->order[i] = (uint16_t)i;
         return;
@@ -291,7 +301,7 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
             if (b->code[i] != BVT_OK && first_rc == BVT_OK)
                 first_rc = b->code[i];
         }
-        sort_by_shard(b, m, e->store.n_shards);
+        sort_by_shard(b, m, e->store.n_shards, keep_order(e, m));
         apply_block(e, b, m);
         for (size_t i = 0; i < m; i++) {
             if (b->code[i] == BVT_OK)
