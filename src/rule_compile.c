@@ -1,0 +1,1 @@
+/* rule_compile.c — placeholder until the module lands. */

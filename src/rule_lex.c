@@ -1,0 +1,1 @@
+/* rule_lex.c — placeholder until the module lands. */

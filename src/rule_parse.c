@@ -1,0 +1,1 @@
+/* rule_parse.c — placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* rule_vm.c — placeholder until the module lands. */
