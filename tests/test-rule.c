@@ -732,8 +732,8 @@ START_TEST(worked_examples)
 {
     fake f = fake_default();
     const char *ex[] = {
-        "count(page_view, \"home/bedroom/mattresses\", 7d) >= 3 and "
-        "not did(purchase, \"home/bedroom/mattresses\", 7d)",
+        ("count(page_view, \"home/bedroom/mattresses\", 7d) >= 3 and "
+         "not did(purchase, \"home/bedroom/mattresses\", 7d)"),
         "rfm_segment == \"Champions\"",
         "ctx.device == \"mobile\" and within(ctx.page_category, \"sports\") and ctx.hour >= 18",
         "monetary_total >= 1000 and purchase_recency > 90d",
