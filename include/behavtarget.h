@@ -86,7 +86,8 @@ enum bvt_status {
     BVT_EVERSION = -9,  /**< a struct version newer than this library knows */
     BVT_EIO = -10,      /**< reserved: input/output failure */
     BVT_ECORRUPT = -11, /**< reserved: corrupt persisted data */
-    BVT_ESYNTAX = -12   /**< reserved: syntax error in rule text */
+    BVT_ESYNTAX = -12,  /**< syntax error in rule text (offset = byte) */
+    BVT_ECYCLE = -13    /**< a segment would depend on itself through in_segment() */
 };
 
 /**
@@ -793,6 +794,124 @@ BVT_API int bvt_engine_foreach_user(bvt_engine *engine, int64_t now, bvt_user_fn
  */
 BVT_API int bvt_user_key_of(const bvt_engine *engine, const void *user_id, size_t len,
                             bvt_user_key *out);
+
+/* ======================================================================
+ * Segments
+ * ====================================================================== */
+
+#define BVT_SEGMENT_NAME_MAX 63
+#define BVT_SEGMENTS_MAX 4096
+
+#define BVT_CONTEXT_VERSION 1u
+/**
+ * The request a decision is made for (contextual targeting).  Rules read it
+ * as ctx.page_category, ctx.device, ctx.geo, ctx.hour and ctx.<key> for the
+ * caller-named pairs.  Pointers are borrowed for the duration of the call.
+ */
+typedef struct bvt_context {
+    uint32_t version;          /**< BVT_CONTEXT_VERSION */
+    const char *page_category; /**< category path of the page, or NULL */
+    const char *device;        /**< e.g. "mobile", or NULL */
+    const char *geo;           /**< e.g. "FR", or NULL */
+    int32_t hour;              /**< 0..23 local hour, or -1 when unknown */
+    const char *const *keys;   /**< n caller-named keys (NUL-terminated) */
+    const char *const *values; /**< their values */
+    size_t n;
+} bvt_context;
+
+#define BVT_CONTEXT_INIT { BVT_CONTEXT_VERSION, NULL, NULL, NULL, -1, NULL, NULL, 0 }
+
+/** @brief Initialise a context (for bindings).  NULL is a no-op. @since 1.0 */
+BVT_API void bvt_context_init(bvt_context *ctx);
+
+/**
+ * @brief Define a segment by a rule, or replace the rule of an existing one.
+ *
+ * The rule language is in docs/rules.md.  The rule is compiled once here;
+ * evaluation never parses.  A replaced segment keeps its id.  Readers that
+ * are evaluating segments meanwhile finish with the definitions they
+ * started with; nobody waits for the compile.
+ * @param engine the engine.
+ * @param name   NUL-terminated, 1..63 bytes, not starting with a space.
+ * @param rule   NUL-terminated rule text (at most 4 KiB).
+ * @param[out] out_id the segment's id (may be NULL).
+ * @param err    optional detail: message and byte offset in the rule.
+ * @return BVT_OK; BVT_EINVAL (bad name, type mismatch, bad literal);
+ *         BVT_ESYNTAX; BVT_ENOTFOUND (unknown feature, type, purpose or
+ *         segment); BVT_ERANGE (window beyond the history horizon);
+ *         BVT_ECYCLE; BVT_ELIMIT (BVT_SEGMENTS_MAX segments); BVT_EEXIST (the
+ *         name is a built-in segment); BVT_ENOMEM.
+ * @since 1.0  Thread-safe; definitions are serialised among themselves.
+ */
+BVT_API int bvt_segment_define(bvt_engine *engine, const char *name, const char *rule,
+                               uint32_t *out_id, bvt_error *err);
+
+/**
+ * @brief Remove a segment.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND; BVT_EEXIST (another segment
+ *         names it in in_segment(), or it is built in; err names which).
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_segment_remove(bvt_engine *engine, const char *name, bvt_error *err);
+
+/**
+ * @brief Look up a segment id by name.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_segment_lookup(bvt_engine *engine, const char *name, uint32_t *out_id);
+
+/**
+ * @brief Name of a segment id (defined now or ever).
+ * @return borrowed string valid until bvt_engine_free(), or NULL.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API const char *bvt_segment_name(bvt_engine *engine, uint32_t id);
+
+/**
+ * @brief Ids of the segments defined now, built-in first, then in order of
+ * first definition.
+ * @param out array for up to cap ids (may be NULL when cap is 0).
+ * @param[out] out_n number of segments (may exceed cap).
+ * @return BVT_OK; BVT_EINVAL.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_segment_list(bvt_engine *engine, uint32_t *out, size_t cap, size_t *out_n);
+
+/**
+ * @brief The segments a user is in at `now` in a request context.
+ * @param engine the engine.
+ * @param user_id, len the user (aliases followed).
+ * @param now    evaluation time (> 0).
+ * @param ctx    the request, or NULL for none (ctx.* comparisons are false).
+ * @param out    array for up to cap segment ids, in bvt_segment_list() order.
+ * @param cap    capacity of out.
+ * @param[out] out_n number of segments the user is in (may exceed cap).
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION; BVT_ENOTFOUND (no such user).
+ * @since 1.0  Thread-safe.  Allocates nothing.
+ */
+BVT_API int bvt_segments_of(bvt_engine *engine, const void *user_id, size_t len, int64_t now,
+                            const bvt_context *ctx, uint32_t *out, size_t cap, size_t *out_n);
+
+/**
+ * @brief Callback for bvt_segment_members(): one member's keyed hash.
+ * @return 0 to continue, anything else to stop.
+ */
+typedef int (*bvt_member_fn)(const bvt_user_key *key, void *ud);
+
+/**
+ * @brief Visit the members of a segment at `now` (audience export).
+ *
+ * Works shard by shard in chunks, as bvt_engine_foreach_user(); the
+ * callback runs without locks.  Pass fn NULL to only count.
+ * @param[out] out_count members visited (may be NULL).
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no such segment); BVT_ENOMEM;
+ *         or the callback's non-zero value.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_segment_members(bvt_engine *engine, uint32_t segment, int64_t now,
+                                const bvt_context *ctx, bvt_member_fn fn, void *ud,
+                                uint64_t *out_count);
 
 #ifdef __cplusplus
 }

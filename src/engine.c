@@ -115,6 +115,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
     bvt_aliases_init(&e->aliases, (uint32_t)(alias_max > (1u << 24) ? (1u << 24) : alias_max));
     if (bvt_categories_new(&e->cats) != BVT_OK || bvt_keywords_new(&e->keywords) != BVT_OK ||
         bvt_interner_new(&e->strings, BVT_STRINGS_MAX) != BVT_OK ||
+        bvt_segments_init(&e->segments) != BVT_OK ||
         bvt_store_init(&e->store, opts->shards ? opts->shards : DEFAULT_SHARDS, opts->max_users,
                        opts->memory_budget, opts->full_policy) != BVT_OK) {
         bvt_engine_free(e);
@@ -122,6 +123,11 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
     }
     e->cfg.cats = e->cats;
     e->cfg.hist.cats = e->cats;
+    rc = bvt_segments_define_builtins(e, err);
+    if (rc != BVT_OK) {
+        bvt_engine_free(e);
+        return rc;
+    }
     *out = e;
     return BVT_OK;
 }
@@ -135,6 +141,7 @@ void bvt_engine_free(bvt_engine *e)
     bvt_keywords_free(e->keywords);
     bvt_interner_free(e->strings);
     bvt_aliases_destroy(&e->aliases);
+    bvt_segments_destroy(&e->segments);
     for (bvt_rfm_cuts *c = atomic_load(&e->cuts), *next; c; c = next) {
         next = c->older;
         free(c);

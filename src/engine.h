@@ -13,6 +13,7 @@
 #include "keywords.h"
 #include "profile.h"
 #include "rfm.h"
+#include "segment.h"
 #include "store.h"
 
 #define BVT_USER_ID_MAX 1024
@@ -30,6 +31,7 @@ struct bvt_engine {
     bvt_event_types types;
     bvt_store store;
     bvt_aliases aliases;
+    bvt_segments segments;
     _Atomic(bvt_rfm_cuts *) cuts; /* NULL until the first refresh */
     pthread_mutex_t rfm_lock;     /* serialises refreshes */
     _Atomic uint64_t events_rejected;
@@ -37,6 +39,13 @@ struct bvt_engine {
     struct batch_block *pool[BVT_BATCH_POOL];
     uint32_t pool_len;
 };
+
+/* Define a segment; `builtin` marks the engine's own (not removable). */
+int bvt_segment_define_internal(bvt_engine *e, const char *name, const char *rule, int builtin,
+                                uint32_t *out_id, bvt_error *err);
+
+/* Define the RFM segments and funnel stages (engine creation). */
+int bvt_segments_define_builtins(bvt_engine *e, bvt_error *err);
 
 /* Free the pooled batch blocks (engine teardown). */
 void bvt_batch_pool_free(bvt_engine *e);

@@ -25,6 +25,7 @@ const char *bvt_strerror(int code)
     case BVT_EIO: return "input/output error";
     case BVT_ECORRUPT: return "corrupt data";
     case BVT_ESYNTAX: return "syntax error";
+    case BVT_ECYCLE: return "segment cycle";
     default: return "unknown error";
     }
 }

@@ -1,0 +1,57 @@
+/* segment.h — the segment registry: named rules, published as immutable
+ * versions so evaluation never waits for a definition change.
+ *
+ * A version (bvt_segment_set) lists the defined segments.  Readers take a
+ * reference under a mutex held only for the pointer read; definers compile
+ * outside any lock, build the next version and swap it in.  The last
+ * reference frees a version; definitions are shared between versions by
+ * reference count. */
+#ifndef BVT_SEGMENT_H
+#define BVT_SEGMENT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "interner.h"
+#include "rule.h"
+
+typedef struct bvt_segment_def {
+    _Atomic uint32_t refs;
+    uint32_t id;
+    int builtin;
+    bvt_rule *rule;
+} bvt_segment_def;
+
+typedef struct bvt_segment_set {
+    _Atomic uint32_t refs;
+    uint32_t n;                 /* defined segments, in list order */
+    uint32_t max_id;
+    int has_refs;               /* some rule uses in_segment() */
+    bvt_segment_def **defs;     /* n, in list order */
+    bvt_segment_def **by_id;    /* max_id + 1, NULL where undefined */
+} bvt_segment_set;
+
+typedef struct bvt_segments {
+    pthread_mutex_t current_lock; /* guards `current` for the pointer read */
+    pthread_mutex_t define_lock;  /* serialises definers */
+    bvt_segment_set *current;
+    bvt_interner *names;          /* segment name -> id (ids never reused) */
+} bvt_segments;
+
+int bvt_segments_init(bvt_segments *s);
+void bvt_segments_destroy(bvt_segments *s);
+
+/* A reference to the current version; release it when done. */
+bvt_segment_set *bvt_segments_acquire(bvt_segments *s);
+void bvt_segments_release(bvt_segment_set *set);
+
+/* Publish `rule` under `name` (takes ownership of rule, also on failure).
+ * BVT_OK, BVT_ECYCLE, BVT_ELIMIT, BVT_EEXIST (replacing a built-in from
+ * outside), BVT_ENOMEM. */
+int bvt_segments_put(bvt_segments *s, uint32_t id, bvt_rule *rule, int builtin);
+
+/* Remove id.  BVT_OK, BVT_ENOTFOUND, BVT_EEXIST (built in or referenced:
+ * *blocker set to the referencing id, or id itself when built in). */
+int bvt_segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker);
+
+#endif
