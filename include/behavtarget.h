@@ -913,6 +913,103 @@ BVT_API int bvt_segment_members(bvt_engine *engine, uint32_t segment, int64_t no
                                 const bvt_context *ctx, bvt_member_fn fn, void *ud,
                                 uint64_t *out_count);
 
+/* ======================================================================
+ * Behavioural clusters (k-means)
+ * ====================================================================== */
+
+#define BVT_CLUSTERS_MAX 32
+
+#define BVT_CLUSTER_OPTIONS_VERSION 1u
+/** Options of bvt_cluster_run().  Zero means the default. */
+typedef struct bvt_cluster_options {
+    uint32_t version;        /**< BVT_CLUSTER_OPTIONS_VERSION */
+    uint32_t k;              /**< clusters, 2..BVT_CLUSTERS_MAX; default 8 */
+    uint64_t seed;           /**< k-means++ seeding and sampling; same seed, same clusters */
+    uint32_t max_iterations; /**< Lloyd iterations at most; default 50 */
+    uint64_t sample;         /**< users sampled to fit (all if fewer); default 200,000 */
+} bvt_cluster_options;
+
+#define BVT_CLUSTER_OPTIONS_INIT { BVT_CLUSTER_OPTIONS_VERSION, 0, 0, 0, 0 }
+
+/** One cluster as fitted. */
+typedef struct bvt_cluster_info {
+    uint32_t segment;            /**< id of its segment ("Cluster 1", ...) */
+    uint64_t size;               /**< users of the population assigned to it */
+    double mean_recency_days;    /**< mean days since last seen */
+    double mean_frequency;       /**< mean purchase days */
+    double mean_monetary;        /**< mean monetary total */
+    uint32_t top_categories[3];  /**< top-level categories with the highest mean affinity (0 = none) */
+    double top_affinity[3];      /**< their mean affinity */
+} bvt_cluster_info;
+
+#define BVT_CLUSTER_REPORT_VERSION 1u
+/** What bvt_cluster_run() found. */
+typedef struct bvt_cluster_report {
+    uint32_t version;            /**< BVT_CLUSTER_REPORT_VERSION */
+    uint32_t k;
+    uint32_t iterations;         /**< Lloyd iterations run */
+    double inertia;              /**< sum of squared distances to the centroids (fitted sample) */
+    uint64_t users;              /**< users assigned (the whole population) */
+    bvt_cluster_info clusters[BVT_CLUSTERS_MAX];
+} bvt_cluster_report;
+
+/**
+ * @brief Segment the population by k-means over interest and RFM features.
+ *
+ * Each user is a vector of their affinity to each top-level category (their
+ * interests summed up the tree) and of log1p(recency in days),
+ * log1p(purchase days) and log1p(monetary total), standardised over the
+ * sample.  Seeding is k-means++ from `seed`; the result is deterministic.
+ * The clusters become segments "Cluster 1" .. "Cluster k" (replacing those of
+ * an earlier run), usable in rules as `cluster == 3`; a user's cluster is
+ * the nearest centroid, computed when a segment is evaluated, so new users
+ * are placed too.  Takes each shard's lock in turn, briefly.
+ * @param engine the engine.
+ * @param now    the time features are read at (> 0).
+ * @param opts   options, or NULL for defaults.
+ * @param[out] out the report (out->version set by the caller), or NULL.
+ * @param err    optional detail.
+ * @return BVT_OK; BVT_EINVAL (k out of range, fewer users than k);
+ *         BVT_EVERSION; BVT_ENOMEM.
+ * @since 1.0  Thread-safe; runs are serialised.
+ */
+BVT_API int bvt_cluster_run(bvt_engine *engine, int64_t now, const bvt_cluster_options *opts,
+                            bvt_cluster_report *out, bvt_error *err);
+
+/* ======================================================================
+ * OpenRTB export
+ * ====================================================================== */
+
+/** A caller's mapping of one of our segments to an IAB Audience Taxonomy id. */
+typedef struct bvt_iab_mapping {
+    uint32_t segment;   /**< our segment id */
+    const char *iab_id; /**< IAB Audience Taxonomy 1.1 node id, e.g. "243" */
+} bvt_iab_mapping;
+
+/**
+ * @brief A user's segments as an OpenRTB 2.6 `user.data` JSON array.
+ *
+ * Writes `[{"id":PROVIDER,"name":PROVIDER,"segment":[{"id":"17","name":"Champions"},...]}]`
+ * and, when any of the user's segments is mapped, a second Data object
+ * `{"name":PROVIDER,"ext":{"segtax":4},"segment":[{"id":"243"},...]}` with
+ * the IAB Audience Taxonomy ids.  Strings are JSON-escaped.
+ * @param engine the engine.
+ * @param user_id, len the user.
+ * @param now    evaluation time.
+ * @param ctx    the request, or NULL.
+ * @param provider the data provider name (1..63 bytes), e.g. your domain.
+ * @param map    n_map mappings (may be NULL when n_map is 0).
+ * @param buf    output buffer, NUL-terminated on success.
+ * @param cap    its size.
+ * @param[out] out_len bytes written without the NUL; on BVT_ERANGE, the size needed.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no such user); BVT_ERANGE (buf too small).
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len,
+                                 int64_t now, const bvt_context *ctx, const char *provider,
+                                 const bvt_iab_mapping *map, size_t n_map, char *buf,
+                                 size_t cap, size_t *out_len);
+
 #ifdef __cplusplus
 }
 #endif
