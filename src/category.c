@@ -6,16 +6,54 @@
  * makes interning a path and its ancestors all-or-nothing with respect to
  * the id limit. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "category.h"
 #include "error.h"
 #include "interner.h"
 
+/* Each id's ancestors by depth (anc[k] at depth k + 1, itself included), so
+ * "is a within b" is one comparison.  Written before the id is published and
+ * never changed; chunks never move. */
+#define LINEAGE_CHUNK 1024u
+typedef struct lineage {
+    uint16_t anc[BVT_CATEGORY_MAX_DEPTH];
+    uint8_t depth;
+} lineage;
+
 struct bvt_categories {
     bvt_interner *names;
     pthread_mutex_t lock; /* serialises interning of new paths */
+    _Atomic(lineage *) lineage[(BVT_CATEGORY_MAX_ID + LINEAGE_CHUNK - 1) / LINEAGE_CHUNK];
 };
+
+/* Lineage of a published id (1..count). */
+static inline const lineage *lineage_of(const bvt_categories *c, uint32_t id)
+{
+    const lineage *chunk = atomic_load_explicit(&c->lineage[(id - 1) / LINEAGE_CHUNK],
+                                                memory_order_acquire);
+    return &chunk[(id - 1) % LINEAGE_CHUNK];
+}
+
+/* Write the lineage of the id about to be handed out (count + 1), child of
+ * parent (0 for top level), before it is published. */
+static int lineage_prepare(bvt_categories *c, uint32_t id, uint32_t parent)
+{
+    size_t k = (id - 1) / LINEAGE_CHUNK;
+    lineage *chunk = atomic_load_explicit(&c->lineage[k], memory_order_relaxed);
+    if (!chunk) {
+        chunk = calloc(LINEAGE_CHUNK, sizeof *chunk);
+        if (!chunk)
+            return BVT_ENOMEM;
+        atomic_store_explicit(&c->lineage[k], chunk, memory_order_release);
+    }
+    lineage *l = &chunk[(id - 1) % LINEAGE_CHUNK];
+    if (parent)
+        *l = *lineage_of(c, parent);
+    l->anc[l->depth++] = (uint16_t)id;
+    return BVT_OK;
+}
 
 int bvt_categories_new(bvt_categories **out)
 {
@@ -45,6 +83,8 @@ void bvt_categories_free(bvt_categories *c)
         return;
     bvt_interner_free(c->names);
     pthread_mutex_destroy(&c->lock);
+    for (size_t k = 0; k < sizeof c->lineage / sizeof c->lineage[0]; k++)
+        free(atomic_load_explicit(&c->lineage[k], memory_order_relaxed));
     free(c);
 }
 
@@ -117,7 +157,9 @@ int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
     } else {
         id = parent;
         for (int d = known; d < depth && rc == BVT_OK; d++) {
-            rc = bvt_interner_intern(c->names, path, ends[d], parent, &id, NULL);
+            rc = lineage_prepare(c, bvt_interner_count(c->names) + 1, parent);
+            if (rc == BVT_OK)
+                rc = bvt_interner_intern(c->names, path, ends[d], parent, &id, NULL);
             parent = id;
         }
         if (rc != BVT_OK)
@@ -148,13 +190,11 @@ int bvt_categories_within(const bvt_categories *c, uint32_t id, uint32_t ancesto
 {
     if (ancestor == 0 || id == ancestor)
         return 1;
-    /* Paths have at most 16 levels, so at most 15 steps reach the top. */
-    for (unsigned d = 1; id != 0 && d < BVT_CATEGORY_MAX_DEPTH; d++) {
-        id = bvt_categories_parent(c, id);
-        if (id == ancestor)
-            return 1;
-    }
-    return 0;
+    uint32_t count = bvt_categories_count(c);
+    if (id == 0 || id > count || ancestor > count)
+        return 0;
+    const lineage *a = lineage_of(c, ancestor), *l = lineage_of(c, id);
+    return l->depth > a->depth && l->anc[a->depth - 1] == ancestor;
 }
 
 int bvt_categories_valid(const bvt_categories *c, uint32_t id)
