@@ -1001,8 +1001,10 @@ typedef struct bvt_iab_mapping {
  * @param map    n_map mappings (may be NULL when n_map is 0).
  * @param buf    output buffer, NUL-terminated on success.
  * @param cap    its size.
- * @param[out] out_len bytes written without the NUL; on BVT_ERANGE, the size needed.
- * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no such user); BVT_ERANGE (buf too small).
+ * @param[out] out_len bytes written without the NUL (required); on BVT_ERANGE the
+ *             JSON's length, so a buffer of *out_len + 1 bytes suffices.
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION (context version too new);
+ *         BVT_ENOTFOUND (no such user); BVT_ERANGE (buf too small).
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len,
