@@ -1,6 +1,6 @@
-/* bvt.c — the bvt command line: RFM summaries, ingestion and profiles from
- * event files, through libbehavtarget.  Commands are in cmd_*.c; the
- * reference is docs/cli.md. */
+/* bvt.c — the bvt command line: RFM summaries, ingestion, profiles and
+ * segments from event files, through libbehavtarget.  Commands are in
+ * cmd_*.c; the reference is docs/cli.md. */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +16,10 @@ static const char usage[] =
     "           track an event file; print users, events, events_per_s, bytes_per_user\n"
     "  profile  --events FILE [--now T] USER\n"
     "           track an event file; print USER's profile as JSON\n"
+    "  segments --events FILE --rules FILE [--now T] [--context k=v ...]\n"
+    "           [--members NAME [--format ids|csv|jsonl]]\n"
+    "           define segments from a rules file; print every segment's size,\n"
+    "           or the user ids in one segment\n"
     "\n"
     "'bvt COMMAND --help' describes a command.  User ids are hashed with the key in\n"
     "BVT_SECRET (at least 16 bytes) or a built-in key fit only for local analysis.\n"
@@ -36,6 +40,8 @@ int main(int argc, char **argv)
         return cmd_ingest(argc - 1, argv + 1);
     if (strcmp(cmd, "profile") == 0)
         return cmd_profile(argc - 1, argv + 1);
+    if (strcmp(cmd, "segments") == 0)
+        return cmd_segments(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(usage, "unknown option '%s'", cmd);
     return cli_usage_error(usage, "unknown command '%s'", cmd);

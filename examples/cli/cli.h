@@ -90,6 +90,9 @@ void cli_out_bytes(cli_out *o, const char *s, size_t n);
 void cli_out_reserve(cli_out *o, size_t n);
 /* A number rounded to 6 decimals, trailing zeros removed ("30.428571", "2", "0.5"). */
 void cli_out_fixed6(cli_out *o, double v);
+/* A CSV field, quoted RFC 4180 style when it holds a comma, quote or line
+ * break. */
+void cli_out_csv_field(cli_out *o, const char *s, size_t n);
 /* A JSON string literal, escaped. */
 void cli_out_json_string(cli_out *o, const char *s, size_t n);
 /* A JSON number (up to 12 significant digits), or null when not finite. */
@@ -98,11 +101,14 @@ void cli_out_json_number(cli_out *o, double v);
 int cli_out_flush(cli_out *o);
 void cli_out_free(cli_out *o);
 
-/* Loading an event file into an engine (ingest, profile). */
+/* Loading an event file into an engine (ingest, profile, segments). */
 typedef struct cli_load {
     /* in: a user whose item ids are remembered (to name cart items), or NULL */
     const char *watch_user;
     size_t watch_len;
+    /* in: when set (and idmap_init'ed), every user id is interned here, so
+     * that keyed hashes from the engine can be mapped back to raw ids */
+    idmap *users;
     /* out */
     idmap watch_items;  /* item ids of watch_user; init'ed by cli_load_events */
     uint64_t events;    /* events tracked */
@@ -123,5 +129,6 @@ void cli_progress_done(uint64_t lines);
 int cmd_rfm(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_segments(int argc, char **argv);
 
 #endif

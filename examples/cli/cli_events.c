@@ -143,6 +143,10 @@ static int add(loader *L, cli_load *ld, const er_record *rec)
     ev->dwell_ms = rec->dwell_ms;
     L->lines[L->n++] = rec->line;
 
+    if (ld->users && idmap_intern(ld->users, rec->user_id.p, rec->user_id.n, NULL) < 0) {
+        fprintf(stderr, "bvt: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
     if (rec->time_ms > ld->last_ms)
         ld->last_ms = rec->time_ms;
     if (ld->watch_user && rec->item_id.n && rec->user_id.n == ld->watch_len

@@ -294,6 +294,27 @@ void cli_out_fixed6(cli_out *o, double v)
     cli_out_bytes(o, b + n, sizeof b - 1 - (size_t)n);
 }
 
+void cli_out_csv_field(cli_out *o, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '\r' && s[i] != '\n')
+        i++;
+    if (i == n) {
+        cli_out_bytes(o, s, n);
+        return;
+    }
+    cli_out_bytes(o, "\"", 1);
+    size_t run = 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '"') {
+            cli_out_bytes(o, s + run, i + 1 - run); /* the quote, then its double */
+            run = i;
+        }
+    }
+    cli_out_bytes(o, s + run, n - run);
+    cli_out_bytes(o, "\"", 1);
+}
+
 void cli_out_json_string(cli_out *o, const char *s, size_t n)
 {
     cli_out_bytes(o, "\"", 1);

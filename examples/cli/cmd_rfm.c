@@ -237,23 +237,6 @@ static int track_rows(rfm_state *S)
     return rc;
 }
 
-/* Ids with a comma, quote or line break are quoted as RFC 4180 says. */
-static void out_csv_field(cli_out *o, const char *s, size_t n)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        cli_out_bytes(o, s, n);
-        return;
-    }
-    cli_out_bytes(o, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            cli_out_bytes(o, "\"\"", 2);
-        else
-            cli_out_bytes(o, s + i, 1);
-    }
-    cli_out_bytes(o, "\"", 1);
-}
-
 /* Output order: customer ids compared as bytes.  The first 8 bytes,
  * big-endian, are radix-sorted; only runs that share them are compared in
  * full. */
@@ -328,7 +311,7 @@ static int print_summaries(rfm_state *S)
     for (size_t i = 0; i < m->count; i++) {
         const idmap_entry *c = order[i].entry;
         const bvt_rfm_summary *s = &S->summaries[c - m->entries];
-        out_csv_field(&o, c->key, c->len);
+        cli_out_csv_field(&o, c->key, c->len);
         cli_out_bytes(&o, ",", 1);
         cli_out_fixed6(&o, s->frequency);
         cli_out_bytes(&o, ",", 1);
