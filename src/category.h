@@ -32,7 +32,8 @@ const char *bvt_categories_name(const bvt_categories *c, uint32_t id);
 /* Parent id, 0 for a top-level or unknown id. */
 uint32_t bvt_categories_parent(const bvt_categories *c, uint32_t id);
 /* 1 if id == ancestor or id lies below ancestor; ancestor 0 matches every id
- * (including 0).  id 0 lies below nothing but 0. */
+ * (including 0).  id 0 lies below nothing but 0.  Both must be 0 or ids
+ * this registry handed out (O(1): no check, no walk). */
 int bvt_categories_within(const bvt_categories *c, uint32_t id, uint32_t ancestor);
 /* Is id a known category id? */
 int bvt_categories_valid(const bvt_categories *c, uint32_t id);
