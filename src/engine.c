@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "engine.h"
 #include "error.h"
 
@@ -146,6 +147,7 @@ void bvt_engine_free(bvt_engine *e)
         next = c->older;
         free(c);
     }
+    bvt_cluster_models_free(atomic_load(&e->clusters));
     bvt_event_types_destroy(&e->types);
     bvt_batch_pool_free(e);
     pthread_mutex_destroy(&e->pool_lock);

@@ -33,7 +33,8 @@ struct bvt_engine {
     bvt_aliases aliases;
     bvt_segments segments;
     _Atomic(bvt_rfm_cuts *) cuts; /* NULL until the first refresh */
-    pthread_mutex_t rfm_lock;     /* serialises refreshes */
+    pthread_mutex_t rfm_lock;     /* serialises refreshes and cluster runs */
+    _Atomic(struct bvt_cluster_model *) clusters; /* NULL until the first cluster run */
     _Atomic uint64_t events_rejected;
     pthread_mutex_t pool_lock;    /* batch blocks kept for reuse */
     struct batch_block *pool[BVT_BATCH_POOL];

@@ -43,6 +43,7 @@ enum bvt_rule_feature {
     BVT_F_PAGE_VIEWS,
     BVT_F_SEARCHES,
     BVT_F_RFM_SEGMENT,          /* enum bvt_rfm_segment_code; compared with its name */
+    BVT_F_CLUSTER,              /* 1-based behavioural cluster, 0 = no model */
     BVT_F_COUNT                 /* number of features */
 };
 

@@ -113,7 +113,7 @@ static const char *const feature_names[] = {
     [BVT_F_SESSIONS] = "sessions", [BVT_F_DWELL] = "dwell", [BVT_F_MEAN_DWELL] = "mean_dwell",
     [BVT_F_CART_ITEMS] = "cart_items", [BVT_F_CART_VALUE] = "cart_value",
     [BVT_F_PAGE_VIEWS] = "page_views", [BVT_F_SEARCHES] = "searches",
-    [BVT_F_RFM_SEGMENT] = "rfm_segment",
+    [BVT_F_RFM_SEGMENT] = "rfm_segment", [BVT_F_CLUSTER] = "cluster",
 };
 
 static const char *const rfm_names[BVT_RFM_SEGMENT_COUNT] = {

@@ -179,14 +179,14 @@ int bvt_segments_put(bvt_segments *s, uint32_t id, bvt_rule *rule, int builtin)
     return rc;
 }
 
-int bvt_segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker)
+static int drop(bvt_segments *s, uint32_t id, uint32_t *blocker, int builtin_ok)
 {
     pthread_mutex_lock(&s->define_lock);
     const bvt_segment_set *base = s->current;
     int rc = BVT_OK;
     if (id > base->max_id || !base->by_id[id]) {
         rc = BVT_ENOTFOUND;
-    } else if (base->by_id[id]->builtin) {
+    } else if (base->by_id[id]->builtin && !builtin_ok) {
         *blocker = id;
         rc = BVT_EEXIST;
     } else {
@@ -207,4 +207,14 @@ int bvt_segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker)
         publish(s, next);
     pthread_mutex_unlock(&s->define_lock);
     return rc;
+}
+
+int bvt_segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker)
+{
+    return drop(s, id, blocker, 0);
+}
+
+int bvt_segments_drop_builtin(bvt_segments *s, uint32_t id, uint32_t *blocker)
+{
+    return drop(s, id, blocker, 1);
 }

@@ -54,4 +54,8 @@ int bvt_segments_put(bvt_segments *s, uint32_t id, bvt_rule *rule, int builtin);
  * *blocker set to the referencing id, or id itself when built in). */
 int bvt_segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker);
 
+/* As bvt_segments_drop, built-in segments included: the engine retiring
+ * its own (cluster segments of an earlier, larger run). */
+int bvt_segments_drop_builtin(bvt_segments *s, uint32_t id, uint32_t *blocker);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "attrs.h"
 #include "cart.h"
+#include "cluster.h"
 #include "engine.h"
 #include "error.h"
 #include "interest.h"
@@ -156,6 +157,7 @@ typedef struct eval_state {
     const bvt_segment_set *set;
     int64_t now;
     uint8_t *memo;  /* per segment id: 0 unknown, 1 out, 2 in (NULL: no in_segment) */
+    uint32_t cluster; /* the cluster feature + 1, read once per user; 0 = not yet */
     char hour[4];   /* ctx.hour as text */
 } eval_state;
 
@@ -233,6 +235,10 @@ static double env_feature(void *ud, uint32_t f)
         return rfm_segment((uint32_t)env_feature(ud, BVT_F_R_SCORE),
                            (uint32_t)env_feature(ud, BVT_F_F_SCORE),
                            (uint32_t)env_feature(ud, BVT_F_M_SCORE));
+    case BVT_F_CLUSTER: /* once per user: k segments ask, and a run may swap the model */
+        if (!st->cluster)
+            ((eval_state *)ud)->cluster = bvt_cluster_of(st->e, r, now) + 1;
+        return st->cluster - 1;
     default: return 0;
     }
 }
@@ -431,6 +437,7 @@ int bvt_segment_members(bvt_engine *e, uint32_t segment, int64_t now, const bvt_
                     continue;
                 if (memo)
                     memset(memo, 0, set->max_id + 1);
+                st.cluster = 0;
                 if (!eval_segment(&st, d))
                     continue;
                 if (keys)

@@ -1,0 +1,628 @@
+/* cluster.c — behavioural clusters: k-means over interest and RFM features
+ * (docs/clusters.md).  A run samples users under each shard's lock in turn,
+ * fits without locks, publishes the model with an atomic pointer, defines
+ * the segments "Cluster 1" .. "Cluster k" as `cluster == i` and, when asked
+ * for a report, assigns the whole population in a second pass. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "category.h"
+#include "cluster.h"
+#include "engine.h"
+#include "error.h"
+
+#define CAT_DIMS 64          /* top-level categories at most */
+#define DIMS (CAT_DIMS + 3)  /* then log1p of recency days, purchase days, monetary */
+#define DEFAULT_K 8u
+#define DEFAULT_ITERATIONS 50u
+#define DEFAULT_SAMPLE 200000u
+#define CHUNK 1024u          /* users copied per lock hold in the second pass */
+
+struct bvt_cluster_model {
+    uint32_t k;
+    uint32_t cats;                     /* dimensions 0..cats-1: top-level categories */
+    uint16_t cat[CAT_DIMS];            /* their ids, most common in the sample first */
+    double mean[DIMS], sd[DIMS];       /* over the sample; sd 0 = not scaled */
+    double base[DIMS];                 /* standardised affinity 0, per category dimension */
+    double centroid[BVT_CLUSTERS_MAX][DIMS];
+    struct bvt_cluster_model *older;   /* retired versions, freed with the engine */
+};
+
+/* One user's features before standardising.  cat[] holds top-level category
+ * ids as read, then dimension indexes once mapped onto a model (categories
+ * outside the model's dimensions dropped, x[] turned into log1p). */
+typedef struct cl_user {
+    uint16_t cat[BVT_TOP_K_MAX];
+    float aff[BVT_TOP_K_MAX];   /* share of the user's interest under cat[i] */
+    uint32_t n;
+    double x[3];                /* recency days, purchase days, monetary total */
+} cl_user;
+
+/* splitmix64: sampling and seeding must follow the caller's seed only. */
+static uint64_t mix(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *state)
+{
+    return (double)(mix(state) >> 11) * 0x1.0p-53;
+}
+
+/* Read r at now (under its shard's lock).  Affinity as env_interest()
+ * computes it: the stored scores share one decay factor, so their shares
+ * need no decay. */
+static void extract(const bvt_categories *cats, const bvt_record *r, int64_t now, cl_user *u)
+{
+    double all = 0, in[BVT_TOP_K_MAX];
+    u->n = 0;
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++) {
+        if (!r->icat[i])
+            continue;
+        uint32_t top = r->icat[i];
+        for (unsigned d = 1; d < BVT_CATEGORY_MAX_DEPTH; d++) {
+            uint32_t p = bvt_categories_parent(cats, top);
+            if (!p)
+                break;
+            top = p;
+        }
+        uint32_t j = 0;
+        while (j < u->n && u->cat[j] != top)
+            j++;
+        if (j == u->n) {
+            u->cat[u->n++] = (uint16_t)top;
+            in[j] = 0;
+        }
+        in[j] += r->iscore[i];
+        all += r->iscore[i];
+    }
+    for (uint32_t j = 0; j < u->n; j++)
+        u->aff[j] = all > 0 ? (float)(in[j] / all) : 0.0f;
+    u->x[0] = r->first_seen_ms && now > r->last_seen_ms
+                  ? (double)(now - r->last_seen_ms) / (double)BVT_DAY_MS : 0;
+    u->x[1] = r->purchase_days;
+    u->x[2] = r->monetary_total > 0 ? r->monetary_total : 0;
+}
+
+/* Map u onto m's dimensions, in place. */
+static void to_model(const bvt_cluster_model *m, cl_user *u)
+{
+    uint32_t kept = 0;
+    for (uint32_t j = 0; j < u->n; j++) {
+        uint32_t d = 0;
+        while (d < m->cats && m->cat[d] != u->cat[j])
+            d++;
+        if (d == m->cats)
+            continue;
+        u->cat[kept] = (uint16_t)d;
+        u->aff[kept++] = u->aff[j];
+    }
+    u->n = kept;
+    for (int t = 0; t < 3; t++)
+        u->x[t] = log1p(u->x[t]);
+}
+
+static double scale(const bvt_cluster_model *m, uint32_t d, double v)
+{
+    return m->sd[d] > 0 ? (v - m->mean[d]) / m->sd[d] : v - m->mean[d];
+}
+
+/* The standardised vector of a mapped user: the same code for fitting and
+ * for placing a user, so both see the same numbers. */
+static void fill(const bvt_cluster_model *m, const cl_user *u, double *z)
+{
+    memcpy(z, m->base, m->cats * sizeof *z);
+    for (uint32_t j = 0; j < u->n; j++)
+        z[u->cat[j]] = scale(m, u->cat[j], u->aff[j]);
+    for (uint32_t t = 0; t < 3; t++)
+        z[m->cats + t] = scale(m, m->cats + t, u->x[t]);
+}
+
+static double dist2(const double *a, const double *b, uint32_t dims)
+{
+    double s = 0;
+    for (uint32_t d = 0; d < dims; d++)
+        s += (a[d] - b[d]) * (a[d] - b[d]);
+    return s;
+}
+
+/* Nearest of the first k centroids (ties to the lower index).  A sum that
+ * reaches the best so far stops early: the terms are not negative, so the
+ * answer is the same as with full sums. */
+static uint32_t nearest(const bvt_cluster_model *m, uint32_t k, const double *z, double *out_d)
+{
+    uint32_t best = 0, dims = m->cats + 3;
+    double bd = INFINITY;
+    for (uint32_t c = 0; c < k; c++) {
+        const double *x = m->centroid[c];
+        double s = 0;
+        for (uint32_t d = 0; d < dims && s < bd; d++)
+            s += (z[d] - x[d]) * (z[d] - x[d]);
+        if (s < bd) {
+            bd = s;
+            best = c;
+        }
+    }
+    *out_d = bd;
+    return best;
+}
+
+uint32_t bvt_cluster_of(const bvt_engine *e, const bvt_record *r, int64_t now)
+{
+    const bvt_cluster_model *m = atomic_load_explicit(&e->clusters, memory_order_acquire);
+    if (!m)
+        return 0;
+    cl_user u;
+    double z[DIMS], d;
+    extract(e->cats, r, now, &u);
+    to_model(m, &u);
+    fill(m, &u, z);
+    return nearest(m, m->k, z, &d) + 1;
+}
+
+void bvt_cluster_models_free(bvt_cluster_model *m)
+{
+    while (m) {
+        bvt_cluster_model *older = m->older;
+        free(m);
+        m = older;
+    }
+}
+
+/* ---- sampling ---- */
+
+/* Reservoir sample (Algorithm R) of up to `want` users, shard by shard in
+ * record order, each shard's lock held over its own scan. */
+static int sample_users(bvt_engine *e, int64_t now, uint64_t want, uint64_t *rng,
+                        cl_user **out, size_t *out_n)
+{
+    cl_user *pts = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t seen = 0;
+    int rc = BVT_OK;
+    for (uint32_t s = 0; s < e->store.n_shards && rc == BVT_OK; s++) {
+        bvt_shard *sh = &e->store.shards[s];
+        pthread_mutex_lock(&sh->lock);
+        for (uint32_t num = 0; num < sh->high_water; num++) {
+            const bvt_record *r = bvt_shard_record(sh, num);
+            if (!bvt_record_live(r))
+                continue;
+            uint64_t slot = seen < want ? seen : mix(rng) % (seen + 1);
+            seen++;
+            if (slot >= want)
+                continue;
+            if (slot == n) {
+                if (n == cap) {
+                    size_t grow = cap ? cap * 2 : 1024;
+                    if (grow > want)
+                        grow = (size_t)want;
+                    cl_user *p = realloc(pts, grow * sizeof *p);
+                    if (!p) {
+                        rc = BVT_ENOMEM;
+                        break;
+                    }
+                    pts = p;
+                    cap = grow;
+                }
+                n++;
+            }
+            extract(e->cats, r, now, &pts[slot]);
+        }
+        pthread_mutex_unlock(&sh->lock);
+    }
+    if (rc != BVT_OK) {
+        free(pts);
+        return rc;
+    }
+    *out = pts;
+    *out_n = n;
+    return BVT_OK;
+}
+
+/* The dimensions: the top-level categories most users of the sample have
+ * (ties to the lower id), at most CAT_DIMS. */
+static int choose_dimensions(bvt_cluster_model *m, const cl_user *pts, size_t n)
+{
+    uint32_t *count = calloc(BVT_CATEGORY_MAX_ID + 1, sizeof *count);
+    if (!count)
+        return BVT_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < pts[i].n; j++)
+            count[pts[i].cat[j]]++;
+    m->cats = 0;
+    for (uint32_t id = 1; id <= BVT_CATEGORY_MAX_ID; id++) {
+        if (!count[id])
+            continue;
+        uint32_t at = m->cats < CAT_DIMS ? m->cats++ : CAT_DIMS;
+        /* insertion into the kept list, descending by count */
+        while (at > 0 && count[m->cat[at - 1]] < count[id]) {
+            if (at < CAT_DIMS)
+                m->cat[at] = m->cat[at - 1];
+            at--;
+        }
+        if (at < CAT_DIMS)
+            m->cat[at] = (uint16_t)id;
+    }
+    free(count);
+    return BVT_OK;
+}
+
+/* Mean and standard deviation of every dimension over the mapped sample,
+ * two passes, in sample order. */
+static void standardise(bvt_cluster_model *m, const cl_user *pts, size_t n)
+{
+    uint32_t dims = m->cats + 3;
+    double sum[DIMS] = { 0 }, ss[DIMS] = { 0 };
+    size_t nz[DIMS] = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        for (uint32_t j = 0; j < pts[i].n; j++)
+            sum[pts[i].cat[j]] += pts[i].aff[j];
+        for (uint32_t t = 0; t < 3; t++)
+            sum[m->cats + t] += pts[i].x[t];
+    }
+    for (uint32_t d = 0; d < dims; d++)
+        m->mean[d] = sum[d] / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        for (uint32_t j = 0; j < pts[i].n; j++) {
+            double v = pts[i].aff[j] - m->mean[pts[i].cat[j]];
+            ss[pts[i].cat[j]] += v * v;
+            nz[pts[i].cat[j]]++;
+        }
+        for (uint32_t t = 0; t < 3; t++) {
+            double v = pts[i].x[t] - m->mean[m->cats + t];
+            ss[m->cats + t] += v * v;
+        }
+    }
+    for (uint32_t d = 0; d < m->cats; d++) /* the users at affinity 0 */
+        ss[d] += (double)(n - nz[d]) * m->mean[d] * m->mean[d];
+    for (uint32_t d = 0; d < dims; d++) {
+        double sd = sqrt(ss[d] / (double)n);
+        m->sd[d] = sd > 1e-12 * (fabs(m->mean[d]) + 1) ? sd : 0;
+    }
+    for (uint32_t d = 0; d < m->cats; d++)
+        m->base[d] = scale(m, d, 0);
+}
+
+/* ---- fitting ---- */
+
+typedef struct fit {
+    bvt_cluster_model *m;
+    const cl_user *pts;
+    size_t n;
+    uint32_t k;
+    uint8_t *assign;
+    double *dist;      /* squared distance to the assigned centroid */
+} fit;
+
+/* k-means++: the first centroid uniformly, each next one with probability
+ * proportional to the squared distance to the nearest chosen so far. */
+static void seed_centroids(fit *f, uint64_t *rng)
+{
+    bvt_cluster_model *m = f->m;
+    uint32_t dims = m->cats + 3;
+    double z[DIMS];
+    fill(m, &f->pts[mix(rng) % f->n], m->centroid[0]);
+    for (size_t i = 0; i < f->n; i++) {
+        fill(m, &f->pts[i], z);
+        f->dist[i] = dist2(z, m->centroid[0], dims);
+    }
+    for (uint32_t c = 1; c < f->k; c++) {
+        double total = 0;
+        for (size_t i = 0; i < f->n; i++)
+            total += f->dist[i];
+        size_t pick = 0;
+        if (total > 0) {
+            double target = uniform(rng) * total, cum = 0;
+            pick = f->n;
+            for (size_t i = 0; i < f->n && pick == f->n; i++) {
+                cum += f->dist[i];
+                if (cum > target && f->dist[i] > 0)
+                    pick = i;
+            }
+            while (pick == f->n || f->dist[pick] == 0) /* rounding at the end */
+                pick = pick == f->n ? f->n - 1 : pick - 1;
+        } else {
+            pick = (size_t)(mix(rng) % f->n); /* every point is already a centroid */
+        }
+        fill(m, &f->pts[pick], m->centroid[c]);
+        for (size_t i = 0; i < f->n; i++) {
+            fill(m, &f->pts[i], z);
+            double d = dist2(z, m->centroid[c], dims);
+            if (d < f->dist[i])
+                f->dist[i] = d;
+        }
+    }
+}
+
+/* Assign every point to its nearest centroid; returns how many moved. */
+static size_t assign_all(fit *f, int first)
+{
+    size_t moved = 0;
+    double z[DIMS];
+    for (size_t i = 0; i < f->n; i++) {
+        fill(f->m, &f->pts[i], z);
+        uint32_t c = nearest(f->m, f->k, z, &f->dist[i]);
+        if (first || f->assign[i] != c)
+            moved++;
+        f->assign[i] = (uint8_t)c;
+    }
+    return moved;
+}
+
+/* Move each centroid to the mean of its points.  A centroid left without
+ * points takes the point farthest from its own centroid.  Returns 1 if a
+ * centroid was moved that way. */
+static int update_centroids(fit *f)
+{
+    bvt_cluster_model *m = f->m;
+    uint32_t dims = m->cats + 3;
+    size_t count[BVT_CLUSTERS_MAX] = { 0 };
+    double z[DIMS];
+    memset(m->centroid, 0, sizeof m->centroid);
+    for (size_t i = 0; i < f->n; i++) {
+        double *c = m->centroid[f->assign[i]];
+        fill(m, &f->pts[i], z);
+        for (uint32_t d = 0; d < dims; d++)
+            c[d] += z[d];
+        count[f->assign[i]]++;
+    }
+    int reseeded = 0;
+    for (uint32_t c = 0; c < f->k; c++) {
+        if (count[c]) {
+            for (uint32_t d = 0; d < dims; d++)
+                m->centroid[c][d] /= (double)count[c];
+            continue;
+        }
+        size_t far = 0;
+        for (size_t i = 1; i < f->n; i++)
+            if (f->dist[i] > f->dist[far])
+                far = i;
+        if (f->dist[far] > 0) {
+            fill(m, &f->pts[far], m->centroid[c]);
+            f->dist[far] = 0; /* not taken twice */
+            reseeded = 1;
+        }
+    }
+    return reseeded;
+}
+
+/* Seed and run Lloyd iterations; returns the iterations run. */
+static uint32_t lloyd(fit *f, uint64_t *rng, uint32_t max_iterations)
+{
+    seed_centroids(f, rng);
+    assign_all(f, 1);
+    uint32_t it = 0;
+    while (it < max_iterations) {
+        int reseeded = update_centroids(f);
+        it++;
+        if (assign_all(f, 0) == 0 && !reseeded)
+            break;
+    }
+    return it;
+}
+
+/* ---- segments ---- */
+
+static void cluster_name(char *buf, size_t cap, uint32_t i)
+{
+    snprintf(buf, cap, "Cluster %u", i);
+}
+
+static int define_segments(bvt_engine *e, uint32_t k, uint32_t *ids, bvt_error *err)
+{
+    for (uint32_t i = 1; i <= k; i++) {
+        char name[32], rule[32];
+        cluster_name(name, sizeof name, i);
+        snprintf(rule, sizeof rule, "cluster == %u", i);
+        int rc = bvt_segment_define_internal(e, name, rule, 1, &ids[i - 1], err);
+        if (rc != BVT_OK)
+            return rc;
+    }
+    return BVT_OK;
+}
+
+/* Remove the segments of an earlier, larger k.  One that another rule names
+ * in in_segment() stays (and matches nobody). */
+static void drop_segments_beyond(bvt_engine *e, uint32_t k)
+{
+    for (uint32_t i = k + 1; i <= BVT_CLUSTERS_MAX; i++) {
+        char name[32];
+        cluster_name(name, sizeof name, i);
+        uint32_t id = bvt_interner_find(e->segments.names, name, strlen(name)), blocker;
+        if (id)
+            (void)bvt_segments_drop_builtin(&e->segments, id, &blocker);
+    }
+}
+
+/* ---- the report: every user assigned ---- */
+
+typedef struct cl_acc {
+    uint64_t n;
+    double recency, frequency, monetary;
+    double aff[CAT_DIMS];
+} cl_acc;
+
+static void add_user(const bvt_cluster_model *m, cl_acc *acc, cl_user *u)
+{
+    double raw[3] = { u->x[0], u->x[1], u->x[2] }, z[DIMS], d;
+    to_model(m, u);
+    fill(m, u, z);
+    cl_acc *a = &acc[nearest(m, m->k, z, &d)];
+    a->n++;
+    a->recency += raw[0];
+    a->frequency += raw[1];
+    a->monetary += raw[2];
+    for (uint32_t j = 0; j < u->n; j++)
+        a->aff[u->cat[j]] += u->aff[j];
+}
+
+static int assign_population(bvt_engine *e, const bvt_cluster_model *m, int64_t now,
+                             bvt_cluster_report *out)
+{
+    cl_user *buf = malloc(CHUNK * sizeof *buf);
+    cl_acc *acc = calloc(BVT_CLUSTERS_MAX, sizeof *acc);
+    if (!buf || !acc) {
+        free(buf);
+        free(acc);
+        return BVT_ENOMEM;
+    }
+    for (uint32_t s = 0; s < e->store.n_shards; s++) {
+        bvt_shard *sh = &e->store.shards[s];
+        for (uint32_t next = 0, end;;) {
+            size_t n = 0;
+            pthread_mutex_lock(&sh->lock);
+            end = sh->high_water;
+            for (; next < end && n < CHUNK; next++) {
+                const bvt_record *r = bvt_shard_record(sh, next);
+                if (bvt_record_live(r))
+                    extract(e->cats, r, now, &buf[n++]);
+            }
+            pthread_mutex_unlock(&sh->lock);
+            for (size_t i = 0; i < n; i++)
+                add_user(m, acc, &buf[i]);
+            if (next >= end)
+                break;
+        }
+    }
+    for (uint32_t c = 0; c < m->k; c++) {
+        bvt_cluster_info *ci = &out->clusters[c];
+        const cl_acc *a = &acc[c];
+        out->users += a->n;
+        ci->size = a->n;
+        if (!a->n)
+            continue;
+        ci->mean_recency_days = a->recency / (double)a->n;
+        ci->mean_frequency = a->frequency / (double)a->n;
+        ci->mean_monetary = a->monetary / (double)a->n;
+        for (uint32_t t = 0; t < 3; t++) { /* highest mean affinity, ties to the commoner */
+            int best = -1;
+            for (uint32_t d = 0; d < m->cats; d++) {
+                int taken = 0;
+                for (uint32_t p = 0; p < t; p++)
+                    taken |= ci->top_categories[p] == m->cat[d];
+                if (!taken && a->aff[d] > 0 && (best < 0 || a->aff[d] > a->aff[best]))
+                    best = (int)d;
+            }
+            if (best < 0)
+                break;
+            ci->top_categories[t] = m->cat[best];
+            ci->top_affinity[t] = a->aff[best] / (double)a->n;
+        }
+    }
+    free(buf);
+    free(acc);
+    return BVT_OK;
+}
+
+/* ---- the run ---- */
+
+static int check_args(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
+                      const bvt_cluster_report *out, bvt_cluster_options *o, bvt_error *err)
+{
+    if (!e || now <= 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and now > 0 are required");
+    if (opts && opts->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "opts.version is 0: use BVT_CLUSTER_OPTIONS_INIT");
+    if (opts && opts->version > BVT_CLUSTER_OPTIONS_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "opts.version %u is newer than this library (%u)",
+                        opts->version, BVT_CLUSTER_OPTIONS_VERSION);
+    if (out && out->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "out.version is 0: set BVT_CLUSTER_REPORT_VERSION");
+    if (out && out->version > BVT_CLUSTER_REPORT_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "out.version %u is newer than this library (%u)",
+                        out->version, BVT_CLUSTER_REPORT_VERSION);
+    bvt_cluster_options dflt = BVT_CLUSTER_OPTIONS_INIT;
+    *o = opts ? *opts : dflt;
+    o->k = o->k ? o->k : DEFAULT_K;
+    o->max_iterations = o->max_iterations ? o->max_iterations : DEFAULT_ITERATIONS;
+    o->sample = o->sample ? o->sample : DEFAULT_SAMPLE;
+    if (o->k < 2 || o->k > BVT_CLUSTERS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "k must be 2..%d", BVT_CLUSTERS_MAX);
+    return BVT_OK;
+}
+
+/* Fit a model from the sample (mapped in place onto its dimensions). */
+static int fit_model(cl_user *pts, size_t n, const bvt_cluster_options *o, uint64_t *rng,
+                     bvt_cluster_model *m, uint32_t *out_iterations, double *out_inertia)
+{
+    int rc = choose_dimensions(m, pts, n);
+    if (rc != BVT_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        to_model(m, &pts[i]);
+    standardise(m, pts, n);
+    fit f = { .m = m, .pts = pts, .n = n, .k = o->k,
+              .assign = malloc(n), .dist = malloc(n * sizeof(double)) };
+    if (!f.assign || !f.dist) {
+        free(f.assign);
+        free(f.dist);
+        return BVT_ENOMEM;
+    }
+    *out_iterations = lloyd(&f, rng, o->max_iterations);
+    double inertia = 0;
+    for (size_t i = 0; i < n; i++)
+        inertia += f.dist[i];
+    *out_inertia = inertia;
+    free(f.assign);
+    free(f.dist);
+    return BVT_OK;
+}
+
+int bvt_cluster_run(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
+                    bvt_cluster_report *out, bvt_error *err)
+{
+    bvt_cluster_options o = BVT_CLUSTER_OPTIONS_INIT;
+    int rc = check_args(e, now, opts, out, &o, err);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_cluster_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    m->k = o.k;
+    uint64_t rng = o.seed;
+    cl_user *pts = NULL;
+    size_t n = 0;
+    uint32_t iterations = 0, ids[BVT_CLUSTERS_MAX];
+    double inertia = 0;
+
+    pthread_mutex_lock(&e->rfm_lock);
+    rc = sample_users(e, now, o.sample, &rng, &pts, &n);
+    if (rc == BVT_OK && n < o.k)
+        rc = bvt_fail(err, BVT_EINVAL, -1, "%zu users sampled, fewer than k = %u", n, o.k);
+    if (rc == BVT_OK)
+        rc = fit_model(pts, n, &o, &rng, m, &iterations, &inertia);
+    free(pts);
+    if (rc == BVT_ENOMEM)
+        rc = bvt_fail(err, rc, -1, "out of memory fitting %zu users", n);
+    /* The segments first: if one cannot be defined, the old model stays. */
+    if (rc == BVT_OK)
+        rc = define_segments(e, o.k, ids, err);
+    if (rc != BVT_OK) {
+        pthread_mutex_unlock(&e->rfm_lock);
+        free(m);
+        return rc;
+    }
+    m->older = atomic_load_explicit(&e->clusters, memory_order_relaxed);
+    atomic_store_explicit(&e->clusters, m, memory_order_release);
+    drop_segments_beyond(e, o.k);
+    if (out) {
+        uint32_t version = out->version;
+        memset(out, 0, sizeof *out);
+        out->version = version;
+        out->k = o.k;
+        out->iterations = iterations;
+        out->inertia = inertia;
+        for (uint32_t c = 0; c < o.k; c++)
+            out->clusters[c].segment = ids[c];
+        rc = assign_population(e, m, now, out);
+        if (rc != BVT_OK)
+            rc = bvt_fail(err, rc, -1, "out of memory for the report (the clusters are defined)");
+    }
+    pthread_mutex_unlock(&e->rfm_lock);
+    return rc;
+}
