@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "behavtarget.h"
+#include "demo_segments.h"
 #include "shop.h"
 
 #define BATCH 4096
@@ -146,6 +147,14 @@ static int64_t user_of(const census *c, const bvt_user_key *key)
     key_entry probe = {*key, 0};
     const key_entry *hit = bsearch(&probe, c->keys, c->nkeys, sizeof *c->keys, key_cmp);
     return hit ? (int64_t)hit->user : -1;
+}
+
+/* For the segments report: raw id of a keyed hash. */
+static const char *raw_id_of(const bvt_user_key *key, void *ud)
+{
+    const census *c = ud;
+    int64_t u = user_of(c, key);
+    return u < 0 ? NULL : shop_user_id(c->s, (uint32_t)u);
 }
 
 static int visit(const bvt_user_key *key, const bvt_profile *p, void *ud)
@@ -557,6 +566,7 @@ int main(int argc, char **argv)
     print_profile(e, s, items, nitems, "Heavy buyer", c.buyer, now);
     print_profile(e, s, items, nitems, "Cart abandoner", c.abandoner, now);
     print_profile(e, s, items, nitems, "New visitor", c.newcomer, now);
+    demo_segments_report(e, s, now, cfg.users, st.users, buyers, raw_id_of, &c);
 
     free(c.keys);
     free(c.first);
