@@ -960,17 +960,20 @@ typedef struct bvt_cluster_report {
  * interests summed up the tree) and of log1p(recency in days),
  * log1p(purchase days) and log1p(monetary total), standardised over the
  * sample.  Seeding is k-means++ from `seed`; the result is deterministic.
- * The clusters become segments "Cluster 1" .. "Cluster k" (replacing those of
- * an earlier run), usable in rules as `cluster == 3`; a user's cluster is
- * the nearest centroid, computed when a segment is evaluated, so new users
- * are placed too.  Takes each shard's lock in turn, briefly.
+ * The clusters become built-in segments "Cluster 1" .. "Cluster k"
+ * (replacing those of an earlier run, and a caller's segments of those
+ * names), usable in rules as `cluster == 3`; a user's cluster is the nearest
+ * centroid, computed when a segment is evaluated, so new users are placed
+ * too.  The sampling pass holds each shard's lock in turn while it scans that
+ * shard (as bvt_rfm_refresh() does); the report pass works in chunks.
  * @param engine the engine.
  * @param now    the time features are read at (> 0).
  * @param opts   options, or NULL for defaults.
  * @param[out] out the report (out->version set by the caller), or NULL.
  * @param err    optional detail.
  * @return BVT_OK; BVT_EINVAL (k out of range, fewer users than k);
- *         BVT_EVERSION; BVT_ENOMEM.
+ *         BVT_EVERSION; BVT_ELIMIT (no room for the cluster segments);
+ *         BVT_ENOMEM.
  * @since 1.0  Thread-safe; runs are serialised.
  */
 BVT_API int bvt_cluster_run(bvt_engine *engine, int64_t now, const bvt_cluster_options *opts,
