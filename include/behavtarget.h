@@ -796,6 +796,78 @@ BVT_API int bvt_user_key_of(const bvt_engine *engine, const void *user_id, size_
                             bvt_user_key *out);
 
 /* ======================================================================
+ * Consent
+ * ====================================================================== */
+
+/**
+ * Built-in consent purposes, named "personalisation", "ads" and "analytics"
+ * in rules.  Caller-defined purposes get the ids above them; an engine has
+ * at most BVT_PURPOSES_MAX purposes in all.
+ */
+enum bvt_purpose {
+    BVT_PURPOSE_PERSONALISATION = 0,
+    BVT_PURPOSE_ADS = 1,
+    BVT_PURPOSE_ANALYTICS = 2,
+    BVT_PURPOSES_MAX = 32 /**< purpose ids are < this; 29 caller-defined at most */
+};
+
+/**
+ * @brief Look up a consent purpose by name, or register it.
+ *
+ * Purposes are never removed: an id stays valid, and means the same name,
+ * for the engine's life.  Registering a name that exists (a built-in
+ * included) returns its id.  Rules name purposes in consent(); register a
+ * purpose before defining a segment that names it.
+ * @param engine the engine.
+ * @param name   NUL-terminated, 1..31 bytes of [a-z0-9_].
+ * @param create 0 to look up only; non-zero to register the name if unknown.
+ * @param[out] out_id the purpose id (< BVT_PURPOSES_MAX).
+ * @return BVT_OK; BVT_EINVAL (NULL argument or bad name); BVT_ENOTFOUND
+ *         (create is 0 and the name is unknown); BVT_ELIMIT (create is set
+ *         and BVT_PURPOSES_MAX purposes exist).
+ * @since 1.0  Thread-safe; lookups never wait for a registration.
+ */
+BVT_API int bvt_consent_purpose(bvt_engine *engine, const char *name, int create,
+                                uint32_t *out_id);
+
+/**
+ * @brief Record a user's consent choice for one purpose, creating the
+ * profile if needed (a profile without events has first_seen_ms 0).
+ *
+ * `time_ms` is when the user made the choice, and orders choices: one older
+ * than the user's last recorded choice for the purpose is ignored (a late
+ * arrival) and the call still returns BVT_OK.  At equal times a denial wins,
+ * so the outcome does not depend on the order of calls.  Segments read the
+ * choice at once through consent() in rules.
+ * @param engine  the engine.
+ * @param user_id, len the user (1..1024 bytes).
+ * @param purpose a purpose id (built-in or registered).
+ * @param granted non-zero grants the purpose, 0 denies (withdraws) it.
+ * @param time_ms when the user chose (> 0).
+ * @return BVT_OK; BVT_EINVAL (bad id, unknown purpose id, time_ms <= 0);
+ *         BVT_EFULL (the user table or memory budget is at its limit);
+ *         BVT_ENOMEM.
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_consent_set(bvt_engine *engine, const void *user_id, size_t len,
+                            uint32_t purpose, int granted, int64_t time_ms);
+
+/**
+ * @brief Whether a user granted a purpose.  Privacy by default: a purpose
+ * the user never chose for is not granted.
+ * @param engine  the engine.
+ * @param user_id, len the user.
+ * @param purpose a purpose id (built-in or registered).
+ * @param[out] out_granted 1 granted; 0 denied or never chosen (also set to 0
+ *         when the user is unknown).
+ * @return BVT_OK; BVT_EINVAL (bad id, unknown purpose id, NULL out_granted);
+ *         BVT_ENOTFOUND (no such user).
+ * @since 1.0  Thread-safe.
+ */
+BVT_API int bvt_consent_get(bvt_engine *engine, const void *user_id, size_t len,
+                            uint32_t purpose, int *out_granted);
+
+/* ======================================================================
  * Segments
  * ====================================================================== */
 

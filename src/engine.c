@@ -110,6 +110,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
     }
     XXH3_generateSecret(e->secret, sizeof e->secret, opts->secret, opts->secret_len);
     bvt_event_types_init(&e->types, opts->type_weights, opts->type_weights_len);
+    bvt_purposes_init(&e->purposes);
     pthread_mutex_init(&e->rfm_lock, NULL);
     pthread_mutex_init(&e->pool_lock, NULL);
     uint64_t alias_max = opts->max_users ? opts->max_users / 4 : (1u << 24);
@@ -149,6 +150,7 @@ void bvt_engine_free(bvt_engine *e)
     }
     bvt_cluster_models_free(atomic_load(&e->clusters));
     bvt_event_types_destroy(&e->types);
+    bvt_purposes_destroy(&e->purposes);
     bvt_batch_pool_free(e);
     pthread_mutex_destroy(&e->pool_lock);
     pthread_mutex_destroy(&e->rfm_lock);

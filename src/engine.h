@@ -7,6 +7,7 @@
 #include "alias.h"
 #include "behavtarget.h"
 #include "category.h"
+#include "consent.h"
 #include "event_types.h"
 #include "hash.h"
 #include "interner.h"
@@ -29,6 +30,7 @@ struct bvt_engine {
     bvt_keywords *keywords;
     bvt_interner *strings; /* attribute keys and string values */
     bvt_event_types types;
+    bvt_purposes purposes; /* consent purpose names */
     bvt_store store;
     bvt_aliases aliases;
     bvt_segments segments;

@@ -2,9 +2,9 @@
  *
  * A record is what the store keeps inline for every user: key, RFM and
  * engagement counters, and the top interests.  Everything that varies in size
- * (history, cart, attributes) hangs off `ext`, allocated on first need and
- * bounded by the engine options.  All functions here run under the lock of
- * the shard that owns the record. */
+ * (history, cart, attributes, consent) hangs off `ext`, allocated on first
+ * need and bounded by the engine options.  All functions here run under the
+ * lock of the shard that owns the record. */
 #ifndef BVT_PROFILE_H
 #define BVT_PROFILE_H
 
@@ -18,6 +18,7 @@
 
 typedef struct bvt_cart_entry bvt_cart_entry;
 typedef struct bvt_attr_entry bvt_attr_entry;
+typedef struct bvt_consent_log bvt_consent_log;
 
 /* Variable-size parts of a profile. */
 typedef struct bvt_ext {
@@ -27,6 +28,8 @@ typedef struct bvt_ext {
     int64_t last_checkout_ms; /* cart adds older than this are ignored */
     uint8_t cart_len, cart_cap;
     uint8_t attrs_len, attrs_cap;
+    uint32_t consent_granted; /* bit p: purpose p granted (consent.h) */
+    bvt_consent_log *consent; /* latest choice per purpose; NULL = none */
 } bvt_ext;
 
 /* The fixed record: 232 bytes, the first cache line holding what every
@@ -92,7 +95,8 @@ int bvt_profile_ext(bvt_record *r, bvt_mem *m);
 int bvt_profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *cfg,
                       bvt_mem *mdst, bvt_mem *msrc);
 
-/* Bytes hanging off r by kind (history includes the ext block itself). */
+/* Bytes hanging off r by kind (history includes the ext block itself,
+ * attributes the consent choices). */
 void bvt_profile_ext_bytes(const bvt_record *r, uint64_t *hist, uint64_t *cart, uint64_t *attrs);
 
 /* RFM quintile cut points; see rfm.h. */

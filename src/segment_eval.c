@@ -36,6 +36,13 @@ static int name_string(void *ud, const char *s, size_t len, uint32_t *out)
     return bvt_interner_intern(e->strings, s, len, 0, out, NULL);
 }
 
+/* Lookup only: purposes are registered by the caller before rules name them. */
+static int name_purpose(void *ud, const char *name, size_t len, uint32_t *out)
+{
+    bvt_engine *e = ud;
+    return bvt_purposes_find(&e->purposes, name, len, out);
+}
+
 static int name_segment(void *ud, const char *name, size_t len, uint32_t *out)
 {
     bvt_engine *e = ud;
@@ -64,7 +71,7 @@ int bvt_segment_define_internal(bvt_engine *e, const char *name, const char *rul
                         BVT_SEGMENT_NAME_MAX);
     bvt_rule_names names = { .ud = e, .event_type = name_event_type,
                              .category = name_category, .string = name_string,
-                             .purpose = NULL, /* consent arrives with the privacy module */
+                             .purpose = name_purpose,
                              .segment = name_segment,
                              /* built-in windows may pass a short horizon: they then
                               * see what the history holds (docs/segments.md) */
@@ -342,9 +349,8 @@ static int env_context(void *ud, const char *key, size_t key_len, const char **v
 
 static int env_consent(void *ud, uint32_t purpose)
 {
-    (void)ud;
-    (void)purpose;
-    return 0; /* unreachable: consent() does not compile until consent is stored */
+    const eval_state *st = ud;
+    return bvt_consent_granted(st->r->ext, purpose);
 }
 
 static int env_in_segment(void *ud, uint32_t segment);

@@ -1,0 +1,192 @@
+/* consent.c — purpose names, each profile's consent choices, and the public
+ * consent calls. */
+#include <string.h>
+
+#include "consent.h"
+#include "engine.h"
+
+/* ---- purpose names ---- */
+
+static const char *const builtin_purposes[] = { "personalisation", "ads", "analytics" };
+#define BUILTIN_PURPOSES (sizeof builtin_purposes / sizeof builtin_purposes[0])
+
+void bvt_purposes_init(bvt_purposes *p)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    for (uint32_t i = 0; i < BUILTIN_PURPOSES; i++)
+        strcpy(p->names[i], builtin_purposes[i]);
+    atomic_store_explicit(&p->n, (uint32_t)BUILTIN_PURPOSES, memory_order_release);
+}
+
+void bvt_purposes_destroy(bvt_purposes *p)
+{
+    pthread_mutex_destroy(&p->lock);
+}
+
+int bvt_purposes_find(const bvt_purposes *p, const char *name, size_t len, uint32_t *out)
+{
+    uint32_t n = atomic_load_explicit(&p->n, memory_order_acquire);
+    for (uint32_t i = 0; i < n && len <= BVT_PURPOSE_NAME_MAX; i++)
+        if (strncmp(p->names[i], name, len) == 0 && p->names[i][len] == 0) {
+            *out = i;
+            return BVT_OK;
+        }
+    return BVT_ENOTFOUND;
+}
+
+static int valid_purpose_name(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > BVT_PURPOSE_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int purpose_valid(const bvt_purposes *p, uint32_t id)
+{
+    return id < atomic_load_explicit(&p->n, memory_order_acquire);
+}
+
+/* ---- one profile's choices ---- */
+
+static size_t log_size(uint32_t len)
+{
+    return len ? sizeof(bvt_consent_log) + len * sizeof(bvt_consent_choice) : 0;
+}
+
+static bvt_consent_choice *find_choice(const bvt_ext *x, uint32_t purpose)
+{
+    for (uint32_t i = 0; x->consent && i < x->consent->len; i++)
+        if (x->consent->c[i].purpose == purpose)
+            return &x->consent->c[i];
+    return NULL;
+}
+
+int bvt_consent_record(bvt_ext *x, bvt_mem *m, uint32_t purpose, int granted, int64_t t_ms)
+{
+    bvt_consent_choice *c = find_choice(x, purpose);
+    if (!c) {
+        /* Grown one choice at a time: a user chooses for a few purposes, rarely. */
+        uint32_t n = x->consent ? x->consent->len : 0;
+        void *p = x->consent;
+        int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, log_size(n), log_size(n + 1));
+        if (rc != BVT_OK)
+            return rc;
+        x->consent = p;
+        x->consent->len = n + 1;
+        x->consent->unused = 0;
+        c = &x->consent->c[n];
+        c->purpose = purpose;
+    } else if (t_ms < c->t_ms || (t_ms == c->t_ms && granted)) {
+        return BVT_OK; /* a late arrival, or a tie that a denial already won */
+    }
+    c->t_ms = t_ms;
+    c->granted = granted != 0;
+    if (granted)
+        x->consent_granted |= 1u << purpose;
+    else
+        x->consent_granted &= ~(1u << purpose);
+    return BVT_OK;
+}
+
+void bvt_consent_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
+{
+    if (!src->consent)
+        return;
+    if (!dst->consent) { /* take the block over: nothing to compare, nothing to allocate */
+        dst->consent = src->consent;
+        dst->consent_granted = src->consent_granted;
+        src->consent = NULL;
+        src->consent_granted = 0;
+        return;
+    }
+    /* Only a purpose dst never chose needs room; if that fails dst simply
+     * stays without a choice for it, which grants nothing. */
+    for (uint32_t i = 0; i < src->consent->len; i++) {
+        const bvt_consent_choice *c = &src->consent->c[i];
+        (void)bvt_consent_record(dst, m, c->purpose, (int)c->granted, c->t_ms);
+    }
+}
+
+size_t bvt_consent_bytes(const bvt_ext *x)
+{
+    return x && x->consent ? log_size(x->consent->len) : 0;
+}
+
+void bvt_consent_release(bvt_ext *x, bvt_mem *m)
+{
+    void *p = x->consent;
+    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, bvt_consent_bytes(x), 0);
+    x->consent = NULL;
+    x->consent_granted = 0;
+}
+
+/* ---- public calls ---- */
+
+int bvt_consent_purpose(bvt_engine *e, const char *name, int create, uint32_t *out_id)
+{
+    if (!e || !name || !out_id || !valid_purpose_name(name))
+        return BVT_EINVAL;
+    bvt_purposes *p = &e->purposes;
+    size_t len = strlen(name);
+    int rc = bvt_purposes_find(p, name, len, out_id);
+    if (rc == BVT_OK || !create)
+        return rc;
+    pthread_mutex_lock(&p->lock);
+    rc = bvt_purposes_find(p, name, len, out_id); /* another thread may have won */
+    if (rc != BVT_OK) {
+        uint32_t n = atomic_load_explicit(&p->n, memory_order_relaxed);
+        rc = BVT_ELIMIT;
+        if (n < BVT_PURPOSES_MAX) {
+            strcpy(p->names[n], name);
+            atomic_store_explicit(&p->n, n + 1, memory_order_release);
+            *out_id = n;
+            rc = BVT_OK;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+static int valid_id(const void *id, size_t len)
+{
+    return id && len > 0 && len <= BVT_USER_ID_MAX;
+}
+
+int bvt_consent_set(bvt_engine *e, const void *user_id, size_t len, uint32_t purpose,
+                    int granted, int64_t time_ms)
+{
+    if (!e || !valid_id(user_id, len) || !purpose_valid(&e->purposes, purpose) || time_ms <= 0)
+        return BVT_EINVAL;
+    bvt_shard *sh;
+    bvt_record *r;
+    int rc = bvt_engine_lock_or_create(e, bvt_engine_key(e, user_id, len), &sh, &r);
+    if (rc != BVT_OK)
+        return rc;
+    int created = r->first_seen_ms == 0 && !r->ext;
+    rc = bvt_profile_ext(r, &sh->mem);
+    if (rc == BVT_OK)
+        rc = bvt_consent_record(r->ext, &sh->mem, purpose, granted, time_ms);
+    if (rc != BVT_OK && created)
+        bvt_shard_remove(sh, r);
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+int bvt_consent_get(bvt_engine *e, const void *user_id, size_t len, uint32_t purpose,
+                    int *out_granted)
+{
+    if (!e || !valid_id(user_id, len) || !purpose_valid(&e->purposes, purpose) || !out_granted)
+        return BVT_EINVAL;
+    bvt_shard *sh;
+    bvt_record *r = bvt_engine_lock_key(e, bvt_engine_key(e, user_id, len), &sh);
+    *out_granted = r ? bvt_consent_granted(r->ext, purpose) : 0;
+    pthread_mutex_unlock(&sh->lock);
+    return r ? BVT_OK : BVT_ENOTFOUND;
+}
