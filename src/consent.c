@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "consent.h"
+#include "event_types.h"
 #include "engine.h"
 
 /* ---- purpose names ---- */
@@ -37,15 +38,7 @@ int bvt_purposes_find(const bvt_purposes *p, const char *name, size_t len, uint3
 
 static int valid_purpose_name(const char *name)
 {
-    size_t len = strlen(name);
-    if (len == 0 || len > BVT_PURPOSE_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-            return 0;
-    }
-    return 1;
+    return bvt_name_is_identifier(name, BVT_PURPOSE_NAME_MAX);
 }
 
 static int purpose_valid(const bvt_purposes *p, uint32_t id)

@@ -78,10 +78,10 @@ int bvt_event_type_lookup(const bvt_engine *engine, const char *name, uint32_t *
     return BVT_ETYPE;
 }
 
-static int valid_name(const char *name)
+int bvt_name_is_identifier(const char *name, size_t max)
 {
     size_t len = strlen(name);
-    if (len == 0 || len > BVT_TYPE_NAME_MAX)
+    if (len == 0 || len > max)
         return 0;
     for (size_t i = 0; i < len; i++) {
         char c = name[i];
@@ -96,7 +96,7 @@ int bvt_event_type_register(bvt_engine *engine, const char *name, double interes
 {
     if (!engine || !name || !out_type)
         return bvt_fail(err, BVT_EINVAL, -1, "engine, name and out_type are required");
-    if (!valid_name(name))
+    if (!bvt_name_is_identifier(name, BVT_TYPE_NAME_MAX))
         return bvt_fail(err, BVT_EINVAL, -1,
                         "event type name must be 1..31 bytes of [a-z0-9_]: '%.40s'", name);
     if (!isfinite(interest_weight) || interest_weight < 0)

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "behavtarget.h"
@@ -19,6 +20,9 @@ typedef struct bvt_event_types {
     double weights[BVT_EVENT_TYPE_MAX];
     char names[BVT_CUSTOM_TYPES_MAX][BVT_TYPE_NAME_MAX + 1];
 } bvt_event_types;
+
+/* 1 if name is 1..max bytes of [a-z0-9_]: the form of type and purpose names. */
+int bvt_name_is_identifier(const char *name, size_t max);
 
 /* Built-in weights from `weights` (n entries, rest default). */
 void bvt_event_types_init(bvt_event_types *t, const double *weights, uint32_t n);

@@ -33,13 +33,6 @@ typedef struct cval { /* what an emitted expression is known to be */
     double v;
 } cval;
 
-#define TRY(x)                   \
-    do {                         \
-        int rc_ = (x);           \
-        if (rc_ != BVT_OK)       \
-            return rc_;          \
-    } while (0)
-
 static int vpush(gen *g, vec *v, const void *e, size_t size, size_t count)
 {
     if (v->n + count > v->cap) {

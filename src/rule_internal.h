@@ -157,4 +157,12 @@ struct bvt_rule {
     const uint32_t *refs;
 };
 
+/* Return the status of x when it is not BVT_OK. */
+#define TRY(x)                   \
+    do {                         \
+        int rc_ = (x);           \
+        if (rc_ != BVT_OK)       \
+            return rc_;          \
+    } while (0)
+
 #endif

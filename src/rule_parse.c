@@ -36,13 +36,6 @@ typedef struct parser {
     int nest;
 } parser;
 
-#define TRY(x)                   \
-    do {                         \
-        int rc_ = (x);           \
-        if (rc_ != BVT_OK)       \
-            return rc_;          \
-    } while (0)
-
 static int advance(parser *p) { return rule_lex_next(&p->lx, &p->tok, p->err); }
 
 static int peek(parser *p, rule_tok *t)

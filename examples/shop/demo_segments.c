@@ -27,7 +27,7 @@ static uint64_t size_of(bvt_engine *e, const char *name, int64_t now, const bvt_
 /* Marketer rules over the shop's most popular leaf and its parent. */
 static void custom_segments(bvt_engine *e, const shop *s, int64_t now, uint64_t users)
 {
-    char leaf[128], parent[128], rule[512];
+    char leaf[128], parent[128];
     snprintf(leaf, sizeof leaf, "%s", shop_leaf_path(s, 0));
     snprintf(parent, sizeof parent, "%s", leaf);
     char *slash = strrchr(parent, '/');
@@ -54,8 +54,8 @@ static void custom_segments(bvt_engine *e, const shop *s, int64_t now, uint64_t 
     bvt_context ctx = BVT_CONTEXT_INIT;
     ctx.device = "mobile";
     ctx.hour = 20;
-    defs[0].with_context = defs[1].with_context = defs[2].with_context = defs[3].with_context = 0;
-    defs[4].with_context = 1;
+    for (int i = 0; i < 5; i++)
+        defs[i].with_context = i == 4;
     printf("\nSegments (rules compiled once; sizes by bvt_segment_members at now)\n");
     for (int i = 0; i < 5; i++) {
         bvt_error err = BVT_ERROR_INIT;
@@ -68,7 +68,6 @@ static void custom_segments(bvt_engine *e, const shop *s, int64_t now, uint64_t 
                100.0 * (double)n / (double)(users ? users : 1), defs[i].rule,
                defs[i].with_context ? "   [ctx: mobile, 20h]" : "");
     }
-    (void)rule;
 }
 
 static void builtin_table(bvt_engine *e, int64_t now, uint64_t buyers, uint64_t users)
