@@ -365,12 +365,16 @@ void bvt_history_clear(bvt_history *h, bvt_mem *m)
     h->complete_from_day = INT32_MIN;
 }
 
+/* The newest time held once an event at t_ms is added. */
+static int64_t newest_with(const bvt_history *h, int64_t t_ms)
+{
+    int64_t newest = newest_held(h);
+    return t_ms > newest ? t_ms : newest;
+}
+
 static int add_event(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
                      bvt_hist_event ev)
 {
-    int64_t newest = newest_held(h);
-    if (ev.t_ms > newest)
-        newest = ev.t_ms;
     /* Aggregates hold nothing newer than the oldest exact event (windows rely
      * on it), so an event older than that folds even if the exact tier has
      * room.  That only happens after refused growth or during a merge. */
@@ -387,13 +391,15 @@ static int add_event(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
             return BVT_OK;
         }
         if (h->ev_len == 0)
-            return day_add(h, cfg, m, agg_of(&ev), newest);
+            return day_add(h, cfg, m, agg_of(&ev), newest_with(h, ev.t_ms));
         /* Refused: fold as if the tier were at its maximum. */
     }
+    /* Folding: only now is the newest time needed (it costs loads into both
+     * tiers, which the append above avoids). */
     if (h->ev_len == 0 || ev.t_ms < EV(h, 0).t_ms)
-        return day_add(h, cfg, m, agg_of(&ev), newest);
+        return day_add(h, cfg, m, agg_of(&ev), newest_with(h, ev.t_ms));
     bvt_day_agg oldest = agg_of(&EV(h, 0));
-    int r = day_add(h, cfg, m, oldest, newest);
+    int r = day_add(h, cfg, m, oldest, newest_with(h, ev.t_ms));
     if (r != BVT_OK)
         return r;
     ev_pop_oldest(h);
