@@ -65,7 +65,11 @@ typedef struct bvt_engine bvt_engine;
  */
 BVT_API const char *bvt_version(void);
 
-/** @brief BVT_VERSION_NUMBER of the library actually linked. @since 1.0 */
+/**
+ * @brief BVT_VERSION_NUMBER of the library actually linked.
+ * @return major * 10000 + minor * 100 + patch.
+ * @since 1.0  Thread-safe.
+ */
 BVT_API int bvt_version_number(void);
 
 /* ======================================================================
@@ -113,7 +117,11 @@ typedef struct bvt_error {
 
 #define BVT_ERROR_INIT { BVT_ERROR_VERSION, 0, -1, { 0 } }
 
-/** @brief Initialise a bvt_error (for bindings).  NULL is a no-op. @since 1.0 */
+/**
+ * @brief Initialise a bvt_error (for bindings): version set, offset -1.
+ * @param err the error to fill; NULL is a no-op.
+ * @since 1.0  Thread-safe for distinct objects.
+ */
 BVT_API void bvt_error_init(bvt_error *err);
 
 /* ======================================================================
@@ -175,8 +183,9 @@ BVT_API int bvt_event_type_lookup(const bvt_engine *engine, const char *name,
  * @param interest_weight weight of one event in interest scores (>= 0, finite).
  * @param[out] out_type the new id (>= BVT_EVENT_CUSTOM_FIRST).
  * @param err    optional detail.
- * @return BVT_OK; BVT_EINVAL (bad name or weight); BVT_EEXIST; BVT_ELIMIT
- *         (48 custom types already); BVT_ENOMEM.
+ * @return BVT_OK; BVT_EINVAL (NULL argument, bad name or weight); BVT_EEXIST
+ *         (a built-in name, or registered with another weight); BVT_ELIMIT
+ *         (48 custom types already).  Allocates nothing.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_event_type_register(bvt_engine *engine, const char *name,
@@ -239,7 +248,7 @@ typedef struct bvt_options {
 /**
  * @brief Initialise options to all defaults (for bindings).
  * @param opts options to fill; NULL is a no-op.
- * @since 1.0
+ * @since 1.0  Thread-safe for distinct objects.
  */
 BVT_API void bvt_options_init(bvt_options *opts);
 
@@ -251,7 +260,7 @@ BVT_API void bvt_options_init(bvt_options *opts);
  * comment 2, email_open 0.5.
  * @param type a built-in type.
  * @return the weight, or -1 for a type that is not built in.
- * @since 1.0
+ * @since 1.0  Thread-safe.
  */
 BVT_API double bvt_default_type_weight(uint32_t type);
 
@@ -269,6 +278,7 @@ BVT_API int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error 
 
 /**
  * @brief Free an engine and everything it holds.  NULL is a no-op.
+ * @param engine the engine; borrowed strings it returned become invalid.
  * @note Not thread-safe: no other call may use the engine during or after it.
  * @since 1.0
  */
@@ -303,7 +313,8 @@ typedef struct bvt_stats {
  * by shard while tracking continues.
  * @param engine the engine.
  * @param[in,out] out stats; out->version must be set (BVT_STATS_INIT).
- * @return BVT_OK; BVT_EINVAL; BVT_EVERSION.
+ * @return BVT_OK; BVT_EINVAL (NULL argument, version 0); BVT_EVERSION
+ *         (out->version too new).  Allocates nothing.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_engine_stats(bvt_engine *engine, bvt_stats *out);
@@ -334,6 +345,9 @@ BVT_API int bvt_category_intern(bvt_engine *engine, const char *path,
 
 /**
  * @brief Look up a category id without interning.
+ * @param engine the engine.
+ * @param path   NUL-terminated path.
+ * @param[out] out_id the id.
  * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
  * @since 1.0  Thread-safe, lock-free.
  */
@@ -342,6 +356,8 @@ BVT_API int bvt_category_lookup(const bvt_engine *engine, const char *path,
 
 /**
  * @brief Path of a category id.
+ * @param engine the engine.
+ * @param id     a category id.
  * @return borrowed string valid until bvt_engine_free(); NULL for an unknown id.
  * @since 1.0  Thread-safe, lock-free.
  */
@@ -349,6 +365,8 @@ BVT_API const char *bvt_category_name(const bvt_engine *engine, uint32_t id);
 
 /**
  * @brief Parent of a category id.
+ * @param engine the engine.
+ * @param id     a category id.
  * @return the parent id, 0 for a top-level category or an unknown id.
  * @since 1.0  Thread-safe, lock-free.
  */
@@ -378,6 +396,9 @@ BVT_API int bvt_keyword_map(bvt_engine *engine, const char *keyword,
  * Carts hold item hashes, not item strings; hash your catalogue with this to
  * map them back.  Unkeyed (items are not personal data), stable across
  * versions and platforms: XXH3-64 with seed 0.
+ * @param item_id the item id bytes.
+ * @param len     bytes in item_id.
+ * @return the hash.
  * @since 1.0  Thread-safe.
  */
 BVT_API uint64_t bvt_item_hash(const void *item_id, size_t len);
@@ -410,7 +431,11 @@ typedef struct bvt_event {
 
 #define BVT_EVENT_INIT { BVT_EVENT_VERSION, 0, NULL, 0, 0, NULL, 0, NULL, 0.0, 0, NULL, 0, NULL }
 
-/** @brief Initialise an event (for bindings).  NULL is a no-op. @since 1.0 */
+/**
+ * @brief Initialise an event (for bindings).
+ * @param ev the event to fill; NULL is a no-op.
+ * @since 1.0  Thread-safe for distinct objects.
+ */
 BVT_API void bvt_event_init(bvt_event *ev);
 
 /**
@@ -462,8 +487,10 @@ typedef struct bvt_batch_error {
  * @param[out] out_failed number of failed events (may exceed failures_cap); may be NULL.
  * @param err      optional detail about the first failure (offset = its index).
  * @return BVT_OK when every event was applied; otherwise the code of the first
- *         failed event.  Either way, every valid event was applied.
- *         BVT_EINVAL if engine is NULL or events is NULL with n > 0.
+ *         failed event (any status bvt_event_track() returns), and every
+ *         valid event was applied.  BVT_EINVAL if engine is NULL or events is
+ *         NULL with n > 0, and BVT_ENOMEM if the batch's working block cannot
+ *         be allocated: then no event was applied and *out_failed is 0.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_event_track_batch(bvt_engine *engine, const bvt_event *events, size_t n,
@@ -499,6 +526,8 @@ BVT_API int bvt_user_alias(bvt_engine *engine, const void *anon_id, size_t anon_
 
 /**
  * @brief Whether the engine holds a profile for a user (following aliases).
+ * @param engine the engine.
+ * @param user_id, len the user.
  * @return 1 if it does, 0 if not (or on bad arguments).
  * @since 1.0  Thread-safe.
  */
@@ -550,7 +579,11 @@ typedef struct bvt_profile {
     uint32_t history_day_slots;   /**< day aggregates in the history */
 } bvt_profile;
 
-/** @brief Initialise a bvt_profile (for bindings). NULL is a no-op. @since 1.0 */
+/**
+ * @brief Initialise a bvt_profile (for bindings).
+ * @param p the profile to fill; NULL is a no-op.
+ * @since 1.0  Thread-safe for distinct objects.
+ */
 BVT_API void bvt_profile_init(bvt_profile *p);
 
 /**
@@ -676,7 +709,7 @@ typedef struct bvt_rfm_summary {
  * @param unit_ms  time unit, e.g. 86400000 for days, 604800000 for weeks (> 0).
  * @param[out] out the summary.
  * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no user, or no purchase up to end);
- *         BVT_ERANGE.
+ *         BVT_ERANGE; BVT_ENOMEM (working space when computed from history).
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_rfm_summary_get(bvt_engine *engine, const void *user_id, size_t len,
@@ -714,8 +747,9 @@ enum bvt_attr_kind { BVT_ATTR_NUMBER = 1, BVT_ATTR_STRING = 2 };
  * @param user_id, len the user.
  * @param key   NUL-terminated, 1..63 bytes.
  * @param value finite number.
- * @return BVT_OK; BVT_EINVAL; BVT_ELIMIT (user has max_attributes already, or
- *         the engine's string registry is full); BVT_EFULL; BVT_ENOMEM.
+ * @return BVT_OK; BVT_EINVAL; BVT_ELIMIT (user has max_attributes already,
+ *         attributes are off (BVT_NONE), or the engine's string registry is
+ *         full); BVT_EFULL (user table or memory budget at its limit); BVT_ENOMEM.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_attr_set_number(bvt_engine *engine, const void *user_id, size_t len,
@@ -725,6 +759,10 @@ BVT_API int bvt_attr_set_number(bvt_engine *engine, const void *user_id, size_t 
  * @brief Set a string attribute (e.g. "age_band" = "25-34").
  * Strings are interned engine-wide (at most 1..255 bytes; 2^20 distinct
  * strings per engine): use them for bounded vocabularies, not free text.
+ * @param engine the engine.
+ * @param user_id, len the user.
+ * @param key   NUL-terminated, 1..63 bytes.
+ * @param value NUL-terminated, 1..255 bytes; copied.
  * @return as bvt_attr_set_number().
  * @since 1.0  Thread-safe.
  */
@@ -733,6 +771,9 @@ BVT_API int bvt_attr_set_string(bvt_engine *engine, const void *user_id, size_t 
 
 /**
  * @brief Read an attribute.
+ * @param engine the engine.
+ * @param user_id, len the user.
+ * @param key   NUL-terminated name.
  * @param[out] out_kind    BVT_ATTR_NUMBER or BVT_ATTR_STRING (may be NULL).
  * @param[out] out_number  the number for numeric attributes (may be NULL).
  * @param[out] out_string  borrowed string for string attributes, valid until
@@ -746,7 +787,10 @@ BVT_API int bvt_attr_get(bvt_engine *engine, const void *user_id, size_t len,
 
 /**
  * @brief Remove an attribute.
- * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
+ * @param engine the engine.
+ * @param user_id, len the user.
+ * @param key   NUL-terminated name.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no user or no such attribute).
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_attr_unset(bvt_engine *engine, const void *user_id, size_t len,
@@ -781,7 +825,8 @@ typedef int (*bvt_user_fn)(const bvt_user_key *key, const bvt_profile *p, void *
  * @param now    evaluation time.
  * @param fn     callback.
  * @param ud     passed to fn.
- * @return BVT_OK; BVT_EINVAL; or the callback's non-zero value.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOMEM (chunk buffer); or the callback's
+ *         non-zero value.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_engine_foreach_user(bvt_engine *engine, int64_t now, bvt_user_fn fn,
@@ -789,6 +834,9 @@ BVT_API int bvt_engine_foreach_user(bvt_engine *engine, int64_t now, bvt_user_fn
 
 /**
  * @brief The keyed hash the engine uses for a raw user id.
+ * @param engine the engine.
+ * @param user_id, len the raw id (1..1024 bytes).
+ * @param[out] out the key.
  * @return BVT_OK; BVT_EINVAL.
  * @since 1.0  Thread-safe.
  */
@@ -893,7 +941,11 @@ typedef struct bvt_context {
 
 #define BVT_CONTEXT_INIT { BVT_CONTEXT_VERSION, NULL, NULL, NULL, -1, NULL, NULL, 0 }
 
-/** @brief Initialise a context (for bindings).  NULL is a no-op. @since 1.0 */
+/**
+ * @brief Initialise a context (for bindings); hour is -1.
+ * @param ctx the context to fill; NULL is a no-op.
+ * @since 1.0  Thread-safe for distinct objects.
+ */
 BVT_API void bvt_context_init(bvt_context *ctx);
 
 /**
@@ -920,6 +972,9 @@ BVT_API int bvt_segment_define(bvt_engine *engine, const char *name, const char 
 
 /**
  * @brief Remove a segment.
+ * @param engine the engine.
+ * @param name   NUL-terminated segment name.
+ * @param err    optional detail.
  * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND; BVT_EEXIST (another segment
  *         names it in in_segment(), or it is built in; err names which).
  * @since 1.0  Thread-safe.
@@ -928,6 +983,9 @@ BVT_API int bvt_segment_remove(bvt_engine *engine, const char *name, bvt_error *
 
 /**
  * @brief Look up a segment id by name.
+ * @param engine the engine.
+ * @param name   NUL-terminated segment name.
+ * @param[out] out_id the id.
  * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
  * @since 1.0  Thread-safe.
  */
@@ -935,6 +993,8 @@ BVT_API int bvt_segment_lookup(bvt_engine *engine, const char *name, uint32_t *o
 
 /**
  * @brief Name of a segment id (defined now or ever).
+ * @param engine the engine.
+ * @param id     a segment id.
  * @return borrowed string valid until bvt_engine_free(), or NULL.
  * @since 1.0  Thread-safe.
  */
@@ -943,6 +1003,7 @@ BVT_API const char *bvt_segment_name(bvt_engine *engine, uint32_t id);
 /**
  * @brief Ids of the segments defined now, built-in first, then in order of
  * first definition.
+ * @param engine the engine.
  * @param out array for up to cap ids (may be NULL when cap is 0).
  * @param[out] out_n number of segments (may exceed cap).
  * @return BVT_OK; BVT_EINVAL.
@@ -959,7 +1020,8 @@ BVT_API int bvt_segment_list(bvt_engine *engine, uint32_t *out, size_t cap, size
  * @param out    array for up to cap segment ids, in bvt_segment_list() order.
  * @param cap    capacity of out.
  * @param[out] out_n number of segments the user is in (may exceed cap).
- * @return BVT_OK; BVT_EINVAL; BVT_EVERSION; BVT_ENOTFOUND (no such user).
+ * @return BVT_OK; BVT_EINVAL (also ctx->n > 0 without keys/values);
+ *         BVT_EVERSION (context version too new); BVT_ENOTFOUND (no such user).
  * @since 1.0  Thread-safe.  Allocates nothing.
  */
 BVT_API int bvt_segments_of(bvt_engine *engine, const void *user_id, size_t len, int64_t now,
@@ -976,8 +1038,15 @@ typedef int (*bvt_member_fn)(const bvt_user_key *key, void *ud);
  *
  * Works shard by shard in chunks, as bvt_engine_foreach_user(); the
  * callback runs without locks.  Pass fn NULL to only count.
+ * @param engine  the engine.
+ * @param segment a segment id.
+ * @param now     evaluation time (> 0).
+ * @param ctx     the request, or NULL.
+ * @param fn      callback, or NULL.
+ * @param ud      passed to fn.
  * @param[out] out_count members visited (may be NULL).
- * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no such segment); BVT_ENOMEM;
+ * @return BVT_OK; BVT_EINVAL (also a context version too new: unlike
+ *         bvt_segments_of() this is not BVT_EVERSION); BVT_ENOTFOUND (no such segment); BVT_ENOMEM;
  *         or the callback's non-zero value.
  * @since 1.0  Thread-safe.
  */
@@ -1043,8 +1112,8 @@ typedef struct bvt_cluster_report {
  * @param opts   options, or NULL for defaults.
  * @param[out] out the report (out->version set by the caller), or NULL.
  * @param err    optional detail.
- * @return BVT_OK; BVT_EINVAL (k out of range, fewer users than k);
- *         BVT_EVERSION; BVT_ELIMIT (no room for the cluster segments);
+ * @return BVT_OK; BVT_EINVAL (k out of range, fewer users than k, a
+ *         version 0); BVT_EVERSION (opts or out version too new); BVT_ELIMIT (no room for the cluster segments);
  *         BVT_ENOMEM.
  * @since 1.0  Thread-safe; runs are serialised.
  */
