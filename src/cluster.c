@@ -10,6 +10,7 @@
 
 #include "category.h"
 #include "cluster.h"
+#include "rng.h"
 #include "engine.h"
 #include "error.h"
 
@@ -40,18 +41,9 @@ typedef struct cl_user {
     double x[3];                /* recency days, purchase days, monetary total */
 } cl_user;
 
-/* splitmix64: sampling and seeding must follow the caller's seed only. */
-static uint64_t mix(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static double uniform(uint64_t *state)
 {
-    return (double)(mix(state) >> 11) * 0x1.0p-53;
+    return (double)(bvt_rng_next(state) >> 11) * 0x1.0p-53;
 }
 
 /* Read r at now (under its shard's lock).  Affinity as env_interest()
@@ -192,7 +184,7 @@ static int sample_users(bvt_engine *e, int64_t now, uint64_t want, uint64_t *rng
             const bvt_record *r = bvt_shard_record(sh, num);
             if (!bvt_record_live(r))
                 continue;
-            uint64_t slot = seen < want ? seen : mix(rng) % (seen + 1);
+            uint64_t slot = seen < want ? seen : bvt_rng_next(rng) % (seen + 1);
             seen++;
             if (slot >= want)
                 continue;
@@ -306,7 +298,7 @@ static void seed_centroids(fit *f, uint64_t *rng)
     bvt_cluster_model *m = f->m;
     uint32_t dims = m->cats + 3;
     double z[DIMS];
-    fill(m, &f->pts[mix(rng) % f->n], m->centroid[0]);
+    fill(m, &f->pts[bvt_rng_next(rng) % f->n], m->centroid[0]);
     for (size_t i = 0; i < f->n; i++) {
         fill(m, &f->pts[i], z);
         f->dist[i] = dist2(z, m->centroid[0], dims);
@@ -327,7 +319,7 @@ static void seed_centroids(fit *f, uint64_t *rng)
             while (pick == f->n || f->dist[pick] == 0) /* rounding at the end */
                 pick = pick == f->n ? f->n - 1 : pick - 1;
         } else {
-            pick = (size_t)(mix(rng) % f->n); /* every point is already a centroid */
+            pick = (size_t)(bvt_rng_next(rng) % f->n); /* every point is already a centroid */
         }
         fill(m, &f->pts[pick], m->centroid[c]);
         for (size_t i = 0; i < f->n; i++) {

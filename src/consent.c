@@ -147,22 +147,17 @@ int bvt_consent_purpose(bvt_engine *e, const char *name, int create, uint32_t *o
     return rc;
 }
 
-static int valid_id(const void *id, size_t len)
-{
-    return id && len > 0 && len <= BVT_USER_ID_MAX;
-}
-
 int bvt_consent_set(bvt_engine *e, const void *user_id, size_t len, uint32_t purpose,
                     int granted, int64_t time_ms)
 {
-    if (!e || !valid_id(user_id, len) || !purpose_valid(&e->purposes, purpose) || time_ms <= 0)
+    if (!e || !bvt_user_id_valid(user_id, len) || !purpose_valid(&e->purposes, purpose) || time_ms <= 0)
         return BVT_EINVAL;
     bvt_shard *sh;
     bvt_record *r;
-    int rc = bvt_engine_lock_or_create(e, bvt_engine_key(e, user_id, len), &sh, &r);
+    int created;
+    int rc = bvt_engine_lock_or_create(e, bvt_engine_key(e, user_id, len), &sh, &r, &created);
     if (rc != BVT_OK)
         return rc;
-    int created = r->first_seen_ms == 0 && !r->ext;
     rc = bvt_profile_ext(r, &sh->mem);
     if (rc == BVT_OK)
         rc = bvt_consent_record(r->ext, &sh->mem, purpose, granted, time_ms);
@@ -175,7 +170,7 @@ int bvt_consent_set(bvt_engine *e, const void *user_id, size_t len, uint32_t pur
 int bvt_consent_get(bvt_engine *e, const void *user_id, size_t len, uint32_t purpose,
                     int *out_granted)
 {
-    if (!e || !valid_id(user_id, len) || !purpose_valid(&e->purposes, purpose) || !out_granted)
+    if (!e || !bvt_user_id_valid(user_id, len) || !purpose_valid(&e->purposes, purpose) || !out_granted)
         return BVT_EINVAL;
     bvt_shard *sh;
     bvt_record *r = bvt_engine_lock_key(e, bvt_engine_key(e, user_id, len), &sh);

@@ -7,6 +7,7 @@
 #include "cluster.h"
 #include "engine.h"
 #include "error.h"
+#include "rng.h"
 
 #define DEFAULT_SHARDS 64u
 #define DEFAULT_HALF_LIFE_MS (14LL * BVT_DAY_MS)
@@ -54,10 +55,8 @@ static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
         return bvt_fail(err, BVT_EINVAL, -1, "top_interests must be 1..16");
     if (o->interest_half_life_ms < 0)
         return bvt_fail(err, BVT_EINVAL, -1, "interest_half_life_ms must be > 0");
-    if (!(o->ancestor_credit <= 1.0) && !isnan(o->ancestor_credit))
-        return bvt_fail(err, BVT_EINVAL, -1, "ancestor_credit must be <= 1");
-    if (isnan(o->ancestor_credit))
-        return bvt_fail(err, BVT_EINVAL, -1, "ancestor_credit must be a number");
+    if (!(o->ancestor_credit <= 1.0)) /* NaN fails too */
+        return bvt_fail(err, BVT_EINVAL, -1, "ancestor_credit must be a number <= 1");
     if (o->history_events > 4096 && o->history_events != BVT_NONE)
         return bvt_fail(err, BVT_EINVAL, -1, "history_events must be 0..4096 or BVT_NONE");
     if (o->history_day_slots > 65535 && o->history_day_slots != BVT_NONE)
@@ -168,7 +167,7 @@ bvt_user_key bvt_engine_key(const bvt_engine *e, const void *id, size_t len)
 
 int bvt_user_key_of(const bvt_engine *e, const void *id, size_t len, bvt_user_key *out)
 {
-    if (!e || !id || len == 0 || len > BVT_USER_ID_MAX || !out)
+    if (!e || !bvt_user_id_valid(id, len) || !out)
         return BVT_EINVAL;
     *out = bvt_engine_key(e, id, len);
     return BVT_OK;
@@ -182,46 +181,43 @@ uint64_t bvt_item_hash(const void *item_id, size_t len)
     return h ? h : 1; /* 0 means "no item" */
 }
 
-bvt_record *bvt_engine_lock_key(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard)
+/* Lock the shard of *k's profile, following an alias (then *k becomes the
+ * alias target), and find the profile; the shard stays locked. */
+static bvt_record *lock_following_alias(bvt_engine *e, bvt_user_key *k, bvt_shard **out_shard)
 {
-    bvt_shard *sh = bvt_store_shard(&e->store, &k);
+    bvt_shard *sh = bvt_store_shard(&e->store, k);
     pthread_mutex_lock(&sh->lock);
-    bvt_record *r = bvt_shard_find(sh, &k);
+    bvt_record *r = bvt_shard_find(sh, k);
     bvt_user_key to;
-    if (!r && bvt_aliases_find(&e->aliases, &k, &to)) {
+    if (!r && bvt_aliases_find(&e->aliases, k, &to)) {
         pthread_mutex_unlock(&sh->lock);
-        sh = bvt_store_shard(&e->store, &to);
+        *k = to;
+        sh = bvt_store_shard(&e->store, k);
         pthread_mutex_lock(&sh->lock);
-        r = bvt_shard_find(sh, &to);
+        r = bvt_shard_find(sh, k);
     }
     *out_shard = sh;
     return r;
 }
 
-int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard,
-                              bvt_record **out)
+bvt_record *bvt_engine_lock_key(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard)
 {
-    bvt_shard *sh = bvt_store_shard(&e->store, &k);
-    pthread_mutex_lock(&sh->lock);
-    bvt_record *r = bvt_shard_find(sh, &k);
+    return lock_following_alias(e, &k, out_shard);
+}
+
+int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard,
+                              bvt_record **out, int *out_created)
+{
+    bvt_record *r = lock_following_alias(e, &k, out_shard);
+    *out_created = 0;
     if (!r) {
-        bvt_user_key to;
-        if (bvt_aliases_find(&e->aliases, &k, &to)) {
-            pthread_mutex_unlock(&sh->lock);
-            k = to;
-            sh = bvt_store_shard(&e->store, &k);
-            pthread_mutex_lock(&sh->lock);
-            r = bvt_shard_find(sh, &k);
+        int rc = bvt_shard_add(*out_shard, &e->store, &k, NULL, &r);
+        if (rc != BVT_OK) {
+            pthread_mutex_unlock(&(*out_shard)->lock);
+            return rc;
         }
-        if (!r) {
-            int rc = bvt_shard_add(sh, &e->store, &k, NULL, &r);
-            if (rc != BVT_OK) {
-                pthread_mutex_unlock(&sh->lock);
-                return rc;
-            }
-        }
+        *out_created = 1;
     }
-    *out_shard = sh;
     *out = r;
     return BVT_OK;
 }
@@ -292,7 +288,7 @@ int bvt_engine_foreach_user(bvt_engine *e, int64_t now, bvt_user_fn fn, void *ud
                     continue;
                 items[n].key = (bvt_user_key){ r->key_hi, r->key_lo };
                 items[n].profile.version = BVT_PROFILE_VERSION;
-                bvt_profile_features(r, &e->cfg, cuts, now, &items[n].profile);
+                bvt_profile_features(r, cuts, now, &items[n].profile);
                 n++;
             }
             pthread_mutex_unlock(&sh->lock);
@@ -304,15 +300,6 @@ int bvt_engine_foreach_user(bvt_engine *e, int64_t now, bvt_user_fn fn, void *ud
     }
     free(items);
     return rc;
-}
-
-/* splitmix64: the reservoir sample must be reproducible. */
-static uint64_t mix(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
 }
 
 int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
@@ -337,7 +324,7 @@ int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
             if (!bvt_record_live(rec) || rec->last_purchase_ms == 0)
                 continue;
             /* reservoir sampling (Algorithm R) beyond the cap */
-            uint64_t slot = buyers < cap ? buyers : mix(&rng) % (buyers + 1);
+            uint64_t slot = buyers < cap ? buyers : bvt_rng_next(&rng) % (buyers + 1);
             buyers++;
             if (slot < cap) {
                 r[slot] = (double)rec->last_purchase_ms;

@@ -53,6 +53,12 @@ int bvt_segments_define_builtins(bvt_engine *e, bvt_error *err);
 /* Free the pooled batch blocks (engine teardown). */
 void bvt_batch_pool_free(bvt_engine *e);
 
+/* A raw user id the API accepts: 1..BVT_USER_ID_MAX bytes. */
+static inline int bvt_user_id_valid(const void *id, size_t len)
+{
+    return id && len > 0 && len <= BVT_USER_ID_MAX;
+}
+
 /* The keyed hash of a raw id; never (0, 0). */
 bvt_user_key bvt_engine_key(const bvt_engine *e, const void *id, size_t len);
 
@@ -60,9 +66,10 @@ bvt_user_key bvt_engine_key(const bvt_engine *e, const void *id, size_t len);
  * record, or NULL; *out_shard is locked either way and the caller unlocks. */
 bvt_record *bvt_engine_lock_key(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard);
 
-/* As bvt_engine_lock_key, creating the profile when absent.  On error no
- * shard is left locked. */
+/* As bvt_engine_lock_key, creating the profile when absent (*out_created
+ * says so, so a caller whose update then fails can remove it again).  On
+ * error no shard is left locked. */
 int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard,
-                              bvt_record **out);
+                              bvt_record **out, int *out_created);
 
 #endif

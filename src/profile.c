@@ -172,7 +172,7 @@ static uint32_t add_sat(uint32_t a, uint32_t b)
 /* Purchase days of the union of two users: exact when the merged history
  * still holds every purchase day, otherwise the sum less a shared first day. */
 static uint32_t merged_purchase_days(const bvt_record *dst, const bvt_record *src,
-                                     const bvt_profile_cfg *cfg, int32_t first_day)
+                                     int32_t first_day)
 {
     const bvt_history *h = dst->ext ? &dst->ext->hist : NULL;
     if (h && h->complete_from_day <= first_day) {
@@ -184,7 +184,6 @@ static uint32_t merged_purchase_days(const bvt_record *dst, const bvt_record *sr
         if (n > 0)
             return (uint32_t)n;
     }
-    (void)cfg;
     uint32_t n = add_sat(dst->purchase_days, src->purchase_days);
     return dst->first_purchase_day == src->first_purchase_day && n > 0 ? n - 1 : n;
 }
@@ -233,7 +232,7 @@ int bvt_profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *c
         } else {
             int32_t first = dst->first_purchase_day < src->first_purchase_day
                                 ? dst->first_purchase_day : src->first_purchase_day;
-            dst->purchase_days = merged_purchase_days(dst, src, cfg, first);
+            dst->purchase_days = merged_purchase_days(dst, src, first);
             if (src->first_purchase_day < dst->first_purchase_day)
                 dst->first_day_value = src->first_day_value;
             else if (src->first_purchase_day == dst->first_purchase_day)
@@ -275,8 +274,8 @@ static int64_t since(int64_t now, int64_t t)
     return now > t ? now - t : 0;
 }
 
-void bvt_profile_features(const bvt_record *r, const bvt_profile_cfg *cfg,
-                          const bvt_rfm_cuts *cuts, int64_t now, bvt_profile *p)
+void bvt_profile_features(const bvt_record *r, const bvt_rfm_cuts *cuts, int64_t now,
+                          bvt_profile *p)
 {
     uint32_t version = p->version;
     memset(p, 0, sizeof *p);
@@ -315,5 +314,4 @@ void bvt_profile_features(const bvt_record *r, const bvt_profile_cfg *cfg,
         p->history_events = r->ext->hist.ev_len;
         p->history_day_slots = r->ext->hist.day_len;
     }
-    (void)cfg;
 }

@@ -103,8 +103,8 @@ void bvt_profile_ext_bytes(const bvt_record *r, uint64_t *hist, uint64_t *cart, 
 struct bvt_rfm_cuts;
 
 /* Fill out (version already checked) with features at now. */
-void bvt_profile_features(const bvt_record *r, const bvt_profile_cfg *cfg,
-                          const struct bvt_rfm_cuts *cuts, int64_t now, bvt_profile *out);
+void bvt_profile_features(const bvt_record *r, const struct bvt_rfm_cuts *cuts, int64_t now,
+                          bvt_profile *out);
 
 _Static_assert(sizeof(bvt_record) == 232, "the record is part of the memory budget per user");
 

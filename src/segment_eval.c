@@ -387,7 +387,7 @@ static int valid_context(const bvt_context *ctx)
 int bvt_segments_of(bvt_engine *e, const void *id, size_t len, int64_t now,
                     const bvt_context *ctx, uint32_t *out, size_t cap, size_t *out_n)
 {
-    if (!e || !id || len == 0 || len > BVT_USER_ID_MAX || now <= 0 || (!out && cap) || !out_n)
+    if (!e || !bvt_user_id_valid(id, len) || now <= 0 || (!out && cap) || !out_n)
         return BVT_EINVAL;
     if (!valid_context(ctx))
         return ctx->version > BVT_CONTEXT_VERSION ? BVT_EVERSION : BVT_EINVAL;

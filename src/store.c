@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
 #include "store.h"
 
 #define MIN_INDEX 64u
@@ -182,14 +183,6 @@ void bvt_shard_remove(bvt_shard *sh, bvt_record *r)
     remove_numbered(sh, r, record_number(sh, r));
 }
 
-static uint64_t next_random(bvt_shard *sh)
-{
-    uint64_t z = (sh->rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep)
 {
     if (s->full_policy != BVT_FULL_EVICT_LRU || sh->high_water == 0)
@@ -198,7 +191,7 @@ int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
     bvt_record *victim = NULL;
     uint32_t victim_num = 0;
     for (int tries = 0, seen = 0; tries < 64 && seen < 16; tries++) {
-        uint32_t n = (uint32_t)(next_random(sh) % sh->high_water);
+        uint32_t n = (uint32_t)(bvt_rng_next(&sh->rng) % sh->high_water);
         bvt_record *r = bvt_shard_record(sh, n);
         if (!bvt_record_live(r) || r == keep)
             continue;

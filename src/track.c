@@ -28,7 +28,7 @@ static int resolve(bvt_engine *e, const bvt_event *ev, bvt_resolved_event *out,
                         ev->version);
     if (!bvt_event_types_valid(&e->types, ev->type))
         return bvt_fail(err, BVT_ETYPE, -1, "unknown event type %u", ev->type);
-    if (!ev->user_id || ev->user_id_len == 0 || ev->user_id_len > BVT_USER_ID_MAX)
+    if (!bvt_user_id_valid(ev->user_id, ev->user_id_len))
         return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
     if (ev->time_ms <= 0)
         return bvt_fail(err, BVT_EINVAL, -1, "time_ms must be > 0 (epoch milliseconds)");
@@ -88,10 +88,11 @@ static int track_resolved(bvt_engine *e, bvt_user_key k, const bvt_resolved_even
 {
     bvt_shard *sh;
     bvt_record *r;
-    int rc = bvt_engine_lock_or_create(e, k, &sh, &r);
+    int created;
+    int rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
     if (rc != BVT_OK)
         return rc;
-    rc = apply_locked(e, sh, r, r->events == 0 && r->first_seen_ms == 0 && !r->ext, ev);
+    rc = apply_locked(e, sh, r, created, ev);
     pthread_mutex_unlock(&sh->lock);
     return rc;
 }
@@ -288,18 +289,17 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
     for (size_t base = 0; base < n; base += BATCH_BLOCK) {
         size_t m = n - base < BATCH_BLOCK ? n - base : BATCH_BLOCK;
         for (size_t i = 0; i < m; i++) {
-            bvt_error one = BVT_ERROR_INIT;
+            /* resolve() writes err only on failure: detail for the first one */
             b->code[i] = resolve(e, &events[base + i], &b->ev[i], &b->key[i],
-                                 first_rc == BVT_OK ? &one : NULL);
+                                 first_rc == BVT_OK ? err : NULL);
             b->shard[i] = b->code[i] == BVT_OK
                               ? (uint16_t)(bvt_store_shard(&e->store, &b->key[i]) - e->store.shards)
                               : 0;
-            if (b->code[i] != BVT_OK && first_rc == BVT_OK && err) {
-                *err = one;
-                err->offset = (int64_t)(base + i);
-            }
-            if (b->code[i] != BVT_OK && first_rc == BVT_OK)
+            if (b->code[i] != BVT_OK && first_rc == BVT_OK) {
                 first_rc = b->code[i];
+                if (err)
+                    err->offset = (int64_t)(base + i);
+            }
         }
         sort_by_shard(b, m, e->store.n_shards, keep_order(e, m));
         apply_block(e, b, m);

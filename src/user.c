@@ -25,11 +25,6 @@ void bvt_profile_init(bvt_profile *p)
     p->version = BVT_PROFILE_VERSION;
 }
 
-static int valid_id(const void *id, size_t len)
-{
-    return id && len > 0 && len <= BVT_USER_ID_MAX;
-}
-
 /* Lock id's shard and find its profile; NULL (still locked) when absent. */
 static bvt_record *lock_user(bvt_engine *e, const void *id, size_t len, bvt_shard **sh)
 {
@@ -38,7 +33,7 @@ static bvt_record *lock_user(bvt_engine *e, const void *id, size_t len, bvt_shar
 
 int bvt_user_exists(bvt_engine *e, const void *id, size_t len)
 {
-    if (!e || !valid_id(id, len))
+    if (!e || !bvt_user_id_valid(id, len))
         return 0;
     bvt_shard *sh;
     int found = lock_user(e, id, len, &sh) != NULL;
@@ -48,14 +43,14 @@ int bvt_user_exists(bvt_engine *e, const void *id, size_t len)
 
 int bvt_profile_get(bvt_engine *e, const void *id, size_t len, int64_t now, bvt_profile *out)
 {
-    if (!e || !valid_id(id, len) || !out || now <= 0 || out->version == 0)
+    if (!e || !bvt_user_id_valid(id, len) || !out || now <= 0 || out->version == 0)
         return BVT_EINVAL;
     if (out->version > BVT_PROFILE_VERSION)
         return BVT_EVERSION;
     bvt_shard *sh;
     bvt_record *r = lock_user(e, id, len, &sh);
     if (r)
-        bvt_profile_features(r, &e->cfg, atomic_load_explicit(&e->cuts, memory_order_acquire),
+        bvt_profile_features(r, atomic_load_explicit(&e->cuts, memory_order_acquire),
                              now, out);
     pthread_mutex_unlock(&sh->lock);
     return r ? BVT_OK : BVT_ENOTFOUND;
@@ -64,7 +59,7 @@ int bvt_profile_get(bvt_engine *e, const void *id, size_t len, int64_t now, bvt_
 int bvt_profile_interests(bvt_engine *e, const void *id, size_t len, int64_t now,
                           bvt_interest *out, size_t cap, size_t *out_n)
 {
-    if (!e || !valid_id(id, len) || (!out && cap) || !out_n || now <= 0)
+    if (!e || !bvt_user_id_valid(id, len) || (!out && cap) || !out_n || now <= 0)
         return BVT_EINVAL;
     uint32_t cats[BVT_TOP_K_MAX];
     double scores[BVT_TOP_K_MAX], sum = 0;
@@ -88,7 +83,7 @@ int bvt_profile_interests(bvt_engine *e, const void *id, size_t len, int64_t now
 int bvt_profile_cart(bvt_engine *e, const void *id, size_t len, bvt_cart_item *out, size_t cap,
                      size_t *out_n)
 {
-    if (!e || !valid_id(id, len) || (!out && cap) || !out_n)
+    if (!e || !bvt_user_id_valid(id, len) || (!out && cap) || !out_n)
         return BVT_EINVAL;
     bvt_shard *sh;
     bvt_record *r = lock_user(e, id, len, &sh);
@@ -101,7 +96,7 @@ int bvt_history_count(bvt_engine *e, const void *id, size_t len, uint32_t type,
                       const char *category, int64_t window_ms, int64_t now, uint64_t *out_count,
                       double *out_sum)
 {
-    if (!e || !valid_id(id, len) || now <= 0 || window_ms <= 0)
+    if (!e || !bvt_user_id_valid(id, len) || now <= 0 || window_ms <= 0)
         return BVT_EINVAL;
     if (type != UINT32_MAX && !bvt_event_types_valid(&e->types, type))
         return BVT_EINVAL;
@@ -131,7 +126,7 @@ int bvt_history_count(bvt_engine *e, const void *id, size_t len, uint32_t type,
 int bvt_rfm_summary_get(bvt_engine *e, const void *id, size_t len, int64_t end_ms,
                         int64_t unit_ms, bvt_rfm_summary *out)
 {
-    if (!e || !valid_id(id, len) || end_ms <= 0 || unit_ms <= 0 || !out)
+    if (!e || !bvt_user_id_valid(id, len) || end_ms <= 0 || unit_ms <= 0 || !out)
         return BVT_EINVAL;
     bvt_shard *sh;
     bvt_record *r = lock_user(e, id, len, &sh);
@@ -161,10 +156,10 @@ static int attr_set(bvt_engine *e, const void *id, size_t len, const char *key, 
         return rc;
     bvt_shard *sh;
     bvt_record *r;
-    rc = bvt_engine_lock_or_create(e, bvt_engine_key(e, id, len), &sh, &r);
+    int created;
+    rc = bvt_engine_lock_or_create(e, bvt_engine_key(e, id, len), &sh, &r, &created);
     if (rc != BVT_OK)
         return rc;
-    int created = r->first_seen_ms == 0 && !r->ext;
     rc = bvt_profile_ext(r, &sh->mem);
     if (rc == BVT_OK)
         rc = bvt_attrs_set(r->ext, &e->cfg, &sh->mem, key_id, kind, number, value_id);
@@ -177,7 +172,7 @@ static int attr_set(bvt_engine *e, const void *id, size_t len, const char *key, 
 int bvt_attr_set_number(bvt_engine *e, const void *id, size_t len, const char *key,
                         double value)
 {
-    if (!e || !valid_id(id, len) || !valid_key(key) || !isfinite(value))
+    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) || !isfinite(value))
         return BVT_EINVAL;
     return attr_set(e, id, len, key, BVT_ATTR_NUMBER, value, NULL);
 }
@@ -185,7 +180,7 @@ int bvt_attr_set_number(bvt_engine *e, const void *id, size_t len, const char *k
 int bvt_attr_set_string(bvt_engine *e, const void *id, size_t len, const char *key,
                         const char *value)
 {
-    if (!e || !valid_id(id, len) || !valid_key(key) || !value || !*value ||
+    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) || !value || !*value ||
         strlen(value) > BVT_ATTR_VALUE_MAX)
         return BVT_EINVAL;
     return attr_set(e, id, len, key, BVT_ATTR_STRING, 0, value);
@@ -194,7 +189,7 @@ int bvt_attr_set_string(bvt_engine *e, const void *id, size_t len, const char *k
 int bvt_attr_get(bvt_engine *e, const void *id, size_t len, const char *key, int *out_kind,
                  double *out_number, const char **out_string)
 {
-    if (!e || !valid_id(id, len) || !valid_key(key))
+    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key))
         return BVT_EINVAL;
     uint32_t key_id = bvt_interner_find(e->strings, key, strlen(key));
     bvt_shard *sh;
@@ -216,7 +211,7 @@ int bvt_attr_get(bvt_engine *e, const void *id, size_t len, const char *key, int
 
 int bvt_attr_unset(bvt_engine *e, const void *id, size_t len, const char *key)
 {
-    if (!e || !valid_id(id, len) || !valid_key(key))
+    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key))
         return BVT_EINVAL;
     uint32_t key_id = bvt_interner_find(e->strings, key, strlen(key));
     bvt_shard *sh;
@@ -252,7 +247,7 @@ static void unlock_pair(bvt_shard *a, bvt_shard *b)
 int bvt_user_alias(bvt_engine *e, const void *anon_id, size_t anon_len, const void *known_id,
                    size_t known_len, bvt_error *err)
 {
-    if (!e || !valid_id(anon_id, anon_len) || !valid_id(known_id, known_len))
+    if (!e || !bvt_user_id_valid(anon_id, anon_len) || !bvt_user_id_valid(known_id, known_len))
         return bvt_fail(err, BVT_EINVAL, -1, "both user ids must be 1..%d bytes",
                         BVT_USER_ID_MAX);
     bvt_user_key anon = bvt_engine_key(e, anon_id, anon_len);
