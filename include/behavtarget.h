@@ -1045,9 +1045,9 @@ typedef int (*bvt_member_fn)(const bvt_user_key *key, void *ud);
  * @param fn      callback, or NULL.
  * @param ud      passed to fn.
  * @param[out] out_count members visited (may be NULL).
- * @return BVT_OK; BVT_EINVAL (also a context version too new: unlike
- *         bvt_segments_of() this is not BVT_EVERSION); BVT_ENOTFOUND (no such segment); BVT_ENOMEM;
- *         or the callback's non-zero value.
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION (context version too new);
+ *         BVT_ENOTFOUND (no such segment); BVT_ENOMEM; or the callback's
+ *         non-zero value.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_segment_members(bvt_engine *engine, uint32_t segment, int64_t now,

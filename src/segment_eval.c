@@ -378,10 +378,15 @@ static int env_in_segment(void *ud, uint32_t segment)
     return d ? eval_segment(st, d) : 0;
 }
 
-static int valid_context(const bvt_context *ctx)
+/* BVT_OK, BVT_EVERSION (newer than this library) or BVT_EINVAL. */
+static int check_context(const bvt_context *ctx)
 {
-    return !ctx || (ctx->version >= 1 && ctx->version <= BVT_CONTEXT_VERSION &&
-                    (ctx->n == 0 || (ctx->keys && ctx->values)));
+    if (!ctx)
+        return BVT_OK;
+    if (ctx->version > BVT_CONTEXT_VERSION)
+        return BVT_EVERSION;
+    return ctx->version >= 1 && (ctx->n == 0 || (ctx->keys && ctx->values)) ? BVT_OK
+                                                                          : BVT_EINVAL;
 }
 
 int bvt_segments_of(bvt_engine *e, const void *id, size_t len, int64_t now,
@@ -389,8 +394,9 @@ int bvt_segments_of(bvt_engine *e, const void *id, size_t len, int64_t now,
 {
     if (!e || !bvt_user_id_valid(id, len) || now <= 0 || (!out && cap) || !out_n)
         return BVT_EINVAL;
-    if (!valid_context(ctx))
-        return ctx->version > BVT_CONTEXT_VERSION ? BVT_EVERSION : BVT_EINVAL;
+    int crc = check_context(ctx);
+    if (crc != BVT_OK)
+        return crc;
     bvt_segment_set *set = bvt_segments_acquire(&e->segments);
     uint8_t memo[BVT_SEGMENTS_MAX + 1];
     eval_state st = { .e = e, .set = set, .ctx = ctx, .now = now,
@@ -421,8 +427,11 @@ int bvt_segment_members(bvt_engine *e, uint32_t segment, int64_t now, const bvt_
 {
     if (out_count)
         *out_count = 0;
-    if (!e || now <= 0 || !valid_context(ctx))
+    if (!e || now <= 0)
         return BVT_EINVAL;
+    int crc = check_context(ctx);
+    if (crc != BVT_OK)
+        return crc;
     bvt_segment_set *set = bvt_segments_acquire(&e->segments);
     const bvt_segment_def *d = segment <= set->max_id ? set->by_id[segment] : NULL;
     bvt_user_key *keys = d && fn ? malloc(MEMBER_CHUNK * sizeof *keys) : NULL;

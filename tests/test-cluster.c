@@ -424,6 +424,20 @@ START_TEST(runs_beside_traffic)
     shared sh = { planted_engine(), 0 };
     thread_fn fns[] = { rerun, track_and_evaluate, track_and_evaluate };
     run_threads(fns, 3, &sh);
+    /* After the runs every planted user is in exactly one cluster segment. */
+    for (uint32_t g = 0; g < GROUPS; g++) {
+        char u[32];
+        user_name(u, sizeof u, g, 0);
+        uint32_t ids[BVT_SEGMENTS_MAX];
+        size_t n, in = 0;
+        ck_assert_int_eq(bvt_segments_of(sh.e, u, strlen(u), NOW, NULL, ids, BVT_SEGMENTS_MAX,
+                                         &n), BVT_OK);
+        for (size_t j = 0; j < n; j++) {
+            const char *name = bvt_segment_name(sh.e, ids[j]);
+            in += name && strncmp(name, "Cluster ", 8) == 0;
+        }
+        ck_assert_uint_eq(in, 1);
+    }
     bvt_engine_free(sh.e);
 }
 END_TEST

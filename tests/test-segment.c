@@ -177,6 +177,25 @@ START_TEST(context_and_attributes)
 }
 END_TEST
 
+START_TEST(context_version_checked)
+{
+    bvt_engine *e = engine_default();
+    uint32_t id = define_ok(e, "any", "events > 0");
+    track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    bvt_context c = BVT_CONTEXT_INIT;
+    c.version = BVT_CONTEXT_VERSION + 1;
+    uint32_t ids[64];
+    size_t n;
+    uint64_t count;
+    ck_assert_int_eq(bvt_segments_of(e, "u", 1, T0, &c, ids, 64, &n), BVT_EVERSION);
+    ck_assert_int_eq(bvt_segment_members(e, id, T0, &c, NULL, NULL, &count), BVT_EVERSION);
+    c.version = 0;
+    ck_assert_int_eq(bvt_segments_of(e, "u", 1, T0, &c, ids, 64, &n), BVT_EINVAL);
+    ck_assert_int_eq(bvt_segment_members(e, id, T0, &c, NULL, NULL, &count), BVT_EINVAL);
+    bvt_engine_free(e);
+}
+END_TEST
+
 static int collect(const bvt_user_key *k, void *ud)
 {
     (void)k;
@@ -248,13 +267,21 @@ static void *redefine(void *arg)
     return NULL;
 }
 
+/* Whatever version a reader sees, the built-ins stay and "u" (one page
+ * view, one session) stays a New Visitor. */
 static void *evaluate(void *arg)
 {
     shared *s = arg;
-    uint32_t ids[64];
+    uint32_t ids[64], new_visitor;
     size_t n;
-    while (!atomic_load(&s->stop))
+    ck_assert_int_eq(bvt_segment_lookup(s->e, "New Visitor", &new_visitor), BVT_OK);
+    while (!atomic_load(&s->stop)) {
         ck_assert_int_eq(bvt_segments_of(s->e, "u", 1, T0 + 1, NULL, ids, 64, &n), BVT_OK);
+        int found = 0;
+        for (size_t i = 0; i < n && i < 64; i++)
+            found |= ids[i] == new_visitor;
+        ck_assert(found);
+    }
     return NULL;
 }
 
@@ -279,6 +306,7 @@ int main(void)
     tcase_add_test(tc, window_slides_exactly);
     tcase_add_test(tc, retargeting_cart_abandoners);
     tcase_add_test(tc, context_and_attributes);
+    tcase_add_test(tc, context_version_checked);
     tcase_add_test(tc, audience_members_and_count);
     tcase_add_test(tc, builtin_segments_protected_and_rfm);
     tcase_add_test(tc, definitions_change_under_readers);
