@@ -51,12 +51,12 @@ typedef struct bvt_engine bvt_engine;
  * ====================================================================== */
 
 #define BVT_VERSION_MAJOR 1
-#define BVT_VERSION_MINOR 0
+#define BVT_VERSION_MINOR 1
 #define BVT_VERSION_PATCH 0
 /** Version as one number: major * 10000 + minor * 100 + patch. */
 #define BVT_VERSION_NUMBER \
     (BVT_VERSION_MAJOR * 10000 + BVT_VERSION_MINOR * 100 + BVT_VERSION_PATCH)
-#define BVT_VERSION_STRING "1.0.0"
+#define BVT_VERSION_STRING "1.1.0"
 
 /**
  * @brief Version of the library actually linked.
@@ -142,7 +142,9 @@ enum bvt_event_type {
     BVT_EVENT_SHARE = 9,
     BVT_EVENT_COMMENT = 10,
     BVT_EVENT_EMAIL_OPEN = 11,
-    BVT_EVENT_BUILTIN_COUNT = 12,
+    BVT_EVENT_BUILTIN_COUNT = 12, /**< types below this have counters in bvt_profile */
+    BVT_EVENT_DISMISS = 12,  /**< the user dismissed an offer (offer feedback; no profile
+                                  counter; @since 1.1) */
     BVT_EVENT_CUSTOM_FIRST = 16,
     BVT_EVENT_TYPE_MAX = 64 /**< type ids are < this; 48 custom types at most */
 };
@@ -150,7 +152,7 @@ enum bvt_event_type {
 /**
  * @brief Name of an event type: "page_view", "search", "add_to_cart",
  * "remove_from_cart", "purchase", "impression", "click", "conversion",
- * "like", "share", "comment", "email_open", or a registered custom name.
+ * "like", "share", "comment", "email_open", "dismiss", or a registered custom name.
  * @param engine the engine (needed for custom names); may be NULL for built-ins.
  * @param type   a type id.
  * @return borrowed string valid until bvt_engine_free(), or NULL when unknown.
@@ -1155,6 +1157,596 @@ BVT_API int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t
                                  int64_t now, const bvt_context *ctx, const char *provider,
                                  const bvt_iab_mapping *map, size_t n_map, char *buf,
                                  size_t cap, size_t *out_len);
+
+/* ======================================================================
+ * Offers: the catalog
+ * ====================================================================== */
+
+/**
+ * An offer is something the engine can rank for a user: an ad, a banner, a
+ * recommendation.  Offers are defined by id; each definition publishes a new
+ * immutable version of the catalog, so ranking never waits for a definer.
+ * An id defined once keeps its numeric id, its statistics and the users'
+ * cap state for the engine's life, also across removal and redefinition.
+ *
+ * Feedback reaches offers through ordinary events: an event of type
+ * impression, click, conversion, dismiss, like, share or comment whose
+ * `offer_id` names a defined offer updates that offer's frequency caps (per
+ * user), its bandit statistics and its metrics in the same call that
+ * updates the profile.  An event naming an offer id never defined is still
+ * applied to the profile and counted in bvt_metrics_unattributed().
+ */
+
+#define BVT_OFFER_ID_MAX 63      /**< bytes in an offer or group id */
+#define BVT_OFFERS_MAX 65535     /**< offer ids ever defined per engine */
+#define BVT_OFFER_TAGS_MAX 8     /**< tags per offer */
+#define BVT_OFFER_CAPS_MAX 4     /**< caps per offer and per group */
+#define BVT_CAP_MAX_COUNT 255    /**< largest count a cap allows */
+#define BVT_OFFER_SEGMENTS_MAX 15 /**< segments offers learn and report by */
+
+/** A frequency cap: at most `max` impressions in any `window_ms` ending now. */
+typedef struct bvt_cap {
+    uint32_t max;      /**< impressions allowed, 1..BVT_CAP_MAX_COUNT */
+    int64_t window_ms; /**< sliding window, > 0: an impression at t counts while now - window_ms < t */
+} bvt_cap;
+
+#define BVT_OFFER_VERSION 1u
+/**
+ * An offer definition.  Pointers are borrowed for the duration of
+ * bvt_offer_define(); the engine copies what it keeps.
+ */
+typedef struct bvt_offer {
+    uint32_t version;            /**< BVT_OFFER_VERSION */
+    const char *id;              /**< 1..63 bytes, NUL-terminated; no control characters */
+    const char *const *tags;     /**< category paths the offer is about (interned if new);
+                                      the user's affinity to them raises the prior */
+    size_t n_tags;               /**< 0..BVT_OFFER_TAGS_MAX */
+    const char *rule;            /**< eligibility rule (docs/rules.md), NULL = every user */
+    double value;                /**< revenue per response, finite, >= 0; 0 scores as 1 */
+    uint32_t response;           /**< what the bandit learns and value is paid for:
+                                      BVT_EVENT_CLICK (also when 0) or BVT_EVENT_CONVERSION */
+    double cost;                 /**< cost per cost_per event, finite, >= 0 */
+    uint32_t cost_per;           /**< BVT_EVENT_IMPRESSION (also when 0) or BVT_EVENT_CLICK */
+    const bvt_cap *caps;         /**< per-user frequency caps of this offer */
+    size_t n_caps;               /**< 0..BVT_OFFER_CAPS_MAX */
+    const char *group;           /**< campaign group whose caps also apply
+                                      (bvt_offer_group_define()), or NULL */
+    int64_t cooloff_ms;          /**< after the user dismisses it, hidden this long; 0 = never hidden */
+    int64_t start_ms;            /**< shown when start_ms <= now (0 = no start) */
+    int64_t end_ms;              /**< and now < end_ms (0 = no end) */
+    int32_t priority;            /**< higher tiers fill the slots before lower ones; default 0 */
+    uint64_t budget_impressions; /**< total impressions over all users; 0 = unlimited */
+    int personalised;            /**< non-zero: needs the user's ads consent (retargeting) */
+} bvt_offer;
+
+#define BVT_OFFER_INIT { BVT_OFFER_VERSION, NULL, NULL, 0, NULL, 0.0, 0, 0.0, 0, NULL, 0, \
+                         NULL, 0, 0, 0, 0, 0, 0 }
+
+/**
+ * @brief Initialise an offer (for bindings).
+ * @param offer the offer to fill; NULL is a no-op.
+ * @since 1.1  Thread-safe for distinct objects.
+ */
+BVT_API void bvt_offer_init(bvt_offer *offer);
+
+/**
+ * @brief Define an offer, or replace the definition of an existing id.
+ *
+ * The eligibility rule is compiled here.  A replaced offer keeps its numeric
+ * id, statistics, metrics, budget spent and every user's cap state; new caps
+ * apply to impressions already recorded.  Rankings in progress finish with
+ * the catalog they started with.
+ * @param engine the engine.
+ * @param offer  the definition.
+ * @param[out] out_id the offer's numeric id, >= 1 (may be NULL).
+ * @param err    optional detail: which field, or the rule's byte offset.
+ * @return BVT_OK; BVT_EINVAL (NULL argument, bad id, tag, value, cost,
+ *         response, cost_per, cap, schedule with end <= start, negative
+ *         cool-off, a type mismatch in the rule); BVT_EVERSION; BVT_ENOTFOUND
+ *         (unknown group, or a name in the rule); BVT_ESYNTAX and BVT_ERANGE
+ *         (rule); BVT_ELIMIT (BVT_OFFERS_MAX ids); BVT_ENOMEM.
+ * @since 1.1  Thread-safe; definitions are serialised among themselves.
+ */
+BVT_API int bvt_offer_define(bvt_engine *engine, const bvt_offer *offer, uint32_t *out_id,
+                             bvt_error *err);
+
+/**
+ * @brief Remove an offer from the catalog.  Its id, statistics and metrics
+ * stay (a later definition of the same id continues them).
+ * @param engine the engine.
+ * @param id     NUL-terminated offer id.
+ * @param err    optional detail.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (not defined now).
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_offer_remove(bvt_engine *engine, const char *id, bvt_error *err);
+
+/**
+ * @brief Numeric id of an offer id defined now or ever.
+ * @param engine the engine.
+ * @param id     NUL-terminated offer id.
+ * @param[out] out_id the numeric id.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
+ * @since 1.1  Thread-safe, lock-free.
+ */
+BVT_API int bvt_offer_lookup(bvt_engine *engine, const char *id, uint32_t *out_id);
+
+/**
+ * @brief The string id of a numeric offer id.
+ * @param engine the engine.
+ * @param offer  a numeric id.
+ * @return borrowed string valid until bvt_engine_free(), or NULL when unknown.
+ * @since 1.1  Thread-safe, lock-free.
+ */
+BVT_API const char *bvt_offer_name(bvt_engine *engine, uint32_t offer);
+
+/**
+ * @brief Numeric ids of the offers defined now, in order of first definition.
+ * @param engine the engine.
+ * @param out    array for up to cap ids (may be NULL when cap is 0).
+ * @param cap    capacity of out.
+ * @param[out] out_n number of offers defined (may exceed cap).
+ * @return BVT_OK; BVT_EINVAL.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_offer_list(bvt_engine *engine, uint32_t *out, size_t cap, size_t *out_n);
+
+/**
+ * @brief Define (or redefine) a campaign group's frequency caps.
+ *
+ * An impression of any offer of the group counts against the group's caps,
+ * which apply to every offer naming the group in addition to its own.
+ * @param engine the engine.
+ * @param name   NUL-terminated, 1..63 bytes.
+ * @param caps   n_caps caps (may be NULL when n_caps is 0).
+ * @param n_caps 0..BVT_OFFER_CAPS_MAX.
+ * @param err    optional detail.
+ * @return BVT_OK; BVT_EINVAL (bad name or cap); BVT_ELIMIT (groups share
+ *         the BVT_OFFERS_MAX ids); BVT_ENOMEM.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_offer_group_define(bvt_engine *engine, const char *name, const bvt_cap *caps,
+                                   size_t n_caps, bvt_error *err);
+
+/**
+ * @brief Choose the segments offers learn and report by.
+ *
+ * A user's bandit bucket is the first of these segments the user is in
+ * (bucket i + 1), or bucket 0 when in none; each offer keeps a posterior
+ * per bucket.  Metrics and experiment outcomes are counted for every listed
+ * segment the user is in.  Membership is evaluated when the feedback event
+ * is tracked, and a click or conversion is credited to the buckets of the
+ * offer's last impression to that user.  Replacing the list resets the
+ * statistics of each position whose segment changed.
+ * @param engine   the engine.
+ * @param segments n segment ids (may be NULL when n is 0).
+ * @param n        0..BVT_OFFER_SEGMENTS_MAX.
+ * @param err      optional detail.
+ * @return BVT_OK; BVT_EINVAL (n too large, a repeated id); BVT_ENOTFOUND
+ *         (a segment not defined now).
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_offer_segments_set(bvt_engine *engine, const uint32_t *segments, size_t n,
+                                   bvt_error *err);
+
+/* ======================================================================
+ * Ranking policies
+ * ====================================================================== */
+
+/** How a ranking turns estimates into choices. */
+enum bvt_policy_kind {
+    BVT_POLICY_GREEDY = 1,         /**< highest score first */
+    BVT_POLICY_EPSILON_GREEDY = 2, /**< with probability epsilon a uniform choice */
+    BVT_POLICY_SOFTMAX = 3,        /**< P ~ exp((score / best score - 1) / temperature) */
+    BVT_POLICY_THOMPSON = 4,       /**< a Beta posterior draw per offer, highest first */
+    BVT_POLICY_UCB1 = 5            /**< mean + sqrt(2 ln N / n), deterministic */
+};
+
+#define BVT_POLICY_VERSION 1u
+/**
+ * A ranking policy and the bandit's prior.  Zero in a field means the
+ * default given.  The estimate of an offer's response rate in a bucket is the
+ * mean of Beta(a, b) with
+ *   a = prior_strength * m + responses,  b = prior_strength * (1 - m) + impressions - responses,
+ *   m = prior_rate * (1 + affinity_boost * affinity), capped at 0.5,
+ * where affinity (0..1) is the user's highest interest affinity among the
+ * offer's tags.  The score is estimate * value.
+ */
+typedef struct bvt_policy {
+    uint32_t version;          /**< BVT_POLICY_VERSION */
+    uint32_t kind;             /**< enum bvt_policy_kind; default BVT_POLICY_THOMPSON */
+    double epsilon;            /**< epsilon-greedy exploration, 0..1; default 0.1 */
+    double temperature;        /**< softmax temperature, > 0; default 0.1 */
+    double floor;              /**< exploration floor for every kind, 0..1: with this
+                                    probability a slot is filled uniformly; default 0 */
+    double prior_rate;         /**< response rate before any feedback, 0..1; default 0.01 */
+    double prior_strength;     /**< pseudo-impressions of the prior, > 0; default 20 */
+    double affinity_boost;     /**< how much interest affinity lifts the prior, >= 0;
+                                    default 1 (a negative value means 0) */
+    uint32_t propensity_draws; /**< Thompson sampling: Monte-Carlo draws per ranked slot to
+                                    estimate its propensity; 0 = not estimated (-1) */
+} bvt_policy;
+
+#define BVT_POLICY_INIT { BVT_POLICY_VERSION, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0 }
+
+/**
+ * @brief Initialise a policy to all defaults (for bindings).
+ * @param policy the policy to fill; NULL is a no-op.
+ * @since 1.1  Thread-safe for distinct objects.
+ */
+BVT_API void bvt_policy_init(bvt_policy *policy);
+
+/**
+ * @brief Set the engine's default ranking policy (initially all defaults:
+ * Thompson sampling).
+ * @param engine the engine.
+ * @param policy the policy (copied).
+ * @param err    optional detail naming the bad field.
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_policy_set(bvt_engine *engine, const bvt_policy *policy, bvt_error *err);
+
+/* ======================================================================
+ * Ranking
+ * ====================================================================== */
+
+#define BVT_RANK_REQUEST_VERSION 1u
+/** What to rank, for whom, when.  Pointers are borrowed for the call. */
+typedef struct bvt_rank_request {
+    uint32_t version;                /**< BVT_RANK_REQUEST_VERSION */
+    const void *user_id;             /**< raw user id (1..1024 bytes); aliases followed */
+    size_t user_id_len;
+    int64_t now;                     /**< decision time, > 0 */
+    const bvt_context *ctx;          /**< the request, or NULL */
+    const char *const *candidates;   /**< offer ids to choose from, or NULL for ... */
+    const uint32_t *candidate_ids;   /**< ... numeric ids, or both NULL: every defined offer */
+    size_t n_candidates;             /**< entries in candidates or candidate_ids */
+    size_t k;                        /**< slots to fill; 0 means 1 */
+    const bvt_policy *policy;        /**< NULL: the experiment variant's, else the engine's */
+    uint64_t seed;                   /**< every random draw follows it: same seed and
+                                          state, same ranking */
+    const char *experiment;          /**< NULL, or an experiment (bvt_experiment_define())
+                                          whose variant may switch the policy or the offer
+                                          set; the user's exposure is recorded */
+} bvt_rank_request;
+
+#define BVT_RANK_REQUEST_INIT { BVT_RANK_REQUEST_VERSION, NULL, 0, 0, NULL, NULL, NULL, 0, \
+                                0, NULL, 0, NULL }
+
+/**
+ * @brief Initialise a rank request (for bindings).
+ * @param req the request to fill; NULL is a no-op.
+ * @since 1.1  Thread-safe for distinct objects.
+ */
+BVT_API void bvt_rank_request_init(bvt_rank_request *req);
+
+/** One ranked offer. */
+typedef struct bvt_ranked_offer {
+    uint32_t offer;       /**< numeric offer id */
+    const char *offer_id; /**< borrowed, valid until bvt_engine_free() */
+    double score;         /**< what the policy ranked by: estimate x value (Thompson: the
+                               posterior draw x value; UCB1: the upper bound x value) */
+    double estimate;      /**< posterior mean response rate */
+    double propensity;    /**< probability that the policy put this offer in this slot,
+                               given the offers of the earlier slots; -1 when not
+                               estimated (Thompson sampling without propensity_draws) */
+} bvt_ranked_offer;
+
+/** One offer the policy could choose for the first slot, with its probability. */
+typedef struct bvt_offer_choice {
+    uint32_t offer;     /**< numeric offer id */
+    double probability; /**< P(first slot); -1 when not estimated */
+} bvt_offer_choice;
+
+/** Why an offer was not ranked. */
+enum bvt_exclusion_reason {
+    BVT_EXCLUDED_UNKNOWN = 1,   /**< the candidate is not defined now */
+    BVT_EXCLUDED_SCHEDULE = 2,  /**< now is outside [start_ms, end_ms) */
+    BVT_EXCLUDED_BUDGET = 3,    /**< the impression budget is spent */
+    BVT_EXCLUDED_CONSENT = 4,   /**< a personalised offer and no ads consent */
+    BVT_EXCLUDED_VARIANT = 5,   /**< not in the experiment variant's offer set */
+    BVT_EXCLUDED_RULE = 6,      /**< the eligibility rule is false for the user */
+    BVT_EXCLUDED_COOLOFF = 7,   /**< dismissed less than cooloff_ms ago */
+    BVT_EXCLUDED_CAP = 8,       /**< one of the offer's caps is reached */
+    BVT_EXCLUDED_GROUP_CAP = 9  /**< one of its group's caps is reached */
+};
+
+/** An offer left out, and the first reason found (in the order of the enum). */
+typedef struct bvt_exclusion {
+    uint32_t offer;       /**< numeric id (0 for an unknown candidate) */
+    const char *offer_id; /**< borrowed, valid until bvt_engine_free() (the caller's
+                               string for an unknown candidate: valid as the request) */
+    uint32_t reason;      /**< enum bvt_exclusion_reason */
+} bvt_exclusion;
+
+#define BVT_RANK_RESULT_VERSION 1u
+/**
+ * Where bvt_rank() writes.  The caller supplies the arrays; any may be NULL
+ * with capacity 0.  Counts are the full numbers and may exceed capacities.
+ */
+typedef struct bvt_rank_result {
+    uint32_t version;             /**< BVT_RANK_RESULT_VERSION */
+    bvt_ranked_offer *offers;     /**< the slots, best first */
+    size_t offers_cap;
+    size_t n_offers;              /**< [out] slots filled: min(k, eligible offers) */
+    bvt_exclusion *excluded;      /**< why each left-out offer was left out */
+    size_t excluded_cap;
+    size_t n_excluded;            /**< [out] */
+    bvt_offer_choice *choices;    /**< every eligible offer with P(first slot) */
+    size_t choices_cap;
+    size_t n_choices;             /**< [out] eligible offers */
+    int personalised;             /**< [out] 1 when the profile was used; 0 for an unknown
+                                       user or one without ads consent */
+    int32_t variant;              /**< [out] experiment variant, BVT_VARIANT_NONE or
+                                       BVT_VARIANT_HOLDOUT */
+    uint32_t bucket;              /**< [out] the bandit bucket (bvt_offer_segments_set()) */
+} bvt_rank_result;
+
+#define BVT_RANK_RESULT_INIT { BVT_RANK_RESULT_VERSION, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0, \
+                               0, -1, 0 }
+
+/**
+ * @brief Initialise a rank result (for bindings): no arrays.
+ * @param res the result to fill; NULL is a no-op.
+ * @since 1.1  Thread-safe for distinct objects.
+ */
+BVT_API void bvt_rank_result_init(bvt_rank_result *res);
+
+/**
+ * @brief Rank offers for a user at `now`.
+ *
+ * Candidates pass, in this order, the schedule, the impression budget,
+ * consent (personalised offers need ads consent), the experiment variant's
+ * offer set, the eligibility rule (read against the profile and the
+ * context), the dismissal cool-off, the offer's caps and its group's caps.
+ * The eligible offers are scored (see bvt_policy) and the slots filled
+ * highest priority tier first, each slot chosen by the policy among the
+ * offers left in the highest tier that has any, with the exploration floor
+ * mixed in.  A user without ads consent, or unknown to the engine, gets the
+ * non-personalised ranking: rules see an empty profile (the context still
+ * counts), no interest prior, bucket 0; caps still apply.
+ *
+ * Ranking reads the profile and changes nothing, except with `experiment`
+ * set: then the user's variant is fixed (sticky) and the exposure counted,
+ * creating the profile if needed (when the table is full the variant is
+ * still returned, but not recorded).
+ *
+ * @param engine the engine.
+ * @param req    the request.
+ * @param[in,out] res where to write; res->version must be set.
+ * @param err    optional detail.
+ * @return BVT_OK (also when nothing is eligible: n_offers is 0); BVT_EINVAL
+ *         (NULL argument, bad user id, now <= 0, n_candidates > 0 without
+ *         candidates, a bad policy, arrays NULL with a capacity);
+ *         BVT_EVERSION (a struct version too new); BVT_ENOTFOUND (unknown
+ *         experiment).
+ * @since 1.1  Thread-safe.  Allocates nothing for up to 4,096 candidates
+ *         (one working block per call beyond: BVT_ENOMEM when that fails).
+ */
+BVT_API int bvt_rank(bvt_engine *engine, const bvt_rank_request *req, bvt_rank_result *res,
+                     bvt_error *err);
+
+/* ======================================================================
+ * Metrics
+ * ====================================================================== */
+
+#define BVT_ALL_OFFERS 0u /**< in bvt_metrics_get(): every offer */
+
+#define BVT_METRICS_VERSION 1u
+/**
+ * Counters and rates of one offer (or all) in one segment (or everyone).
+ * Revenue is the value of each response event (the event's value when > 0,
+ * else the offer's value); cost is the offer's cost per cost_per event.
+ */
+typedef struct bvt_metrics {
+    uint32_t version;        /**< BVT_METRICS_VERSION */
+    uint64_t impressions;
+    uint64_t clicks;
+    uint64_t conversions;
+    uint64_t dismissals;
+    uint64_t engagements;    /**< clicks + likes, shares and comments naming the offer */
+    double revenue;
+    double cost;
+    double ctr;              /**< clicks / impressions (0 without impressions) */
+    double conversion_rate;  /**< conversions / clicks (0 without clicks) */
+    double engagement_rate;  /**< engagements / impressions (0 without impressions) */
+    double roi;              /**< (revenue - cost) / cost (0 without cost) */
+} bvt_metrics;
+
+#define BVT_METRICS_INIT { BVT_METRICS_VERSION, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0 }
+
+/**
+ * @brief Metrics of an offer in a segment.
+ *
+ * Counts are totals since the offer id was first defined, taken with relaxed
+ * atomic reads while tracking continues.
+ * @param engine  the engine.
+ * @param offer   numeric offer id, or BVT_ALL_OFFERS.
+ * @param segment a segment from bvt_offer_segments_set(), or 0 for all users.
+ * @param[in,out] out the metrics; out->version must be set.
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION; BVT_ENOTFOUND (unknown offer, or a
+ *         segment not in the list).
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_metrics_get(bvt_engine *engine, uint32_t offer, uint32_t segment,
+                            bvt_metrics *out);
+
+/**
+ * @brief Feedback events whose offer_id names no offer ever defined.
+ * @param engine the engine.
+ * @return their number (0 for a NULL engine).
+ * @since 1.1  Thread-safe.
+ */
+BVT_API uint64_t bvt_metrics_unattributed(bvt_engine *engine);
+
+/* ======================================================================
+ * Experiments (A/B tests)
+ * ====================================================================== */
+
+#define BVT_VARIANTS_MAX 16
+#define BVT_EXPERIMENTS_MAX 1024 /**< experiment names ever defined */
+#define BVT_VARIANT_NONE (-1)    /**< not in the experiment (outside coverage) */
+#define BVT_VARIANT_HOLDOUT (-2) /**< held out: default experience, measured */
+
+/** How users are hashed into variants. */
+enum bvt_hash_kind {
+    BVT_HASH_XXH3 = 0,          /**< XXH3-64 of salt, 0x00, user id (docs/bucketing.md) */
+    BVT_HASH_GROWTHBOOK_V1 = 1, /**< GrowthBook's hash version 1 (seed = salt) */
+    BVT_HASH_GROWTHBOOK_V2 = 2  /**< GrowthBook's hash version 2 */
+};
+
+/** One arm of an experiment.  Pointers are borrowed for the definition call. */
+typedef struct bvt_variant {
+    const char *name;            /**< 1..63 bytes */
+    double weight;               /**< share of covered users, >= 0 */
+    const bvt_policy *policy;    /**< ranking policy in this variant, or NULL (unchanged) */
+    const char *const *offers;   /**< the offer set ranked in this variant, or NULL (all) */
+    size_t n_offers;
+} bvt_variant;
+
+#define BVT_EXPERIMENT_VERSION 1u
+/** An experiment.  Variant 0 is the control the others are compared with. */
+typedef struct bvt_experiment {
+    uint32_t version;            /**< BVT_EXPERIMENT_VERSION */
+    const char *name;            /**< 1..63 bytes */
+    const char *salt;            /**< hash seed; NULL = the name */
+    uint32_t hash;               /**< enum bvt_hash_kind */
+    const bvt_variant *variants; /**< 2..BVT_VARIANTS_MAX variants */
+    size_t n_variants;
+    double coverage;             /**< fraction of users in the experiment, 0..1 (INIT: 1) */
+    double holdout;              /**< fraction of users held out before coverage, 0..1 */
+} bvt_experiment;
+
+#define BVT_EXPERIMENT_INIT { BVT_EXPERIMENT_VERSION, NULL, NULL, BVT_HASH_XXH3, NULL, 0, 1.0, 0.0 }
+
+/**
+ * @brief Initialise an experiment (for bindings): coverage 1, no holdout.
+ * @param exp the experiment to fill; NULL is a no-op.
+ * @since 1.1  Thread-safe for distinct objects.
+ */
+BVT_API void bvt_experiment_init(bvt_experiment *exp);
+
+/**
+ * @brief Define an experiment, or redefine one (weights, coverage, variants).
+ *
+ * Assignment is deterministic: a user's hash in [0, 1) picks the variant
+ * whose range holds it (ranges cut from coverage and weights as GrowthBook
+ * does; weights are normalised to sum 1, all zero means equal).  The holdout
+ * is decided first by a second hash (seed salt + "/holdout").  A redefined
+ * experiment keeps its users' sticky variants and its counters.
+ * @param engine the engine.
+ * @param exp    the definition.
+ * @param[out] out_id numeric id, >= 1 (may be NULL).
+ * @param err    optional detail.
+ * @return BVT_OK; BVT_EINVAL (bad name, salt, hash, variant count, weight,
+ *         coverage, holdout, policy, a redefinition that changes the number
+ *         of variants); BVT_ENOTFOUND (an unknown offer in a variant);
+ *         BVT_EVERSION; BVT_ELIMIT (BVT_EXPERIMENTS_MAX names); BVT_ENOMEM.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_experiment_define(bvt_engine *engine, const bvt_experiment *exp,
+                                  uint32_t *out_id, bvt_error *err);
+
+/**
+ * @brief Look up an experiment id by name.
+ * @param engine the engine.
+ * @param name   NUL-terminated name.
+ * @param[out] out_id the id.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_experiment_lookup(bvt_engine *engine, const char *name, uint32_t *out_id);
+
+/**
+ * @brief The variant a user's id hashes to, with no state read or written
+ * (sticky assignments are not consulted).
+ * @param engine the engine.
+ * @param experiment numeric experiment id.
+ * @param user_id, len the raw user id.
+ * @param[out] out_variant 0..n-1, BVT_VARIANT_NONE or BVT_VARIANT_HOLDOUT.
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no such experiment).
+ * @since 1.1  Thread-safe, lock-free; allocates nothing.
+ */
+BVT_API int bvt_experiment_variant_of(bvt_engine *engine, uint32_t experiment,
+                                      const void *user_id, size_t len, int32_t *out_variant);
+
+/**
+ * @brief Assign a user to a variant and record the exposure.
+ *
+ * The first assignment is kept in the user's profile (created if needed):
+ * later calls return it even after the weights change.  The first exposure
+ * counts the user in the variant; outcomes (impressions, clicks,
+ * conversions, purchases and their revenue and cost) tracked at or after
+ * the exposure time count for the variant.
+ * @param engine the engine.
+ * @param experiment numeric experiment id.
+ * @param user_id, len the raw user id.
+ * @param now    exposure time (> 0).
+ * @param[out] out_variant as bvt_experiment_variant_of().
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND; BVT_EFULL (no room for the
+ *         profile or the assignment: *out_variant is still set, nothing is
+ *         recorded); BVT_ENOMEM.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_experiment_assign(bvt_engine *engine, uint32_t experiment, const void *user_id,
+                                  size_t len, int64_t now, int32_t *out_variant);
+
+/** A comparison of one variant's metric with the control's. */
+typedef struct bvt_lift {
+    double absolute;      /**< variant - control */
+    double abs_low;       /**< 95% confidence interval of absolute */
+    double abs_high;
+    double relative;      /**< variant / control - 1 (0 when the control is 0) */
+    double rel_low;       /**< 95% interval of relative (delta method on the log ratio) */
+    double rel_high;
+    double p_value;       /**< two-sided, H0: no difference (1 when undefined) */
+} bvt_lift;
+
+/** Counters and statistics of one variant (or the holdout). */
+typedef struct bvt_variant_report {
+    const char *name;           /**< borrowed, valid until bvt_engine_free() */
+    uint64_t users;             /**< users exposed */
+    uint64_t impressions;
+    uint64_t clicks;
+    uint64_t conversions;
+    uint64_t converters;        /**< users with a conversion or purchase after exposure */
+    double revenue;
+    double cost;
+    double ctr;                 /**< clicks / impressions */
+    double conversion_rate;     /**< converters / users */
+    double revenue_per_user;
+    double roi;                 /**< (revenue - cost) / cost, 0 without cost */
+    bvt_lift ctr_lift;          /**< against variant 0 (zeros for variant 0) */
+    bvt_lift conversion_lift;
+    bvt_lift revenue_lift;      /**< revenue per user, Welch's t (normal approximation) */
+} bvt_variant_report;
+
+#define BVT_EXPERIMENT_REPORT_VERSION 1u
+/** What bvt_experiment_report_get() computes. */
+typedef struct bvt_experiment_report {
+    uint32_t version;           /**< BVT_EXPERIMENT_REPORT_VERSION */
+    uint32_t n_variants;
+    bvt_variant_report variants[BVT_VARIANTS_MAX];
+    bvt_variant_report holdout; /**< lifts against variant 0 too */
+    double srm_chi2;            /**< sample-ratio-mismatch chi-square of users per variant */
+    double srm_p_value;         /**< its p-value (1 without users) */
+    int srm_mismatch;           /**< 1 when srm_p_value < 0.001: do not trust the lifts */
+} bvt_experiment_report;
+
+/**
+ * @brief Report an experiment, for all users or one segment.
+ * @param engine the engine.
+ * @param experiment numeric experiment id.
+ * @param segment a segment from bvt_offer_segments_set(), or 0 for all users
+ *        (users counted in the segment they were in at exposure).
+ * @param[in,out] out the report; out->version must be set.
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION; BVT_ENOTFOUND (no such experiment,
+ *         or a segment not in the list).
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_experiment_report_get(bvt_engine *engine, uint32_t experiment, uint32_t segment,
+                                      bvt_experiment_report *out);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include "cluster.h"
 #include "engine.h"
 #include "error.h"
+#include "experiment.h"
 #include "rng.h"
 
 #define DEFAULT_SHARDS 64u
@@ -117,6 +118,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
     if (bvt_categories_new(&e->cats) != BVT_OK || bvt_keywords_new(&e->keywords) != BVT_OK ||
         bvt_interner_new(&e->strings, BVT_STRINGS_MAX) != BVT_OK ||
         bvt_segments_init(&e->segments) != BVT_OK ||
+        bvt_experiments_new(&e->experiments) != BVT_OK ||
         bvt_store_init(&e->store, opts->shards ? opts->shards : DEFAULT_SHARDS, opts->max_users,
                        opts->memory_budget, opts->full_policy) != BVT_OK) {
         bvt_engine_free(e);
@@ -143,6 +145,7 @@ void bvt_engine_free(bvt_engine *e)
     bvt_interner_free(e->strings);
     bvt_aliases_destroy(&e->aliases);
     bvt_segments_destroy(&e->segments);
+    bvt_experiments_free(e->experiments);
     for (bvt_rfm_cuts *c = atomic_load(&e->cuts), *next; c; c = next) {
         next = c->older;
         free(c);

@@ -41,6 +41,7 @@ struct bvt_engine {
     pthread_mutex_t pool_lock;    /* batch blocks kept for reuse */
     struct batch_block *pool[BVT_BATCH_POOL];
     uint32_t pool_len;
+    struct bvt_experiments *experiments; /* A/B tests (experiment.h) */
 };
 
 /* Define a segment; `builtin` marks the engine's own (not removable). */

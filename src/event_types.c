@@ -37,7 +37,7 @@ void bvt_event_types_destroy(bvt_event_types *t)
 
 int bvt_event_types_valid(const bvt_event_types *t, uint32_t type)
 {
-    if (type < BVT_EVENT_BUILTIN_COUNT)
+    if (type < BVT_EVENT_BUILTIN_COUNT || type == BVT_EVENT_DISMISS)
         return 1;
     return type >= BVT_EVENT_CUSTOM_FIRST &&
            type - BVT_EVENT_CUSTOM_FIRST <
@@ -53,6 +53,8 @@ const char *bvt_event_type_name(const bvt_engine *engine, uint32_t type)
 {
     if (type < BVT_EVENT_BUILTIN_COUNT)
         return builtin_names[type];
+    if (type == BVT_EVENT_DISMISS)
+        return "dismiss";
     if (!engine || !bvt_event_types_valid(&engine->types, type))
         return NULL;
     return engine->types.names[type - BVT_EVENT_CUSTOM_FIRST];
@@ -67,6 +69,10 @@ int bvt_event_type_lookup(const bvt_engine *engine, const char *name, uint32_t *
             *out_type = i;
             return BVT_OK;
         }
+    if (strcmp(name, "dismiss") == 0) {
+        *out_type = BVT_EVENT_DISMISS;
+        return BVT_OK;
+    }
     if (engine) {
         uint32_t n = atomic_load_explicit(&engine->types.n_custom, memory_order_acquire);
         for (uint32_t i = 0; i < n; i++)
@@ -106,7 +112,7 @@ int bvt_event_type_register(bvt_engine *engine, const char *name, double interes
     uint32_t found;
     int rc = BVT_OK;
     if (bvt_event_type_lookup(engine, name, &found) == BVT_OK) {
-        if (found < BVT_EVENT_BUILTIN_COUNT)
+        if (found < BVT_EVENT_CUSTOM_FIRST)
             rc = bvt_fail(err, BVT_EEXIST, -1, "'%s' is a built-in event type", name);
         else if (t->weights[found] != interest_weight)
             rc = bvt_fail(err, BVT_EEXIST, -1, "'%s' is registered with weight %g", name,

@@ -6,6 +6,7 @@
 #include "attrs.h"
 #include "cart.h"
 #include "consent.h"
+#include "experiment.h"
 #include "interest.h"
 #include "profile.h"
 #include "rfm.h"
@@ -32,6 +33,7 @@ void bvt_profile_release(bvt_record *r, bvt_mem *m)
     bvt_cart_release(r->ext, m);
     bvt_attrs_release(r->ext, m);
     bvt_consent_release(r->ext, m);
+    bvt_experiments_user_release(r->ext, m);
     void *p = r->ext;
     bvt_mem_resize(m, BVT_MEM_HISTORY, &p, sizeof(bvt_ext), 0);
     r->ext = NULL;
@@ -216,6 +218,7 @@ int bvt_profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *c
                                         a->v.string); /* known profile's attributes win */
             }
             bvt_consent_merge(dst->ext, x, mdst); /* per purpose the later choice */
+            bvt_experiments_user_merge(dst->ext, x, mdst); /* known profile's variants win */
         }
     }
     if (rc != BVT_OK) {
@@ -266,7 +269,8 @@ void bvt_profile_ext_bytes(const bvt_record *r, uint64_t *hist, uint64_t *cart, 
         return;
     *hist = sizeof(bvt_ext) + bvt_history_bytes(&r->ext->hist);
     *cart = r->ext->cart_cap * sizeof(bvt_cart_entry);
-    *attrs = r->ext->attrs_cap * sizeof(bvt_attr_entry) + bvt_consent_bytes(r->ext);
+    *attrs = r->ext->attrs_cap * sizeof(bvt_attr_entry) + bvt_consent_bytes(r->ext) +
+             bvt_experiments_user_bytes(r->ext);
 }
 
 static int64_t since(int64_t now, int64_t t)

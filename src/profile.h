@@ -30,6 +30,9 @@ typedef struct bvt_ext {
     uint8_t attrs_len, attrs_cap;
     uint32_t consent_granted; /* bit p: purpose p granted (consent.h) */
     bvt_consent_log *consent; /* latest choice per purpose; NULL = none */
+    struct bvt_cap_entry **caps;         /* per-offer / per-group cap state (caps.h) */
+    uint8_t caps_len, caps_cap;
+    struct bvt_exp_user *experiments;    /* sticky experiment assignments (experiment.h) */
 } bvt_ext;
 
 /* The fixed record: 232 bytes, the first cache line holding what every
