@@ -55,7 +55,7 @@ struct bad_event {
 };
 
 #define MUT(fn, stmt) static void fn(bvt_event *ev) { stmt; }
-MUT(b_type_12, ev->type = BVT_EVENT_BUILTIN_COUNT)
+MUT(b_type_13, ev->type = BVT_EVENT_DISMISS + 1)
 MUT(b_type_15, ev->type = 15)
 MUT(b_type_16, ev->type = BVT_EVENT_CUSTOM_FIRST)
 MUT(b_type_64, ev->type = BVT_EVENT_TYPE_MAX)
@@ -83,7 +83,7 @@ MUT(b_version, ev->version = BVT_EVENT_VERSION + 1)
 #undef MUT
 
 static const struct bad_event bad_events[] = {
-    { "type 12 (not built in)", b_type_12, BVT_ETYPE },
+    { "type 13 (reserved, not built in)", b_type_13, BVT_ETYPE },
     { "type 15 (gap)", b_type_15, BVT_ETYPE },
     { "type 16 (unregistered custom)", b_type_16, BVT_ETYPE },
     { "type 64", b_type_64, BVT_ETYPE },
@@ -496,7 +496,12 @@ START_TEST(builtin_type_names)
         ck_assert_int_eq(bvt_event_type_lookup(e, names[t], &got), BVT_OK);
         ck_assert_uint_eq(got, t);
     }
-    ck_assert_ptr_null(bvt_event_type_name(NULL, BVT_EVENT_BUILTIN_COUNT));
+    /* dismiss has no profile counter, so it sits just past the counted types */
+    ck_assert_str_eq(bvt_event_type_name(NULL, BVT_EVENT_DISMISS), "dismiss");
+    uint32_t dismiss = 0;
+    ck_assert_int_eq(bvt_event_type_lookup(NULL, "dismiss", &dismiss), BVT_OK);
+    ck_assert_uint_eq(dismiss, BVT_EVENT_DISMISS);
+    ck_assert_ptr_null(bvt_event_type_name(NULL, BVT_EVENT_DISMISS + 1));
     ck_assert_ptr_null(bvt_event_type_name(e, BVT_EVENT_CUSTOM_FIRST));
     ck_assert_ptr_null(bvt_event_type_name(e, UINT32_MAX));
     uint32_t got;
