@@ -41,7 +41,7 @@ int bvt_experiments_new(struct bvt_experiments **out)
 
 static void def_free(bvt_experiment_def *d)
 {
-    for (uint32_t v = 0; v < d->n; v++)
+    for (uint32_t v = 0; v < BVT_VARIANTS_MAX; v++) /* also a half-checked one */
         free(d->offers[v]);
     free(d);
 }
