@@ -33,7 +33,7 @@ say() { printf '%s\n' "$*"; }
 fail() { printf 'ERROR: %s\n' "$*" >&2; status=1; }
 
 # ---- prerequisites ---------------------------------------------------------
-for exe in bench-memlat bench-ingest bench-redis bench-memory bench-segments bench-rank; do
+for exe in bench-memlat bench-ingest bench-redis bench-memory bench-segments bench-rank bench-experiment; do
     if [ ! -x "$BENCH/$exe" ]; then
         fail "$BENCH/$exe is missing: build first (ninja -C $BUILD)"
         exit 1
@@ -117,6 +117,9 @@ bench "segments-1M" "$RUNS" "$BENCH/bench-segments" -u 1000000 -e 8
 
 # ---- ranking: 100 and 1,000 offers for a known user, each policy ----------------
 bench "rank" "$RUNS" "$BENCH/bench-rank" -u 100000 -c 20000
+
+# ---- experiments: variant_of per second, XXH3 and GrowthBook v2 -------------
+bench "experiment-1M" "$RUNS" "$BENCH/bench-experiment" -u 1000000 -p 7
 
 # ---- peer (a): RFM summary vs pandas ----------------------------------------
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }

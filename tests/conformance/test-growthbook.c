@@ -8,15 +8,27 @@
  * must match exactly; ranges and weights must agree after the SDK harness's
  * floor-to-1e-8, and within 1e-9 (ranges) or 1e-8 (weights, whose expected
  * values are cut to 8 decimals).  A small JSON reader, enough for this
- * file, is part of the test.  Usage: test-growthbook DATA_DIR (or env
- * BVT_SHARED_DATA); exits 77 when the data is absent. */
+ * file, is part of the test.
+ *
+ * The experiments module in GrowthBook mode is checked against the same
+ * cases: every getBucketRange and chooseVariation case that maps onto an
+ * experiment definition (2..16 variants, coverage in 0..1, one weight per
+ * variant, weights GrowthBook would use as given) is defined as an
+ * experiment with hash versions 1 and 2, and bvt_experiment_variant_of must
+ * put users where the case's ranges say; the cases that do not map are
+ * named and skipped.
+ *
+ * Usage: test-growthbook DATA_DIR (or env BVT_SHARED_DATA); exits 77 when
+ * the data is absent. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "behavtarget.h"
 #include "bucketing.h"
+#include "experiment_internal.h"
 
 /* ---- a tiny JSON reader ------------------------------------------------ */
 
@@ -492,6 +504,251 @@ START_TEST(equal_weight_cases)
 }
 END_TEST
 
+/* ---- the same cases through experiment definitions ------------------- */
+
+#define GB_SEED "gb-conformance-seed"
+
+static bvt_engine *gb_engine(void)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    bvt_engine *e = NULL;
+    o.secret = "growthbook-conformance-secret-0123";
+    o.secret_len = strlen(o.secret);
+    ck_assert_int_eq(bvt_engine_new(&e, &o, NULL), BVT_OK);
+    return e;
+}
+
+/* Define name as n variants with these weights (NULL: all 0, equal). */
+static int gb_define(bvt_engine *e, const char *name, int version, size_t n, const double *w,
+                     double coverage, uint32_t *id)
+{
+    static const char *const vn[16] = { "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7",
+                                        "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15" };
+    bvt_variant v[16];
+    memset(v, 0, sizeof v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].name = vn[i];
+        v[i].weight = w ? w[i] : 0.0;
+    }
+    bvt_experiment x = BVT_EXPERIMENT_INIT;
+    x.name = name;
+    x.salt = GB_SEED;
+    x.hash = version == 1 ? BVT_HASH_GROWTHBOOK_V1 : BVT_HASH_GROWTHBOOK_V2;
+    x.variants = v;
+    x.n_variants = n;
+    x.coverage = coverage;
+    return bvt_experiment_define(e, &x, id, NULL);
+}
+
+/* Users id-0 .. id-(N-1) through variant_of against the given ranges;
+ * each range of non-zero width must be reached by some user. */
+static int gb_check_users(bvt_engine *e, uint32_t id, int version, const double (*want)[2],
+                          size_t n, const char *nm)
+{
+    enum { N = 30000 };
+    unsigned hits[16] = { 0 };
+    char u[32], detail[200];
+    for (int i = 0; i < N; i++) {
+        snprintf(u, sizeof u, "id-%d", i);
+        int32_t got = 99;
+        if (bvt_experiment_variant_of(e, id, u, strlen(u), &got) != BVT_OK) {
+            report("experiment getBucketRange", nm, "variant_of failed");
+            return -1;
+        }
+        double x = bvt_bucket_hash_gb(GB_SEED, strlen(GB_SEED), u, strlen(u), version, NULL);
+        int expect = bvt_bucket_choose(x, want, n);
+        if (got != (expect < 0 ? BVT_VARIANT_NONE : expect)) {
+            snprintf(detail, sizeof detail, "v%d: %s (hash %.4f) got %d, expected %d", version,
+                     u, x, got, expect);
+            report("experiment getBucketRange", nm, detail);
+            return -1;
+        }
+        if (expect >= 0)
+            hits[expect]++;
+    }
+    for (size_t r = 0; r < n; r++)
+        if (want[r][1] > want[r][0] + 2e-3 && hits[r] == 0) {
+            snprintf(detail, sizeof detail, "v%d: no user reached range %zu", version, r);
+            report("experiment getBucketRange", nm, detail);
+            return -1;
+        }
+    return 0;
+}
+
+START_TEST(experiment_bucket_range_cases)
+{
+    const jv *s = section("getBucketRange", 13);
+    bvt_engine *e = gb_engine();
+    failures = 0;
+    int mapped = 0;
+    for (size_t i = 0; i < s->len; i++) {
+        const jv *c = &s->items[i];
+        const jv *name = at(c, 0, J_STR), *args = at(c, 1, J_ARR);
+        const jv *n = at(args, 0, J_NUM), *cov = at(args, 1, J_NUM), *wa = at(args, 2, J_ARR);
+        double want[16][2], w[16], sum = 0;
+        long nwant = read_ranges(at(c, 2, J_ARR), want, 16);
+        const char *nm = name ? name->str : "?";
+        if (!name || !n || !cov || nwant < 0) {
+            report("experiment getBucketRange", nm, "malformed case");
+            continue;
+        }
+        const char *why = NULL;
+        if (n->num < 2 || n->num > 16)
+            why = "variant count outside 2..16";
+        else if (!(cov->num >= 0 && cov->num <= 1))
+            why = "coverage outside 0..1 (a definition error here)";
+        else if (wa && wa->len != (size_t)n->num)
+            why = "not one weight per variant";
+        for (size_t k = 0; !why && wa && k < wa->len; k++) {
+            const jv *x = at(wa, k, J_NUM);
+            if (!x || x->num < 0)
+                why = "a weight that is not a number >= 0";
+            else
+                sum += (w[k] = x->num);
+        }
+        if (!why && wa && !(sum >= 0.99 && sum <= 1.01))
+            why = "GrowthBook replaces these weights by equal ones; a definition normalises them";
+        if (why) {
+            fprintf(stderr, "skip getBucketRange \"%s\": %s\n", nm, why);
+            continue;
+        }
+        for (int version = 1; version <= 2; version++) {
+            char ename[64];
+            uint32_t id;
+            snprintf(ename, sizeof ename, "range-%zu-v%d", i, version);
+            if (gb_define(e, ename, version, (size_t)n->num, wa ? w : NULL, cov->num, &id) !=
+                BVT_OK) {
+                report("experiment getBucketRange", nm, "definition refused");
+                continue;
+            }
+            /* The definition's ranges are the case's, as the harness compares
+             * them; users are then checked against the unrounded ones, which
+             * are the SDK's own arithmetic (the case's 0.04 is 0.2 * 0.2 =
+             * 0.04000000000000001 cut to 8 decimals, and a user hashing to
+             * exactly 0.04 is inside it in the SDK). */
+            const bvt_experiment_def *d = bvt_experiment_acquire(e, ename);
+            double exact[16][2];
+            int same = d && d->n == (uint32_t)nwant;
+            for (long r = 0; same && r < nwant; r++) {
+                exact[r][0] = d->hot->ranges[r][0];
+                exact[r][1] = d->hot->ranges[r][1];
+                same = close_enough(exact[r][0], want[r][0], 1e-9) &&
+                       close_enough(exact[r][1], want[r][1], 1e-9);
+            }
+            bvt_experiment_release(d);
+            if (!same) {
+                report("experiment getBucketRange", nm, "the definition's ranges differ");
+                continue;
+            }
+            gb_check_users(e, id, version, (const double (*)[2])exact, (size_t)nwant, nm);
+        }
+        mapped++;
+    }
+    fprintf(stderr, "experiment getBucketRange: %d of %zu cases mapped and checked\n", mapped,
+            s->len);
+    bvt_engine_free(e);
+    ck_assert_msg(failures == 0, "experiment getBucketRange: %d failures", failures);
+    ck_assert_int_ge(mapped, 8);
+}
+END_TEST
+
+/* The definition whose ranges are these: weight i from the starts, the
+ * coverage from each range's share of its slot.  0 when they are not of
+ * that shape. */
+static int ranges_to_definition(const double (*r)[2], size_t n, double *w, double *coverage)
+{
+    double cov = -1;
+    for (size_t i = 0; i < n; i++) {
+        double next = i + 1 < n ? r[i + 1][0] : 1.0;
+        w[i] = next - r[i][0];
+        if (w[i] < 0 || r[i][1] < r[i][0])
+            return 0;
+        if (w[i] > 0) {
+            double c = (r[i][1] - r[i][0]) / w[i];
+            if (cov >= 0 && fabs(c - cov) > 1e-12)
+                return 0;
+            cov = c;
+        } else if (r[i][1] != r[i][0]) {
+            return 0;
+        }
+    }
+    if (r[0][0] != 0.0 || cov < 0 || cov > 1)
+        return 0;
+    *coverage = cov;
+    return 1;
+}
+
+START_TEST(experiment_choose_variation_cases)
+{
+    const jv *s = section("chooseVariation", 13);
+    bvt_engine *e = gb_engine();
+    failures = 0;
+    int mapped = 0;
+    for (size_t i = 0; i < s->len; i++) {
+        const jv *c = &s->items[i];
+        const jv *name = at(c, 0, J_STR), *x = at(c, 1, J_NUM), *want = at(c, 3, J_NUM);
+        double ranges[16][2], w[16], cov;
+        long k = read_ranges(at(c, 2, J_ARR), ranges, 16);
+        const char *nm = name ? name->str : "?";
+        if (!name || !x || !want || k < 0) {
+            report("experiment chooseVariation", nm, "malformed case");
+            continue;
+        }
+        if (k < 2 || !ranges_to_definition((const double (*)[2])ranges, (size_t)k, w, &cov)) {
+            fprintf(stderr, "skip chooseVariation \"%s\": the ranges are no definition's\n", nm);
+            continue;
+        }
+        for (int version = 1; version <= 2; version++) {
+            char ename[64], detail[200];
+            uint32_t id;
+            snprintf(ename, sizeof ename, "choose-%zu-v%d", i, version);
+            if (gb_define(e, ename, version, (size_t)k, w, cov, &id) != BVT_OK) {
+                report("experiment chooseVariation", nm, "definition refused");
+                continue;
+            }
+            /* The definition's ranges are the case's. */
+            const bvt_experiment_def *d = bvt_experiment_acquire(e, ename);
+            int same = 1;
+            for (long r = 0; r < k; r++)
+                same &= fabs(d->hot->ranges[r][0] - ranges[r][0]) < 1e-12 &&
+                        fabs(d->hot->ranges[r][1] - ranges[r][1]) < 1e-12;
+            bvt_experiment_release(d);
+            if (!same) {
+                report("experiment chooseVariation", nm, "the definition's ranges differ");
+                continue;
+            }
+            /* A user whose hash is exactly the case's x. */
+            char u[32];
+            int found = 0;
+            for (int t = 0; t < 2000000 && !found; t++) {
+                snprintf(u, sizeof u, "cv-%d", t);
+                found = bvt_bucket_hash_gb(GB_SEED, strlen(GB_SEED), u, strlen(u), version,
+                                           NULL) == x->num;
+            }
+            if (!found) {
+                snprintf(detail, sizeof detail, "v%d: no user id hashes to %g", version, x->num);
+                report("experiment chooseVariation", nm, detail);
+                continue;
+            }
+            int32_t got = 99;
+            bvt_experiment_variant_of(e, id, u, strlen(u), &got);
+            int expect = (int)want->num;
+            if (got != (expect < 0 ? BVT_VARIANT_NONE : expect)) {
+                snprintf(detail, sizeof detail, "v%d: %s got %d, expected %d", version, u, got,
+                         expect);
+                report("experiment chooseVariation", nm, detail);
+            }
+        }
+        mapped++;
+    }
+    fprintf(stderr, "experiment chooseVariation: %d of %zu cases mapped and checked\n", mapped,
+            s->len);
+    bvt_engine_free(e);
+    ck_assert_msg(failures == 0, "experiment chooseVariation: %d failures", failures);
+    ck_assert_int_ge(mapped, 12);
+}
+END_TEST
+
 static Suite *growthbook_suite(void)
 {
     Suite *s = suite_create("growthbook");
@@ -501,6 +758,8 @@ static Suite *growthbook_suite(void)
     tcase_add_test(tc, choose_variation_cases);
     tcase_add_test(tc, namespace_cases);
     tcase_add_test(tc, equal_weight_cases);
+    tcase_add_test(tc, experiment_bucket_range_cases);
+    tcase_add_test(tc, experiment_choose_variation_cases);
     suite_add_tcase(s, tc);
     return s;
 }
