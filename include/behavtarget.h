@@ -1687,7 +1687,8 @@ BVT_API int bvt_experiment_variant_of(bvt_engine *engine, uint32_t experiment,
  * @param[out] out_variant as bvt_experiment_variant_of().
  * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND; BVT_EFULL (no room for the
  *         profile or the assignment: *out_variant is still set, nothing is
- *         recorded); BVT_ENOMEM.
+ *         recorded); BVT_ELIMIT (the user already holds 32 assignments:
+ *         *out_variant is still set, nothing is recorded); BVT_ENOMEM.
  * @since 1.1  Thread-safe.
  */
 BVT_API int bvt_experiment_assign(bvt_engine *engine, uint32_t experiment, const void *user_id,

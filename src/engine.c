@@ -256,6 +256,7 @@ int bvt_engine_stats(bvt_engine *e, bvt_stats *out)
     out->bytes_table += sizeof(bvt_shard) * e->store.n_shards;
     out->bytes_registry = bvt_categories_bytes(e->cats) + bvt_keywords_bytes(e->keywords) +
                           bvt_interner_bytes(e->strings) + bvt_aliases_bytes(&e->aliases) +
+                          bvt_offers_bytes(&e->offers) + bvt_experiments_bytes(e->experiments) +
                           sizeof *e;
     out->bytes_total = out->bytes_table + out->bytes_history + out->bytes_cart +
                        out->bytes_attributes + out->bytes_registry;

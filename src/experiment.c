@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bucketing.h"
+#include "bandit.h"
 #include "engine.h"
 #include "error.h"
 #include "experiment.h"
@@ -305,7 +306,7 @@ int32_t bvt_experiment_expose_locked(bvt_engine *e, const bvt_experiment_def *d,
     return v;
 }
 
-void bvt_experiments_on_event(bvt_engine *e, const bvt_ext *x, const bvt_outcome *o)
+void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o)
 {
     if (!e || !x || !x->experiments || !o)
         return;
@@ -405,33 +406,6 @@ static int text_valid(const char *s, size_t max, size_t *out_len)
     return 1;
 }
 
-static int policy_check(const bvt_policy *p, bvt_error *err, size_t v)
-{
-    if (p->version == 0)
-        return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: policy version is 0", v);
-    if (p->version > BVT_POLICY_VERSION)
-        return bvt_fail(err, BVT_EVERSION, (int64_t)v, "variant %zu: policy version %u is newer "
-                        "than this library (%u)", v, p->version, BVT_POLICY_VERSION);
-    const char *bad = NULL;
-    if (p->kind > BVT_POLICY_UCB1)
-        bad = "kind";
-    else if (!(p->epsilon >= 0.0 && p->epsilon <= 1.0))
-        bad = "epsilon (0..1)";
-    else if (!(p->temperature >= 0.0) || isinf(p->temperature))
-        bad = "temperature (> 0, or 0 for the default)";
-    else if (!(p->floor >= 0.0 && p->floor <= 1.0))
-        bad = "floor (0..1)";
-    else if (!(p->prior_rate >= 0.0 && p->prior_rate <= 1.0))
-        bad = "prior_rate (0..1)";
-    else if (!(p->prior_strength >= 0.0) || isinf(p->prior_strength))
-        bad = "prior_strength (> 0, or 0 for the default)";
-    else if (!isfinite(p->affinity_boost))
-        bad = "affinity_boost (finite)";
-    if (bad)
-        return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: bad policy %s", v, bad);
-    return BVT_OK;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -527,11 +501,13 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
                             "and >= 0", v);
         sp->raw[v] = var->weight;
         sp->raw_sum += var->weight;
-        if (var->policy) {
-            int rc = policy_check(var->policy, err, v);
-            if (rc != BVT_OK)
+        if (var->policy) { /* resolved once here, as bvt_rank() would */
+            int rc = bvt_policy_resolve(var->policy, &d->policy[v], err);
+            if (rc != BVT_OK) {
+                if (err)
+                    err->offset = (int64_t)v;
                 return rc;
-            d->policy[v] = *var->policy;
+            }
             d->has_policy[v] = 1;
         }
         int rc = resolve_offers(e, var, v, d, err);

@@ -44,8 +44,8 @@ int32_t bvt_experiment_expose_locked(bvt_engine *e, const bvt_experiment_def *d,
                                      bvt_record *r, const void *id, size_t len, int64_t now,
                                      uint32_t seg_mask);
 
-/* The policy a variant ranks with, or NULL to keep the caller's / engine's
- * (also for BVT_VARIANT_NONE and BVT_VARIANT_HOLDOUT). */
+/* The policy a variant ranks with, resolved (bandit.h), or NULL to keep the
+ * engine's (also for BVT_VARIANT_NONE and BVT_VARIANT_HOLDOUT). */
 const bvt_policy *bvt_experiment_variant_policy(const bvt_experiment_def *d, int32_t variant);
 
 /* 1 when `offer` is ranked in the variant: always when the variant has no
@@ -63,8 +63,9 @@ typedef struct bvt_outcome {
     double cost;     /* what it cost */
 } bvt_outcome;
 
-/* Credit the event to every variant the user (x may be NULL) is assigned to. */
-void bvt_experiments_on_event(bvt_engine *e, const bvt_ext *x, const bvt_outcome *o);
+/* Credit the event to every variant the user (x may be NULL) is assigned
+ * to; updates the user's entries (converted, revenue so far). */
+void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o);
 
 /* ---- profile lifecycle (profile.c) ---- */
 

@@ -44,9 +44,11 @@ static void count(_Atomic uint64_t *p)
 static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_event *ev,
                            const bvt_offer_set *set, double *revenue, double *cost)
 {
-    bvt_offer_counters *c = atomic_load_explicit(&e->offers.stats[ev->offer],
-                                                 memory_order_acquire);
+    bvt_offer_counters *c = bvt_offer_counters_of(&e->offers, ev->offer);
     const bvt_offer_def *d = def_of(set, ev->offer);
+    *revenue = *cost = 0;
+    if (!c)
+        return; /* the id's first definition ran out of memory: nothing to count in */
     uint32_t response = d ? d->response : BVT_EVENT_CLICK;
     uint32_t mask;
     if (ev->type == BVT_EVENT_IMPRESSION) {

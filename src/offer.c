@@ -21,8 +21,7 @@ int bvt_offers_init(bvt_offers *o)
     pthread_mutex_init(&o->current_lock, NULL);
     pthread_mutex_init(&o->define_lock, NULL);
     o->current = calloc(1, sizeof *o->current);
-    o->stats = calloc(BVT_OFFERS_MAX + 1, sizeof *o->stats);
-    if (!o->current || !o->stats || index_hot(o->current) != BVT_OK ||
+    if (!o->current || index_hot(o->current) != BVT_OK ||
         bvt_interner_new(&o->names, BVT_OFFERS_MAX) != BVT_OK ||
         bvt_interner_new(&o->group_names, BVT_OFFERS_MAX) != BVT_OK)
         return BVT_ENOMEM;
@@ -56,12 +55,12 @@ void bvt_offers_release(bvt_offer_set *set)
 void bvt_offers_destroy(bvt_offers *o)
 {
     bvt_offers_release(o->current);
-    if (o->stats)
-        for (uint32_t i = 0; i <= BVT_OFFERS_MAX; i++)
-            free(atomic_load_explicit(&o->stats[i], memory_order_relaxed));
-    free(o->stats);
-    for (uint32_t i = 0; i < BVT_ARM_CHUNKS; i++)
-        free(atomic_load_explicit(&o->arms[i], memory_order_relaxed));
+    for (uint32_t i = 0; i < BVT_OFFER_CHUNKS; i++) {
+        bvt_offer_chunk *c = atomic_load_explicit(&o->chunks[i], memory_order_relaxed);
+        for (uint32_t j = 0; c && j < BVT_OFFER_CHUNK; j++)
+            free(atomic_load_explicit(&c->counters[j], memory_order_relaxed));
+        free(c);
+    }
     bvt_interner_free(o->names);
     bvt_interner_free(o->group_names);
     pthread_mutex_destroy(&o->current_lock);
@@ -70,12 +69,11 @@ void bvt_offers_destroy(bvt_offers *o)
 
 size_t bvt_offers_bytes(const bvt_offers *o)
 {
-    size_t n = (BVT_OFFERS_MAX + 1) * sizeof *o->stats + bvt_interner_bytes(o->names) +
-               bvt_interner_bytes(o->group_names);
+    size_t n = bvt_interner_bytes(o->names) + bvt_interner_bytes(o->group_names);
     n += bvt_interner_count(o->names) * (sizeof(bvt_offer_counters) + sizeof(bvt_offer_def));
-    for (uint32_t i = 0; i < BVT_ARM_CHUNKS; i++)
-        if (atomic_load_explicit(&o->arms[i], memory_order_relaxed))
-            n += (size_t)BVT_OFFER_ROWS * BVT_ARM_CHUNK * sizeof(bvt_arm_stats);
+    for (uint32_t i = 0; i < BVT_OFFER_CHUNKS; i++)
+        if (atomic_load_explicit(&((bvt_offers *)o)->chunks[i], memory_order_relaxed))
+            n += sizeof(bvt_offer_chunk);
     return n;
 }
 
@@ -294,19 +292,20 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, bvt_offe
 }
 
 /* Counters of id, allocated at its first definition (define_lock held),
- * with the bandit chunk that holds it. */
+ * with the chunk that holds them. */
 static bvt_offer_counters *counters_for(bvt_offers *o, uint32_t id)
 {
-    _Atomic(bvt_arm_stats *) *chunk = &o->arms[id / BVT_ARM_CHUNK];
-    if (!atomic_load_explicit(chunk, memory_order_acquire)) {
-        bvt_arm_stats *a = calloc((size_t)BVT_OFFER_ROWS * BVT_ARM_CHUNK, sizeof *a);
-        if (!a)
+    _Atomic(bvt_offer_chunk *) *slot = &o->chunks[id / BVT_OFFER_CHUNK];
+    bvt_offer_chunk *chunk = atomic_load_explicit(slot, memory_order_acquire);
+    if (!chunk) {
+        if (!(chunk = calloc(1, sizeof *chunk)))
             return NULL;
-        atomic_store_explicit(chunk, a, memory_order_release);
+        atomic_store_explicit(slot, chunk, memory_order_release);
     }
-    bvt_offer_counters *c = atomic_load_explicit(&o->stats[id], memory_order_acquire);
+    _Atomic(bvt_offer_counters *) *cs = &chunk->counters[id % BVT_OFFER_CHUNK];
+    bvt_offer_counters *c = atomic_load_explicit(cs, memory_order_acquire);
     if (!c && (c = calloc(1, sizeof *c)))
-        atomic_store_explicit(&o->stats[id], c, memory_order_release);
+        atomic_store_explicit(cs, c, memory_order_release);
     return c;
 }
 
@@ -444,7 +443,7 @@ static void reset_row(bvt_offers *o, uint32_t row)
 {
     uint32_t n = bvt_interner_count(o->names);
     for (uint32_t id = 1; id <= n; id++) {
-        bvt_offer_counters *c = atomic_load_explicit(&o->stats[id], memory_order_acquire);
+        bvt_offer_counters *c = bvt_offer_counters_of(o, id);
         if (!c)
             continue;
         bvt_arm_stats *a = bvt_offer_arm(o, id, row);
@@ -618,11 +617,11 @@ int bvt_metrics_get(bvt_engine *e, uint32_t offer, uint32_t segment, bvt_metrics
             return BVT_ENOTFOUND;
     }
     uint32_t n = bvt_interner_count(o->names);
-    if (offer > n || (offer && !atomic_load_explicit(&o->stats[offer], memory_order_acquire)))
+    if (offer > n || (offer && !bvt_offer_counters_of(o, offer)))
         return BVT_ENOTFOUND;
     bvt_metrics m = BVT_METRICS_INIT;
     for (uint32_t id = offer ? offer : 1; id <= (offer ? offer : n); id++) {
-        const bvt_offer_counters *c = atomic_load_explicit(&o->stats[id], memory_order_acquire);
+        const bvt_offer_counters *c = bvt_offer_counters_of(o, id);
         if (c)
             add_row(&m, &c->rows[row]);
     }

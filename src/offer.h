@@ -32,16 +32,23 @@ typedef struct bvt_offer_counters {
     bvt_offer_row rows[BVT_OFFER_ROWS];
 } bvt_offer_counters;
 
-/* The bandit's evidence for one offer in one bucket.  Kept bucket-major in
- * chunks of BVT_ARM_CHUNK ids, so a ranking reads the offers of one bucket
- * from consecutive memory. */
+/* The bandit's evidence for one offer in one bucket. */
 typedef struct bvt_arm_stats {
     _Atomic uint64_t trials;    /* impressions */
     _Atomic uint64_t responses; /* responses (the offer's response type) */
 } bvt_arm_stats;
 
-#define BVT_ARM_CHUNK 1024u
-#define BVT_ARM_CHUNKS (BVT_OFFERS_MAX / BVT_ARM_CHUNK + 1)
+/* Counters of BVT_OFFER_CHUNK consecutive offer ids, allocated when the
+ * first of them is defined: the bandit evidence bucket-major, so a ranking
+ * reads the offers of one bucket from consecutive memory, and each offer's
+ * metrics (allocated at its first definition). */
+#define BVT_OFFER_CHUNK 256u
+#define BVT_OFFER_CHUNKS (BVT_OFFERS_MAX / BVT_OFFER_CHUNK + 1)
+
+typedef struct bvt_offer_chunk {
+    bvt_arm_stats arms[BVT_OFFER_ROWS][BVT_OFFER_CHUNK];
+    _Atomic(bvt_offer_counters *) counters[BVT_OFFER_CHUNK];
+} bvt_offer_chunk;
 
 typedef struct bvt_offer_def {
     _Atomic uint32_t refs;
@@ -109,8 +116,7 @@ typedef struct bvt_offers {
     bvt_offer_set *current;
     bvt_interner *names;          /* offer id -> numeric id (never reused) */
     bvt_interner *group_names;
-    _Atomic(bvt_offer_counters *) *stats; /* BVT_OFFERS_MAX + 1, set at first definition */
-    _Atomic(bvt_arm_stats *) arms[BVT_ARM_CHUNKS]; /* each BVT_OFFER_ROWS x BVT_ARM_CHUNK */
+    _Atomic(bvt_offer_chunk *) chunks[BVT_OFFER_CHUNKS]; /* by id / BVT_OFFER_CHUNK */
     _Atomic uint64_t unattributed;
 } bvt_offers;
 
@@ -122,11 +128,24 @@ size_t bvt_offers_bytes(const bvt_offers *o);
 bvt_offer_set *bvt_offers_acquire(bvt_offers *o);
 void bvt_offers_release(bvt_offer_set *set);
 
+static inline bvt_offer_chunk *bvt_offer_chunk_of(const bvt_offers *o, uint32_t id)
+{
+    return atomic_load_explicit(&((bvt_offers *)o)->chunks[id / BVT_OFFER_CHUNK],
+                                memory_order_acquire);
+}
+
 /* The bandit's evidence for offer id (defined at least once) in bucket. */
 static inline bvt_arm_stats *bvt_offer_arm(const bvt_offers *o, uint32_t id, uint32_t bucket)
 {
-    bvt_arm_stats *c = atomic_load_explicit(&o->arms[id / BVT_ARM_CHUNK], memory_order_acquire);
-    return &c[bucket * BVT_ARM_CHUNK + id % BVT_ARM_CHUNK];
+    return &bvt_offer_chunk_of(o, id)->arms[bucket][id % BVT_OFFER_CHUNK];
+}
+
+/* The metrics of offer id, or NULL when it was never defined. */
+static inline bvt_offer_counters *bvt_offer_counters_of(const bvt_offers *o, uint32_t id)
+{
+    bvt_offer_chunk *c = id <= BVT_OFFERS_MAX ? bvt_offer_chunk_of(o, id) : NULL;
+    return c ? atomic_load_explicit(&c->counters[id % BVT_OFFER_CHUNK], memory_order_acquire)
+             : NULL;
 }
 
 /* Cap-state keys: offers by id, groups by id with this bit. */

@@ -315,12 +315,12 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
     if (exp)
         res->variant = bvt_experiment_expose_locked(e, exp, &sh->mem, r, q->user_id,
                                                     q->user_id_len, q->now, mask);
-    /* the request's policy, else the variant's, else the engine's */
+    /* the request's policy, else the variant's (resolved when defined), else
+     * the engine's */
     const bvt_policy *variant_policy = exp ? bvt_experiment_variant_policy(exp, res->variant)
                                            : NULL;
-    const bvt_policy *chosen =
-        q->policy || (variant_policy && bvt_policy_resolve(variant_policy, &policy, NULL) ==
-                                            BVT_OK) ? &policy : &set->policy;
+    const bvt_policy *chosen = q->policy ? &policy : variant_policy ? variant_policy
+                                                                    : &set->policy;
     uint32_t bucket = bvt_offer_bucket(mask);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
