@@ -118,6 +118,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
     if (bvt_categories_new(&e->cats) != BVT_OK || bvt_keywords_new(&e->keywords) != BVT_OK ||
         bvt_interner_new(&e->strings, BVT_STRINGS_MAX) != BVT_OK ||
         bvt_segments_init(&e->segments) != BVT_OK ||
+        bvt_offers_init(&e->offers) != BVT_OK ||
         bvt_experiments_new(&e->experiments) != BVT_OK ||
         bvt_store_init(&e->store, opts->shards ? opts->shards : DEFAULT_SHARDS, opts->max_users,
                        opts->memory_budget, opts->full_policy) != BVT_OK) {
@@ -146,6 +147,9 @@ void bvt_engine_free(bvt_engine *e)
     bvt_aliases_destroy(&e->aliases);
     bvt_segments_destroy(&e->segments);
     bvt_experiments_free(e->experiments);
+    while (e->rank_pool_len)
+        bvt_rank_work_free(e->rank_pool[--e->rank_pool_len]);
+    bvt_offers_destroy(&e->offers);
     for (bvt_rfm_cuts *c = atomic_load(&e->cuts), *next; c; c = next) {
         next = c->older;
         free(c);

@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "interner.h"
 #include "keywords.h"
+#include "offer.h"
 #include "profile.h"
 #include "rfm.h"
 #include "segment.h"
@@ -22,6 +23,7 @@
 #define BVT_ATTR_VALUE_MAX 255
 #define BVT_STRINGS_MAX (1u << 20)
 #define BVT_BATCH_POOL 8 /* blocks kept: one per concurrently batching thread */
+#define BVT_RANK_POOL 8  /* ranking blocks kept, likewise */
 
 struct bvt_engine {
     bvt_profile_cfg cfg;
@@ -41,6 +43,9 @@ struct bvt_engine {
     pthread_mutex_t pool_lock;    /* batch blocks kept for reuse */
     struct batch_block *pool[BVT_BATCH_POOL];
     uint32_t pool_len;
+    struct rank_work *rank_pool[BVT_RANK_POOL]; /* under pool_lock too */
+    uint32_t rank_pool_len;
+    bvt_offers offers;                   /* the offer catalog and its counters */
     struct bvt_experiments *experiments; /* A/B tests (experiment.h) */
 };
 
@@ -53,6 +58,9 @@ int bvt_segments_define_builtins(bvt_engine *e, bvt_error *err);
 
 /* Free the pooled batch blocks (engine teardown). */
 void bvt_batch_pool_free(bvt_engine *e);
+
+/* Free a ranking block (engine teardown frees the pooled ones). */
+void bvt_rank_work_free(struct rank_work *w);
 
 /* A raw user id the API accepts: 1..BVT_USER_ID_MAX bytes. */
 static inline int bvt_user_id_valid(const void *id, size_t len)

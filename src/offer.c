@@ -1,10 +1,584 @@
-/* offer.c — placeholder until the offer catalog lands. */
-#include "engine.h"
-#include "offer.h"
+/* offer.c — the offer catalog: validating and publishing definitions,
+ * groups, the offer segments and the default policy; the counters each
+ * offer keeps; and the metrics read from them. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
-int bvt_offer_segment_slot(bvt_engine *e, uint32_t segment) { (void)e; (void)segment; return -1; }
+#include "bandit.h"
+#include "engine.h"
+#include "error.h"
+#include "offer.h"
+#include "profile_env.h"
+
+/* ---- versions ---- */
+
+int bvt_offers_init(bvt_offers *o)
+{
+    memset(o, 0, sizeof *o);
+    pthread_mutex_init(&o->current_lock, NULL);
+    pthread_mutex_init(&o->define_lock, NULL);
+    o->current = calloc(1, sizeof *o->current);
+    o->stats = calloc(BVT_OFFERS_MAX + 1, sizeof *o->stats);
+    if (!o->current || !o->stats || bvt_interner_new(&o->names, BVT_OFFERS_MAX) != BVT_OK ||
+        bvt_interner_new(&o->group_names, BVT_OFFERS_MAX) != BVT_OK)
+        return BVT_ENOMEM;
+    atomic_init(&o->current->refs, 1);
+    bvt_policy_resolve(NULL, &o->current->policy, NULL);
+    return BVT_OK;
+}
+
+static void def_release(bvt_offer_def *d)
+{
+    if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1) {
+        bvt_rule_free(d->rule);
+        free(d);
+    }
+}
+
+void bvt_offers_release(bvt_offer_set *set)
+{
+    if (!set || atomic_fetch_sub_explicit(&set->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (uint32_t i = 0; i < set->n; i++)
+        def_release(set->defs[i]);
+    free(set->defs);
+    free(set->by_id);
+    free(set->groups);
+    free(set);
+}
+
+void bvt_offers_destroy(bvt_offers *o)
+{
+    bvt_offers_release(o->current);
+    if (o->stats)
+        for (uint32_t i = 0; i <= BVT_OFFERS_MAX; i++)
+            free(atomic_load_explicit(&o->stats[i], memory_order_relaxed));
+    free(o->stats);
+    bvt_interner_free(o->names);
+    bvt_interner_free(o->group_names);
+    pthread_mutex_destroy(&o->current_lock);
+    pthread_mutex_destroy(&o->define_lock);
+}
+
+size_t bvt_offers_bytes(const bvt_offers *o)
+{
+    size_t n = (BVT_OFFERS_MAX + 1) * sizeof *o->stats + bvt_interner_bytes(o->names) +
+               bvt_interner_bytes(o->group_names);
+    return n + bvt_interner_count(o->names) * (sizeof(bvt_offer_counters) + sizeof(bvt_offer_def));
+}
+
+bvt_offer_set *bvt_offers_acquire(bvt_offers *o)
+{
+    pthread_mutex_lock(&o->current_lock);
+    bvt_offer_set *set = o->current;
+    atomic_fetch_add_explicit(&set->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&o->current_lock);
+    return set;
+}
+
+/* A copy of base with room for offer id `id` and group id `group`. */
+static bvt_offer_set *clone_set(const bvt_offer_set *base, uint32_t id, uint32_t group)
+{
+    bvt_offer_set *next = calloc(1, sizeof *next);
+    if (!next)
+        return NULL;
+    *next = (bvt_offer_set){ .n = base->n, .n_segments = base->n_segments,
+                             .policy = base->policy,
+                             .max_id = base->max_id > id ? base->max_id : id,
+                             .max_group = base->max_group > group ? base->max_group : group };
+    memcpy(next->segments, base->segments, sizeof next->segments);
+    atomic_init(&next->refs, 1);
+    next->defs = malloc((base->n + 1) * sizeof *next->defs);
+    next->by_id = calloc(next->max_id + 1, sizeof *next->by_id);
+    next->groups = calloc(next->max_group + 1, sizeof *next->groups);
+    if (!next->defs || !next->by_id || !next->groups) {
+        free(next->defs);
+        free(next->by_id);
+        free(next->groups);
+        free(next);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < base->n; i++) {
+        bvt_offer_def *d = base->defs[i];
+        atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+        next->defs[i] = d;
+        next->by_id[d->id] = d;
+    }
+    if (base->groups)
+        memcpy(next->groups, base->groups, (base->max_group + 1) * sizeof *next->groups);
+    return next;
+}
+
+/* Swap in `next` (definers hold define_lock); the old version goes when its
+ * last reader releases it. */
+static void publish(bvt_offers *o, bvt_offer_set *next)
+{
+    pthread_mutex_lock(&o->current_lock);
+    bvt_offer_set *old = o->current;
+    o->current = next;
+    pthread_mutex_unlock(&o->current_lock);
+    bvt_offers_release(old);
+}
+
+/* Put def into next, in place of an earlier definition of its id. */
+static void set_put(bvt_offer_set *next, bvt_offer_def *def)
+{
+    bvt_offer_def *old = next->by_id[def->id];
+    next->by_id[def->id] = def;
+    for (uint32_t i = 0; old && i < next->n; i++)
+        if (next->defs[i] == old) {
+            next->defs[i] = def;
+            def_release(old);
+            return;
+        }
+    next->defs[next->n++] = def;
+}
+
+static void set_drop(bvt_offer_set *next, uint32_t id)
+{
+    bvt_offer_def *old = next->by_id[id];
+    next->by_id[id] = NULL;
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < next->n; i++)
+        if (next->defs[i] != old)
+            next->defs[j++] = next->defs[i];
+    next->n = j;
+    def_release(old);
+}
+
+/* ---- validation ---- */
+
+static int valid_id(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > BVT_OFFER_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int check_caps(const bvt_cap *caps, size_t n, bvt_error *err)
+{
+    if (n > BVT_OFFER_CAPS_MAX || (n && !caps))
+        return bvt_fail(err, BVT_EINVAL, -1, "n_caps must be 0..%d with caps set",
+                        BVT_OFFER_CAPS_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (caps[i].max < 1 || caps[i].max > BVT_CAP_MAX_COUNT || caps[i].window_ms <= 0)
+            return bvt_fail(err, BVT_EINVAL, (int64_t)i,
+                            "caps[%zu]: max must be 1..%d and window_ms > 0", i,
+                            BVT_CAP_MAX_COUNT);
+    return BVT_OK;
+}
+
+static int finite_nonneg(double x)
+{
+    return isfinite(x) && x >= 0;
+}
+
+/* Everything but the rule and the tags, which intern names. */
+static int check_offer(const bvt_offer *o, bvt_error *err)
+{
+    if (o->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "offer.version is 0: use BVT_OFFER_INIT");
+    if (o->version > BVT_OFFER_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "offer.version %u is newer than this library",
+                        o->version);
+    if (!valid_id(o->id))
+        return bvt_fail(err, BVT_EINVAL, -1, "offer id must be 1..%d bytes without control "
+                        "characters", BVT_OFFER_ID_MAX);
+    if (o->n_tags > BVT_OFFER_TAGS_MAX || (o->n_tags && !o->tags))
+        return bvt_fail(err, BVT_EINVAL, -1, "n_tags must be 0..%d with tags set",
+                        BVT_OFFER_TAGS_MAX);
+    if (!finite_nonneg(o->value))
+        return bvt_fail(err, BVT_EINVAL, -1, "value must be finite and >= 0");
+    if (!finite_nonneg(o->cost))
+        return bvt_fail(err, BVT_EINVAL, -1, "cost must be finite and >= 0");
+    if (o->response != 0 && o->response != BVT_EVENT_CLICK && o->response != BVT_EVENT_CONVERSION)
+        return bvt_fail(err, BVT_EINVAL, -1, "response must be BVT_EVENT_CLICK or "
+                        "BVT_EVENT_CONVERSION");
+    if (o->cost_per != 0 && o->cost_per != BVT_EVENT_IMPRESSION && o->cost_per != BVT_EVENT_CLICK)
+        return bvt_fail(err, BVT_EINVAL, -1, "cost_per must be BVT_EVENT_IMPRESSION or "
+                        "BVT_EVENT_CLICK");
+    int rc = check_caps(o->caps, o->n_caps, err);
+    if (rc != BVT_OK)
+        return rc;
+    if (o->cooloff_ms < 0 || o->start_ms < 0 || o->end_ms < 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "cooloff_ms, start_ms and end_ms must be >= 0");
+    if (o->start_ms && o->end_ms && o->end_ms <= o->start_ms)
+        return bvt_fail(err, BVT_EINVAL, -1, "end_ms must be after start_ms");
+    return BVT_OK;
+}
+
+/* Build a definition (not yet published); *out owns the compiled rule. */
+static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, bvt_offer_def **out,
+                     bvt_error *err)
+{
+    bvt_offer_def *d = calloc(1, sizeof *d);
+    if (!d)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    *d = (bvt_offer_def){
+        .group = group, .priority = o->priority, .personalised = o->personalised != 0,
+        .response = o->response ? o->response : BVT_EVENT_CLICK,
+        .cost_per = o->cost_per ? o->cost_per : BVT_EVENT_IMPRESSION, .value = o->value,
+        .cost = o->cost, .score_value = o->value > 0 ? o->value : 1.0,
+        .cooloff_ms = o->cooloff_ms, .start_ms = o->start_ms, .end_ms = o->end_ms,
+        .budget = o->budget_impressions, .n_caps = (uint32_t)o->n_caps
+    };
+    atomic_init(&d->refs, 1);
+    if (o->n_caps)
+        memcpy(d->caps, o->caps, o->n_caps * sizeof *o->caps);
+    int rc = BVT_OK;
+    for (size_t i = 0; i < o->n_tags && rc == BVT_OK; i++) {
+        const char *t = o->tags[i];
+        rc = t ? bvt_categories_intern(e->cats, t, strlen(t), &d->tags[d->n_tags], err)
+               : bvt_fail(err, BVT_EINVAL, (int64_t)i, "tags[%zu] is NULL", i);
+        if (rc == BVT_OK)
+            d->n_tags++;
+    }
+    if (rc == BVT_OK && o->rule) {
+        bvt_rule_names names;
+        bvt_rule_names_of(e, 0, &names);
+        rc = bvt_rule_compile(&d->rule, o->rule, strlen(o->rule), &names, err);
+    }
+    if (rc != BVT_OK) {
+        free(d);
+        return rc;
+    }
+    *out = d;
+    return BVT_OK;
+}
+
+/* Counters of id, allocated at its first definition (define_lock held). */
+static bvt_offer_counters *counters_for(bvt_offers *o, uint32_t id)
+{
+    bvt_offer_counters *c = atomic_load_explicit(&o->stats[id], memory_order_acquire);
+    if (!c && (c = calloc(1, sizeof *c)))
+        atomic_store_explicit(&o->stats[id], c, memory_order_release);
+    return c;
+}
+
+/* ---- the public calls ---- */
+
+void bvt_offer_init(bvt_offer *offer)
+{
+    if (offer) {
+        bvt_offer init = BVT_OFFER_INIT;
+        *offer = init;
+    }
+}
+
+int bvt_offer_define(bvt_engine *e, const bvt_offer *offer, uint32_t *out_id, bvt_error *err)
+{
+    if (!e || !offer)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and offer are required");
+    int rc = check_offer(offer, err);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_offers *o = &e->offers;
+    uint32_t group = 0;
+    if (offer->group) {
+        group = bvt_interner_find(o->group_names, offer->group, strlen(offer->group));
+        if (!group)
+            return bvt_fail(err, BVT_ENOTFOUND, -1, "no offer group '%.63s'", offer->group);
+    }
+    bvt_offer_def *d = NULL;
+    rc = build_def(e, offer, group, &d, err);
+    if (rc != BVT_OK)
+        return rc;
+    pthread_mutex_lock(&o->define_lock);
+    rc = bvt_interner_intern(o->names, offer->id, strlen(offer->id), 0, &d->id, NULL);
+    bvt_offer_set *next = NULL;
+    if (rc != BVT_OK)
+        bvt_fail(err, rc, -1, "%d offer ids already defined", BVT_OFFERS_MAX);
+    else if (!(d->stats = counters_for(o, d->id)) || !(next = clone_set(o->current, d->id, 0)))
+        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    if (rc == BVT_OK) {
+        set_put(next, d);
+        publish(o, next);
+        if (out_id)
+            *out_id = d->id;
+    } else {
+        def_release(d);
+    }
+    pthread_mutex_unlock(&o->define_lock);
+    return rc;
+}
+
+int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
+{
+    if (!e || !valid_id(id))
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and a valid offer id are required");
+    bvt_offers *o = &e->offers;
+    uint32_t num = bvt_interner_find(o->names, id, strlen(id));
+    pthread_mutex_lock(&o->define_lock);
+    int rc = BVT_OK;
+    if (!num || num > o->current->max_id || !o->current->by_id[num]) {
+        rc = bvt_fail(err, BVT_ENOTFOUND, -1, "no offer '%s'", id);
+    } else {
+        bvt_offer_set *next = clone_set(o->current, 0, 0);
+        if (!next) {
+            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        } else {
+            set_drop(next, num);
+            publish(o, next);
+        }
+    }
+    pthread_mutex_unlock(&o->define_lock);
+    return rc;
+}
+
 int bvt_offer_lookup(bvt_engine *e, const char *id, uint32_t *out_id)
-{ (void)e; (void)id; (void)out_id; return BVT_ENOTFOUND; }
-const char *bvt_offer_name(bvt_engine *e, uint32_t offer) { (void)e; (void)offer; return NULL; }
-uint32_t bvt_offer_segment_mask_locked(bvt_engine *e, const struct bvt_record *r, int64_t now)
-{ (void)e; (void)r; (void)now; return 0; }
+{
+    if (!e || !id || !out_id)
+        return BVT_EINVAL;
+    uint32_t num = bvt_interner_find(e->offers.names, id, strlen(id));
+    if (!num)
+        return BVT_ENOTFOUND;
+    *out_id = num;
+    return BVT_OK;
+}
+
+const char *bvt_offer_name(bvt_engine *e, uint32_t offer)
+{
+    return e ? bvt_interner_str(e->offers.names, offer) : NULL;
+}
+
+int bvt_offer_list(bvt_engine *e, uint32_t *out, size_t cap, size_t *out_n)
+{
+    if (!e || (!out && cap) || !out_n)
+        return BVT_EINVAL;
+    bvt_offer_set *set = bvt_offers_acquire(&e->offers);
+    for (uint32_t i = 0; i < set->n && i < cap; i++)
+        out[i] = set->defs[i]->id;
+    *out_n = set->n;
+    bvt_offers_release(set);
+    return BVT_OK;
+}
+
+int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps,
+                           bvt_error *err)
+{
+    if (!e || !valid_id(name))
+        return bvt_fail(err, BVT_EINVAL, -1, "group name must be 1..%d bytes without control "
+                        "characters", BVT_OFFER_ID_MAX);
+    int rc = check_caps(caps, n_caps, err);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_offers *o = &e->offers;
+    pthread_mutex_lock(&o->define_lock);
+    uint32_t id = 0;
+    rc = bvt_interner_intern(o->group_names, name, strlen(name), 0, &id, NULL);
+    bvt_offer_set *next = rc == BVT_OK ? clone_set(o->current, 0, id) : NULL;
+    if (rc != BVT_OK) {
+        bvt_fail(err, rc, -1, "%d offer groups already defined", BVT_OFFERS_MAX);
+    } else if (!next) {
+        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    } else {
+        next->groups[id].n_caps = (uint32_t)n_caps;
+        if (n_caps)
+            memcpy(next->groups[id].caps, caps, n_caps * sizeof *caps);
+        publish(o, next);
+    }
+    pthread_mutex_unlock(&o->define_lock);
+    return rc;
+}
+
+/* Zero what the counters of bucket / row `row` hold, for every offer. */
+static void reset_row(bvt_offers *o, uint32_t row)
+{
+    uint32_t n = bvt_interner_count(o->names);
+    for (uint32_t id = 1; id <= n; id++) {
+        bvt_offer_counters *c = atomic_load_explicit(&o->stats[id], memory_order_acquire);
+        if (!c)
+            continue;
+        atomic_store_explicit(&c->trials[row], 0, memory_order_relaxed);
+        atomic_store_explicit(&c->responses[row], 0, memory_order_relaxed);
+        bvt_offer_row *r = &c->rows[row];
+        atomic_store_explicit(&r->impressions, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->clicks, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->conversions, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->dismissals, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->engagements, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->revenue, 0.0, memory_order_relaxed);
+        atomic_store_explicit(&r->cost, 0.0, memory_order_relaxed);
+    }
+}
+
+int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bvt_error *err)
+{
+    if (!e || n > BVT_OFFER_SEGMENTS_MAX || (n && !segments))
+        return bvt_fail(err, BVT_EINVAL, -1, "at most %d segments, with segments set",
+                        BVT_OFFER_SEGMENTS_MAX);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (segments[i] == segments[j])
+                return bvt_fail(err, BVT_EINVAL, (int64_t)i, "segment %u is listed twice",
+                                segments[i]);
+    bvt_segment_set *segs = bvt_segments_acquire(&e->segments);
+    int rc = BVT_OK;
+    for (size_t i = 0; i < n && rc == BVT_OK; i++)
+        if (segments[i] > segs->max_id || !segs->by_id[segments[i]])
+            rc = bvt_fail(err, BVT_ENOTFOUND, (int64_t)i, "segment %u is not defined",
+                          segments[i]);
+    bvt_segments_release(segs);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_offers *o = &e->offers;
+    pthread_mutex_lock(&o->define_lock);
+    bvt_offer_set *next = clone_set(o->current, 0, 0);
+    if (!next) {
+        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    } else {
+        for (uint32_t i = 0; i < BVT_OFFER_SEGMENTS_MAX; i++) {
+            uint32_t was = i < next->n_segments ? next->segments[i] : 0;
+            uint32_t now = i < n ? segments[i] : 0;
+            if (was != now)
+                reset_row(o, i + 1);
+            next->segments[i] = now;
+        }
+        next->n_segments = (uint32_t)n;
+        publish(o, next);
+    }
+    pthread_mutex_unlock(&o->define_lock);
+    return rc;
+}
+
+void bvt_policy_init(bvt_policy *policy)
+{
+    if (policy) {
+        bvt_policy init = BVT_POLICY_INIT;
+        *policy = init;
+    }
+}
+
+int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
+{
+    if (!e || !policy)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and policy are required");
+    bvt_policy resolved;
+    int rc = bvt_policy_resolve(policy, &resolved, err);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_offers *o = &e->offers;
+    pthread_mutex_lock(&o->define_lock);
+    bvt_offer_set *next = clone_set(o->current, 0, 0);
+    if (!next) {
+        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    } else {
+        next->policy = resolved;
+        publish(o, next);
+    }
+    pthread_mutex_unlock(&o->define_lock);
+    return rc;
+}
+
+/* ---- what other modules ask ---- */
+
+uint32_t bvt_offer_cap_depth(const bvt_offer_set *set, const bvt_offer_def *def)
+{
+    uint32_t depth = 1;
+    for (uint32_t i = 0; i < def->n_caps; i++)
+        depth = def->caps[i].max > depth ? def->caps[i].max : depth;
+    const bvt_offer_group *g = def->group <= set->max_group ? &set->groups[def->group] : NULL;
+    for (uint32_t i = 0; def->group && g && i < g->n_caps; i++)
+        depth = g->caps[i].max > depth ? g->caps[i].max : depth;
+    return depth;
+}
+
+static int slot_of(const bvt_offer_set *set, uint32_t segment)
+{
+    for (uint32_t i = 0; segment && i < set->n_segments; i++)
+        if (set->segments[i] == segment)
+            return (int)i;
+    return -1;
+}
+
+int bvt_offer_segment_slot(bvt_engine *e, uint32_t segment)
+{
+    bvt_offer_set *set = bvt_offers_acquire(&e->offers);
+    int slot = slot_of(set, segment);
+    bvt_offers_release(set);
+    return slot;
+}
+
+uint32_t bvt_offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const bvt_record *r,
+                            int64_t now, const bvt_context *ctx)
+{
+    if (!set->n_segments || !r)
+        return 0;
+    bvt_segment_set *segs = bvt_segments_acquire(&e->segments);
+    uint8_t memo[BVT_SEGMENTS_MAX + 1];
+    bvt_profile_env env;
+    bvt_profile_env_init(&env, e, segs, ctx, now, segs->has_refs ? memo : NULL);
+    bvt_profile_env_user(&env, r);
+    uint32_t mask = 0;
+    for (uint32_t i = 0; i < set->n_segments; i++)
+        if (bvt_profile_env_segment(&env, set->segments[i]))
+            mask |= 1u << i;
+    bvt_segments_release(segs);
+    return mask;
+}
+
+uint32_t bvt_offer_segment_mask_locked(bvt_engine *e, const bvt_record *r, int64_t now)
+{
+    bvt_offer_set *set = bvt_offers_acquire(&e->offers);
+    uint32_t mask = bvt_offer_set_mask(e, set, r, now, NULL);
+    bvt_offers_release(set);
+    return mask;
+}
+
+/* ---- metrics ---- */
+
+static void add_row(bvt_metrics *m, const bvt_offer_row *r)
+{
+    m->impressions += atomic_load_explicit(&r->impressions, memory_order_relaxed);
+    m->clicks += atomic_load_explicit(&r->clicks, memory_order_relaxed);
+    m->conversions += atomic_load_explicit(&r->conversions, memory_order_relaxed);
+    m->dismissals += atomic_load_explicit(&r->dismissals, memory_order_relaxed);
+    m->engagements += atomic_load_explicit(&r->engagements, memory_order_relaxed);
+    m->revenue += atomic_load_explicit(&r->revenue, memory_order_relaxed);
+    m->cost += atomic_load_explicit(&r->cost, memory_order_relaxed);
+}
+
+static double ratio(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
+int bvt_metrics_get(bvt_engine *e, uint32_t offer, uint32_t segment, bvt_metrics *out)
+{
+    if (!e || !out || out->version == 0)
+        return BVT_EINVAL;
+    if (out->version > BVT_METRICS_VERSION)
+        return BVT_EVERSION;
+    bvt_offers *o = &e->offers;
+    int row = 0;
+    if (segment) {
+        row = bvt_offer_segment_slot(e, segment) + 1;
+        if (row == 0)
+            return BVT_ENOTFOUND;
+    }
+    uint32_t n = bvt_interner_count(o->names);
+    if (offer > n || (offer && !atomic_load_explicit(&o->stats[offer], memory_order_acquire)))
+        return BVT_ENOTFOUND;
+    bvt_metrics m = BVT_METRICS_INIT;
+    for (uint32_t id = offer ? offer : 1; id <= (offer ? offer : n); id++) {
+        const bvt_offer_counters *c = atomic_load_explicit(&o->stats[id], memory_order_acquire);
+        if (c)
+            add_row(&m, &c->rows[row]);
+    }
+    m.ctr = ratio((double)m.clicks, (double)m.impressions);
+    m.conversion_rate = ratio((double)m.conversions, (double)m.clicks);
+    m.engagement_rate = ratio((double)m.engagements, (double)m.impressions);
+    m.roi = m.cost > 0 ? (m.revenue - m.cost) / m.cost : 0;
+    *out = m;
+    return BVT_OK;
+}
+
+uint64_t bvt_metrics_unattributed(bvt_engine *e)
+{
+    return e ? atomic_load_explicit(&e->offers.unattributed, memory_order_relaxed) : 0;
+}

@@ -1,10 +1,100 @@
-/* offer.h — the offer catalog (placeholder: the full module follows). */
+/* offer.h — the offer catalog: definitions published as immutable,
+ * reference-counted versions (as segments are), and each offer's counters,
+ * which outlive versions: bandit statistics per bucket and metrics per
+ * segment row, kept for the engine's life per numeric offer id.
+ *
+ * A version holds the defined offers, the campaign groups' caps, the
+ * segments offers learn and report by, and the engine's default policy.
+ * Readers take a reference under a mutex held only for the pointer read;
+ * definers are serialised, build the next version and swap it in.
+ * Counters are relaxed atomics written by the tracking path. */
 #ifndef BVT_OFFER_H
 #define BVT_OFFER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "behavtarget.h"
+#include "interner.h"
+#include "rule.h"
+
+/* Rows of metrics: 0 = every user, 1 + slot = users in that offer segment.
+ * Bandit buckets: 0 = in no offer segment, 1 + slot = first segment held. */
+#define BVT_OFFER_ROWS (BVT_OFFER_SEGMENTS_MAX + 1)
+
+typedef struct bvt_offer_row {
+    _Atomic uint64_t impressions, clicks, conversions, dismissals, engagements;
+    _Atomic double revenue, cost;
+} bvt_offer_row;
+
+typedef struct bvt_offer_counters {
+    _Atomic uint64_t trials[BVT_OFFER_ROWS];    /* impressions per bucket */
+    _Atomic uint64_t responses[BVT_OFFER_ROWS]; /* responses per bucket */
+    bvt_offer_row rows[BVT_OFFER_ROWS];
+} bvt_offer_counters;
+
+typedef struct bvt_offer_def {
+    _Atomic uint32_t refs;
+    uint32_t id;
+    uint32_t group;          /* group id, 0 = none */
+    uint32_t response;       /* BVT_EVENT_CLICK or BVT_EVENT_CONVERSION */
+    uint32_t cost_per;       /* BVT_EVENT_IMPRESSION or BVT_EVENT_CLICK */
+    int32_t priority;
+    int personalised;
+    double value, cost;
+    double score_value;      /* value, or 1 when value is 0 */
+    int64_t cooloff_ms, start_ms, end_ms;
+    uint64_t budget;         /* impressions, 0 = unlimited */
+    uint32_t n_tags, n_caps;
+    uint32_t tags[BVT_OFFER_TAGS_MAX];
+    bvt_cap caps[BVT_OFFER_CAPS_MAX];
+    bvt_rule *rule;          /* NULL = every user */
+    bvt_offer_counters *stats; /* the registry's, for the engine's life */
+} bvt_offer_def;
+
+typedef struct bvt_offer_group {
+    uint32_t n_caps;
+    bvt_cap caps[BVT_OFFER_CAPS_MAX];
+} bvt_offer_group;
+
+typedef struct bvt_offer_set {
+    _Atomic uint32_t refs;
+    uint32_t n;                /* defined offers, in order of first definition */
+    uint32_t max_id;
+    bvt_offer_def **defs;      /* n */
+    bvt_offer_def **by_id;     /* max_id + 1, NULL where undefined */
+    uint32_t max_group;
+    bvt_offer_group *groups;   /* max_group + 1 (n_caps 0 where undefined) */
+    uint32_t n_segments;
+    uint32_t segments[BVT_OFFER_SEGMENTS_MAX];
+    bvt_policy policy;         /* the engine's default, resolved */
+} bvt_offer_set;
+
+typedef struct bvt_offers {
+    pthread_mutex_t current_lock; /* guards `current` for the pointer read */
+    pthread_mutex_t define_lock;  /* serialises definers */
+    bvt_offer_set *current;
+    bvt_interner *names;          /* offer id -> numeric id (never reused) */
+    bvt_interner *group_names;
+    _Atomic(bvt_offer_counters *) *stats; /* BVT_OFFERS_MAX + 1, set at first definition */
+    _Atomic uint64_t unattributed;
+} bvt_offers;
+
+int bvt_offers_init(bvt_offers *o);
+void bvt_offers_destroy(bvt_offers *o);
+size_t bvt_offers_bytes(const bvt_offers *o);
+
+/* A reference to the current version; release it when done. */
+bvt_offer_set *bvt_offers_acquire(bvt_offers *o);
+void bvt_offers_release(bvt_offer_set *set);
+
+/* Cap-state keys: offers by id, groups by id with this bit. */
+#define BVT_CAP_GROUP_BIT 0x80000000u
+
+/* Impressions a user's cap state must hold for def: the largest count among
+ * its caps and its group's (at least 1: the last impression is kept). */
+uint32_t bvt_offer_cap_depth(const bvt_offer_set *set, const bvt_offer_def *def);
 
 /* Slot of `segment` in the list of bvt_offer_segments_set(), or -1.  Bit
  * `slot` of a segment mask says the user is in that segment. */
@@ -14,5 +104,23 @@ struct bvt_record;
 /* The user's offer-segment mask at `now` (bit i: in the segment of slot i);
  * 0 when no list is set.  Under the record's shard lock. */
 uint32_t bvt_offer_segment_mask_locked(bvt_engine *e, const struct bvt_record *r, int64_t now);
+/* The same against a version already held. */
+uint32_t bvt_offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const struct bvt_record *r,
+                            int64_t now, const bvt_context *ctx);
+
+/* Bucket of a mask: 1 + the lowest slot set, 0 for none. */
+static inline uint32_t bvt_offer_bucket(uint32_t mask)
+{
+    return mask ? (uint32_t)__builtin_ctz(mask) + 1 : 0;
+}
+
+/* Add x to a relaxed atomic double. */
+static inline void bvt_atomic_add_double(_Atomic double *p, double x)
+{
+    double old = atomic_load_explicit(p, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(p, &old, old + x, memory_order_relaxed,
+                                                  memory_order_relaxed))
+        ;
+}
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "attrs.h"
+#include "caps.h"
 #include "cart.h"
 #include "consent.h"
 #include "experiment.h"
@@ -34,6 +35,7 @@ void bvt_profile_release(bvt_record *r, bvt_mem *m)
     bvt_attrs_release(r->ext, m);
     bvt_consent_release(r->ext, m);
     bvt_experiments_user_release(r->ext, m);
+    bvt_caps_release(r->ext, m);
     void *p = r->ext;
     bvt_mem_resize(m, BVT_MEM_HISTORY, &p, sizeof(bvt_ext), 0);
     r->ext = NULL;
@@ -219,6 +221,7 @@ int bvt_profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *c
             }
             bvt_consent_merge(dst->ext, x, mdst); /* per purpose the later choice */
             bvt_experiments_user_merge(dst->ext, x, mdst); /* known profile's variants win */
+            bvt_caps_merge(dst->ext, x, mdst);
         }
     }
     if (rc != BVT_OK) {
@@ -270,7 +273,7 @@ void bvt_profile_ext_bytes(const bvt_record *r, uint64_t *hist, uint64_t *cart, 
     *hist = sizeof(bvt_ext) + bvt_history_bytes(&r->ext->hist);
     *cart = r->ext->cart_cap * sizeof(bvt_cart_entry);
     *attrs = r->ext->attrs_cap * sizeof(bvt_attr_entry) + bvt_consent_bytes(r->ext) +
-             bvt_experiments_user_bytes(r->ext);
+             bvt_experiments_user_bytes(r->ext) + bvt_caps_bytes(r->ext);
 }
 
 static int64_t since(int64_t now, int64_t t)

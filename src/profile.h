@@ -80,6 +80,8 @@ typedef struct bvt_resolved_event {
     float weight;               /* interest weight of the type */
     uint32_t n_search;
     uint32_t search_cats[8];    /* categories mapped from search words */
+    uint32_t offer;             /* a feedback event's offer (numeric id), 0 = none */
+    uint32_t offer_unknown;     /* 1: it named an offer id never defined */
 } bvt_resolved_event;
 
 /* Apply one event.  Fallible steps (allocation) run first, so on error

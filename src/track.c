@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "error.h"
+#include "feedback.h"
 
 /* Events resolved and sorted by shard at a time: large enough that each
  * shard's run (about BATCH_BLOCK / shards events) fills the prefetch
@@ -59,6 +60,10 @@ static int resolve(bvt_engine *e, const bvt_event *ev, bvt_resolved_event *out,
     if (ev->item_id && (ev->type == BVT_EVENT_ADD_TO_CART ||
                         ev->type == BVT_EVENT_REMOVE_FROM_CART || ev->type == BVT_EVENT_PURCHASE))
         out->item_hash = bvt_item_hash(ev->item_id, strlen(ev->item_id));
+    if (ev->offer_id && bvt_feedback_type(ev->type)) {
+        out->offer = bvt_interner_find(e->offers.names, ev->offer_id, strlen(ev->offer_id));
+        out->offer_unknown = out->offer == 0;
+    }
     out->dwell_ms = (int32_t)ev->dwell_ms;
     out->weight = (float)bvt_event_types_weight(&e->types, ev->type);
     *key = bvt_engine_key(e, ev->user_id, ev->user_id_len);
@@ -66,20 +71,27 @@ static int resolve(bvt_engine *e, const bvt_event *ev, bvt_resolved_event *out,
 }
 
 /* Apply under the shard lock; a budget refusal evicts (policy permitting)
- * and retries; a profile created for this event goes again on failure. */
+ * and retries; a profile created for this event goes again on failure.
+ * Offer feedback reserves its room first, so a refusal changes nothing. */
 static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created,
                         const bvt_resolved_event *ev)
 {
+    bvt_offer_set *offers = ev->offer ? bvt_offers_acquire(&e->offers) : NULL;
     int rc;
     for (int tries = 0;; tries++) {
-        rc = bvt_profile_apply(r, ev, &e->cfg, &sh->mem);
+        rc = bvt_feedback_reserve(e, &sh->mem, r, ev, offers);
+        if (rc == BVT_OK)
+            rc = bvt_profile_apply(r, ev, &e->cfg, &sh->mem);
         if (rc != BVT_EFULL || tries >= 8 || bvt_shard_evict_one(sh, &e->store, r) != BVT_OK)
             break;
     }
-    if (rc == BVT_OK)
+    if (rc == BVT_OK) {
         sh->events_accepted++;
-    else if (created)
+        bvt_feedback_apply(e, r, ev, offers);
+    } else if (created) {
         bvt_shard_remove(sh, r);
+    }
+    bvt_offers_release(offers);
     return rc;
 }
 

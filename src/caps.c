@@ -1,0 +1,151 @@
+/* caps.c — per-user frequency-cap state (see caps.h). */
+#include <string.h>
+
+#include "caps.h"
+
+static size_t entry_size(uint32_t cap)
+{
+    return sizeof(bvt_cap_entry) + cap * sizeof(int64_t);
+}
+
+static int find_index(const bvt_ext *x, uint32_t key)
+{
+    for (uint32_t i = 0; x && i < x->caps_len; i++)
+        if (x->caps[i]->key == key)
+            return (int)i;
+    return -1;
+}
+
+const bvt_cap_entry *bvt_caps_find(const bvt_ext *x, uint32_t key)
+{
+    int i = find_index(x, key);
+    return i < 0 ? NULL : x->caps[i];
+}
+
+static int64_t last_activity(const bvt_cap_entry *e)
+{
+    int64_t t = e->len ? e->times[e->len - 1] : 0;
+    return t > e->dismissed_ms ? t : e->dismissed_ms;
+}
+
+static void drop_entry(bvt_ext *x, bvt_mem *m, uint32_t i)
+{
+    void *p = x->caps[i];
+    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(x->caps[i]->cap), 0);
+    x->caps[i] = x->caps[--x->caps_len];
+}
+
+int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth)
+{
+    int i = find_index(x, key);
+    if (i >= 0 && x->caps[i]->cap >= depth)
+        return BVT_OK;
+    if (i >= 0) { /* the offer's caps grew: widen, keeping the times */
+        void *p = x->caps[i];
+        int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(x->caps[i]->cap),
+                                entry_size(depth));
+        if (rc == BVT_OK) {
+            x->caps[i] = p;
+            x->caps[i]->cap = (uint8_t)depth;
+        }
+        return rc;
+    }
+    if (x->caps_len == x->caps_cap && x->caps_cap < BVT_USER_CAP_ENTRIES) {
+        int rc = bvt_mem_grow_small(m, BVT_MEM_ATTRS, (void **)&x->caps, &x->caps_cap,
+                                    BVT_USER_CAP_ENTRIES, sizeof *x->caps);
+        if (rc != BVT_OK)
+            return rc;
+    }
+    void *p = NULL;
+    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, entry_size(depth));
+    if (rc != BVT_OK)
+        return rc;
+    if (x->caps_len == BVT_USER_CAP_ENTRIES) { /* bounded: the entry idle longest goes */
+        uint32_t idle = 0;
+        for (uint32_t j = 1; j < x->caps_len; j++)
+            if (last_activity(x->caps[j]) < last_activity(x->caps[idle]))
+                idle = j;
+        drop_entry(x, m, idle);
+    }
+    bvt_cap_entry *e = p;
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    e->cap = (uint8_t)depth;
+    x->caps[x->caps_len++] = e;
+    return BVT_OK;
+}
+
+void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask)
+{
+    bvt_cap_entry *e = x->caps[find_index(x, key)];
+    uint32_t n = e->len;
+    if (n == e->cap) {
+        if (t <= e->times[0])
+            return; /* older than every time held: no cap can need it */
+        memmove(e->times, e->times + 1, --n * sizeof *e->times);
+    }
+    uint32_t at = n;
+    while (at > 0 && e->times[at - 1] > t)
+        at--;
+    memmove(e->times + at + 1, e->times + at, (n - at) * sizeof *e->times);
+    e->times[at] = t;
+    e->len = (uint8_t)(n + 1);
+    if (at == n) /* the latest impression decides where a click is credited */
+        e->mask = (uint16_t)mask;
+}
+
+void bvt_caps_dismiss(bvt_ext *x, uint32_t key, int64_t t)
+{
+    bvt_cap_entry *e = x->caps[find_index(x, key)];
+    if (t > e->dismissed_ms)
+        e->dismissed_ms = t;
+}
+
+int bvt_caps_reached(const bvt_cap_entry *e, const bvt_cap *caps, uint32_t n, int64_t now)
+{
+    if (!e)
+        return 0;
+    /* times[lo..hi) are those at or before now, ascending */
+    uint32_t hi = e->len;
+    while (hi > 0 && e->times[hi - 1] > now)
+        hi--;
+    for (uint32_t c = 0; c < n; c++) {
+        uint32_t max = caps[c].max;
+        /* reached when the max-th latest impression is inside the window */
+        if (hi >= max && e->times[hi - max] > now - caps[c].window_ms)
+            return 1;
+    }
+    return 0;
+}
+
+void bvt_caps_release(bvt_ext *x, bvt_mem *m)
+{
+    while (x->caps_len)
+        drop_entry(x, m, x->caps_len - 1);
+    void *p = x->caps;
+    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, x->caps_cap * sizeof *x->caps, 0);
+    x->caps = NULL;
+    x->caps_cap = 0;
+}
+
+void bvt_caps_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
+{
+    for (uint32_t i = 0; i < src->caps_len; i++) {
+        const bvt_cap_entry *s = src->caps[i];
+        if (bvt_caps_reserve(dst, m, s->key, s->cap) != BVT_OK)
+            continue; /* best effort under the budget, as carts and attributes */
+        for (uint32_t j = 0; j < s->len; j++)
+            bvt_caps_impression(dst, s->key, s->times[j], s->mask);
+        if (s->dismissed_ms)
+            bvt_caps_dismiss(dst, s->key, s->dismissed_ms);
+    }
+    bvt_caps_release(src, m);
+}
+
+size_t bvt_caps_bytes(const bvt_ext *x)
+{
+    size_t n = x->caps_cap * sizeof *x->caps;
+    for (uint32_t i = 0; i < x->caps_len; i++)
+        n += entry_size(x->caps[i]->cap);
+    return n;
+}

@@ -1,0 +1,51 @@
+/* caps.h — one profile's frequency-cap state: for each offer (and campaign
+ * group) the user was shown, the times of the latest impressions, the
+ * latest dismissal and the offer segments the user was in at the last
+ * impression (which bucket a later click is credited to).
+ *
+ * Entries hang off the profile's ext and are accounted as BVT_MEM_ATTRS.
+ * An entry keeps as many impression times as the largest cap of its offer
+ * needs, in time order, so "at most N in any window W" is answered exactly
+ * for impressions at or before `now`.  A user holds at most
+ * BVT_USER_CAP_ENTRIES entries; beyond, the one idle longest is dropped.
+ * All functions run under the shard lock of the record. */
+#ifndef BVT_CAPS_H
+#define BVT_CAPS_H
+
+#include <stdint.h>
+
+#include "behavtarget.h"
+#include "mem.h"
+#include "profile.h"
+
+#define BVT_USER_CAP_ENTRIES 64
+
+typedef struct bvt_cap_entry {
+    uint32_t key;          /* offer id, or group id | BVT_CAP_GROUP_BIT */
+    uint16_t mask;         /* offer segments at the last impression */
+    uint8_t len, cap;      /* times held, room */
+    int64_t dismissed_ms;  /* latest dismissal, 0 = none */
+    int64_t times[];       /* ascending */
+} bvt_cap_entry;
+
+/* The entry for key, or NULL (x may be NULL). */
+const bvt_cap_entry *bvt_caps_find(const bvt_ext *x, uint32_t key);
+
+/* Make sure key has an entry holding at least depth times (1..255).
+ * BVT_OK, BVT_EFULL or BVT_ENOMEM (then nothing changed). */
+int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth);
+
+/* Record an impression at t (entry reserved). */
+void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask);
+/* Record a dismissal at t (entry reserved). */
+void bvt_caps_dismiss(bvt_ext *x, uint32_t key, int64_t t);
+
+/* 1 when some cap of caps[0..n) is reached at now by entry e (may be NULL). */
+int bvt_caps_reached(const bvt_cap_entry *e, const bvt_cap *caps, uint32_t n, int64_t now);
+
+void bvt_caps_release(bvt_ext *x, bvt_mem *m);
+/* Aliasing: src's entries fold into dst's (times merged, newest kept). */
+void bvt_caps_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
+size_t bvt_caps_bytes(const bvt_ext *x);
+
+#endif

@@ -1,0 +1,105 @@
+/* feedback.c — offer feedback and experiment outcomes from tracked events. */
+#include "caps.h"
+#include "experiment.h"
+#include "feedback.h"
+
+int bvt_feedback_type(uint32_t type)
+{
+    switch (type) {
+    case BVT_EVENT_IMPRESSION: case BVT_EVENT_CLICK: case BVT_EVENT_CONVERSION:
+    case BVT_EVENT_DISMISS: case BVT_EVENT_LIKE: case BVT_EVENT_SHARE: case BVT_EVENT_COMMENT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static const bvt_offer_def *def_of(const bvt_offer_set *set, uint32_t offer)
+{
+    return offer <= set->max_id ? set->by_id[offer] : NULL;
+}
+
+int bvt_feedback_reserve(bvt_engine *e, bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
+                         const bvt_offer_set *set)
+{
+    (void)e;
+    if (!set || (ev->type != BVT_EVENT_IMPRESSION && ev->type != BVT_EVENT_DISMISS))
+        return BVT_OK;
+    const bvt_offer_def *d = def_of(set, ev->offer);
+    int rc = bvt_profile_ext(r, m);
+    if (rc == BVT_OK)
+        rc = bvt_caps_reserve(r->ext, m, ev->offer, d ? bvt_offer_cap_depth(set, d) : 1);
+    if (rc == BVT_OK && d && d->group && ev->type == BVT_EVENT_IMPRESSION)
+        rc = bvt_caps_reserve(r->ext, m, d->group | BVT_CAP_GROUP_BIT,
+                              bvt_offer_cap_depth(set, d));
+    return rc;
+}
+
+static void count(_Atomic uint64_t *p)
+{
+    atomic_fetch_add_explicit(p, 1, memory_order_relaxed);
+}
+
+/* The offer part; sets *revenue and *cost to what the event earned and cost. */
+static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_event *ev,
+                           const bvt_offer_set *set, double *revenue, double *cost)
+{
+    bvt_offer_counters *c = atomic_load_explicit(&e->offers.stats[ev->offer],
+                                                 memory_order_acquire);
+    const bvt_offer_def *d = def_of(set, ev->offer);
+    uint32_t response = d ? d->response : BVT_EVENT_CLICK;
+    uint32_t mask;
+    if (ev->type == BVT_EVENT_IMPRESSION) {
+        mask = bvt_offer_set_mask(e, set, r, ev->t_ms, NULL);
+        bvt_caps_impression(r->ext, ev->offer, ev->t_ms, mask);
+        if (d && d->group)
+            bvt_caps_impression(r->ext, d->group | BVT_CAP_GROUP_BIT, ev->t_ms, 0);
+        count(&c->trials[bvt_offer_bucket(mask)]);
+    } else {
+        /* credited where the user was at the offer's last impression */
+        const bvt_cap_entry *ce = bvt_caps_find(r->ext, ev->offer);
+        mask = ce ? ce->mask : bvt_offer_set_mask(e, set, r, ev->t_ms, NULL);
+        if (ev->type == BVT_EVENT_DISMISS)
+            bvt_caps_dismiss(r->ext, ev->offer, ev->t_ms);
+        if (ev->type == response)
+            count(&c->responses[bvt_offer_bucket(mask)]);
+    }
+    *revenue = ev->type == response ? (ev->value > 0 ? ev->value : d ? d->value : 0) : 0;
+    *cost = d && ev->type == d->cost_per ? d->cost : 0;
+    /* row 0 (everyone), and 1 + each offer segment the user is in */
+    for (uint32_t rows = mask << 1 | 1u; rows; rows &= rows - 1) {
+        bvt_offer_row *row = &c->rows[__builtin_ctz(rows)];
+        switch (ev->type) {
+        case BVT_EVENT_IMPRESSION: count(&row->impressions); break;
+        case BVT_EVENT_CLICK: count(&row->clicks); count(&row->engagements); break;
+        case BVT_EVENT_CONVERSION: count(&row->conversions); break;
+        case BVT_EVENT_DISMISS: count(&row->dismissals); break;
+        default: count(&row->engagements); break; /* like, share, comment */
+        }
+        if (*revenue > 0)
+            bvt_atomic_add_double(&row->revenue, *revenue);
+        if (*cost > 0)
+            bvt_atomic_add_double(&row->cost, *cost);
+    }
+}
+
+static int is_outcome(uint32_t type)
+{
+    return type == BVT_EVENT_IMPRESSION || type == BVT_EVENT_CLICK ||
+           type == BVT_EVENT_CONVERSION || type == BVT_EVENT_PURCHASE;
+}
+
+void bvt_feedback_apply(bvt_engine *e, bvt_record *r, const bvt_resolved_event *ev,
+                        const bvt_offer_set *set)
+{
+    double revenue = ev->type == BVT_EVENT_PURCHASE ? ev->value : 0, cost = 0;
+    if (ev->offer_unknown)
+        atomic_fetch_add_explicit(&e->offers.unattributed, 1, memory_order_relaxed);
+    else if (set)
+        offer_feedback(e, r, ev, set, &revenue, &cost);
+    if (r->ext && r->ext->experiments && is_outcome(ev->type)) {
+        bvt_outcome o = { .type = ev->type, .offer = set ? ev->offer : 0, .t_ms = ev->t_ms,
+                          .revenue = revenue, .cost = cost };
+        bvt_experiments_on_event(e, r->ext, &o);
+    }
+}

@@ -1,0 +1,323 @@
+/* profile_env.c — what rules read: the engine's names when a rule is
+ * compiled, and one locked record (with the request context) when it is
+ * evaluated.  Segments and offer eligibility share it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "attrs.h"
+#include "cart.h"
+#include "cluster.h"
+#include "engine.h"
+#include "interest.h"
+#include "profile_env.h"
+
+/* ---- compiling against the engine's names ---- */
+
+static int name_event_type(void *ud, const char *name, size_t len, uint32_t *out)
+{
+    char buf[BVT_TYPE_NAME_MAX + 1];
+    if (len > BVT_TYPE_NAME_MAX)
+        return BVT_ENOTFOUND;
+    memcpy(buf, name, len);
+    buf[len] = 0;
+    return bvt_event_type_lookup(ud, buf, out) == BVT_OK ? BVT_OK : BVT_ENOTFOUND;
+}
+
+static int name_category(void *ud, const char *path, size_t len, uint32_t *out)
+{
+    bvt_engine *e = ud;
+    return bvt_categories_intern(e->cats, path, len, out, NULL);
+}
+
+static int name_string(void *ud, const char *s, size_t len, uint32_t *out)
+{
+    bvt_engine *e = ud;
+    return bvt_interner_intern(e->strings, s, len, 0, out, NULL);
+}
+
+/* Lookup only: purposes are registered by the caller before rules name them. */
+static int name_purpose(void *ud, const char *name, size_t len, uint32_t *out)
+{
+    bvt_engine *e = ud;
+    return bvt_purposes_find(&e->purposes, name, len, out);
+}
+
+static int name_segment(void *ud, const char *name, size_t len, uint32_t *out)
+{
+    bvt_engine *e = ud;
+    uint32_t id = bvt_interner_find(e->segments.names, name, len);
+    bvt_segment_set *set = bvt_segments_acquire(&e->segments);
+    int defined = id && id <= set->max_id && set->by_id[id];
+    bvt_segments_release(set);
+    if (!defined)
+        return BVT_ENOTFOUND;
+    *out = id;
+    return BVT_OK;
+}
+
+/* The standard RFM grid: R by the rounded mean of F and M (docs/segments.md). */
+static uint32_t rfm_segment(uint32_t r, uint32_t f, uint32_t m)
+{
+    if (!r || !f || !m)
+        return BVT_RFM_NONE;
+    uint32_t fm = (f + m + 1) / 2;
+    if (r >= 4 && fm == 1)
+        return r == 5 ? BVT_RFM_NEW_CUSTOMERS : BVT_RFM_PROMISING;
+    if (r >= 4 && fm <= 3)
+        return BVT_RFM_POTENTIAL_LOYALIST;
+    if (r == 5)
+        return BVT_RFM_CHAMPIONS;
+    if (r >= 3 && fm >= 4)
+        return BVT_RFM_LOYAL;
+    if (r == 3)
+        return fm == 3 ? BVT_RFM_NEED_ATTENTION : BVT_RFM_ABOUT_TO_SLEEP;
+    if (fm == 5)
+        return BVT_RFM_CANT_LOSE_THEM;
+    if (fm >= 3)
+        return BVT_RFM_AT_RISK;
+    return r == 1 && fm == 1 ? BVT_RFM_LOST : BVT_RFM_HIBERNATING;
+}
+
+static double env_feature(void *ud, uint32_t f)
+{
+    const bvt_profile_env *st = ud;
+    const bvt_record *r = st->r;
+    int64_t now = st->now;
+    uint32_t items;
+    double value;
+    int64_t oldest;
+    switch (f) {
+    case BVT_F_RECENCY: return r->first_seen_ms && now > r->last_seen_ms ? (double)(now - r->last_seen_ms) : 0;
+    case BVT_F_FIRST_SEEN: return (double)r->first_seen_ms;
+    case BVT_F_LAST_SEEN: return (double)r->last_seen_ms;
+    case BVT_F_PURCHASE_RECENCY:
+        return r->last_purchase_ms == 0 ? -1
+               : now > r->last_purchase_ms ? (double)(now - r->last_purchase_ms) : 0;
+    case BVT_F_LAST_PURCHASE: return (double)r->last_purchase_ms;
+    case BVT_F_PURCHASES: return r->counts[BVT_EVENT_PURCHASE];
+    case BVT_F_FREQUENCY: return r->purchase_days;
+    case BVT_F_MONETARY_TOTAL: return r->monetary_total;
+    case BVT_F_MONETARY_MEAN:
+        return r->counts[BVT_EVENT_PURCHASE] ? r->monetary_total / r->counts[BVT_EVENT_PURCHASE] : 0;
+    case BVT_F_R_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->r, (double)r->last_purchase_ms) : 0;
+    case BVT_F_F_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->f, r->purchase_days) : 0;
+    case BVT_F_M_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->m, r->monetary_total) : 0;
+    case BVT_F_EVENTS: return r->events;
+    case BVT_F_IMPRESSIONS: return r->counts[BVT_EVENT_IMPRESSION];
+    case BVT_F_CLICKS: return r->counts[BVT_EVENT_CLICK];
+    case BVT_F_CONVERSIONS: return r->counts[BVT_EVENT_CONVERSION];
+    case BVT_F_CTR:
+        return r->counts[BVT_EVENT_IMPRESSION]
+                   ? (double)r->counts[BVT_EVENT_CLICK] / r->counts[BVT_EVENT_IMPRESSION] : 0;
+    case BVT_F_CONVERSION_RATE:
+        return r->counts[BVT_EVENT_CLICK]
+                   ? (double)r->counts[BVT_EVENT_CONVERSION] / r->counts[BVT_EVENT_CLICK] : 0;
+    case BVT_F_INTERACTIONS:
+        return (double)r->counts[BVT_EVENT_LIKE] + r->counts[BVT_EVENT_SHARE] +
+               r->counts[BVT_EVENT_COMMENT];
+    case BVT_F_SESSIONS: return r->sessions;
+    case BVT_F_DWELL: return (double)r->dwell_ds * 100;
+    case BVT_F_MEAN_DWELL:
+        return r->counts[BVT_EVENT_PAGE_VIEW] ? (double)r->dwell_ds * 100 / r->counts[BVT_EVENT_PAGE_VIEW] : 0;
+    case BVT_F_CART_ITEMS:
+    case BVT_F_CART_VALUE:
+        bvt_cart_totals(r->ext, &items, &value, &oldest);
+        return f == BVT_F_CART_ITEMS ? items : value;
+    case BVT_F_PAGE_VIEWS: return r->counts[BVT_EVENT_PAGE_VIEW];
+    case BVT_F_SEARCHES: return r->counts[BVT_EVENT_SEARCH];
+    case BVT_F_RFM_SEGMENT:
+        return rfm_segment((uint32_t)env_feature(ud, BVT_F_R_SCORE),
+                           (uint32_t)env_feature(ud, BVT_F_F_SCORE),
+                           (uint32_t)env_feature(ud, BVT_F_M_SCORE));
+    case BVT_F_CLUSTER: /* once per user: k segments ask, and a run may swap the model */
+        if (!st->cluster)
+            ((bvt_profile_env *)ud)->cluster = bvt_cluster_of(st->e, r, now) + 1;
+        return st->cluster - 1;
+    default: return 0;
+    }
+}
+
+/* Affinity of a category with its descendants: the scores share one decay
+ * factor, so the stored values give the share directly. */
+static double env_interest(void *ud, uint32_t category)
+{
+    const bvt_profile_env *st = ud;
+    double in = 0, all = 0;
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++) {
+        if (!st->r->icat[i])
+            continue;
+        all += st->r->iscore[i];
+        if (bvt_categories_within(st->e->cats, st->r->icat[i], category))
+            in += st->r->iscore[i];
+    }
+    return all > 0 ? in / all : 0;
+}
+
+static void env_window(void *ud, uint32_t type, uint32_t category, int64_t window_ms,
+                       uint64_t *count, double *sum)
+{
+    const bvt_profile_env *st = ud;
+    *count = 0;
+    *sum = 0;
+    if (st->r->ext)
+        bvt_history_window(&st->r->ext->hist, &st->e->cfg.hist, type, category,
+                           st->now - window_ms, st->now, count, sum);
+}
+
+static int env_carted_not_bought(void *ud, int64_t window_ms)
+{
+    const bvt_profile_env *st = ud;
+    const bvt_ext *x = st->r->ext;
+    for (uint32_t i = 0; x && i < x->cart_len; i++)
+        if (x->cart[i].added_ms > st->now - window_ms && x->cart[i].added_ms <= st->now)
+            return 1;
+    return 0;
+}
+
+static int env_viewed_not_bought(void *ud, uint32_t category, int64_t window_ms)
+{
+    uint64_t views, buys;
+    double sum;
+    env_window(ud, BVT_EVENT_PAGE_VIEW, category, window_ms, &views, &sum);
+    if (views == 0)
+        return 0;
+    env_window(ud, BVT_EVENT_PURCHASE, category, window_ms, &buys, &sum);
+    return buys == 0;
+}
+
+static int env_attr(void *ud, uint32_t key, double *num, uint32_t *str)
+{
+    const bvt_profile_env *st = ud;
+    const bvt_attr_entry *a = bvt_attrs_get(st->r->ext, key);
+    if (!a)
+        return 0;
+    if (a->kind == BVT_ATTR_NUMBER)
+        *num = a->v.number;
+    else
+        *str = a->v.string;
+    return (int)a->kind;
+}
+
+static int set_value(const char *v, const char **value, size_t *value_len)
+{
+    if (!v)
+        return 0;
+    *value = v;
+    *value_len = strlen(v);
+    return 1;
+}
+
+static int env_context(void *ud, const char *key, size_t key_len, const char **value,
+                       size_t *value_len)
+{
+    bvt_profile_env *st = ud;
+    const bvt_context *c = st->ctx;
+    if (!c)
+        return 0;
+#define KEY_IS(lit) (key_len == sizeof(lit) - 1 && memcmp(key, lit, key_len) == 0)
+    if (KEY_IS("page_category"))
+        return set_value(c->page_category, value, value_len);
+    if (KEY_IS("device"))
+        return set_value(c->device, value, value_len);
+    if (KEY_IS("geo"))
+        return set_value(c->geo, value, value_len);
+    if (KEY_IS("hour")) {
+        if (c->hour < 0 || c->hour > 23)
+            return 0;
+        snprintf(st->hour, sizeof st->hour, "%d", (int)c->hour);
+        return set_value(st->hour, value, value_len);
+    }
+#undef KEY_IS
+    for (size_t i = 0; i < c->n; i++)
+        if (c->keys[i] && strlen(c->keys[i]) == key_len && memcmp(c->keys[i], key, key_len) == 0)
+            return set_value(c->values[i], value, value_len);
+    return 0;
+}
+
+static int env_consent(void *ud, uint32_t purpose)
+{
+    const bvt_profile_env *st = ud;
+    return bvt_consent_granted(st->r->ext, purpose);
+}
+
+static int env_in_segment(void *ud, uint32_t segment);
+
+int bvt_profile_env_rule(bvt_profile_env *st, const bvt_rule *rule)
+{
+    bvt_rule_env env = { .ud = st, .now = st->now, .feature = env_feature,
+                         .interest = env_interest, .window = env_window,
+                         .carted_not_bought = env_carted_not_bought,
+                         .viewed_not_bought = env_viewed_not_bought, .attr = env_attr,
+                         .context = env_context, .consent = env_consent,
+                         .in_segment = env_in_segment };
+    return bvt_rule_eval(rule, &env);
+}
+
+int bvt_profile_env_segment(bvt_profile_env *st, uint32_t segment)
+{
+    const bvt_segment_def *d = segment <= st->set->max_id ? st->set->by_id[segment] : NULL;
+    if (!d)
+        return 0;
+    if (!st->memo)
+        return bvt_profile_env_rule(st, d->rule);
+    if (!st->memo[d->id])
+        st->memo[d->id] = (uint8_t)(1 + bvt_profile_env_rule(st, d->rule));
+    return st->memo[d->id] == 2;
+}
+
+/* Acyclic by construction (bvt_segments_put refuses cycles). */
+static int env_in_segment(void *ud, uint32_t segment)
+{
+    return bvt_profile_env_segment(ud, segment);
+}
+
+void bvt_profile_env_init(bvt_profile_env *st, const bvt_engine *e, const bvt_segment_set *set,
+                          const bvt_context *ctx, int64_t now, uint8_t *memo)
+{
+    memset(st, 0, sizeof *st);
+    st->e = e;
+    st->set = set;
+    st->ctx = ctx;
+    st->now = now;
+    st->memo = memo;
+    st->cuts = atomic_load_explicit(&((bvt_engine *)e)->cuts, memory_order_acquire);
+}
+
+void bvt_profile_env_user(bvt_profile_env *st, const bvt_record *r)
+{
+    st->r = r;
+    st->cluster = 0;
+    if (st->memo)
+        memset(st->memo, 0, st->set->max_id + 1);
+}
+
+int bvt_context_check(const bvt_context *ctx)
+{
+    if (!ctx)
+        return BVT_OK;
+    if (ctx->version > BVT_CONTEXT_VERSION)
+        return BVT_EVERSION;
+    return ctx->version >= 1 && (ctx->n == 0 || (ctx->keys && ctx->values)) ? BVT_OK
+                                                                          : BVT_EINVAL;
+}
+
+void bvt_rule_names_of(bvt_engine *e, int builtin, bvt_rule_names *out)
+{
+    *out = (bvt_rule_names){ .ud = e, .event_type = name_event_type,
+                             .category = name_category, .string = name_string,
+                             .purpose = name_purpose, .segment = name_segment,
+                             /* built-in windows may pass a short horizon: they then
+                              * see what the history holds (docs/segments.md) */
+                             .horizon_ms = builtin ? 0 : e->cfg.hist.horizon_ms };
+}
+
+int bvt_segment_lookup(bvt_engine *e, const char *name, uint32_t *out_id)
+{
+    if (!e || !name || !out_id)
+        return BVT_EINVAL;
+    uint32_t id;
+    if (name_segment(e, name, strlen(name), &id) != BVT_OK)
+        return BVT_ENOTFOUND;
+    *out_id = id;
+    return BVT_OK;
+}

@@ -1,0 +1,44 @@
+/* profile_env.h — what rules read.  At compile time: the engine's names
+ * (event types, categories, strings, purposes, segments).  At evaluation:
+ * one locked record at `now`, with the request context and a segment
+ * version for in_segment().  Segments and offer eligibility both use it. */
+#ifndef BVT_PROFILE_ENV_H
+#define BVT_PROFILE_ENV_H
+
+#include "engine.h"
+#include "rule.h"
+
+typedef struct bvt_profile_env {
+    const bvt_engine *e;
+    const bvt_record *r;
+    const bvt_rfm_cuts *cuts;
+    const bvt_context *ctx;
+    const bvt_segment_set *set;
+    int64_t now;
+    uint8_t *memo;    /* per segment id: 0 unknown, 1 out, 2 in (NULL: no memo) */
+    uint32_t cluster; /* the cluster feature + 1, read once per user; 0 = not yet */
+    char hour[4];     /* ctx.hour as text */
+} bvt_profile_env;
+
+/* Names for compiling a rule against e; `builtin` lifts the horizon check. */
+void bvt_rule_names_of(bvt_engine *e, int builtin, bvt_rule_names *out);
+
+/* BVT_OK, BVT_EVERSION (newer than this library) or BVT_EINVAL. */
+int bvt_context_check(const bvt_context *ctx);
+
+/* Evaluate at now in ctx (checked, may be NULL), in_segment() against set.
+ * memo: set->max_id + 1 bytes, or NULL to evaluate referenced segments
+ * again each time. */
+void bvt_profile_env_init(bvt_profile_env *st, const bvt_engine *e, const bvt_segment_set *set,
+                          const bvt_context *ctx, int64_t now, uint8_t *memo);
+
+/* The record the next evaluations read (locked by the caller; an all-zero
+ * record with no ext is a user with no data). */
+void bvt_profile_env_user(bvt_profile_env *st, const bvt_record *r);
+
+/* 1 if the current user matches. */
+int bvt_profile_env_rule(bvt_profile_env *st, const bvt_rule *rule);
+/* 1 if the current user is in the segment (0 when not defined in set). */
+int bvt_profile_env_segment(bvt_profile_env *st, uint32_t segment);
+
+#endif

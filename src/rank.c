@@ -1,0 +1,341 @@
+/* rank.c — ranking offers for one user at `now`: each candidate through
+ * eligibility (schedule, budget, consent, experiment variant, rule,
+ * cool-off, caps), the eligible ones scored from their bandit posterior with
+ * the user's interest affinity as the prior, and the slots filled by the
+ * policy (bandit.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bandit.h"
+#include "caps.h"
+#include "engine.h"
+#include "error.h"
+#include "experiment.h"
+#include "profile_env.h"
+
+/* Candidates a pooled working block holds; larger requests get their own. */
+#define RANK_BLOCK 4096u
+
+typedef struct rank_work {
+    size_t cap;
+    uint32_t generation;            /* marks candidates seen by this call */
+    uint32_t *seen;                 /* BVT_OFFERS_MAX + 1: generation of last sight */
+    const bvt_offer_def **defs;
+    bvt_arm *arms;
+    bvt_pick *picks;
+    double *first_p;
+    bvt_bandit_work bw;
+} rank_work;
+
+static rank_work *work_new(size_t cap)
+{
+    rank_work *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->cap = cap;
+    w->seen = calloc(BVT_OFFERS_MAX + 1, sizeof *w->seen);
+    w->defs = malloc(cap * sizeof *w->defs);
+    w->arms = malloc(cap * sizeof *w->arms);
+    w->picks = malloc(cap * sizeof *w->picks);
+    w->first_p = malloc(cap * sizeof *w->first_p);
+    w->bw.taken = malloc(cap);
+    w->bw.tier = malloc(cap * sizeof *w->bw.tier);
+    w->bw.score = malloc(cap * sizeof *w->bw.score);
+    w->bw.prob = malloc(cap * sizeof *w->bw.prob);
+    if (!w->seen || !w->defs || !w->arms || !w->picks || !w->first_p || !w->bw.taken ||
+        !w->bw.tier || !w->bw.score || !w->bw.prob) {
+        bvt_rank_work_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void bvt_rank_work_free(rank_work *w)
+{
+    if (!w)
+        return;
+    free(w->seen);
+    free(w->defs);
+    free(w->arms);
+    free(w->picks);
+    free(w->first_p);
+    free(w->bw.taken);
+    free(w->bw.tier);
+    free(w->bw.score);
+    free(w->bw.prob);
+    free(w);
+}
+
+static rank_work *work_take(bvt_engine *e, size_t n)
+{
+    rank_work *w = NULL;
+    if (n <= RANK_BLOCK) {
+        pthread_mutex_lock(&e->pool_lock);
+        if (e->rank_pool_len)
+            w = e->rank_pool[--e->rank_pool_len];
+        pthread_mutex_unlock(&e->pool_lock);
+    }
+    return w ? w : work_new(n > RANK_BLOCK ? n : RANK_BLOCK);
+}
+
+static void work_give(bvt_engine *e, rank_work *w)
+{
+    if (w->cap == RANK_BLOCK) {
+        pthread_mutex_lock(&e->pool_lock);
+        if (e->rank_pool_len < BVT_RANK_POOL)
+            e->rank_pool[e->rank_pool_len++] = w, w = NULL;
+        pthread_mutex_unlock(&e->pool_lock);
+    }
+    bvt_rank_work_free(w);
+}
+
+/* ---- checking the request ---- */
+
+static int check_request(const bvt_rank_request *q, const bvt_rank_result *res, bvt_error *err)
+{
+    if (!q || !res)
+        return bvt_fail(err, BVT_EINVAL, -1, "request and result are required");
+    if (q->version == 0 || res->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "request and result versions must be set "
+                        "(BVT_RANK_REQUEST_INIT, BVT_RANK_RESULT_INIT)");
+    if (q->version > BVT_RANK_REQUEST_VERSION || res->version > BVT_RANK_RESULT_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "rank request or result version is newer "
+                        "than this library");
+    if (!bvt_user_id_valid(q->user_id, q->user_id_len))
+        return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
+    if (q->now <= 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "now must be > 0 (epoch milliseconds)");
+    if (q->n_candidates && !q->candidates && !q->candidate_ids)
+        return bvt_fail(err, BVT_EINVAL, -1, "n_candidates > 0 without candidates");
+    if ((!res->offers && res->offers_cap) || (!res->excluded && res->excluded_cap) ||
+        (!res->choices && res->choices_cap))
+        return bvt_fail(err, BVT_EINVAL, -1, "a result array is NULL with a capacity");
+    int rc = bvt_context_check(q->ctx);
+    if (rc != BVT_OK)
+        return bvt_fail(err, rc, -1, "bad request context (version or keys)");
+    return BVT_OK;
+}
+
+/* ---- one user's side, under the shard lock ---- */
+
+/* What ranking reads about the user, gathered once. */
+typedef struct user_view {
+    const bvt_ext *x;               /* cap state (kept without ads consent), or NULL */
+    uint32_t n_interests;
+    uint32_t icat[BVT_TOP_K_MAX];
+    double iscore[BVT_TOP_K_MAX];
+    double iscore_total;
+} user_view;
+
+static void view_interests(user_view *v, const bvt_record *r)
+{
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
+        if (r->icat[i]) {
+            v->icat[v->n_interests] = r->icat[i];
+            v->iscore[v->n_interests++] = r->iscore[i];
+            v->iscore_total += r->iscore[i];
+        }
+}
+
+/* The user's highest affinity (share of interest) to one of d's tags. */
+static double affinity(const bvt_engine *e, const user_view *v, const bvt_offer_def *d)
+{
+    double best = 0;
+    for (uint32_t t = 0; t < d->n_tags && v->iscore_total > 0; t++) {
+        double in = 0;
+        for (uint32_t i = 0; i < v->n_interests; i++)
+            if (bvt_categories_within(e->cats, v->icat[i], d->tags[t]))
+                in += v->iscore[i];
+        best = in > best ? in : best;
+    }
+    return v->iscore_total > 0 ? best / v->iscore_total : 0;
+}
+
+static int capped(const bvt_cap_entry *ce, const bvt_cap *caps, uint32_t n, int64_t now)
+{
+    return n && bvt_caps_reached(ce, caps, n, now);
+}
+
+/* Why d cannot be shown, or 0. */
+static uint32_t exclusion(const bvt_offer_set *set, const bvt_offer_def *d, int64_t now,
+                          int consented, const bvt_experiment_def *exp, int32_t variant,
+                          bvt_profile_env *env, const bvt_ext *x)
+{
+    if ((d->start_ms && now < d->start_ms) || (d->end_ms && now >= d->end_ms))
+        return BVT_EXCLUDED_SCHEDULE;
+    if (d->budget &&
+        atomic_load_explicit(&d->stats->rows[0].impressions, memory_order_relaxed) >= d->budget)
+        return BVT_EXCLUDED_BUDGET;
+    if (d->personalised && !consented)
+        return BVT_EXCLUDED_CONSENT;
+    if (exp && !bvt_experiment_variant_allows(exp, variant, d->id))
+        return BVT_EXCLUDED_VARIANT;
+    if (d->rule && !bvt_profile_env_rule(env, d->rule))
+        return BVT_EXCLUDED_RULE;
+    const bvt_cap_entry *ce = bvt_caps_find(x, d->id);
+    if (d->cooloff_ms && ce && ce->dismissed_ms && ce->dismissed_ms <= now &&
+        now - ce->dismissed_ms < d->cooloff_ms)
+        return BVT_EXCLUDED_COOLOFF;
+    if (capped(ce, d->caps, d->n_caps, now))
+        return BVT_EXCLUDED_CAP;
+    const bvt_offer_group *g = d->group ? &set->groups[d->group] : NULL;
+    if (g && capped(bvt_caps_find(x, d->group | BVT_CAP_GROUP_BIT), g->caps, g->n_caps, now))
+        return BVT_EXCLUDED_GROUP_CAP;
+    return 0;
+}
+
+static void note_exclusion(bvt_rank_result *res, uint32_t offer, const char *name,
+                           uint32_t reason)
+{
+    if (res->n_excluded < res->excluded_cap)
+        res->excluded[res->n_excluded] = (bvt_exclusion){ offer, name, reason };
+    res->n_excluded++;
+}
+
+/* The candidate at position i, or NULL (an unknown id, noted, or a repeat). */
+static const bvt_offer_def *candidate(bvt_engine *e, const bvt_rank_request *q,
+                                      const bvt_offer_set *set, size_t i, rank_work *w,
+                                      bvt_rank_result *res)
+{
+    uint32_t id;
+    const char *name = NULL;
+    if (!q->candidates && !q->candidate_ids)
+        return set->defs[i];
+    if (q->candidates) {
+        name = q->candidates[i];
+        id = name ? bvt_interner_find(e->offers.names, name, strlen(name)) : 0;
+    } else {
+        id = q->candidate_ids[i];
+    }
+    const bvt_offer_def *d = id && id <= set->max_id ? set->by_id[id] : NULL;
+    if (!d) {
+        note_exclusion(res, id <= BVT_OFFERS_MAX ? id : 0, name ? name : bvt_offer_name(e, id),
+                       BVT_EXCLUDED_UNKNOWN);
+        return NULL;
+    }
+    if (w->seen[id] == w->generation)
+        return NULL; /* listed twice: ranked once */
+    w->seen[id] = w->generation;
+    return d;
+}
+
+int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt_error *err)
+{
+    if (!e)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+    int rc = check_request(q, res, err);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_policy policy;
+    if (q->policy && (rc = bvt_policy_resolve(q->policy, &policy, err)) != BVT_OK)
+        return rc;
+    res->n_offers = res->n_excluded = res->n_choices = 0;
+    res->personalised = 0;
+    res->variant = BVT_VARIANT_NONE;
+    res->bucket = 0;
+
+    const bvt_experiment_def *exp = q->experiment ? bvt_experiment_acquire(e, q->experiment) : NULL;
+    if (q->experiment && !exp)
+        return bvt_fail(err, BVT_ENOTFOUND, -1, "no experiment '%.63s'", q->experiment);
+    bvt_offer_set *set = bvt_offers_acquire(&e->offers);
+    size_t n = q->candidates || q->candidate_ids ? q->n_candidates : set->n;
+    rank_work *w = work_take(e, n);
+    if (!w) {
+        bvt_offers_release(set);
+        bvt_experiment_release(exp);
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for %zu candidates", n);
+    }
+    if (++w->generation == 0) { /* wrapped: forget every mark */
+        memset(w->seen, 0, (BVT_OFFERS_MAX + 1) * sizeof *w->seen);
+        w->generation = 1;
+    }
+    bvt_segment_set *segs = bvt_segments_acquire(&e->segments);
+    uint8_t memo[BVT_SEGMENTS_MAX + 1];
+    bvt_profile_env env;
+    bvt_profile_env_init(&env, e, segs, q->ctx, q->now, segs->has_refs ? memo : NULL);
+
+    bvt_user_key key = bvt_engine_key(e, q->user_id, q->user_id_len);
+    bvt_shard *sh;
+    bvt_record *r = NULL;
+    int created;
+    if (!exp || bvt_engine_lock_or_create(e, key, &sh, &r, &created) != BVT_OK)
+        r = bvt_engine_lock_key(e, key, &sh); /* a full table still gets a ranking */
+    static const bvt_record nobody; /* what rules see of an unknown or unconsenting user */
+    int consented = r && bvt_consent_granted(r->ext, BVT_PURPOSE_ADS);
+    user_view view = { .x = r ? r->ext : NULL };
+    uint32_t mask = consented ? bvt_offer_set_mask(e, set, r, q->now, NULL) : 0;
+    if (consented)
+        view_interests(&view, r);
+    bvt_profile_env_user(&env, consented ? r : &nobody);
+    if (exp)
+        res->variant = bvt_experiment_expose_locked(e, exp, &sh->mem, r, q->user_id,
+                                                    q->user_id_len, q->now, mask);
+    /* the request's policy, else the variant's, else the engine's */
+    const bvt_policy *variant_policy = exp ? bvt_experiment_variant_policy(exp, res->variant)
+                                           : NULL;
+    const bvt_policy *chosen =
+        q->policy || (variant_policy && bvt_policy_resolve(variant_policy, &policy, NULL) ==
+                                            BVT_OK) ? &policy : &set->policy;
+    uint32_t bucket = bvt_offer_bucket(mask);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const bvt_offer_def *d = candidate(e, q, set, i, w, res);
+        if (!d)
+            continue;
+        uint32_t why = exclusion(set, d, q->now, consented, exp, res->variant, &env, view.x);
+        if (why) {
+            note_exclusion(res, d->id, bvt_offer_name(e, d->id), why);
+            continue;
+        }
+        uint64_t trials = atomic_load_explicit(&d->stats->trials[bucket], memory_order_relaxed);
+        uint64_t hits = atomic_load_explicit(&d->stats->responses[bucket], memory_order_relaxed);
+        double prior = bvt_prior_mean(chosen, consented ? affinity(e, &view, d) : 0);
+        w->defs[m] = d;
+        w->arms[m] = (bvt_arm){ .a = chosen->prior_strength * prior + (double)hits,
+                                .b = chosen->prior_strength * (1 - prior) +
+                                     (double)(trials > hits ? trials - hits : 0),
+                                .value = d->score_value, .priority = d->priority,
+                                .index = (uint32_t)m };
+        m++;
+    }
+    pthread_mutex_unlock(&sh->lock);
+    bvt_segments_release(segs);
+
+    size_t k = q->k ? q->k : 1;
+    size_t filled = bvt_bandit_rank(chosen, w->arms, m, k < m ? k : m, q->seed ^ key.lo,
+                                    &w->bw, w->picks, res->choices_cap ? w->first_p : NULL);
+    for (size_t s = 0; s < filled && s < res->offers_cap; s++) {
+        const bvt_arm *arm = &w->arms[w->picks[s].arm];
+        const bvt_offer_def *d = w->defs[w->picks[s].arm];
+        res->offers[s] = (bvt_ranked_offer){ .offer = d->id, .offer_id = bvt_offer_name(e, d->id),
+                                             .score = w->picks[s].score,
+                                             .estimate = arm->a / (arm->a + arm->b),
+                                             .propensity = w->picks[s].propensity };
+    }
+    for (size_t i = 0; i < m && i < res->choices_cap; i++)
+        res->choices[i] = (bvt_offer_choice){ w->defs[i]->id, w->first_p[i] };
+    res->n_offers = filled;
+    res->n_choices = m;
+    res->personalised = consented;
+    res->bucket = bucket;
+    work_give(e, w);
+    bvt_offers_release(set);
+    bvt_experiment_release(exp);
+    return BVT_OK;
+}
+
+void bvt_rank_request_init(bvt_rank_request *req)
+{
+    if (req) {
+        bvt_rank_request init = BVT_RANK_REQUEST_INIT;
+        *req = init;
+    }
+}
+
+void bvt_rank_result_init(bvt_rank_result *res)
+{
+    if (res) {
+        bvt_rank_result init = BVT_RANK_RESULT_INIT;
+        *res = init;
+    }
+}
