@@ -30,7 +30,7 @@ static const char usage[] =
     "of the policies random, bts and bvt (the library's Thompson sampling trained on\n"
     "the log) on each log, by ips, snips and dr, with 95% intervals.\n"
     "  --draws  Monte-Carlo rankings per Thompson-sampling action distribution\n"
-    "           (default 100000)\n"
+    "           (default 20000)\n"
     "  --seed   seed of those rankings (default 20201124)\n";
 
 enum { N_LOGS = 2, N_POLICIES = 3, N_ESTIMATORS = 3 };
@@ -48,12 +48,6 @@ static const policy_def policies[N_POLICIES] = {
     { "bts", ope_policy_bts, 0 },
     { "bvt", ope_policy_bvt, 1 },
 };
-
-/* One output line's numbers, or not available. */
-typedef struct result {
-    int available;
-    ope_estimate est;
-} result;
 
 static void oom(void) { fprintf(stderr, "bvt: out of memory\n"); }
 
@@ -101,10 +95,11 @@ static int load_prior(const char *path, const char *campaign, obd_prior *prior)
 }
 
 /* The estimates of every policy on one log.  pi_fixed[p]: the distribution
- * of a policy that learns nothing (computed once for both logs), or NULL
- * when it is not available.  out[p][e]. */
+ * of a policy that learns nothing (computed once for both logs).
+ * out[p][e]. */
 static int evaluate_log(const obd_log *log, int log_index, const ope_policy_ctx *base,
-                        double *const pi_fixed[N_POLICIES], result out[N_POLICIES][N_ESTIMATORS])
+                        double *const pi_fixed[N_POLICIES],
+                        ope_estimate out[N_POLICIES][N_ESTIMATORS])
 {
     uint32_t n = base->n_items;
     size_t cells = (size_t)OBD_POSITIONS * n;
@@ -142,23 +137,15 @@ static int evaluate_log(const obd_log *log, int log_index, const ope_policy_ctx 
         } else {
             for (int f = 0; f < OPE_FOLDS; f++)
                 pi[f] = pi_fixed[p];
-            prc = pi_fixed[p] ? 0 : OPE_UNAVAILABLE;
-        }
-        if (prc == OPE_UNAVAILABLE) {
-            for (int e = 0; e < N_ESTIMATORS; e++)
-                out[p][e].available = 0;
-            continue;
         }
         if (prc) {
             rc = prc;
             break;
         }
         ope_terms_fill(&t, log, n, pi, (const double *const *)q);
-        ope_ips(&t, &out[p][0].est);
-        ope_snips(&t, &out[p][1].est);
-        ope_dr(&t, &out[p][2].est);
-        for (int e = 0; e < N_ESTIMATORS; e++)
-            out[p][e].available = 1;
+        ope_ips(&t, &out[p][0]);
+        ope_snips(&t, &out[p][1]);
+        ope_dr(&t, &out[p][2]);
     }
     for (int f = 0; f < OPE_FOLDS; f++) {
         free(q[f]);
@@ -219,7 +206,7 @@ int cmd_ope(int argc, char **argv)
     memset(&prior, 0, sizeof prior);
     memset(logs, 0, sizeof logs);
     double *pi_fixed[N_POLICIES] = { NULL, NULL, NULL };
-    result (*res)[N_POLICIES][N_ESTIMATORS] = calloc(N_LOGS, sizeof *res);
+    ope_estimate (*res)[N_POLICIES][N_ESTIMATORS] = calloc(N_LOGS, sizeof *res);
 
     rc = 0;
     if (!prior_path || !log_path[0] || !log_path[1] || !res) {
@@ -242,38 +229,25 @@ int cmd_ope(int argc, char **argv)
             rc = CLI_EXIT_FAIL;
             break;
         }
-        int prc = policies[p].fn(&ctx, NULL, NULL, pi_fixed[p]);
-        if (prc == OPE_UNAVAILABLE) {
-            free(pi_fixed[p]);
-            pi_fixed[p] = NULL;
-        } else {
-            rc = prc;
-        }
+        rc = policies[p].fn(&ctx, NULL, NULL, pi_fixed[p]);
     }
     for (int l = 0; rc == 0 && l < N_LOGS; l++)
         rc = evaluate_log(&logs[l], l, &ctx, pi_fixed, res[l]);
 
     if (rc == 0) {
-        if (!ope_ranking_available())
-            fprintf(stderr, "bvt: this libbehavtarget cannot rank offers (no bvt_rank): the "
-                    "bts and bvt rows are n/a\n");
         cli_out o = { 0 };
         cli_out_printf(&o, "log,policy,estimator,ctr,ci_low,ci_high\n");
         for (int l = 0; l < N_LOGS; l++) {
             for (int p = 0; p < N_POLICIES; p++) {
                 for (int e = 0; e < N_ESTIMATORS; e++) {
-                    const result *r = &res[l][p][e];
+                    const ope_estimate *r = &res[l][p][e];
                     cli_out_printf(&o, "%s,%s,%s,", log_names[l], policies[p].name,
                                    estimator_names[e]);
-                    if (!r->available) {
-                        cli_out_printf(&o, "n/a,n/a,n/a\n");
-                        continue;
-                    }
-                    out_number(&o, r->est.value);
+                    out_number(&o, r->value);
                     cli_out_bytes(&o, ",", 1);
-                    out_number(&o, r->est.ci_low);
+                    out_number(&o, r->ci_low);
                     cli_out_bytes(&o, ",", 1);
-                    out_number(&o, r->est.ci_high);
+                    out_number(&o, r->ci_high);
                     cli_out_bytes(&o, "\n", 1);
                 }
             }

@@ -7,21 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
-
-/* Until the offer catalog and ranking are in the library (they are being
- * written on main), these are weak references: a library without them
- * still links, and ope_ranking_available() says 0, so the rows that need
- * them are printed as not available instead of failing the build. */
-#pragma weak bvt_offer_define
-#pragma weak bvt_rank
-#pragma weak bvt_metrics_get
-
-int ope_ranking_available(void)
-{
-    return bvt_offer_define != NULL && bvt_rank != NULL && bvt_metrics_get != NULL;
-}
 
 int ope_policy_random(const ope_policy_ctx *ctx, const double *clicks, const double *imps,
                       double *pi)
@@ -62,7 +50,7 @@ int ope_policy_bvt(const ope_policy_ctx *ctx, const double *clicks, const double
 /* ---- Monte-Carlo through bvt_rank() ------------------------------------ */
 
 #define EPOCH_MS 1577836800000LL /* 2020-01-01: any time > 0 would do */
-#define DRAW_THREADS 4
+#define DRAW_THREADS_MAX 8
 #define DRAWS_PER_THREAD_MIN 5000
 
 static const char trainer[] = "ope-evidence";  /* the user the evidence is tracked for */
@@ -195,8 +183,6 @@ static int feed(bvt_engine *e, uint32_t n_items, const double *clicks, const dou
 int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *imps,
                         double prior_strength, uint32_t draws, uint64_t seed, double *pi)
 {
-    if (!ope_ranking_available())
-        return OPE_UNAVAILABLE;
     size_t cells = (size_t)OBD_POSITIONS * n_items;
     bvt_engine *e = NULL;
     bvt_options eo = BVT_OPTIONS_INIT;
@@ -207,8 +193,8 @@ int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *im
 
     char (*ids)[16] = malloc(n_items * sizeof *ids);
     uint32_t *item_of = malloc(((size_t)n_items + 1) * sizeof *item_of);
-    draw_job *jobs = calloc(DRAW_THREADS, sizeof *jobs);
-    double *count = calloc((size_t)DRAW_THREADS * cells, sizeof *count);
+    draw_job *jobs = calloc(DRAW_THREADS_MAX, sizeof *jobs);
+    double *count = calloc((size_t)DRAW_THREADS_MAX * cells, sizeof *count);
     uint32_t max_offer = 0;
     if (!ids || !item_of || !jobs || !count) {
         fprintf(stderr, "bvt: out of memory\n");
@@ -261,9 +247,15 @@ int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *im
     bvt_policy pol = BVT_POLICY_INIT;
     pol.kind = BVT_POLICY_THOMPSON;
     pol.prior_strength = prior_strength; /* 0: the default */
-    int nthreads = draws >= 2 * DRAWS_PER_THREAD_MIN ? DRAW_THREADS : 1;
-    pthread_t th[DRAW_THREADS];
-    int started[DRAW_THREADS] = { 0 };
+    /* The engine is thread-safe: draws are shared among the processors.
+     * Each draw's seed depends only on its number, so the counts (whole
+     * numbers, summed exactly) do not depend on how many threads ran. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int nthreads = cpus < 1 ? 1 : cpus > DRAW_THREADS_MAX ? DRAW_THREADS_MAX : (int)cpus;
+    while (nthreads > 1 && draws / (uint32_t)nthreads < DRAWS_PER_THREAD_MIN)
+        nthreads--;
+    pthread_t th[DRAW_THREADS_MAX];
+    int started[DRAW_THREADS_MAX] = { 0 };
     for (int k = 0; rc == 0 && k < nthreads; k++) {
         draw_job *J = &jobs[k];
         J->engine = e;

@@ -17,9 +17,6 @@
 
 #include "obd_read.h"
 
-/* Returned by a policy when this build of the library cannot rank. */
-#define OPE_UNAVAILABLE (-2)
-
 /* Prior strength of the BTS policy: the campaign's Beta(alpha, beta) is fed
  * as alpha clicks in alpha + beta impressions, and the engine's own prior
  * adds this many pseudo-impressions, so the posterior is Beta(alpha, beta)
@@ -27,7 +24,7 @@
 #define OPE_BTS_PRIOR_STRENGTH 1e-6
 
 /* Default Monte-Carlo rankings per distribution, and default seed. */
-#define OPE_DEFAULT_DRAWS 100000u
+#define OPE_DEFAULT_DRAWS 20000u
 #define OPE_DEFAULT_SEED 20201124u
 
 typedef struct ope_policy_ctx {
@@ -38,8 +35,8 @@ typedef struct ope_policy_ctx {
 } ope_policy_ctx;
 
 /* Fill pi (OBD_POSITIONS * n_items).  clicks and imps: per-item counts of
- * the training rows (NULL for a policy that learns nothing).  Returns 0,
- * OPE_UNAVAILABLE, or CLI_EXIT_FAIL after printing the problem. */
+ * the training rows (NULL for a policy that learns nothing).  Returns 0, or
+ * CLI_EXIT_FAIL after printing the problem. */
 typedef int (*ope_policy_fn)(const ope_policy_ctx *ctx, const double *clicks,
                              const double *imps, double *pi);
 
@@ -54,15 +51,13 @@ int ope_policy_bts(const ope_policy_ctx *ctx, const double *clicks, const double
 int ope_policy_bvt(const ope_policy_ctx *ctx, const double *clicks, const double *imps,
                    double *pi);
 
-/* Whether the linked library has the offer and ranking calls. */
-int ope_ranking_available(void);
-
 /* The Monte-Carlo estimate behind both Thompson policies: the position
  * distribution of bvt_rank() after feeding item i clicks[i] clicks in
  * imps[i] impressions (whole numbers, clicks <= imps); prior_strength > 0
  * sets the policy's prior_strength, 0 keeps the library's default prior.
  * Also the recipe for logging decisions with marginal propensities
- * (docs/evaluation.md).  Returns 0, OPE_UNAVAILABLE or CLI_EXIT_FAIL. */
+ * (docs/evaluation.md).  Returns 0, or CLI_EXIT_FAIL after printing the
+ * problem. */
 int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *imps,
                         double prior_strength, uint32_t draws, uint64_t seed, double *pi);
 
