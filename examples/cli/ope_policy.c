@@ -67,8 +67,7 @@ static uint64_t splitmix64(uint64_t x)
 typedef struct draw_job {
     bvt_engine *engine;
     const bvt_policy *policy;
-    const uint32_t *item_of; /* numeric offer id -> item */
-    uint32_t max_offer;
+    const uint32_t *item_of; /* numeric offer id -> item (UINT32_MAX: none) */
     uint32_t n_items;
     int64_t now;
     uint64_t seed;
@@ -105,7 +104,7 @@ static void *run_draws(void *arg)
         size_t filled = res.n_offers < OBD_POSITIONS ? res.n_offers : OBD_POSITIONS;
         for (size_t s = 0; s < filled; s++) {
             uint32_t o = slots[s].offer;
-            if (o > J->max_offer || J->item_of[o] == UINT32_MAX) {
+            if (o > BVT_OFFERS_MAX || J->item_of[o] == UINT32_MAX) {
                 J->rc = BVT_ENOTFOUND;
                 snprintf(J->error, sizeof J->error, "ranked an offer that is not an item (%u)", o);
                 return NULL;
@@ -192,16 +191,19 @@ int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *im
         return CLI_EXIT_FAIL;
 
     char (*ids)[16] = malloc(n_items * sizeof *ids);
-    uint32_t *item_of = malloc(((size_t)n_items + 1) * sizeof *item_of);
+    /* Numeric offer ids are 1..BVT_OFFERS_MAX: the map covers them all, so
+     * it does not depend on how the engine numbers offers. */
+    uint32_t *item_of = malloc((BVT_OFFERS_MAX + 1u) * sizeof *item_of);
+    uint32_t *offer_of = malloc(n_items * sizeof *offer_of);
     draw_job *jobs = calloc(DRAW_THREADS_MAX, sizeof *jobs);
     double *count = calloc((size_t)DRAW_THREADS_MAX * cells, sizeof *count);
-    uint32_t max_offer = 0;
-    if (!ids || !item_of || !jobs || !count) {
+    if (!ids || !item_of || !offer_of || !jobs || !count) {
         fprintf(stderr, "bvt: out of memory\n");
         rc = CLI_EXIT_FAIL;
     }
-    /* One offer per item.  A fresh engine numbers them 1, 2, ... but the
-     * ids it gives are used, not assumed. */
+    for (uint32_t k = 0; rc == 0 && k <= BVT_OFFERS_MAX; k++)
+        item_of[k] = UINT32_MAX;
+    /* One offer per item. */
     for (uint32_t i = 0; rc == 0 && i < n_items; i++) {
         bvt_offer o = BVT_OFFER_INIT;
         bvt_error err = BVT_ERROR_INIT;
@@ -209,33 +211,23 @@ int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *im
         snprintf(ids[i], sizeof ids[i], "item-%u", i);
         o.id = ids[i];
         int drc = bvt_offer_define(e, &o, &id, &err);
-        if (drc != BVT_OK || id > n_items + 1) {
+        if (drc != BVT_OK || id == 0 || id > BVT_OFFERS_MAX) {
             fprintf(stderr, "bvt: defining offer %s: %s\n", ids[i],
                     drc != BVT_OK ? (err.message[0] ? err.message : bvt_strerror(drc))
                                   : "unexpected numeric id");
             rc = CLI_EXIT_FAIL;
             break;
         }
-        if (id > max_offer) {
-            for (uint32_t k = max_offer + 1; k <= id; k++)
-                item_of[k] = UINT32_MAX;
-            max_offer = id;
-        }
         item_of[id] = i;
+        offer_of[i] = id;
     }
-    if (rc == 0 && n_items)
-        item_of[0] = UINT32_MAX;
     int64_t t = EPOCH_MS;
     if (rc == 0)
         rc = feed(e, n_items, clicks, imps, ids, &t);
     /* Check the library counted every piece of evidence where it belongs. */
     for (uint32_t i = 0; rc == 0 && i < n_items; i++) {
         bvt_metrics m = BVT_METRICS_INIT;
-        uint32_t id = 0;
-        for (uint32_t k = 1; k <= max_offer; k++)
-            if (item_of[k] == i)
-                id = k;
-        int mrc = bvt_metrics_get(e, id, 0, &m);
+        int mrc = bvt_metrics_get(e, offer_of[i], 0, &m);
         if (mrc != BVT_OK || (double)m.impressions != imps[i] || (double)m.clicks != clicks[i]) {
             fprintf(stderr, "bvt: offer %s counts %llu impressions and %llu clicks, %.0f and %.0f "
                     "were tracked\n", ids[i], (unsigned long long)m.impressions,
@@ -261,7 +253,6 @@ int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *im
         J->engine = e;
         J->policy = &pol;
         J->item_of = item_of;
-        J->max_offer = max_offer;
         J->n_items = n_items;
         J->now = t + 1;
         J->seed = seed;
@@ -297,6 +288,7 @@ int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *im
     free(count);
     free(jobs);
     free(item_of);
+    free(offer_of);
     free(ids);
     bvt_engine_free(e);
     return rc;
