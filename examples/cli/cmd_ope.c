@@ -65,12 +65,14 @@ static int valid_campaign(const char *s)
     return 1;
 }
 
+/* dir/abc, without doubling a slash that ends dir. */
 static char *path_join(const char *dir, const char *a, const char *b, const char *c)
 {
-    size_t n = strlen(dir) + strlen(a) + strlen(b) + strlen(c) + 8;
+    size_t nd = strlen(dir), n = nd + strlen(a) + strlen(b) + strlen(c) + 2;
+    const char *sep = nd && dir[nd - 1] == '/' ? "" : "/";
     char *p = malloc(n);
     if (p)
-        snprintf(p, n, "%s/%s%s%s", dir, a, b, c);
+        snprintf(p, n, "%s%s%s%s%s", dir, sep, a, b, c);
     return p;
 }
 
