@@ -179,61 +179,89 @@ static int feed(bvt_engine *e, uint32_t n_items, const double *clicks, const dou
     return rc;
 }
 
-int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *imps,
-                        double prior_strength, uint32_t draws, uint64_t seed, double *pi)
+void ope_evidence_free(ope_evidence *ev)
 {
-    size_t cells = (size_t)OBD_POSITIONS * n_items;
-    bvt_engine *e = NULL;
+    if (!ev)
+        return;
+    bvt_engine_free(ev->engine);
+    free(ev->item_of);
+    free(ev->offer_of);
+    free(ev->ids);
+    memset(ev, 0, sizeof *ev);
+}
+
+int ope_evidence_new(ope_evidence *ev, uint32_t n_items, const double *clicks,
+                     const double *imps)
+{
+    memset(ev, 0, sizeof *ev);
     bvt_options eo = BVT_OPTIONS_INIT;
     eo.max_users = 16;
-    int rc = cli_engine_new(&e, &eo);
-    if (rc)
+    if (cli_engine_new(&ev->engine, &eo))
         return CLI_EXIT_FAIL;
-
-    char (*ids)[16] = malloc(n_items * sizeof *ids);
+    ev->n_items = n_items;
+    ev->ids = malloc(n_items * sizeof *ev->ids);
     /* Numeric offer ids are 1..BVT_OFFERS_MAX: the map covers them all, so
      * it does not depend on how the engine numbers offers. */
-    uint32_t *item_of = malloc((BVT_OFFERS_MAX + 1u) * sizeof *item_of);
-    uint32_t *offer_of = malloc(n_items * sizeof *offer_of);
-    draw_job *jobs = calloc(DRAW_THREADS_MAX, sizeof *jobs);
-    double *count = calloc((size_t)DRAW_THREADS_MAX * cells, sizeof *count);
-    if (!ids || !item_of || !offer_of || !jobs || !count) {
+    ev->item_of = malloc((BVT_OFFERS_MAX + 1u) * sizeof *ev->item_of);
+    ev->offer_of = malloc(n_items * sizeof *ev->offer_of);
+    if (!ev->ids || !ev->item_of || !ev->offer_of) {
         fprintf(stderr, "bvt: out of memory\n");
-        rc = CLI_EXIT_FAIL;
+        ope_evidence_free(ev);
+        return CLI_EXIT_FAIL;
     }
-    for (uint32_t k = 0; rc == 0 && k <= BVT_OFFERS_MAX; k++)
-        item_of[k] = UINT32_MAX;
+    for (uint32_t k = 0; k <= BVT_OFFERS_MAX; k++)
+        ev->item_of[k] = UINT32_MAX;
+    int rc = 0;
     /* One offer per item. */
     for (uint32_t i = 0; rc == 0 && i < n_items; i++) {
         bvt_offer o = BVT_OFFER_INIT;
         bvt_error err = BVT_ERROR_INIT;
         uint32_t id = 0;
-        snprintf(ids[i], sizeof ids[i], "item-%u", i);
-        o.id = ids[i];
-        int drc = bvt_offer_define(e, &o, &id, &err);
+        snprintf(ev->ids[i], sizeof ev->ids[i], "item-%u", i);
+        o.id = ev->ids[i];
+        int drc = bvt_offer_define(ev->engine, &o, &id, &err);
         if (drc != BVT_OK || id == 0 || id > BVT_OFFERS_MAX) {
-            fprintf(stderr, "bvt: defining offer %s: %s\n", ids[i],
+            fprintf(stderr, "bvt: defining offer %s: %s\n", ev->ids[i],
                     drc != BVT_OK ? (err.message[0] ? err.message : bvt_strerror(drc))
                                   : "unexpected numeric id");
             rc = CLI_EXIT_FAIL;
             break;
         }
-        item_of[id] = i;
-        offer_of[i] = id;
+        ev->item_of[id] = i;
+        ev->offer_of[i] = id;
     }
-    int64_t t = EPOCH_MS;
+    ev->last_ms = EPOCH_MS;
     if (rc == 0)
-        rc = feed(e, n_items, clicks, imps, ids, &t);
+        rc = feed(ev->engine, n_items, clicks, imps, ev->ids, &ev->last_ms);
     /* Check the library counted every piece of evidence where it belongs. */
     for (uint32_t i = 0; rc == 0 && i < n_items; i++) {
         bvt_metrics m = BVT_METRICS_INIT;
-        int mrc = bvt_metrics_get(e, offer_of[i], 0, &m);
+        int mrc = bvt_metrics_get(ev->engine, ev->offer_of[i], 0, &m);
         if (mrc != BVT_OK || (double)m.impressions != imps[i] || (double)m.clicks != clicks[i]) {
             fprintf(stderr, "bvt: offer %s counts %llu impressions and %llu clicks, %.0f and %.0f "
-                    "were tracked\n", ids[i], (unsigned long long)m.impressions,
+                    "were tracked\n", ev->ids[i], (unsigned long long)m.impressions,
                     (unsigned long long)m.clicks, imps[i], clicks[i]);
             rc = CLI_EXIT_FAIL;
         }
+    }
+    if (rc)
+        ope_evidence_free(ev);
+    return rc;
+}
+
+int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *imps,
+                        double prior_strength, uint32_t draws, uint64_t seed, double *pi)
+{
+    size_t cells = (size_t)OBD_POSITIONS * n_items;
+    ope_evidence ev;
+    int rc = ope_evidence_new(&ev, n_items, clicks, imps);
+    if (rc)
+        return rc;
+    draw_job *jobs = calloc(DRAW_THREADS_MAX, sizeof *jobs);
+    double *count = calloc((size_t)DRAW_THREADS_MAX * cells, sizeof *count);
+    if (!jobs || !count) {
+        fprintf(stderr, "bvt: out of memory\n");
+        rc = CLI_EXIT_FAIL;
     }
 
     bvt_policy pol = BVT_POLICY_INIT;
@@ -250,11 +278,11 @@ int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *im
     int started[DRAW_THREADS_MAX] = { 0 };
     for (int k = 0; rc == 0 && k < nthreads; k++) {
         draw_job *J = &jobs[k];
-        J->engine = e;
+        J->engine = ev.engine;
         J->policy = &pol;
-        J->item_of = item_of;
+        J->item_of = ev.item_of;
         J->n_items = n_items;
-        J->now = t + 1;
+        J->now = ev.last_ms + 1;
         J->seed = seed;
         J->first = (uint32_t)((uint64_t)draws * (uint64_t)k / (uint64_t)nthreads);
         J->end = (uint32_t)((uint64_t)draws * (uint64_t)(k + 1) / (uint64_t)nthreads);
@@ -287,9 +315,6 @@ int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *im
     }
     free(count);
     free(jobs);
-    free(item_of);
-    free(offer_of);
-    free(ids);
-    bvt_engine_free(e);
+    ope_evidence_free(&ev);
     return rc;
 }

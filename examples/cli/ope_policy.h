@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <behavtarget.h>
+
 #include "obd_read.h"
 
 /* Prior strength of the BTS policy: the campaign's Beta(alpha, beta) is fed
@@ -50,6 +52,26 @@ int ope_policy_bts(const ope_policy_ctx *ctx, const double *clicks, const double
  * on clicks and imps. */
 int ope_policy_bvt(const ope_policy_ctx *ctx, const double *clicks, const double *imps,
                    double *pi);
+
+/* A fresh engine holding one offer per item ("item-<i>") and the evidence
+ * tracked as events for one user: imps[i] impressions of item i, the first
+ * clicks[i] of them each followed by a click (whole numbers, clicks <=
+ * imps).  The engine's counts are checked against what was tracked. */
+typedef struct ope_evidence {
+    bvt_engine *engine;
+    uint32_t n_items;
+    uint32_t *item_of;  /* numeric offer id -> item (UINT32_MAX: none); BVT_OFFERS_MAX + 1 */
+    uint32_t *offer_of; /* item -> numeric offer id */
+    char (*ids)[16];    /* item -> offer id string */
+    int64_t last_ms;    /* time of the last event tracked: rank after it */
+} ope_evidence;
+
+/* Returns 0, or CLI_EXIT_FAIL after printing the problem (ev is then
+ * empty). */
+int ope_evidence_new(ope_evidence *ev, uint32_t n_items, const double *clicks,
+                     const double *imps);
+/* Free the engine and maps; an empty or zeroed ev is fine. */
+void ope_evidence_free(ope_evidence *ev);
 
 /* The Monte-Carlo estimate behind both Thompson policies: the position
  * distribution of bvt_rank() after feeding item i clicks[i] clicks in
