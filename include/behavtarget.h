@@ -1281,7 +1281,8 @@ BVT_API int bvt_offer_lookup(bvt_engine *engine, const char *id, uint32_t *out_i
 BVT_API const char *bvt_offer_name(bvt_engine *engine, uint32_t offer);
 
 /**
- * @brief Numeric ids of the offers defined now, in order of first definition.
+ * @brief Numeric ids of the offers defined now, in order of definition (a
+ * replaced offer keeps its place; a removed one defined again comes last).
  * @param engine the engine.
  * @param out    array for up to cap ids (may be NULL when cap is 0).
  * @param cap    capacity of out.

@@ -12,7 +12,6 @@
 #define DEFAULT_PRIOR_RATE 0.01
 #define DEFAULT_PRIOR_STRENGTH 20.0
 #define DEFAULT_AFFINITY_BOOST 1.0
-#define PRIOR_MEAN_MAX 0.5
 
 static int in_unit(double x)
 {
@@ -53,12 +52,6 @@ int bvt_policy_resolve(const bvt_policy *in, bvt_policy *out, bvt_error *err)
                        : p.affinity_boost < 0 ? 0 : p.affinity_boost;
     *out = p;
     return BVT_OK;
-}
-
-double bvt_prior_mean(const bvt_policy *p, double affinity)
-{
-    double m = p->prior_rate * (1 + p->affinity_boost * affinity);
-    return m < PRIOR_MEAN_MAX ? m : PRIOR_MEAN_MAX;
 }
 
 /* ---- draws ---- */
@@ -138,39 +131,74 @@ static size_t top_tier(const bvt_arm *arms, size_t n, const uint8_t *taken, uint
     return m;
 }
 
-/* p[j] for tier member j under a policy whose choice is a distribution
- * (all but Thompson), with the floor mixed in. */
-static void distribution(const bvt_policy *p, const double *score, size_t m, double *prob)
+/* One slot's choice: the arm (a position in arms), what it was ranked by,
+ * and its propensity; first_p, when given, gets the probability of every
+ * arm of the tier. */
+typedef struct slot {
+    size_t arm;
+    double score, propensity;
+} slot;
+
+/* Greedy, epsilon-greedy and UCB1: a uniform pick among the tier with
+ * probability x (epsilon and the floor combined), else the best score.  One
+ * pass finds the tier, its size and its best; a second only to explore. */
+static int explore_or_best(const bvt_policy *p, const bvt_arm *arms, const double *score,
+                           size_t n, const uint8_t *taken, uint64_t *rng, double *first_p,
+                           slot *out)
 {
-    size_t best = 0;
-    for (size_t j = 1; j < m; j++)
-        if (score[j] > score[best])
-            best = j;
-    double explore = p->kind == BVT_POLICY_EPSILON_GREEDY ? p->epsilon : 0;
-    if (p->kind == BVT_POLICY_SOFTMAX && score[best] > 0) {
-        double sum = 0;
-        for (size_t j = 0; j < m; j++)
-            sum += prob[j] = exp((score[j] / score[best] - 1) / p->temperature);
-        for (size_t j = 0; j < m; j++)
-            prob[j] /= sum;
-    } else if (p->kind == BVT_POLICY_SOFTMAX) {
-        for (size_t j = 0; j < m; j++)
-            prob[j] = 1.0 / (double)m; /* no signal yet: uniform */
-    } else {
-        for (size_t j = 0; j < m; j++)
-            prob[j] = explore / (double)m + (j == best ? 1 - explore : 0);
+    int32_t prio = INT32_MIN;
+    size_t m = 0, best = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (taken[i] || arms[i].priority < prio)
+            continue;
+        if (arms[i].priority > prio)
+            prio = arms[i].priority, m = 0, best = i;
+        m++;
+        if (score[i] > score[best])
+            best = i;
     }
-    for (size_t j = 0; j < m; j++)
-        prob[j] = (1 - p->floor) * prob[j] + p->floor / (double)m;
+    if (m == 0)
+        return 0;
+    double eps = p->kind == BVT_POLICY_EPSILON_GREEDY ? p->epsilon : 0;
+    double x = 1 - (1 - p->floor) * (1 - eps), u = bvt_draw_uniform(rng);
+    size_t pick = best;
+    if (u < x) {
+        size_t nth = (size_t)(u / x * (double)m);
+        for (size_t i = 0; i < n; i++)
+            if (!taken[i] && arms[i].priority == prio && nth-- == 0) {
+                pick = i;
+                break;
+            }
+    }
+    for (size_t i = 0; first_p && i < n; i++)
+        if (!taken[i] && arms[i].priority == prio)
+            first_p[i] = x / (double)m + (i == best ? 1 - x : 0);
+    *out = (slot){ pick, score[pick], x / (double)m + (pick == best ? 1 - x : 0) };
+    return 1;
 }
 
-static size_t sample(const double *prob, size_t m, double u)
+/* Softmax over score / best score, floor mixed in; inverse-CDF sampling. */
+static int softmax(const bvt_policy *p, const bvt_arm *arms, const double *score, size_t n,
+                   const bvt_bandit_work *w, uint64_t *rng, double *first_p, slot *out)
 {
-    double acc = 0;
-    for (size_t j = 0; j + 1 < m; j++)
-        if (u < (acc += prob[j]))
-            return j;
-    return m - 1;
+    size_t m = top_tier(arms, n, w->taken, w->tier);
+    if (m == 0)
+        return 0;
+    double top = score[w->tier[0]], sum = 0;
+    for (size_t j = 1; j < m; j++)
+        top = score[w->tier[j]] > top ? score[w->tier[j]] : top;
+    for (size_t j = 0; j < m; j++) /* no signal yet (top 0): uniform */
+        sum += w->prob[j] = top > 0 ? exp((score[w->tier[j]] / top - 1) / p->temperature) : 1;
+    for (size_t j = 0; j < m; j++)
+        w->prob[j] = (1 - p->floor) * w->prob[j] / sum + p->floor / (double)m;
+    double u = bvt_draw_uniform(rng), acc = 0;
+    size_t j = 0;
+    while (j + 1 < m && u >= (acc += w->prob[j]))
+        j++;
+    for (size_t t = 0; first_p && t < m; t++)
+        first_p[w->tier[t]] = w->prob[t];
+    *out = (slot){ w->tier[j], score[w->tier[j]], w->prob[j] };
+    return 1;
 }
 
 /* Thompson: the tier member whose draw x value is highest; *score set. */
@@ -189,17 +217,36 @@ static size_t thompson_pick(const bvt_arm *arms, const uint32_t *tier, size_t m,
     return best;
 }
 
-/* Thompson's choice probabilities by Monte-Carlo on their own stream (so
- * asking for them does not change the ranking), floor mixed in. */
-static void thompson_distribution(const bvt_policy *p, const bvt_arm *arms, const uint32_t *tier,
-                                  size_t m, uint64_t stream, double *prob)
+/* Thompson sampling, the floor as a uniform pick; propensities by
+ * Monte-Carlo on a stream of their own, so asking for them leaves the
+ * ranking as it is. */
+static int thompson(const bvt_policy *p, const bvt_arm *arms, size_t n, const bvt_bandit_work *w,
+                    uint64_t *rng, uint64_t mc_stream, double *first_p, slot *out)
 {
-    memset(prob, 0, m * sizeof *prob);
-    double s;
-    for (uint32_t d = 0; d < p->propensity_draws; d++)
-        prob[thompson_pick(arms, tier, m, &stream, &s)] += 1;
-    for (size_t j = 0; j < m; j++)
-        prob[j] = (1 - p->floor) * prob[j] / p->propensity_draws + p->floor / (double)m;
+    size_t m = top_tier(arms, n, w->taken, w->tier), j;
+    if (m == 0)
+        return 0;
+    double score;
+    if (p->floor > 0 && bvt_draw_uniform(rng) < p->floor) {
+        j = (size_t)(bvt_draw_uniform(rng) * (double)m);
+        score = mean_of(&arms[w->tier[j]]) * arms[w->tier[j]].value;
+    } else {
+        j = thompson_pick(arms, w->tier, m, rng, &score);
+    }
+    double propensity = -1;
+    if (p->propensity_draws) {
+        double s;
+        memset(w->prob, 0, m * sizeof *w->prob);
+        for (uint32_t d = 0; d < p->propensity_draws; d++)
+            w->prob[thompson_pick(arms, w->tier, m, &mc_stream, &s)] += 1;
+        for (size_t t = 0; t < m; t++)
+            w->prob[t] = (1 - p->floor) * w->prob[t] / p->propensity_draws + p->floor / (double)m;
+        propensity = w->prob[j];
+    }
+    for (size_t t = 0; first_p && t < m; t++)
+        first_p[w->tier[t]] = propensity < 0 ? -1 : w->prob[t];
+    *out = (slot){ w->tier[j], score, propensity };
+    return 1;
 }
 
 size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
@@ -211,40 +258,24 @@ size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
         total += arms[i].a + arms[i].b;
     double log_total = log(total > 1 ? total : 1);
     memset(w->taken, 0, n);
-    if (first_p)
+    if (p->kind != BVT_POLICY_THOMPSON) /* deterministic scores: once for all slots */
         for (size_t i = 0; i < n; i++)
-            first_p[i] = 0;
+            w->score[i] = base_score(p, &arms[i], log_total);
+    for (size_t i = 0; first_p && i < n; i++)
+        first_p[i] = 0;
     size_t filled = 0;
     for (; filled < k; filled++) {
-        size_t m = top_tier(arms, n, w->taken, w->tier), j;
-        if (m == 0)
+        double *fp = filled == 0 ? first_p : NULL;
+        uint64_t mc = seed ^ 0xA0761D6478BD642Full ^ (filled * 0x9E3779B97F4A7C15ull);
+        slot s;
+        int ok = p->kind == BVT_POLICY_THOMPSON ? thompson(p, arms, n, w, &rng, mc, fp, &s)
+                 : p->kind == BVT_POLICY_SOFTMAX ? softmax(p, arms, w->score, n, w, &rng, fp, &s)
+                 : explore_or_best(p, arms, w->score, n, w->taken, &rng, fp, &s);
+        if (!ok)
             break;
-        double score, propensity = -1;
-        if (p->kind == BVT_POLICY_THOMPSON) {
-            if (p->floor > 0 && bvt_draw_uniform(&rng) < p->floor) {
-                j = (size_t)(bvt_draw_uniform(&rng) * (double)m);
-                score = base_score(p, &arms[w->tier[j]], log_total);
-            } else {
-                j = thompson_pick(arms, w->tier, m, &rng, &score);
-            }
-            if (p->propensity_draws) {
-                uint64_t stream = seed ^ 0xA0761D6478BD642Full ^ (filled * 0x9E3779B97F4A7C15ull);
-                thompson_distribution(p, arms, w->tier, m, stream, w->prob);
-                propensity = w->prob[j];
-            }
-        } else {
-            for (size_t t = 0; t < m; t++)
-                w->score[t] = base_score(p, &arms[w->tier[t]], log_total);
-            distribution(p, w->score, m, w->prob);
-            j = sample(w->prob, m, bvt_draw_uniform(&rng));
-            score = w->score[j];
-            propensity = w->prob[j];
-        }
-        if (filled == 0 && first_p)
-            for (size_t t = 0; t < m; t++)
-                first_p[w->tier[t]] = propensity < 0 ? -1 : w->prob[t];
-        out[filled] = (bvt_pick){ .arm = w->tier[j], .score = score, .propensity = propensity };
-        w->taken[w->tier[j]] = 1;
+        out[filled] = (bvt_pick){ .arm = (uint32_t)s.arm, .score = s.score,
+                                  .propensity = s.propensity };
+        w->taken[s.arm] = 1;
     }
     return filled;
 }

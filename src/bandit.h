@@ -16,8 +16,13 @@
  * BVT_OK, BVT_EINVAL or BVT_EVERSION with err naming the field. */
 int bvt_policy_resolve(const bvt_policy *in, bvt_policy *out, bvt_error *err);
 
-/* The prior mean for a user with `affinity` (0..1) to an offer's tags. */
-double bvt_prior_mean(const bvt_policy *p, double affinity);
+/* The prior mean for a user with `affinity` (0..1) to an offer's tags,
+ * capped at 0.5 (the header's formula). */
+static inline double bvt_prior_mean(const bvt_policy *p, double affinity)
+{
+    double m = p->prior_rate * (1 + p->affinity_boost * affinity);
+    return m < 0.5 ? m : 0.5;
+}
 
 /* One eligible offer as the policy sees it. */
 typedef struct bvt_arm {

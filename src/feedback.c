@@ -54,7 +54,7 @@ static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_even
         bvt_caps_impression(r->ext, ev->offer, ev->t_ms, mask);
         if (d && d->group)
             bvt_caps_impression(r->ext, d->group | BVT_CAP_GROUP_BIT, ev->t_ms, 0);
-        count(&c->trials[bvt_offer_bucket(mask)]);
+        count(&bvt_offer_arm(&e->offers, ev->offer, bvt_offer_bucket(mask))->trials);
     } else {
         /* credited where the user was at the offer's last impression */
         const bvt_cap_entry *ce = bvt_caps_find(r->ext, ev->offer);
@@ -62,7 +62,7 @@ static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_even
         if (ev->type == BVT_EVENT_DISMISS)
             bvt_caps_dismiss(r->ext, ev->offer, ev->t_ms);
         if (ev->type == response)
-            count(&c->responses[bvt_offer_bucket(mask)]);
+            count(&bvt_offer_arm(&e->offers, ev->offer, bvt_offer_bucket(mask))->responses);
     }
     *revenue = ev->type == response ? (ev->value > 0 ? ev->value : d ? d->value : 0) : 0;
     *cost = d && ev->type == d->cost_per ? d->cost : 0;

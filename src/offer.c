@@ -13,6 +13,8 @@
 
 /* ---- versions ---- */
 
+static int index_hot(bvt_offer_set *set);
+
 int bvt_offers_init(bvt_offers *o)
 {
     memset(o, 0, sizeof *o);
@@ -20,7 +22,8 @@ int bvt_offers_init(bvt_offers *o)
     pthread_mutex_init(&o->define_lock, NULL);
     o->current = calloc(1, sizeof *o->current);
     o->stats = calloc(BVT_OFFERS_MAX + 1, sizeof *o->stats);
-    if (!o->current || !o->stats || bvt_interner_new(&o->names, BVT_OFFERS_MAX) != BVT_OK ||
+    if (!o->current || !o->stats || index_hot(o->current) != BVT_OK ||
+        bvt_interner_new(&o->names, BVT_OFFERS_MAX) != BVT_OK ||
         bvt_interner_new(&o->group_names, BVT_OFFERS_MAX) != BVT_OK)
         return BVT_ENOMEM;
     atomic_init(&o->current->refs, 1);
@@ -44,6 +47,8 @@ void bvt_offers_release(bvt_offer_set *set)
         def_release(set->defs[i]);
     free(set->defs);
     free(set->by_id);
+    free(set->hot);
+    free(set->hot_of);
     free(set->groups);
     free(set);
 }
@@ -55,6 +60,8 @@ void bvt_offers_destroy(bvt_offers *o)
         for (uint32_t i = 0; i <= BVT_OFFERS_MAX; i++)
             free(atomic_load_explicit(&o->stats[i], memory_order_relaxed));
     free(o->stats);
+    for (uint32_t i = 0; i < BVT_ARM_CHUNKS; i++)
+        free(atomic_load_explicit(&o->arms[i], memory_order_relaxed));
     bvt_interner_free(o->names);
     bvt_interner_free(o->group_names);
     pthread_mutex_destroy(&o->current_lock);
@@ -65,7 +72,11 @@ size_t bvt_offers_bytes(const bvt_offers *o)
 {
     size_t n = (BVT_OFFERS_MAX + 1) * sizeof *o->stats + bvt_interner_bytes(o->names) +
                bvt_interner_bytes(o->group_names);
-    return n + bvt_interner_count(o->names) * (sizeof(bvt_offer_counters) + sizeof(bvt_offer_def));
+    n += bvt_interner_count(o->names) * (sizeof(bvt_offer_counters) + sizeof(bvt_offer_def));
+    for (uint32_t i = 0; i < BVT_ARM_CHUNKS; i++)
+        if (atomic_load_explicit(&o->arms[i], memory_order_relaxed))
+            n += (size_t)BVT_OFFER_ROWS * BVT_ARM_CHUNK * sizeof(bvt_arm_stats);
+    return n;
 }
 
 bvt_offer_set *bvt_offers_acquire(bvt_offers *o)
@@ -110,15 +121,46 @@ static bvt_offer_set *clone_set(const bvt_offer_set *base, uint32_t id, uint32_t
     return next;
 }
 
-/* Swap in `next` (definers hold define_lock); the old version goes when its
- * last reader releases it. */
-static void publish(bvt_offers *o, bvt_offer_set *next)
+/* The ranking's copy of what it reads of each offer. */
+static int index_hot(bvt_offer_set *set)
 {
+    set->hot = malloc((set->n ? set->n : 1) * sizeof *set->hot);
+    set->hot_of = calloc(set->max_id + 1, sizeof *set->hot_of);
+    if (!set->hot || !set->hot_of)
+        return BVT_ENOMEM;
+    for (uint32_t i = 0; i < set->n; i++) {
+        const bvt_offer_def *d = set->defs[i];
+        bvt_offer_hot *h = &set->hot[i];
+        *h = (bvt_offer_hot){ .id = d->id, .priority = d->priority, .start_ms = d->start_ms,
+                              .end_ms = d->end_ms, .budget = d->budget, .stats = d->stats,
+                              .rule = d->rule, .score_value = d->score_value,
+                              .cooloff_ms = d->cooloff_ms, .group = d->group,
+                              .n_tags = (uint8_t)d->n_tags, .n_caps = (uint8_t)d->n_caps,
+                              .personalised = (uint8_t)d->personalised,
+                              .per_user = d->n_caps || d->group || d->cooloff_ms };
+        memcpy(h->caps, d->caps, sizeof h->caps);
+        for (uint32_t t = 0; t < d->n_tags; t++)
+            h->tags[t] = (uint16_t)d->tags[t];
+        set->hot_of[d->id] = i + 1;
+    }
+    return BVT_OK;
+}
+
+/* Swap in `next` (definers hold define_lock); the old version goes when its
+ * last reader releases it.  BVT_ENOMEM (next is dropped) when its ranking
+ * index cannot be built. */
+static int publish(bvt_offers *o, bvt_offer_set *next)
+{
+    if (index_hot(next) != BVT_OK) {
+        bvt_offers_release(next);
+        return BVT_ENOMEM;
+    }
     pthread_mutex_lock(&o->current_lock);
     bvt_offer_set *old = o->current;
     o->current = next;
     pthread_mutex_unlock(&o->current_lock);
     bvt_offers_release(old);
+    return BVT_OK;
 }
 
 /* Put def into next, in place of an earlier definition of its id. */
@@ -251,9 +293,17 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, bvt_offe
     return BVT_OK;
 }
 
-/* Counters of id, allocated at its first definition (define_lock held). */
+/* Counters of id, allocated at its first definition (define_lock held),
+ * with the bandit chunk that holds it. */
 static bvt_offer_counters *counters_for(bvt_offers *o, uint32_t id)
 {
+    _Atomic(bvt_arm_stats *) *chunk = &o->arms[id / BVT_ARM_CHUNK];
+    if (!atomic_load_explicit(chunk, memory_order_acquire)) {
+        bvt_arm_stats *a = calloc((size_t)BVT_OFFER_ROWS * BVT_ARM_CHUNK, sizeof *a);
+        if (!a)
+            return NULL;
+        atomic_store_explicit(chunk, a, memory_order_release);
+    }
     bvt_offer_counters *c = atomic_load_explicit(&o->stats[id], memory_order_acquire);
     if (!c && (c = calloc(1, sizeof *c)))
         atomic_store_explicit(&o->stats[id], c, memory_order_release);
@@ -296,9 +346,10 @@ int bvt_offer_define(bvt_engine *e, const bvt_offer *offer, uint32_t *out_id, bv
     else if (!(d->stats = counters_for(o, d->id)) || !(next = clone_set(o->current, d->id, 0)))
         rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
     if (rc == BVT_OK) {
-        set_put(next, d);
-        publish(o, next);
-        if (out_id)
+        set_put(next, d); /* next owns d now */
+        if ((rc = publish(o, next)) != BVT_OK)
+            bvt_fail(err, rc, -1, "out of memory");
+        else if (out_id)
             *out_id = d->id;
     } else {
         def_release(d);
@@ -323,7 +374,8 @@ int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
             rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
         } else {
             set_drop(next, num);
-            publish(o, next);
+            if ((rc = publish(o, next)) != BVT_OK)
+                bvt_fail(err, rc, -1, "out of memory");
         }
     }
     pthread_mutex_unlock(&o->define_lock);
@@ -380,7 +432,8 @@ int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps,
         next->groups[id].n_caps = (uint32_t)n_caps;
         if (n_caps)
             memcpy(next->groups[id].caps, caps, n_caps * sizeof *caps);
-        publish(o, next);
+        if ((rc = publish(o, next)) != BVT_OK)
+            bvt_fail(err, rc, -1, "out of memory");
     }
     pthread_mutex_unlock(&o->define_lock);
     return rc;
@@ -394,8 +447,9 @@ static void reset_row(bvt_offers *o, uint32_t row)
         bvt_offer_counters *c = atomic_load_explicit(&o->stats[id], memory_order_acquire);
         if (!c)
             continue;
-        atomic_store_explicit(&c->trials[row], 0, memory_order_relaxed);
-        atomic_store_explicit(&c->responses[row], 0, memory_order_relaxed);
+        bvt_arm_stats *a = bvt_offer_arm(o, id, row);
+        atomic_store_explicit(&a->trials, 0, memory_order_relaxed);
+        atomic_store_explicit(&a->responses, 0, memory_order_relaxed);
         bvt_offer_row *r = &c->rows[row];
         atomic_store_explicit(&r->impressions, 0, memory_order_relaxed);
         atomic_store_explicit(&r->clicks, 0, memory_order_relaxed);
@@ -440,7 +494,8 @@ int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bv
             next->segments[i] = now;
         }
         next->n_segments = (uint32_t)n;
-        publish(o, next);
+        if ((rc = publish(o, next)) != BVT_OK)
+            bvt_fail(err, rc, -1, "out of memory");
     }
     pthread_mutex_unlock(&o->define_lock);
     return rc;
@@ -469,7 +524,8 @@ int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
         rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
     } else {
         next->policy = resolved;
-        publish(o, next);
+        if ((rc = publish(o, next)) != BVT_OK)
+            bvt_fail(err, rc, -1, "out of memory");
     }
     pthread_mutex_unlock(&o->define_lock);
     return rc;

@@ -29,10 +29,19 @@ typedef struct bvt_offer_row {
 } bvt_offer_row;
 
 typedef struct bvt_offer_counters {
-    _Atomic uint64_t trials[BVT_OFFER_ROWS];    /* impressions per bucket */
-    _Atomic uint64_t responses[BVT_OFFER_ROWS]; /* responses per bucket */
     bvt_offer_row rows[BVT_OFFER_ROWS];
 } bvt_offer_counters;
+
+/* The bandit's evidence for one offer in one bucket.  Kept bucket-major in
+ * chunks of BVT_ARM_CHUNK ids, so a ranking reads the offers of one bucket
+ * from consecutive memory. */
+typedef struct bvt_arm_stats {
+    _Atomic uint64_t trials;    /* impressions */
+    _Atomic uint64_t responses; /* responses (the offer's response type) */
+} bvt_arm_stats;
+
+#define BVT_ARM_CHUNK 1024u
+#define BVT_ARM_CHUNKS (BVT_OFFERS_MAX / BVT_ARM_CHUNK + 1)
 
 typedef struct bvt_offer_def {
     _Atomic uint32_t refs;
@@ -58,12 +67,35 @@ typedef struct bvt_offer_group {
     bvt_cap caps[BVT_OFFER_CAPS_MAX];
 } bvt_offer_group;
 
+/* What a ranking reads of every candidate, copied into each version in
+ * list order so that a pass over the catalog reads consecutive memory; the
+ * definition itself is read only for rules and caps. */
+typedef struct bvt_offer_hot {
+    uint32_t id;
+    int32_t priority;
+    int64_t start_ms, end_ms;
+    uint64_t budget;
+    const bvt_offer_counters *stats; /* for the budget */
+    const bvt_rule *rule;
+    double score_value;
+    int64_t cooloff_ms;
+    uint32_t group;
+    uint16_t tags[BVT_OFFER_TAGS_MAX]; /* category ids fit 16 bits */
+    uint8_t n_tags;
+    uint8_t n_caps;
+    uint8_t personalised;
+    uint8_t per_user;          /* caps, a group or a cool-off: read the user's cap state */
+    bvt_cap caps[BVT_OFFER_CAPS_MAX];
+} bvt_offer_hot;
+
 typedef struct bvt_offer_set {
     _Atomic uint32_t refs;
     uint32_t n;                /* defined offers, in order of first definition */
     uint32_t max_id;
     bvt_offer_def **defs;      /* n */
     bvt_offer_def **by_id;     /* max_id + 1, NULL where undefined */
+    bvt_offer_hot *hot;        /* n, as defs */
+    uint32_t *hot_of;          /* max_id + 1: position in hot + 1, 0 where undefined */
     uint32_t max_group;
     bvt_offer_group *groups;   /* max_group + 1 (n_caps 0 where undefined) */
     uint32_t n_segments;
@@ -78,6 +110,7 @@ typedef struct bvt_offers {
     bvt_interner *names;          /* offer id -> numeric id (never reused) */
     bvt_interner *group_names;
     _Atomic(bvt_offer_counters *) *stats; /* BVT_OFFERS_MAX + 1, set at first definition */
+    _Atomic(bvt_arm_stats *) arms[BVT_ARM_CHUNKS]; /* each BVT_OFFER_ROWS x BVT_ARM_CHUNK */
     _Atomic uint64_t unattributed;
 } bvt_offers;
 
@@ -88,6 +121,13 @@ size_t bvt_offers_bytes(const bvt_offers *o);
 /* A reference to the current version; release it when done. */
 bvt_offer_set *bvt_offers_acquire(bvt_offers *o);
 void bvt_offers_release(bvt_offer_set *set);
+
+/* The bandit's evidence for offer id (defined at least once) in bucket. */
+static inline bvt_arm_stats *bvt_offer_arm(const bvt_offers *o, uint32_t id, uint32_t bucket)
+{
+    bvt_arm_stats *c = atomic_load_explicit(&o->arms[id / BVT_ARM_CHUNK], memory_order_acquire);
+    return &c[bucket * BVT_ARM_CHUNK + id % BVT_ARM_CHUNK];
+}
 
 /* Cap-state keys: offers by id, groups by id with this bit. */
 #define BVT_CAP_GROUP_BIT 0x80000000u

@@ -20,7 +20,7 @@ typedef struct rank_work {
     size_t cap;
     uint32_t generation;            /* marks candidates seen by this call */
     uint32_t *seen;                 /* BVT_OFFERS_MAX + 1: generation of last sight */
-    const bvt_offer_def **defs;
+    uint32_t *ids;                  /* offer id of each arm */
     bvt_arm *arms;
     bvt_pick *picks;
     double *first_p;
@@ -34,7 +34,7 @@ static rank_work *work_new(size_t cap)
         return NULL;
     w->cap = cap;
     w->seen = calloc(BVT_OFFERS_MAX + 1, sizeof *w->seen);
-    w->defs = malloc(cap * sizeof *w->defs);
+    w->ids = malloc(cap * sizeof *w->ids);
     w->arms = malloc(cap * sizeof *w->arms);
     w->picks = malloc(cap * sizeof *w->picks);
     w->first_p = malloc(cap * sizeof *w->first_p);
@@ -42,7 +42,7 @@ static rank_work *work_new(size_t cap)
     w->bw.tier = malloc(cap * sizeof *w->bw.tier);
     w->bw.score = malloc(cap * sizeof *w->bw.score);
     w->bw.prob = malloc(cap * sizeof *w->bw.prob);
-    if (!w->seen || !w->defs || !w->arms || !w->picks || !w->first_p || !w->bw.taken ||
+    if (!w->seen || !w->ids || !w->arms || !w->picks || !w->first_p || !w->bw.taken ||
         !w->bw.tier || !w->bw.score || !w->bw.prob) {
         bvt_rank_work_free(w);
         return NULL;
@@ -55,7 +55,7 @@ void bvt_rank_work_free(rank_work *w)
     if (!w)
         return;
     free(w->seen);
-    free(w->defs);
+    free(w->ids);
     free(w->arms);
     free(w->picks);
     free(w->first_p);
@@ -118,37 +118,78 @@ static int check_request(const bvt_rank_request *q, const bvt_rank_result *res, 
 
 /* ---- one user's side, under the shard lock ---- */
 
-/* What ranking reads about the user, gathered once. */
+/* What ranking reads about the user, gathered once into small
+ * open-addressing tables, so each offer costs a probe or two: the user's cap
+ * entries by key (kept without ads consent too), and the interest scores
+ * summed over each category's subtree (every interest credits itself and
+ * its ancestors). */
+#define CAP_SLOTS 128u     /* > BVT_USER_CAP_ENTRIES */
+#define SUBTREE_SLOTS 512u /* > 16 interests x 16 levels */
+
 typedef struct user_view {
-    const bvt_ext *x;               /* cap state (kept without ads consent), or NULL */
-    uint32_t n_interests;
-    uint32_t icat[BVT_TOP_K_MAX];
-    double iscore[BVT_TOP_K_MAX];
-    double iscore_total;
+    uint32_t n_caps;
+    const bvt_cap_entry *caps[CAP_SLOTS];
+    double total;            /* all interest scores */
+    uint32_t cat[SUBTREE_SLOTS];
+    double score[SUBTREE_SLOTS];
 } user_view;
 
-static void view_interests(user_view *v, const bvt_record *r)
+static uint32_t cap_slot(const user_view *v, uint32_t key)
 {
-    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
-        if (r->icat[i]) {
-            v->icat[v->n_interests] = r->icat[i];
-            v->iscore[v->n_interests++] = r->iscore[i];
-            v->iscore_total += r->iscore[i];
-        }
+    uint32_t i = (key * 0x9E3779B1u) >> 25; /* 7 bits */
+    while (v->caps[i] && v->caps[i]->key != key)
+        i = (i + 1) & (CAP_SLOTS - 1);
+    return i;
 }
 
-/* The user's highest affinity (share of interest) to one of d's tags. */
-static double affinity(const bvt_engine *e, const user_view *v, const bvt_offer_def *d)
+static void view_caps(user_view *v, const bvt_ext *x)
+{
+    v->n_caps = x ? x->caps_len : 0;
+    if (!v->n_caps)
+        return;
+    memset(v->caps, 0, sizeof v->caps);
+    for (uint32_t i = 0; i < x->caps_len; i++)
+        v->caps[cap_slot(v, x->caps[i]->key)] = x->caps[i];
+}
+
+static const bvt_cap_entry *cap_entry(const user_view *v, uint32_t key)
+{
+    return v->n_caps ? v->caps[cap_slot(v, key)] : NULL;
+}
+
+static uint32_t subtree_slot(const user_view *v, uint32_t cat)
+{
+    uint32_t i = (cat * 0x9E3779B1u) >> 23; /* 9 bits */
+    while (v->cat[i] && v->cat[i] != cat)
+        i = (i + 1) & (SUBTREE_SLOTS - 1);
+    return i;
+}
+
+static void view_interests(user_view *v, const bvt_engine *e, const bvt_record *r)
+{
+    memset(v->cat, 0, sizeof v->cat);
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++) {
+        double s = r->iscore[i];
+        v->total += r->icat[i] ? s : 0;
+        for (uint32_t c = r->icat[i]; c; c = bvt_categories_parent(e->cats, c)) {
+            uint32_t slot = subtree_slot(v, c);
+            if (!v->cat[slot])
+                v->cat[slot] = c, v->score[slot] = 0;
+            v->score[slot] += s;
+        }
+    }
+}
+
+/* The user's highest affinity (share of interest) to one of h's tags. */
+static double affinity(const user_view *v, const bvt_offer_hot *h)
 {
     double best = 0;
-    for (uint32_t t = 0; t < d->n_tags && v->iscore_total > 0; t++) {
-        double in = 0;
-        for (uint32_t i = 0; i < v->n_interests; i++)
-            if (bvt_categories_within(e->cats, v->icat[i], d->tags[t]))
-                in += v->iscore[i];
-        best = in > best ? in : best;
+    for (uint32_t t = 0; t < h->n_tags && v->total > 0; t++) {
+        uint32_t slot = subtree_slot(v, h->tags[t]);
+        if (v->cat[slot] && v->score[slot] > best)
+            best = v->score[slot];
     }
-    return v->iscore_total > 0 ? best / v->iscore_total : 0;
+    return v->total > 0 ? best / v->total : 0;
 }
 
 static int capped(const bvt_cap_entry *ce, const bvt_cap *caps, uint32_t n, int64_t now)
@@ -156,30 +197,32 @@ static int capped(const bvt_cap_entry *ce, const bvt_cap *caps, uint32_t n, int6
     return n && bvt_caps_reached(ce, caps, n, now);
 }
 
-/* Why d cannot be shown, or 0. */
-static uint32_t exclusion(const bvt_offer_set *set, const bvt_offer_def *d, int64_t now,
+/* Why h cannot be shown, or 0. */
+static uint32_t exclusion(const bvt_offer_set *set, const bvt_offer_hot *h, int64_t now,
                           int consented, const bvt_experiment_def *exp, int32_t variant,
-                          bvt_profile_env *env, const bvt_ext *x)
+                          bvt_profile_env *env, const user_view *v)
 {
-    if ((d->start_ms && now < d->start_ms) || (d->end_ms && now >= d->end_ms))
+    if ((h->start_ms && now < h->start_ms) || (h->end_ms && now >= h->end_ms))
         return BVT_EXCLUDED_SCHEDULE;
-    if (d->budget &&
-        atomic_load_explicit(&d->stats->rows[0].impressions, memory_order_relaxed) >= d->budget)
+    if (h->budget &&
+        atomic_load_explicit(&h->stats->rows[0].impressions, memory_order_relaxed) >= h->budget)
         return BVT_EXCLUDED_BUDGET;
-    if (d->personalised && !consented)
+    if (h->personalised && !consented)
         return BVT_EXCLUDED_CONSENT;
-    if (exp && !bvt_experiment_variant_allows(exp, variant, d->id))
+    if (exp && !bvt_experiment_variant_allows(exp, variant, h->id))
         return BVT_EXCLUDED_VARIANT;
-    if (d->rule && !bvt_profile_env_rule(env, d->rule))
+    if (h->rule && !bvt_profile_env_rule(env, h->rule))
         return BVT_EXCLUDED_RULE;
-    const bvt_cap_entry *ce = bvt_caps_find(x, d->id);
-    if (d->cooloff_ms && ce && ce->dismissed_ms && ce->dismissed_ms <= now &&
-        now - ce->dismissed_ms < d->cooloff_ms)
+    if (!h->per_user || !v->n_caps)
+        return 0;
+    const bvt_cap_entry *ce = cap_entry(v, h->id);
+    if (h->cooloff_ms && ce && ce->dismissed_ms && ce->dismissed_ms <= now &&
+        now - ce->dismissed_ms < h->cooloff_ms)
         return BVT_EXCLUDED_COOLOFF;
-    if (capped(ce, d->caps, d->n_caps, now))
+    if (capped(ce, h->caps, h->n_caps, now))
         return BVT_EXCLUDED_CAP;
-    const bvt_offer_group *g = d->group ? &set->groups[d->group] : NULL;
-    if (g && capped(bvt_caps_find(x, d->group | BVT_CAP_GROUP_BIT), g->caps, g->n_caps, now))
+    const bvt_offer_group *g = h->group ? &set->groups[h->group] : NULL;
+    if (g && capped(cap_entry(v, h->group | BVT_CAP_GROUP_BIT), g->caps, g->n_caps, now))
         return BVT_EXCLUDED_GROUP_CAP;
     return 0;
 }
@@ -193,22 +236,22 @@ static void note_exclusion(bvt_rank_result *res, uint32_t offer, const char *nam
 }
 
 /* The candidate at position i, or NULL (an unknown id, noted, or a repeat). */
-static const bvt_offer_def *candidate(bvt_engine *e, const bvt_rank_request *q,
+static const bvt_offer_hot *candidate(bvt_engine *e, const bvt_rank_request *q,
                                       const bvt_offer_set *set, size_t i, rank_work *w,
                                       bvt_rank_result *res)
 {
     uint32_t id;
     const char *name = NULL;
     if (!q->candidates && !q->candidate_ids)
-        return set->defs[i];
+        return &set->hot[i];
     if (q->candidates) {
         name = q->candidates[i];
         id = name ? bvt_interner_find(e->offers.names, name, strlen(name)) : 0;
     } else {
         id = q->candidate_ids[i];
     }
-    const bvt_offer_def *d = id && id <= set->max_id ? set->by_id[id] : NULL;
-    if (!d) {
+    uint32_t at = id && id <= set->max_id ? set->hot_of[id] : 0;
+    if (!at) {
         note_exclusion(res, id <= BVT_OFFERS_MAX ? id : 0, name ? name : bvt_offer_name(e, id),
                        BVT_EXCLUDED_UNKNOWN);
         return NULL;
@@ -216,7 +259,7 @@ static const bvt_offer_def *candidate(bvt_engine *e, const bvt_rank_request *q,
     if (w->seen[id] == w->generation)
         return NULL; /* listed twice: ranked once */
     w->seen[id] = w->generation;
-    return d;
+    return &set->hot[at - 1];
 }
 
 int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt_error *err)
@@ -262,10 +305,12 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
         r = bvt_engine_lock_key(e, key, &sh); /* a full table still gets a ranking */
     static const bvt_record nobody; /* what rules see of an unknown or unconsenting user */
     int consented = r && bvt_consent_granted(r->ext, BVT_PURPOSE_ADS);
-    user_view view = { .x = r ? r->ext : NULL };
+    user_view view;
+    view_caps(&view, r ? r->ext : NULL);
+    view.total = 0;
     uint32_t mask = consented ? bvt_offer_set_mask(e, set, r, q->now, NULL) : 0;
     if (consented)
-        view_interests(&view, r);
+        view_interests(&view, e, r);
     bvt_profile_env_user(&env, consented ? r : &nobody);
     if (exp)
         res->variant = bvt_experiment_expose_locked(e, exp, &sh->mem, r, q->user_id,
@@ -279,22 +324,23 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
     uint32_t bucket = bvt_offer_bucket(mask);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        const bvt_offer_def *d = candidate(e, q, set, i, w, res);
-        if (!d)
+        const bvt_offer_hot *h = candidate(e, q, set, i, w, res);
+        if (!h)
             continue;
-        uint32_t why = exclusion(set, d, q->now, consented, exp, res->variant, &env, view.x);
+        uint32_t why = exclusion(set, h, q->now, consented, exp, res->variant, &env, &view);
         if (why) {
-            note_exclusion(res, d->id, bvt_offer_name(e, d->id), why);
+            note_exclusion(res, h->id, bvt_offer_name(e, h->id), why);
             continue;
         }
-        uint64_t trials = atomic_load_explicit(&d->stats->trials[bucket], memory_order_relaxed);
-        uint64_t hits = atomic_load_explicit(&d->stats->responses[bucket], memory_order_relaxed);
-        double prior = bvt_prior_mean(chosen, consented ? affinity(e, &view, d) : 0);
-        w->defs[m] = d;
+        const bvt_arm_stats *st = bvt_offer_arm(&e->offers, h->id, bucket);
+        uint64_t trials = atomic_load_explicit(&st->trials, memory_order_relaxed);
+        uint64_t hits = atomic_load_explicit(&st->responses, memory_order_relaxed);
+        double prior = bvt_prior_mean(chosen, consented ? affinity(&view, h) : 0);
+        w->ids[m] = h->id;
         w->arms[m] = (bvt_arm){ .a = chosen->prior_strength * prior + (double)hits,
                                 .b = chosen->prior_strength * (1 - prior) +
                                      (double)(trials > hits ? trials - hits : 0),
-                                .value = d->score_value, .priority = d->priority,
+                                .value = h->score_value, .priority = h->priority,
                                 .index = (uint32_t)m };
         m++;
     }
@@ -306,14 +352,14 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
                                     &w->bw, w->picks, res->choices_cap ? w->first_p : NULL);
     for (size_t s = 0; s < filled && s < res->offers_cap; s++) {
         const bvt_arm *arm = &w->arms[w->picks[s].arm];
-        const bvt_offer_def *d = w->defs[w->picks[s].arm];
-        res->offers[s] = (bvt_ranked_offer){ .offer = d->id, .offer_id = bvt_offer_name(e, d->id),
+        uint32_t id = w->ids[w->picks[s].arm];
+        res->offers[s] = (bvt_ranked_offer){ .offer = id, .offer_id = bvt_offer_name(e, id),
                                              .score = w->picks[s].score,
                                              .estimate = arm->a / (arm->a + arm->b),
                                              .propensity = w->picks[s].propensity };
     }
     for (size_t i = 0; i < m && i < res->choices_cap; i++)
-        res->choices[i] = (bvt_offer_choice){ w->defs[i]->id, w->first_p[i] };
+        res->choices[i] = (bvt_offer_choice){ w->ids[i], w->first_p[i] };
     res->n_offers = filled;
     res->n_choices = m;
     res->personalised = consented;

@@ -33,7 +33,7 @@ say() { printf '%s\n' "$*"; }
 fail() { printf 'ERROR: %s\n' "$*" >&2; status=1; }
 
 # ---- prerequisites ---------------------------------------------------------
-for exe in bench-memlat bench-ingest bench-redis bench-memory bench-segments; do
+for exe in bench-memlat bench-ingest bench-redis bench-memory bench-segments bench-rank; do
     if [ ! -x "$BENCH/$exe" ]; then
         fail "$BENCH/$exe is missing: build first (ninja -C $BUILD)"
         exit 1
@@ -114,6 +114,9 @@ bench "memory-demo" 1 "$BENCH/bench-memory"
 
 # ---- segments: 50 rules for one user, counting members, compiling rules ------
 bench "segments-1M" "$RUNS" "$BENCH/bench-segments" -u 1000000 -e 8
+
+# ---- ranking: 100 and 1,000 offers for a known user, each policy ----------------
+bench "rank" "$RUNS" "$BENCH/bench-rank" -u 100000 -c 20000
 
 # ---- peer (a): RFM summary vs pandas ----------------------------------------
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
