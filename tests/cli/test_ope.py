@@ -7,8 +7,9 @@ cross-fitted reward model, and their intervals); bad inputs exit 1 naming
 file and line, bad command lines exit 2.  On the Open Bandit Dataset sample
 in DATA_DIR/obd (skipped with a message when absent): IPS and SNIPS of the
 random policy on the random log equal the empirical CTR 46/10000 exactly,
-BTS's IPS on the BTS log is close to that log's CTR, every interval holds
-its estimate, and the layout is exact."""
+the two logs agree on the BTS policy and match an independent Monte-Carlo
+of it, every interval holds its estimate, and the layout is exact.  (A
+policy scored on a log it logged itself, IPS = CTR, is test-ope-log.c.)"""
 import csv
 import io
 import math
