@@ -1,5 +1,6 @@
 /* bvt.c — the bvt command line: RFM summaries, ingestion, profiles and
- * segments from event files, through libbehavtarget.  Commands are in
+ * segments from event files, and off-policy evaluation of bandit logs,
+ * through libbehavtarget.  Commands are in
  * cmd_*.c; the reference is docs/cli.md. */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,9 @@ static const char usage[] =
     "           [--members NAME [--format ids|csv|jsonl]]\n"
     "           define segments from a rules file; print every segment's size,\n"
     "           or the user ids in one segment\n"
+    "  ope      --data DIR --campaign NAME [--draws N] [--seed S]\n"
+    "           off-policy evaluation on Open Bandit Dataset logs: the CTR of the\n"
+    "           random, BTS and bvt policies by IPS, SNIPS and DR, as CSV\n"
     "\n"
     "'bvt COMMAND --help' describes a command.  User ids are hashed with the key in\n"
     "BVT_SECRET (at least 16 bytes) or a built-in key fit only for local analysis.\n"
@@ -42,6 +46,8 @@ int main(int argc, char **argv)
         return cmd_profile(argc - 1, argv + 1);
     if (strcmp(cmd, "segments") == 0)
         return cmd_segments(argc - 1, argv + 1);
+    if (strcmp(cmd, "ope") == 0)
+        return cmd_ope(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(usage, "unknown option '%s'", cmd);
     return cli_usage_error(usage, "unknown command '%s'", cmd);

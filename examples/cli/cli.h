@@ -130,5 +130,6 @@ int cmd_rfm(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
+int cmd_ope(int argc, char **argv);
 
 #endif
