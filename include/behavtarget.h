@@ -1339,7 +1339,8 @@ enum bvt_policy_kind {
     BVT_POLICY_GREEDY = 1,         /**< highest score first */
     BVT_POLICY_EPSILON_GREEDY = 2, /**< with probability epsilon a uniform choice */
     BVT_POLICY_SOFTMAX = 3,        /**< P ~ exp((score / best score - 1) / temperature) */
-    BVT_POLICY_THOMPSON = 4,       /**< a Beta posterior draw per offer, highest first */
+    BVT_POLICY_THOMPSON = 4,       /**< one Beta posterior draw per offer and ranking,
+                                        highest draw x value first */
     BVT_POLICY_UCB1 = 5            /**< mean + sqrt(2 ln N / n), deterministic */
 };
 
@@ -1364,8 +1365,10 @@ typedef struct bvt_policy {
     double prior_strength;     /**< pseudo-impressions of the prior, > 0; default 20 */
     double affinity_boost;     /**< how much interest affinity lifts the prior, >= 0;
                                     default 1 (a negative value means 0) */
-    uint32_t propensity_draws; /**< Thompson sampling: Monte-Carlo draws per ranked slot to
-                                    estimate its propensity; 0 = not estimated (-1) */
+    uint32_t propensity_draws; /**< Monte-Carlo rankings to estimate the propensities a
+                                    policy cannot give exactly (every slot of Thompson
+                                    sampling; slots after the first of a random policy);
+                                    0 = not estimated (-1) */
 } bvt_policy;
 
 #define BVT_POLICY_INIT { BVT_POLICY_VERSION, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0 }
@@ -1429,9 +1432,13 @@ typedef struct bvt_ranked_offer {
     double score;         /**< what the policy ranked by: estimate x value (Thompson: the
                                posterior draw x value; UCB1: the upper bound x value) */
     double estimate;      /**< posterior mean response rate */
-    double propensity;    /**< probability that the policy put this offer in this slot,
-                               given the offers of the earlier slots; -1 when not
-                               estimated (Thompson sampling without propensity_draws) */
+    double propensity;    /**< probability that the policy puts this offer in this slot,
+                               over all its random draws (position-wise, as the Open
+                               Bandit Dataset logs it): exact for deterministic
+                               rankings and for the first slot of all but Thompson
+                               sampling; otherwise (hits + 1) / (draws + 1) over
+                               propensity_draws further rankings of the same request,
+                               the one given counted; -1 when not estimated */
 } bvt_ranked_offer;
 
 /** One offer the policy could choose for the first slot, with its probability. */
@@ -1504,7 +1511,8 @@ BVT_API void bvt_rank_result_init(bvt_rank_result *res);
  * The eligible offers are scored (see bvt_policy) and the slots filled
  * highest priority tier first, each slot chosen by the policy among the
  * offers left in the highest tier that has any, with the exploration floor
- * mixed in.  A user without ads consent, or unknown to the engine, gets the
+ * mixed in (Thompson sampling draws every posterior once per call and fills
+ * the slots by the draws).  A user without ads consent, or unknown to the engine, gets the
  * non-personalised ranking: rules see an empty profile (the context still
  * counts), no interest prior, bucket 0; caps still apply.
  *

@@ -132,16 +132,17 @@ static size_t top_tier(const bvt_arm *arms, size_t n, const uint8_t *taken, uint
 }
 
 /* One slot's choice: the arm (a position in arms), what it was ranked by,
- * and its propensity; first_p, when given, gets the probability of every
- * arm of the tier. */
+ * and its probability when the slot's choice is exact (-1 otherwise). */
 typedef struct slot {
     size_t arm;
     double score, propensity;
 } slot;
 
-/* Greedy, epsilon-greedy and UCB1: a uniform pick among the tier with
- * probability x (epsilon and the floor combined), else the best score.  One
- * pass finds the tier, its size and its best; a second only to explore. */
+/* Greedy, epsilon-greedy, UCB1 and Thompson (whose scores are this
+ * ranking's draws): a uniform pick among the tier with probability x
+ * (epsilon and the floor combined), else the best score.  One pass finds
+ * the tier, its size and its best; a second only to explore.  first_p, when
+ * given, gets every tier member's probability. */
 static int explore_or_best(const bvt_policy *p, const bvt_arm *arms, const double *score,
                            size_t n, const uint8_t *taken, uint64_t *rng, double *first_p,
                            slot *out)
@@ -160,20 +161,22 @@ static int explore_or_best(const bvt_policy *p, const bvt_arm *arms, const doubl
     if (m == 0)
         return 0;
     double eps = p->kind == BVT_POLICY_EPSILON_GREEDY ? p->epsilon : 0;
-    double x = 1 - (1 - p->floor) * (1 - eps), u = bvt_draw_uniform(rng);
+    double x = 1 - (1 - p->floor) * (1 - eps);
     size_t pick = best;
-    if (u < x) {
-        size_t nth = (size_t)(u / x * (double)m);
-        for (size_t i = 0; i < n; i++)
+    if (x > 0) {
+        double u = bvt_draw_uniform(rng);
+        size_t nth = u < x ? (size_t)(u / x * (double)m) : m;
+        for (size_t i = 0; nth < m && i < n; i++)
             if (!taken[i] && arms[i].priority == prio && nth-- == 0) {
                 pick = i;
                 break;
             }
     }
+    int exact = p->kind != BVT_POLICY_THOMPSON; /* Thompson's best is itself a draw */
     for (size_t i = 0; first_p && i < n; i++)
         if (!taken[i] && arms[i].priority == prio)
-            first_p[i] = x / (double)m + (i == best ? 1 - x : 0);
-    *out = (slot){ pick, score[pick], x / (double)m + (pick == best ? 1 - x : 0) };
+            first_p[i] = exact ? x / (double)m + (i == best ? 1 - x : 0) : -1;
+    *out = (slot){ pick, score[pick], exact ? x / (double)m + (pick == best ? 1 - x : 0) : -1 };
     return 1;
 }
 
@@ -201,81 +204,85 @@ static int softmax(const bvt_policy *p, const bvt_arm *arms, const double *score
     return 1;
 }
 
-/* Thompson: the tier member whose draw x value is highest; *score set. */
-static size_t thompson_pick(const bvt_arm *arms, const uint32_t *tier, size_t m, uint64_t *rng,
-                            double *score)
-{
-    size_t best = 0;
-    double top = -1;
-    for (size_t j = 0; j < m; j++) {
-        const bvt_arm *arm = &arms[tier[j]];
-        double s = bvt_draw_beta(rng, arm->a, arm->b) * arm->value;
-        if (s > top)
-            top = s, best = j;
-    }
-    *score = top;
-    return best;
-}
-
-/* Thompson sampling, the floor as a uniform pick; propensities by
- * Monte-Carlo on a stream of their own, so asking for them leaves the
- * ranking as it is. */
-static int thompson(const bvt_policy *p, const bvt_arm *arms, size_t n, const bvt_bandit_work *w,
-                    uint64_t *rng, uint64_t mc_stream, double *first_p, slot *out)
-{
-    size_t m = top_tier(arms, n, w->taken, w->tier), j;
-    if (m == 0)
-        return 0;
-    double score;
-    if (p->floor > 0 && bvt_draw_uniform(rng) < p->floor) {
-        j = (size_t)(bvt_draw_uniform(rng) * (double)m);
-        score = mean_of(&arms[w->tier[j]]) * arms[w->tier[j]].value;
-    } else {
-        j = thompson_pick(arms, w->tier, m, rng, &score);
-    }
-    double propensity = -1;
-    if (p->propensity_draws) {
-        double s;
-        memset(w->prob, 0, m * sizeof *w->prob);
-        for (uint32_t d = 0; d < p->propensity_draws; d++)
-            w->prob[thompson_pick(arms, w->tier, m, &mc_stream, &s)] += 1;
-        for (size_t t = 0; t < m; t++)
-            w->prob[t] = (1 - p->floor) * w->prob[t] / p->propensity_draws + p->floor / (double)m;
-        propensity = w->prob[j];
-    }
-    for (size_t t = 0; first_p && t < m; t++)
-        first_p[w->tier[t]] = propensity < 0 ? -1 : w->prob[t];
-    *out = (slot){ w->tier[j], score, propensity };
-    return 1;
-}
-
-size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
-                       uint64_t seed, const bvt_bandit_work *w, bvt_pick *out, double *first_p)
+/* One ranking from seed: the slots in out[0..k), returned count.  Scores
+ * are deterministic (computed by the caller into w->score) except for
+ * Thompson sampling, which draws each arm's posterior once here. */
+static size_t rank_once(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
+                        uint64_t seed, const bvt_bandit_work *w, bvt_pick *out, double *first_p)
 {
     uint64_t rng = seed;
-    double total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += arms[i].a + arms[i].b;
-    double log_total = log(total > 1 ? total : 1);
-    memset(w->taken, 0, n);
-    if (p->kind != BVT_POLICY_THOMPSON) /* deterministic scores: once for all slots */
+    if (p->kind == BVT_POLICY_THOMPSON)
         for (size_t i = 0; i < n; i++)
-            w->score[i] = base_score(p, &arms[i], log_total);
-    for (size_t i = 0; first_p && i < n; i++)
-        first_p[i] = 0;
+            w->score[i] = bvt_draw_beta(&rng, arms[i].a, arms[i].b) * arms[i].value;
+    memset(w->taken, 0, n);
     size_t filled = 0;
     for (; filled < k; filled++) {
         double *fp = filled == 0 ? first_p : NULL;
-        uint64_t mc = seed ^ 0xA0761D6478BD642Full ^ (filled * 0x9E3779B97F4A7C15ull);
         slot s;
-        int ok = p->kind == BVT_POLICY_THOMPSON ? thompson(p, arms, n, w, &rng, mc, fp, &s)
-                 : p->kind == BVT_POLICY_SOFTMAX ? softmax(p, arms, w->score, n, w, &rng, fp, &s)
-                 : explore_or_best(p, arms, w->score, n, w->taken, &rng, fp, &s);
+        int ok = p->kind == BVT_POLICY_SOFTMAX
+                     ? softmax(p, arms, w->score, n, w, &rng, fp, &s)
+                     : explore_or_best(p, arms, w->score, n, w->taken, &rng, fp, &s);
         if (!ok)
             break;
         out[filled] = (bvt_pick){ .arm = (uint32_t)s.arm, .score = s.score,
                                   .propensity = s.propensity };
         w->taken[s.arm] = 1;
     }
+    return filled;
+}
+
+static int deterministic(const bvt_policy *p)
+{
+    return (p->kind == BVT_POLICY_GREEDY || p->kind == BVT_POLICY_UCB1) && p->floor == 0;
+}
+
+size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
+                       uint64_t seed, const bvt_bandit_work *w, bvt_pick *out, double *first_p)
+{
+    if (p->kind != BVT_POLICY_THOMPSON) { /* deterministic scores: once for every ranking */
+        double total = 0;
+        for (size_t i = 0; i < n; i++)
+            total += arms[i].a + arms[i].b;
+        double log_total = log(total > 1 ? total : 1);
+        for (size_t i = 0; i < n; i++)
+            w->score[i] = base_score(p, &arms[i], log_total);
+    }
+    for (size_t i = 0; first_p && i < n; i++)
+        first_p[i] = 0;
+    size_t filled = rank_once(p, arms, n, k, seed, w, out, first_p);
+    if (deterministic(p)) {
+        for (size_t j = 0; j < filled; j++)
+            out[j].propensity = 1;
+        return filled;
+    }
+    for (size_t j = 1; j < filled; j++)
+        out[j].propensity = -1; /* a later slot's probability needs the earlier slots' */
+    if (!p->propensity_draws)
+        return filled;
+    /* Monte-Carlo over whole rankings on a stream of their own (so asking
+     * leaves the ranking as it is): how often each slot's offer lands there,
+     * and, for Thompson sampling, every arm's share of the first slot.  The
+     * ranking given counts as one of them, so what happened never gets 0. */
+    uint32_t hits[BVT_BANDIT_SLOTS_MC];
+    size_t slots = filled < BVT_BANDIT_SLOTS_MC ? filled : BVT_BANDIT_SLOTS_MC;
+    for (size_t j = 0; j < slots; j++)
+        hits[j] = 1;
+    int first_by_mc = p->kind == BVT_POLICY_THOMPSON && first_p;
+    for (size_t i = 0; first_by_mc && i < n; i++)
+        first_p[i] = i == out[0].arm;
+    uint64_t stream = seed ^ 0xA0761D6478BD642Full;
+    for (uint32_t d = 0; d < p->propensity_draws; d++) {
+        size_t got = rank_once(p, arms, n, slots, bvt_rng_next(&stream), w, w->trial, NULL);
+        for (size_t j = 0; j < got; j++)
+            hits[j] += w->trial[j].arm == out[j].arm;
+        if (first_by_mc && got)
+            first_p[w->trial[0].arm] += 1;
+    }
+    double rankings = (double)p->propensity_draws + 1;
+    for (size_t j = 0; j < slots; j++)
+        if (j > 0 || out[0].propensity < 0) /* the first slot's may be exact already */
+            out[j].propensity = hits[j] / rankings;
+    for (size_t i = 0; first_by_mc && i < n; i++)
+        first_p[i] /= rankings;
     return filled;
 }

@@ -36,8 +36,11 @@ typedef struct bvt_arm {
 typedef struct bvt_pick {
     uint32_t arm;      /* position in the arms array */
     double score;      /* what the policy ranked by */
-    double propensity; /* P(this arm in this slot | earlier slots), -1 unknown */
+    double propensity; /* P(this arm in this slot) over the policy's draws, -1 unknown */
 } bvt_pick;
+
+/* Slots whose propensity Monte-Carlo estimates (later ones stay -1). */
+#define BVT_BANDIT_SLOTS_MC 64
 
 /* Scratch for n arms: each array has n entries. */
 typedef struct bvt_bandit_work {
@@ -45,10 +48,15 @@ typedef struct bvt_bandit_work {
     uint32_t *tier;
     double *score;
     double *prob;
+    bvt_pick *trial;   /* the Monte-Carlo rankings */
 } bvt_bandit_work;
 
 /* Fill up to k slots from n arms, highest priority tier first, each slot
- * chosen by the policy p (resolved) among the arms left in that tier.
+ * chosen by the policy p (resolved) among the arms left in that tier;
+ * Thompson sampling draws every posterior once and ranks by the draws.
+ * Propensities are position-wise: exact for deterministic rankings and for
+ * the first slot of all but Thompson sampling, else estimated from
+ * p->propensity_draws rankings on a separate stream (-1 without draws).
  * first_p (n doubles, or NULL) receives each arm's probability of the first
  * slot (0 outside the top tier, -1 when not estimated).  Returns the slots
  * filled.  Deterministic in seed. */

@@ -42,8 +42,9 @@ static rank_work *work_new(size_t cap)
     w->bw.tier = malloc(cap * sizeof *w->bw.tier);
     w->bw.score = malloc(cap * sizeof *w->bw.score);
     w->bw.prob = malloc(cap * sizeof *w->bw.prob);
+    w->bw.trial = malloc(cap * sizeof *w->bw.trial);
     if (!w->seen || !w->ids || !w->arms || !w->picks || !w->first_p || !w->bw.taken ||
-        !w->bw.tier || !w->bw.score || !w->bw.prob) {
+        !w->bw.tier || !w->bw.score || !w->bw.prob || !w->bw.trial) {
         bvt_rank_work_free(w);
         return NULL;
     }
@@ -63,6 +64,7 @@ void bvt_rank_work_free(rank_work *w)
     free(w->bw.tier);
     free(w->bw.score);
     free(w->bw.prob);
+    free(w->bw.trial);
     free(w);
 }
 
