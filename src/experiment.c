@@ -1,25 +1,749 @@
-/* experiment.c — placeholder until the experiments module lands. */
+/* experiment.c — A/B experiments: the registry of definitions, assignment
+ * (hash bucketing, holdout, coverage), sticky per-user assignments and the
+ * exposure and outcome counters.  The report is in experiment_report.c.
+ * See experiment.h and experiment_internal.h for the structures and why
+ * variant_of takes no lock; docs/experiments.md for the semantics. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "bucketing.h"
 #include "engine.h"
+#include "error.h"
 #include "experiment.h"
+#include "experiment_internal.h"
+#include "offer.h"
 
-int bvt_experiments_new(struct bvt_experiments **out) { *out = NULL; return BVT_OK; }
-void bvt_experiments_free(struct bvt_experiments *x) { (void)x; }
-size_t bvt_experiments_bytes(const struct bvt_experiments *x) { (void)x; return 0; }
+/* ---- the registry ---- */
+
+int bvt_experiments_new(struct bvt_experiments **out)
+{
+    struct bvt_experiments *x = calloc(1, sizeof *x);
+    *out = NULL;
+    if (!x)
+        return BVT_ENOMEM;
+    if (bvt_interner_new(&x->names, BVT_EXPERIMENTS_MAX) != BVT_OK ||
+        bvt_interner_new(&x->vnames, BVT_EXP_VARIANT_NAMES_MAX) != BVT_OK) {
+        bvt_interner_free(x->names);
+        free(x);
+        return BVT_ENOMEM;
+    }
+    pthread_mutex_init(&x->define_lock, NULL);
+    for (uint32_t i = 0; i <= BVT_EXPERIMENTS_MAX; i++) {
+        pthread_mutex_init(&x->slots[i].lock, NULL);
+        atomic_init(&x->slots[i].hot, NULL);
+        atomic_init(&x->slots[i].cells, NULL);
+    }
+    atomic_init(&x->bytes, sizeof *x);
+    *out = x;
+    return BVT_OK;
+}
+
+static void def_free(bvt_experiment_def *d)
+{
+    for (uint32_t v = 0; v < d->n; v++)
+        free(d->offers[v]);
+    free(d);
+}
+
+void bvt_experiment_release(const bvt_experiment_def *cd)
+{
+    bvt_experiment_def *d = (bvt_experiment_def *)cd; /* references are counted in place */
+    if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
+        def_free(d);
+}
+
+void bvt_experiments_free(struct bvt_experiments *x)
+{
+    if (!x)
+        return;
+    for (uint32_t i = 0; i <= BVT_EXPERIMENTS_MAX; i++) {
+        bvt_exp_slot *s = &x->slots[i];
+        bvt_experiment_release(s->def);
+        free(atomic_load_explicit(&s->cells, memory_order_relaxed));
+        pthread_mutex_destroy(&s->lock);
+    }
+    for (bvt_exp_hot *h = x->hots, *next; h; h = next) {
+        next = h->older;
+        free(h);
+    }
+    bvt_interner_free(x->names);
+    bvt_interner_free(x->vnames);
+    pthread_mutex_destroy(&x->define_lock);
+    free(x);
+}
+
+size_t bvt_experiments_bytes(const struct bvt_experiments *x)
+{
+    if (!x)
+        return 0;
+    return atomic_load_explicit(&x->bytes, memory_order_relaxed) +
+           bvt_interner_bytes(x->names) + bvt_interner_bytes(x->vnames);
+}
+
+static bvt_exp_slot *slot_of(bvt_engine *e, uint32_t id)
+{
+    if (!e->experiments || id == 0 || id > BVT_EXPERIMENTS_MAX)
+        return NULL;
+    return &e->experiments->slots[id];
+}
+
+/* The current definition of id with a reference, or NULL. */
+static bvt_experiment_def *acquire_id(bvt_engine *e, uint32_t id)
+{
+    bvt_exp_slot *s = slot_of(e, id);
+    if (!s)
+        return NULL;
+    pthread_mutex_lock(&s->lock);
+    bvt_experiment_def *d = s->def;
+    if (d)
+        atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+    pthread_mutex_unlock(&s->lock);
+    return d;
+}
+
 const bvt_experiment_def *bvt_experiment_acquire(bvt_engine *e, const char *name)
-{ (void)e; (void)name; return NULL; }
-void bvt_experiment_release(const bvt_experiment_def *d) { (void)d; }
+{
+    if (!e || !name || !e->experiments)
+        return NULL;
+    uint32_t id = bvt_interner_find(e->experiments->names, name, strlen(name));
+    return id ? acquire_id(e, id) : NULL;
+}
+
+/* ---- assignment ---- */
+
+static double unit_hash(const bvt_exp_hot *h, const char *salt, size_t salt_len,
+                        const void *id, size_t len)
+{
+    if (h->kind == BVT_HASH_XXH3)
+        return bvt_bucket_hash_xxh3(salt, salt_len, id, len);
+    return bvt_bucket_hash_gb(salt, salt_len, (const char *)id, len, (int)h->kind, NULL);
+}
+
+/* Holdout first (its own hash), then the variant ranges. */
+static int32_t hashed_variant(const bvt_exp_hot *h, const void *id, size_t len)
+{
+    if (h->holdout > 0.0 && unit_hash(h, h->hsalt, h->hsalt_len, id, len) < h->holdout)
+        return BVT_VARIANT_HOLDOUT;
+    double u = unit_hash(h, h->salt, h->salt_len, id, len);
+    int v = bvt_bucket_choose(u, (const double (*)[2])h->ranges, h->n);
+    return v < 0 ? BVT_VARIANT_NONE : (int32_t)v;
+}
+
+int bvt_experiment_variant_of(bvt_engine *e, uint32_t experiment, const void *user_id,
+                              size_t len, int32_t *out_variant)
+{
+    if (!e || !bvt_user_id_valid(user_id, len) || !out_variant || experiment == 0)
+        return BVT_EINVAL;
+    bvt_exp_slot *s = slot_of(e, experiment);
+    const bvt_exp_hot *h = s ? atomic_load_explicit(&s->hot, memory_order_acquire) : NULL;
+    if (!h)
+        return BVT_ENOTFOUND;
+    *out_variant = hashed_variant(h, user_id, len);
+    return BVT_OK;
+}
+
+/* ---- sticky assignments of one profile ---- */
+
+typedef struct exp_entry {
+    int64_t exposed_ms;   /* earliest exposure seen */
+    double revenue;       /* the user's revenue credited to the variant so far */
+    uint32_t seg_mask;    /* offer segments at the first exposure */
+    uint16_t experiment;
+    int8_t variant;       /* 0..n-1 or BVT_VARIANT_HOLDOUT */
+    uint8_t converted;    /* a conversion or purchase already counted */
+} exp_entry;
+
+struct bvt_exp_user {
+    uint8_t len, cap;
+    exp_entry e[];
+};
+
+_Static_assert(BVT_EXPERIMENTS_MAX <= UINT16_MAX, "entry ids are 16 bits");
+_Static_assert(BVT_EXP_USER_MAX <= UINT8_MAX, "entry counts are 8 bits");
+
+static size_t user_size(uint32_t cap)
+{
+    return cap ? sizeof(struct bvt_exp_user) + cap * sizeof(exp_entry) : 0;
+}
+
+size_t bvt_experiments_user_bytes(const bvt_ext *x)
+{
+    return x && x->experiments ? user_size(x->experiments->cap) : 0;
+}
+
+void bvt_experiments_user_release(bvt_ext *x, bvt_mem *m)
+{
+    if (!x || !x->experiments)
+        return;
+    void *p = x->experiments;
+    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, user_size(x->experiments->cap), 0);
+    x->experiments = NULL;
+}
+
+static exp_entry *find_entry(const bvt_ext *x, uint32_t experiment)
+{
+    struct bvt_exp_user *u = x ? x->experiments : NULL;
+    for (uint32_t i = 0; u && i < u->len; i++)
+        if (u->e[i].experiment == experiment)
+            return &u->e[i];
+    return NULL;
+}
+
+/* Room for one more entry: BVT_OK, BVT_ELIMIT, BVT_EFULL, BVT_ENOMEM. */
+static int reserve_entry(bvt_ext *x, bvt_mem *m)
+{
+    struct bvt_exp_user *u = x->experiments;
+    uint32_t len = u ? u->len : 0, cap = u ? u->cap : 0;
+    if (len < cap)
+        return BVT_OK;
+    if (len >= BVT_EXP_USER_MAX)
+        return BVT_ELIMIT;
+    uint32_t want = cap ? cap * 2 : 2;
+    if (want > BVT_EXP_USER_MAX)
+        want = BVT_EXP_USER_MAX;
+    void *p = u;
+    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, user_size(cap), user_size(want));
+    if (rc != BVT_OK)
+        return rc;
+    u = p;
+    u->len = (uint8_t)len;
+    u->cap = (uint8_t)want;
+    x->experiments = u;
+    return BVT_OK;
+}
+
+void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
+{
+    if (!src || !src->experiments)
+        return;
+    if (!dst->experiments) { /* take the block over */
+        dst->experiments = src->experiments;
+        src->experiments = NULL;
+        return;
+    }
+    const struct bvt_exp_user *s = src->experiments;
+    for (uint32_t i = 0; i < s->len; i++) {
+        if (find_entry(dst, s->e[i].experiment))
+            continue; /* the known profile's assignment wins */
+        if (reserve_entry(dst, m) != BVT_OK)
+            continue; /* best effort: the budget or the 32 entries refused */
+        dst->experiments->e[dst->experiments->len++] = s->e[i];
+    }
+    bvt_experiments_user_release(src, m);
+}
+
+/* ---- counters ---- */
+
+static void add_u64(_Atomic uint64_t *a, uint64_t v)
+{
+    atomic_fetch_add_explicit(a, v, memory_order_relaxed);
+}
+
+static void add_double(_Atomic uint64_t *a, double v)
+{
+    uint64_t old = atomic_load_explicit(a, memory_order_relaxed), next;
+    do {
+        double d;
+        memcpy(&d, &old, sizeof d);
+        d += v;
+        memcpy(&next, &d, sizeof next);
+    } while (!atomic_compare_exchange_weak_explicit(a, &old, next, memory_order_relaxed,
+                                                    memory_order_relaxed));
+}
+
+/* Rows a mask counts in: row 0, then 1 + each slot bit. */
+#define ROW_MASK ((1u << (BVT_EXP_ROWS - 1)) - 1u)
+
+static uint32_t column_of(int32_t variant, uint32_t n)
+{
+    return variant >= 0 ? (uint32_t)variant : n;
+}
+
+int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
+                                 bvt_record *r, const void *id, size_t len, int64_t now,
+                                 uint32_t seg_mask, int32_t *out_variant)
+{
+    int32_t v = hashed_variant(d->hot, id, len);
+    *out_variant = v;
+    if (!r)
+        return BVT_OK;
+    exp_entry *en = find_entry(r->ext, d->id);
+    if (en) {
+        *out_variant = en->variant;
+        if (now < en->exposed_ms)
+            en->exposed_ms = now; /* a late-arriving earlier exposure */
+        return BVT_OK;
+    }
+    if (v == BVT_VARIANT_NONE)
+        return BVT_OK; /* outside coverage: nothing kept, so a wider coverage can add them */
+    int rc = bvt_profile_ext(r, m);
+    if (rc == BVT_OK)
+        rc = reserve_entry(r->ext, m);
+    if (rc != BVT_OK)
+        return rc;
+    struct bvt_exp_user *u = r->ext->experiments;
+    seg_mask &= ROW_MASK;
+    u->e[u->len++] = (exp_entry){ .exposed_ms = now, .revenue = 0.0, .seg_mask = seg_mask,
+                                  .experiment = (uint16_t)d->id, .variant = (int8_t)v,
+                                  .converted = 0 };
+    bvt_exp_slot *s = slot_of(e, d->id);
+    bvt_exp_cell *cells = atomic_load_explicit(&s->cells, memory_order_acquire);
+    uint32_t col = column_of(v, s->n);
+    add_u64(&bvt_exp_cell_at(cells, s->n, 0, col)->users, 1);
+    for (uint32_t b = seg_mask; b; b &= b - 1)
+        add_u64(&bvt_exp_cell_at(cells, s->n, 1 + (uint32_t)__builtin_ctz(b), col)->users, 1);
+    return BVT_OK;
+}
+
 int32_t bvt_experiment_expose_locked(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
                                      bvt_record *r, const void *id, size_t len, int64_t now,
                                      uint32_t seg_mask)
-{ (void)e; (void)d; (void)m; (void)r; (void)id; (void)len; (void)now; (void)seg_mask; return BVT_VARIANT_NONE; }
-const bvt_policy *bvt_experiment_variant_policy(const bvt_experiment_def *d, int32_t variant)
-{ (void)d; (void)variant; return NULL; }
-int bvt_experiment_variant_allows(const bvt_experiment_def *d, int32_t variant, uint32_t offer)
-{ (void)d; (void)variant; (void)offer; return 1; }
+{
+    int32_t v;
+    (void)bvt_experiment_expose_status(e, d, m, r, id, len, now, seg_mask, &v);
+    return v;
+}
+
 void bvt_experiments_on_event(bvt_engine *e, const bvt_ext *x, const bvt_outcome *o)
-{ (void)e; (void)x; (void)o; }
-void bvt_experiments_user_release(bvt_ext *x, bvt_mem *m) { (void)x; (void)m; }
-void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m) { (void)dst; (void)src; (void)m; }
-size_t bvt_experiments_user_bytes(const bvt_ext *x) { (void)x; return 0; }
+{
+    if (!e || !x || !x->experiments || !o)
+        return;
+    int impression = o->type == BVT_EVENT_IMPRESSION, click = o->type == BVT_EVENT_CLICK;
+    int conversion = o->type == BVT_EVENT_CONVERSION, purchase = o->type == BVT_EVENT_PURCHASE;
+    if (!impression && !click && !conversion && !purchase)
+        return;
+    double revenue = isfinite(o->revenue) ? o->revenue : 0.0;
+    double cost = isfinite(o->cost) ? o->cost : 0.0;
+    /* The entries are the profile's, mutable under the shard lock the caller
+     * holds (x is const only shallowly: the block is not part of it). */
+    struct bvt_exp_user *u = x->experiments;
+    for (uint32_t i = 0; i < u->len; i++) {
+        exp_entry *en = &u->e[i];
+        if (en->exposed_ms > o->t_ms)
+            continue; /* before the exposure: not an outcome of the variant */
+        bvt_exp_slot *s = slot_of(e, en->experiment);
+        bvt_exp_cell *cells = s ? atomic_load_explicit(&s->cells, memory_order_acquire) : NULL;
+        if (!cells)
+            continue;
+        int converts = (conversion || purchase) && !en->converted;
+        double sq = revenue != 0.0 ? revenue * (2.0 * en->revenue + revenue) : 0.0;
+        uint32_t col = column_of(en->variant, s->n);
+        uint32_t rows = 1u | (en->seg_mask << 1);
+        for (uint32_t b = rows; b; b &= b - 1) {
+            bvt_exp_cell *c = bvt_exp_cell_at(cells, s->n, (uint32_t)__builtin_ctz(b), col);
+            if (impression)
+                add_u64(&c->impressions, 1);
+            else if (click)
+                add_u64(&c->clicks, 1);
+            else if (conversion)
+                add_u64(&c->conversions, 1);
+            if (converts)
+                add_u64(&c->converters, 1);
+            if (revenue != 0.0) {
+                add_double(&c->revenue, revenue);
+                add_double(&c->revenue_sq, sq); /* (r + x)^2 - r^2 */
+            }
+            if (cost != 0.0)
+                add_double(&c->cost, cost);
+        }
+        if (converts)
+            en->converted = 1;
+        en->revenue += revenue;
+    }
+}
+
+/* ---- the variant's ranking ---- */
+
+const bvt_policy *bvt_experiment_variant_policy(const bvt_experiment_def *d, int32_t variant)
+{
+    if (!d || variant < 0 || (uint32_t)variant >= d->n || !d->has_policy[variant])
+        return NULL;
+    return &d->policy[variant];
+}
+
+int bvt_experiment_variant_allows(const bvt_experiment_def *d, int32_t variant, uint32_t offer)
+{
+    if (!d || variant < 0 || (uint32_t)variant >= d->n || !d->has_offers[variant])
+        return 1;
+    const uint32_t *a = d->offers[variant];
+    size_t lo = 0, hi = d->n_offers[variant];
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] == offer)
+            return 1;
+        if (a[mid] < offer)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* ---- definition ---- */
+
+void bvt_experiment_init(bvt_experiment *exp)
+{
+    if (exp) {
+        bvt_experiment init = BVT_EXPERIMENT_INIT;
+        *exp = init;
+    }
+}
+
+/* 1..max bytes, none of them a control character. */
+static int text_valid(const char *s, size_t max, size_t *out_len)
+{
+    if (!s)
+        return 0;
+    size_t len = strnlen(s, max + 1);
+    if (len == 0 || len > max)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    *out_len = len;
+    return 1;
+}
+
+static int policy_check(const bvt_policy *p, bvt_error *err, size_t v)
+{
+    if (p->version == 0)
+        return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: policy version is 0", v);
+    if (p->version > BVT_POLICY_VERSION)
+        return bvt_fail(err, BVT_EVERSION, (int64_t)v, "variant %zu: policy version %u is newer "
+                        "than this library (%u)", v, p->version, BVT_POLICY_VERSION);
+    const char *bad = NULL;
+    if (p->kind > BVT_POLICY_UCB1)
+        bad = "kind";
+    else if (!(p->epsilon >= 0.0 && p->epsilon <= 1.0))
+        bad = "epsilon (0..1)";
+    else if (!(p->temperature >= 0.0) || isinf(p->temperature))
+        bad = "temperature (> 0, or 0 for the default)";
+    else if (!(p->floor >= 0.0 && p->floor <= 1.0))
+        bad = "floor (0..1)";
+    else if (!(p->prior_rate >= 0.0 && p->prior_rate <= 1.0))
+        bad = "prior_rate (0..1)";
+    else if (!(p->prior_strength >= 0.0) || isinf(p->prior_strength))
+        bad = "prior_strength (> 0, or 0 for the default)";
+    else if (!isfinite(p->affinity_boost))
+        bad = "affinity_boost (finite)";
+    if (bad)
+        return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: bad policy %s", v, bad);
+    return BVT_OK;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Resolve and sort a variant's offer set into d. */
+static int resolve_offers(bvt_engine *e, const bvt_variant *var, size_t v, bvt_experiment_def *d,
+                          bvt_error *err)
+{
+    if (!var->offers) {
+        if (var->n_offers)
+            return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: n_offers without offers", v);
+        return BVT_OK;
+    }
+    if (var->n_offers > BVT_OFFERS_MAX)
+        return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: more than %u offers", v,
+                        (unsigned)BVT_OFFERS_MAX);
+    d->has_offers[v] = 1;
+    if (var->n_offers == 0)
+        return BVT_OK; /* an empty set: nothing ranks in this variant */
+    uint32_t *ids = malloc(var->n_offers * sizeof *ids);
+    if (!ids)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    d->offers[v] = ids;
+    for (size_t i = 0; i < var->n_offers; i++) {
+        if (!var->offers[i])
+            return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: offer %zu is NULL", v, i);
+        if (bvt_offer_lookup(e, var->offers[i], &ids[i]) != BVT_OK)
+            return bvt_fail(err, BVT_ENOTFOUND, (int64_t)v, "variant %zu: unknown offer \"%s\"",
+                            v, var->offers[i]);
+    }
+    qsort(ids, var->n_offers, sizeof *ids, cmp_u32);
+    uint32_t n = 0;
+    for (size_t i = 0; i < var->n_offers; i++)
+        if (n == 0 || ids[n - 1] != ids[i])
+            ids[n++] = ids[i];
+    d->n_offers[v] = n;
+    d->bytes += var->n_offers * sizeof *ids;
+    return BVT_OK;
+}
+
+/* Everything the caller's definition says, checked, before any lock. */
+typedef struct exp_spec {
+    const char *name;
+    size_t name_len;
+    const char *salt;
+    size_t salt_len;
+    size_t vname_len[BVT_VARIANTS_MAX];
+    double raw_sum;
+    double raw[BVT_VARIANTS_MAX];
+} exp_spec;
+
+static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *sp,
+                            bvt_experiment_def *d, bvt_error *err)
+{
+    if (exp->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "experiment version is 0 (use BVT_EXPERIMENT_INIT)");
+    if (exp->version > BVT_EXPERIMENT_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "experiment version %u is newer than this "
+                        "library (%u)", exp->version, BVT_EXPERIMENT_VERSION);
+    if (!text_valid(exp->name, BVT_EXP_NAME_MAX, &sp->name_len))
+        return bvt_fail(err, BVT_EINVAL, -1, "name must be 1..%d bytes without control "
+                        "characters", BVT_EXP_NAME_MAX);
+    sp->name = exp->name;
+    sp->salt = exp->salt ? exp->salt : exp->name;
+    sp->salt_len = sp->name_len;
+    if (exp->salt && !text_valid(exp->salt, BVT_EXP_SALT_MAX, &sp->salt_len))
+        return bvt_fail(err, BVT_EINVAL, -1, "salt must be NULL or 1..%d bytes without control "
+                        "characters", BVT_EXP_SALT_MAX);
+    if (exp->hash > BVT_HASH_GROWTHBOOK_V2)
+        return bvt_fail(err, BVT_EINVAL, -1, "unknown hash kind %u", exp->hash);
+    if (!exp->variants || exp->n_variants < 2 || exp->n_variants > BVT_VARIANTS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "2..%d variants are needed", BVT_VARIANTS_MAX);
+    if (!(exp->coverage >= 0.0 && exp->coverage <= 1.0))
+        return bvt_fail(err, BVT_EINVAL, -1, "coverage must be in 0..1");
+    if (!(exp->holdout >= 0.0 && exp->holdout <= 1.0))
+        return bvt_fail(err, BVT_EINVAL, -1, "holdout must be in 0..1");
+    size_t n = exp->n_variants;
+    sp->raw_sum = 0.0;
+    for (size_t v = 0; v < n; v++) {
+        const bvt_variant *var = &exp->variants[v];
+        if (!text_valid(var->name, BVT_EXP_NAME_MAX, &sp->vname_len[v]))
+            return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: name must be 1..%d bytes "
+                            "without control characters", v, BVT_EXP_NAME_MAX);
+        for (size_t w = 0; w < v; w++)
+            if (sp->vname_len[w] == sp->vname_len[v] &&
+                memcmp(exp->variants[w].name, var->name, sp->vname_len[v]) == 0)
+                return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: name \"%s\" repeats "
+                                "variant %zu", v, var->name, w);
+        if (!(var->weight >= 0.0) || isinf(var->weight))
+            return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: weight must be finite "
+                            "and >= 0", v);
+        sp->raw[v] = var->weight;
+        sp->raw_sum += var->weight;
+        if (var->policy) {
+            int rc = policy_check(var->policy, err, v);
+            if (rc != BVT_OK)
+                return rc;
+            d->policy[v] = *var->policy;
+            d->has_policy[v] = 1;
+        }
+        int rc = resolve_offers(e, var, v, d, err);
+        if (rc != BVT_OK)
+            return rc;
+    }
+    if (isinf(sp->raw_sum))
+        return bvt_fail(err, BVT_EINVAL, -1, "the weights' sum overflows");
+    d->n = (uint32_t)n;
+    for (size_t v = 0; v < n; v++)
+        d->weight[v] = sp->raw_sum > 0.0 ? sp->raw[v] / sp->raw_sum : 1.0 / (double)n;
+    return BVT_OK;
+}
+
+static const char holdout_suffix[] = "/holdout";
+
+/* The assignment block for a checked definition (NULL: out of memory).
+ * The ranges: weights normalised to sum 1, all zero meaning equal.  With a
+ * GrowthBook hash, weights whose sum lies in [0.99, 1.01] are used exactly
+ * as given, as the SDK uses them, so that range ends agree bit for bit. */
+static bvt_exp_hot *make_hot(const bvt_experiment *exp, const exp_spec *sp,
+                             const bvt_experiment_def *d)
+{
+    size_t hsalt_len = sp->salt_len + sizeof holdout_suffix - 1;
+    bvt_exp_hot *h = calloc(1, sizeof *h + sp->salt_len + 1 + hsalt_len + 1);
+    if (!h)
+        return NULL;
+    char *salt = (char *)(h + 1), *hsalt = salt + sp->salt_len + 1;
+    memcpy(salt, sp->salt, sp->salt_len);
+    memcpy(hsalt, sp->salt, sp->salt_len);
+    memcpy(hsalt + sp->salt_len, holdout_suffix, sizeof holdout_suffix);
+    h->salt = salt;
+    h->salt_len = sp->salt_len;
+    h->hsalt = hsalt;
+    h->hsalt_len = hsalt_len;
+    h->kind = exp->hash;
+    h->n = d->n;
+    h->coverage = exp->coverage;
+    h->holdout = exp->holdout;
+    const double *w = d->weight;
+    if (exp->hash != BVT_HASH_XXH3 && sp->raw_sum >= 0.99 && sp->raw_sum <= 1.01)
+        w = sp->raw;
+    bvt_bucket_ranges(d->n, exp->coverage, w, d->n, h->ranges);
+    return h;
+}
+
+static int hot_equal(const bvt_exp_hot *a, const bvt_exp_hot *b)
+{
+    return a && b && a->kind == b->kind && a->n == b->n && a->coverage == b->coverage &&
+           a->holdout == b->holdout && a->salt_len == b->salt_len &&
+           memcmp(a->salt, b->salt, a->salt_len) == 0 &&
+           memcmp(a->ranges, b->ranges, a->n * sizeof a->ranges[0]) == 0;
+}
+
+static size_t hot_size(const bvt_exp_hot *h)
+{
+    return sizeof *h + h->salt_len + 1 + h->hsalt_len + 1;
+}
+
+int bvt_experiment_define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
+                          bvt_error *err)
+{
+    if (!e || !exp || !e->experiments)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine or experiment is NULL");
+    struct bvt_experiments *x = e->experiments;
+    bvt_experiment_def *d = calloc(1, sizeof *d);
+    if (!d)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    atomic_init(&d->refs, 1);
+    d->bytes = sizeof *d;
+    exp_spec sp;
+    int rc = check_definition(e, exp, &sp, d, err);
+    bvt_exp_hot *fresh = NULL;
+    if (rc == BVT_OK && !(fresh = make_hot(exp, &sp, d)))
+        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    if (rc != BVT_OK) {
+        free(fresh);
+        def_free(d);
+        return rc;
+    }
+
+    pthread_mutex_lock(&x->define_lock);
+    uint32_t id = bvt_interner_find(x->names, sp.name, sp.name_len);
+    bvt_exp_slot *s = id ? &x->slots[id] : NULL;
+    const bvt_exp_hot *cur = s ? atomic_load_explicit(&s->hot, memory_order_relaxed) : NULL;
+    if (cur && s->n != d->n) {
+        rc = bvt_fail(err, BVT_EINVAL, -1, "\"%s\" has %u variants; a redefinition cannot "
+                      "change their number (define a new experiment)", sp.name, s->n);
+    } else if (!id) {
+        rc = bvt_interner_intern(x->names, sp.name, sp.name_len, 0, &id, NULL);
+        if (rc == BVT_ELIMIT)
+            rc = bvt_fail(err, rc, -1, "%d experiments are defined already", BVT_EXPERIMENTS_MAX);
+        else if (rc != BVT_OK)
+            rc = bvt_fail(err, rc, -1, "out of memory");
+        else
+            s = &x->slots[id];
+    }
+    for (uint32_t v = 0; rc == BVT_OK && v < d->n; v++) {
+        uint32_t vid;
+        rc = bvt_interner_intern(x->vnames, exp->variants[v].name, sp.vname_len[v], 0, &vid,
+                                 NULL);
+        if (rc == BVT_OK)
+            d->vname[v] = bvt_interner_str(x->vnames, vid);
+        else if (rc == BVT_ELIMIT)
+            rc = bvt_fail(err, rc, (int64_t)v, "%u distinct variant names are in use already",
+                          BVT_EXP_VARIANT_NAMES_MAX);
+        else
+            rc = bvt_fail(err, rc, (int64_t)v, "out of memory");
+    }
+    size_t cells_bytes = 0;
+    if (rc == BVT_OK && !cur && !atomic_load_explicit(&s->cells, memory_order_relaxed)) {
+        cells_bytes = (size_t)BVT_EXP_ROWS * (d->n + 1) * sizeof(bvt_exp_cell);
+        bvt_exp_cell *cells = calloc(1, cells_bytes);
+        if (!cells) {
+            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        } else {
+            s->n = d->n; /* before any reader can see the cells or the definition */
+            atomic_store_explicit(&s->cells, cells, memory_order_release);
+        }
+    }
+    if (rc != BVT_OK) {
+        pthread_mutex_unlock(&x->define_lock);
+        free(fresh);
+        def_free(d);
+        return rc;
+    }
+
+    d->id = id;
+    d->name = bvt_interner_str(x->names, id);
+    size_t added = cells_bytes + d->bytes;
+    if (hot_equal(cur, fresh)) {
+        free(fresh); /* same assignment: keep the published block */
+        d->hot = cur;
+    } else {
+        fresh->older = x->hots;
+        x->hots = fresh;
+        d->hot = fresh;
+        added += hot_size(fresh);
+    }
+    pthread_mutex_lock(&s->lock);
+    bvt_experiment_def *old = s->def;
+    s->def = d;
+    pthread_mutex_unlock(&s->lock);
+    atomic_store_explicit(&s->hot, d->hot, memory_order_release);
+    atomic_fetch_add_explicit(&x->bytes, added, memory_order_relaxed);
+    if (old)
+        atomic_fetch_sub_explicit(&x->bytes, old->bytes, memory_order_relaxed);
+    pthread_mutex_unlock(&x->define_lock);
+    bvt_experiment_release(old);
+    if (out_id)
+        *out_id = id;
+    return BVT_OK;
+}
+
+int bvt_experiment_lookup(bvt_engine *e, const char *name, uint32_t *out_id)
+{
+    if (!e || !name || !out_id || !e->experiments)
+        return BVT_EINVAL;
+    size_t len = strnlen(name, BVT_EXP_NAME_MAX + 1);
+    uint32_t id = len <= BVT_EXP_NAME_MAX ? bvt_interner_find(e->experiments->names, name, len) : 0;
+    bvt_exp_slot *s = slot_of(e, id);
+    if (!s || !atomic_load_explicit(&s->hot, memory_order_acquire))
+        return BVT_ENOTFOUND;
+    *out_id = id;
+    return BVT_OK;
+}
+
+/* ---- assignment with a profile ---- */
+
+static int has_entries(const bvt_record *r)
+{
+    return r->ext && r->ext->experiments && r->ext->experiments->len > 0;
+}
+
+int bvt_experiment_assign(bvt_engine *e, uint32_t experiment, const void *user_id, size_t len,
+                          int64_t now, int32_t *out_variant)
+{
+    if (!e || !bvt_user_id_valid(user_id, len) || now <= 0 || !out_variant || experiment == 0)
+        return BVT_EINVAL;
+    bvt_experiment_def *d = acquire_id(e, experiment);
+    if (!d)
+        return BVT_ENOTFOUND;
+    int32_t hashed = hashed_variant(d->hot, user_id, len);
+    *out_variant = hashed;
+    bvt_user_key k = bvt_engine_key(e, user_id, len);
+    bvt_shard *sh;
+    bvt_record *r;
+    int created = 0, rc;
+    if (hashed == BVT_VARIANT_NONE) {
+        /* Nothing to record for a new user; an existing one may be sticky. */
+        r = bvt_engine_lock_key(e, k, &sh);
+        rc = BVT_OK;
+    } else {
+        rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
+        if (rc != BVT_OK) {
+            bvt_experiment_release(d);
+            return rc;
+        }
+    }
+    if (r) {
+        for (int tries = 0;; tries++) {
+            uint32_t mask = bvt_offer_segment_mask_locked(e, r, now);
+            rc = bvt_experiment_expose_status(e, d, &sh->mem, r, user_id, len, now, mask,
+                                              out_variant);
+            /* As tracking does: a budget refusal evicts (policy permitting). */
+            if (rc != BVT_EFULL || tries >= 8 || bvt_shard_evict_one(sh, &e->store, r) != BVT_OK)
+                break;
+        }
+        if (created && (rc != BVT_OK || !has_entries(r)))
+            bvt_shard_remove(sh, r);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    bvt_experiment_release(d);
+    return rc;
+}

@@ -1,0 +1,134 @@
+/* experiment_internal.h — what experiment.c (definitions, assignment,
+ * sticky entries, counting) and experiment_report.c (the report) share.
+ * Not part of the contract other modules call (that is experiment.h). */
+#ifndef BVT_EXPERIMENT_INTERNAL_H
+#define BVT_EXPERIMENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "behavtarget.h"
+#include "experiment.h"
+#include "interner.h"
+
+/* Counter rows: 0 = all users, 1 + i = users in offer segment slot i at
+ * exposure. */
+#define BVT_EXP_ROWS (1 + BVT_OFFER_SEGMENTS_MAX)
+/* Sticky assignments one profile keeps. */
+#define BVT_EXP_USER_MAX 32
+/* Distinct variant names ever used, over all experiments (their strings
+ * are borrowed by reports until the engine is freed). */
+#define BVT_EXP_VARIANT_NAMES_MAX (1u << 16)
+#define BVT_EXP_NAME_MAX 63
+#define BVT_EXP_SALT_MAX 255
+
+/* One variant's (or the holdout's) counters in one row: one cache line.
+ * Doubles are kept as their bits and added with a CAS loop. */
+typedef struct bvt_exp_cell {
+    _Atomic uint64_t users;
+    _Atomic uint64_t impressions;
+    _Atomic uint64_t clicks;
+    _Atomic uint64_t conversions;
+    _Atomic uint64_t converters;
+    _Atomic uint64_t revenue;    /* double */
+    _Atomic uint64_t revenue_sq; /* double: sum over users of (their revenue)^2 */
+    _Atomic uint64_t cost;       /* double */
+} bvt_exp_cell;
+
+/* What assignment reads: immutable once published and kept until the
+ * registry is freed, so lock-free readers may use it without a reference
+ * (see the comment on bvt_exp_slot).  Salt strings follow the struct. */
+typedef struct bvt_exp_hot {
+    struct bvt_exp_hot *older; /* every block of the registry, newest first */
+    uint32_t kind;             /* enum bvt_hash_kind */
+    uint32_t n;                /* variants */
+    double holdout;
+    double coverage;
+    double ranges[BVT_VARIANTS_MAX][2];
+    const char *salt;
+    const char *hsalt;         /* salt + "/holdout" */
+    size_t salt_len, hsalt_len;
+} bvt_exp_hot;
+
+struct bvt_experiment_def {
+    _Atomic uint32_t refs;
+    uint32_t id;
+    uint32_t n;
+    const bvt_exp_hot *hot;
+    const char *name;                     /* interned: valid for the engine's life */
+    const char *vname[BVT_VARIANTS_MAX];  /* interned */
+    double weight[BVT_VARIANTS_MAX];      /* normalised to sum 1 */
+    uint8_t has_policy[BVT_VARIANTS_MAX];
+    uint8_t has_offers[BVT_VARIANTS_MAX];
+    bvt_policy policy[BVT_VARIANTS_MAX];
+    uint32_t n_offers[BVT_VARIANTS_MAX];
+    uint32_t *offers[BVT_VARIANTS_MAX];   /* sorted, distinct */
+    size_t bytes;
+};
+
+/* One experiment id.
+ *
+ * Why variant_of needs no lock: it reads only `hot`, an immutable block
+ * published with a release store after it was filled, and never freed
+ * before the registry (a redefinition publishes a new block, or reuses the
+ * current one when the assignment parameters did not change, and chains the
+ * old one on the registry's list).  A reader that loaded the old pointer
+ * just before a redefinition finishes with a consistent old definition;
+ * nothing it reads is ever written again.  The cost is a few hundred bytes
+ * kept per assignment change, counted in bvt_experiments_bytes().
+ *
+ * The full definition (policies, offer sets) is reference counted, as
+ * segments are: `lock` is held only to read `def` and take a reference, or
+ * to swap it; the last reference frees a version.
+ *
+ * `cells` (BVT_EXP_ROWS x (n + 1): variants, then the holdout) is allocated
+ * by the first definition, before `hot` is published, and kept for the
+ * registry's life; `n` never changes after it. */
+typedef struct bvt_exp_slot {
+    pthread_mutex_t lock;
+    bvt_experiment_def *def;          /* under lock */
+    _Atomic(const bvt_exp_hot *) hot; /* NULL: never defined */
+    _Atomic(bvt_exp_cell *) cells;
+    uint32_t n;                       /* written once, before hot is published */
+} bvt_exp_slot;
+
+struct bvt_experiments {
+    pthread_mutex_t define_lock; /* serialises definers */
+    bvt_interner *names;         /* experiment name -> id */
+    bvt_interner *vnames;        /* variant names */
+    bvt_exp_hot *hots;           /* under define_lock */
+    _Atomic size_t bytes;        /* hot blocks, cells and current definitions */
+    bvt_exp_slot slots[BVT_EXPERIMENTS_MAX + 1];
+};
+
+/* The cell of (row, column) in a slot's counters. */
+static inline bvt_exp_cell *bvt_exp_cell_at(bvt_exp_cell *cells, uint32_t n, uint32_t row,
+                                            uint32_t col)
+{
+    return &cells[row * (n + 1) + col];
+}
+
+static inline double bvt_exp_load_double(const _Atomic uint64_t *a)
+{
+    uint64_t bits = atomic_load_explicit(a, memory_order_relaxed);
+    double d;
+    __builtin_memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+/* The report of one counter row (0 = all users, 1 + slot for a segment).
+ * BVT_OK, BVT_EINVAL (bad id, row or out), BVT_ENOTFOUND (not defined). */
+int bvt_experiment_report_row(bvt_engine *e, uint32_t experiment, uint32_t row,
+                              bvt_experiment_report *out);
+
+/* As bvt_experiment_expose_locked, with the status: BVT_OK (also for a
+ * user outside the experiment, nothing recorded), BVT_EFULL / BVT_ENOMEM
+ * (budget or allocator), BVT_ELIMIT (BVT_EXP_USER_MAX assignments already)
+ * — *out_variant is set in every case. */
+int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
+                                 bvt_record *r, const void *id, size_t len, int64_t now,
+                                 uint32_t seg_mask, int32_t *out_variant);
+
+#endif
