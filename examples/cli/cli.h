@@ -122,6 +122,25 @@ typedef struct cli_load {
 int cli_load_events(bvt_engine *e, const char *path, const char *buf, size_t len,
                     cli_load *ld);
 
+/* Segments defined from a rules file, in file order. */
+typedef struct cli_rule_def {
+    char *name;
+    uint32_t id;
+} cli_rule_def;
+
+typedef struct cli_rule_set {
+    cli_rule_def *defs;
+    size_t n, cap;
+} cli_rule_set;
+
+/* Define the segments of a rules file (one "name: rule" per line; blank
+ * lines and '#' comments skipped) with bvt_segment_define().  Returns 0, or
+ * CLI_EXIT_FAIL after printing "PATH:LINE:COL: reason".  The caller frees rs
+ * with cli_rule_set_free() (also after a failure). */
+int cli_rules_define(bvt_engine *e, const char *path, const char *buf, size_t len,
+                     cli_rule_set *rs);
+void cli_rule_set_free(cli_rule_set *rs);
+
 /* Progress on stderr every million lines, only when stderr is a terminal. */
 void cli_progress(const char *path, uint64_t lines);
 void cli_progress_done(uint64_t lines);
