@@ -1,6 +1,6 @@
-/* bvt.c — the bvt command line: RFM summaries, ingestion, profiles and
- * segments from event files, through libbehavtarget.  Commands are in
- * cmd_*.c; the reference is docs/cli.md. */
+/* bvt.c — the bvt command line: RFM summaries, ingestion, profiles,
+ * segments and offer metrics from event files, through libbehavtarget.
+ * Commands are in cmd_*.c; the reference is docs/cli.md. */
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +20,10 @@ static const char usage[] =
     "           [--members NAME [--format ids|csv|jsonl]]\n"
     "           define segments from a rules file; print every segment's size,\n"
     "           or the user ids in one segment\n"
+    "  report   --events FILE --offers FILE [--rules FILE] [--segments NAME,...]\n"
+    "           [--now T]\n"
+    "           offer metrics (impressions, clicks, CTR, revenue, ROI...) as CSV,\n"
+    "           per offer, for all users and per segment\n"
     "\n"
     "'bvt COMMAND --help' describes a command.  User ids are hashed with the key in\n"
     "BVT_SECRET (at least 16 bytes) or a built-in key fit only for local analysis.\n"
@@ -42,6 +46,8 @@ int main(int argc, char **argv)
         return cmd_profile(argc - 1, argv + 1);
     if (strcmp(cmd, "segments") == 0)
         return cmd_segments(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(usage, "unknown option '%s'", cmd);
     return cli_usage_error(usage, "unknown command '%s'", cmd);

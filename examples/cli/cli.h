@@ -109,6 +109,9 @@ typedef struct cli_load {
     /* in: when set (and idmap_init'ed), every user id is interned here, so
      * that keyed hashes from the engine can be mapped back to raw ids */
     idmap *users;
+    /* in: when > 0, records later than this are read and checked but not
+     * tracked (and not counted in events) */
+    int64_t until_ms;
     /* out */
     idmap watch_items;  /* item ids of watch_user; init'ed by cli_load_events */
     uint64_t events;    /* events tracked */
@@ -149,5 +152,6 @@ int cmd_rfm(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif
