@@ -373,7 +373,8 @@ static int parse_u64(const char *s, uint64_t *out)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: demo [--users N] [--events N] [--seed S]\n"
-               "Streams a synthetic shop through libbehavtarget and prints a report.\n"
+               "Streams a synthetic shop through libbehavtarget and prints a report, then\n"
+               "simulates an ad server ranking offers for the shop's users.\n"
                "Defaults: --users 50000 --events 1000000 --seed 42\n");
 }
 
