@@ -1,7 +1,7 @@
-/* bvt.c — the bvt command line: RFM summaries, ingestion, profiles and
- * segments from event files, and off-policy evaluation of bandit logs,
- * through libbehavtarget.  Commands are in
- * cmd_*.c; the reference is docs/cli.md. */
+/* bvt.c — the bvt command line: RFM summaries, ingestion, profiles,
+ * segments and offer metrics from event files, and off-policy evaluation of
+ * bandit logs, through libbehavtarget.  Commands are in cmd_*.c; the
+ * reference is docs/cli.md. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +21,10 @@ static const char usage[] =
     "           [--members NAME [--format ids|csv|jsonl]]\n"
     "           define segments from a rules file; print every segment's size,\n"
     "           or the user ids in one segment\n"
+    "  report   --events FILE --offers FILE [--rules FILE] [--segments NAME,...]\n"
+    "           [--now T]\n"
+    "           offer metrics (impressions, clicks, CTR, revenue, ROI...) as CSV,\n"
+    "           per offer, for all users and per segment\n"
     "  ope      --data DIR --campaign NAME [--draws N] [--seed S]\n"
     "           off-policy evaluation on Open Bandit Dataset logs: the CTR of the\n"
     "           random, BTS and bvt policies by IPS, SNIPS and DR, as CSV\n"
@@ -46,6 +50,8 @@ int main(int argc, char **argv)
         return cmd_profile(argc - 1, argv + 1);
     if (strcmp(cmd, "segments") == 0)
         return cmd_segments(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "ope") == 0)
         return cmd_ope(argc - 1, argv + 1);
     if (cmd[0] == '-')

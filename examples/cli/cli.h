@@ -109,6 +109,9 @@ typedef struct cli_load {
     /* in: when set (and idmap_init'ed), every user id is interned here, so
      * that keyed hashes from the engine can be mapped back to raw ids */
     idmap *users;
+    /* in: when > 0, records later than this are read and checked but not
+     * tracked (and not counted in events) */
+    int64_t until_ms;
     /* out */
     idmap watch_items;  /* item ids of watch_user; init'ed by cli_load_events */
     uint64_t events;    /* events tracked */
@@ -122,6 +125,25 @@ typedef struct cli_load {
 int cli_load_events(bvt_engine *e, const char *path, const char *buf, size_t len,
                     cli_load *ld);
 
+/* Segments defined from a rules file, in file order. */
+typedef struct cli_rule_def {
+    char *name;
+    uint32_t id;
+} cli_rule_def;
+
+typedef struct cli_rule_set {
+    cli_rule_def *defs;
+    size_t n, cap;
+} cli_rule_set;
+
+/* Define the segments of a rules file (one "name: rule" per line; blank
+ * lines and '#' comments skipped) with bvt_segment_define().  Returns 0, or
+ * CLI_EXIT_FAIL after printing "PATH:LINE:COL: reason".  The caller frees rs
+ * with cli_rule_set_free() (also after a failure). */
+int cli_rules_define(bvt_engine *e, const char *path, const char *buf, size_t len,
+                     cli_rule_set *rs);
+void cli_rule_set_free(cli_rule_set *rs);
+
 /* Progress on stderr every million lines, only when stderr is a terminal. */
 void cli_progress(const char *path, uint64_t lines);
 void cli_progress_done(uint64_t lines);
@@ -130,6 +152,7 @@ int cmd_rfm(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_ope(int argc, char **argv);
 
 #endif

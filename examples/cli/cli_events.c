@@ -118,6 +118,8 @@ static int resolve_category(loader *L, const er_record *rec, uint32_t *out)
 
 static int add(loader *L, cli_load *ld, const er_record *rec)
 {
+    if (ld->until_ms > 0 && rec->time_ms > ld->until_ms)
+        return 0;
     /* A record's strings fit in ER_MAX_LINE bytes plus one NUL each. */
     if (L->n == CLI_BATCH || L->used + ER_MAX_LINE + 8 > ARENA_BYTES) {
         int rc = flush(L, ld);

@@ -4,7 +4,8 @@
  *   demo [--users N] [--events N] [--seed S]
  *
  * Defaults: 50,000 users, 1,000,000 events over 30 days, seed 42.  The demo
- * measures its own wall clock; the library never reads a clock.
+ * measures its own wall clock; the library never reads a clock.  After the
+ * shop report comes an ad-server simulation (adsim.c) over the same users.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "adsim.h"
 #include "behavtarget.h"
 #include "demo_segments.h"
 #include "shop.h"
@@ -371,7 +373,8 @@ static int parse_u64(const char *s, uint64_t *out)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: demo [--users N] [--events N] [--seed S]\n"
-               "Streams a synthetic shop through libbehavtarget and prints a report.\n"
+               "Streams a synthetic shop through libbehavtarget and prints a report, then\n"
+               "simulates an ad server ranking offers for the shop's users.\n"
                "Defaults: --users 50000 --events 1000000 --seed 42\n");
 }
 
@@ -409,6 +412,7 @@ int main(int argc, char **argv)
     bvt_error err = BVT_ERROR_INIT;
     bvt_engine *e = NULL;
     shop *s = NULL;
+    adsim *sim = NULL;
     int rc = bvt_engine_new(&e, &opts, &err);
     if (rc != BVT_OK) {
         fprintf(stderr, "demo: bvt_engine_new: %s (%s)\n", bvt_strerror(rc), err.message);
@@ -423,13 +427,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "demo: registering the shop: %s\n", bvt_strerror(rc));
         goto fail;
     }
+    if (adsim_new(&sim, s, cfg.seed) != 0) {
+        fprintf(stderr, "demo: cannot set up the ad simulation (out of memory?)\n");
+        goto fail;
+    }
 
     /* ---- stream ---- */
     static bvt_event ev[BATCH];
     uint64_t failed = 0, type_counts[BVT_EVENT_TYPE_MAX] = {0};
     int first_fail = BVT_OK;
     char first_msg[240] = "";
-    double t_gen = 0, t_track = 0, t0 = wall();
+    double t_gen = 0, t_track = 0, t_sim = 0, t0 = wall();
     size_t n;
     for (;;) {
         double a = wall();
@@ -438,6 +446,12 @@ int main(int argc, char **argv)
         t_gen += b - a;
         if (n == 0)
             break;
+        if (adsim_observe(sim, e, ev, n) != 0) {
+            fprintf(stderr, "demo: out of memory\n");
+            goto fail;
+        }
+        t_sim += wall() - b; /* not part of ingestion: taken out of the figures */
+        b = wall();
         size_t nf = 0;
         bvt_error_init(&err);
         rc = bvt_event_track_batch(e, ev, n, NULL, 0, &nf, &err);
@@ -450,7 +464,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < n; i++)
             type_counts[ev[i].type]++;
     }
-    double t_total = wall() - t0;
+    double t_total = wall() - t0 - t_sim;
     uint64_t events = shop_events_produced(s);
     int64_t now = shop_last_time_ms(s);
 
@@ -567,16 +581,20 @@ int main(int argc, char **argv)
     print_profile(e, s, items, nitems, "Cart abandoner", c.abandoner, now);
     print_profile(e, s, items, nitems, "New visitor", c.newcomer, now);
     demo_segments_report(e, s, now, cfg.users, st.users, buyers, raw_id_of, &c);
+    fflush(stdout);
+    rc = adsim_run(sim, e, now);
 
     free(c.keys);
     free(c.first);
     free(c.top3);
     free(items);
+    adsim_free(sim);
     shop_free(s);
     bvt_engine_free(e);
-    return 0;
+    return rc == 0 ? 0 : 1;
 
 fail:
+    adsim_free(sim);
     shop_free(s);
     bvt_engine_free(e);
     return 1;

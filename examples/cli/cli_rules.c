@@ -1,0 +1,145 @@
+/* cli_rules.c — rules files ("name: rule" per line): segments defined in
+ * file order, errors as FILE:LINE:COL (docs/cli.md, bvt segments). */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_rule_set_free(cli_rule_set *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        free(rs->defs[i].name);
+    free(rs->defs);
+}
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+/* "PATH:LINE:COL: reason" on stderr. */
+static void rule_error(const char *path, size_t line, size_t col, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static void rule_error(const char *path, size_t line, size_t col, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s:%zu:%zu: ", path, line, col);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Define one "name: rule" line (p[0..n), CR and LF removed).  Columns are
+ * 1-based byte positions in the line.  Returns 0 or CLI_EXIT_FAIL. */
+static int define_line(bvt_engine *e, const char *path, size_t line, const char *p, size_t n,
+                       cli_rule_set *rs)
+{
+    if (memchr(p, '\0', n)) {
+        rule_error(path, line, (size_t)((const char *)memchr(p, '\0', n) - p) + 1,
+                   "NUL byte in the line");
+        return CLI_EXIT_FAIL;
+    }
+    size_t name_at = 0;
+    while (name_at < n && is_blank(p[name_at]))
+        name_at++;
+    const char *colon = memchr(p, ':', n);
+    if (!colon) {
+        rule_error(path, line, name_at + 1, "expected 'name: rule'");
+        return CLI_EXIT_FAIL;
+    }
+    size_t name_end = (size_t)(colon - p), rule_at = name_end + 1, rule_end = n;
+    while (name_end > name_at && is_blank(p[name_end - 1]))
+        name_end--;
+    while (rule_at < n && is_blank(p[rule_at]))
+        rule_at++;
+    while (rule_end > rule_at && is_blank(p[rule_end - 1]))
+        rule_end--;
+    size_t name_len = name_end - name_at;
+    if (name_len == 0) {
+        rule_error(path, line, name_at + 1, "missing segment name before ':'");
+        return CLI_EXIT_FAIL;
+    }
+    if (name_len > BVT_SEGMENT_NAME_MAX) {
+        rule_error(path, line, name_at + 1, "segment name longer than %d bytes",
+                   BVT_SEGMENT_NAME_MAX);
+        return CLI_EXIT_FAIL;
+    }
+    char name[BVT_SEGMENT_NAME_MAX + 1];
+    memcpy(name, p + name_at, name_len);
+    name[name_len] = '\0';
+    for (size_t i = 0; i < rs->n; i++) {
+        if (strcmp(rs->defs[i].name, name) == 0) {
+            rule_error(path, line, name_at + 1, "segment '%s' is defined twice", name);
+            return CLI_EXIT_FAIL;
+        }
+    }
+    /* Only built-ins exist besides the file's own, already checked above;
+     * asked before compiling so the name is reported, not the rule. */
+    uint32_t id;
+    if (bvt_segment_lookup(e, name, &id) == BVT_OK) {
+        rule_error(path, line, name_at + 1, "'%s' is a built-in segment", name);
+        return CLI_EXIT_FAIL;
+    }
+    if (rs->n == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 16;
+        cli_rule_def *d = realloc(rs->defs, cap * sizeof *d);
+        if (!d) {
+            fprintf(stderr, "bvt: out of memory\n");
+            return CLI_EXIT_FAIL;
+        }
+        rs->defs = d;
+        rs->cap = cap;
+    }
+    char *rule = malloc(rule_end - rule_at + 1);
+    if (!rule) {
+        fprintf(stderr, "bvt: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    memcpy(rule, p + rule_at, rule_end - rule_at);
+    rule[rule_end - rule_at] = '\0';
+    bvt_error err = BVT_ERROR_INIT;
+    int rc = bvt_segment_define(e, name, rule, &id, &err);
+    free(rule);
+    if (rc != BVT_OK) {
+        size_t col = err.offset >= 0 ? rule_at + 1 + (size_t)err.offset : rule_at + 1;
+        rule_error(path, line, col, "%s", err.message[0] ? err.message : bvt_strerror(rc));
+        return CLI_EXIT_FAIL;
+    }
+    rs->defs[rs->n].name = malloc(name_len + 1);
+    if (!rs->defs[rs->n].name) {
+        fprintf(stderr, "bvt: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    memcpy(rs->defs[rs->n].name, name, name_len + 1);
+    rs->defs[rs->n].id = id;
+    rs->n++;
+    return 0;
+}
+
+int cli_rules_define(bvt_engine *e, const char *path, const char *buf, size_t len,
+                        cli_rule_set *rs)
+{
+    size_t line = 0;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(buf + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - buf) : len, n = end - at;
+        const char *p = buf + at;
+        at = end + 1;
+        line++;
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        size_t i = 0;
+        while (i < n && is_blank(p[i]))
+            i++;
+        if (i == n || p[i] == '#')
+            continue;
+        int rc = define_line(e, path, line, p, n, rs);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
