@@ -1,5 +1,5 @@
-/* ope_log.c — logging ranking decisions with marginal propensities (see
- * ope_log.h). */
+/* ope_log.c — logging ranking decisions with position-wise propensities
+ * (see ope_log.h). */
 #include "ope_log.h"
 
 #include <string.h>
@@ -7,34 +7,23 @@
 int ope_log_decision(bvt_engine *e, const bvt_rank_request *req, uint32_t draws,
                      ope_logged_slot *out, size_t *n_out, bvt_error *err)
 {
-    bvt_ranked_offer shown[OPE_LOG_SLOTS_MAX], again[OPE_LOG_SLOTS_MAX];
+    bvt_ranked_offer shown[OPE_LOG_SLOTS_MAX];
     bvt_rank_result res = BVT_RANK_RESULT_INIT;
     *n_out = 0;
-    if (!req || req->k > OPE_LOG_SLOTS_MAX)
+    if (!req || !req->policy || req->k > OPE_LOG_SLOTS_MAX)
         return BVT_EINVAL;
+    bvt_policy policy = *req->policy;
+    policy.propensity_draws = draws;
+    bvt_rank_request q = *req;
+    q.policy = &policy;
     res.offers = shown;
     res.offers_cap = OPE_LOG_SLOTS_MAX;
-    int rc = bvt_rank(e, req, &res, err);
+    int rc = bvt_rank(e, &q, &res, err);
     if (rc != BVT_OK)
         return rc;
     size_t n = res.n_offers < OPE_LOG_SLOTS_MAX ? res.n_offers : OPE_LOG_SLOTS_MAX;
-    uint32_t hits[OPE_LOG_SLOTS_MAX] = { 0 };
-    bvt_rank_request q = *req;
-    for (uint32_t d = 1; d <= draws; d++) {
-        bvt_rank_result r2 = BVT_RANK_RESULT_INIT;
-        r2.offers = again;
-        r2.offers_cap = OPE_LOG_SLOTS_MAX;
-        q.seed = req->seed + d;
-        if ((rc = bvt_rank(e, &q, &r2, err)) != BVT_OK)
-            return rc;
-        for (size_t s = 0; s < n && s < r2.n_offers; s++)
-            hits[s] += again[s].offer == shown[s].offer;
-    }
-    for (size_t s = 0; s < n; s++) {
-        out[s].offer = shown[s].offer;
-        out[s].offer_id = shown[s].offer_id;
-        out[s].propensity = (1.0 + hits[s]) / (1.0 + draws);
-    }
+    for (size_t s = 0; s < n; s++)
+        out[s] = (ope_logged_slot){ shown[s].offer, shown[s].offer_id, shown[s].propensity };
     *n_out = n;
     return BVT_OK;
 }

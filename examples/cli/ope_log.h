@@ -1,12 +1,10 @@
 /* ope_log.h — logging ranking decisions for off-policy evaluation, in the
  * Open Bandit Dataset's columns (docs/evaluation.md#logging-decisions).
  *
- * A logged row needs the marginal probability that the policy puts the
- * shown offer in its slot.  bvt_rank() reports, per slot, a probability
- * conditional on the earlier slots (equal to the marginal only in slot 1);
- * ranking changes nothing in the engine, so the marginal is estimated by
- * ranking the same request again with other seeds and counting how often
- * each shown offer comes back in its slot. */
+ * A logged row needs the position-wise probability that the policy puts
+ * the shown offer in its slot: bvt_rank() gives it, estimated from
+ * propensity_draws further rankings where the policy has no exact value.
+ */
 #ifndef BVT_CLI_OPE_LOG_H
 #define BVT_CLI_OPE_LOG_H
 
@@ -27,12 +25,11 @@ typedef struct ope_logged_slot {
     double propensity;     /* estimated P(this offer in this slot), in (0, 1] */
 } ope_logged_slot;
 
-/* Rank req (req->k slots, at most OPE_LOG_SLOTS_MAX; req->seed is the
- * decision's seed) and estimate each shown offer's marginal propensity
- * from `draws` further rankings with seeds req->seed + 1 .. + draws; the
- * shown ranking counts as one draw, so the estimate is (1 + hits) /
- * (1 + draws) and never 0.  Fills out[0 .. *n_out).  Returns a BVT_
- * status (err filled by bvt_rank). */
+/* Rank req (req->k slots, at most OPE_LOG_SLOTS_MAX; req->policy is
+ * required) with `draws` Monte-Carlo rankings for the propensities the
+ * policy cannot give exactly (bvt_ranked_offer.propensity: never 0 for
+ * what was shown).  Fills out[0 .. *n_out).  Returns a BVT_ status (err
+ * filled by bvt_rank). */
 int ope_log_decision(bvt_engine *e, const bvt_rank_request *req, uint32_t draws,
                      ope_logged_slot *out, size_t *n_out, bvt_error *err);
 

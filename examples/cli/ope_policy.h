@@ -77,9 +77,7 @@ void ope_evidence_free(ope_evidence *ev);
  * distribution of bvt_rank() after feeding item i clicks[i] clicks in
  * imps[i] impressions (whole numbers, clicks <= imps); prior_strength > 0
  * sets the policy's prior_strength, 0 keeps the library's default prior.
- * Also the recipe for logging decisions with marginal propensities
- * (docs/evaluation.md).  Returns 0, or CLI_EXIT_FAIL after printing the
- * problem. */
+ * Returns 0, or CLI_EXIT_FAIL after printing the problem. */
 int ope_ts_distribution(uint32_t n_items, const double *clicks, const double *imps,
                         double prior_strength, uint32_t draws, uint64_t seed, double *pi);
 
