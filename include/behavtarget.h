@@ -1582,7 +1582,8 @@ BVT_API int bvt_metrics_get(bvt_engine *engine, uint32_t offer, uint32_t segment
                             bvt_metrics *out);
 
 /**
- * @brief Feedback events whose offer_id names no offer ever defined.
+ * @brief Feedback events whose offer_id names no offer ever defined (or
+ * one whose first bvt_offer_define() had not finished when they arrived).
  * @param engine the engine.
  * @return their number (0 for a NULL engine).
  * @since 1.1  Thread-safe.

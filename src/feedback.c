@@ -47,8 +47,10 @@ static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_even
     bvt_offer_counters *c = bvt_offer_counters_of(&e->offers, ev->offer);
     const bvt_offer_def *d = def_of(set, ev->offer);
     *revenue = *cost = 0;
-    if (!c)
-        return; /* the id's first definition ran out of memory: nothing to count in */
+    if (!c) { /* the id's first definition is under way (or ran out of memory) */
+        atomic_fetch_add_explicit(&e->offers.unattributed, 1, memory_order_relaxed);
+        return;
+    }
     uint32_t response = d ? d->response : BVT_EVENT_CLICK;
     uint32_t mask;
     if (ev->type == BVT_EVENT_IMPRESSION) {
