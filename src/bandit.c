@@ -180,27 +180,28 @@ static int explore_or_best(const bvt_policy *p, const bvt_arm *arms, const doubl
     return 1;
 }
 
-/* Softmax over score / best score, floor mixed in; inverse-CDF sampling. */
-static int softmax(const bvt_policy *p, const bvt_arm *arms, const double *score, size_t n,
+/* Softmax: weight[i] = exp((score / best score - 1) / temperature), the best
+ * being over all eligible offers, so the weights are computed once per
+ * ranking and each slot renormalises over the offers left; the floor is
+ * mixed in; inverse-CDF sampling. */
+static int softmax(const bvt_policy *p, const bvt_arm *arms, const double *weight, size_t n,
                    const bvt_bandit_work *w, uint64_t *rng, double *first_p, slot *out)
 {
     size_t m = top_tier(arms, n, w->taken, w->tier);
     if (m == 0)
         return 0;
-    double top = score[w->tier[0]], sum = 0;
-    for (size_t j = 1; j < m; j++)
-        top = score[w->tier[j]] > top ? score[w->tier[j]] : top;
-    for (size_t j = 0; j < m; j++) /* no signal yet (top 0): uniform */
-        sum += w->prob[j] = top > 0 ? exp((score[w->tier[j]] / top - 1) / p->temperature) : 1;
+    double sum = 0;
     for (size_t j = 0; j < m; j++)
-        w->prob[j] = (1 - p->floor) * w->prob[j] / sum + p->floor / (double)m;
+        sum += weight[w->tier[j]];
+    for (size_t j = 0; j < m; j++)
+        w->prob[j] = (1 - p->floor) * weight[w->tier[j]] / sum + p->floor / (double)m;
     double u = bvt_draw_uniform(rng), acc = 0;
     size_t j = 0;
     while (j + 1 < m && u >= (acc += w->prob[j]))
         j++;
     for (size_t t = 0; first_p && t < m; t++)
         first_p[w->tier[t]] = w->prob[t];
-    *out = (slot){ w->tier[j], score[w->tier[j]], w->prob[j] };
+    *out = (slot){ w->tier[j], mean_of(&arms[w->tier[j]]) * arms[w->tier[j]].value, w->prob[j] };
     return 1;
 }
 
@@ -246,6 +247,13 @@ size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
         double log_total = log(total > 1 ? total : 1);
         for (size_t i = 0; i < n; i++)
             w->score[i] = base_score(p, &arms[i], log_total);
+    }
+    if (p->kind == BVT_POLICY_SOFTMAX) { /* scores become weights, once */
+        double top = 0;
+        for (size_t i = 0; i < n; i++)
+            top = w->score[i] > top ? w->score[i] : top;
+        for (size_t i = 0; i < n; i++) /* no signal yet (top 0): uniform */
+            w->score[i] = top > 0 ? exp((w->score[i] / top - 1) / p->temperature) : 1;
     }
     for (size_t i = 0; first_p && i < n; i++)
         first_p[i] = 0;

@@ -16,6 +16,102 @@
 /* Candidates a pooled working block holds; larger requests get their own. */
 #define RANK_BLOCK 4096u
 
+/* ---- what ranking reads of the user, under the shard lock ---- */
+
+/* What ranking reads about the user, gathered once into small
+ * open-addressing tables, so each offer costs a probe or two: the user's cap
+ * entries by key (kept without ads consent too), and the interest scores
+ * summed over each category's subtree (every interest credits itself and
+ * its ancestors). */
+#define CAP_SLOTS 128u     /* > BVT_USER_CAP_ENTRIES */
+#define SUBTREE_SLOTS 512u /* > 16 interests x 16 levels */
+
+/* Lives in the pooled working block: a slot is in use when its stamp is
+ * the current call's, so nothing is cleared between calls. */
+typedef struct user_view {
+    uint32_t stamp;                        /* this call's */
+    uint32_t n_caps;
+    uint32_t cap_stamp[CAP_SLOTS];
+    const bvt_cap_entry *caps[CAP_SLOTS];
+    uint32_t cat_stamp[SUBTREE_SLOTS];
+    uint32_t cat[SUBTREE_SLOTS];
+    double share[SUBTREE_SLOTS];           /* subtree score / all scores */
+} user_view;
+
+static void view_begin(user_view *v)
+{
+    if (++v->stamp == 0) { /* wrapped: forget every stamp */
+        memset(v->cap_stamp, 0, sizeof v->cap_stamp);
+        memset(v->cat_stamp, 0, sizeof v->cat_stamp);
+        v->stamp = 1;
+    }
+    v->n_caps = 0;
+}
+
+static uint32_t cap_slot(const user_view *v, uint32_t key)
+{
+    uint32_t i = (key * 0x9E3779B1u) >> 25; /* 7 bits */
+    while (v->cap_stamp[i] == v->stamp && v->caps[i]->key != key)
+        i = (i + 1) & (CAP_SLOTS - 1);
+    return i;
+}
+
+static void view_caps(user_view *v, const bvt_ext *x)
+{
+    for (uint32_t i = 0; x && i < x->caps_len; i++) {
+        uint32_t slot = cap_slot(v, x->caps[i]->key);
+        v->cap_stamp[slot] = v->stamp;
+        v->caps[slot] = x->caps[i];
+        v->n_caps++;
+    }
+}
+
+static const bvt_cap_entry *cap_entry(const user_view *v, uint32_t key)
+{
+    if (!v->n_caps)
+        return NULL;
+    uint32_t slot = cap_slot(v, key);
+    return v->cap_stamp[slot] == v->stamp ? v->caps[slot] : NULL;
+}
+
+static uint32_t subtree_slot(const user_view *v, uint32_t cat)
+{
+    uint32_t i = (cat * 0x9E3779B1u) >> 23; /* 9 bits */
+    while (v->cat_stamp[i] == v->stamp && v->cat[i] != cat)
+        i = (i + 1) & (SUBTREE_SLOTS - 1);
+    return i;
+}
+
+static void view_interests(user_view *v, const bvt_engine *e, const bvt_record *r)
+{
+    double total = 0;
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
+        total += r->icat[i] ? r->iscore[i] : 0;
+    for (uint32_t i = 0; i < BVT_TOP_K_MAX && total > 0; i++) {
+        double share = r->iscore[i] / total;
+        for (uint32_t c = r->icat[i]; c; c = bvt_categories_parent(e->cats, c)) {
+            uint32_t slot = subtree_slot(v, c);
+            if (v->cat_stamp[slot] != v->stamp)
+                v->cat_stamp[slot] = v->stamp, v->cat[slot] = c, v->share[slot] = 0;
+            v->share[slot] += share;
+        }
+    }
+}
+
+/* The user's highest affinity (share of interest) to one of h's tags. */
+static double affinity(const user_view *v, const bvt_offer_hot *h)
+{
+    double best = 0;
+    for (uint32_t t = 0; t < h->n_tags; t++) {
+        uint32_t slot = subtree_slot(v, h->tags[t]);
+        if (v->cat_stamp[slot] == v->stamp && v->share[slot] > best)
+            best = v->share[slot];
+    }
+    return best;
+}
+
+/* ---- working blocks (pooled in the engine: no allocation per call) ---- */
+
 typedef struct rank_work {
     size_t cap;
     uint32_t generation;            /* marks candidates seen by this call */
@@ -25,6 +121,7 @@ typedef struct rank_work {
     bvt_pick *picks;
     double *first_p;
     bvt_bandit_work bw;
+    user_view view;
 } rank_work;
 
 static rank_work *work_new(size_t cap)
@@ -118,81 +215,7 @@ static int check_request(const bvt_rank_request *q, const bvt_rank_result *res, 
     return BVT_OK;
 }
 
-/* ---- one user's side, under the shard lock ---- */
-
-/* What ranking reads about the user, gathered once into small
- * open-addressing tables, so each offer costs a probe or two: the user's cap
- * entries by key (kept without ads consent too), and the interest scores
- * summed over each category's subtree (every interest credits itself and
- * its ancestors). */
-#define CAP_SLOTS 128u     /* > BVT_USER_CAP_ENTRIES */
-#define SUBTREE_SLOTS 512u /* > 16 interests x 16 levels */
-
-typedef struct user_view {
-    uint32_t n_caps;
-    const bvt_cap_entry *caps[CAP_SLOTS];
-    double total;            /* all interest scores */
-    uint32_t cat[SUBTREE_SLOTS];
-    double score[SUBTREE_SLOTS];
-} user_view;
-
-static uint32_t cap_slot(const user_view *v, uint32_t key)
-{
-    uint32_t i = (key * 0x9E3779B1u) >> 25; /* 7 bits */
-    while (v->caps[i] && v->caps[i]->key != key)
-        i = (i + 1) & (CAP_SLOTS - 1);
-    return i;
-}
-
-static void view_caps(user_view *v, const bvt_ext *x)
-{
-    v->n_caps = x ? x->caps_len : 0;
-    if (!v->n_caps)
-        return;
-    memset(v->caps, 0, sizeof v->caps);
-    for (uint32_t i = 0; i < x->caps_len; i++)
-        v->caps[cap_slot(v, x->caps[i]->key)] = x->caps[i];
-}
-
-static const bvt_cap_entry *cap_entry(const user_view *v, uint32_t key)
-{
-    return v->n_caps ? v->caps[cap_slot(v, key)] : NULL;
-}
-
-static uint32_t subtree_slot(const user_view *v, uint32_t cat)
-{
-    uint32_t i = (cat * 0x9E3779B1u) >> 23; /* 9 bits */
-    while (v->cat[i] && v->cat[i] != cat)
-        i = (i + 1) & (SUBTREE_SLOTS - 1);
-    return i;
-}
-
-static void view_interests(user_view *v, const bvt_engine *e, const bvt_record *r)
-{
-    memset(v->cat, 0, sizeof v->cat);
-    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++) {
-        double s = r->iscore[i];
-        v->total += r->icat[i] ? s : 0;
-        for (uint32_t c = r->icat[i]; c; c = bvt_categories_parent(e->cats, c)) {
-            uint32_t slot = subtree_slot(v, c);
-            if (!v->cat[slot])
-                v->cat[slot] = c, v->score[slot] = 0;
-            v->score[slot] += s;
-        }
-    }
-}
-
-/* The user's highest affinity (share of interest) to one of h's tags. */
-static double affinity(const user_view *v, const bvt_offer_hot *h)
-{
-    double best = 0;
-    for (uint32_t t = 0; t < h->n_tags && v->total > 0; t++) {
-        uint32_t slot = subtree_slot(v, h->tags[t]);
-        if (v->cat[slot] && v->score[slot] > best)
-            best = v->score[slot];
-    }
-    return v->total > 0 ? best / v->total : 0;
-}
+/* ---- eligibility ---- */
 
 static int capped(const bvt_cap_entry *ce, const bvt_cap *caps, uint32_t n, int64_t now)
 {
@@ -307,12 +330,12 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
         r = bvt_engine_lock_key(e, key, &sh); /* a full table still gets a ranking */
     static const bvt_record nobody; /* what rules see of an unknown or unconsenting user */
     int consented = r && bvt_consent_granted(r->ext, BVT_PURPOSE_ADS);
-    user_view view;
-    view_caps(&view, r ? r->ext : NULL);
-    view.total = 0;
+    user_view *view = &w->view;
+    view_begin(view);
+    view_caps(view, r ? r->ext : NULL);
     uint32_t mask = consented ? bvt_offer_set_mask(e, set, r, q->now, NULL) : 0;
     if (consented)
-        view_interests(&view, e, r);
+        view_interests(view, e, r);
     bvt_profile_env_user(&env, consented ? r : &nobody);
     if (exp)
         res->variant = bvt_experiment_expose_locked(e, exp, &sh->mem, r, q->user_id,
@@ -329,7 +352,7 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
         const bvt_offer_hot *h = candidate(e, q, set, i, w, res);
         if (!h)
             continue;
-        uint32_t why = exclusion(set, h, q->now, consented, exp, res->variant, &env, &view);
+        uint32_t why = exclusion(set, h, q->now, consented, exp, res->variant, &env, view);
         if (why) {
             note_exclusion(res, h->id, bvt_offer_name(e, h->id), why);
             continue;
@@ -337,7 +360,7 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
         const bvt_arm_stats *st = bvt_offer_arm(&e->offers, h->id, bucket);
         uint64_t trials = atomic_load_explicit(&st->trials, memory_order_relaxed);
         uint64_t hits = atomic_load_explicit(&st->responses, memory_order_relaxed);
-        double prior = bvt_prior_mean(chosen, consented ? affinity(&view, h) : 0);
+        double prior = bvt_prior_mean(chosen, consented ? affinity(view, h) : 0);
         w->ids[m] = h->id;
         w->arms[m] = (bvt_arm){ .a = chosen->prior_strength * prior + (double)hits,
                                 .b = chosen->prior_strength * (1 - prior) +

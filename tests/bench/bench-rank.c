@@ -3,6 +3,9 @@
  *
  *   bench-rank [-u USERS] [-c CALLS] [-p POLICY]   (POLICY: one label below, e.g. greedy)
  *
+ * Each size twice: a catalog whose offers are only scored (tags, caps, no
+ * rule) and one where a third carry an eligibility rule.
+ *
  * Targets (offers issue): 100 offers <= 2 us median and <= 10 us p99;
  * 1,000 offers <= 20 us median; Thompson sampling reported separately (it
  * draws from a Beta posterior per offer). */
@@ -18,9 +21,10 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* n offers tagged with leaves of the bench tree; a third have an
- * eligibility rule, all a daily cap; each has seen feedback. */
-static void define_offers(bvt_engine *e, size_t n, const bench_users *u)
+/* n offers tagged with leaves of the bench tree, all with a daily and a
+ * weekly cap; with `rules`, a third have an eligibility rule; each has
+ * seen feedback. */
+static void define_offers(bvt_engine *e, size_t n, int rules, const bench_users *u)
 {
     char id[32], path[64], rule[96];
     const bvt_cap caps[] = { { 3, 86400000 }, { 10, 7 * 86400000LL } };
@@ -35,7 +39,7 @@ static void define_offers(bvt_engine *e, size_t n, const bench_users *u)
         o.value = 0.5 + (double)(i % 7);
         o.caps = caps;
         o.n_caps = 2;
-        if (i % 3 == 0) {
+        if (rules && i % 3 == 0) {
             snprintf(rule, sizeof rule, "page_views >= %zu or interest(\"%.*s\") > 0.05", i % 4,
                      (int)(strchr(path, '/') - path), path);
             o.rule = rule;
@@ -60,6 +64,8 @@ static void define_offers(bvt_engine *e, size_t n, const bench_users *u)
 }
 
 static const char *only; /* -p: run just this policy */
+
+static const char *catalog; /* "scored" (no rules) or "rules" (a third with rules) */
 
 static void run(bvt_engine *e, const bench_users *u, const char *label, size_t n_offers,
                 uint32_t kind, uint32_t draws, size_t calls)
@@ -92,12 +98,12 @@ static void run(bvt_engine *e, const bench_users *u, const char *label, size_t n
     }
     qsort(ns, calls, sizeof *ns, cmp_double);
     double med = ns[calls / 2] / 1000, p99 = ns[calls * 99 / 100] / 1000;
-    printf("%-28s %5zu offers (%4.0f eligible): median %6.2f us  p99 %7.2f us\n", label,
-           n_offers, (double)eligible / (double)calls, med, p99);
-    char name[80];
-    snprintf(name, sizeof name, "rank-%zu-%s-median-us", n_offers, label);
+    printf("%-24s %-6s %5zu offers (%4.0f eligible): median %7.2f us  p99 %8.2f us\n", label,
+           catalog, n_offers, (double)eligible / (double)calls, med, p99);
+    char name[96];
+    snprintf(name, sizeof name, "rank-%zu-%s-%s-median-us", n_offers, catalog, label);
     bench_result(name, med);
-    snprintf(name, sizeof name, "rank-%zu-%s-p99-us", n_offers, label);
+    snprintf(name, sizeof name, "rank-%zu-%s-%s-p99-us", n_offers, catalog, label);
     bench_result(name, p99);
     free(ns);
 }
@@ -115,7 +121,10 @@ int main(int argc, char **argv)
             only = argv[i + 1];
     }
     static const size_t sizes[] = { 100, 1000 };
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t c = 0; c < 4; c++) {
+        size_t s = c / 2;
+        int rules = c % 2;
+        catalog = rules ? "rules" : "scored";
         bvt_engine *e = bench_engine_new();
         bench_cats cats;
         bench_users u;
@@ -134,7 +143,7 @@ int main(int argc, char **argv)
         for (uint64_t i = 0; i < users; i++)
             bvt_consent_set(e, bench_user_id(&u, i), BENCH_ID_LEN, BVT_PURPOSE_ADS, 1,
                             1735689600000LL);
-        define_offers(e, sizes[s], &u);
+        define_offers(e, sizes[s], rules, &u);
         run(e, &u, "greedy", sizes[s], BVT_POLICY_GREEDY, 0, calls);
         run(e, &u, "epsilon-greedy", sizes[s], BVT_POLICY_EPSILON_GREEDY, 0, calls);
         run(e, &u, "softmax", sizes[s], BVT_POLICY_SOFTMAX, 0, calls);
