@@ -205,17 +205,74 @@ static int softmax(const bvt_policy *p, const bvt_arm *arms, const double *weigh
     return 1;
 }
 
+/* explore_or_best over a single tier, for k <= FAST_SLOTS: the best k
+ * scores are found in one pass, so a slot costs a look at them instead of a
+ * scan of every arm (a scan only when the slot explores).  Picks exactly
+ * what slot-by-slot explore_or_best would: ties go to the lower position,
+ * and the random draws are the same. */
+#define FAST_SLOTS 64
+
+static size_t one_tier(const bvt_policy *p, size_t n, size_t k, const double *score,
+                       uint8_t *taken, uint64_t *rng, bvt_pick *out, double *first_p)
+{
+    uint32_t top[FAST_SLOTS];
+    size_t nt = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (nt == k && !(score[i] > score[top[k - 1]]))
+            continue;
+        size_t at = nt < k ? nt++ : k - 1;
+        while (at > 0 && score[i] > score[top[at - 1]]) { /* stable: after equals */
+            top[at] = top[at - 1];
+            at--;
+        }
+        top[at] = (uint32_t)i;
+    }
+    double eps = p->kind == BVT_POLICY_EPSILON_GREEDY ? p->epsilon : 0;
+    double x = 1 - (1 - p->floor) * (1 - eps);
+    int exact = p->kind != BVT_POLICY_THOMPSON;
+    size_t filled = 0;
+    for (; filled < k && filled < n; filled++) {
+        size_t m = n - filled, best = 0;
+        for (size_t t = 0; t < nt; t++)
+            if (!taken[top[t]]) {
+                best = top[t];
+                break;
+            }
+        size_t pick = best;
+        if (x > 0) {
+            double u = bvt_draw_uniform(rng);
+            size_t nth = u < x ? (size_t)(u / x * (double)m) : m;
+            for (size_t i = 0; nth < m && i < n; i++)
+                if (!taken[i] && nth-- == 0) {
+                    pick = i;
+                    break;
+                }
+        }
+        for (size_t i = 0; filled == 0 && first_p && i < n; i++)
+            first_p[i] = exact ? x / (double)m + (i == best ? 1 - x : 0) : -1;
+        out[filled] = (bvt_pick){ .arm = (uint32_t)pick, .score = score[pick],
+                                  .propensity = exact ? x / (double)m + (pick == best ? 1 - x : 0)
+                                                      : -1 };
+        taken[pick] = 1;
+    }
+    return filled;
+}
+
 /* One ranking from seed: the slots in out[0..k), returned count.  Scores
  * are deterministic (computed by the caller into w->score) except for
- * Thompson sampling, which draws each arm's posterior once here. */
+ * Thompson sampling, which draws each arm's posterior once here.
+ * single_tier: every arm has the same priority. */
 static size_t rank_once(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
-                        uint64_t seed, const bvt_bandit_work *w, bvt_pick *out, double *first_p)
+                        int single_tier, uint64_t seed, const bvt_bandit_work *w,
+                        bvt_pick *out, double *first_p)
 {
     uint64_t rng = seed;
     if (p->kind == BVT_POLICY_THOMPSON)
         for (size_t i = 0; i < n; i++)
             w->score[i] = bvt_draw_beta(&rng, arms[i].a, arms[i].b) * arms[i].value;
     memset(w->taken, 0, n);
+    if (single_tier && p->kind != BVT_POLICY_SOFTMAX && k <= FAST_SLOTS)
+        return one_tier(p, n, k, w->score, w->taken, &rng, out, first_p);
     size_t filled = 0;
     for (; filled < k; filled++) {
         double *fp = filled == 0 ? first_p : NULL;
@@ -257,7 +314,10 @@ size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
     }
     for (size_t i = 0; first_p && i < n; i++)
         first_p[i] = 0;
-    size_t filled = rank_once(p, arms, n, k, seed, w, out, first_p);
+    int single_tier = 1;
+    for (size_t i = 1; i < n && single_tier; i++)
+        single_tier = arms[i].priority == arms[0].priority;
+    size_t filled = rank_once(p, arms, n, k, single_tier, seed, w, out, first_p);
     if (deterministic(p)) {
         for (size_t j = 0; j < filled; j++)
             out[j].propensity = 1;
@@ -280,7 +340,8 @@ size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
         first_p[i] = i == out[0].arm;
     uint64_t stream = seed ^ 0xA0761D6478BD642Full;
     for (uint32_t d = 0; d < p->propensity_draws; d++) {
-        size_t got = rank_once(p, arms, n, slots, bvt_rng_next(&stream), w, w->trial, NULL);
+        size_t got = rank_once(p, arms, n, slots, single_tier, bvt_rng_next(&stream), w,
+                               w->trial, NULL);
         for (size_t j = 0; j < got; j++)
             hits[j] += w->trial[j].arm == out[j].arm;
         if (first_by_mc && got)
