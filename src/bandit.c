@@ -1,6 +1,7 @@
 /* bandit.c — policies: resolving their settings, Beta posterior draws, and
  * filling slots with the probability of each choice. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "bandit.h"
@@ -61,15 +62,64 @@ double bvt_draw_uniform(uint64_t *state)
     return (double)(bvt_rng_next(state) >> 11) * 0x1.0p-53;
 }
 
+/* Standard normal draws by the ziggurat method (Marsaglia and Tsang, 2000)
+ * with 128 layers: one 64-bit draw and a multiply almost every time.  The
+ * layer index and the 32-bit value come from different bits of the draw. */
+#define ZIG_LAYERS 128
+#define ZIG_R 3.442619855899 /* where the tail starts */
+
+static struct {
+    uint32_t k[ZIG_LAYERS]; /* accept |value| below this without more work */
+    double w[ZIG_LAYERS];   /* value scale of each layer */
+    double f[ZIG_LAYERS];   /* density at each layer's edge */
+} zig;
+static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
+
+static void zig_init(void)
+{
+    const double m = 2147483648.0, area = 9.91256303526217e-3; /* each layer's area */
+    double x = ZIG_R, prev = x, q = area / exp(-0.5 * x * x);
+    zig.k[0] = (uint32_t)(x / q * m);
+    zig.k[1] = 0;
+    zig.w[0] = q / m;
+    zig.w[ZIG_LAYERS - 1] = x / m;
+    zig.f[0] = 1;
+    zig.f[ZIG_LAYERS - 1] = exp(-0.5 * x * x);
+    for (int i = ZIG_LAYERS - 2; i >= 1; i--) {
+        x = sqrt(-2 * log(area / x + exp(-0.5 * x * x)));
+        zig.k[i + 1] = (uint32_t)(x / prev * m);
+        prev = x;
+        zig.f[i] = exp(-0.5 * x * x);
+        zig.w[i] = x / m;
+    }
+}
+
+static double unit_open(uint64_t *state) /* (0, 1]: safe for log */
+{
+    return (double)((bvt_rng_next(state) >> 11) + 1) * 0x1.0p-53;
+}
+
 static double draw_normal(uint64_t *state)
 {
-    /* Marsaglia's polar method; the second value is dropped so a draw's
-     * result depends only on the generator state. */
+    pthread_once(&zig_once, zig_init);
     for (;;) {
-        double u = 2 * bvt_draw_uniform(state) - 1, v = 2 * bvt_draw_uniform(state) - 1;
-        double s = u * u + v * v;
-        if (s > 0 && s < 1)
-            return u * sqrt(-2 * log(s) / s);
+        uint64_t r = bvt_rng_next(state);
+        int32_t h = (int32_t)(uint32_t)r;
+        uint32_t i = (uint32_t)(r >> 32) & (ZIG_LAYERS - 1);
+        uint32_t mag = h < 0 ? 0u - (uint32_t)h : (uint32_t)h;
+        double x = h * zig.w[i];
+        if (mag < zig.k[i])
+            return x;
+        if (i == 0) { /* the tail beyond ZIG_R */
+            double t, y;
+            do {
+                t = -log(unit_open(state)) / ZIG_R;
+                y = -log(unit_open(state));
+            } while (y + y < t * t);
+            return h > 0 ? ZIG_R + t : -ZIG_R - t;
+        }
+        if (zig.f[i] + bvt_draw_uniform(state) * (zig.f[i - 1] - zig.f[i]) < exp(-0.5 * x * x))
+            return x;
     }
 }
 

@@ -2,6 +2,7 @@
  * policy settings and their defaults, and the single-tier fast path of a
  * ranking picking exactly what the slot-by-slot path picks. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -29,6 +30,32 @@ START_TEST(beta_draws_have_the_right_moments)
                       b, m, mean);
         ck_assert_msg(fabs(v - var) < 0.03 * var, "Beta(%g, %g): var %g, want %g", a, b, v, var);
     }
+}
+END_TEST
+
+START_TEST(normal_draws_have_the_right_moments)
+{
+    /* Through Gamma(a) for a large a, which is nearly a + sqrt(a) N(0, 1):
+     * the normal generator's moments show in the standardised draws. */
+    const double a = 1e6;
+    uint64_t rng = 2024;
+    double s1 = 0, s2 = 0, s4 = 0;
+    int tail = 0;
+    const int n = 400000;
+    for (int i = 0; i < n; i++) {
+        double b = bvt_draw_beta(&rng, a, a); /* mean 1/2, sd 1 / sqrt(8a + 4) */
+        double z = (b - 0.5) * sqrt(8 * a + 4);
+        s1 += z;
+        s2 += z * z;
+        s4 += z * z * z * z;
+        tail += fabs(z) > 3.442619855899;
+    }
+    double mean = s1 / n, var = s2 / n - mean * mean, kurt = s4 / n / (var * var);
+    ck_assert_msg(fabs(mean) < 5 / sqrt(n), "mean %g", mean);
+    ck_assert_msg(fabs(var - 1) < 0.01, "variance %g", var);
+    ck_assert_msg(fabs(kurt - 3) < 0.05, "kurtosis %g", kurt);
+    /* P(|z| > 3.4426) = 5.76e-4: 230 expected of 400,000, +-5 sigma */
+    ck_assert_msg(abs(tail - 230) < 76, "tail %d", tail);
 }
 END_TEST
 
@@ -108,6 +135,7 @@ int main(void)
     TCase *tc = tcase_create("bandit");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, beta_draws_have_the_right_moments);
+    tcase_add_test(tc, normal_draws_have_the_right_moments);
     tcase_add_test(tc, policy_defaults_and_limits);
     tcase_add_test(tc, fast_path_picks_as_the_slot_by_slot_path);
     suite_add_tcase(s, tc);
