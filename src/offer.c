@@ -144,14 +144,15 @@ static int index_hot(bvt_offer_set *set)
     return BVT_OK;
 }
 
-/* Swap in `next` (definers hold define_lock); the old version goes when its
- * last reader releases it.  BVT_ENOMEM (next is dropped) when its ranking
- * index cannot be built. */
-static int publish(bvt_offers *o, bvt_offer_set *next)
+/* Swap in `next`, a changed copy of the current version (definers hold
+ * define_lock); the old version goes when its last reader releases it.
+ * BVT_ENOMEM (next is dropped) when next is NULL (its copy failed) or its
+ * ranking index cannot be built. */
+static int publish(bvt_offers *o, bvt_offer_set *next, bvt_error *err)
 {
-    if (index_hot(next) != BVT_OK) {
+    if (!next || index_hot(next) != BVT_OK) {
         bvt_offers_release(next);
-        return BVT_ENOMEM;
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for the catalog's next version");
     }
     pthread_mutex_lock(&o->current_lock);
     bvt_offer_set *old = o->current;
@@ -342,17 +343,14 @@ int bvt_offer_define(bvt_engine *e, const bvt_offer *offer, uint32_t *out_id, bv
     bvt_offer_set *next = NULL;
     if (rc != BVT_OK)
         bvt_fail(err, rc, -1, "%d offer ids already defined", BVT_OFFERS_MAX);
-    else if (!(d->stats = counters_for(o, d->id)) || !(next = clone_set(o->current, d->id, 0)))
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    if (rc == BVT_OK) {
+    else if (!(d->stats = counters_for(o, d->id)))
+        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory for the offer's counters");
+    else if ((next = clone_set(o->current, d->id, 0)))
         set_put(next, d); /* next owns d now */
-        if ((rc = publish(o, next)) != BVT_OK)
-            bvt_fail(err, rc, -1, "out of memory");
-        else if (out_id)
-            *out_id = d->id;
-    } else {
+    if (rc == BVT_OK && (rc = publish(o, next, err)) == BVT_OK && out_id)
+        *out_id = d->id;
+    if (!next)
         def_release(d);
-    }
     pthread_mutex_unlock(&o->define_lock);
     return rc;
 }
@@ -369,13 +367,9 @@ int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
         rc = bvt_fail(err, BVT_ENOTFOUND, -1, "no offer '%s'", id);
     } else {
         bvt_offer_set *next = clone_set(o->current, 0, 0);
-        if (!next) {
-            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-        } else {
+        if (next)
             set_drop(next, num);
-            if ((rc = publish(o, next)) != BVT_OK)
-                bvt_fail(err, rc, -1, "out of memory");
-        }
+        rc = publish(o, next, err);
     }
     pthread_mutex_unlock(&o->define_lock);
     return rc;
@@ -422,17 +416,16 @@ int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps,
     pthread_mutex_lock(&o->define_lock);
     uint32_t id = 0;
     rc = bvt_interner_intern(o->group_names, name, strlen(name), 0, &id, NULL);
-    bvt_offer_set *next = rc == BVT_OK ? clone_set(o->current, 0, id) : NULL;
     if (rc != BVT_OK) {
         bvt_fail(err, rc, -1, "%d offer groups already defined", BVT_OFFERS_MAX);
-    } else if (!next) {
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
     } else {
-        next->groups[id].n_caps = (uint32_t)n_caps;
-        if (n_caps)
-            memcpy(next->groups[id].caps, caps, n_caps * sizeof *caps);
-        if ((rc = publish(o, next)) != BVT_OK)
-            bvt_fail(err, rc, -1, "out of memory");
+        bvt_offer_set *next = clone_set(o->current, 0, id);
+        if (next) {
+            next->groups[id].n_caps = (uint32_t)n_caps;
+            if (n_caps)
+                memcpy(next->groups[id].caps, caps, n_caps * sizeof *caps);
+        }
+        rc = publish(o, next, err);
     }
     pthread_mutex_unlock(&o->define_lock);
     return rc;
@@ -482,20 +475,16 @@ int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bv
     bvt_offers *o = &e->offers;
     pthread_mutex_lock(&o->define_lock);
     bvt_offer_set *next = clone_set(o->current, 0, 0);
-    if (!next) {
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    } else {
-        for (uint32_t i = 0; i < BVT_OFFER_SEGMENTS_MAX; i++) {
-            uint32_t was = i < next->n_segments ? next->segments[i] : 0;
-            uint32_t now = i < n ? segments[i] : 0;
-            if (was != now)
-                reset_row(o, i + 1);
-            next->segments[i] = now;
-        }
-        next->n_segments = (uint32_t)n;
-        if ((rc = publish(o, next)) != BVT_OK)
-            bvt_fail(err, rc, -1, "out of memory");
+    for (uint32_t i = 0; next && i < BVT_OFFER_SEGMENTS_MAX; i++) {
+        uint32_t was = i < next->n_segments ? next->segments[i] : 0;
+        uint32_t now = i < n ? segments[i] : 0;
+        if (was != now)
+            reset_row(o, i + 1);
+        next->segments[i] = now;
     }
+    if (next)
+        next->n_segments = (uint32_t)n;
+    rc = publish(o, next, err);
     pthread_mutex_unlock(&o->define_lock);
     return rc;
 }
@@ -519,13 +508,9 @@ int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
     bvt_offers *o = &e->offers;
     pthread_mutex_lock(&o->define_lock);
     bvt_offer_set *next = clone_set(o->current, 0, 0);
-    if (!next) {
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    } else {
+    if (next)
         next->policy = resolved;
-        if ((rc = publish(o, next)) != BVT_OK)
-            bvt_fail(err, rc, -1, "out of memory");
-    }
+    rc = publish(o, next, err);
     pthread_mutex_unlock(&o->define_lock);
     return rc;
 }

@@ -136,6 +136,13 @@ typedef struct cli_rule_set {
     size_t n, cap;
 } cli_rule_set;
 
+/* Call fn for each line of a definitions file (rules, offers) that is
+ * neither blank nor a '#' comment, with its 1-based number and its bytes
+ * (no '\n', no trailing '\r').  Stops at fn's first non-zero result and
+ * returns it; 0 when every line was taken. */
+int cli_each_line(const char *buf, size_t len,
+                  int (*fn)(void *ud, size_t line, const char *p, size_t n), void *ud);
+
 /* Define the segments of a rules file (one "name: rule" per line; blank
  * lines and '#' comments skipped) with bvt_segment_define().  Returns 0, or
  * CLI_EXIT_FAIL after printing "PATH:LINE:COL: reason".  The caller frees rs

@@ -120,26 +120,21 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
     return 0;
 }
 
-int cli_rules_define(bvt_engine *e, const char *path, const char *buf, size_t len,
-                        cli_rule_set *rs)
+typedef struct rules_file {
+    bvt_engine *e;
+    const char *path;
+    cli_rule_set *rs;
+} rules_file;
+
+static int rules_line(void *ud, size_t line, const char *p, size_t n)
 {
-    size_t line = 0;
-    for (size_t at = 0; at < len;) {
-        const char *nl = memchr(buf + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - buf) : len, n = end - at;
-        const char *p = buf + at;
-        at = end + 1;
-        line++;
-        if (n > 0 && p[n - 1] == '\r')
-            n--;
-        size_t i = 0;
-        while (i < n && is_blank(p[i]))
-            i++;
-        if (i == n || p[i] == '#')
-            continue;
-        int rc = define_line(e, path, line, p, n, rs);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    rules_file *f = ud;
+    return define_line(f->e, f->path, line, p, n, f->rs);
+}
+
+int cli_rules_define(bvt_engine *e, const char *path, const char *buf, size_t len,
+                     cli_rule_set *rs)
+{
+    rules_file f = { e, path, rs };
+    return cli_each_line(buf, len, rules_line, &f);
 }

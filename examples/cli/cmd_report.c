@@ -333,27 +333,21 @@ static int offer_parse_line(const char *path, size_t line, const char *p, size_t
     return 0;
 }
 
+typedef struct offers_input {
+    const char *path;
+    offer_file *f;
+} offers_input;
+
+static int offers_line(void *ud, size_t line, const char *p, size_t n)
+{
+    offers_input *in = ud;
+    return offer_parse_line(in->path, line, p, n, in->f);
+}
+
 static int offers_parse(const char *path, const char *buf, size_t len, offer_file *f)
 {
-    size_t line = 0;
-    for (size_t at = 0; at < len;) {
-        const char *nl = memchr(buf + at, '\n', len - at);
-        size_t end = nl ? (size_t)(nl - buf) : len, n = end - at;
-        const char *p = buf + at;
-        at = end + 1;
-        line++;
-        if (n > 0 && p[n - 1] == '\r')
-            n--;
-        size_t i = 0;
-        while (i < n && is_blank(p[i]))
-            i++;
-        if (i == n || p[i] == '#')
-            continue;
-        int rc = offer_parse_line(path, line, p, n, f);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    offers_input in = { path, f };
+    return cli_each_line(buf, len, offers_line, &in);
 }
 
 /* Groups first (an offer may name a group defined on a later line), then
