@@ -287,6 +287,51 @@ static const bvt_offer_hot *candidate(bvt_engine *e, const bvt_rank_request *q,
     return &set->hot[at - 1];
 }
 
+/* One ranking's view of eligibility and scores. */
+typedef struct eligibility {
+    bvt_engine *e;
+    const bvt_rank_request *q;
+    const bvt_offer_set *set;
+    const bvt_experiment_def *exp;
+    int32_t variant;
+    int consented;
+    bvt_profile_env *env;
+    const user_view *view;
+    const bvt_policy *policy;
+    uint32_t bucket;
+} eligibility;
+
+/* The n candidates through eligibility: the eligible ones become arms
+ * (w->arms, their ids in w->ids), the others exclusions in res.  Under the
+ * user's shard lock.  Returns the number of arms. */
+static size_t gather(const eligibility *el, size_t n, rank_work *w, bvt_rank_result *res)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const bvt_offer_hot *h = candidate(el->e, el->q, el->set, i, w, res);
+        if (!h)
+            continue;
+        uint32_t why = exclusion(el->set, h, el->q->now, el->consented, el->exp, el->variant,
+                                 el->env, el->view);
+        if (why) {
+            note_exclusion(res, h->id, bvt_offer_name(el->e, h->id), why);
+            continue;
+        }
+        const bvt_arm_stats *st = bvt_offer_arm(&el->e->offers, h->id, el->bucket);
+        uint64_t trials = atomic_load_explicit(&st->trials, memory_order_relaxed);
+        uint64_t hits = atomic_load_explicit(&st->responses, memory_order_relaxed);
+        double prior = bvt_prior_mean(el->policy, el->consented ? affinity(el->view, h) : 0);
+        w->ids[m] = h->id;
+        w->arms[m] = (bvt_arm){ .a = el->policy->prior_strength * prior + (double)hits,
+                                .b = el->policy->prior_strength * (1 - prior) +
+                                     (double)(trials > hits ? trials - hits : 0),
+                                .value = h->score_value, .priority = h->priority,
+                                .index = (uint32_t)m };
+        m++;
+    }
+    return m;
+}
+
 int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt_error *err)
 {
     if (!e)
@@ -347,28 +392,8 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
     const bvt_policy *chosen = q->policy ? &policy : variant_policy ? variant_policy
                                                                     : &set->policy;
     uint32_t bucket = bvt_offer_bucket(mask);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        const bvt_offer_hot *h = candidate(e, q, set, i, w, res);
-        if (!h)
-            continue;
-        uint32_t why = exclusion(set, h, q->now, consented, exp, res->variant, &env, view);
-        if (why) {
-            note_exclusion(res, h->id, bvt_offer_name(e, h->id), why);
-            continue;
-        }
-        const bvt_arm_stats *st = bvt_offer_arm(&e->offers, h->id, bucket);
-        uint64_t trials = atomic_load_explicit(&st->trials, memory_order_relaxed);
-        uint64_t hits = atomic_load_explicit(&st->responses, memory_order_relaxed);
-        double prior = bvt_prior_mean(chosen, consented ? affinity(view, h) : 0);
-        w->ids[m] = h->id;
-        w->arms[m] = (bvt_arm){ .a = chosen->prior_strength * prior + (double)hits,
-                                .b = chosen->prior_strength * (1 - prior) +
-                                     (double)(trials > hits ? trials - hits : 0),
-                                .value = h->score_value, .priority = h->priority,
-                                .index = (uint32_t)m };
-        m++;
-    }
+    eligibility el = { e, q, set, exp, res->variant, consented, &env, view, chosen, bucket };
+    size_t m = gather(&el, n, w, res);
     pthread_mutex_unlock(&sh->lock);
     bvt_segments_release(segs);
 

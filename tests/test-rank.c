@@ -405,6 +405,60 @@ START_TEST(engine_policy_is_the_default)
 }
 END_TEST
 
+START_TEST(experiment_variants_switch_policy_and_offers)
+{
+    bvt_engine *e = engine_with_history(4, imps, hits);
+    bvt_policy greedy = BVT_POLICY_INIT;
+    greedy.kind = BVT_POLICY_GREEDY;
+    const char *only_o3[] = { "o3" };
+    bvt_variant v[2] = { { "control", 0.5, NULL, NULL, 0 }, { "narrow", 0.5, &greedy, only_o3, 1 } };
+    bvt_experiment x = BVT_EXPERIMENT_INIT;
+    x.name = "ranker";
+    x.variants = v;
+    x.n_variants = 2;
+    uint32_t id;
+    ck_assert_int_eq(bvt_experiment_define(e, &x, &id, NULL), BVT_OK);
+    bvt_rank_request q = with_policy(NULL, 4, 1);
+    q.experiment = "ranker";
+    int seen[2] = { 0, 0 };
+    char user[32];
+    for (int u = 0; u < 200; u++) {
+        snprintf(user, sizeof user, "exp-user-%d", u);
+        ranked r;
+        rank_ok(e, q, user, T0 + HOUR, &r);
+        int32_t want;
+        ck_assert_int_eq(bvt_experiment_variant_of(e, id, user, strlen(user), &want), BVT_OK);
+        ck_assert_int_eq(r.res.variant, want);
+        ck_assert(want == 0 || want == 1);
+        seen[want]++;
+        if (want == 1) { /* only o3, ranked greedily: propensity 1 */
+            ck_assert_uint_eq(r.res.n_offers, 1);
+            ck_assert_str_eq(r.offers[0].offer_id, "o3");
+            ck_assert(r.offers[0].propensity == 1.0);
+            ck_assert_uint_eq(exclusion_of(&r, "o1"), BVT_EXCLUDED_VARIANT);
+        } else { /* every offer, by the engine's Thompson sampling */
+            ck_assert_uint_eq(r.res.n_offers, 4);
+            ck_assert(r.offers[0].propensity == -1);
+        }
+        /* the exposure is recorded: the user now exists, and stays in the variant */
+        ck_assert_int_eq(bvt_user_exists(e, user, strlen(user)), 1);
+    }
+    ck_assert(seen[0] > 60 && seen[1] > 60);
+    bvt_experiment_report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.version = BVT_EXPERIMENT_REPORT_VERSION;
+    ck_assert_int_eq(bvt_experiment_report_get(e, id, 0, &rep), BVT_OK);
+    ck_assert_uint_eq(rep.variants[0].users, (uint64_t)seen[0]);
+    ck_assert_uint_eq(rep.variants[1].users, (uint64_t)seen[1]);
+    /* ranking again does not count the user twice */
+    ranked r;
+    rank_ok(e, q, "exp-user-0", T0 + 2 * HOUR, &r);
+    ck_assert_int_eq(bvt_experiment_report_get(e, id, 0, &rep), BVT_OK);
+    ck_assert_uint_eq(rep.variants[0].users + rep.variants[1].users, 200);
+    bvt_engine_free(e);
+}
+END_TEST
+
 /* ---- concurrency: ranking while feedback and definitions change ---- */
 
 typedef struct shared {
@@ -486,6 +540,7 @@ int main(void)
     tcase_add_test(tc, thompson_learns_the_best_offer);
     tcase_add_test(tc, bad_requests);
     tcase_add_test(tc, engine_policy_is_the_default);
+    tcase_add_test(tc, experiment_variants_switch_policy_and_offers);
     tcase_add_test(tc, ranking_while_things_change);
     suite_add_tcase(s, tc);
     return run_suite(s);
