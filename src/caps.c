@@ -35,7 +35,7 @@ static void drop_entry(bvt_ext *x, bvt_mem *m, uint32_t i)
     x->caps[i] = x->caps[--x->caps_len];
 }
 
-int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth)
+int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint32_t keep)
 {
     int i = find_index(x, key);
     if (i >= 0 && x->caps[i]->cap >= depth)
@@ -61,9 +61,9 @@ int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth)
     if (rc != BVT_OK)
         return rc;
     if (x->caps_len == BVT_USER_CAP_ENTRIES) { /* bounded: the entry idle longest goes */
-        uint32_t idle = 0;
-        for (uint32_t j = 1; j < x->caps_len; j++)
-            if (last_activity(x->caps[j]) < last_activity(x->caps[idle]))
+        uint32_t idle = x->caps[0]->key == keep;
+        for (uint32_t j = idle + 1; j < x->caps_len; j++)
+            if (x->caps[j]->key != keep && last_activity(x->caps[j]) < last_activity(x->caps[idle]))
                 idle = j;
         drop_entry(x, m, idle);
     }
@@ -77,7 +77,10 @@ int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth)
 
 void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask)
 {
-    bvt_cap_entry *e = x->caps[find_index(x, key)];
+    int i = find_index(x, key);
+    if (i < 0)
+        return;
+    bvt_cap_entry *e = x->caps[i];
     uint32_t n = e->len;
     if (n == e->cap) {
         if (t <= e->times[0])
@@ -96,9 +99,9 @@ void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask)
 
 void bvt_caps_dismiss(bvt_ext *x, uint32_t key, int64_t t)
 {
-    bvt_cap_entry *e = x->caps[find_index(x, key)];
-    if (t > e->dismissed_ms)
-        e->dismissed_ms = t;
+    int i = find_index(x, key);
+    if (i >= 0 && t > x->caps[i]->dismissed_ms)
+        x->caps[i]->dismissed_ms = t;
 }
 
 int bvt_caps_reached(const bvt_cap_entry *e, const bvt_cap *caps, uint32_t n, int64_t now)
@@ -132,7 +135,7 @@ void bvt_caps_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
 {
     for (uint32_t i = 0; i < src->caps_len; i++) {
         const bvt_cap_entry *s = src->caps[i];
-        if (bvt_caps_reserve(dst, m, s->key, s->cap) != BVT_OK)
+        if (bvt_caps_reserve(dst, m, s->key, s->cap, 0) != BVT_OK)
             continue; /* best effort under the budget, as carts and attributes */
         for (uint32_t j = 0; j < s->len; j++)
             bvt_caps_impression(dst, s->key, s->times[j], s->mask);

@@ -31,13 +31,15 @@ typedef struct bvt_cap_entry {
 /* The entry for key, or NULL (x may be NULL). */
 const bvt_cap_entry *bvt_caps_find(const bvt_ext *x, uint32_t key);
 
-/* Make sure key has an entry holding at least depth times (1..255).
+/* Make sure key has an entry holding at least depth times (1..255); when
+ * the user already holds BVT_USER_CAP_ENTRIES, the entry idle longest other
+ * than keep's goes (keep: the other key the same event needs, or 0).
  * BVT_OK, BVT_EFULL or BVT_ENOMEM (then nothing changed). */
-int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth);
+int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint32_t keep);
 
-/* Record an impression at t (entry reserved). */
+/* Record an impression at t (entry reserved; without one, nothing). */
 void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask);
-/* Record a dismissal at t (entry reserved). */
+/* Record a dismissal at t (entry reserved; without one, nothing). */
 void bvt_caps_dismiss(bvt_ext *x, uint32_t key, int64_t t);
 
 /* 1 when some cap of caps[0..n) is reached at now by entry e (may be NULL). */

@@ -28,10 +28,10 @@ int bvt_feedback_reserve(bvt_engine *e, bvt_mem *m, bvt_record *r, const bvt_res
     const bvt_offer_def *d = def_of(set, ev->offer);
     int rc = bvt_profile_ext(r, m);
     if (rc == BVT_OK)
-        rc = bvt_caps_reserve(r->ext, m, ev->offer, d ? bvt_offer_cap_depth(set, d) : 1);
+        rc = bvt_caps_reserve(r->ext, m, ev->offer, d ? bvt_offer_cap_depth(set, d) : 1, 0);
     if (rc == BVT_OK && d && d->group && ev->type == BVT_EVENT_IMPRESSION)
         rc = bvt_caps_reserve(r->ext, m, d->group | BVT_CAP_GROUP_BIT,
-                              bvt_offer_cap_depth(set, d));
+                              bvt_offer_cap_depth(set, d), ev->offer);
     return rc;
 }
 
@@ -48,7 +48,7 @@ static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_even
     const bvt_offer_def *d = def_of(set, ev->offer);
     *revenue = *cost = 0;
     if (!c) { /* the id's first definition is under way (or ran out of memory) */
-        atomic_fetch_add_explicit(&e->offers.unattributed, 1, memory_order_relaxed);
+        count(&e->offers.unattributed);
         return;
     }
     uint32_t response = d ? d->response : BVT_EVENT_CLICK;
@@ -98,7 +98,7 @@ void bvt_feedback_apply(bvt_engine *e, bvt_record *r, const bvt_resolved_event *
 {
     double revenue = ev->type == BVT_EVENT_PURCHASE ? ev->value : 0, cost = 0;
     if (ev->offer_unknown)
-        atomic_fetch_add_explicit(&e->offers.unattributed, 1, memory_order_relaxed);
+        count(&e->offers.unattributed);
     else if (set)
         offer_feedback(e, r, ev, set, &revenue, &cost);
     if (r->ext && r->ext->experiments && is_outcome(ev->type)) {

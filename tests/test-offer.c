@@ -227,6 +227,35 @@ START_TEST(group_caps_span_offers)
 }
 END_TEST
 
+START_TEST(cap_state_is_bounded)
+{
+    /* 64 entries at most: a 65th offer drops the one idle longest, and an
+     * impression that needs two new entries (offer and group) keeps both */
+    bvt_engine *e = engine_default();
+    const bvt_cap one = { 1, DAY };
+    ck_assert_int_eq(bvt_offer_group_define(e, "g", &one, 1, NULL), BVT_OK);
+    char id[16];
+    for (int i = 0; i < 64; i++) {
+        snprintf(id, sizeof id, "o%d", i);
+        bvt_offer o = offer_named(id);
+        o.caps = &one;
+        o.n_caps = 1;
+        offer_ok(e, &o);
+        feedback_ok(e, "u", BVT_EVENT_IMPRESSION, id, T0 + i, 0);
+    }
+    bvt_offer grouped = offer_named("grouped");
+    grouped.group = "g";
+    offer_ok(e, &grouped);
+    feedback_ok(e, "u", BVT_EVENT_IMPRESSION, "grouped", T0 + 100, 0);
+    ck_assert_uint_eq(why(e, "u", T0 + 101, "grouped"), BVT_EXCLUDED_GROUP_CAP);
+    ck_assert_uint_eq(why(e, "u", T0 + 101, "o63"), BVT_EXCLUDED_CAP);
+    ck_assert_uint_eq(why(e, "u", T0 + 101, "o0"), 0); /* the idle-longest entries went */
+    ck_assert_uint_eq(why(e, "u", T0 + 101, "o1"), 0);
+    ck_assert_uint_eq(why(e, "u", T0 + 101, "o2"), BVT_EXCLUDED_CAP);
+    bvt_engine_free(e);
+}
+END_TEST
+
 START_TEST(cooloff_after_dismissal)
 {
     bvt_engine *e = engine_default();
@@ -482,6 +511,7 @@ int main(void)
     tcase_add_test(tc, define_replace_remove_list);
     tcase_add_test(tc, caps_slide_exactly);
     tcase_add_test(tc, group_caps_span_offers);
+    tcase_add_test(tc, cap_state_is_bounded);
     tcase_add_test(tc, cooloff_after_dismissal);
     tcase_add_test(tc, schedule_and_budget);
     tcase_add_test(tc, consent_gives_the_non_personalised_ranking);
