@@ -241,17 +241,6 @@ static void add_u64(_Atomic uint64_t *a, uint64_t v)
     atomic_fetch_add_explicit(a, v, memory_order_relaxed);
 }
 
-static void add_double(_Atomic uint64_t *a, double v)
-{
-    uint64_t old = atomic_load_explicit(a, memory_order_relaxed), next;
-    do {
-        double d;
-        memcpy(&d, &old, sizeof d);
-        d += v;
-        memcpy(&next, &d, sizeof next);
-    } while (!atomic_compare_exchange_weak_explicit(a, &old, next, memory_order_relaxed,
-                                                    memory_order_relaxed));
-}
 
 /* Rows a mask counts in: row 0, then 1 + each slot bit. */
 #define ROW_MASK ((1u << (BVT_EXP_ROWS - 1)) - 1u)
@@ -342,11 +331,11 @@ void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o)
             if (converts)
                 add_u64(&c->converters, 1);
             if (revenue != 0.0) {
-                add_double(&c->revenue, revenue);
-                add_double(&c->revenue_sq, sq); /* (r + x)^2 - r^2 */
+                bvt_atomic_add_double(&c->revenue, revenue);
+                bvt_atomic_add_double(&c->revenue_sq, sq); /* (r + x)^2 - r^2 */
             }
             if (cost != 0.0)
-                add_double(&c->cost, cost);
+                bvt_atomic_add_double(&c->cost, cost);
         }
         if (converts)
             en->converted = 1;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atomic_double.h"
 #include "behavtarget.h"
 #include "experiment.h"
 #include "interner.h"
@@ -24,17 +25,16 @@
 #define BVT_EXP_NAME_MAX 63
 #define BVT_EXP_SALT_MAX 255
 
-/* One variant's (or the holdout's) counters in one row: one cache line.
- * Doubles are kept as their bits and added with a CAS loop. */
+/* One variant's (or the holdout's) counters in one row: one cache line. */
 typedef struct bvt_exp_cell {
     _Atomic uint64_t users;
     _Atomic uint64_t impressions;
     _Atomic uint64_t clicks;
     _Atomic uint64_t conversions;
     _Atomic uint64_t converters;
-    _Atomic uint64_t revenue;    /* double */
-    _Atomic uint64_t revenue_sq; /* double: sum over users of (their revenue)^2 */
-    _Atomic uint64_t cost;       /* double */
+    _Atomic double revenue;
+    _Atomic double revenue_sq;   /* sum over users of (their revenue)^2 */
+    _Atomic double cost;
 } bvt_exp_cell;
 
 /* What assignment reads: immutable once published and kept until the
@@ -110,13 +110,6 @@ static inline bvt_exp_cell *bvt_exp_cell_at(bvt_exp_cell *cells, uint32_t n, uin
     return &cells[row * (n + 1) + col];
 }
 
-static inline double bvt_exp_load_double(const _Atomic uint64_t *a)
-{
-    uint64_t bits = atomic_load_explicit(a, memory_order_relaxed);
-    double d;
-    __builtin_memcpy(&d, &bits, sizeof d);
-    return d;
-}
 
 /* The report of one counter row (0 = all users, 1 + slot for a segment).
  * BVT_OK, BVT_EINVAL (bad id, row or out), BVT_ENOTFOUND (not defined). */

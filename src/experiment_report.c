@@ -26,9 +26,9 @@ static cell_read read_cell(const bvt_exp_cell *c)
     r.clicks = atomic_load_explicit(&c->clicks, memory_order_relaxed);
     r.conversions = atomic_load_explicit(&c->conversions, memory_order_relaxed);
     r.converters = atomic_load_explicit(&c->converters, memory_order_relaxed);
-    r.revenue = bvt_exp_load_double(&c->revenue);
-    r.revenue_sq = bvt_exp_load_double(&c->revenue_sq);
-    r.cost = bvt_exp_load_double(&c->cost);
+    r.revenue = bvt_atomic_load_double(&c->revenue);
+    r.revenue_sq = bvt_atomic_load_double(&c->revenue_sq);
+    r.cost = bvt_atomic_load_double(&c->cost);
     return r;
 }
 

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "atomic_double.h"
 #include "behavtarget.h"
 #include "interner.h"
 #include "rule.h"
@@ -173,13 +174,5 @@ static inline uint32_t bvt_offer_bucket(uint32_t mask)
     return mask ? (uint32_t)__builtin_ctz(mask) + 1 : 0;
 }
 
-/* Add x to a relaxed atomic double. */
-static inline void bvt_atomic_add_double(_Atomic double *p, double x)
-{
-    double old = atomic_load_explicit(p, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(p, &old, old + x, memory_order_relaxed,
-                                                  memory_order_relaxed))
-        ;
-}
 
 #endif
