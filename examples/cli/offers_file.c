@@ -118,7 +118,6 @@ static int parse_tags(const char *path, size_t line, const char *v, size_t vn, o
             break;
         p = comma + 1;
     }
-    ol->def.tags = ol->tags;
     return 0;
 }
 
@@ -282,8 +281,9 @@ static int offer_parse_line(const char *path, size_t line, const char *p, size_t
         if (rc)
             return rc;
     }
+    /* def.tags and def.caps point into the lines array, which the next
+     * line may move: offer_file_parse() sets them at the end. */
     ol->def.id = ol->id;
-    ol->def.caps = ol->caps;
     ol->def.n_caps = ol->n_caps;
     ol->def.group = ol->group;
     ol->def.rule = ol->rule;
@@ -305,7 +305,15 @@ static int offers_line(void *ud, size_t line, const char *p, size_t n)
 int offer_file_parse(const char *path, const char *buf, size_t len, offer_file *f)
 {
     offers_input in = { path, f };
-    return cli_each_line(buf, len, offers_line, &in);
+    int rc = cli_each_line(buf, len, offers_line, &in);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < f->n; i++) {
+        offer_line *ol = &f->lines[i];
+        ol->def.tags = ol->def.n_tags ? ol->tags : NULL;
+        ol->def.caps = ol->caps;
+    }
+    return 0;
 }
 
 #undef BAD

@@ -22,8 +22,9 @@ typedef struct offer_line {
     char *id;        /* offer id or group name, 1..BVT_OFFER_ID_MAX bytes */
     /* Offers: the definition for bvt_offer_define(), with the keys given on
      * the line and BVT_OFFER_INIT defaults for the others.  Its strings and
-     * arrays point into this line (id, tags, caps, group, rule), so it is
-     * valid as long as the offer_file is.  Groups: unused. */
+     * arrays point into this line (id, tags, caps, group, rule): complete
+     * once offer_file_parse() returned 0, valid until offer_file_free().
+     * Groups: unused. */
     bvt_offer def;
     char *tags_buf;  /* the tags' bytes, NUL-separated */
     const char *tags[BVT_OFFER_TAGS_MAX];
