@@ -136,7 +136,7 @@ typedef struct cli_rule_set {
     size_t n, cap;
 } cli_rule_set;
 
-/* Call fn for each line of a definitions file (rules, offers) that is
+/* (cli_lines.c) Call fn for each line of a definitions file (rules, offers) that is
  * neither blank nor a '#' comment, with its 1-based number and its bytes
  * (no '\n', no trailing '\r').  Stops at fn's first non-zero result and
  * returns it; 0 when every line was taken. */
