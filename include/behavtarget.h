@@ -1251,6 +1251,25 @@ BVT_API int bvt_offer_define(bvt_engine *engine, const bvt_offer *offer, uint32_
                              bvt_error *err);
 
 /**
+ * @brief Define (or replace) many offers at once, all or none.
+ *
+ * As n calls of bvt_offer_define(), but the catalog is copied and published
+ * once, so loading a catalog of n offers costs O(n) rather than O(n^2).
+ * Either every offer is defined or, on any error, none is.
+ * @param engine  the engine.
+ * @param offers  n definitions (each as for bvt_offer_define(); an id may
+ *                appear once).
+ * @param n       >= 1.
+ * @param[out] out_ids n numeric ids, in the order of offers (may be NULL).
+ * @param[out] out_failed on error, the index of the offer that failed (may be NULL).
+ * @param err     optional detail about that offer, as bvt_offer_define() gives it.
+ * @return as bvt_offer_define(), and BVT_EINVAL for an id listed twice.
+ * @since 1.1  Thread-safe; definitions are serialised among themselves.
+ */
+BVT_API int bvt_offer_define_batch(bvt_engine *engine, const bvt_offer *offers, size_t n,
+                                   uint32_t *out_ids, size_t *out_failed, bvt_error *err);
+
+/**
  * @brief Remove an offer from the catalog.  Its id, statistics and metrics
  * stay (a later definition of the same id continues them).
  * @param engine the engine.

@@ -86,8 +86,10 @@ bvt_offer_set *bvt_offers_acquire(bvt_offers *o)
     return set;
 }
 
-/* A copy of base with room for offer id `id` and group id `group`. */
-static bvt_offer_set *clone_set(const bvt_offer_set *base, uint32_t id, uint32_t group)
+/* A copy of base with room for offer ids up to `id`, `more` more offers
+ * and group ids up to `group`. */
+static bvt_offer_set *clone_set(const bvt_offer_set *base, uint32_t id, size_t more,
+                                uint32_t group)
 {
     bvt_offer_set *next = calloc(1, sizeof *next);
     if (!next)
@@ -98,7 +100,7 @@ static bvt_offer_set *clone_set(const bvt_offer_set *base, uint32_t id, uint32_t
                              .max_group = base->max_group > group ? base->max_group : group };
     memcpy(next->segments, base->segments, sizeof next->segments);
     atomic_init(&next->refs, 1);
-    next->defs = malloc((base->n + 1) * sizeof *next->defs);
+    next->defs = malloc((base->n + more + 1) * sizeof *next->defs); /* + 1: never 0 */
     next->by_id = calloc(next->max_id + 1, sizeof *next->by_id);
     next->groups = calloc(next->max_group + 1, sizeof *next->groups);
     if (!next->defs || !next->by_id || !next->groups) {
@@ -320,38 +322,112 @@ void bvt_offer_init(bvt_offer *offer)
     }
 }
 
-int bvt_offer_define(bvt_engine *e, const bvt_offer *offer, uint32_t *out_id, bvt_error *err)
+/* Everything about one definition that needs no lock: checks, its group,
+ * the rule compiled and the tags interned. */
+static int prepare(bvt_engine *e, const bvt_offer *offer, bvt_offer_def **out, bvt_error *err)
 {
-    if (!e || !offer)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine and offer are required");
     int rc = check_offer(offer, err);
     if (rc != BVT_OK)
         return rc;
-    bvt_offers *o = &e->offers;
     uint32_t group = 0;
-    if (offer->group) {
-        group = bvt_interner_find(o->group_names, offer->group, strlen(offer->group));
-        if (!group)
-            return bvt_fail(err, BVT_ENOTFOUND, -1, "no offer group '%.63s'", offer->group);
+    if (offer->group &&
+        !(group = bvt_interner_find(e->offers.group_names, offer->group, strlen(offer->group))))
+        return bvt_fail(err, BVT_ENOTFOUND, -1, "no offer group '%.63s'", offer->group);
+    return build_def(e, offer, group, out, err);
+}
+
+/* Publish defs[0..n) in one version (define_lock held): ids interned,
+ * counters allocated, then one copy of the catalog.  On failure nothing is
+ * published and the defs are released. */
+static int publish_defs(bvt_offers *o, const bvt_offer *offers, bvt_offer_def **defs, size_t n,
+                        bvt_error *err)
+{
+    int rc = BVT_OK;
+    uint32_t max_id = 0;
+    for (size_t i = 0; i < n && rc == BVT_OK; i++) {
+        rc = bvt_interner_intern(o->names, offers[i].id, strlen(offers[i].id), 0, &defs[i]->id,
+                                 NULL);
+        if (rc != BVT_OK)
+            bvt_fail(err, rc, -1, "%d offer ids already defined", BVT_OFFERS_MAX);
+        else if (!(defs[i]->stats = counters_for(o, defs[i]->id)))
+            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory for the offer's counters");
+        else if (defs[i]->id > max_id)
+            max_id = defs[i]->id;
     }
-    bvt_offer_def *d = NULL;
-    rc = build_def(e, offer, group, &d, err);
-    if (rc != BVT_OK)
-        return rc;
-    pthread_mutex_lock(&o->define_lock);
-    rc = bvt_interner_intern(o->names, offer->id, strlen(offer->id), 0, &d->id, NULL);
-    bvt_offer_set *next = NULL;
-    if (rc != BVT_OK)
-        bvt_fail(err, rc, -1, "%d offer ids already defined", BVT_OFFERS_MAX);
-    else if (!(d->stats = counters_for(o, d->id)))
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory for the offer's counters");
-    else if ((next = clone_set(o->current, d->id, 0)))
-        set_put(next, d); /* next owns d now */
-    if (rc == BVT_OK && (rc = publish(o, next, err)) == BVT_OK && out_id)
-        *out_id = d->id;
-    if (!next)
-        def_release(d);
-    pthread_mutex_unlock(&o->define_lock);
+    bvt_offer_set *next = rc == BVT_OK ? clone_set(o->current, max_id, n, 0) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (next)
+            set_put(next, defs[i]); /* next owns it now */
+        else
+            def_release(defs[i]);
+    }
+    return rc == BVT_OK ? publish(o, next, err) : rc;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const bvt_offer *x = *(const bvt_offer *const *)a, *y = *(const bvt_offer *const *)b;
+    int c = x->id && y->id ? strcmp(x->id, y->id) : (x->id != NULL) - (y->id != NULL);
+    return c ? c : (x > y) - (x < y); /* equal ids: in list order */
+}
+
+/* The position of the first offer whose id an earlier one has (n if none):
+ * sorted, so a large batch costs O(n log n).  NULL ids are left to the
+ * checks of each definition. */
+static size_t first_repeat(const bvt_offer *offers, size_t n)
+{
+    const bvt_offer **order = malloc(n * sizeof *order);
+    size_t repeat = n;
+    if (!order)
+        return n; /* the checks below still run; only repeats go unnoticed */
+    for (size_t i = 0; i < n; i++)
+        order[i] = &offers[i];
+    qsort(order, n, sizeof *order, by_id);
+    for (size_t i = 1; i < n; i++)
+        if (order[i]->id && order[i - 1]->id && strcmp(order[i]->id, order[i - 1]->id) == 0 &&
+            (size_t)(order[i] - offers) < repeat)
+            repeat = (size_t)(order[i] - offers);
+    free(order);
+    return repeat;
+}
+
+int bvt_offer_define(bvt_engine *e, const bvt_offer *offer, uint32_t *out_id, bvt_error *err)
+{
+    return bvt_offer_define_batch(e, offer, offer ? 1 : 0, out_id, NULL, err);
+}
+
+int bvt_offer_define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
+                           size_t *out_failed, bvt_error *err)
+{
+    if (out_failed)
+        *out_failed = 0;
+    if (!e || !offers || n == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
+    bvt_offer_def *one, **defs = n == 1 ? &one : malloc(n * sizeof *defs);
+    if (!defs)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for %zu offers", n);
+    size_t built = 0, repeat = n > 1 ? first_repeat(offers, n) : n;
+    int rc = BVT_OK;
+    while (built < n && built < repeat &&
+           (rc = prepare(e, &offers[built], &defs[built], err)) == BVT_OK)
+        built++;
+    if (rc == BVT_OK && repeat < n && built == repeat)
+        rc = bvt_fail(err, BVT_EINVAL, -1, "offer '%s' is listed twice", offers[repeat].id);
+    if (rc != BVT_OK) {
+        if (out_failed)
+            *out_failed = built;
+        while (built)
+            def_release(defs[--built]);
+    } else {
+        bvt_offers *o = &e->offers;
+        pthread_mutex_lock(&o->define_lock);
+        rc = publish_defs(o, offers, defs, n, err);
+        for (size_t i = 0; rc == BVT_OK && out_ids && i < n; i++)
+            out_ids[i] = defs[i]->id;
+        pthread_mutex_unlock(&o->define_lock);
+    }
+    if (defs != &one)
+        free(defs);
     return rc;
 }
 
@@ -366,7 +442,7 @@ int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
     if (!num || num > o->current->max_id || !o->current->by_id[num]) {
         rc = bvt_fail(err, BVT_ENOTFOUND, -1, "no offer '%s'", id);
     } else {
-        bvt_offer_set *next = clone_set(o->current, 0, 0);
+        bvt_offer_set *next = clone_set(o->current, 0, 0, 0);
         if (next)
             set_drop(next, num);
         rc = publish(o, next, err);
@@ -419,7 +495,7 @@ int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps,
     if (rc != BVT_OK) {
         bvt_fail(err, rc, -1, "%d offer groups already defined", BVT_OFFERS_MAX);
     } else {
-        bvt_offer_set *next = clone_set(o->current, 0, id);
+        bvt_offer_set *next = clone_set(o->current, 0, 0, id);
         if (next) {
             next->groups[id].n_caps = (uint32_t)n_caps;
             if (n_caps)
@@ -474,7 +550,7 @@ int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bv
         return rc;
     bvt_offers *o = &e->offers;
     pthread_mutex_lock(&o->define_lock);
-    bvt_offer_set *next = clone_set(o->current, 0, 0);
+    bvt_offer_set *next = clone_set(o->current, 0, 0, 0);
     for (uint32_t i = 0; next && i < BVT_OFFER_SEGMENTS_MAX; i++) {
         uint32_t was = i < next->n_segments ? next->segments[i] : 0;
         uint32_t now = i < n ? segments[i] : 0;
@@ -507,7 +583,7 @@ int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
         return rc;
     bvt_offers *o = &e->offers;
     pthread_mutex_lock(&o->define_lock);
-    bvt_offer_set *next = clone_set(o->current, 0, 0);
+    bvt_offer_set *next = clone_set(o->current, 0, 0, 0);
     if (next)
         next->policy = resolved;
     rc = publish(o, next, err);

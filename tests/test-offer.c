@@ -150,6 +150,55 @@ START_TEST(define_replace_remove_list)
 }
 END_TEST
 
+START_TEST(batch_is_all_or_nothing)
+{
+    bvt_engine *e = engine_default();
+    bvt_offer batch[4] = { offer_named("b0"), offer_named("b1"), offer_named("b2"),
+                           offer_named("b3") };
+    batch[2].rule = "page_views >= ";
+    uint32_t ids[4] = { 0 };
+    size_t failed = 99;
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_offer_define_batch(e, batch, 4, ids, &failed, &err), BVT_ESYNTAX);
+    ck_assert_uint_eq(failed, 2);
+    ck_assert_int_eq(err.offset, 14); /* the byte in b2's rule */
+    size_t n;
+    ck_assert_int_eq(bvt_offer_list(e, NULL, 0, &n), BVT_OK);
+    ck_assert_uint_eq(n, 0);
+    uint32_t id;
+    ck_assert_int_eq(bvt_offer_lookup(e, "b0", &id), BVT_ENOTFOUND);
+    batch[2].rule = NULL;
+    batch[3].id = "b1";
+    ck_assert_int_eq(bvt_offer_define_batch(e, batch, 4, ids, &failed, &err), BVT_EINVAL);
+    ck_assert_uint_eq(failed, 3);
+    batch[3].id = "b3";
+    ck_assert_int_eq(bvt_offer_define_batch(e, batch, 4, ids, &failed, NULL), BVT_OK);
+    for (int i = 0; i < 4; i++) {
+        ck_assert_str_eq(bvt_offer_name(e, ids[i]), batch[i].id);
+        ck_assert_uint_eq(ids[i], (uint32_t)i + 1);
+    }
+    ck_assert_int_eq(bvt_offer_list(e, NULL, 0, &n), BVT_OK);
+    ck_assert_uint_eq(n, 4);
+    /* a batch replaces as single definitions do, keeping ids */
+    batch[0].value = 3;
+    ck_assert_int_eq(bvt_offer_define_batch(e, batch, 1, ids, NULL, NULL), BVT_OK);
+    ck_assert_uint_eq(ids[0], 1);
+    ck_assert_int_eq(bvt_offer_define_batch(e, batch, 0, ids, NULL, NULL), BVT_EINVAL);
+    ck_assert_int_eq(bvt_offer_define_batch(e, NULL, 2, ids, NULL, NULL), BVT_EINVAL);
+    /* a large catalog loads in one version */
+    static bvt_offer many[20000];
+    static char names[20000][12];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(names[i], sizeof names[i], "m%d", i);
+        many[i] = offer_named(names[i]);
+    }
+    ck_assert_int_eq(bvt_offer_define_batch(e, many, 20000, NULL, NULL, NULL), BVT_OK);
+    ck_assert_int_eq(bvt_offer_list(e, NULL, 0, &n), BVT_OK);
+    ck_assert_uint_eq(n, 20004);
+    bvt_engine_free(e);
+}
+END_TEST
+
 /* ---- eligibility ---- */
 
 /* Why `id` is not ranked for user at now (0: eligible). */
@@ -509,6 +558,7 @@ int main(void)
     tcase_add_loop_test(tc, bad_definitions_change_nothing, 0,
                         (int)(sizeof bad_offers / sizeof bad_offers[0]));
     tcase_add_test(tc, define_replace_remove_list);
+    tcase_add_test(tc, batch_is_all_or_nothing);
     tcase_add_test(tc, caps_slide_exactly);
     tcase_add_test(tc, group_caps_span_offers);
     tcase_add_test(tc, cap_state_is_bounded);

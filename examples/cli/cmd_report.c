@@ -34,34 +34,66 @@ static const char usage[] =
 
 /* ---- defining the offers file's groups and offers --------------------- */
 
+/* A definition the library refused, reported at its line. */
+static void definition_error(const char *path, const offer_line *ol, int rc,
+                             const bvt_error *err)
+{
+    char at[48] = "";
+    if (ol->rule && err->offset >= 0 &&
+        (rc == BVT_ESYNTAX || rc == BVT_EINVAL || rc == BVT_ENOTFOUND || rc == BVT_ERANGE ||
+         rc == BVT_ECYCLE))
+        snprintf(at, sizeof at, " (at byte %lld of the rule)", (long long)err->offset + 1);
+    cli_input_error(path, ol->line, "%s '%s': %s%s", ol->is_group ? "group" : "offer", ol->id,
+                    err->message[0] ? err->message : bvt_strerror(rc), at);
+}
+
 /* Groups first (an offer may name a group defined on a later line), then
- * offers in file order; a definition the library refuses is reported at its
- * line. */
+ * the offers in file order. */
 static int offers_define(bvt_engine *e, const char *path, offer_file *f)
 {
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < f->n; i++) {
-            offer_line *ol = &f->lines[i];
-            if (ol->is_group != (pass == 0))
-                continue;
-            bvt_error err = BVT_ERROR_INIT;
-            int rc = ol->is_group
-                         ? bvt_offer_group_define(e, ol->id, ol->caps, ol->n_caps, &err)
-                         : bvt_offer_define(e, &ol->def, &ol->num, &err);
-            if (rc != BVT_OK) {
-                char at[48] = "";
-                if (ol->rule && err.offset >= 0
-                    && (rc == BVT_ESYNTAX || rc == BVT_EINVAL || rc == BVT_ENOTFOUND
-                        || rc == BVT_ERANGE || rc == BVT_ECYCLE))
-                    snprintf(at, sizeof at, " (at byte %lld of the rule)",
-                             (long long)err.offset + 1);
-                cli_input_error(path, ol->line, "%s '%s': %s%s", ol->is_group ? "group" : "offer",
-                                ol->id, err.message[0] ? err.message : bvt_strerror(rc), at);
-                return CLI_EXIT_FAIL;
-            }
+    size_t n_offers = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        offer_line *ol = &f->lines[i];
+        bvt_error err = BVT_ERROR_INIT;
+        int rc = ol->is_group ? bvt_offer_group_define(e, ol->id, ol->caps, ol->n_caps, &err)
+                              : BVT_OK;
+        if (rc != BVT_OK) {
+            definition_error(path, ol, rc, &err);
+            return CLI_EXIT_FAIL;
         }
+        n_offers += !ol->is_group;
     }
-    return 0;
+    if (n_offers == 0)
+        return 0;
+    /* all offers in one catalog version: O(n) for a large file */
+    bvt_offer *defs = malloc(n_offers * sizeof *defs);
+    offer_line **lines = malloc(n_offers * sizeof *lines);
+    uint32_t *ids = malloc(n_offers * sizeof *ids);
+    int status = 0;
+    if (!defs || !lines || !ids) {
+        fprintf(stderr, "bvt: out of memory for %zu offers\n", n_offers);
+        status = CLI_EXIT_FAIL;
+    } else {
+        size_t k = 0;
+        for (size_t i = 0; i < f->n; i++)
+            if (!f->lines[i].is_group) {
+                lines[k] = &f->lines[i];
+                defs[k++] = f->lines[i].def;
+            }
+        size_t failed = 0;
+        bvt_error err = BVT_ERROR_INIT;
+        int rc = bvt_offer_define_batch(e, defs, n_offers, ids, &failed, &err);
+        if (rc != BVT_OK) {
+            definition_error(path, lines[failed < n_offers ? failed : 0], rc, &err);
+            status = CLI_EXIT_FAIL;
+        }
+        for (size_t i = 0; rc == BVT_OK && i < n_offers; i++)
+            lines[i]->num = ids[i];
+    }
+    free(defs);
+    free(lines);
+    free(ids);
+    return status;
 }
 
 /* ---- segments and custom types -------------------------------------- */

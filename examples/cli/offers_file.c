@@ -17,6 +17,8 @@ void offer_file_free(offer_file *f)
         free(f->lines[i].rule);
     }
     free(f->lines);
+    idmap_free(&f->names[0]);
+    idmap_free(&f->names[1]);
     memset(f, 0, sizeof *f);
 }
 
@@ -232,11 +234,12 @@ static int offer_parse_line(const char *path, size_t line, const char *p, size_t
         BAD("missing %s before ':'", is_group ? "group name" : "offer id");
     if (he - hs > BVT_OFFER_ID_MAX)
         BAD("%s longer than %d bytes", is_group ? "group name" : "offer id", BVT_OFFER_ID_MAX);
-    for (size_t i = 0; i < f->n; i++)
-        if (f->lines[i].is_group == is_group && strlen(f->lines[i].id) == he - hs
-            && memcmp(f->lines[i].id, p + hs, he - hs) == 0)
-            BAD("%s '%.*s' is defined twice", is_group ? "group" : "offer", (int)(he - hs),
-                p + hs);
+    int is_new = 0;
+    if (idmap_intern(&f->names[is_group], p + hs, he - hs, &is_new) < 0)
+        BAD("out of memory");
+    if (!is_new)
+        BAD("%s '%.*s' is defined twice", is_group ? "group" : "offer", (int)(he - hs),
+            p + hs);
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 16;
         offer_line *l = realloc(f->lines, cap * sizeof *l);

@@ -15,6 +15,8 @@
 
 #include <behavtarget.h>
 
+#include "idmap.h"
+
 /* One accepted line: an offer or a group. */
 typedef struct offer_line {
     size_t line;     /* 1-based line number in the file */
@@ -40,6 +42,7 @@ typedef struct offer_file {
     offer_line *lines;
     size_t n, cap;
     int any_rule;    /* some offer has rule= */
+    idmap names[2];  /* the offer ids [0] and group names [1] seen: repeats are errors */
 } offer_file;
 
 /* Parse buf[0..len) (NUL bytes included: they are refused) into f, which
