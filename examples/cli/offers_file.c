@@ -230,8 +230,8 @@ static int offer_parse_line(const char *path, size_t line, const char *p, size_t
     if (is_group)
         for (hs += 6; hs < he && is_blank(p[hs]); hs++)
             ;
-    if (he == hs)
-        BAD("missing %s before ':'", is_group ? "group name" : "offer id");
+    if (he == hs) /* "group NAME" needs a NAME to be a group line at all */
+        BAD("missing offer id before ':'");
     if (he - hs > BVT_OFFER_ID_MAX)
         BAD("%s longer than %d bytes", is_group ? "group name" : "offer id", BVT_OFFER_ID_MAX);
     int is_new = 0;
