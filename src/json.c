@@ -86,14 +86,18 @@ void bvt_json_str(bvt_json *w, const char *s)
     bvt_json_put(w, "\"", 1);
 }
 
-void bvt_json_hex64(bvt_json *w, uint64_t v)
+void bvt_json_hex(bvt_json *w, const uint64_t *v, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    char text[18];
-    text[0] = text[17] = '"';
-    for (int i = 16; i >= 1; i--, v >>= 4)
-        text[i] = hex[v & 15];
-    bvt_json_put(w, text, sizeof text);
+    bvt_json_put(w, "\"", 1);
+    for (size_t k = 0; k < n; k++) {
+        char text[16];
+        uint64_t x = v[k];
+        for (int i = 15; i >= 0; i--, x >>= 4)
+            text[i] = hex[x & 15];
+        bvt_json_put(w, text, sizeof text);
+    }
+    bvt_json_put(w, "\"", 1);
 }
 
 int bvt_json_finish(bvt_json *w, size_t *out_len)

@@ -34,8 +34,9 @@ void bvt_json_double(bvt_json *w, double v);
 /* A JSON string (RFC 8259 section 7): quote and backslash escaped, control
  * characters as \u00XX, every other byte (UTF-8 included) as it is. */
 void bvt_json_str(bvt_json *w, const char *s);
-/* v as a string of 16 lowercase hex digits. */
-void bvt_json_hex64(bvt_json *w, uint64_t v);
+/* The n words of v as one string of 16 * n lowercase hex digits, most
+ * significant first (keys, item hashes). */
+void bvt_json_hex(bvt_json *w, const uint64_t *v, size_t n);
 
 /* NUL-terminate and report: *out_len = the whole length; BVT_OK when it
  * fit with its NUL, else BVT_ERANGE. */
