@@ -91,7 +91,8 @@ enum bvt_status {
     BVT_EIO = -10,      /**< reserved: input/output failure */
     BVT_ECORRUPT = -11, /**< reserved: corrupt persisted data */
     BVT_ESYNTAX = -12,  /**< syntax error in rule text (offset = byte) */
-    BVT_ECYCLE = -13    /**< a segment would depend on itself through in_segment() */
+    BVT_ECYCLE = -13,   /**< a segment would depend on itself through in_segment() */
+    BVT_ECONSENT = -14  /**< the user has not granted the purpose this needs (@since 1.1) */
 };
 
 /**
@@ -204,7 +205,20 @@ enum bvt_full_policy {
     BVT_FULL_EVICT_LRU = 1  /**< evict an approximately least-recently-seen user */
 };
 
-#define BVT_OPTIONS_VERSION 1u
+/** What happens to an event of a user without analytics consent
+ * (bvt_options.analytics_policy, @since 1.1).  A user who never chose
+ * counts as not granted. */
+enum bvt_analytics_policy {
+    BVT_ANALYTICS_TRACK = 0,    /**< tracked whatever the consent (the default) */
+    BVT_ANALYTICS_DROP = 1,     /**< refused with BVT_ECONSENT; nothing changes */
+    BVT_ANALYTICS_ANONYMOUS = 2 /**< no profile changes; counted in the engine-wide
+                                     anonymous aggregates (bvt_anonymous_counts()) */
+};
+
+/** Version 2 (@since 1.1) appended retention_ms, analytics_policy and
+ * segments_need_consent; a version-1 struct is still accepted (those
+ * fields then take their defaults). */
+#define BVT_OPTIONS_VERSION 2u
 
 /** In history_events, history_day_slots, cart_items or max_attributes:
  * keep none (0 already means "the default"). */
@@ -242,10 +256,18 @@ typedef struct bvt_options {
     const double *type_weights;  /**< interest weight per built-in type (indexed by
                                       enum bvt_event_type), or NULL for defaults */
     uint32_t type_weights_len;   /**< entries in type_weights, <= BVT_EVENT_BUILTIN_COUNT */
+    /* version 2 (@since 1.1) */
+    int64_t retention_ms;        /**< how long behaviour is kept (bvt_engine_expire());
+                                      0 = forever; else > 0 */
+    uint32_t analytics_policy;   /**< enum bvt_analytics_policy; default BVT_ANALYTICS_TRACK */
+    uint32_t segments_need_consent; /**< non-zero: users without the personalisation purpose
+                                      are in no segment (bvt_segments_of(),
+                                      bvt_segment_members(), bvt_segments_openrtb());
+                                      default 0 (not enforced) */
 } bvt_options;
 
 #define BVT_OPTIONS_INIT { BVT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0.0, 0, 0, 0, 0, \
-                           0, 0, NULL, 0, NULL, 0 }
+                           0, 0, NULL, 0, NULL, 0, 0, 0, 0 }
 
 /**
  * @brief Initialise options to all defaults (for bindings).
@@ -457,7 +479,10 @@ BVT_API void bvt_event_init(bvt_event *ev);
  *         the table is full under the reject policy, or the memory budget has
  *         no room even for this user's first history entry); BVT_ELIMIT
  *         (category registry full);
- *         BVT_ENOMEM.
+ *         BVT_ENOMEM; BVT_ECONSENT (@since 1.1: under BVT_ANALYTICS_DROP, a user
+ *         without analytics consent; nothing changed).  Under
+ *         BVT_ANALYTICS_ANONYMOUS such an event returns BVT_OK, changes no
+ *         profile (none is created) and is counted in bvt_anonymous_counts().
  * @since 1.0  Thread-safe.  Allocates nothing for a known user in steady state.
  */
 BVT_API int bvt_event_track(bvt_engine *engine, const bvt_event *ev, bvt_error *err);
@@ -1022,6 +1047,8 @@ BVT_API int bvt_segment_list(bvt_engine *engine, uint32_t *out, size_t cap, size
  * @param out    array for up to cap segment ids, in bvt_segment_list() order.
  * @param cap    capacity of out.
  * @param[out] out_n number of segments the user is in (may exceed cap).
+ * With bvt_options.segments_need_consent set, a user without the
+ * personalisation purpose is in no segment (BVT_OK, *out_n 0; @since 1.1).
  * @return BVT_OK; BVT_EINVAL (also ctx->n > 0 without keys/values);
  *         BVT_EVERSION (context version too new); BVT_ENOTFOUND (no such user).
  * @since 1.0  Thread-safe.  Allocates nothing.
@@ -1039,7 +1066,9 @@ typedef int (*bvt_member_fn)(const bvt_user_key *key, void *ud);
  * @brief Visit the members of a segment at `now` (audience export).
  *
  * Works shard by shard in chunks, as bvt_engine_foreach_user(); the
- * callback runs without locks.  Pass fn NULL to only count.
+ * callback runs without locks.  Pass fn NULL to only count.  With
+ * bvt_options.segments_need_consent set, users without the
+ * personalisation purpose are never members (@since 1.1).
  * @param engine  the engine.
  * @param segment a segment id.
  * @param now     evaluation time (> 0).
@@ -1138,7 +1167,9 @@ typedef struct bvt_iab_mapping {
  * Writes `[{"id":PROVIDER,"name":PROVIDER,"segment":[{"id":"17","name":"Champions"},...]}]`
  * and, when any of the user's segments is mapped, a second Data object
  * `{"name":PROVIDER,"ext":{"segtax":4},"segment":[{"id":"243"},...]}` with
- * the IAB Audience Taxonomy ids.  Strings are JSON-escaped.
+ * the IAB Audience Taxonomy ids.  Strings are JSON-escaped.  The segments
+ * are bvt_segments_of()'s, so segments_need_consent applies (an empty
+ * segment array for a user without the personalisation purpose).
  * @param engine the engine.
  * @param user_id, len the user.
  * @param now    evaluation time.
@@ -1777,6 +1808,118 @@ typedef struct bvt_experiment_report {
  */
 BVT_API int bvt_experiment_report_get(bvt_engine *engine, uint32_t experiment, uint32_t segment,
                                       bvt_experiment_report *out);
+
+/* ======================================================================
+ * Privacy: data subject rights, retention, consent-aware aggregates
+ * ====================================================================== */
+
+/**
+ * @brief Everything the engine holds about a user, as one JSON object.
+ *
+ * The object (docs/privacy.md lists every member) holds: the profile's
+ * keyed hash as 32 hex digits ("key") and the keys of the ids aliased to it
+ * ("aliases"); the features of bvt_profile_get() at `now` ("profile");
+ * the interests ("interests"), cart ("cart") and attributes
+ * ("attributes"); every consent choice with its time ("consent"); the
+ * segments the user is in at `now` without a request context
+ * ("segments", as bvt_segments_of()); the frequency-cap state per offer
+ * and campaign group with impression times and the latest dismissal
+ * ("caps"); the sticky experiment assignments ("experiments"); and the
+ * behaviour history, exact events and day aggregates ("history").  Times
+ * are epoch milliseconds; item hashes and keys are hex strings.  The JSON
+ * is written while the user's shard is locked, so it is one consistent
+ * state of the profile.
+ *
+ * @param engine the engine.
+ * @param user_id, len the user (1..1024 bytes; aliases followed).
+ * @param now    the time features and segments are read at (> 0).
+ * @param buf    output buffer (may be NULL when cap is 0), NUL-terminated on success.
+ * @param cap    its size.
+ * @param[out] out_len bytes written without the NUL (required); on BVT_ERANGE the
+ *             JSON's length, so a buffer of *out_len + 1 bytes suffices (for
+ *             the state at that moment: tracking may make it longer).
+ * @return BVT_OK; BVT_EINVAL (NULL argument, bad id, now <= 0, buf NULL with
+ *         cap > 0); BVT_ENOTFOUND (no such user: *out_len is 0);
+ *         BVT_ERANGE (buf too small; what was written is a prefix).
+ * @since 1.1  Thread-safe.  Allocates nothing.
+ */
+BVT_API int bvt_user_export(bvt_engine *engine, const void *user_id, size_t len, int64_t now,
+                            char *buf, size_t cap, size_t *out_len);
+
+/**
+ * @brief Erase a user (right to erasure): the profile the id resolves to
+ * (following an alias), every alias that points to that profile, and the
+ * id's own alias entry.
+ *
+ * Afterwards no record and no alias entry of the engine holds the user's
+ * keys; aggregate counters (offer metrics, bandit statistics, experiment
+ * counters, anonymous aggregates) keep the counts they were given, which
+ * name nobody.  Forgetting is idempotent: a user the engine holds nothing
+ * about gives BVT_OK, so a retried request is safe.  An event tracked for
+ * the id after the call starts a new profile.  Persistence (snapshots, the
+ * journal) is not part of this version: see docs/privacy.md.
+ *
+ * @param engine the engine.
+ * @param user_id, len the user (1..1024 bytes).
+ * @param err    optional detail.
+ * @return BVT_OK (also when nothing was held); BVT_EINVAL (NULL engine, bad id).
+ * @since 1.1  Thread-safe with every other call; allocates nothing.
+ */
+BVT_API int bvt_user_forget(bvt_engine *engine, const void *user_id, size_t len,
+                            bvt_error *err);
+
+/**
+ * @brief Apply the retention period (bvt_options.retention_ms) at `now`.
+ *
+ * With cutoff = now - retention_ms:
+ *  - a profile last seen at or before the cutoff is removed, with every
+ *    alias that points to it; a profile without events is judged by its
+ *    latest consent choice, and one with no dated data at all (attributes
+ *    only) is kept;
+ *  - in the profiles that remain, exact history events at or before the
+ *    cutoff, day aggregates whose whole UTC day is at or before it, cart
+ *    items added at or before it, and cap entries (per offer or group)
+ *    whose latest impression or dismissal is at or before it are removed.
+ * Lifetime counters of a remaining profile (RFM, counts, interests, which
+ * decay) and its experiment assignments stay with it until it goes.
+ * Works shard by shard, holding a shard's lock for at most 256 records at a
+ * time; tracking continues meanwhile.  Call it periodically (e.g. hourly).
+ *
+ * @param engine the engine.
+ * @param now    the current time (> 0).
+ * @param[out] out_users_removed profiles removed (may be NULL).
+ * @return BVT_OK; BVT_EINVAL (NULL engine, now <= 0, or no retention_ms
+ *         configured: a call that would do nothing is a mistake worth
+ *         reporting).
+ * @since 1.1  Thread-safe.  Allocates nothing.
+ */
+BVT_API int bvt_engine_expire(bvt_engine *engine, int64_t now, uint64_t *out_users_removed);
+
+/** In bvt_anonymous_counts(): every type, or every category. */
+#define BVT_ANY 0xFFFFFFFFu
+
+/**
+ * @brief The anonymous aggregates kept under BVT_ANALYTICS_ANONYMOUS.
+ *
+ * Events of users without analytics consent change no profile and are
+ * counted per (event type, top-level category of the event's category; 0
+ * for an event without one).  The table holds 4,096 (type, category)
+ * pairs; an event of a pair that finds no room still counts in the totals
+ * (type and category both BVT_ANY).  Counts since engine creation, read with
+ * relaxed atomic loads while tracking continues.
+ * @param engine   the engine.
+ * @param type     an event type id, or BVT_ANY.
+ * @param category_id a top-level category id, 0 for events without a
+ *                 category, or BVT_ANY.
+ * @param[out] out_count events counted (may be NULL).
+ * @param[out] out_sum   sum of their values (may be NULL).
+ * @return BVT_OK (also with nothing counted, or under another policy: 0);
+ *         BVT_EINVAL (NULL engine, unknown type, a category id that is not
+ *         top-level).
+ * @since 1.1  Thread-safe, lock-free.
+ */
+BVT_API int bvt_anonymous_counts(bvt_engine *engine, uint32_t type, uint32_t category_id,
+                                 uint64_t *out_count, double *out_sum);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,28 @@ int bvt_aliases_find(bvt_aliases *a, const bvt_user_key *k, bvt_user_key *to);
  * BVT_ELIMIT; BVT_ENOMEM. */
 int bvt_aliases_add(bvt_aliases *a, const bvt_user_key *anon, const bvt_user_key *known);
 
+/* Remove id's own entry and every entry that points to target (erasure);
+ * returns how many went.  Deletion shifts the following entries of the
+ * probe run back (no tombstones), so lookups stay as short as before. */
+uint32_t bvt_aliases_forget(bvt_aliases *a, const bvt_user_key *id, const bvt_user_key *target);
+
+/* Remove every entry pointing to one of the n targets, sorted by
+ * bvt_user_key_cmp (retention); returns how many went. */
+uint32_t bvt_aliases_remove_targets(bvt_aliases *a, const bvt_user_key *targets, size_t n);
+
+/* Call fn for the source key of every entry pointing to target, under the
+ * map's lock (export); fn must not call back into the map. */
+void bvt_aliases_foreach_to(bvt_aliases *a, const bvt_user_key *target,
+                            void (*fn)(const bvt_user_key *from, void *ud), void *ud);
+
+/* Order of keys (hi, then lo): <0, 0, >0. */
+static inline int bvt_user_key_cmp(const bvt_user_key *x, const bvt_user_key *y)
+{
+    if (x->hi != y->hi)
+        return x->hi < y->hi ? -1 : 1;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
 size_t bvt_aliases_bytes(bvt_aliases *a);
 
 #endif

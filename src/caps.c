@@ -121,6 +121,40 @@ int bvt_caps_reached(const bvt_cap_entry *e, const bvt_cap *caps, uint32_t n, in
     return 0;
 }
 
+uint32_t bvt_caps_expire(bvt_ext *x, bvt_mem *m, int64_t cutoff_ms)
+{
+    uint32_t removed = 0;
+    for (uint32_t i = x->caps_len; i-- > 0;) {
+        bvt_cap_entry *e = x->caps[i];
+        uint32_t old = 0;
+        while (old < e->len && e->times[old] <= cutoff_ms)
+            old++;
+        memmove(e->times, e->times + old, (e->len - old) * sizeof *e->times);
+        memset(e->times + (e->len - old), 0, old * sizeof *e->times);
+        e->len = (uint8_t)(e->len - old);
+        if (e->dismissed_ms <= cutoff_ms)
+            e->dismissed_ms = 0;
+        if (e->len == 0 && e->dismissed_ms == 0) {
+            drop_entry(x, m, i);
+            removed++;
+        }
+    }
+    return removed;
+}
+
+int bvt_caps_read(const bvt_ext *x, uint32_t i, uint32_t *key, const int64_t **times,
+                  uint32_t *n_times, int64_t *dismissed_ms)
+{
+    if (!x || i >= x->caps_len)
+        return 0;
+    const bvt_cap_entry *e = x->caps[i];
+    *key = e->key;
+    *times = e->times;
+    *n_times = e->len;
+    *dismissed_ms = e->dismissed_ms;
+    return 1;
+}
+
 void bvt_caps_release(bvt_ext *x, bvt_mem *m)
 {
     while (x->caps_len)

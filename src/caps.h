@@ -45,6 +45,16 @@ void bvt_caps_dismiss(bvt_ext *x, uint32_t key, int64_t t);
 /* 1 when some cap of caps[0..n) is reached at now by entry e (may be NULL). */
 int bvt_caps_reached(const bvt_cap_entry *e, const bvt_cap *caps, uint32_t n, int64_t now);
 
+/* Retention: forget impression times and dismissals at or before
+ * cutoff_ms; an entry left with neither goes.  Returns the entries removed. */
+uint32_t bvt_caps_expire(bvt_ext *x, bvt_mem *m, int64_t cutoff_ms);
+
+/* Entry i of the user's cap state (export): 1 with its key (offer id, or
+ * group id | BVT_CAP_GROUP_BIT), impression times (ascending, borrowed
+ * under the shard lock) and latest dismissal (0 = none); 0 past the end. */
+int bvt_caps_read(const bvt_ext *x, uint32_t i, uint32_t *key, const int64_t **times,
+                  uint32_t *n_times, int64_t *dismissed_ms);
+
 void bvt_caps_release(bvt_ext *x, bvt_mem *m);
 /* Aliasing: src's entries fold into dst's (times merged, newest kept). */
 void bvt_caps_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);

@@ -80,6 +80,20 @@ void bvt_cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_e
     }
 }
 
+uint32_t bvt_cart_expire(bvt_ext *x, int64_t cutoff_ms)
+{
+    uint32_t removed = 0;
+    for (uint32_t i = x->cart_len; i-- > 0;)
+        if (x->cart[i].added_ms <= cutoff_ms) {
+            remove_at(x, i);
+            memset(&x->cart[x->cart_len], 0, sizeof x->cart[0]);
+            removed++;
+        }
+    if (x->last_checkout_ms <= cutoff_ms)
+        x->last_checkout_ms = 0;
+    return removed;
+}
+
 void bvt_cart_release(bvt_ext *x, bvt_mem *m)
 {
     void *p = x->cart;

@@ -21,6 +21,11 @@ void bvt_cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_e
 
 void bvt_cart_release(bvt_ext *x, bvt_mem *m);
 
+/* Retention: remove items added at or before cutoff_ms (their slots
+ * zeroed) and forget a checkout time at or before it.  Returns the items
+ * removed. */
+uint32_t bvt_cart_expire(bvt_ext *x, int64_t cutoff_ms);
+
 /* Totals for features. */
 void bvt_cart_totals(const bvt_ext *x, uint32_t *items, double *value, int64_t *oldest);
 

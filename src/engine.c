@@ -1,6 +1,7 @@
 /* engine.c — creating and freeing the engine, options, statistics,
  * whole-population passes (iteration, RFM refresh) and registries. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "engine.h"
 #include "error.h"
 #include "experiment.h"
+#include "privacy.h"
 #include "rng.h"
 
 #define DEFAULT_SHARDS 64u
@@ -77,6 +79,11 @@ static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
     for (uint32_t i = 0; i < o->type_weights_len; i++)
         if (!isfinite(o->type_weights[i]) || o->type_weights[i] < 0)
             return bvt_fail(err, BVT_EINVAL, (int64_t)i, "type_weights[%u] must be finite and >= 0", i);
+    if (o->retention_ms < 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "retention_ms must be >= 0 (0 = keep forever)");
+    if (o->analytics_policy > BVT_ANALYTICS_ANONYMOUS)
+        return bvt_fail(err, BVT_EINVAL, -1, "analytics_policy must be BVT_ANALYTICS_TRACK, "
+                                             "_DROP or _ANONYMOUS");
 
     bvt_profile_cfg *c = &e->cfg;
     c->top_k = o->top_interests ? o->top_interests : BVT_TOP_K_MAX;
@@ -90,16 +97,39 @@ static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
     c->session_gap_ms = o->session_gap_ms ? o->session_gap_ms : DEFAULT_SESSION_GAP_MS;
     c->cart_max = bound_or_default(o->cart_items, DEFAULT_CART_ITEMS);
     c->attrs_max = bound_or_default(o->max_attributes, DEFAULT_ATTRIBUTES);
+    e->retention_ms = o->retention_ms;
+    e->analytics_policy = o->analytics_policy;
+    e->segments_need_consent = o->segments_need_consent != 0;
     return BVT_OK;
 }
 
-int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
+/* Options as this version reads them: a version-1 struct (which ends where
+ * retention_ms begins) is copied over the defaults, so the fields it does
+ * not have are never read from the caller's memory. */
+static int options_of(const bvt_options *opts, bvt_options *o, bvt_error *err)
+{
+    if (opts->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "options.version is 0: use BVT_OPTIONS_INIT");
+    if (opts->version > BVT_OPTIONS_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "options.version %u is newer than this library (%u)",
+                        opts->version, BVT_OPTIONS_VERSION);
+    bvt_options_init(o);
+    memcpy(o, opts, opts->version == 1 ? offsetof(bvt_options, retention_ms) : sizeof *o);
+    return BVT_OK;
+}
+
+int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
 {
     if (!out)
         return bvt_fail(err, BVT_EINVAL, -1, "out is NULL");
     *out = NULL;
-    if (!opts)
+    if (!opts_in)
         return bvt_fail(err, BVT_EINVAL, -1, "options are required (the secret at least)");
+    bvt_options copy;
+    int orc = options_of(opts_in, &copy, err);
+    if (orc != BVT_OK)
+        return orc;
+    const bvt_options *opts = &copy;
     bvt_engine *e = calloc(1, sizeof *e);
     if (!e)
         return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
@@ -120,6 +150,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts, bvt_error *err)
         bvt_segments_init(&e->segments) != BVT_OK ||
         bvt_offers_init(&e->offers) != BVT_OK ||
         bvt_experiments_new(&e->experiments) != BVT_OK ||
+        (e->analytics_policy == BVT_ANALYTICS_ANONYMOUS && bvt_anon_new(&e->anon) != BVT_OK) ||
         bvt_store_init(&e->store, opts->shards ? opts->shards : DEFAULT_SHARDS, opts->max_users,
                        opts->memory_budget, opts->full_policy) != BVT_OK) {
         bvt_engine_free(e);
@@ -147,6 +178,7 @@ void bvt_engine_free(bvt_engine *e)
     bvt_aliases_destroy(&e->aliases);
     bvt_segments_destroy(&e->segments);
     bvt_experiments_free(e->experiments);
+    bvt_anon_free(e->anon);
     while (e->rank_pool_len)
         bvt_rank_work_free(e->rank_pool[--e->rank_pool_len]);
     bvt_offers_destroy(&e->offers);
@@ -257,7 +289,7 @@ int bvt_engine_stats(bvt_engine *e, bvt_stats *out)
     out->bytes_registry = bvt_categories_bytes(e->cats) + bvt_keywords_bytes(e->keywords) +
                           bvt_interner_bytes(e->strings) + bvt_aliases_bytes(&e->aliases) +
                           bvt_offers_bytes(&e->offers) + bvt_experiments_bytes(e->experiments) +
-                          sizeof *e;
+                          bvt_anon_bytes(e->anon) + sizeof *e;
     out->bytes_total = out->bytes_table + out->bytes_history + out->bytes_cart +
                        out->bytes_attributes + out->bytes_registry;
     out->bytes_per_user = out->users ? (double)out->bytes_table / (double)out->users : 0;

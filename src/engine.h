@@ -47,6 +47,11 @@ struct bvt_engine {
     uint32_t rank_pool_len;
     bvt_offers offers;                   /* the offer catalog and its counters */
     struct bvt_experiments *experiments; /* A/B tests (experiment.h) */
+    /* privacy (privacy.h) */
+    int64_t retention_ms;                /* 0 = keep forever */
+    uint32_t analytics_policy;           /* enum bvt_analytics_policy */
+    uint32_t segments_need_consent;      /* 1: segments need personalisation consent */
+    struct bvt_anon *anon;               /* anonymous aggregates, or NULL */
 };
 
 /* Define a segment; `builtin` marks the engine's own (not removable). */
@@ -58,6 +63,11 @@ int bvt_segments_define_builtins(bvt_engine *e, bvt_error *err);
 
 /* Free the pooled batch blocks (engine teardown). */
 void bvt_batch_pool_free(bvt_engine *e);
+
+/* Zero the user keys the pooled batch blocks still hold from earlier
+ * batches (erasure: no copy of a forgotten key stays in the engine's
+ * memory; blocks in use by a running batch are left alone). */
+void bvt_batch_pool_scrub(bvt_engine *e);
 
 /* Free a ranking block (engine teardown frees the pooled ones). */
 void bvt_rank_work_free(struct rank_work *w);

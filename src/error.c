@@ -26,6 +26,7 @@ const char *bvt_strerror(int code)
     case BVT_ECORRUPT: return "corrupt data";
     case BVT_ESYNTAX: return "syntax error";
     case BVT_ECYCLE: return "segment cycle";
+    case BVT_ECONSENT: return "the user has not granted the purpose this needs";
     default: return "unknown error";
     }
 }

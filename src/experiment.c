@@ -234,6 +234,22 @@ void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
     bvt_experiments_user_release(src, m);
 }
 
+int bvt_experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *out)
+{
+    const struct bvt_exp_user *u = x ? x->experiments : NULL;
+    if (!u || i >= u->len)
+        return 0;
+    out->experiment = u->e[i].experiment;
+    out->variant = u->e[i].variant;
+    out->exposed_ms = u->e[i].exposed_ms;
+    return 1;
+}
+
+const char *bvt_experiments_name(const struct bvt_experiments *x, uint32_t id)
+{
+    return bvt_interner_str(x->names, id);
+}
+
 /* ---- counters ---- */
 
 static void add_u64(_Atomic uint64_t *a, uint64_t v)

@@ -75,4 +75,19 @@ void bvt_experiments_user_release(bvt_ext *x, bvt_mem *m);
 void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
 size_t bvt_experiments_user_bytes(const bvt_ext *x);
 
+/* ---- reading (export, retention) ---- */
+
+/* One sticky assignment of a profile. */
+typedef struct bvt_exp_assignment {
+    uint32_t experiment; /* numeric id */
+    int32_t variant;     /* 0..n-1 or BVT_VARIANT_HOLDOUT */
+    int64_t exposed_ms;  /* earliest exposure */
+} bvt_exp_assignment;
+
+/* Assignment i of x (may be NULL): 1 and *out set, 0 past the end. */
+int bvt_experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *out);
+
+/* Name of an experiment id ever defined, or NULL.  Lock-free. */
+const char *bvt_experiments_name(const struct bvt_experiments *x, uint32_t id);
+
 #endif

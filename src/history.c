@@ -568,3 +568,36 @@ size_t bvt_history_bytes(const bvt_history *h)
 {
     return (size_t)h->ev_cap * sizeof(bvt_hist_event) + (size_t)h->day_cap * sizeof(bvt_day_agg);
 }
+
+const bvt_hist_event *bvt_history_event_at(const bvt_history *h, uint32_t i)
+{
+    return i < h->ev_len ? &EV(h, i) : NULL;
+}
+
+uint32_t bvt_history_expire(bvt_history *h, bvt_mem *m, int64_t cutoff_ms)
+{
+    uint32_t removed = 0;
+    while (h->ev_len && EV(h, 0).t_ms <= cutoff_ms) {
+        bvt_hist_event *slot = &EV(h, 0);
+        mark_dropped(h, day_of(slot->t_ms));
+        ev_pop_oldest(h);
+        memset(slot, 0, sizeof *slot);
+        removed++;
+    }
+    /* Day d ends at (d + 1) * DAY - 1: it goes when that is <= cutoff, that
+     * is when d + 1 <= floor((cutoff + 1) / DAY). */
+    int32_t keep_from = day_of(cutoff_ms + 1);
+    uint32_t n = h->day_len ? day_lower(h, keep_from, 0, 0) : 0;
+    if (n) {
+        uint16_t len = h->day_len;
+        day_drop_front(h, n);
+        memset(h->days + h->day_len, 0, (size_t)(len - h->day_len) * sizeof(bvt_day_agg));
+        removed += n;
+    }
+    if (removed && h->ev_len == 0 && h->day_len == 0) {
+        int32_t cfd = h->complete_from_day;
+        bvt_history_clear(h, m);
+        h->complete_from_day = cfd;
+    }
+    return removed;
+}

@@ -103,6 +103,15 @@ static inline void bvt_history_prefetch(const bvt_history *h)
     }
 }
 
+/* Retention: remove exact events at or before cutoff_ms and day aggregates
+ * whose whole UTC day is (the day's last millisecond <= cutoff_ms); the
+ * slots they held are zeroed, and arrays left empty are freed.
+ * complete_from_day moves past what went.  Returns the entries removed. */
+uint32_t bvt_history_expire(bvt_history *h, bvt_mem *m, int64_t cutoff_ms);
+
+/* Exact event i (0 = oldest) of h->ev_len, for reading (export). */
+const bvt_hist_event *bvt_history_event_at(const bvt_history *h, uint32_t i);
+
 /* Bytes held by h's arrays. */
 size_t bvt_history_bytes(const bvt_history *h);
 

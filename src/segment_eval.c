@@ -89,7 +89,12 @@ void bvt_context_init(bvt_context *ctx)
     *ctx = init;
 }
 
-/* ---- the rule environment over one locked record ---- */
+/* Whether segments may hold the user: always, unless segments_need_consent
+ * asks for the personalisation purpose. */
+static int consents(const bvt_engine *e, const bvt_record *r)
+{
+    return !e->segments_need_consent || bvt_consent_granted(r->ext, BVT_PURPOSE_PERSONALISATION);
+}
 
 
 int bvt_segments_of(bvt_engine *e, const void *id, size_t len, int64_t now,
@@ -107,7 +112,8 @@ int bvt_segments_of(bvt_engine *e, const void *id, size_t len, int64_t now,
     bvt_shard *sh;
     bvt_profile_env_user(&st, bvt_engine_lock_key(e, bvt_engine_key(e, id, len), &sh));
     size_t n = 0;
-    for (uint32_t i = 0; st.r && i < set->n; i++)
+    int consented = st.r && consents(e, st.r);
+    for (uint32_t i = 0; consented && i < set->n; i++)
         if (bvt_profile_env_segment(&st, set->defs[i]->id)) {
             if (n < cap)
                 out[n] = set->defs[i]->id;
@@ -148,7 +154,7 @@ int bvt_segment_members(bvt_engine *e, uint32_t segment, int64_t now, const bvt_
             end = sh->high_water;
             for (; next < end && n < MEMBER_CHUNK; next++) {
                 const bvt_record *r = bvt_shard_record(sh, next);
-                if (!bvt_record_live(r))
+                if (!bvt_record_live(r) || !consents(e, r))
                     continue;
                 bvt_profile_env_user(&st, r);
                 if (!bvt_profile_env_segment(&st, d->id))

@@ -183,6 +183,11 @@ void bvt_shard_remove(bvt_shard *sh, bvt_record *r)
     remove_numbered(sh, r, record_number(sh, r));
 }
 
+void bvt_shard_remove_at(bvt_shard *sh, uint32_t num)
+{
+    remove_numbered(sh, bvt_shard_record(sh, num), num);
+}
+
 int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep)
 {
     if (s->full_policy != BVT_FULL_EVICT_LRU || sh->high_water == 0)

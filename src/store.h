@@ -90,6 +90,9 @@ int bvt_shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_ke
 
 /* Release r's profile and remove it. */
 void bvt_shard_remove(bvt_shard *sh, bvt_record *r);
+/* The same for the live record number num (a pass by record number need
+ * not search the chunks for it). */
+void bvt_shard_remove_at(bvt_shard *sh, uint32_t num);
 
 /* Evict one approximately least-recently-seen record other than keep, if
  * the policy allows.  BVT_OK or BVT_EFULL (reject policy, or nothing else). */

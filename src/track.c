@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "error.h"
 #include "feedback.h"
+#include "privacy.h"
 
 /* Events resolved and sorted by shard at a time: large enough that each
  * shard's run (about BATCH_BLOCK / shards events) fills the prefetch
@@ -100,10 +101,17 @@ static int track_resolved(bvt_engine *e, bvt_user_key k, const bvt_resolved_even
 {
     bvt_shard *sh;
     bvt_record *r;
-    int created;
-    int rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
-    if (rc != BVT_OK)
+    int created = 0, rc;
+    if (e->analytics_policy != BVT_ANALYTICS_TRACK) {
+        /* Consent first, before a profile is created (or another evicted). */
+        r = bvt_engine_lock_key(e, k, &sh);
+        if (bvt_analytics_blocked(e, r)) {
+            pthread_mutex_unlock(&sh->lock);
+            return bvt_analytics_divert(e, ev);
+        }
+    } else if ((rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created)) != BVT_OK) {
         return rc;
+    }
     rc = apply_locked(e, sh, r, created, ev);
     pthread_mutex_unlock(&sh->lock);
     return rc;
@@ -236,15 +244,19 @@ static void apply_block(bvt_engine *e, batch_block *b, size_t n)
                 continue;
             bvt_record *r = bvt_shard_find(sh, &b->key[p]);
             int created = 0;
+            bvt_user_key to;
+            if (!r && bvt_aliases_find(&e->aliases, &b->key[p], &to)) {
+                /* rare: the profile lives under another key, maybe another shard */
+                pthread_mutex_unlock(&sh->lock);
+                b->code[p] = track_resolved(e, to, &b->ev[p]);
+                pthread_mutex_lock(&sh->lock);
+                continue;
+            }
+            if (bvt_analytics_blocked(e, r)) { /* before a profile is created */
+                b->code[p] = bvt_analytics_divert(e, &b->ev[p]);
+                continue;
+            }
             if (!r) {
-                bvt_user_key to;
-                if (bvt_aliases_find(&e->aliases, &b->key[p], &to)) {
-                    /* rare: the profile lives under another key, maybe another shard */
-                    pthread_mutex_unlock(&sh->lock);
-                    b->code[p] = track_resolved(e, to, &b->ev[p]);
-                    pthread_mutex_lock(&sh->lock);
-                    continue;
-                }
                 b->code[p] = bvt_shard_add(sh, &e->store, &b->key[p], NULL, &r);
                 if (b->code[p] != BVT_OK)
                     continue;
@@ -275,6 +287,14 @@ static void block_give(bvt_engine *e, batch_block *b)
         e->pool[e->pool_len++] = b, b = NULL;
     pthread_mutex_unlock(&e->pool_lock);
     free(b);
+}
+
+void bvt_batch_pool_scrub(bvt_engine *e)
+{
+    pthread_mutex_lock(&e->pool_lock);
+    for (uint32_t i = 0; i < e->pool_len; i++)
+        memset(e->pool[i]->key, 0, sizeof e->pool[i]->key);
+    pthread_mutex_unlock(&e->pool_lock);
 }
 
 void bvt_batch_pool_free(bvt_engine *e)

@@ -36,6 +36,9 @@ int header_use(void)
     enum bvt_event_type type = BVT_EVENT_PURCHASE;
     enum bvt_full_policy policy = BVT_FULL_EVICT_LRU;
     enum bvt_attr_kind kind = BVT_ATTR_STRING;
+    enum bvt_analytics_policy analytics = BVT_ANALYTICS_ANONYMOUS;
+    int (*forget)(bvt_engine *, const void *, size_t, bvt_error *) = bvt_user_forget;
+    int (*expire)(bvt_engine *, int64_t, uint64_t *) = bvt_engine_expire;
     char version_ok[BVT_VERSION_NUMBER == 10000 * BVT_VERSION_MAJOR +
                     100 * BVT_VERSION_MINOR + BVT_VERSION_PATCH ? 1 : -1];
 
@@ -48,12 +51,18 @@ int header_use(void)
     version_ok[0] = BVT_VERSION_STRING[0];
     ev.type = (uint32_t)type;
     opts.full_policy = (uint32_t)policy;
+    opts.analytics_policy = (uint32_t)analytics;
+    opts.retention_ms = 30;
+    opts.segments_need_consent = 1;
     (void)engine;
     (void)track;
     (void)fn;
     (void)kind;
+    (void)forget;
+    (void)expire;
     return (int)st + (int)BVT_ESYNTAX + (int)BVT_EVENT_TYPE_MAX + version_ok[0] +
            (int)ev.type + (int)opts.full_policy + err.code + (int)stats.version +
            (int)interest.category_id + (int)item.quantity + (int)failure.index +
-           (int)summary.T + (int)key.hi;
+           (int)summary.T + (int)key.hi + (int)BVT_ECONSENT + (int)opts.retention_ms +
+           (int)BVT_ANY;
 }

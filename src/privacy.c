@@ -1,0 +1,575 @@
+/* privacy.c — data subject rights and retention: exporting everything held
+ * about a user, erasing a user and the aliases, expiring old behaviour,
+ * and the anonymous aggregates of the analytics policy.  docs/privacy.md
+ * is the guide. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrs.h"
+#include "caps.h"
+#include "cart.h"
+#include "consent.h"
+#include "engine.h"
+#include "error.h"
+#include "experiment.h"
+#include "interest.h"
+#include "json.h"
+#include "privacy.h"
+#include "profile_env.h"
+
+/* ---- anonymous aggregates ---- */
+
+int bvt_anon_new(bvt_anon **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? BVT_OK : BVT_ENOMEM;
+}
+
+void bvt_anon_free(bvt_anon *a)
+{
+    free(a);
+}
+
+size_t bvt_anon_bytes(const bvt_anon *a)
+{
+    return a ? sizeof *a : 0;
+}
+
+static void add_double(_Atomic uint64_t *a, double v)
+{
+    uint64_t old = atomic_load_explicit(a, memory_order_relaxed), next;
+    do {
+        double d;
+        memcpy(&d, &old, sizeof d);
+        d += v;
+        memcpy(&next, &d, sizeof next);
+    } while (!atomic_compare_exchange_weak_explicit(a, &old, next, memory_order_relaxed,
+                                                    memory_order_relaxed));
+}
+
+static double load_double(const _Atomic uint64_t *a)
+{
+    uint64_t bits = atomic_load_explicit((_Atomic uint64_t *)a, memory_order_relaxed);
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+static uint32_t top_level(const bvt_categories *cats, uint32_t cat)
+{
+    for (uint32_t p; cat && (p = bvt_categories_parent(cats, cat)) != 0;)
+        cat = p;
+    return cat;
+}
+
+/* The cell of key, claiming a free one when the pair is new and admitted;
+ * NULL when the table has no room for another pair. */
+static bvt_anon_cell *anon_cell(bvt_anon *a, uint32_t key)
+{
+    int reserved = 0;
+    for (uint32_t i = (key * 0x9E3779B1u) & (BVT_ANON_SLOTS - 1);; i = (i + 1) & (BVT_ANON_SLOTS - 1)) {
+        bvt_anon_cell *c = &a->cells[i];
+        uint32_t k = atomic_load_explicit(&c->key, memory_order_acquire);
+        if (k == key) {
+            if (reserved)
+                atomic_fetch_sub_explicit(&a->pairs, 1, memory_order_relaxed);
+            return c;
+        }
+        if (k != 0)
+            continue;
+        if (!reserved) { /* a new pair: admitted while fewer than BVT_ANON_PAIRS exist */
+            if (atomic_fetch_add_explicit(&a->pairs, 1, memory_order_relaxed) >= BVT_ANON_PAIRS) {
+                atomic_fetch_sub_explicit(&a->pairs, 1, memory_order_relaxed);
+                return NULL;
+            }
+            reserved = 1;
+        }
+        uint32_t expect = 0;
+        if (atomic_compare_exchange_strong_explicit(&c->key, &expect, key, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            return c;
+        if (expect == key) { /* another thread claimed it for the same pair */
+            atomic_fetch_sub_explicit(&a->pairs, 1, memory_order_relaxed);
+            return c;
+        }
+    }
+}
+
+int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    if (e->analytics_policy != BVT_ANALYTICS_ANONYMOUS || !e->anon)
+        return BVT_ECONSENT;
+    uint32_t cat = ev->category ? ev->category : ev->n_search ? ev->search_cats[0] : 0;
+    uint32_t key = (ev->type << 16 | top_level(e->cats, cat)) + 1;
+    bvt_anon *a = e->anon;
+    bvt_anon_cell *c = anon_cell(a, key);
+    if (c) {
+        atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
+        add_double(&c->sum, ev->value);
+    }
+    atomic_fetch_add_explicit(&a->total_count, 1, memory_order_relaxed);
+    add_double(&a->total_sum, ev->value);
+    return BVT_OK;
+}
+
+int bvt_anonymous_counts(bvt_engine *e, uint32_t type, uint32_t category_id, uint64_t *out_count,
+                         double *out_sum)
+{
+    if (out_count)
+        *out_count = 0;
+    if (out_sum)
+        *out_sum = 0;
+    if (!e || (type != BVT_ANY && !bvt_event_types_valid(&e->types, type)))
+        return BVT_EINVAL;
+    if (category_id != BVT_ANY && category_id != 0 &&
+        (!bvt_categories_valid(e->cats, category_id) ||
+         bvt_categories_parent(e->cats, category_id) != 0))
+        return BVT_EINVAL;
+    const bvt_anon *a = e->anon;
+    if (!a)
+        return BVT_OK;
+    uint64_t n = 0;
+    double sum = 0;
+    if (type == BVT_ANY && category_id == BVT_ANY) {
+        n = atomic_load_explicit(&((bvt_anon *)a)->total_count, memory_order_relaxed);
+        sum = load_double(&a->total_sum);
+    } else {
+        for (uint32_t i = 0; i < BVT_ANON_SLOTS; i++) {
+            const bvt_anon_cell *c = &a->cells[i];
+            uint32_t k = atomic_load_explicit(&((bvt_anon_cell *)c)->key, memory_order_acquire);
+            if (k == 0)
+                continue;
+            if ((type != BVT_ANY && (k - 1) >> 16 != type) ||
+                (category_id != BVT_ANY && ((k - 1) & 0xFFFFu) != category_id))
+                continue;
+            n += atomic_load_explicit(&((bvt_anon_cell *)c)->count, memory_order_relaxed);
+            sum += load_double(&c->sum);
+        }
+    }
+    if (out_count)
+        *out_count = n;
+    if (out_sum)
+        *out_sum = sum;
+    return BVT_OK;
+}
+
+/* ---- export ---- */
+
+static void put_key(bvt_json *w, uint64_t hi, uint64_t lo)
+{
+    uint64_t k[2] = { hi, lo };
+    bvt_json_hex(w, k, 2);
+}
+
+/* "name": then the value, with a comma before every member but the first. */
+static void member(bvt_json *w, int *first, const char *name)
+{
+    bvt_json_lit(w, *first ? "\"" : ",\"");
+    bvt_json_lit(w, name); /* our own names: nothing to escape */
+    bvt_json_lit(w, "\":");
+    *first = 0;
+}
+
+static void put_str_or_null(bvt_json *w, const char *s)
+{
+    if (s)
+        bvt_json_str(w, s);
+    else
+        bvt_json_lit(w, "null");
+}
+
+static void put_time_or_null(bvt_json *w, int64_t t)
+{
+    if (t)
+        bvt_json_i64(w, t);
+    else
+        bvt_json_lit(w, "null");
+}
+
+typedef struct alias_out {
+    bvt_json *w;
+    int n;
+} alias_out;
+
+static void put_alias(const bvt_user_key *from, void *ud)
+{
+    alias_out *o = ud;
+    if (o->n++)
+        bvt_json_put(o->w, ",", 1);
+    put_key(o->w, from->hi, from->lo);
+}
+
+static void export_profile(bvt_json *w, const bvt_engine *e, const bvt_profile *p)
+{
+    int f = 1;
+    bvt_json_put(w, "{", 1);
+    member(w, &f, "first_seen_ms"); bvt_json_i64(w, p->first_seen_ms);
+    member(w, &f, "last_seen_ms"); bvt_json_i64(w, p->last_seen_ms);
+    member(w, &f, "recency_ms"); bvt_json_i64(w, p->recency_ms);
+    member(w, &f, "last_purchase_ms"); bvt_json_i64(w, p->last_purchase_ms);
+    member(w, &f, "purchase_recency_ms"); bvt_json_i64(w, p->purchase_recency_ms);
+    member(w, &f, "purchases"); bvt_json_u64(w, p->purchases);
+    member(w, &f, "purchase_days"); bvt_json_u64(w, p->purchase_days);
+    member(w, &f, "monetary_total"); bvt_json_double(w, p->monetary_total);
+    member(w, &f, "monetary_mean"); bvt_json_double(w, p->monetary_mean);
+    member(w, &f, "r_score"); bvt_json_u64(w, p->r_score);
+    member(w, &f, "f_score"); bvt_json_u64(w, p->f_score);
+    member(w, &f, "m_score"); bvt_json_u64(w, p->m_score);
+    member(w, &f, "type_counts");
+    bvt_json_put(w, "{", 1);
+    for (uint32_t t = 0; t < BVT_EVENT_BUILTIN_COUNT; t++) {
+        if (t)
+            bvt_json_put(w, ",", 1);
+        bvt_json_str(w, bvt_event_type_name(e, t));
+        bvt_json_put(w, ":", 1);
+        bvt_json_u64(w, p->type_counts[t]);
+    }
+    bvt_json_put(w, "}", 1);
+    member(w, &f, "events"); bvt_json_u64(w, p->events);
+    member(w, &f, "impressions"); bvt_json_u64(w, p->impressions);
+    member(w, &f, "clicks"); bvt_json_u64(w, p->clicks);
+    member(w, &f, "conversions"); bvt_json_u64(w, p->conversions);
+    member(w, &f, "ctr"); bvt_json_double(w, p->ctr);
+    member(w, &f, "conversion_rate"); bvt_json_double(w, p->conversion_rate);
+    member(w, &f, "interactions"); bvt_json_u64(w, p->interactions);
+    member(w, &f, "sessions"); bvt_json_u64(w, p->sessions);
+    member(w, &f, "dwell_ms"); bvt_json_i64(w, p->dwell_ms);
+    member(w, &f, "mean_dwell_ms"); bvt_json_double(w, p->mean_dwell_ms);
+    member(w, &f, "cart_items"); bvt_json_u64(w, p->cart_items);
+    member(w, &f, "cart_value"); bvt_json_double(w, p->cart_value);
+    member(w, &f, "cart_oldest_ms"); bvt_json_i64(w, p->cart_oldest_ms);
+    member(w, &f, "interests"); bvt_json_u64(w, p->interests);
+    member(w, &f, "attributes"); bvt_json_u64(w, p->attributes);
+    member(w, &f, "history_events"); bvt_json_u64(w, p->history_events);
+    member(w, &f, "history_day_slots"); bvt_json_u64(w, p->history_day_slots);
+    bvt_json_put(w, "}", 1);
+}
+
+static void export_interests(bvt_json *w, const bvt_engine *e, const bvt_record *r, int64_t now)
+{
+    uint32_t cats[BVT_TOP_K_MAX];
+    double scores[BVT_TOP_K_MAX], sum = 0;
+    size_t n = bvt_interest_top(r, &e->cfg, now, cats, scores, &sum, BVT_TOP_K_MAX);
+    bvt_json_put(w, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        int f = 1;
+        bvt_json_lit(w, i ? ",{" : "{");
+        member(w, &f, "category"); put_str_or_null(w, bvt_categories_name(e->cats, cats[i]));
+        member(w, &f, "category_id"); bvt_json_u64(w, cats[i]);
+        member(w, &f, "score"); bvt_json_double(w, scores[i]);
+        member(w, &f, "affinity"); bvt_json_double(w, sum > 0 ? scores[i] / sum : 0);
+        bvt_json_put(w, "}", 1);
+    }
+    bvt_json_put(w, "]", 1);
+}
+
+static void export_cart(bvt_json *w, const bvt_engine *e, const bvt_ext *x)
+{
+    bvt_cart_item items[256];
+    size_t n = bvt_cart_list(x, items, 256);
+    bvt_json_put(w, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        int f = 1;
+        bvt_json_lit(w, i ? ",{" : "{");
+        member(w, &f, "item_hash"); bvt_json_hex(w, &items[i].item_hash, 1);
+        member(w, &f, "category");
+        put_str_or_null(w, items[i].category_id ? bvt_categories_name(e->cats, items[i].category_id)
+                                                : NULL);
+        member(w, &f, "quantity"); bvt_json_u64(w, items[i].quantity);
+        member(w, &f, "value"); bvt_json_double(w, items[i].value);
+        member(w, &f, "added_ms"); bvt_json_i64(w, items[i].added_ms);
+        bvt_json_put(w, "}", 1);
+    }
+    bvt_json_put(w, "]", 1);
+}
+
+static void export_attributes(bvt_json *w, const bvt_engine *e, const bvt_ext *x)
+{
+    bvt_json_put(w, "{", 1);
+    for (uint32_t i = 0; x && i < x->attrs_len; i++) {
+        const bvt_attr_entry *a = &x->attrs[i];
+        if (i)
+            bvt_json_put(w, ",", 1);
+        put_str_or_null(w, bvt_interner_str(e->strings, a->key));
+        bvt_json_put(w, ":", 1);
+        if (a->kind == BVT_ATTR_NUMBER)
+            bvt_json_double(w, a->v.number);
+        else
+            put_str_or_null(w, bvt_interner_str(e->strings, a->v.string));
+    }
+    bvt_json_put(w, "}", 1);
+}
+
+static void export_consent(bvt_json *w, const bvt_engine *e, const bvt_ext *x)
+{
+    bvt_json_put(w, "[", 1);
+    const bvt_consent_log *log = x ? x->consent : NULL;
+    for (uint32_t i = 0; log && i < log->len; i++) {
+        const bvt_consent_choice *c = &log->c[i];
+        int f = 1;
+        bvt_json_lit(w, i ? ",{" : "{");
+        member(w, &f, "purpose"); bvt_json_str(w, e->purposes.names[c->purpose]);
+        member(w, &f, "purpose_id"); bvt_json_u64(w, c->purpose);
+        member(w, &f, "granted"); bvt_json_lit(w, c->granted ? "true" : "false");
+        member(w, &f, "time_ms"); bvt_json_i64(w, c->t_ms);
+        bvt_json_put(w, "}", 1);
+    }
+    bvt_json_put(w, "]", 1);
+}
+
+static void export_segments(bvt_json *w, bvt_engine *e, const bvt_record *r, int64_t now)
+{
+    bvt_segment_set *set = bvt_segments_acquire(&e->segments);
+    uint8_t memo[BVT_SEGMENTS_MAX + 1];
+    bvt_profile_env st;
+    bvt_profile_env_init(&st, e, set, NULL, now, set->has_refs ? memo : NULL);
+    bvt_profile_env_user(&st, r);
+    int consented = !e->segments_need_consent ||
+                    bvt_consent_granted(r->ext, BVT_PURPOSE_PERSONALISATION);
+    bvt_json_put(w, "[", 1);
+    for (uint32_t i = 0, n = 0; consented && i < set->n; i++) {
+        uint32_t id = set->defs[i]->id;
+        if (!bvt_profile_env_segment(&st, id))
+            continue;
+        int f = 1;
+        bvt_json_lit(w, n++ ? ",{" : "{");
+        member(w, &f, "id"); bvt_json_u64(w, id);
+        member(w, &f, "name"); put_str_or_null(w, bvt_segment_name(e, id));
+        bvt_json_put(w, "}", 1);
+    }
+    bvt_json_put(w, "]", 1);
+    bvt_segments_release(set);
+}
+
+static void export_caps(bvt_json *w, bvt_engine *e, const bvt_ext *x)
+{
+    uint32_t key, n_times;
+    const int64_t *times;
+    int64_t dismissed;
+    bvt_json_put(w, "[", 1);
+    for (uint32_t i = 0; bvt_caps_read(x, i, &key, &times, &n_times, &dismissed); i++) {
+        int f = 1;
+        bvt_json_lit(w, i ? ",{" : "{");
+        if (key & BVT_CAP_GROUP_BIT) {
+            member(w, &f, "group");
+            put_str_or_null(w, bvt_interner_str(e->offers.group_names, key & ~BVT_CAP_GROUP_BIT));
+        } else {
+            member(w, &f, "offer");
+            put_str_or_null(w, bvt_offer_name(e, key));
+        }
+        member(w, &f, "impressions_ms");
+        bvt_json_put(w, "[", 1);
+        for (uint32_t j = 0; j < n_times; j++) {
+            if (j)
+                bvt_json_put(w, ",", 1);
+            bvt_json_i64(w, times[j]);
+        }
+        bvt_json_put(w, "]", 1);
+        member(w, &f, "dismissed_ms"); put_time_or_null(w, dismissed);
+        bvt_json_put(w, "}", 1);
+    }
+    bvt_json_put(w, "]", 1);
+}
+
+static void export_experiments(bvt_json *w, bvt_engine *e, const bvt_ext *x)
+{
+    bvt_exp_assignment a;
+    bvt_json_put(w, "[", 1);
+    for (uint32_t i = 0; bvt_experiments_user_at(x, i, &a); i++) {
+        int f = 1;
+        bvt_json_lit(w, i ? ",{" : "{");
+        member(w, &f, "experiment");
+        put_str_or_null(w, bvt_experiments_name(e->experiments, a.experiment));
+        member(w, &f, "experiment_id"); bvt_json_u64(w, a.experiment);
+        member(w, &f, "variant"); bvt_json_i64(w, a.variant);
+        member(w, &f, "exposed_ms"); bvt_json_i64(w, a.exposed_ms);
+        bvt_json_put(w, "}", 1);
+    }
+    bvt_json_put(w, "]", 1);
+}
+
+static void export_history(bvt_json *w, const bvt_engine *e, const bvt_ext *x)
+{
+    int f = 1;
+    bvt_json_put(w, "{", 1);
+    member(w, &f, "complete_from_day");
+    if (!x || x->hist.complete_from_day == INT32_MIN)
+        bvt_json_lit(w, "null");
+    else
+        bvt_json_i64(w, x->hist.complete_from_day);
+    member(w, &f, "events");
+    bvt_json_put(w, "[", 1);
+    const bvt_hist_event *ev;
+    for (uint32_t i = 0; x && (ev = bvt_history_event_at(&x->hist, i)) != NULL; i++) {
+        int g = 1;
+        bvt_json_lit(w, i ? ",{" : "{");
+        member(w, &g, "time_ms"); bvt_json_i64(w, ev->t_ms);
+        member(w, &g, "type"); put_str_or_null(w, bvt_event_type_name(e, ev->type));
+        member(w, &g, "category");
+        put_str_or_null(w, ev->category ? bvt_categories_name(e->cats, ev->category) : NULL);
+        member(w, &g, "value"); bvt_json_double(w, ev->value);
+        bvt_json_put(w, "}", 1);
+    }
+    bvt_json_put(w, "]", 1);
+    member(w, &f, "days");
+    bvt_json_put(w, "[", 1);
+    for (uint32_t i = 0; x && i < x->hist.day_len; i++) {
+        const bvt_day_agg *d = &x->hist.days[i];
+        int g = 1;
+        bvt_json_lit(w, i ? ",{" : "{");
+        member(w, &g, "day"); bvt_json_i64(w, d->day);
+        member(w, &g, "type"); put_str_or_null(w, bvt_event_type_name(e, d->type));
+        member(w, &g, "category");
+        put_str_or_null(w, d->category ? bvt_categories_name(e->cats, d->category) : NULL);
+        member(w, &g, "count"); bvt_json_u64(w, d->count);
+        member(w, &g, "value"); bvt_json_double(w, d->value);
+        bvt_json_put(w, "}", 1);
+    }
+    bvt_json_put(w, "]}", 2);
+}
+
+int bvt_user_export(bvt_engine *e, const void *id, size_t len, int64_t now, char *buf, size_t cap,
+                    size_t *out_len)
+{
+    if (out_len)
+        *out_len = 0;
+    if (!e || !bvt_user_id_valid(id, len) || now <= 0 || (!buf && cap) || !out_len)
+        return BVT_EINVAL;
+    bvt_shard *sh;
+    bvt_record *r = bvt_engine_lock_key(e, bvt_engine_key(e, id, len), &sh);
+    if (!r) {
+        pthread_mutex_unlock(&sh->lock);
+        return BVT_ENOTFOUND;
+    }
+    const bvt_ext *x = r->ext;
+    bvt_profile p;
+    bvt_profile_init(&p);
+    bvt_profile_features(r, atomic_load_explicit(&e->cuts, memory_order_acquire), now, &p);
+    bvt_json w = bvt_json_start(buf, cap);
+    int f = 1;
+    bvt_json_put(&w, "{", 1);
+    member(&w, &f, "key"); put_key(&w, r->key_hi, r->key_lo);
+    member(&w, &f, "now"); bvt_json_i64(&w, now);
+    member(&w, &f, "aliases");
+    bvt_json_put(&w, "[", 1);
+    alias_out ao = { &w, 0 };
+    bvt_user_key k = { r->key_hi, r->key_lo };
+    bvt_aliases_foreach_to(&e->aliases, &k, put_alias, &ao);
+    bvt_json_put(&w, "]", 1);
+    member(&w, &f, "profile"); export_profile(&w, e, &p);
+    member(&w, &f, "interests"); export_interests(&w, e, r, now);
+    member(&w, &f, "cart"); export_cart(&w, e, x);
+    member(&w, &f, "last_checkout_ms"); put_time_or_null(&w, x ? x->last_checkout_ms : 0);
+    member(&w, &f, "attributes"); export_attributes(&w, e, x);
+    member(&w, &f, "consent"); export_consent(&w, e, x);
+    member(&w, &f, "segments"); export_segments(&w, e, r, now);
+    member(&w, &f, "caps"); export_caps(&w, e, x);
+    member(&w, &f, "experiments"); export_experiments(&w, e, x);
+    member(&w, &f, "history"); export_history(&w, e, x);
+    bvt_json_put(&w, "}", 1);
+    pthread_mutex_unlock(&sh->lock);
+    return bvt_json_finish(&w, out_len);
+}
+
+/* ---- erasure ---- */
+
+int bvt_user_forget(bvt_engine *e, const void *id, size_t len, bvt_error *err)
+{
+    if (!e || !bvt_user_id_valid(id, len))
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and a user id of 1..%d bytes are required",
+                        BVT_USER_ID_MAX);
+    bvt_user_key k = bvt_engine_key(e, id, len), target = k, to;
+    bvt_shard *sh = bvt_store_shard(&e->store, &k);
+    pthread_mutex_lock(&sh->lock);
+    bvt_record *r = bvt_shard_find(sh, &k);
+    if (!r && bvt_aliases_find(&e->aliases, &k, &to)) {
+        pthread_mutex_unlock(&sh->lock);
+        target = to;
+        sh = bvt_store_shard(&e->store, &target);
+        pthread_mutex_lock(&sh->lock);
+        r = bvt_shard_find(sh, &target);
+    }
+    if (r)
+        bvt_shard_remove(sh, r);
+    /* Under the target's shard lock: an alias naming it as the known id
+     * (which takes that lock) cannot slip in between. */
+    bvt_aliases_forget(&e->aliases, &k, &target);
+    pthread_mutex_unlock(&sh->lock);
+    bvt_batch_pool_scrub(e);
+    return BVT_OK;
+}
+
+/* ---- retention ---- */
+
+#define EXPIRE_CHUNK 256u
+
+/* The time retention judges a record by: its latest event, else its latest
+ * consent choice or experiment exposure; 0 when it holds nothing dated. */
+static int64_t last_activity(const bvt_record *r)
+{
+    if (r->first_seen_ms)
+        return r->last_seen_ms;
+    int64_t t = 0;
+    const bvt_ext *x = r->ext;
+    for (uint32_t i = 0; x && x->consent && i < x->consent->len; i++)
+        if (x->consent->c[i].t_ms > t)
+            t = x->consent->c[i].t_ms;
+    bvt_exp_assignment a;
+    for (uint32_t i = 0; bvt_experiments_user_at(x, i, &a); i++)
+        if (a.exposed_ms > t)
+            t = a.exposed_ms;
+    return t;
+}
+
+static int key_order(const void *a, const void *b)
+{
+    return bvt_user_key_cmp(a, b);
+}
+
+int bvt_engine_expire(bvt_engine *e, int64_t now, uint64_t *out_users_removed)
+{
+    if (out_users_removed)
+        *out_users_removed = 0;
+    if (!e || now <= 0 || e->retention_ms <= 0)
+        return BVT_EINVAL;
+    int64_t cutoff = now - e->retention_ms; /* no overflow: both positive */
+    if (cutoff <= 0)
+        return BVT_OK; /* event times are > 0: nothing is that old */
+    uint64_t removed = 0;
+    bvt_user_key gone[EXPIRE_CHUNK];
+    for (uint32_t s = 0; s < e->store.n_shards; s++) {
+        bvt_shard *sh = &e->store.shards[s];
+        for (uint32_t next = 0, end;;) {
+            size_t n = 0;
+            pthread_mutex_lock(&sh->lock);
+            end = sh->high_water;
+            for (uint32_t stop = next + EXPIRE_CHUNK; next < end && next < stop; next++) {
+                bvt_record *r = bvt_shard_record(sh, next);
+                if (!bvt_record_live(r))
+                    continue;
+                int64_t t = last_activity(r);
+                if (t && t <= cutoff) {
+                    gone[n++] = (bvt_user_key){ r->key_hi, r->key_lo };
+                    bvt_shard_remove_at(sh, next);
+                } else if (r->ext) {
+                    bvt_history_expire(&r->ext->hist, &sh->mem, cutoff);
+                    bvt_cart_expire(r->ext, cutoff);
+                    bvt_caps_expire(r->ext, &sh->mem, cutoff);
+                }
+            }
+            if (n) { /* their aliases go too, under the same lock as for forget */
+                qsort(gone, n, sizeof gone[0], key_order);
+                bvt_aliases_remove_targets(&e->aliases, gone, n);
+            }
+            pthread_mutex_unlock(&sh->lock);
+            removed += n;
+            if (next >= end)
+                break;
+        }
+    }
+    if (removed)
+        bvt_batch_pool_scrub(e);
+    if (out_users_removed)
+        *out_users_removed = removed;
+    return BVT_OK;
+}
