@@ -308,6 +308,45 @@ static size_t one_tier(const bvt_policy *p, size_t n, size_t k, const double *sc
     return filled;
 }
 
+/* softmax over a single tier: two passes over the arms a slot (the sum of
+ * the weights left, then the draw) instead of softmax()'s five, with the
+ * same arithmetic in the same order, so the picks are the same. */
+static size_t softmax_one_tier(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
+                               const double *weight, uint8_t *taken, uint64_t *rng,
+                               bvt_pick *out, double *first_p)
+{
+    size_t filled = 0;
+    for (; filled < k && filled < n; filled++) {
+        size_t m = n - filled, last = 0;
+        double sum = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!taken[i])
+                sum += weight[i], last = i;
+        double u = bvt_draw_uniform(rng), acc = 0, prob = 0;
+        size_t pick = last;
+        for (size_t i = 0; i < n; i++) {
+            if (taken[i])
+                continue;
+            double pi = (1 - p->floor) * weight[i] / sum + p->floor / (double)m;
+            if (filled == 0 && first_p)
+                first_p[i] = pi;
+            if (pick == last && i != last && u < (acc += pi)) {
+                pick = i;
+                prob = pi;
+                if (!(filled == 0 && first_p))
+                    break;
+            }
+        }
+        if (pick == last)
+            prob = (1 - p->floor) * weight[last] / sum + p->floor / (double)m;
+        out[filled] = (bvt_pick){ .arm = (uint32_t)pick,
+                                  .score = mean_of(&arms[pick]) * arms[pick].value,
+                                  .propensity = prob };
+        taken[pick] = 1;
+    }
+    return filled;
+}
+
 /* One ranking from seed: the slots in out[0..k), returned count.  Scores
  * are deterministic (computed by the caller into w->score) except for
  * Thompson sampling, which draws each arm's posterior once here.
@@ -321,7 +360,9 @@ static size_t rank_once(const bvt_policy *p, const bvt_arm *arms, size_t n, size
         for (size_t i = 0; i < n; i++)
             w->score[i] = bvt_draw_beta(&rng, arms[i].a, arms[i].b) * arms[i].value;
     memset(w->taken, 0, n);
-    if (single_tier && p->kind != BVT_POLICY_SOFTMAX && k <= FAST_SLOTS)
+    if (single_tier && p->kind == BVT_POLICY_SOFTMAX)
+        return softmax_one_tier(p, arms, n, k, w->score, w->taken, &rng, out, first_p);
+    if (single_tier && k <= FAST_SLOTS)
         return one_tier(p, n, k, w->score, w->taken, &rng, out, first_p);
     size_t filled = 0;
     for (; filled < k; filled++) {

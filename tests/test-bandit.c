@@ -88,8 +88,9 @@ static void same_slots(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
 {
     bvt_arm all[33];
     memcpy(all, arms, n * sizeof *arms);
-    /* weightless, so that UCB1's total of trials stays the same */
-    all[n] = (bvt_arm){ .a = 1e-300, .b = 1e-300, .value = 100, .priority = -1,
+    /* weightless and worthless, so that neither UCB1's total of trials nor
+     * softmax's best score changes */
+    all[n] = (bvt_arm){ .a = 1e-300, .b = 1e-300, .value = 1e-9, .priority = -1,
                         .index = (uint32_t)n };
     uint8_t taken[33];
     uint32_t tier[33];
@@ -116,8 +117,8 @@ START_TEST(fast_path_picks_as_the_slot_by_slot_path)
         arms[i] = (bvt_arm){ .a = 1 + (double)(i % 4 == 3 ? i - 1 : i) / 4, .b = 30, .value = 1,
                              .priority = 3, .index = (uint32_t)i };
     static const uint32_t kinds[] = { BVT_POLICY_GREEDY, BVT_POLICY_EPSILON_GREEDY,
-                                      BVT_POLICY_UCB1, BVT_POLICY_THOMPSON };
-    for (size_t c = 0; c < 4; c++) {
+                                      BVT_POLICY_UCB1, BVT_POLICY_THOMPSON, BVT_POLICY_SOFTMAX };
+    for (size_t c = 0; c < 5; c++) {
         bvt_policy in = BVT_POLICY_INIT, p;
         in.kind = kinds[c];
         in.epsilon = 0.3;
