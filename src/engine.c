@@ -9,7 +9,7 @@
 #include "engine.h"
 #include "error.h"
 #include "experiment.h"
-#include "privacy.h"
+#include "analytics.h"
 #include "rng.h"
 
 #define DEFAULT_SHARDS 64u

@@ -47,7 +47,7 @@ struct bvt_engine {
     uint32_t rank_pool_len;
     bvt_offers offers;                   /* the offer catalog and its counters */
     struct bvt_experiments *experiments; /* A/B tests (experiment.h) */
-    /* privacy (privacy.h) */
+    /* privacy options (privacy.c, analytics.h) */
     int64_t retention_ms;                /* 0 = keep forever */
     uint32_t analytics_policy;           /* enum bvt_analytics_policy */
     uint32_t segments_need_consent;      /* 1: segments need personalisation consent */

@@ -7,7 +7,7 @@
 #include "engine.h"
 #include "error.h"
 #include "feedback.h"
-#include "privacy.h"
+#include "analytics.h"
 
 /* Events resolved and sorted by shard at a time: large enough that each
  * shard's run (about BATCH_BLOCK / shards events) fills the prefetch

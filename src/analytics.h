@@ -1,5 +1,5 @@
-/* privacy.h — what the privacy calls (privacy.c: export, forget, expire,
- * anonymous aggregates) share with the tracking path.
+/* analytics.h — the analytics-consent policy (bvt_options.analytics_policy)
+ * as the tracking path applies it, and the anonymous aggregates.
  *
  * Anonymous aggregates: under BVT_ANALYTICS_ANONYMOUS an event of a user
  * without analytics consent is counted per (type, top-level category) in a
@@ -7,13 +7,14 @@
  * counting is lock-free and allocates nothing.  At most BVT_ANON_PAIRS
  * pairs are admitted (the table has twice the slots, so a probe always
  * ends); an event of a pair without room counts in the totals only. */
-#ifndef BVT_PRIVACY_H
-#define BVT_PRIVACY_H
+#ifndef BVT_ANALYTICS_H
+#define BVT_ANALYTICS_H
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atomic_double.h"
 #include "engine.h"
 
 #define BVT_ANON_PAIRS 4096u
@@ -23,13 +24,13 @@ typedef struct bvt_anon_cell {
     _Atomic uint32_t key;   /* (type << 16 | top-level category) + 1; 0 = free */
     uint32_t unused;
     _Atomic uint64_t count;
-    _Atomic uint64_t sum;   /* double bits */
+    _Atomic double sum;
 } bvt_anon_cell;
 
 typedef struct bvt_anon {
     _Atomic uint32_t pairs; /* pairs admitted (reserved before a slot is claimed) */
     _Atomic uint64_t total_count;
-    _Atomic uint64_t total_sum;
+    _Atomic double total_sum;
     bvt_anon_cell cells[BVT_ANON_SLOTS];
 } bvt_anon;
 

@@ -1,0 +1,121 @@
+/* analytics.c — the analytics-consent policy in the tracking path: what
+ * happens to an event of a user without analytics consent, and the
+ * anonymous aggregates it may be counted in instead (analytics.h). */
+#include <stdlib.h>
+
+#include "analytics.h"
+
+int bvt_anon_new(bvt_anon **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? BVT_OK : BVT_ENOMEM;
+}
+
+void bvt_anon_free(bvt_anon *a)
+{
+    free(a);
+}
+
+size_t bvt_anon_bytes(const bvt_anon *a)
+{
+    return a ? sizeof *a : 0;
+}
+
+static uint32_t top_level(const bvt_categories *cats, uint32_t cat)
+{
+    for (uint32_t p; cat && (p = bvt_categories_parent(cats, cat)) != 0;)
+        cat = p;
+    return cat;
+}
+
+/* The cell of key, claiming a free one when the pair is new and admitted;
+ * NULL when the table has no room for another pair. */
+static bvt_anon_cell *anon_cell(bvt_anon *a, uint32_t key)
+{
+    int reserved = 0;
+    for (uint32_t i = (key * 0x9E3779B1u) & (BVT_ANON_SLOTS - 1);; i = (i + 1) & (BVT_ANON_SLOTS - 1)) {
+        bvt_anon_cell *c = &a->cells[i];
+        uint32_t k = atomic_load_explicit(&c->key, memory_order_acquire);
+        if (k == key) {
+            if (reserved)
+                atomic_fetch_sub_explicit(&a->pairs, 1, memory_order_relaxed);
+            return c;
+        }
+        if (k != 0)
+            continue;
+        if (!reserved) { /* a new pair: admitted while fewer than BVT_ANON_PAIRS exist */
+            if (atomic_fetch_add_explicit(&a->pairs, 1, memory_order_relaxed) >= BVT_ANON_PAIRS) {
+                atomic_fetch_sub_explicit(&a->pairs, 1, memory_order_relaxed);
+                return NULL;
+            }
+            reserved = 1;
+        }
+        uint32_t expect = 0;
+        if (atomic_compare_exchange_strong_explicit(&c->key, &expect, key, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            return c;
+        if (expect == key) { /* another thread claimed it for the same pair */
+            atomic_fetch_sub_explicit(&a->pairs, 1, memory_order_relaxed);
+            return c;
+        }
+    }
+}
+
+int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    if (e->analytics_policy != BVT_ANALYTICS_ANONYMOUS || !e->anon)
+        return BVT_ECONSENT;
+    uint32_t cat = ev->category ? ev->category : ev->n_search ? ev->search_cats[0] : 0;
+    uint32_t key = (ev->type << 16 | top_level(e->cats, cat)) + 1;
+    bvt_anon *a = e->anon;
+    bvt_anon_cell *c = anon_cell(a, key);
+    if (c) {
+        atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
+        bvt_atomic_add_double(&c->sum, ev->value);
+    }
+    atomic_fetch_add_explicit(&a->total_count, 1, memory_order_relaxed);
+    bvt_atomic_add_double(&a->total_sum, ev->value);
+    return BVT_OK;
+}
+
+int bvt_anonymous_counts(bvt_engine *e, uint32_t type, uint32_t category_id, uint64_t *out_count,
+                         double *out_sum)
+{
+    if (out_count)
+        *out_count = 0;
+    if (out_sum)
+        *out_sum = 0;
+    if (!e || (type != BVT_ANY && !bvt_event_types_valid(&e->types, type)))
+        return BVT_EINVAL;
+    if (category_id != BVT_ANY && category_id != 0 &&
+        (!bvt_categories_valid(e->cats, category_id) ||
+         bvt_categories_parent(e->cats, category_id) != 0))
+        return BVT_EINVAL;
+    const bvt_anon *a = e->anon;
+    if (!a)
+        return BVT_OK;
+    uint64_t n = 0;
+    double sum = 0;
+    if (type == BVT_ANY && category_id == BVT_ANY) {
+        n = atomic_load_explicit(&((bvt_anon *)a)->total_count, memory_order_relaxed);
+        sum = bvt_atomic_load_double(&a->total_sum);
+    } else {
+        for (uint32_t i = 0; i < BVT_ANON_SLOTS; i++) {
+            const bvt_anon_cell *c = &a->cells[i];
+            uint32_t k = atomic_load_explicit(&((bvt_anon_cell *)c)->key, memory_order_acquire);
+            if (k == 0)
+                continue;
+            if ((type != BVT_ANY && (k - 1) >> 16 != type) ||
+                (category_id != BVT_ANY && ((k - 1) & 0xFFFFu) != category_id))
+                continue;
+            n += atomic_load_explicit(&((bvt_anon_cell *)c)->count, memory_order_relaxed);
+            sum += bvt_atomic_load_double(&c->sum);
+        }
+    }
+    if (out_count)
+        *out_count = n;
+    if (out_sum)
+        *out_sum = sum;
+    return BVT_OK;
+}
+
