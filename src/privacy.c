@@ -2,7 +2,6 @@
  * about a user, erasing a user and the aliases, expiring old behaviour.
  * docs/privacy.md is the guide. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "attrs.h"
 #include "caps.h"
