@@ -19,10 +19,9 @@ static const bvt_offer_def *def_of(const bvt_offer_set *set, uint32_t offer)
     return offer <= set->max_id ? set->by_id[offer] : NULL;
 }
 
-int bvt_feedback_reserve(bvt_engine *e, bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
+int bvt_feedback_reserve(bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
                          const bvt_offer_set *set)
 {
-    (void)e;
     if (!set || (ev->type != BVT_EVENT_IMPRESSION && ev->type != BVT_EVENT_DISMISS))
         return BVT_OK;
     const bvt_offer_def *d = def_of(set, ev->offer);
@@ -54,7 +53,7 @@ static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_even
     uint32_t response = d ? d->response : BVT_EVENT_CLICK;
     uint32_t mask;
     if (ev->type == BVT_EVENT_IMPRESSION) {
-        mask = bvt_offer_set_mask(e, set, r, ev->t_ms, NULL);
+        mask = bvt_offer_set_mask(e, set, r, ev->t_ms);
         bvt_caps_impression(r->ext, ev->offer, ev->t_ms, mask);
         if (d && d->group)
             bvt_caps_impression(r->ext, d->group | BVT_CAP_GROUP_BIT, ev->t_ms, 0);
@@ -62,7 +61,7 @@ static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_even
     } else {
         /* credited where the user was at the offer's last impression */
         const bvt_cap_entry *ce = bvt_caps_find(r->ext, ev->offer);
-        mask = ce ? ce->mask : bvt_offer_set_mask(e, set, r, ev->t_ms, NULL);
+        mask = ce ? ce->mask : bvt_offer_set_mask(e, set, r, ev->t_ms);
         if (ev->type == BVT_EVENT_DISMISS)
             bvt_caps_dismiss(r->ext, ev->offer, ev->t_ms);
         if (ev->type == response)

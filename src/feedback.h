@@ -17,7 +17,7 @@ int bvt_feedback_type(uint32_t type);
  * updated.  set: the catalog, held by the caller for events naming a known
  * offer (else NULL: nothing to reserve).  BVT_OK, BVT_EFULL, BVT_ENOMEM
  * (then the event must be refused; nothing visible changed). */
-int bvt_feedback_reserve(bvt_engine *e, bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
+int bvt_feedback_reserve(bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
                          const bvt_offer_set *set);
 
 /* After the profile took the event: caps, counters, experiment outcomes.

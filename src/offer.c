@@ -620,20 +620,26 @@ int bvt_offer_segment_slot(bvt_engine *e, uint32_t segment)
     return slot;
 }
 
+uint32_t bvt_offer_mask_in(const bvt_offer_set *set, bvt_profile_env *env)
+{
+    uint32_t mask = 0;
+    for (uint32_t i = 0; i < set->n_segments; i++)
+        if (bvt_profile_env_segment(env, set->segments[i]))
+            mask |= 1u << i;
+    return mask;
+}
+
 uint32_t bvt_offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const bvt_record *r,
-                            int64_t now, const bvt_context *ctx)
+                            int64_t now)
 {
     if (!set->n_segments || !r)
         return 0;
     bvt_segment_set *segs = bvt_segments_acquire(&e->segments);
     uint8_t memo[BVT_SEGMENTS_MAX + 1];
     bvt_profile_env env;
-    bvt_profile_env_init(&env, e, segs, ctx, now, segs->has_refs ? memo : NULL);
+    bvt_profile_env_init(&env, e, segs, NULL, now, segs->has_refs ? memo : NULL);
     bvt_profile_env_user(&env, r);
-    uint32_t mask = 0;
-    for (uint32_t i = 0; i < set->n_segments; i++)
-        if (bvt_profile_env_segment(&env, set->segments[i]))
-            mask |= 1u << i;
+    uint32_t mask = bvt_offer_mask_in(set, &env);
     bvt_segments_release(segs);
     return mask;
 }
@@ -641,7 +647,7 @@ uint32_t bvt_offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const bvt_r
 uint32_t bvt_offer_segment_mask_locked(bvt_engine *e, const bvt_record *r, int64_t now)
 {
     bvt_offer_set *set = bvt_offers_acquire(&e->offers);
-    uint32_t mask = bvt_offer_set_mask(e, set, r, now, NULL);
+    uint32_t mask = bvt_offer_set_mask(e, set, r, now);
     bvt_offers_release(set);
     return mask;
 }

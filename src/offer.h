@@ -161,12 +161,18 @@ uint32_t bvt_offer_cap_depth(const bvt_offer_set *set, const bvt_offer_def *def)
 int bvt_offer_segment_slot(bvt_engine *e, uint32_t segment);
 
 struct bvt_record;
+struct bvt_profile_env;
 /* The user's offer-segment mask at `now` (bit i: in the segment of slot i);
- * 0 when no list is set.  Under the record's shard lock. */
+ * 0 when no list is set.  Segments are read without a request context,
+ * wherever the mask is taken (tracking has none).  Under the record's shard
+ * lock. */
 uint32_t bvt_offer_segment_mask_locked(bvt_engine *e, const struct bvt_record *r, int64_t now);
 /* The same against a version already held. */
 uint32_t bvt_offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const struct bvt_record *r,
-                            int64_t now, const bvt_context *ctx);
+                            int64_t now);
+/* The same with an environment already set up for the user (its context
+ * NULL); for a caller that holds a segment version anyway. */
+uint32_t bvt_offer_mask_in(const bvt_offer_set *set, struct bvt_profile_env *env);
 
 /* Bucket of a mask: 1 + the lowest slot set, 0 for none. */
 static inline uint32_t bvt_offer_bucket(uint32_t mask)

@@ -378,10 +378,17 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
     user_view *view = &w->view;
     view_begin(view);
     view_caps(view, r ? r->ext : NULL);
-    uint32_t mask = consented ? bvt_offer_set_mask(e, set, r, q->now, NULL) : 0;
-    if (consented)
+    uint32_t mask = 0;
+    if (consented) {
         view_interests(view, e, r);
-    bvt_profile_env_user(&env, consented ? r : &nobody);
+        if (set->n_segments) { /* read without context, as tracking reads them */
+            env.ctx = NULL;
+            bvt_profile_env_user(&env, r);
+            mask = bvt_offer_mask_in(set, &env);
+            env.ctx = q->ctx;
+        }
+    }
+    bvt_profile_env_user(&env, consented ? r : &nobody); /* forgets the mask's memo */
     if (exp)
         res->variant = bvt_experiment_expose_locked(e, exp, &sh->mem, r, q->user_id,
                                                     q->user_id_len, q->now, mask);

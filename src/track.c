@@ -80,7 +80,7 @@ static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created
     bvt_offer_set *offers = ev->offer ? bvt_offers_acquire(&e->offers) : NULL;
     int rc;
     for (int tries = 0;; tries++) {
-        rc = bvt_feedback_reserve(e, &sh->mem, r, ev, offers);
+        rc = bvt_feedback_reserve(&sh->mem, r, ev, offers);
         if (rc == BVT_OK)
             rc = bvt_profile_apply(r, ev, &e->cfg, &sh->mem);
         if (rc != BVT_EFULL || tries >= 8 || bvt_shard_evict_one(sh, &e->store, r) != BVT_OK)
