@@ -136,6 +136,12 @@ typedef struct cli_rule_set {
     size_t n, cap;
 } cli_rule_set;
 
+/* A space or tab: what separates and surrounds fields in definition files. */
+static inline int cli_is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 /* (cli_lines.c) Call fn for each line of a definitions file (rules, offers) that is
  * neither blank nor a '#' comment, with its 1-based number and its bytes
  * (no '\n', no trailing '\r').  Stops at fn's first non-zero result and

@@ -18,7 +18,7 @@ int cli_each_line(const char *buf, size_t len,
         if (n > 0 && p[n - 1] == '\r')
             n--;
         size_t i = 0;
-        while (i < n && (p[i] == ' ' || p[i] == '\t'))
+        while (i < n && cli_is_blank(p[i]))
             i++;
         if (i == n || p[i] == '#')
             continue;

@@ -14,8 +14,6 @@ void cli_rule_set_free(cli_rule_set *rs)
     free(rs->defs);
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-
 /* "PATH:LINE:COL: reason" on stderr. */
 static void rule_error(const char *path, size_t line, size_t col, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -44,7 +42,7 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
         return CLI_EXIT_FAIL;
     }
     size_t name_at = 0;
-    while (name_at < n && is_blank(p[name_at]))
+    while (name_at < n && cli_is_blank(p[name_at]))
         name_at++;
     const char *colon = memchr(p, ':', n);
     if (!colon) {
@@ -52,11 +50,11 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
         return CLI_EXIT_FAIL;
     }
     size_t name_end = (size_t)(colon - p), rule_at = name_end + 1, rule_end = n;
-    while (name_end > name_at && is_blank(p[name_end - 1]))
+    while (name_end > name_at && cli_is_blank(p[name_end - 1]))
         name_end--;
-    while (rule_at < n && is_blank(p[rule_at]))
+    while (rule_at < n && cli_is_blank(p[rule_at]))
         rule_at++;
-    while (rule_end > rule_at && is_blank(p[rule_end - 1]))
+    while (rule_end > rule_at && cli_is_blank(p[rule_end - 1]))
         rule_end--;
     size_t name_len = name_end - name_at;
     if (name_len == 0) {

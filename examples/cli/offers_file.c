@@ -22,8 +22,6 @@ void offer_file_free(offer_file *f)
     memset(f, 0, sizeof *f);
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
-
 static char *dup_n(const char *p, size_t n)
 {
     char *d = malloc(n + 1);
@@ -222,13 +220,13 @@ static int offer_parse_line(const char *path, size_t line, const char *p, size_t
     if (!colon)
         BAD("expected 'id: key=value ...'");
     size_t hs = 0, he = (size_t)(colon - p);
-    while (hs < he && is_blank(p[hs]))
+    while (hs < he && cli_is_blank(p[hs]))
         hs++;
-    while (he > hs && is_blank(p[he - 1]))
+    while (he > hs && cli_is_blank(p[he - 1]))
         he--;
-    int is_group = he - hs > 6 && memcmp(p + hs, "group", 5) == 0 && is_blank(p[hs + 5]);
+    int is_group = he - hs > 6 && memcmp(p + hs, "group", 5) == 0 && cli_is_blank(p[hs + 5]);
     if (is_group)
-        for (hs += 6; hs < he && is_blank(p[hs]); hs++)
+        for (hs += 6; hs < he && cli_is_blank(p[hs]); hs++)
             ;
     if (he == hs) /* "group NAME" needs a NAME to be a group line at all */
         BAD("missing offer id before ':'");
@@ -258,19 +256,19 @@ static int offer_parse_line(const char *path, size_t line, const char *p, size_t
         BAD("out of memory");
     unsigned seen = 0;
     for (size_t at = (size_t)(colon - p) + 1;;) {
-        while (at < n && is_blank(p[at]))
+        while (at < n && cli_is_blank(p[at]))
             at++;
         if (at == n)
             break;
         size_t ks = at;
-        while (at < n && !is_blank(p[at]) && p[at] != '=')
+        while (at < n && !cli_is_blank(p[at]) && p[at] != '=')
             at++;
         if (at == n || p[at] != '=')
             BAD("expected key=value, found '%.*s'", (int)(at - ks), p + ks);
         size_t kn = at - ks, vs = ++at;
         if (kn == 4 && memcmp(p + ks, "rule", 4) == 0) {
             size_t ve = n;
-            while (ve > vs && is_blank(p[ve - 1]))
+            while (ve > vs && cli_is_blank(p[ve - 1]))
                 ve--;
             f->any_rule = 1;
             int rc = offer_field(path, line, p + ks, kn, p + vs, ve - vs, ol, &seen);
@@ -278,7 +276,7 @@ static int offer_parse_line(const char *path, size_t line, const char *p, size_t
                 return rc;
             break;
         }
-        while (at < n && !is_blank(p[at]))
+        while (at < n && !cli_is_blank(p[at]))
             at++;
         int rc = offer_field(path, line, p + ks, kn, p + vs, at - vs, ol, &seen);
         if (rc)
