@@ -1,7 +1,10 @@
 /* bench-rank — ranking offers for a known user: 100 and 1,000 offers, each
  * policy, latency per call (median and p99).
  *
- *   bench-rank [-u USERS] [-c CALLS] [-p POLICY]   (POLICY: one label below, e.g. greedy)
+ *   bench-rank [-u USERS] [-c CALLS] [-p POLICY] [-o OFFERS]
+ *
+ * POLICY runs one label below (e.g. greedy); OFFERS one catalog size
+ * instead of 100 and 1,000 (-o 1 shows the fixed cost of a call).
  *
  * Each size twice: a catalog whose offers are only scored (tags, caps, no
  * rule) and one where a third carry an eligibility rule.
@@ -111,7 +114,7 @@ static void run(bvt_engine *e, const bench_users *u, const char *label, size_t n
 int main(int argc, char **argv)
 {
     uint64_t users = 100000;
-    size_t calls = 20000;
+    size_t calls = 20000, sizes[2] = { 100, 1000 };
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "-u") == 0)
             users = strtoull(argv[i + 1], NULL, 10);
@@ -119,9 +122,10 @@ int main(int argc, char **argv)
             calls = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "-p") == 0)
             only = argv[i + 1];
+        else if (strcmp(argv[i], "-o") == 0)
+            sizes[0] = sizes[1] = (size_t)strtoull(argv[i + 1], NULL, 10);
     }
-    static const size_t sizes[] = { 100, 1000 };
-    for (size_t c = 0; c < 4; c++) {
+    for (size_t c = 0; c < (sizes[0] == sizes[1] ? 2u : 4u); c++) {
         size_t s = c / 2;
         int rules = c % 2;
         catalog = rules ? "rules" : "scored";
