@@ -88,11 +88,15 @@ enum bvt_status {
     BVT_ETYPE = -7,     /**< unknown event type */
     BVT_ERANGE = -8,    /**< a value or time is outside what can be answered */
     BVT_EVERSION = -9,  /**< a struct version newer than this library knows */
-    BVT_EIO = -10,      /**< reserved: input/output failure */
-    BVT_ECORRUPT = -11, /**< reserved: corrupt persisted data */
+    BVT_EIO = -10,      /**< input/output failure (the message names the file and call) */
+    BVT_ECORRUPT = -11, /**< persisted data fails its checksum or does not parse
+                             (offset = file byte) */
     BVT_ESYNTAX = -12,  /**< syntax error in rule text (offset = byte) */
     BVT_ECYCLE = -13,   /**< a segment would depend on itself through in_segment() */
-    BVT_ECONSENT = -14  /**< the user has not granted the purpose this needs (@since 1.1) */
+    BVT_ECONSENT = -14, /**< the user has not granted the purpose this needs (@since 1.1) */
+    BVT_ETRUNCATED = -15, /**< a file ends before its data does (offset = where) (@since 1.1) */
+    BVT_EFORMAT = -16,  /**< not a libbehavtarget file of the kind expected (@since 1.1) */
+    BVT_ESECRET = -17   /**< the file was written with another user-id secret (@since 1.1) */
 };
 
 /**
@@ -1920,6 +1924,184 @@ BVT_API int bvt_engine_expire(bvt_engine *engine, int64_t now, uint64_t *out_use
  */
 BVT_API int bvt_anonymous_counts(bvt_engine *engine, uint32_t type, uint32_t category_id,
                                  uint64_t *out_count, double *out_sum);
+
+/* ======================================================================
+ * Persistence: snapshots and the journal (@since 1.1)
+ * ====================================================================== */
+
+/**
+ * @brief Save the whole engine to a snapshot file.
+ *
+ * Everything is saved: profiles (with history, cart, attributes, consent,
+ * cap state and experiment assignments), the alias map, categories,
+ * keyword maps, custom event types, consent purposes, attribute strings,
+ * segment definitions, the offer catalog with its groups, offer segments
+ * and policy, bandit evidence, metrics and budgets, experiments with their
+ * counters, RFM cut points, the cluster model and the anonymous
+ * aggregates.  The user-id secret is not saved: a check value derived
+ * from it is, so a file opened with another secret is refused.  The file
+ * format is described in docs/format.md.
+ *
+ * The file is written to `path`.tmp (mode 0600), fsynced, renamed over
+ * `path`, and the directory is fsynced, so `path` always holds a complete
+ * snapshot, the old or the new.  Tracking waits while its shard is copied
+ * (the copy is a memory copy; compression and writing happen after every
+ * shard is released); other calls run on.
+ *
+ * @param engine the engine.
+ * @param path   the file to write.
+ * @param[out] err detail on failure (may be NULL).
+ * @return BVT_OK; BVT_EINVAL (NULL argument); BVT_EIO (create, write,
+ *         fsync or rename failed; `path` is unchanged); BVT_ENOMEM.
+ * @since 1.1  Thread-safe; concurrent saves of one engine run one at a time.
+ */
+BVT_API int bvt_engine_save(bvt_engine *engine, const char *path, bvt_error *err);
+
+/**
+ * @brief Create an engine from a snapshot file.
+ *
+ * `opts` must be the options the engine was created with (the secret
+ * included); shards, max_users, memory_budget and full_policy may differ.
+ * Options that shape the stored data (top_interests, history_events,
+ * history_day_slots, history_horizon_ms, cart_items, max_attributes,
+ * interest_half_life_ms, ancestor_credit, session_gap_ms, type_weights)
+ * must resolve to the values saved: otherwise BVT_EINVAL names the first
+ * that differs.  Every block is verified (checksum, then structure) before
+ * the engine is returned; on any failure nothing is returned and nothing
+ * stays allocated.
+ *
+ * @param[out] out the new engine (NULL on failure); free with bvt_engine_free().
+ * @param opts   engine options (secret required).
+ * @param path   the snapshot file.
+ * @param[out] err detail on failure, with `offset` the file byte at which the
+ *         problem was found (may be NULL).
+ * @return BVT_OK; BVT_EINVAL; BVT_EIO (cannot open or read); BVT_EFORMAT (not
+ *         a snapshot: wrong magic); BVT_EVERSION (written by a newer format
+ *         version); BVT_ESECRET (another secret); BVT_ETRUNCATED (the file
+ *         ends early); BVT_ECORRUPT (a checksum or structure check failed);
+ *         BVT_EFULL (the profiles exceed the max_users or memory_budget of
+ *         `opts`); BVT_ENOMEM.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_engine_load(bvt_engine **out, const bvt_options *opts, const char *path,
+                            bvt_error *err);
+
+/** Journal durability (bvt_state_options.journal). */
+enum bvt_journal_mode {
+    BVT_JOURNAL_OFF = 0,    /**< no journal: state is on disk only after a checkpoint */
+    BVT_JOURNAL_NONE = 1,   /**< journaled, never fsynced: survives a process crash once
+                                 written to the OS (the buffer is written when it fills,
+                                 on bvt_engine_sync() and on close), not a power loss */
+    BVT_JOURNAL_GROUP = 2,  /**< group commit: a background thread writes and fsyncs
+                                 every group_commit_ms */
+    BVT_JOURNAL_ALWAYS = 3  /**< every mutating call returns after its record is fsynced
+                                 (concurrent callers share one fsync) */
+};
+
+#define BVT_STATE_OPTIONS_VERSION 1u
+/** Where and how an engine keeps its state on disk (bvt_engine_open()). */
+typedef struct bvt_state_options {
+    uint32_t version;          /**< BVT_STATE_OPTIONS_VERSION */
+    uint32_t journal;          /**< enum bvt_journal_mode; default BVT_JOURNAL_OFF */
+    const char *dir;           /**< state directory, created (mode 0700) if missing */
+    uint32_t group_commit_ms;  /**< BVT_JOURNAL_GROUP interval, 1..10000; default 5 */
+} bvt_state_options;
+
+#define BVT_STATE_OPTIONS_INIT { BVT_STATE_OPTIONS_VERSION, 0, NULL, 0 }
+
+/**
+ * @brief Initialise state options to their defaults (for bindings).
+ * @param st options to fill; NULL is a no-op.
+ * @since 1.1  Thread-safe for distinct objects.
+ */
+BVT_API void bvt_state_options_init(bvt_state_options *st);
+
+/**
+ * @brief Open (or create) an engine whose state lives in a directory.
+ *
+ * The directory holds one snapshot (`snapshot.bvts`) and the journal
+ * files written since it (`journal-<first sequence>.bvtj`).  Opening loads
+ * the snapshot as bvt_engine_load() does, then replays the journal records
+ * after it in sequence order.  A torn tail (the last frame of the newest
+ * journal file incomplete or failing its checksum, as a crash leaves it)
+ * is cut off and reported in bvt_state_info_get(); damage anywhere else is
+ * BVT_ECORRUPT.  A journal is then started when `st->journal` asks for one.
+ *
+ * Every mutating call (events, attributes, consent, aliases, forget,
+ * expire, definitions) is journaled after it succeeds in memory.  When its
+ * record is durable depends on the mode: BVT_JOURNAL_ALWAYS: when the call
+ * returns BVT_OK; BVT_JOURNAL_GROUP: at the next group commit, at most
+ * group_commit_ms later (bvt_engine_sync() waits for it); BVT_JOURNAL_NONE:
+ * after bvt_engine_sync() returns, as far as the OS writes what it was
+ * given; BVT_JOURNAL_OFF: after the next bvt_engine_checkpoint().  Should
+ * the journal fail (disk full, I/O error), every later mutating call
+ * returns BVT_EIO and changes nothing; a call in flight at that moment
+ * returns BVT_EIO with its change made in memory but not durable.
+ *
+ * @param[out] out the engine (NULL on failure); bvt_engine_free() flushes and
+ *         fsyncs the journal, then closes it.
+ * @param opts   engine options (as for bvt_engine_load()).
+ * @param st     the directory and journal mode.
+ * @param[out] err detail on failure (file and byte offset for data problems).
+ * @return as bvt_engine_load(), plus BVT_EIO for the directory or journal.
+ * @since 1.1  Thread-safe.  One process at a time may open a directory
+ *         (it is locked): a second open gets BVT_EIO.
+ */
+BVT_API int bvt_engine_open(bvt_engine **out, const bvt_options *opts,
+                            const bvt_state_options *st, bvt_error *err);
+
+/**
+ * @brief Write a snapshot into the state directory and start a new journal.
+ *
+ * The snapshot holds exactly what the journal held up to the moment of
+ * the switch; older journal files are then deleted.  This is also the
+ * journal's compaction: a forgotten user's records leave the disk here.
+ * @param engine an engine from bvt_engine_open().
+ * @param[out] err detail on failure (may be NULL).
+ * @return BVT_OK; BVT_EINVAL (NULL, or an engine without a state
+ *         directory); BVT_EIO; BVT_ENOMEM.  On failure the previous snapshot
+ *         and journal stay valid.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_engine_checkpoint(bvt_engine *engine, bvt_error *err);
+
+/**
+ * @brief Make every change accepted before this call durable.
+ * @param engine the engine.
+ * @param[out] err detail on failure (may be NULL).
+ * @return BVT_OK (also without a journal: nothing to do); BVT_EINVAL;
+ *         BVT_EIO (the journal failed: the changes are not durable).
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_engine_sync(bvt_engine *engine, bvt_error *err);
+
+#define BVT_STATE_INFO_VERSION 1u
+/** What opening found and where the journal stands (bvt_state_info_get()). */
+typedef struct bvt_state_info {
+    uint32_t version;          /**< BVT_STATE_INFO_VERSION */
+    uint32_t journal;          /**< enum bvt_journal_mode in use */
+    uint64_t snapshot_seq;     /**< last journal sequence the loaded snapshot holds */
+    uint64_t replayed;         /**< journal records replayed at open */
+    int64_t torn_offset;       /**< file offset where a torn tail was cut, or -1 */
+    uint64_t torn_bytes;       /**< bytes cut there */
+    uint64_t accepted_seq;     /**< sequence of the latest journaled change */
+    uint64_t durable_seq;      /**< every change up to this sequence is durable */
+} bvt_state_info;
+
+#define BVT_STATE_INFO_INIT { BVT_STATE_INFO_VERSION, 0, 0, 0, -1, 0, 0, 0 }
+
+/**
+ * @brief Where the journal stands.
+ *
+ * Every journaled change has a sequence number, one more than the change
+ * before it.  A single thread that reads accepted_seq right after its call
+ * learns its change's number, durable once durable_seq reaches it.
+ * @param engine the engine.
+ * @param[out] out filled (version set by the caller).
+ * @return BVT_OK; BVT_EINVAL; BVT_EVERSION.
+ * @since 1.1  Thread-safe, lock-free.
+ */
+BVT_API int bvt_state_info_get(bvt_engine *engine, bvt_state_info *out);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,9 @@ const char *bvt_strerror(int code)
     case BVT_ESYNTAX: return "syntax error";
     case BVT_ECYCLE: return "segment cycle";
     case BVT_ECONSENT: return "the user has not granted the purpose this needs";
+    case BVT_ETRUNCATED: return "the file ends before its data does";
+    case BVT_EFORMAT: return "not a libbehavtarget file of the expected kind";
+    case BVT_ESECRET: return "the file was written with another user-id secret";
     default: return "unknown error";
     }
 }

@@ -1,0 +1,126 @@
+/* persist.h — what each module gives the snapshot and the journal.
+ *
+ * Snapshot: a module that owns state writes it as one section (a block of
+ * the snapshot file, see snapfile.h) and reads it back into a fresh
+ * engine.  Journal: every mutating call appends one record after it has
+ * succeeded in memory; opening replays the records through the module's
+ * replay function.  Both use the byte encoding of codec.h.
+ *
+ * Save functions run while the snapshot holds every shard lock: no event,
+ * per-user call or expire pass is running.  They read published
+ * definitions lock-free (or take a module lock that is never held by a
+ * thread waiting for a shard lock) and return BVT_OK or BVT_ENOMEM.
+ *
+ * Load functions run on a freshly created engine (same options, built-in
+ * segments defined, no users, no journal attached), one section after
+ * another in enum order, so a section may rely on the ones before.  On
+ * data that does not fit they call bvt_r_fail() (or find r already bad)
+ * and return BVT_ECORRUPT; the snapshot reader turns r->bad_pos into a
+ * file offset.  Allocation failure: BVT_ENOMEM.
+ *
+ * Journal records start with a u8 op code.  Per-user records (events,
+ * attributes, consent, experiment assignment, alias, forget) are appended
+ * under the user's shard lock, so a checkpoint (which switches journal
+ * files while holding every shard lock) sees each exactly once: in the
+ * snapshot or in the new journal.  Definition records are appended under
+ * the module's own write lock, right after the change is published; one
+ * published just before a checkpoint may be both in the snapshot and in
+ * the new journal, so replaying a definition must be idempotent (defining
+ * what is already defined changes nothing observable; removing what is
+ * gone is not an error).  Records name users by key (never raw ids) and
+ * carry outcomes rather than inputs where an input is not at rest (an
+ * experiment's variant, not the raw id it was hashed from). */
+#ifndef BVT_PERSIST_H
+#define BVT_PERSIST_H
+
+#include "behavtarget.h"
+#include "codec.h"
+
+struct bvt_ext;
+struct bvt_mem;
+
+/* Snapshot sections, in file and load order. */
+enum bvt_section {
+    BVT_SEC_META = 1,        /* snapshot.c: saved options, counts, journal boundary */
+    BVT_SEC_NAMES = 2,       /* registry_persist.c: categories, keywords, attribute
+                                strings, custom event types, consent purposes */
+    BVT_SEC_SEGMENTS = 3,    /* registry_persist.c: user segment definitions */
+    BVT_SEC_OFFERS = 4,      /* offer_persist.c: offer names, groups, definitions,
+                                offer segments, policy, evidence, metrics, budgets */
+    BVT_SEC_EXPERIMENTS = 5, /* experiment_persist.c: definitions and counters */
+    BVT_SEC_DERIVED = 6,     /* registry_persist.c: RFM cuts, cluster model,
+                                anonymous aggregates, alias map, engine counters */
+    BVT_SEC_PROFILES = 7,    /* snapshot.c: any number of blocks of profiles */
+    BVT_SEC_END = 15         /* snapshot.c: totals, last block */
+};
+
+int bvt_names_save(bvt_engine *e, bvt_wbuf *w);
+int bvt_names_load(bvt_engine *e, bvt_rbuf *r);
+int bvt_segments_save(bvt_engine *e, bvt_wbuf *w);
+int bvt_segments_load(bvt_engine *e, bvt_rbuf *r);
+int bvt_offers_save(bvt_engine *e, bvt_wbuf *w);
+int bvt_offers_load(bvt_engine *e, bvt_rbuf *r);
+int bvt_experiments_save(bvt_engine *e, bvt_wbuf *w);
+int bvt_experiments_load(bvt_engine *e, bvt_rbuf *r);
+int bvt_derived_save(bvt_engine *e, bvt_wbuf *w);
+int bvt_derived_load(bvt_engine *e, bvt_rbuf *r);
+
+/* One profile's sticky experiment assignments (experiment_persist.c), part
+ * of the profile encoding; load allocates through m (BVT_EFULL/BVT_ENOMEM
+ * from the budget, BVT_ECORRUPT). */
+void bvt_experiments_user_save(const struct bvt_ext *x, bvt_wbuf *w);
+int bvt_experiments_user_load(struct bvt_ext *x, struct bvt_mem *m, bvt_rbuf *r);
+
+/* Journal record op codes (u8).  Values are part of the file format. */
+enum bvt_op {
+    /* per-user and event records (track.c, user.c, consent.c, privacy.c) */
+    BVT_OP_EVENT = 1,            /* key, resolved event */
+    BVT_OP_ANON_EVENT = 2,       /* resolved event counted in the anonymous aggregates */
+    BVT_OP_ATTR_SET = 3,         /* key, attribute name, kind, number or string */
+    BVT_OP_ATTR_UNSET = 4,       /* key, attribute name */
+    BVT_OP_CONSENT_SET = 5,      /* key, purpose id, granted, time */
+    BVT_OP_ALIAS = 6,            /* anonymous key, known key */
+    BVT_OP_FORGET = 7,           /* key */
+    BVT_OP_EXPIRE = 8,           /* now */
+    BVT_OP_EXPERIMENT_ASSIGN = 9,/* experiment_persist.c: key and the outcome */
+    /* names and segments (registry_persist.c) */
+    BVT_OP_CATEGORY = 20,
+    BVT_OP_KEYWORD = 21,
+    BVT_OP_EVENT_TYPE = 22,
+    BVT_OP_PURPOSE = 23,
+    BVT_OP_SEGMENT_DEFINE = 24,
+    BVT_OP_SEGMENT_REMOVE = 25,
+    BVT_OP_RFM_CUTS = 26,        /* the refreshed cut points (the outcome) */
+    BVT_OP_CLUSTERS = 27,        /* the fitted model (the outcome) */
+    /* offers and experiments (offer_persist.c, experiment_persist.c) */
+    BVT_OP_OFFER_DEFINE = 40,
+    BVT_OP_OFFER_BATCH = 41,
+    BVT_OP_OFFER_REMOVE = 42,
+    BVT_OP_OFFER_GROUP = 43,
+    BVT_OP_OFFER_SEGMENTS = 44,
+    BVT_OP_POLICY = 45,
+    BVT_OP_EXPERIMENT_DEFINE = 46
+};
+
+/* Append a journal record (rec->p[0] is its op) when the engine has a
+ * journal and is not replaying; otherwise a no-op.  BVT_OK; BVT_EIO (the
+ * journal has failed); BVT_ENOMEM.  Thread-safe (state.c). */
+int bvt_persist_log(bvt_engine *e, const bvt_wbuf *rec);
+
+/* The same for a record in a caller buffer (the event path's stack). */
+int bvt_persist_log_bytes(bvt_engine *e, const void *rec, size_t n);
+
+/* BVT_EIO when the journal has failed (mutating calls check it first, so
+ * they change nothing), else BVT_OK.  Lock-free. */
+int bvt_persist_check(bvt_engine *e);
+
+/* Replay one record of a module's ops (the op byte already read).  The
+ * engine has no journal attached while replaying.  BVT_OK; BVT_ECORRUPT
+ * (the record does not parse or names what cannot exist); or the status
+ * of the call it repeats when that fails for a reason the original could
+ * not have had (BVT_ENOMEM, BVT_EFULL). */
+int bvt_registry_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+int bvt_offers_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+int bvt_experiments_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+
+#endif
