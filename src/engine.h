@@ -52,6 +52,10 @@ struct bvt_engine {
     uint32_t analytics_policy;           /* enum bvt_analytics_policy */
     uint32_t segments_need_consent;      /* 1: segments need personalisation consent */
     struct bvt_anon *anon;               /* anonymous aggregates, or NULL */
+    /* persistence (state.c, persist.h) */
+    struct bvt_state *state;             /* state directory and journal, or NULL */
+    int (*log_hook)(void *ud, const void *rec, size_t n); /* tests: sees every record */
+    void *log_ud;
 };
 
 /* Define a segment; `builtin` marks the engine's own (not removable). */

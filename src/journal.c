@@ -1,0 +1,2 @@
+/* journal.c — (being written) */
+typedef int bvt_journal_placeholder;

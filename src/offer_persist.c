@@ -1,0 +1,2 @@
+/* offer_persist.c — (being written) */
+typedef int bvt_offer_persist_placeholder;

@@ -1,0 +1,2 @@
+/* snapfile.c — (being written) */
+typedef int bvt_snapfile_placeholder;

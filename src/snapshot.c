@@ -1,0 +1,2 @@
+/* snapshot.c — (being written) */
+typedef int bvt_snapshot_placeholder;
