@@ -18,7 +18,8 @@ void bvt_wbuf_free(bvt_wbuf *w)
 {
     if (!w)
         return;
-    free(w->p);
+    if (!w->fixed)
+        free(w->p);
     memset(w, 0, sizeof *w);
 }
 
@@ -28,6 +29,10 @@ int bvt_wbuf_reserve(bvt_wbuf *w, size_t n)
         return -1;
     if (w->cap - w->len >= n)
         return 0;
+    if (w->fixed) {
+        w->oom = 1;
+        return -1;
+    }
     size_t cap = w->cap ? w->cap : 256;
     while (cap - w->len < n) {
         if (cap > SIZE_MAX / 2) {

@@ -18,6 +18,7 @@ typedef struct bvt_wbuf {
     unsigned char *p;
     size_t len, cap;
     int oom;
+    int fixed;         /* p is the caller's buffer: never reallocated */
 } bvt_wbuf;
 
 typedef struct bvt_rbuf {
@@ -28,7 +29,14 @@ typedef struct bvt_rbuf {
     const char *why;   /* static text */
 } bvt_rbuf;
 
-#define BVT_WBUF_INIT { NULL, 0, 0, 0 }
+#define BVT_WBUF_INIT { NULL, 0, 0, 0, 0 }
+
+/* A writer into the caller's buffer (no allocation; overflow sets oom). */
+static inline bvt_wbuf bvt_wbuf_fixed(void *buf, size_t cap)
+{
+    bvt_wbuf w = { (unsigned char *)buf, 0, cap, 0, 1 };
+    return w;
+}
 
 /* Free w's bytes and reset it to empty (NULL is a no-op). */
 void bvt_wbuf_free(bvt_wbuf *w);

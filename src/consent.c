@@ -4,6 +4,7 @@
 
 #include "consent.h"
 #include "event_types.h"
+#include "change_log.h"
 #include "engine.h"
 
 /* ---- purpose names ---- */
@@ -152,16 +153,27 @@ int bvt_consent_set(bvt_engine *e, const void *user_id, size_t len, uint32_t pur
 {
     if (!e || !bvt_user_id_valid(user_id, len) || !purpose_valid(&e->purposes, purpose) || time_ms <= 0)
         return BVT_EINVAL;
+    return bvt_consent_set_key(e, bvt_engine_key(e, user_id, len), purpose, granted, time_ms);
+}
+
+int bvt_consent_set_key(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted,
+                        int64_t time_ms)
+{
     bvt_shard *sh;
     bvt_record *r;
     int created;
-    int rc = bvt_engine_lock_or_create(e, bvt_engine_key(e, user_id, len), &sh, &r, &created);
+    int rc = bvt_persist_check(e);
+    if (rc == BVT_OK)
+        rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
     if (rc != BVT_OK)
         return rc;
     rc = bvt_profile_ext(r, &sh->mem);
     if (rc == BVT_OK)
         rc = bvt_consent_record(r->ext, &sh->mem, purpose, granted, time_ms);
-    if (rc != BVT_OK && created)
+    if (rc == BVT_OK)
+        rc = bvt_log_consent(e, (bvt_user_key){ r->key_hi, r->key_lo }, purpose, granted,
+                             time_ms);
+    else if (created)
         bvt_shard_remove(sh, r);
     pthread_mutex_unlock(&sh->lock);
     return rc;

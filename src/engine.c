@@ -10,6 +10,7 @@
 #include "error.h"
 #include "experiment.h"
 #include "analytics.h"
+#include "persist.h"
 #include "rng.h"
 
 #define DEFAULT_SHARDS 64u
@@ -143,6 +144,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
     bvt_purposes_init(&e->purposes);
     pthread_mutex_init(&e->rfm_lock, NULL);
     pthread_mutex_init(&e->pool_lock, NULL);
+    pthread_mutex_init(&e->save_lock, NULL);
     uint64_t alias_max = opts->max_users ? opts->max_users / 4 : (1u << 24);
     bvt_aliases_init(&e->aliases, (uint32_t)(alias_max > (1u << 24) ? (1u << 24) : alias_max));
     if (bvt_categories_new(&e->cats) != BVT_OK || bvt_keywords_new(&e->keywords) != BVT_OK ||
@@ -171,6 +173,7 @@ void bvt_engine_free(bvt_engine *e)
 {
     if (!e)
         return;
+    bvt_state_close(e);
     bvt_store_destroy(&e->store);
     bvt_categories_free(e->cats);
     bvt_keywords_free(e->keywords);
@@ -191,6 +194,7 @@ void bvt_engine_free(bvt_engine *e)
     bvt_purposes_destroy(&e->purposes);
     bvt_batch_pool_free(e);
     pthread_mutex_destroy(&e->pool_lock);
+    pthread_mutex_destroy(&e->save_lock);
     pthread_mutex_destroy(&e->rfm_lock);
     free(e);
 }

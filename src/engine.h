@@ -52,8 +52,10 @@ struct bvt_engine {
     uint32_t analytics_policy;           /* enum bvt_analytics_policy */
     uint32_t segments_need_consent;      /* 1: segments need personalisation consent */
     struct bvt_anon *anon;               /* anonymous aggregates, or NULL */
-    /* persistence (state.c, persist.h) */
-    struct bvt_state *state;             /* state directory and journal, or NULL */
+    /* persistence (snapshot.c, state.c, persist.h) */
+    pthread_mutex_t save_lock;           /* one snapshot at a time */
+    struct bvt_state *state;             /* the state directory, or NULL */
+    struct bvt_journal *journal;         /* NULL without one, and while replaying */
     int (*log_hook)(void *ud, const void *rec, size_t n); /* tests: sees every record */
     void *log_ud;
 };
@@ -94,5 +96,16 @@ bvt_record *bvt_engine_lock_key(bvt_engine *e, bvt_user_key k, bvt_shard **out_s
  * error no shard is left locked. */
 int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard,
                               bvt_record **out, int *out_created);
+
+/* By-key forms of the per-user calls: the public calls hash the raw id
+ * and come here; journal replay (change_log.c) comes here directly. */
+int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
+int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
+                     const char *string);
+int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key);
+int bvt_consent_set_key(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted,
+                        int64_t t_ms);
+int bvt_user_alias_keys(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
+int bvt_user_forget_key(bvt_engine *e, bvt_user_key k);
 
 #endif

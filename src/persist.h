@@ -114,6 +114,10 @@ int bvt_persist_log_bytes(bvt_engine *e, const void *rec, size_t n);
  * they change nothing), else BVT_OK.  Lock-free. */
 int bvt_persist_check(bvt_engine *e);
 
+/* Close the journal (flushed and fsynced) and release the state directory
+ * (engine teardown; state.c). */
+void bvt_state_close(bvt_engine *e);
+
 /* Replay one record of a module's ops (the op byte already read).  The
  * engine has no journal attached while replaying.  BVT_OK; BVT_ECORRUPT
  * (the record does not parse or names what cannot exist); or the status

@@ -7,6 +7,7 @@
 #include "caps.h"
 #include "cart.h"
 #include "consent.h"
+#include "change_log.h"
 #include "engine.h"
 #include "error.h"
 #include "experiment.h"
@@ -339,7 +340,19 @@ int bvt_user_forget(bvt_engine *e, const void *id, size_t len, bvt_error *err)
     if (!e || !bvt_user_id_valid(id, len))
         return bvt_fail(err, BVT_EINVAL, -1, "engine and a user id of 1..%d bytes are required",
                         BVT_USER_ID_MAX);
-    bvt_user_key k = bvt_engine_key(e, id, len), target = k, to;
+    int rc = bvt_user_forget_key(e, bvt_engine_key(e, id, len));
+    if (rc != BVT_OK)
+        return bvt_fail(err, rc, -1, "%s", rc == BVT_EIO ? "the journal has failed"
+                                                         : bvt_strerror(rc));
+    return BVT_OK;
+}
+
+int bvt_user_forget_key(bvt_engine *e, bvt_user_key k)
+{
+    int rc = bvt_persist_check(e);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_user_key target = k, to;
     bvt_shard *sh = bvt_store_shard(&e->store, &k);
     pthread_mutex_lock(&sh->lock);
     bvt_record *r = bvt_shard_find(sh, &k);
@@ -355,9 +368,10 @@ int bvt_user_forget(bvt_engine *e, const void *id, size_t len, bvt_error *err)
     /* Under the target's shard lock: an alias naming it as the known id
      * (which takes that lock) cannot slip in between. */
     bvt_aliases_forget(&e->aliases, &k, &target);
+    rc = bvt_log_forget(e, k);
     pthread_mutex_unlock(&sh->lock);
     bvt_batch_pool_scrub(e);
-    return BVT_OK;
+    return rc;
 }
 
 /* ---- retention ---- */
@@ -393,6 +407,9 @@ int bvt_engine_expire(bvt_engine *e, int64_t now, uint64_t *out_users_removed)
         *out_users_removed = 0;
     if (!e || now <= 0 || e->retention_ms <= 0)
         return BVT_EINVAL;
+    int rc = bvt_persist_check(e);
+    if (rc != BVT_OK)
+        return rc;
     int64_t cutoff = now - e->retention_ms; /* no overflow: both positive */
     if (cutoff <= 0)
         return BVT_OK; /* event times are > 0: nothing is that old */
@@ -432,5 +449,7 @@ int bvt_engine_expire(bvt_engine *e, int64_t now, uint64_t *out_users_removed)
         bvt_batch_pool_scrub(e);
     if (out_users_removed)
         *out_users_removed = removed;
-    return BVT_OK;
+    /* Journaled at the end: a checkpoint taken during the pass then
+     * replays it over the shards the snapshot copied before their turn. */
+    return bvt_log_expire(e, now);
 }

@@ -1,2 +1,351 @@
-/* snapshot.c — (being written) */
-typedef int bvt_snapshot_placeholder;
+/* snapshot.c — the whole engine to and from a snapshot file: the META and
+ * PROFILES sections, the order of all sections, and the save protocol.
+ *
+ * Saving locks every shard (in index order, as everyone does), lets the
+ * journal switch files (the cut), copies every section but the profiles,
+ * then copies the shards one by one, releasing each as soon as its
+ * records are copied: tracking on a shard waits at most until that shard
+ * is copied, and the snapshot is the engine exactly at the cut.
+ * Compression and writing happen after every lock is released. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "error.h"
+#include "hash.h"
+#include "persist.h"
+#include "profile_persist.h"
+#include "snapfile.h"
+#include "snapshot.h"
+
+#define META_VERSION 1u
+#define PROFILE_BLOCK_BYTES (8u << 20) /* raw bytes per profile block */
+
+static const char CHECK_TEXT[] = "libbehavtarget user-id secret check";
+
+uint64_t bvt_secret_check(const bvt_engine *e)
+{
+    return XXH3_64bits_withSecret(CHECK_TEXT, sizeof CHECK_TEXT - 1, e->secret, sizeof e->secret);
+}
+
+/* ---- META: the settings that shape stored data, and counts ---- */
+
+static void save_meta(const bvt_engine *e, uint64_t seq, bvt_wbuf *w)
+{
+    const bvt_profile_cfg *c = &e->cfg;
+    bvt_w_u32(w, META_VERSION);
+    bvt_w_u64(w, seq);
+    bvt_w_u32(w, c->top_k);
+    bvt_w_f64(w, c->half_life_ms);
+    bvt_w_f64(w, c->ancestor_credit);
+    bvt_w_u32(w, c->hist.max_events);
+    bvt_w_u32(w, c->hist.max_days);
+    bvt_w_i64(w, c->hist.horizon_ms);
+    bvt_w_i64(w, c->session_gap_ms);
+    bvt_w_u32(w, c->cart_max);
+    bvt_w_u32(w, c->attrs_max);
+    bvt_w_u32(w, BVT_EVENT_BUILTIN_COUNT);
+    for (uint32_t t = 0; t < BVT_EVENT_BUILTIN_COUNT; t++)
+        bvt_w_f64(w, bvt_event_types_weight(&e->types, t));
+    uint64_t accepted = 0, evicted = 0;
+    for (uint32_t i = 0; i < e->store.n_shards; i++) {
+        accepted += e->store.shards[i].events_accepted;
+        evicted += e->store.shards[i].evicted;
+    }
+    bvt_w_u64(w, accepted);
+    bvt_w_u64(w, evicted);
+}
+
+#define SAME(field, a, b)                                                                  \
+    if ((a) != (b))                                                                        \
+        return bvt_fail(err, BVT_EINVAL, -1, "the snapshot was written with " field       \
+                        " = %g; open it with the same value (now %g)", (double)(a), (double)(b))
+
+static int load_meta(bvt_engine *e, bvt_rbuf *r, uint64_t *seq, bvt_error *err)
+{
+    const bvt_profile_cfg *c = &e->cfg;
+    if (bvt_r_u32(r) != META_VERSION)
+        return bvt_r_fail(r, "unknown META version"), BVT_ECORRUPT;
+    *seq = bvt_r_u64(r);
+    uint32_t top_k = bvt_r_u32(r);
+    double half_life = bvt_r_f64(r), credit = bvt_r_f64(r);
+    uint32_t max_events = bvt_r_u32(r), max_days = bvt_r_u32(r);
+    int64_t horizon = bvt_r_i64(r), gap = bvt_r_i64(r);
+    uint32_t cart = bvt_r_u32(r), attrs = bvt_r_u32(r);
+    uint32_t n_weights = bvt_r_u32(r);
+    if (r->bad || n_weights != BVT_EVENT_BUILTIN_COUNT)
+        return bvt_r_fail(r, "bad META"), BVT_ECORRUPT;
+    double weights[BVT_EVENT_BUILTIN_COUNT];
+    for (uint32_t t = 0; t < n_weights; t++)
+        weights[t] = bvt_r_f64(r);
+    uint64_t accepted = bvt_r_u64(r), evicted = bvt_r_u64(r);
+    if (!bvt_r_end(r))
+        return BVT_ECORRUPT;
+    SAME("top_interests", top_k, c->top_k);
+    SAME("interest_half_life_ms", half_life, c->half_life_ms);
+    SAME("ancestor_credit", credit, c->ancestor_credit);
+    SAME("history_events", max_events, c->hist.max_events);
+    SAME("history_day_slots", max_days, c->hist.max_days);
+    SAME("history_horizon_ms", horizon, c->hist.horizon_ms);
+    SAME("session_gap_ms", gap, c->session_gap_ms);
+    SAME("cart_items", cart, c->cart_max);
+    SAME("max_attributes", attrs, c->attrs_max);
+    for (uint32_t t = 0; t < n_weights; t++)
+        SAME("a type weight", weights[t], bvt_event_types_weight(&e->types, t));
+    e->store.shards[0].events_accepted = accepted;
+    e->store.shards[0].evicted = evicted;
+    return BVT_OK;
+}
+
+/* ---- the definition and state sections, in load order ---- */
+
+typedef struct section {
+    uint32_t id;
+    const char *name;
+    int (*save)(bvt_engine *, bvt_wbuf *);
+    int (*load)(bvt_engine *, bvt_rbuf *);
+} section;
+
+static const section SECTIONS[] = {
+    { BVT_SEC_NAMES, "names", bvt_names_save, bvt_names_load },
+    { BVT_SEC_SEGMENTS, "segments", bvt_segments_save, bvt_segments_load },
+    { BVT_SEC_OFFERS, "offers", bvt_offers_save, bvt_offers_load },
+    { BVT_SEC_EXPERIMENTS, "experiments", bvt_experiments_save, bvt_experiments_load },
+    { BVT_SEC_DERIVED, "derived state", bvt_derived_save, bvt_derived_load },
+};
+#define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
+
+/* ---- saving ---- */
+
+/* Raw blocks waiting to be compressed: sections first, then profiles. */
+typedef struct pending {
+    uint32_t section;
+    bvt_wbuf buf;
+} pending;
+
+typedef struct plan {
+    pending *v;
+    size_t len, cap;
+    uint64_t users;
+} plan;
+
+static bvt_wbuf *plan_add(plan *p, uint32_t section)
+{
+    if (p->len == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        pending *v = realloc(p->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        p->v = v;
+        p->cap = cap;
+    }
+    pending *b = &p->v[p->len++];
+    b->section = section;
+    b->buf = (bvt_wbuf)BVT_WBUF_INIT;
+    return &b->buf;
+}
+
+static void plan_free(plan *p)
+{
+    for (size_t i = 0; i < p->len; i++)
+        bvt_wbuf_free(&p->v[i].buf);
+    free(p->v);
+}
+
+/* Overwrite the u32 at byte `at` of w (a count known only later). */
+static void put_u32_at(bvt_wbuf *w, size_t at, uint32_t v)
+{
+    bvt_wbuf patch = bvt_wbuf_fixed(w->p + at, 4);
+    bvt_w_u32(&patch, v);
+}
+
+/* Copy one shard's profiles into profile blocks (its lock held). */
+static int copy_shard(const bvt_engine *e, const bvt_shard *sh, plan *p)
+{
+    bvt_wbuf *w = NULL;
+    uint32_t in_block = 0;
+    size_t count_at = 0;
+    for (uint32_t num = 0; num < sh->high_water; num++) {
+        const bvt_record *rec = bvt_shard_record(sh, num);
+        if (!bvt_record_live(rec))
+            continue;
+        if (!w || w->len >= PROFILE_BLOCK_BYTES) {
+            if (w)
+                put_u32_at(w, count_at, in_block);
+            if (!(w = plan_add(p, BVT_SEC_PROFILES)))
+                return BVT_ENOMEM;
+            bvt_wbuf_reserve(w, PROFILE_BLOCK_BYTES + 4096);
+            count_at = w->len;
+            bvt_w_u32(w, 0);
+            in_block = 0;
+        }
+        bvt_profile_save(rec, e->cfg.top_k, w);
+        in_block++;
+        p->users++;
+        if (w->oom)
+            return BVT_ENOMEM;
+    }
+    if (w)
+        put_u32_at(w, count_at, in_block);
+    return BVT_OK;
+}
+
+/* Copy everything under the protocol above; every lock is released on return. */
+static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p, bvt_error *err)
+{
+    bvt_store *s = &e->store;
+    for (uint32_t i = 0; i < s->n_shards; i++)
+        pthread_mutex_lock(&s->shards[i].lock);
+    uint64_t seq = 0;
+    int rc = cut ? cut(e, ud, &seq, err) : BVT_OK;
+    bvt_wbuf *meta = rc == BVT_OK ? plan_add(p, BVT_SEC_META) : NULL;
+    if (rc == BVT_OK && !meta)
+        rc = BVT_ENOMEM;
+    if (rc == BVT_OK)
+        save_meta(e, seq, meta);
+    for (size_t i = 0; rc == BVT_OK && i < N_SECTIONS; i++) {
+        bvt_wbuf *w = plan_add(p, SECTIONS[i].id);
+        rc = w ? SECTIONS[i].save(e, w) : BVT_ENOMEM;
+        if (rc == BVT_OK && w->oom)
+            rc = BVT_ENOMEM;
+    }
+    uint32_t i = 0;
+    for (; rc == BVT_OK && i < s->n_shards; i++) {
+        rc = copy_shard(e, &s->shards[i], p);
+        pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    for (; i < s->n_shards; i++)
+        pthread_mutex_unlock(&s->shards[i].lock);
+    if (rc == BVT_ENOMEM)
+        bvt_fail(err, rc, -1, "out of memory copying the engine for a snapshot");
+    return rc;
+}
+
+int bvt_snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut, void *ud,
+                       bvt_error *err)
+{
+    plan p = { 0 };
+    pthread_mutex_lock(&e->save_lock);
+    int rc = copy_engine(e, cut, ud, &p, err);
+    bvt_snapw w;
+    if (rc == BVT_OK)
+        rc = bvt_snapw_open(&w, path, bvt_secret_check(e), err);
+    if (rc == BVT_OK) {
+        for (size_t i = 0; rc == BVT_OK && i < p.len; i++) {
+            rc = bvt_snapw_block(&w, p.v[i].section, p.v[i].buf.p, p.v[i].buf.len, err);
+            bvt_wbuf_free(&p.v[i].buf); /* hand memory back as we go */
+        }
+        bvt_wbuf end = BVT_WBUF_INIT;
+        bvt_w_u64(&end, p.len);
+        bvt_w_u64(&end, p.users);
+        if (rc == BVT_OK)
+            rc = end.oom ? bvt_fail(err, BVT_ENOMEM, -1, "out of memory")
+                         : bvt_snapw_block(&w, BVT_SEC_END, end.p, end.len, err);
+        bvt_wbuf_free(&end);
+        if (rc == BVT_OK)
+            rc = bvt_snapw_commit(&w, err);
+        else
+            bvt_snapw_abort(&w);
+    }
+    pthread_mutex_unlock(&e->save_lock);
+    plan_free(&p);
+    return rc;
+}
+
+/* ---- loading ---- */
+
+static int corrupt(bvt_error *err, uint64_t at, const char *what, const bvt_rbuf *r)
+{
+    return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "%s block at byte %llu: %s (byte %zu of its data)",
+                    what, (unsigned long long)at, r->why ? r->why : "bad data", r->bad_pos);
+}
+
+static int load_profiles(bvt_engine *e, bvt_rbuf *r, uint64_t at, uint64_t *users, bvt_error *err)
+{
+    uint32_t n = bvt_r_count(r, 16);
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        int rc = bvt_profile_load(e, r, e->cfg.top_k);
+        if (rc == BVT_EFULL)
+            return bvt_fail(err, rc, (int64_t)at, "the snapshot holds more profiles than "
+                            "max_users or memory_budget allow");
+        if (rc == BVT_ENOMEM)
+            return bvt_fail(err, rc, -1, "out of memory loading profiles");
+        if (rc != BVT_OK)
+            break;
+        (*users)++;
+    }
+    return bvt_r_end(r) ? BVT_OK : corrupt(err, at, "profile", r);
+}
+
+static int read_blocks(bvt_engine *e, bvt_snapr *sr, uint64_t *out_seq, bvt_error *err)
+{
+    uint32_t sec;
+    const void *raw;
+    size_t len;
+    uint64_t at, blocks = 0, users = 0;
+    size_t next = 0; /* index into the expected order: META, SECTIONS..., then profiles */
+    for (;;) {
+        int rc = bvt_snapr_next(sr, &sec, &raw, &len, &at, err);
+        if (rc != BVT_OK)
+            return rc;
+        bvt_rbuf r;
+        bvt_rbuf_init(&r, raw, len);
+        if (sec == BVT_SEC_END) {
+            uint64_t want_blocks = bvt_r_u64(&r), want_users = bvt_r_u64(&r);
+            if (!bvt_r_end(&r))
+                return corrupt(err, at, "END", &r);
+            if (next <= N_SECTIONS || want_blocks != blocks || want_users != users)
+                return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "the END block at byte %llu "
+                                "does not match the blocks before it", (unsigned long long)at);
+            if (sr->pos != sr->len)
+                return bvt_fail(err, BVT_ECORRUPT, (int64_t)sr->pos, "bytes after the END block");
+            return BVT_OK;
+        }
+        blocks++;
+        if (next == 0) {
+            if (sec != BVT_SEC_META)
+                return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "the first block is not META");
+            rc = load_meta(e, &r, out_seq, err);
+            if (rc == BVT_ECORRUPT)
+                return corrupt(err, at, "META", &r);
+        } else if (next <= N_SECTIONS) {
+            const section *s = &SECTIONS[next - 1];
+            if (sec != s->id)
+                return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "block at byte %llu is section "
+                                "%u where %s was expected", (unsigned long long)at, sec, s->name);
+            rc = s->load(e, &r);
+            if (rc == BVT_OK && !bvt_r_end(&r))
+                rc = BVT_ECORRUPT;
+            if (rc == BVT_ECORRUPT)
+                return corrupt(err, at, s->name, &r);
+            if (rc != BVT_OK)
+                return bvt_fail(err, rc, -1, "loading %s: %s", s->name, bvt_strerror(rc));
+        } else {
+            if (sec != BVT_SEC_PROFILES)
+                return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "block at byte %llu is section "
+                                "%u where profiles were expected", (unsigned long long)at, sec);
+            rc = load_profiles(e, &r, at, &users, err);
+        }
+        if (rc != BVT_OK)
+            return rc;
+        if (next <= N_SECTIONS)
+            next++;
+    }
+}
+
+int bvt_snapshot_read(bvt_engine *e, const void *data, size_t len, uint64_t *out_seq,
+                      bvt_error *err)
+{
+    bvt_snapr sr;
+    int rc = bvt_snapr_open(&sr, data, len, bvt_secret_check(e), err);
+    if (rc != BVT_OK) {
+        bvt_snapr_close(&sr);
+        return rc;
+    }
+    uint32_t policy = e->store.full_policy;
+    e->store.full_policy = BVT_FULL_REJECT; /* loading never evicts what it loaded */
+    rc = read_blocks(e, &sr, out_seq, err);
+    e->store.full_policy = policy;
+    bvt_snapr_close(&sr);
+    return rc;
+}

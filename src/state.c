@@ -1,11 +1,54 @@
 /* state.c — an engine's state directory: opening (snapshot, then journal
- * replay), checkpoints, sync, and the journal hook every mutating call
- * goes through (persist.h). */
+ * replay), checkpoints, sync, the public save/load calls, and the journal
+ * hook every mutating call goes through (persist.h).
+ *
+ * The directory holds `snapshot.bvts`, the journal files written since
+ * (`journal-<first sequence, 20 digits>.bvtj`, replayed in name order) and
+ * a `lock` file held with flock() while an engine has it open.  A
+ * checkpoint switches to a new journal file while every shard lock is held
+ * (the snapshot's cut), writes the snapshot, then deletes the older files:
+ * a crash at any step leaves a snapshot and journal files that together
+ * hold every durable change exactly once. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "change_log.h"
 #include "engine.h"
+#include "error.h"
+#include "journal.h"
 #include "persist.h"
+#include "snapfile.h"
+#include "snapshot.h"
+
+#define SNAPSHOT_NAME "snapshot.bvts"
+#define JOURNAL_FMT "journal-%020" PRIu64 ".bvtj"
+#define DEFAULT_GROUP_MS 5u
+
+struct bvt_state {
+    char *dir;
+    int lock_fd;
+    uint32_t mode, group_ms;
+    uint64_t check;
+    bvt_state_info info;      /* what opening found; seqs filled on demand */
+    char *journal_path;       /* the file being appended, or NULL */
+    uint64_t journal_first;   /* its first sequence number */
+    pthread_mutex_t lock;     /* checkpoints, one at a time */
+};
+
+/* ---- the hook ---- */
 
 int bvt_persist_log_bytes(bvt_engine *e, const void *rec, size_t n)
 {
+    if (e->journal)
+        return bvt_journal_append(e->journal, rec, n, NULL);
     if (e->log_hook)
         return e->log_hook(e->log_ud, rec, n);
     return BVT_OK;
@@ -20,6 +63,457 @@ int bvt_persist_log(bvt_engine *e, const bvt_wbuf *rec)
 
 int bvt_persist_check(bvt_engine *e)
 {
-    (void)e;
+    return e->journal && bvt_journal_failed(e->journal) ? BVT_EIO : BVT_OK;
+}
+
+/* ---- paths ---- */
+
+static char *join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (p) {
+        memcpy(p, dir, a);
+        p[a] = '/';
+        memcpy(p + a + 1, name, b + 1);
+    }
+    return p;
+}
+
+static char *journal_name(const char *dir, uint64_t first_seq)
+{
+    char name[64];
+    snprintf(name, sizeof name, JOURNAL_FMT, first_seq);
+    return join(dir, name);
+}
+
+static char *name_in_dir(void *dir, uint64_t first_seq)
+{
+    return journal_name(dir, first_seq);
+}
+
+/* First sequence numbers of the journal files in dir, ascending. */
+static int list_journals(const char *dir, uint64_t **out, size_t *out_n, bvt_error *err)
+{
+    *out = NULL;
+    *out_n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return bvt_fail(err, BVT_EIO, -1, "cannot read directory %s: %s", dir, strerror(errno));
+    size_t n = 0, cap = 0;
+    uint64_t *v = NULL;
+    int rc = BVT_OK;
+    for (struct dirent *de; (de = readdir(d));) {
+        uint64_t seq;
+        char tail[8];
+        if (sscanf(de->d_name, "journal-%20" SCNu64 ".bvt%7s", &seq, tail) != 2 ||
+            strcmp(tail, "j") != 0 || strlen(de->d_name) != 31)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            uint64_t *nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+                break;
+            }
+            v = nv;
+        }
+        size_t i = n++;
+        for (; i > 0 && v[i - 1] > seq; i--) /* insertion: a handful of files */
+            v[i] = v[i - 1];
+        v[i] = seq;
+    }
+    closedir(d);
+    if (rc != BVT_OK) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *out_n = n;
+    return BVT_OK;
+}
+
+/* ---- replay ---- */
+
+typedef struct replay {
+    bvt_engine *e;
+    uint64_t next;      /* the sequence number expected next */
+    uint64_t replayed;
+    int rc;             /* why the callback stopped */
+    char why[160];
+} replay;
+
+static int dispatch(bvt_engine *e, uint32_t op, bvt_rbuf *r)
+{
+    if (op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE)
+        return bvt_change_replay(e, op, r);
+    if (op == BVT_OP_EXPERIMENT_ASSIGN || op == BVT_OP_EXPERIMENT_DEFINE)
+        return bvt_experiments_replay(e, op, r);
+    if (op >= BVT_OP_CATEGORY && op <= BVT_OP_CLUSTERS)
+        return bvt_registry_replay(e, op, r);
+    if (op >= BVT_OP_OFFER_DEFINE && op <= BVT_OP_POLICY)
+        return bvt_offers_replay(e, op, r);
+    return bvt_r_fail(r, "unknown record type"), BVT_ECORRUPT;
+}
+
+static int replay_record(void *ud, uint64_t seq, const void *rec, size_t n)
+{
+    replay *rp = ud;
+    if (seq < rp->next)
+        return 0; /* the snapshot holds it */
+    if (seq > rp->next) {
+        snprintf(rp->why, sizeof rp->why, "journal records %" PRIu64 "..%" PRIu64 " are missing",
+                 rp->next, seq - 1);
+        return rp->rc = BVT_ECORRUPT;
+    }
+    bvt_rbuf r;
+    bvt_rbuf_init(&r, rec, n);
+    uint32_t op = bvt_r_u8(&r);
+    int rc = dispatch(rp->e, op, &r);
+    /* What the original call refused was never journaled; a definition
+     * already in the snapshot may be replayed again (persist.h). */
+    if (rc == BVT_EEXIST || rc == BVT_ENOTFOUND)
+        rc = BVT_OK;
+    if (rc != BVT_OK) {
+        snprintf(rp->why, sizeof rp->why, "record %" PRIu64 " (type %u): %s", seq, op,
+                 rc == BVT_ECORRUPT && r.why ? r.why : bvt_strerror(rc));
+        return rp->rc = rc;
+    }
+    rp->next++;
+    rp->replayed++;
+    return 0;
+}
+
+/* Replay every journal file after the snapshot; cut a torn tail off the
+ * last one.  *next ends one past the last record. */
+static int replay_journals(bvt_engine *e, struct bvt_state *st, uint64_t *next, bvt_error *err)
+{
+    uint64_t *seqs;
+    size_t n;
+    int rc = list_journals(st->dir, &seqs, &n, err);
+    replay rp = { e, *next, 0, 0, { 0 } };
+    for (size_t i = 0; rc == BVT_OK && i < n; i++) {
+        char *path = journal_name(st->dir, seqs[i]);
+        if (!path) {
+            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+            break;
+        }
+        bvt_journal_scan scan;
+        struct stat sb;
+        if (i + 1 == n && stat(path, &sb) == 0 && sb.st_size < 64) {
+            /* a crash while the newest file's header was written: no records */
+            st->info.torn_offset = 0;
+            st->info.torn_bytes = (uint64_t)sb.st_size;
+            rc = unlink(path) == 0 ? BVT_OK : bvt_fail(err, BVT_EIO, -1, "cannot remove %s: %s",
+                                                        path, strerror(errno));
+            free(path);
+            continue;
+        }
+        rc = bvt_journal_scan_file(path, st->check, replay_record, &rp, &scan, err);
+        if (rc == BVT_OK && scan.first_seq != seqs[i])
+            rc = bvt_fail(err, BVT_ECORRUPT, 0, "%s starts at record %" PRIu64, path,
+                          scan.first_seq);
+        if (rc == BVT_OK && scan.torn_offset >= 0) {
+            if (i + 1 < n)
+                rc = bvt_fail(err, BVT_ECORRUPT, scan.torn_offset, "%s is damaged at byte %" PRId64
+                              " and newer journal files follow it", path, scan.torn_offset);
+            else
+                rc = bvt_journal_truncate(path, scan.valid_bytes, err);
+            st->info.torn_offset = scan.torn_offset;
+            st->info.torn_bytes = scan.torn_bytes;
+        }
+        if (rc != BVT_OK && rp.rc == rc && rp.why[0])
+            bvt_fail(err, rc, -1, "%s: %s", path, rp.why);
+        free(path);
+    }
+    free(seqs);
+    st->info.replayed = rp.replayed;
+    *next = rp.next;
+    return rc;
+}
+
+/* ---- opening ---- */
+
+static void state_free(struct bvt_state *st)
+{
+    if (!st)
+        return;
+    if (st->lock_fd >= 0)
+        close(st->lock_fd); /* releases the flock */
+    pthread_mutex_destroy(&st->lock);
+    free(st->journal_path);
+    free(st->dir);
+    free(st);
+}
+
+void bvt_state_close(bvt_engine *e)
+{
+    if (e->journal) {
+        bvt_journal_close(e->journal);
+        e->journal = NULL;
+    }
+    state_free(e->state);
+    e->state = NULL;
+}
+
+static int state_new(struct bvt_state **out, const bvt_state_options *o, bvt_error *err)
+{
+    *out = NULL;
+    struct bvt_state *st = calloc(1, sizeof *st);
+    if (!st || !(st->dir = strdup(o->dir))) {
+        free(st);
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    }
+    st->lock_fd = -1;
+    pthread_mutex_init(&st->lock, NULL);
+    st->mode = o->journal;
+    st->group_ms = o->group_commit_ms ? o->group_commit_ms : DEFAULT_GROUP_MS;
+    bvt_state_info init = BVT_STATE_INFO_INIT;
+    st->info = init;
+    *out = st;
+    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+        return bvt_fail(err, BVT_EIO, -1, "cannot create %s: %s", o->dir, strerror(errno));
+    char *lock = join(o->dir, "lock");
+    if (!lock)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int rc = BVT_OK;
+    if (st->lock_fd < 0)
+        rc = bvt_fail(err, BVT_EIO, -1, "cannot open %s: %s", lock, strerror(errno));
+    else if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        rc = bvt_fail(err, BVT_EIO, -1, "%s is in use by another engine (%s)", o->dir,
+                      strerror(errno));
+    free(lock);
+    return rc;
+}
+
+/* Load path into e when it exists; *seq gets its journal boundary. */
+static int load_if_present(bvt_engine *e, const char *path, uint64_t *seq, bvt_error *err)
+{
+    *seq = 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? BVT_OK
+                               : bvt_fail(err, BVT_EIO, -1, "cannot stat %s: %s", path,
+                                          strerror(errno));
+    const void *data;
+    size_t len;
+    int rc = bvt_file_map(path, &data, &len, err);
+    if (rc == BVT_OK)
+        rc = bvt_snapshot_read(e, data, len, seq, err);
+    bvt_file_unmap(data, len);
+    return rc;
+}
+
+static int start_journal(bvt_engine *e, struct bvt_state *st, uint64_t first, bvt_error *err)
+{
+    char *path = journal_name(st->dir, first);
+    if (!path)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    unlink(path); /* an empty file left by a crash before its first record */
+    bvt_journal *j;
+    int rc = bvt_journal_create(&j, path, first, st->check, st->mode, st->group_ms, err);
+    if (rc != BVT_OK) {
+        free(path);
+        return rc;
+    }
+    free(st->journal_path);
+    st->journal_path = path;
+    st->journal_first = first;
+    e->journal = j;
+    return BVT_OK;
+}
+
+static int check_state_options(const bvt_state_options *o, bvt_error *err)
+{
+    if (!o || o->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "state options are required (BVT_STATE_OPTIONS_INIT)");
+    if (o->version > BVT_STATE_OPTIONS_VERSION)
+        return bvt_fail(err, BVT_EVERSION, -1, "state options version %u is newer than this "
+                        "library", o->version);
+    if (!o->dir || !*o->dir)
+        return bvt_fail(err, BVT_EINVAL, -1, "state options need a directory");
+    if (o->journal > BVT_JOURNAL_ALWAYS)
+        return bvt_fail(err, BVT_EINVAL, -1, "journal must be BVT_JOURNAL_OFF, _NONE, _GROUP "
+                        "or _ALWAYS");
+    if (o->group_commit_ms > 10000)
+        return bvt_fail(err, BVT_EINVAL, -1, "group_commit_ms must be 1..10000 (0 = default)");
+    return BVT_OK;
+}
+
+void bvt_state_options_init(bvt_state_options *st)
+{
+    if (!st)
+        return;
+    bvt_state_options init = BVT_STATE_OPTIONS_INIT;
+    *st = init;
+}
+
+int bvt_engine_open(bvt_engine **out, const bvt_options *opts, const bvt_state_options *so,
+                    bvt_error *err)
+{
+    if (!out)
+        return bvt_fail(err, BVT_EINVAL, -1, "out is NULL");
+    *out = NULL;
+    int rc = check_state_options(so, err);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_engine *e;
+    rc = bvt_engine_new(&e, opts, err);
+    if (rc != BVT_OK)
+        return rc;
+    struct bvt_state *st = NULL;
+    rc = state_new(&st, so, err);
+    e->state = st;
+    char *snap = rc == BVT_OK ? join(st->dir, SNAPSHOT_NAME) : NULL;
+    if (rc == BVT_OK && !snap)
+        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    uint64_t seq = 0;
+    if (rc == BVT_OK) {
+        st->check = bvt_secret_check(e);
+        rc = load_if_present(e, snap, &seq, err);
+    }
+    free(snap);
+    uint64_t next = seq + 1;
+    if (rc == BVT_OK) {
+        st->info.snapshot_seq = seq;
+        rc = replay_journals(e, st, &next, err);
+    }
+    if (rc == BVT_OK && st->mode != BVT_JOURNAL_OFF)
+        rc = start_journal(e, st, next, err);
+    if (rc != BVT_OK) {
+        bvt_engine_free(e);
+        return rc;
+    }
+    st->info.journal = st->mode;
+    st->info.accepted_seq = st->info.durable_seq = next - 1;
+    *out = e;
+    return BVT_OK;
+}
+
+/* ---- checkpoint ---- */
+
+/* The cut (every shard lock held): the journal continues in a new file.
+ * Definition calls hold no shard lock and may append meanwhile: the
+ * rotation orders them (persist.h says why either side is correct). */
+static int switch_journal(bvt_engine *e, void *ud, uint64_t *out_seq, bvt_error *err)
+{
+    struct bvt_state *st = ud;
+    if (!e->journal) {
+        *out_seq = st->info.accepted_seq;
+        return BVT_OK;
+    }
+    char *path;
+    uint64_t last;
+    int rc = bvt_journal_rotate(e->journal, name_in_dir, st->dir, &path, &last, err);
+    if (rc != BVT_OK)
+        return rc;
+    free(st->journal_path);
+    st->journal_path = path;
+    st->journal_first = last + 1;
+    *out_seq = last;
+    return BVT_OK;
+}
+
+static void remove_old_journals(struct bvt_state *st, uint64_t keep_from)
+{
+    uint64_t *seqs;
+    size_t n;
+    if (list_journals(st->dir, &seqs, &n, NULL) != BVT_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (seqs[i] >= keep_from)
+            continue;
+        char *path = journal_name(st->dir, seqs[i]);
+        if (path)
+            unlink(path);
+        free(path);
+    }
+    free(seqs);
+}
+
+int bvt_engine_checkpoint(bvt_engine *e, bvt_error *err)
+{
+    if (!e || !e->state)
+        return bvt_fail(err, BVT_EINVAL, -1, "checkpoint needs an engine from bvt_engine_open()");
+    struct bvt_state *st = e->state;
+    char *snap = join(st->dir, SNAPSHOT_NAME);
+    if (!snap)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    pthread_mutex_lock(&st->lock);
+    int rc = bvt_persist_check(e);
+    if (rc != BVT_OK)
+        bvt_fail(err, rc, -1, "the journal has failed: checkpoint refused");
+    else
+        rc = bvt_snapshot_write(e, snap, switch_journal, st, err);
+    if (rc == BVT_OK) {
+        /* without a journal the snapshot holds everything replayed at open */
+        remove_old_journals(st, e->journal ? st->journal_first : UINT64_MAX);
+        rc = bvt_fsync_parent(snap, err);
+    }
+    pthread_mutex_unlock(&st->lock);
+    free(snap);
+    return rc;
+}
+
+int bvt_engine_sync(bvt_engine *e, bvt_error *err)
+{
+    if (!e)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+    if (!e->journal)
+        return BVT_OK;
+    int rc = bvt_journal_sync(e->journal);
+    return rc == BVT_OK ? rc : bvt_fail(err, rc, -1, "the journal failed: not durable");
+}
+
+int bvt_state_info_get(bvt_engine *e, bvt_state_info *out)
+{
+    if (!e || !out)
+        return BVT_EINVAL;
+    if (out->version == 0)
+        return BVT_EINVAL;
+    if (out->version > BVT_STATE_INFO_VERSION)
+        return BVT_EVERSION;
+    bvt_state_info info = BVT_STATE_INFO_INIT;
+    if (e->state)
+        info = e->state->info;
+    if (e->journal) {
+        info.accepted_seq = bvt_journal_accepted(e->journal);
+        info.durable_seq = bvt_journal_durable(e->journal);
+    }
+    *out = info;
+    return BVT_OK;
+}
+
+/* ---- plain files ---- */
+
+int bvt_engine_save(bvt_engine *e, const char *path, bvt_error *err)
+{
+    if (!e || !path || !*path)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and path are required");
+    return bvt_snapshot_write(e, path, NULL, NULL, err);
+}
+
+int bvt_engine_load(bvt_engine **out, const bvt_options *opts, const char *path, bvt_error *err)
+{
+    if (!out || !path)
+        return bvt_fail(err, BVT_EINVAL, -1, "out and path are required");
+    *out = NULL;
+    bvt_engine *e;
+    int rc = bvt_engine_new(&e, opts, err);
+    if (rc != BVT_OK)
+        return rc;
+    const void *data;
+    size_t len;
+    uint64_t seq;
+    rc = bvt_file_map(path, &data, &len, err);
+    if (rc == BVT_OK)
+        rc = bvt_snapshot_read(e, data, len, &seq, err);
+    bvt_file_unmap(data, len);
+    if (rc != BVT_OK) {
+        bvt_engine_free(e);
+        return rc;
+    }
+    *out = e;
     return BVT_OK;
 }

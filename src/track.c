@@ -8,6 +8,7 @@
 #include "error.h"
 #include "feedback.h"
 #include "analytics.h"
+#include "change_log.h"
 
 /* Events resolved and sorted by shard at a time: large enough that each
  * shard's run (about BATCH_BLOCK / shards events) fills the prefetch
@@ -89,6 +90,7 @@ static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created
     if (rc == BVT_OK) {
         sh->events_accepted++;
         bvt_feedback_apply(e, r, ev, offers);
+        rc = bvt_log_event(e, r, ev); /* under the shard lock: see persist.h */
     } else if (created) {
         bvt_shard_remove(sh, r);
     }
@@ -96,8 +98,16 @@ static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created
     return rc;
 }
 
+/* An event of a user without analytics consent, counted anonymously
+ * (the shard lock held, so the journal sees it exactly once). */
+static int divert(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    int rc = bvt_analytics_divert(e, ev);
+    return rc == BVT_OK ? bvt_log_anon_event(e, ev) : rc;
+}
+
 /* The whole path for one resolved event: lock, find or create, apply. */
-static int track_resolved(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
+int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
 {
     bvt_shard *sh;
     bvt_record *r;
@@ -106,8 +116,9 @@ static int track_resolved(bvt_engine *e, bvt_user_key k, const bvt_resolved_even
         /* Consent first, before a profile is created (or another evicted). */
         r = bvt_engine_lock_key(e, k, &sh);
         if (bvt_analytics_blocked(e, r)) {
+            rc = divert(e, ev);
             pthread_mutex_unlock(&sh->lock);
-            return bvt_analytics_divert(e, ev);
+            return rc;
         }
     } else if ((rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created)) != BVT_OK) {
         return rc;
@@ -129,8 +140,11 @@ int bvt_event_track(bvt_engine *e, const bvt_event *ev, bvt_error *err)
         return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
     bvt_resolved_event rev;
     bvt_user_key k;
-    int rc = resolve(e, ev, &rev, &k, err);
-    if (rc == BVT_OK && (rc = track_resolved(e, k, &rev)) != BVT_OK)
+    int rc = bvt_persist_check(e);
+    if (rc != BVT_OK)
+        return bvt_fail(err, rc, -1, "the journal has failed: nothing is accepted");
+    rc = resolve(e, ev, &rev, &k, err);
+    if (rc == BVT_OK && (rc = bvt_track_key(e, k, &rev)) != BVT_OK)
         bvt_fail(err, rc, -1, "%s", rc == BVT_EFULL ? "user table or memory budget full"
                                                     : bvt_strerror(rc));
     return rc == BVT_OK ? rc : rejected(e, rc);
@@ -248,12 +262,12 @@ static void apply_block(bvt_engine *e, batch_block *b, size_t n)
             if (!r && bvt_aliases_find(&e->aliases, &b->key[p], &to)) {
                 /* rare: the profile lives under another key, maybe another shard */
                 pthread_mutex_unlock(&sh->lock);
-                b->code[p] = track_resolved(e, to, &b->ev[p]);
+                b->code[p] = bvt_track_key(e, to, &b->ev[p]);
                 pthread_mutex_lock(&sh->lock);
                 continue;
             }
             if (bvt_analytics_blocked(e, r)) { /* before a profile is created */
-                b->code[p] = bvt_analytics_divert(e, &b->ev[p]);
+                b->code[p] = divert(e, &b->ev[p]);
                 continue;
             }
             if (!r) {
@@ -313,6 +327,9 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
         return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL, or events is NULL with n > 0");
     if (n == 0)
         return BVT_OK;
+    int jrc = bvt_persist_check(e);
+    if (jrc != BVT_OK)
+        return bvt_fail(err, jrc, -1, "the journal has failed: nothing is accepted");
     batch_block *b = block_take(e);
     if (!b)
         return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for a batch block");

@@ -5,6 +5,7 @@
 
 #include "attrs.h"
 #include "cart.h"
+#include "change_log.h"
 #include "engine.h"
 #include "error.h"
 #include "interest.h"
@@ -143,13 +144,15 @@ static int valid_key(const char *key)
     return n >= 1 && n <= BVT_ATTR_KEY_MAX;
 }
 
-static int attr_set(bvt_engine *e, const void *id, size_t len, const char *key, int kind,
-                    double number, const char *string)
+int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
+                     const char *string)
 {
     if (e->cfg.attrs_max == 0)
         return BVT_ELIMIT; /* attributes are off (BVT_NONE) */
     uint32_t key_id, value_id = 0;
-    int rc = bvt_interner_intern(e->strings, key, strlen(key), 0, &key_id, NULL);
+    int rc = bvt_persist_check(e);
+    if (rc == BVT_OK)
+        rc = bvt_interner_intern(e->strings, key, strlen(key), 0, &key_id, NULL);
     if (rc == BVT_OK && kind == BVT_ATTR_STRING)
         rc = bvt_interner_intern(e->strings, string, strlen(string), 0, &value_id, NULL);
     if (rc != BVT_OK)
@@ -157,13 +160,16 @@ static int attr_set(bvt_engine *e, const void *id, size_t len, const char *key, 
     bvt_shard *sh;
     bvt_record *r;
     int created;
-    rc = bvt_engine_lock_or_create(e, bvt_engine_key(e, id, len), &sh, &r, &created);
+    rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
     if (rc != BVT_OK)
         return rc;
     rc = bvt_profile_ext(r, &sh->mem);
     if (rc == BVT_OK)
         rc = bvt_attrs_set(r->ext, &e->cfg, &sh->mem, key_id, kind, number, value_id);
-    if (rc != BVT_OK && created)
+    if (rc == BVT_OK)
+        rc = bvt_log_attr_set(e, (bvt_user_key){ r->key_hi, r->key_lo }, key, kind, number,
+                              string);
+    else if (created)
         bvt_shard_remove(sh, r);
     pthread_mutex_unlock(&sh->lock);
     return rc;
@@ -174,7 +180,7 @@ int bvt_attr_set_number(bvt_engine *e, const void *id, size_t len, const char *k
 {
     if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) || !isfinite(value))
         return BVT_EINVAL;
-    return attr_set(e, id, len, key, BVT_ATTR_NUMBER, value, NULL);
+    return bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_NUMBER, value, NULL);
 }
 
 int bvt_attr_set_string(bvt_engine *e, const void *id, size_t len, const char *key,
@@ -183,7 +189,7 @@ int bvt_attr_set_string(bvt_engine *e, const void *id, size_t len, const char *k
     if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) || !value || !*value ||
         strlen(value) > BVT_ATTR_VALUE_MAX)
         return BVT_EINVAL;
-    return attr_set(e, id, len, key, BVT_ATTR_STRING, 0, value);
+    return bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_STRING, 0, value);
 }
 
 int bvt_attr_get(bvt_engine *e, const void *id, size_t len, const char *key, int *out_kind,
@@ -209,16 +215,26 @@ int bvt_attr_get(bvt_engine *e, const void *id, size_t len, const char *key, int
     return BVT_OK;
 }
 
+int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key)
+{
+    int rc = bvt_persist_check(e);
+    if (rc != BVT_OK)
+        return rc;
+    uint32_t key_id = bvt_interner_find(e->strings, key, strlen(key));
+    bvt_shard *sh;
+    bvt_record *r = bvt_engine_lock_key(e, k, &sh);
+    rc = r && key_id ? bvt_attrs_unset(r->ext, key_id) : BVT_ENOTFOUND;
+    if (rc == BVT_OK)
+        rc = bvt_log_attr_unset(e, (bvt_user_key){ r->key_hi, r->key_lo }, key);
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
 int bvt_attr_unset(bvt_engine *e, const void *id, size_t len, const char *key)
 {
     if (!e || !bvt_user_id_valid(id, len) || !valid_key(key))
         return BVT_EINVAL;
-    uint32_t key_id = bvt_interner_find(e->strings, key, strlen(key));
-    bvt_shard *sh;
-    bvt_record *r = lock_user(e, id, len, &sh);
-    int rc = r && key_id ? bvt_attrs_unset(r->ext, key_id) : BVT_ENOTFOUND;
-    pthread_mutex_unlock(&sh->lock);
-    return rc;
+    return bvt_attr_unset_key(e, bvt_engine_key(e, id, len), key);
 }
 
 /* ---- identity ---- */
@@ -254,13 +270,26 @@ int bvt_user_alias(bvt_engine *e, const void *anon_id, size_t anon_len, const vo
     bvt_user_key known = bvt_engine_key(e, known_id, known_len);
     if (anon.hi == known.hi && anon.lo == known.lo)
         return bvt_fail(err, BVT_EINVAL, -1, "a user cannot be an alias of itself");
-    bvt_shard *sa = bvt_store_shard(&e->store, &anon), *sk = bvt_store_shard(&e->store, &known);
-    lock_pair(sa, sk);
-    int rc = bvt_aliases_add(&e->aliases, &anon, &known);
-    if (rc == BVT_EEXIST) {
-        unlock_pair(sa, sk);
+    int rc = bvt_user_alias_keys(e, anon, known);
+    if (rc == BVT_EEXIST)
         return bvt_fail(err, rc, -1, "the known id is an alias, or the anonymous id is "
                                      "already an alias of another id");
+    if (rc != BVT_OK)
+        return bvt_fail(err, rc, -1, "%s", bvt_strerror(rc));
+    return BVT_OK;
+}
+
+int bvt_user_alias_keys(bvt_engine *e, bvt_user_key anon, bvt_user_key known)
+{
+    int rc = bvt_persist_check(e);
+    if (rc != BVT_OK)
+        return rc;
+    bvt_shard *sa = bvt_store_shard(&e->store, &anon), *sk = bvt_store_shard(&e->store, &known);
+    lock_pair(sa, sk);
+    rc = bvt_aliases_add(&e->aliases, &anon, &known);
+    if (rc == BVT_EEXIST) {
+        unlock_pair(sa, sk);
+        return rc;
     }
     bvt_record *ra = rc == BVT_OK ? bvt_shard_find(sa, &anon) : NULL;
     if (ra) {
@@ -272,8 +301,8 @@ int bvt_user_alias(bvt_engine *e, const void *anon_id, size_t anon_len, const vo
         if (rc == BVT_OK)
             bvt_shard_remove(sa, ra);
     }
+    if (rc == BVT_OK)
+        rc = bvt_log_alias(e, anon, known);
     unlock_pair(sa, sk);
-    if (rc != BVT_OK)
-        return bvt_fail(err, rc, -1, "%s", bvt_strerror(rc));
-    return BVT_OK;
+    return rc;
 }

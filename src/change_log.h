@@ -1,0 +1,33 @@
+/* change_log.h — journal records of per-user changes and events: encoding
+ * (called by the mutating calls, under the user's shard lock) and replay.
+ * See persist.h for the rules every record follows. */
+#ifndef BVT_CHANGE_LOG_H
+#define BVT_CHANGE_LOG_H
+
+#include "engine.h"
+#include "persist.h"
+
+/* 1 when a change should be journaled (a journal is attached, or a test
+ * watches): callers skip building records otherwise. */
+static inline int bvt_log_on(const bvt_engine *e)
+{
+    return e->journal != NULL || e->log_hook != NULL;
+}
+
+/* Each returns BVT_OK (also when nothing is journaled), BVT_EIO or
+ * BVT_ENOMEM from the journal. */
+int bvt_log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event *ev);
+int bvt_log_anon_event(bvt_engine *e, const bvt_resolved_event *ev);
+int bvt_log_attr_set(bvt_engine *e, bvt_user_key k, const char *name, int kind, double number,
+                     const char *string);
+int bvt_log_attr_unset(bvt_engine *e, bvt_user_key k, const char *name);
+int bvt_log_consent(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted, int64_t t_ms);
+int bvt_log_alias(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
+int bvt_log_forget(bvt_engine *e, bvt_user_key k);
+int bvt_log_expire(bvt_engine *e, int64_t now);
+
+/* Replay a record of ops 1..8 (op byte read).  BVT_OK; BVT_ECORRUPT; or
+ * the repeated call's BVT_ENOMEM / BVT_EFULL. */
+int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+
+#endif

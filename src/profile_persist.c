@@ -1,0 +1,358 @@
+/* profile_persist.c — one profile in the snapshot's byte encoding: the
+ * fixed record and everything hanging off it (history, cart, attributes,
+ * consent, cap state, experiment assignments).  Loading allocates through
+ * the shard's accounting exactly as the update paths do, so memory figures
+ * and the budget see the same bytes, and checks every id and order the
+ * readers rely on.  docs/format.md describes the layout. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "attrs.h"
+#include "caps.h"
+#include "cart.h"
+#include "consent.h"
+#include "engine.h"
+#include "persist.h"
+#include "profile_persist.h"
+
+static void save_history(const bvt_history *h, bvt_wbuf *w)
+{
+    bvt_w_u16(w, h->ev_cap);
+    bvt_w_u16(w, h->ev_len);
+    for (uint32_t i = 0; i < h->ev_len; i++) {
+        const bvt_hist_event *ev = bvt_history_event_at(h, i);
+        bvt_w_i64(w, ev->t_ms);
+        bvt_w_f32(w, ev->value);
+        bvt_w_u16(w, ev->category);
+        bvt_w_u8(w, ev->type);
+    }
+    bvt_w_u16(w, h->day_cap);
+    bvt_w_u16(w, h->day_len);
+    for (uint32_t i = 0; i < h->day_len; i++) {
+        const bvt_day_agg *d = &h->days[i];
+        bvt_w_i32(w, d->day);
+        bvt_w_u16(w, d->category);
+        bvt_w_u8(w, d->type);
+        bvt_w_u32(w, d->count);
+        bvt_w_f32(w, d->value);
+    }
+    bvt_w_i32(w, h->complete_from_day);
+}
+
+static void save_ext(const bvt_ext *x, bvt_wbuf *w)
+{
+    save_history(&x->hist, w);
+    bvt_w_i64(w, x->last_checkout_ms);
+    bvt_w_u8(w, x->cart_cap);
+    bvt_w_u8(w, x->cart_len);
+    for (uint32_t i = 0; i < x->cart_len; i++) {
+        const bvt_cart_entry *c = &x->cart[i];
+        bvt_w_u64(w, c->item_hash);
+        bvt_w_i64(w, c->added_ms);
+        bvt_w_f64(w, c->value);
+        bvt_w_u32(w, c->quantity);
+        bvt_w_u32(w, c->category);
+    }
+    bvt_w_u8(w, x->attrs_cap);
+    bvt_w_u8(w, x->attrs_len);
+    for (uint32_t i = 0; i < x->attrs_len; i++) {
+        const bvt_attr_entry *a = &x->attrs[i];
+        bvt_w_u32(w, a->key);
+        bvt_w_u8(w, (uint8_t)a->kind);
+        if (a->kind == BVT_ATTR_NUMBER)
+            bvt_w_f64(w, a->v.number);
+        else
+            bvt_w_u32(w, a->v.string);
+    }
+    bvt_w_u32(w, x->consent_granted);
+    uint32_t n_consent = x->consent ? x->consent->len : 0;
+    bvt_w_u32(w, n_consent);
+    for (uint32_t i = 0; i < n_consent; i++) {
+        bvt_w_i64(w, x->consent->c[i].t_ms);
+        bvt_w_u32(w, x->consent->c[i].purpose);
+        bvt_w_u8(w, (uint8_t)x->consent->c[i].granted);
+    }
+    bvt_w_u8(w, x->caps_cap);
+    bvt_w_u8(w, x->caps_len);
+    for (uint32_t i = 0; i < x->caps_len; i++) {
+        const bvt_cap_entry *c = x->caps[i];
+        bvt_w_u32(w, c->key);
+        bvt_w_u16(w, c->mask);
+        bvt_w_u8(w, c->cap);
+        bvt_w_u8(w, c->len);
+        bvt_w_i64(w, c->dismissed_ms);
+        for (uint32_t t = 0; t < c->len; t++)
+            bvt_w_i64(w, c->times[t]);
+    }
+    bvt_experiments_user_save(x, w);
+}
+
+void bvt_profile_save(const bvt_record *r, uint32_t top_k, bvt_wbuf *w)
+{
+    bvt_w_u64(w, r->key_hi);
+    bvt_w_u64(w, r->key_lo);
+    bvt_w_i64(w, r->first_seen_ms);
+    bvt_w_i64(w, r->last_seen_ms);
+    bvt_w_i64(w, r->last_purchase_ms);
+    bvt_w_f64(w, r->monetary_total);
+    bvt_w_f64(w, r->first_day_value);
+    bvt_w_i32(w, r->first_purchase_day);
+    bvt_w_u32(w, r->purchase_days);
+    bvt_w_u32(w, r->sessions);
+    bvt_w_u32(w, r->dwell_ds);
+    bvt_w_u32(w, r->events);
+    bvt_w_i32(w, r->interest_landmark_min);
+    for (uint32_t i = 0; i < BVT_EVENT_BUILTIN_COUNT; i++)
+        bvt_w_u32(w, r->counts[i]);
+    for (uint32_t i = 0; i < top_k; i++) {
+        bvt_w_u16(w, r->icat[i]);
+        bvt_w_f32(w, r->iscore[i]);
+    }
+    bvt_w_u8(w, r->ext != NULL);
+    if (r->ext)
+        save_ext(r->ext, w);
+}
+
+/* ---- loading ---- */
+
+static int category_ok(const bvt_engine *e, uint32_t c)
+{
+    return c == 0 || bvt_categories_valid(e->cats, c);
+}
+
+/* A zeroed array of n elements accounted as kind, or an error. */
+static int alloc_array(bvt_mem *m, int kind, void **p, size_t n, size_t elem)
+{
+    *p = NULL;
+    if (n == 0)
+        return BVT_OK;
+    int rc = bvt_mem_resize(m, kind, p, 0, n * elem);
+    if (rc == BVT_OK)
+        memset(*p, 0, n * elem);
+    return rc;
+}
+
+static int load_history(const bvt_engine *e, bvt_history *h, bvt_mem *m, bvt_rbuf *r)
+{
+    const bvt_history_cfg *cfg = &e->cfg.hist;
+    uint32_t cap = bvt_r_u16(r), len = bvt_r_u16(r);
+    if (len > cap || cap > cfg->max_events)
+        return bvt_r_fail(r, "history events exceed their capacity"), BVT_ECORRUPT;
+    int rc = alloc_array(m, BVT_MEM_HISTORY, (void **)&h->events, cap, sizeof *h->events);
+    if (rc != BVT_OK)
+        return rc;
+    h->ev_cap = (uint16_t)cap;
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        bvt_hist_event *ev = &h->events[i];
+        ev->t_ms = bvt_r_i64(r);
+        ev->value = bvt_r_f32(r);
+        ev->category = bvt_r_u16(r);
+        ev->type = bvt_r_u8(r);
+        if (!category_ok(e, ev->category) || (i && ev->t_ms < h->events[i - 1].t_ms))
+            return bvt_r_fail(r, "history event out of order or of an unknown category"),
+                   BVT_ECORRUPT;
+    }
+    h->ev_len = (uint16_t)len;
+    cap = bvt_r_u16(r);
+    len = bvt_r_u16(r);
+    if (len > cap || cap > cfg->max_days)
+        return bvt_r_fail(r, "history days exceed their capacity"), BVT_ECORRUPT;
+    rc = alloc_array(m, BVT_MEM_HISTORY, (void **)&h->days, cap, sizeof *h->days);
+    if (rc != BVT_OK)
+        return rc;
+    h->day_cap = (uint16_t)cap;
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        bvt_day_agg *d = &h->days[i];
+        d->day = bvt_r_i32(r);
+        d->category = bvt_r_u16(r);
+        d->type = bvt_r_u8(r);
+        d->count = bvt_r_u32(r);
+        d->value = bvt_r_f32(r);
+        const bvt_day_agg *p = i ? &h->days[i - 1] : NULL;
+        if (!category_ok(e, d->category) ||
+            (p && (p->day > d->day || (p->day == d->day && (p->type > d->type ||
+                                        (p->type == d->type && p->category >= d->category))))))
+            return bvt_r_fail(r, "history days out of order or of an unknown category"),
+                   BVT_ECORRUPT;
+    }
+    h->day_len = (uint16_t)len;
+    h->complete_from_day = bvt_r_i32(r);
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_cart(const bvt_engine *e, bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
+{
+    x->last_checkout_ms = bvt_r_i64(r);
+    uint32_t cap = bvt_r_u8(r), len = bvt_r_u8(r);
+    if (len > cap || cap > e->cfg.cart_max)
+        return bvt_r_fail(r, "cart items exceed their capacity"), BVT_ECORRUPT;
+    int rc = alloc_array(m, BVT_MEM_CART, (void **)&x->cart, cap, sizeof *x->cart);
+    if (rc != BVT_OK)
+        return rc;
+    x->cart_cap = (uint8_t)cap;
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        bvt_cart_entry *c = &x->cart[i];
+        c->item_hash = bvt_r_u64(r);
+        c->added_ms = bvt_r_i64(r);
+        c->value = bvt_r_f64(r);
+        c->quantity = bvt_r_u32(r);
+        c->category = bvt_r_u32(r);
+        if (!category_ok(e, c->category) || c->quantity == 0)
+            return bvt_r_fail(r, "cart item with an unknown category or no quantity"),
+                   BVT_ECORRUPT;
+    }
+    x->cart_len = (uint8_t)len;
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_attrs(const bvt_engine *e, bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
+{
+    uint32_t cap = bvt_r_u8(r), len = bvt_r_u8(r);
+    if (len > cap || cap > e->cfg.attrs_max)
+        return bvt_r_fail(r, "attributes exceed their capacity"), BVT_ECORRUPT;
+    int rc = alloc_array(m, BVT_MEM_ATTRS, (void **)&x->attrs, cap, sizeof *x->attrs);
+    if (rc != BVT_OK)
+        return rc;
+    x->attrs_cap = (uint8_t)cap;
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        bvt_attr_entry *a = &x->attrs[i];
+        a->key = bvt_r_u32(r);
+        a->kind = bvt_r_u8(r);
+        if (a->kind == BVT_ATTR_NUMBER)
+            a->v.number = bvt_r_f64(r);
+        else
+            a->v.string = bvt_r_u32(r);
+        if (!bvt_interner_str(e->strings, a->key) ||
+            (a->kind != BVT_ATTR_NUMBER &&
+             (a->kind != BVT_ATTR_STRING || !bvt_interner_str(e->strings, a->v.string))))
+            return bvt_r_fail(r, "attribute with an unknown name, kind or string"), BVT_ECORRUPT;
+    }
+    x->attrs_len = (uint8_t)len;
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_consent(const bvt_engine *e, bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
+{
+    uint32_t purposes = atomic_load(&((bvt_engine *)e)->purposes.n);
+    x->consent_granted = bvt_r_u32(r);
+    uint32_t len = bvt_r_count(r, 13);
+    if (len > purposes || (purposes < 32 && x->consent_granted >> purposes))
+        return bvt_r_fail(r, "consent for an unknown purpose"), BVT_ECORRUPT;
+    if (len == 0)
+        return r->bad ? BVT_ECORRUPT : BVT_OK;
+    size_t size = sizeof(bvt_consent_log) + len * sizeof(bvt_consent_choice);
+    void *p = NULL;
+    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, size);
+    if (rc != BVT_OK)
+        return rc;
+    memset(p, 0, size);
+    x->consent = p;
+    for (uint32_t i = 0; i < len; i++) {
+        bvt_consent_choice *c = &x->consent->c[i];
+        c->t_ms = bvt_r_i64(r);
+        c->purpose = bvt_r_u32(r);
+        c->granted = bvt_r_u8(r);
+        if (c->purpose >= purposes || c->granted > 1)
+            return bvt_r_fail(r, "consent choice for an unknown purpose"), BVT_ECORRUPT;
+        x->consent->len = i + 1;
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_caps(bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
+{
+    uint32_t cap = bvt_r_u8(r), len = bvt_r_u8(r);
+    if (len > cap || cap > BVT_USER_CAP_ENTRIES)
+        return bvt_r_fail(r, "cap entries exceed their capacity"), BVT_ECORRUPT;
+    int rc = alloc_array(m, BVT_MEM_ATTRS, (void **)&x->caps, cap, sizeof *x->caps);
+    if (rc != BVT_OK)
+        return rc;
+    x->caps_cap = (uint8_t)cap;
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        uint32_t key = bvt_r_u32(r);
+        uint16_t mask = bvt_r_u16(r);
+        uint32_t depth = bvt_r_u8(r), held = bvt_r_u8(r);
+        if (r->bad || key == 0 || depth == 0 || held > depth)
+            return bvt_r_fail(r, "cap entry without a key or over its depth"), BVT_ECORRUPT;
+        void *p = NULL;
+        size_t size = sizeof(bvt_cap_entry) + depth * sizeof(int64_t);
+        rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, size);
+        if (rc != BVT_OK)
+            return rc;
+        memset(p, 0, size);
+        bvt_cap_entry *c = p;
+        x->caps[i] = c;
+        x->caps_len = (uint8_t)(i + 1);
+        c->key = key;
+        c->mask = mask;
+        c->cap = (uint8_t)depth;
+        c->dismissed_ms = bvt_r_i64(r);
+        for (uint32_t t = 0; t < held; t++) {
+            c->times[t] = bvt_r_i64(r);
+            if (t && c->times[t] < c->times[t - 1])
+                return bvt_r_fail(r, "cap times out of order"), BVT_ECORRUPT;
+        }
+        c->len = (uint8_t)held;
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_ext(const bvt_engine *e, bvt_record *rec, bvt_mem *m, bvt_rbuf *r)
+{
+    int rc = bvt_profile_ext(rec, m);
+    if (rc == BVT_OK)
+        rc = load_history(e, &rec->ext->hist, m, r);
+    if (rc == BVT_OK)
+        rc = load_cart(e, rec->ext, m, r);
+    if (rc == BVT_OK)
+        rc = load_attrs(e, rec->ext, m, r);
+    if (rc == BVT_OK)
+        rc = load_consent(e, rec->ext, m, r);
+    if (rc == BVT_OK)
+        rc = load_caps(rec->ext, m, r);
+    if (rc == BVT_OK)
+        rc = bvt_experiments_user_load(rec->ext, m, r);
+    return rc;
+}
+
+int bvt_profile_load(bvt_engine *e, bvt_rbuf *r, uint32_t top_k)
+{
+    bvt_user_key k;
+    k.hi = bvt_r_u64(r);
+    k.lo = bvt_r_u64(r);
+    if (r->bad || (k.hi | k.lo) == 0)
+        return bvt_r_fail(r, "profile without a key"), BVT_ECORRUPT;
+    bvt_shard *sh = bvt_store_shard(&e->store, &k);
+    if (bvt_shard_find(sh, &k))
+        return bvt_r_fail(r, "the same user twice"), BVT_ECORRUPT;
+    bvt_record *rec;
+    int rc = bvt_shard_add(sh, &e->store, &k, NULL, &rec);
+    if (rc != BVT_OK)
+        return rc;
+    rec->first_seen_ms = bvt_r_i64(r);
+    rec->last_seen_ms = bvt_r_i64(r);
+    rec->last_purchase_ms = bvt_r_i64(r);
+    rec->monetary_total = bvt_r_f64(r);
+    rec->first_day_value = bvt_r_f64(r);
+    rec->first_purchase_day = bvt_r_i32(r);
+    rec->purchase_days = bvt_r_u32(r);
+    rec->sessions = bvt_r_u32(r);
+    rec->dwell_ds = bvt_r_u32(r);
+    rec->events = bvt_r_u32(r);
+    rec->interest_landmark_min = bvt_r_i32(r);
+    for (uint32_t i = 0; i < BVT_EVENT_BUILTIN_COUNT; i++)
+        rec->counts[i] = bvt_r_u32(r);
+    for (uint32_t i = 0; i < top_k; i++) {
+        rec->icat[i] = bvt_r_u16(r);
+        rec->iscore[i] = bvt_r_f32(r);
+        if (!category_ok(e, rec->icat[i]))
+            bvt_r_fail(r, "interest in an unknown category");
+    }
+    uint32_t has_ext = bvt_r_u8(r);
+    if (has_ext > 1)
+        bvt_r_fail(r, "bad profile flags");
+    rc = r->bad ? BVT_ECORRUPT : has_ext ? load_ext(e, rec, &sh->mem, r) : BVT_OK;
+    if (rc != BVT_OK)
+        bvt_shard_remove(sh, rec); /* releases whatever was attached */
+    return rc;
+}

@@ -1,0 +1,17 @@
+/* profile_persist.h — one profile in the snapshot encoding (profile_persist.c). */
+#ifndef BVT_PROFILE_PERSIST_H
+#define BVT_PROFILE_PERSIST_H
+
+#include "codec.h"
+#include "profile.h"
+
+/* Append r (the first top_k interest slots) to w; runs under r's shard lock. */
+void bvt_profile_save(const bvt_record *r, uint32_t top_k, bvt_wbuf *w);
+
+/* Read one profile from r and add it to e's store (which must not hold the
+ * user yet: a duplicate is BVT_ECORRUPT).  BVT_OK; BVT_ECORRUPT (r marked
+ * bad; nothing added); BVT_EFULL / BVT_ENOMEM (user limit or budget).
+ * For a fresh engine that is not yet shared: takes no lock. */
+int bvt_profile_load(bvt_engine *e, bvt_rbuf *r, uint32_t top_k);
+
+#endif
