@@ -153,7 +153,8 @@ int bvt_consent_set(bvt_engine *e, const void *user_id, size_t len, uint32_t pur
 {
     if (!e || !bvt_user_id_valid(user_id, len) || !purpose_valid(&e->purposes, purpose) || time_ms <= 0)
         return BVT_EINVAL;
-    return bvt_consent_set_key(e, bvt_engine_key(e, user_id, len), purpose, granted, time_ms);
+    int rc = bvt_consent_set_key(e, bvt_engine_key(e, user_id, len), purpose, granted, time_ms);
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }
 
 int bvt_consent_set_key(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted,

@@ -103,12 +103,21 @@ enum bvt_op {
 };
 
 /* Append a journal record (rec->p[0] is its op) when the engine has a
- * journal and is not replaying; otherwise a no-op.  BVT_OK; BVT_EIO (the
- * journal has failed); BVT_ENOMEM.  Thread-safe (state.c). */
+ * journal and is not replaying; otherwise a no-op.  Under
+ * BVT_JOURNAL_ALWAYS it returns once the record is durable (definition
+ * calls use it: they return right after).  BVT_OK; BVT_EIO (the journal
+ * has failed); BVT_ENOMEM.  Thread-safe (state.c). */
 int bvt_persist_log(bvt_engine *e, const bvt_wbuf *rec);
 
-/* The same for a record in a caller buffer (the event path's stack). */
+/* Append without waiting (a record in a caller buffer: the event path's
+ * stack, under a shard lock); the public call then ends with
+ * bvt_persist_commit(), outside its locks. */
 int bvt_persist_log_bytes(bvt_engine *e, const void *rec, size_t n);
+
+/* End of a mutating call: under BVT_JOURNAL_ALWAYS wait until everything
+ * it journaled is durable (one fsync shared by concurrent callers); a
+ * no-op otherwise.  BVT_OK; BVT_EIO. */
+int bvt_persist_commit(bvt_engine *e);
 
 /* BVT_EIO when the journal has failed (mutating calls check it first, so
  * they change nothing), else BVT_OK.  Lock-free. */

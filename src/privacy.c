@@ -341,6 +341,8 @@ int bvt_user_forget(bvt_engine *e, const void *id, size_t len, bvt_error *err)
         return bvt_fail(err, BVT_EINVAL, -1, "engine and a user id of 1..%d bytes are required",
                         BVT_USER_ID_MAX);
     int rc = bvt_user_forget_key(e, bvt_engine_key(e, id, len));
+    if (rc == BVT_OK)
+        rc = bvt_persist_commit(e);
     if (rc != BVT_OK)
         return bvt_fail(err, rc, -1, "%s", rc == BVT_EIO ? "the journal has failed"
                                                          : bvt_strerror(rc));
@@ -451,5 +453,6 @@ int bvt_engine_expire(bvt_engine *e, int64_t now, uint64_t *out_users_removed)
         *out_users_removed = removed;
     /* Journaled at the end: a checkpoint taken during the pass then
      * replays it over the shards the snapshot copied before their turn. */
-    return bvt_log_expire(e, now);
+    rc = bvt_log_expire(e, now);
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }

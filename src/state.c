@@ -54,11 +54,19 @@ int bvt_persist_log_bytes(bvt_engine *e, const void *rec, size_t n)
     return BVT_OK;
 }
 
+int bvt_persist_commit(bvt_engine *e)
+{
+    if (!e->journal || e->state->mode != BVT_JOURNAL_ALWAYS)
+        return BVT_OK;
+    return bvt_journal_sync(e->journal);
+}
+
 int bvt_persist_log(bvt_engine *e, const bvt_wbuf *rec)
 {
     if (rec->oom)
         return BVT_ENOMEM;
-    return bvt_persist_log_bytes(e, rec->p, rec->len);
+    int rc = bvt_persist_log_bytes(e, rec->p, rec->len);
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }
 
 int bvt_persist_check(bvt_engine *e)

@@ -143,10 +143,15 @@ int bvt_event_track(bvt_engine *e, const bvt_event *ev, bvt_error *err)
     int rc = bvt_persist_check(e);
     if (rc != BVT_OK)
         return bvt_fail(err, rc, -1, "the journal has failed: nothing is accepted");
-    rc = resolve(e, ev, &rev, &k, err);
-    if (rc == BVT_OK && (rc = bvt_track_key(e, k, &rev)) != BVT_OK)
-        bvt_fail(err, rc, -1, "%s", rc == BVT_EFULL ? "user table or memory budget full"
-                                                    : bvt_strerror(rc));
+    rc = resolve(e, ev, &rev, &k, err); /* fills err itself */
+    if (rc == BVT_OK) {
+        rc = bvt_track_key(e, k, &rev);
+        if (rc == BVT_OK)
+            rc = bvt_persist_commit(e);
+        if (rc != BVT_OK)
+            bvt_fail(err, rc, -1, "%s", rc == BVT_EFULL ? "user table or memory budget full"
+                                                        : bvt_strerror(rc));
+    }
     return rc == BVT_OK ? rc : rejected(e, rc);
 }
 
@@ -369,5 +374,8 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
     block_give(e, b);
     if (out_failed)
         *out_failed = failed;
+    jrc = bvt_persist_commit(e);
+    if (jrc != BVT_OK) /* the accepted events are in memory, not durable */
+        return bvt_fail(err, jrc, -1, "the journal failed: the batch is not durable");
     return failed ? first_rc : BVT_OK;
 }

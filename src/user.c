@@ -180,7 +180,8 @@ int bvt_attr_set_number(bvt_engine *e, const void *id, size_t len, const char *k
 {
     if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) || !isfinite(value))
         return BVT_EINVAL;
-    return bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_NUMBER, value, NULL);
+    int rc = bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_NUMBER, value, NULL);
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }
 
 int bvt_attr_set_string(bvt_engine *e, const void *id, size_t len, const char *key,
@@ -189,7 +190,8 @@ int bvt_attr_set_string(bvt_engine *e, const void *id, size_t len, const char *k
     if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) || !value || !*value ||
         strlen(value) > BVT_ATTR_VALUE_MAX)
         return BVT_EINVAL;
-    return bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_STRING, 0, value);
+    int rc = bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_STRING, 0, value);
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }
 
 int bvt_attr_get(bvt_engine *e, const void *id, size_t len, const char *key, int *out_kind,
@@ -234,7 +236,8 @@ int bvt_attr_unset(bvt_engine *e, const void *id, size_t len, const char *key)
 {
     if (!e || !bvt_user_id_valid(id, len) || !valid_key(key))
         return BVT_EINVAL;
-    return bvt_attr_unset_key(e, bvt_engine_key(e, id, len), key);
+    int rc = bvt_attr_unset_key(e, bvt_engine_key(e, id, len), key);
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }
 
 /* ---- identity ---- */
@@ -271,6 +274,8 @@ int bvt_user_alias(bvt_engine *e, const void *anon_id, size_t anon_len, const vo
     if (anon.hi == known.hi && anon.lo == known.lo)
         return bvt_fail(err, BVT_EINVAL, -1, "a user cannot be an alias of itself");
     int rc = bvt_user_alias_keys(e, anon, known);
+    if (rc == BVT_OK)
+        rc = bvt_persist_commit(e);
     if (rc == BVT_EEXIST)
         return bvt_fail(err, rc, -1, "the known id is an alias, or the anonymous id is "
                                      "already an alias of another id");

@@ -158,7 +158,7 @@ static void remove_dir(void)
 {
     DIR *d = opendir(dir);
     for (struct dirent *de; d && (de = readdir(d));) {
-        char p[256];
+        char p[512];
         if (de->d_name[0] == '.')
             continue;
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
