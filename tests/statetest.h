@@ -1,0 +1,29 @@
+/* statetest.h — what the snapshot and state-directory suites share: a
+ * scratch directory, a random engine state touching every kind of data
+ * (events of every kind, attributes, consent, aliases, segments, keywords,
+ * offers with feedback, an experiment, an RFM refresh), and a comparison
+ * of two engines through every user's export, the statistics and metrics. */
+#ifndef BVT_STATETEST_H
+#define BVT_STATETEST_H
+
+#include <stdint.h>
+
+#include "testutil.h"
+
+#define STATE_USERS 240
+#define STATE_NOW (T0 + 30 * DAY)
+
+/* mkdtemp a fresh directory into dir (at least 64 bytes). */
+void state_dir_make(char *dir);
+/* Remove dir and the files in it. */
+void state_dir_remove(const char *dir);
+/* dir/name in one of two static buffers (valid until the next-but-one call). */
+const char *state_path(const char *dir, const char *name);
+
+/* Build the same state in e for the same seed. */
+void random_state(bvt_engine *e, uint64_t seed);
+
+/* Fail the test unless a and b answer every query of the state the same. */
+void same_engines(bvt_engine *a, bvt_engine *b);
+
+#endif

@@ -1,0 +1,348 @@
+/* test-state.c — state directories with a journal: a random engine
+ * reopened from its journal (with and without checkpoints in between, in
+ * each durability mode) answers every query as the engine it came from;
+ * a torn tail is cut and reported, damage elsewhere refused; checkpoints
+ * delete the journal files they cover; after forget and a checkpoint the
+ * user's key is in no byte of the directory, raw or decompressed; a
+ * journal that cannot be written makes every later change fail and change
+ * nothing; durable_seq and sync keep their promises. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TEST_SECRET "state-test-secret-0123456789ab"
+#include "testutil.h"
+#include "statetest.h"
+
+#include "codec.h"
+#include "journal.h"
+#include "snapfile.h"
+
+static char dir[64];
+
+static bvt_options opts(void)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    set_test_secret(&o);
+    return o;
+}
+
+static int open_status(uint32_t mode, bvt_engine **out, bvt_error *err)
+{
+    bvt_options o = opts();
+    bvt_state_options st = BVT_STATE_OPTIONS_INIT;
+    st.dir = dir;
+    st.journal = mode;
+    st.group_commit_ms = 1;
+    return bvt_engine_open(out, &o, &st, err);
+}
+
+static bvt_engine *open_ok(uint32_t mode)
+{
+    bvt_engine *e = NULL;
+    bvt_error err = BVT_ERROR_INIT;
+    int rc = open_status(mode, &e, &err);
+    ck_assert_msg(rc == BVT_OK, "open: %d %s at %lld", rc, err.message, (long long)err.offset);
+    return e;
+}
+
+static bvt_state_info info_of(bvt_engine *e)
+{
+    bvt_state_info i = BVT_STATE_INFO_INIT;
+    ck_assert_int_eq(bvt_state_info_get(e, &i), BVT_OK);
+    return i;
+}
+
+/* Journal files in dir, and the newest one's path. */
+static int journals(char *newest, size_t cap)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    char best[256] = "";
+    for (struct dirent *de; (de = readdir(d));)
+        if (strncmp(de->d_name, "journal-", 8) == 0) {
+            n++;
+            if (strcmp(de->d_name, best) > 0)
+                snprintf(best, sizeof best, "%s", de->d_name);
+        }
+    closedir(d);
+    if (newest)
+        snprintf(newest, cap, "%s/%s", dir, best);
+    return n;
+}
+
+START_TEST(replay_equals_the_original)
+{
+    static const uint32_t modes[] = { BVT_JOURNAL_NONE, BVT_JOURNAL_GROUP, BVT_JOURNAL_ALWAYS };
+    uint32_t mode = modes[_i];
+    state_dir_make(dir);
+    bvt_engine *mirror = engine_default();
+    random_state(mirror, 99 + _i);
+    bvt_engine *e = open_ok(mode);
+    random_state(e, 99 + _i);
+    bvt_state_info before = info_of(e);
+    ck_assert_uint_gt(before.accepted_seq, 1000);
+    ck_assert_int_eq(bvt_engine_sync(e, NULL), BVT_OK);
+    ck_assert_uint_eq(info_of(e).durable_seq, info_of(e).accepted_seq);
+    bvt_engine_free(e);
+
+    e = open_ok(mode); /* everything from the journal alone */
+    bvt_state_info in = info_of(e);
+    ck_assert_uint_eq(in.snapshot_seq, 0);
+    ck_assert_uint_eq(in.replayed, before.accepted_seq);
+    ck_assert_int_eq(in.torn_offset, -1);
+    same_engines(mirror, e);
+
+    /* a checkpoint, more changes, and a reopen: snapshot + journal */
+    ck_assert_int_eq(bvt_engine_checkpoint(e, NULL), BVT_OK);
+    ck_assert_int_eq(journals(NULL, 0), 1);
+    track_ok(e, "user-3", BVT_EVENT_PURCHASE, STATE_NOW, "sport", 42);
+    track_ok(mirror, "user-3", BVT_EVENT_PURCHASE, STATE_NOW, "sport", 42);
+    ck_assert_int_eq(bvt_attr_set_string(e, "user-4", 6, "tier", "new"), BVT_OK);
+    ck_assert_int_eq(bvt_attr_set_string(mirror, "user-4", 6, "tier", "new"), BVT_OK);
+    bvt_engine_free(e);
+    e = open_ok(mode);
+    in = info_of(e);
+    ck_assert_uint_eq(in.snapshot_seq, before.accepted_seq);
+    ck_assert_uint_eq(in.replayed, 2);
+    same_engines(mirror, e);
+    bvt_engine_free(e);
+    bvt_engine_free(mirror);
+    state_dir_remove(dir);
+}
+END_TEST
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = malloc(*len + 1);
+    ck_assert_uint_eq(fread(p, 1, *len, f), *len);
+    fclose(f);
+    return p;
+}
+
+static void spit(const char *path, const void *p, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(p, 1, len, f), len);
+    fclose(f);
+}
+
+START_TEST(torn_tail_is_cut_and_reported)
+{
+    state_dir_make(dir);
+    bvt_engine *e = open_ok(BVT_JOURNAL_ALWAYS); /* a frame per event */
+    for (int i = 0; i < 20; i++)
+        track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0 + i + 1, NULL, 0);
+    bvt_engine_free(e);
+    char path[256];
+    ck_assert_int_eq(journals(path, sizeof path), 1);
+    size_t len;
+    unsigned char *img = slurp(path, &len);
+    spit(path, img, len - 5); /* the last frame loses its end */
+    e = open_ok(BVT_JOURNAL_OFF);
+    bvt_state_info in = info_of(e);
+    ck_assert_int_ge(in.torn_offset, 64);
+    ck_assert_uint_gt(in.torn_bytes, 0);
+    ck_assert_uint_eq(in.replayed, 19);
+    ck_assert_uint_eq(profile_of(e, "u", T0 + DAY).events, 19);
+    bvt_engine_free(e);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq((uint64_t)st.st_size, (uint64_t)in.torn_offset); /* cut there */
+
+    /* a flipped byte in an early frame, with good frames after it */
+    free(img);
+    img = slurp(path, &len);
+    img[64 + 45] ^= 0x10;
+    spit(path, img, len);
+    bvt_engine *bad = NULL;
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(open_status(BVT_JOURNAL_OFF, &bad, &err), BVT_ECORRUPT);
+    ck_assert_ptr_null(bad);
+    ck_assert_int_eq(err.offset, 64);
+
+    /* the same journal under another secret */
+    img[64 + 45] ^= 0x10;
+    spit(path, img, len);
+    bvt_options o = opts();
+    o.secret = "another-secret-of-enough-length";
+    o.secret_len = strlen(o.secret);
+    bvt_state_options so = BVT_STATE_OPTIONS_INIT;
+    so.dir = dir;
+    ck_assert_int_eq(bvt_engine_open(&bad, &o, &so, &err), BVT_ESECRET);
+    free(img);
+    state_dir_remove(dir);
+}
+END_TEST
+
+/* Does any byte string of `hay` (raw, or any snapshot block or journal
+ * record decompressed) contain the 16 key bytes? */
+static int contains(const unsigned char *hay, size_t n, const unsigned char *key)
+{
+    for (size_t i = 0; i + 16 <= n; i++)
+        if (memcmp(hay + i, key, 16) == 0)
+            return 1;
+    return 0;
+}
+
+static int record_has(void *ud, uint64_t seq, const void *rec, size_t n)
+{
+    (void)seq;
+    return contains(rec, n, ud);
+}
+
+static int dir_holds(const unsigned char *key, uint64_t check)
+{
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *de; !found && (de = readdir(d));) {
+        if (de->d_name[0] == '.')
+            continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        size_t len;
+        unsigned char *img = slurp(p, &len);
+        found = contains(img, len, key);
+        if (!found && strstr(de->d_name, ".bvtj")) {
+            bvt_journal_scan scan;
+            found = bvt_journal_scan_buffer(img, len, check, record_has, (void *)key, &scan,
+                                            NULL) == 1;
+        } else if (!found && strstr(de->d_name, ".bvts")) {
+            bvt_snapr r;
+            ck_assert_int_eq(bvt_snapr_open(&r, img, len, check, NULL), BVT_OK);
+            uint32_t sec;
+            const void *raw;
+            size_t n;
+            uint64_t at;
+            while (!found && bvt_snapr_next(&r, &sec, &raw, &n, &at, NULL) == BVT_OK &&
+                   sec != 15)
+                found = contains(raw, n, key);
+            bvt_snapr_close(&r);
+        }
+        free(img);
+    }
+    closedir(d);
+    return found;
+}
+
+static uint64_t check_value(const unsigned char *snapshot_header)
+{
+    bvt_rbuf r;
+    bvt_rbuf_init(&r, snapshot_header + 16, 8);
+    return bvt_r_u64(&r);
+}
+
+START_TEST(forgotten_user_leaves_the_disk)
+{
+    state_dir_make(dir);
+    bvt_engine *e = open_ok(BVT_JOURNAL_GROUP);
+    random_state(e, 5);
+    ck_assert_int_eq(bvt_engine_checkpoint(e, NULL), BVT_OK);
+    track_ok(e, "user-7", BVT_EVENT_PAGE_VIEW, STATE_NOW, "sport", 0);
+    ck_assert_int_eq(bvt_engine_sync(e, NULL), BVT_OK);
+    bvt_user_key k, alias;
+    ck_assert_int_eq(bvt_user_key_of(e, "user-7", 6, &k), BVT_OK);
+    unsigned char key[16], key2[16];
+    bvt_wbuf w = bvt_wbuf_fixed(key, 16);
+    bvt_w_u64(&w, k.hi);
+    bvt_w_u64(&w, k.lo);
+    size_t hlen;
+    unsigned char *h = slurp(state_path(dir, "snapshot.bvts"), &hlen);
+    uint64_t check = check_value(h);
+    free(h);
+    ck_assert(dir_holds(key, check)); /* the test can see a key */
+    /* user-21 logged in as anon-7: forgetting it takes the alias too */
+    ck_assert_int_eq(bvt_user_key_of(e, "anon-7", 6, &alias), BVT_OK);
+    w = bvt_wbuf_fixed(key2, 16);
+    bvt_w_u64(&w, alias.hi);
+    bvt_w_u64(&w, alias.lo);
+    ck_assert(dir_holds(key2, check));
+
+    ck_assert_int_eq(bvt_user_forget(e, "user-7", 6, NULL), BVT_OK);
+    ck_assert_int_eq(bvt_user_forget(e, "user-21", 7, NULL), BVT_OK);
+    ck_assert_int_eq(bvt_engine_checkpoint(e, NULL), BVT_OK);
+    ck_assert(!dir_holds(key, check));
+    ck_assert(!dir_holds(key2, check));
+    bvt_engine_free(e);
+    ck_assert(!dir_holds(key, check));
+    e = open_ok(BVT_JOURNAL_OFF);
+    ck_assert(!bvt_user_exists(e, "user-7", 6));
+    ck_assert(!bvt_user_exists(e, "anon-7", 6));
+    bvt_engine_free(e);
+    state_dir_remove(dir);
+}
+END_TEST
+
+/* In a child whose files may not grow past a few KiB: the journal fails,
+ * then nothing more is accepted and nothing changes. */
+START_TEST(failed_journal_accepts_nothing)
+{
+    state_dir_make(dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = { 16384, 16384 };
+        setrlimit(RLIMIT_FSIZE, &rl);
+        bvt_engine *e = NULL;
+        if (open_status(BVT_JOURNAL_ALWAYS, &e, NULL) != BVT_OK)
+            _exit(10);
+        int rc = BVT_OK, i = 0;
+        for (; i < 100000 && rc == BVT_OK; i++) {
+            bvt_event ev = make_event("u", BVT_EVENT_PURCHASE, T0 + i + 1, NULL, 1);
+            rc = bvt_event_track(e, &ev, NULL);
+        }
+        if (rc != BVT_EIO)
+            _exit(11);
+        bvt_profile before, after;
+        bvt_profile_init(&before);
+        bvt_profile_init(&after);
+        bvt_profile_get(e, "u", 1, T0 + DAY, &before);
+        bvt_event ev = make_event("u", BVT_EVENT_PURCHASE, T0 + DAY, NULL, 1);
+        if (bvt_event_track(e, &ev, NULL) != BVT_EIO ||
+            bvt_attr_set_number(e, "u", 1, "age", 3) != BVT_EIO ||
+            bvt_user_forget(e, "u", 1, NULL) != BVT_EIO || bvt_engine_sync(e, NULL) != BVT_EIO)
+            _exit(12);
+        bvt_profile_get(e, "u", 1, T0 + DAY, &after);
+        if (after.purchases != before.purchases || bvt_attr_get(e, "u", 1, "age", NULL, NULL,
+                                                                NULL) != BVT_ENOTFOUND)
+            _exit(13);
+        bvt_engine_free(e);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    /* what was durable reopens */
+    bvt_engine *e = open_ok(BVT_JOURNAL_OFF);
+    ck_assert(profile_of(e, "u", T0 + DAY).purchases > 0);
+    bvt_engine_free(e);
+    state_dir_remove(dir);
+}
+END_TEST
+
+Suite *suite(void)
+{
+    Suite *s = suite_create("state");
+    TCase *t = tcase_create("state");
+    tcase_set_timeout(t, 120);
+    tcase_add_loop_test(t, replay_equals_the_original, 0, 3);
+    tcase_add_test(t, torn_tail_is_cut_and_reported);
+    tcase_add_test(t, forgotten_user_leaves_the_disk);
+    tcase_add_test(t, failed_journal_accepts_nothing);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void) { return run_suite(suite()); }
