@@ -209,6 +209,17 @@ void bvt_aliases_foreach_to(bvt_aliases *a, const bvt_user_key *target,
     pthread_mutex_unlock(&a->lock);
 }
 
+void bvt_aliases_foreach(bvt_aliases *a,
+                         void (*fn)(const bvt_user_key *from, const bvt_user_key *to, void *ud),
+                         void *ud)
+{
+    pthread_mutex_lock(&a->lock);
+    for (uint32_t i = 0; a->from && i <= a->mask; i++)
+        if (!empty(&a->from[i]))
+            fn(&a->from[i], &a->to[i], ud);
+    pthread_mutex_unlock(&a->lock);
+}
+
 size_t bvt_aliases_bytes(bvt_aliases *a)
 {
     pthread_mutex_lock(&a->lock);

@@ -43,6 +43,12 @@ uint32_t bvt_aliases_remove_targets(bvt_aliases *a, const bvt_user_key *targets,
 void bvt_aliases_foreach_to(bvt_aliases *a, const bvt_user_key *target,
                             void (*fn)(const bvt_user_key *from, void *ud), void *ud);
 
+/* Call fn for every entry, under the map's lock (snapshots); fn must not
+ * call back into the map. */
+void bvt_aliases_foreach(bvt_aliases *a,
+                         void (*fn)(const bvt_user_key *from, const bvt_user_key *to, void *ud),
+                         void *ud);
+
 /* Order of keys (hi, then lo): <0, 0, >0. */
 static inline int bvt_user_key_cmp(const bvt_user_key *x, const bvt_user_key *y)
 {

@@ -61,6 +61,26 @@ static bvt_anon_cell *anon_cell(bvt_anon *a, uint32_t key)
     }
 }
 
+int bvt_anon_restore(bvt_anon *a, uint32_t key, uint64_t count, double sum)
+{
+    for (uint32_t i = (key * 0x9E3779B1u) & (BVT_ANON_SLOTS - 1);; i = (i + 1) & (BVT_ANON_SLOTS - 1)) {
+        bvt_anon_cell *c = &a->cells[i];
+        uint32_t k = atomic_load_explicit(&c->key, memory_order_relaxed);
+        if (k == key)
+            return BVT_EEXIST;
+        if (k != 0)
+            continue;
+        uint32_t pairs = atomic_load_explicit(&a->pairs, memory_order_relaxed);
+        if (pairs >= BVT_ANON_PAIRS)
+            return BVT_ELIMIT;
+        atomic_store_explicit(&a->pairs, pairs + 1, memory_order_relaxed);
+        atomic_store_explicit(&c->count, count, memory_order_relaxed);
+        atomic_store_explicit(&c->sum, sum, memory_order_relaxed);
+        atomic_store_explicit(&c->key, key, memory_order_release);
+        return BVT_OK;
+    }
+}
+
 int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
 {
     if (e->analytics_policy != BVT_ANALYTICS_ANONYMOUS || !e->anon)

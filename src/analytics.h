@@ -38,6 +38,11 @@ int bvt_anon_new(bvt_anon **out);
 void bvt_anon_free(bvt_anon *a);
 size_t bvt_anon_bytes(const bvt_anon *a);
 
+/* Put a saved pair back into a fresh table (snapshot load, one thread):
+ * BVT_OK; BVT_EEXIST (key already there); BVT_ELIMIT (BVT_ANON_PAIRS
+ * already admitted).  key is a table key (not 0). */
+int bvt_anon_restore(bvt_anon *a, uint32_t key, uint64_t count, double sum);
+
 /* 1 when, under the engine's analytics policy, an event of the user whose
  * profile is r (NULL: none yet, so no consent) must not touch profiles. */
 static inline int bvt_analytics_blocked(const bvt_engine *e, const bvt_record *r)

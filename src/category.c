@@ -25,6 +25,7 @@ typedef struct lineage {
 struct bvt_categories {
     bvt_interner *names;
     pthread_mutex_t lock; /* serialises interning of new paths */
+    bvt_categories_hooks hooks;
     _Atomic(lineage *) lineage[(BVT_CATEGORY_MAX_ID + LINEAGE_CHUNK - 1) / LINEAGE_CHUNK];
 };
 
@@ -88,6 +89,12 @@ void bvt_categories_free(bvt_categories *c)
     free(c);
 }
 
+void bvt_categories_set_hooks(bvt_categories *c, const bvt_categories_hooks *h)
+{
+    if (c)
+        c->hooks = *h;
+}
+
 /* Check path and record where each segment ends (ends[i] = length of the
  * prefix made of the first i + 1 segments).  Returns the segment count or a
  * negative status with err filled. */
@@ -142,6 +149,11 @@ int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
     int depth = validate(path, len, ends, err);
     if (depth < 0)
         return depth;
+    if (c->hooks.check) {
+        int hrc = c->hooks.check(c->hooks.ud);
+        if (hrc != BVT_OK)
+            return bvt_fail(err, hrc, -1, "cannot intern category: %s", bvt_strerror(hrc));
+    }
 
     pthread_mutex_lock(&c->lock);
     /* A known prefix has all its ancestors, so count missing levels from the
@@ -160,6 +172,8 @@ int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
             rc = lineage_prepare(c, bvt_interner_count(c->names) + 1, parent);
             if (rc == BVT_OK)
                 rc = bvt_interner_intern(c->names, path, ends[d], parent, &id, NULL);
+            if (rc == BVT_OK && c->hooks.created)
+                rc = c->hooks.created(c->hooks.ud, id, path, ends[d]);
             parent = id;
         }
         if (rc != BVT_OK)

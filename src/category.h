@@ -17,11 +17,27 @@ typedef struct bvt_categories bvt_categories;
 int bvt_categories_new(bvt_categories **out);
 void bvt_categories_free(bvt_categories *c);
 
+/* The journal's view of new paths (registry_persist.c sets them once, at
+ * engine creation, before any other thread sees the registry).  `check`
+ * runs before a path with missing levels is interned: a status other than
+ * BVT_OK refuses the call and nothing is created.  `created` runs once per
+ * new id, ancestors first, under the category lock right after the id is
+ * published, so records follow id order; a status other than BVT_OK is
+ * returned by the intern call (the id stays published).  Either may be
+ * NULL. */
+typedef struct bvt_categories_hooks {
+    int (*check)(void *ud);
+    int (*created)(void *ud, uint32_t id, const char *path, size_t len);
+    void *ud;
+} bvt_categories_hooks;
+
+void bvt_categories_set_hooks(bvt_categories *c, const bvt_categories_hooks *h);
+
 /* Validate and intern path (len bytes, no NUL needed) and all its ancestors.
  * Rules: 1..255 bytes, segments separated by '/', no empty segment (so no
  * leading, trailing or doubled '/'), at most 16 segments, no byte < 0x20.
  * Returns BVT_OK; BVT_EINVAL (err->offset = byte offset of the problem);
- * BVT_ELIMIT; BVT_ENOMEM. */
+ * BVT_ELIMIT; BVT_ENOMEM; or a hook's status (BVT_EIO). */
 int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
                           uint32_t *out_id, bvt_error *err);
 

@@ -13,6 +13,7 @@
 #include "rng.h"
 #include "engine.h"
 #include "error.h"
+#include "persist.h"
 
 #define CAT_DIMS 64          /* top-level categories at most */
 #define DIMS (CAT_DIMS + 3)  /* then log1p of recency days, purchase days, monetary */
@@ -164,6 +165,107 @@ void bvt_cluster_models_free(bvt_cluster_model *m)
         free(m);
         m = older;
     }
+}
+
+/* ---- persistence ---- */
+
+/* u32 k, u32 cats, cats x u16 category id, (cats + 3) x (f64 mean, f64 sd),
+ * k x (cats + 3) x f64 centroid. */
+void bvt_cluster_model_write(const bvt_cluster_model *m, bvt_wbuf *w)
+{
+    uint32_t dims = m->cats + 3;
+    bvt_w_u32(w, m->k);
+    bvt_w_u32(w, m->cats);
+    for (uint32_t d = 0; d < m->cats; d++)
+        bvt_w_u16(w, m->cat[d]);
+    for (uint32_t d = 0; d < dims; d++) {
+        bvt_w_f64(w, m->mean[d]);
+        bvt_w_f64(w, m->sd[d]);
+    }
+    for (uint32_t c = 0; c < m->k; c++)
+        for (uint32_t d = 0; d < dims; d++)
+            bvt_w_f64(w, m->centroid[c][d]);
+}
+
+static double finite_f64(bvt_rbuf *r)
+{
+    double v = bvt_r_f64(r);
+    if (!isfinite(v))
+        bvt_r_fail(r, "cluster model: number not finite");
+    return v;
+}
+
+int bvt_cluster_model_read(const bvt_engine *e, bvt_rbuf *r, bvt_cluster_model **out)
+{
+    *out = NULL;
+    uint32_t k = bvt_r_u32(r), cats = bvt_r_u32(r);
+    if (!r->bad && (k < 2 || k > BVT_CLUSTERS_MAX || cats > CAT_DIMS))
+        bvt_r_fail(r, "cluster model: k or dimension count out of range");
+    if (r->bad)
+        return BVT_ECORRUPT;
+    bvt_cluster_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return BVT_ENOMEM;
+    m->k = k;
+    m->cats = cats;
+    uint32_t dims = cats + 3;
+    for (uint32_t d = 0; d < cats && !r->bad; d++) {
+        m->cat[d] = bvt_r_u16(r);
+        if (!r->bad && (!bvt_categories_valid(e->cats, m->cat[d]) ||
+                        bvt_categories_parent(e->cats, m->cat[d]) != 0))
+            bvt_r_fail(r, "cluster model: not a top-level category");
+    }
+    for (uint32_t d = 0; d < dims && !r->bad; d++) {
+        m->mean[d] = finite_f64(r);
+        m->sd[d] = finite_f64(r);
+        if (!r->bad && m->sd[d] < 0)
+            bvt_r_fail(r, "cluster model: negative standard deviation");
+    }
+    for (uint32_t c = 0; c < k && !r->bad; c++)
+        for (uint32_t d = 0; d < dims && !r->bad; d++)
+            m->centroid[c][d] = finite_f64(r);
+    if (r->bad) {
+        free(m);
+        return BVT_ECORRUPT;
+    }
+    for (uint32_t d = 0; d < cats; d++) /* as standardise() derives it */
+        m->base[d] = scale(m, d, 0);
+    *out = m;
+    return BVT_OK;
+}
+
+static int same_model(const bvt_cluster_model *a, const bvt_cluster_model *b, int *out)
+{
+    bvt_wbuf x = BVT_WBUF_INIT, y = BVT_WBUF_INIT;
+    bvt_cluster_model_write(a, &x);
+    bvt_cluster_model_write(b, &y);
+    int rc = x.oom || y.oom ? BVT_ENOMEM : BVT_OK;
+    *out = rc == BVT_OK && x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
+    bvt_wbuf_free(&x);
+    bvt_wbuf_free(&y);
+    return rc;
+}
+
+int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
+{
+    bvt_cluster_model *cur = atomic_load_explicit(&e->clusters, memory_order_relaxed);
+    if (restore && cur) {
+        int same = 0, rc = same_model(cur, m, &same);
+        if (rc != BVT_OK || same) {
+            free(m);
+            return rc;
+        }
+    }
+    m->older = cur;
+    atomic_store_explicit(&e->clusters, m, memory_order_release);
+    if (restore)
+        return BVT_OK;
+    bvt_wbuf w = BVT_WBUF_INIT;
+    bvt_w_u8(&w, BVT_OP_CLUSTERS);
+    bvt_cluster_model_write(m, &w);
+    int rc = bvt_persist_log(e, &w);
+    bvt_wbuf_free(&w);
+    return rc;
 }
 
 /* ---- sampling ---- */
@@ -419,16 +521,19 @@ static int define_segments(bvt_engine *e, uint32_t k, uint32_t *ids, bvt_error *
 }
 
 /* Remove the segments of an earlier, larger k.  One that another rule names
- * in in_segment() stays (and matches nobody). */
-static void drop_segments_beyond(bvt_engine *e, uint32_t k)
+ * in in_segment() stays (and matches nobody).  BVT_OK, or the journal's
+ * status when a removal could not be journaled. */
+static int drop_segments_beyond(bvt_engine *e, uint32_t k)
 {
     for (uint32_t i = k + 1; i <= BVT_CLUSTERS_MAX; i++) {
         char name[32];
         cluster_name(name, sizeof name, i);
         uint32_t id = bvt_interner_find(e->segments.names, name, strlen(name)), blocker;
-        if (id)
-            (void)bvt_segments_drop_builtin(&e->segments, id, &blocker);
+        int rc = id ? bvt_segments_drop_builtin(&e->segments, id, &blocker) : BVT_OK;
+        if (rc != BVT_OK && rc != BVT_ENOTFOUND && rc != BVT_EEXIST)
+            return rc;
     }
+    return BVT_OK;
 }
 
 /* ---- the report: every user assigned ---- */
@@ -572,6 +677,8 @@ int bvt_cluster_run(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
     int rc = check_args(e, now, opts, out, &o, err);
     if (rc != BVT_OK)
         return rc;
+    if ((rc = bvt_persist_check(e)) != BVT_OK)
+        return bvt_fail(err, rc, -1, "the journal has failed: nothing can change");
     bvt_cluster_model *m = calloc(1, sizeof *m);
     if (!m)
         return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
@@ -599,9 +706,17 @@ int bvt_cluster_run(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
         free(m);
         return rc;
     }
-    m->older = atomic_load_explicit(&e->clusters, memory_order_relaxed);
-    atomic_store_explicit(&e->clusters, m, memory_order_release);
-    drop_segments_beyond(e, o.k);
+    /* Journaled in order: the segments (by their module), the model, the drops. */
+    int logged = bvt_cluster_publish(e, m, 0);
+    if (logged != BVT_OK) {
+        pthread_mutex_unlock(&e->rfm_lock);
+        return bvt_fail(err, logged, -1, "cannot journal the model: %s", bvt_strerror(logged));
+    }
+    if ((logged = drop_segments_beyond(e, o.k)) != BVT_OK) {
+        pthread_mutex_unlock(&e->rfm_lock);
+        return bvt_fail(err, logged, -1, "cannot journal a removed segment: %s",
+                        bvt_strerror(logged));
+    }
     if (out) {
         uint32_t version = out->version;
         memset(out, 0, sizeof *out);

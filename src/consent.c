@@ -6,6 +6,7 @@
 #include "event_types.h"
 #include "change_log.h"
 #include "engine.h"
+#include "persist.h"
 
 /* ---- purpose names ---- */
 
@@ -132,6 +133,8 @@ int bvt_consent_purpose(bvt_engine *e, const char *name, int create, uint32_t *o
     int rc = bvt_purposes_find(p, name, len, out_id);
     if (rc == BVT_OK || !create)
         return rc;
+    if ((rc = bvt_persist_check(e)) != BVT_OK)
+        return rc;
     pthread_mutex_lock(&p->lock);
     rc = bvt_purposes_find(p, name, len, out_id); /* another thread may have won */
     if (rc != BVT_OK) {
@@ -141,7 +144,13 @@ int bvt_consent_purpose(bvt_engine *e, const char *name, int create, uint32_t *o
             strcpy(p->names[n], name);
             atomic_store_explicit(&p->n, n + 1, memory_order_release);
             *out_id = n;
-            rc = BVT_OK;
+            /* under the lock: records follow the order ids are handed out */
+            bvt_wbuf w = BVT_WBUF_INIT;
+            bvt_w_u8(&w, BVT_OP_PURPOSE);
+            bvt_w_u32(&w, n);
+            bvt_w_str(&w, name, len);
+            rc = bvt_persist_log(e, &w);
+            bvt_wbuf_free(&w);
         }
     }
     pthread_mutex_unlock(&p->lock);

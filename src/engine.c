@@ -10,7 +10,11 @@
 #include "error.h"
 #include "experiment.h"
 #include "analytics.h"
+<<<<<<< HEAD
 #include "persist.h"
+=======
+#include "registry_persist.h"
+>>>>>>> p-registry
 #include "rng.h"
 
 #define DEFAULT_SHARDS 64u
@@ -165,6 +169,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
         bvt_engine_free(e);
         return rc;
     }
+    bvt_registry_attach(e);
     *out = e;
     return BVT_OK;
 }
@@ -384,12 +389,11 @@ int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
     bvt_rfm_quintiles(m, n, cuts->m);
     cuts->refreshed_ms = now;
     cuts->buyers = buyers;
-    /* Readers may still hold the previous version: retire it, free it with
-     * the engine. */
-    cuts->older = atomic_load_explicit(&e->cuts, memory_order_relaxed);
-    atomic_store_explicit(&e->cuts, cuts, memory_order_release);
+    int rc = bvt_rfm_publish(e, cuts); /* retires the older cuts, journals these */
     pthread_mutex_unlock(&e->rfm_lock);
     free(r), free(f), free(m);
+    if (rc != BVT_OK)
+        return rc;
     if (out_buyers)
         *out_buyers = buyers;
     return BVT_OK;

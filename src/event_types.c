@@ -1,10 +1,12 @@
-/* event_types.c — names and weights of event types. */
+/* event_types.c — names and weights of event types; registering one is
+ * journaled (BVT_OP_EVENT_TYPE, replayed by registry_persist.c). */
 #include <math.h>
 #include <string.h>
 
 #include "engine.h"
 #include "error.h"
 #include "event_types.h"
+#include "persist.h"
 
 static const char *const builtin_names[BVT_EVENT_BUILTIN_COUNT] = {
     "page_view", "search", "add_to_cart", "remove_from_cart", "purchase", "impression",
@@ -107,6 +109,9 @@ int bvt_event_type_register(bvt_engine *engine, const char *name, double interes
                         "event type name must be 1..31 bytes of [a-z0-9_]: '%.40s'", name);
     if (!isfinite(interest_weight) || interest_weight < 0)
         return bvt_fail(err, BVT_EINVAL, -1, "interest weight must be finite and >= 0");
+    int prc = bvt_persist_check(engine);
+    if (prc != BVT_OK)
+        return bvt_fail(err, prc, -1, "the journal has failed: nothing can change");
     bvt_event_types *t = &engine->types;
     pthread_mutex_lock(&t->lock);
     uint32_t found;
@@ -129,6 +134,16 @@ int bvt_event_type_register(bvt_engine *engine, const char *name, double interes
             t->weights[BVT_EVENT_CUSTOM_FIRST + n] = interest_weight;
             atomic_store_explicit(&t->n_custom, n + 1, memory_order_release);
             *out_type = BVT_EVENT_CUSTOM_FIRST + n;
+            /* under the lock: records follow the order ids are handed out */
+            bvt_wbuf w = BVT_WBUF_INIT;
+            bvt_w_u8(&w, BVT_OP_EVENT_TYPE);
+            bvt_w_u32(&w, *out_type);
+            bvt_w_cstr(&w, name);
+            bvt_w_f64(&w, interest_weight);
+            rc = bvt_persist_log(engine, &w);
+            bvt_wbuf_free(&w);
+            if (rc != BVT_OK)
+                rc = bvt_fail(err, rc, -1, "cannot journal the new type: %s", bvt_strerror(rc));
         }
     }
     pthread_mutex_unlock(&t->lock);

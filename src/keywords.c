@@ -23,6 +23,7 @@ struct bvt_keywords {
     _Atomic(cell *) cells[CELL_CHUNKS]; /* word id → category id */
     _Atomic size_t cell_bytes;
     pthread_mutex_t lock;
+    bvt_keywords_hooks hooks;
 };
 
 static inline int word_byte(unsigned char b)
@@ -72,6 +73,12 @@ void bvt_keywords_free(bvt_keywords *k)
     free(k);
 }
 
+void bvt_keywords_set_hooks(bvt_keywords *k, const bvt_keywords_hooks *h)
+{
+    if (k)
+        k->hooks = *h;
+}
+
 /* Under lock: the cell of a word id, allocating its chunk if needed. */
 static cell *cell_reserve(bvt_keywords *k, uint32_t id)
 {
@@ -99,6 +106,11 @@ int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t cat
             return BVT_EINVAL;
         buf[i] = lower((unsigned char)word[i]);
     }
+    if (k->hooks.check) {
+        int hrc = k->hooks.check(k->hooks.ud);
+        if (hrc != BVT_OK)
+            return hrc;
+    }
 
     int rc = BVT_OK;
     pthread_mutex_lock(&k->lock);
@@ -114,10 +126,27 @@ int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t cat
         else
             rc = bvt_interner_intern(k->words, buf, len, 0, &id, NULL);
     }
-    if (rc == BVT_OK)
+    if (rc == BVT_OK) {
         atomic_store_explicit(cell_reserve(k, id), category_id, memory_order_release);
+        if (k->hooks.mapped)
+            rc = k->hooks.mapped(k->hooks.ud, buf, len, category_id);
+    }
     pthread_mutex_unlock(&k->lock);
     return rc;
+}
+
+void bvt_keywords_foreach(bvt_keywords *k,
+                          void (*fn)(const char *word, size_t len, uint32_t category_id, void *ud),
+                          void *ud)
+{
+    /* A word's cell exists before the word is published (cell_reserve). */
+    uint32_t n = bvt_interner_count(k->words);
+    for (uint32_t id = 1; id <= n; id++) {
+        const cell *c = atomic_load_explicit(&k->cells[id >> CELL_CHUNK_BITS], memory_order_acquire);
+        uint32_t cat = atomic_load_explicit(&c[id & (CELL_CHUNK - 1)], memory_order_acquire);
+        if (cat)
+            fn(bvt_interner_str(k->words, id), bvt_interner_len(k->words, id), cat, ud);
+    }
 }
 
 size_t bvt_keywords_match(const bvt_keywords *k, const char *text, size_t len,

@@ -16,9 +16,30 @@ typedef struct bvt_keywords bvt_keywords;
 int bvt_keywords_new(bvt_keywords **out);
 void bvt_keywords_free(bvt_keywords *k);
 
+/* The journal's view of mappings (registry_persist.c sets them once, at
+ * engine creation).  `check` runs before a mapping is changed (a status
+ * other than BVT_OK refuses it); `mapped` runs under the map's lock right
+ * after a mapping is stored, with the lower-cased word, so records follow
+ * the order of the stores; its status is returned.  Either may be NULL. */
+typedef struct bvt_keywords_hooks {
+    int (*check)(void *ud);
+    int (*mapped)(void *ud, const char *word, size_t len, uint32_t category_id);
+    void *ud;
+} bvt_keywords_hooks;
+
+void bvt_keywords_set_hooks(bvt_keywords *k, const bvt_keywords_hooks *h);
+
+/* Call fn for every mapped word in id order with its category.  Lock-free
+ * (snapshots: the map's lock is held while the journal hook runs, so a
+ * snapshot must not wait for it).  A word whose first mapping is being
+ * stored meanwhile (always the last id) is skipped: its record follows. */
+void bvt_keywords_foreach(bvt_keywords *k,
+                          void (*fn)(const char *word, size_t len, uint32_t category_id, void *ud),
+                          void *ud);
+
 /* Map one word to category_id (>= 1), replacing an earlier mapping.  The word
  * must be exactly one word as defined above (after lower-casing).
- * Returns BVT_OK; BVT_EINVAL; BVT_ELIMIT; BVT_ENOMEM. */
+ * Returns BVT_OK; BVT_EINVAL; BVT_ELIMIT; BVT_ENOMEM; or a hook's status. */
 int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id);
 
 /* Category ids of the mapped words in text, in order of first appearance,

@@ -1,9 +1,846 @@
-/* registry_persist.c — (being written; stubs so the build links) */
+/* registry_persist.c — snapshot sections and journal records of the
+ * engine's registries and derived state (persist.h):
+ *  - BVT_SEC_NAMES: categories, keyword maps, attribute strings, custom
+ *    event types, consent purposes;
+ *  - BVT_SEC_SEGMENTS: segment names (every id ever handed out) and the
+ *    definitions with their rule text;
+ *  - BVT_SEC_DERIVED: RFM cut points, the cluster model, the anonymous
+ *    aggregates, the alias map, the rejected-event counter;
+ *  - the records BVT_OP_CATEGORY .. BVT_OP_CLUSTERS and their replay.
+ *
+ * Everything is restored by the same calls that built it, in id order, so
+ * ids come back identical; a loader checks each id it gets against the one
+ * saved, which is also how it catches duplicates and gaps.
+ *
+ * Locks while saving (the caller holds every shard lock).  Interners, the
+ * keyword map, event types, purposes, the cut points, the cluster model
+ * and the anonymous aggregates are read lock-free (release-published); the
+ * locks of those modules are held while their journal hook runs, so a
+ * snapshot must not wait for them.  Segments are read through a version
+ * reference (current_lock is held only for the pointer read, never while
+ * waiting for anything).  One module lock is taken: the alias map's, a
+ * leaf (alias.c calls out to nothing that locks while holding it; user.c
+ * and privacy.c take it while holding shard locks, shard then alias,
+ * never the other way), so taking it with every shard lock held cannot
+ * deadlock.
+ *
+ * What a section refers to is read before the section it refers to is
+ * counted: the keyword map before the categories, the segment list before
+ * the segment names, so every id a section holds is covered.
+ *
+ * Layouts (codec.h encoding: str = u32 length, bytes, NUL):
+ *   NAMES     u32 n, n x str category path (ids 1..n)
+ *             u32 n, n x (str word, u32 category id)
+ *             u32 n, n x (u32 len, bytes) attribute string (ids 1..n)
+ *             u32 n, n x (str name, f64 weight) custom type (ids 16..)
+ *             u32 n, n x str purpose name (ids 0..n-1, built-ins first)
+ *   SEGMENTS  u32 n, n x str segment name (ids 1..n, removed ones too)
+ *             u32 m, m x (u32 id, u8 built-in, str rule) in list order
+ *   DERIVED   u8 cuts?  [cuts: 12 x f64 r/f/m cut points, i64 refreshed, u64 buyers]
+ *             u8 model? [bvt_cluster_model_write()]
+ *             u8 anon?  [u64 total count, f64 total sum,
+ *                        u32 n, n x (u32 key, u64 count, f64 sum)]
+ *             u32 n, n x (u64 hi, u64 lo, u64 hi, u64 lo) alias from, to
+ *             u64 events rejected
+ * Records (after the op byte):
+ *   CATEGORY        u32 id, str path (one per new id, ancestors first)
+ *   KEYWORD         str word (lower-cased), str category path
+ *   EVENT_TYPE      u32 type, str name, f64 weight
+ *   PURPOSE         u32 id, str name
+ *   SEGMENT_DEFINE  u32 id, u8 built-in, str name, str rule
+ *   SEGMENT_REMOVE  u32 id, u8 built-in, str name
+ *   RFM_CUTS        cuts as above
+ *   CLUSTERS        bvt_cluster_model_write() */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics.h"
+#include "cluster.h"
+#include "engine.h"
 #include "persist.h"
-int bvt_names_save(bvt_engine *e, bvt_wbuf *w) { (void)e; (void)w; return BVT_OK; }
-int bvt_names_load(bvt_engine *e, bvt_rbuf *r) { (void)e; (void)r; return BVT_OK; }
-int bvt_segments_save(bvt_engine *e, bvt_wbuf *w) { (void)e; (void)w; return BVT_OK; }
-int bvt_segments_load(bvt_engine *e, bvt_rbuf *r) { (void)e; (void)r; return BVT_OK; }
-int bvt_derived_save(bvt_engine *e, bvt_wbuf *w) { (void)e; (void)w; return BVT_OK; }
-int bvt_derived_load(bvt_engine *e, bvt_rbuf *r) { (void)e; (void)r; return BVT_OK; }
-int bvt_registry_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r) { (void)e; (void)op; (void)r; return BVT_ECORRUPT; }
+#include "profile_env.h"
+#include "registry_persist.h"
+
+static int corrupt(bvt_rbuf *r, const char *why)
+{
+    bvt_r_fail(r, why);
+    return BVT_ECORRUPT;
+}
+
+/* The status of a restoring call that failed on saved data: allocation
+ * failure is itself, anything else means the data does not fit. */
+static int refused(bvt_rbuf *r, int rc, const char *why)
+{
+    if (rc == BVT_ENOMEM)
+        return rc;
+    return corrupt(r, why);
+}
+
+/* A section or record must be read to its end. */
+static int finish(bvt_rbuf *r)
+{
+    return bvt_r_end(r) ? BVT_OK : BVT_ECORRUPT;
+}
+
+/* ================================================================ hooks */
+
+static int hook_check(void *ud)
+{
+    return bvt_persist_check(ud);
+}
+
+static int log_record(bvt_engine *e, bvt_wbuf *w)
+{
+    int rc = bvt_persist_log(e, w);
+    bvt_wbuf_free(w);
+    return rc;
+}
+
+/* One record per new id, under the category lock: records follow id order. */
+static int category_created(void *ud, uint32_t id, const char *path, size_t len)
+{
+    bvt_wbuf w = BVT_WBUF_INIT;
+    bvt_w_u8(&w, BVT_OP_CATEGORY);
+    bvt_w_u32(&w, id);
+    bvt_w_str(&w, path, len);
+    return log_record(ud, &w);
+}
+
+/* The category by path: replay finds it (its own record came first). */
+static int keyword_mapped(void *ud, const char *word, size_t len, uint32_t category)
+{
+    bvt_engine *e = ud;
+    bvt_wbuf w = BVT_WBUF_INIT;
+    bvt_w_u8(&w, BVT_OP_KEYWORD);
+    bvt_w_str(&w, word, len);
+    bvt_w_cstr(&w, bvt_categories_name(e->cats, category));
+    return log_record(e, &w);
+}
+
+/* Under the segments' define_lock, right after publishing. */
+static int segment_logged(void *ud, uint32_t id, int builtin, const char *text)
+{
+    bvt_engine *e = ud;
+    bvt_wbuf w = BVT_WBUF_INIT;
+    bvt_w_u8(&w, text ? BVT_OP_SEGMENT_DEFINE : BVT_OP_SEGMENT_REMOVE);
+    bvt_w_u32(&w, id);
+    bvt_w_u8(&w, builtin != 0);
+    bvt_w_cstr(&w, bvt_interner_str(e->segments.names, id));
+    if (text)
+        bvt_w_cstr(&w, text);
+    return log_record(e, &w);
+}
+
+void bvt_registry_attach(bvt_engine *e)
+{
+    bvt_categories_hooks ch = { hook_check, category_created, e };
+    bvt_keywords_hooks kh = { hook_check, keyword_mapped, e };
+    bvt_categories_set_hooks(e->cats, &ch);
+    bvt_keywords_set_hooks(e->keywords, &kh);
+    e->segments.log = segment_logged;
+    e->segments.log_ud = e;
+}
+
+/* ============================================================= RFM cuts */
+
+static void cuts_write(const bvt_rfm_cuts *c, bvt_wbuf *w)
+{
+    for (int k = 0; k < 4; k++)
+        bvt_w_f64(w, c->r[k]);
+    for (int k = 0; k < 4; k++)
+        bvt_w_f64(w, c->f[k]);
+    for (int k = 0; k < 4; k++)
+        bvt_w_f64(w, c->m[k]);
+    bvt_w_i64(w, c->refreshed_ms);
+    bvt_w_u64(w, c->buyers);
+}
+
+/* Four finite cut points in order (quintiles of sorted values). */
+static void cut_points(bvt_rbuf *r, double out[4])
+{
+    for (int k = 0; k < 4; k++) {
+        out[k] = bvt_r_f64(r);
+        if (!r->bad && (!isfinite(out[k]) || (k > 0 && out[k] < out[k - 1])))
+            bvt_r_fail(r, "RFM cut points not finite and ascending");
+    }
+}
+
+static int cuts_read(bvt_rbuf *r, bvt_rfm_cuts **out)
+{
+    bvt_rfm_cuts c = { 0 };
+    cut_points(r, c.r);
+    cut_points(r, c.f);
+    cut_points(r, c.m);
+    c.refreshed_ms = bvt_r_i64(r);
+    c.buyers = bvt_r_u64(r);
+    if (!r->bad && c.refreshed_ms <= 0)
+        bvt_r_fail(r, "RFM refresh time not positive");
+    if (r->bad)
+        return BVT_ECORRUPT;
+    if (!(*out = malloc(sizeof **out)))
+        return BVT_ENOMEM;
+    **out = c;
+    return BVT_OK;
+}
+
+static int same_cuts(const bvt_rfm_cuts *a, const bvt_rfm_cuts *b)
+{
+    return memcmp(a->r, b->r, sizeof a->r) == 0 && memcmp(a->f, b->f, sizeof a->f) == 0 &&
+           memcmp(a->m, b->m, sizeof a->m) == 0 && a->refreshed_ms == b->refreshed_ms &&
+           a->buyers == b->buyers;
+}
+
+/* Under rfm_lock.  Loading and replay publish without a record, and replay
+ * skips cuts equal to the current ones (idempotent). */
+static int cuts_publish(bvt_engine *e, bvt_rfm_cuts *cuts, int replay)
+{
+    bvt_rfm_cuts *cur = atomic_load_explicit(&e->cuts, memory_order_relaxed);
+    if (replay && cur && same_cuts(cur, cuts)) {
+        free(cuts);
+        return BVT_OK;
+    }
+    /* Readers may still hold the previous version: retire it, free it with
+     * the engine. */
+    cuts->older = cur;
+    atomic_store_explicit(&e->cuts, cuts, memory_order_release);
+    if (replay)
+        return BVT_OK;
+    bvt_wbuf w = BVT_WBUF_INIT;
+    bvt_w_u8(&w, BVT_OP_RFM_CUTS);
+    cuts_write(cuts, &w);
+    return log_record(e, &w);
+}
+
+int bvt_rfm_publish(bvt_engine *e, bvt_rfm_cuts *cuts)
+{
+    int rc = bvt_persist_check(e);
+    if (rc != BVT_OK) {
+        free(cuts);
+        return rc;
+    }
+    return cuts_publish(e, cuts, 0);
+}
+
+/* ================================================================ names */
+
+typedef struct counted {
+    bvt_wbuf w;
+    uint32_t n;
+} counted;
+
+static void put_keyword(const char *word, size_t len, uint32_t category, void *ud)
+{
+    counted *c = ud;
+    bvt_w_str(&c->w, word, len);
+    bvt_w_u32(&c->w, category);
+    c->n++;
+}
+
+int bvt_names_save(bvt_engine *e, bvt_wbuf *w)
+{
+    /* Keywords first: every category they name is then below the count.
+     * Their ids are internal (matching answers categories), so a word
+     * skipped by the walk (see bvt_keywords_foreach) changes nothing. */
+    counted kw = { BVT_WBUF_INIT, 0 };
+    bvt_keywords_foreach(e->keywords, put_keyword, &kw);
+
+    /* Categories in id order: interning them in that order gives the same
+     * ids, and the same parents (a parent precedes its children). */
+    uint32_t n = bvt_categories_count(e->cats);
+    bvt_w_u32(w, n);
+    for (uint32_t id = 1; id <= n; id++)
+        bvt_w_cstr(w, bvt_categories_name(e->cats, id));
+
+    bvt_w_u32(w, kw.n);
+    bvt_w_bytes(w, kw.w.p, kw.w.len);
+    int oom = kw.w.oom;
+    bvt_wbuf_free(&kw.w);
+
+    /* Attribute keys and string values in id order, as raw bytes. */
+    n = bvt_interner_count(e->strings);
+    bvt_w_u32(w, n);
+    for (uint32_t id = 1; id <= n; id++) {
+        size_t len = bvt_interner_len(e->strings, id);
+        bvt_w_u32(w, (uint32_t)len);
+        bvt_w_bytes(w, bvt_interner_str(e->strings, id), len);
+    }
+
+    /* Custom event types (built-in weights come from the options). */
+    n = atomic_load_explicit(&e->types.n_custom, memory_order_acquire);
+    bvt_w_u32(w, n);
+    for (uint32_t i = 0; i < n; i++) {
+        bvt_w_cstr(w, e->types.names[i]);
+        bvt_w_f64(w, e->types.weights[BVT_EVENT_CUSTOM_FIRST + i]);
+    }
+
+    /* Every purpose, the built-in ones too (checked on load). */
+    n = atomic_load_explicit(&e->purposes.n, memory_order_acquire);
+    bvt_w_u32(w, n);
+    for (uint32_t i = 0; i < n; i++)
+        bvt_w_cstr(w, e->purposes.names[i]);
+    return w->oom || oom ? BVT_ENOMEM : BVT_OK;
+}
+
+static int load_categories(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t n = bvt_r_count(r, 5);
+    for (uint32_t i = 1; i <= n && !r->bad; i++) {
+        size_t len;
+        const char *path = bvt_r_str(r, &len);
+        if (!path)
+            return corrupt(r, "category path missing");
+        uint32_t id = 0;
+        int rc = bvt_categories_intern(e->cats, path, len, &id, NULL);
+        if (rc != BVT_OK)
+            return refused(r, rc, "category path not accepted");
+        if (id != i) /* also when it brought a missing ancestor */
+            return corrupt(r, "category out of id order");
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_keywords(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t n = bvt_r_count(r, 9);
+    for (uint32_t i = 1; i <= n && !r->bad; i++) {
+        size_t len;
+        const char *word = bvt_r_str(r, &len);
+        uint32_t cat = bvt_r_u32(r);
+        if (r->bad || !word)
+            return corrupt(r, "keyword missing");
+        if (!bvt_categories_valid(e->cats, cat))
+            return corrupt(r, "keyword names an unknown category");
+        int rc = bvt_keywords_set(e->keywords, word, len, cat);
+        if (rc != BVT_OK)
+            return refused(r, rc, "keyword not accepted");
+        if (bvt_keywords_count(e->keywords) != i)
+            return corrupt(r, "keyword repeated");
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_strings(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t n = bvt_r_count(r, 4);
+    for (uint32_t i = 1; i <= n && !r->bad; i++) {
+        uint32_t len = bvt_r_u32(r);
+        const char *s = bvt_r_bytes(r, len);
+        if (r->bad)
+            return BVT_ECORRUPT;
+        uint32_t id = 0;
+        int rc = bvt_interner_intern(e->strings, len ? s : "", len, 0, &id, NULL);
+        if (rc != BVT_OK)
+            return refused(r, rc, "too many attribute strings");
+        if (id != i)
+            return corrupt(r, "attribute string repeated or out of id order");
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_types(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t n = bvt_r_count(r, 13);
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        const char *name = bvt_r_str(r, NULL);
+        double weight = bvt_r_f64(r);
+        if (r->bad || !name)
+            return corrupt(r, "event type missing");
+        uint32_t type = 0;
+        int rc = bvt_event_type_register(e, name, weight, &type, NULL);
+        if (rc != BVT_OK)
+            return refused(r, rc, "event type not accepted");
+        if (type != BVT_EVENT_CUSTOM_FIRST + i)
+            return corrupt(r, "event type repeated");
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+static int load_purposes(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t n = bvt_r_count(r, 5);
+    if (!r->bad && n < atomic_load_explicit(&e->purposes.n, memory_order_relaxed))
+        return corrupt(r, "built-in purposes missing");
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        const char *name = bvt_r_str(r, NULL);
+        if (!name)
+            return corrupt(r, "purpose missing");
+        uint32_t id = 0;
+        int rc = bvt_consent_purpose(e, name, 1, &id);
+        if (rc != BVT_OK)
+            return refused(r, rc, "purpose not accepted");
+        if (id != i)
+            return corrupt(r, "purpose repeated or out of id order");
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+int bvt_names_load(bvt_engine *e, bvt_rbuf *r)
+{
+    int rc;
+    if ((rc = load_categories(e, r)) != BVT_OK || (rc = load_keywords(e, r)) != BVT_OK ||
+        (rc = load_strings(e, r)) != BVT_OK || (rc = load_types(e, r)) != BVT_OK ||
+        (rc = load_purposes(e, r)) != BVT_OK)
+        return rc;
+    return finish(r);
+}
+
+/* ============================================================= segments */
+
+int bvt_segments_save(bvt_engine *e, bvt_wbuf *w)
+{
+    /* The version first: its ids were interned before it was published, so
+     * the name count read after it covers them. */
+    bvt_segment_set *set = bvt_segments_acquire(&e->segments);
+    bvt_interner *names = e->segments.names;
+    uint32_t n = bvt_interner_count(names);
+    bvt_w_u32(w, n);
+    for (uint32_t id = 1; id <= n; id++)
+        bvt_w_str(w, bvt_interner_str(names, id), bvt_interner_len(names, id));
+    /* In list order (bvt_segment_list() answers in it), built-ins included:
+     * the loader checks the engine's own against them. */
+    bvt_w_u32(w, set->n);
+    for (uint32_t i = 0; i < set->n; i++) {
+        const bvt_segment_def *d = set->defs[i];
+        bvt_w_u32(w, d->id);
+        bvt_w_u8(w, d->builtin != 0);
+        bvt_w_cstr(w, d->text);
+    }
+    bvt_segments_release(set);
+    return w->oom ? BVT_ENOMEM : BVT_OK;
+}
+
+typedef struct saved_def {
+    uint32_t id, builtin;
+    const char *text;
+} saved_def;
+
+/* Compile text (as the engine's own segment when builtin) and publish it
+ * under id's name. */
+static int put_rule(bvt_engine *e, uint32_t id, int builtin, const char *compile,
+                    const char *text)
+{
+    bvt_rule_names names;
+    bvt_rule_names_of(e, builtin, &names);
+    bvt_rule *rule = NULL;
+    int rc = bvt_rule_compile(&rule, compile, strlen(compile), &names, NULL);
+    if (rc != BVT_OK)
+        return rc;
+    const char *name = bvt_interner_str(e->segments.names, id);
+    uint32_t got = 0;
+    rc = bvt_segments_put(&e->segments, name, strlen(name), text, rule, builtin, &got);
+    return rc == BVT_OK && got != id ? BVT_ECORRUPT : rc;
+}
+
+/* Saved definitions in list order: those the fresh engine has (its
+ * built-ins) must open the list unchanged; the others are defined in two
+ * passes.  First each gets a placeholder rule (`false`), appended in list
+ * order so the list comes back in that order; then each gets its real rule
+ * in place.  Every in_segment() then finds its segment defined, whatever
+ * the order, and no intermediate version can hold a cycle: its references
+ * are a subset of the saved, acyclic ones. */
+static int load_defs(bvt_engine *e, bvt_rbuf *r, saved_def *defs, uint32_t m)
+{
+    uint32_t n_names = bvt_interner_count(e->segments.names);
+    bvt_segment_set *fresh = bvt_segments_acquire(&e->segments);
+    uint32_t fresh_n = fresh->n;
+    int rc = BVT_OK;
+    if (m < fresh_n)
+        rc = corrupt(r, "built-in segments missing");
+    for (uint32_t i = 0; i < fresh_n && rc == BVT_OK; i++) {
+        const bvt_segment_def *d = fresh->defs[i];
+        if (defs[i].id != d->id || defs[i].builtin != (uint32_t)(d->builtin != 0) ||
+            strcmp(defs[i].text, d->text) != 0)
+            rc = corrupt(r, "built-in segment differs from this engine's");
+    }
+    bvt_segments_release(fresh);
+    uint8_t *seen = rc == BVT_OK ? calloc((size_t)n_names + 1, 1) : NULL;
+    if (rc == BVT_OK && !seen)
+        rc = BVT_ENOMEM;
+    for (uint32_t i = 0; i < m && rc == BVT_OK; i++) {
+        if (seen[defs[i].id])
+            rc = corrupt(r, "segment defined twice");
+        seen[defs[i].id] = 1;
+    }
+    for (uint32_t i = fresh_n; i < m && rc == BVT_OK; i++) {
+        rc = put_rule(e, defs[i].id, (int)defs[i].builtin, "false", defs[i].text);
+        if (rc != BVT_OK)
+            rc = refused(r, rc, "segment not accepted");
+    }
+    for (uint32_t i = fresh_n; i < m && rc == BVT_OK; i++) {
+        rc = put_rule(e, defs[i].id, (int)defs[i].builtin, defs[i].text, defs[i].text);
+        if (rc != BVT_OK)
+            rc = refused(r, rc, "segment rule does not compile here");
+    }
+    free(seen);
+    return rc;
+}
+
+int bvt_segments_load(bvt_engine *e, bvt_rbuf *r)
+{
+    /* Names in id order, removed segments' included: ids come back with
+     * their gaps.  The engine's own names must come back at their ids. */
+    bvt_interner *names = e->segments.names;
+    uint32_t n = bvt_r_count(r, 5);
+    for (uint32_t i = 1; i <= n && !r->bad; i++) {
+        size_t len;
+        const char *name = bvt_r_str(r, &len);
+        if (!name || !bvt_segment_name_ok(name, len))
+            return corrupt(r, "bad segment name");
+        uint32_t id = 0;
+        int rc = bvt_interner_intern(names, name, len, 0, &id, NULL);
+        if (rc != BVT_OK)
+            return refused(r, rc, "too many segment names");
+        if (id != i) /* a new name gets the next id, an old one its own */
+            return corrupt(r, "segment name repeated or out of id order");
+    }
+    if (!r->bad && n < bvt_interner_count(names))
+        return corrupt(r, "built-in segment names missing");
+    uint32_t m = bvt_r_count(r, 10);
+    if (!r->bad && m > BVT_SEGMENTS_MAX)
+        return corrupt(r, "too many segments");
+    if (r->bad)
+        return BVT_ECORRUPT;
+    saved_def *defs = malloc(((size_t)m + 1) * sizeof *defs);
+    if (!defs)
+        return BVT_ENOMEM;
+    for (uint32_t i = 0; i < m && !r->bad; i++) {
+        defs[i].id = bvt_r_u32(r);
+        defs[i].builtin = bvt_r_u8(r);
+        defs[i].text = bvt_r_str(r, NULL);
+        if (!r->bad && (defs[i].id == 0 || defs[i].id > n || defs[i].builtin > 1 ||
+                        !defs[i].text))
+            bvt_r_fail(r, "bad segment definition");
+    }
+    int rc = r->bad ? BVT_ECORRUPT : bvt_r_end(r) ? load_defs(e, r, defs, m) : BVT_ECORRUPT;
+    free(defs);
+    return rc;
+}
+
+/* ============================================================== derived */
+
+static void put_alias(const bvt_user_key *from, const bvt_user_key *to, void *ud)
+{
+    bvt_wbuf *w = ud;
+    bvt_w_u64(w, from->hi);
+    bvt_w_u64(w, from->lo);
+    bvt_w_u64(w, to->hi);
+    bvt_w_u64(w, to->lo);
+}
+
+int bvt_derived_save(bvt_engine *e, bvt_wbuf *w)
+{
+    /* Only the latest cut points and model: older versions are kept only
+     * until no reader can hold them. */
+    const bvt_rfm_cuts *cuts = atomic_load_explicit(&e->cuts, memory_order_acquire);
+    bvt_w_u8(w, cuts != NULL);
+    if (cuts)
+        cuts_write(cuts, w);
+    const bvt_cluster_model *m = atomic_load_explicit(&e->clusters, memory_order_acquire);
+    bvt_w_u8(w, m != NULL);
+    if (m)
+        bvt_cluster_model_write(m, w);
+
+    /* Anonymous aggregates: the claimed cells, by key. */
+    bvt_anon *a = e->anon;
+    bvt_w_u8(w, a != NULL);
+    if (a) {
+        bvt_w_u64(w, atomic_load_explicit(&a->total_count, memory_order_relaxed));
+        bvt_w_f64(w, bvt_atomic_load_double(&a->total_sum));
+        bvt_wbuf cells = BVT_WBUF_INIT;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < BVT_ANON_SLOTS; i++) {
+            bvt_anon_cell *c = &a->cells[i];
+            uint32_t key = atomic_load_explicit(&c->key, memory_order_acquire);
+            if (!key)
+                continue;
+            bvt_w_u32(&cells, key);
+            bvt_w_u64(&cells, atomic_load_explicit(&c->count, memory_order_relaxed));
+            bvt_w_f64(&cells, bvt_atomic_load_double(&c->sum));
+            n++;
+        }
+        bvt_w_u32(w, n);
+        bvt_w_bytes(w, cells.p, cells.len);
+        if (cells.oom)
+            w->oom = 1;
+        bvt_wbuf_free(&cells);
+    }
+
+    /* The alias map under its lock (a leaf: see the top of the file). */
+    bvt_wbuf al = BVT_WBUF_INIT;
+    bvt_aliases_foreach(&e->aliases, put_alias, &al);
+    bvt_w_u32(w, (uint32_t)(al.len / 32));
+    bvt_w_bytes(w, al.p, al.len);
+    if (al.oom)
+        w->oom = 1;
+    bvt_wbuf_free(&al);
+
+    bvt_w_u64(w, atomic_load_explicit(&e->events_rejected, memory_order_relaxed));
+    return w->oom ? BVT_ENOMEM : BVT_OK;
+}
+
+static int load_anon(bvt_engine *e, bvt_rbuf *r)
+{
+    uint64_t total = bvt_r_u64(r);
+    double total_sum = bvt_r_f64(r);
+    uint32_t n = bvt_r_count(r, 20);
+    if (r->bad)
+        return BVT_ECORRUPT;
+    if (!e->anon)
+        return corrupt(r, "anonymous aggregates saved, but the analytics policy keeps none");
+    if (!(total_sum >= 0) || n > BVT_ANON_PAIRS)
+        return corrupt(r, "bad anonymous totals");
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t key = bvt_r_u32(r);
+        uint64_t count = bvt_r_u64(r);
+        double sum = bvt_r_f64(r);
+        if (r->bad)
+            return BVT_ECORRUPT;
+        uint32_t type = (key - 1) >> 16, cat = (key - 1) & 0xFFFFu;
+        if (key == 0 || !bvt_event_types_valid(&e->types, type) ||
+            (cat && (!bvt_categories_valid(e->cats, cat) ||
+                     bvt_categories_parent(e->cats, cat) != 0)) ||
+            !(sum >= 0))
+            return corrupt(r, "bad anonymous pair");
+        if (bvt_anon_restore(e->anon, key, count, sum) != BVT_OK)
+            return corrupt(r, "anonymous pair repeated");
+    }
+    atomic_store_explicit(&e->anon->total_count, total, memory_order_relaxed);
+    atomic_store_explicit(&e->anon->total_sum, total_sum, memory_order_relaxed);
+    return BVT_OK;
+}
+
+static bvt_user_key read_key(bvt_rbuf *r)
+{
+    bvt_user_key k;
+    k.hi = bvt_r_u64(r);
+    k.lo = bvt_r_u64(r);
+    return k;
+}
+
+static int load_aliases(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t n = bvt_r_count(r, 32);
+    bvt_rbuf again = *r; /* second pass: the map must hold what was saved */
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        bvt_user_key from = read_key(r), to = read_key(r);
+        if (r->bad)
+            break;
+        if ((from.hi | from.lo) == 0 || (to.hi | to.lo) == 0 || bvt_user_key_cmp(&from, &to) == 0)
+            return corrupt(r, "bad alias");
+        int rc = bvt_aliases_add(&e->aliases, &from, &to);
+        if (rc == BVT_ELIMIT)
+            return BVT_EFULL; /* more aliases than this engine's max_users allows */
+        if (rc != BVT_OK)
+            return refused(r, rc, "alias repeated or chained");
+    }
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        bvt_user_key from = read_key(&again), to = read_key(&again), got, next;
+        if (!bvt_aliases_find(&e->aliases, &from, &got) || bvt_user_key_cmp(&got, &to) != 0 ||
+            bvt_aliases_find(&e->aliases, &to, &next))
+            return corrupt(r, "alias chained");
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+int bvt_derived_load(bvt_engine *e, bvt_rbuf *r)
+{
+    int rc = BVT_OK;
+    uint8_t has = bvt_r_u8(r);
+    if (!r->bad && has > 1)
+        return corrupt(r, "bad flag");
+    if (has) {
+        bvt_rfm_cuts *cuts;
+        if ((rc = cuts_read(r, &cuts)) != BVT_OK)
+            return rc;
+        pthread_mutex_lock(&e->rfm_lock);
+        cuts_publish(e, cuts, 1);
+        pthread_mutex_unlock(&e->rfm_lock);
+    }
+    has = bvt_r_u8(r);
+    if (!r->bad && has > 1)
+        return corrupt(r, "bad flag");
+    if (has) {
+        bvt_cluster_model *m;
+        if ((rc = bvt_cluster_model_read(e, r, &m)) != BVT_OK)
+            return rc;
+        pthread_mutex_lock(&e->rfm_lock);
+        rc = bvt_cluster_publish(e, m, 1);
+        pthread_mutex_unlock(&e->rfm_lock);
+        if (rc != BVT_OK)
+            return rc;
+    }
+    has = bvt_r_u8(r);
+    if (!r->bad && has > 1)
+        return corrupt(r, "bad flag");
+    if (has && (rc = load_anon(e, r)) != BVT_OK)
+        return rc;
+    if ((rc = load_aliases(e, r)) != BVT_OK)
+        return rc;
+    uint64_t rejected = bvt_r_u64(r);
+    if (r->bad)
+        return BVT_ECORRUPT;
+    atomic_store_explicit(&e->events_rejected, rejected, memory_order_relaxed);
+    return finish(r);
+}
+
+/* =============================================================== replay */
+
+static int replay_category(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t id = bvt_r_u32(r);
+    size_t len;
+    const char *path = bvt_r_str(r, &len);
+    if (finish(r) != BVT_OK || !path)
+        return corrupt(r, "bad category record");
+    uint32_t have = bvt_categories_find(e->cats, path, len);
+    if (have)
+        return have == id ? BVT_OK : corrupt(r, "category has another id");
+    /* One record per new id: only the last level may be missing. */
+    if (id != bvt_categories_count(e->cats) + 1)
+        return corrupt(r, "category record out of id order");
+    size_t cut = len;
+    while (cut > 0 && path[cut - 1] != '/')
+        cut--;
+    if (cut > 1 && !bvt_categories_find(e->cats, path, cut - 1))
+        return corrupt(r, "category parent missing");
+    uint32_t got = 0;
+    int rc = bvt_categories_intern(e->cats, path, len, &got, NULL);
+    if (rc != BVT_OK)
+        return refused(r, rc, "category path not accepted");
+    return got == id ? BVT_OK : corrupt(r, "category has another id");
+}
+
+static int replay_keyword(bvt_engine *e, bvt_rbuf *r)
+{
+    size_t len, plen;
+    const char *word = bvt_r_str(r, &len), *path = bvt_r_str(r, &plen);
+    if (finish(r) != BVT_OK || !word || !path)
+        return corrupt(r, "bad keyword record");
+    uint32_t cat = bvt_categories_find(e->cats, path, plen);
+    if (!cat)
+        return corrupt(r, "keyword names an unknown category");
+    int rc = bvt_keywords_set(e->keywords, word, len, cat);
+    return rc == BVT_OK ? rc : refused(r, rc, "keyword not accepted");
+}
+
+static int replay_type(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t id = bvt_r_u32(r);
+    const char *name = bvt_r_str(r, NULL);
+    double weight = bvt_r_f64(r);
+    if (finish(r) != BVT_OK || !name)
+        return corrupt(r, "bad event type record");
+    uint32_t got = 0;
+    int rc = bvt_event_type_register(e, name, weight, &got, NULL);
+    if (rc != BVT_OK)
+        return refused(r, rc, "event type not accepted");
+    return got == id ? BVT_OK : corrupt(r, "event type has another id");
+}
+
+static int replay_purpose(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t id = bvt_r_u32(r);
+    const char *name = bvt_r_str(r, NULL);
+    if (finish(r) != BVT_OK || !name)
+        return corrupt(r, "bad purpose record");
+    uint32_t got = 0;
+    int rc = bvt_consent_purpose(e, name, 1, &got);
+    if (rc != BVT_OK)
+        return refused(r, rc, "purpose not accepted");
+    return got == id ? BVT_OK : corrupt(r, "purpose has another id");
+}
+
+/* The id a record names must be the name's id, or the next one for a new
+ * name (names are interned in publication order). */
+static int segment_id_fits(bvt_engine *e, uint32_t id, const char *name, size_t len)
+{
+    uint32_t have = bvt_interner_find(e->segments.names, name, len);
+    return have ? have == id : id == bvt_interner_count(e->segments.names) + 1;
+}
+
+static int replay_segment_define(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t id = bvt_r_u32(r), builtin = bvt_r_u8(r);
+    size_t len;
+    const char *name = bvt_r_str(r, &len), *text = bvt_r_str(r, NULL);
+    if (finish(r) != BVT_OK || !name || !text || builtin > 1 || !bvt_segment_name_ok(name, len))
+        return corrupt(r, "bad segment record");
+    if (!segment_id_fits(e, id, name, len))
+        return corrupt(r, "segment has another id");
+    bvt_segment_set *set = bvt_segments_acquire(&e->segments);
+    const bvt_segment_def *d = id <= set->max_id ? set->by_id[id] : NULL;
+    int same = d && (uint32_t)(d->builtin != 0) == builtin && strcmp(d->text, text) == 0;
+    bvt_segments_release(set);
+    if (same)
+        return BVT_OK; /* already as recorded (the snapshot had it) */
+    uint32_t got = 0;
+    int rc = bvt_segment_define_internal(e, name, text, (int)builtin, &got, NULL);
+    if (rc != BVT_OK)
+        return refused(r, rc, "segment definition not accepted");
+    return got == id ? BVT_OK : corrupt(r, "segment has another id");
+}
+
+static int replay_segment_remove(bvt_engine *e, bvt_rbuf *r)
+{
+    uint32_t id = bvt_r_u32(r), builtin = bvt_r_u8(r);
+    size_t len;
+    const char *name = bvt_r_str(r, &len);
+    if (finish(r) != BVT_OK || !name || builtin > 1)
+        return corrupt(r, "bad segment record");
+    if (bvt_interner_find(e->segments.names, name, len) != id)
+        return corrupt(r, "removed segment has another id");
+    uint32_t blocker = 0;
+    int rc = builtin ? bvt_segments_drop_builtin(&e->segments, id, &blocker)
+                     : bvt_segments_drop(&e->segments, id, &blocker);
+    if (rc == BVT_ENOTFOUND)
+        return BVT_OK; /* already gone */
+    return rc == BVT_OK ? rc : refused(r, rc, "segment cannot be removed");
+}
+
+static int replay_cuts(bvt_engine *e, bvt_rbuf *r)
+{
+    bvt_rfm_cuts *cuts;
+    int rc = cuts_read(r, &cuts);
+    if (rc != BVT_OK)
+        return rc;
+    if (finish(r) != BVT_OK) {
+        free(cuts);
+        return BVT_ECORRUPT;
+    }
+    pthread_mutex_lock(&e->rfm_lock);
+    rc = cuts_publish(e, cuts, 1);
+    pthread_mutex_unlock(&e->rfm_lock);
+    return rc;
+}
+
+static int replay_clusters(bvt_engine *e, bvt_rbuf *r)
+{
+    bvt_cluster_model *m;
+    int rc = bvt_cluster_model_read(e, r, &m);
+    if (rc != BVT_OK)
+        return rc;
+    if (finish(r) != BVT_OK) {
+        free(m);
+        return BVT_ECORRUPT;
+    }
+    pthread_mutex_lock(&e->rfm_lock);
+    rc = bvt_cluster_publish(e, m, 1);
+    pthread_mutex_unlock(&e->rfm_lock);
+    return rc;
+}
+
+int bvt_registry_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
+{
+    switch (op) {
+    case BVT_OP_CATEGORY: return replay_category(e, r);
+    case BVT_OP_KEYWORD: return replay_keyword(e, r);
+    case BVT_OP_EVENT_TYPE: return replay_type(e, r);
+    case BVT_OP_PURPOSE: return replay_purpose(e, r);
+    case BVT_OP_SEGMENT_DEFINE: return replay_segment_define(e, r);
+    case BVT_OP_SEGMENT_REMOVE: return replay_segment_remove(e, r);
+    case BVT_OP_RFM_CUTS: return replay_cuts(e, r);
+    case BVT_OP_CLUSTERS: return replay_clusters(e, r);
+    default: return corrupt(r, "not a registry record");
+    }
+}

@@ -1,4 +1,5 @@
-/* segment.c — immutable, reference-counted versions of the segment list. */
+/* segment.c — immutable, reference-counted versions of the segment list,
+ * and the order of ids (segment.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ static void def_release(bvt_segment_def *d)
 {
     if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1) {
         bvt_rule_free(d->rule);
+        free(d->text);
         free(d);
     }
 }
@@ -140,24 +142,57 @@ static int reaches(const bvt_segment_set *set, uint32_t from, uint32_t target)
     return found;
 }
 
-int bvt_segments_put(bvt_segments *s, uint32_t id, bvt_rule *rule, int builtin)
+/* Under define_lock: does every in_segment() of rule name a segment of
+ * base (or id itself, which the cycle check then refuses)? */
+static int refs_defined(const bvt_segment_set *base, uint32_t id, const bvt_rule *rule)
+{
+    const uint32_t *refs;
+    size_t n = bvt_rule_segment_refs(rule, &refs);
+    for (size_t i = 0; i < n; i++)
+        if (refs[i] != id && (refs[i] > base->max_id || !base->by_id[refs[i]]))
+            return 0;
+    return 1;
+}
+
+int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *text,
+                     bvt_rule *rule, int builtin, uint32_t *out_id)
 {
     bvt_segment_def *def = calloc(1, sizeof *def);
-    if (!def) {
+    size_t tlen = text ? strlen(text) : 0;
+    char *copy = malloc(tlen + 1);
+    if (!def || !copy) {
+        free(def);
+        free(copy);
         bvt_rule_free(rule);
         return BVT_ENOMEM;
     }
+    if (tlen)
+        memcpy(copy, text, tlen);
+    copy[tlen] = 0;
     atomic_init(&def->refs, 1);
-    def->id = id;
     def->rule = rule;
+    def->text = copy;
     def->builtin = builtin;
     pthread_mutex_lock(&s->define_lock);
     const bvt_segment_set *base = s->current; /* only definers replace it */
-    int rc = BVT_OK;
-    if (id <= base->max_id && base->by_id[id] && base->by_id[id]->builtin && !builtin)
+    /* A new name takes the next id, interned only once nothing else can
+     * fail, so ids follow publication order and none is lost to an error. */
+    uint32_t id = bvt_interner_find(s->names, name, len);
+    int rc = BVT_OK, fresh = id == 0;
+    if (fresh) {
+        id = bvt_interner_count(s->names) + 1;
+        if (id > BVT_SEGMENTS_MAX)
+            rc = BVT_ELIMIT;
+    }
+    def->id = id;
+    if (rc != BVT_OK)
+        ;
+    else if (id <= base->max_id && base->by_id[id] && base->by_id[id]->builtin && !builtin)
         rc = BVT_EEXIST;
     else if (base->n >= BVT_SEGMENTS_MAX && !(id <= base->max_id && base->by_id[id]))
         rc = BVT_ELIMIT;
+    else if (!refs_defined(base, id, rule))
+        rc = BVT_ENOTFOUND;
     bvt_segment_set *next = rc == BVT_OK ? derive(base, id, def) : NULL;
     if (rc == BVT_OK && !next)
         rc = BVT_ENOMEM;
@@ -165,8 +200,18 @@ int bvt_segments_put(bvt_segments *s, uint32_t id, bvt_rule *rule, int builtin)
         int cycle = reaches(next, id, id);
         rc = cycle < 0 ? BVT_ENOMEM : cycle ? BVT_ECYCLE : BVT_OK;
     }
+    if (rc == BVT_OK && fresh) {
+        uint32_t got = 0;
+        rc = bvt_interner_intern(s->names, name, len, 0, &got, NULL);
+        if (rc == BVT_OK && got != id)
+            rc = BVT_ENOMEM; /* cannot happen: names are interned only here */
+    }
     if (rc == BVT_OK) {
         publish(s, next);
+        if (s->log)
+            rc = s->log(s->log_ud, id, builtin, def->text);
+        if (out_id)
+            *out_id = id;
     } else {
         if (next) {
             /* def is in next: keep it alive through the release, free below */
@@ -200,11 +245,15 @@ static int drop(bvt_segments *s, uint32_t id, uint32_t *blocker, int builtin_ok)
                 }
         }
     }
+    int builtin = rc == BVT_OK && base->by_id[id]->builtin;
     bvt_segment_set *next = rc == BVT_OK ? derive(base, id, NULL) : NULL;
     if (rc == BVT_OK && !next)
         rc = BVT_ENOMEM;
-    if (rc == BVT_OK)
+    if (rc == BVT_OK) {
         publish(s, next);
+        if (s->log)
+            rc = s->log(s->log_ud, id, builtin, NULL);
+    }
     pthread_mutex_unlock(&s->define_lock);
     return rc;
 }

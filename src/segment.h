@@ -5,7 +5,14 @@
  * reference under a mutex held only for the pointer read; definers compile
  * outside any lock, build the next version and swap it in.  The last
  * reference frees a version; definitions are shared between versions by
- * reference count. */
+ * reference count.
+ *
+ * Ids are the names' interner ids: a name is interned under the definers'
+ * lock when it is first published, and a removed segment's name keeps its
+ * id (defining the name again brings the id back), so ids follow the order
+ * of publication and are never reused for another name.  Each definition
+ * keeps its rule text: snapshots and the journal store text, not bytecode
+ * (registry_persist.c). */
 #ifndef BVT_SEGMENT_H
 #define BVT_SEGMENT_H
 
@@ -20,6 +27,7 @@ typedef struct bvt_segment_def {
     uint32_t id;
     int builtin;
     bvt_rule *rule;
+    char *text;                 /* the rule as written */
 } bvt_segment_def;
 
 typedef struct bvt_segment_set {
@@ -36,7 +44,20 @@ typedef struct bvt_segments {
     pthread_mutex_t define_lock;  /* serialises definers */
     bvt_segment_set *current;
     bvt_interner *names;          /* segment name -> id (ids never reused) */
+    /* The journal (registry_persist.c, set once at engine creation): called
+     * under define_lock right after a version is published, with the
+     * definition put (text set) or the id removed (text NULL); its status
+     * is returned by the call that published.  NULL: none. */
+    int (*log)(void *ud, uint32_t id, int builtin, const char *text);
+    void *log_ud;
 } bvt_segments;
+
+/* A name bvt_segment_define() accepts: 1..BVT_SEGMENT_NAME_MAX bytes, not
+ * starting with a space. */
+static inline int bvt_segment_name_ok(const char *name, size_t len)
+{
+    return name && len >= 1 && len <= BVT_SEGMENT_NAME_MAX && name[0] != ' ';
+}
 
 int bvt_segments_init(bvt_segments *s);
 void bvt_segments_destroy(bvt_segments *s);
@@ -45,10 +66,14 @@ void bvt_segments_destroy(bvt_segments *s);
 bvt_segment_set *bvt_segments_acquire(bvt_segments *s);
 void bvt_segments_release(bvt_segment_set *set);
 
-/* Publish `rule` under `name` (takes ownership of rule, also on failure).
- * BVT_OK, BVT_ECYCLE, BVT_ELIMIT, BVT_EEXIST (replacing a built-in from
- * outside), BVT_ENOMEM. */
-int bvt_segments_put(bvt_segments *s, uint32_t id, bvt_rule *rule, int builtin);
+/* Publish `rule`, compiled from `text`, under `name` (len bytes, a valid
+ * name), interning the name if new; *out_id (may be NULL) gets its id.
+ * Takes ownership of rule, also on failure.  BVT_OK, BVT_ECYCLE,
+ * BVT_ENOTFOUND (the rule names a segment removed since it was compiled),
+ * BVT_ELIMIT, BVT_EEXIST (replacing a built-in from outside), BVT_ENOMEM;
+ * or the log hook's status (the version is then published). */
+int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *text,
+                     bvt_rule *rule, int builtin, uint32_t *out_id);
 
 /* Remove id.  BVT_OK, BVT_ENOTFOUND, BVT_EEXIST (built in or referenced:
  * *blocker set to the referencing id, or id itself when built in). */

@@ -5,12 +5,12 @@
 
 #include "engine.h"
 #include "error.h"
+#include "persist.h"
 #include "profile_env.h"
 
 static int valid_segment_name(const char *name)
 {
-    size_t n = name ? strlen(name) : 0;
-    return n >= 1 && n <= BVT_SEGMENT_NAME_MAX && name[0] != ' ';
+    return name && bvt_segment_name_ok(name, strlen(name));
 }
 
 /* Compile and publish; `builtin` marks the engine's own segments. */
@@ -20,6 +20,9 @@ int bvt_segment_define_internal(bvt_engine *e, const char *name, const char *rul
     if (!e || !valid_segment_name(name) || !rule)
         return bvt_fail(err, BVT_EINVAL, -1, "segment name must be 1..%d bytes and rule set",
                         BVT_SEGMENT_NAME_MAX);
+    int prc = bvt_persist_check(e);
+    if (prc != BVT_OK)
+        return bvt_fail(err, prc, -1, "the journal has failed: nothing can change");
     bvt_rule_names names;
     bvt_rule_names_of(e, builtin, &names);
     bvt_rule *compiled = NULL;
@@ -27,12 +30,11 @@ int bvt_segment_define_internal(bvt_engine *e, const char *name, const char *rul
     if (rc != BVT_OK)
         return rc;
     uint32_t id;
-    rc = bvt_interner_intern(e->segments.names, name, strlen(name), 0, &id, NULL);
-    if (rc != BVT_OK) {
-        bvt_rule_free(compiled);
+    rc = bvt_segments_put(&e->segments, name, strlen(name), rule, compiled, builtin, &id);
+    if (rc == BVT_ELIMIT)
         return bvt_fail(err, rc, -1, "%d segment names already used", BVT_SEGMENTS_MAX);
-    }
-    rc = bvt_segments_put(&e->segments, id, compiled, builtin);
+    if (rc == BVT_ENOTFOUND)
+        return bvt_fail(err, rc, -1, "'%s' names a segment removed meanwhile", name);
     if (rc == BVT_ECYCLE)
         return bvt_fail(err, rc, -1, "'%s' would depend on itself through in_segment()", name);
     if (rc == BVT_EEXIST)
@@ -54,6 +56,9 @@ int bvt_segment_remove(bvt_engine *e, const char *name, bvt_error *err)
 {
     if (!e || !valid_segment_name(name))
         return bvt_fail(err, BVT_EINVAL, -1, "bad segment name");
+    int prc = bvt_persist_check(e);
+    if (prc != BVT_OK)
+        return bvt_fail(err, prc, -1, "the journal has failed: nothing can change");
     uint32_t id = bvt_interner_find(e->segments.names, name, strlen(name)), blocker = 0;
     int rc = id ? bvt_segments_drop(&e->segments, id, &blocker) : BVT_ENOTFOUND;
     if (rc == BVT_ENOTFOUND)
