@@ -10,11 +10,8 @@
 #include "error.h"
 #include "experiment.h"
 #include "analytics.h"
-<<<<<<< HEAD
 #include "persist.h"
-=======
 #include "registry_persist.h"
->>>>>>> p-registry
 #include "rng.h"
 
 #define DEFAULT_SHARDS 64u
