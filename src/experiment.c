@@ -1,7 +1,10 @@
 /* experiment.c — A/B experiments: the registry of definitions, assignment
  * (hash bucketing, holdout, coverage), sticky per-user assignments and the
- * exposure and outcome counters.  The report is in experiment_report.c.
- * See experiment.h and experiment_internal.h for the structures and why
+ * exposure and outcome counters.  The report is in experiment_report.c,
+ * snapshots and journal records in experiment_persist.c: definitions are
+ * journaled under define_lock, assignments (their outcome: the variant and
+ * the user's key, never the raw id) under the user's shard lock.  See
+ * experiment.h and experiment_internal.h for the structures and why
  * variant_of takes no lock; docs/experiments.md for the semantics. */
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "experiment.h"
 #include "experiment_internal.h"
 #include "offer.h"
+#include "persist.h"
 
 /* ---- the registry ---- */
 
@@ -146,26 +150,14 @@ int bvt_experiment_variant_of(bvt_engine *e, uint32_t experiment, const void *us
 
 /* ---- sticky assignments of one profile ---- */
 
-typedef struct exp_entry {
-    int64_t exposed_ms;   /* earliest exposure seen */
-    double revenue;       /* the user's revenue credited to the variant so far */
-    uint32_t seg_mask;    /* offer segments at the first exposure */
-    uint16_t experiment;
-    int8_t variant;       /* 0..n-1 or BVT_VARIANT_HOLDOUT */
-    uint8_t converted;    /* a conversion or purchase already counted */
-} exp_entry;
-
-struct bvt_exp_user {
-    uint8_t len, cap;
-    exp_entry e[];
-};
+typedef bvt_exp_entry exp_entry;
 
 _Static_assert(BVT_EXPERIMENTS_MAX <= UINT16_MAX, "entry ids are 16 bits");
 _Static_assert(BVT_EXP_USER_MAX <= UINT8_MAX, "entry counts are 8 bits");
 
 static size_t user_size(uint32_t cap)
 {
-    return cap ? sizeof(struct bvt_exp_user) + cap * sizeof(exp_entry) : 0;
+    return bvt_exp_user_size(cap);
 }
 
 size_t bvt_experiments_user_bytes(const bvt_ext *x)
@@ -259,26 +251,31 @@ static void add_u64(_Atomic uint64_t *a, uint64_t v)
 
 
 /* Rows a mask counts in: row 0, then 1 + each slot bit. */
-#define ROW_MASK ((1u << (BVT_EXP_ROWS - 1)) - 1u)
+#define ROW_MASK BVT_EXP_ROW_MASK
 
 static uint32_t column_of(int32_t variant, uint32_t n)
 {
     return variant >= 0 ? (uint32_t)variant : n;
 }
 
-int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
-                                 bvt_record *r, const void *id, size_t len, int64_t now,
-                                 uint32_t seg_mask, int32_t *out_variant)
+/* What happens to r when variant v (hashed, or a journal record's) is
+ * exposed at now: the sticky entry, if any, wins (and learns an earlier
+ * exposure time); otherwise v is recorded and the user counted.  Every
+ * change is journaled, under the shard lock the caller holds, as its
+ * outcome; *out_log gets that status. */
+static int expose_outcome(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m, bvt_record *r,
+                          int32_t v, int64_t now, uint32_t seg_mask, int32_t *out_variant,
+                          int *out_log)
 {
-    int32_t v = hashed_variant(d->hot, id, len);
     *out_variant = v;
-    if (!r)
-        return BVT_OK;
+    *out_log = BVT_OK;
     exp_entry *en = find_entry(r->ext, d->id);
     if (en) {
         *out_variant = en->variant;
-        if (now < en->exposed_ms)
+        if (now < en->exposed_ms) {
             en->exposed_ms = now; /* a late-arriving earlier exposure */
+            *out_log = bvt_experiments_log_assign(e, r, d->id, en->variant, now, en->seg_mask);
+        }
         return BVT_OK;
     }
     if (v == BVT_VARIANT_NONE)
@@ -299,15 +296,33 @@ int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt
     add_u64(&bvt_exp_cell_at(cells, s->n, 0, col)->users, 1);
     for (uint32_t b = seg_mask; b; b &= b - 1)
         add_u64(&bvt_exp_cell_at(cells, s->n, 1 + (uint32_t)__builtin_ctz(b), col)->users, 1);
+    *out_log = bvt_experiments_log_assign(e, r, d->id, v, now, seg_mask);
     return BVT_OK;
 }
 
+int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
+                                 bvt_record *r, const void *id, size_t len, int64_t now,
+                                 uint32_t seg_mask, int32_t *out_variant, int *out_log)
+{
+    int32_t v = hashed_variant(d->hot, id, len);
+    int log = BVT_OK;
+    int rc = BVT_OK;
+    *out_variant = v;
+    if (r)
+        rc = expose_outcome(e, d, m, r, v, now, seg_mask, out_variant, &log);
+    if (out_log)
+        *out_log = log;
+    return rc;
+}
+
+/* Ranking's exposure (rank.c): its record is appended here too, under the
+ * shard lock rank.c holds; a journal failure is not rank's to report. */
 int32_t bvt_experiment_expose_locked(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
                                      bvt_record *r, const void *id, size_t len, int64_t now,
                                      uint32_t seg_mask)
 {
     int32_t v;
-    (void)bvt_experiment_expose_status(e, d, m, r, id, len, now, seg_mask, &v);
+    (void)bvt_experiment_expose_status(e, d, m, r, id, len, now, seg_mask, &v, NULL);
     return v;
 }
 
@@ -330,8 +345,8 @@ void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o)
             continue; /* before the exposure: not an outcome of the variant */
         bvt_exp_slot *s = slot_of(e, en->experiment);
         bvt_exp_cell *cells = s ? atomic_load_explicit(&s->cells, memory_order_acquire) : NULL;
-        if (!cells)
-            continue;
+        if (!cells || (en->variant >= 0 && (uint32_t)en->variant >= s->n))
+            continue; /* (a loaded profile's entry is checked, but never index past the cells) */
         int converts = (conversion || purchase) && !en->converted;
         double sq = revenue != 0.0 ? revenue * (2.0 * en->revenue + revenue) : 0.0;
         uint32_t col = column_of(en->variant, s->n);
@@ -397,7 +412,7 @@ void bvt_experiment_init(bvt_experiment *exp)
 }
 
 /* 1..max bytes, none of them a control character. */
-static int text_valid(const char *s, size_t max, size_t *out_len)
+int bvt_experiment_text_valid(const char *s, size_t max, size_t *out_len)
 {
     if (!s)
         return 0;
@@ -472,13 +487,13 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
     if (exp->version > BVT_EXPERIMENT_VERSION)
         return bvt_fail(err, BVT_EVERSION, -1, "experiment version %u is newer than this "
                         "library (%u)", exp->version, BVT_EXPERIMENT_VERSION);
-    if (!text_valid(exp->name, BVT_EXP_NAME_MAX, &sp->name_len))
+    if (!bvt_experiment_text_valid(exp->name, BVT_EXP_NAME_MAX, &sp->name_len))
         return bvt_fail(err, BVT_EINVAL, -1, "name must be 1..%d bytes without control "
                         "characters", BVT_EXP_NAME_MAX);
     sp->name = exp->name;
     sp->salt = exp->salt ? exp->salt : exp->name;
     sp->salt_len = sp->name_len;
-    if (exp->salt && !text_valid(exp->salt, BVT_EXP_SALT_MAX, &sp->salt_len))
+    if (exp->salt && !bvt_experiment_text_valid(exp->salt, BVT_EXP_SALT_MAX, &sp->salt_len))
         return bvt_fail(err, BVT_EINVAL, -1, "salt must be NULL or 1..%d bytes without control "
                         "characters", BVT_EXP_SALT_MAX);
     if (exp->hash > BVT_HASH_GROWTHBOOK_V2)
@@ -493,7 +508,7 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
     sp->raw_sum = 0.0;
     for (size_t v = 0; v < n; v++) {
         const bvt_variant *var = &exp->variants[v];
-        if (!text_valid(var->name, BVT_EXP_NAME_MAX, &sp->vname_len[v]))
+        if (!bvt_experiment_text_valid(var->name, BVT_EXP_NAME_MAX, &sp->vname_len[v]))
             return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: name must be 1..%d bytes "
                             "without control characters", v, BVT_EXP_NAME_MAX);
         for (size_t w = 0; w < v; w++)
@@ -504,7 +519,7 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
         if (!(var->weight >= 0.0) || isinf(var->weight))
             return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: weight must be finite "
                             "and >= 0", v);
-        sp->raw[v] = var->weight;
+        sp->raw[v] = d->raw_weight[v] = var->weight;
         sp->raw_sum += var->weight;
         if (var->policy) { /* resolved once here, as bvt_rank() would */
             int rc = bvt_policy_resolve(var->policy, &d->policy[v], err);
@@ -514,6 +529,8 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
                 return rc;
             }
             d->has_policy[v] = 1;
+            d->policy_given[v] = *var->policy;
+            d->policy_given[v].version = BVT_POLICY_VERSION; /* as resolving reads it */
         }
         int rc = resolve_offers(e, var, v, d, err);
         if (rc != BVT_OK)
@@ -572,8 +589,9 @@ static size_t hot_size(const bvt_exp_hot *h)
     return sizeof *h + h->salt_len + 1 + h->hsalt_len + 1;
 }
 
-int bvt_experiment_define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
-                          bvt_error *err)
+/* bvt_experiment_define(), journaled or not (restoring). */
+static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, int journal,
+                  bvt_error *err)
 {
     if (!e || !exp || !e->experiments)
         return bvt_fail(err, BVT_EINVAL, -1, "engine or experiment is NULL");
@@ -660,11 +678,30 @@ int bvt_experiment_define(bvt_engine *e, const bvt_experiment *exp, uint32_t *ou
     atomic_fetch_add_explicit(&x->bytes, added, memory_order_relaxed);
     if (old)
         atomic_fetch_sub_explicit(&x->bytes, old->bytes, memory_order_relaxed);
+    /* d is the published definition: define_lock keeps it current */
+    rc = journal ? bvt_experiments_log_define(e, d) : BVT_OK;
+    if (rc != BVT_OK)
+        bvt_fail(err, rc, -1, "the experiment is defined in memory but its journal record "
+                 "could not be written");
     pthread_mutex_unlock(&x->define_lock);
     bvt_experiment_release(old);
     if (out_id)
         *out_id = id;
-    return BVT_OK;
+    return rc;
+}
+
+int bvt_experiment_define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
+                          bvt_error *err)
+{
+    if (e && bvt_persist_check(e) != BVT_OK)
+        return bvt_fail(err, BVT_EIO, -1, "the journal has failed: nothing is changed");
+    return define(e, exp, out_id, 1, err);
+}
+
+int bvt_experiment_define_restore(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
+                                  bvt_error *err)
+{
+    return define(e, exp, out_id, 0, err);
 }
 
 int bvt_experiment_lookup(bvt_engine *e, const char *name, uint32_t *out_id)
@@ -687,36 +724,28 @@ static int has_entries(const bvt_record *r)
     return r->ext && r->ext->experiments && r->ext->experiments->len > 0;
 }
 
-int bvt_experiment_assign(bvt_engine *e, uint32_t experiment, const void *user_id, size_t len,
-                          int64_t now, int32_t *out_variant)
+/* The locked part of an assignment of variant v (hashed from the raw id,
+ * or a journal record's) to the profile of k; mask: the record's offer
+ * segments, or NULL to read them from the profile. */
+static int assign_key(bvt_engine *e, const bvt_experiment_def *d, bvt_user_key k, int32_t v,
+                      int64_t now, const uint32_t *mask, int32_t *out_variant)
 {
-    if (!e || !bvt_user_id_valid(user_id, len) || now <= 0 || !out_variant || experiment == 0)
-        return BVT_EINVAL;
-    bvt_experiment_def *d = acquire_id(e, experiment);
-    if (!d)
-        return BVT_ENOTFOUND;
-    int32_t hashed = hashed_variant(d->hot, user_id, len);
-    *out_variant = hashed;
-    bvt_user_key k = bvt_engine_key(e, user_id, len);
     bvt_shard *sh;
     bvt_record *r;
-    int created = 0, rc;
-    if (hashed == BVT_VARIANT_NONE) {
+    int created = 0, rc, log = BVT_OK;
+    if (v == BVT_VARIANT_NONE) {
         /* Nothing to record for a new user; an existing one may be sticky. */
         r = bvt_engine_lock_key(e, k, &sh);
         rc = BVT_OK;
     } else {
         rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
-        if (rc != BVT_OK) {
-            bvt_experiment_release(d);
+        if (rc != BVT_OK)
             return rc;
-        }
     }
     if (r) {
         for (int tries = 0;; tries++) {
-            uint32_t mask = bvt_offer_segment_mask_locked(e, r, now);
-            rc = bvt_experiment_expose_status(e, d, &sh->mem, r, user_id, len, now, mask,
-                                              out_variant);
+            uint32_t m = mask ? *mask : bvt_offer_segment_mask_locked(e, r, now);
+            rc = expose_outcome(e, d, &sh->mem, r, v, now, m, out_variant, &log);
             /* As tracking does: a budget refusal evicts (policy permitting). */
             if (rc != BVT_EFULL || tries >= 8 || bvt_shard_evict_one(sh, &e->store, r) != BVT_OK)
                 break;
@@ -725,6 +754,36 @@ int bvt_experiment_assign(bvt_engine *e, uint32_t experiment, const void *user_i
             bvt_shard_remove(sh, r);
     }
     pthread_mutex_unlock(&sh->lock);
+    return rc != BVT_OK ? rc : log; /* a failed record: the change stays in memory */
+}
+
+int bvt_experiment_assign(bvt_engine *e, uint32_t experiment, const void *user_id, size_t len,
+                          int64_t now, int32_t *out_variant)
+{
+    if (!e || !bvt_user_id_valid(user_id, len) || now <= 0 || !out_variant || experiment == 0)
+        return BVT_EINVAL;
+    if (bvt_persist_check(e) != BVT_OK)
+        return BVT_EIO;
+    bvt_experiment_def *d = acquire_id(e, experiment);
+    if (!d)
+        return BVT_ENOTFOUND;
+    int32_t hashed = hashed_variant(d->hot, user_id, len);
+    *out_variant = hashed;
+    int rc = assign_key(e, d, bvt_engine_key(e, user_id, len), hashed, now, NULL, out_variant);
+    bvt_experiment_release(d);
+    return rc;
+}
+
+int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,
+                                 int64_t now, uint32_t seg_mask)
+{
+    bvt_experiment_def *d = acquire_id(e, experiment);
+    int rc = BVT_ECORRUPT;
+    if (d && (v == BVT_VARIANT_HOLDOUT || (v >= 0 && (uint32_t)v < d->n)) && now > 0 &&
+        !(seg_mask & ~ROW_MASK) && (k.hi || k.lo)) {
+        int32_t out;
+        rc = assign_key(e, d, k, v, now, &seg_mask, &out);
+    }
     bvt_experiment_release(d);
     return rc;
 }

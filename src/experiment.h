@@ -74,6 +74,11 @@ void bvt_experiments_user_release(bvt_ext *x, bvt_mem *m);
  * (best effort under the budget); src keeps none afterwards. */
 void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
 size_t bvt_experiments_user_bytes(const bvt_ext *x);
+/* BVT_OK when every assignment of x (a loaded profile's) names an
+ * experiment defined in e and one of its variants, else BVT_ECORRUPT.  The
+ * profile decoder (bvt_experiments_user_load, persist.h) has no engine to
+ * check against; call this once the profile's ext is loaded. */
+int bvt_experiments_user_check(bvt_engine *e, const bvt_ext *x);
 
 /* ---- reading (export, retention) ---- */
 

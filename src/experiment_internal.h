@@ -1,5 +1,6 @@
 /* experiment_internal.h — what experiment.c (definitions, assignment,
- * sticky entries, counting) and experiment_report.c (the report) share.
+ * sticky entries, counting), experiment_report.c (the report) and
+ * experiment_persist.c (snapshots, journal) share.
  * Not part of the contract other modules call (that is experiment.h). */
 #ifndef BVT_EXPERIMENT_INTERNAL_H
 #define BVT_EXPERIMENT_INTERNAL_H
@@ -60,6 +61,11 @@ struct bvt_experiment_def {
     const char *name;                     /* interned: valid for the engine's life */
     const char *vname[BVT_VARIANTS_MAX];  /* interned */
     double weight[BVT_VARIANTS_MAX];      /* normalised to sum 1 */
+    /* As the caller gave them, for snapshots and the journal: the ranges
+     * of a GrowthBook hash use raw weights, and resolving a policy is not
+     * idempotent, so defining again from these gives the same definition. */
+    double raw_weight[BVT_VARIANTS_MAX];
+    bvt_policy policy_given[BVT_VARIANTS_MAX];
     uint8_t has_policy[BVT_VARIANTS_MAX];
     uint8_t has_offers[BVT_VARIANTS_MAX];
     bvt_policy policy[BVT_VARIANTS_MAX];
@@ -103,6 +109,35 @@ struct bvt_experiments {
     bvt_exp_slot slots[BVT_EXPERIMENTS_MAX + 1];
 };
 
+/* One sticky assignment of a profile. */
+typedef struct bvt_exp_entry {
+    int64_t exposed_ms;   /* earliest exposure seen */
+    double revenue;       /* the user's revenue credited to the variant so far */
+    uint32_t seg_mask;    /* offer segments at the first exposure */
+    uint16_t experiment;
+    int8_t variant;       /* 0..n-1 or BVT_VARIANT_HOLDOUT */
+    uint8_t converted;    /* a conversion or purchase already counted */
+} bvt_exp_entry;
+
+/* A profile's block of entries (accounted as BVT_MEM_ATTRS); cap grows
+ * 2, 4, 8, 16, 32. */
+struct bvt_exp_user {
+    uint8_t len, cap;
+    bvt_exp_entry e[];
+};
+
+/* Bytes of a block of cap entries (0 for none). */
+static inline size_t bvt_exp_user_size(uint32_t cap)
+{
+    return cap ? sizeof(struct bvt_exp_user) + cap * sizeof(bvt_exp_entry) : 0;
+}
+
+/* Rows a segment mask can name: slots 0..BVT_EXP_ROWS - 2. */
+#define BVT_EXP_ROW_MASK ((1u << (BVT_EXP_ROWS - 1)) - 1u)
+
+/* 1..max bytes, none a control character (names, variant names, salts). */
+int bvt_experiment_text_valid(const char *s, size_t max, size_t *out_len);
+
 /* The cell of (row, column) in a slot's counters. */
 static inline bvt_exp_cell *bvt_exp_cell_at(bvt_exp_cell *cells, uint32_t n, uint32_t row,
                                             uint32_t col)
@@ -119,9 +154,31 @@ int bvt_experiment_report_row(bvt_engine *e, uint32_t experiment, uint32_t row,
 /* As bvt_experiment_expose_locked, with the status: BVT_OK (also for a
  * user outside the experiment, nothing recorded), BVT_EFULL / BVT_ENOMEM
  * (budget or allocator), BVT_ELIMIT (BVT_EXP_USER_MAX assignments already)
- * — *out_variant is set in every case. */
+ * — *out_variant is set in every case.  *out_log (may be NULL) receives
+ * the status of the journal record appended when the profile changed. */
 int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
                                  bvt_record *r, const void *id, size_t len, int64_t now,
-                                 uint32_t seg_mask, int32_t *out_variant);
+                                 uint32_t seg_mask, int32_t *out_variant, int *out_log);
+
+/* ---- persistence (experiment_persist.c) ---- */
+
+/* bvt_experiment_define without the journal (load, replay). */
+int bvt_experiment_define_restore(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
+                                  bvt_error *err);
+
+/* Replay an assignment's outcome: the profile of k (created if absent, as
+ * the original call created it) gets variant v of experiment `experiment`
+ * exposed at now in the offer segments of seg_mask, through the path
+ * bvt_experiment_assign() takes after hashing.  BVT_OK; BVT_ECORRUPT (no
+ * such experiment or variant); BVT_EFULL; BVT_ENOMEM; BVT_ELIMIT. */
+int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,
+                                 int64_t now, uint32_t seg_mask);
+
+/* The journal records, under the module's locks (experiment_persist.c):
+ * a definition under define_lock right after publishing; an assignment
+ * under the shard lock of r, naming r's key.  Status of bvt_persist_log(). */
+int bvt_experiments_log_define(bvt_engine *e, const bvt_experiment_def *d);
+int bvt_experiments_log_assign(bvt_engine *e, const bvt_record *r, uint32_t experiment,
+                               int32_t variant, int64_t now, uint32_t seg_mask);
 
 #endif

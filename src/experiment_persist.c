@@ -1,7 +1,478 @@
-/* experiment_persist.c — (being written; stubs so the build links) */
+/* experiment_persist.c — experiments in snapshots (BVT_SEC_EXPERIMENTS:
+ * variant names and experiment names in id order, each current definition
+ * as the caller gave it, every counter the report reads), a profile's
+ * sticky assignments (part of the profile encoding), and the journal
+ * records BVT_OP_EXPERIMENT_DEFINE and BVT_OP_EXPERIMENT_ASSIGN.
+ *
+ * Definitions load through the define path (the raw weights and the
+ * policies as given, so ranges and resolved policies come out identical);
+ * numeric ids travel with them and are checked.  An assignment record
+ * carries its outcome (variant, exposure time, offer segments) and the
+ * user's key: the raw id a GrowthBook hash needs is not at rest.
+ *
+ * Locks while saving (every shard lock held by the caller): a slot's
+ * `lock` is taken to read its definition.  It is held only to read or swap
+ * that pointer and no thread holds it while waiting for a shard lock
+ * (ranking and assignment take their reference before locking the shard;
+ * the report and definers take no shard lock).  define_lock is NOT taken:
+ * a definer holds it while appending its journal record, and a checkpoint
+ * switches journal files while holding every shard lock.  Names are read
+ * lock-free before the definitions (a definition's names are interned
+ * before it is published), counters with relaxed loads. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "experiment.h"
+#include "experiment_internal.h"
+#include "offer.h"
 #include "persist.h"
-int bvt_experiments_save(bvt_engine *e, bvt_wbuf *w) { (void)e; (void)w; return BVT_OK; }
-int bvt_experiments_load(bvt_engine *e, bvt_rbuf *r) { (void)e; (void)r; return BVT_OK; }
-void bvt_experiments_user_save(const struct bvt_ext *x, bvt_wbuf *w) { (void)x; bvt_w_u8(w, 0); }
-int bvt_experiments_user_load(struct bvt_ext *x, struct bvt_mem *m, bvt_rbuf *r) { (void)x; (void)m; return bvt_r_u8(r) == 0 && !r->bad ? BVT_OK : BVT_ECORRUPT; }
-int bvt_experiments_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r) { (void)e; (void)op; (void)r; return BVT_ECORRUPT; }
+
+#define NAME_MIN 6u /* u32 length, >= 1 byte, NUL */
+#define DEF_MIN 40u /* the smallest definition encoding */
+#define ENTRY_BYTES 24u
+
+static int load_status(bvt_rbuf *r, int rc, const char *why)
+{
+    if (rc == BVT_OK || rc == BVT_ENOMEM || rc == BVT_EFULL)
+        return rc;
+    bvt_r_fail(r, why);
+    return BVT_ECORRUPT;
+}
+
+/* ---- one definition ---- */
+
+static void put_def(bvt_engine *e, bvt_wbuf *w, const bvt_experiment_def *d)
+{
+    const bvt_exp_hot *h = d->hot;
+    bvt_w_u32(w, d->id);
+    bvt_w_cstr(w, d->name);
+    bvt_w_str(w, h->salt, h->salt_len);
+    bvt_w_u32(w, h->kind);
+    bvt_w_f64(w, h->coverage);
+    bvt_w_f64(w, h->holdout);
+    bvt_w_u32(w, d->n);
+    for (uint32_t v = 0; v < d->n; v++) {
+        bvt_w_cstr(w, d->vname[v]);
+        bvt_w_f64(w, d->raw_weight[v]);
+        bvt_w_u8(w, d->has_policy[v]);
+        if (d->has_policy[v])
+            bvt_offers_put_policy(w, &d->policy_given[v]);
+        bvt_w_u8(w, d->has_offers[v]);
+        if (d->has_offers[v]) {
+            bvt_w_u32(w, d->n_offers[v]);
+            for (uint32_t i = 0; i < d->n_offers[v]; i++)
+                bvt_w_cstr(w, bvt_offer_name(e, d->offers[v][i]));
+        }
+    }
+}
+
+/* A decoded definition; strings point into the data, offer names into a
+ * block freed with def_text_free. */
+typedef struct def_text {
+    uint32_t id;
+    bvt_experiment exp;
+    bvt_variant variants[BVT_VARIANTS_MAX];
+    bvt_policy policies[BVT_VARIANTS_MAX];
+    const char **offers[BVT_VARIANTS_MAX];
+} def_text;
+
+static void def_text_free(def_text *t)
+{
+    for (uint32_t v = 0; v < BVT_VARIANTS_MAX; v++)
+        free(t->offers[v]);
+}
+
+/* BVT_OK, BVT_ECORRUPT (r bad), BVT_ENOMEM; t is to be freed either way. */
+static int get_def(bvt_rbuf *r, def_text *t)
+{
+    memset(t, 0, sizeof *t);
+    bvt_experiment init = BVT_EXPERIMENT_INIT;
+    t->exp = init;
+    t->id = bvt_r_u32(r);
+    t->exp.name = bvt_r_str(r, NULL);
+    t->exp.salt = bvt_r_str(r, NULL);
+    t->exp.hash = bvt_r_u32(r);
+    t->exp.coverage = bvt_r_f64(r);
+    t->exp.holdout = bvt_r_f64(r);
+    uint32_t n = bvt_r_u32(r);
+    if (n < 2 || n > BVT_VARIANTS_MAX)
+        bvt_r_fail(r, "variant count out of range");
+    for (uint32_t v = 0; v < n && !r->bad; v++) {
+        bvt_variant *var = &t->variants[v];
+        var->name = bvt_r_str(r, NULL);
+        var->weight = bvt_r_f64(r);
+        uint8_t has_policy = bvt_r_u8(r);
+        if (has_policy == 1) {
+            bvt_offers_get_policy(r, &t->policies[v]);
+            var->policy = &t->policies[v];
+        }
+        uint8_t has_offers = bvt_r_u8(r);
+        if (has_policy > 1 || has_offers > 1)
+            bvt_r_fail(r, "flag is not 0 or 1");
+        if (has_offers != 1 || r->bad)
+            continue;
+        uint32_t k = bvt_r_count(r, NAME_MIN);
+        /* + 1: a non-NULL set even when empty (nothing ranks in the variant) */
+        if (!r->bad && !(t->offers[v] = malloc(((size_t)k + 1) * sizeof *t->offers[v])))
+            return BVT_ENOMEM;
+        for (uint32_t i = 0; i < k && !r->bad; i++)
+            t->offers[v][i] = bvt_r_str(r, NULL);
+        var->offers = t->offers[v];
+        var->n_offers = k;
+    }
+    t->exp.variants = t->variants;
+    t->exp.n_variants = r->bad ? 0 : n;
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+/* Define t as it was: its id known already with that number or, for a
+ * journal record (allow_new), the next the names hand out. */
+static int define_decoded(bvt_engine *e, bvt_rbuf *r, const def_text *t, int allow_new)
+{
+    bvt_interner *names = e->experiments->names;
+    size_t len;
+    if (!t->exp.name || !bvt_experiment_text_valid(t->exp.name, BVT_EXP_NAME_MAX, &len)) {
+        bvt_r_fail(r, "bad experiment name");
+        return BVT_ECORRUPT;
+    }
+    uint32_t known = bvt_interner_find(names, t->exp.name, len);
+    if (known ? known != t->id : !allow_new || t->id != bvt_interner_count(names) + 1) {
+        bvt_r_fail(r, "experiment name does not match its numeric id");
+        return BVT_ECORRUPT;
+    }
+    uint32_t id = 0;
+    int rc = bvt_experiment_define_restore(e, &t->exp, &id, NULL);
+    if (rc == BVT_OK && id != t->id)
+        rc = BVT_ECORRUPT; /* cannot happen after the check above */
+    return load_status(r, rc, "experiment definition does not define");
+}
+
+/* ---- counters ---- */
+
+static uint64_t ld(const _Atomic uint64_t *p)
+{
+    return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+static double ldd(const _Atomic double *p)
+{
+    return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+static int cell_used(const bvt_exp_cell *c)
+{
+    return ld(&c->users) || ld(&c->impressions) || ld(&c->clicks) || ld(&c->conversions) ||
+           ld(&c->converters) || ldd(&c->revenue) != 0 || ldd(&c->revenue_sq) != 0 ||
+           ldd(&c->cost) != 0;
+}
+
+/* Rows with anything in them (a mask), then each such row's n + 1 cells. */
+static void put_cells(bvt_wbuf *w, bvt_exp_cell *cells, uint32_t n)
+{
+    uint32_t rows = 0;
+    for (uint32_t row = 0; row < BVT_EXP_ROWS; row++)
+        for (uint32_t col = 0; col <= n; col++)
+            if (cell_used(bvt_exp_cell_at(cells, n, row, col)))
+                rows |= 1u << row;
+    bvt_w_u32(w, rows);
+    for (uint32_t row = 0; row < BVT_EXP_ROWS; row++) {
+        if (!(rows >> row & 1))
+            continue;
+        for (uint32_t col = 0; col <= n; col++) {
+            const bvt_exp_cell *c = bvt_exp_cell_at(cells, n, row, col);
+            bvt_w_u64(w, ld(&c->users));
+            bvt_w_u64(w, ld(&c->impressions));
+            bvt_w_u64(w, ld(&c->clicks));
+            bvt_w_u64(w, ld(&c->conversions));
+            bvt_w_u64(w, ld(&c->converters));
+            bvt_w_f64(w, ldd(&c->revenue));
+            bvt_w_f64(w, ldd(&c->revenue_sq));
+            bvt_w_f64(w, ldd(&c->cost));
+        }
+    }
+}
+
+static void st(_Atomic uint64_t *p, uint64_t v)
+{
+    atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
+static void st_amount(_Atomic double *p, bvt_rbuf *r)
+{
+    double v = bvt_r_f64(r);
+    if (!isfinite(v)) {
+        bvt_r_fail(r, "counter is not finite");
+        v = 0;
+    }
+    atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
+static int get_cells(bvt_rbuf *r, bvt_exp_cell *cells, uint32_t n)
+{
+    uint32_t rows = bvt_r_u32(r);
+    if (rows >> BVT_EXP_ROWS)
+        bvt_r_fail(r, "counter row mask names rows that do not exist");
+    for (uint32_t row = 0; row < BVT_EXP_ROWS && !r->bad; row++) {
+        if (!(rows >> row & 1))
+            continue;
+        for (uint32_t col = 0; col <= n && !r->bad; col++) {
+            bvt_exp_cell *c = bvt_exp_cell_at(cells, n, row, col);
+            st(&c->users, bvt_r_u64(r));
+            st(&c->impressions, bvt_r_u64(r));
+            st(&c->clicks, bvt_r_u64(r));
+            st(&c->conversions, bvt_r_u64(r));
+            st(&c->converters, bvt_r_u64(r));
+            st_amount(&c->revenue, r);
+            st_amount(&c->revenue_sq, r);
+            st_amount(&c->cost, r);
+        }
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+/* ---- the section ---- */
+
+static void put_names(bvt_wbuf *w, const bvt_interner *in, uint32_t n)
+{
+    bvt_w_u32(w, n);
+    for (uint32_t id = 1; id <= n; id++)
+        bvt_w_str(w, bvt_interner_str(in, id), bvt_interner_len(in, id));
+}
+
+int bvt_experiments_save(bvt_engine *e, bvt_wbuf *w)
+{
+    struct bvt_experiments *x = e->experiments;
+    /* names first: whatever definition is read below has its names among them */
+    uint32_t n_vnames = bvt_interner_count(x->vnames);
+    uint32_t n_names = bvt_interner_count(x->names);
+    put_names(w, x->vnames, n_vnames);
+    put_names(w, x->names, n_names);
+    for (uint32_t id = 1; id <= n_names; id++) {
+        bvt_exp_slot *s = &x->slots[id];
+        pthread_mutex_lock(&s->lock);
+        bvt_experiment_def *d = s->def;
+        if (d)
+            atomic_fetch_add_explicit(&d->refs, 1, memory_order_relaxed);
+        pthread_mutex_unlock(&s->lock);
+        bvt_w_u8(w, d != NULL);
+        if (d) {
+            put_def(e, w, d);
+            put_cells(w, atomic_load_explicit(&s->cells, memory_order_acquire), s->n);
+        }
+        bvt_experiment_release(d);
+    }
+    return w->oom ? BVT_ENOMEM : BVT_OK;
+}
+
+/* Names in id order into an empty interner. */
+static int load_names(bvt_rbuf *r, bvt_interner *in)
+{
+    uint32_t n = bvt_r_count(r, NAME_MIN);
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        size_t len, ok_len;
+        const char *s = bvt_r_str(r, &len);
+        uint32_t id = 0;
+        int fresh = 0;
+        if (!s || !bvt_experiment_text_valid(s, BVT_EXP_NAME_MAX, &ok_len)) {
+            bvt_r_fail(r, "bad name");
+            break;
+        }
+        int rc = bvt_interner_intern(in, s, len, 0, &id, &fresh);
+        if (rc == BVT_ENOMEM)
+            return rc;
+        if (rc != BVT_OK || !fresh || id != i + 1)
+            bvt_r_fail(r, "name repeated or beyond the limit");
+    }
+    return r->bad ? BVT_ECORRUPT : BVT_OK;
+}
+
+int bvt_experiments_load(bvt_engine *e, bvt_rbuf *r)
+{
+    struct bvt_experiments *x = e->experiments;
+    if (bvt_interner_count(x->names) || bvt_interner_count(x->vnames)) {
+        bvt_r_fail(r, "experiments loaded into an engine that has some");
+        return BVT_ECORRUPT;
+    }
+    int rc = load_names(r, x->vnames);
+    if (rc == BVT_OK)
+        rc = load_names(r, x->names);
+    uint32_t n_names = bvt_interner_count(x->names);
+    for (uint32_t id = 1; rc == BVT_OK && id <= n_names; id++) {
+        uint8_t has = bvt_r_u8(r);
+        if (has > 1)
+            bvt_r_fail(r, "definition flag is not 0 or 1");
+        if (r->bad) {
+            rc = BVT_ECORRUPT;
+            break;
+        }
+        if (!has)
+            continue;
+        def_text t;
+        rc = get_def(r, &t);
+        if (rc == BVT_OK && t.id != id) {
+            bvt_r_fail(r, "definition out of order");
+            rc = BVT_ECORRUPT;
+        }
+        if (rc == BVT_OK)
+            rc = define_decoded(e, r, &t, 0);
+        def_text_free(&t);
+        if (rc == BVT_OK) {
+            bvt_exp_slot *s = &x->slots[id];
+            rc = get_cells(r, atomic_load_explicit(&s->cells, memory_order_relaxed), s->n);
+        }
+    }
+    if (rc == BVT_OK && !bvt_r_end(r))
+        rc = BVT_ECORRUPT;
+    return rc;
+}
+
+/* ---- a profile's assignments ---- */
+
+void bvt_experiments_user_save(const bvt_ext *x, bvt_wbuf *w)
+{
+    const struct bvt_exp_user *u = x ? x->experiments : NULL;
+    bvt_w_u8(w, u ? u->cap : 0);
+    if (!u)
+        return;
+    bvt_w_u8(w, u->len);
+    for (uint32_t i = 0; i < u->len; i++) {
+        const bvt_exp_entry *en = &u->e[i];
+        bvt_w_u16(w, en->experiment);
+        bvt_w_u8(w, (uint8_t)en->variant);
+        bvt_w_u8(w, en->converted);
+        bvt_w_u32(w, en->seg_mask);
+        bvt_w_i64(w, en->exposed_ms);
+        bvt_w_f64(w, en->revenue);
+    }
+}
+
+/* The capacities reserve_entry (experiment.c) grows through. */
+static int cap_valid(uint32_t cap)
+{
+    return cap == 2 || cap == 4 || cap == 8 || cap == 16 || cap == BVT_EXP_USER_MAX;
+}
+
+int bvt_experiments_user_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
+{
+    bvt_experiments_user_release(x, m); /* a fresh ext holds none */
+    uint32_t cap = bvt_r_u8(r);
+    if (r->bad || cap == 0)
+        return r->bad ? BVT_ECORRUPT : BVT_OK;
+    uint32_t len = bvt_r_u8(r);
+    if (!cap_valid(cap) || len > cap)
+        bvt_r_fail(r, "bad assignment count");
+    bvt_exp_entry tmp[BVT_EXP_USER_MAX];
+    for (uint32_t i = 0; i < len && !r->bad; i++) {
+        bvt_exp_entry *en = &tmp[i];
+        uint16_t experiment = bvt_r_u16(r);
+        int8_t variant = (int8_t)bvt_r_u8(r);
+        uint8_t converted = bvt_r_u8(r);
+        uint32_t mask = bvt_r_u32(r);
+        int64_t exposed = bvt_r_i64(r);
+        double revenue = bvt_r_f64(r);
+        if (r->bad)
+            break;
+        if (experiment == 0 || experiment > BVT_EXPERIMENTS_MAX ||
+            (variant < 0 && variant != BVT_VARIANT_HOLDOUT) || variant >= BVT_VARIANTS_MAX ||
+            converted > 1 || (mask & ~BVT_EXP_ROW_MASK) || exposed <= 0 || !isfinite(revenue)) {
+            bvt_r_fail(r, "bad experiment assignment");
+            break;
+        }
+        for (uint32_t j = 0; j < i; j++)
+            if (tmp[j].experiment == experiment)
+                bvt_r_fail(r, "experiment assigned twice");
+        *en = (bvt_exp_entry){ .exposed_ms = exposed, .revenue = revenue, .seg_mask = mask,
+                               .experiment = experiment, .variant = variant,
+                               .converted = converted };
+    }
+    if (r->bad)
+        return BVT_ECORRUPT;
+    void *p = NULL;
+    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, bvt_exp_user_size(cap));
+    if (rc != BVT_OK)
+        return rc;
+    struct bvt_exp_user *u = p;
+    u->cap = (uint8_t)cap;
+    u->len = (uint8_t)len;
+    if (len)
+        memcpy(u->e, tmp, len * sizeof *tmp);
+    x->experiments = u;
+    return BVT_OK;
+}
+
+int bvt_experiments_user_check(bvt_engine *e, const bvt_ext *x)
+{
+    const struct bvt_exp_user *u = x ? x->experiments : NULL;
+    for (uint32_t i = 0; u && i < u->len; i++) {
+        const bvt_exp_entry *en = &u->e[i];
+        const bvt_exp_slot *s = en->experiment && en->experiment <= BVT_EXPERIMENTS_MAX
+                                    ? &e->experiments->slots[en->experiment] : NULL;
+        if (!s || !atomic_load_explicit(&s->hot, memory_order_acquire) ||
+            (en->variant >= 0 && (uint32_t)en->variant >= s->n))
+            return BVT_ECORRUPT;
+    }
+    return BVT_OK;
+}
+
+/* ---- journal records ---- */
+
+int bvt_experiments_log_define(bvt_engine *e, const bvt_experiment_def *d)
+{
+    bvt_wbuf w = BVT_WBUF_INIT;
+    bvt_w_u8(&w, BVT_OP_EXPERIMENT_DEFINE);
+    put_def(e, &w, d);
+    int rc = bvt_persist_log(e, &w);
+    bvt_wbuf_free(&w);
+    return rc;
+}
+
+/* op, key (hi, lo), experiment, variant, exposure time, offer segments. */
+int bvt_experiments_log_assign(bvt_engine *e, const bvt_record *r, uint32_t experiment,
+                               int32_t variant, int64_t now, uint32_t seg_mask)
+{
+    unsigned char buf[40];
+    bvt_wbuf w = { buf, 0, sizeof buf, 0 }; /* fits: no allocation under the shard lock */
+    bvt_w_u8(&w, BVT_OP_EXPERIMENT_ASSIGN);
+    bvt_w_u64(&w, r->key_hi);
+    bvt_w_u64(&w, r->key_lo);
+    bvt_w_u32(&w, experiment);
+    bvt_w_i32(&w, variant);
+    bvt_w_i64(&w, now);
+    bvt_w_u32(&w, seg_mask);
+    return bvt_persist_log_bytes(e, w.p, w.len);
+}
+
+int bvt_experiments_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
+{
+    if (op == BVT_OP_EXPERIMENT_DEFINE) {
+        def_text t;
+        int rc = get_def(r, &t);
+        if (rc == BVT_OK && !bvt_r_end(r))
+            rc = BVT_ECORRUPT;
+        if (rc == BVT_OK)
+            rc = define_decoded(e, r, &t, 1);
+        def_text_free(&t);
+        return rc;
+    }
+    if (op == BVT_OP_EXPERIMENT_ASSIGN) {
+        bvt_user_key k;
+        k.hi = bvt_r_u64(r);
+        k.lo = bvt_r_u64(r);
+        uint32_t experiment = bvt_r_u32(r);
+        int32_t variant = bvt_r_i32(r);
+        int64_t now = bvt_r_i64(r);
+        uint32_t mask = bvt_r_u32(r);
+        if (!bvt_r_end(r))
+            return BVT_ECORRUPT;
+        int rc = bvt_experiment_replay_assign(e, k, experiment, variant, now, mask);
+        if (rc == BVT_ELIMIT)
+            rc = BVT_ECORRUPT; /* the original recorded it, so there was room */
+        if (rc == BVT_ECORRUPT)
+            bvt_r_fail(r, "assignment names no such experiment, variant or user key");
+        return rc;
+    }
+    bvt_r_fail(r, "not an experiment record");
+    return BVT_ECORRUPT;
+}

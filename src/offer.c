@@ -1,6 +1,8 @@
 /* offer.c — the offer catalog: validating and publishing definitions,
  * groups, the offer segments and the default policy; the counters each
- * offer keeps; and the metrics read from them. */
+ * offer keeps; and the metrics read from them.  Every mutating call checks
+ * the journal first and appends its record (offer_persist.c) under
+ * define_lock right after publishing; the restore paths replay them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "engine.h"
 #include "error.h"
 #include "offer.h"
+#include "persist.h"
 #include "profile_env.h"
 
 /* ---- versions ---- */
@@ -27,6 +30,8 @@ int bvt_offers_init(bvt_offers *o)
         return BVT_ENOMEM;
     atomic_init(&o->current->refs, 1);
     bvt_policy_resolve(NULL, &o->current->policy, NULL);
+    bvt_policy given = BVT_POLICY_INIT;
+    o->current->policy_given = given;
     return BVT_OK;
 }
 
@@ -34,6 +39,7 @@ static void def_release(bvt_offer_def *d)
 {
     if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1) {
         bvt_rule_free(d->rule);
+        free(d->rule_text);
         free(d);
     }
 }
@@ -95,7 +101,7 @@ static bvt_offer_set *clone_set(const bvt_offer_set *base, uint32_t id, size_t m
     if (!next)
         return NULL;
     *next = (bvt_offer_set){ .n = base->n, .n_segments = base->n_segments,
-                             .policy = base->policy,
+                             .policy = base->policy, .policy_given = base->policy_given,
                              .max_id = base->max_id > id ? base->max_id : id,
                              .max_group = base->max_group > group ? base->max_group : group };
     memcpy(next->segments, base->segments, sizeof next->segments);
@@ -192,7 +198,7 @@ static void set_drop(bvt_offer_set *next, uint32_t id)
 
 /* ---- validation ---- */
 
-static int valid_id(const char *s)
+int bvt_offer_id_valid(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     if (n < 1 || n > BVT_OFFER_ID_MAX)
@@ -229,7 +235,7 @@ static int check_offer(const bvt_offer *o, bvt_error *err)
     if (o->version > BVT_OFFER_VERSION)
         return bvt_fail(err, BVT_EVERSION, -1, "offer.version %u is newer than this library",
                         o->version);
-    if (!valid_id(o->id))
+    if (!bvt_offer_id_valid(o->id))
         return bvt_fail(err, BVT_EINVAL, -1, "offer id must be 1..%d bytes without control "
                         "characters", BVT_OFFER_ID_MAX);
     if (o->n_tags > BVT_OFFER_TAGS_MAX || (o->n_tags && !o->tags))
@@ -255,9 +261,22 @@ static int check_offer(const bvt_offer *o, bvt_error *err)
     return BVT_OK;
 }
 
-/* Build a definition (not yet published); *out owns the compiled rule. */
-static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, bvt_offer_def **out,
-                     bvt_error *err)
+/* A segment named by a rule being restored: any id the segment names know,
+ * defined now or removed since the rule was first compiled. */
+static int segment_ever(void *ud, const char *name, size_t len, uint32_t *out)
+{
+    bvt_engine *e = ud;
+    uint32_t id = bvt_interner_find(e->segments.names, name, len);
+    if (!id)
+        return BVT_ENOTFOUND;
+    *out = id;
+    return BVT_OK;
+}
+
+/* Build a definition (not yet published); *out owns the compiled rule and
+ * its text. */
+static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int restore,
+                     bvt_offer_def **out, bvt_error *err)
 {
     bvt_offer_def *d = calloc(1, sizeof *d);
     if (!d)
@@ -284,9 +303,17 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, bvt_offe
     if (rc == BVT_OK && o->rule) {
         bvt_rule_names names;
         bvt_rule_names_of(e, 0, &names);
-        rc = bvt_rule_compile(&d->rule, o->rule, strlen(o->rule), &names, err);
+        if (restore)
+            names.segment = segment_ever;
+        size_t len = strlen(o->rule);
+        rc = bvt_rule_compile(&d->rule, o->rule, len, &names, err);
+        if (rc == BVT_OK && !(d->rule_text = malloc(len + 1)))
+            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        if (rc == BVT_OK)
+            memcpy(d->rule_text, o->rule, len + 1);
     }
     if (rc != BVT_OK) {
+        bvt_rule_free(d->rule);
         free(d);
         return rc;
     }
@@ -296,7 +323,7 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, bvt_offe
 
 /* Counters of id, allocated at its first definition (define_lock held),
  * with the chunk that holds them. */
-static bvt_offer_counters *counters_for(bvt_offers *o, uint32_t id)
+bvt_offer_counters *bvt_offer_counters_for(bvt_offers *o, uint32_t id)
 {
     _Atomic(bvt_offer_chunk *) *slot = &o->chunks[id / BVT_OFFER_CHUNK];
     bvt_offer_chunk *chunk = atomic_load_explicit(slot, memory_order_acquire);
@@ -324,7 +351,8 @@ void bvt_offer_init(bvt_offer *offer)
 
 /* Everything about one definition that needs no lock: checks, its group,
  * the rule compiled and the tags interned. */
-static int prepare(bvt_engine *e, const bvt_offer *offer, bvt_offer_def **out, bvt_error *err)
+static int prepare(bvt_engine *e, const bvt_offer *offer, int restore, bvt_offer_def **out,
+                   bvt_error *err)
 {
     int rc = check_offer(offer, err);
     if (rc != BVT_OK)
@@ -333,7 +361,7 @@ static int prepare(bvt_engine *e, const bvt_offer *offer, bvt_offer_def **out, b
     if (offer->group &&
         !(group = bvt_interner_find(e->offers.group_names, offer->group, strlen(offer->group))))
         return bvt_fail(err, BVT_ENOTFOUND, -1, "no offer group '%.63s'", offer->group);
-    return build_def(e, offer, group, out, err);
+    return build_def(e, offer, group, restore, out, err);
 }
 
 /* Publish defs[0..n) in one version (define_lock held): ids interned,
@@ -349,7 +377,7 @@ static int publish_defs(bvt_offers *o, const bvt_offer *offers, bvt_offer_def **
                                  NULL);
         if (rc != BVT_OK)
             bvt_fail(err, rc, -1, "%d offer ids already defined", BVT_OFFERS_MAX);
-        else if (!(defs[i]->stats = counters_for(o, defs[i]->id)))
+        else if (!(defs[i]->stats = bvt_offer_counters_for(o, defs[i]->id)))
             rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory for the offer's counters");
         else if (defs[i]->id > max_id)
             max_id = defs[i]->id;
@@ -396,20 +424,30 @@ int bvt_offer_define(bvt_engine *e, const bvt_offer *offer, uint32_t *out_id, bv
     return bvt_offer_define_batch(e, offer, offer ? 1 : 0, out_id, NULL, err);
 }
 
-int bvt_offer_define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
-                           size_t *out_failed, bvt_error *err)
+/* The journal failed: the caller's change is not to be made. */
+static int journal_failed(bvt_error *err)
 {
-    if (out_failed)
-        *out_failed = 0;
-    if (!e || !offers || n == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
+    return bvt_fail(err, BVT_EIO, -1, "the journal has failed: nothing is changed");
+}
+
+/* The change is published but its record could not be appended. */
+static int log_failed(int rc, bvt_error *err)
+{
+    return rc == BVT_OK ? rc : bvt_fail(err, rc, -1, "the change is made in memory but its "
+                                        "journal record could not be written");
+}
+
+/* bvt_offer_define_batch(), journaled (restore 0) or restoring (1). */
+static int define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
+                        size_t *out_failed, int restore, bvt_error *err)
+{
     bvt_offer_def *one, **defs = n == 1 ? &one : malloc(n * sizeof *defs);
     if (!defs)
         return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for %zu offers", n);
     size_t built = 0, repeat = n > 1 ? first_repeat(offers, n) : n;
     int rc = BVT_OK;
     while (built < n && built < repeat &&
-           (rc = prepare(e, &offers[built], &defs[built], err)) == BVT_OK)
+           (rc = prepare(e, &offers[built], restore, &defs[built], err)) == BVT_OK)
         built++;
     if (rc == BVT_OK && repeat < n && built == repeat)
         rc = bvt_fail(err, BVT_EINVAL, -1, "offer '%s' is listed twice", offers[repeat].id);
@@ -424,6 +462,9 @@ int bvt_offer_define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uin
         rc = publish_defs(o, offers, defs, n, err);
         for (size_t i = 0; rc == BVT_OK && out_ids && i < n; i++)
             out_ids[i] = defs[i]->id;
+        /* the published version holds the defs while define_lock is held */
+        if (rc == BVT_OK && !restore)
+            rc = log_failed(bvt_offers_log_define(e, defs, n), err);
         pthread_mutex_unlock(&o->define_lock);
     }
     if (defs != &one)
@@ -431,10 +472,32 @@ int bvt_offer_define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uin
     return rc;
 }
 
+int bvt_offer_define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
+                           size_t *out_failed, bvt_error *err)
+{
+    if (out_failed)
+        *out_failed = 0;
+    if (!e || !offers || n == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
+    if (bvt_persist_check(e) != BVT_OK)
+        return journal_failed(err);
+    return define_batch(e, offers, n, out_ids, out_failed, 0, err);
+}
+
+int bvt_offer_define_restore(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
+                             bvt_error *err)
+{
+    if (!e || !offers || n == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
+    return define_batch(e, offers, n, out_ids, NULL, 1, err);
+}
+
 int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
 {
-    if (!e || !valid_id(id))
+    if (!e || !bvt_offer_id_valid(id))
         return bvt_fail(err, BVT_EINVAL, -1, "engine and a valid offer id are required");
+    if (bvt_persist_check(e) != BVT_OK)
+        return journal_failed(err);
     bvt_offers *o = &e->offers;
     uint32_t num = bvt_interner_find(o->names, id, strlen(id));
     pthread_mutex_lock(&o->define_lock);
@@ -446,6 +509,8 @@ int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
         if (next)
             set_drop(next, num);
         rc = publish(o, next, err);
+        if (rc == BVT_OK)
+            rc = log_failed(bvt_offers_log_remove(e, id), err);
     }
     pthread_mutex_unlock(&o->define_lock);
     return rc;
@@ -482,12 +547,14 @@ int bvt_offer_list(bvt_engine *e, uint32_t *out, size_t cap, size_t *out_n)
 int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps,
                            bvt_error *err)
 {
-    if (!e || !valid_id(name))
+    if (!e || !bvt_offer_id_valid(name))
         return bvt_fail(err, BVT_EINVAL, -1, "group name must be 1..%d bytes without control "
                         "characters", BVT_OFFER_ID_MAX);
     int rc = check_caps(caps, n_caps, err);
     if (rc != BVT_OK)
         return rc;
+    if (bvt_persist_check(e) != BVT_OK)
+        return journal_failed(err);
     bvt_offers *o = &e->offers;
     pthread_mutex_lock(&o->define_lock);
     uint32_t id = 0;
@@ -502,7 +569,42 @@ int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps,
                 memcpy(next->groups[id].caps, caps, n_caps * sizeof *caps);
         }
         rc = publish(o, next, err);
+        if (rc == BVT_OK)
+            rc = log_failed(bvt_offers_log_group(e, name, caps, n_caps), err);
     }
+    pthread_mutex_unlock(&o->define_lock);
+    return rc;
+}
+
+int bvt_offer_groups_restore(bvt_engine *e, const char *const *names,
+                             const bvt_offer_group *groups, size_t n, bvt_error *err)
+{
+    bvt_offers *o = &e->offers;
+    if (n == 0)
+        return BVT_OK;
+    if (n > BVT_OFFERS_MAX || bvt_interner_count(o->group_names) != 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "groups can be restored only into an empty catalog");
+    int rc = BVT_OK;
+    pthread_mutex_lock(&o->define_lock);
+    for (size_t i = 0; i < n && rc == BVT_OK; i++) {
+        uint32_t id = 0;
+        int fresh = 0;
+        if (!bvt_offer_id_valid(names[i]))
+            rc = bvt_fail(err, BVT_EINVAL, (int64_t)i, "group %zu: bad name", i);
+        else if ((rc = check_caps(groups[i].caps, groups[i].n_caps, err)) != BVT_OK)
+            ;
+        else if ((rc = bvt_interner_intern(o->group_names, names[i], strlen(names[i]), 0, &id,
+                                           &fresh)) != BVT_OK)
+            bvt_fail(err, rc, (int64_t)i, "group %zu: cannot be interned", i);
+        else if (!fresh || id != i + 1)
+            rc = bvt_fail(err, BVT_EINVAL, (int64_t)i, "group '%s' is listed twice", names[i]);
+    }
+    bvt_offer_set *next = NULL;
+    if (rc == BVT_OK && (next = clone_set(o->current, 0, 0, (uint32_t)n)))
+        for (size_t i = 0; i < n; i++)
+            next->groups[i + 1] = groups[i];
+    if (rc == BVT_OK)
+        rc = publish(o, next, err);
     pthread_mutex_unlock(&o->define_lock);
     return rc;
 }
@@ -529,7 +631,10 @@ static void reset_row(bvt_offers *o, uint32_t row)
     }
 }
 
-int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bvt_error *err)
+/* bvt_offer_segments_set(), journaled (restore 0) or restoring (1): then an
+ * id need only be known to the segment names. */
+static int segments_set(bvt_engine *e, const uint32_t *segments, size_t n, int restore,
+                        bvt_error *err)
 {
     if (!e || n > BVT_OFFER_SEGMENTS_MAX || (n && !segments))
         return bvt_fail(err, BVT_EINVAL, -1, "at most %d segments, with segments set",
@@ -539,10 +644,13 @@ int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bv
             if (segments[i] == segments[j])
                 return bvt_fail(err, BVT_EINVAL, (int64_t)i, "segment %u is listed twice",
                                 segments[i]);
+    if (!restore && bvt_persist_check(e) != BVT_OK)
+        return journal_failed(err);
     bvt_segment_set *segs = bvt_segments_acquire(&e->segments);
     int rc = BVT_OK;
     for (size_t i = 0; i < n && rc == BVT_OK; i++)
-        if (segments[i] > segs->max_id || !segs->by_id[segments[i]])
+        if (restore ? !segments[i] || !bvt_interner_str(e->segments.names, segments[i])
+                    : segments[i] > segs->max_id || !segs->by_id[segments[i]])
             rc = bvt_fail(err, BVT_ENOTFOUND, (int64_t)i, "segment %u is not defined",
                           segments[i]);
     bvt_segments_release(segs);
@@ -561,8 +669,21 @@ int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bv
     if (next)
         next->n_segments = (uint32_t)n;
     rc = publish(o, next, err);
+    if (rc == BVT_OK && !restore)
+        rc = log_failed(bvt_offers_log_segments(e, segments, n), err);
     pthread_mutex_unlock(&o->define_lock);
     return rc;
+}
+
+int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bvt_error *err)
+{
+    return segments_set(e, segments, n, 0, err);
+}
+
+int bvt_offer_segments_restore(bvt_engine *e, const uint32_t *segments, size_t n,
+                               bvt_error *err)
+{
+    return segments_set(e, segments, n, 1, err);
 }
 
 void bvt_policy_init(bvt_policy *policy)
@@ -581,12 +702,19 @@ int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
     int rc = bvt_policy_resolve(policy, &resolved, err);
     if (rc != BVT_OK)
         return rc;
+    if (bvt_persist_check(e) != BVT_OK)
+        return journal_failed(err);
     bvt_offers *o = &e->offers;
     pthread_mutex_lock(&o->define_lock);
     bvt_offer_set *next = clone_set(o->current, 0, 0, 0);
-    if (next)
+    if (next) {
         next->policy = resolved;
+        next->policy_given = *policy;
+        next->policy_given.version = BVT_POLICY_VERSION; /* as resolving reads it */
+    }
     rc = publish(o, next, err);
+    if (rc == BVT_OK)
+        rc = log_failed(bvt_offers_log_policy(e, &next->policy_given), err);
     pthread_mutex_unlock(&o->define_lock);
     return rc;
 }

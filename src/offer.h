@@ -67,6 +67,7 @@ typedef struct bvt_offer_def {
     uint32_t tags[BVT_OFFER_TAGS_MAX];
     bvt_cap caps[BVT_OFFER_CAPS_MAX];
     bvt_rule *rule;          /* NULL = every user */
+    char *rule_text;         /* the rule as defined (snapshots, journal), NULL = none */
     bvt_offer_counters *stats; /* the registry's, for the engine's life */
 } bvt_offer_def;
 
@@ -109,6 +110,9 @@ typedef struct bvt_offer_set {
     uint32_t n_segments;
     uint32_t segments[BVT_OFFER_SEGMENTS_MAX];
     bvt_policy policy;         /* the engine's default, resolved */
+    bvt_policy policy_given;   /* ... as the caller gave it: resolving is not idempotent
+                                  (a negative affinity_boost resolves to 0, 0 to 1), so
+                                  snapshots and the journal keep this one */
 } bvt_offer_set;
 
 typedef struct bvt_offers {
@@ -180,5 +184,47 @@ static inline uint32_t bvt_offer_bucket(uint32_t mask)
     return mask ? (uint32_t)__builtin_ctz(mask) + 1 : 0;
 }
 
+/* ---- persistence (offer_persist.c calls these; see persist.h) ---- */
+
+/* 1 when s is a valid offer or group id (1..BVT_OFFER_ID_MAX bytes, no
+ * control characters). */
+int bvt_offer_id_valid(const char *s);
+
+/* Counters of id, allocated (with their chunk) on first use.  define_lock
+ * held, or an engine not yet shared (loading).  NULL: out of memory. */
+bvt_offer_counters *bvt_offer_counters_for(bvt_offers *o, uint32_t id);
+
+/* Restoring (snapshot load, journal replay): as the public calls, but
+ * nothing is journaled, and a name in a rule's in_segment() or an id in
+ * the segment list may be a segment removed since (one the segment names
+ * know): the original call saw it defined, and a rule or list that outlived
+ * the segment must still come back.  Errors as the public calls. */
+int bvt_offer_define_restore(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
+                             bvt_error *err);
+int bvt_offer_segments_restore(bvt_engine *e, const uint32_t *segments, size_t n,
+                               bvt_error *err);
+
+/* Intern group names[0..n) in order into a catalog that has no groups yet,
+ * with their caps, in one version (load).  BVT_EINVAL (a bad name or cap, a
+ * repeated name, groups present already); BVT_ELIMIT; BVT_ENOMEM. */
+int bvt_offer_groups_restore(bvt_engine *e, const char *const *names,
+                             const bvt_offer_group *groups, size_t n, bvt_error *err);
+
+/* Journal records of the catalog's calls (offer_persist.c), appended under
+ * define_lock right after the change is published.  Status of
+ * bvt_persist_log(). */
+int bvt_offers_log_define(bvt_engine *e, bvt_offer_def *const *defs, size_t n);
+int bvt_offers_log_remove(bvt_engine *e, const char *id);
+int bvt_offers_log_group(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps);
+int bvt_offers_log_segments(bvt_engine *e, const uint32_t *segments, size_t n);
+int bvt_offers_log_policy(bvt_engine *e, const bvt_policy *given);
+
+/* A policy as the caller gave it, in records and sections (experiments
+ * write their variants' policies the same way).  The reader checks nothing:
+ * resolving does. */
+struct bvt_wbuf;
+struct bvt_rbuf;
+void bvt_offers_put_policy(struct bvt_wbuf *w, const bvt_policy *p);
+void bvt_offers_get_policy(struct bvt_rbuf *r, bvt_policy *p);
 
 #endif
