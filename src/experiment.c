@@ -771,7 +771,7 @@ int bvt_experiment_assign(bvt_engine *e, uint32_t experiment, const void *user_i
     *out_variant = hashed;
     int rc = assign_key(e, d, bvt_engine_key(e, user_id, len), hashed, now, NULL, out_variant);
     bvt_experiment_release(d);
-    return rc;
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }
 
 int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,

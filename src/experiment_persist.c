@@ -433,7 +433,7 @@ int bvt_experiments_log_assign(bvt_engine *e, const bvt_record *r, uint32_t expe
                                int32_t variant, int64_t now, uint32_t seg_mask)
 {
     unsigned char buf[40];
-    bvt_wbuf w = { buf, 0, sizeof buf, 0 }; /* fits: no allocation under the shard lock */
+    bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf); /* no allocation under the shard lock */
     bvt_w_u8(&w, BVT_OP_EXPERIMENT_ASSIGN);
     bvt_w_u64(&w, r->key_hi);
     bvt_w_u64(&w, r->key_lo);

@@ -12,6 +12,7 @@
 #include "cart.h"
 #include "consent.h"
 #include "engine.h"
+#include "experiment.h"
 #include "persist.h"
 #include "profile_persist.h"
 
@@ -297,7 +298,7 @@ static int load_caps(bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
     return r->bad ? BVT_ECORRUPT : BVT_OK;
 }
 
-static int load_ext(const bvt_engine *e, bvt_record *rec, bvt_mem *m, bvt_rbuf *r)
+static int load_ext(bvt_engine *e, bvt_record *rec, bvt_mem *m, bvt_rbuf *r)
 {
     int rc = bvt_profile_ext(rec, m);
     if (rc == BVT_OK)
@@ -312,6 +313,8 @@ static int load_ext(const bvt_engine *e, bvt_record *rec, bvt_mem *m, bvt_rbuf *
         rc = load_caps(rec->ext, m, r);
     if (rc == BVT_OK)
         rc = bvt_experiments_user_load(rec->ext, m, r);
+    if (rc == BVT_OK && (rc = bvt_experiments_user_check(e, rec->ext)) != BVT_OK)
+        bvt_r_fail(r, "an assignment to an unknown experiment or variant");
     return rc;
 }
 

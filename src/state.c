@@ -408,7 +408,7 @@ static int switch_journal(bvt_engine *e, void *ud, uint64_t *out_seq, bvt_error 
 {
     struct bvt_state *st = ud;
     if (!e->journal) {
-        *out_seq = st->info.accepted_seq;
+        *out_seq = st->info.snapshot_seq = st->info.accepted_seq;
         return BVT_OK;
     }
     char *path;
@@ -419,6 +419,7 @@ static int switch_journal(bvt_engine *e, void *ud, uint64_t *out_seq, bvt_error 
     free(st->journal_path);
     st->journal_path = path;
     st->journal_first = last + 1;
+    st->info.snapshot_seq = last;
     *out_seq = last;
     return BVT_OK;
 }
