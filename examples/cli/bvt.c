@@ -1,7 +1,7 @@
 /* bvt.c — the bvt command line: RFM summaries, ingestion, profiles,
- * segments and offer metrics from event files, and off-policy evaluation of
- * bandit logs, through libbehavtarget.  Commands are in cmd_*.c; the
- * reference is docs/cli.md. */
+ * segments and offer metrics from event files, off-policy evaluation of
+ * bandit logs, and state directories, through libbehavtarget.  Commands
+ * are in cmd_*.c; the reference is docs/cli.md. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,8 +13,10 @@ static const char usage[] =
     "Commands:\n"
     "  rfm      --input FILE [--end YYYY-MM-DD] [--unit-days N]\n"
     "           lifetimes-style frequency/recency/T/monetary_value per customer\n"
-    "  ingest   --events FILE\n"
-    "           track an event file; print users, events, events_per_s, bytes_per_user\n"
+    "  ingest   --events FILE [--state DIR [--journal off|none|group|always]\n"
+    "           [--group-ms N] [--ack-every N]]\n"
+    "           track an event file (into a state directory); print users, events,\n"
+    "           events_per_s, bytes_per_user\n"
     "  profile  --events FILE [--now T] USER\n"
     "           track an event file; print USER's profile as JSON\n"
     "  segments --events FILE --rules FILE [--now T] [--context k=v ...]\n"
@@ -29,8 +31,21 @@ static const char usage[] =
     "           off-policy evaluation on Open Bandit Dataset logs: the CTR of the\n"
     "           random, BTS and bvt policies by IPS, SNIPS and DR, as CSV\n"
     "\n"
+    "State directories (written by 'ingest --state'):\n"
+    "  stats      --state DIR\n"
+    "           users, events, bytes and what opening replayed, as key=value lines\n"
+    "  export     --state DIR [--now T] USER\n"
+    "           everything DIR holds about USER, as JSON\n"
+    "  forget     --state DIR USER\n"
+    "           erase USER from every file of DIR; print forgotten=1 or 0\n"
+    "  checkpoint --state DIR\n"
+    "           write DIR's snapshot and drop its journal; print snapshot_seq\n"
+    "\n"
     "'bvt COMMAND --help' describes a command.  User ids are hashed with the key in\n"
-    "BVT_SECRET (at least 16 bytes) or a built-in key fit only for local analysis.\n"
+    "--secret-file FILE (ingest, profile, segments, report and the state commands)\n"
+    "or BVT_SECRET, at least 16 bytes.  Without either, the commands that keep\n"
+    "nothing use a built-in key fit only for local analysis; ingest --state and\n"
+    "the state commands refuse to run.\n"
     "Exit status: 0 success, 1 bad input or failure, 2 bad command line.\n";
 
 int main(int argc, char **argv)
@@ -54,6 +69,14 @@ int main(int argc, char **argv)
         return cmd_report(argc - 1, argv + 1);
     if (strcmp(cmd, "ope") == 0)
         return cmd_ope(argc - 1, argv + 1);
+    if (strcmp(cmd, "stats") == 0)
+        return cmd_stats(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
+    if (strcmp(cmd, "forget") == 0)
+        return cmd_forget(argc - 1, argv + 1);
+    if (strcmp(cmd, "checkpoint") == 0)
+        return cmd_checkpoint(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(usage, "unknown option '%s'", cmd);
     return cli_usage_error(usage, "unknown command '%s'", cmd);

@@ -1,5 +1,5 @@
 /* cli.h — pieces shared by the bvt commands: files, options, errors,
- * buffered output, the engine, and loading event files. */
+ * buffered output, the engine and its secret, and loading event files. */
 #ifndef BVT_CLI_CLI_H
 #define BVT_CLI_CLI_H
 
@@ -57,10 +57,25 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
 #endif
     ;
 
-/* Create an engine with opts (NULL = defaults) and the secret from
- * BVT_SECRET or the built-in default.  Returns 0 or an exit status after
- * printing the problem. */
-int cli_engine_new(bvt_engine **out, const bvt_options *opts);
+/* (cli_engine.c) Create an engine with opts (NULL = defaults) and the
+ * user-id secret read from secret_file (--secret-file: the whole file, one
+ * trailing newline stripped) when not NULL, else from BVT_SECRET, else the
+ * built-in key.  Returns 0 or an exit status after printing the problem
+ * (CLI_EXIT_USAGE for a secret that is missing, short or unreadable). */
+int cli_engine_new(bvt_engine **out, const bvt_options *opts, const char *secret_file);
+
+/* (cli_engine.c) Open the state directory dir with bvt_engine_open(),
+ * default engine options, journal mode `journal` and group-commit interval
+ * group_ms (0 = the library's default); a missing dir is created when
+ * `create`, else an error (a mistyped name must not read as an empty state).  The secret comes from secret_file
+ * or BVT_SECRET; the built-in key is refused (CLI_EXIT_USAGE), since a
+ * state written with a public key protects no id.  Returns 0, or
+ * CLI_EXIT_FAIL after printing "bvt: DIR: reason". */
+int cli_state_open(bvt_engine **out, const char *dir, int create, uint32_t journal,
+                   uint32_t group_ms, const char *secret_file);
+
+/* The library's message for a failed call, or the status's text. */
+const char *cli_error_text(const bvt_error *err, int rc);
 
 /* Large arrays (rows of a big file): anonymous memory with transparent huge
  * pages requested, which cuts page-fault time several-fold.  NULL when out of
@@ -112,6 +127,14 @@ typedef struct cli_load {
     /* in: when > 0, records later than this are read and checked but not
      * tracked (and not counted in events) */
     int64_t until_ms;
+    /* in: when > 0, no batch crosses a multiple of this many events, so
+     * after_batch sees every multiple */
+    uint64_t batch_every;
+    /* in: when set, called after each batch is tracked, with the number of
+     * events tracked so far; a non-zero result stops the load and is
+     * returned */
+    int (*after_batch)(void *ud, uint64_t tracked);
+    void *after_batch_ud;
     /* out */
     idmap watch_items;  /* item ids of watch_user; init'ed by cli_load_events */
     uint64_t events;    /* events tracked */
@@ -167,5 +190,21 @@ int cmd_profile(int argc, char **argv);
 int cmd_segments(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_ope(int argc, char **argv);
+/* (cmd_state.c) the commands on a state directory */
+int cmd_stats(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_forget(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+
+/* (cmd_ingest.c) The key=value lines of `bvt ingest` for e after ld. */
+int cli_print_ingest(bvt_engine *e, const cli_load *ld);
+
+/* (ingest_state.c) `bvt ingest --state`: track the events of path (its
+ * bytes buf, len) into the state directory dir with journal mode `journal`;
+ * with ack_every > 0 print "acked K" lines as the events become durable;
+ * then the ingest key=value lines.  Returns an exit status. */
+int cli_ingest_state(const char *path, const char *buf, size_t len, const char *dir,
+                     uint32_t journal, uint32_t group_ms, uint64_t ack_every,
+                     const char *secret_file);
 
 #endif

@@ -58,7 +58,7 @@ static int flush(loader *L, cli_load *ld)
     ld->events += L->n;
     L->n = 0;
     L->used = 0;
-    return 0;
+    return ld->after_batch ? ld->after_batch(ld->after_batch_ud, ld->events) : 0;
 }
 
 static int resolve_type(loader *L, const er_record *rec, uint32_t *out)
@@ -121,7 +121,8 @@ static int add(loader *L, cli_load *ld, const er_record *rec)
     if (ld->until_ms > 0 && rec->time_ms > ld->until_ms)
         return 0;
     /* A record's strings fit in ER_MAX_LINE bytes plus one NUL each. */
-    if (L->n == CLI_BATCH || L->used + ER_MAX_LINE + 8 > ARENA_BYTES) {
+    if (L->n == CLI_BATCH || L->used + ER_MAX_LINE + 8 > ARENA_BYTES
+        || (ld->batch_every > 0 && L->n > 0 && (ld->events + L->n) % ld->batch_every == 0)) {
         int rc = flush(L, ld);
         if (rc)
             return rc;

@@ -1,4 +1,5 @@
-/* cli_util.c — files, options, errors, output and the engine for bvt. */
+/* cli_util.c — files, options, errors and output for bvt (the engine is in
+ * cli_engine.c). */
 #include "cli.h"
 
 #include <errno.h>
@@ -12,11 +13,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Used when BVT_SECRET is not set.  It is public, so hashed ids made with it
- * are only pseudonymous to people who have not read this file: fit for
- * local analysis, not for data that leaves the machine (docs/cli.md). */
-static const char default_secret[] = "bvt-cli-local-analysis-only-key";
 
 int cli_file_load(cli_file *f, const char *path)
 {
@@ -152,33 +148,6 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt *opts, siz
         positional[(*npositional)++] = a;
     }
     return -1;
-}
-
-int cli_engine_new(bvt_engine **out, const bvt_options *opts)
-{
-    bvt_options o = BVT_OPTIONS_INIT;
-    bvt_error err = BVT_ERROR_INIT;
-    if (opts)
-        o = *opts;
-    const char *secret = getenv("BVT_SECRET");
-    if (secret) {
-        if (strlen(secret) < 16) {
-            fprintf(stderr, "bvt: BVT_SECRET must be at least 16 bytes\n");
-            return CLI_EXIT_USAGE;
-        }
-        o.secret = secret;
-        o.secret_len = strlen(secret);
-    } else {
-        o.secret = default_secret;
-        o.secret_len = sizeof default_secret - 1;
-    }
-    int rc = bvt_engine_new(out, &o, &err);
-    if (rc != BVT_OK) {
-        fprintf(stderr, "bvt: cannot create the engine: %s\n",
-                err.message[0] ? err.message : bvt_strerror(rc));
-        return CLI_EXIT_FAIL;
-    }
-    return 0;
 }
 
 void *cli_big_alloc(size_t bytes)

@@ -7,11 +7,12 @@
 #include "event_reader.h"
 
 static const char usage[] =
-    "usage: bvt profile --events FILE [--now T] USER\n"
+    "usage: bvt profile --events FILE [--now T] [--secret-file FILE] USER\n"
     "\n"
     "Track FILE (CSV or JSON Lines, see docs/events.md) and print USER's profile\n"
     "at time T as JSON.  T is ISO 8601 or epoch milliseconds; by default the\n"
-    "latest event time in FILE.\n";
+    "latest event time in FILE.  --secret-file FILE: the user-id secret is FILE's\n"
+    "content, a trailing newline stripped (instead of BVT_SECRET).\n";
 
 #define MAX_INTERESTS 16
 #define MAX_CART 255
@@ -130,10 +131,11 @@ static void print_profile(cli_out *o, bvt_engine *e, const char *user, int64_t n
 
 int cmd_profile(int argc, char **argv)
 {
-    const char *events = NULL, *now_text = NULL, *user = NULL;
-    const cli_opt opts[] = { { "events", &events }, { "now", &now_text } };
+    const char *events = NULL, *now_text = NULL, *user = NULL, *secret_file = NULL;
+    const cli_opt opts[] = { { "events", &events }, { "now", &now_text },
+                             { "secret-file", &secret_file } };
     size_t npos;
-    int rc = cli_parse(argc, argv, usage, opts, 2, &user, 1, &npos);
+    int rc = cli_parse(argc, argv, usage, opts, 3, &user, 1, &npos);
     if (rc >= 0)
         return rc;
     if (!events)
@@ -149,7 +151,7 @@ int cmd_profile(int argc, char **argv)
     if (cli_file_load(&f, events) < 0)
         return CLI_EXIT_FAIL;
     bvt_engine *e = NULL;
-    rc = cli_engine_new(&e, NULL);
+    rc = cli_engine_new(&e, NULL, secret_file);
     if (rc) {
         cli_file_free(&f);
         return rc;

@@ -11,7 +11,7 @@
 
 static const char usage[] =
     "usage: bvt report --events FILE --offers FILE [--rules FILE]\n"
-    "                  [--segments NAME,...] [--now T]\n"
+    "                  [--segments NAME,...] [--now T] [--secret-file FILE]\n"
     "\n"
     "Define the offers of the offers file (and the segments of the rules file),\n"
     "track FILE (CSV or JSON Lines, see docs/events.md), and print each offer's\n"
@@ -28,6 +28,8 @@ static const char usage[] =
     "                    segment when in it at the time of the event\n"
     "  --now T           count only events at or before T (ISO 8601 or epoch ms);\n"
     "                    default: every event\n"
+    "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
+    "                    stripped (instead of BVT_SECRET)\n"
     "\n"
     "Exit status: 0 success; 1 bad events, offers or rules, unknown segment;\n"
     "2 bad command line.\n";
@@ -230,7 +232,7 @@ static int print_report(bvt_engine *e, const offer_file *f, const seg_list *sl)
 /* ---- the command ------------------------------------------------------ */
 
 static int run(const char *events, const char *offers, const char *rules, int64_t now,
-               seg_list *sl)
+               seg_list *sl, const char *secret_file)
 {
     cli_file ef = { 0 }, of = { 0 }, rf = { 0 };
     int have_rules = rules != NULL;
@@ -252,7 +254,7 @@ static int run(const char *events, const char *offers, const char *rules, int64_
     bvt_engine *e = NULL;
     int rc = offer_file_parse(offers, of.data, of.len, &f);
     if (rc == 0)
-        rc = cli_engine_new(&e, NULL);
+        rc = cli_engine_new(&e, NULL, secret_file);
     if (rc == 0 && (have_rules || f.any_rule))
         rc = register_types(e, events, ef.data, ef.len);
     if (rc == 0 && have_rules)
@@ -290,9 +292,10 @@ static int run(const char *events, const char *offers, const char *rules, int64_
 int cmd_report(int argc, char **argv)
 {
     const char *events = NULL, *offers = NULL, *rules = NULL, *segments = NULL,
-               *now_text = NULL;
+               *now_text = NULL, *secret_file = NULL;
     const cli_opt opts[] = { { "events", &events }, { "offers", &offers }, { "rules", &rules },
-                             { "segments", &segments }, { "now", &now_text } };
+                             { "segments", &segments }, { "now", &now_text },
+                             { "secret-file", &secret_file } };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
     if (rc >= 0)
@@ -310,7 +313,7 @@ int cmd_report(int argc, char **argv)
     else
         rc = parse_segments(segments, &sl);
     if (rc == 0)
-        rc = run(events, offers, rules, now, &sl);
+        rc = run(events, offers, rules, now, &sl, secret_file);
     free(sl.buf);
     return rc;
 }

@@ -372,7 +372,7 @@ int cmd_rfm(int argc, char **argv)
         eo.cart_items = BVT_NONE;
         eo.max_attributes = BVT_NONE;
         eo.max_users = S->in.customers.count ? S->in.customers.count : 1;
-        rc = cli_engine_new(&S->engine, &eo);
+        rc = cli_engine_new(&S->engine, &eo, NULL);
         /* The last millisecond of the end day: at or after every kept row. */
         S->end_ms = end_text ? (end_ms / DAY_MS + 1) * DAY_MS - 1 : S->in.last_ms;
         S->unit_ms = (int64_t)unit_days * DAY_MS;

@@ -11,6 +11,7 @@
 static const char usage[] =
     "usage: bvt segments --events FILE --rules FILE [--now T] [--context k=v ...]\n"
     "                    [--members NAME [--format ids|csv|jsonl]]\n"
+    "                    [--secret-file FILE]\n"
     "\n"
     "Track FILE (CSV or JSON Lines, see docs/events.md), refresh the RFM scores\n"
     "at T, define the segments of the rules file, and print the size of every\n"
@@ -29,6 +30,8 @@ static const char usage[] =
     "  --members NAME  print the user ids in segment NAME instead, sorted as bytes\n"
     "  --format F      of --members: ids (one per line, the default), csv (header\n"
     "                  'user_id', quoted as needed) or jsonl ({\"user_id\":\"...\"})\n"
+    "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
+    "                  stripped (instead of BVT_SECRET)\n"
     "\n"
     "Exit status: 0 success; 1 bad events or rules, unknown segment; 2 bad\n"
     "command line.\n";
@@ -323,7 +326,8 @@ static int print_sizes(bvt_engine *e, const cli_rule_set *rs, int64_t now, const
 /* ---- the command ------------------------------------------------------ */
 
 static int run(const char *events, const char *rules, const char *now_text, int64_t now,
-               const ctx_args *ca, const char *member_name, const char *format)
+               const ctx_args *ca, const char *member_name, const char *format,
+               const char *secret_file)
 {
     cli_file ef, rf;
     if (cli_file_load(&rf, rules) < 0)
@@ -338,7 +342,7 @@ static int run(const char *events, const char *rules, const char *now_text, int6
     cli_rule_set rs = { 0 };
     cli_load ld = { 0 };
     ld.users = member_name ? &users : NULL;
-    int rc = cli_engine_new(&e, NULL);
+    int rc = cli_engine_new(&e, NULL, secret_file);
     if (rc == 0)
         rc = cli_load_events(e, events, ef.data, ef.len, &ld);
     if (rc == 0 && !now_text)
@@ -385,9 +389,10 @@ int cmd_segments(int argc, char **argv)
     ctx_args ca = { 0 };
     int rc = take_contexts(argc, argv, rest, &nrest, pairs, &npairs);
     const char *events = NULL, *rules = NULL, *now_text = NULL, *member_name = NULL,
-               *format = NULL;
+               *format = NULL, *secret_file = NULL;
     const cli_opt opts[] = { { "events", &events }, { "rules", &rules }, { "now", &now_text },
-                             { "members", &member_name }, { "format", &format } };
+                             { "members", &member_name }, { "format", &format },
+                             { "secret-file", &secret_file } };
     size_t npos;
     int64_t now = 0;
     if (rc < 0)
@@ -409,7 +414,8 @@ int cmd_segments(int argc, char **argv)
         else
             rc = parse_context(&ca, pairs, npairs);
         if (rc == 0)
-            rc = run(events, rules, now_text, now, &ca, member_name, format ? format : "ids");
+            rc = run(events, rules, now_text, now, &ca, member_name, format ? format : "ids",
+                     secret_file);
     }
     ctx_args_free(&ca);
     free(rest);

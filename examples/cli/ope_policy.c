@@ -196,7 +196,7 @@ int ope_evidence_new(ope_evidence *ev, uint32_t n_items, const double *clicks,
     memset(ev, 0, sizeof *ev);
     bvt_options eo = BVT_OPTIONS_INIT;
     eo.max_users = 16;
-    if (cli_engine_new(&ev->engine, &eo))
+    if (cli_engine_new(&ev->engine, &eo, NULL))
         return CLI_EXIT_FAIL;
     ev->n_items = n_items;
     ev->ids = malloc(n_items * sizeof *ev->ids);

@@ -1,0 +1,176 @@
+/* cli_engine.c — the engine of a bvt run and the user-id key it hashes
+ * with: a fresh engine in memory (cli_engine_new) or one whose state lives
+ * in a directory (cli_state_open).  The key comes from --secret-file,
+ * BVT_SECRET or, for in-memory engines only, a built-in key. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Used when no secret is given, by the commands that keep nothing.  It is
+ * public, so hashed ids made with it are only pseudonymous to people who
+ * have not read this file: fit for local analysis, not for data that leaves
+ * the machine, and never for a state directory (docs/cli.md). */
+static const char default_secret[] = "bvt-cli-local-analysis-only-key";
+
+/* A secret file larger than this is not a key but a mistake. */
+#define SECRET_FILE_MAX 65536
+
+/* The key, and the buffer to wipe when it came from a file. */
+typedef struct cli_secret {
+    const char *p;
+    size_t n;
+    char *heap;
+    size_t heap_len;
+} cli_secret;
+
+static void secret_free(cli_secret *s)
+{
+    if (s->heap) {
+        volatile char *v = s->heap; /* not optimised away: the key leaves memory */
+        for (size_t i = 0; i < s->heap_len; i++)
+            v[i] = 0;
+        free(s->heap);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+/* The whole file, one trailing newline (LF or CRLF) stripped. */
+static int secret_read_file(cli_secret *s, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "bvt: --secret-file %s: %s\n", path, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    s->heap_len = SECRET_FILE_MAX + 1;
+    s->heap = malloc(s->heap_len);
+    if (!s->heap) {
+        fclose(f);
+        fprintf(stderr, "bvt: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    size_t n = fread(s->heap, 1, s->heap_len, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "bvt: --secret-file %s: read error\n", path);
+        return CLI_EXIT_USAGE;
+    }
+    if (n > SECRET_FILE_MAX) {
+        fprintf(stderr, "bvt: --secret-file %s: longer than %d bytes\n", path, SECRET_FILE_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    if (n > 0 && s->heap[n - 1] == '\n') {
+        n--;
+        if (n > 0 && s->heap[n - 1] == '\r')
+            n--;
+    }
+    if (n < 16) {
+        fprintf(stderr, "bvt: --secret-file %s: the secret must be at least 16 bytes "
+                        "(a trailing newline not counted)\n", path);
+        return CLI_EXIT_USAGE;
+    }
+    s->p = s->heap;
+    s->n = n;
+    return 0;
+}
+
+/* --secret-file FILE, else BVT_SECRET, else the built-in key unless
+ * `required` (then exit 2 with why).  0 or an exit status. */
+static int secret_get(cli_secret *s, const char *file, int required)
+{
+    memset(s, 0, sizeof *s);
+    if (file)
+        return secret_read_file(s, file);
+    const char *env = getenv("BVT_SECRET");
+    if (env) {
+        if (strlen(env) < 16) {
+            fprintf(stderr, "bvt: BVT_SECRET must be at least 16 bytes\n");
+            return CLI_EXIT_USAGE;
+        }
+        s->p = env;
+        s->n = strlen(env);
+        return 0;
+    }
+    if (required) {
+        fprintf(stderr, "bvt: a state directory needs a secret: set BVT_SECRET or give "
+                        "--secret-file FILE (the built-in key is public, so a state "
+                        "written with it would be readable by anyone)\n");
+        return CLI_EXIT_USAGE;
+    }
+    s->p = default_secret;
+    s->n = sizeof default_secret - 1;
+    return 0;
+}
+
+int cli_engine_new(bvt_engine **out, const bvt_options *opts, const char *secret_file)
+{
+    *out = NULL;
+    bvt_options o = BVT_OPTIONS_INIT;
+    bvt_error err = BVT_ERROR_INIT;
+    if (opts)
+        o = *opts;
+    cli_secret s;
+    int rc = secret_get(&s, secret_file, 0);
+    if (rc) {
+        secret_free(&s);
+        return rc;
+    }
+    o.secret = s.p;
+    o.secret_len = s.n;
+    rc = bvt_engine_new(out, &o, &err); /* the engine keeps its own copy of the key */
+    secret_free(&s);
+    if (rc != BVT_OK) {
+        fprintf(stderr, "bvt: cannot create the engine: %s\n",
+                err.message[0] ? err.message : bvt_strerror(rc));
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+int cli_state_open(bvt_engine **out, const char *dir, int create, uint32_t journal,
+                   uint32_t group_ms, const char *secret_file)
+{
+    *out = NULL;
+    cli_secret s;
+    int rc = secret_get(&s, secret_file, 1);
+    struct stat sb;
+    if (rc == 0 && !create && stat(dir, &sb) != 0) {
+        fprintf(stderr, "bvt: %s: %s\n", dir, strerror(errno));
+        rc = CLI_EXIT_FAIL;
+    } else if (rc == 0 && !create && !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "bvt: %s: not a directory\n", dir);
+        rc = CLI_EXIT_FAIL;
+    }
+    if (rc) {
+        secret_free(&s);
+        return rc;
+    }
+    bvt_options o = BVT_OPTIONS_INIT;
+    o.secret = s.p;
+    o.secret_len = s.n;
+    bvt_state_options so = BVT_STATE_OPTIONS_INIT;
+    so.dir = dir;
+    so.journal = journal;
+    so.group_commit_ms = group_ms;
+    bvt_error err = BVT_ERROR_INIT;
+    rc = bvt_engine_open(out, &o, &so, &err);
+    secret_free(&s);
+    if (rc == BVT_OK)
+        return 0;
+    const char *msg = err.message[0] ? err.message : bvt_strerror(rc);
+    if (rc == BVT_ESECRET)
+        fprintf(stderr, "bvt: %s: %s (check BVT_SECRET or --secret-file)\n", dir, msg);
+    else
+        fprintf(stderr, "bvt: %s: %s\n", dir, msg);
+    return CLI_EXIT_FAIL;
+}
+
+const char *cli_error_text(const bvt_error *err, int rc)
+{
+    return err->message[0] ? err->message : bvt_strerror(rc);
+}
