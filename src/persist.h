@@ -7,7 +7,9 @@
  * replay function.  Both use the byte encoding of codec.h.
  *
  * Save functions run while the snapshot holds every shard lock: no event,
- * per-user call or expire pass is running.  They read published
+ * per-user call or expire pass is running.  Definitions may still change:
+ * the sections are saved last to first (the registries of names only
+ * grow), so each holds whatever the sections loaded after it refer to.  They read published
  * definitions lock-free (or take a module lock that is never held by a
  * thread waiting for a shard lock) and return BVT_OK or BVT_ENOMEM.
  *

@@ -198,14 +198,19 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
         pthread_mutex_lock(&s->shards[i].lock);
     uint64_t seq = 0;
     int rc = cut ? cut(e, ud, &seq, err) : BVT_OK;
-    bvt_wbuf *meta = rc == BVT_OK ? plan_add(p, BVT_SEC_META) : NULL;
-    if (rc == BVT_OK && !meta)
+    if (rc == BVT_OK && !plan_add(p, BVT_SEC_META))
         rc = BVT_ENOMEM;
+    for (size_t i = 0; rc == BVT_OK && i < N_SECTIONS; i++)
+        if (!plan_add(p, SECTIONS[i].id))
+            rc = BVT_ENOMEM;
     if (rc == BVT_OK)
-        save_meta(e, seq, meta);
-    for (size_t i = 0; rc == BVT_OK && i < N_SECTIONS; i++) {
-        bvt_wbuf *w = plan_add(p, SECTIONS[i].id);
-        rc = w ? SECTIONS[i].save(e, w) : BVT_ENOMEM;
+        save_meta(e, seq, &p->v[0].buf);
+    /* Definitions may change meanwhile (they hold no shard lock), and the
+     * registries of names only grow: saved last to first, each section
+     * holds every name, segment or offer the ones loaded after it use. */
+    for (size_t i = N_SECTIONS; rc == BVT_OK && i-- > 0;) {
+        bvt_wbuf *w = &p->v[1 + i].buf;
+        rc = SECTIONS[i].save(e, w);
         if (rc == BVT_OK && w->oom)
             rc = BVT_ENOMEM;
     }
