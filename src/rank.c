@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "error.h"
 #include "experiment.h"
+#include "persist.h"
 #include "profile_env.h"
 
 /* Candidates a pooled working block holds; larger requests get their own. */
@@ -350,6 +351,10 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
     const bvt_experiment_def *exp = q->experiment ? bvt_experiment_acquire(e, q->experiment) : NULL;
     if (q->experiment && !exp)
         return bvt_fail(err, BVT_ENOTFOUND, -1, "no experiment '%.63s'", q->experiment);
+    if (exp && bvt_persist_check(e) != BVT_OK) { /* an exposure would not be journaled */
+        bvt_experiment_release(exp);
+        return bvt_fail(err, BVT_EIO, -1, "the journal has failed: no exposure can be recorded");
+    }
     bvt_offer_set *set = bvt_offers_acquire(&e->offers);
     size_t n = q->candidates || q->candidate_ids ? q->n_candidates : set->n;
     rank_work *w = work_take(e, n);
@@ -370,7 +375,7 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
     bvt_user_key key = bvt_engine_key(e, q->user_id, q->user_id_len);
     bvt_shard *sh;
     bvt_record *r = NULL;
-    int created;
+    int created = 0;
     if (!exp || bvt_engine_lock_or_create(e, key, &sh, &r, &created) != BVT_OK)
         r = bvt_engine_lock_key(e, key, &sh); /* a full table still gets a ranking */
     static const bvt_record nobody; /* what rules see of an unknown or unconsenting user */
@@ -389,9 +394,16 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
         }
     }
     bvt_profile_env_user(&env, consented ? r : &nobody); /* forgets the mask's memo */
-    if (exp)
+    if (exp) {
         res->variant = bvt_experiment_expose_locked(e, exp, &sh->mem, r, q->user_id,
                                                     q->user_id_len, q->now, mask);
+        bvt_exp_assignment a;
+        if (created && r && !bvt_experiments_user_at(r->ext, 0, &a)) {
+            /* nothing recorded (outside coverage, no room): no profile either */
+            bvt_shard_remove(sh, r);
+            r = NULL;
+        }
+    }
     /* the request's policy, else the variant's (resolved when defined), else
      * the engine's */
     const bvt_policy *variant_policy = exp ? bvt_experiment_variant_policy(exp, res->variant)
@@ -424,6 +436,8 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
     work_give(e, w);
     bvt_offers_release(set);
     bvt_experiment_release(exp);
+    if (exp && bvt_persist_commit(e) != BVT_OK) /* the exposure is not durable */
+        return bvt_fail(err, BVT_EIO, -1, "the journal failed: the exposure is not durable");
     return BVT_OK;
 }
 
