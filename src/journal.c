@@ -69,7 +69,8 @@ struct bvt_journal {
     _Atomic uint64_t accepted;
     _Atomic uint64_t durable;
     _Atomic int failed;
-    uint64_t check; /* for the headers of the files rotation starts */
+    uint64_t check;      /* for the headers of the files rotation starts */
+    uint64_t file_first; /* first sequence number of the current file */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -391,6 +392,7 @@ int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, 
     }
 
     j->check = check;
+    j->file_first = first_seq;
     int rc = start_file(path, first_seq, check, &j->fd, err);
     if (rc != BVT_OK) {
         journal_free(j);
@@ -601,9 +603,16 @@ int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, char 
     char *path = name(ud, first);
     char *copy = path ? strdup(path) : NULL;
     int fd = -1;
-    rc = !path || !copy ? bvt_fail(err, BVT_ENOMEM, -1, "journal: out of memory")
-                        : start_file(path, first, j->check, &fd, err);
+    if (!path || !copy)
+        rc = bvt_fail(err, BVT_ENOMEM, -1, "journal: out of memory");
+    else if (first == j->file_first) /* the current file holds nothing yet: keep it */
+        fd = dup(j->fd);
+    else
+        rc = start_file(path, first, j->check, &fd, err);
+    if (rc == BVT_OK && fd < 0)
+        rc = bvt_fail(err, BVT_EIO, -1, "journal %s: dup: %s", j->path, strerror(errno));
     if (rc == BVT_OK) {
+        j->file_first = first;
         close(j->fd); /* everything in it is written and synced */
         j->fd = fd;
         free(j->path);

@@ -115,7 +115,7 @@ static int list_journals(const char *dir, uint64_t **out, size_t *out_n, bvt_err
         uint64_t seq;
         char tail[8];
         if (sscanf(de->d_name, "journal-%20" SCNu64 ".bvt%7s", &seq, tail) != 2 ||
-            strcmp(tail, "j") != 0 || strlen(de->d_name) != 31)
+            strcmp(tail, "j") != 0 || strlen(de->d_name) != 33)
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
