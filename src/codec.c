@@ -4,16 +4,6 @@
 
 #include "codec.h"
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define LE16(v) __builtin_bswap16(v)
-#define LE32(v) __builtin_bswap32(v)
-#define LE64(v) __builtin_bswap64(v)
-#else
-#define LE16(v) (v)
-#define LE32(v) (v)
-#define LE64(v) (v)
-#endif
-
 void bvt_wbuf_free(bvt_wbuf *w)
 {
     if (!w)
@@ -23,7 +13,7 @@ void bvt_wbuf_free(bvt_wbuf *w)
     memset(w, 0, sizeof *w);
 }
 
-int bvt_wbuf_reserve(bvt_wbuf *w, size_t n)
+int bvt_wbuf_grow(bvt_wbuf *w, size_t n)
 {
     if (w->oom)
         return -1;
@@ -51,35 +41,6 @@ int bvt_wbuf_reserve(bvt_wbuf *w, size_t n)
     return 0;
 }
 
-void bvt_w_bytes(bvt_wbuf *w, const void *p, size_t n)
-{
-    if (n == 0 || bvt_wbuf_reserve(w, n) != 0)
-        return;
-    memcpy(w->p + w->len, p, n);
-    w->len += n;
-}
-
-void bvt_w_u8(bvt_wbuf *w, uint8_t v) { bvt_w_bytes(w, &v, 1); }
-void bvt_w_u16(bvt_wbuf *w, uint16_t v) { v = LE16(v); bvt_w_bytes(w, &v, 2); }
-void bvt_w_u32(bvt_wbuf *w, uint32_t v) { v = LE32(v); bvt_w_bytes(w, &v, 4); }
-void bvt_w_u64(bvt_wbuf *w, uint64_t v) { v = LE64(v); bvt_w_bytes(w, &v, 8); }
-void bvt_w_i32(bvt_wbuf *w, int32_t v) { bvt_w_u32(w, (uint32_t)v); }
-void bvt_w_i64(bvt_wbuf *w, int64_t v) { bvt_w_u64(w, (uint64_t)v); }
-
-void bvt_w_f32(bvt_wbuf *w, float v)
-{
-    uint32_t u;
-    memcpy(&u, &v, 4);
-    bvt_w_u32(w, u);
-}
-
-void bvt_w_f64(bvt_wbuf *w, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    bvt_w_u64(w, u);
-}
-
 void bvt_w_str(bvt_wbuf *w, const char *s, size_t n)
 {
     if (!s) {
@@ -101,53 +62,6 @@ int bvt_r_fail(bvt_rbuf *r, const char *why)
         r->why = why;
     }
     return 0;
-}
-
-const void *bvt_r_bytes(bvt_rbuf *r, size_t n)
-{
-    if (r->bad)
-        return NULL;
-    if (r->len - r->pos < n) {
-        bvt_r_fail(r, "unexpected end of data");
-        return NULL;
-    }
-    const void *p = r->p + r->pos;
-    r->pos += n;
-    return p;
-}
-
-#define READER(name, type, n, swap)                                                        \
-    type name(bvt_rbuf *r)                                                                 \
-    {                                                                                      \
-        type v = 0;                                                                        \
-        const void *p = bvt_r_bytes(r, n);                                                 \
-        if (p)                                                                             \
-            memcpy(&v, p, n);                                                              \
-        return swap(v);                                                                    \
-    }
-#define SAME(v) (v)
-READER(bvt_r_u8, uint8_t, 1, SAME)
-READER(bvt_r_u16, uint16_t, 2, LE16)
-READER(bvt_r_u32, uint32_t, 4, LE32)
-READER(bvt_r_u64, uint64_t, 8, LE64)
-
-int32_t bvt_r_i32(bvt_rbuf *r) { return (int32_t)bvt_r_u32(r); }
-int64_t bvt_r_i64(bvt_rbuf *r) { return (int64_t)bvt_r_u64(r); }
-
-float bvt_r_f32(bvt_rbuf *r)
-{
-    uint32_t u = bvt_r_u32(r);
-    float v;
-    memcpy(&v, &u, 4);
-    return v;
-}
-
-double bvt_r_f64(bvt_rbuf *r)
-{
-    uint64_t u = bvt_r_u64(r);
-    double v;
-    memcpy(&v, &u, 8);
-    return v;
 }
 
 const char *bvt_r_str(bvt_rbuf *r, size_t *out_len)

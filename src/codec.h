@@ -41,16 +41,65 @@ static inline bvt_wbuf bvt_wbuf_fixed(void *buf, size_t cap)
 /* Free w's bytes and reset it to empty (NULL is a no-op). */
 void bvt_wbuf_free(bvt_wbuf *w);
 /* Make room for n more bytes; 0 on success, -1 (and oom) on failure. */
-int bvt_wbuf_reserve(bvt_wbuf *w, size_t n);
-void bvt_w_bytes(bvt_wbuf *w, const void *p, size_t n);
-void bvt_w_u8(bvt_wbuf *w, uint8_t v);
-void bvt_w_u16(bvt_wbuf *w, uint16_t v);
-void bvt_w_u32(bvt_wbuf *w, uint32_t v);
-void bvt_w_u64(bvt_wbuf *w, uint64_t v);
-void bvt_w_i32(bvt_wbuf *w, int32_t v);
-void bvt_w_i64(bvt_wbuf *w, int64_t v);
-void bvt_w_f32(bvt_wbuf *w, float v);
-void bvt_w_f64(bvt_wbuf *w, double v);
+int bvt_wbuf_grow(bvt_wbuf *w, size_t n);
+static inline int bvt_wbuf_reserve(bvt_wbuf *w, size_t n)
+{
+    return !w->oom && w->cap - w->len >= n ? 0 : bvt_wbuf_grow(w, n);
+}
+
+/* Fixed-width values, inline: a profile is a few dozen of them, and a
+ * snapshot millions of profiles. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define BVT_LE16(v) __builtin_bswap16(v)
+#define BVT_LE32(v) __builtin_bswap32(v)
+#define BVT_LE64(v) __builtin_bswap64(v)
+#else
+#define BVT_LE16(v) (v)
+#define BVT_LE32(v) (v)
+#define BVT_LE64(v) (v)
+#endif
+
+/* Unchecked loads and stores at p, for a run of fields whose room the
+ * caller checked once (bvt_r_bytes, bvt_wbuf_reserve). */
+static inline uint16_t bvt_ld_u16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return BVT_LE16(v); }
+static inline uint32_t bvt_ld_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return BVT_LE32(v); }
+static inline uint64_t bvt_ld_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return BVT_LE64(v); }
+static inline float bvt_ld_f32(const unsigned char *p) { uint32_t u = bvt_ld_u32(p); float v; memcpy(&v, &u, 4); return v; }
+static inline double bvt_ld_f64(const unsigned char *p) { uint64_t u = bvt_ld_u64(p); double v; memcpy(&v, &u, 8); return v; }
+static inline void bvt_st_u16(unsigned char *p, uint16_t v) { v = BVT_LE16(v); memcpy(p, &v, 2); }
+static inline void bvt_st_u32(unsigned char *p, uint32_t v) { v = BVT_LE32(v); memcpy(p, &v, 4); }
+static inline void bvt_st_u64(unsigned char *p, uint64_t v) { v = BVT_LE64(v); memcpy(p, &v, 8); }
+static inline void bvt_st_f32(unsigned char *p, float f) { uint32_t u; memcpy(&u, &f, 4); bvt_st_u32(p, u); }
+static inline void bvt_st_f64(unsigned char *p, double f) { uint64_t u; memcpy(&u, &f, 8); bvt_st_u64(p, u); }
+
+static inline void bvt_w_bytes(bvt_wbuf *w, const void *p, size_t n)
+{
+    if (n == 0 || bvt_wbuf_reserve(w, n) != 0)
+        return;
+    memcpy(w->p + w->len, p, n);
+    w->len += n;
+}
+
+static inline void bvt_w_u8(bvt_wbuf *w, uint8_t v) { bvt_w_bytes(w, &v, 1); }
+static inline void bvt_w_u16(bvt_wbuf *w, uint16_t v) { v = BVT_LE16(v); bvt_w_bytes(w, &v, 2); }
+static inline void bvt_w_u32(bvt_wbuf *w, uint32_t v) { v = BVT_LE32(v); bvt_w_bytes(w, &v, 4); }
+static inline void bvt_w_u64(bvt_wbuf *w, uint64_t v) { v = BVT_LE64(v); bvt_w_bytes(w, &v, 8); }
+static inline void bvt_w_i32(bvt_wbuf *w, int32_t v) { bvt_w_u32(w, (uint32_t)v); }
+static inline void bvt_w_i64(bvt_wbuf *w, int64_t v) { bvt_w_u64(w, (uint64_t)v); }
+
+static inline void bvt_w_f32(bvt_wbuf *w, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    bvt_w_u32(w, u);
+}
+
+static inline void bvt_w_f64(bvt_wbuf *w, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    bvt_w_u64(w, u);
+}
 /* s may be NULL (read back as NULL); n is its length in bytes. */
 void bvt_w_str(bvt_wbuf *w, const char *s, size_t n);
 /* The same for a NUL-terminated string or NULL. */
@@ -66,16 +115,55 @@ static inline void bvt_rbuf_init(bvt_rbuf *r, const void *p, size_t len)
 /* Mark r bad at its current position (the first reason is kept); returns 0
  * so a check can read `return bvt_r_fail(r, "...")`. */
 int bvt_r_fail(bvt_rbuf *r, const char *why);
+
 /* n bytes in place, or NULL (and bad) when fewer remain. */
-const void *bvt_r_bytes(bvt_rbuf *r, size_t n);
-uint8_t bvt_r_u8(bvt_rbuf *r);
-uint16_t bvt_r_u16(bvt_rbuf *r);
-uint32_t bvt_r_u32(bvt_rbuf *r);
-uint64_t bvt_r_u64(bvt_rbuf *r);
-int32_t bvt_r_i32(bvt_rbuf *r);
-int64_t bvt_r_i64(bvt_rbuf *r);
-float bvt_r_f32(bvt_rbuf *r);
-double bvt_r_f64(bvt_rbuf *r);
+static inline const void *bvt_r_bytes(bvt_rbuf *r, size_t n)
+{
+    if (r->bad || r->len - r->pos < n) {
+        if (!r->bad)
+            bvt_r_fail(r, "unexpected end of data");
+        return NULL;
+    }
+    const void *p = r->p + r->pos;
+    r->pos += n;
+    return p;
+}
+
+#define BVT_READER(name, type, n, swap)                                                    \
+    static inline type name(bvt_rbuf *r)                                                   \
+    {                                                                                      \
+        type v = 0;                                                                        \
+        const void *p = bvt_r_bytes(r, n);                                                 \
+        if (p)                                                                             \
+            memcpy(&v, p, n);                                                              \
+        return (type)swap(v);                                                              \
+    }
+#define BVT_SAME(v) (v)
+BVT_READER(bvt_r_u8, uint8_t, 1, BVT_SAME)
+BVT_READER(bvt_r_u16, uint16_t, 2, BVT_LE16)
+BVT_READER(bvt_r_u32, uint32_t, 4, BVT_LE32)
+BVT_READER(bvt_r_u64, uint64_t, 8, BVT_LE64)
+#undef BVT_READER
+#undef BVT_SAME
+
+static inline int32_t bvt_r_i32(bvt_rbuf *r) { return (int32_t)bvt_r_u32(r); }
+static inline int64_t bvt_r_i64(bvt_rbuf *r) { return (int64_t)bvt_r_u64(r); }
+
+static inline float bvt_r_f32(bvt_rbuf *r)
+{
+    uint32_t u = bvt_r_u32(r);
+    float v;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
+static inline double bvt_r_f64(bvt_rbuf *r)
+{
+    uint64_t u = bvt_r_u64(r);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
 /* A string in place (NUL-terminated, no NUL inside), *out_len its length
  * (out_len may be NULL).  NULL for a NULL string or when bad: check r->bad. */
 const char *bvt_r_str(bvt_rbuf *r, size_t *out_len);

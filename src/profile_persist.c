@@ -16,28 +16,40 @@
 #include "persist.h"
 #include "profile_persist.h"
 
+/* Sizes of the runs written with one room check (docs/format.md). */
+#define FIXED_BYTES(top_k) (128u + 6u * (top_k) + 1u)
+#define EVENT_BYTES 15u
+#define DAY_BYTES 15u
+
 static void save_history(const bvt_history *h, bvt_wbuf *w)
 {
-    bvt_w_u16(w, h->ev_cap);
-    bvt_w_u16(w, h->ev_len);
-    for (uint32_t i = 0; i < h->ev_len; i++) {
+    if (bvt_wbuf_reserve(w, 4 + (size_t)h->ev_len * EVENT_BYTES + 4 +
+                                (size_t)h->day_len * DAY_BYTES + 4) != 0)
+        return;
+    unsigned char *p = w->p + w->len;
+    bvt_st_u16(p, h->ev_cap);
+    bvt_st_u16(p + 2, h->ev_len);
+    p += 4;
+    for (uint32_t i = 0; i < h->ev_len; i++, p += EVENT_BYTES) {
         const bvt_hist_event *ev = bvt_history_event_at(h, i);
-        bvt_w_i64(w, ev->t_ms);
-        bvt_w_f32(w, ev->value);
-        bvt_w_u16(w, ev->category);
-        bvt_w_u8(w, ev->type);
+        bvt_st_u64(p, (uint64_t)ev->t_ms);
+        bvt_st_f32(p + 8, ev->value);
+        bvt_st_u16(p + 12, ev->category);
+        p[14] = ev->type;
     }
-    bvt_w_u16(w, h->day_cap);
-    bvt_w_u16(w, h->day_len);
-    for (uint32_t i = 0; i < h->day_len; i++) {
+    bvt_st_u16(p, h->day_cap);
+    bvt_st_u16(p + 2, h->day_len);
+    p += 4;
+    for (uint32_t i = 0; i < h->day_len; i++, p += DAY_BYTES) {
         const bvt_day_agg *d = &h->days[i];
-        bvt_w_i32(w, d->day);
-        bvt_w_u16(w, d->category);
-        bvt_w_u8(w, d->type);
-        bvt_w_u32(w, d->count);
-        bvt_w_f32(w, d->value);
+        bvt_st_u32(p, (uint32_t)d->day);
+        bvt_st_u16(p + 4, d->category);
+        p[6] = d->type;
+        bvt_st_u32(p + 7, d->count);
+        bvt_st_f32(p + 11, d->value);
     }
-    bvt_w_i32(w, h->complete_from_day);
+    bvt_st_u32(p, (uint32_t)h->complete_from_day);
+    w->len = (size_t)(p + 4 - w->p);
 }
 
 static void save_ext(const bvt_ext *x, bvt_wbuf *w)
@@ -88,28 +100,35 @@ static void save_ext(const bvt_ext *x, bvt_wbuf *w)
     bvt_experiments_user_save(x, w);
 }
 
+_Static_assert(BVT_EVENT_BUILTIN_COUNT == 12, "FIXED_BYTES counts 12 event types");
+
 void bvt_profile_save(const bvt_record *r, uint32_t top_k, bvt_wbuf *w)
 {
-    bvt_w_u64(w, r->key_hi);
-    bvt_w_u64(w, r->key_lo);
-    bvt_w_i64(w, r->first_seen_ms);
-    bvt_w_i64(w, r->last_seen_ms);
-    bvt_w_i64(w, r->last_purchase_ms);
-    bvt_w_f64(w, r->monetary_total);
-    bvt_w_f64(w, r->first_day_value);
-    bvt_w_i32(w, r->first_purchase_day);
-    bvt_w_u32(w, r->purchase_days);
-    bvt_w_u32(w, r->sessions);
-    bvt_w_u32(w, r->dwell_ds);
-    bvt_w_u32(w, r->events);
-    bvt_w_i32(w, r->interest_landmark_min);
+    if (bvt_wbuf_reserve(w, FIXED_BYTES(top_k)) != 0)
+        return;
+    unsigned char *p = w->p + w->len;
+    bvt_st_u64(p, r->key_hi);
+    bvt_st_u64(p + 8, r->key_lo);
+    bvt_st_u64(p + 16, (uint64_t)r->first_seen_ms);
+    bvt_st_u64(p + 24, (uint64_t)r->last_seen_ms);
+    bvt_st_u64(p + 32, (uint64_t)r->last_purchase_ms);
+    bvt_st_f64(p + 40, r->monetary_total);
+    bvt_st_f64(p + 48, r->first_day_value);
+    bvt_st_u32(p + 56, (uint32_t)r->first_purchase_day);
+    bvt_st_u32(p + 60, r->purchase_days);
+    bvt_st_u32(p + 64, r->sessions);
+    bvt_st_u32(p + 68, r->dwell_ds);
+    bvt_st_u32(p + 72, r->events);
+    bvt_st_u32(p + 76, (uint32_t)r->interest_landmark_min);
     for (uint32_t i = 0; i < BVT_EVENT_BUILTIN_COUNT; i++)
-        bvt_w_u32(w, r->counts[i]);
-    for (uint32_t i = 0; i < top_k; i++) {
-        bvt_w_u16(w, r->icat[i]);
-        bvt_w_f32(w, r->iscore[i]);
+        bvt_st_u32(p + 80 + 4 * i, r->counts[i]);
+    p += 128;
+    for (uint32_t i = 0; i < top_k; i++, p += 6) {
+        bvt_st_u16(p, r->icat[i]);
+        bvt_st_f32(p + 2, r->iscore[i]);
     }
-    bvt_w_u8(w, r->ext != NULL);
+    *p = r->ext != NULL;
+    w->len += FIXED_BYTES(top_k);
     if (r->ext)
         save_ext(r->ext, w);
 }
@@ -143,15 +162,21 @@ static int load_history(const bvt_engine *e, bvt_history *h, bvt_mem *m, bvt_rbu
     if (rc != BVT_OK)
         return rc;
     h->ev_cap = (uint16_t)cap;
-    for (uint32_t i = 0; i < len && !r->bad; i++) {
+    const unsigned char *p = bvt_r_bytes(r, (size_t)len * EVENT_BYTES);
+    if (!p)
+        return BVT_ECORRUPT;
+    uint32_t n_cats = bvt_categories_count(e->cats);
+    for (uint32_t i = 0; i < len; i++, p += EVENT_BYTES) {
         bvt_hist_event *ev = &h->events[i];
-        ev->t_ms = bvt_r_i64(r);
-        ev->value = bvt_r_f32(r);
-        ev->category = bvt_r_u16(r);
-        ev->type = bvt_r_u8(r);
-        if (!category_ok(e, ev->category) || (i && ev->t_ms < h->events[i - 1].t_ms))
+        ev->t_ms = (int64_t)bvt_ld_u64(p);
+        ev->value = bvt_ld_f32(p + 8);
+        ev->category = bvt_ld_u16(p + 12);
+        ev->type = p[14];
+        if (ev->category > n_cats || (i && ev->t_ms < h->events[i - 1].t_ms)) {
+            r->pos -= (size_t)(len - i) * EVENT_BYTES;
             return bvt_r_fail(r, "history event out of order or of an unknown category"),
                    BVT_ECORRUPT;
+        }
     }
     h->ev_len = (uint16_t)len;
     cap = bvt_r_u16(r);
@@ -162,19 +187,24 @@ static int load_history(const bvt_engine *e, bvt_history *h, bvt_mem *m, bvt_rbu
     if (rc != BVT_OK)
         return rc;
     h->day_cap = (uint16_t)cap;
-    for (uint32_t i = 0; i < len && !r->bad; i++) {
+    p = bvt_r_bytes(r, (size_t)len * DAY_BYTES);
+    if (!p)
+        return BVT_ECORRUPT;
+    for (uint32_t i = 0; i < len; i++, p += DAY_BYTES) {
         bvt_day_agg *d = &h->days[i];
-        d->day = bvt_r_i32(r);
-        d->category = bvt_r_u16(r);
-        d->type = bvt_r_u8(r);
-        d->count = bvt_r_u32(r);
-        d->value = bvt_r_f32(r);
-        const bvt_day_agg *p = i ? &h->days[i - 1] : NULL;
-        if (!category_ok(e, d->category) ||
-            (p && (p->day > d->day || (p->day == d->day && (p->type > d->type ||
-                                        (p->type == d->type && p->category >= d->category))))))
+        d->day = (int32_t)bvt_ld_u32(p);
+        d->category = bvt_ld_u16(p + 4);
+        d->type = p[6];
+        d->count = bvt_ld_u32(p + 7);
+        d->value = bvt_ld_f32(p + 11);
+        const bvt_day_agg *q = i ? &h->days[i - 1] : NULL;
+        if (d->category > n_cats ||
+            (q && (q->day > d->day || (q->day == d->day && (q->type > d->type ||
+                                        (q->type == d->type && q->category >= d->category)))))) {
+            r->pos -= (size_t)(len - i) * DAY_BYTES;
             return bvt_r_fail(r, "history days out of order or of an unknown category"),
                    BVT_ECORRUPT;
+        }
     }
     h->day_len = (uint16_t)len;
     h->complete_from_day = bvt_r_i32(r);
@@ -320,10 +350,12 @@ static int load_ext(bvt_engine *e, bvt_record *rec, bvt_mem *m, bvt_rbuf *r)
 
 int bvt_profile_load(bvt_engine *e, bvt_rbuf *r, uint32_t top_k)
 {
-    bvt_user_key k;
-    k.hi = bvt_r_u64(r);
-    k.lo = bvt_r_u64(r);
-    if (r->bad || (k.hi | k.lo) == 0)
+    const unsigned char *p = bvt_r_bytes(r, FIXED_BYTES(top_k));
+    if (!p)
+        return BVT_ECORRUPT;
+    r->pos -= FIXED_BYTES(top_k); /* positions of failures: the profile's start */
+    bvt_user_key k = { bvt_ld_u64(p), bvt_ld_u64(p + 8) };
+    if ((k.hi | k.lo) == 0)
         return bvt_r_fail(r, "profile without a key"), BVT_ECORRUPT;
     bvt_shard *sh = bvt_store_shard(&e->store, &k);
     if (bvt_shard_find(sh, &k))
@@ -332,28 +364,32 @@ int bvt_profile_load(bvt_engine *e, bvt_rbuf *r, uint32_t top_k)
     int rc = bvt_shard_add(sh, &e->store, &k, NULL, &rec);
     if (rc != BVT_OK)
         return rc;
-    rec->first_seen_ms = bvt_r_i64(r);
-    rec->last_seen_ms = bvt_r_i64(r);
-    rec->last_purchase_ms = bvt_r_i64(r);
-    rec->monetary_total = bvt_r_f64(r);
-    rec->first_day_value = bvt_r_f64(r);
-    rec->first_purchase_day = bvt_r_i32(r);
-    rec->purchase_days = bvt_r_u32(r);
-    rec->sessions = bvt_r_u32(r);
-    rec->dwell_ds = bvt_r_u32(r);
-    rec->events = bvt_r_u32(r);
-    rec->interest_landmark_min = bvt_r_i32(r);
+    rec->first_seen_ms = (int64_t)bvt_ld_u64(p + 16);
+    rec->last_seen_ms = (int64_t)bvt_ld_u64(p + 24);
+    rec->last_purchase_ms = (int64_t)bvt_ld_u64(p + 32);
+    rec->monetary_total = bvt_ld_f64(p + 40);
+    rec->first_day_value = bvt_ld_f64(p + 48);
+    rec->first_purchase_day = (int32_t)bvt_ld_u32(p + 56);
+    rec->purchase_days = bvt_ld_u32(p + 60);
+    rec->sessions = bvt_ld_u32(p + 64);
+    rec->dwell_ds = bvt_ld_u32(p + 68);
+    rec->events = bvt_ld_u32(p + 72);
+    rec->interest_landmark_min = (int32_t)bvt_ld_u32(p + 76);
     for (uint32_t i = 0; i < BVT_EVENT_BUILTIN_COUNT; i++)
-        rec->counts[i] = bvt_r_u32(r);
-    for (uint32_t i = 0; i < top_k; i++) {
-        rec->icat[i] = bvt_r_u16(r);
-        rec->iscore[i] = bvt_r_f32(r);
-        if (!category_ok(e, rec->icat[i]))
+        rec->counts[i] = bvt_ld_u32(p + 80 + 4 * i);
+    uint32_t n_cats = bvt_categories_count(e->cats);
+    const unsigned char *q = p + 128;
+    for (uint32_t i = 0; i < top_k; i++, q += 6) {
+        rec->icat[i] = bvt_ld_u16(q);
+        rec->iscore[i] = bvt_ld_f32(q + 2);
+        if (rec->icat[i] > n_cats)
             bvt_r_fail(r, "interest in an unknown category");
     }
-    uint32_t has_ext = bvt_r_u8(r);
+    uint32_t has_ext = *q;
     if (has_ext > 1)
         bvt_r_fail(r, "bad profile flags");
+    if (!r->bad)
+        r->pos += FIXED_BYTES(top_k);
     rc = r->bad ? BVT_ECORRUPT : has_ext ? load_ext(e, rec, &sh->mem, r) : BVT_OK;
     if (rc != BVT_OK)
         bvt_shard_remove(sh, rec); /* releases whatever was attached */

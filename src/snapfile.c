@@ -17,7 +17,9 @@
 static const char HEADER_MAGIC[8] = { 'B', 'V', 'T', 'S', 'N', 'A', 'P', 0 };
 #define BLOCK_MAGIC 0x42545642u /* "BVTB" little-endian */
 #define CODEC_ZSTD 1u
-#define ZSTD_LEVEL 1
+/* zstd's fastest regular level but one: -1 writes and reads a third faster
+ * than 1 on profile data for a file about 14% larger. */
+#define ZSTD_LEVEL (-1)
 
 static int io_fail(bvt_error *err, const char *what, const char *path)
 {

@@ -9,6 +9,7 @@
  * Compression and writing happen after every lock is released. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "engine.h"
 #include "error.h"
@@ -20,6 +21,11 @@
 
 #define META_VERSION 1u
 #define PROFILE_BLOCK_BYTES (8u << 20) /* raw bytes per profile block */
+/* Room after the block is full: more than the largest profile the engine
+ * bounds allow (4,096 events and 65,535 day aggregates of 15 bytes, 64 cap
+ * entries of 255 times, ...: about 1.2 MB). */
+#define PROFILE_BLOCK_SLACK (4u << 20)
+#define PROFILE_BLOCK_MAP (PROFILE_BLOCK_BYTES + PROFILE_BLOCK_SLACK)
 
 static const char CHECK_TEXT[] = "libbehavtarget user-id secret check";
 
@@ -54,6 +60,7 @@ static void save_meta(const bvt_engine *e, uint64_t seq, bvt_wbuf *w)
     }
     bvt_w_u64(w, accepted);
     bvt_w_u64(w, evicted);
+    bvt_w_u64(w, atomic_load(&e->store.users));
 }
 
 #define SAME(field, a, b)                                                                  \
@@ -61,7 +68,8 @@ static void save_meta(const bvt_engine *e, uint64_t seq, bvt_wbuf *w)
         return bvt_fail(err, BVT_EINVAL, -1, "the snapshot was written with " field       \
                         " = %g; open it with the same value (now %g)", (double)(a), (double)(b))
 
-static int load_meta(bvt_engine *e, bvt_rbuf *r, uint64_t *seq, bvt_error *err)
+static int load_meta(bvt_engine *e, bvt_rbuf *r, uint64_t file_len, uint64_t *seq,
+                     bvt_error *err)
 {
     const bvt_profile_cfg *c = &e->cfg;
     if (bvt_r_u32(r) != META_VERSION)
@@ -78,7 +86,7 @@ static int load_meta(bvt_engine *e, bvt_rbuf *r, uint64_t *seq, bvt_error *err)
     double weights[BVT_EVENT_BUILTIN_COUNT];
     for (uint32_t t = 0; t < n_weights; t++)
         weights[t] = bvt_r_f64(r);
-    uint64_t accepted = bvt_r_u64(r), evicted = bvt_r_u64(r);
+    uint64_t accepted = bvt_r_u64(r), evicted = bvt_r_u64(r), users = bvt_r_u64(r);
     if (!bvt_r_end(r))
         return BVT_ECORRUPT;
     SAME("top_interests", top_k, c->top_k);
@@ -94,7 +102,14 @@ static int load_meta(bvt_engine *e, bvt_rbuf *r, uint64_t *seq, bvt_error *err)
         SAME("a type weight", weights[t], bvt_event_types_weight(&e->types, t));
     e->store.shards[0].events_accepted = accepted;
     e->store.shards[0].evicted = evicted;
-    return BVT_OK;
+    /* A hint (END checks the count): each profile's 16 key bytes are
+     * incompressible, so no file holds more than a sixteenth of its size. */
+    if (users > file_len / 16)
+        return bvt_r_fail(r, "more users than the file can hold"), BVT_ECORRUPT;
+    int rc = bvt_store_presize(&e->store, users);
+    return rc == BVT_EFULL ? bvt_fail(err, rc, -1, "the snapshot's %llu profiles exceed "
+                                      "memory_budget", (unsigned long long)users)
+                           : rc;
 }
 
 /* ---- the definition and state sections, in load order ---- */
@@ -121,6 +136,7 @@ static const section SECTIONS[] = {
 typedef struct pending {
     uint32_t section;
     bvt_wbuf buf;
+    int mapped; /* buf.p is a PROFILE_BLOCK_MAP mapping */
 } pending;
 
 typedef struct plan {
@@ -142,13 +158,42 @@ static bvt_wbuf *plan_add(plan *p, uint32_t section)
     pending *b = &p->v[p->len++];
     b->section = section;
     b->buf = (bvt_wbuf)BVT_WBUF_INIT;
+    b->mapped = 0;
     return &b->buf;
+}
+
+/* A profile block's buffer: a mapping with transparent huge pages asked
+ * for, since the copy is mostly page faults on fresh memory otherwise. */
+static bvt_wbuf *plan_add_block(plan *p)
+{
+    void *m = mmap(NULL, PROFILE_BLOCK_MAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    bvt_wbuf *w = m != MAP_FAILED ? plan_add(p, BVT_SEC_PROFILES) : NULL;
+    if (!w) {
+        if (m != MAP_FAILED)
+            munmap(m, PROFILE_BLOCK_MAP);
+        return NULL;
+    }
+    madvise(m, PROFILE_BLOCK_MAP, MADV_HUGEPAGE);
+    *w = bvt_wbuf_fixed(m, PROFILE_BLOCK_MAP);
+    p->v[p->len - 1].mapped = 1;
+    return w;
+}
+
+static void pending_free(pending *b)
+{
+    if (b->mapped && b->buf.p)
+        munmap(b->buf.p, PROFILE_BLOCK_MAP);
+    else
+        bvt_wbuf_free(&b->buf);
+    b->buf = (bvt_wbuf)BVT_WBUF_INIT;
+    b->mapped = 0;
 }
 
 static void plan_free(plan *p)
 {
     for (size_t i = 0; i < p->len; i++)
-        bvt_wbuf_free(&p->v[i].buf);
+        pending_free(&p->v[i]);
     free(p->v);
 }
 
@@ -172,9 +217,8 @@ static int copy_shard(const bvt_engine *e, const bvt_shard *sh, plan *p)
         if (!w || w->len >= PROFILE_BLOCK_BYTES) {
             if (w)
                 put_u32_at(w, count_at, in_block);
-            if (!(w = plan_add(p, BVT_SEC_PROFILES)))
+            if (!(w = plan_add_block(p)))
                 return BVT_ENOMEM;
-            bvt_wbuf_reserve(w, PROFILE_BLOCK_BYTES + 4096);
             count_at = w->len;
             bvt_w_u32(w, 0);
             in_block = 0;
@@ -238,7 +282,7 @@ int bvt_snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut,
     if (rc == BVT_OK) {
         for (size_t i = 0; rc == BVT_OK && i < p.len; i++) {
             rc = bvt_snapw_block(&w, p.v[i].section, p.v[i].buf.p, p.v[i].buf.len, err);
-            bvt_wbuf_free(&p.v[i].buf); /* hand memory back as we go */
+            pending_free(&p.v[i]); /* hand memory back as we go */
         }
         bvt_wbuf end = BVT_WBUF_INIT;
         bvt_w_u64(&end, p.len);
@@ -310,7 +354,7 @@ static int read_blocks(bvt_engine *e, bvt_snapr *sr, uint64_t *out_seq, bvt_erro
         if (next == 0) {
             if (sec != BVT_SEC_META)
                 return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "the first block is not META");
-            rc = load_meta(e, &r, out_seq, err);
+            rc = load_meta(e, &r, sr->len, out_seq, err);
             if (rc == BVT_ECORRUPT)
                 return corrupt(err, at, "META", &r);
         } else if (next <= N_SECTIONS) {

@@ -116,12 +116,13 @@ static void index_insert(uint64_t *index, uint32_t mask, uint64_t key_lo, uint64
     index[i] = value;
 }
 
-static int index_grow(bvt_shard *sh)
+/* Rehash into `slots` (a power of two larger than now). */
+static int index_resize(bvt_shard *sh, uint32_t slots)
 {
     uint64_t *old = sh->index;
     uint32_t old_slots = sh->index_mask + 1;
     sh->index = NULL;
-    int rc = index_alloc(sh, old_slots * 2);
+    int rc = index_alloc(sh, slots);
     if (rc != BVT_OK) {
         sh->index = old;
         return rc;
@@ -133,6 +134,27 @@ static int index_grow(bvt_shard *sh)
         }
     void *p = old;
     bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &p, (size_t)old_slots * sizeof(uint64_t), 0);
+    return BVT_OK;
+}
+
+static int index_grow(bvt_shard *sh)
+{
+    return index_resize(sh, (sh->index_mask + 1) * 2);
+}
+
+int bvt_store_presize(bvt_store *s, uint64_t users)
+{
+    uint64_t per_shard = (users + s->n_shards - 1) / s->n_shards;
+    per_shard += per_shard / 8 + 16; /* shards fill unevenly */
+    uint32_t want = next_pow2(per_shard * 4 / 3 + 1);
+    for (uint32_t i = 0; i < s->n_shards; i++) {
+        bvt_shard *sh = &s->shards[i];
+        if (sh->index_mask + 1 < want) {
+            int rc = index_resize(sh, want);
+            if (rc != BVT_OK)
+                return rc;
+        }
+    }
     return BVT_OK;
 }
 

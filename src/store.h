@@ -52,6 +52,11 @@ int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t m
                    uint32_t full_policy);
 void bvt_store_destroy(bvt_store *s);
 
+/* Size every shard's index for `users` in all (loading a snapshot), so
+ * adding them never rehashes.  No shard lock is taken: only for a store
+ * nobody else uses yet.  BVT_OK; BVT_EFULL (budget); BVT_ENOMEM. */
+int bvt_store_presize(bvt_store *s, uint64_t users);
+
 static inline bvt_shard *bvt_store_shard(const bvt_store *s, const bvt_user_key *k)
 {
     return &s->shards[s->n_shards == 1 ? 0 : k->hi >> s->shard_shift];
