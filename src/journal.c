@@ -356,8 +356,8 @@ int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, 
     if (mode != BVT_JOURNAL_NONE && mode != BVT_JOURNAL_GROUP && mode != BVT_JOURNAL_ALWAYS)
         return bvt_fail(err, BVT_EINVAL, -1, "journal %s: unknown mode %u", path, mode);
     if (mode == BVT_JOURNAL_GROUP && (group_ms < 1 || group_ms > 10000))
-        return bvt_fail(err, BVT_EINVAL, -1, "journal %s: group commit interval %u ms not in 1..10000",
-                        path, group_ms);
+        return bvt_fail(err, BVT_EINVAL, -1,
+                        "journal %s: group commit interval %u ms not in 1..10000", path, group_ms);
 
     bvt_journal *j = calloc(1, sizeof *j);
     if (!j)

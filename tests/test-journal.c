@@ -904,6 +904,7 @@ END_TEST
  * the number of the check that failed. */
 static int failing_child(uint32_t mode)
 {
+    alarm(60); /* a wait that never returns kills the child, not the runner */
     signal(SIGXFSZ, SIG_IGN);
     const char *p = path_of(mode == BVT_JOURNAL_NONE    ? "fail-none.bvtj"
                             : mode == BVT_JOURNAL_GROUP ? "fail-group.bvtj"
@@ -983,6 +984,7 @@ END_TEST
  * one that meets the error. */
 static int failing_backpressure_child(void)
 {
+    alarm(60);
     signal(SIGXFSZ, SIG_IGN);
     bvt_journal *j = NULL;
     if (bvt_journal_create(&j, path_of("fail-bp.bvtj"), 1, CHECK, BVT_JOURNAL_NONE, 0, NULL)
@@ -1021,7 +1023,8 @@ START_TEST(failed_backpressure_write)
         _exit(failing_backpressure_child());
     int status = 0;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
+    ck_assert_msg(WIFEXITED(status), "child died (signal %d)",
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     ck_assert_msg(WEXITSTATUS(status) == 0, "check %d failed", WEXITSTATUS(status));
 }
 END_TEST
