@@ -192,10 +192,9 @@ int bvt_snapr_open(bvt_snapr *r, const void *data, size_t len, uint64_t check, b
     memset(r, 0, sizeof *r);
     r->data = data;
     r->len = len;
-    if (len < 8 || memcmp(data, HEADER_MAGIC, 8) != 0)
-        return len < 8 && memcmp(data, HEADER_MAGIC, len) == 0
-                   ? bvt_fail(err, BVT_ETRUNCATED, (int64_t)len, "the file ends inside its header")
-                   : bvt_fail(err, BVT_EFORMAT, 0, "not a libbehavtarget snapshot (magic)");
+    size_t head = len < 8 ? len : 8; /* an empty file maps to NULL */
+    if (head && memcmp(data, HEADER_MAGIC, head) != 0)
+        return bvt_fail(err, BVT_EFORMAT, 0, "not a libbehavtarget snapshot (magic)");
     if (len < BVT_SNAP_HEADER)
         return bvt_fail(err, BVT_ETRUNCATED, (int64_t)len, "the file ends inside its header");
     bvt_rbuf h;
