@@ -7,6 +7,7 @@
  * journal that cannot be written makes every later change fail and change
  * nothing; durable_seq and sync keep their promises. */
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +333,73 @@ START_TEST(failed_journal_accepts_nothing)
 }
 END_TEST
 
+/* Checkpoints while two threads track: after reopening, every event is
+ * there exactly once (the cut puts each on one side of the snapshot). */
+#define RACE_EVENTS 6000
+
+typedef struct racer {
+    bvt_engine *e;
+    int index;
+} racer;
+
+static void *race_track(void *arg)
+{
+    racer *r = arg;
+    char user[32];
+    for (int i = 0; i < RACE_EVENTS; i++) {
+        snprintf(user, sizeof user, "t%d-u%d", r->index, i % 37);
+        bvt_event ev = make_event(user, BVT_EVENT_PURCHASE, T0 + i + 1, "sport", 1);
+        if (bvt_event_track(r->e, &ev, NULL) != BVT_OK)
+            abort();
+        if (i % 500 == 0) {
+            char attr[16];
+            snprintf(attr, sizeof attr, "v%d", i);
+            if (bvt_attr_set_string(r->e, user, strlen(user), "last", attr) != BVT_OK)
+                abort();
+        }
+    }
+    return NULL;
+}
+
+static void *race_checkpoint(void *arg)
+{
+    racer *r = arg;
+    for (int k = 0; k < 6; k++) {
+        if (bvt_engine_checkpoint(r->e, NULL) != BVT_OK)
+            abort();
+        usleep(2000);
+    }
+    return NULL;
+}
+
+START_TEST(checkpoints_while_tracking)
+{
+    state_dir_make(dir);
+    bvt_engine *e = open_ok(BVT_JOURNAL_GROUP);
+    racer rs[3] = { { e, 0 }, { e, 1 }, { e, 2 } };
+    pthread_t t[3];
+    pthread_create(&t[0], NULL, race_track, &rs[0]);
+    pthread_create(&t[1], NULL, race_track, &rs[1]);
+    pthread_create(&t[2], NULL, race_checkpoint, &rs[2]);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    bvt_engine_free(e);
+    e = open_ok(BVT_JOURNAL_OFF);
+    ck_assert_uint_eq(stats_of(e).events_accepted, 2 * RACE_EVENTS);
+    for (int th = 0; th < 2; th++)
+        for (int u = 0; u < 37; u++) {
+            char user[32];
+            snprintf(user, sizeof user, "t%d-u%d", th, u);
+            uint32_t want = RACE_EVENTS / 37 + (u < RACE_EVENTS % 37);
+            bvt_profile p = profile_of(e, user, T0 + DAY);
+            ck_assert_msg(p.purchases == want, "%s: %u purchases, expected %u", user,
+                          p.purchases, want);
+        }
+    bvt_engine_free(e);
+    state_dir_remove(dir);
+}
+END_TEST
+
 Suite *suite(void)
 {
     Suite *s = suite_create("state");
@@ -341,6 +409,7 @@ Suite *suite(void)
     tcase_add_test(t, torn_tail_is_cut_and_reported);
     tcase_add_test(t, forgotten_user_leaves_the_disk);
     tcase_add_test(t, failed_journal_accepts_nothing);
+    tcase_add_test(t, checkpoints_while_tracking);
     suite_add_tcase(s, t);
     return s;
 }
