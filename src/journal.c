@@ -25,6 +25,7 @@
 
 #include "codec.h"
 #include "error.h"
+#include "fileio.h"
 #include "hash.h"
 #include "journal.h"
 
@@ -97,57 +98,6 @@ static uint64_t frame_hash(const unsigned char *hdr, const unsigned char *payloa
     XXH3_64bits_update(&st, hdr, 32);
     XXH3_64bits_update(&st, payload, n);
     return (uint64_t)XXH3_64bits_digest(&st);
-}
-
-/* write() all of p, through short writes and EINTR; 0 or -1 with errno. */
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (w == 0) { /* a regular file never does this; do not spin */
-            errno = EIO;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* fsync the directory that holds path, so a new name survives a crash. */
-static int fsync_parent(const char *path, bvt_error *err)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n = slash ? (size_t)(slash - path) : 0;
-    char *dir = malloc(n + 2);
-    if (!dir)
-        return bvt_fail(err, BVT_ENOMEM, -1, "journal %s: out of memory", path);
-    if (!slash)
-        strcpy(dir, ".");
-    else if (n == 0)
-        strcpy(dir, "/");
-    else {
-        memcpy(dir, path, n);
-        dir[n] = 0;
-    }
-    int rc = BVT_OK;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        rc = bvt_fail(err, BVT_EIO, -1, "journal %s: open directory %s: %s", path, dir,
-                      strerror(errno));
-    else {
-        if (fsync(fd) != 0)
-            rc = bvt_fail(err, BVT_EIO, -1, "journal %s: fsync directory %s: %s", path, dir,
-                          strerror(errno));
-        close(fd);
-    }
-    free(dir);
-    return rc;
 }
 
 /* ------------------------------------------------------------ writer */
@@ -236,7 +186,7 @@ static int flush_held(bvt_journal *j)
     put_u64(h + 16, first);
     put_u64(h + 24, 0);
     put_u64(h + 32, frame_hash(h, h + FRAME_HEADER, comp));
-    if (write_all(j->fd, h, FRAME_HEADER + comp) != 0
+    if (bvt_write_all(j->fd, h, FRAME_HEADER + comp) != 0
         || (j->mode != BVT_JOURNAL_NONE && fdatasync(j->fd) != 0)) {
         set_failed(j);
         return BVT_EIO;
@@ -329,12 +279,12 @@ static int start_file(const char *path, uint64_t first_seq, uint64_t check, int 
     if (*fd < 0)
         return bvt_fail(err, BVT_EIO, -1, "journal %s: open: %s", path, strerror(errno));
     int rc = BVT_OK;
-    if (write_all(*fd, h, sizeof h) != 0)
+    if (bvt_write_all(*fd, h, sizeof h) != 0)
         rc = bvt_fail(err, BVT_EIO, 0, "journal %s: write: %s", path, strerror(errno));
     else if (fsync(*fd) != 0)
         rc = bvt_fail(err, BVT_EIO, -1, "journal %s: fsync: %s", path, strerror(errno));
     else
-        rc = fsync_parent(path, err);
+        rc = bvt_fsync_parent(path, err);
     if (rc != BVT_OK) {
         close(*fd);
         *fd = -1;

@@ -4,13 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
 #include "codec.h"
 #include "error.h"
+#include "fileio.h"
 #include "hash.h"
 #include "snapfile.h"
 
@@ -24,35 +24,6 @@ static const char HEADER_MAGIC[8] = { 'B', 'V', 'T', 'S', 'N', 'A', 'P', 0 };
 static int io_fail(bvt_error *err, const char *what, const char *path)
 {
     return bvt_fail(err, BVT_EIO, -1, "%s %s: %s", what, path, strerror(errno));
-}
-
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *c = p;
-    while (n > 0) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-int bvt_fsync_parent(const char *path, bvt_error *err)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int rc = fd >= 0 && fsync(fd) == 0 ? BVT_OK : io_fail(err, "fsync of directory", dir);
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return rc;
 }
 
 static void release(bvt_snapw *w)
@@ -116,7 +87,7 @@ int bvt_snapw_open(bvt_snapw *w, const char *path, uint64_t check, bvt_error *er
     if (!s.oom)
         memcpy(h + BVT_SNAP_HEADER - 8, s.p, 8);
     bvt_wbuf_free(&s);
-    if (write_all(w->fd, h, sizeof h) != 0) {
+    if (bvt_write_all(w->fd, h, sizeof h) != 0) {
         int rc = io_fail(err, "cannot write", w->tmp);
         bvt_snapw_abort(w);
         return rc;
@@ -158,7 +129,7 @@ int bvt_snapw_block(bvt_snapw *w, uint32_t section, const void *raw, size_t len,
     int rc = BVT_OK;
     if (h.oom)
         rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    else if (write_all(w->fd, h.p, h.len) != 0 || write_all(w->fd, w->out, stored) != 0)
+    else if (bvt_write_all(w->fd, h.p, h.len) != 0 || bvt_write_all(w->fd, w->out, stored) != 0)
         rc = io_fail(err, "cannot write", w->tmp);
     else
         w->offset += h.len + stored;
@@ -274,35 +245,4 @@ void bvt_snapr_close(bvt_snapr *r)
     ZSTD_freeDCtx(r->dctx);
     free(r->raw);
     memset(r, 0, sizeof *r);
-}
-
-int bvt_file_map(const char *path, const void **out, size_t *out_len, bvt_error *err)
-{
-    *out = NULL;
-    *out_len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return io_fail(err, "cannot open", path);
-    struct stat st;
-    int rc = BVT_OK;
-    if (fstat(fd, &st) != 0) {
-        rc = io_fail(err, "cannot stat", path);
-    } else if (st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED)
-            rc = io_fail(err, "cannot map", path);
-        else {
-            madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-            *out = p;
-            *out_len = (size_t)st.st_size;
-        }
-    }
-    close(fd);
-    return rc;
-}
-
-void bvt_file_unmap(const void *p, size_t len)
-{
-    if (p && len)
-        munmap((void *)p, len);
 }

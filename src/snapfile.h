@@ -68,12 +68,4 @@ int bvt_snapr_next(bvt_snapr *r, uint32_t *section, const void **raw, size_t *ra
 
 void bvt_snapr_close(bvt_snapr *r);
 
-/* Read a whole file into memory (mapped read-only).  BVT_OK; BVT_EIO. */
-int bvt_file_map(const char *path, const void **out, size_t *out_len, bvt_error *err);
-void bvt_file_unmap(const void *p, size_t len);
-
-/* fsync a file's directory, so a create, rename or unlink in it is durable.
- * BVT_OK; BVT_EIO. */
-int bvt_fsync_parent(const char *path, bvt_error *err);
-
 #endif

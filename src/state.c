@@ -25,6 +25,7 @@
 #include "error.h"
 #include "journal.h"
 #include "persist.h"
+#include "fileio.h"
 #include "snapfile.h"
 #include "snapshot.h"
 

@@ -23,6 +23,7 @@
 
 #include "codec.h"
 #include "journal.h"
+#include "fileio.h"
 #include "snapfile.h"
 
 static char dir[64];

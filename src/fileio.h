@@ -1,0 +1,21 @@
+/* fileio.h — the few file operations snapshots and the journal share:
+ * writing everything, making a name durable, mapping a file to read it. */
+#ifndef BVT_FILEIO_H
+#define BVT_FILEIO_H
+
+#include <stddef.h>
+
+#include "behavtarget.h"
+
+/* write() all n bytes through short writes and EINTR: 0, or -1 with errno. */
+int bvt_write_all(int fd, const void *p, size_t n);
+
+/* fsync the directory that holds path, so a create, rename or unlink in
+ * it survives a crash.  BVT_OK; BVT_EIO (err names the directory). */
+int bvt_fsync_parent(const char *path, bvt_error *err);
+
+/* Map a whole file read-only (*out NULL for an empty one).  BVT_OK; BVT_EIO. */
+int bvt_file_map(const char *path, const void **out, size_t *out_len, bvt_error *err);
+void bvt_file_unmap(const void *p, size_t len);
+
+#endif
