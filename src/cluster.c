@@ -281,7 +281,7 @@ static int sample_users(bvt_engine *e, int64_t now, uint64_t want, uint64_t *rng
     int rc = BVT_OK;
     for (uint32_t s = 0; s < e->store.n_shards && rc == BVT_OK; s++) {
         bvt_shard *sh = &e->store.shards[s];
-        pthread_mutex_lock(&sh->lock);
+        bvt_shard_lock(sh);
         for (uint32_t num = 0; num < sh->high_water; num++) {
             const bvt_record *r = bvt_shard_record(sh, num);
             if (!bvt_record_live(r))
@@ -572,7 +572,7 @@ static int assign_population(bvt_engine *e, const bvt_cluster_model *m, int64_t 
         bvt_shard *sh = &e->store.shards[s];
         for (uint32_t next = 0, end;;) {
             size_t n = 0;
-            pthread_mutex_lock(&sh->lock);
+            bvt_shard_lock(sh);
             end = sh->high_water;
             for (; next < end && n < CHUNK; next++) {
                 const bvt_record *r = bvt_shard_record(sh, next);

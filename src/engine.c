@@ -231,14 +231,14 @@ uint64_t bvt_item_hash(const void *item_id, size_t len)
 static bvt_record *lock_following_alias(bvt_engine *e, bvt_user_key *k, bvt_shard **out_shard)
 {
     bvt_shard *sh = bvt_store_shard(&e->store, k);
-    pthread_mutex_lock(&sh->lock);
+    bvt_shard_lock(sh);
     bvt_record *r = bvt_shard_find(sh, k);
     bvt_user_key to;
     if (!r && bvt_aliases_find(&e->aliases, k, &to)) {
         pthread_mutex_unlock(&sh->lock);
         *k = to;
         sh = bvt_store_shard(&e->store, k);
-        pthread_mutex_lock(&sh->lock);
+        bvt_shard_lock(sh);
         r = bvt_shard_find(sh, k);
     }
     *out_shard = sh;
@@ -280,7 +280,7 @@ int bvt_engine_stats(bvt_engine *e, bvt_stats *out)
     out->version = version;
     for (uint32_t i = 0; i < e->store.n_shards; i++) {
         bvt_shard *sh = &e->store.shards[i];
-        pthread_mutex_lock(&sh->lock);
+        bvt_shard_lock(sh);
         out->users += sh->live;
         out->events_accepted += sh->events_accepted;
         out->users_evicted += sh->evicted;
@@ -325,7 +325,7 @@ int bvt_engine_foreach_user(bvt_engine *e, int64_t now, bvt_user_fn fn, void *ud
         bvt_shard *sh = &e->store.shards[s];
         for (uint32_t next = 0;; ) {
             size_t n = 0;
-            pthread_mutex_lock(&sh->lock);
+            bvt_shard_lock(sh);
             const bvt_rfm_cuts *cuts = atomic_load_explicit(&e->cuts, memory_order_acquire);
             uint32_t end = sh->high_water;
             for (; next < end && n < ITER_CHUNK; next++) {
@@ -364,7 +364,7 @@ int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
     uint64_t buyers = 0, rng = 0x5EEDull;
     for (uint32_t s = 0; s < e->store.n_shards; s++) {
         bvt_shard *sh = &e->store.shards[s];
-        pthread_mutex_lock(&sh->lock);
+        bvt_shard_lock(sh);
         for (uint32_t n = 0; n < sh->high_water; n++) {
             const bvt_record *rec = bvt_shard_record(sh, n);
             if (!bvt_record_live(rec) || rec->last_purchase_ms == 0)

@@ -356,13 +356,13 @@ int bvt_user_forget_key(bvt_engine *e, bvt_user_key k)
         return rc;
     bvt_user_key target = k, to;
     bvt_shard *sh = bvt_store_shard(&e->store, &k);
-    pthread_mutex_lock(&sh->lock);
+    bvt_shard_lock(sh);
     bvt_record *r = bvt_shard_find(sh, &k);
     if (!r && bvt_aliases_find(&e->aliases, &k, &to)) {
         pthread_mutex_unlock(&sh->lock);
         target = to;
         sh = bvt_store_shard(&e->store, &target);
-        pthread_mutex_lock(&sh->lock);
+        bvt_shard_lock(sh);
         r = bvt_shard_find(sh, &target);
     }
     if (r)
@@ -421,7 +421,7 @@ int bvt_engine_expire(bvt_engine *e, int64_t now, uint64_t *out_users_removed)
         bvt_shard *sh = &e->store.shards[s];
         for (uint32_t next = 0, end;;) {
             size_t n = 0;
-            pthread_mutex_lock(&sh->lock);
+            bvt_shard_lock(sh);
             end = sh->high_water;
             for (uint32_t stop = next + EXPIRE_CHUNK; next < end && next < stop; next++) {
                 bvt_record *r = bvt_shard_record(sh, next);

@@ -155,7 +155,7 @@ int bvt_segment_members(bvt_engine *e, uint32_t segment, int64_t now, const bvt_
         bvt_shard *sh = &e->store.shards[s];
         for (uint32_t next = 0, end;;) {
             size_t n = 0;
-            pthread_mutex_lock(&sh->lock);
+            bvt_shard_lock(sh);
             end = sh->high_water;
             for (; next < end && n < MEMBER_CHUNK; next++) {
                 const bvt_record *r = bvt_shard_record(sh, next);

@@ -1,12 +1,13 @@
 /* snapshot.c — the whole engine to and from a snapshot file: the META and
  * PROFILES sections, the order of all sections, and the save protocol.
  *
- * Saving locks every shard (in index order, as everyone does), lets the
- * journal switch files (the cut), copies every section but the profiles,
- * then copies the shards one by one, releasing each as soon as its
- * records are copied: tracking on a shard waits at most until that shard
- * is copied, and the snapshot is the engine exactly at the cut.
- * Compression and writing happen after every lock is released. */
+ * Saving locks every shard (in index order), lets the journal switch files
+ * (the cut), copies every section but the profiles, marks every shard as
+ * owing a copy and releases them all.  Then whoever locks a marked shard
+ * first — this pass going shard by shard, or a call about to change it —
+ * copies its records (bvt_shard_lock, store.h).  So the snapshot is the
+ * engine exactly at the cut, and a call waits at most for one shard's
+ * copy.  Compression and writing happen after every shard is copied. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -234,10 +235,27 @@ static int copy_shard(const bvt_engine *e, const bvt_shard *sh, plan *p)
     return BVT_OK;
 }
 
-/* Copy everything under the protocol above; every lock is released on return. */
-static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p, bvt_error *err)
+/* The copy of one shard a snapshot owes (store.h's bvt_shard_lock). */
+struct bvt_snap_job {
+    const bvt_engine *e;
+    plan p;
+    int rc;
+};
+
+void bvt_snapshot_copy_pending(bvt_shard *sh)
+{
+    struct bvt_snap_job *job = sh->snap;
+    sh->snap = NULL;
+    job->rc = copy_shard(job->e, sh, &job->p);
+}
+
+/* Copy everything under the protocol above into p (META and the sections)
+ * and jobs[] (each shard's profiles); every lock is released on return. */
+static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p,
+                       struct bvt_snap_job *jobs, bvt_error *err)
 {
     bvt_store *s = &e->store;
+    /* No shard is marked: saves run one at a time (save_lock). */
     for (uint32_t i = 0; i < s->n_shards; i++)
         pthread_mutex_lock(&s->shards[i].lock);
     uint64_t seq = 0;
@@ -258,13 +276,20 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
         if (rc == BVT_OK && w->oom)
             rc = BVT_ENOMEM;
     }
-    uint32_t i = 0;
-    for (; rc == BVT_OK && i < s->n_shards; i++) {
-        rc = copy_shard(e, &s->shards[i], p);
+    for (uint32_t i = 0; i < s->n_shards; i++) {
+        jobs[i].e = e;
+        if (rc == BVT_OK)
+            s->shards[i].snap = &jobs[i];
         pthread_mutex_unlock(&s->shards[i].lock);
     }
-    for (; i < s->n_shards; i++)
+    /* Whoever locks a marked shard first copies it: this pass, or a call
+     * that wants to change it. */
+    for (uint32_t i = 0; rc == BVT_OK && i < s->n_shards; i++) {
+        bvt_shard_lock(&s->shards[i]);
         pthread_mutex_unlock(&s->shards[i].lock);
+    }
+    for (uint32_t i = 0; rc == BVT_OK && i < s->n_shards; i++)
+        rc = jobs[i].rc;
     if (rc == BVT_ENOMEM)
         bvt_fail(err, rc, -1, "out of memory copying the engine for a snapshot");
     return rc;
@@ -274,19 +299,29 @@ int bvt_snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut,
                        bvt_error *err)
 {
     plan p = { 0 };
+    uint32_t n_shards = e->store.n_shards;
+    struct bvt_snap_job *jobs = calloc(n_shards, sizeof *jobs);
+    if (!jobs)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
     pthread_mutex_lock(&e->save_lock);
-    int rc = copy_engine(e, cut, ud, &p, err);
+    int rc = copy_engine(e, cut, ud, &p, jobs, err);
     bvt_snapw w;
     if (rc == BVT_OK)
         rc = bvt_snapw_open(&w, path, bvt_secret_check(e), err);
     if (rc == BVT_OK) {
-        for (size_t i = 0; rc == BVT_OK && i < p.len; i++) {
-            rc = bvt_snapw_block(&w, p.v[i].section, p.v[i].buf.p, p.v[i].buf.len, err);
-            pending_free(&p.v[i]); /* hand memory back as we go */
+        uint64_t blocks = 0, users = 0;
+        for (uint32_t s = 0; s <= n_shards; s++) { /* the sections, then shard by shard */
+            plan *q = s == 0 ? &p : &jobs[s - 1].p;
+            for (size_t i = 0; rc == BVT_OK && i < q->len; i++) {
+                rc = bvt_snapw_block(&w, q->v[i].section, q->v[i].buf.p, q->v[i].buf.len, err);
+                pending_free(&q->v[i]); /* hand memory back as we go */
+            }
+            blocks += q->len;
+            users += q->users;
         }
         bvt_wbuf end = BVT_WBUF_INIT;
-        bvt_w_u64(&end, p.len);
-        bvt_w_u64(&end, p.users);
+        bvt_w_u64(&end, blocks);
+        bvt_w_u64(&end, users);
         if (rc == BVT_OK)
             rc = end.oom ? bvt_fail(err, BVT_ENOMEM, -1, "out of memory")
                          : bvt_snapw_block(&w, BVT_SEC_END, end.p, end.len, err);
@@ -298,6 +333,9 @@ int bvt_snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut,
     }
     pthread_mutex_unlock(&e->save_lock);
     plan_free(&p);
+    for (uint32_t s = 0; s < n_shards; s++)
+        plan_free(&jobs[s].p);
+    free(jobs);
     return rc;
 }
 

@@ -290,7 +290,7 @@ static int reserve_user(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
         int evicted = 0;
         for (uint32_t i = 0; i < s->n_shards && !evicted; i++) {
             bvt_shard *o = &s->shards[i];
-            if (o == sh || pthread_mutex_trylock(&o->lock) != 0)
+            if (o == sh || bvt_shard_trylock(o) != 0)
                 continue;
             evicted = bvt_shard_evict_one(o, s, NULL) == BVT_OK;
             pthread_mutex_unlock(&o->lock);

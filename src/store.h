@@ -37,6 +37,7 @@ typedef struct bvt_shard {
     uint64_t evicted;
     uint64_t rng;           /* eviction sampling */
     bvt_mem mem;
+    struct bvt_snap_job *snap; /* a snapshot's copy of this shard still to make, or NULL */
 } __attribute__((aligned(64))) bvt_shard;
 
 typedef struct bvt_store {
@@ -72,6 +73,30 @@ static inline void bvt_shard_prefetch(const bvt_shard *sh, const bvt_user_key *k
 {
     if (sh->index)
         __builtin_prefetch(&sh->index[k->lo & sh->index_mask]);
+}
+
+/* Make the copy a snapshot still owes this shard (its lock held; snapshot.c). */
+void bvt_snapshot_copy_pending(bvt_shard *sh);
+
+/* Lock a shard.  Every shard lock goes through here (or bvt_shard_trylock):
+ * a snapshot in progress marks the shards it has yet to copy, and whoever
+ * locks one first copies it, so nothing changes a shard before its copy
+ * and tracking waits for one shard's copy at most (snapshot.c). */
+static inline void bvt_shard_lock(bvt_shard *sh)
+{
+    pthread_mutex_lock(&sh->lock);
+    if (sh->snap)
+        bvt_snapshot_copy_pending(sh);
+}
+
+/* As bvt_shard_lock when the lock is free; 0 when taken, else non-zero. */
+static inline int bvt_shard_trylock(bvt_shard *sh)
+{
+    if (pthread_mutex_trylock(&sh->lock) != 0)
+        return -1;
+    if (sh->snap)
+        bvt_snapshot_copy_pending(sh);
+    return 0;
 }
 
 /* The rest run with sh->lock held. */

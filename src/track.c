@@ -244,7 +244,7 @@ static void apply_block(bvt_engine *e, batch_block *b, size_t n)
         while (end < n && b->shard[b->order[end]] == s)
             end++;
         bvt_shard *sh = &e->store.shards[s];
-        pthread_mutex_lock(&sh->lock);
+        bvt_shard_lock(sh);
         for (size_t j = i; j < end && j < i + D_INDEX; j++)
             bvt_shard_prefetch(sh, &b->key[b->order[j]]);
         for (size_t j = i; j < end && j < i + D_RECORD; j++)
@@ -268,7 +268,7 @@ static void apply_block(bvt_engine *e, batch_block *b, size_t n)
                 /* rare: the profile lives under another key, maybe another shard */
                 pthread_mutex_unlock(&sh->lock);
                 b->code[p] = bvt_track_key(e, to, &b->ev[p]);
-                pthread_mutex_lock(&sh->lock);
+                bvt_shard_lock(sh);
                 continue;
             }
             if (bvt_analytics_blocked(e, r)) { /* before a profile is created */

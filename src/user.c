@@ -246,13 +246,13 @@ int bvt_attr_unset(bvt_engine *e, const void *id, size_t len, const char *key)
 static void lock_pair(bvt_shard *a, bvt_shard *b)
 {
     if (a == b) {
-        pthread_mutex_lock(&a->lock);
+        bvt_shard_lock(a);
     } else if (a < b) {
-        pthread_mutex_lock(&a->lock);
-        pthread_mutex_lock(&b->lock);
+        bvt_shard_lock(a);
+        bvt_shard_lock(b);
     } else {
-        pthread_mutex_lock(&b->lock);
-        pthread_mutex_lock(&a->lock);
+        bvt_shard_lock(b);
+        bvt_shard_lock(a);
     }
 }
 

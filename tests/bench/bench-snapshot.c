@@ -16,6 +16,8 @@
  * (-L FILE -u users -r raw_bytes: the load half, run in a new process.)
  */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,31 @@ static void clear_dir(const char *d)
 
 static const char *self; /* argv[0], to run the load in a new process */
 
+/* A thread tracking one event per call during the save: the longest call
+ * is how long the save held a shard that tracking wanted. */
+typedef struct tracker {
+    bvt_engine *e;
+    const bvt_event *ev;
+    size_t n;
+    _Atomic int stop;
+    double max_s;
+    uint64_t calls;
+} tracker;
+
+static void *track_during_save(void *arg)
+{
+    tracker *t = arg;
+    for (size_t i = 0; !atomic_load(&t->stop); i = (i + 1) % t->n) {
+        double a = bench_now();
+        bvt_event_track(t->e, &t->ev[i], NULL);
+        double d = bench_now() - a;
+        if (d > t->max_s)
+            t->max_s = d;
+        t->calls++;
+    }
+    return NULL;
+}
+
 /* -L: load a snapshot and report (run by snapshot_bench). */
 static void load_bench(const char *path, uint64_t users, uint64_t raw_profiles)
 {
@@ -147,10 +174,21 @@ static void snapshot_bench(uint64_t users, unsigned per_user, const char *dir)
     char path[1024];
     snprintf(path, sizeof path, "%s/bench.bvts", dir);
     bvt_error err = BVT_ERROR_INIT;
+    size_t n_track = 65536;
+    bench_events_fill(ev, ids, n_track, &u, BENCH_UNIFORM, 0, 0, 1, &cats,
+                      T0_MS + per_user * 3600000LL, 3600000, &rng);
+    tracker tr = { e, ev, n_track, 0, 0, 0 };
+    pthread_t tid;
+    pthread_create(&tid, NULL, track_during_save, &tr);
     double c0 = bench_thread_cpu();
     t = bench_now();
     check(bvt_engine_save(e, path, &err), "save", &err);
     double save_s = bench_now() - t, save_cpu = bench_thread_cpu() - c0;
+    atomic_store(&tr.stop, 1);
+    pthread_join(tid, NULL);
+    printf("tracking during the save: %llu calls, the longest %.1f ms\n",
+           (unsigned long long)tr.calls, tr.max_s * 1e3);
+    bench_result("save_track_max_ms", tr.max_s * 1e3);
     uint64_t raw_profiles, raw_all, file;
     raw_sizes(path, &raw_profiles, &raw_all, &file);
     printf("file %.1f MB, raw %.1f MB (profiles %.1f MB), ratio %.2f\n", file / 1e6,
