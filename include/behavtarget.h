@@ -88,7 +88,9 @@ enum bvt_status {
     BVT_ETYPE = -7,     /**< unknown event type */
     BVT_ERANGE = -8,    /**< a value or time is outside what can be answered */
     BVT_EVERSION = -9,  /**< a struct version newer than this library knows */
-    BVT_EIO = -10,      /**< input/output failure (the message names the file and call) */
+    BVT_EIO = -10,      /**< input/output failure (the message names the file and call);
+                             also what every call that changes state returns once the
+                             engine's journal has failed (@since 1.1, bvt_engine_open()) */
     BVT_ECORRUPT = -11, /**< persisted data fails its checksum or does not parse
                              (offset = file byte) */
     BVT_ESYNTAX = -12,  /**< syntax error in rule text (offset = byte) */
@@ -487,6 +489,8 @@ BVT_API void bvt_event_init(bvt_event *ev);
  *         without analytics consent; nothing changed).  Under
  *         BVT_ANALYTICS_ANONYMOUS such an event returns BVT_OK, changes no
  *         profile (none is created) and is counted in bvt_anonymous_counts().
+ *         BVT_EIO (@since 1.1: the journal has failed; see bvt_engine_open()
+ *         for when an accepted event is durable).
  * @since 1.0  Thread-safe.  Allocates nothing for a known user in steady state.
  */
 BVT_API int bvt_event_track(bvt_engine *engine, const bvt_event *ev, bvt_error *err);
