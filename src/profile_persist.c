@@ -358,12 +358,10 @@ int bvt_profile_load(bvt_engine *e, bvt_rbuf *r, uint32_t top_k)
     if ((k.hi | k.lo) == 0)
         return bvt_r_fail(r, "profile without a key"), BVT_ECORRUPT;
     bvt_shard *sh = bvt_store_shard(&e->store, &k);
-    if (bvt_shard_find(sh, &k))
-        return bvt_r_fail(r, "the same user twice"), BVT_ECORRUPT;
-    bvt_record *rec;
-    int rc = bvt_shard_add(sh, &e->store, &k, NULL, &rec);
-    if (rc != BVT_OK)
-        return rc;
+    /* The index slot is a cache miss in a large table: ask for it now and
+     * parse the profile (into a record of our own) while it comes. */
+    bvt_shard_prefetch(sh, &k);
+    bvt_record tmp = { .key_hi = k.hi, .key_lo = k.lo }, *rec = &tmp;
     rec->first_seen_ms = (int64_t)bvt_ld_u64(p + 16);
     rec->last_seen_ms = (int64_t)bvt_ld_u64(p + 24);
     rec->last_purchase_ms = (int64_t)bvt_ld_u64(p + 32);
@@ -390,8 +388,18 @@ int bvt_profile_load(bvt_engine *e, bvt_rbuf *r, uint32_t top_k)
         bvt_r_fail(r, "bad profile flags");
     if (!r->bad)
         r->pos += FIXED_BYTES(top_k);
-    rc = r->bad ? BVT_ECORRUPT : has_ext ? load_ext(e, rec, &sh->mem, r) : BVT_OK;
-    if (rc != BVT_OK)
-        bvt_shard_remove(sh, rec); /* releases whatever was attached */
-    return rc;
+    int rc = r->bad ? BVT_ECORRUPT : has_ext ? load_ext(e, &tmp, &sh->mem, r) : BVT_OK;
+    bvt_record *slot = NULL;
+    if (rc == BVT_OK && bvt_shard_find(sh, &k)) {
+        bvt_r_fail(r, "the same user twice");
+        rc = BVT_ECORRUPT;
+    }
+    if (rc == BVT_OK)
+        rc = bvt_shard_add(sh, &e->store, &k, NULL, &slot);
+    if (rc != BVT_OK) {
+        bvt_profile_release(&tmp, &sh->mem); /* whatever was attached */
+        return rc;
+    }
+    *slot = tmp;
+    return BVT_OK;
 }

@@ -20,6 +20,10 @@ void state_dir_remove(const char *dir);
 /* dir/name in one of two static buffers (valid until the next-but-one call). */
 const char *state_path(const char *dir, const char *name);
 
+/* A whole file into malloc'd memory (the caller frees it), and back. */
+unsigned char *state_read_file(const char *path, size_t *len);
+void state_write_file(const char *path, const void *p, size_t len);
+
 /* Build the same state in e for the same seed. */
 void random_state(bvt_engine *e, uint64_t seed);
 

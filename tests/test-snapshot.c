@@ -76,27 +76,6 @@ END_TEST
 
 /* ------------------------------------------------------------ corruption */
 
-static unsigned char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(*len ? *len : 1);
-    ck_assert_uint_eq(fread(p, 1, *len, f), *len);
-    fclose(f);
-    return p;
-}
-
-static void write_file(const char *path, const void *p, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(p, 1, len, f), len);
-    fclose(f);
-}
-
 static int load_status(const char *path, int64_t *offset)
 {
     bvt_options o = opts();
@@ -120,7 +99,7 @@ static unsigned char *small_snapshot(size_t *len)
     ck_assert_int_eq(bvt_attr_set_string(e, "a", 1, "tier", "gold"), BVT_OK);
     ck_assert_int_eq(bvt_engine_save(e, path_in("small.bvts"), NULL), BVT_OK);
     bvt_engine_free(e);
-    return read_file(path_in("small.bvts"), len);
+    return state_read_file(path_in("small.bvts"), len);
 }
 
 /* Offsets of the blocks of a snapshot image (header excluded). */
@@ -142,7 +121,7 @@ START_TEST(truncation_at_every_offset)
     size_t len;
     unsigned char *img = small_snapshot(&len);
     for (size_t cut = 0; cut < len; cut++) {
-        write_file(path_in("cut.bvts"), img, cut);
+        state_write_file(path_in("cut.bvts"), img, cut);
         int64_t off;
         int rc = load_status(path_in("cut.bvts"), &off);
         ck_assert_msg(rc == BVT_ETRUNCATED, "cut at %zu of %zu: %d", cut, len, rc);
@@ -153,7 +132,7 @@ START_TEST(truncation_at_every_offset)
     unsigned char *longer = malloc(len + 1);
     memcpy(longer, img, len);
     longer[len] = 0;
-    write_file(path_in("long.bvts"), longer, len + 1);
+    state_write_file(path_in("long.bvts"), longer, len + 1);
     ck_assert_int_eq(load_status(path_in("long.bvts"), NULL), BVT_ECORRUPT);
     free(longer);
     free(img);
@@ -171,7 +150,7 @@ START_TEST(bit_flip_in_every_byte)
     ck_assert_uint_ge(n_blocks, 8); /* META, five sections, profiles, END */
     for (size_t i = 0; i < len; i++) {
         img[i] ^= (unsigned char)(1u << (i % 8));
-        write_file(path_in("flip.bvts"), img, len);
+        state_write_file(path_in("flip.bvts"), img, len);
         img[i] ^= (unsigned char)(1u << (i % 8));
         int64_t off;
         int rc = load_status(path_in("flip.bvts"), &off);
@@ -222,23 +201,23 @@ START_TEST(foreign_newer_and_wrong_secret)
     unsigned char *copy = malloc(len);
     memcpy(copy, img, len);
     memcpy(copy, "SQLite f", 8);
-    write_file(path_in("x.bvts"), copy, len);
+    state_write_file(path_in("x.bvts"), copy, len);
     ck_assert_int_eq(load_status(path_in("x.bvts"), NULL), BVT_EFORMAT);
 
     memcpy(copy, img, len);
     forge_header(copy, 2, check);
-    write_file(path_in("x.bvts"), copy, len);
+    state_write_file(path_in("x.bvts"), copy, len);
     int64_t off;
     ck_assert_int_eq(load_status(path_in("x.bvts"), &off), BVT_EVERSION);
     ck_assert_int_eq(off, 8);
 
     memcpy(copy, img, len);
     forge_header(copy, 1, check);
-    write_file(path_in("x.bvts"), copy, len);
+    state_write_file(path_in("x.bvts"), copy, len);
     ck_assert_int_eq(load_status(path_in("x.bvts"), NULL), BVT_OK); /* the forge is faithful */
 
     /* the same file opened with another secret */
-    write_file(path_in("x.bvts"), img, len);
+    state_write_file(path_in("x.bvts"), img, len);
     bvt_options o = BVT_OPTIONS_INIT;
     o.secret = "another-secret-of-enough-length";
     o.secret_len = strlen(o.secret);

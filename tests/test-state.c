@@ -120,27 +120,6 @@ START_TEST(replay_equals_the_original)
 }
 END_TEST
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(*len + 1);
-    ck_assert_uint_eq(fread(p, 1, *len, f), *len);
-    fclose(f);
-    return p;
-}
-
-static void spit(const char *path, const void *p, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_uint_eq(fwrite(p, 1, len, f), len);
-    fclose(f);
-}
-
 START_TEST(torn_tail_is_cut_and_reported)
 {
     state_dir_make(dir);
@@ -151,8 +130,8 @@ START_TEST(torn_tail_is_cut_and_reported)
     char path[256];
     ck_assert_int_eq(journals(path, sizeof path), 1);
     size_t len;
-    unsigned char *img = slurp(path, &len);
-    spit(path, img, len - 5); /* the last frame loses its end */
+    unsigned char *img = state_read_file(path, &len);
+    state_write_file(path, img, len - 5); /* the last frame loses its end */
     e = open_ok(BVT_JOURNAL_OFF);
     bvt_state_info in = info_of(e);
     ck_assert_int_ge(in.torn_offset, 64);
@@ -166,9 +145,9 @@ START_TEST(torn_tail_is_cut_and_reported)
 
     /* a flipped byte in an early frame, with good frames after it */
     free(img);
-    img = slurp(path, &len);
+    img = state_read_file(path, &len);
     img[64 + 45] ^= 0x10;
-    spit(path, img, len);
+    state_write_file(path, img, len);
     bvt_engine *bad = NULL;
     bvt_error err = BVT_ERROR_INIT;
     ck_assert_int_eq(open_status(BVT_JOURNAL_OFF, &bad, &err), BVT_ECORRUPT);
@@ -177,7 +156,7 @@ START_TEST(torn_tail_is_cut_and_reported)
 
     /* the same journal under another secret */
     img[64 + 45] ^= 0x10;
-    spit(path, img, len);
+    state_write_file(path, img, len);
     bvt_options o = opts();
     o.secret = "another-secret-of-enough-length";
     o.secret_len = strlen(o.secret);
@@ -215,7 +194,7 @@ static int dir_holds(const unsigned char *key, uint64_t check)
         char p[512];
         snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
         size_t len;
-        unsigned char *img = slurp(p, &len);
+        unsigned char *img = state_read_file(p, &len);
         found = contains(img, len, key);
         if (!found && strstr(de->d_name, ".bvtj")) {
             bvt_journal_scan scan;
@@ -261,7 +240,7 @@ START_TEST(forgotten_user_leaves_the_disk)
     bvt_w_u64(&w, k.hi);
     bvt_w_u64(&w, k.lo);
     size_t hlen;
-    unsigned char *h = slurp(state_path(dir, "snapshot.bvts"), &hlen);
+    unsigned char *h = state_read_file(state_path(dir, "snapshot.bvts"), &hlen);
     uint64_t check = check_value(h);
     free(h);
     ck_assert(dir_holds(key, check)); /* the test can see a key */

@@ -33,7 +33,7 @@ say() { printf '%s\n' "$*"; }
 fail() { printf 'ERROR: %s\n' "$*" >&2; status=1; }
 
 # ---- prerequisites ---------------------------------------------------------
-for exe in bench-memlat bench-ingest bench-redis bench-memory bench-segments bench-rank bench-experiment; do
+for exe in bench-memlat bench-ingest bench-redis bench-memory bench-segments bench-rank bench-experiment bench-snapshot; do
     if [ ! -x "$BENCH/$exe" ]; then
         fail "$BENCH/$exe is missing: build first (ninja -C $BUILD)"
         exit 1
@@ -227,6 +227,14 @@ if [ "$have_redis" = 1 ]; then
         fail "could not start redis-server on a free loopback port (log: $OUT/redis.log)"
     fi
 fi
+
+# ---- snapshots and the journal ---------------------------------------------
+bench "snapshot-1M" "$RUNS" "$BENCH/bench-snapshot" -u 1000000 -e 4
+if [ "${SKIP_10M:-0}" != 1 ] && [ "$(mem_available_gib)" -ge 14 ]; then
+    bench "snapshot-10M" "$RUNS_10M" "$BENCH/bench-snapshot" -u 10000000 -e 4
+fi
+bench "journal-batch" "$RUNS" "$BENCH/bench-snapshot" -j -n 2000000
+bench "journal-single" "$RUNS" "$BENCH/bench-snapshot" -j -n 100000 -m single
 
 # ---- medians ----------------------------------------------------------------
 say ""
