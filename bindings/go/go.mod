@@ -1,0 +1,3 @@
+module libbehavtarget.example/behavtarget
+
+go 1.19

@@ -1,0 +1,140 @@
+package behavtarget
+
+/*
+#include <behavtarget.h>
+*/
+import "C"
+
+import (
+	"time"
+	"unsafe"
+)
+
+// Cap is a per-user frequency cap: at most Max impressions in any Window.
+type Cap struct {
+	Max    uint32
+	Window time.Duration
+}
+
+// Offer is the subset of an offer definition this binding exposes.
+type Offer struct {
+	ID    string   // 1..63 bytes
+	Tags  []string // category paths the offer is about
+	Rule  string   // eligibility rule; "" = every user
+	Value float64  // revenue per response; 0 scores as 1
+	Caps  []Cap
+}
+
+// DefineOffer defines an offer, or replaces an existing id's definition,
+// and returns its numeric id (>= 1).
+func (eng *Engine) DefineOffer(o Offer) (uint32, error) {
+	var id C.uint32_t
+	err := eng.use(func(e *C.bvt_engine) error {
+		var m cmem
+		defer m.free()
+		var c C.bvt_offer
+		C.bvt_offer_init(&c)
+		c.id = m.str(o.ID)
+		c.tags = m.strs(o.Tags)
+		c.n_tags = C.size_t(len(o.Tags))
+		c.rule = m.str(o.Rule)
+		c.value = C.double(o.Value)
+		if len(o.Caps) > 0 {
+			caps := unsafe.Slice((*C.bvt_cap)(m.alloc(uintptr(len(o.Caps))*C.sizeof_bvt_cap)), len(o.Caps))
+			for i, k := range o.Caps {
+				caps[i].max = C.uint32_t(k.Max)
+				caps[i].window_ms = C.int64_t(k.Window.Milliseconds())
+			}
+			c.caps = &caps[0]
+			c.n_caps = C.size_t(len(o.Caps))
+		}
+		cerr := newCError()
+		return statusErr(C.bvt_offer_define(e, &c, &id, &cerr), &cerr)
+	})
+	return uint32(id), err
+}
+
+// PolicyKind is a ranking policy; 0 leaves the engine's (Thompson sampling
+// by default).
+type PolicyKind uint32
+
+const (
+	PolicyDefault       PolicyKind = 0
+	PolicyGreedy        PolicyKind = C.BVT_POLICY_GREEDY
+	PolicyEpsilonGreedy PolicyKind = C.BVT_POLICY_EPSILON_GREEDY
+	PolicySoftmax       PolicyKind = C.BVT_POLICY_SOFTMAX
+	PolicyThompson      PolicyKind = C.BVT_POLICY_THOMPSON
+	PolicyUCB1          PolicyKind = C.BVT_POLICY_UCB1
+)
+
+// RankRequest says what to rank, for whom and when.
+type RankRequest struct {
+	User       string
+	Now        int64
+	Context    *Context
+	Candidates []string // offer ids; nil = every defined offer
+	K          int      // slots to fill; 0 means 1
+	Policy     PolicyKind
+	Seed       uint64 // same seed and state, same ranking
+	Experiment string // "" = none
+}
+
+// RankedOffer is one filled slot, best first.
+type RankedOffer struct {
+	ID         string
+	Offer      uint32 // numeric id
+	Score      float64
+	Estimate   float64 // posterior mean response rate
+	Propensity float64 // -1 when not estimated
+}
+
+// Rank ranks offers for a user; an empty result (nothing eligible) is not an error.
+func (eng *Engine) Rank(req RankRequest) ([]RankedOffer, error) {
+	var out []RankedOffer
+	err := eng.use(func(e *C.bvt_engine) error {
+		var m cmem
+		defer m.free()
+		var q C.bvt_rank_request
+		C.bvt_rank_request_init(&q)
+		q.user_id, q.user_id_len = m.bytes(req.User)
+		q.now = C.int64_t(req.Now)
+		q.ctx = req.Context.fill(&m)
+		q.candidates = m.strs(req.Candidates)
+		q.n_candidates = C.size_t(len(req.Candidates))
+		k := req.K
+		if k <= 0 {
+			k = 1
+		}
+		q.k = C.size_t(k)
+		if req.Policy != PolicyDefault {
+			p := (*C.bvt_policy)(m.alloc(C.sizeof_bvt_policy))
+			C.bvt_policy_init(p)
+			p.kind = C.uint32_t(req.Policy)
+			q.policy = p
+		}
+		q.seed = C.uint64_t(req.Seed)
+		q.experiment = m.str(req.Experiment)
+		slots := unsafe.Slice((*C.bvt_ranked_offer)(m.alloc(uintptr(k)*C.sizeof_bvt_ranked_offer)), k)
+		var res C.bvt_rank_result
+		C.bvt_rank_result_init(&res)
+		res.offers = &slots[0]
+		res.offers_cap = C.size_t(k)
+		cerr := newCError()
+		if rc := C.bvt_rank(e, &q, &res, &cerr); rc != C.BVT_OK {
+			return statusErr(rc, &cerr)
+		}
+		n := int(res.n_offers)
+		if n > k {
+			n = k
+		}
+		out = make([]RankedOffer, n)
+		for i := 0; i < n; i++ {
+			s := &slots[i]
+			out[i] = RankedOffer{ID: C.GoString(s.offer_id), Offer: uint32(s.offer),
+				Score: float64(s.score), Estimate: float64(s.estimate),
+				Propensity: float64(s.propensity)}
+		}
+		return nil
+	})
+	return out, err
+}
