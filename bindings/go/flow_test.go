@@ -221,3 +221,28 @@ func TestManyOpenClose(t *testing.T) {
 		t.Fatalf("version %q", v)
 	}
 }
+
+// Candidates restrict the ranking to the offers named, and caps apply.
+func TestRankCandidatesAndCaps(t *testing.T) {
+	eng := newEngine(t)
+	for _, id := range []string{"a", "b", "c"} {
+		_, err := eng.DefineOffer(Offer{ID: id, Value: 1, Caps: []Cap{{Max: 1, Window: time.Hour}}})
+		must(t, "offer", err)
+	}
+	r, err := eng.Rank(RankRequest{User: "eve", Now: t0, K: 3, Candidates: []string{"b", "nope"}})
+	must(t, "rank", err)
+	if len(r) != 1 || r[0].ID != "b" {
+		t.Fatalf("candidates b and an unknown id: %+v", r)
+	}
+	must(t, "impression", eng.Track(Event{Type: Impression, User: "eve", TimeMs: t0, Offer: "b"}))
+	r, err = eng.Rank(RankRequest{User: "eve", Now: t0 + 1000, K: 3, Candidates: []string{"b"}})
+	must(t, "rank", err)
+	if len(r) != 0 {
+		t.Fatalf("b is capped at one impression an hour: %+v", r)
+	}
+	r, err = eng.Rank(RankRequest{User: "eve", Now: t0 + 2*3600*1000, K: 3, Candidates: []string{"b"}})
+	must(t, "rank", err)
+	if len(r) != 1 {
+		t.Fatalf("the cap window has passed: %+v", r)
+	}
+}

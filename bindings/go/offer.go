@@ -2,6 +2,36 @@ package behavtarget
 
 /*
 #include <behavtarget.h>
+
+// The whole of a ranking in one cgo call (a call costs about as much as a
+// small ranking): the request, policy and result are built on the C side.
+static int bvtgo_rank(bvt_engine *e, const void *uid, size_t uid_len, int64_t now,
+                      const bvt_context *ctx, const char *const *cands, size_t n_cands,
+                      size_t k, uint32_t kind, uint64_t seed, const char *experiment,
+                      bvt_ranked_offer *slots, size_t *n_out, bvt_error *err)
+{
+    bvt_rank_request q = BVT_RANK_REQUEST_INIT;
+    bvt_policy p = BVT_POLICY_INIT;
+    bvt_rank_result res = BVT_RANK_RESULT_INIT;
+    q.user_id = uid;
+    q.user_id_len = uid_len;
+    q.now = now;
+    q.ctx = ctx;
+    q.candidates = cands;
+    q.n_candidates = n_cands;
+    q.k = k;
+    if (kind != 0) {
+        p.kind = kind;
+        q.policy = &p;
+    }
+    q.seed = seed;
+    q.experiment = experiment;
+    res.offers = slots;
+    res.offers_cap = k;
+    int rc = bvt_rank(e, &q, &res, err);
+    *n_out = res.n_offers < k ? res.n_offers : k;
+    return rc;
+}
 */
 import "C"
 
@@ -94,41 +124,25 @@ func (eng *Engine) Rank(req RankRequest) ([]RankedOffer, error) {
 	err := eng.use(func(e *C.bvt_engine) error {
 		var m cmem
 		defer m.free()
-		var q C.bvt_rank_request
-		C.bvt_rank_request_init(&q)
-		q.user_id, q.user_id_len = m.bytes(req.User)
-		q.now = C.int64_t(req.Now)
-		q.ctx = req.Context.fill(&m)
-		q.candidates = m.strs(req.Candidates)
-		q.n_candidates = C.size_t(len(req.Candidates))
 		k := req.K
 		if k <= 0 {
 			k = 1
 		}
-		q.k = C.size_t(k)
-		if req.Policy != PolicyDefault {
-			p := (*C.bvt_policy)(m.alloc(C.sizeof_bvt_policy))
-			C.bvt_policy_init(p)
-			p.kind = C.uint32_t(req.Policy)
-			q.policy = p
-		}
-		q.seed = C.uint64_t(req.Seed)
-		q.experiment = m.str(req.Experiment)
-		slots := unsafe.Slice((*C.bvt_ranked_offer)(m.alloc(uintptr(k)*C.sizeof_bvt_ranked_offer)), k)
-		var res C.bvt_rank_result
-		C.bvt_rank_result_init(&res)
-		res.offers = &slots[0]
-		res.offers_cap = C.size_t(k)
+		// Go memory without Go pointers may be passed for the call: the id
+		// bytes, the slots (C fills them with C pointers) and the error.
+		uid := append([]byte(req.User), 0) // never empty, so &uid[0] exists
+		slots := make([]C.bvt_ranked_offer, k)
+		var n C.size_t
 		cerr := newCError()
-		if rc := C.bvt_rank(e, &q, &res, &cerr); rc != C.BVT_OK {
+		rc := C.bvtgo_rank(e, unsafe.Pointer(&uid[0]), C.size_t(len(req.User)),
+			C.int64_t(req.Now), req.Context.fill(&m), m.strs(req.Candidates),
+			C.size_t(len(req.Candidates)), C.size_t(k), C.uint32_t(req.Policy),
+			C.uint64_t(req.Seed), m.str(req.Experiment), &slots[0], &n, &cerr)
+		if rc != C.BVT_OK {
 			return statusErr(rc, &cerr)
 		}
-		n := int(res.n_offers)
-		if n > k {
-			n = k
-		}
 		out = make([]RankedOffer, n)
-		for i := 0; i < n; i++ {
+		for i := range out {
 			s := &slots[i]
 			out[i] = RankedOffer{ID: C.GoString(s.offer_id), Offer: uint32(s.offer),
 				Score: float64(s.score), Estimate: float64(s.estimate),

@@ -44,7 +44,8 @@ type Event struct {
 }
 
 func (ev *Event) fill(c *C.bvt_event, m *cmem) {
-	C.bvt_event_init(c)
+	// BVT_EVENT_INIT in Go: one cgo call fewer per event of a batch.
+	*c = C.bvt_event{version: C.BVT_EVENT_VERSION}
 	c._type = C.uint32_t(ev.Type)
 	c.user_id, c.user_id_len = m.bytes(ev.User)
 	c.time_ms = C.int64_t(ev.TimeMs)
