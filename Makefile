@@ -10,9 +10,10 @@
 
 # Compilers, the build system, the libraries, Check, and libFuzzer's runtime
 # (clang 14 on Debian ships it separately); llvm gives llvm-symbolizer for
-# readable sanitizer stacks, binutils nm/readelf for the ABI test.
+# readable sanitizer stacks, binutils nm/readelf for the ABI test; golang-go
+# for the Go binding's tests.
 DEPS = meson ninja-build pkg-config gcc g++ clang libclang-rt-14-dev llvm binutils \
-       libzstd-dev libxxhash-dev check
+       libzstd-dev libxxhash-dev check golang-go
 BENCH_DEPS = python3-pandas redis-server
 
 FUZZ_SECONDS ?= 300
