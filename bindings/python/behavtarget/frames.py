@@ -106,6 +106,15 @@ def track_frame(engine: Engine, df: Any) -> List[BatchFailure]:
     ``search_text`` (missing values are left unset).  Returns the refused
     rows as BatchFailure, indexed by position in the frame.
     """
+    events, keep = build_events(engine, df)
+    result = engine._track_array(events.ctypes.data, len(events))
+    del keep  # the strings the events point into lived through the call
+    return result
+
+
+def build_events(engine: Engine, df: Any):
+    """The bvt_event array for ``df`` (see track_frame), and the buffers its
+    pointers borrow: keep both alive while the library reads them."""
     user_col = _column(df, "user_id")
     time_col = _column(df, "time_ms", "timestamp")
     if user_col is None or time_col is None or "type" not in df.columns:
@@ -131,7 +140,7 @@ def track_frame(engine: Engine, df: Any) -> List[BatchFailure]:
     for field, col in _NUMBER_COLUMNS:
         if col in df.columns:
             events[field] = df[col].fillna(0).to_numpy()
-    return engine._track_array(events.ctypes.data, n)
+    return events, keep
 
 
 def rfm_summary(df: Any, end: Any = None, unit_days: int = 1,
