@@ -1,0 +1,507 @@
+"""The Engine class: one bvt_engine and the calls made on it."""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+from ctypes import byref, c_size_t, c_uint32, c_uint64
+from dataclasses import dataclass, fields
+from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence,
+                    Tuple, Union)
+
+from . import _lib
+from ._lib import lib
+from .errors import BehavtargetError, error_for
+
+UserId = Union[str, bytes]
+
+EVENT_TYPES = {
+    "page_view": 0, "search": 1, "add_to_cart": 2, "remove_from_cart": 3, "purchase": 4,
+    "impression": 5, "click": 6, "conversion": 7, "like": 8, "share": 9, "comment": 10,
+    "email_open": 11, "dismiss": 12,
+}
+PURPOSES = {"personalisation": 0, "ads": 1, "analytics": 2}
+JOURNAL_MODES = {"off": 0, "none": 1, "group": 2, "always": 3}
+
+
+def _bytes(value: UserId, what: str = "user") -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
+
+
+def _cstr(value: Optional[str]) -> Optional[bytes]:
+    return None if value is None else _bytes(value, "string")
+
+
+def _raise(code: int, err: Optional[_lib.Error] = None) -> None:
+    if code != 0:
+        if err is not None and err.code == code:
+            raise error_for(code, err.message.decode(errors="replace"), err.offset)
+        raise error_for(code)
+
+
+def _new_error() -> _lib.Error:
+    err = _lib.Error()
+    lib.bvt_error_init(byref(err))
+    return err
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event for Engine.track_batch(); mirrors bvt_event."""
+    user: UserId
+    type: Union[str, int]
+    time_ms: int
+    category: Optional[str] = None
+    value: float = 0.0
+    item: Optional[str] = None
+    offer: Optional[str] = None
+    quantity: int = 0
+    dwell_ms: int = 0
+    search_text: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    """An event of a batch the library refused: its index and exception."""
+    index: int
+    error: BehavtargetError
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The features of bvt_profile (times in epoch ms, durations in ms)."""
+    first_seen_ms: int
+    last_seen_ms: int
+    recency_ms: int
+    last_purchase_ms: int
+    purchase_recency_ms: int
+    purchases: int
+    purchase_days: int
+    monetary_total: float
+    monetary_mean: float
+    r_score: int
+    f_score: int
+    m_score: int
+    type_counts: Tuple[int, ...]
+    events: int
+    impressions: int
+    clicks: int
+    conversions: int
+    ctr: float
+    conversion_rate: float
+    interactions: int
+    sessions: int
+    dwell_ms: int
+    mean_dwell_ms: float
+    cart_items: int
+    cart_value: float
+    cart_oldest_ms: int
+    interests: int
+    attributes: int
+    history_events: int
+    history_day_slots: int
+
+
+@dataclass(frozen=True)
+class RankedOffer:
+    """One slot of a ranking (bvt_ranked_offer)."""
+    offer_id: str
+    offer: int
+    score: float
+    estimate: float
+    propensity: float
+
+
+@dataclass(frozen=True)
+class RfmSummary:
+    """lifetimes' summary of one customer (bvt_rfm_summary)."""
+    frequency: float
+    recency: float
+    T: float
+    monetary_value: float
+
+
+_OPTION_NAMES = {name for name, _ in _lib.Options._fields_} - {
+    "version", "secret", "secret_len", "type_weights", "type_weights_len"}
+
+
+def _options(secret: UserId, options: Mapping[str, Any]) -> Tuple[_lib.Options, list]:
+    """A bvt_options from bvt_options_init() plus the caller's fields; also
+    the Python objects its pointers borrow, to keep alive during the call."""
+    opts = _lib.Options()
+    lib.bvt_options_init(byref(opts))
+    keep: list = []
+    raw = _bytes(secret, "secret")
+    buf = ctypes.create_string_buffer(raw, len(raw))
+    keep.append(buf)
+    opts.secret = ctypes.cast(buf, ctypes.c_void_p)
+    opts.secret_len = len(raw)
+    for name, value in options.items():
+        if name == "type_weights":
+            arr = (ctypes.c_double * len(value))(*value)
+            keep.append(arr)
+            opts.type_weights = arr
+            opts.type_weights_len = len(value)
+        elif name in _OPTION_NAMES:
+            setattr(opts, name, value)
+        else:
+            raise TypeError(f"unknown engine option {name!r}")
+    return opts, keep
+
+
+class Engine:
+    """A libbehavtarget engine (profiles, segments, offers).
+
+    ``Engine(secret, **options)`` makes an in-memory engine; keyword options
+    are the bvt_options fields (``shards``, ``max_users``, ``history_events``,
+    ...), the rest keep the library's defaults.  Use it as a context manager
+    or call close(); every method raises a BehavtargetError subclass when the
+    library refuses the call.
+    """
+
+    def __init__(self, secret: UserId, **options: Any) -> None:
+        self._ptr: Optional[ctypes.c_void_p] = None
+        self._types: Dict[str, int] = {}
+        opts, keep = _options(secret, options)
+        ptr = ctypes.c_void_p()
+        err = _new_error()
+        _raise(lib.bvt_engine_new(byref(ptr), byref(opts), byref(err)), err)
+        del keep
+        self._ptr = ptr
+
+    @classmethod
+    def open(cls, dir: Union[str, os.PathLike], secret: UserId, journal: str = "group",
+             group_commit_ms: int = 0, **options: Any) -> "Engine":
+        """Open (or create) a state directory: its snapshot plus journal replay.
+
+        ``journal`` is one of "off", "none", "group", "always" (enum
+        bvt_journal_mode); the state is written back on checkpoint() and
+        close()."""
+        if journal not in JOURNAL_MODES:
+            raise ValueError(f"journal must be one of {sorted(JOURNAL_MODES)}")
+        self = cls.__new__(cls)
+        self._ptr = None
+        self._types = {}
+        opts, keep = _options(secret, options)
+        st = _lib.StateOptions()
+        lib.bvt_state_options_init(byref(st))
+        st.journal = JOURNAL_MODES[journal]
+        st.dir = os.fsencode(dir)
+        if group_commit_ms:
+            st.group_commit_ms = group_commit_ms
+        ptr = ctypes.c_void_p()
+        err = _new_error()
+        _raise(lib.bvt_engine_open(byref(ptr), byref(opts), byref(st), byref(err)), err)
+        del keep
+        self._ptr = ptr
+        return self
+
+    # -- lifetime ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Free the C engine (a state directory is checkpointed); idempotent."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            lib.bvt_engine_free(ptr)
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_ptr", None) is not None:
+            self.close()
+
+    @property
+    def _handle(self) -> ctypes.c_void_p:
+        if self._ptr is None:
+            raise ValueError("the engine is closed")
+        return self._ptr
+
+    def checkpoint(self) -> None:
+        """Write a snapshot of the state directory and truncate its journal."""
+        err = _new_error()
+        _raise(lib.bvt_engine_checkpoint(self._handle, byref(err)), err)
+
+    def sync(self) -> None:
+        """Make every journaled change so far durable."""
+        err = _new_error()
+        _raise(lib.bvt_engine_sync(self._handle, byref(err)), err)
+
+    # -- events -----------------------------------------------------------
+
+    def event_type(self, type: Union[str, int]) -> int:
+        """The numeric id of an event type name (built-in or registered)."""
+        if isinstance(type, int):
+            return type
+        cached = self._types.get(type)
+        if cached is not None:
+            return cached
+        out = c_uint32()
+        rc = lib.bvt_event_type_lookup(self._handle, _bytes(type, "type"), byref(out))
+        if rc != 0:
+            raise error_for(rc, f"unknown event type {type!r}")
+        self._types[type] = out.value
+        return out.value
+
+    def _fill(self, ev: _lib.Event, keep: list, user: UserId, type: Union[str, int],
+              time_ms: int, category: Optional[str], value: float, item: Optional[str],
+              offer: Optional[str], quantity: int, dwell_ms: int,
+              search_text: Optional[str]) -> None:
+        lib.bvt_event_init(byref(ev))
+        uid = _bytes(user)
+        keep.append(uid)
+        ev.type = self.event_type(type)
+        ev.user_id = ctypes.cast(ctypes.c_char_p(uid), ctypes.c_void_p)
+        ev.user_id_len = len(uid)
+        ev.time_ms = int(time_ms)
+        ev.value = float(value)
+        ev.quantity = int(quantity)
+        ev.dwell_ms = int(dwell_ms)
+        for name, text in (("category", category), ("item_id", item), ("offer_id", offer),
+                           ("search_text", search_text)):
+            if text is not None:
+                b = ctypes.c_char_p(_bytes(text, name))
+                keep.append(b)
+                setattr(ev, name, ctypes.cast(b, ctypes.c_void_p))
+
+    def track(self, user: UserId, type: Union[str, int], time_ms: int,
+              category: Optional[str] = None, value: float = 0.0, item: Optional[str] = None,
+              offer: Optional[str] = None, quantity: int = 0, dwell_ms: int = 0,
+              search_text: Optional[str] = None) -> None:
+        """Track one event (bvt_event_track); ``type`` is a name or id."""
+        ev = _lib.Event()
+        keep: list = []
+        self._fill(ev, keep, user, type, time_ms, category, value, item, offer, quantity,
+                   dwell_ms, search_text)
+        err = _new_error()
+        _raise(lib.bvt_event_track(self._handle, byref(ev), byref(err)), err)
+
+    def track_batch(self, events: Iterable[Union[Event, Mapping[str, Any]]]
+                    ) -> List[BatchFailure]:
+        """Track events (Event or dicts with Event's field names) in one
+        bvt_event_track_batch call.  Valid events are applied even when
+        others fail; the failures are returned, in index order."""
+        items = list(events)
+        arr = (_lib.Event * max(len(items), 1))()
+        keep: list = []
+        names = [f.name for f in fields(Event)]
+        for i, e in enumerate(items):
+            d = {n: getattr(e, n) for n in names} if isinstance(e, Event) else dict(e)
+            try:
+                args = [d.pop("user"), d.pop("type"), d.pop("time_ms")]
+            except KeyError as missing:
+                raise ValueError(f"event {i} has no {missing}") from None
+            extra = Event(*args, **d)  # rejects unknown keys
+            self._fill(arr[i], keep, *[getattr(extra, n) for n in names])
+        return self._track_array(ctypes.addressof(arr), len(items))
+
+    def _track_array(self, address: int, n: int) -> List[BatchFailure]:
+        failures = (_lib.BatchError * max(n, 1))()
+        failed = c_size_t()
+        err = _new_error()
+        rc = lib.bvt_event_track_batch(self._handle, address, n, failures, n, byref(failed),
+                                       byref(err))
+        if rc != 0 and failed.value == 0:
+            _raise(rc, err)
+        out = []
+        for j in range(failed.value):
+            f = failures[j]
+            msg = err.message.decode(errors="replace") if j == 0 else None
+            out.append(BatchFailure(f.index, error_for(f.code, msg, f.index)))
+        return out
+
+    def track_frame(self, df: Any) -> List[BatchFailure]:
+        """Track a pandas DataFrame of events (see behavtarget.frames)."""
+        from .frames import track_frame
+        return track_frame(self, df)
+
+    # -- profiles ---------------------------------------------------------
+
+    def exists(self, user: UserId) -> bool:
+        """Whether the engine holds a profile for the user."""
+        uid = _bytes(user)
+        return lib.bvt_user_exists(self._handle, uid, len(uid)) == 1
+
+    def profile(self, user: UserId, now: int) -> Profile:
+        """The user's features at ``now`` (bvt_profile_get)."""
+        uid = _bytes(user)
+        p = _lib.Profile()
+        lib.bvt_profile_init(byref(p))
+        _raise(lib.bvt_profile_get(self._handle, uid, len(uid), now, byref(p)))
+        values = {}
+        for f in fields(Profile):
+            v = getattr(p, f.name)
+            values[f.name] = tuple(v) if f.name == "type_counts" else v
+        return Profile(**values)
+
+    def rfm(self, user: UserId, end_ms: int, unit_ms: int = 86_400_000) -> RfmSummary:
+        """lifetimes' summary of the user's purchases up to ``end_ms``."""
+        uid = _bytes(user)
+        s = _lib.RfmSummary()
+        _raise(lib.bvt_rfm_summary_get(self._handle, uid, len(uid), end_ms, unit_ms,
+                                       byref(s)))
+        return RfmSummary(s.frequency, s.recency, s.T, s.monetary_value)
+
+    def rfm_refresh(self, now: int) -> int:
+        """Score every buyer's R, F and M quintiles; returns the buyers scored."""
+        out = c_uint64()
+        _raise(lib.bvt_rfm_refresh(self._handle, now, byref(out)))
+        return out.value
+
+    def user_key(self, user: UserId) -> Tuple[int, int]:
+        """The keyed hash (hi, lo) the engine stores instead of the raw id."""
+        uid = _bytes(user)
+        k = _lib.UserKey()
+        _raise(lib.bvt_user_key_of(self._handle, uid, len(uid), byref(k)))
+        return (k.hi, k.lo)
+
+    def consent(self, user: UserId, purpose: Union[str, int], granted: bool,
+                time_ms: int) -> None:
+        """Record the user's choice for a purpose ("personalisation", "ads",
+        "analytics" or an id).  Ranking uses the profile (offer rules,
+        affinity) only for users who granted "ads"."""
+        uid = _bytes(user)
+        pid = PURPOSES[purpose] if isinstance(purpose, str) else purpose
+        _raise(lib.bvt_consent_set(self._handle, uid, len(uid), pid, int(bool(granted)),
+                                   time_ms))
+
+    def forget(self, user: UserId) -> None:
+        """Erase the user (right to erasure)."""
+        uid = _bytes(user)
+        err = _new_error()
+        _raise(lib.bvt_user_forget(self._handle, uid, len(uid), byref(err)), err)
+
+    def export(self, user: UserId, now: int) -> Dict[str, Any]:
+        """Everything held about the user, as bvt_user_export's JSON parsed."""
+        uid = _bytes(user)
+        need = c_size_t()
+        cap = 4096
+        while True:
+            buf = ctypes.create_string_buffer(cap)
+            rc = lib.bvt_user_export(self._handle, uid, len(uid), now, buf, cap, byref(need))
+            if rc == -8 and need.value + 1 > cap:  # BVT_ERANGE: grow and retry
+                cap = need.value + 1
+                continue
+            _raise(rc)
+            return json.loads(buf.raw[:need.value].decode())
+
+    # -- segments ---------------------------------------------------------
+
+    def segment_define(self, name: str, rule: str) -> int:
+        """Define (or redefine) a segment from a rule (docs/rules.md); its id."""
+        out = c_uint32()
+        err = _new_error()
+        _raise(lib.bvt_segment_define(self._handle, _bytes(name, "name"), _bytes(rule, "rule"),
+                                      byref(out), byref(err)), err)
+        return out.value
+
+    def _segment_id(self, name: str) -> int:
+        out = c_uint32()
+        rc = lib.bvt_segment_lookup(self._handle, _bytes(name, "name"), byref(out))
+        if rc != 0:
+            raise error_for(rc, f"no segment {name!r}")
+        return out.value
+
+    def segments(self) -> List[str]:
+        """Names of every segment, built-in ones included."""
+        n = c_size_t()
+        ids = (c_uint32 * _lib.SEGMENTS_MAX)()
+        _raise(lib.bvt_segment_list(self._handle, ids, _lib.SEGMENTS_MAX, byref(n)))
+        return [self._segment_name(ids[i]) for i in range(min(n.value, _lib.SEGMENTS_MAX))]
+
+    def _segment_name(self, sid: int) -> str:
+        name = lib.bvt_segment_name(self._handle, sid)
+        return name.decode() if name else str(sid)
+
+    def segments_of(self, user: UserId, now: int) -> List[str]:
+        """Names of the segments the user is in at ``now`` (no request context)."""
+        uid = _bytes(user)
+        n = c_size_t()
+        ids = (c_uint32 * _lib.SEGMENTS_MAX)()
+        _raise(lib.bvt_segments_of(self._handle, uid, len(uid), now, None, ids,
+                                   _lib.SEGMENTS_MAX, byref(n)))
+        return [self._segment_name(ids[i]) for i in range(min(n.value, _lib.SEGMENTS_MAX))]
+
+    def segment_count(self, name: str, now: int) -> int:
+        """Members of a segment at ``now``, counted without listing them."""
+        count = c_uint64()
+        _raise(lib.bvt_segment_members(self._handle, self._segment_id(name), now, None,
+                                       _lib.MEMBER_FN(), None, byref(count)))
+        return count.value
+
+    def segment_members(self, name: str, now: int) -> Iterator[Tuple[int, int]]:
+        """The members' keys (hi, lo), as user_key() gives them: raw ids are
+        never stored.  The scan runs when iteration starts."""
+        sid = self._segment_id(name)
+        keys: List[Tuple[int, int]] = []
+
+        def collect(key: Any, _ud: Any) -> int:
+            keys.append((key.contents.hi, key.contents.lo))
+            return 0
+
+        callback = _lib.MEMBER_FN(collect)
+        _raise(lib.bvt_segment_members(self._handle, sid, now, None, callback, None, None))
+        yield from keys
+
+    # -- offers -----------------------------------------------------------
+
+    def offer_define(self, id: str, rule: Optional[str] = None, value: float = 0.0,
+                     caps: Sequence[Tuple[int, int]] = (), tags: Sequence[str] = (),
+                     priority: int = 0) -> int:
+        """Define an offer: eligibility rule, value per response, per-user
+        caps as (max impressions, window ms) pairs and category tags."""
+        o = _lib.Offer()
+        lib.bvt_offer_init(byref(o))
+        o.id = _bytes(id, "id")
+        o.rule = _cstr(rule)
+        o.value = value
+        o.priority = priority
+        cap_arr = (_lib.Cap * max(len(caps), 1))()
+        for i, (mx, window) in enumerate(caps):
+            cap_arr[i].max = mx
+            cap_arr[i].window_ms = window
+        if caps:
+            o.caps = cap_arr
+            o.n_caps = len(caps)
+        tag_arr = (ctypes.c_char_p * max(len(tags), 1))(*[_bytes(t, "tag") for t in tags])
+        if tags:
+            o.tags = tag_arr
+            o.n_tags = len(tags)
+        out = c_uint32()
+        err = _new_error()
+        _raise(lib.bvt_offer_define(self._handle, byref(o), byref(out), byref(err)), err)
+        return out.value
+
+    def rank(self, user: UserId, now: int, k: int = 1, seed: int = 0,
+             candidates: Optional[Sequence[str]] = None) -> List[RankedOffer]:
+        """Rank the eligible offers for the user, best first (bvt_rank)."""
+        uid = _bytes(user)
+        req = _lib.RankRequest()
+        lib.bvt_rank_request_init(byref(req))
+        req.user_id = ctypes.cast(ctypes.c_char_p(uid), ctypes.c_void_p)
+        req.user_id_len = len(uid)
+        req.now = now
+        req.k = k
+        req.seed = seed
+        if candidates is not None:
+            cand = (ctypes.c_char_p * max(len(candidates), 1))(
+                *[_bytes(c, "candidate") for c in candidates])
+            req.candidates = cand
+            req.n_candidates = len(candidates)
+        slots = (_lib.RankedOffer * max(k, 1))()
+        res = _lib.RankResult()
+        lib.bvt_rank_result_init(byref(res))
+        res.offers = slots
+        res.offers_cap = max(k, 1)
+        err = _new_error()
+        _raise(lib.bvt_rank(self._handle, byref(req), byref(res), byref(err)), err)
+        return [RankedOffer(slots[i].offer_id.decode(), slots[i].offer, slots[i].score,
+                            slots[i].estimate, slots[i].propensity)
+                for i in range(res.n_offers)]

@@ -1,0 +1,197 @@
+"""numpy/pandas helpers: whole DataFrames tracked in one batch call.
+
+Events are built as a numpy structured array laid out as bvt_event (the
+offsets are read from the ctypes mirror), so a frame reaches the library
+without a Python loop per event apart from encoding the strings.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import Any, List, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import _lib
+from ._lib import lib
+from .engine import BatchFailure, Engine
+
+DAY_MS = 86_400_000
+BVT_NONE = 0xFFFFFFFF
+
+
+def _event_dtype() -> np.dtype:
+    names, formats, offsets = [], [], []
+    for name, ctype in _lib.Event._fields_:
+        names.append(name)
+        if ctype is ctypes.c_void_p:
+            formats.append(np.uintp)
+        else:
+            formats.append(np.dtype(ctype))
+        offsets.append(getattr(_lib.Event, name).offset)
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets,
+                     "itemsize": ctypes.sizeof(_lib.Event)})
+
+
+EVENT_DTYPE = _event_dtype()
+
+
+def _prototype(n: int) -> np.ndarray:
+    """n events as bvt_event_init() leaves them (version and defaults from C)."""
+    proto = _lib.Event()
+    lib.bvt_event_init(ctypes.byref(proto))
+    one = np.frombuffer(ctypes.string_at(ctypes.addressof(proto), ctypes.sizeof(proto)),
+                        dtype=EVENT_DTYPE)
+    return np.repeat(one, n)
+
+
+def _encode(values: Sequence[Any]) -> List[Optional[bytes]]:
+    out: List[Optional[bytes]] = []
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v):
+            out.append(None)
+        elif isinstance(v, bytes):
+            out.append(v)
+        else:
+            out.append(str(v).encode())
+    return out
+
+
+def _pack(encoded: List[Optional[bytes]], keep: list, terminate: bool):
+    """One buffer holding every string; (pointers, lengths), NULL for None."""
+    parts = [b"" if e is None else e for e in encoded]
+    lens = np.fromiter((len(p) for p in parts), dtype=np.uintp, count=len(parts))
+    sep = b"\0" if terminate else b""
+    buf = sep.join(parts) + sep
+    # The buffer's own memory: a numpy view of it stays valid while buf lives.
+    view = np.frombuffer(buf, dtype=np.uint8) if buf else np.zeros(1, np.uint8)
+    keep.append(buf)
+    keep.append(view)
+    step = lens + (1 if terminate else 0)
+    starts = np.cumsum(step) - step
+    ptrs = (view.ctypes.data + starts).astype(np.uintp)
+    missing = np.fromiter((e is None for e in encoded), dtype=bool, count=len(encoded))
+    ptrs[missing] = 0
+    return ptrs, lens
+
+
+def to_ms(col: Any) -> np.ndarray:
+    """Epoch milliseconds of a column of datetimes, timestamp strings or numbers."""
+    s = pd.Series(col)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=np.int64)
+    t = pd.to_datetime(s, utc=True)
+    return t.dt.tz_convert(None).to_numpy(dtype="datetime64[ms]").astype(np.int64)
+
+
+def _column(df: Any, *names: str) -> Optional[str]:
+    for n in names:
+        if n in df.columns:
+            return n
+    return None
+
+
+_STRING_COLUMNS = (("category", ("category",)), ("item_id", ("item", "item_id")),
+                   ("offer_id", ("offer", "offer_id")), ("search_text", ("search_text",)))
+_NUMBER_COLUMNS = (("value", "value"), ("quantity", "quantity"), ("dwell_ms", "dwell_ms"))
+
+
+def track_frame(engine: Engine, df: Any) -> List[BatchFailure]:
+    """Track every row of ``df`` as one event, in one bvt_event_track_batch call.
+
+    Columns: ``user_id``, ``timestamp`` (datetimes or ISO strings) or
+    ``time_ms`` (epoch ms), ``type`` (names or ids); optional ``category``,
+    ``value``, ``item``, ``offer``, ``quantity``, ``dwell_ms``,
+    ``search_text`` (missing values are left unset).  Returns the refused
+    rows as BatchFailure, indexed by position in the frame.
+    """
+    events, keep = build_events(engine, df)
+    result = engine._track_array(events.ctypes.data, len(events))
+    del keep  # the strings the events point into lived through the call
+    return result
+
+
+def build_events(engine: Engine, df: Any):
+    """The bvt_event array for ``df`` (see track_frame), and the buffers its
+    pointers borrow: keep both alive while the library reads them."""
+    user_col = _column(df, "user_id")
+    time_col = _column(df, "time_ms", "timestamp")
+    if user_col is None or time_col is None or "type" not in df.columns:
+        raise ValueError("track_frame needs columns user_id, timestamp or time_ms, and type")
+    n = len(df)
+    events = _prototype(n)
+    keep: list = [events]
+    ptrs, lens = _pack(_encode(df[user_col].tolist()), keep, terminate=False)
+    events["user_id"] = ptrs
+    events["user_id_len"] = lens
+    events["time_ms"] = to_ms(df[time_col])
+    types = df["type"]
+    if pd.api.types.is_integer_dtype(types):
+        events["type"] = types.to_numpy()
+    else:
+        codes, uniques = pd.factorize(types)
+        ids = np.array([engine.event_type(str(u)) for u in uniques], dtype=np.uint32)
+        events["type"] = ids[codes] if len(uniques) else 0
+    for field, names in _STRING_COLUMNS:
+        col = _column(df, *names)
+        if col is not None:
+            events[field] = _pack(_encode(df[col].tolist()), keep, terminate=True)[0]
+    for field, col in _NUMBER_COLUMNS:
+        if col in df.columns:
+            events[field] = df[col].fillna(0).to_numpy()
+    return events, keep
+
+
+def rfm_summary(df: Any, end: Any = None, unit_days: int = 1,
+                customer: Optional[str] = None, time: Optional[str] = None,
+                value: str = "value") -> Any:
+    """lifetimes' summary_data_from_transaction_data, computed by the library.
+
+    Each row of ``df`` is a purchase of ``customer`` (default column
+    ``customer_id`` or ``user_id``) at ``time`` (``date``, ``timestamp`` or
+    ``time_ms``) worth ``value``; purchases are summed per UTC day.  Rows
+    after the UTC day of ``end`` (default: the latest row) are ignored, as in
+    `bvt rfm`.  Returns a DataFrame indexed by customer, sorted, with columns
+    frequency, recency, T and monetary_value (``unit_days`` days per unit).
+    """
+    customer = customer or _column(df, "customer_id", "user_id")
+    time = time or _column(df, "date", "timestamp", "time_ms")
+    if customer is None or time is None or value not in df.columns:
+        raise ValueError("rfm_summary needs customer, time and value columns")
+    if unit_days < 1:
+        raise ValueError("unit_days must be >= 1")
+    ms = to_ms(df[time])
+    if end is None:
+        end_ms = int(ms.max()) if len(ms) else 1
+    else:
+        end_ms = (int(to_ms([end])[0]) // DAY_MS + 1) * DAY_MS - 1
+    kept = ms // DAY_MS <= end_ms // DAY_MS
+    codes, uniques = pd.factorize(df[customer])
+    codes, ms = codes[kept], ms[kept]
+    values = df[value].to_numpy(dtype=np.float64)[kept]
+    # Each customer's purchases in time order: the library counts a late
+    # purchase older than its (here absent) history as a new purchase day.
+    order = np.lexsort((ms, codes))
+    frame = pd.DataFrame({"user_id": [uniques[c] for c in codes[order]],
+                          "time_ms": ms[order], "type": 4, "value": values[order]})
+    present = np.unique(codes)
+    # The summary is asked at or after every last purchase, so the library
+    # answers from its counters: no history, cart or attributes are needed.
+    with Engine(os.urandom(32), history_events=BVT_NONE, history_day_slots=BVT_NONE,
+                cart_items=BVT_NONE, max_attributes=BVT_NONE,
+                max_users=max(len(present), 1)) as engine:
+        failures = track_frame(engine, frame)
+        if failures:
+            raise failures[0].error
+        rows = []
+        for c in present:
+            s = engine.rfm(_key(uniques[c]), end_ms, unit_days * DAY_MS)
+            rows.append((uniques[c], s.frequency, s.recency, s.T, s.monetary_value))
+    out = pd.DataFrame(rows, columns=[customer, "frequency", "recency", "T",
+                                      "monetary_value"]).set_index(customer)
+    return out.sort_index()
+
+
+def _key(user: Any) -> Any:
+    return user if isinstance(user, (str, bytes)) else str(user)
