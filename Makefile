@@ -11,9 +11,11 @@
 # Compilers, the build system, the libraries, Check, and libFuzzer's runtime
 # (clang 14 on Debian ships it separately); llvm gives llvm-symbolizer for
 # readable sanitizer stacks, binutils nm/readelf for the ABI test; golang-go
-# for the Go binding's tests.
+# for the Go binding's tests; pytest, numpy, pandas and matplotlib for the
+# Python binding's tests and example.
 DEPS = meson ninja-build pkg-config gcc g++ clang libclang-rt-14-dev llvm binutils \
-       libzstd-dev libxxhash-dev check golang-go
+       libzstd-dev libxxhash-dev check golang-go \
+       python3-pytest python3-numpy python3-pandas python3-matplotlib
 BENCH_DEPS = python3-pandas redis-server
 
 FUZZ_SECONDS ?= 300
