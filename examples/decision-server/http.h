@@ -1,0 +1,16 @@
+/* http.h — starting and stopping the HTTP front (http.c). */
+#ifndef DS_HTTP_H
+#define DS_HTTP_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "ds.h"
+
+struct MHD_Daemon;
+
+/* Listen on 127.0.0.1:port (0 = any free port, written to *out_port). */
+struct MHD_Daemon *ds_http_start(bvt_engine *engine, uint16_t port, uint16_t *out_port);
+void ds_http_stop(struct MHD_Daemon *d);
+
+#endif

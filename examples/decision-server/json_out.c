@@ -1,0 +1,66 @@
+/* json_out.c — building JSON replies in a growing buffer. */
+#include "ds.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int reserve(jo_buf *b, size_t extra)
+{
+    if (b->failed)
+        return -1;
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->failed = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void jo_raw(jo_buf *b, const char *s, size_t n)
+{
+    if (reserve(b, n) != 0)
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void jo_printf(jo_buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        b->failed = 1; /* only short numbers and words go through here */
+        return;
+    }
+    jo_raw(b, tmp, (size_t)n);
+}
+
+void jo_string(jo_buf *b, const char *s, size_t n)
+{
+    jo_raw(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            char e[2] = { '\\', (char)c };
+            jo_raw(b, e, 2);
+        } else if (c < 0x20) {
+            jo_printf(b, "\\u%04x", c);
+        } else {
+            jo_raw(b, (const char *)&s[i], 1);
+        }
+    }
+    jo_raw(b, "\"", 1);
+}
