@@ -12,10 +12,12 @@
 # (clang 14 on Debian ships it separately); llvm gives llvm-symbolizer for
 # readable sanitizer stacks, binutils nm/readelf for the ABI test; golang-go
 # for the Go binding's tests; pytest, numpy, pandas and matplotlib for the
-# Python binding's tests and example.
+# Python binding's tests and example; libmicrohttpd and chromium for the
+# decision-server example and its browser test.
 DEPS = meson ninja-build pkg-config gcc g++ clang libclang-rt-14-dev llvm binutils \
        libzstd-dev libxxhash-dev check golang-go \
-       python3-pytest python3-numpy python3-pandas python3-matplotlib
+       python3-pytest python3-numpy python3-pandas python3-matplotlib \
+       libmicrohttpd-dev chromium
 BENCH_DEPS = python3-pandas redis-server
 
 FUZZ_SECONDS ?= 300
