@@ -960,7 +960,7 @@ BVT_API int bvt_consent_get(bvt_engine *engine, const void *user_id, size_t len,
 #define BVT_CONTEXT_VERSION 1u
 /**
  * The request a decision is made for (contextual targeting).  Rules read it
- * as ctx.page_category, ctx.device, ctx.geo, ctx.hour and ctx.<key> for the
+ * as ctx.page_category, ctx.device, ctx.geo, ctx.hour and ctx.\<key\> for the
  * caller-named pairs.  Pointers are borrowed for the duration of the call.
  */
 typedef struct bvt_context {
@@ -1040,6 +1040,7 @@ BVT_API const char *bvt_segment_name(bvt_engine *engine, uint32_t id);
  * first definition.
  * @param engine the engine.
  * @param out array for up to cap ids (may be NULL when cap is 0).
+ * @param cap its length.
  * @param[out] out_n number of segments (may exceed cap).
  * @return BVT_OK; BVT_EINVAL.
  * @since 1.0  Thread-safe.
@@ -1183,7 +1184,7 @@ typedef struct bvt_iab_mapping {
  * @param now    evaluation time.
  * @param ctx    the request, or NULL.
  * @param provider the data provider name (1..63 bytes), e.g. your domain.
- * @param map    n_map mappings (may be NULL when n_map is 0).
+ * @param map, n_map the mappings (map may be NULL when n_map is 0).
  * @param buf    output buffer, NUL-terminated on success.
  * @param cap    its size.
  * @param[out] out_len bytes written without the NUL (required); on BVT_ERANGE the
