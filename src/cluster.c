@@ -264,7 +264,6 @@ int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
     bvt_w_u8(&w, BVT_OP_CLUSTERS);
     bvt_cluster_model_write(m, &w);
     int rc = bvt_persist_log(e, &w);
-    bvt_wbuf_free(&w);
     return rc;
 }
 

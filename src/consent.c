@@ -150,7 +150,6 @@ int bvt_consent_purpose(bvt_engine *e, const char *name, int create, uint32_t *o
             bvt_w_u32(&w, n);
             bvt_w_str(&w, name, len);
             rc = bvt_persist_log(e, &w);
-            bvt_wbuf_free(&w);
         }
     }
     pthread_mutex_unlock(&p->lock);

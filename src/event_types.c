@@ -141,7 +141,6 @@ int bvt_event_type_register(bvt_engine *engine, const char *name, double interes
             bvt_w_cstr(&w, name);
             bvt_w_f64(&w, interest_weight);
             rc = bvt_persist_log(engine, &w);
-            bvt_wbuf_free(&w);
             if (rc != BVT_OK)
                 rc = bvt_fail(err, rc, -1, "cannot journal the new type: %s", bvt_strerror(rc));
         }

@@ -424,7 +424,6 @@ int bvt_experiments_log_define(bvt_engine *e, const bvt_experiment_def *d)
     bvt_w_u8(&w, BVT_OP_EXPERIMENT_DEFINE);
     put_def(e, &w, d);
     int rc = bvt_persist_log(e, &w);
-    bvt_wbuf_free(&w);
     return rc;
 }
 

@@ -466,7 +466,6 @@ int bvt_offers_log_define(bvt_engine *e, bvt_offer_def *const *defs, size_t n)
     for (size_t i = 0; i < n; i++)
         put_def(e, &w, defs[i]);
     int rc = bvt_persist_log(e, &w);
-    bvt_wbuf_free(&w);
     return rc;
 }
 
@@ -476,7 +475,6 @@ int bvt_offers_log_remove(bvt_engine *e, const char *id)
     bvt_w_u8(&w, BVT_OP_OFFER_REMOVE);
     bvt_w_cstr(&w, id);
     int rc = bvt_persist_log(e, &w);
-    bvt_wbuf_free(&w);
     return rc;
 }
 
@@ -488,7 +486,6 @@ int bvt_offers_log_group(bvt_engine *e, const char *name, const bvt_cap *caps, s
     bvt_w_cstr(&w, name);
     put_caps(&w, caps, (uint32_t)n_caps);
     int rc = bvt_persist_log(e, &w);
-    bvt_wbuf_free(&w);
     return rc;
 }
 
@@ -500,7 +497,6 @@ int bvt_offers_log_segments(bvt_engine *e, const uint32_t *segments, size_t n)
     for (size_t i = 0; i < n; i++)
         bvt_w_u32(&w, segments[i]);
     int rc = bvt_persist_log(e, &w);
-    bvt_wbuf_free(&w);
     return rc;
 }
 
@@ -510,7 +506,6 @@ int bvt_offers_log_policy(bvt_engine *e, const bvt_policy *given)
     bvt_w_u8(&w, BVT_OP_POLICY);
     bvt_offers_put_policy(&w, given);
     int rc = bvt_persist_log(e, &w);
-    bvt_wbuf_free(&w);
     return rc;
 }
 

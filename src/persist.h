@@ -105,11 +105,12 @@ enum bvt_op {
 };
 
 /* Append a journal record (rec->p[0] is its op) when the engine has a
- * journal and is not replaying; otherwise a no-op.  Under
- * BVT_JOURNAL_ALWAYS it returns once the record is durable (definition
- * calls use it: they return right after).  BVT_OK; BVT_EIO (the journal
- * has failed); BVT_ENOMEM.  Thread-safe (state.c). */
-int bvt_persist_log(bvt_engine *e, const bvt_wbuf *rec);
+ * journal and is not replaying; otherwise a no-op.  rec is freed either
+ * way (callers build it for this call only).  Under BVT_JOURNAL_ALWAYS it
+ * returns once the record is durable (definition calls use it: they return
+ * right after).  BVT_OK; BVT_EIO (the journal has failed); BVT_ENOMEM.
+ * Thread-safe (state.c). */
+int bvt_persist_log(bvt_engine *e, bvt_wbuf *rec);
 
 /* Append without waiting (a record in a caller buffer: the event path's
  * stack, under a shard lock); the public call then ends with

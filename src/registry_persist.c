@@ -90,13 +90,6 @@ static int hook_check(void *ud)
     return bvt_persist_check(ud);
 }
 
-static int log_record(bvt_engine *e, bvt_wbuf *w)
-{
-    int rc = bvt_persist_log(e, w);
-    bvt_wbuf_free(w);
-    return rc;
-}
-
 /* One record per new id, under the category lock: records follow id order. */
 static int category_created(void *ud, uint32_t id, const char *path, size_t len)
 {
@@ -104,7 +97,7 @@ static int category_created(void *ud, uint32_t id, const char *path, size_t len)
     bvt_w_u8(&w, BVT_OP_CATEGORY);
     bvt_w_u32(&w, id);
     bvt_w_str(&w, path, len);
-    return log_record(ud, &w);
+    return bvt_persist_log(ud, &w);
 }
 
 /* The category by path: replay finds it (its own record came first). */
@@ -115,7 +108,7 @@ static int keyword_mapped(void *ud, const char *word, size_t len, uint32_t categ
     bvt_w_u8(&w, BVT_OP_KEYWORD);
     bvt_w_str(&w, word, len);
     bvt_w_cstr(&w, bvt_categories_name(e->cats, category));
-    return log_record(e, &w);
+    return bvt_persist_log(e, &w);
 }
 
 /* Under the segments' define_lock, right after publishing. */
@@ -129,7 +122,7 @@ static int segment_logged(void *ud, uint32_t id, int builtin, const char *text)
     bvt_w_cstr(&w, bvt_interner_str(e->segments.names, id));
     if (text)
         bvt_w_cstr(&w, text);
-    return log_record(e, &w);
+    return bvt_persist_log(e, &w);
 }
 
 void bvt_registry_attach(bvt_engine *e)
@@ -209,7 +202,7 @@ static int cuts_publish(bvt_engine *e, bvt_rfm_cuts *cuts, int replay)
     bvt_wbuf w = BVT_WBUF_INIT;
     bvt_w_u8(&w, BVT_OP_RFM_CUTS);
     cuts_write(cuts, &w);
-    return log_record(e, &w);
+    return bvt_persist_log(e, &w);
 }
 
 int bvt_rfm_publish(bvt_engine *e, bvt_rfm_cuts *cuts)

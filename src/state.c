@@ -62,11 +62,10 @@ int bvt_persist_commit(bvt_engine *e)
     return bvt_journal_sync(e->journal);
 }
 
-int bvt_persist_log(bvt_engine *e, const bvt_wbuf *rec)
+int bvt_persist_log(bvt_engine *e, bvt_wbuf *rec)
 {
-    if (rec->oom)
-        return BVT_ENOMEM;
-    int rc = bvt_persist_log_bytes(e, rec->p, rec->len);
+    int rc = rec->oom ? BVT_ENOMEM : bvt_persist_log_bytes(e, rec->p, rec->len);
+    bvt_wbuf_free(rec);
     return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }
 
