@@ -184,6 +184,17 @@ int cmd_export(int argc, char **argv)
     return cli_out_flush(&o);
 }
 
+/* Checkpoint DIR's engine: 0, or CLI_EXIT_FAIL after saying why. */
+static int checkpoint(bvt_engine *e, const char *dir)
+{
+    bvt_error err = BVT_ERROR_INIT;
+    int r = bvt_engine_checkpoint(e, &err);
+    if (r == BVT_OK)
+        return 0;
+    fprintf(stderr, "bvt: %s: checkpoint: %s\n", dir, cli_error_text(&err, r));
+    return CLI_EXIT_FAIL;
+}
+
 int cmd_forget(int argc, char **argv)
 {
     state_args sa;
@@ -205,10 +216,8 @@ int cmd_forget(int argc, char **argv)
     }
     /* The checkpoint is what takes the user out of the files: the old
      * snapshot and the journal records naming the user are replaced. */
-    if (rc == 0 && (r = bvt_engine_checkpoint(e, &err)) != BVT_OK) {
-        fprintf(stderr, "bvt: %s: checkpoint: %s\n", sa.dir, cli_error_text(&err, r));
-        rc = CLI_EXIT_FAIL;
-    }
+    if (rc == 0)
+        rc = checkpoint(e, sa.dir);
     bvt_engine_free(e);
     if (rc)
         return rc;
@@ -229,19 +238,13 @@ int cmd_checkpoint(int argc, char **argv)
     rc = cli_state_open(&e, sa.dir, 0, BVT_JOURNAL_OFF, 0, sa.secret_file);
     if (rc)
         return rc;
-    bvt_error err = BVT_ERROR_INIT;
-    int r = bvt_engine_checkpoint(e, &err);
+    rc = checkpoint(e, sa.dir);
     bvt_state_info info = BVT_STATE_INFO_INIT;
-    if (r != BVT_OK) {
-        fprintf(stderr, "bvt: %s: checkpoint: %s\n", sa.dir, cli_error_text(&err, r));
-        bvt_engine_free(e);
-        return CLI_EXIT_FAIL;
-    }
     bvt_state_info_get(e, &info);
     bvt_engine_free(e);
-    /* Nothing changed since opening (one thread, DIR locked): the snapshot
-     * holds every record up to the latest one. */
+    if (rc)
+        return rc;
     cli_out o = { 0 };
-    cli_out_printf(&o, "snapshot_seq=%llu\n", (unsigned long long)info.accepted_seq);
+    cli_out_printf(&o, "snapshot_seq=%llu\n", (unsigned long long)info.snapshot_seq);
     return cli_out_flush(&o);
 }
