@@ -527,10 +527,9 @@ int bvt_journal_failed(const bvt_journal *j)
     return atomic_load(&((bvt_journal *)j)->failed);
 }
 
-int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, char **out_path,
-                       uint64_t *out_last, bvt_error *err)
+int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, uint64_t *out_last,
+                       bvt_error *err)
 {
-    *out_path = NULL;
     pthread_mutex_lock(&j->wlock);
     int rc = flush_held(j);
     pthread_mutex_lock(&j->lock);
@@ -569,8 +568,6 @@ int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, char 
         j->path = copy;
         copy = NULL;
         atomic_store(&j->durable, first - 1);
-        *out_path = path;
-        path = NULL;
         *out_last = first - 1;
     }
     pthread_mutex_unlock(&j->lock);

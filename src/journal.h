@@ -66,12 +66,11 @@ typedef char *(*bvt_journal_name_fn)(void *ud, uint64_t first_seq);
 
 /* Continue in a new file: under the append lock, everything buffered is
  * written and fsynced to the current file, then the file name(ud, next
- * sequence number) is created as bvt_journal_create does.  *out_path gets
- * that path (the caller frees it), *out_last the last sequence number in
- * the old file.  Appends wait meanwhile.  BVT_OK; BVT_EIO (the journal
+ * sequence number) is created as bvt_journal_create does.  *out_last gets
+ * the last sequence number in the old file.  Appends wait meanwhile.  BVT_OK; BVT_EIO (the journal
  * stays on the old file, or has failed if the old file did); BVT_ENOMEM. */
-int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, char **out_path,
-                       uint64_t *out_last, bvt_error *err);
+int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, uint64_t *out_last,
+                       bvt_error *err);
 
 /* Flush, fsync, stop the flusher and close; NULL is a no-op.  BVT_OK or
  * BVT_EIO (the final flush failed); j is freed either way. */

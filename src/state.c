@@ -39,7 +39,6 @@ struct bvt_state {
     uint32_t mode, group_ms;
     uint64_t check;
     bvt_state_info info;      /* what opening found; seqs filled on demand */
-    char *journal_path;       /* the file being appended, or NULL */
     uint64_t journal_first;   /* its first sequence number */
     pthread_mutex_t lock;     /* checkpoints, one at a time */
 };
@@ -249,7 +248,6 @@ static void state_free(struct bvt_state *st)
     if (st->lock_fd >= 0)
         close(st->lock_fd); /* releases the flock */
     pthread_mutex_destroy(&st->lock);
-    free(st->journal_path);
     free(st->dir);
     free(st);
 }
@@ -321,12 +319,9 @@ static int start_journal(bvt_engine *e, struct bvt_state *st, uint64_t first, bv
     unlink(path); /* an empty file left by a crash before its first record */
     bvt_journal *j;
     int rc = bvt_journal_create(&j, path, first, st->check, st->mode, st->group_ms, err);
-    if (rc != BVT_OK) {
-        free(path);
+    free(path);
+    if (rc != BVT_OK)
         return rc;
-    }
-    free(st->journal_path);
-    st->journal_path = path;
     st->journal_first = first;
     e->journal = j;
     return BVT_OK;
@@ -411,13 +406,10 @@ static int switch_journal(bvt_engine *e, void *ud, uint64_t *out_seq, bvt_error 
         *out_seq = st->info.snapshot_seq = st->info.accepted_seq;
         return BVT_OK;
     }
-    char *path;
     uint64_t last;
-    int rc = bvt_journal_rotate(e->journal, name_in_dir, st->dir, &path, &last, err);
+    int rc = bvt_journal_rotate(e->journal, name_in_dir, st->dir, &last, err);
     if (rc != BVT_OK)
         return rc;
-    free(st->journal_path);
-    st->journal_path = path;
     st->journal_first = last + 1;
     st->info.snapshot_seq = last;
     *out_seq = last;
