@@ -1956,11 +1956,18 @@ BVT_API int bvt_anonymous_counts(bvt_engine *engine, uint32_t type, uint32_t cat
  * shard's copy, about 1/shards of the profile bytes (docs/benchmarks.md
  * has the figures).
  *
+ * The snapshot of an engine with a journal records the journal position of
+ * that moment, so it holds each change exactly once when it later becomes
+ * a state directory's snapshot.  A state directory's own snapshot
+ * (`snapshot.bvts` beside its `lock` file) is refused: an engine open on
+ * that directory writes it with bvt_engine_checkpoint().
+ *
  * @param engine the engine.
  * @param path   the file to write.
  * @param[out] err detail on failure (may be NULL).
- * @return BVT_OK; BVT_EINVAL (NULL argument); BVT_EIO (create, write,
- *         fsync or rename failed; `path` is unchanged); BVT_ENOMEM.
+ * @return BVT_OK; BVT_EINVAL (NULL argument, or a state directory's
+ *         snapshot); BVT_EIO (create, write, fsync or rename failed; `path`
+ *         is unchanged); BVT_ENOMEM.
  * @since 1.1  Thread-safe; concurrent saves of one engine run one at a time.
  */
 BVT_API int bvt_engine_save(bvt_engine *engine, const char *path, bvt_error *err);
@@ -2006,6 +2013,31 @@ enum bvt_journal_mode {
                                  (concurrent callers share one fsync) */
 };
 
+/** Which engine options an open uses (bvt_state_options.options_from). */
+enum bvt_options_from {
+    BVT_OPTIONS_GIVEN = 0,    /**< the caller's: the options that shape stored data must
+                                   equal the directory's (else BVT_EINVAL naming the
+                                   option); the others replace the recorded ones from
+                                   this open on */
+    BVT_OPTIONS_RECORDED = 1  /**< the directory's recorded options; the caller's give
+                                   only the secret (and every option when the directory
+                                   records none yet) */
+};
+
+/** How an open may touch the directory's files (bvt_state_options.access). */
+enum bvt_state_access {
+    BVT_STATE_READ_WRITE = 0, /**< the default: a torn tail is cut; damage is refused */
+    BVT_STATE_READ_ONLY = 1,  /**< no file is changed: a torn tail is skipped (and
+                                   reported), the journal must be BVT_JOURNAL_OFF and
+                                   bvt_engine_checkpoint() is refused.  Calls that change
+                                   state change only memory.  Shares the directory with
+                                   other read-only opens, not with a writer */
+    BVT_STATE_REPAIR = 2      /**< as READ_WRITE, and damage is cut instead of refused:
+                                   everything from the first damaged byte on is dropped
+                                   (that file truncated there, newer journal files
+                                   deleted) and reported in bvt_state_info */
+};
+
 #define BVT_STATE_OPTIONS_VERSION 1u
 /** Where and how an engine keeps its state on disk (bvt_engine_open()). */
 typedef struct bvt_state_options {
@@ -2013,9 +2045,11 @@ typedef struct bvt_state_options {
     uint32_t journal;          /**< enum bvt_journal_mode; default BVT_JOURNAL_OFF */
     const char *dir;           /**< state directory, created (mode 0700) if missing */
     uint32_t group_commit_ms;  /**< BVT_JOURNAL_GROUP interval, 1..10000; default 5 */
+    uint32_t options_from;     /**< enum bvt_options_from; default BVT_OPTIONS_GIVEN */
+    uint32_t access;           /**< enum bvt_state_access; default BVT_STATE_READ_WRITE */
 } bvt_state_options;
 
-#define BVT_STATE_OPTIONS_INIT { BVT_STATE_OPTIONS_VERSION, 0, NULL, 0 }
+#define BVT_STATE_OPTIONS_INIT { BVT_STATE_OPTIONS_VERSION, 0, NULL, 0, 0, 0 }
 
 /**
  * @brief Initialise state options to their defaults (for bindings).
@@ -2027,13 +2061,34 @@ BVT_API void bvt_state_options_init(bvt_state_options *st);
 /**
  * @brief Open (or create) an engine whose state lives in a directory.
  *
- * The directory holds one snapshot (`snapshot.bvts`) and the journal
- * files written since it (`journal-<first sequence>.bvtj`).  Opening loads
- * the snapshot as bvt_engine_load() does, then replays the journal records
- * after it in sequence order.  A torn tail (the last frame of the newest
- * journal file incomplete or failing its checksum, as a crash leaves it)
- * is cut off and reported in bvt_state_info_get(); damage anywhere else is
- * BVT_ECORRUPT.  A journal is then started when `st->journal` asks for one.
+ * The directory holds the options it was written with (`options`), one
+ * snapshot (`snapshot.bvts`) and the journal files written since it
+ * (`journal-<first sequence>.bvtj`).  Opening loads the snapshot as
+ * bvt_engine_load() does, then replays the journal records after it in
+ * sequence order.  Replay is a function of the files alone: records carry
+ * outcomes (evictions, expiry cut-offs, events counted anonymously), so
+ * neither the options given now nor how threads raced when it was written
+ * change what it rebuilds.  The user limit and memory budget apply to
+ * users added after opening, not to replay; a directory holding more users
+ * than `max_users` is refused (BVT_EFULL naming it).
+ *
+ * Options: the ones that shape stored data (top_interests, half-life,
+ * ancestor_credit, history sizes and horizon, session gap, cart and
+ * attribute limits, type weights) must equal the recorded ones, else
+ * BVT_EINVAL names the first that differs.  The others (shards, max_users,
+ * memory_budget, full_policy, retention_ms, analytics_policy,
+ * segments_need_consent) apply from this open on and are recorded (and
+ * journaled) in their turn.  With `st->options_from` =
+ * BVT_OPTIONS_RECORDED the recorded options are used as they are.
+ *
+ * Damage: only a torn tail — a partial last frame of the newest journal
+ * file, as a crash mid-write leaves it, never acknowledged — is cut (by a
+ * writable open) and reported in bvt_state_info_get().  A complete frame
+ * that fails its checksum, or damage followed by data, is BVT_ECORRUPT with
+ * the file and byte offset; reopen with `st->access` = BVT_STATE_REPAIR to
+ * drop it on purpose (bvt_state_info_get() reports what was dropped).  A
+ * BVT_STATE_READ_ONLY open changes no file.  A journal is then started
+ * when `st->journal` asks for one.
  *
  * Every mutating call (events, attributes, consent, aliases, forget,
  * expire, definitions) is journaled after it succeeds in memory.  When its
@@ -2049,11 +2104,16 @@ BVT_API void bvt_state_options_init(bvt_state_options *st);
  * @param[out] out the engine (NULL on failure); bvt_engine_free() flushes and
  *         fsyncs the journal, then closes it.
  * @param opts   engine options (as for bvt_engine_load()).
- * @param st     the directory and journal mode.
+ * @param st     the directory, journal mode, options source and access.
  * @param[out] err detail on failure (file and byte offset for data problems).
- * @return as bvt_engine_load(), plus BVT_EIO for the directory or journal.
- * @since 1.1  Thread-safe.  One process at a time may open a directory
- *         (it is locked): a second open gets BVT_EIO.
+ * @return as bvt_engine_load(), plus BVT_EIO for the directory or journal;
+ *         BVT_EINVAL (a data-shaping option differs from the recorded one;
+ *         a read-only open with a journal); BVT_EFULL (more users than
+ *         max_users); BVT_ECORRUPT (damage, or an `options` file that fails
+ *         its check).
+ * @since 1.1  Thread-safe.  One writer at a time may open a directory (it
+ *         is locked): a second open gets BVT_EIO.  Read-only opens share it
+ *         with each other.
  */
 BVT_API int bvt_engine_open(bvt_engine **out, const bvt_options *opts,
                             const bvt_state_options *st, bvt_error *err);
@@ -2066,9 +2126,9 @@ BVT_API int bvt_engine_open(bvt_engine **out, const bvt_options *opts,
  * journal's compaction: a forgotten user's records leave the disk here.
  * @param engine an engine from bvt_engine_open().
  * @param[out] err detail on failure (may be NULL).
- * @return BVT_OK; BVT_EINVAL (NULL, or an engine without a state
- *         directory); BVT_EIO; BVT_ENOMEM.  On failure the previous snapshot
- *         and journal stay valid.
+ * @return BVT_OK; BVT_EINVAL (NULL, an engine without a state directory,
+ *         or one opened read-only); BVT_EIO; BVT_ENOMEM.  On failure the
+ *         previous snapshot and journal stay valid.
  * @since 1.1  Thread-safe.
  */
 BVT_API int bvt_engine_checkpoint(bvt_engine *engine, bvt_error *err);
@@ -2094,9 +2154,14 @@ typedef struct bvt_state_info {
     uint64_t torn_bytes;       /**< bytes cut there */
     uint64_t accepted_seq;     /**< sequence of the latest journaled change */
     uint64_t durable_seq;      /**< every change up to this sequence is durable */
+    uint64_t dropped_first_seq;/**< BVT_STATE_REPAIR: first journal record dropped, or 0 */
+    uint64_t dropped_last_seq; /**< last record dropped as far as sound frames after the
+                                    damage tell (0: unknown, none were sound) */
+    uint64_t dropped_bytes;    /**< bytes cut from journal files, in all */
+    uint32_t dropped_files;    /**< newer journal files deleted */
 } bvt_state_info;
 
-#define BVT_STATE_INFO_INIT { BVT_STATE_INFO_VERSION, 0, 0, 0, -1, 0, 0, 0 }
+#define BVT_STATE_INFO_INIT { BVT_STATE_INFO_VERSION, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * @brief Where the journal stands.

@@ -81,10 +81,8 @@ int bvt_anon_restore(bvt_anon *a, uint32_t key, uint64_t count, double sum)
     }
 }
 
-int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
+static void count_anonymously(bvt_engine *e, const bvt_resolved_event *ev)
 {
-    if (e->analytics_policy != BVT_ANALYTICS_ANONYMOUS || !e->anon)
-        return BVT_ECONSENT;
     uint32_t cat = ev->category ? ev->category : ev->n_search ? ev->search_cats[0] : 0;
     uint32_t key = (ev->type << 16 | top_level(e->cats, cat)) + 1;
     bvt_anon *a = e->anon;
@@ -95,7 +93,27 @@ int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
     }
     atomic_fetch_add_explicit(&a->total_count, 1, memory_order_relaxed);
     bvt_atomic_add_double(&a->total_sum, ev->value);
+}
+
+int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    if (e->analytics_policy != BVT_ANALYTICS_ANONYMOUS || !e->anon)
+        return BVT_ECONSENT;
+    count_anonymously(e, ev);
     return BVT_OK;
+}
+
+int bvt_analytics_ensure(bvt_engine *e)
+{
+    return e->anon ? BVT_OK : bvt_anon_new(&e->anon);
+}
+
+int bvt_analytics_count(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    int rc = bvt_analytics_ensure(e);
+    if (rc == BVT_OK)
+        count_anonymously(e, ev);
+    return rc;
 }
 
 int bvt_anonymous_counts(bvt_engine *e, uint32_t type, uint32_t category_id, uint64_t *out_count,

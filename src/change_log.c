@@ -171,13 +171,26 @@ int bvt_log_forget(bvt_engine *e, bvt_user_key k)
     return emit(e, &w);
 }
 
-int bvt_log_expire(bvt_engine *e, int64_t now)
+int bvt_log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t key_to)
 {
     if (!bvt_log_on(e))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt_w_u8(&w, BVT_OP_EXPIRE);
-    bvt_w_i64(&w, now);
+    bvt_w_i64(&w, cutoff);
+    bvt_w_u64(&w, key_from);
+    bvt_w_u64(&w, key_to);
+    return emit(e, &w);
+}
+
+int bvt_log_evict(void *engine, const bvt_user_key *victim)
+{
+    bvt_engine *e = engine;
+    if (!bvt_log_on(e))
+        return BVT_OK;
+    SMALL_RECORD(w);
+    bvt_w_u8(&w, BVT_OP_EVICT);
+    put_key(&w, *victim);
     return emit(e, &w);
 }
 
@@ -222,10 +235,10 @@ int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
     case BVT_OP_EVENT:
         k = get_key(r);
         get_event(e, r, &ev);
-        return bvt_r_end(r) ? bvt_track_key(e, k, &ev) : BVT_ECORRUPT;
+        return bvt_r_end(r) ? bvt_track_apply_key(e, k, &ev) : BVT_ECORRUPT;
     case BVT_OP_ANON_EVENT:
         get_event(e, r, &ev);
-        return bvt_r_end(r) ? bvt_analytics_divert(e, &ev) : BVT_ECORRUPT;
+        return bvt_r_end(r) ? bvt_analytics_count(e, &ev) : BVT_ECORRUPT;
     case BVT_OP_ATTR_SET:
         return replay_attr_set(e, r);
     case BVT_OP_ATTR_UNSET:
@@ -249,10 +262,18 @@ int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
         k = get_key(r);
         return bvt_r_end(r) ? bvt_user_forget_key(e, k) : BVT_ECORRUPT;
     case BVT_OP_EXPIRE: {
-        int64_t now = bvt_r_i64(r);
-        if (!bvt_r_end(r) || now <= 0)
+        int64_t cutoff = bvt_r_i64(r);
+        uint64_t from = bvt_r_u64(r), to = bvt_r_u64(r);
+        if (!bvt_r_end(r) || cutoff <= 0 || from > to)
             return bvt_r_fail(r, "bad expire record"), BVT_ECORRUPT;
-        return e->retention_ms > 0 ? bvt_engine_expire(e, now, NULL) : BVT_OK;
+        bvt_expire_keys(e, cutoff, from, to);
+        return BVT_OK;
+    }
+    case BVT_OP_EVICT: {
+        k = get_key(r);
+        if (!bvt_r_end(r))
+            return BVT_ECORRUPT;
+        return bvt_shard_evict_key(bvt_store_shard(&e->store, &k), &k);
     }
     default:
         return bvt_r_fail(r, "unknown record type"), BVT_ECORRUPT;

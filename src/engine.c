@@ -10,6 +10,7 @@
 #include "error.h"
 #include "experiment.h"
 #include "analytics.h"
+#include "change_log.h"
 #include "persist.h"
 #include "registry_persist.h"
 #include "rng.h"
@@ -161,6 +162,8 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
     }
     e->cfg.cats = e->cats;
     e->cfg.hist.cats = e->cats;
+    e->store.on_evict = bvt_log_evict; /* replay follows the journal's choices */
+    e->store.on_evict_ud = e;
     rc = bvt_segments_define_builtins(e, err);
     if (rc != BVT_OK) {
         bvt_engine_free(e);

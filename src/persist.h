@@ -83,8 +83,10 @@ enum bvt_op {
     BVT_OP_CONSENT_SET = 5,      /* key, purpose id, granted, time */
     BVT_OP_ALIAS = 6,            /* anonymous key, known key */
     BVT_OP_FORGET = 7,           /* key */
-    BVT_OP_EXPIRE = 8,           /* now */
+    BVT_OP_EXPIRE = 8,           /* cutoff, first and last key high word of one shard */
     BVT_OP_EXPERIMENT_ASSIGN = 9,/* experiment_persist.c: key and the outcome */
+    BVT_OP_EVICT = 10,           /* key of a user the full policy evicted */
+    BVT_OP_OPTIONS = 11,         /* state_options.c: the options in force from here on */
     /* names and segments (registry_persist.c) */
     BVT_OP_CATEGORY = 20,
     BVT_OP_KEYWORD = 21,

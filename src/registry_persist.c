@@ -579,8 +579,8 @@ static int load_anon(bvt_engine *e, bvt_rbuf *r)
     uint32_t n = bvt_r_count(r, 20);
     if (r->bad)
         return BVT_ECORRUPT;
-    if (!e->anon)
-        return corrupt(r, "anonymous aggregates saved, but the analytics policy keeps none");
+    if (bvt_analytics_ensure(e) != BVT_OK) /* kept whatever the policy is now */
+        return BVT_ENOMEM;
     if (!(total_sum >= 0) || n > BVT_ANON_PAIRS)
         return corrupt(r, "bad anonymous totals");
     for (uint32_t i = 0; i < n; i++) {

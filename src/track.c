@@ -106,24 +106,29 @@ static int divert(bvt_engine *e, const bvt_resolved_event *ev)
     return rc == BVT_OK ? bvt_log_anon_event(e, ev) : rc;
 }
 
-/* The whole path for one resolved event: lock, find or create, apply. */
-int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
+int bvt_track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
 {
     bvt_shard *sh;
     bvt_record *r;
-    int created = 0, rc;
-    if (e->analytics_policy != BVT_ANALYTICS_TRACK) {
-        /* Consent first, before a profile is created (or another evicted). */
-        r = bvt_engine_lock_key(e, k, &sh);
-        if (bvt_analytics_blocked(e, r)) {
-            rc = divert(e, ev);
-            pthread_mutex_unlock(&sh->lock);
-            return rc;
-        }
-    } else if ((rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created)) != BVT_OK) {
+    int created = 0;
+    int rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
+    if (rc != BVT_OK)
         return rc;
-    }
     rc = apply_locked(e, sh, r, created, ev);
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+/* The whole path for one resolved event: the analytics policy, then as
+ * bvt_track_apply_key. */
+int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
+{
+    if (e->analytics_policy == BVT_ANALYTICS_TRACK)
+        return bvt_track_apply_key(e, k, ev);
+    /* Consent first, before a profile is created (or another evicted). */
+    bvt_shard *sh;
+    bvt_record *r = bvt_engine_lock_key(e, k, &sh);
+    int rc = bvt_analytics_blocked(e, r) ? divert(e, ev) : apply_locked(e, sh, r, 0, ev);
     pthread_mutex_unlock(&sh->lock);
     return rc;
 }

@@ -136,7 +136,8 @@ class RankResult(Structure):
 
 class StateOptions(Structure):
     _fields_ = [("version", c_uint32), ("journal", c_uint32), ("dir", c_char_p),
-                ("group_commit_ms", c_uint32)]
+                ("group_commit_ms", c_uint32), ("options_from", c_uint32),
+                ("access", c_uint32)]
 
 
 MEMBER_FN = ctypes.CFUNCTYPE(c_int, POINTER(UserKey), c_void_p)

@@ -22,6 +22,8 @@ EVENT_TYPES = {
 }
 PURPOSES = {"personalisation": 0, "ads": 1, "analytics": 2}
 JOURNAL_MODES = {"off": 0, "none": 1, "group": 2, "always": 3}
+OPTIONS_FROM = {"given": 0, "recorded": 1}  # enum bvt_options_from
+ACCESS = {"read-write": 0, "read-only": 1, "repair": 2}  # enum bvt_state_access
 
 
 def _bytes(value: UserId, what: str = "user") -> bytes:
@@ -175,14 +177,23 @@ class Engine:
 
     @classmethod
     def open(cls, dir: Union[str, os.PathLike], secret: UserId, journal: str = "group",
-             group_commit_ms: int = 0, **options: Any) -> "Engine":
+             group_commit_ms: int = 0, options_from: str = "given",
+             access: str = "read-write", **options: Any) -> "Engine":
         """Open (or create) a state directory: its snapshot plus journal replay.
 
         ``journal`` is one of "off", "none", "group", "always" (enum
         bvt_journal_mode); the state is written back on checkpoint() and
-        close()."""
+        close().  ``options_from="recorded"`` opens with the options the
+        directory was written with (``secret`` is still yours);
+        ``access`` is "read-write", "read-only" (changes no file; needs
+        journal="off") or "repair" (drops journal damage on purpose: see
+        bvt_engine_open)."""
         if journal not in JOURNAL_MODES:
             raise ValueError(f"journal must be one of {sorted(JOURNAL_MODES)}")
+        if options_from not in OPTIONS_FROM:
+            raise ValueError(f"options_from must be one of {sorted(OPTIONS_FROM)}")
+        if access not in ACCESS:
+            raise ValueError(f"access must be one of {sorted(ACCESS)}")
         self = cls.__new__(cls)
         self._ptr = None
         self._types = {}
@@ -190,6 +201,8 @@ class Engine:
         st = _lib.StateOptions()
         lib.bvt_state_options_init(byref(st))
         st.journal = JOURNAL_MODES[journal]
+        st.options_from = OPTIONS_FROM[options_from]
+        st.access = ACCESS[access]
         st.dir = os.fsencode(dir)
         if group_commit_ms:
             st.group_commit_ms = group_commit_ms
