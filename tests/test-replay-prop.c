@@ -48,9 +48,9 @@
  * parent opens the killed directory, then opens the copy and repeats the
  * same calls on it — one thread and the same starting state make them
  * decide the same (the same users evicted, refused, expired) — and the
- * state after A or A + 1 of them must equal the recovered one.  (Here a
- * save writes over the directory's own snapshot; the repeat skips saves
- * and checkpoints, which change no state.)
+ * state after A or A + 1 of them must equal the recovered one (the repeat
+ * skips saves and checkpoints, which change no state).  A read-only open
+ * of the killed directory, first, must find that state too.
  *
  * Rounds are chosen by build (sanitizers are slower); BVT_PROPTEST_SCALE
  * multiplies them for a longer run.  Each test prints its counts.  To
@@ -66,6 +66,7 @@
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,11 @@ static void describe(const config *c, char *buf, size_t cap)
 
 /* ---------------------------------------------------------------- the workload */
 
+/* Checkpoints begun and ended in a case: a save taken while none ran and
+ * none begun since can become the directory's snapshot again, since the
+ * journal files after its position are all still there. */
+static _Atomic uint64_t ckpt_begun, ckpt_ended;
+
 typedef struct worker {
     bvt_engine *e;
     uint64_t rng;
@@ -303,6 +309,8 @@ typedef struct worker {
     char desc[320];
     char why[512];
     char save_path[96];
+    int save_usable;     /* save_path holds a save taken with no checkpoint running */
+    uint64_t save_begun; /* ckpt_begun when it was taken */
 } worker;
 
 static const char *pick_user(worker *w)
@@ -689,13 +697,20 @@ static int step(worker *w)
         }
     } else if (r < 842) {
         DESC("checkpoint");
-        if (!w->reference)
+        if (!w->reference) {
+            atomic_fetch_add(&ckpt_begun, 1);
             rc = bvt_engine_checkpoint(e, &err);
+            atomic_fetch_add(&ckpt_ended, 1);
+        }
     } else if (r < 845) {
-        /* kill mode saves over the directory's own snapshot */
         DESC("save %s", w->save_path);
-        if (!w->reference)
+        if (!w->reference) {
+            uint64_t begun = atomic_load(&ckpt_begun);
+            int quiet = begun == atomic_load(&ckpt_ended);
             rc = bvt_engine_save(e, w->save_path, &err);
+            w->save_usable = quiet && rc == BVT_OK;
+            w->save_begun = begun;
+        }
     } else {
         /* more plain tracking: the bulk of a real load */
         bvt_event ev;
@@ -791,19 +806,42 @@ static void setup(bvt_engine *e, uint64_t seed, int *clustered)
 
 /* ---------------------------------------------------------------- helpers */
 
-static bvt_engine *open_with(const char *dir, const config *c, uint32_t journal, int *status,
-                             bvt_error *err)
+/* How an open gives its options and touches the directory. */
+enum open_how { GIVEN, RECORDED, READ_ONLY };
+
+static bvt_engine *open_how(const char *dir, const config *c, uint32_t journal, enum open_how how,
+                            int *status, bvt_error *err)
 {
     bvt_options o = c->o;
+    if (how == RECORDED) {
+        /* only the secret counts; the rest, were it used, would be refused
+         * (data-shaping), refuse the users (max_users) or read otherwise */
+        bvt_options_init(&o);
+        o.shards = 2;
+        o.max_users = 1;
+        o.top_interests = 2;
+        o.history_events = 3;
+        o.analytics_policy = BVT_ANALYTICS_DROP;
+        o.retention_ms = DAY;
+        o.segments_need_consent = 1;
+    }
     set_test_secret(&o);
     bvt_state_options st = BVT_STATE_OPTIONS_INIT;
     st.dir = dir;
-    st.journal = journal;
+    st.journal = how == READ_ONLY ? BVT_JOURNAL_OFF : journal;
     st.group_commit_ms = 2;
+    st.options_from = how == RECORDED ? BVT_OPTIONS_RECORDED : BVT_OPTIONS_GIVEN;
+    st.access = how == READ_ONLY ? BVT_STATE_READ_ONLY : BVT_STATE_READ_WRITE;
     bvt_engine *e = NULL;
     bvt_error_init(err);
     *status = bvt_engine_open(&e, &o, &st, err);
     return e;
+}
+
+static bvt_engine *open_with(const char *dir, const config *c, uint32_t journal, int *status,
+                             bvt_error *err)
+{
+    return open_how(dir, c, journal, GIVEN, status, err);
 }
 
 /* Write both texts beside the report so a failure can be read whole. */
@@ -848,7 +886,7 @@ static void copy_dir(const char *from, const char *to)
 /* ---------------------------------------------------------------- close and reopen */
 
 typedef struct counts {
-    uint64_t ops, reopens, refusals, loads, kills, in_flight;
+    uint64_t ops, reopens, refusals, loads, restores, kills, in_flight;
 } counts;
 
 static void *worker_main(void *arg)
@@ -952,6 +990,51 @@ static void fail_diff(const char *diff, const char *a, const char *b, uint64_t s
                  diff);
 }
 
+/* What a phase end checks against the state written. */
+typedef struct check {
+    const char *dir;
+    const statecmp_names *nm;
+    int64_t now;
+    uint64_t seed;
+    const char *context;
+    counts *cnt;
+} check;
+
+/* Open the directory as `how` says with c and compare its state with want
+ * (read with `flags`); the engine, or NULL when keep is 0 (then freed). */
+static bvt_engine *reopen_same(const check *k, const config *c, enum open_how how,
+                               const char *want, unsigned flags, const char *what, int keep)
+{
+    int status;
+    bvt_error err;
+    char opts_text[400], context[1200];
+    describe(c, opts_text, sizeof opts_text);
+    snprintf(context, sizeof context, "%s; opened with %s%s", k->context, opts_text,
+             how == RECORDED ? " (BVT_OPTIONS_RECORDED)" : how == READ_ONLY ? " (read-only)" : "");
+    bvt_engine *e = open_how(k->dir, c, c->journal, how, &status, &err);
+    ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu (%s): %s: open: %d %s",
+                  (unsigned long long)k->seed, context, what, status, err.message);
+    char *got = capture(e, k->nm, k->now, flags);
+    char *diff = statecmp_diff(want, got);
+    if (diff)
+        fail_diff(diff, want, got, k->seed, what, context);
+    free(got);
+    k->cnt->reopens++;
+    if (!keep) {
+        bvt_engine_free(e);
+        e = NULL;
+    }
+    return e;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t len;
+    unsigned char *p = state_read_file(from, &len);
+    state_write_file(to, p, len);
+    free(p);
+}
+
 static void one_case(uint64_t base, uint64_t index, counts *cnt)
 {
     uint64_t cseed = mix(base * 7919 + index), s = cseed, seed = base;
@@ -973,9 +1056,8 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
     int status;
     bvt_error err;
     bvt_engine *e = open_with(dir, &c, c.journal, &status, &err);
-    describe(&c, opts_text, sizeof opts_text);
-    ck_assert_msg(status == BVT_OK, "BVT_PROPTEST_SEED=%llu: open: %d %s", (unsigned long long)seed, status,
-                  err.message);
+    ck_assert_msg(status == BVT_OK, "BVT_PROPTEST_SEED=%llu: open: %d %s",
+                  (unsigned long long)seed, status, err.message);
     int clustered;
     setup(e, mix(cseed ^ 0x5e7u), &clustered);
     worker ws[MAX_THREADS];
@@ -987,11 +1069,14 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
         ws[t].clock = T0 + DAY;
         snprintf(ws[t].save_path, sizeof ws[t].save_path, "%s.save%d", dir, t);
     }
-    char saved[96];
+    atomic_store(&ckpt_begun, 0);
+    atomic_store(&ckpt_ended, 0);
+    char saved[96], snapshot[96];
     snprintf(saved, sizeof saved, "%s.saved", dir);
+    snprintf(snapshot, sizeof snapshot, "%s/snapshot.bvts", dir);
     for (int phase = 0; phase < PHASES; phase++) {
         describe(&c, opts_text, sizeof opts_text);
-        snprintf(context, sizeof context, "BVT_PROPTEST_CASE=%llu; options %s; %d threads; "
+        snprintf(context, sizeof context, "BVT_PROPTEST_CASE=%llu; written with %s; %d threads; "
                  "phase %d", (unsigned long long)index, opts_text, threads, phase);
         pthread_t th[MAX_THREADS];
         for (int t = 0; t < threads; t++) {
@@ -1007,14 +1092,16 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
             ck_assert_msg(!ws[t].failed, "replay-prop BVT_PROPTEST_SEED=%llu (%s): %s",
                           (unsigned long long)seed, context, ws[t].why);
         }
-        int64_t now = max_clock(ws, threads) + HOUR;
+        check k = { dir, &nm, max_clock(ws, threads) + HOUR, seed, context, cnt };
+        /* a save at the end of the phase; one over the directory's own
+         * snapshot is refused (a checkpoint writes that) */
         int do_save = rnd(&s, 2) == 0;
         if (do_save)
             ck_assert_int_eq(bvt_engine_save(e, saved, NULL), BVT_OK);
-        if (rnd(&s, 4) == 0) /* a snapshot saved over the directory's own */
-            ck_assert_int_eq(bvt_engine_save(e, state_path(dir, "snapshot.bvts"), NULL), BVT_OK);
-        char *written = capture(e, &nm, now, 0);
-        ck_assert_ptr_nonnull(written);
+        if (rnd(&s, 4) == 0)
+            ck_assert_int_eq(bvt_engine_save(e, snapshot, NULL), BVT_EINVAL);
+        char *written = capture(e, &nm, k.now, 0);
+        uint64_t users = stats_of(e).users;
         bvt_engine_free(e);
 
         /* another data-shaping option: refused, naming it */
@@ -1023,39 +1110,51 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
             const char *name = change_shaping(&s, &bad.o, bad.weights);
             bvt_engine *x = open_with(dir, &bad, BVT_JOURNAL_OFF, &status, &err);
             ck_assert_msg(status == BVT_EINVAL && !x && strstr(err.message, name),
-                          "replay-prop BVT_PROPTEST_SEED=%llu (%s): reopening with another %s gave %d (%s)",
-                          (unsigned long long)seed, context, name, status, err.message);
+                          "replay-prop BVT_PROPTEST_SEED=%llu (%s): reopening with another %s "
+                          "gave %d (%s)", (unsigned long long)seed, context, name, status,
+                          err.message);
             bvt_engine_free(x);
             cnt->refusals++;
         }
-        /* the same options */
-        e = open_with(dir, &c, c.journal, &status, &err);
-        ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu (%s): reopen: %d %s",
-                      (unsigned long long)seed, context, status, err.message);
-        char *got = capture(e, &nm, now, 0);
-        char *diff = statecmp_diff(written, got);
-        if (diff)
-            fail_diff(diff, written, got, seed, "reopened", context);
-        free(got);
-        cnt->reopens++;
-        /* a snapshot saved after the phase */
+        if (rnd(&s, 3) == 0)
+            reopen_same(&k, &c, READ_ONLY, written, 0, "read-only", 0);
+        if (rnd(&s, 3) == 0)
+            reopen_same(&k, &c, RECORDED, written, 0, "recorded", 0);
+        e = reopen_same(&k, &c, GIVEN, written, 0, "reopened", 1);
+
+        /* a snapshot saved after the phase loads as that state */
         if (do_save) {
             bvt_options o = c.o;
             set_test_secret(&o);
             bvt_engine *l = NULL;
             bvt_error_init(&err);
             status = bvt_engine_load(&l, &o, saved, &err);
-            ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu (%s): load: %d %s",
-                          (unsigned long long)seed, context, status, err.message);
-            got = capture(l, &nm, now, 0);
-            diff = statecmp_diff(written, got);
+            ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu (%s): load: %d "
+                          "%s", (unsigned long long)seed, context, status, err.message);
+            char *got = capture(l, &nm, k.now, 0);
+            char *diff = statecmp_diff(written, got);
             if (diff)
                 fail_diff(diff, written, got, seed, "loaded", context);
             free(got);
             bvt_engine_free(l);
-            unlink(saved);
             cnt->loads++;
         }
+        /* a save put back as the directory's snapshot: the journal after
+         * its position replays on it, nothing twice */
+        const char *restore = do_save ? saved : NULL;
+        for (int t = 0; t < threads && !restore; t++)
+            if (ws[t].save_usable && ws[t].save_begun == atomic_load(&ckpt_begun))
+                restore = ws[t].save_path;
+        if (restore && rnd(&s, 2) == 0) {
+            bvt_engine_free(e);
+            copy_file(restore, snapshot);
+            e = reopen_same(&k, &c, GIVEN, written, 0, "restored", 1);
+            cnt->restores++;
+            for (int t = 0; t < threads; t++) /* older than the snapshot now */
+                ws[t].save_usable = 0;
+        }
+        unlink(saved);
+
         /* other policy options: the same state; they apply from now on */
         if (rnd(&s, 3) && !same_policy()) {
             config next_c = c;
@@ -1065,25 +1164,25 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
             char *want = written;
             if (next_c.o.segments_need_consent != c.o.segments_need_consent) {
                 flags = STATECMP_NO_MEMBERSHIP;
-                want = capture(e, &nm, now, flags);
+                want = capture(e, &nm, k.now, flags);
             }
             bvt_engine_free(e);
-            c = next_c;
-            describe(&c, opts_text, sizeof opts_text);
-            e = open_with(dir, &c, c.journal, &status, &err);
-            ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu (%s): reopen with %s: %d %s",
-                          (unsigned long long)seed, context, opts_text, status, err.message);
-            got = capture(e, &nm, now, flags);
-            diff = statecmp_diff(want, got);
-            if (diff) {
-                char ctx2[1024];
-                snprintf(ctx2, sizeof ctx2, "%s; reopened with %s", context, opts_text);
-                fail_diff(diff, want, got, seed, "policy", ctx2);
+            if (next_c.o.max_users && next_c.o.max_users < users) {
+                /* fewer than are held: refused, naming the limit */
+                bvt_engine *x = open_with(dir, &next_c, BVT_JOURNAL_OFF, &status, &err);
+                ck_assert_msg(status == BVT_EFULL && !x && strstr(err.message, "max_users"),
+                              "replay-prop BVT_PROPTEST_SEED=%llu (%s): reopening %llu users "
+                              "with max_users %llu gave %d (%s)", (unsigned long long)seed,
+                              context, (unsigned long long)users,
+                              (unsigned long long)next_c.o.max_users, status, err.message);
+                bvt_engine_free(x);
+                cnt->refusals++;
+                next_c.o.max_users = users + rnd(&s, 40);
             }
-            free(got);
+            c = next_c;
+            e = reopen_same(&k, &c, GIVEN, want, flags, "policy", 1);
             if (want != written)
                 free(want);
-            cnt->reopens++;
         }
         free(written);
     }
@@ -1096,7 +1195,7 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
 START_TEST(threads_close_reopen)
 {
     uint64_t seed = base_seed();
-    counts cnt = { 0, 0, 0, 0, 0, 0 };
+    counts cnt = { 0, 0, 0, 0, 0, 0, 0 };
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t cases = CASES * scale(), only = env_u64("BVT_PROPTEST_CASE", UINT64_MAX);
@@ -1105,9 +1204,10 @@ START_TEST(threads_close_reopen)
             one_case(seed, i, &cnt);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("replay-prop threads_close_reopen: seed %llu, %llu cases: %llu operations, %llu "
-           "reopen checks, %llu snapshot loads, %llu refusals, %.1f s\n",
-           (unsigned long long)seed, (unsigned long long)cases, (unsigned long long)cnt.ops,
-           (unsigned long long)cnt.reopens, (unsigned long long)cnt.loads,
+           "reopen checks (%llu from a save put back), %llu snapshot loads, %llu refusals, "
+           "%.1f s\n", (unsigned long long)seed, (unsigned long long)cases,
+           (unsigned long long)cnt.ops, (unsigned long long)cnt.reopens,
+           (unsigned long long)cnt.restores, (unsigned long long)cnt.loads,
            (unsigned long long)cnt.refusals,
            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
@@ -1117,12 +1217,12 @@ END_TEST
 
 #define READY UINT64_MAX
 
-static void child_run(const char *dir, const config *c, uint64_t seed, int64_t clock, int fd,
-                      int may_cluster)
+static void child_run(const char *dir, const config *c, enum open_how how, uint64_t seed,
+                      int64_t clock, int fd, int may_cluster)
 {
     int status;
     bvt_error err;
-    bvt_engine *e = open_with(dir, c, BVT_JOURNAL_ALWAYS, &status, &err);
+    bvt_engine *e = open_how(dir, c, BVT_JOURNAL_ALWAYS, how, &status, &err);
     if (status != BVT_OK) {
         fprintf(stderr, "replay-prop child: open: %d %s\n", status, err.message);
         _exit(2);
@@ -1138,7 +1238,7 @@ static void child_run(const char *dir, const config *c, uint64_t seed, int64_t c
     w.clock = clock;
     w.kill_mode = 1;
     w.may_cluster = may_cluster;
-    snprintf(w.save_path, sizeof w.save_path, "%s/snapshot.bvts", dir);
+    snprintf(w.save_path, sizeof w.save_path, "%s.save", dir);
     w.retention_ms = c->o.retention_ms;
     for (uint64_t k = 0; k < KILL_MAX_OPS; k++) {
         if (step(&w) != BVT_OK) {
@@ -1156,7 +1256,7 @@ static void child_run(const char *dir, const config *c, uint64_t seed, int64_t c
 START_TEST(kill_prefix)
 {
     uint64_t seed = base_seed(), s = mix(seed ^ 0xc0ffee);
-    counts cnt = { 0, 0, 0, 0, 0, 0 };
+    counts cnt = { 0, 0, 0, 0, 0, 0, 0 };
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     config c;
@@ -1175,13 +1275,21 @@ START_TEST(kill_prefix)
     bvt_engine *e = open_with(dir, &c, BVT_JOURNAL_ALWAYS, &status, &err);
     ck_assert_msg(status == BVT_OK, "open: %d %s", status, err.message);
     setup(e, mix(seed ^ 0x5e7u), &clustered);
+    uint64_t users = stats_of(e).users;
     bvt_engine_free(e);
     signal(SIGPIPE, SIG_IGN);
     uint64_t rounds = KILL_ROUNDS * scale(), torn = 0;
     for (uint64_t round = 0; round < rounds; round++) {
-        if (!same_policy())
+        /* new policy options, or the recorded ones (which are c's) */
+        enum open_how how = rnd(&s, 4) == 0 ? RECORDED : GIVEN;
+        if (how == GIVEN && !same_policy()) {
             random_policy(&s, &c);
+            if (c.o.max_users && c.o.max_users < users) /* refused: test_close_reopen's */
+                c.o.max_users = users + rnd(&s, 40);
+        }
         describe(&c, opts_text, sizeof opts_text);
+        if (how == RECORDED)
+            strcat(opts_text, " (recorded)");
         uint64_t round_seed = mix(seed * 31 + round);
         int64_t clock = T0 + DAY + (int64_t)round * 2 * DAY;
         int64_t now = clock + 60 * DAY;
@@ -1192,7 +1300,7 @@ START_TEST(kill_prefix)
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
             close(fds[0]);
-            child_run(dir, &c, round_seed, clock, fds[1], clustered);
+            child_run(dir, &c, how, round_seed, clock, fds[1], clustered);
         }
         close(fds[1]);
         uint64_t msg = 0, acked = 0;
@@ -1220,19 +1328,31 @@ START_TEST(kill_prefix)
         close(fds[0]);
         cnt.kills++;
 
-        /* what survived */
-        e = open_with(dir, &c, BVT_JOURNAL_OFF, &status, &err);
-        ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): reopening "
-                      "after the kill: %d %s", (unsigned long long)seed,
+        /* what survived: read-only first (it cuts nothing), then as a writer */
+        e = open_how(dir, &c, BVT_JOURNAL_OFF, READ_ONLY, &status, &err);
+        ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): "
+                      "read-only open after the kill: %d %s", (unsigned long long)seed,
+                      (unsigned long long)round, opts_text, status, err.message);
+        char *read_only = capture(e, &nm, now, 0);
+        bvt_engine_free(e);
+        e = open_how(dir, &c, BVT_JOURNAL_OFF, how, &status, &err);
+        ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): "
+                      "reopening after the kill: %d %s", (unsigned long long)seed,
                       (unsigned long long)round, opts_text, status, err.message);
         bvt_state_info info = BVT_STATE_INFO_INIT;
         bvt_state_info_get(e, &info);
         torn += info.torn_offset >= 0;
         char *recovered = capture(e, &nm, now, 0);
+        users = stats_of(e).users;
         bvt_engine_free(e);
+        char *diff = statecmp_diff(read_only, recovered);
+        if (diff)
+            fail_diff(diff, read_only, recovered, seed, "read-only", opts_text);
+        free(read_only);
+        cnt.reopens++;
 
         /* the same calls on the copy: the state after A or A + 1 of them */
-        bvt_engine *r = open_with(ref, &c, BVT_JOURNAL_OFF, &status, &err);
+        bvt_engine *r = open_how(ref, &c, BVT_JOURNAL_OFF, how, &status, &err);
         ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): opening the "
                       "copy: %d %s", (unsigned long long)seed, (unsigned long long)round,
                       opts_text, status, err.message);
@@ -1251,7 +1371,7 @@ START_TEST(kill_prefix)
                           "call %llu: %s", (unsigned long long)seed, (unsigned long long)round,
                           (unsigned long long)k, w.why);
         char *want = capture(r, &nm, now, 0);
-        char *diff = statecmp_diff(want, recovered);
+        diff = statecmp_diff(want, recovered);
         if (diff) {
             char *diff0 = diff;
             char last[320];
