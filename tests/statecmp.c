@@ -555,6 +555,147 @@ char *statecmp_capture(bvt_engine *e, const statecmp_names *nm, int64_t now, uns
     return s.p;
 }
 
+/* ---------------------------------------------------------------- probe */
+
+#define PROBE_ID "statecmp-probe"
+#define PROBE_OFFERS 256
+
+typedef struct offer_counts {
+    uint32_t offer;
+    bvt_metrics m;
+} offer_counts;
+
+static size_t read_offers(bvt_engine *e, offer_counts *out)
+{
+    uint32_t list[PROBE_OFFERS];
+    size_t n = 0;
+    if (bvt_offer_list(e, list, PROBE_OFFERS, &n) != BVT_OK)
+        return 0;
+    if (n > PROBE_OFFERS)
+        n = PROBE_OFFERS;
+    for (size_t i = 0; i < n; i++) {
+        out[i].offer = list[i];
+        bvt_metrics m = BVT_METRICS_INIT;
+        bvt_metrics_get(e, list[i], 0, &m);
+        out[i].m = m;
+    }
+    return n;
+}
+
+static void read_experiments(bvt_engine *e, uint64_t *users, uint64_t *conversions,
+                             double *revenue, uint32_t *n)
+{
+    for (*n = 0; *n < 64; (*n)++) {
+        bvt_experiment_report r;
+        memset(&r, 0, sizeof r);
+        r.version = BVT_EXPERIMENT_REPORT_VERSION;
+        if (bvt_experiment_report_get(e, *n + 1, 0, &r) != BVT_OK)
+            break;
+        users[*n] = conversions[*n] = 0;
+        revenue[*n] = 0;
+        for (uint32_t v = 0; v < r.n_variants && v < BVT_VARIANTS_MAX; v++) {
+            users[*n] += r.variants[v].users;
+            conversions[*n] += r.variants[v].conversions;
+            revenue[*n] += r.variants[v].revenue;
+        }
+        users[*n] += r.holdout.users;
+        conversions[*n] += r.holdout.conversions;
+        revenue[*n] += r.holdout.revenue;
+    }
+}
+
+static int probe_track(bvt_engine *e, uint32_t type, int64_t t, const char *category,
+                       const char *offer, const char *search)
+{
+    bvt_event ev = BVT_EVENT_INIT;
+    ev.type = type;
+    ev.user_id = PROBE_ID;
+    ev.user_id_len = strlen(PROBE_ID);
+    ev.time_ms = t;
+    ev.category = category;
+    ev.offer_id = offer;
+    ev.search_text = search;
+    ev.value = type == BVT_EVENT_CONVERSION ? 7 : 0;
+    return bvt_event_track(e, &ev, NULL);
+}
+
+char *statecmp_probe(bvt_engine *e, const statecmp_names *nm, int64_t now)
+{
+    sbuf s = { NULL, 0, 0, 0 };
+    sb_reserve(&s, 1 << 14);
+    offer_counts *before = malloc(2 * PROBE_OFFERS * sizeof *before), *after;
+    if (!before)
+        return NULL;
+    after = before + PROBE_OFFERS;
+    uint64_t xu[64], xc[64], xu2[64], xc2[64];
+    double xr[64], xr2[64];
+    uint32_t nx, nx2;
+    size_t n_offers = read_offers(e, before);
+    read_experiments(e, xu, xc, xr, &nx);
+    const size_t len = strlen(PROBE_ID);
+    int64_t t = now - 3600000;
+    static const char *builtin[] = { "personalisation", "ads", "analytics" };
+    sb_printf(&s, "probe consent:");
+    for (size_t i = 0; i < 3 + nm->n_purposes; i++) {
+        uint32_t id;
+        const char *name = i < 3 ? builtin[i] : nm->purposes[i - 3];
+        int rc = bvt_consent_purpose(e, name, 0, &id);
+        if (rc == BVT_OK)
+            rc = bvt_consent_set(e, PROBE_ID, len, id, 1, t);
+        sb_printf(&s, " %d", rc);
+    }
+    sb_printf(&s, "\nprobe events:");
+    for (size_t i = 0; i < nm->n_searches; i++)
+        sb_printf(&s, " %d", probe_track(e, BVT_EVENT_SEARCH, ++t, NULL, NULL, nm->searches[i]));
+    const char *category = bvt_category_name(e, 1);
+    for (uint32_t type = BVT_EVENT_CUSTOM_FIRST; type < BVT_EVENT_TYPE_MAX; type++)
+        if (bvt_event_type_name(e, type))
+            sb_printf(&s, " %d", probe_track(e, type, ++t, category, NULL, NULL));
+    static const uint32_t feedback[] = { BVT_EVENT_IMPRESSION, BVT_EVENT_CLICK,
+                                         BVT_EVENT_CONVERSION, BVT_EVENT_DISMISS };
+    for (size_t i = 0; i < n_offers; i++)
+        for (size_t f = 0; f < 4; f++)
+            sb_printf(&s, " %d", probe_track(e, feedback[f], ++t, NULL,
+                                             bvt_offer_name(e, before[i].offer), NULL));
+    sb_printf(&s, "\nprobe assignments:");
+    for (uint32_t x = 1; x <= nx; x++) {
+        int32_t v = 0;
+        int rc = bvt_experiment_assign(e, x, PROBE_ID, len, ++t, &v);
+        sb_printf(&s, " %d/%d", rc, v);
+    }
+    sb_printf(&s, "\n");
+    size_t cap = 1 << 16;
+    char *buf = malloc(cap);
+    if (buf)
+        put_export(&s, e, PROBE_ID, now, 0, &buf, &cap);
+    free(buf);
+    /* what the calls added */
+    size_t n_after = read_offers(e, after);
+    for (size_t i = 0; i < n_after && i < n_offers; i++) {
+        const bvt_metrics *a = &before[i].m, *b = &after[i].m;
+        sb_printf(&s, "probe offer %u: impressions %llu clicks %llu conversions %llu dismissals "
+                  "%llu engagements %llu revenue %.17g cost %.17g\n", after[i].offer,
+                  (unsigned long long)(b->impressions - a->impressions),
+                  (unsigned long long)(b->clicks - a->clicks),
+                  (unsigned long long)(b->conversions - a->conversions),
+                  (unsigned long long)(b->dismissals - a->dismissals),
+                  (unsigned long long)(b->engagements - a->engagements), b->revenue - a->revenue,
+                  b->cost - a->cost);
+    }
+    read_experiments(e, xu2, xc2, xr2, &nx2);
+    for (uint32_t x = 0; x < nx && x < nx2; x++)
+        sb_printf(&s, "probe experiment %u: users %llu conversions %llu revenue %.17g\n", x + 1,
+                  (unsigned long long)(xu2[x] - xu[x]), (unsigned long long)(xc2[x] - xc[x]),
+                  xr2[x] - xr[x]);
+    sb_printf(&s, "probe forget: %d\n", bvt_user_forget(e, PROBE_ID, len, NULL));
+    free(before);
+    if (s.oom) {
+        free(s.p);
+        return NULL;
+    }
+    return s.p;
+}
+
 /* ---------------------------------------------------------------- diff */
 
 static size_t line_len(const char *p)

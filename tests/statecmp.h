@@ -42,6 +42,8 @@ typedef struct statecmp_names {
     size_t n_offers;
     const char *const *experiments;
     size_t n_experiments;
+    const char *const *searches; /* search texts statecmp_probe() tries */
+    size_t n_searches;
 } statecmp_names;
 
 enum statecmp_flags {
@@ -57,6 +59,20 @@ enum statecmp_flags {
  * caller frees it); NULL only when memory runs out.  Reads only; safe
  * while nothing else changes e. */
 char *statecmp_capture(bvt_engine *e, const statecmp_names *names, int64_t now, unsigned flags);
+
+/* What the API cannot read back, made visible by using it: a new user
+ * (an id no workload uses) grants every purpose, searches each of
+ * names->searches, tracks an event of every custom type and an impression,
+ * click, conversion and dismissal of every offer defined now, and is
+ * assigned to every experiment, all at `now`; the text holds that user's
+ * export and what the calls added to each offer's metrics and each
+ * experiment's counters.  Then the user is forgotten.  So two engines in
+ * one state give the same text when their keyword maps, event type
+ * weights, offer definitions (response, cost, value) and experiments
+ * agree.  It changes e (the aggregates keep the probe's counts): run it on
+ * both engines, or on one that is discarded after.  NULL when memory runs
+ * out. */
+char *statecmp_probe(bvt_engine *e, const statecmp_names *names, int64_t now);
 
 /* NULL when a and b are equal; else a malloc'd description of the first
  * differing line (its section, both versions around the first differing

@@ -30,6 +30,11 @@
  * retention_ms, analytics_policy, segments_need_consent, shards) too, the
  * new values applying only from then on (the membership filter of
  * segments_need_consent is left out of that comparison when it changed);
+ * read-only, and with BVT_OPTIONS_RECORDED (given options that would be
+ * refused or read otherwise, were they used); a read-only reopen must
+ * also answer statecmp_probe() (searches, custom types, feedback on every
+ * offer, experiment assignments by a new user) as the writer did before
+ * closing, which shows the definitions no read returns;
  * with another data-shaping option the open must fail with BVT_EINVAL
  * naming the option; and a snapshot saved with bvt_engine_save() loads
  * into the same state (one saved over the directory's own snapshot.bvts
@@ -218,7 +223,8 @@ static void make_ids(int threads)
 static statecmp_names names(void)
 {
     statecmp_names nm = { ids, n_ids, PURPOSES, N_PURPOSES, SEGMENTS, N_SEGMENTS,
-                          OFFERS, sizeof OFFERS / sizeof OFFERS[0], EXPERIMENTS, 3 };
+                          OFFERS, sizeof OFFERS / sizeof OFFERS[0], EXPERIMENTS, 3,
+                          SEARCHES, sizeof SEARCHES / sizeof SEARCHES[0] };
     return nm;
 }
 
@@ -311,6 +317,7 @@ typedef struct worker {
     char save_path[96];
     int save_usable;     /* save_path holds a save taken with no checkpoint running */
     uint64_t save_begun; /* ckpt_begun when it was taken */
+    int phase_ops;       /* calls per phase */
 } worker;
 
 static const char *pick_user(worker *w)
@@ -892,7 +899,7 @@ typedef struct counts {
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    for (int i = 0; i < OPS_PER_PHASE && !w->failed; i++)
+    for (int i = 0; i < w->phase_ops && !w->failed; i++)
         step(w);
     return NULL;
 }
@@ -1037,6 +1044,8 @@ static void copy_file(const char *from, const char *to)
 
 static void one_case(uint64_t base, uint64_t index, counts *cnt)
 {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t cseed = mix(base * 7919 + index), s = cseed, seed = base;
     config c;
     memset(&c, 0, sizeof c);
@@ -1082,6 +1091,8 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
         for (int t = 0; t < threads; t++) {
             ws[t].e = e;
             ws[t].retention_ms = c.o.retention_ms;
+            /* an fsync per call: fewer of them (kill_prefix runs many) */
+            ws[t].phase_ops = c.journal == BVT_JOURNAL_ALWAYS ? OPS_PER_PHASE / 3 : OPS_PER_PHASE;
             ck_assert_int_eq(pthread_create(&th[t], NULL, worker_main, &ws[t]), 0);
         }
         for (int t = 0; t < threads; t++)
@@ -1093,6 +1104,10 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
                           (unsigned long long)seed, context, ws[t].why);
         }
         check k = { dir, &nm, max_clock(ws, threads) + HOUR, seed, context, cnt };
+        /* the writer's answers to calls whose effect no read shows; a
+         * read-only reopen must answer them alike */
+        char *probed = statecmp_probe(e, &nm, k.now);
+        ck_assert_ptr_nonnull(probed);
         /* a save at the end of the phase; one over the directory's own
          * snapshot is refused (a checkpoint writes that) */
         int do_save = rnd(&s, 2) == 0;
@@ -1116,8 +1131,15 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
             bvt_engine_free(x);
             cnt->refusals++;
         }
-        if (rnd(&s, 3) == 0)
-            reopen_same(&k, &c, READ_ONLY, written, 0, "read-only", 0);
+        bvt_engine *ro = reopen_same(&k, &c, READ_ONLY, written, 0, "read-only", 1);
+        char *got = statecmp_probe(ro, &nm, k.now);
+        ck_assert_ptr_nonnull(got);
+        char *diff = statecmp_diff(probed, got);
+        if (diff)
+            fail_diff(diff, probed, got, seed, "probed", context);
+        free(got);
+        free(probed);
+        bvt_engine_free(ro);
         if (rnd(&s, 3) == 0)
             reopen_same(&k, &c, RECORDED, written, 0, "recorded", 0);
         e = reopen_same(&k, &c, GIVEN, written, 0, "reopened", 1);
@@ -1131,8 +1153,8 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
             status = bvt_engine_load(&l, &o, saved, &err);
             ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu (%s): load: %d "
                           "%s", (unsigned long long)seed, context, status, err.message);
-            char *got = capture(l, &nm, k.now, 0);
-            char *diff = statecmp_diff(written, got);
+            got = capture(l, &nm, k.now, 0);
+            diff = statecmp_diff(written, got);
             if (diff)
                 fail_diff(diff, written, got, seed, "loaded", context);
             free(got);
@@ -1190,6 +1212,11 @@ static void one_case(uint64_t base, uint64_t index, counts *cnt)
     for (int t = 0; t < threads; t++)
         unlink(ws[t].save_path);
     state_dir_remove(dir);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (verbose())
+        printf("case %llu: %d threads, %.1f s, finally %s\n", (unsigned long long)index, threads,
+               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+               opts_text);
 }
 
 START_TEST(threads_close_reopen)
@@ -1334,6 +1361,8 @@ START_TEST(kill_prefix)
                       "read-only open after the kill: %d %s", (unsigned long long)seed,
                       (unsigned long long)round, opts_text, status, err.message);
         char *read_only = capture(e, &nm, now, 0);
+        char *probed = statecmp_probe(e, &nm, now); /* memory only: read-only */
+        ck_assert_ptr_nonnull(probed);
         bvt_engine_free(e);
         e = open_how(dir, &c, BVT_JOURNAL_OFF, how, &status, &err);
         ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): "
@@ -1391,6 +1420,13 @@ START_TEST(kill_prefix)
             free(diff0);
             free(want1);
         }
+        char *probed_ref = statecmp_probe(r, &nm, now);
+        ck_assert_ptr_nonnull(probed_ref);
+        diff = statecmp_diff(probed, probed_ref);
+        if (diff)
+            fail_diff(diff, probed, probed_ref, seed, "probed", opts_text);
+        free(probed_ref);
+        free(probed);
         free(want);
         free(recovered);
         cnt.ops += acked;
