@@ -2,72 +2,74 @@
  * state directory (issue 11, point 7).
  *
  * The workload.  step() makes one random call: tracking (single events of
- * every type and batches), attributes, consent, aliases, forget, expire,
+ * every type, and batches), attributes, consent, aliases, forget, expire,
  * experiment assignment and ranking with an experiment, definitions
  * (segments, offers one at a time and in batches, groups, offer segments,
  * the policy, experiments, custom event types, consent purposes,
  * keywords, categories), RFM refreshes, cluster runs, checkpoints and
- * saves.  Options are random too: shards, max_users with either full
- * policy (so users are evicted or refused), a memory budget, the
+ * saves.  The options are random too: shards 1..64, max_users with either
+ * full policy (users are evicted or refused), a memory budget, the
  * analytics policy, retention, segments_need_consent, history, interest,
  * cart and attribute settings, type weights, and the journal mode.  Values
  * are whole numbers, so sums do not depend on the order threads add them.
- * Everything follows from one seed (BVT_PROPTEST_SEED; printed with
- * every failure): the options and each thread's calls; with several
- * threads only the interleaving is the scheduler's.
+ * Everything follows from one seed (BVT_PROPTEST_SEED, default 1, printed
+ * with every failure): the options and each thread's calls; with several
+ * threads the interleaving is the scheduler's.
  *
  * "The state" is statecmp.h's text: everything the public API reads, for
  * every raw id the workload used (forgotten, evicted and expired ones must
- * be absent on both sides).
+ * be absent on both sides), and statecmp_probe()'s answers for what no
+ * read returns (keyword maps, type weights, offer response and cost).
  *
- * Two properties, two tests:
- *
- * threads_close_reopen — 2 to 4 threads run the workload on one engine
- * (sharing some users, checkpointing and saving now and then).  After each
- * phase the threads stop, the state is read, and the engine is freed and
- * opened again: with the same options it must hold the same state; with
- * other policy options (max_users, full_policy, memory_budget,
- * retention_ms, analytics_policy, segments_need_consent, shards) too, the
- * new values applying only from then on (the membership filter of
- * segments_need_consent is left out of that comparison when it changed);
- * read-only, and with BVT_OPTIONS_RECORDED (given options that would be
- * refused or read otherwise, were they used); a read-only reopen must
- * also answer statecmp_probe() (searches, custom types, feedback on every
- * offer, experiment assignments by a new user) as the writer did before
- * closing, which shows the definitions no read returns;
- * with another data-shaping option the open must fail with BVT_EINVAL
- * naming the option; and a snapshot saved with bvt_engine_save() loads
- * into the same state (one saved over the directory's own snapshot.bvts
- * too: reopening must not count the journal after it twice).  The next phase continues on the reopened engine.
+ * threads_close_reopen — 2 to 4 threads run the workload on one engine,
+ * sharing some users and checkpointing and saving now and then.  After
+ * each phase the threads stop and the state is read; the engine is freed
+ * and the directory opened again, and each open must give that state:
+ *  - read-only (it must also answer the probe as the writer did);
+ *  - with BVT_OPTIONS_RECORDED, given options that, used, would be refused
+ *    or read otherwise;
+ *  - with the same options (the next phase goes on from it);
+ *  - after a save taken with no checkpoint running is put back as the
+ *    directory's snapshot (the journal after its position must replay on
+ *    it exactly once);
+ *  - with other policy options (shards, max_users, full_policy,
+ *    memory_budget, retention_ms, analytics_policy,
+ *    segments_need_consent), which apply only from then on (membership is
+ *    left out of that comparison when segments_need_consent changed); a
+ *    max_users below the users held must be refused with BVT_EFULL naming
+ *    it, then a large enough one is used.
+ * And: another data-shaping option is refused with BVT_EINVAL naming it;
+ * a save loads into the same state; a save over the directory's own
+ * snapshot is refused.
  *
  * kill_prefix — with several threads the journal is one interleaving that
  * no outside observer can rebuild, so the SIGKILL property is checked with
  * one thread, where it is exact.  Each round copies the directory, then a
- * child opens it (BVT_JOURNAL_ALWAYS, new random policy options each
- * round) and runs the workload, writing to a pipe the number of calls
- * that have returned; the parent kills it at a random moment.  A call is
- * one journal commit (every category the workload names is interned
- * before the rounds, and a cluster run redefines the segments it defined
- * before), so what survives is the state after some number N of calls,
- * with N the acknowledged count A or A + 1 (the call in flight).  The
- * parent opens the killed directory, then opens the copy and repeats the
- * same calls on it — one thread and the same starting state make them
- * decide the same (the same users evicted, refused, expired) — and the
- * state after A or A + 1 of them must equal the recovered one (the repeat
- * skips saves and checkpoints, which change no state).  A read-only open
- * of the killed directory, first, must find that state too.
+ * child opens it (BVT_JOURNAL_ALWAYS; new random policy options, or the
+ * recorded ones) and runs the workload, writing to a pipe the number of
+ * calls that have returned; the parent kills it at a random moment.  Each
+ * call is one journal commit (every category the workload names is
+ * interned before the rounds, and a cluster run only redefines segments it
+ * defined before), so what survives is the state after N calls, with N the
+ * acknowledged count A or A + 1 (the call in flight).  The parent opens
+ * the killed directory read-only, then as a writer (both must agree), then
+ * opens the copy and repeats the same calls on it — one thread and one
+ * starting state make them decide alike (the same users evicted, refused,
+ * expired) — and the state after A or A + 1 of them must equal the
+ * recovered one, probe included (the repeat skips saves and checkpoints,
+ * which change no state).
  *
  * Rounds are chosen by build (sanitizers are slower); BVT_PROPTEST_SCALE
  * multiplies them for a longer run.  Each test prints its counts.  To
  * narrow a failure down: BVT_PROPTEST_CASE runs one case of
  * threads_close_reopen (the number a failure prints), BVT_PROPTEST_THREADS
- * fixes its thread count, and BVT_PROPTEST_SAME_POLICY=1 keeps the policy
- * options of every reopen (and kill round) as they were; BVT_PROPTEST_SKIP
- * (prefixes separated by commas, e.g. "stats rejected,anonymous") leaves
- * the lines of statecmp's text that start with them out of every
- * comparison, to look past a known difference. */
-#include <errno.h>
-#include <fcntl.h>
+ * fixes its thread count, BVT_PROPTEST_SAME_POLICY=1 keeps the policy
+ * options of every reopen and kill round, BVT_PROPTEST_SKIP (prefixes
+ * separated by commas, e.g. "stats rejected,anonymous") leaves the lines
+ * of statecmp's text that start with them out of every comparison, to look
+ * past a known difference, and BVT_PROPTEST_VERBOSE=1 prints each case
+ * and round.  A failure writes both texts whole to
+ * /tmp/bvt-replay-prop-<seed>-<check>-[ab].txt. */
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
