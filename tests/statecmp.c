@@ -502,7 +502,8 @@ char *statecmp_capture(bvt_engine *e, const statecmp_names *nm, int64_t now, uns
     /* every user the engine holds, by key */
     user_lines ul = { NULL, 0, 0 };
     int rc = bvt_engine_foreach_user(e, now, user_fn, &ul);
-    qsort(ul.v, ul.n, sizeof *ul.v, user_line_cmp);
+    if (ul.n > 1)
+        qsort(ul.v, ul.n, sizeof *ul.v, user_line_cmp);
     sb_printf(&s, "users: status %d n %zu\n", rc, ul.n);
     for (size_t i = 0; i < ul.n; i++)
         sb_printf(&s, "user %016llx%016llx: %s\n", (unsigned long long)ul.v[i].k.hi,
@@ -538,7 +539,8 @@ char *statecmp_capture(bvt_engine *e, const statecmp_names *nm, int64_t now, uns
             keys ks = { NULL, 0, 0 };
             uint64_t count = 0;
             rc = bvt_segment_members(e, list[i], now, NULL, member_fn, &ks, &count);
-            qsort(ks.k, ks.n, sizeof *ks.k, key_cmp);
+            if (ks.n > 1)
+                qsort(ks.k, ks.n, sizeof *ks.k, key_cmp);
             sb_printf(&s, "members %u: status %d count %llu:", list[i], rc,
                       (unsigned long long)count);
             for (size_t j = 0; j < ks.n; j++)

@@ -101,10 +101,10 @@
 #endif
 
 #if SANITIZED
-#define CASES 3
-#define PHASES 2
-#define OPS_PER_PHASE 150 /* per thread */
-#define KILL_ROUNDS 8
+#define CASES 4
+#define PHASES 3
+#define OPS_PER_PHASE 250 /* per thread */
+#define KILL_ROUNDS 15
 #else
 #define CASES 8
 #define PHASES 3
