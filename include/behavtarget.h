@@ -1891,15 +1891,20 @@ BVT_API int bvt_user_forget(bvt_engine *engine, const void *user_id, size_t len,
  *    whose latest impression or dismissal is at or before it are removed.
  * Lifetime counters of a remaining profile (RFM, counts, interests, which
  * decay) and its experiment assignments stay with it until it goes.
- * Works shard by shard, holding a shard's lock for at most 256 records at a
- * time; tracking continues meanwhile.  Call it periodically (e.g. hourly).
+ * Works shard by shard, holding one shard's lock while it passes over that
+ * shard (a call about a user of that shard waits for it); tracking in the
+ * other shards continues.  With a state directory each shard's pass is
+ * journaled under its lock with its cutoff, so replay removes exactly what
+ * it removed, whatever retention a later open gives.  Call it periodically
+ * (e.g. hourly).
  *
  * @param engine the engine.
  * @param now    the current time (> 0).
  * @param[out] out_users_removed profiles removed (may be NULL).
  * @return BVT_OK; BVT_EINVAL (NULL engine, now <= 0, or no retention_ms
  *         configured: a call that would do nothing is a mistake worth
- *         reporting).
+ *         reporting); BVT_EIO (the journal has failed: shards passed before
+ *         the failure are expired in memory but not durable).
  * @since 1.1  Thread-safe.  Allocates nothing.
  */
 BVT_API int bvt_engine_expire(bvt_engine *engine, int64_t now, uint64_t *out_users_removed);
