@@ -153,7 +153,8 @@ typedef struct replay {
 
 static int dispatch(bvt_engine *e, uint32_t op, bvt_rbuf *r)
 {
-    if ((op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE) || op == BVT_OP_EVICT)
+    if ((op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE) || op == BVT_OP_EVICT ||
+        op == BVT_OP_REJECTED)
         return bvt_change_replay(e, op, r);
     if (op == BVT_OP_OPTIONS)
         return bvt_options_replay(e, r);
