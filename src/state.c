@@ -260,7 +260,8 @@ static int handle_tail(struct bvt_state *st, const uint64_t *seqs, size_t n, siz
     if (scan->damaged)
         return BVT_ECORRUPT; /* the scan's message says where */
     return bvt_fail(err, BVT_ECORRUPT, scan->torn_offset, "%s is damaged at byte %" PRId64
-                    " and newer journal files follow it", path, scan->torn_offset);
+                    " and newer journal files follow it; open with BVT_STATE_REPAIR (bvt "
+                    "repair) to drop it on purpose", path, scan->torn_offset);
 }
 
 static void suggest_repair(bvt_error *err)
