@@ -132,6 +132,47 @@ typedef struct bvt_error {
 BVT_API void bvt_error_init(bvt_error *err);
 
 /* ======================================================================
+ * Times
+ * ====================================================================== */
+
+/** How bvt_time_parse() reads a time (@since 1.1). */
+enum bvt_time_format {
+    BVT_TIME_AUTO = 0,      /**< ISO 8601 text, or an integer that can only mean epoch
+                                 milliseconds; an integer of 8 digits (a YYYYMMDD date or
+                                 milliseconds?) or 9-10 digits (epoch seconds or
+                                 milliseconds?) is refused, never guessed */
+    BVT_TIME_EPOCH_MS = 1,  /**< integer milliseconds since 1970-01-01 UTC */
+    BVT_TIME_EPOCH_S = 2,   /**< integer seconds since 1970-01-01 UTC */
+    BVT_TIME_YYYYMMDD = 3,  /**< an 8-digit date, midnight UTC */
+    BVT_TIME_ISO = 4        /**< ISO 8601: `YYYY-MM-DD`, or that with `T` or a space and
+                                 `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff...` (fractions below a
+                                 millisecond truncated), then `Z`, `+HH:MM`, `+HHMM`, `+HH`
+                                 (or `-`) or nothing (UTC) */
+};
+
+/**
+ * @brief Read a time as epoch milliseconds, or refuse it; never guess.
+ *
+ * Leading and trailing spaces are ignored.  Dates must exist (no
+ * 2023-02-30), years 1..9999, hours 0..23 (24:00:00 is not accepted),
+ * offsets up to 23:59.
+ * @param text   the characters (need not be NUL-terminated).
+ * @param len    their length.
+ * @param format enum bvt_time_format.
+ * @param[out] out_ms the time in epoch milliseconds (may be <= 0 for times
+ *             up to 1970; callers that track events need > 0).
+ * @param[out] err optional detail: what was expected, offset = the byte
+ *             where reading stopped.
+ * @return BVT_OK; BVT_EINVAL (NULL argument, unknown format, text that is
+ *         not a time of that format, or an ambiguous integer under
+ *         BVT_TIME_AUTO: the message names the readings and the formats to
+ *         choose from).
+ * @since 1.1  Thread-safe, allocates nothing.
+ */
+BVT_API int bvt_time_parse(const char *text, size_t len, uint32_t format, int64_t *out_ms,
+                           bvt_error *err);
+
+/* ======================================================================
  * Event types
  * ====================================================================== */
 
@@ -1891,15 +1932,20 @@ BVT_API int bvt_user_forget(bvt_engine *engine, const void *user_id, size_t len,
  *    whose latest impression or dismissal is at or before it are removed.
  * Lifetime counters of a remaining profile (RFM, counts, interests, which
  * decay) and its experiment assignments stay with it until it goes.
- * Works shard by shard, holding a shard's lock for at most 256 records at a
- * time; tracking continues meanwhile.  Call it periodically (e.g. hourly).
+ * Works shard by shard, holding one shard's lock while it passes over that
+ * shard (a call about a user of that shard waits for it); tracking in the
+ * other shards continues.  With a state directory each shard's pass is
+ * journaled under its lock with its cutoff, so replay removes exactly what
+ * it removed, whatever retention a later open gives.  Call it periodically
+ * (e.g. hourly).
  *
  * @param engine the engine.
  * @param now    the current time (> 0).
  * @param[out] out_users_removed profiles removed (may be NULL).
  * @return BVT_OK; BVT_EINVAL (NULL engine, now <= 0, or no retention_ms
  *         configured: a call that would do nothing is a mistake worth
- *         reporting).
+ *         reporting); BVT_EIO (the journal has failed: shards passed before
+ *         the failure are expired in memory but not durable).
  * @since 1.1  Thread-safe.  Allocates nothing.
  */
 BVT_API int bvt_engine_expire(bvt_engine *engine, int64_t now, uint64_t *out_users_removed);

@@ -183,6 +183,16 @@ int bvt_log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t ke
     return emit(e, &w);
 }
 
+int bvt_log_rejected(bvt_engine *e, uint64_t n)
+{
+    if (!bvt_log_on(e))
+        return BVT_OK;
+    SMALL_RECORD(w);
+    bvt_w_u8(&w, BVT_OP_REJECTED);
+    bvt_w_u64(&w, n);
+    return emit(e, &w);
+}
+
 int bvt_log_evict(void *engine, const bvt_user_key *victim)
 {
     bvt_engine *e = engine;
@@ -267,6 +277,13 @@ int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
         if (!bvt_r_end(r) || cutoff <= 0 || from > to)
             return bvt_r_fail(r, "bad expire record"), BVT_ECORRUPT;
         bvt_expire_keys(e, cutoff, from, to);
+        return BVT_OK;
+    }
+    case BVT_OP_REJECTED: {
+        uint64_t n = bvt_r_u64(r);
+        if (!bvt_r_end(r) || n == 0)
+            return bvt_r_fail(r, "bad rejected-events record"), BVT_ECORRUPT;
+        atomic_fetch_add_explicit(&e->events_rejected, n, memory_order_relaxed);
         return BVT_OK;
     }
     case BVT_OP_EVICT: {

@@ -27,11 +27,13 @@ int bvt_log_forget(bvt_engine *e, bvt_user_key k);
 /* One shard's expiry pass: cutoff, and the range of key high words the
  * shard holds (so replay needs no particular shard count). */
 int bvt_log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t key_to);
+/* n events refused (their count is part of the statistics). */
+int bvt_log_rejected(bvt_engine *e, uint64_t n);
 /* An eviction (the store's bvt_evict_fn, installed with the engine as ud). */
 int bvt_log_evict(void *engine, const bvt_user_key *victim);
 
-/* Replay a per-user record (op byte read; ops BVT_OP_EVENT..BVT_OP_EXPIRE
- * and BVT_OP_EVICT).  BVT_OK; BVT_ECORRUPT; BVT_ENOTFOUND (an evicted
+/* Replay a per-user record (op byte read; ops BVT_OP_EVENT..BVT_OP_EXPIRE,
+ * BVT_OP_EVICT and BVT_OP_REJECTED).  BVT_OK; BVT_ECORRUPT; BVT_ENOTFOUND (an evicted
  * user absent); or the repeated call's BVT_ENOMEM. */
 int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
 

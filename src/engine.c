@@ -356,11 +356,10 @@ int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
     if (!e || now <= 0)
         return BVT_EINVAL;
     size_t cap = RFM_SAMPLE_MAX;
-    double *r = malloc(cap * sizeof *r), *f = malloc(cap * sizeof *f),
-           *m = malloc(cap * sizeof *m);
+    bvt_rfm_buyer *sample = malloc(cap * sizeof *sample);
     bvt_rfm_cuts *cuts = calloc(1, sizeof *cuts);
-    if (!r || !f || !m || !cuts) {
-        free(r), free(f), free(m), free(cuts);
+    if (!sample || !cuts) {
+        free(sample), free(cuts);
         return BVT_ENOMEM;
     }
     pthread_mutex_lock(&e->rfm_lock);
@@ -375,23 +374,20 @@ int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
             /* reservoir sampling (Algorithm R) beyond the cap */
             uint64_t slot = buyers < cap ? buyers : bvt_rng_next(&rng) % (buyers + 1);
             buyers++;
-            if (slot < cap) {
-                r[slot] = (double)rec->last_purchase_ms;
-                f[slot] = rec->purchase_days;
-                m[slot] = rec->monetary_total;
-            }
+            if (slot < cap)
+                bvt_rfm_buyer_of(rec, &sample[slot]);
         }
         pthread_mutex_unlock(&sh->lock);
     }
-    size_t n = buyers < cap ? (size_t)buyers : cap;
-    bvt_rfm_quintiles(r, n, cuts->r);
-    bvt_rfm_quintiles(f, n, cuts->f);
-    bvt_rfm_quintiles(m, n, cuts->m);
+    int rc = bvt_rfm_cuts_compute(sample, buyers < cap ? (size_t)buyers : cap, cuts);
     cuts->refreshed_ms = now;
     cuts->buyers = buyers;
-    int rc = bvt_rfm_publish(e, cuts); /* retires the older cuts, journals these */
+    if (rc == BVT_OK)
+        rc = bvt_rfm_publish(e, cuts); /* retires the older cuts, journals these */
+    else
+        free(cuts);
     pthread_mutex_unlock(&e->rfm_lock);
-    free(r), free(f), free(m);
+    free(sample);
     if (rc != BVT_OK)
         return rc;
     if (out_buyers)

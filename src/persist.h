@@ -87,6 +87,7 @@ enum bvt_op {
     BVT_OP_EXPERIMENT_ASSIGN = 9,/* experiment_persist.c: key and the outcome */
     BVT_OP_EVICT = 10,           /* key of a user the full policy evicted */
     BVT_OP_OPTIONS = 11,         /* state_options.c: the options in force from here on */
+    BVT_OP_REJECTED = 12,        /* u64 events refused (the statistics' count) */
     /* names and segments (registry_persist.c) */
     BVT_OP_CATEGORY = 20,
     BVT_OP_KEYWORD = 21,

@@ -78,6 +78,13 @@ static uint32_t rfm_segment(uint32_t r, uint32_t f, uint32_t m)
     return r == 1 && fm == 1 ? BVT_RFM_LOST : BVT_RFM_HIBERNATING;
 }
 
+static double rfm_score(const bvt_profile_env *st, const bvt_record *r, int dim)
+{
+    uint32_t scores[3];
+    bvt_rfm_scores(st->cuts, r, scores);
+    return scores[dim];
+}
+
 static double env_feature(void *ud, uint32_t f)
 {
     const bvt_profile_env *st = ud;
@@ -99,9 +106,9 @@ static double env_feature(void *ud, uint32_t f)
     case BVT_F_MONETARY_TOTAL: return r->monetary_total;
     case BVT_F_MONETARY_MEAN:
         return r->counts[BVT_EVENT_PURCHASE] ? r->monetary_total / r->counts[BVT_EVENT_PURCHASE] : 0;
-    case BVT_F_R_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->r, (double)r->last_purchase_ms) : 0;
-    case BVT_F_F_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->f, r->purchase_days) : 0;
-    case BVT_F_M_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->m, r->monetary_total) : 0;
+    case BVT_F_R_SCORE: return rfm_score(st, r, BVT_RFM_R);
+    case BVT_F_F_SCORE: return rfm_score(st, r, BVT_RFM_F);
+    case BVT_F_M_SCORE: return rfm_score(st, r, BVT_RFM_M);
     case BVT_F_EVENTS: return r->events;
     case BVT_F_IMPRESSIONS: return r->counts[BVT_EVENT_IMPRESSION];
     case BVT_F_CLICKS: return r->counts[BVT_EVENT_CLICK];

@@ -36,7 +36,9 @@
  *             u32 n, n x str purpose name (ids 0..n-1, built-ins first)
  *   SEGMENTS  u32 n, n x str segment name (ids 1..n, removed ones too)
  *             u32 m, m x (u32 id, u8 built-in, str rule) in list order
- *   DERIVED   u8 cuts?  [cuts: 12 x f64 r/f/m cut points, i64 refreshed, u64 buyers]
+ *   DERIVED   cuts: u8 layout (0 = none; 1 = 12 x f64 r/f/m cut values, read only;
+ *             2 = 12 x (3 x f64 ranked values, u64 hash): r, f, m cut ranks), then
+ *             i64 refreshed, u64 buyers
  *             u8 model? [bvt_cluster_model_write()]
  *             u8 anon?  [u64 total count, f64 total sum,
  *                        u32 n, n x (u32 key, u64 count, f64 sum)]
@@ -51,6 +53,7 @@
  *   SEGMENT_REMOVE  u32 id, u8 built-in, str name
  *   RFM_CUTS        cuts as above
  *   CLUSTERS        bvt_cluster_model_write() */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,34 +140,52 @@ void bvt_registry_attach(bvt_engine *e)
 
 /* ============================================================= RFM cuts */
 
+/* Layouts of RFM cut points: 1 (read only) held one value per cut; 2 holds
+ * the ranks of rfm.h (value, the two tie-breaking values, the hash). */
+#define CUTS_LEGACY 1u
+#define CUTS_RANKED 2u
+
 static void cuts_write(const bvt_rfm_cuts *c, bvt_wbuf *w)
 {
-    for (int k = 0; k < 4; k++)
-        bvt_w_f64(w, c->r[k]);
-    for (int k = 0; k < 4; k++)
-        bvt_w_f64(w, c->f[k]);
-    for (int k = 0; k < 4; k++)
-        bvt_w_f64(w, c->m[k]);
+    bvt_w_u8(w, CUTS_RANKED);
+    for (int d = 0; d < 3; d++)
+        for (int k = 0; k < 4; k++) {
+            for (int i = 0; i < 3; i++)
+                bvt_w_f64(w, c->cut[d][k].v[i]);
+            bvt_w_u64(w, c->cut[d][k].tie);
+        }
     bvt_w_i64(w, c->refreshed_ms);
     bvt_w_u64(w, c->buyers);
 }
 
-/* Four finite cut points in order (quintiles of sorted values). */
-static void cut_points(bvt_rbuf *r, double out[4])
+/* One cut point; a legacy one ranks above every buyer of its value, as
+ * its scores (ties shared a score) require. */
+static bvt_rfm_rank cut_read(bvt_rbuf *r, uint32_t layout)
 {
-    for (int k = 0; k < 4; k++) {
-        out[k] = bvt_r_f64(r);
-        if (!r->bad && (!isfinite(out[k]) || (k > 0 && out[k] < out[k - 1])))
-            bvt_r_fail(r, "RFM cut points not finite and ascending");
+    bvt_rfm_rank k = { { bvt_r_f64(r), DBL_MAX, DBL_MAX }, UINT64_MAX };
+    if (layout == CUTS_RANKED) {
+        k.v[1] = bvt_r_f64(r);
+        k.v[2] = bvt_r_f64(r);
+        k.tie = bvt_r_u64(r);
     }
+    for (int i = 0; i < 3 && !r->bad; i++)
+        if (!isfinite(k.v[i]))
+            bvt_r_fail(r, "RFM cut points not finite");
+    return k;
 }
 
-static int cuts_read(bvt_rbuf *r, bvt_rfm_cuts **out)
+/* Cut points after a layout byte (which the caller has read). */
+static int cuts_read(bvt_rbuf *r, uint32_t layout, bvt_rfm_cuts **out)
 {
     bvt_rfm_cuts c = { 0 };
-    cut_points(r, c.r);
-    cut_points(r, c.f);
-    cut_points(r, c.m);
+    if (layout != CUTS_LEGACY && layout != CUTS_RANKED)
+        return bvt_r_fail(r, "unknown RFM cut point layout"), BVT_ECORRUPT;
+    for (int d = 0; d < 3; d++)
+        for (int k = 0; k < 4; k++) {
+            c.cut[d][k] = cut_read(r, layout);
+            if (!r->bad && k > 0 && bvt_rfm_rank_cmp(&c.cut[d][k], &c.cut[d][k - 1]) < 0)
+                bvt_r_fail(r, "RFM cut points not ascending");
+        }
     c.refreshed_ms = bvt_r_i64(r);
     c.buyers = bvt_r_u64(r);
     if (!r->bad && c.refreshed_ms <= 0)
@@ -179,8 +200,7 @@ static int cuts_read(bvt_rbuf *r, bvt_rfm_cuts **out)
 
 static int same_cuts(const bvt_rfm_cuts *a, const bvt_rfm_cuts *b)
 {
-    return memcmp(a->r, b->r, sizeof a->r) == 0 && memcmp(a->f, b->f, sizeof a->f) == 0 &&
-           memcmp(a->m, b->m, sizeof a->m) == 0 && a->refreshed_ms == b->refreshed_ms &&
+    return memcmp(a->cut, b->cut, sizeof a->cut) == 0 && a->refreshed_ms == b->refreshed_ms &&
            a->buyers == b->buyers;
 }
 
@@ -526,9 +546,10 @@ int bvt_derived_save(bvt_engine *e, bvt_wbuf *w)
     /* Only the latest cut points and model: older versions are kept only
      * until no reader can hold them. */
     const bvt_rfm_cuts *cuts = atomic_load_explicit(&e->cuts, memory_order_acquire);
-    bvt_w_u8(w, cuts != NULL);
     if (cuts)
-        cuts_write(cuts, w);
+        cuts_write(cuts, w); /* its layout byte says it is there */
+    else
+        bvt_w_u8(w, 0);
     const bvt_cluster_model *m = atomic_load_explicit(&e->clusters, memory_order_acquire);
     bvt_w_u8(w, m != NULL);
     if (m)
@@ -639,12 +660,10 @@ static int load_aliases(bvt_engine *e, bvt_rbuf *r)
 int bvt_derived_load(bvt_engine *e, bvt_rbuf *r)
 {
     int rc = BVT_OK;
-    uint8_t has = bvt_r_u8(r);
-    if (!r->bad && has > 1)
-        return corrupt(r, "bad flag");
+    uint8_t has = bvt_r_u8(r); /* 0, or the cut points' layout */
     if (has) {
         bvt_rfm_cuts *cuts;
-        if ((rc = cuts_read(r, &cuts)) != BVT_OK)
+        if ((rc = cuts_read(r, has, &cuts)) != BVT_OK)
             return rc;
         pthread_mutex_lock(&e->rfm_lock);
         cuts_publish(e, cuts, 1);
@@ -794,7 +813,7 @@ static int replay_segment_remove(bvt_engine *e, bvt_rbuf *r)
 static int replay_cuts(bvt_engine *e, bvt_rbuf *r)
 {
     bvt_rfm_cuts *cuts;
-    int rc = cuts_read(r, &cuts);
+    int rc = cuts_read(r, bvt_r_u8(r), &cuts);
     if (rc != BVT_OK)
         return rc;
     if (finish(r) != BVT_OK) {

@@ -153,7 +153,8 @@ typedef struct replay {
 
 static int dispatch(bvt_engine *e, uint32_t op, bvt_rbuf *r)
 {
-    if ((op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE) || op == BVT_OP_EVICT)
+    if ((op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE) || op == BVT_OP_EVICT ||
+        op == BVT_OP_REJECTED)
         return bvt_change_replay(e, op, r);
     if (op == BVT_OP_OPTIONS)
         return bvt_options_replay(e, r);
@@ -259,7 +260,8 @@ static int handle_tail(struct bvt_state *st, const uint64_t *seqs, size_t n, siz
     if (scan->damaged)
         return BVT_ECORRUPT; /* the scan's message says where */
     return bvt_fail(err, BVT_ECORRUPT, scan->torn_offset, "%s is damaged at byte %" PRId64
-                    " and newer journal files follow it", path, scan->torn_offset);
+                    " and newer journal files follow it; open with BVT_STATE_REPAIR (bvt "
+                    "repair) to drop it on purpose", path, scan->torn_offset);
 }
 
 static void suggest_repair(bvt_error *err)
@@ -470,8 +472,9 @@ static int new_engine(bvt_engine **out, const bvt_options *opts, const bvt_state
     return bvt_engine_new(out, &o, err);
 }
 
-/* Snapshot, then journal, with no limits applied: what they decided is in
- * the files.  The directory must then fit max_users. */
+/* Snapshot, then journal, with no limits applied (users, memory, aliases):
+ * what they decided is in the files.  The directory must then fit
+ * max_users. */
 static int rebuild(bvt_engine *e, struct bvt_state *st, uint64_t *next, bvt_error *err)
 {
     char *snap = join(st->dir, SNAPSHOT_NAME);
@@ -479,7 +482,9 @@ static int rebuild(bvt_engine *e, struct bvt_state *st, uint64_t *next, bvt_erro
         return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
     bvt_store *s = &e->store;
     uint64_t max_users = s->max_users, budget = s->memory_budget;
+    uint32_t alias_max = e->aliases.max;
     bvt_store_set_limits(s, 0, 0);
+    e->aliases.max = UINT32_MAX;
     uint64_t seq = 0;
     int rc = load_if_present(e, snap, &seq, err);
     free(snap);
@@ -489,6 +494,7 @@ static int rebuild(bvt_engine *e, struct bvt_state *st, uint64_t *next, bvt_erro
         rc = replay_journals(e, st, next, err);
     }
     bvt_store_set_limits(s, max_users, budget);
+    e->aliases.max = alias_max;
     uint64_t users = atomic_load(&s->users);
     if (rc == BVT_OK && max_users && users > max_users)
         rc = bvt_fail(err, BVT_EFULL, -1, "%s holds %llu users: open it with max_users >= %llu "

@@ -133,9 +133,17 @@ int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
     return rc;
 }
 
+/* Count refused events; journaled too, so the count survives a reopen
+ * (best effort: a failed journal is reported by the next call). */
+static void count_rejected(bvt_engine *e, uint64_t n)
+{
+    atomic_fetch_add_explicit(&e->events_rejected, n, memory_order_relaxed);
+    (void)bvt_log_rejected(e, n);
+}
+
 static int rejected(bvt_engine *e, int rc)
 {
-    atomic_fetch_add_explicit(&e->events_rejected, 1, memory_order_relaxed);
+    count_rejected(e, 1);
     return rc;
 }
 
@@ -346,7 +354,7 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
     size_t failed = 0;
     int first_rc = BVT_OK;
     for (size_t base = 0; base < n; base += BATCH_BLOCK) {
-        size_t m = n - base < BATCH_BLOCK ? n - base : BATCH_BLOCK;
+        size_t m = n - base < BATCH_BLOCK ? n - base : BATCH_BLOCK, block_failed = 0;
         for (size_t i = 0; i < m; i++) {
             /* resolve() writes err only on failure: detail for the first one */
             b->code[i] = resolve(e, &events[base + i], &b->ev[i], &b->key[i],
@@ -373,8 +381,10 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
                 bvt_fail(err, b->code[i], (int64_t)(base + i), "event %zu: %s", base + i,
                          bvt_strerror(b->code[i]));
             failed++;
-            rejected(e, b->code[i]);
+            block_failed++;
         }
+        if (block_failed)
+            count_rejected(e, block_failed);
     }
     block_give(e, b);
     if (out_failed)

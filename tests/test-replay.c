@@ -123,6 +123,11 @@ START_TEST(limit_is_not_reapplied_by_replay)
     ck_assert_uint_eq(stats_of(e).users, 2);
     ck_assert(!bvt_user_exists(e, "a", 1) && bvt_user_exists(e, "c", 1));
     ck_assert_int_eq(track_event(e, "d", BVT_EVENT_PAGE_VIEW, T0 + 4, NULL, 0), BVT_EFULL);
+    ck_assert_int_eq(track_event(e, "d", 999, T0 + 4, NULL, 0), BVT_ETYPE);
+    bvt_engine_free(e);
+    /* refusals are part of the statistics a reopen rebuilds */
+    e = open_with(&o, state_opts(BVT_JOURNAL_NONE));
+    ck_assert_uint_eq(stats_of(e).events_rejected, 2);
     bvt_engine_free(e);
     /* a directory holding more users than the limit is refused, naming it */
     o.max_users = 1;
