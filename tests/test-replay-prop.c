@@ -1282,6 +1282,29 @@ static void child_run(const char *dir, const config *c, enum open_how how, uint6
         pause();
 }
 
+/* Open the copy of a round's directory and repeat its first n calls. */
+static bvt_engine *repeat(const char *ref, const config *c, enum open_how how, uint64_t seed,
+                          int64_t clock, int clustered, uint64_t n, worker *w)
+{
+    int status;
+    bvt_error err;
+    bvt_engine *r = open_how(ref, c, BVT_JOURNAL_OFF, how, &status, &err);
+    ck_assert_msg(status == BVT_OK, "replay-prop: opening the copy: %d %s", status, err.message);
+    memset(w, 0, sizeof *w);
+    w->e = r;
+    w->rng = seed;
+    w->threads = 1;
+    w->clock = clock;
+    w->kill_mode = 1;
+    w->reference = 1;
+    w->may_cluster = clustered;
+    w->retention_ms = c->o.retention_ms;
+    for (uint64_t k = 0; k < n; k++)
+        ck_assert_msg(step(w) == BVT_OK, "replay-prop: repeating call %llu: %s",
+                      (unsigned long long)k, w->why);
+    return r;
+}
+
 START_TEST(kill_prefix)
 {
     uint64_t seed = base_seed(), s = mix(seed ^ 0xc0ffee);
@@ -1383,53 +1406,46 @@ START_TEST(kill_prefix)
         cnt.reopens++;
 
         /* the same calls on the copy: the state after A or A + 1 of them */
-        bvt_engine *r = open_how(ref, &c, BVT_JOURNAL_OFF, how, &status, &err);
-        ck_assert_msg(status == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): opening the "
-                      "copy: %d %s", (unsigned long long)seed, (unsigned long long)round,
-                      opts_text, status, err.message);
         worker w;
-        memset(&w, 0, sizeof w);
-        w.e = r;
-        w.rng = round_seed;
-        w.threads = 1;
-        w.clock = clock;
-        w.kill_mode = 1;
-        w.reference = 1;
-        w.may_cluster = clustered;
-        w.retention_ms = c.o.retention_ms;
-        for (uint64_t k = 0; k < acked; k++)
-            ck_assert_msg(step(&w) == BVT_OK, "replay-prop BVT_PROPTEST_SEED=%llu, round %llu: repeating "
-                          "call %llu: %s", (unsigned long long)seed, (unsigned long long)round,
-                          (unsigned long long)k, w.why);
+        bvt_engine *r = repeat(ref, &c, how, round_seed, clock, clustered, acked, &w);
         char *want = capture(r, &nm, now, 0);
-        diff = statecmp_diff(want, recovered);
-        if (diff) {
-            char *diff0 = diff;
-            char last[320];
-            snprintf(last, sizeof last, "%s", acked ? w.desc : "(none)");
-            step(&w); /* the call in flight */
-            char *want1 = capture(r, &nm, now, 0);
-            diff = statecmp_diff(want1, recovered);
-            if (diff) {
-                char context[1200];
-                snprintf(context, sizeof context, "round %llu, options %s; %llu calls "
-                         "acknowledged, the last %s; the call in flight %s; against the state "
-                         "after the acknowledged calls: %s", (unsigned long long)round,
-                         opts_text, (unsigned long long)acked, last, w.desc, diff0);
-                fail_diff(diff, want1, recovered, seed, "killed", context);
-            }
-            cnt.in_flight++;
-            free(diff0);
-            free(want1);
+        char last[320];
+        snprintf(last, sizeof last, "%s", acked ? w.desc : "(none)");
+        step(&w); /* the call in flight */
+        char *want1 = capture(r, &nm, now, 0);
+        char *diff0 = statecmp_diff(want, recovered), *diff1 = statecmp_diff(want1, recovered);
+        char context[1600];
+        snprintf(context, sizeof context, "round %llu, options %s; %llu calls acknowledged, the "
+                 "last %s; the call in flight %s%s%s", (unsigned long long)round, opts_text,
+                 (unsigned long long)acked, last, w.desc,
+                 diff0 ? "; against the state after the acknowledged calls: " : "",
+                 diff0 ? diff0 : "");
+        if (diff0 && diff1)
+            fail_diff(diff1, want1, recovered, seed, "killed", context);
+        /* Both may match when the call in flight changed nothing a read
+         * shows (a keyword, say): the probe then tells them apart. */
+        char *probed_ref = NULL;
+        if (!diff1) {
+            probed_ref = statecmp_probe(r, &nm, now);
+            diff = statecmp_diff(probed, probed_ref);
+            if (!diff)
+                cnt.in_flight++;
         }
-        char *probed_ref = statecmp_probe(r, &nm, now);
-        ck_assert_ptr_nonnull(probed_ref);
-        diff = statecmp_diff(probed, probed_ref);
+        if ((diff1 || diff) && !diff0) {
+            free(probed_ref);
+            bvt_engine_free(r);
+            r = repeat(ref, &c, how, round_seed, clock, clustered, acked, &w);
+            probed_ref = statecmp_probe(r, &nm, now);
+            diff = statecmp_diff(probed, probed_ref);
+        }
         if (diff)
-            fail_diff(diff, probed, probed_ref, seed, "probed", opts_text);
+            fail_diff(diff, probed, probed_ref, seed, "probed", context);
         free(probed_ref);
         free(probed);
         free(want);
+        free(want1);
+        free(diff0);
+        free(diff1);
         free(recovered);
         cnt.ops += acked;
         cnt.reopens++;
