@@ -141,9 +141,13 @@ static void count_rejected(bvt_engine *e, uint64_t n)
     (void)bvt_log_rejected(e, n);
 }
 
+/* A refused event's count is a change like any other: under
+ * BVT_JOURNAL_ALWAYS it is durable when the call returns (a SIGKILL right
+ * after it lost the count).  The refusal stays the call's status. */
 static int rejected(bvt_engine *e, int rc)
 {
     count_rejected(e, 1);
+    (void)bvt_persist_commit(e);
     return rc;
 }
 
