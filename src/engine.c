@@ -428,7 +428,7 @@ int bvt_keyword_map(bvt_engine *e, const char *keyword, const char *category, bv
     if (!e || !keyword || !category)
         return bvt_fail(err, BVT_EINVAL, -1, "engine, keyword and category are required");
     uint32_t id;
-    int rc = bvt_categories_intern(e->cats, category, strlen(category), &id, err);
+    int rc = bvt_categories_intern_pinned(e->cats, category, strlen(category), &id, err);
     if (rc != BVT_OK)
         return rc;
     rc = bvt_keywords_set(e->keywords, keyword, strlen(keyword), id);
