@@ -16,7 +16,9 @@
  * snapshot keeps what records after its cut name.  Locks order both with
  * the decision, which holds every shard lock and the category lock:
  * events are journaled under their shard's lock, everything else that
- * names an id here (creating a child, pinning) under the category lock. */
+ * names an id here (creating a child, pinning) under the category lock.
+ * The same path also keeps an event record from overtaking the CATEGORY
+ * record of an id another thread has just created. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -26,7 +28,9 @@
 #include "error.h"
 #include "interner.h"
 
-#define ERASED 2u /* interner flag: the last snapshot holds a tombstone */
+/* Interner flags besides BVT_NAME_PINNED. */
+#define ERASED 2u  /* the last snapshot holds a tombstone */
+#define SETTLED 4u /* bvt_categories_named() saw its CATEGORY record written */
 
 /* Each id's ancestors by depth (anc[k] at depth k + 1, itself included), so
  * "is a within b" is one comparison.  Written before the id is published and
@@ -283,8 +287,9 @@ int bvt_categories_pin(bvt_categories *c, uint32_t id)
     if (flags_of(c, id) & BVT_NAME_PINNED) /* then never erased again */
         return BVT_OK;
     pthread_mutex_lock(&c->lock);
-    bvt_interner_flags_set(c->names, id, BVT_NAME_PINNED);
     int rc = named_locked(c, id);
+    /* After the CATEGORY records: whoever sees the pin sees them journaled. */
+    bvt_interner_flags_set(c->names, id, BVT_NAME_PINNED);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
@@ -306,10 +311,16 @@ int bvt_categories_named(bvt_categories *c, uint32_t id)
     uint32_t epoch = epoch_of(c);
     if (atomic_load_explicit(&l->used, memory_order_relaxed) != epoch)
         atomic_store_explicit(&l->used, epoch, memory_order_relaxed);
-    if (!(flags_of(c, id) & ERASED)) /* nor any ancestor: they are kept with id */
+    /* Not erased (nor any ancestor: they are kept with id), and seen here
+     * before, so its CATEGORY record is written: nothing to do. */
+    if ((flags_of(c, id) & (ERASED | SETTLED)) == SETTLED)
         return BVT_OK;
+    /* The first time, the lock also waits for the thread that created the
+     * id to journal it (it publishes the id before, under this lock). */
     pthread_mutex_lock(&c->lock);
     int rc = named_locked(c, id);
+    if (rc == BVT_OK)
+        bvt_interner_flags_set(c->names, id, SETTLED);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }

@@ -73,9 +73,10 @@ int bvt_categories_intern_pinned(bvt_categories *c, const char *path, size_t len
                                  uint32_t *out_id, bvt_error *err);
 
 /* A journal record about to be written names id (0: none); call under
- * the lock of the shard the record belongs to, before writing it.
- * Lock-free unless the last snapshot erased id: then its CATEGORY record
- * is journaled first.  BVT_OK; the hook's status. */
+ * the lock of the shard the record belongs to, before writing it.  When
+ * the last snapshot erased id, its CATEGORY record is journaled first; the
+ * first call for an id also waits until its creator journaled it.
+ * Lock-free otherwise.  BVT_OK; the hook's status. */
 int bvt_categories_named(bvt_categories *c, uint32_t id);
 
 /* A snapshot's cut (every shard lock held, before the journal switches

@@ -407,17 +407,17 @@ size_t bvt_interner_bytes(const bvt_interner *in)
 uint32_t bvt_interner_flags(const bvt_interner *in, uint32_t id)
 {
     const struct entry *e = entry_checked(in, id);
-    return e ? atomic_load_explicit(&e->flags, memory_order_relaxed) : 0;
+    return e ? atomic_load_explicit(&e->flags, memory_order_acquire) : 0;
 }
 
 void bvt_interner_flags_set(bvt_interner *in, uint32_t id, uint32_t bits)
 {
     if (entry_checked(in, id))
-        atomic_fetch_or_explicit(&entry_mut(in, id)->flags, bits, memory_order_relaxed);
+        atomic_fetch_or_explicit(&entry_mut(in, id)->flags, bits, memory_order_release);
 }
 
 void bvt_interner_flags_clear(bvt_interner *in, uint32_t id, uint32_t bits)
 {
     if (entry_checked(in, id))
-        atomic_fetch_and_explicit(&entry_mut(in, id)->flags, ~bits, memory_order_relaxed);
+        atomic_fetch_and_explicit(&entry_mut(in, id)->flags, ~bits, memory_order_release);
 }

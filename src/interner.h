@@ -55,8 +55,9 @@ uint32_t bvt_interner_count(const bvt_interner *in);
 size_t bvt_interner_bytes(const bvt_interner *in);
 
 /* The owner's flags of an id (0 when interned; 0 for unknown ids), and
- * setting or clearing some of them.  Lock-free, relaxed: an owner that
- * needs an order provides it (category.c: its lock and the shard locks). */
+ * setting or clearing some of them.  Lock-free; a change is a release and
+ * reading an acquire, so what the changer did before is seen by whoever
+ * sees the change (category.c: the records journaled before a flag). */
 uint32_t bvt_interner_flags(const bvt_interner *in, uint32_t id);
 void bvt_interner_flags_set(bvt_interner *in, uint32_t id, uint32_t bits);
 void bvt_interner_flags_clear(bvt_interner *in, uint32_t id, uint32_t bits);
