@@ -12,7 +12,8 @@
  * ids come back identical; a loader checks each id it gets against the one
  * saved, which is also how it catches duplicates and gaps.
  *
- * Locks while saving (the caller holds every shard lock).  Interners, the
+ * Locks while saving (the caller holds every shard lock; NAMES is begun
+ * then and finished after the profile copies, persist.h).  Interners, the
  * keyword map, event types, purposes, the cut points, the cluster model
  * and the anonymous aggregates are read lock-free (release-published); the
  * locks of those modules are held while their journal hook runs, so a
@@ -29,9 +30,10 @@
  * the segment names, so every id a section holds is covered.
  *
  * Layouts (codec.h encoding: str = u32 length, bytes, NUL):
- *   NAMES     u32 n, n x str category path (ids 1..n)
+ *   NAMES     u32 n, n x str category path (ids 1..n; no string: a tombstone)
  *             u32 n, n x (str word, u32 category id)
- *             u32 n, n x (u32 len, bytes) attribute string (ids 1..n)
+ *             u32 n, n x (u32 len, bytes) attribute string (ids 1..n;
+ *                        len UINT32_MAX without bytes: a tombstone)
  *             u32 n, n x (str name, f64 weight) custom type (ids 16..)
  *             u32 n, n x str purpose name (ids 0..n-1, built-ins first)
  *   SEGMENTS  u32 n, n x str segment name (ids 1..n, removed ones too)
@@ -43,7 +45,9 @@
  *             u32 n, n x (u64 hi, u64 lo, u64 hi, u64 lo) alias from, to
  *             u64 events rejected
  * Records (after the op byte):
- *   CATEGORY        u32 id, str path (one per new id, ancestors first)
+ *   CATEGORY        u32 id, str path (one per new id, ancestors first; an
+ *                   erased id's again before a record names it: replay
+ *                   restores the tombstone)
  *   KEYWORD         str word (lower-cased), str category path
  *   EVENT_TYPE      u32 type, str name, f64 weight
  *   PURPOSE         u32 id, str name
