@@ -9,7 +9,9 @@
  * Save functions run while the snapshot holds every shard lock: no event,
  * per-user call or expire pass is running.  Definitions may still change:
  * the sections are saved last to first (the registries of names only
- * grow), so each holds whatever the sections loaded after it refer to.  They read published
+ * grow), so each holds whatever the sections loaded after it refer to
+ * (NAMES is counted then and written after the profiles: see
+ * bvt_names_begin below).  They read published
  * definitions lock-free (or take a module lock that is never held by a
  * thread waiting for a shard lock) and return BVT_OK or BVT_ENOMEM.
  *

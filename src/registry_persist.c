@@ -95,14 +95,17 @@ static int hook_check(void *ud)
 }
 
 /* Under the category lock: one record per new id, so records follow id
- * order, and one before a record names an erased id (category.h). */
+ * order, and one before a record names an erased id (category.h).  It may
+ * run under a shard lock too, so it never waits for the disk: the public
+ * call that caused it commits (persist.h). */
 static int category_logged(void *ud, uint32_t id, const char *path, size_t len)
 {
-    bvt_wbuf w = BVT_WBUF_INIT;
+    unsigned char buf[1 + 4 + 4 + BVT_CATEGORY_MAX_LEN + 1];
+    bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
     bvt_w_u8(&w, BVT_OP_CATEGORY);
     bvt_w_u32(&w, id);
     bvt_w_str(&w, path, len);
-    return bvt_persist_log(ud, &w);
+    return w.oom ? BVT_ENOMEM : bvt_persist_log_bytes(ud, w.p, w.len);
 }
 
 /* The category by path: replay finds it (its own record came first). */
