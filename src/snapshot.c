@@ -282,11 +282,11 @@ static void erase_unused(bvt_engine *e, uint32_t n_cats, bvt_name_marks *m)
     unlock_all(&e->store);
 }
 
-/* Copy everything under the protocol above into p (META and the sections)
- * and jobs[] (each shard's profiles, marking the names they use in m);
- * every lock is released on return.  *tombstones: how many NAMES holds. */
-static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p,
-                       struct bvt_snap_job *jobs, bvt_name_marks *m, uint32_t *tombstones,
+/* The cut, under every shard lock: the journal switches files, META and
+ * the sections are copied into p (NAMES begun, last), and every shard is
+ * marked as owing its copy into jobs[] (the names it uses marked in m). */
+static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p,
+                       struct bvt_snap_job *jobs, bvt_name_marks *m, bvt_names_cut *names,
                        bvt_error *err)
 {
     bvt_store *s = &e->store;
@@ -294,8 +294,6 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
     lock_all(s);
     bvt_categories_cut(e->cats); /* before the journal switches: category.h */
     uint64_t seq = 0;
-    bvt_names_cut names;
-    int named = 0;
     int rc = cut ? cut(e, ud, &seq, err) : BVT_OK;
     if (rc == BVT_OK && !plan_add(p, BVT_SEC_META))
         rc = BVT_ENOMEM;
@@ -309,8 +307,7 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
      * holds every name, segment or offer the ones loaded after it use. */
     for (size_t i = N_SECTIONS; rc == BVT_OK && i-- > 0;) {
         bvt_wbuf *w = &p->v[1 + i].buf;
-        rc = SECTIONS[i].save ? SECTIONS[i].save(e, w) : bvt_names_begin(e, &names);
-        named |= rc == BVT_OK && !SECTIONS[i].save;
+        rc = SECTIONS[i].save ? SECTIONS[i].save(e, w) : bvt_names_begin(e, names);
         if (rc == BVT_OK && w->oom)
             rc = BVT_ENOMEM;
     }
@@ -321,6 +318,21 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
             s->shards[i].snap = &jobs[i];
     }
     unlock_all(s);
+    return rc;
+}
+
+/* Copy everything under the protocol above into p (META and the sections)
+ * and jobs[] (each shard's profiles), then write NAMES with what the
+ * copies marked in m; every lock is released on return.  *tombstones: how
+ * many NAMES holds. */
+static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p,
+                       struct bvt_snap_job *jobs, bvt_name_marks *m, uint32_t *tombstones,
+                       bvt_error *err)
+{
+    bvt_store *s = &e->store;
+    bvt_names_cut names;
+    int rc = copy_at_cut(e, cut, ud, p, jobs, m, &names, err);
+    int named = rc == BVT_OK; /* NAMES was begun (the last section) */
     /* Whoever locks a marked shard first copies it: this pass, or a call
      * that wants to change it. */
     for (uint32_t i = 0; rc == BVT_OK && i < s->n_shards; i++) {
