@@ -5,7 +5,8 @@
  * or raw item ids, while what another user, a definition or an aggregate
  * still uses survives a reopen intact.  Also: a second checkpoint, a
  * reopen and checkpoint, an erased name used again before and after a
- * reopen, and erasure racing tracking and checkpoints. */
+ * reopen, the categories aggregates keep, and erasure racing tracking and
+ * checkpoints. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -43,9 +44,10 @@ static char dir[64];
 #define RULED_TIER "RULEDTIER" /* only A set it; a segment names it */
 #define KEYWORD_CAT "kwcat/only"
 
-static bvt_engine *open_ok(void)
+static bvt_engine *open_with(uint32_t analytics_policy)
 {
     bvt_options o = BVT_OPTIONS_INIT;
+    o.analytics_policy = analytics_policy;
     set_test_secret(&o);
     bvt_state_options st = BVT_STATE_OPTIONS_INIT;
     st.dir = dir;
@@ -56,6 +58,11 @@ static bvt_engine *open_ok(void)
     int rc = bvt_engine_open(&e, &o, &st, &err);
     ck_assert_msg(rc == BVT_OK, "open: %d %s at %lld", rc, err.message, (long long)err.offset);
     return e;
+}
+
+static bvt_engine *open_ok(void)
+{
+    return open_with(BVT_ANALYTICS_TRACK);
 }
 
 static void checkpoint_ok(bvt_engine *e)
@@ -309,6 +316,62 @@ START_TEST(erased_name_interned_again_after_reopen)
 }
 END_TEST
 
+static void cluster_ok(bvt_engine *e)
+{
+    bvt_cluster_options co = BVT_CLUSTER_OPTIONS_INIT;
+    co.k = 2;
+    co.seed = 7;
+    bvt_error err = BVT_ERROR_INIT;
+    int rc = bvt_cluster_run(e, NOW, &co, NULL, &err);
+    ck_assert_msg(rc == BVT_OK, "cluster run: %d %s", rc, err.message);
+}
+
+/* Aggregates keep the top-level categories they count under: the
+ * anonymous aggregates always, a cluster model while the engine that
+ * published it runs (docs/privacy.md); what only they use below goes. */
+START_TEST(aggregates_keep_their_categories)
+{
+    state_dir_make(dir);
+    bvt_engine *e = open_with(BVT_ANALYTICS_ANONYMOUS);
+    /* no analytics consent: counted anonymously, no profile */
+    track_full(e, "visitor", BVT_EVENT_PAGE_VIEW, "anontop/secret-sub-7731", NULL, NULL);
+    char u[32];
+    for (int i = 0; i < 30; i++) {
+        snprintf(u, sizeof u, "user-%d", i);
+        ck_assert_int_eq(bvt_consent_set(e, u, strlen(u), BVT_PURPOSE_ANALYTICS, 1, T0), BVT_OK);
+        track_full(e, u, BVT_EVENT_PAGE_VIEW, i % 2 ? "sport/run" : "home/sofa", NULL, NULL);
+    }
+    ck_assert_int_eq(bvt_consent_set(e, A, strlen(A), BVT_PURPOSE_ANALYTICS, 1, T0), BVT_OK);
+    track_full(e, A, BVT_EVENT_PAGE_VIEW, "alicetop/only-9174", NULL, NULL);
+    cluster_ok(e); /* alicetop is one of its dimensions */
+    ck_assert_int_eq(bvt_user_forget(e, A, strlen(A), NULL), BVT_OK);
+    checkpoint_ok(e);
+    ck_assert_int_eq(bvt_engine_sync(e, NULL), BVT_OK);
+    ck_assert(holds("anontop") && !holds("secret-sub"));
+    ck_assert(holds("alicetop") && !holds("only-9174"));
+    ck_assert(holds("sport/run") && holds("home/sofa"));
+
+    cluster_ok(e); /* without A now; the engine still keeps what it pinned */
+    checkpoint_ok(e);
+    ck_assert(holds("alicetop"));
+    bvt_engine_free(e);
+
+    for (int round = 0; round < 2; round++) {
+        e = open_with(BVT_ANALYTICS_ANONYMOUS);
+        uint64_t n = 0;
+        ck_assert_int_eq(bvt_anonymous_counts(e, BVT_EVENT_PAGE_VIEW, category_id(e, "anontop"),
+                                              &n, NULL), BVT_OK);
+        ck_assert_uint_eq(n, 1);
+        ck_assert(has_interest(e, "user-1", "sport/run"));
+        checkpoint_ok(e);
+        ck_assert(!holds("alicetop")); /* the loaded model does not name it */
+        ck_assert(holds("anontop") && holds("sport/run"));
+        bvt_engine_free(e);
+    }
+    state_dir_remove(dir);
+}
+END_TEST
+
 /* Users that each bring their own categories and strings, tracked and
  * forgotten by two threads while a third checkpoints: every state the
  * directory passes through reopens, to what the engine held. */
@@ -420,6 +483,7 @@ Suite *suite(void)
     tcase_add_test(t, forget_leaves_no_name_of_the_user);
     tcase_add_test(t, erased_name_used_again_keeps_its_id);
     tcase_add_test(t, erased_name_interned_again_after_reopen);
+    tcase_add_test(t, aggregates_keep_their_categories);
     tcase_add_test(t, erasure_races_tracking_and_checkpoints);
     suite_add_tcase(s, t);
     return s;
