@@ -593,41 +593,29 @@ static void print_lift(const char *what, const bvt_lift *l)
            100.0 * l->absolute, l->p_value);
 }
 
-/* Prints words wrapped at 78 columns, each line indented by two spaces. */
-static void print_wrapped(const char *text)
-{
-    const char *p = text;
-    while (*p) {
-        size_t len = strlen(p), cut = len;
-        if (len > 76) {
-            cut = 76;
-            while (cut > 0 && p[cut] != ' ')
-                cut--;
-            if (cut == 0)
-                cut = 76;
-        }
-        printf("  %.*s\n", (int)cut, p);
-        p += cut;
-        while (*p == ' ')
-            p++;
-    }
-}
-
 void adsim_explain_ab(const adsim_result *r, char *buf, size_t n)
 {
     const adsim_arm *c = &r->arm[0], *t = &r->arm[1];
     /* The test shares one engine between its arms on purpose: that is how
-     * the experiments API is used.  What that does to a comparison of
-     * learners is the point of the sentence. */
+     * the experiments API is used.  The sentence says what that does to a
+     * comparison of learners, naming cause and effect only when this run's
+     * figures show them (the control gains, the treatment loses). */
+    int shows = c->regret_rate < c->alone_regret_rate && t->regret_rate > t->alone_regret_rate;
+    char how[256];
+    if (shows)
+        snprintf(how, sizeof how,
+                 "%s exploits what %s's exploration learns while only %s pays for exploring",
+                 c->name, t->name, t->name);
+    else
+        snprintf(how, sizeof how, "each arm's choices change what the other ranks by");
     snprintf(buf, n,
-             "Both arms rank from one shared set of offer statistics, so %s exploits what "
-             "%s's exploration learns while only %s pays for exploring (expected clicks lost "
-             "per impression: %s %.2f%% alone, %.2f%% here; %s %.2f%% alone, %.2f%% here). "
-             "This test therefore compares the two rules on shared learning, not which policy "
-             "to run on its own: that is what the regret of each policy run alone shows.",
-             c->name, t->name, t->name, c->name, 100.0 * c->alone_regret_rate,
-             100.0 * c->regret_rate, t->name, 100.0 * t->alone_regret_rate,
-             100.0 * t->regret_rate);
+             "Both arms rank from one shared set of offer statistics, so %s (expected clicks "
+             "lost per impression: %s %.2f%% alone, %.2f%% here; %s %.2f%% alone, %.2f%% "
+             "here). This test therefore compares the two rules on shared learning, not which "
+             "policy to run on its own: that is what the regret of each policy run alone "
+             "shows.",
+             how, c->name, 100.0 * c->alone_regret_rate, 100.0 * c->regret_rate, t->name,
+             100.0 * t->alone_regret_rate, 100.0 * t->regret_rate);
 }
 
 /* Defines the experiment on e; 1 if this build has experiments, 0 if not,
@@ -688,7 +676,7 @@ static void print_ab(const adsim_result *out, const cap_check *cc, size_t served
     char why[1024];
     adsim_explain_ab(out, why, sizeof why);
     printf("  Why it can disagree with the regret above:\n");
-    print_wrapped(why);
+    fmt_print_wrapped(why, 2, 78);
 }
 
 static int ab_test(adsim *a, const bvt_policy *control, const bvt_policy *treatment,

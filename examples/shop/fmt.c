@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 const char *fmt_count(uint64_t v)
 {
@@ -17,4 +18,24 @@ const char *fmt_count(uint64_t v)
     }
     out[o] = '\0';
     return out;
+}
+
+void fmt_print_wrapped(const char *text, int indent, int width)
+{
+    size_t room = width > indent + 8 ? (size_t)(width - indent) : 8;
+    const char *p = text;
+    while (*p) {
+        size_t cut = strlen(p);
+        if (cut > room) {
+            cut = room;
+            while (cut > 0 && p[cut] != ' ')
+                cut--;
+            if (cut == 0)
+                cut = room;
+        }
+        printf("%*s%.*s\n", indent, "", (int)cut, p);
+        p += cut;
+        while (*p == ' ')
+            p++;
+    }
 }

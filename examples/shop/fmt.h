@@ -8,4 +8,8 @@
  * buffers: fine for a few printf arguments at once, not for keeping. */
 const char *fmt_count(uint64_t v);
 
+/* Prints text on stdout in lines of at most `width` columns, each indented
+ * by `indent` spaces, breaking at spaces (a word longer than a line is cut). */
+void fmt_print_wrapped(const char *text, int indent, int width);
+
 #endif

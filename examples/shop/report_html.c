@@ -4,8 +4,8 @@
  * marketer reads first, and an inline <svg> drawn with svg.h.  The page
  * fetches nothing: a Content-Security-Policy forbids every load, and the
  * fonts are the system's.  A few lines of script at the end mark <body>
- * (data-script="ok") once they ran and found every chart: the report's
- * test looks for that mark in the DOM headless Chromium dumps. */
+ * (data-script="ok") once they ran and found every chart drawn: the
+ * report's test looks for that mark in the DOM headless Chromium dumps. */
 #include "report_html.h"
 
 #include <errno.h>
@@ -20,11 +20,6 @@
 
 #define WIDTH 900.0
 #define BAR_COLOR "#4c78a8"
-
-/* The ids of the charts, in page order; the script checks each. */
-static const char *const chart_ids[] = {"chart-segments", "chart-funnel", "chart-rfm",
-                                        "chart-regret", "chart-lift"};
-#define N_CHARTS (sizeof chart_ids / sizeof chart_ids[0])
 
 static double share(uint64_t n, uint64_t of) { return of ? 100.0 * (double)n / (double)of : 0; }
 
@@ -112,24 +107,21 @@ static void page_begin(FILE *f, const demo_report *r)
     fputs("</p>\n", f);
 }
 
-static void page_end(FILE *f)
+/* Ends the page with the script that marks <body>: data-charts is how
+ * many charts hold a mark, data-script "ok" when that is all `charts`.
+ * It takes no string from the report, so it needs no escaping. */
+static void page_end(FILE *f, int charts)
 {
     fputs("<footer><p>Written by the demo (examples/shop); the same seed gives the same page. "
           "Hover over a bar, cell or line for its figures.</p></footer>\n</main>\n<script>\n"
-          "(function () {\n  var ids = [",
+          "(function () {\n"
+          "  var drawn = Array.prototype.filter.call(document.querySelectorAll('svg.chart'),\n"
+          "    function (svg) { return svg.querySelector('rect, polyline, circle') !== null; });\n"
+          "  document.body.setAttribute('data-charts', String(drawn.length));\n",
           f);
-    for (size_t i = 0; i < N_CHARTS; i++) {
-        fputs(i ? ", \"" : "\"", f);
-        html_text(f, chart_ids[i]);
-        fputc('"', f);
-    }
-    fputs("];\n  var missing = ids.filter(function (id) {\n"
-          "    var svg = document.getElementById(id);\n"
-          "    return !svg || !svg.querySelector('rect, polyline, circle');\n  });\n"
-          "  document.body.setAttribute('data-charts', String(ids.length - missing.length));\n"
-          "  document.body.setAttribute('data-script', missing.length ? 'missing ' + "
-          "missing.join(' ') : 'ok');\n})();\n</script>\n</body>\n</html>\n",
-          f);
+    fprintf(f, "  document.body.setAttribute('data-script', drawn.length === %d ? 'ok' : "
+               "'charts missing');\n})();\n</script>\n</body>\n</html>\n",
+            charts);
 }
 
 static void section_begin(FILE *f, const char *id, const char *title)
@@ -244,10 +236,11 @@ static void chart_funnel(FILE *f, const demo_report *r)
               "Funnel: users who viewed, added to the cart, bought");
     for (int i = 0; i < 3; i++) {
         double y = 12 + row * i, w = n[0] ? half * (double)n[i] / (double)n[0] : 0;
+        w = w > 1 ? w : 1; /* an empty stage still shows where it is */
         char title[160];
         snprintf(title, sizeof title, "%s: %s users (%.1f%% of viewers)", stages[i],
                  fmt_count(n[i]), share(n[i], n[0]));
-        svg_rect(f, mid - (w > 1 ? w : 1), y, 2 * (w > 1 ? w : 1), bar, "bar", BAR_COLOR, title);
+        svg_rect(f, mid - w, y, 2 * w, bar, "bar", BAR_COLOR, title);
         svg_text(f, mid - half - 12, y + bar / 2 + 5, "end", "%s", stages[i]);
         svg_text(f, mid + half + 12, y + bar / 2 + 5, "count", "%s users", fmt_count(n[i]));
         if (i < 2)
@@ -331,9 +324,10 @@ static void empty_columns(const demo_report *r, char *buf, size_t n)
             cols[k++] = ff;
     }
     buf[0] = '\0';
-    for (int i = 0; i < k && o >= 0 && (size_t)o < n; i++)
-        o += snprintf(buf + o, n - (size_t)o, "%s%d", i == 0 ? "F = " : i + 1 == k ? " and " : ", ",
-                      cols[i]);
+    for (int i = 0; i < k && o >= 0 && (size_t)o < n; i++) {
+        const char *sep = i == 0 ? "F = " : i + 1 == k ? " and " : ", ";
+        o += snprintf(buf + o, n - (size_t)o, "%s%d", sep, cols[i]);
+    }
 }
 
 static void chart_rfm(FILE *f, const demo_report *r)
@@ -406,41 +400,46 @@ static int leads_from(const adsim_result *s, int k)
     return from;
 }
 
+/* The policy with the lowest final regret, other than `skip`. */
+static int lowest(const adsim_result *s, int skip)
+{
+    int best = -1;
+    for (int k = 0; k < ADSIM_POLICIES; k++)
+        if (k != skip && (best < 0 || s->policy[k].regret[ADSIM_POINTS - 1] <
+                                         s->policy[best].regret[ADSIM_POINTS - 1]))
+            best = k;
+    return best;
+}
+
+/* Says what this run shows and no more: one run of a learning policy is
+ * one draw (greedy's first lucky clicks decide what it exploits), so a
+ * small gap between the two learners is not a verdict. */
 static void regret_lead(const adsim_result *s, char *buf, size_t n)
 {
     const adsim_policy_result *p = s->policy;
-    int best = 0, second = -1;
-    for (int k = 1; k < ADSIM_POLICIES; k++)
-        if (p[k].regret[ADSIM_POINTS - 1] < p[best].regret[ADSIM_POINTS - 1])
-            best = k;
-    for (int k = 0; k < ADSIM_POLICIES; k++)
-        if (k != best && (second < 0 || p[k].regret[ADSIM_POINTS - 1] <
-                                            p[second].regret[ADSIM_POINTS - 1]))
-            second = k;
+    int best = lowest(s, -1), second = lowest(s, best), worst = 3 - best - second;
     double b = p[best].regret[ADSIM_POINTS - 1], sec = p[second].regret[ADSIM_POINTS - 1];
+    double gap = sec > 0 ? 100.0 * (sec - b) / sec : 0;
     int o = snprintf(buf, n,
                      "Regret is the clicks a policy can expect to lose against the best "
                      "eligible offer, added up request by request: lower is better. After %s "
                      "requests %s lost %.0f, %s %.0f and %s %.0f. ",
                      fmt_count(s->requests), p[0].name, p[0].regret[ADSIM_POINTS - 1], p[1].name,
                      p[1].regret[ADSIM_POINTS - 1], p[2].name, p[2].regret[ADSIM_POINTS - 1]);
-    if (o < 0 || (size_t)o >= n)
-        return;
     int from = leads_from(s, best);
     char when[96] = "";
     if (from > 0)
         snprintf(when, sizeof when, ", ahead only from %s requests on",
                  fmt_count((uint64_t)(from + 1) * s->requests / ADSIM_POINTS));
-    if (sec - b < 0.1 * sec)
+    if (o > 0 && (size_t)o < n)
+        o += snprintf(buf + o, n - (size_t)o, "Lowest at the end: %s%s, %.0f%% below %s%s. ",
+                      p[best].name, when, gap, p[second].name,
+                      gap < 10 ? ", too close to choose on one simulated week" : " in this run");
+    if (o > 0 && (size_t)o < n && worst == 0 && p[0].regret[ADSIM_POINTS - 1] > 0)
         snprintf(buf + o, n - (size_t)o,
-                 "Lowest at the end: %s%s, but within %.0f%% of %s. Let a learning policy "
-                 "rank offers rather than a fixed rotation, and compare these two over more "
-                 "traffic before switching.",
-                 p[best].name, when, sec > 0 ? 100.0 * (sec - b) / sec : 0, p[second].name);
-    else
-        snprintf(buf + o, n - (size_t)o,
-                 "Clearly lowest at the end: %s%s. It is the policy to rank offers with.",
-                 p[best].name, when);
+                 "Let a learning policy rank offers rather than a random rotation, which lost "
+                 "%.0f%% more than %s; check a choice between the learners on more traffic.",
+                 b > 0 ? 100.0 * (p[0].regret[ADSIM_POINTS - 1] - b) / b : 0, p[best].name);
 }
 
 /* Nudges end labels apart so none overlaps the one above it. */
@@ -541,7 +540,7 @@ static void arm_table(FILE *f, const adsim_result *s)
     fputs("</tr>\n", f);
     for (int k = 0; k < 2; k++) {
         const adsim_arm *a = &s->arm[k];
-        char pct[4][32];
+        char pct[3][32];
         snprintf(pct[0], sizeof pct[0], "%.2f%%", 100.0 * a->ctr);
         snprintf(pct[1], sizeof pct[1], "%.2f%%", 100.0 * a->true_ctr);
         snprintf(pct[2], sizeof pct[2], "%.2f%% / %.2f%%", 100.0 * a->alone_regret_rate,
@@ -558,15 +557,19 @@ static void arm_table(FILE *f, const adsim_result *s)
     fputs("</table>\n", f);
 }
 
+/* Percent, with 0 for what the statistics could not compute. */
+static double pct_or_0(double v) { return isfinite(v) ? 100.0 * v : 0; }
+
 static void chart_lift(FILE *f, const adsim_result *s)
 {
-    const bvt_lift *l = &s->lift;
+    const double est = pct_or_0(s->lift.relative), low = pct_or_0(s->lift.rel_low),
+                 high = pct_or_0(s->lift.rel_high);
     char text[1024];
     lift_lead(s, text, sizeof text);
     section_begin(f, "lift", "A/B test: CTR lift with its confidence interval");
     para(f, "lead", text);
 
-    double lo = fmin(0, 100.0 * l->rel_low), hi = fmax(0, 100.0 * l->rel_high), tick[16];
+    double lo = fmin(0, low), hi = fmax(0, high), tick[16];
     double pad = fmax(1, 0.15 * (hi - lo));
     size_t nt = svg_ticks(lo - pad, hi + pad, 8, tick);
     svg_scale x = {tick[0], tick[nt - 1], 90, 810};
@@ -577,17 +580,16 @@ static void chart_lift(FILE *f, const adsim_result *s)
     double zx = svg_at(&x, 0);
     svg_line(f, zx, 14, zx, axis_y, "zero-line");
     svg_text(f, zx + 4, 14, "tick", "no difference");
-    double x_lo = svg_at(&x, 100.0 * l->rel_low), x_hi = svg_at(&x, 100.0 * l->rel_high);
+    double x_lo = svg_at(&x, low), x_hi = svg_at(&x, high);
     svg_line(f, x_lo, mark_y, x_hi, mark_y, "ci");
     svg_line(f, x_lo, mark_y - 8, x_lo, mark_y + 8, "ci");
     svg_line(f, x_hi, mark_y - 8, x_hi, mark_y + 8, "ci");
     char title[256];
     snprintf(title, sizeof title, "%s vs %s: %+.2f%% (95%% CI %+.2f%% .. %+.2f%%), %s",
-             s->arm[1].name, s->arm[0].name, 100.0 * l->relative, 100.0 * l->rel_low,
-             100.0 * l->rel_high, p_text(l->p_value));
-    svg_circle(f, svg_at(&x, 100.0 * l->relative), mark_y, 7, "estimate", title);
-    svg_text(f, svg_at(&x, 100.0 * l->relative), mark_y - 14, "mid", "%s vs %s: %+.1f%%",
-             s->arm[1].name, s->arm[0].name, 100.0 * l->relative);
+             s->arm[1].name, s->arm[0].name, est, low, high, p_text(s->lift.p_value));
+    svg_circle(f, svg_at(&x, est), mark_y, 7, "estimate", title);
+    svg_text(f, svg_at(&x, est), mark_y - 14, "mid", "%s vs %s: %+.1f%%", s->arm[1].name,
+             s->arm[0].name, est);
     svg_end(f);
     arm_table(f, s);
     adsim_explain_ab(s, text, sizeof text);
@@ -610,6 +612,7 @@ static void not_run(FILE *f, const char *id, const char *title, const char *why)
 
 static void write_page(FILE *f, const demo_report *r)
 {
+    int charts = 3 + (r->sim->ran != 0) + (r->sim->ab_ran != 0);
     page_begin(f, r);
     chart_segments(f, r);
     chart_funnel(f, r);
@@ -622,7 +625,7 @@ static void write_page(FILE *f, const demo_report *r)
         chart_lift(f, r->sim);
     else
         not_run(f, "lift", "A/B test", "The A/B test did not run in this build.");
-    page_end(f);
+    page_end(f, charts);
 }
 
 int report_html_write(const char *path, const demo_report *r)
