@@ -399,6 +399,9 @@ BVT_API int bvt_engine_stats(bvt_engine *engine, bvt_stats *out);
  * bytes, no empty segment, at most 16 levels.  They are interned once: each
  * gets a small id (1..65535) valid for the engine's life.  Interning a path
  * interns its ancestors.  Ids are dense and start at 1; 0 means "none".
+ * A snapshot leaves out a category nothing uses any more (docs/privacy.md,
+ * erasure): in an engine opened from it, that id names nothing and the
+ * path, interned again, gets a new id.
  */
 
 /**
@@ -2169,7 +2172,9 @@ BVT_API int bvt_engine_open(bvt_engine **out, const bvt_options *opts,
  *
  * The snapshot holds exactly what the journal held up to the moment of
  * the switch; older journal files are then deleted.  This is also the
- * journal's compaction: a forgotten user's records leave the disk here.
+ * journal's compaction: a forgotten user's records leave the disk here,
+ * and so do the category paths and attribute strings only it used
+ * (docs/privacy.md).
  * @param engine an engine from bvt_engine_open().
  * @param[out] err detail on failure (may be NULL).
  * @return BVT_OK; BVT_EINVAL (NULL, an engine without a state directory,

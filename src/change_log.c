@@ -81,10 +81,23 @@ static int emit(bvt_engine *e, bvt_wbuf *w)
     return w->oom ? BVT_ENOMEM : bvt_persist_log_bytes(e, w->p, w->len);
 }
 
+/* The categories an event record names (a snapshot erasing one must keep
+ * it, or the journal restores it first: category.h). */
+static int name_categories(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    int rc = bvt_categories_named(e->cats, ev->category);
+    for (uint32_t i = 0; i < ev->n_search && rc == BVT_OK; i++)
+        rc = bvt_categories_named(e->cats, ev->search_cats[i]);
+    return rc;
+}
+
 int bvt_log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event *ev)
 {
     if (!bvt_log_on(e))
         return BVT_OK;
+    int rc = name_categories(e, ev);
+    if (rc != BVT_OK)
+        return rc;
     unsigned char buf[EVENT_RECORD_MAX];
     bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
     bvt_w_u8(&w, BVT_OP_EVENT);
@@ -97,6 +110,9 @@ int bvt_log_anon_event(bvt_engine *e, const bvt_resolved_event *ev)
 {
     if (!bvt_log_on(e))
         return BVT_OK;
+    int rc = name_categories(e, ev);
+    if (rc != BVT_OK)
+        return rc;
     unsigned char buf[EVENT_RECORD_MAX];
     bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
     bvt_w_u8(&w, BVT_OP_ANON_EVENT);

@@ -256,6 +256,14 @@ int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
             return rc;
         }
     }
+    /* The model names its categories from now on: snapshots keep them. */
+    int rc = BVT_OK;
+    for (uint32_t d = 0; d < m->cats && rc == BVT_OK; d++)
+        rc = bvt_categories_pin(e->cats, m->cat[d]);
+    if (rc != BVT_OK) {
+        free(m);
+        return rc;
+    }
     m->older = cur;
     atomic_store_explicit(&e->clusters, m, memory_order_release);
     if (restore)
@@ -263,8 +271,7 @@ int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
     bvt_wbuf w = BVT_WBUF_INIT;
     bvt_w_u8(&w, BVT_OP_CLUSTERS);
     bvt_cluster_model_write(m, &w);
-    int rc = bvt_persist_log(e, &w);
-    return rc;
+    return bvt_persist_log(e, &w);
 }
 
 /* ---- sampling ---- */

@@ -401,7 +401,8 @@ int bvt_category_intern(bvt_engine *e, const char *path, uint32_t *out_id, bvt_e
 {
     if (!e || !path || !out_id)
         return bvt_fail(err, BVT_EINVAL, -1, "engine, path and out_id are required");
-    return bvt_categories_intern(e->cats, path, strlen(path), out_id, err);
+    int rc = bvt_categories_intern(e->cats, path, strlen(path), out_id, err);
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc; /* its records, if new */
 }
 
 int bvt_category_lookup(const bvt_engine *e, const char *path, uint32_t *out_id)
@@ -427,7 +428,7 @@ int bvt_keyword_map(bvt_engine *e, const char *keyword, const char *category, bv
     if (!e || !keyword || !category)
         return bvt_fail(err, BVT_EINVAL, -1, "engine, keyword and category are required");
     uint32_t id;
-    int rc = bvt_categories_intern(e->cats, category, strlen(category), &id, err);
+    int rc = bvt_categories_intern_pinned(e->cats, category, strlen(category), &id, err);
     if (rc != BVT_OK)
         return rc;
     rc = bvt_keywords_set(e->keywords, keyword, strlen(keyword), id);

@@ -295,7 +295,7 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int rest
     int rc = BVT_OK;
     for (size_t i = 0; i < o->n_tags && rc == BVT_OK; i++) {
         const char *t = o->tags[i];
-        rc = t ? bvt_categories_intern(e->cats, t, strlen(t), &d->tags[d->n_tags], err)
+        rc = t ? bvt_categories_intern_pinned(e->cats, t, strlen(t), &d->tags[d->n_tags], err)
                : bvt_fail(err, BVT_EINVAL, (int64_t)i, "tags[%zu] is NULL", i);
         if (rc == BVT_OK)
             d->n_tags++;

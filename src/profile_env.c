@@ -23,16 +23,20 @@ static int name_event_type(void *ud, const char *name, size_t len, uint32_t *out
     return bvt_event_type_lookup(ud, buf, out) == BVT_OK ? BVT_OK : BVT_ENOTFOUND;
 }
 
+/* What a rule names is pinned: snapshots keep it (category.h). */
 static int name_category(void *ud, const char *path, size_t len, uint32_t *out)
 {
     bvt_engine *e = ud;
-    return bvt_categories_intern(e->cats, path, len, out, NULL);
+    return bvt_categories_intern_pinned(e->cats, path, len, out, NULL);
 }
 
 static int name_string(void *ud, const char *s, size_t len, uint32_t *out)
 {
     bvt_engine *e = ud;
-    return bvt_interner_intern(e->strings, s, len, 0, out, NULL);
+    int rc = bvt_interner_intern(e->strings, s, len, 0, out, NULL);
+    if (rc == BVT_OK)
+        bvt_interner_flags_set(e->strings, *out, BVT_NAME_PINNED);
+    return rc;
 }
 
 /* Lookup only: purposes are registered by the caller before rules name them. */
