@@ -7,6 +7,7 @@
 #include "statecmp.h"
 
 #define RANK_CAP 64
+#define CATEGORY_IDS 65535u /* category ids are 1..65535 */
 
 /* ---------------------------------------------------------------- text */
 
@@ -340,21 +341,24 @@ static void put_stats(sbuf *s, bvt_engine *e)
     int rc = bvt_engine_stats(e, &st);
     /* bytes_table, bytes_registry and bytes_total depend on how the table
      * and registries grew (free slots, shards), not on what they hold. */
+    /* (the category count is in the list of names: see put_names) */
     sb_printf(s, "stats: status %d users %llu accepted %llu evicted %llu history %llu cart %llu "
-              "attributes %llu categories %u record %u\n", rc, (unsigned long long)st.users,
+              "attributes %llu record %u\n", rc, (unsigned long long)st.users,
               (unsigned long long)st.events_accepted, (unsigned long long)st.users_evicted,
               (unsigned long long)st.bytes_history, (unsigned long long)st.bytes_cart,
-              (unsigned long long)st.bytes_attributes, st.categories, st.record_bytes);
+              (unsigned long long)st.bytes_attributes, st.record_bytes);
     sb_printf(s, "stats rejected: %llu\n", (unsigned long long)st.events_rejected);
 }
 
 static void put_names(sbuf *s, bvt_engine *e, const statecmp_names *nm)
 {
-    for (uint32_t id = 1;; id++) {
+    /* ids erased at a checkpoint name nothing after a reopen: no stop at
+     * the first gap */
+    for (uint32_t id = 1; id <= CATEGORY_IDS; id++) {
         const char *path = bvt_category_name(e, id);
-        if (!path)
-            break;
-        sb_printf(s, "category %u: %s parent %u\n", id, path, bvt_category_parent(e, id));
+        if (path)
+            sb_printf(s, "name category %u: %s parent %u\n", id, path,
+                      bvt_category_parent(e, id));
     }
     for (uint32_t t = 0; t < BVT_EVENT_TYPE_MAX; t++) {
         const char *name = bvt_event_type_name(e, t);
@@ -441,12 +445,9 @@ static void put_anonymous(sbuf *s, bvt_engine *e)
     size_t n_tops = 0;
     tops[n_tops++] = BVT_ANY;
     tops[n_tops++] = 0;
-    for (uint32_t id = 1; n_tops < 256; id++) {
-        if (!bvt_category_name(e, id))
-            break;
-        if (bvt_category_parent(e, id) == 0)
+    for (uint32_t id = 1; id <= CATEGORY_IDS && n_tops < 256; id++)
+        if (bvt_category_name(e, id) && bvt_category_parent(e, id) == 0)
             tops[n_tops++] = id;
-    }
     for (uint32_t t = 0; t <= BVT_EVENT_TYPE_MAX; t++) {
         uint32_t type = t == BVT_EVENT_TYPE_MAX ? BVT_ANY : t;
         if (type != BVT_ANY && !bvt_event_type_name(e, type))
@@ -649,10 +650,10 @@ char *statecmp_probe(bvt_engine *e, const statecmp_names *nm, int64_t now)
     sb_printf(&s, "\nprobe events:");
     for (size_t i = 0; i < nm->n_searches; i++)
         sb_printf(&s, " %d", probe_track(e, BVT_EVENT_SEARCH, ++t, NULL, NULL, nm->searches[i]));
-    const char *category = bvt_category_name(e, 1);
+    /* no category: one nothing uses may be gone after a reopen (as it should) */
     for (uint32_t type = BVT_EVENT_CUSTOM_FIRST; type < BVT_EVENT_TYPE_MAX; type++)
         if (bvt_event_type_name(e, type))
-            sb_printf(&s, " %d", probe_track(e, type, ++t, category, NULL, NULL));
+            sb_printf(&s, " %d", probe_track(e, type, ++t, NULL, NULL, NULL));
     static const uint32_t feedback[] = { BVT_EVENT_IMPRESSION, BVT_EVENT_CLICK,
                                          BVT_EVENT_CONVERSION, BVT_EVENT_DISMISS };
     for (size_t i = 0; i < n_offers; i++)
@@ -706,12 +707,63 @@ static size_t line_len(const char *p)
     return nl ? (size_t)(nl - p) : strlen(p);
 }
 
+
 static void put_context(sbuf *s, const char *tag, const char *line, size_t len, size_t at)
 {
     size_t from = at > 160 ? at - 160 : 0;
     size_t to = at + 240 < len ? at + 240 : len;
     sb_printf(s, "  %s: %s%.*s%s\n", tag, from ? "..." : "", (int)(to - from), line + from,
               to < len ? "..." : "");
+}
+
+/* A malloc'd copy of t without its "name " lines; with check set, NULL
+ * (and *missing set to the first) when one of them is not a line of
+ * names_of. */
+static char *without_names(const char *t, const char *names_of, const char **missing)
+{
+    char *out = malloc(strlen(t) + 1), *w = out;
+    if (!out)
+        return NULL;
+    for (const char *line = t; *line;) {
+        size_t len = line_len(line), step = len + (line[len] == '\n');
+        if (strncmp(line, "name ", 5) != 0) {
+            memcpy(w, line, step);
+            w += step;
+        } else if (names_of && missing && !*missing) {
+            int found = 0;
+            for (const char *p = names_of; *p && !found;) {
+                size_t l = line_len(p);
+                found = l == len && memcmp(p, line, len) == 0;
+                p += l + (p[l] == '\n');
+            }
+            if (!found)
+                *missing = line;
+        }
+        line += step;
+    }
+    *w = 0;
+    return out;
+}
+
+char *statecmp_diff_flags(const char *a, const char *b, unsigned flags)
+{
+    if (!(flags & STATECMP_NAMES_MAY_GO))
+        return statecmp_diff(a, b);
+    const char *missing = NULL;
+    char *x = without_names(a, NULL, NULL), *y = without_names(b, a, &missing);
+    char *diff = NULL;
+    if (!x || !y) {
+        diff = NULL;
+    } else if (missing) {
+        sbuf s = { NULL, 0, 0, 0 };
+        sb_printf(&s, "b names what a does not: %.*s\n", (int)line_len(missing), missing);
+        diff = s.p;
+    } else {
+        diff = statecmp_diff(x, y);
+    }
+    free(x);
+    free(y);
+    return diff;
 }
 
 char *statecmp_diff(const char *a, const char *b)

@@ -2,8 +2,8 @@
  * the public API only, and the first difference between two such texts.
  *
  * The text holds, one item per line (so a difference names what differs):
- * the statistics; the categories, event types, consent purposes, segment
- * names, the segment list and the offer names and list; which segments
+ * the statistics; the categories ("name" lines), event types, consent
+ * purposes, segment names, the segment list and the offer names and list; which segments
  * offers report by; every offer's metrics (all users and per offer
  * segment) and the unattributed feedback; every experiment's report (all
  * users and per offer segment) and the variant each user hashes to; the
@@ -52,7 +52,13 @@ enum statecmp_flags {
      * engines read with different values of it. */
     STATECMP_NO_MEMBERSHIP = 1u << 0,
     /* Leave out the per-user rankings (a cheaper text). */
-    STATECMP_NO_RANK = 1u << 1
+    STATECMP_NO_RANK = 1u << 1,
+    /* statecmp_diff_flags(): b may lack names a holds (its "name" lines,
+     * the categories), as a state directory reopened after a checkpoint
+     * lacks those nothing used (docs/privacy.md); every name b holds must
+     * be a's, with the same id.  A name something still uses shows
+     * wherever it is used (exports, rankings), so its loss is seen there. */
+    STATECMP_NAMES_MAY_GO = 1u << 2
 };
 
 /* The state of e read at `now`, as a NUL-terminated malloc'd text (the
@@ -78,5 +84,8 @@ char *statecmp_probe(bvt_engine *e, const statecmp_names *names, int64_t now);
  * differing line (its section, both versions around the first differing
  * byte) and the number of differing lines. */
 char *statecmp_diff(const char *a, const char *b);
+
+/* statecmp_diff() as flags say (STATECMP_NAMES_MAY_GO). */
+char *statecmp_diff_flags(const char *a, const char *b, unsigned flags);
 
 #endif
