@@ -1002,8 +1002,8 @@ static void fail_diff(const char *diff, const char *a, const char *b, uint64_t s
                       const char *what, const char *context)
 {
     keep_texts(a, b, seed, what);
-    ck_abort_msg("replay-prop BVT_PROPTEST_SEED=%llu (%s): %s: the state differs (a: written, b: %s; whole "
-                 "texts in /tmp/bvt-replay-prop-%llu-%s-[ab].txt)\n%s",
+    ck_abort_msg("replay-prop BVT_PROPTEST_SEED=%llu (%s): %s: the state differs (a: written, "
+                 "b: %s; whole texts in /tmp/bvt-replay-prop-%llu-%s-[ab].txt)\n%s",
                  (unsigned long long)seed, context, what, what, (unsigned long long)seed, what,
                  diff);
 }
@@ -1369,9 +1369,9 @@ START_TEST(kill_prefix)
         if (got != (ssize_t)sizeof msg || msg != READY) {
             int st;
             waitpid(pid, &st, 0);
-            ck_abort_msg("replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): the child could not open the "
-                         "directory (exit %d; its message is above)", (unsigned long long)seed,
-                         (unsigned long long)round, opts_text,
+            ck_abort_msg("replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): the child could "
+                         "not open the directory (exit %d; its message is above)",
+                         (unsigned long long)seed, (unsigned long long)round, opts_text,
                          WIFEXITED(st) ? WEXITSTATUS(st) : -1);
         }
         uint32_t delay = rnd(&s, 5) == 0 ? 0 : rnd(&s, 150000);
@@ -1380,8 +1380,8 @@ START_TEST(kill_prefix)
         kill(pid, SIGKILL);
         int st;
         waitpid(pid, &st, 0);
-        ck_assert_msg(WIFSIGNALED(st), "replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): the child "
-                      "stopped by itself (exit %d; its message is above)",
+        ck_assert_msg(WIFSIGNALED(st), "replay-prop BVT_PROPTEST_SEED=%llu, round %llu (%s): "
+                      "the child stopped by itself (exit %d; its message is above)",
                       (unsigned long long)seed, (unsigned long long)round, opts_text,
                       WIFEXITED(st) ? WEXITSTATUS(st) : -1);
         while (read(fds[0], &msg, sizeof msg) == (ssize_t)sizeof msg)
