@@ -12,6 +12,7 @@
 #include "category.h"
 #include "error.h"
 #include "interner.h"
+#include "utf8.h"
 
 /* Each id's ancestors by depth (anc[k] at depth k + 1, itself included), so
  * "is a within b" is one comparison.  Written before the id is published and
@@ -108,6 +109,9 @@ static int validate(const char *path, size_t len, size_t ends[BVT_CATEGORY_MAX_D
     if (len > BVT_CATEGORY_MAX_LEN)
         return bvt_fail(err, BVT_EINVAL, BVT_CATEGORY_MAX_LEN,
                         "category path longer than %u bytes", BVT_CATEGORY_MAX_LEN);
+    int rc = bvt_utf8_require(path, len, "category path", err);
+    if (rc != BVT_OK)
+        return rc;
     int depth = 0;
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {

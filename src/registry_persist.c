@@ -321,6 +321,8 @@ static int load_strings(bvt_engine *e, bvt_rbuf *r)
         const char *s = bvt_r_bytes(r, len);
         if (r->bad)
             return BVT_ECORRUPT;
+        if (bvt_utf8_check(s, len) != len)
+            return corrupt(r, "attribute string is not UTF-8");
         uint32_t id = 0;
         int rc = bvt_interner_intern(e->strings, len ? s : "", len, 0, &id, NULL);
         if (rc != BVT_OK)
