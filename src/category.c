@@ -138,6 +138,13 @@ static int validate(const char *path, size_t len, size_t ends[BVT_CATEGORY_MAX_D
     return depth;
 }
 
+int bvt_categories_check(const char *path, size_t len, bvt_error *err)
+{
+    size_t ends[BVT_CATEGORY_MAX_DEPTH];
+    int depth = validate(path, len, ends, err);
+    return depth < 0 ? depth : BVT_OK;
+}
+
 int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
                           uint32_t *out_id, bvt_error *err)
 {

@@ -294,10 +294,19 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int rest
     if (o->n_caps)
         memcpy(d->caps, o->caps, o->n_caps * sizeof *o->caps);
     int rc = BVT_OK;
+    /* Every tag is checked before any is interned: a refused offer leaves
+     * no new category behind. */
+    for (size_t i = 0; i < o->n_tags && rc == BVT_OK; i++) {
+        bvt_error why = BVT_ERROR_INIT;
+        const char *t = o->tags[i];
+        if (!t)
+            rc = bvt_fail(err, BVT_EINVAL, (int64_t)i, "tags[%zu] is NULL", i);
+        else if ((rc = bvt_categories_check(t, strlen(t), &why)) != BVT_OK)
+            bvt_fail(err, rc, why.offset, "tags[%zu]: %s", i, why.message);
+    }
     for (size_t i = 0; i < o->n_tags && rc == BVT_OK; i++) {
         const char *t = o->tags[i];
-        rc = t ? bvt_categories_intern(e->cats, t, strlen(t), &d->tags[d->n_tags], err)
-               : bvt_fail(err, BVT_EINVAL, (int64_t)i, "tags[%zu] is NULL", i);
+        rc = bvt_categories_intern(e->cats, t, strlen(t), &d->tags[d->n_tags], err);
         if (rc == BVT_OK)
             d->n_tags++;
     }

@@ -67,6 +67,9 @@ int close_rel(double a, double b, double rel);
 typedef void *(*thread_fn)(void *);
 void run_threads(const thread_fn *fns, size_t n, void *arg);
 
+/* 1 when s is one JSON value (RFC 8259 grammar, UTF-8), else 0. */
+int is_json(const char *s);
+
 /* Run every test of the suite; the exit status for main(). */
 int run_suite(Suite *s);
 
