@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "behavtarget.h"
+#include "jsoncheck.h"
 
 /* Times in milliseconds; the tests count from T0. */
 #define MIN 60000LL
@@ -66,9 +67,6 @@ int close_rel(double a, double b, double rel);
 /* Start one thread per function, each given `arg`, and wait for them all. */
 typedef void *(*thread_fn)(void *);
 void run_threads(const thread_fn *fns, size_t n, void *arg);
-
-/* 1 when s is one JSON value (RFC 8259 grammar, UTF-8), else 0. */
-int is_json(const char *s);
 
 /* Run every test of the suite; the exit status for main(). */
 int run_suite(Suite *s);
