@@ -21,6 +21,14 @@
  *    on the function (only bvt_engine_free).
  *  - Versioned structs start with `uint32_t version`; initialise them with
  *    their BVT_*_INIT macro or bvt_*_init() function, then set fields.
+ *  - Strings the engine keeps must be UTF-8 (see bvt_utf8_check()).
+ *  - Every count that multiplies the work or memory of one call has an upper
+ *    bound (a BVT_*_MAX constant or the range given on the field), checked
+ *    where the value enters: a larger value returns BVT_EINVAL with a
+ *    message naming the field and the limit, and changes nothing.  The
+ *    bounds are far above any real use and keep one call well under a
+ *    second; calls over the whole population (bvt_cluster_run(),
+ *    bvt_rfm_refresh(), iteration) grow with it instead.
  *
  * Raw user ids are never stored: the engine keeps only a 128-bit keyed hash
  * (XXH3-128 under a secret the caller supplies) of each id.
@@ -132,11 +140,13 @@ typedef struct bvt_error {
 BVT_API void bvt_error_init(bvt_error *err);
 
 /* ======================================================================
- * Text and limits
+ * Text
  * ====================================================================== */
 
-/*
- * Text.  Every string the engine keeps is well-formed UTF-8 (RFC 3629: no
+/**
+ * @brief Check text the way the library checks every string it keeps.
+ *
+ * Every string the engine keeps is well-formed UTF-8 (RFC 3629: no
  * overlong forms, no surrogates, nothing above U+10FFFF, no sequence cut
  * short), because kept strings come back out in JSON (bvt_user_export(),
  * bvt_segments_openrtb()) and must leave it valid.  This holds for category
@@ -147,21 +157,10 @@ BVT_API void bvt_error_init(bvt_error *err);
  * returns BVT_EINVAL and changes nothing; a call that takes a bvt_error
  * names the field in the message and sets `offset` to the byte offset of
  * the first bad byte within that string (the start of the first ill-formed
- * sequence).  Bytes that are only hashed or looked up (user ids, item ids,
- * search text, request context values, candidate offer ids) may be
- * anything.
+ * sequence, which is what this function returns).  Bytes that are only
+ * hashed or looked up (user ids, item ids, search text, request context
+ * values, candidate offer ids) may be anything.
  *
- * Limits.  Every count that multiplies the work or memory of one call has a
- * documented upper bound (the BVT_*_MAX constants and the ranges given on
- * each field), checked where the value enters: a larger value returns
- * BVT_EINVAL with a message naming the field and the limit, and changes
- * nothing.  They are set far above any real use and keep one call well
- * under a second (population-wide calls such as bvt_cluster_run() and
- * bvt_rfm_refresh() grow with the population instead).
- */
-
-/**
- * @brief Check text the way the library checks every string it keeps.
  * @param text the bytes (may be NULL when len is 0).
  * @param len  their number.
  * @return the byte offset of the first ill-formed sequence, or len when all
