@@ -69,8 +69,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > limit) {
-            ds_reply_error(&rep, 413, limit ? "body larger than %zu bytes"
-                                            : "this request takes no body (%zu bytes)", limit);
+            if (limit)
+                ds_reply_error(&rep, 413, "body larger than %zu bytes", limit);
+            else
+                ds_reply_error(&rep, 413, "this request takes no body");
             return send_reply(conn, &rep);
         }
         if (!(up = calloc(1, sizeof *up)))
