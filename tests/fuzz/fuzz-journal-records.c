@@ -1,0 +1,279 @@
+/* fuzz-journal-records.c — libFuzzer entry point for journal replay: what
+ * each record kind does to a fresh engine (change_log.c, registry_persist.c,
+ * offer_persist.c, experiment_persist.c), and whether the state it builds
+ * survives a snapshot.  (fuzz-journal covers the file container.)
+ *
+ * Input: journal-records.h (two bytes of options, then records).  The records
+ * are replayed in order into a fresh engine the way state.c replays a
+ * journal at open: routed by op code, "already there" and "already gone"
+ * taken as success, the first refusal ends the replay.  Checks:
+ *  - replay returns only what persist.h allows (BVT_OK, BVT_ECORRUPT,
+ *    BVT_ENOMEM, BVT_EFULL);
+ *  - when every record was accepted the engine saves, the snapshot loads
+ *    under the same options, the loaded engine has the same statistics and
+ *    saves to a byte-identical file;
+ *  - the same records written as a real journal file and opened with
+ *    bvt_engine_open() end the same way (same status, same snapshot), so
+ *    the routing below cannot drift from state.c's unnoticed: every input
+ *    in the fuzz-replay suite, every JR_OPEN_EVERY-th while fuzzing (a
+ *    journal file costs a few milliseconds).
+ * Files go to a private folder under /dev/shm (else $TMPDIR or /tmp). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "change_log.h"
+#include "engine.h"
+#include "journal.h"
+#include "persist.h"
+#include "snapshot.h"
+
+#include "journal-records.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#ifndef JR_OPEN_EVERY
+#define JR_OPEN_EVERY 1
+#endif
+
+/* ---- routing: state.c's dispatch, one line per range of op codes ---- */
+
+typedef int (*replay_fn)(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+
+static const struct route {
+    uint32_t first, last;
+    replay_fn fn;
+} routes[] = {
+    { BVT_OP_EVENT, BVT_OP_EXPIRE, bvt_change_replay },
+    { BVT_OP_EXPERIMENT_ASSIGN, BVT_OP_EXPERIMENT_ASSIGN, bvt_experiments_replay },
+    { BVT_OP_CATEGORY, BVT_OP_CLUSTERS, bvt_registry_replay },
+    { BVT_OP_OFFER_DEFINE, BVT_OP_POLICY, bvt_offers_replay },
+    { BVT_OP_EXPERIMENT_DEFINE, BVT_OP_EXPERIMENT_DEFINE, bvt_experiments_replay },
+};
+
+static int replay_one(bvt_engine *e, const uint8_t *rec, size_t n, uint32_t *out_op)
+{
+    /* An exact-size copy, so reading one byte past the record is caught. */
+    uint8_t *copy = malloc(n);
+    if (!copy)
+        abort();
+    memcpy(copy, rec, n);
+    bvt_rbuf r;
+    bvt_rbuf_init(&r, copy, n);
+    uint32_t op = *out_op = bvt_r_u8(&r);
+    int rc = BVT_ECORRUPT;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (op >= routes[i].first && op <= routes[i].last)
+            rc = routes[i].fn(e, op, &r);
+    free(copy);
+    return rc == BVT_EEXIST || rc == BVT_ENOTFOUND ? BVT_OK : rc;
+}
+
+/* Statuses replay returns today that persist.h does not list (it allows
+ * BVT_OK, BVT_ECORRUPT, BVT_ENOMEM, BVT_EFULL), each for records an engine
+ * with other options could have written; bvt_engine_open() passes them on,
+ * outside its documented statuses.  Reported (tests/fuzz/README.md) and
+ * tolerated here so fuzzing goes on past them: drop a line once fixed. */
+static int known_gap(uint32_t op, int rc)
+{
+    return (op == BVT_OP_ATTR_SET && rc == BVT_ELIMIT) /* more attributes than max_attributes */
+        || (op == BVT_OP_ANON_EVENT && rc == BVT_ECONSENT) /* policy is not anonymous */
+        || (op == BVT_OP_EVENT && rc == BVT_EINVAL); /* a time past the history's 2^31 days */
+}
+
+/* ---- scratch files ---- */
+
+static char base[256], state_dir[300], journal_path[400], snap_a[300], snap_b[300], snap_c[300];
+
+static void remove_scratch(void)
+{
+    DIR *d = opendir(state_dir);
+    if (d) {
+        for (struct dirent *de; (de = readdir(d));) {
+            char p[600];
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(p, sizeof p, "%s/%s", state_dir, de->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(state_dir);
+    unlink(snap_a);
+    unlink(snap_b);
+    unlink(snap_c);
+    rmdir(base);
+}
+
+static void make_scratch(void)
+{
+    struct stat st;
+    const char *tmp = getenv("TMPDIR");
+    if (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
+        tmp = "/dev/shm";
+    else if (!tmp || !*tmp)
+        tmp = "/tmp";
+    snprintf(base, sizeof base, "%s/bvt-fuzz-jr-XXXXXX", tmp);
+    if (!mkdtemp(base))
+        abort();
+    snprintf(state_dir, sizeof state_dir, "%s/state", base);
+    snprintf(journal_path, sizeof journal_path, "%s/journal-%020d.bvtj", state_dir, 1);
+    snprintf(snap_a, sizeof snap_a, "%s/a.bvts", base);
+    snprintf(snap_b, sizeof snap_b, "%s/b.bvts", base);
+    snprintf(snap_c, sizeof snap_c, "%s/c.bvts", base);
+    if (mkdir(state_dir, 0700) != 0)
+        abort();
+    atexit(remove_scratch);
+}
+
+static unsigned char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        abort();
+    if (fseek(f, 0, SEEK_END) != 0)
+        abort();
+    long n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0)
+        abort();
+    unsigned char *p = malloc((size_t)n + 1);
+    if (!p || fread(p, 1, (size_t)n, f) != (size_t)n)
+        abort();
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+static void same_file(const char *a, const char *b)
+{
+    size_t na, nb;
+    unsigned char *pa = read_all(a, &na), *pb = read_all(b, &nb);
+    if (na != nb || memcmp(pa, pb, na) != 0)
+        abort(); /* the same state saved twice differs */
+    free(pa);
+    free(pb);
+}
+
+/* ---- checks ---- */
+
+static bvt_engine *fresh(const bvt_options *o)
+{
+    bvt_engine *e = NULL;
+    if (bvt_engine_new(&e, o, NULL) != BVT_OK)
+        abort();
+    return e;
+}
+
+static bvt_stats stats_of(bvt_engine *e)
+{
+    bvt_stats s = BVT_STATS_INIT;
+    if (bvt_engine_stats(e, &s) != BVT_OK)
+        abort();
+    return s;
+}
+
+/* What replay built must save, load back as the same, and save the same. */
+static void round_trip(bvt_engine *a, const bvt_options *o)
+{
+    if (bvt_engine_save(a, snap_a, NULL) != BVT_OK)
+        abort();
+    bvt_engine *b = NULL;
+    bvt_error err = BVT_ERROR_INIT;
+    int rc = bvt_engine_load(&b, o, snap_a, &err);
+    if (rc != BVT_OK) {
+        fprintf(stderr, "replayed state does not load: %s (%s)\n", err.message,
+                bvt_strerror(rc));
+        abort();
+    }
+    bvt_stats sa = stats_of(a), sb = stats_of(b);
+    if (sa.users != sb.users || sa.events_accepted != sb.events_accepted ||
+        sa.events_rejected != sb.events_rejected || sa.categories != sb.categories ||
+        sa.bytes_history != sb.bytes_history || sa.bytes_cart != sb.bytes_cart ||
+        sa.bytes_attributes != sb.bytes_attributes)
+        abort();
+    if (bvt_engine_save(b, snap_b, NULL) != BVT_OK)
+        abort();
+    same_file(snap_a, snap_b);
+    bvt_engine_free(b);
+}
+
+/* The records as a journal file, opened as the engine opens a state
+ * directory: it must end as the in-memory replay did. */
+static void open_check(const uint8_t *data, size_t size, const bvt_options *o, uint64_t check,
+                       int want)
+{
+    unlink(journal_path);
+    bvt_journal *j;
+    if (bvt_journal_create(&j, journal_path, 1, check, BVT_JOURNAL_NONE, 0, NULL) != BVT_OK)
+        abort();
+    const uint8_t *p = data + JR_HEADER, *rec;
+    size_t n;
+    while (jr_next(&p, data + size, &rec, &n))
+        if (n > 0 && bvt_journal_append(j, rec, n, NULL) != BVT_OK)
+            abort();
+    if (bvt_journal_close(j) != BVT_OK)
+        abort();
+    bvt_state_options so = BVT_STATE_OPTIONS_INIT;
+    so.dir = state_dir;
+    so.journal = BVT_JOURNAL_OFF;
+    bvt_engine *e = NULL;
+    bvt_error err = BVT_ERROR_INIT;
+    int rc = bvt_engine_open(&e, o, &so, &err);
+    if (rc != want) {
+        fprintf(stderr, "bvt_engine_open: %s (%s), replay here: %s\n", err.message,
+                bvt_strerror(rc), bvt_strerror(want));
+        abort();
+    }
+    if (rc == BVT_OK) {
+        if (bvt_engine_save(e, snap_c, NULL) != BVT_OK)
+            abort();
+        same_file(snap_a, snap_c);
+    }
+    bvt_engine_free(e);
+    unlink(journal_path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int ready;
+    static unsigned long inputs;
+    static int verbose;
+    if (!ready) {
+        make_scratch();
+        verbose = getenv("JR_VERBOSE") ? atoi(getenv("JR_VERBOSE")) : 0;
+        ready = 1;
+    }
+    if (size < JR_HEADER)
+        return 0;
+    bvt_options o;
+    jr_options(data, &o);
+    bvt_engine *a = fresh(&o);
+    int rc = BVT_OK;
+    const uint8_t *p = data + JR_HEADER, *rec;
+    size_t n, records = 0;
+    uint32_t op = 0;
+    while (rc == BVT_OK && jr_next(&p, data + size, &rec, &n))
+        if (n > 0) { /* a journal holds no empty record */
+            rc = replay_one(a, rec, n, &op);
+            records++;
+            if (verbose > 1)
+                fprintf(stderr, "record %zu: op %u, %zu bytes: %s\n", records, op, n,
+                        bvt_strerror(rc));
+        }
+    if (verbose) /* to check that the seeds replay whole */
+        fprintf(stderr, "%zu records, %s\n", records, bvt_strerror(rc));
+    if (rc != BVT_OK && rc != BVT_ECORRUPT && rc != BVT_ENOMEM && rc != BVT_EFULL &&
+        !known_gap(op, rc)) {
+        fprintf(stderr, "replay of op %u returned %d (%s)\n", op, rc, bvt_strerror(rc));
+        abort();
+    }
+    if (rc == BVT_OK)
+        round_trip(a, &o);
+    if (inputs++ % JR_OPEN_EVERY == 0)
+        open_check(data, size, &o, bvt_secret_check(a), rc);
+    bvt_engine_free(a);
+    return 0;
+}
