@@ -77,7 +77,7 @@ int cli_state_open(bvt_engine **out, const char *dir, int create, uint32_t journ
 /* The library's message for a failed call, or the status's text. */
 const char *cli_error_text(const bvt_error *err, int rc);
 
-/* Large arrays (rows of a big file): anonymous memory with transparent huge
+/* (cli_support.c) Large arrays (rows of a big file): anonymous memory with transparent huge
  * pages requested, which cuts page-fault time several-fold.  NULL when out of
  * memory.  Free with the same size. */
 void *cli_big_alloc(size_t bytes);
@@ -180,7 +180,8 @@ int cli_rules_define(bvt_engine *e, const char *path, const char *buf, size_t le
                      cli_rule_set *rs);
 void cli_rule_set_free(cli_rule_set *rs);
 
-/* Progress on stderr every million lines, only when stderr is a terminal. */
+/* (cli_support.c) Progress on stderr every million lines, only when stderr
+ * is a terminal. */
 void cli_progress(const char *path, uint64_t lines);
 void cli_progress_done(uint64_t lines);
 
