@@ -38,6 +38,14 @@ void cli_input_error(const char *path, size_t line, const char *fmt, ...)
 #endif
     ;
 
+/* "PATH:LINE:COL: reason" on stderr (rules files: COL is the 1-based byte
+ * in the line). */
+void cli_input_error_at(const char *path, size_t line, size_t col, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 /* One option of a command: --name VALUE (or --name=VALUE). */
 typedef struct cli_opt {
     const char *name; /* without the dashes */

@@ -98,6 +98,16 @@ void cli_input_error(const char *path, size_t line, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_input_error_at(const char *path, size_t line, size_t col, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s:%zu:%zu: ", path, line, col);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 int cli_usage_error(const char *usage, const char *fmt, ...)
 {
     va_list ap;
