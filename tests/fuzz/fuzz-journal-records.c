@@ -43,16 +43,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef int (*replay_fn)(bvt_engine *e, uint32_t op, bvt_rbuf *r);
 
+/* per_user: journaled under the user's shard lock, so a checkpoint puts
+ * each in the snapshot or in the new journal; the others (definitions) may
+ * be in both (persist.h). */
 static const struct route {
     uint32_t first, last;
     replay_fn fn;
+    int per_user;
 } routes[] = {
-    { BVT_OP_EVENT, BVT_OP_EXPIRE, bvt_change_replay },
-    { BVT_OP_EXPERIMENT_ASSIGN, BVT_OP_EXPERIMENT_ASSIGN, bvt_experiments_replay },
-    { BVT_OP_CATEGORY, BVT_OP_CLUSTERS, bvt_registry_replay },
-    { BVT_OP_OFFER_DEFINE, BVT_OP_POLICY, bvt_offers_replay },
-    { BVT_OP_EXPERIMENT_DEFINE, BVT_OP_EXPERIMENT_DEFINE, bvt_experiments_replay },
+    { BVT_OP_EVENT, BVT_OP_EXPIRE, bvt_change_replay, 1 },
+    { BVT_OP_EXPERIMENT_ASSIGN, BVT_OP_EXPERIMENT_ASSIGN, bvt_experiments_replay, 1 },
+    { BVT_OP_CATEGORY, BVT_OP_CLUSTERS, bvt_registry_replay, 0 },
+    { BVT_OP_OFFER_DEFINE, BVT_OP_POLICY, bvt_offers_replay, 0 },
+    { BVT_OP_EXPERIMENT_DEFINE, BVT_OP_EXPERIMENT_DEFINE, bvt_experiments_replay, 0 },
 };
+
+static int per_user(uint32_t op)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (op >= routes[i].first && op <= routes[i].last)
+            return routes[i].per_user;
+    return 1;
+}
 
 static int replay_one(bvt_engine *e, const uint8_t *rec, size_t n, uint32_t *out_op)
 {
@@ -90,7 +102,8 @@ static int known_gap(uint32_t op, int rc)
 
 /* ---- scratch files ---- */
 
-static char base[256], state_dir[300], journal_path[400], snap_a[300], snap_b[300], snap_c[300];
+static char base[256], state_dir[300], journal_path[400];
+static char snap_a[300], snap_b[300], snap_c[300], snap_cut[300], snap_d[300];
 
 static void remove_scratch(void)
 {
@@ -109,6 +122,8 @@ static void remove_scratch(void)
     unlink(snap_a);
     unlink(snap_b);
     unlink(snap_c);
+    unlink(snap_cut);
+    unlink(snap_d);
     rmdir(base);
 }
 
@@ -128,6 +143,8 @@ static void make_scratch(void)
     snprintf(snap_a, sizeof snap_a, "%s/a.bvts", base);
     snprintf(snap_b, sizeof snap_b, "%s/b.bvts", base);
     snprintf(snap_c, sizeof snap_c, "%s/c.bvts", base);
+    snprintf(snap_cut, sizeof snap_cut, "%s/cut.bvts", base);
+    snprintf(snap_d, sizeof snap_d, "%s/d.bvts", base);
     if (mkdir(state_dir, 0700) != 0)
         abort();
     atexit(remove_scratch);
@@ -240,6 +257,58 @@ static void open_check(const uint8_t *data, size_t size, const bvt_options *o, u
     unlink(journal_path);
 }
 
+/* The records of an input (empty ones dropped: a journal holds none). */
+typedef struct records {
+    const uint8_t **p;
+    size_t *n, count;
+} records;
+
+static records split(const uint8_t *data, size_t size)
+{
+    records rs = { NULL, NULL, 0 };
+    size_t cap = size / JR_MARK_LEN + 1, n;
+    rs.p = malloc(cap * sizeof *rs.p);
+    rs.n = malloc(cap * sizeof *rs.n);
+    if (!rs.p || !rs.n)
+        abort();
+    const uint8_t *at = data + JR_HEADER, *rec;
+    while (jr_next(&at, data + size, &rec, &n))
+        if (n > 0) {
+            rs.p[rs.count] = rec;
+            rs.n[rs.count++] = n;
+        }
+    return rs;
+}
+
+/* A checkpoint after record `cut`: the snapshot taken there, loaded, then
+ * the journal from there on (the record at the cut again when it is a
+ * definition) must give what replaying everything gave. */
+static void checkpoint_check(const records *rs, size_t cut, const bvt_options *o)
+{
+    bvt_engine *b = NULL;
+    bvt_error err = BVT_ERROR_INIT;
+    if (bvt_engine_load(&b, o, snap_cut, &err) != BVT_OK) {
+        fprintf(stderr, "snapshot at record %zu does not load: %s\n", cut, err.message);
+        abort();
+    }
+    size_t from = cut;
+    if (cut > 0 && per_user(rs->p[cut - 1][0]) == 0)
+        from = cut - 1;
+    for (size_t i = from; i < rs->count; i++) {
+        uint32_t op;
+        int rc = replay_one(b, rs->p[i], rs->n[i], &op);
+        if (rc != BVT_OK) {
+            fprintf(stderr, "after a checkpoint at record %zu, record %zu (op %u): %s\n", cut,
+                    i + 1, op, bvt_strerror(rc));
+            abort();
+        }
+    }
+    if (bvt_engine_save(b, snap_d, NULL) != BVT_OK)
+        abort();
+    same_file(snap_a, snap_d);
+    bvt_engine_free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int ready;
@@ -254,30 +323,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     bvt_options o;
     jr_options(data, &o);
+    records rs = split(data, size);
+    size_t cut = rs.count / 2, done = 0;
     bvt_engine *a = fresh(&o);
     int rc = BVT_OK;
-    const uint8_t *p = data + JR_HEADER, *rec;
-    size_t n, records = 0;
     uint32_t op = 0;
-    while (rc == BVT_OK && jr_next(&p, data + size, &rec, &n))
-        if (n > 0) { /* a journal holds no empty record */
-            rc = replay_one(a, rec, n, &op);
-            records++;
-            if (verbose > 1)
-                fprintf(stderr, "record %zu: op %u, %zu bytes: %s\n", records, op, n,
-                        bvt_strerror(rc));
-        }
+    for (; rc == BVT_OK && done < rs.count; done++) {
+        if (done == cut && bvt_engine_save(a, snap_cut, NULL) != BVT_OK)
+            abort();
+        rc = replay_one(a, rs.p[done], rs.n[done], &op);
+        if (verbose > 1)
+            fprintf(stderr, "record %zu: op %u, %zu bytes: %s\n", done + 1, op, rs.n[done],
+                    bvt_strerror(rc));
+    }
+    if (rs.count == 0 && bvt_engine_save(a, snap_cut, NULL) != BVT_OK) /* cut == count */
+        abort();
     if (verbose) /* to check that the seeds replay whole */
-        fprintf(stderr, "%zu records, %s\n", records, bvt_strerror(rc));
+        fprintf(stderr, "%zu records, %s\n", done, bvt_strerror(rc));
     if (rc != BVT_OK && rc != BVT_ECORRUPT && rc != BVT_ENOMEM && rc != BVT_EFULL &&
         !known_gap(op, rc)) {
         fprintf(stderr, "replay of op %u returned %d (%s)\n", op, rc, bvt_strerror(rc));
         abort();
     }
-    if (rc == BVT_OK)
+    if (rc == BVT_OK) {
         round_trip(a, &o);
+        checkpoint_check(&rs, cut, &o);
+    }
     if (inputs++ % JR_OPEN_EVERY == 0)
         open_check(data, size, &o, bvt_secret_check(a), rc);
     bvt_engine_free(a);
+    free(rs.p);
+    free(rs.n);
     return 0;
 }
