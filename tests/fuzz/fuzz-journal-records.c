@@ -8,10 +8,12 @@
  * journal at open: routed by op code, "already there" and "already gone"
  * taken as success, the first refusal ends the replay.  Checks:
  *  - replay returns only what persist.h allows (BVT_OK, BVT_ECORRUPT,
- *    BVT_ENOMEM, BVT_EFULL);
+ *    BVT_ENOMEM, BVT_EFULL; known_gap() below);
  *  - when every record was accepted the engine saves, the snapshot loads
  *    under the same options, the loaded engine has the same statistics and
  *    saves to a byte-identical file;
+ *  - a checkpoint after the middle record (its snapshot loaded, then the
+ *    records after it) ends in that same file;
  *  - the same records written as a real journal file and opened with
  *    bvt_engine_open() end the same way (same status, same snapshot), so
  *    the routing below cannot drift from state.c's unnoticed: every input
@@ -86,12 +88,13 @@ static int replay_one(bvt_engine *e, const uint8_t *rec, size_t n, uint32_t *out
 
 /* Per-user records (change_log.c) replay by repeating the call, and pass
  * on its refusal when the replaying engine's options refuse what the
- * writer's accepted: BVT_ELIMIT (attributes past max_attributes, or off),
- * BVT_ECONSENT (a "drop" analytics policy; an anonymous event in an engine
- * that keeps no anonymous counts), BVT_EINVAL (an event time past the 2^31
- * days a history holds, which an engine without history accepts).
- * persist.h allows only BVT_OK, BVT_ECORRUPT, BVT_ENOMEM and BVT_EFULL,
- * and bvt_engine_open() passes these on outside its documented statuses.
+ * writer's accepted: BVT_ELIMIT (attributes past max_attributes, or off;
+ * aliases past the max_users / 4 the alias map holds), BVT_ECONSENT (a
+ * "drop" analytics policy; an anonymous event in an engine that keeps no
+ * anonymous counts), BVT_EINVAL (an event time past the 2^31 days a
+ * history holds, which an engine without history accepts).  persist.h
+ * allows only BVT_OK, BVT_ECORRUPT, BVT_ENOMEM and BVT_EFULL, and
+ * bvt_engine_open() passes these on outside its documented statuses.
  * Reported (tests/fuzz/README.md) and tolerated here so fuzzing goes on
  * past them: narrow this once the journal records the options. */
 static int known_gap(uint32_t op, int rc)
