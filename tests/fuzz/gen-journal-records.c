@@ -5,7 +5,7 @@
  * persist.h's enum bvt_op must appear in some seed (all_ops below: add a
  * new op there and a session that journals it).
  *
- *   gen-journal-records DIR     (ninja -C build tests/fuzz/gen-journal-records) */
+ *   build/tests/fuzz/gen-journal-records tests/fuzz/corpus/journal-records */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
