@@ -108,6 +108,15 @@ static int known_gap(uint32_t op, int rc)
 static char base[256], state_dir[300], journal_path[400];
 static char snap_a[300], snap_b[300], snap_c[300], snap_cut[300], snap_d[300];
 
+static void remove_snapshots(void)
+{
+    unlink(snap_a);
+    unlink(snap_b);
+    unlink(snap_c);
+    unlink(snap_cut);
+    unlink(snap_d);
+}
+
 static void remove_scratch(void)
 {
     DIR *d = opendir(state_dir);
@@ -122,11 +131,7 @@ static void remove_scratch(void)
         closedir(d);
     }
     rmdir(state_dir);
-    unlink(snap_a);
-    unlink(snap_b);
-    unlink(snap_c);
-    unlink(snap_cut);
-    unlink(snap_d);
+    remove_snapshots();
     rmdir(base);
 }
 
@@ -357,5 +362,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bvt_engine_free(a);
     free(rs.p);
     free(rs.n);
+    remove_snapshots(); /* a crash skips atexit: leave little behind */
     return 0;
 }
