@@ -27,6 +27,7 @@
 #include "category.h"
 #include "error.h"
 #include "interner.h"
+#include "utf8.h"
 
 /* Interner flags besides BVT_NAME_PINNED. */
 #define ERASED 2u  /* the last snapshot holds a tombstone */
@@ -141,6 +142,9 @@ static int validate(const char *path, size_t len, size_t ends[BVT_CATEGORY_MAX_D
     if (len > BVT_CATEGORY_MAX_LEN)
         return bvt_fail(err, BVT_EINVAL, BVT_CATEGORY_MAX_LEN,
                         "category path longer than %u bytes", BVT_CATEGORY_MAX_LEN);
+    int rc = bvt_utf8_require(path, len, "category path", err);
+    if (rc != BVT_OK)
+        return rc;
     int depth = 0;
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {
@@ -193,6 +197,13 @@ static int named_locked(bvt_categories *c, uint32_t id)
             bvt_interner_flags_clear(c->names, a, ERASED);
     }
     return rc;
+}
+
+int bvt_categories_check(const char *path, size_t len, bvt_error *err)
+{
+    size_t ends[BVT_CATEGORY_MAX_DEPTH];
+    int depth = validate(path, len, ends, err);
+    return depth < 0 ? depth : BVT_OK;
 }
 
 int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,

@@ -35,10 +35,14 @@ typedef struct bvt_categories_hooks {
 
 void bvt_categories_set_hooks(bvt_categories *c, const bvt_categories_hooks *h);
 
+/* Check a path without interning it: BVT_OK, or BVT_EINVAL with
+ * err->offset the byte offset of the problem (rules below). */
+int bvt_categories_check(const char *path, size_t len, bvt_error *err);
+
 /* Validate and intern path (len bytes, no NUL needed) and all its ancestors.
- * Rules: 1..255 bytes, segments separated by '/', no empty segment (so no
- * leading, trailing or doubled '/'), at most 16 segments, no byte < 0x20.
- * Returns BVT_OK; BVT_EINVAL (err->offset = byte offset of the problem);
+ * Rules: 1..255 bytes of UTF-8, segments separated by '/', no empty segment
+ * (so no leading, trailing or doubled '/'), at most 16 segments, no byte
+ * < 0x20.  Returns BVT_OK; BVT_EINVAL (err->offset = byte offset of the problem);
  * BVT_ELIMIT; BVT_ENOMEM; or a hook's status (BVT_EIO). */
 int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
                           uint32_t *out_id, bvt_error *err);

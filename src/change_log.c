@@ -234,10 +234,10 @@ static int replay_attr_set(bvt_engine *e, bvt_rbuf *r)
         number = bvt_r_f64(r);
     else if (kind == BVT_ATTR_STRING)
         string = bvt_r_str(r, NULL);
-    if (!bvt_r_end(r) || !name || n == 0 || n > BVT_ATTR_KEY_MAX ||
+    if (!bvt_r_end(r) || !bvt_attr_text_ok(name, BVT_ATTR_KEY_MAX) || strlen(name) != n ||
         (kind == BVT_ATTR_NUMBER ? !isfinite(number)
-                                 : kind != BVT_ATTR_STRING || !string || !*string ||
-                                       strlen(string) > BVT_ATTR_VALUE_MAX))
+                                 : kind != BVT_ATTR_STRING ||
+                                       !bvt_attr_text_ok(string, BVT_ATTR_VALUE_MAX)))
         return bvt_r_fail(r, "bad attribute record"), BVT_ECORRUPT;
     return bvt_attr_set_key(e, k, name, (int)kind, number, string);
 }

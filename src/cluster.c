@@ -646,6 +646,14 @@ static int check_args(bvt_engine *e, int64_t now, const bvt_cluster_options *opt
     o->sample = o->sample ? o->sample : DEFAULT_SAMPLE;
     if (o->k < 2 || o->k > BVT_CLUSTERS_MAX)
         return bvt_fail(err, BVT_EINVAL, -1, "k must be 2..%d", BVT_CLUSTERS_MAX);
+    if (o->max_iterations > BVT_CLUSTER_ITERATIONS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "max_iterations %u is above the limit "
+                        "BVT_CLUSTER_ITERATIONS_MAX (%u)", o->max_iterations,
+                        BVT_CLUSTER_ITERATIONS_MAX);
+    if (o->sample > BVT_CLUSTER_SAMPLE_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "sample %llu is above the limit "
+                        "BVT_CLUSTER_SAMPLE_MAX (%u)", (unsigned long long)o->sample,
+                        BVT_CLUSTER_SAMPLE_MAX);
     return BVT_OK;
 }
 

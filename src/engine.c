@@ -77,6 +77,9 @@ static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
         return bvt_fail(err, BVT_EINVAL, -1, "max_attributes must be 0..255 or BVT_NONE");
     if (!o->secret || o->secret_len < 16)
         return bvt_fail(err, BVT_EINVAL, -1, "secret of at least 16 bytes is required");
+    if (o->secret_len > BVT_SECRET_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "secret_len %zu is above the limit "
+                        "BVT_SECRET_MAX (%d bytes)", o->secret_len, BVT_SECRET_MAX);
     if (o->type_weights_len > BVT_EVENT_BUILTIN_COUNT || (o->type_weights_len && !o->type_weights))
         return bvt_fail(err, BVT_EINVAL, -1, "type_weights_len must be 0..12 with type_weights set");
     for (uint32_t i = 0; i < o->type_weights_len; i++)
@@ -427,14 +430,15 @@ int bvt_keyword_map(bvt_engine *e, const char *keyword, const char *category, bv
 {
     if (!e || !keyword || !category)
         return bvt_fail(err, BVT_EINVAL, -1, "engine, keyword and category are required");
+    /* The keyword first: a refused call interns no category either. */
+    int rc = bvt_keyword_check(keyword, strlen(keyword), err);
+    if (rc != BVT_OK)
+        return rc;
     uint32_t id;
-    int rc = bvt_categories_intern_pinned(e->cats, category, strlen(category), &id, err);
+    rc = bvt_categories_intern_pinned(e->cats, category, strlen(category), &id, err);
     if (rc != BVT_OK)
         return rc;
     rc = bvt_keywords_set(e->keywords, keyword, strlen(keyword), id);
-    if (rc == BVT_EINVAL)
-        return bvt_fail(err, rc, -1, "keyword must be one word of 1..63 letters or digits: '%.40s'",
-                        keyword);
     if (rc != BVT_OK)
         return bvt_fail(err, rc, -1, "%s", bvt_strerror(rc));
     return BVT_OK;

@@ -103,6 +103,11 @@ int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
 /* As bvt_track_key without the analytics policy: replay applies what the
  * journal says was applied. */
 int bvt_track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
+/* An attribute key (max BVT_ATTR_KEY_MAX) or string value (max
+ * BVT_ATTR_VALUE_MAX) as every path that sets one accepts it: 1..max bytes
+ * of UTF-8. */
+int bvt_attr_text_ok(const char *s, size_t max);
+
 int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
                      const char *string);
 int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key);

@@ -8,6 +8,7 @@
 #include "cart.h"
 #include "cluster.h"
 #include "engine.h"
+#include "error.h"
 #include "interest.h"
 #include "profile_env.h"
 
@@ -302,14 +303,21 @@ void bvt_profile_env_user(bvt_profile_env *st, const bvt_record *r)
         memset(st->memo, 0, st->set->max_id + 1);
 }
 
-int bvt_context_check(const bvt_context *ctx)
+int bvt_context_check(const bvt_context *ctx, bvt_error *err)
 {
     if (!ctx)
         return BVT_OK;
     if (ctx->version > BVT_CONTEXT_VERSION)
-        return BVT_EVERSION;
-    return ctx->version >= 1 && (ctx->n == 0 || (ctx->keys && ctx->values)) ? BVT_OK
-                                                                          : BVT_EINVAL;
+        return bvt_fail(err, BVT_EVERSION, -1, "context version %u is newer than this library",
+                        ctx->version);
+    if (ctx->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "context version is 0: use BVT_CONTEXT_INIT");
+    if (ctx->n > BVT_CONTEXT_KEYS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "context n (%zu keys) is above the limit "
+                        "BVT_CONTEXT_KEYS_MAX (%d)", ctx->n, BVT_CONTEXT_KEYS_MAX);
+    if (ctx->n && (!ctx->keys || !ctx->values))
+        return bvt_fail(err, BVT_EINVAL, -1, "context n > 0 without keys and values");
+    return BVT_OK;
 }
 
 void bvt_rule_names_of(bvt_engine *e, int builtin, bvt_rule_names *out)

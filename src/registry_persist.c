@@ -384,6 +384,8 @@ static int load_strings(bvt_engine *e, bvt_rbuf *r)
         const char *s = len == UINT32_MAX ? NULL : bvt_r_bytes(r, len);
         if (r->bad)
             return BVT_ECORRUPT;
+        if (s && bvt_utf8_check(s, len) != len)
+            return corrupt(r, "attribute string is not UTF-8");
         uint32_t id = 0;
         int rc = len == UINT32_MAX ? bvt_interner_add_erased(e->strings, &id) /* a tombstone */
                                    : bvt_interner_intern(e->strings, len ? s : "", len, 0, &id,

@@ -185,6 +185,12 @@ static int replay_record(void *ud, uint64_t seq, const void *rec, size_t n)
      * already in the snapshot may be replayed again (persist.h). */
     if (rc == BVT_EEXIST || rc == BVT_ENOTFOUND)
         rc = BVT_OK;
+    /* Any other refusal: no engine with these (recorded) options wrote it. */
+    if (rc != BVT_OK && rc != BVT_ECORRUPT && rc != BVT_ENOMEM) {
+        snprintf(rp->why, sizeof rp->why, "record %" PRIu64 " (type %u) is refused here (%s): "
+                 "no engine with these options writes it", seq, op, bvt_strerror(rc));
+        return rp->rc = BVT_ECORRUPT;
+    }
     if (rc != BVT_OK) {
         snprintf(rp->why, sizeof rp->why, "record %" PRIu64 " (type %u): %s", seq, op,
                  rc == BVT_ECORRUPT && r.why ? r.why : bvt_strerror(rc));

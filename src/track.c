@@ -381,6 +381,10 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
         *out_failed = 0;
     if (!e || (!events && n > 0))
         return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL, or events is NULL with n > 0");
+    if (n > BVT_EVENT_BATCH_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "n (%zu events) is above the limit "
+                        "BVT_EVENT_BATCH_MAX (%d): send them in several calls", n,
+                        BVT_EVENT_BATCH_MAX);
     if (n == 0)
         return BVT_OK;
     int jrc = bvt_persist_check(e);

@@ -38,6 +38,14 @@ void cli_input_error(const char *path, size_t line, const char *fmt, ...)
 #endif
     ;
 
+/* "PATH:LINE:COL: reason" on stderr (rules files: COL is the 1-based byte
+ * in the line). */
+void cli_input_error_at(const char *path, size_t line, size_t col, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 /* One option of a command: --name VALUE (or --name=VALUE). */
 typedef struct cli_opt {
     const char *name; /* without the dashes */
@@ -90,7 +98,7 @@ int cli_state_open(bvt_engine **out, const cli_state *cs);
 /* The library's message for a failed call, or the status's text. */
 const char *cli_error_text(const bvt_error *err, int rc);
 
-/* Large arrays (rows of a big file): anonymous memory with transparent huge
+/* (cli_support.c) Large arrays (rows of a big file): anonymous memory with transparent huge
  * pages requested, which cuts page-fault time several-fold.  NULL when out of
  * memory.  Free with the same size. */
 void *cli_big_alloc(size_t bytes);
@@ -193,7 +201,8 @@ int cli_rules_define(bvt_engine *e, const char *path, const char *buf, size_t le
                      cli_rule_set *rs);
 void cli_rule_set_free(cli_rule_set *rs);
 
-/* Progress on stderr every million lines, only when stderr is a terminal. */
+/* (cli_support.c) Progress on stderr every million lines, only when stderr
+ * is a terminal. */
 void cli_progress(const char *path, uint64_t lines);
 void cli_progress_done(uint64_t lines);
 

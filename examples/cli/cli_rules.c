@@ -2,7 +2,6 @@
  * file order, errors as FILE:LINE:COL (docs/cli.md, bvt segments). */
 #include "cli.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,31 +13,14 @@ void cli_rule_set_free(cli_rule_set *rs)
     free(rs->defs);
 }
 
-/* "PATH:LINE:COL: reason" on stderr. */
-static void rule_error(const char *path, size_t line, size_t col, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-
-static void rule_error(const char *path, size_t line, size_t col, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s:%zu:%zu: ", path, line, col);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
 /* Define one "name: rule" line (p[0..n), CR and LF removed).  Columns are
  * 1-based byte positions in the line.  Returns 0 or CLI_EXIT_FAIL. */
 static int define_line(bvt_engine *e, const char *path, size_t line, const char *p, size_t n,
                        cli_rule_set *rs)
 {
     if (memchr(p, '\0', n)) {
-        rule_error(path, line, (size_t)((const char *)memchr(p, '\0', n) - p) + 1,
-                   "NUL byte in the line");
+        cli_input_error_at(path, line, (size_t)((const char *)memchr(p, '\0', n) - p) + 1,
+                           "NUL byte in the line");
         return CLI_EXIT_FAIL;
     }
     size_t name_at = 0;
@@ -46,7 +28,7 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
         name_at++;
     const char *colon = memchr(p, ':', n);
     if (!colon) {
-        rule_error(path, line, name_at + 1, "expected 'name: rule'");
+        cli_input_error_at(path, line, name_at + 1, "expected 'name: rule'");
         return CLI_EXIT_FAIL;
     }
     size_t name_end = (size_t)(colon - p), rule_at = name_end + 1, rule_end = n;
@@ -58,12 +40,12 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
         rule_end--;
     size_t name_len = name_end - name_at;
     if (name_len == 0) {
-        rule_error(path, line, name_at + 1, "missing segment name before ':'");
+        cli_input_error_at(path, line, name_at + 1, "missing segment name before ':'");
         return CLI_EXIT_FAIL;
     }
     if (name_len > BVT_SEGMENT_NAME_MAX) {
-        rule_error(path, line, name_at + 1, "segment name longer than %d bytes",
-                   BVT_SEGMENT_NAME_MAX);
+        cli_input_error_at(path, line, name_at + 1, "segment name longer than %d bytes",
+                           BVT_SEGMENT_NAME_MAX);
         return CLI_EXIT_FAIL;
     }
     char name[BVT_SEGMENT_NAME_MAX + 1];
@@ -71,7 +53,7 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
     name[name_len] = '\0';
     for (size_t i = 0; i < rs->n; i++) {
         if (strcmp(rs->defs[i].name, name) == 0) {
-            rule_error(path, line, name_at + 1, "segment '%s' is defined twice", name);
+            cli_input_error_at(path, line, name_at + 1, "segment '%s' is defined twice", name);
             return CLI_EXIT_FAIL;
         }
     }
@@ -79,7 +61,7 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
      * asked before compiling so the name is reported, not the rule. */
     uint32_t id;
     if (bvt_segment_lookup(e, name, &id) == BVT_OK) {
-        rule_error(path, line, name_at + 1, "'%s' is a built-in segment", name);
+        cli_input_error_at(path, line, name_at + 1, "'%s' is a built-in segment", name);
         return CLI_EXIT_FAIL;
     }
     if (rs->n == rs->cap) {
@@ -104,7 +86,8 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
     free(rule);
     if (rc != BVT_OK) {
         size_t col = err.offset >= 0 ? rule_at + 1 + (size_t)err.offset : rule_at + 1;
-        rule_error(path, line, col, "%s", err.message[0] ? err.message : bvt_strerror(rc));
+        cli_input_error_at(path, line, col, "%s",
+                           err.message[0] ? err.message : bvt_strerror(rc));
         return CLI_EXIT_FAIL;
     }
     rs->defs[rs->n].name = malloc(name_len + 1);

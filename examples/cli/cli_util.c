@@ -98,6 +98,16 @@ void cli_input_error(const char *path, size_t line, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_input_error_at(const char *path, size_t line, size_t col, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s:%zu:%zu: ", path, line, col);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 int cli_usage_error(const char *usage, const char *fmt, ...)
 {
     va_list ap;
@@ -148,25 +158,6 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt *opts, siz
         positional[(*npositional)++] = a;
     }
     return -1;
-}
-
-void *cli_big_alloc(size_t bytes)
-{
-    if (bytes == 0)
-        bytes = 1;
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE); /* advice only: fine if refused */
-#endif
-    return p;
-}
-
-void cli_big_free(void *p, size_t bytes)
-{
-    if (p)
-        munmap(p, bytes ? bytes : 1);
 }
 
 double cli_seconds(void)
@@ -336,22 +327,4 @@ void cli_out_free(cli_out *o)
 {
     free(o->p);
     memset(o, 0, sizeof *o);
-}
-
-/* ---- progress ------------------------------------------------------- */
-
-void cli_progress(const char *path, uint64_t lines)
-{
-    static int tty = -1;
-    if (tty < 0)
-        tty = isatty(STDERR_FILENO);
-    if (tty)
-        fprintf(stderr, "\rbvt: %s: %llu million lines", path,
-                (unsigned long long)(lines / 1000000));
-}
-
-void cli_progress_done(uint64_t lines)
-{
-    if (lines >= 1000000 && isatty(STDERR_FILENO))
-        fputc('\n', stderr);
 }

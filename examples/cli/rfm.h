@@ -22,6 +22,8 @@ typedef struct rfm_input {
     const char *path;
     int has_end;
     int64_t end_day;   /* rows after this UTC day are dropped (with has_end) */
+    size_t split_min;  /* bytes of rows from which two threads share the file;
+                          0 = 4 MiB (the fuzz harness sets 1 to test the seam) */
     /* out */
     idmap customers;   /* index = rfm_row.customer */
     rfm_row *rows;     /* nrows rows, then room for as many as scratch */
@@ -34,7 +36,8 @@ typedef struct rfm_input {
 
 /* Read and check every row of buf[0..len); keep those up to the end day.
  * On bad input prints "PATH:LINE: reason" and returns CLI_EXIT_FAIL.
- * Large files without quotes are parsed by two threads. */
+ * Files without quotes and with at least split_min bytes of rows are parsed
+ * by two threads, with the same result. */
 int rfm_read(rfm_input *in, const char *buf, size_t len);
 
 void rfm_input_free(rfm_input *in);

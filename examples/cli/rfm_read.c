@@ -16,7 +16,7 @@
 #include "csv.h"
 #include "event_reader.h"
 
-#define SPLIT_MIN_BYTES (4u << 20) /* below this one thread is as fast */
+#define SPLIT_MIN_BYTES (4u << 20) /* below this one thread is as fast (rfm_input.split_min) */
 
 enum { COL_CUSTOMER, COL_DATE, COL_VALUE, COL_COUNT };
 static const char *const col_names[COL_COUNT] = { "customer_id", "date", "value" };
@@ -287,7 +287,8 @@ int rfm_read(rfm_input *in, const char *buf, size_t len)
     }
 
     size_t start = csv.pos, split = len;
-    if (len - start >= SPLIT_MIN_BYTES && !memchr(buf + start, '"', len - start)) {
+    size_t split_min = in->split_min ? in->split_min : SPLIT_MIN_BYTES;
+    if (len - start >= split_min && !memchr(buf + start, '"', len - start)) {
         const char *nl = memchr(buf + start + (len - start) / 2, '\n', (len - start) / 2);
         if (nl)
             split = (size_t)(nl - buf) + 1;

@@ -16,6 +16,8 @@ from pathlib import Path
 SONAME = "libbehavtarget.so.1"
 EVENT_BUILTIN_COUNT = 12
 SEGMENTS_MAX = 4096
+EVENT_BATCH_MAX = 65536  # BVT_EVENT_BATCH_MAX: larger batches are sent in several calls
+RANK_SLOTS_MAX = 256     # BVT_RANK_SLOTS_MAX
 
 
 def _find_library() -> str:
