@@ -1499,7 +1499,7 @@ typedef struct racer {
 static void *race_definer(void *arg)
 {
     racer *r = arg;
-    for (int i = 0; i < 4000; i++) {
+    for (int i = 0; i < 10000; i++) {
         bvt_offer o = BVT_OFFER_INIT;
         o.id = "x";
         o.cost = 1 + (i & 1);
