@@ -95,6 +95,15 @@ void bvt_caps_undo(bvt_ext *x, bvt_mem *m, const bvt_caps_mark *mk)
         return;
     while (x->caps_len > mk->len) /* appended last, and empty */
         drop_entry(x, m, x->caps_len - 1u);
+    /* a full table made room in place: the new entry is the one mk lacks */
+    for (uint32_t i = x->caps_len; i-- > 0;) {
+        const bvt_cap_entry *e = x->caps[i];
+        int known = 0;
+        for (uint32_t j = 0; j < mk->len && !known; j++)
+            known = mk->key[j] == e->key;
+        if (!known && e->len == 0 && e->dismissed_ms == 0)
+            drop_entry(x, m, i);
+    }
     for (uint32_t i = 0; i < x->caps_len && i < mk->len; i++) {
         bvt_cap_entry *e = x->caps[i];
         if (e->key != mk->key[i] || e->cap <= mk->depth[i] || e->len > mk->depth[i])
