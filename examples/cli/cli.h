@@ -123,8 +123,15 @@ void cli_out_fixed6(cli_out *o, double v);
 void cli_out_csv_field(cli_out *o, const char *s, size_t n);
 /* A JSON string literal, escaped. */
 void cli_out_json_string(cli_out *o, const char *s, size_t n);
-/* A JSON number (up to 12 significant digits), or null when not finite. */
+/* The shortest decimal that reads back to v (%.15g .. %.17g; "15.3", not
+ * "15.300000000000001"), never -0: how bvt prints a number the library
+ * holds at full precision, as the library's own JSON does. */
+void cli_out_double(cli_out *o, double v);
+/* A JSON number as cli_out_double(), or null when not finite. */
 void cli_out_json_number(cli_out *o, double v);
+/* The time ms as a JSON string in ISO 8601 UTC (bvt_time_format(), the
+ * form of every *_iso member), or null for 0 (it never happened). */
+void cli_out_json_time(cli_out *o, int64_t ms);
 /* Write to stdout and free; returns 0 or CLI_EXIT_FAIL. */
 int cli_out_flush(cli_out *o);
 void cli_out_free(cli_out *o);
@@ -160,6 +167,47 @@ typedef struct cli_load {
  * The caller frees ld->watch_items with idmap_free(). */
 int cli_load_events(bvt_engine *e, const char *path, const char *buf, size_t len,
                     cli_load *ld);
+
+/* (cli_source.c) Where an analysis command (profile, segments, report,
+ * rfm) finds its events: a file tracked into a fresh engine (--events
+ * FILE), or a state directory opened read-only with the options it records
+ * (--state DIR: its last checkpoint plus its journal; no file changes, and
+ * other readers may share it).  Each command runs the same code on either;
+ * only what a state directory cannot hold differs (raw user ids, item ids). */
+typedef struct cli_source {
+    const char *events;      /* --events FILE, or NULL */
+    const char *state;       /* --state DIR, or NULL */
+    const char *secret_file; /* --secret-file, or NULL for BVT_SECRET */
+    cli_load load;           /* how FILE is tracked (in) and what it held (out) */
+    cli_file file;           /* FILE's bytes, read by cli_source_engine() */
+} cli_source;
+
+/* Exactly one of --events and --state: -1 when so, else the usage error
+ * (exit status) after printing it, naming cmd. */
+int cli_source_check(const cli_source *src, const char *usage, const char *cmd);
+
+/* The engine: for FILE, a fresh one with opts (NULL = the library's
+ * defaults) after reading FILE (cli_source_track() tracks it); for DIR,
+ * DIR opened read-only (refused while a writer holds it).  0 or an exit
+ * status after printing why. */
+int cli_source_engine(cli_source *src, const bvt_options *opts, bvt_engine **out);
+
+/* Track FILE's events into e (nothing to do for DIR, which holds them). */
+int cli_source_track(cli_source *src, bvt_engine *e);
+
+/* The latest event time: FILE's, or DIR's (the largest last_seen_ms of its
+ * profiles, one pass over them); 0 when there are no events. */
+int64_t cli_source_last_ms(cli_source *src, bvt_engine *e);
+
+/* FILE or DIR, for messages. */
+const char *cli_source_name(const cli_source *src);
+
+void cli_source_free(cli_source *src);
+
+/* A user's keyed hash as 32 lowercase hex digits (hi then lo), as `bvt
+ * export` names users: what a state directory knows them by. */
+#define CLI_KEY_HEX 33
+void cli_key_hex(const bvt_user_key *k, char out[CLI_KEY_HEX]);
 
 /* Segments defined from a rules file, in file order. */
 typedef struct cli_rule_def {
