@@ -50,6 +50,13 @@ typedef struct cli_opt {
 int cli_parse(int argc, char **argv, const char *usage, const cli_opt *opts, size_t nopts,
               const char **positional, size_t max_positional, size_t *npositional);
 
+/* Take the option --name that has no value (a flag) out of argv, before
+ * cli_parse(), which knows only options with values: *argc shrinks, and
+ * the result says whether it was there.  A value of another option that
+ * reads "--name" stays (every other option takes one), as does anything
+ * after "--". */
+int cli_take_flag(int *argc, char **argv, const char *name);
+
 /* Print "bvt: message" and usage on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -244,6 +251,27 @@ void cli_rule_set_free(cli_rule_set *rs);
 /* Progress on stderr every million lines, only when stderr is a terminal. */
 void cli_progress(const char *path, uint64_t lines);
 void cli_progress_done(uint64_t lines);
+
+/* What `bvt rfm` asks, from its command line. */
+typedef struct cli_rfm_ask {
+    int has_end;     /* --end given */
+    int64_t end_ms;  /* --end, any time of the end day */
+    int64_t unit_ms; /* --unit-days in ms */
+    int scores;      /* --scores */
+} cli_rfm_ask;
+
+/* (cmd_rfm.c) The end the summaries are asked at: the last ms of --end's
+ * day, else last_ms (the latest purchase read). */
+int64_t cli_rfm_end_ms(const cli_rfm_ask *ask, int64_t last_ms);
+/* (cmd_rfm.c) The output of `bvt rfm`, one way for a file and a state: the
+ * header, with id_column first, and one customer's line (scores: NULL, or
+ * r, f, m with --scores). */
+void cli_rfm_header(cli_out *o, const char *id_column, int scores);
+void cli_rfm_row(cli_out *o, const char *id, size_t len, const bvt_rfm_summary *s,
+                 const uint32_t *scores);
+/* (rfm_state.c) `bvt rfm --state DIR`: every buyer DIR holds, by keyed
+ * hash.  Returns an exit status. */
+int cli_rfm_state(cli_source *src, const cli_rfm_ask *ask);
 
 int cmd_rfm(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);

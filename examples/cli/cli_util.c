@@ -150,6 +150,29 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt *opts, siz
     return -1;
 }
 
+int cli_take_flag(int *argc, char **argv, const char *name)
+{
+    int found = 0, n = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        if (a[0] == '-' && a[1] == '-' && strcmp(a + 2, name) == 0) {
+            found = 1;
+            continue;
+        }
+        argv[n++] = argv[i];
+        if (a[0] == '-' && a[1] == '-' && a[2] && !strchr(a, '=') && strcmp(a, "--help") != 0
+            && i + 1 < *argc)
+            argv[n++] = argv[++i]; /* its value */
+    }
+    *argc = n;
+    return found;
+}
+
 void *cli_big_alloc(size_t bytes)
 {
     if (bytes == 0)
