@@ -36,8 +36,9 @@ static const char usage[] =
     "               the keyed hash (32 hex digits, as 'bvt export' prints it),\n"
     "               sorted; every other column is the same.  --scores needs an end\n"
     "               at or after DIR's last purchase (scores rank all it holds)\n"
-    "  --secret-file FILE  with --state: the secret DIR was written with (instead\n"
-    "               of BVT_SECRET)\n";
+    "  --secret-file FILE  the user-id secret: FILE's content, a trailing newline\n"
+    "               stripped (instead of BVT_SECRET; DIR needs one of them).  Only\n"
+    "               --scores shows it: buyers that tie are ranked by keyed hash\n";
 
 typedef struct rfm_state {
     const char *path;
@@ -397,9 +398,6 @@ int cmd_rfm(int argc, char **argv)
         return cli_usage_error(usage, "rfm needs --input FILE or --state DIR");
     if (src.state && !*src.state)
         return cli_usage_error(usage, "--state: empty directory name");
-    if (src.secret_file && !src.state)
-        return cli_usage_error(usage, "--secret-file applies to --state (rfm --input keeps "
-                               "nothing, so it needs no secret)");
     const char *why;
     int64_t end_ms = 0;
     uint64_t unit_days = 1;
@@ -442,7 +440,7 @@ int cmd_rfm(int argc, char **argv)
         eo.cart_items = BVT_NONE;
         eo.max_attributes = BVT_NONE;
         eo.max_users = S->in.customers.count ? S->in.customers.count : 1;
-        rc = cli_engine_new(&S->engine, &eo, NULL);
+        rc = cli_engine_new(&S->engine, &eo, src.secret_file);
         S->end_ms = cli_rfm_end_ms(&ask, S->in.last_ms);
         S->unit_ms = ask.unit_ms;
     }
