@@ -182,16 +182,18 @@ int cli_load_events(bvt_engine *e, const char *path, const char *buf, size_t len
  * other readers may share it).  Each command runs the same code on either;
  * only what a state directory cannot hold differs (raw user ids, item ids). */
 typedef struct cli_source {
-    const char *events;      /* --events FILE, or NULL */
+    const char *events;      /* --events FILE (rfm: --input FILE), or NULL */
     const char *state;       /* --state DIR, or NULL */
     const char *secret_file; /* --secret-file, or NULL for BVT_SECRET */
     cli_load load;           /* how FILE is tracked (in) and what it held (out) */
     cli_file file;           /* FILE's bytes, read by cli_source_engine() */
 } cli_source;
 
-/* Exactly one of --events and --state: -1 when so, else the usage error
- * (exit status) after printing it, naming cmd. */
-int cli_source_check(const cli_source *src, const char *usage, const char *cmd);
+/* Exactly one of the file (file_opt: "--events FILE", rfm's "--input
+ * FILE") and --state: -1 when so, else the usage error (exit status) after
+ * printing it, naming cmd. */
+int cli_source_check(const cli_source *src, const char *file_opt, const char *usage,
+                     const char *cmd);
 
 /* The engine: for FILE, a fresh one with opts (NULL = the library's
  * defaults) after reading FILE (cli_source_track() tracks it); for DIR,
@@ -202,9 +204,10 @@ int cli_source_engine(cli_source *src, const bvt_options *opts, bvt_engine **out
 /* Track FILE's events into e (nothing to do for DIR, which holds them). */
 int cli_source_track(cli_source *src, bvt_engine *e);
 
-/* The latest event time: FILE's, or DIR's (the largest last_seen_ms of its
- * profiles, one pass over them); 0 when there are no events. */
-int64_t cli_source_last_ms(cli_source *src, bvt_engine *e);
+/* The latest event time into *out: FILE's, or DIR's (the largest
+ * last_seen_ms of its profiles, one pass over them); 0 when there are no
+ * events.  0, or an exit status after printing why. */
+int cli_source_last_ms(cli_source *src, bvt_engine *e, int64_t *out);
 
 /* FILE or DIR, for messages. */
 const char *cli_source_name(const cli_source *src);

@@ -6,12 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
-int cli_source_check(const cli_source *src, const char *usage, const char *cmd)
+int cli_source_check(const cli_source *src, const char *file_opt, const char *usage,
+                     const char *cmd)
 {
     if (src->events && src->state)
-        return cli_usage_error(usage, "%s takes --events FILE or --state DIR, not both", cmd);
+        return cli_usage_error(usage, "%s takes %s or --state DIR, not both", cmd, file_opt);
     if (!src->events && !src->state)
-        return cli_usage_error(usage, "%s needs --events FILE or --state DIR", cmd);
+        return cli_usage_error(usage, "%s needs %s or --state DIR", cmd, file_opt);
     if (src->state && !*src->state)
         return cli_usage_error(usage, "--state: empty directory name");
     return -1;
@@ -51,15 +52,19 @@ static int latest_seen(const bvt_user_key *key, const bvt_profile *p, void *ud)
     return 0;
 }
 
-int64_t cli_source_last_ms(cli_source *src, bvt_engine *e)
+int cli_source_last_ms(cli_source *src, bvt_engine *e, int64_t *out)
 {
-    if (!src->state)
-        return src->load.last_ms;
-    int64_t last = 0;
-    /* any `now` will do: only the stored last_seen_ms is read */
-    if (bvt_engine_foreach_user(e, 1, latest_seen, &last) != BVT_OK)
+    *out = 0;
+    if (!src->state) {
+        *out = src->load.last_ms;
         return 0;
-    return last;
+    }
+    /* any `now` will do: only the stored last_seen_ms is read */
+    int rc = bvt_engine_foreach_user(e, 1, latest_seen, out);
+    if (rc == BVT_OK)
+        return 0;
+    fprintf(stderr, "bvt: %s: reading the latest event time: %s\n", src->state, bvt_strerror(rc));
+    return CLI_EXIT_FAIL;
 }
 
 const char *cli_source_name(const cli_source *src)

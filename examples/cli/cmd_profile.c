@@ -49,7 +49,11 @@ static void key_d(cli_out *o, const char *name, double v)
  * when the time is 0: it never happened). */
 static void key_time(cli_out *o, const char *name, int64_t ms)
 {
-    cli_out_printf(o, ",\n  \"%s_ms\": %lld,\n  \"%s_iso\": ", name, (long long)ms, name);
+    char k[64];
+    snprintf(k, sizeof k, "%s_ms", name);
+    key_i(o, k, ms);
+    snprintf(k, sizeof k, "%s_iso", name);
+    key(o, k, 0);
     cli_out_json_time(o, ms);
 }
 
@@ -208,7 +212,7 @@ int cmd_profile(int argc, char **argv)
                              { "now", &now_text }, { "secret-file", &src.secret_file } };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], &user, 1, &npos);
-    if (rc >= 0 || (rc = cli_source_check(&src, usage, "profile")) >= 0)
+    if (rc >= 0 || (rc = cli_source_check(&src, "--events FILE", usage, "profile")) >= 0)
         return rc;
     if (npos != 1 || user[0] == '\0')
         return cli_usage_error(usage, "profile needs a USER");
@@ -224,7 +228,7 @@ int cmd_profile(int argc, char **argv)
     if (rc == 0)
         rc = cli_source_track(&src, e);
     if (rc == 0 && !now_text)
-        now = cli_source_last_ms(&src, e);
+        rc = cli_source_last_ms(&src, e, &now);
     if (rc == 0)
         rc = refresh_scores(e, now);
     cli_out o = { 0 };

@@ -399,7 +399,7 @@ int cmd_report(int argc, char **argv)
                              { "secret-file", &src.secret_file } };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
-    if (rc >= 0 || (rc = cli_source_check(&src, usage, "report")) >= 0)
+    if (rc >= 0 || (rc = cli_source_check(&src, "--events FILE", usage, "report")) >= 0)
         return rc;
     int64_t now = 0;
     const char *why;

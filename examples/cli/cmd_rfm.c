@@ -382,22 +382,17 @@ static int print_summaries(rfm_state *S)
 
 int cmd_rfm(int argc, char **argv)
 {
-    const char *input = NULL, *end_text = NULL, *unit_text = NULL;
-    cli_source src = { 0 };
-    const cli_opt opts[] = { { "input", &input }, { "end", &end_text },
+    const char *end_text = NULL, *unit_text = NULL;
+    cli_source src = { 0 }; /* only the state is opened through it: a file is read below */
+    const cli_opt opts[] = { { "input", &src.events }, { "end", &end_text },
                              { "unit-days", &unit_text }, { "state", &src.state },
                              { "secret-file", &src.secret_file } };
     int scores = cli_take_flag(&argc, argv, "scores");
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
-    if (rc >= 0)
+    if (rc >= 0 || (rc = cli_source_check(&src, "--input FILE", usage, "rfm")) >= 0)
         return rc;
-    if (input && src.state)
-        return cli_usage_error(usage, "rfm takes --input FILE or --state DIR, not both");
-    if (!input && !src.state)
-        return cli_usage_error(usage, "rfm needs --input FILE or --state DIR");
-    if (src.state && !*src.state)
-        return cli_usage_error(usage, "--state: empty directory name");
+    const char *input = src.events;
     const char *why;
     int64_t end_ms = 0;
     uint64_t unit_days = 1;

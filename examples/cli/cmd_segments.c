@@ -396,7 +396,7 @@ static int run(cli_source *src, const char *rules, const char *now_text, int64_t
     if (rc == 0)
         rc = cli_source_track(src, e);
     if (rc == 0 && !now_text)
-        now = cli_source_last_ms(src, e);
+        rc = cli_source_last_ms(src, e, &now);
     if (rc == 0 && now <= 0) {
         fprintf(stderr, "bvt: %s: no events, so no time to evaluate at (give --now)\n",
                 cli_source_name(src));
@@ -450,7 +450,7 @@ int cmd_segments(int argc, char **argv)
         rc = cli_parse(nrest, rest, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
     if (rc < 0) {
         const char *why;
-        if ((rc = cli_source_check(&src, usage, "segments")) >= 0)
+        if ((rc = cli_source_check(&src, "--events FILE", usage, "segments")) >= 0)
             ; /* printed */
         else if (!rules)
             rc = cli_usage_error(usage, "segments needs --rules FILE");
