@@ -61,6 +61,12 @@
  * recovered one, probe included (the repeat skips saves and checkpoints,
  * which change no state).
  *
+ * definitions_race_feedback makes likely what the random workload rarely
+ * meets: definitions changing while other threads' events read them (each
+ * event must replay with the definitions it was applied with).
+ * refused_count_is_durable_when_the_call_returns pins one thing
+ * kill_prefix found.
+ *
  * Rounds are chosen by build (sanitizers are slower); BVT_PROPTEST_SCALE
  * multiplies them for a longer run.  Each test prints its counts.  To
  * narrow a failure down: BVT_PROPTEST_CASE runs one case of
