@@ -357,8 +357,8 @@ class Engine:
             err = _new_error()
             rc = lib.bvt_event_track_batch(self._handle, address + start * size, m, failures, m,
                                            byref(failed), byref(err))
-            if rc != 0 and failed.value == 0:
-                _raise(rc, err)
+            if rc != 0 and rc not in {failures[j].code for j in range(failed.value)}:
+                _raise(rc, err)  # the whole call failed (the journal, memory), no one event
             out += explain(((start + failures[j].index, failures[j].code)
                             for j in range(failed.value)),
                            lambda i: _lib.Event.from_address(address + i * size))

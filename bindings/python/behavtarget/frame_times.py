@@ -58,8 +58,18 @@ def _whole_numbers(values: np.ndarray) -> Tuple[np.ndarray, Refused]:
         for i in np.flatnonzero(over).tolist():
             refused[i] = (f"{int(values[i])} does not fit int64_t", OverflowError)
         return np.where(over, 0, values).astype(np.int64), refused
+    if values.dtype.kind == "f":
+        na = np.isnan(values)
+        frac = ~na & (~np.isfinite(values) | (values != np.floor(values)))
+        over = ~na & ~frac & ((values < -2.0**63) | (values >= 2.0**63))
+        for mask, why, exc in ((na, "missing time", ValueError),
+                               (frac, "{!r} is not a whole number of milliseconds", ValueError),
+                               (over, "{!r} does not fit int64_t", OverflowError)):
+            for i in np.flatnonzero(mask).tolist():
+                refused[i] = (why.format(float(values[i])), exc)
+        return np.where(na | frac | over, 0, values).astype(np.int64), refused
     out = np.zeros(len(values), dtype=np.int64)
-    for i, v in enumerate(values.tolist()):  # floats, or Python ints of any size
+    for i, v in enumerate(values.tolist()):  # Python objects: ints of any size, floats
         if v != v:
             refused[i] = ("missing time", ValueError)
         elif isinstance(v, float) and not v.is_integer():
