@@ -21,7 +21,7 @@ from ._lib import lib
 from ._rows import RowError, RowProblems
 from ._times import format_id, time_ms
 from .engine import Engine
-from .errors import BehavtargetError, error_for
+from .errors import BehavtargetError, error_class
 from .frame_times import column_ms
 
 DAY_MS = 86_400_000
@@ -200,8 +200,8 @@ def track_frame(engine: Engine, df: Any, errors: str = "raise",
     todo = events if len(rows) == len(events) else events[rows]
     refused = RowProblems()
     for r in engine._track_array(todo.ctypes.data, len(todo)):
-        refused.add(int(rows[r.index]), columns.get(r.field), r.message,
-                    type(error_for(r.code)), r.code)
+        refused.add(int(rows[r.index]), columns.get(r.field), r.message, error_class(r.code),
+                    r.code)
     del keep  # the strings the events point into lived through the calls
     if errors == "raise" and len(refused):
         e = refused.first_exception(
