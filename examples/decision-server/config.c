@@ -80,6 +80,15 @@ static int set_timeout(ds_config *c, const char *v, char *why, size_t cap)
     return 0;
 }
 
+static int set_threads(ds_config *c, const char *v, char *why, size_t cap)
+{
+    unsigned long long n;
+    if (integer(v, 1, 64, &n, why, cap) != 0)
+        return -1;
+    c->threads = (unsigned)n;
+    return 0;
+}
+
 static int set_secret_file(ds_config *c, const char *v, char *why, size_t cap)
 {
     return copy_path(c->secret_file, v, why, cap);
@@ -142,6 +151,8 @@ static const option options[] = {
     { "port", "N", "port (default 8080; 0 = any free port)", set_port },
     { "timeout", "S", "close a connection idle for S seconds (1..600, default 10)",
       set_timeout },
+    { "threads", "N", "worker threads; each answer that waits for the journal holds one "
+      "(1..64, default 2)", set_threads },
     { "secret-file", "PATH", "the user-id hashing secret (>= 16 bytes); else BVT_SECRET",
       set_secret_file },
     { "state", "DIR", "keep profiles in DIR across restarts (default: memory only)",
@@ -171,6 +182,7 @@ void ds_config_defaults(ds_config *cfg)
     set_bind(cfg, "127.0.0.1", why, sizeof why);
     cfg->port = 8080;
     cfg->timeout_s = DS_CONN_TIMEOUT_S;
+    cfg->threads = DS_THREADS;
     cfg->journal = BVT_JOURNAL_GROUP;
     cfg->group_commit_ms = 5;
     cfg->checkpoint_s = 300;

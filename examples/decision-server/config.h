@@ -15,6 +15,7 @@ typedef struct ds_config {
     struct sockaddr_storage addr;    /* bind, parsed (IPv4 or IPv6), port 0 */
     uint16_t port;
     unsigned timeout_s;
+    unsigned threads;                /* libmicrohttpd's worker threads */
     char secret_file[DS_PATH_MAX];   /* empty: BVT_SECRET */
     char state_dir[DS_PATH_MAX];     /* empty: in memory only */
     uint32_t journal;                /* BVT_JOURNAL_GROUP or BVT_JOURNAL_ALWAYS */

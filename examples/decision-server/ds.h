@@ -22,7 +22,7 @@
  * connection (no byte for the timeout) is closed; one address holds at most
  * DS_MAX_CONNECTIONS_PER_IP of the DS_MAX_CONNECTIONS; a request's headers
  * must fit DS_MAX_HEADER_BYTES. */
-#define DS_THREADS 2u                 /* libmicrohttpd's worker threads */
+#define DS_THREADS 2u                 /* default of --threads: libmicrohttpd's workers */
 #define DS_CONN_TIMEOUT_S 10u         /* default of --timeout */
 #define DS_MAX_CONNECTIONS 256u
 #define DS_MAX_CONNECTIONS_PER_IP 16u

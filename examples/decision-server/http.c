@@ -120,7 +120,8 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 struct MHD_Daemon *ds_http_start(const ds_server *srv, const struct sockaddr_storage *bind,
-                                 uint16_t port, unsigned timeout_s, uint16_t *out_port)
+                                 uint16_t port, unsigned threads, unsigned timeout_s,
+                                 uint16_t *out_port)
 {
     struct sockaddr_storage addr = *bind;
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
@@ -134,7 +135,7 @@ struct MHD_Daemon *ds_http_start(const ds_server *srv, const struct sockaddr_sto
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, (void *)srv,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
-        on_done, NULL, MHD_OPTION_THREAD_POOL_SIZE, DS_THREADS,
+        on_done, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, DS_MAX_CONNECTIONS,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, DS_MAX_CONNECTIONS_PER_IP,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,

@@ -125,7 +125,8 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     uint16_t bound = 0;
-    struct MHD_Daemon *d = ds_http_start(&srv, &cfg.addr, cfg.port, cfg.timeout_s, &bound);
+    struct MHD_Daemon *d = ds_http_start(&srv, &cfg.addr, cfg.port, cfg.threads, cfg.timeout_s,
+                                         &bound);
     if (!d) {
         fprintf(stderr, "decision-server: cannot listen on %s port %u\n", cfg.bind,
                 (unsigned)cfg.port);

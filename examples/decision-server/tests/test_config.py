@@ -14,8 +14,8 @@ from harness import Checks, Server, run
 
 check = Checks()
 exe = sys.argv[1]
-KEYS = ["bind", "port", "timeout", "secret-file", "state", "journal", "group-commit-ms",
-        "checkpoint", "max-users"]
+KEYS = ["bind", "port", "timeout", "threads", "secret-file", "state", "journal",
+        "group-commit-ms", "checkpoint", "max-users"]
 
 
 def write(path, text):
@@ -56,6 +56,7 @@ with tempfile.TemporaryDirectory() as tmp:
         "bind = 127.0.0.2",
         "port = 0",
         "  timeout=5  ",
+        "threads = 4",
         "secret-file = " + secret,
         "state = " + state,
         "journal = always",
@@ -99,6 +100,7 @@ with tempfile.TemporaryDirectory() as tmp:
         ("port = 1\nport = 2\n", "line 2: 'port' given twice (first on line 1)"),
         ("bind = localhost\n", "line 1: bind: expected a numeric IPv4 or IPv6 address"),
         ("journal = sometimes\n", "line 1: journal: expected group or always"),
+        ("threads = 65\n", "line 1: threads: expected an integer 1..64"),
         ("port 8080\n", "line 1: expected key = value"),
         ("port = 8080 # a comment\n", "line 1: port: expected an integer"),
         ("config = other.conf\n", "line 1: unknown key 'config'"),
