@@ -106,20 +106,14 @@ void ds_route(const ds_request *req, const char *method, const char *url, ds_rep
 
 /* ---- Who a request is about (uid.c) -------------------------------------- */
 
-#define DS_UID_MAX 1024 /* the library's limit on a user id */
-
 /* An id made for a visitor who has none: 32 hex digits. */
 typedef struct ds_fresh_uid {
     char text[33];
 } ds_fresh_uid;
 
-/* The user a request names: the uid parameter/field if given, else the
- * bvt_uid cookie.  Returns NULL when neither is valid (a cookie that is not
- * one we could have set counts as absent). */
-const char *ds_request_uid(const ds_request *req, const char *explicit_uid);
-
-/* The visitor of a request that may start a visit: the uid given (a 400 in
- * rep when it is empty or too long), else the cookie, else a fresh random
+/* The visitor of a request: the uid given (a 400 in rep when it is empty
+ * or longer than the library's 1024 bytes), else the bvt_uid cookie (one
+ * we could not have set counts as absent), else a fresh random
  * id kept in *fresh and sent back in Set-Cookie (dropped again if the
  * request is then refused).  NULL with the error reply filled. */
 const char *ds_visitor(const ds_request *req, const char *explicit_uid, ds_fresh_uid *fresh,

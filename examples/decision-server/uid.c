@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "event_reader.h"
+
 /* Ids we set are 32 hex digits; accept any short [A-Za-z0-9_-] cookie so a
  * site can set its own, and ignore anything else (it is then replaced). */
 static int cookie_ok(const char *v)
@@ -23,10 +25,11 @@ static int cookie_ok(const char *v)
     return 1;
 }
 
-const char *ds_request_uid(const ds_request *req, const char *explicit_uid)
+/* The uid given, else the cookie; NULL when neither is valid. */
+static const char *known_uid(const ds_request *req, const char *explicit_uid)
 {
     if (explicit_uid)
-        return explicit_uid[0] && strlen(explicit_uid) <= DS_UID_MAX ? explicit_uid : NULL;
+        return explicit_uid[0] && strlen(explicit_uid) <= ER_MAX_USER_ID ? explicit_uid : NULL;
     const char *c = req->cookie(req->conn, DS_UID_COOKIE);
     return c && cookie_ok(c) ? c : NULL;
 }
@@ -45,11 +48,11 @@ static int new_uid(ds_fresh_uid *out)
 const char *ds_visitor(const ds_request *req, const char *explicit_uid, ds_fresh_uid *fresh,
                        ds_reply *rep)
 {
-    const char *uid = ds_request_uid(req, explicit_uid);
+    const char *uid = known_uid(req, explicit_uid);
     if (uid)
         return uid;
     if (explicit_uid) {
-        ds_reply_error(rep, 400, "uid: 1..%d bytes", DS_UID_MAX);
+        ds_reply_error(rep, 400, "uid: 1..%d bytes", ER_MAX_USER_ID);
         return NULL;
     }
     if (new_uid(fresh) != 0) {
