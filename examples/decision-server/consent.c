@@ -86,8 +86,7 @@ static int record(const ds_request *req, const jb_object *o, const char *uid, ds
         int rc = bvt_consent_set(req->srv->engine, uid, strlen(uid), purposes[i].id,
                                  m->kind == JB_TRUE, now);
         if (rc != BVT_OK) {
-            ds_reply_error(rep, rc == BVT_EFULL || rc == BVT_ENOMEM || rc == BVT_EIO ? 503 : 400,
-                           "consent: %s", bvt_strerror(rc));
+            ds_reply_error(rep, ds_status_of(rc), "consent: %s", bvt_strerror(rc));
             return -1;
         }
     }

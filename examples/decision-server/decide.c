@@ -110,9 +110,9 @@ static void decide(const ds_request *req, const char *uid, int64_t now, size_t k
     bvt_error err = BVT_ERROR_INIT;
     uint32_t granted = ds_consent_read(engine, uid);
     int rc = bvt_rank(engine, &rq, &res, &err);
-    if (rc != BVT_OK) {
-        DS_FAIL(rep, 400, "rank: %s", err.message[0] ? err.message : bvt_strerror(rc));
-    }
+    if (rc != BVT_OK)
+        DS_FAIL(rep, ds_status_of(rc), "rank: %s",
+                err.message[0] ? err.message : bvt_strerror(rc));
     /* bvt_rank() enforces the offers' consent (ads) itself, reading it
      * after us: a withdrawal meanwhile gives a non-personalised ranking, and
      * a personalised one here means ads were granted meanwhile, so the reply

@@ -83,6 +83,10 @@ void ds_reply_json(ds_reply *rep, unsigned status, char *owned_json, size_t len)
 /* A 200 with a static body. */
 void ds_reply_static(ds_reply *rep, const char *type, const void *body, size_t len);
 
+/* The status for a library refusal: 503 when the server cannot take the
+ * request now (table or memory full, journal failed), else 400. */
+unsigned ds_status_of(int bvt_rc);
+
 /* A query value usable as a C string: 1 and *out set, 0 when absent, -1 with
  * a 400 in rep when it holds a NUL byte (%00). */
 int ds_query(const ds_request *req, const char *key, const char **out, ds_reply *rep);

@@ -62,11 +62,9 @@ void ds_pixel(const ds_request *req, ds_reply *rep)
     bvt_error err = BVT_ERROR_INIT;
     int rc = bvt_event_track(req->srv->engine, &ev, &err);
     ds_metrics_events(req->srv->metrics, DS_SRC_PIXEL, rc == BVT_OK, rc != BVT_OK);
-    if (rc != BVT_OK) {
-        unsigned status = rc == BVT_EFULL || rc == BVT_ENOMEM || rc == BVT_EIO ? 503 : 400;
-        DS_FAIL(rep, status, "rejected: %s",
+    if (rc != BVT_OK)
+        DS_FAIL(rep, ds_status_of(rc), "rejected: %s",
                 err.message[0] ? err.message : bvt_strerror(rc));
-    }
     if (ds_durable(req, rep) != 0)
         return;
     ds_reply_static(rep, "image/gif", gif, sizeof gif - 1);

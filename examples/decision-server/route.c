@@ -65,6 +65,11 @@ void ds_reply_static(ds_reply *rep, const char *type, const void *body, size_t l
     rep->body_static = 1;
 }
 
+unsigned ds_status_of(int bvt_rc)
+{
+    return bvt_rc == BVT_EFULL || bvt_rc == BVT_ENOMEM || bvt_rc == BVT_EIO ? 503 : 400;
+}
+
 int ds_query(const ds_request *req, const char *key, const char **out, ds_reply *rep)
 {
     size_t len = 0;
