@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "persist.h"
+#include "state_options.h"
 
 #include "journal-records.h"
 
@@ -21,8 +22,8 @@
 /* Every op code of enum bvt_op. */
 static const uint8_t all_ops[] = {
     BVT_OP_EVENT, BVT_OP_ANON_EVENT, BVT_OP_ATTR_SET, BVT_OP_ATTR_UNSET, BVT_OP_CONSENT_SET,
-    BVT_OP_ALIAS, BVT_OP_FORGET, BVT_OP_EXPIRE, BVT_OP_EXPERIMENT_ASSIGN,
-    BVT_OP_CATEGORY, BVT_OP_KEYWORD, BVT_OP_EVENT_TYPE, BVT_OP_PURPOSE,
+    BVT_OP_ALIAS, BVT_OP_FORGET, BVT_OP_EXPIRE, BVT_OP_EXPERIMENT_ASSIGN, BVT_OP_EVICT,
+    BVT_OP_OPTIONS, BVT_OP_REJECTED, BVT_OP_CATEGORY, BVT_OP_KEYWORD, BVT_OP_EVENT_TYPE, BVT_OP_PURPOSE,
     BVT_OP_SEGMENT_DEFINE, BVT_OP_SEGMENT_REMOVE, BVT_OP_RFM_CUTS, BVT_OP_CLUSTERS,
     BVT_OP_OFFER_DEFINE, BVT_OP_OFFER_BATCH, BVT_OP_OFFER_REMOVE, BVT_OP_OFFER_GROUP,
     BVT_OP_OFFER_SEGMENTS, BVT_OP_POLICY, BVT_OP_EXPERIMENT_DEFINE,
@@ -471,6 +472,17 @@ static void everything(void)
     track(e, "anon", BVT_EVENT_PAGE_VIEW, T0, "sport");
     OK(bvt_user_alias(e, "anon", 4, "u1", 2, NULL));
     OK(bvt_user_forget(e, "u2", 2, NULL));
+    bvt_event bad = BVT_EVENT_INIT; /* refused, and counted: a REJECTED record */
+    bad.user_id = "u1";
+    bad.user_id_len = 2;
+    bad.type = 9999;
+    bad.time_ms = T0;
+    if (bvt_event_track(e, &bad, NULL) == BVT_OK)
+        exit(1);
+    /* what opening the directory with other options journals (state.c) */
+    bvt_recorded_options now;
+    bvt_recorded_options_of(e, &now);
+    OK(bvt_log_options(e, &now));
     OK(bvt_rfm_refresh(e, T0 + DAY, NULL));
     OK(bvt_engine_expire(e, T0 + 25 * DAY, NULL));
     finish(e, "everything");
