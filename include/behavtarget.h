@@ -21,6 +21,14 @@
  *    on the function (only bvt_engine_free).
  *  - Versioned structs start with `uint32_t version`; initialise them with
  *    their BVT_*_INIT macro or bvt_*_init() function, then set fields.
+ *  - Strings the engine keeps must be UTF-8 (see bvt_utf8_check()).
+ *  - Every count that multiplies the work or memory of one call has an upper
+ *    bound (a BVT_*_MAX constant or the range given on the field), checked
+ *    where the value enters: a larger value returns BVT_EINVAL with a
+ *    message naming the field and the limit, and changes nothing.  The
+ *    bounds are far above any real use and keep one call well under a
+ *    second; calls over the whole population (bvt_cluster_run(),
+ *    bvt_rfm_refresh(), iteration) grow with it instead.
  *
  * Raw user ids are never stored: the engine keeps only a 128-bit keyed hash
  * (XXH3-128 under a secret the caller supplies) of each id.
@@ -132,6 +140,77 @@ typedef struct bvt_error {
 BVT_API void bvt_error_init(bvt_error *err);
 
 /* ======================================================================
+ * Text
+ * ====================================================================== */
+
+/**
+ * @brief Check text the way the library checks every string it keeps.
+ *
+ * Every string the engine keeps is well-formed UTF-8 (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF, no sequence cut
+ * short), because kept strings come back out in JSON (bvt_user_export(),
+ * bvt_segments_openrtb()) and must leave it valid.  This holds for category
+ * paths (an event's category, offer tags, rules), search keywords,
+ * attribute keys and string values, rule text, segment, offer, campaign
+ * group, experiment and variant names, experiment salts, and the provider
+ * and IAB ids of bvt_segments_openrtb().  A call given ill-formed text
+ * returns BVT_EINVAL and changes nothing; a call that takes a bvt_error
+ * names the field in the message and sets `offset` to the byte offset of
+ * the first bad byte within that string (the start of the first ill-formed
+ * sequence, which is what this function returns).  Bytes that are only
+ * hashed or looked up (user ids, item ids, search text, request context
+ * values, candidate offer ids) may be anything.
+ *
+ * @param text the bytes (may be NULL when len is 0).
+ * @param len  their number.
+ * @return the byte offset of the first ill-formed sequence, or len when all
+ *         of text is well-formed UTF-8 (a NUL byte is well-formed).
+ * @since 1.1  Thread-safe; allocates nothing.
+ */
+BVT_API size_t bvt_utf8_check(const char *text, size_t len);
+
+/* ======================================================================
+ * Times
+ * ====================================================================== */
+
+/** How bvt_time_parse() reads a time (@since 1.1). */
+enum bvt_time_format {
+    BVT_TIME_AUTO = 0,      /**< ISO 8601 text, or an integer that can only mean epoch
+                                 milliseconds; an integer of 8 digits (a YYYYMMDD date or
+                                 milliseconds?) or 9-10 digits (epoch seconds or
+                                 milliseconds?) is refused, never guessed */
+    BVT_TIME_EPOCH_MS = 1,  /**< integer milliseconds since 1970-01-01 UTC */
+    BVT_TIME_EPOCH_S = 2,   /**< integer seconds since 1970-01-01 UTC */
+    BVT_TIME_YYYYMMDD = 3,  /**< an 8-digit date, midnight UTC */
+    BVT_TIME_ISO = 4        /**< ISO 8601: `YYYY-MM-DD`, or that with `T` or a space and
+                                 `HH:MM`, `HH:MM:SS` or `HH:MM:SS.fff...` (fractions below a
+                                 millisecond truncated), then `Z`, `+HH:MM`, `+HHMM`, `+HH`
+                                 (or `-`) or nothing (UTC) */
+};
+
+/**
+ * @brief Read a time as epoch milliseconds, or refuse it; never guess.
+ *
+ * Leading and trailing spaces are ignored.  Dates must exist (no
+ * 2023-02-30), years 1..9999, hours 0..23 (24:00:00 is not accepted),
+ * offsets up to 23:59.
+ * @param text   the characters (need not be NUL-terminated).
+ * @param len    their length.
+ * @param format enum bvt_time_format.
+ * @param[out] out_ms the time in epoch milliseconds (may be <= 0 for times
+ *             up to 1970; callers that track events need > 0).
+ * @param[out] err optional detail: what was expected, offset = the byte
+ *             where reading stopped.
+ * @return BVT_OK; BVT_EINVAL (NULL argument, unknown format, text that is
+ *         not a time of that format, or an ambiguous integer under
+ *         BVT_TIME_AUTO: the message names the readings and the formats to
+ *         choose from).
+ * @since 1.1  Thread-safe, allocates nothing.
+ */
+BVT_API int bvt_time_parse(const char *text, size_t len, uint32_t format, int64_t *out_ms,
+                           bvt_error *err);
+
+/* ======================================================================
  * Event types
  * ====================================================================== */
 
@@ -226,6 +305,10 @@ enum bvt_analytics_policy {
  * fields then take their defaults). */
 #define BVT_OPTIONS_VERSION 2u
 
+/** Largest bvt_options.secret_len (@since 1.1): the secret is hashed once
+ * per engine, and a longer one adds no strength. */
+#define BVT_SECRET_MAX 4096
+
 /** In history_events, history_day_slots, cart_items or max_attributes:
  * keep none (0 already means "the default"). */
 #define BVT_NONE 0xFFFFFFFFu
@@ -258,7 +341,7 @@ typedef struct bvt_options {
     uint32_t max_attributes;     /**< attributes per user, 1..255 or BVT_NONE; default 16 */
     const void *secret;          /**< key for user-id hashing, >= 16 bytes; required.
                                       Copied: the caller may free it after the call. */
-    size_t secret_len;           /**< bytes in secret */
+    size_t secret_len;           /**< bytes in secret, 16..BVT_SECRET_MAX */
     const double *type_weights;  /**< interest weight per built-in type (indexed by
                                       enum bvt_event_type), or NULL for defaults */
     uint32_t type_weights_len;   /**< entries in type_weights, <= BVT_EVENT_BUILTIN_COUNT */
@@ -300,7 +383,8 @@ BVT_API double bvt_default_type_weight(uint32_t type);
  * @param opts        options; NULL is not allowed (the secret is required).
  * @param err         optional detail (names the offending option).
  * @return BVT_OK; BVT_EINVAL (out/opts NULL, option out of range, secret
- *         shorter than 16 bytes); BVT_EVERSION (opts->version too new);
+ *         shorter than 16 or longer than BVT_SECRET_MAX bytes); BVT_EVERSION
+ *         (opts->version too new);
  *         BVT_ENOMEM.  On failure *out is set to NULL.
  * @since 1.0  Thread-safe.
  */
@@ -355,9 +439,13 @@ BVT_API int bvt_engine_stats(bvt_engine *engine, bvt_stats *out);
 
 /**
  * Categories are '/'-separated paths ("home/bedroom/mattresses"), 1..255
- * bytes, no empty segment, at most 16 levels.  They are interned once: each
+ * bytes of UTF-8 without control characters, no empty segment, at most 16
+ * levels.  They are interned once: each
  * gets a small id (1..65535) valid for the engine's life.  Interning a path
  * interns its ancestors.  Ids are dense and start at 1; 0 means "none".
+ * A snapshot leaves out a category nothing uses any more (docs/privacy.md,
+ * erasure): in an engine opened from it, that id names nothing and the
+ * path, interned again, gets a new id.
  */
 
 /**
@@ -411,10 +499,12 @@ BVT_API uint32_t bvt_category_parent(const bvt_engine *engine, uint32_t id);
  * event's weight, up to 8 words per event.  Mapping the same keyword again
  * replaces its category.  Keywords are matched exactly after lower-casing.
  * @param engine   the engine.
- * @param keyword  NUL-terminated, 1..63 bytes, one word as defined above.
+ * @param keyword  NUL-terminated, 1..63 bytes of UTF-8, one word as defined above.
  * @param category category path (interned if new).
- * @param err      optional detail.
- * @return BVT_OK; BVT_EINVAL; BVT_ELIMIT (65535 keywords or categories); BVT_ENOMEM.
+ * @param err      optional detail (offset: the first bad byte of the keyword
+ *                 or category).
+ * @return BVT_OK; BVT_EINVAL (nothing is interned); BVT_ELIMIT (65535
+ *         keywords or categories); BVT_ENOMEM.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_keyword_map(bvt_engine *engine, const char *keyword,
@@ -495,6 +585,10 @@ BVT_API void bvt_event_init(bvt_event *ev);
  */
 BVT_API int bvt_event_track(bvt_engine *engine, const bvt_event *ev, bvt_error *err);
 
+/** Events one bvt_event_track_batch() call takes at most (@since 1.1):
+ * about a tenth of a second of work; send more in several calls. */
+#define BVT_EVENT_BATCH_MAX 65536
+
 /** Outcome of one event in a batch. */
 typedef struct bvt_batch_error {
     size_t index; /**< position in the batch */
@@ -515,7 +609,7 @@ typedef struct bvt_batch_error {
  *
  * @param engine   the engine.
  * @param events   array of n events.
- * @param n        number of events (0 is allowed).
+ * @param n        number of events, 0..BVT_EVENT_BATCH_MAX.
  * @param failures optional array that receives one entry per failed event,
  *                 in index order; may be NULL.
  * @param failures_cap capacity of failures.
@@ -523,8 +617,8 @@ typedef struct bvt_batch_error {
  * @param err      optional detail about the first failure (offset = its index).
  * @return BVT_OK when every event was applied; otherwise the code of the first
  *         failed event (any status bvt_event_track() returns), and every
- *         valid event was applied.  BVT_EINVAL if engine is NULL or events is
- *         NULL with n > 0, and BVT_ENOMEM if the batch's working block cannot
+ *         valid event was applied.  BVT_EINVAL if engine is NULL, events is
+ *         NULL with n > 0, or n > BVT_EVENT_BATCH_MAX, and BVT_ENOMEM if the batch's working block cannot
  *         be allocated: then no event was applied and *out_failed is 0.
  * @since 1.0  Thread-safe.
  */
@@ -780,7 +874,7 @@ enum bvt_attr_kind { BVT_ATTR_NUMBER = 1, BVT_ATTR_STRING = 2 };
  * profile if needed (a profile without events has first_seen_ms 0).
  * @param engine the engine.
  * @param user_id, len the user.
- * @param key   NUL-terminated, 1..63 bytes.
+ * @param key   NUL-terminated, 1..63 bytes of UTF-8.
  * @param value finite number.
  * @return BVT_OK; BVT_EINVAL; BVT_ELIMIT (user has max_attributes already,
  *         attributes are off (BVT_NONE), or the engine's string registry is
@@ -796,8 +890,8 @@ BVT_API int bvt_attr_set_number(bvt_engine *engine, const void *user_id, size_t 
  * strings per engine): use them for bounded vocabularies, not free text.
  * @param engine the engine.
  * @param user_id, len the user.
- * @param key   NUL-terminated, 1..63 bytes.
- * @param value NUL-terminated, 1..255 bytes; copied.
+ * @param key   NUL-terminated, 1..63 bytes of UTF-8.
+ * @param value NUL-terminated, 1..255 bytes of UTF-8; copied.
  * @return as bvt_attr_set_number().
  * @since 1.0  Thread-safe.
  */
@@ -957,6 +1051,10 @@ BVT_API int bvt_consent_get(bvt_engine *engine, const void *user_id, size_t len,
 #define BVT_SEGMENT_NAME_MAX 63
 #define BVT_SEGMENTS_MAX 4096
 
+/** Caller-named keys one bvt_context holds at most (@since 1.1): rules
+ * read ctx.\<key\> by scanning them, once per rule and offer. */
+#define BVT_CONTEXT_KEYS_MAX 64
+
 #define BVT_CONTEXT_VERSION 1u
 /**
  * The request a decision is made for (contextual targeting).  Rules read it
@@ -971,7 +1069,7 @@ typedef struct bvt_context {
     int32_t hour;              /**< 0..23 local hour, or -1 when unknown */
     const char *const *keys;   /**< n caller-named keys (NUL-terminated) */
     const char *const *values; /**< their values */
-    size_t n;
+    size_t n;                  /**< pairs in keys and values, 0..BVT_CONTEXT_KEYS_MAX */
 } bvt_context;
 
 #define BVT_CONTEXT_INIT { BVT_CONTEXT_VERSION, NULL, NULL, NULL, -1, NULL, NULL, 0 }
@@ -991,10 +1089,11 @@ BVT_API void bvt_context_init(bvt_context *ctx);
  * are evaluating segments meanwhile finish with the definitions they
  * started with; nobody waits for the compile.
  * @param engine the engine.
- * @param name   NUL-terminated, 1..63 bytes, not starting with a space.
- * @param rule   NUL-terminated rule text (at most 4 KiB).
+ * @param name   NUL-terminated, 1..63 bytes of UTF-8, not starting with a space.
+ * @param rule   NUL-terminated rule text (at most 4 KiB of UTF-8).
  * @param[out] out_id the segment's id (may be NULL).
- * @param err    optional detail: message and byte offset in the rule.
+ * @param err    optional detail: message and byte offset in the rule (or in
+ *               the name, for a name that is not UTF-8).
  * @return BVT_OK; BVT_EINVAL (bad name, type mismatch, bad literal);
  *         BVT_ESYNTAX; BVT_ENOTFOUND (unknown feature, type, purpose or
  *         segment); BVT_ERANGE (window beyond the history horizon);
@@ -1058,7 +1157,8 @@ BVT_API int bvt_segment_list(bvt_engine *engine, uint32_t *out, size_t cap, size
  * @param[out] out_n number of segments the user is in (may exceed cap).
  * With bvt_options.segments_need_consent set, a user without the
  * personalisation purpose is in no segment (BVT_OK, *out_n 0; @since 1.1).
- * @return BVT_OK; BVT_EINVAL (also ctx->n > 0 without keys/values);
+ * @return BVT_OK; BVT_EINVAL (also ctx->n > 0 without keys/values, or
+ *         ctx->n > BVT_CONTEXT_KEYS_MAX);
  *         BVT_EVERSION (context version too new); BVT_ENOTFOUND (no such user).
  * @since 1.0  Thread-safe.  Allocates nothing.
  */
@@ -1099,6 +1199,11 @@ BVT_API int bvt_segment_members(bvt_engine *engine, uint32_t segment, int64_t no
  * ====================================================================== */
 
 #define BVT_CLUSTERS_MAX 32
+/** Largest bvt_cluster_options.sample (@since 1.1): the fit holds the sample
+ * in memory (about 128 bytes a user) and passes over it each iteration. */
+#define BVT_CLUSTER_SAMPLE_MAX 1000000u
+/** Largest bvt_cluster_options.max_iterations (@since 1.1). */
+#define BVT_CLUSTER_ITERATIONS_MAX 1000u
 
 #define BVT_CLUSTER_OPTIONS_VERSION 1u
 /** Options of bvt_cluster_run().  Zero means the default. */
@@ -1106,8 +1211,10 @@ typedef struct bvt_cluster_options {
     uint32_t version;        /**< BVT_CLUSTER_OPTIONS_VERSION */
     uint32_t k;              /**< clusters, 2..BVT_CLUSTERS_MAX; default 8 */
     uint64_t seed;           /**< k-means++ seeding and sampling; same seed, same clusters */
-    uint32_t max_iterations; /**< Lloyd iterations at most; default 50 */
-    uint64_t sample;         /**< users sampled to fit (all if fewer); default 200,000 */
+    uint32_t max_iterations; /**< Lloyd iterations at most, 1..BVT_CLUSTER_ITERATIONS_MAX;
+                                  default 50 */
+    uint64_t sample;         /**< users sampled to fit (all if fewer),
+                                  1..BVT_CLUSTER_SAMPLE_MAX; default 200,000 */
 } bvt_cluster_options;
 
 #define BVT_CLUSTER_OPTIONS_INIT { BVT_CLUSTER_OPTIONS_VERSION, 0, 0, 0, 0 }
@@ -1152,8 +1259,8 @@ typedef struct bvt_cluster_report {
  * @param opts   options, or NULL for defaults.
  * @param[out] out the report (out->version set by the caller), or NULL.
  * @param err    optional detail.
- * @return BVT_OK; BVT_EINVAL (k out of range, fewer users than k, a
- *         version 0); BVT_EVERSION (opts or out version too new); BVT_ELIMIT (no room for the cluster segments);
+ * @return BVT_OK; BVT_EINVAL (k, max_iterations or sample out of range,
+ *         fewer users than k, a version 0); BVT_EVERSION (opts or out version too new); BVT_ELIMIT (no room for the cluster segments);
  *         BVT_ENOMEM.
  * @since 1.0  Thread-safe; runs are serialised.
  */
@@ -1164,10 +1271,16 @@ BVT_API int bvt_cluster_run(bvt_engine *engine, int64_t now, const bvt_cluster_o
  * OpenRTB export
  * ====================================================================== */
 
+/** Mappings one bvt_segments_openrtb() call takes at most (@since 1.1). */
+#define BVT_IAB_MAPPINGS_MAX 4096
+/** Bytes in an IAB id of a mapping (@since 1.1). */
+#define BVT_IAB_ID_MAX 63
+
 /** A caller's mapping of one of our segments to an IAB Audience Taxonomy id. */
 typedef struct bvt_iab_mapping {
     uint32_t segment;   /**< our segment id */
-    const char *iab_id; /**< IAB Audience Taxonomy 1.1 node id, e.g. "243" */
+    const char *iab_id; /**< IAB Audience Taxonomy 1.1 node id, e.g. "243":
+                             1..BVT_IAB_ID_MAX bytes of UTF-8 */
 } bvt_iab_mapping;
 
 /**
@@ -1183,14 +1296,17 @@ typedef struct bvt_iab_mapping {
  * @param user_id, len the user.
  * @param now    evaluation time.
  * @param ctx    the request, or NULL.
- * @param provider the data provider name (1..63 bytes), e.g. your domain.
- * @param map, n_map the mappings (map may be NULL when n_map is 0).
+ * @param provider the data provider name (1..63 bytes of UTF-8), e.g. your domain.
+ * @param map, n_map the mappings (map may be NULL when n_map is 0);
+ *               n_map 0..BVT_IAB_MAPPINGS_MAX.
  * @param buf    output buffer, NUL-terminated on success.
  * @param cap    its size.
  * @param[out] out_len bytes written without the NUL (required); on BVT_ERANGE the
  *             JSON's length, so a buffer of *out_len + 1 bytes suffices.
- * @return BVT_OK; BVT_EINVAL; BVT_EVERSION (context version too new);
- *         BVT_ENOTFOUND (no such user); BVT_ERANGE (buf too small).
+ * @return BVT_OK; BVT_EINVAL (also a provider or IAB id that is not
+ *         UTF-8 or too long, n_map > BVT_IAB_MAPPINGS_MAX); BVT_EVERSION
+ *         (context version too new); BVT_ENOTFOUND (no such user);
+ *         BVT_ERANGE (buf too small).
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len,
@@ -1217,7 +1333,7 @@ BVT_API int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t
  * applied to the profile and counted in bvt_metrics_unattributed().
  */
 
-#define BVT_OFFER_ID_MAX 63      /**< bytes in an offer or group id */
+#define BVT_OFFER_ID_MAX 63      /**< bytes in an offer or group id (UTF-8) */
 #define BVT_OFFERS_MAX 65535     /**< offer ids ever defined per engine */
 #define BVT_OFFER_TAGS_MAX 8     /**< tags per offer */
 #define BVT_OFFER_CAPS_MAX 4     /**< caps per offer and per group */
@@ -1237,7 +1353,8 @@ typedef struct bvt_cap {
  */
 typedef struct bvt_offer {
     uint32_t version;            /**< BVT_OFFER_VERSION */
-    const char *id;              /**< 1..63 bytes, NUL-terminated; no control characters */
+    const char *id;              /**< 1..63 bytes of UTF-8, NUL-terminated; no control
+                                      characters */
     const char *const *tags;     /**< category paths the offer is about (interned if new);
                                       the user's affinity to them raises the prior */
     size_t n_tags;               /**< 0..BVT_OFFER_TAGS_MAX */
@@ -1299,11 +1416,12 @@ BVT_API int bvt_offer_define(bvt_engine *engine, const bvt_offer *offer, uint32_
  * @param engine  the engine.
  * @param offers  n definitions (each as for bvt_offer_define(); an id may
  *                appear once).
- * @param n       >= 1.
+ * @param n       1..BVT_OFFERS_MAX.
  * @param[out] out_ids n numeric ids, in the order of offers (may be NULL).
  * @param[out] out_failed on error, the index of the offer that failed (may be NULL).
  * @param err     optional detail about that offer, as bvt_offer_define() gives it.
- * @return as bvt_offer_define(), and BVT_EINVAL for an id listed twice.
+ * @return as bvt_offer_define(), and BVT_EINVAL for an id listed twice or
+ *         n > BVT_OFFERS_MAX.
  * @since 1.1  Thread-safe; definitions are serialised among themselves.
  */
 BVT_API int bvt_offer_define_batch(bvt_engine *engine, const bvt_offer *offers, size_t n,
@@ -1357,7 +1475,7 @@ BVT_API int bvt_offer_list(bvt_engine *engine, uint32_t *out, size_t cap, size_t
  * An impression of any offer of the group counts against the group's caps,
  * which apply to every offer naming the group in addition to its own.
  * @param engine the engine.
- * @param name   NUL-terminated, 1..63 bytes.
+ * @param name   NUL-terminated, 1..63 bytes of UTF-8 without control characters.
  * @param caps   n_caps caps (may be NULL when n_caps is 0).
  * @param n_caps 0..BVT_OFFER_CAPS_MAX.
  * @param err    optional detail.
@@ -1403,6 +1521,15 @@ enum bvt_policy_kind {
     BVT_POLICY_UCB1 = 5            /**< mean + sqrt(2 ln N / n), deterministic */
 };
 
+/** Largest bvt_policy.propensity_draws (@since 1.1). */
+#define BVT_PROPENSITY_DRAWS_MAX 10000u
+/** Monte-Carlo work of one ranking at most (@since 1.1): each draw ranks
+ * every eligible offer again, so a ranking of m eligible offers makes
+ * min(propensity_draws, max(1, BVT_PROPENSITY_WORK_MAX / m)) draws, about
+ * a quarter of a second at most; its propensities are estimated over the
+ * draws made. */
+#define BVT_PROPENSITY_WORK_MAX 500000u
+
 #define BVT_POLICY_VERSION 1u
 /**
  * A ranking policy and the bandit's prior.  Zero in a field means the
@@ -1427,7 +1554,9 @@ typedef struct bvt_policy {
     uint32_t propensity_draws; /**< Monte-Carlo rankings to estimate the propensities a
                                     policy cannot give exactly (every slot of Thompson
                                     sampling; slots after the first of a random policy);
-                                    0 = not estimated (-1) */
+                                    0 = not estimated (-1); at most
+                                    BVT_PROPENSITY_DRAWS_MAX, and fewer are made when
+                                    many offers are eligible (BVT_PROPENSITY_WORK_MAX) */
 } bvt_policy;
 
 #define BVT_POLICY_INIT { BVT_POLICY_VERSION, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0 }
@@ -1454,6 +1583,13 @@ BVT_API int bvt_policy_set(bvt_engine *engine, const bvt_policy *policy, bvt_err
  * Ranking
  * ====================================================================== */
 
+/** Candidates one bvt_rank() call takes at most (@since 1.1): as many as
+ * offer ids can exist. */
+#define BVT_RANK_CANDIDATES_MAX 65535
+/** Slots one bvt_rank() call fills at most (@since 1.1): each slot is a
+ * pass over the eligible offers. */
+#define BVT_RANK_SLOTS_MAX 256
+
 #define BVT_RANK_REQUEST_VERSION 1u
 /** What to rank, for whom, when.  Pointers are borrowed for the call. */
 typedef struct bvt_rank_request {
@@ -1464,8 +1600,9 @@ typedef struct bvt_rank_request {
     const bvt_context *ctx;          /**< the request, or NULL */
     const char *const *candidates;   /**< offer ids to choose from, or NULL for ... */
     const uint32_t *candidate_ids;   /**< ... numeric ids, or both NULL: every defined offer */
-    size_t n_candidates;             /**< entries in candidates or candidate_ids */
-    size_t k;                        /**< slots to fill; 0 means 1 */
+    size_t n_candidates;             /**< entries in candidates or candidate_ids,
+                                          0..BVT_RANK_CANDIDATES_MAX */
+    size_t k;                        /**< slots to fill, 0..BVT_RANK_SLOTS_MAX; 0 means 1 */
     const bvt_policy *policy;        /**< NULL: the experiment variant's, else the engine's */
     uint64_t seed;                   /**< every random draw follows it: same seed and
                                           state, same ranking */
@@ -1496,8 +1633,9 @@ typedef struct bvt_ranked_offer {
                                Bandit Dataset logs it): exact for deterministic
                                rankings and for the first slot of all but Thompson
                                sampling; otherwise (hits + 1) / (draws + 1) over
-                               propensity_draws further rankings of the same request,
-                               the one given counted; -1 when not estimated */
+                               the draws made (propensity_draws, or fewer under
+                               BVT_PROPENSITY_WORK_MAX) further rankings of the same
+                               request, the one given counted; -1 when not estimated */
 } bvt_ranked_offer;
 
 /** One offer the policy could choose for the first slot, with its probability. */
@@ -1586,7 +1724,8 @@ BVT_API void bvt_rank_result_init(bvt_rank_result *res);
  * @param err    optional detail.
  * @return BVT_OK (also when nothing is eligible: n_offers is 0); BVT_EINVAL
  *         (NULL argument, bad user id, now <= 0, n_candidates > 0 without
- *         candidates, a bad policy, arrays NULL with a capacity);
+ *         candidates, n_candidates or k beyond their limits, a bad policy or
+ *         context, arrays NULL with a capacity);
  *         BVT_EVERSION (a struct version too new); BVT_ENOTFOUND (unknown
  *         experiment).
  * @since 1.1  Thread-safe.  Allocates nothing for up to 4,096 candidates
@@ -1667,19 +1806,20 @@ enum bvt_hash_kind {
 
 /** One arm of an experiment.  Pointers are borrowed for the definition call. */
 typedef struct bvt_variant {
-    const char *name;            /**< 1..63 bytes */
+    const char *name;            /**< 1..63 bytes of UTF-8, no control characters */
     double weight;               /**< share of covered users, >= 0 */
     const bvt_policy *policy;    /**< ranking policy in this variant, or NULL (unchanged) */
     const char *const *offers;   /**< the offer set ranked in this variant, or NULL (all) */
-    size_t n_offers;
+    size_t n_offers;             /**< entries in offers, 0..BVT_OFFERS_MAX */
 } bvt_variant;
 
 #define BVT_EXPERIMENT_VERSION 1u
 /** An experiment.  Variant 0 is the control the others are compared with. */
 typedef struct bvt_experiment {
     uint32_t version;            /**< BVT_EXPERIMENT_VERSION */
-    const char *name;            /**< 1..63 bytes */
-    const char *salt;            /**< hash seed; NULL = the name */
+    const char *name;            /**< 1..63 bytes of UTF-8, no control characters */
+    const char *salt;            /**< hash seed, 1..255 bytes of UTF-8 without control
+                                      characters; NULL = the name */
     uint32_t hash;               /**< enum bvt_hash_kind */
     const bvt_variant *variants; /**< 2..BVT_VARIANTS_MAX variants */
     size_t n_variants;
@@ -1891,15 +2031,20 @@ BVT_API int bvt_user_forget(bvt_engine *engine, const void *user_id, size_t len,
  *    whose latest impression or dismissal is at or before it are removed.
  * Lifetime counters of a remaining profile (RFM, counts, interests, which
  * decay) and its experiment assignments stay with it until it goes.
- * Works shard by shard, holding a shard's lock for at most 256 records at a
- * time; tracking continues meanwhile.  Call it periodically (e.g. hourly).
+ * Works shard by shard, holding one shard's lock while it passes over that
+ * shard (a call about a user of that shard waits for it); tracking in the
+ * other shards continues.  With a state directory each shard's pass is
+ * journaled under its lock with its cutoff, so replay removes exactly what
+ * it removed, whatever retention a later open gives.  Call it periodically
+ * (e.g. hourly).
  *
  * @param engine the engine.
  * @param now    the current time (> 0).
  * @param[out] out_users_removed profiles removed (may be NULL).
  * @return BVT_OK; BVT_EINVAL (NULL engine, now <= 0, or no retention_ms
  *         configured: a call that would do nothing is a mistake worth
- *         reporting).
+ *         reporting); BVT_EIO (the journal has failed: shards passed before
+ *         the failure are expired in memory but not durable).
  * @since 1.1  Thread-safe.  Allocates nothing.
  */
 BVT_API int bvt_engine_expire(bvt_engine *engine, int64_t now, uint64_t *out_users_removed);
@@ -1956,11 +2101,18 @@ BVT_API int bvt_anonymous_counts(bvt_engine *engine, uint32_t type, uint32_t cat
  * shard's copy, about 1/shards of the profile bytes (docs/benchmarks.md
  * has the figures).
  *
+ * The snapshot of an engine with a journal records the journal position of
+ * that moment, so it holds each change exactly once when it later becomes
+ * a state directory's snapshot.  A state directory's own snapshot
+ * (`snapshot.bvts` beside its `lock` file) is refused: an engine open on
+ * that directory writes it with bvt_engine_checkpoint().
+ *
  * @param engine the engine.
  * @param path   the file to write.
  * @param[out] err detail on failure (may be NULL).
- * @return BVT_OK; BVT_EINVAL (NULL argument); BVT_EIO (create, write,
- *         fsync or rename failed; `path` is unchanged); BVT_ENOMEM.
+ * @return BVT_OK; BVT_EINVAL (NULL argument, or a state directory's
+ *         snapshot); BVT_EIO (create, write, fsync or rename failed; `path`
+ *         is unchanged); BVT_ENOMEM.
  * @since 1.1  Thread-safe; concurrent saves of one engine run one at a time.
  */
 BVT_API int bvt_engine_save(bvt_engine *engine, const char *path, bvt_error *err);
@@ -2006,6 +2158,31 @@ enum bvt_journal_mode {
                                  (concurrent callers share one fsync) */
 };
 
+/** Which engine options an open uses (bvt_state_options.options_from). */
+enum bvt_options_from {
+    BVT_OPTIONS_GIVEN = 0,    /**< the caller's: the options that shape stored data must
+                                   equal the directory's (else BVT_EINVAL naming the
+                                   option); the others replace the recorded ones from
+                                   this open on */
+    BVT_OPTIONS_RECORDED = 1  /**< the directory's recorded options; the caller's give
+                                   only the secret (and every option when the directory
+                                   records none yet) */
+};
+
+/** How an open may touch the directory's files (bvt_state_options.access). */
+enum bvt_state_access {
+    BVT_STATE_READ_WRITE = 0, /**< the default: a torn tail is cut; damage is refused */
+    BVT_STATE_READ_ONLY = 1,  /**< no file is changed: a torn tail is skipped (and
+                                   reported), the journal must be BVT_JOURNAL_OFF and
+                                   bvt_engine_checkpoint() is refused.  Calls that change
+                                   state change only memory.  Shares the directory with
+                                   other read-only opens, not with a writer */
+    BVT_STATE_REPAIR = 2      /**< as READ_WRITE, and damage is cut instead of refused:
+                                   everything from the first damaged byte on is dropped
+                                   (that file truncated there, newer journal files
+                                   deleted) and reported in bvt_state_info */
+};
+
 #define BVT_STATE_OPTIONS_VERSION 1u
 /** Where and how an engine keeps its state on disk (bvt_engine_open()). */
 typedef struct bvt_state_options {
@@ -2013,9 +2190,11 @@ typedef struct bvt_state_options {
     uint32_t journal;          /**< enum bvt_journal_mode; default BVT_JOURNAL_OFF */
     const char *dir;           /**< state directory, created (mode 0700) if missing */
     uint32_t group_commit_ms;  /**< BVT_JOURNAL_GROUP interval, 1..10000; default 5 */
+    uint32_t options_from;     /**< enum bvt_options_from; default BVT_OPTIONS_GIVEN */
+    uint32_t access;           /**< enum bvt_state_access; default BVT_STATE_READ_WRITE */
 } bvt_state_options;
 
-#define BVT_STATE_OPTIONS_INIT { BVT_STATE_OPTIONS_VERSION, 0, NULL, 0 }
+#define BVT_STATE_OPTIONS_INIT { BVT_STATE_OPTIONS_VERSION, 0, NULL, 0, 0, 0 }
 
 /**
  * @brief Initialise state options to their defaults (for bindings).
@@ -2027,13 +2206,34 @@ BVT_API void bvt_state_options_init(bvt_state_options *st);
 /**
  * @brief Open (or create) an engine whose state lives in a directory.
  *
- * The directory holds one snapshot (`snapshot.bvts`) and the journal
- * files written since it (`journal-<first sequence>.bvtj`).  Opening loads
- * the snapshot as bvt_engine_load() does, then replays the journal records
- * after it in sequence order.  A torn tail (the last frame of the newest
- * journal file incomplete or failing its checksum, as a crash leaves it)
- * is cut off and reported in bvt_state_info_get(); damage anywhere else is
- * BVT_ECORRUPT.  A journal is then started when `st->journal` asks for one.
+ * The directory holds the options it was written with (`options`), one
+ * snapshot (`snapshot.bvts`) and the journal files written since it
+ * (`journal-<first sequence>.bvtj`).  Opening loads the snapshot as
+ * bvt_engine_load() does, then replays the journal records after it in
+ * sequence order.  Replay is a function of the files alone: records carry
+ * outcomes (evictions, expiry cut-offs, events counted anonymously), so
+ * neither the options given now nor how threads raced when it was written
+ * change what it rebuilds.  The user limit and memory budget apply to
+ * users added after opening, not to replay; a directory holding more users
+ * than `max_users` is refused (BVT_EFULL naming it).
+ *
+ * Options: the ones that shape stored data (top_interests, half-life,
+ * ancestor_credit, history sizes and horizon, session gap, cart and
+ * attribute limits, type weights) must equal the recorded ones, else
+ * BVT_EINVAL names the first that differs.  The others (shards, max_users,
+ * memory_budget, full_policy, retention_ms, analytics_policy,
+ * segments_need_consent) apply from this open on and are recorded (and
+ * journaled) in their turn.  With `st->options_from` =
+ * BVT_OPTIONS_RECORDED the recorded options are used as they are.
+ *
+ * Damage: only a torn tail — a partial last frame of the newest journal
+ * file, as a crash mid-write leaves it, never acknowledged — is cut (by a
+ * writable open) and reported in bvt_state_info_get().  A complete frame
+ * that fails its checksum, or damage followed by data, is BVT_ECORRUPT with
+ * the file and byte offset; reopen with `st->access` = BVT_STATE_REPAIR to
+ * drop it on purpose (bvt_state_info_get() reports what was dropped).  A
+ * BVT_STATE_READ_ONLY open changes no file.  A journal is then started
+ * when `st->journal` asks for one.
  *
  * Every mutating call (events, attributes, consent, aliases, forget,
  * expire, definitions) is journaled after it succeeds in memory.  When its
@@ -2049,11 +2249,16 @@ BVT_API void bvt_state_options_init(bvt_state_options *st);
  * @param[out] out the engine (NULL on failure); bvt_engine_free() flushes and
  *         fsyncs the journal, then closes it.
  * @param opts   engine options (as for bvt_engine_load()).
- * @param st     the directory and journal mode.
+ * @param st     the directory, journal mode, options source and access.
  * @param[out] err detail on failure (file and byte offset for data problems).
- * @return as bvt_engine_load(), plus BVT_EIO for the directory or journal.
- * @since 1.1  Thread-safe.  One process at a time may open a directory
- *         (it is locked): a second open gets BVT_EIO.
+ * @return as bvt_engine_load(), plus BVT_EIO for the directory or journal;
+ *         BVT_EINVAL (a data-shaping option differs from the recorded one;
+ *         a read-only open with a journal); BVT_EFULL (more users than
+ *         max_users); BVT_ECORRUPT (damage, or an `options` file that fails
+ *         its check).
+ * @since 1.1  Thread-safe.  One writer at a time may open a directory (it
+ *         is locked): a second open gets BVT_EIO.  Read-only opens share it
+ *         with each other.
  */
 BVT_API int bvt_engine_open(bvt_engine **out, const bvt_options *opts,
                             const bvt_state_options *st, bvt_error *err);
@@ -2063,12 +2268,14 @@ BVT_API int bvt_engine_open(bvt_engine **out, const bvt_options *opts,
  *
  * The snapshot holds exactly what the journal held up to the moment of
  * the switch; older journal files are then deleted.  This is also the
- * journal's compaction: a forgotten user's records leave the disk here.
+ * journal's compaction: a forgotten user's records leave the disk here,
+ * and so do the category paths and attribute strings only it used
+ * (docs/privacy.md).
  * @param engine an engine from bvt_engine_open().
  * @param[out] err detail on failure (may be NULL).
- * @return BVT_OK; BVT_EINVAL (NULL, or an engine without a state
- *         directory); BVT_EIO; BVT_ENOMEM.  On failure the previous snapshot
- *         and journal stay valid.
+ * @return BVT_OK; BVT_EINVAL (NULL, an engine without a state directory,
+ *         or one opened read-only); BVT_EIO; BVT_ENOMEM.  On failure the
+ *         previous snapshot and journal stay valid.
  * @since 1.1  Thread-safe.
  */
 BVT_API int bvt_engine_checkpoint(bvt_engine *engine, bvt_error *err);
@@ -2094,9 +2301,14 @@ typedef struct bvt_state_info {
     uint64_t torn_bytes;       /**< bytes cut there */
     uint64_t accepted_seq;     /**< sequence of the latest journaled change */
     uint64_t durable_seq;      /**< every change up to this sequence is durable */
+    uint64_t dropped_first_seq;/**< BVT_STATE_REPAIR: first journal record dropped, or 0 */
+    uint64_t dropped_last_seq; /**< last record dropped as far as sound frames after the
+                                    damage tell (0: unknown, none were sound) */
+    uint64_t dropped_bytes;    /**< bytes cut from journal files, in all */
+    uint32_t dropped_files;    /**< newer journal files deleted */
 } bvt_state_info;
 
-#define BVT_STATE_INFO_INIT { BVT_STATE_INFO_VERSION, 0, 0, 0, -1, 0, 0, 0 }
+#define BVT_STATE_INFO_INIT { BVT_STATE_INFO_VERSION, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * @brief Where the journal stands.

@@ -81,14 +81,16 @@ int bvt_anon_restore(bvt_anon *a, uint32_t key, uint64_t count, double sum)
     }
 }
 
-int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
+static int count_anonymously(bvt_engine *e, const bvt_resolved_event *ev)
 {
-    if (e->analytics_policy != BVT_ANALYTICS_ANONYMOUS || !e->anon)
-        return BVT_ECONSENT;
     uint32_t cat = ev->category ? ev->category : ev->n_search ? ev->search_cats[0] : 0;
-    uint32_t key = (ev->type << 16 | top_level(e->cats, cat)) + 1;
+    uint32_t top = top_level(e->cats, cat), key = (ev->type << 16 | top) + 1;
     bvt_anon *a = e->anon;
     bvt_anon_cell *c = anon_cell(a, key);
+    /* the table names the category from now on: snapshots keep it */
+    int rc = c && top ? bvt_categories_pin(e->cats, top) : BVT_OK;
+    if (rc != BVT_OK)
+        return rc;
     if (c) {
         atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
         bvt_atomic_add_double(&c->sum, ev->value);
@@ -96,6 +98,24 @@ int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
     atomic_fetch_add_explicit(&a->total_count, 1, memory_order_relaxed);
     bvt_atomic_add_double(&a->total_sum, ev->value);
     return BVT_OK;
+}
+
+int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    if (e->analytics_policy != BVT_ANALYTICS_ANONYMOUS || !e->anon)
+        return BVT_ECONSENT;
+    return count_anonymously(e, ev);
+}
+
+int bvt_analytics_ensure(bvt_engine *e)
+{
+    return e->anon ? BVT_OK : bvt_anon_new(&e->anon);
+}
+
+int bvt_analytics_count(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    int rc = bvt_analytics_ensure(e);
+    return rc == BVT_OK ? count_anonymously(e, ev) : rc;
 }
 
 int bvt_anonymous_counts(bvt_engine *e, uint32_t type, uint32_t category_id, uint64_t *out_count,

@@ -55,4 +55,13 @@ static inline int bvt_analytics_blocked(const bvt_engine *e, const bvt_record *r
  * policy; under the anonymous policy it is counted and BVT_OK returned. */
 int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev);
 
+/* Count ev in the anonymous aggregates whatever the policy now (replay:
+ * the journal says it was counted), creating them when the engine has
+ * none.  Single-threaded use only (opening).  BVT_OK; BVT_ENOMEM. */
+int bvt_analytics_count(bvt_engine *e, const bvt_resolved_event *ev);
+
+/* The anonymous aggregates, created when the engine has none (opening,
+ * single-threaded).  BVT_OK; BVT_ENOMEM. */
+int bvt_analytics_ensure(bvt_engine *e);
+
 #endif

@@ -33,6 +33,10 @@ int bvt_policy_resolve(const bvt_policy *in, bvt_policy *out, bvt_error *err)
     }
     if (p.kind > BVT_POLICY_UCB1)
         return bvt_fail(err, BVT_EINVAL, -1, "policy.kind %u is not a bvt_policy_kind", p.kind);
+    if (p.propensity_draws > BVT_PROPENSITY_DRAWS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "policy.propensity_draws %u is above the limit "
+                        "BVT_PROPENSITY_DRAWS_MAX (%u)", p.propensity_draws,
+                        BVT_PROPENSITY_DRAWS_MAX);
     if (!in_unit(p.epsilon) || !in_unit(p.floor) || !in_unit(p.prior_rate))
         return bvt_fail(err, BVT_EINVAL, -1, "epsilon, floor and prior_rate must be in 0..1");
     if (!(p.temperature >= 0) || !(p.prior_strength >= 0) || isinf(p.temperature) ||
@@ -380,6 +384,16 @@ static size_t rank_once(const bvt_policy *p, const bvt_arm *arms, size_t n, size
     return filled;
 }
 
+uint32_t bvt_propensity_draws(const bvt_policy *p, size_t n)
+{
+    /* Each draw ranks the n arms again: the work of one call stays bounded
+     * whatever the catalog (header, BVT_PROPENSITY_WORK_MAX). */
+    size_t most = n > 1 ? BVT_PROPENSITY_WORK_MAX / n : BVT_PROPENSITY_WORK_MAX;
+    if (most < 1)
+        most = 1;
+    return p->propensity_draws < most ? p->propensity_draws : (uint32_t)most;
+}
+
 static int deterministic(const bvt_policy *p)
 {
     return (p->kind == BVT_POLICY_GREEDY || p->kind == BVT_POLICY_UCB1) && p->floor == 0;
@@ -430,7 +444,8 @@ size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
     for (size_t i = 0; first_by_mc && i < n; i++)
         first_p[i] = i == out[0].arm;
     uint64_t stream = seed ^ 0xA0761D6478BD642Full;
-    for (uint32_t d = 0; d < p->propensity_draws; d++) {
+    uint32_t draws = bvt_propensity_draws(p, n);
+    for (uint32_t d = 0; d < draws; d++) {
         size_t got = rank_once(p, arms, n, slots, single_tier, bvt_rng_next(&stream), w,
                                w->trial, NULL);
         for (size_t j = 0; j < got; j++)
@@ -438,7 +453,7 @@ size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
         if (first_by_mc && got)
             first_p[w->trial[0].arm] += 1;
     }
-    double rankings = (double)p->propensity_draws + 1;
+    double rankings = (double)draws + 1;
     for (size_t j = 0; j < slots; j++)
         if (j > 0 || out[0].propensity < 0) /* the first slot's may be exact already */
             out[j].propensity = hits[j] / rankings;

@@ -63,6 +63,10 @@ typedef struct bvt_bandit_work {
 size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
                        uint64_t seed, const bvt_bandit_work *w, bvt_pick *out, double *first_p);
 
+/* The Monte-Carlo rankings made for n arms: p->propensity_draws, cut so
+ * that draws x n stays within BVT_PROPENSITY_WORK_MAX (at least one). */
+uint32_t bvt_propensity_draws(const bvt_policy *p, size_t n);
+
 /* Draws from the library's seeded generator (rng.h). */
 double bvt_draw_uniform(uint64_t *state); /* [0, 1) */
 double bvt_draw_beta(uint64_t *state, double a, double b);

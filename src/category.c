@@ -4,37 +4,69 @@
  * so "a/b/c" owns ids for "a", "a/b" and "a/b/c".  Only valid paths are ever
  * interned, which lets a lookup skip validation.  A category-level mutex
  * makes interning a path and its ancestors all-or-nothing with respect to
- * the id limit. */
+ * the id limit.
+ *
+ * Erasure (docs/privacy.md).  A snapshot writes a tombstone in place of a
+ * category that nothing it holds uses and no definition names
+ * (bvt_categories_erase).  The path stays in memory, flagged ERASED, and
+ * the next journal record to name the id is preceded by the id's CATEGORY
+ * record (and its erased ancestors'), from which replay gives the
+ * tombstone its path back under the same id.  Each id also keeps the
+ * epoch (one per snapshot cut) of the last record that named it, so a
+ * snapshot keeps what records after its cut name.  Locks order both with
+ * the decision, which holds every shard lock and the category lock:
+ * events are journaled under their shard's lock, everything else that
+ * names an id here (creating a child, pinning) under the category lock.
+ * The same path also keeps an event record from overtaking the CATEGORY
+ * record of an id another thread has just created. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "bits.h"
 #include "category.h"
 #include "error.h"
 #include "interner.h"
+#include "utf8.h"
+
+/* Interner flags besides BVT_NAME_PINNED. */
+#define ERASED 2u  /* the last snapshot holds a tombstone */
+#define SETTLED 4u /* bvt_categories_named() saw its CATEGORY record written */
 
 /* Each id's ancestors by depth (anc[k] at depth k + 1, itself included), so
  * "is a within b" is one comparison.  Written before the id is published and
- * never changed; chunks never move. */
+ * never changed (but when replay restores an erased id); chunks never move. */
 #define LINEAGE_CHUNK 1024u
 typedef struct lineage {
     uint16_t anc[BVT_CATEGORY_MAX_DEPTH];
     uint8_t depth;
+    _Atomic uint32_t used; /* epoch of the last journal record naming the id */
 } lineage;
 
 struct bvt_categories {
     bvt_interner *names;
-    pthread_mutex_t lock; /* serialises interning of new paths */
+    pthread_mutex_t lock; /* serialises interning of new paths, pins, erasure */
     bvt_categories_hooks hooks;
+    _Atomic uint32_t epoch; /* snapshot cuts so far */
     _Atomic(lineage *) lineage[(BVT_CATEGORY_MAX_ID + LINEAGE_CHUNK - 1) / LINEAGE_CHUNK];
 };
 
 /* Lineage of a published id (1..count). */
-static inline const lineage *lineage_of(const bvt_categories *c, uint32_t id)
+static inline lineage *lineage_of(const bvt_categories *c, uint32_t id)
 {
-    const lineage *chunk = atomic_load_explicit(&c->lineage[(id - 1) / LINEAGE_CHUNK],
-                                                memory_order_acquire);
+    lineage *chunk = atomic_load_explicit(&c->lineage[(id - 1) / LINEAGE_CHUNK],
+                                          memory_order_acquire);
     return &chunk[(id - 1) % LINEAGE_CHUNK];
+}
+
+static inline uint32_t flags_of(const bvt_categories *c, uint32_t id)
+{
+    return bvt_interner_flags(c->names, id);
+}
+
+static inline uint32_t epoch_of(const bvt_categories *c)
+{
+    return atomic_load_explicit(&c->epoch, memory_order_relaxed);
 }
 
 /* Write the lineage of the id about to be handed out (count + 1), child of
@@ -50,8 +82,10 @@ static int lineage_prepare(bvt_categories *c, uint32_t id, uint32_t parent)
         atomic_store_explicit(&c->lineage[k], chunk, memory_order_release);
     }
     lineage *l = &chunk[(id - 1) % LINEAGE_CHUNK];
-    if (parent)
-        *l = *lineage_of(c, parent);
+    const lineage *p = parent ? lineage_of(c, parent) : NULL;
+    for (uint8_t d = 0; p && d < p->depth; d++)
+        l->anc[d] = p->anc[d];
+    l->depth = p ? p->depth : 0;
     l->anc[l->depth++] = (uint16_t)id;
     return BVT_OK;
 }
@@ -108,6 +142,9 @@ static int validate(const char *path, size_t len, size_t ends[BVT_CATEGORY_MAX_D
     if (len > BVT_CATEGORY_MAX_LEN)
         return bvt_fail(err, BVT_EINVAL, BVT_CATEGORY_MAX_LEN,
                         "category path longer than %u bytes", BVT_CATEGORY_MAX_LEN);
+    int rc = bvt_utf8_require(path, len, "category path", err);
+    if (rc != BVT_OK)
+        return rc;
     int depth = 0;
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {
@@ -132,6 +169,41 @@ static int validate(const char *path, size_t len, size_t ends[BVT_CATEGORY_MAX_D
         start = i + 1;
     }
     return depth;
+}
+
+/* Under the lock: journal the CATEGORY record of id (the hook). */
+static int log_id(bvt_categories *c, uint32_t id)
+{
+    if (!c->hooks.logged)
+        return BVT_OK;
+    return c->hooks.logged(c->hooks.ud, id, bvt_interner_str(c->names, id),
+                           bvt_interner_len(c->names, id));
+}
+
+/* Under the lock: a record written from now on names id.  Note it in this
+ * epoch (its ancestors are kept with it) and give each erased level its
+ * CATEGORY record first, ancestors first, so replay can restore them. */
+static int named_locked(bvt_categories *c, uint32_t id)
+{
+    lineage *l = lineage_of(c, id);
+    atomic_store_explicit(&l->used, epoch_of(c), memory_order_relaxed);
+    int rc = BVT_OK;
+    for (uint8_t d = 0; d < l->depth && rc == BVT_OK; d++) {
+        uint32_t a = l->anc[d];
+        if (!(flags_of(c, a) & ERASED))
+            continue;
+        rc = log_id(c, a);
+        if (rc == BVT_OK)
+            bvt_interner_flags_clear(c->names, a, ERASED);
+    }
+    return rc;
+}
+
+int bvt_categories_check(const char *path, size_t len, bvt_error *err)
+{
+    size_t ends[BVT_CATEGORY_MAX_DEPTH];
+    int depth = validate(path, len, ends, err);
+    return depth < 0 ? depth : BVT_OK;
 }
 
 int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
@@ -168,12 +240,14 @@ int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
         rc = bvt_fail(err, BVT_ELIMIT, -1, "category limit (%u) reached", BVT_CATEGORY_MAX_ID);
     } else {
         id = parent;
+        if (parent) /* the new levels' records name it */
+            rc = named_locked(c, parent);
         for (int d = known; d < depth && rc == BVT_OK; d++) {
             rc = lineage_prepare(c, bvt_interner_count(c->names) + 1, parent);
             if (rc == BVT_OK)
                 rc = bvt_interner_intern(c->names, path, ends[d], parent, &id, NULL);
-            if (rc == BVT_OK && c->hooks.created)
-                rc = c->hooks.created(c->hooks.ud, id, path, ends[d]);
+            if (rc == BVT_OK)
+                rc = log_id(c, id);
             parent = id;
         }
         if (rc != BVT_OK)
@@ -212,7 +286,138 @@ int bvt_categories_within(const bvt_categories *c, uint32_t id, uint32_t ancesto
 
 int bvt_categories_valid(const bvt_categories *c, uint32_t id)
 {
-    return id != 0 && id <= bvt_categories_count(c);
+    return c && bvt_interner_str(c->names, id) != NULL; /* not 0, unknown or erased */
+}
+
+/* ---- pins and erasure ---- */
+
+int bvt_categories_pin(bvt_categories *c, uint32_t id)
+{
+    if (!bvt_categories_valid(c, id))
+        return BVT_EINVAL;
+    if (flags_of(c, id) & BVT_NAME_PINNED) /* then never erased again */
+        return BVT_OK;
+    pthread_mutex_lock(&c->lock);
+    int rc = named_locked(c, id);
+    /* After the CATEGORY records: whoever sees the pin sees them journaled. */
+    bvt_interner_flags_set(c->names, id, BVT_NAME_PINNED);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int bvt_categories_intern_pinned(bvt_categories *c, const char *path, size_t len,
+                                 uint32_t *out_id, bvt_error *err)
+{
+    int rc = bvt_categories_intern(c, path, len, out_id, err);
+    if (rc == BVT_OK && (rc = bvt_categories_pin(c, *out_id)) != BVT_OK)
+        bvt_fail(err, rc, -1, "cannot keep category: %s", bvt_strerror(rc));
+    return rc;
+}
+
+int bvt_categories_named(bvt_categories *c, uint32_t id)
+{
+    if (id == 0)
+        return BVT_OK;
+    lineage *l = lineage_of(c, id);
+    uint32_t epoch = epoch_of(c);
+    if (atomic_load_explicit(&l->used, memory_order_relaxed) != epoch)
+        atomic_store_explicit(&l->used, epoch, memory_order_relaxed);
+    /* Not erased (nor any ancestor: they are kept with id), and seen here
+     * before, so its CATEGORY record is written: nothing to do. */
+    if ((flags_of(c, id) & (ERASED | SETTLED)) == SETTLED)
+        return BVT_OK;
+    /* The first time, the lock also waits for the thread that created the
+     * id to journal it (it publishes the id before, under this lock). */
+    pthread_mutex_lock(&c->lock);
+    int rc = named_locked(c, id);
+    if (rc == BVT_OK)
+        bvt_interner_flags_set(c->names, id, SETTLED);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+void bvt_categories_cut(bvt_categories *c)
+{
+    pthread_mutex_lock(&c->lock);
+    atomic_store_explicit(&c->epoch, epoch_of(c) + 1, memory_order_relaxed);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Kept by a snapshot whatever its marks say: pinned, or named since its cut. */
+static int in_use(const bvt_categories *c, uint32_t id, uint32_t epoch)
+{
+    return (flags_of(c, id) & BVT_NAME_PINNED) ||
+           atomic_load_explicit(&lineage_of(c, id)->used, memory_order_relaxed) == epoch;
+}
+
+/* Descending ids visit every child before its parent (parents come first). */
+uint32_t bvt_categories_unused(const bvt_categories *c, uint32_t n, _Atomic uint64_t *kept)
+{
+    uint32_t epoch = epoch_of(c), unused = 0;
+    for (uint32_t id = n; id > 0; id--) {
+        if (!bvt_categories_valid(c, id))
+            continue;
+        if (bvt_bits_has(kept, id) || in_use(c, id, epoch)) {
+            bvt_bits_set(kept, id);
+            uint32_t parent = bvt_categories_parent(c, id);
+            if (parent)
+                bvt_bits_set(kept, parent);
+        } else {
+            unused++;
+        }
+    }
+    return unused;
+}
+
+void bvt_categories_erase(bvt_categories *c, uint32_t n, _Atomic uint64_t *kept)
+{
+    pthread_mutex_lock(&c->lock);
+    uint32_t epoch = epoch_of(c);
+    for (uint32_t id = n; id > 0; id--) {
+        if (!bvt_categories_valid(c, id) || bvt_bits_has(kept, id))
+            continue;
+        if (in_use(c, id, epoch)) { /* named since bvt_categories_unused looked */
+            const lineage *l = lineage_of(c, id);
+            for (uint8_t d = 0; d < l->depth; d++)
+                bvt_bits_set(kept, l->anc[d]);
+        } else {
+            bvt_interner_flags_set(c->names, id, ERASED);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+int bvt_categories_add_erased(bvt_categories *c, uint32_t *out_id)
+{
+    if (!c || !out_id)
+        return BVT_EINVAL;
+    pthread_mutex_lock(&c->lock);
+    uint32_t id = bvt_interner_count(c->names) + 1;
+    int rc = id > BVT_CATEGORY_MAX_ID ? BVT_ELIMIT : lineage_prepare(c, id, 0);
+    if (rc == BVT_OK)
+        rc = bvt_interner_add_erased(c->names, out_id);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+int bvt_categories_restore(bvt_categories *c, uint32_t id, const char *path, size_t len,
+                           bvt_error *err)
+{
+    size_t ends[BVT_CATEGORY_MAX_DEPTH];
+    int depth = validate(path, len, ends, err);
+    if (depth < 0)
+        return depth;
+    if (!c || id == 0 || id > bvt_categories_count(c) || bvt_categories_valid(c, id) ||
+        bvt_categories_find(c, path, len))
+        return bvt_fail(err, BVT_EINVAL, -1, "category %u is not erased, or the path is known",
+                        id);
+    uint32_t parent = depth > 1 ? bvt_categories_find(c, path, ends[depth - 2]) : 0;
+    if (depth > 1 && (!parent || parent >= id))
+        return bvt_fail(err, BVT_EINVAL, -1, "the parent of category %u is missing", id);
+    int rc = lineage_prepare(c, id, parent);
+    if (rc == BVT_OK)
+        rc = bvt_interner_restore(c->names, id, path, len, parent);
+    return rc == BVT_OK ? rc : bvt_fail(err, rc, -1, "cannot restore category %u", id);
 }
 
 uint32_t bvt_categories_count(const bvt_categories *c)

@@ -81,10 +81,23 @@ static int emit(bvt_engine *e, bvt_wbuf *w)
     return w->oom ? BVT_ENOMEM : bvt_persist_log_bytes(e, w->p, w->len);
 }
 
+/* The categories an event record names (a snapshot erasing one must keep
+ * it, or the journal restores it first: category.h). */
+static int name_categories(bvt_engine *e, const bvt_resolved_event *ev)
+{
+    int rc = bvt_categories_named(e->cats, ev->category);
+    for (uint32_t i = 0; i < ev->n_search && rc == BVT_OK; i++)
+        rc = bvt_categories_named(e->cats, ev->search_cats[i]);
+    return rc;
+}
+
 int bvt_log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event *ev)
 {
     if (!bvt_log_on(e))
         return BVT_OK;
+    int rc = name_categories(e, ev);
+    if (rc != BVT_OK)
+        return rc;
     unsigned char buf[EVENT_RECORD_MAX];
     bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
     bvt_w_u8(&w, BVT_OP_EVENT);
@@ -97,6 +110,9 @@ int bvt_log_anon_event(bvt_engine *e, const bvt_resolved_event *ev)
 {
     if (!bvt_log_on(e))
         return BVT_OK;
+    int rc = name_categories(e, ev);
+    if (rc != BVT_OK)
+        return rc;
     unsigned char buf[EVENT_RECORD_MAX];
     bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
     bvt_w_u8(&w, BVT_OP_ANON_EVENT);
@@ -171,13 +187,36 @@ int bvt_log_forget(bvt_engine *e, bvt_user_key k)
     return emit(e, &w);
 }
 
-int bvt_log_expire(bvt_engine *e, int64_t now)
+int bvt_log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t key_to)
 {
     if (!bvt_log_on(e))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt_w_u8(&w, BVT_OP_EXPIRE);
-    bvt_w_i64(&w, now);
+    bvt_w_i64(&w, cutoff);
+    bvt_w_u64(&w, key_from);
+    bvt_w_u64(&w, key_to);
+    return emit(e, &w);
+}
+
+int bvt_log_rejected(bvt_engine *e, uint64_t n)
+{
+    if (!bvt_log_on(e))
+        return BVT_OK;
+    SMALL_RECORD(w);
+    bvt_w_u8(&w, BVT_OP_REJECTED);
+    bvt_w_u64(&w, n);
+    return emit(e, &w);
+}
+
+int bvt_log_evict(void *engine, const bvt_user_key *victim)
+{
+    bvt_engine *e = engine;
+    if (!bvt_log_on(e))
+        return BVT_OK;
+    SMALL_RECORD(w);
+    bvt_w_u8(&w, BVT_OP_EVICT);
+    put_key(&w, *victim);
     return emit(e, &w);
 }
 
@@ -195,10 +234,10 @@ static int replay_attr_set(bvt_engine *e, bvt_rbuf *r)
         number = bvt_r_f64(r);
     else if (kind == BVT_ATTR_STRING)
         string = bvt_r_str(r, NULL);
-    if (!bvt_r_end(r) || !name || n == 0 || n > BVT_ATTR_KEY_MAX ||
+    if (!bvt_r_end(r) || !bvt_attr_text_ok(name, BVT_ATTR_KEY_MAX) || strlen(name) != n ||
         (kind == BVT_ATTR_NUMBER ? !isfinite(number)
-                                 : kind != BVT_ATTR_STRING || !string || !*string ||
-                                       strlen(string) > BVT_ATTR_VALUE_MAX))
+                                 : kind != BVT_ATTR_STRING ||
+                                       !bvt_attr_text_ok(string, BVT_ATTR_VALUE_MAX)))
         return bvt_r_fail(r, "bad attribute record"), BVT_ECORRUPT;
     return bvt_attr_set_key(e, k, name, (int)kind, number, string);
 }
@@ -222,10 +261,10 @@ int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
     case BVT_OP_EVENT:
         k = get_key(r);
         get_event(e, r, &ev);
-        return bvt_r_end(r) ? bvt_track_key(e, k, &ev) : BVT_ECORRUPT;
+        return bvt_r_end(r) ? bvt_track_apply_key(e, k, &ev) : BVT_ECORRUPT;
     case BVT_OP_ANON_EVENT:
         get_event(e, r, &ev);
-        return bvt_r_end(r) ? bvt_analytics_divert(e, &ev) : BVT_ECORRUPT;
+        return bvt_r_end(r) ? bvt_analytics_count(e, &ev) : BVT_ECORRUPT;
     case BVT_OP_ATTR_SET:
         return replay_attr_set(e, r);
     case BVT_OP_ATTR_UNSET:
@@ -249,10 +288,25 @@ int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
         k = get_key(r);
         return bvt_r_end(r) ? bvt_user_forget_key(e, k) : BVT_ECORRUPT;
     case BVT_OP_EXPIRE: {
-        int64_t now = bvt_r_i64(r);
-        if (!bvt_r_end(r) || now <= 0)
+        int64_t cutoff = bvt_r_i64(r);
+        uint64_t from = bvt_r_u64(r), to = bvt_r_u64(r);
+        if (!bvt_r_end(r) || cutoff <= 0 || from > to)
             return bvt_r_fail(r, "bad expire record"), BVT_ECORRUPT;
-        return e->retention_ms > 0 ? bvt_engine_expire(e, now, NULL) : BVT_OK;
+        bvt_expire_keys(e, cutoff, from, to);
+        return BVT_OK;
+    }
+    case BVT_OP_REJECTED: {
+        uint64_t n = bvt_r_u64(r);
+        if (!bvt_r_end(r) || n == 0)
+            return bvt_r_fail(r, "bad rejected-events record"), BVT_ECORRUPT;
+        atomic_fetch_add_explicit(&e->events_rejected, n, memory_order_relaxed);
+        return BVT_OK;
+    }
+    case BVT_OP_EVICT: {
+        k = get_key(r);
+        if (!bvt_r_end(r))
+            return BVT_ECORRUPT;
+        return bvt_shard_evict_key(bvt_store_shard(&e->store, &k), &k);
     }
     default:
         return bvt_r_fail(r, "unknown record type"), BVT_ECORRUPT;

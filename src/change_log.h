@@ -24,10 +24,17 @@ int bvt_log_attr_unset(bvt_engine *e, bvt_user_key k, const char *name);
 int bvt_log_consent(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted, int64_t t_ms);
 int bvt_log_alias(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
 int bvt_log_forget(bvt_engine *e, bvt_user_key k);
-int bvt_log_expire(bvt_engine *e, int64_t now);
+/* One shard's expiry pass: cutoff, and the range of key high words the
+ * shard holds (so replay needs no particular shard count). */
+int bvt_log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t key_to);
+/* n events refused (their count is part of the statistics). */
+int bvt_log_rejected(bvt_engine *e, uint64_t n);
+/* An eviction (the store's bvt_evict_fn, installed with the engine as ud). */
+int bvt_log_evict(void *engine, const bvt_user_key *victim);
 
-/* Replay a record of ops 1..8 (op byte read).  BVT_OK; BVT_ECORRUPT; or
- * the repeated call's BVT_ENOMEM / BVT_EFULL. */
+/* Replay a per-user record (op byte read; ops BVT_OP_EVENT..BVT_OP_EXPIRE,
+ * BVT_OP_EVICT and BVT_OP_REJECTED).  BVT_OK; BVT_ECORRUPT; BVT_ENOTFOUND (an evicted
+ * user absent); or the repeated call's BVT_ENOMEM. */
 int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
 
 #endif

@@ -256,6 +256,14 @@ int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
             return rc;
         }
     }
+    /* The model names its categories from now on: snapshots keep them. */
+    int rc = BVT_OK;
+    for (uint32_t d = 0; d < m->cats && rc == BVT_OK; d++)
+        rc = bvt_categories_pin(e->cats, m->cat[d]);
+    if (rc != BVT_OK) {
+        free(m);
+        return rc;
+    }
     m->older = cur;
     atomic_store_explicit(&e->clusters, m, memory_order_release);
     if (restore)
@@ -263,8 +271,7 @@ int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
     bvt_wbuf w = BVT_WBUF_INIT;
     bvt_w_u8(&w, BVT_OP_CLUSTERS);
     bvt_cluster_model_write(m, &w);
-    int rc = bvt_persist_log(e, &w);
-    return rc;
+    return bvt_persist_log(e, &w);
 }
 
 /* ---- sampling ---- */
@@ -639,6 +646,14 @@ static int check_args(bvt_engine *e, int64_t now, const bvt_cluster_options *opt
     o->sample = o->sample ? o->sample : DEFAULT_SAMPLE;
     if (o->k < 2 || o->k > BVT_CLUSTERS_MAX)
         return bvt_fail(err, BVT_EINVAL, -1, "k must be 2..%d", BVT_CLUSTERS_MAX);
+    if (o->max_iterations > BVT_CLUSTER_ITERATIONS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "max_iterations %u is above the limit "
+                        "BVT_CLUSTER_ITERATIONS_MAX (%u)", o->max_iterations,
+                        BVT_CLUSTER_ITERATIONS_MAX);
+    if (o->sample > BVT_CLUSTER_SAMPLE_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "sample %llu is above the limit "
+                        "BVT_CLUSTER_SAMPLE_MAX (%u)", (unsigned long long)o->sample,
+                        BVT_CLUSTER_SAMPLE_MAX);
     return BVT_OK;
 }
 

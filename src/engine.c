@@ -10,6 +10,7 @@
 #include "error.h"
 #include "experiment.h"
 #include "analytics.h"
+#include "change_log.h"
 #include "persist.h"
 #include "registry_persist.h"
 #include "rng.h"
@@ -76,6 +77,9 @@ static int resolve_options(bvt_engine *e, const bvt_options *o, bvt_error *err)
         return bvt_fail(err, BVT_EINVAL, -1, "max_attributes must be 0..255 or BVT_NONE");
     if (!o->secret || o->secret_len < 16)
         return bvt_fail(err, BVT_EINVAL, -1, "secret of at least 16 bytes is required");
+    if (o->secret_len > BVT_SECRET_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "secret_len %zu is above the limit "
+                        "BVT_SECRET_MAX (%d bytes)", o->secret_len, BVT_SECRET_MAX);
     if (o->type_weights_len > BVT_EVENT_BUILTIN_COUNT || (o->type_weights_len && !o->type_weights))
         return bvt_fail(err, BVT_EINVAL, -1, "type_weights_len must be 0..12 with type_weights set");
     for (uint32_t i = 0; i < o->type_weights_len; i++)
@@ -161,6 +165,8 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
     }
     e->cfg.cats = e->cats;
     e->cfg.hist.cats = e->cats;
+    e->store.on_evict = bvt_log_evict; /* replay follows the journal's choices */
+    e->store.on_evict_ud = e;
     rc = bvt_segments_define_builtins(e, err);
     if (rc != BVT_OK) {
         bvt_engine_free(e);
@@ -353,11 +359,10 @@ int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
     if (!e || now <= 0)
         return BVT_EINVAL;
     size_t cap = RFM_SAMPLE_MAX;
-    double *r = malloc(cap * sizeof *r), *f = malloc(cap * sizeof *f),
-           *m = malloc(cap * sizeof *m);
+    bvt_rfm_buyer *sample = malloc(cap * sizeof *sample);
     bvt_rfm_cuts *cuts = calloc(1, sizeof *cuts);
-    if (!r || !f || !m || !cuts) {
-        free(r), free(f), free(m), free(cuts);
+    if (!sample || !cuts) {
+        free(sample), free(cuts);
         return BVT_ENOMEM;
     }
     pthread_mutex_lock(&e->rfm_lock);
@@ -372,23 +377,20 @@ int bvt_rfm_refresh(bvt_engine *e, int64_t now, uint64_t *out_buyers)
             /* reservoir sampling (Algorithm R) beyond the cap */
             uint64_t slot = buyers < cap ? buyers : bvt_rng_next(&rng) % (buyers + 1);
             buyers++;
-            if (slot < cap) {
-                r[slot] = (double)rec->last_purchase_ms;
-                f[slot] = rec->purchase_days;
-                m[slot] = rec->monetary_total;
-            }
+            if (slot < cap)
+                bvt_rfm_buyer_of(rec, &sample[slot]);
         }
         pthread_mutex_unlock(&sh->lock);
     }
-    size_t n = buyers < cap ? (size_t)buyers : cap;
-    bvt_rfm_quintiles(r, n, cuts->r);
-    bvt_rfm_quintiles(f, n, cuts->f);
-    bvt_rfm_quintiles(m, n, cuts->m);
+    int rc = bvt_rfm_cuts_compute(sample, buyers < cap ? (size_t)buyers : cap, cuts);
     cuts->refreshed_ms = now;
     cuts->buyers = buyers;
-    int rc = bvt_rfm_publish(e, cuts); /* retires the older cuts, journals these */
+    if (rc == BVT_OK)
+        rc = bvt_rfm_publish(e, cuts); /* retires the older cuts, journals these */
+    else
+        free(cuts);
     pthread_mutex_unlock(&e->rfm_lock);
-    free(r), free(f), free(m);
+    free(sample);
     if (rc != BVT_OK)
         return rc;
     if (out_buyers)
@@ -402,7 +404,8 @@ int bvt_category_intern(bvt_engine *e, const char *path, uint32_t *out_id, bvt_e
 {
     if (!e || !path || !out_id)
         return bvt_fail(err, BVT_EINVAL, -1, "engine, path and out_id are required");
-    return bvt_categories_intern(e->cats, path, strlen(path), out_id, err);
+    int rc = bvt_categories_intern(e->cats, path, strlen(path), out_id, err);
+    return rc == BVT_OK ? bvt_persist_commit(e) : rc; /* its records, if new */
 }
 
 int bvt_category_lookup(const bvt_engine *e, const char *path, uint32_t *out_id)
@@ -427,14 +430,15 @@ int bvt_keyword_map(bvt_engine *e, const char *keyword, const char *category, bv
 {
     if (!e || !keyword || !category)
         return bvt_fail(err, BVT_EINVAL, -1, "engine, keyword and category are required");
+    /* The keyword first: a refused call interns no category either. */
+    int rc = bvt_keyword_check(keyword, strlen(keyword), err);
+    if (rc != BVT_OK)
+        return rc;
     uint32_t id;
-    int rc = bvt_categories_intern(e->cats, category, strlen(category), &id, err);
+    rc = bvt_categories_intern_pinned(e->cats, category, strlen(category), &id, err);
     if (rc != BVT_OK)
         return rc;
     rc = bvt_keywords_set(e->keywords, keyword, strlen(keyword), id);
-    if (rc == BVT_EINVAL)
-        return bvt_fail(err, rc, -1, "keyword must be one word of 1..63 letters or digits: '%.40s'",
-                        keyword);
     if (rc != BVT_OK)
         return bvt_fail(err, rc, -1, "%s", bvt_strerror(rc));
     return BVT_OK;

@@ -100,6 +100,14 @@ int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_sha
 /* By-key forms of the per-user calls: the public calls hash the raw id
  * and come here; journal replay (change_log.c) comes here directly. */
 int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
+/* As bvt_track_key without the analytics policy: replay applies what the
+ * journal says was applied. */
+int bvt_track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
+/* An attribute key (max BVT_ATTR_KEY_MAX) or string value (max
+ * BVT_ATTR_VALUE_MAX) as every path that sets one accepts it: 1..max bytes
+ * of UTF-8. */
+int bvt_attr_text_ok(const char *s, size_t max);
+
 int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
                      const char *string);
 int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key);
@@ -107,5 +115,8 @@ int bvt_consent_set_key(bvt_engine *e, bvt_user_key k, uint32_t purpose, int gra
                         int64_t t_ms);
 int bvt_user_alias_keys(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
 int bvt_user_forget_key(bvt_engine *e, bvt_user_key k);
+/* Expiry of the users whose key high words lie in [from, to] at cutoff
+ * (replay of one shard's pass; privacy.c). */
+void bvt_expire_keys(bvt_engine *e, int64_t cutoff, uint64_t from, uint64_t to);
 
 #endif

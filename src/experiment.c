@@ -7,6 +7,7 @@
  * experiment.h and experiment_internal.h for the structures and why
  * variant_of takes no lock; docs/experiments.md for the semantics. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "experiment_internal.h"
 #include "offer.h"
 #include "persist.h"
+#include "utf8.h"
 
 /* ---- the registry ---- */
 
@@ -411,19 +413,10 @@ void bvt_experiment_init(bvt_experiment *exp)
     }
 }
 
-/* 1..max bytes, none of them a control character. */
+/* 1..max bytes of UTF-8, none of them a control character (utf8.h). */
 int bvt_experiment_text_valid(const char *s, size_t max, size_t *out_len)
 {
-    if (!s)
-        return 0;
-    size_t len = strnlen(s, max + 1);
-    if (len == 0 || len > max)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return 0;
-    *out_len = len;
-    return 1;
+    return bvt_name_require(s, max, "name", out_len, NULL) == BVT_OK;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -442,7 +435,8 @@ static int resolve_offers(bvt_engine *e, const bvt_variant *var, size_t v, bvt_e
         return BVT_OK;
     }
     if (var->n_offers > BVT_OFFERS_MAX)
-        return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: more than %u offers", v,
+        return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variants[%zu].n_offers (%zu) is above "
+                        "the limit BVT_OFFERS_MAX (%u)", v, var->n_offers,
                         (unsigned)BVT_OFFERS_MAX);
     d->has_offers[v] = 1;
     if (var->n_offers == 0)
@@ -487,15 +481,16 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
     if (exp->version > BVT_EXPERIMENT_VERSION)
         return bvt_fail(err, BVT_EVERSION, -1, "experiment version %u is newer than this "
                         "library (%u)", exp->version, BVT_EXPERIMENT_VERSION);
-    if (!bvt_experiment_text_valid(exp->name, BVT_EXP_NAME_MAX, &sp->name_len))
-        return bvt_fail(err, BVT_EINVAL, -1, "name must be 1..%d bytes without control "
-                        "characters", BVT_EXP_NAME_MAX);
+    int rc = bvt_name_require(exp->name, BVT_EXP_NAME_MAX, "experiment name", &sp->name_len,
+                              err);
+    if (rc != BVT_OK)
+        return rc;
     sp->name = exp->name;
     sp->salt = exp->salt ? exp->salt : exp->name;
     sp->salt_len = sp->name_len;
-    if (exp->salt && !bvt_experiment_text_valid(exp->salt, BVT_EXP_SALT_MAX, &sp->salt_len))
-        return bvt_fail(err, BVT_EINVAL, -1, "salt must be NULL or 1..%d bytes without control "
-                        "characters", BVT_EXP_SALT_MAX);
+    if (exp->salt &&
+        (rc = bvt_name_require(exp->salt, BVT_EXP_SALT_MAX, "salt", &sp->salt_len, err)) != BVT_OK)
+        return rc;
     if (exp->hash > BVT_HASH_GROWTHBOOK_V2)
         return bvt_fail(err, BVT_EINVAL, -1, "unknown hash kind %u", exp->hash);
     if (!exp->variants || exp->n_variants < 2 || exp->n_variants > BVT_VARIANTS_MAX)
@@ -508,9 +503,11 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
     sp->raw_sum = 0.0;
     for (size_t v = 0; v < n; v++) {
         const bvt_variant *var = &exp->variants[v];
-        if (!bvt_experiment_text_valid(var->name, BVT_EXP_NAME_MAX, &sp->vname_len[v]))
-            return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: name must be 1..%d bytes "
-                            "without control characters", v, BVT_EXP_NAME_MAX);
+        char what[32];
+        snprintf(what, sizeof what, "variants[%zu].name", v);
+        rc = bvt_name_require(var->name, BVT_EXP_NAME_MAX, what, &sp->vname_len[v], err);
+        if (rc != BVT_OK)
+            return rc;
         for (size_t w = 0; w < v; w++)
             if (sp->vname_len[w] == sp->vname_len[v] &&
                 memcmp(exp->variants[w].name, var->name, sp->vname_len[v]) == 0)
@@ -522,7 +519,7 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
         sp->raw[v] = d->raw_weight[v] = var->weight;
         sp->raw_sum += var->weight;
         if (var->policy) { /* resolved once here, as bvt_rank() would */
-            int rc = bvt_policy_resolve(var->policy, &d->policy[v], err);
+            rc = bvt_policy_resolve(var->policy, &d->policy[v], err);
             if (rc != BVT_OK) {
                 if (err)
                     err->offset = (int64_t)v;
@@ -532,7 +529,7 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
             d->policy_given[v] = *var->policy;
             d->policy_given[v].version = BVT_POLICY_VERSION; /* as resolving reads it */
         }
-        int rc = resolve_offers(e, var, v, d, err);
+        rc = resolve_offers(e, var, v, d, err);
         if (rc != BVT_OK)
             return rc;
     }

@@ -1,6 +1,7 @@
 /* fileio.c — file operations shared by snapshots and the journal (fileio.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -43,6 +44,32 @@ int bvt_fsync_parent(const char *path, bvt_error *err)
     if (fd >= 0)
         close(fd);
     free(dir);
+    return rc;
+}
+
+int bvt_file_replace(const char *path, const void *p, size_t n, bvt_error *err)
+{
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 5);
+    if (!tmp)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp", 5);
+    int rc = BVT_OK;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        rc = io_fail(err, "cannot create", tmp);
+    else if (bvt_write_all(fd, p, n) != 0 || fsync(fd) != 0)
+        rc = io_fail(err, "cannot write", tmp);
+    if (fd >= 0 && close(fd) != 0 && rc == BVT_OK)
+        rc = io_fail(err, "cannot close", tmp);
+    if (rc == BVT_OK && rename(tmp, path) != 0)
+        rc = io_fail(err, "cannot rename over", path);
+    if (rc != BVT_OK)
+        unlink(tmp);
+    else
+        rc = bvt_fsync_parent(path, err);
+    free(tmp);
     return rc;
 }
 

@@ -12,7 +12,10 @@
  * Publication order on insert (all under the mutex): entry fields, then the
  * count (release), then the slot (release).  A reader that acquires a slot
  * therefore sees the entry and a count that covers the id; a reader that
- * acquires the count sees every entry up to it. */
+ * acquires the count sees every entry up to it.
+ *
+ * An erased id (a tombstone loaded from a snapshot) has an entry without a
+ * string and no slot, so it keeps its number and is never found. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -30,10 +33,11 @@
 #define ARENA_MAX (1u << 20)
 
 struct entry {
-    const char *str;
+    const char *str; /* NULL: erased */
     uint64_t hash;
     uint32_t len;
     uint32_t payload;
+    _Atomic uint32_t flags; /* the owner's (interner.h) */
 };
 
 struct table {
@@ -190,6 +194,15 @@ static void add_bytes(bvt_interner *in, size_t n)
     atomic_fetch_add_explicit(&in->bytes, n, memory_order_relaxed);
 }
 
+/* Under lock: store id's slot in t (readers may probe t: order says how). */
+static void slot_put(struct table *t, uint64_t h, uint32_t id, memory_order order)
+{
+    size_t i = (size_t)h & t->mask;
+    while (atomic_load_explicit(&t->slots[i], memory_order_relaxed) != 0)
+        i = (i + 1) & t->mask;
+    atomic_store_explicit(&t->slots[i], slot_value(h, id), order);
+}
+
 /* Under lock: make room so one more id keeps the table at most half full. */
 static int table_reserve(bvt_interner *in, uint32_t count)
 {
@@ -200,13 +213,9 @@ static int table_reserve(bvt_interner *in, uint32_t count)
     struct table *g = table_alloc(nslots * 2);
     if (!g)
         return BVT_ENOMEM;
-    for (uint32_t id = 1; id <= count; id++) {
-        uint64_t h = entry_get(in, id)->hash;
-        size_t i = (size_t)h & g->mask;
-        while (atomic_load_explicit(&g->slots[i], memory_order_relaxed) != 0)
-            i = (i + 1) & g->mask;
-        atomic_store_explicit(&g->slots[i], slot_value(h, id), memory_order_relaxed);
-    }
+    for (uint32_t id = 1; id <= count; id++)
+        if (entry_get(in, id)->str)
+            slot_put(g, entry_get(in, id)->hash, id, memory_order_relaxed);
     atomic_store_explicit(&in->table, g, memory_order_release);
     t->retired_next = in->retired;
     in->retired = t;
@@ -232,6 +241,15 @@ static int chunk_reserve(bvt_interner *in, uint32_t id)
     atomic_store_explicit(&in->chunks[k], c, memory_order_release);
     add_bytes(in, (size_t)n * sizeof *c);
     return BVT_OK;
+}
+
+/* The entry of an id whose chunk exists, for writing: its fields under
+ * lock, its flags (atomic) at any time. */
+static struct entry *entry_mut(bvt_interner *in, uint32_t id)
+{
+    uint32_t off;
+    unsigned k = chunk_of(id - 1, &off);
+    return &atomic_load_explicit(&in->chunks[k], memory_order_relaxed)[off];
 }
 
 /* Under lock: a NUL-terminated copy of s in the arena. */
@@ -294,20 +312,14 @@ int bvt_interner_intern(bvt_interner *in, const char *s, size_t len, uint32_t pa
         goto out;
     }
     id = count + 1;
-    uint32_t off;
-    unsigned k = chunk_of(id - 1, &off);
-    struct entry *e = &atomic_load_explicit(&in->chunks[k], memory_order_relaxed)[off];
+    struct entry *e = entry_mut(in, id);
     e->str = copy;
     e->hash = h;
     e->len = (uint32_t)len;
     e->payload = payload;
     atomic_store_explicit(&in->count, id, memory_order_release);
-
-    t = atomic_load_explicit(&in->table, memory_order_relaxed);
-    size_t i = (size_t)h & t->mask;
-    while (atomic_load_explicit(&t->slots[i], memory_order_relaxed) != 0)
-        i = (i + 1) & t->mask;
-    atomic_store_explicit(&t->slots[i], slot_value(h, id), memory_order_release);
+    slot_put(atomic_load_explicit(&in->table, memory_order_relaxed), h, id,
+             memory_order_release);
     fresh = 1;
 out:
     pthread_mutex_unlock(&in->lock);
@@ -317,6 +329,43 @@ out:
             *out_new = fresh;
     }
     return rc;
+}
+
+int bvt_interner_add_erased(bvt_interner *in, uint32_t *out_id)
+{
+    if (!in || !out_id)
+        return BVT_EINVAL;
+    pthread_mutex_lock(&in->lock);
+    uint32_t count = atomic_load_explicit(&in->count, memory_order_relaxed);
+    int rc = count >= in->max_ids ? BVT_ELIMIT : table_reserve(in, count);
+    if (rc == BVT_OK)
+        rc = chunk_reserve(in, count + 1);
+    if (rc == BVT_OK) /* the chunk is zeroed: no string, no flags */
+        atomic_store_explicit(&in->count, *out_id = count + 1, memory_order_release);
+    pthread_mutex_unlock(&in->lock);
+    return rc;
+}
+
+int bvt_interner_restore(bvt_interner *in, uint32_t id, const char *s, size_t len,
+                         uint32_t payload)
+{
+    if (!in || (!s && len) || len >= UINT32_MAX || id == 0 ||
+        id > atomic_load_explicit(&in->count, memory_order_acquire) ||
+        entry_get(in, id)->str || bvt_interner_find(in, s, len))
+        return BVT_EINVAL;
+    pthread_mutex_lock(&in->lock);
+    const char *copy = arena_copy(in, s, len);
+    if (copy) {
+        struct entry *e = entry_mut(in, id);
+        e->hash = hash_bytes(s, len);
+        e->len = (uint32_t)len;
+        e->payload = payload;
+        e->str = copy;
+        slot_put(atomic_load_explicit(&in->table, memory_order_relaxed), e->hash, id,
+                 memory_order_release);
+    }
+    pthread_mutex_unlock(&in->lock);
+    return copy ? BVT_OK : BVT_ENOMEM;
 }
 
 /* Entry of a caller-supplied id, or NULL when it has not been handed out. */
@@ -353,4 +402,22 @@ uint32_t bvt_interner_count(const bvt_interner *in)
 size_t bvt_interner_bytes(const bvt_interner *in)
 {
     return in ? atomic_load_explicit(&in->bytes, memory_order_relaxed) : 0;
+}
+
+uint32_t bvt_interner_flags(const bvt_interner *in, uint32_t id)
+{
+    const struct entry *e = entry_checked(in, id);
+    return e ? atomic_load_explicit(&e->flags, memory_order_acquire) : 0;
+}
+
+void bvt_interner_flags_set(bvt_interner *in, uint32_t id, uint32_t bits)
+{
+    if (entry_checked(in, id))
+        atomic_fetch_or_explicit(&entry_mut(in, id)->flags, bits, memory_order_release);
+}
+
+void bvt_interner_flags_clear(bvt_interner *in, uint32_t id, uint32_t bits)
+{
+    if (entry_checked(in, id))
+        atomic_fetch_and_explicit(&entry_mut(in, id)->flags, ~bits, memory_order_release);
 }

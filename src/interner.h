@@ -4,7 +4,13 @@
  * interner is freed.  Lookups never lock: tables are published with release
  * stores and replaced (never freed early) when they grow.  Inserts take a
  * mutex.  Each id carries one uint32 payload fixed at insertion (the
- * category tree stores the parent id there). */
+ * category tree stores the parent id there) and a word of flags its owner
+ * may change at any time.
+ *
+ * An id may also be erased: it keeps its number but holds no string and
+ * is never found, so interning its old text again makes a new id.  Loading
+ * a snapshot creates them for the names the snapshot replaced by a
+ * tombstone (docs/format.md). */
 #ifndef BVT_INTERNER_H
 #define BVT_INTERNER_H
 
@@ -27,7 +33,17 @@ uint32_t bvt_interner_find(const bvt_interner *in, const char *s, size_t len);
 int bvt_interner_intern(bvt_interner *in, const char *s, size_t len, uint32_t payload,
                         uint32_t *out_id, int *out_new);
 
-/* NUL-terminated string of an id, or NULL for 0 / unknown ids.  Lock-free. */
+/* Hand out the next id erased.  BVT_OK; BVT_EINVAL; BVT_ELIMIT; BVT_ENOMEM. */
+int bvt_interner_add_erased(bvt_interner *in, uint32_t *out_id);
+
+/* Give an erased id the len bytes at s (known under no other id) and a
+ * payload.  Only while no other thread uses the interner (journal replay).
+ * BVT_OK; BVT_EINVAL (id not erased, or s already known); BVT_ENOMEM. */
+int bvt_interner_restore(bvt_interner *in, uint32_t id, const char *s, size_t len,
+                         uint32_t payload);
+
+/* NUL-terminated string of an id, or NULL for 0, unknown and erased ids.
+ * Lock-free. */
 const char *bvt_interner_str(const bvt_interner *in, uint32_t id);
 /* Byte length of an id's string (0 for unknown ids).  Lock-free. */
 size_t bvt_interner_len(const bvt_interner *in, uint32_t id);
@@ -37,5 +53,18 @@ uint32_t bvt_interner_payload(const bvt_interner *in, uint32_t id);
 uint32_t bvt_interner_count(const bvt_interner *in);
 /* Bytes held (tables, strings, retired tables). */
 size_t bvt_interner_bytes(const bvt_interner *in);
+
+/* The owner's flags of an id (0 when interned; 0 for unknown ids), and
+ * setting or clearing some of them.  Lock-free; a change is a release and
+ * reading an acquire, so what the changer did before is seen by whoever
+ * sees the change (category.c: the records journaled before a flag). */
+uint32_t bvt_interner_flags(const bvt_interner *in, uint32_t id);
+void bvt_interner_flags_set(bvt_interner *in, uint32_t id, uint32_t bits);
+void bvt_interner_flags_clear(bvt_interner *in, uint32_t id, uint32_t bits);
+
+/* The flag both registries of names share (category.c, the attribute
+ * strings): a definition names the id (a segment or offer rule, an offer's
+ * tags, a keyword), so every snapshot keeps its text. */
+#define BVT_NAME_PINNED 1u
 
 #endif

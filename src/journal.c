@@ -633,8 +633,28 @@ static int frame_sound(const unsigned char *d, size_t len, size_t pos, frame *f)
     return frame_hash(d + pos, f->payload, f->comp_len) == sum;
 }
 
-/* The first sound frame starting after `from`, or 0 when there is none
- * (then the damage at `from` is a torn tail). */
+/* Could the len - pos bytes at pos be the start of the frame expected
+ * next, cut short by a crash mid-write?  Its magic (as far as present),
+ * and from a whole header on: a plausible size that runs past the end and
+ * the expected sequence number.  Anything else there is damage. */
+static int partial_frame(const unsigned char *d, size_t len, size_t pos, uint64_t next)
+{
+    size_t have = len - pos;
+    unsigned char magic[4] = { FRAME_MAGIC & 0xFF, FRAME_MAGIC >> 8 & 0xFF,
+                               FRAME_MAGIC >> 16 & 0xFF, FRAME_MAGIC >> 24 };
+    if (memcmp(d + pos, magic, have < 4 ? have : 4) != 0)
+        return 0;
+    if (have < FRAME_HEADER)
+        return 1;
+    bvt_rbuf r;
+    bvt_rbuf_init(&r, d + pos + 4, FRAME_HEADER - 4);
+    uint32_t raw_len = bvt_r_u32(&r), comp_len = bvt_r_u32(&r), count = bvt_r_u32(&r);
+    uint64_t first_seq = bvt_r_u64(&r);
+    return raw_len <= RAW_MAX && count > 0 && first_seq == next &&
+           comp_len > have - FRAME_HEADER;
+}
+
+/* The first sound frame starting after `from`, or 0 when there is none. */
 static size_t next_sound_frame(const unsigned char *d, size_t len, size_t from)
 {
     for (size_t q = from + 1; q < len && len - q >= FRAME_HEADER;) {
@@ -753,11 +773,26 @@ static int scan_header(const unsigned char *d, size_t len, uint64_t check, uint6
     return BVT_OK;
 }
 
+/* Describe damage from pos to the end in sc: where it starts and the last
+ * sequence number that sound frames after it hold (what a repair drops). */
+static void damaged_tail(const unsigned char *d, size_t len, size_t pos, bvt_journal_scan *sc)
+{
+    sc->torn_offset = (int64_t)pos;
+    sc->torn_bytes = len - pos;
+    sc->damaged = 1;
+    for (size_t q = pos; (q = next_sound_frame(d, len, q)) != 0;) {
+        frame f;
+        frame_sound(d, len, q, &f);
+        if (f.count && f.first_seq + f.count - 1 > sc->lost_last_seq)
+            sc->lost_last_seq = f.first_seq + f.count - 1;
+    }
+}
+
 int bvt_journal_scan_buffer(const void *data, size_t len, uint64_t check,
                             bvt_journal_record_fn fn, void *ud, bvt_journal_scan *out,
                             bvt_error *err)
 {
-    bvt_journal_scan sc = { 0, 0, 0, 0, -1, 0 };
+    bvt_journal_scan sc = BVT_JOURNAL_SCAN_INIT;
     if (out)
         *out = sc;
     if (!data && len)
@@ -773,21 +808,27 @@ int bvt_journal_scan_buffer(const void *data, size_t len, uint64_t check,
     size_t pos = HEADER_SIZE;
     while (pos < len) {
         frame f;
-        if (!frame_sound(d, len, pos, &f)) {
+        int sound = frame_sound(d, len, pos, &f);
+        if (!sound && partial_frame(d, len, pos, sc.next_seq) && !next_sound_frame(d, len, pos)) {
+            sc.torn_offset = (int64_t)pos; /* a crash mid-write: never acknowledged */
+            sc.torn_bytes = len - pos;
+            break;
+        }
+        if (!sound) {
             size_t q = next_sound_frame(d, len, pos);
-            if (q) {
-                rc = bvt_fail(err, BVT_ECORRUPT, (int64_t)pos,
-                              "journal frame at %zu is damaged (a sound frame follows at %zu)",
-                              pos, q);
-            } else {
-                sc.torn_offset = (int64_t)pos;
-                sc.torn_bytes = len - pos;
-            }
+            rc = q ? bvt_fail(err, BVT_ECORRUPT, (int64_t)pos, "journal frame at %zu is damaged "
+                              "(a sound frame follows at %zu)", pos, q)
+                   : bvt_fail(err, BVT_ECORRUPT, (int64_t)pos, "journal damaged from byte %zu "
+                              "to its end (%zu bytes; not a frame cut short)", pos, len - pos);
+            damaged_tail(d, len, pos, &sc);
             break;
         }
         rc = frame_records(&s, &f, pos, sc.next_seq, fn, ud, err);
-        if (rc != BVT_OK)
+        if (rc != BVT_OK) {
+            if (rc == BVT_ECORRUPT) /* the container's damage, not the callback's */
+                damaged_tail(d, len, pos, &sc);
             break;
+        }
         sc.next_seq += f.count;
         sc.records += f.count;
         pos += FRAME_HEADER + (size_t)f.comp_len;
@@ -804,7 +845,7 @@ int bvt_journal_scan_file(const char *path, uint64_t check, bvt_journal_record_f
                           bvt_journal_scan *out, bvt_error *err)
 {
     if (out) {
-        bvt_journal_scan z = { 0, 0, 0, 0, -1, 0 };
+        bvt_journal_scan z = BVT_JOURNAL_SCAN_INIT;
         *out = z;
     }
     if (!path)

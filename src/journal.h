@@ -87,19 +87,28 @@ typedef struct bvt_journal_scan {
     uint64_t next_seq;     /* one past the last good record */
     uint64_t records;      /* good records */
     uint64_t valid_bytes;  /* end of the last good frame (header included) */
-    int64_t torn_offset;   /* where a torn tail starts, or -1 */
+    int64_t torn_offset;   /* where a torn tail or the damage starts, or -1 */
     uint64_t torn_bytes;   /* bytes from there to the end */
+    int damaged;           /* 1: from torn_offset on is damage (BVT_ECORRUPT returned) */
+    uint64_t lost_last_seq;/* damage: the last sequence number sound frames after it
+                              hold, or 0 */
 } bvt_journal_scan;
 
-/* Read a whole journal image.  A bad or incomplete frame with no valid
- * frame after it is a torn tail: reported in *out (torn_offset,
- * torn_bytes), not an error.  Anything else gets a status with the byte
- * offset in err: BVT_EFORMAT (magic), BVT_EVERSION (newer format),
- * BVT_ESECRET (check value differs from `check`), BVT_ETRUNCATED (shorter
- * than a header), BVT_ECORRUPT (header checksum; a bad frame followed by a
- * good one; sequence numbers that do not follow; a record that overruns
- * its frame), or the callback's non-zero return.  Never reads outside
- * [data, data + len); safe on any input (fuzzed). */
+#define BVT_JOURNAL_SCAN_INIT { 0, 0, 0, 0, -1, 0, 0, 0 }
+
+/* Read a whole journal image.  A torn tail — a partial last frame (its
+ * magic, and with a whole header a plausible size running past the end
+ * and the expected sequence number), as a crash mid-write leaves it — is
+ * reported in *out (torn_offset, torn_bytes), not an error.  Damage (a
+ * complete frame failing its checksum, bytes that are not a frame, a bad
+ * frame followed by a good one, sequence numbers that do not follow, a
+ * record that overruns its frame) is BVT_ECORRUPT with the byte offset in
+ * err and *out describing it (damaged, torn_offset, lost_last_seq), so a
+ * repair can cut it on purpose.  Other failures: BVT_EFORMAT (magic),
+ * BVT_EVERSION (newer format), BVT_ESECRET (check value differs from
+ * `check`), BVT_ETRUNCATED (shorter than a header), BVT_ECORRUPT (header
+ * checksum, damaged = 0), or the callback's non-zero return.  Never reads
+ * outside [data, data + len); safe on any input (fuzzed). */
 int bvt_journal_scan_buffer(const void *data, size_t len, uint64_t check,
                             bvt_journal_record_fn fn, void *ud, bvt_journal_scan *out,
                             bvt_error *err);

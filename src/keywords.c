@@ -9,8 +9,10 @@
 #include <stdlib.h>
 
 #include "behavtarget.h"
+#include "error.h"
 #include "interner.h"
 #include "keywords.h"
+#include "utf8.h"
 
 #define CELL_CHUNK_BITS 10u
 #define CELL_CHUNK (1u << CELL_CHUNK_BITS)
@@ -96,16 +98,25 @@ static cell *cell_reserve(bvt_keywords *k, uint32_t id)
     return &c[id & (CELL_CHUNK - 1)];
 }
 
+int bvt_keyword_check(const char *word, size_t len, bvt_error *err)
+{
+    if (!word || len == 0 || len > BVT_KEYWORD_MAX_LEN)
+        return bvt_fail(err, BVT_EINVAL, -1, "keyword must be 1..%u bytes", BVT_KEYWORD_MAX_LEN);
+    for (size_t i = 0; i < len; i++)
+        if (!word_byte((unsigned char)word[i]))
+            return bvt_fail(err, BVT_EINVAL, (int64_t)i, "keyword must be one word of letters, "
+                            "digits and non-ASCII characters: byte 0x%02x at offset %zu",
+                            (unsigned)(unsigned char)word[i], i);
+    return bvt_utf8_require(word, len, "keyword", err);
+}
+
 int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id)
 {
-    if (!k || !word || len == 0 || len > BVT_KEYWORD_MAX_LEN || category_id == 0)
+    if (!k || category_id == 0 || bvt_keyword_check(word, len, NULL) != BVT_OK)
         return BVT_EINVAL;
     char buf[BVT_KEYWORD_MAX_LEN];
-    for (size_t i = 0; i < len; i++) {
-        if (!word_byte((unsigned char)word[i]))
-            return BVT_EINVAL;
+    for (size_t i = 0; i < len; i++)
         buf[i] = lower((unsigned char)word[i]);
-    }
     if (k->hooks.check) {
         int hrc = k->hooks.check(k->hooks.ud);
         if (hrc != BVT_OK)

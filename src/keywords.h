@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "behavtarget.h"
+
 #define BVT_KEYWORD_MAX_LEN 63u
 #define BVT_KEYWORDS_MAX 65535u
 
@@ -37,8 +39,13 @@ void bvt_keywords_foreach(bvt_keywords *k,
                           void (*fn)(const char *word, size_t len, uint32_t category_id, void *ud),
                           void *ud);
 
+/* BVT_OK when len bytes at word are one word as defined above, 1..63
+ * bytes, and UTF-8 (the map is kept, and snapshots and exports read it);
+ * else BVT_EINVAL with err naming the first bad byte. */
+int bvt_keyword_check(const char *word, size_t len, bvt_error *err);
+
 /* Map one word to category_id (>= 1), replacing an earlier mapping.  The word
- * must be exactly one word as defined above (after lower-casing).
+ * must pass bvt_keyword_check().
  * Returns BVT_OK; BVT_EINVAL; BVT_ELIMIT; BVT_ENOMEM; or a hook's status. */
 int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id);
 

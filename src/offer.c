@@ -13,6 +13,7 @@
 #include "offer.h"
 #include "persist.h"
 #include "profile_env.h"
+#include "utf8.h"
 
 /* ---- versions ---- */
 
@@ -198,15 +199,15 @@ static void set_drop(bvt_offer_set *next, uint32_t id)
 
 /* ---- validation ---- */
 
+/* An offer id or group name (utf8.h). */
+static int check_id(const char *s, const char *what, bvt_error *err)
+{
+    return bvt_name_require(s, BVT_OFFER_ID_MAX, what, NULL, err);
+}
+
 int bvt_offer_id_valid(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (n < 1 || n > BVT_OFFER_ID_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return 0;
-    return 1;
+    return check_id(s, "offer id", NULL) == BVT_OK;
 }
 
 static int check_caps(const bvt_cap *caps, size_t n, bvt_error *err)
@@ -235,9 +236,9 @@ static int check_offer(const bvt_offer *o, bvt_error *err)
     if (o->version > BVT_OFFER_VERSION)
         return bvt_fail(err, BVT_EVERSION, -1, "offer.version %u is newer than this library",
                         o->version);
-    if (!bvt_offer_id_valid(o->id))
-        return bvt_fail(err, BVT_EINVAL, -1, "offer id must be 1..%d bytes without control "
-                        "characters", BVT_OFFER_ID_MAX);
+    int rc = check_id(o->id, "offer id", err);
+    if (rc != BVT_OK)
+        return rc;
     if (o->n_tags > BVT_OFFER_TAGS_MAX || (o->n_tags && !o->tags))
         return bvt_fail(err, BVT_EINVAL, -1, "n_tags must be 0..%d with tags set",
                         BVT_OFFER_TAGS_MAX);
@@ -251,7 +252,7 @@ static int check_offer(const bvt_offer *o, bvt_error *err)
     if (o->cost_per != 0 && o->cost_per != BVT_EVENT_IMPRESSION && o->cost_per != BVT_EVENT_CLICK)
         return bvt_fail(err, BVT_EINVAL, -1, "cost_per must be BVT_EVENT_IMPRESSION or "
                         "BVT_EVENT_CLICK");
-    int rc = check_caps(o->caps, o->n_caps, err);
+    rc = check_caps(o->caps, o->n_caps, err);
     if (rc != BVT_OK)
         return rc;
     if (o->cooloff_ms < 0 || o->start_ms < 0 || o->end_ms < 0)
@@ -293,10 +294,19 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int rest
     if (o->n_caps)
         memcpy(d->caps, o->caps, o->n_caps * sizeof *o->caps);
     int rc = BVT_OK;
+    /* Every tag is checked before any is interned: a refused offer leaves
+     * no new category behind. */
+    for (size_t i = 0; i < o->n_tags && rc == BVT_OK; i++) {
+        bvt_error why = BVT_ERROR_INIT;
+        const char *t = o->tags[i];
+        if (!t)
+            rc = bvt_fail(err, BVT_EINVAL, (int64_t)i, "tags[%zu] is NULL", i);
+        else if ((rc = bvt_categories_check(t, strlen(t), &why)) != BVT_OK)
+            bvt_fail(err, rc, why.offset, "tags[%zu]: %s", i, why.message);
+    }
     for (size_t i = 0; i < o->n_tags && rc == BVT_OK; i++) {
         const char *t = o->tags[i];
-        rc = t ? bvt_categories_intern(e->cats, t, strlen(t), &d->tags[d->n_tags], err)
-               : bvt_fail(err, BVT_EINVAL, (int64_t)i, "tags[%zu] is NULL", i);
+        rc = bvt_categories_intern_pinned(e->cats, t, strlen(t), &d->tags[d->n_tags], err);
         if (rc == BVT_OK)
             d->n_tags++;
     }
@@ -479,6 +489,9 @@ int bvt_offer_define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uin
         *out_failed = 0;
     if (!e || !offers || n == 0)
         return bvt_fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
+    if (n > BVT_OFFERS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "n (%zu offers) is above the limit BVT_OFFERS_MAX "
+                        "(%d)", n, BVT_OFFERS_MAX);
     if (bvt_persist_check(e) != BVT_OK)
         return journal_failed(err);
     return define_batch(e, offers, n, out_ids, out_failed, 0, err);
@@ -547,10 +560,11 @@ int bvt_offer_list(bvt_engine *e, uint32_t *out, size_t cap, size_t *out_n)
 int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps,
                            bvt_error *err)
 {
-    if (!e || !bvt_offer_id_valid(name))
-        return bvt_fail(err, BVT_EINVAL, -1, "group name must be 1..%d bytes without control "
-                        "characters", BVT_OFFER_ID_MAX);
-    int rc = check_caps(caps, n_caps, err);
+    if (!e)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+    int rc = check_id(name, "group name", err);
+    if (rc == BVT_OK)
+        rc = check_caps(caps, n_caps, err);
     if (rc != BVT_OK)
         return rc;
     if (bvt_persist_check(e) != BVT_OK)
@@ -589,7 +603,7 @@ int bvt_offer_groups_restore(bvt_engine *e, const char *const *names,
     for (size_t i = 0; i < n && rc == BVT_OK; i++) {
         uint32_t id = 0;
         int fresh = 0;
-        if (!bvt_offer_id_valid(names[i]))
+        if (check_id(names[i], "group name", err) != BVT_OK)
             rc = bvt_fail(err, BVT_EINVAL, (int64_t)i, "group %zu: bad name", i);
         else if ((rc = check_caps(groups[i].caps, groups[i].n_caps, err)) != BVT_OK)
             ;

@@ -14,26 +14,25 @@
 #define IAB_SEGTAX "4" /* IAB Tech Lab segtax id of the Audience Taxonomy 1.1 */
 
 /* Was map[j]'s IAB id already written, by an earlier segment of the user or
- * an earlier entry for the same segment?  Only equal ids cost a scan. */
-static int iab_written(const uint32_t *ids, size_t i, const bvt_iab_mapping *map, size_t n_map,
-                       size_t j)
+ * an earlier entry for the same segment?  at[s] is segment s's position
+ * among the user's segments + 1 (0: not in one), so a call costs
+ * O(n_map) and the whole export O(n_map^2) at worst. */
+static int iab_written(const uint16_t *at, const bvt_iab_mapping *map, size_t n_map, size_t j)
 {
+    uint32_t pj = at[map[j].segment];
     for (size_t k = 0; k < n_map; k++) {
-        if (k == j || strcmp(map[k].iab_id, map[j].iab_id) != 0)
-            continue;
-        for (size_t p = 0; p <= i; p++)
-            if (ids[p] == map[k].segment && (p < i || k < j))
-                return 1;
+        uint32_t pk = map[k].segment <= BVT_SEGMENTS_MAX ? at[map[k].segment] : 0;
+        if (pk && (pk < pj || (pk == pj && k < j)) && strcmp(map[k].iab_id, map[j].iab_id) == 0)
+            return 1;
     }
     return 0;
 }
 
-static int valid_provider(const char *provider)
+/* Text the export writes: 1..max bytes of UTF-8. */
+static int valid_text(const char *s, size_t max)
 {
-    size_t n = 0;
-    while (provider && n <= PROVIDER_MAX && provider[n])
-        n++;
-    return n >= 1 && n <= PROVIDER_MAX;
+    size_t n = s ? strnlen(s, max + 1) : 0;
+    return n >= 1 && n <= max && bvt_utf8_check(s, n) == n;
 }
 
 int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len, int64_t now,
@@ -43,10 +42,11 @@ int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len, in
 {
     if (out_len)
         *out_len = 0;
-    if (!out_len || (!buf && cap) || !valid_provider(provider) || (!map && n_map))
+    if (!out_len || (!buf && cap) || !valid_text(provider, PROVIDER_MAX) || (!map && n_map) ||
+        n_map > BVT_IAB_MAPPINGS_MAX)
         return BVT_EINVAL;
     for (size_t j = 0; j < n_map; j++)
-        if (!map[j].iab_id || !map[j].iab_id[0])
+        if (!valid_text(map[j].iab_id, BVT_IAB_ID_MAX))
             return BVT_EINVAL;
 
     /* A user is in at most every defined segment: 16 KiB of stack, and no
@@ -58,6 +58,11 @@ int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len, in
         return rc;
     if (n > BVT_SEGMENTS_MAX)
         n = BVT_SEGMENTS_MAX;
+    uint16_t at[BVT_SEGMENTS_MAX + 1];
+    memset(at, 0, sizeof at);
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] <= BVT_SEGMENTS_MAX)
+            at[ids[i]] = (uint16_t)(i + 1);
 
     bvt_json w = bvt_json_start(buf, cap);
     bvt_json_lit(&w, "[{\"id\":");
@@ -82,7 +87,7 @@ int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len, in
     int mapped = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n_map; j++) {
-            if (map[j].segment != ids[i] || iab_written(ids, i, map, n_map, j))
+            if (map[j].segment != ids[i] || iab_written(at, map, n_map, j))
                 continue;
             if (!mapped) {
                 bvt_json_lit(&w, ",{\"name\":");

@@ -9,7 +9,9 @@
  * Save functions run while the snapshot holds every shard lock: no event,
  * per-user call or expire pass is running.  Definitions may still change:
  * the sections are saved last to first (the registries of names only
- * grow), so each holds whatever the sections loaded after it refer to.  They read published
+ * grow), so each holds whatever the sections loaded after it refer to
+ * (NAMES is counted then and written after the profiles: see
+ * bvt_names_begin below).  They read published
  * definitions lock-free (or take a module lock that is never held by a
  * thread waiting for a shard lock) and return BVT_OK or BVT_ENOMEM.
  *
@@ -36,7 +38,9 @@
 #define BVT_PERSIST_H
 
 #include "behavtarget.h"
+#include "bits.h"
 #include "codec.h"
+#include "engine.h"
 
 struct bvt_ext;
 struct bvt_mem;
@@ -58,6 +62,38 @@ enum bvt_section {
 
 int bvt_names_save(bvt_engine *e, bvt_wbuf *w);
 int bvt_names_load(bvt_engine *e, bvt_rbuf *r);
+
+/* Erasure (docs/privacy.md): a snapshot's NAMES section keeps only the
+ * categories and attribute strings something it or the journal needs, and
+ * writes a tombstone for every other.  The profile copies mark what they
+ * write (any thread, relaxed: the snapshot reads the marks after taking
+ * each shard's lock again); what definitions and aggregates name is
+ * pinned (category.h, BVT_NAME_PINNED). */
+typedef struct bvt_name_marks {
+    _Atomic uint64_t cats[BVT_BITS_WORDS(BVT_CATEGORY_MAX_ID + 1)];
+    _Atomic uint64_t strings[BVT_BITS_WORDS(BVT_STRINGS_MAX + 1)];
+} bvt_name_marks;
+
+/* NAMES in two steps (snapshot.c).  At the cut, after the sections saved
+ * before it: bvt_names_begin() fixes the counts (so they cover what those
+ * sections name) and copies the keyword map, event types and purposes
+ * (on failure it frees what it made).  After the profile copies and
+ * bvt_categories_erase(): bvt_names_finish() writes the section and frees
+ * the cut, with a tombstone for each erased name, each category m leaves
+ * unmarked and each attribute string m leaves unmarked that no definition
+ * pins; m NULL keeps every name (bvt_names_save() is both steps so).
+ * bvt_names_cut_free() drops a cut that will not be finished.  BVT_OK;
+ * BVT_ENOMEM. */
+typedef struct bvt_names_cut {
+    uint32_t cats, strings;     /* ids 1..n written */
+    uint32_t n_keywords;
+    uint32_t tombstones;        /* written by bvt_names_finish() */
+    bvt_wbuf keywords, tail;    /* the keyword entries; types and purposes */
+} bvt_names_cut;
+
+int bvt_names_begin(bvt_engine *e, bvt_names_cut *cut);
+int bvt_names_finish(bvt_engine *e, bvt_names_cut *cut, const bvt_name_marks *m, bvt_wbuf *w);
+void bvt_names_cut_free(bvt_names_cut *cut);
 int bvt_segments_save(bvt_engine *e, bvt_wbuf *w);
 int bvt_segments_load(bvt_engine *e, bvt_rbuf *r);
 int bvt_offers_save(bvt_engine *e, bvt_wbuf *w);
@@ -83,8 +119,11 @@ enum bvt_op {
     BVT_OP_CONSENT_SET = 5,      /* key, purpose id, granted, time */
     BVT_OP_ALIAS = 6,            /* anonymous key, known key */
     BVT_OP_FORGET = 7,           /* key */
-    BVT_OP_EXPIRE = 8,           /* now */
+    BVT_OP_EXPIRE = 8,           /* cutoff, first and last key high word of one shard */
     BVT_OP_EXPERIMENT_ASSIGN = 9,/* experiment_persist.c: key and the outcome */
+    BVT_OP_EVICT = 10,           /* key of a user the full policy evicted */
+    BVT_OP_OPTIONS = 11,         /* state_options.c: the options in force from here on */
+    BVT_OP_REJECTED = 12,        /* u64 events refused (the statistics' count) */
     /* names and segments (registry_persist.c) */
     BVT_OP_CATEGORY = 20,
     BVT_OP_KEYWORD = 21,

@@ -403,6 +403,75 @@ static int key_order(const void *a, const void *b)
     return bvt_user_key_cmp(a, b);
 }
 
+/* Remove the aliases of the n users just removed (as for forget). */
+static void drop_aliases(bvt_engine *e, bvt_user_key *gone, size_t n)
+{
+    qsort(gone, n, sizeof gone[0], key_order);
+    bvt_aliases_remove_targets(&e->aliases, gone, n);
+}
+
+/* Apply cutoff to the users of sh whose key high words lie in [from, to]
+ * (its lock held): the inactive go, with their aliases; the rest lose what
+ * is older.  Returns the users removed. */
+static uint64_t expire_locked(bvt_engine *e, bvt_shard *sh, int64_t cutoff, uint64_t from,
+                              uint64_t to)
+{
+    uint64_t removed = 0;
+    bvt_user_key gone[EXPIRE_CHUNK];
+    size_t n = 0;
+    for (uint32_t num = 0; num < sh->high_water; num++) {
+        if (n == EXPIRE_CHUNK) {
+            drop_aliases(e, gone, n);
+            removed += n;
+            n = 0;
+        }
+        bvt_record *r = bvt_shard_record(sh, num);
+        if (!bvt_record_live(r) || r->key_hi < from || r->key_hi > to)
+            continue;
+        int64_t t = last_activity(r);
+        if (t && t <= cutoff) {
+            gone[n++] = (bvt_user_key){ r->key_hi, r->key_lo };
+            bvt_shard_remove_at(sh, num);
+        } else if (r->ext) {
+            bvt_history_expire(&r->ext->hist, &sh->mem, cutoff);
+            bvt_cart_expire(r->ext, cutoff);
+            bvt_caps_expire(r->ext, &sh->mem, cutoff);
+        }
+    }
+    if (n)
+        drop_aliases(e, gone, n);
+    return removed + n;
+}
+
+/* The key high words shard i holds. */
+static void shard_keys(const bvt_store *s, uint32_t i, uint64_t *from, uint64_t *to)
+{
+    if (s->n_shards == 1) {
+        *from = 0;
+        *to = UINT64_MAX;
+        return;
+    }
+    *from = (uint64_t)i << s->shard_shift;
+    *to = *from | (UINT64_MAX >> (64 - s->shard_shift));
+}
+
+void bvt_expire_keys(bvt_engine *e, int64_t cutoff, uint64_t from, uint64_t to)
+{
+    uint64_t removed = 0;
+    for (uint32_t i = 0; i < e->store.n_shards; i++) {
+        uint64_t lo, hi;
+        shard_keys(&e->store, i, &lo, &hi);
+        if (hi < from || lo > to)
+            continue;
+        bvt_shard *sh = &e->store.shards[i];
+        bvt_shard_lock(sh);
+        removed += expire_locked(e, sh, cutoff, from, to);
+        pthread_mutex_unlock(&sh->lock);
+    }
+    if (removed)
+        bvt_batch_pool_scrub(e);
+}
+
 int bvt_engine_expire(bvt_engine *e, int64_t now, uint64_t *out_users_removed)
 {
     if (out_users_removed)
@@ -415,44 +484,21 @@ int bvt_engine_expire(bvt_engine *e, int64_t now, uint64_t *out_users_removed)
     int64_t cutoff = now - e->retention_ms; /* no overflow: both positive */
     if (cutoff <= 0)
         return BVT_OK; /* event times are > 0: nothing is that old */
+    /* A shard at a time, whole, journaled under its lock: replay then
+     * applies the cutoff at the same point of that shard's changes. */
     uint64_t removed = 0;
-    bvt_user_key gone[EXPIRE_CHUNK];
-    for (uint32_t s = 0; s < e->store.n_shards; s++) {
-        bvt_shard *sh = &e->store.shards[s];
-        for (uint32_t next = 0, end;;) {
-            size_t n = 0;
-            bvt_shard_lock(sh);
-            end = sh->high_water;
-            for (uint32_t stop = next + EXPIRE_CHUNK; next < end && next < stop; next++) {
-                bvt_record *r = bvt_shard_record(sh, next);
-                if (!bvt_record_live(r))
-                    continue;
-                int64_t t = last_activity(r);
-                if (t && t <= cutoff) {
-                    gone[n++] = (bvt_user_key){ r->key_hi, r->key_lo };
-                    bvt_shard_remove_at(sh, next);
-                } else if (r->ext) {
-                    bvt_history_expire(&r->ext->hist, &sh->mem, cutoff);
-                    bvt_cart_expire(r->ext, cutoff);
-                    bvt_caps_expire(r->ext, &sh->mem, cutoff);
-                }
-            }
-            if (n) { /* their aliases go too, under the same lock as for forget */
-                qsort(gone, n, sizeof gone[0], key_order);
-                bvt_aliases_remove_targets(&e->aliases, gone, n);
-            }
-            pthread_mutex_unlock(&sh->lock);
-            removed += n;
-            if (next >= end)
-                break;
-        }
+    for (uint32_t i = 0; i < e->store.n_shards && rc == BVT_OK; i++) {
+        uint64_t from, to;
+        shard_keys(&e->store, i, &from, &to);
+        bvt_shard *sh = &e->store.shards[i];
+        bvt_shard_lock(sh);
+        removed += expire_locked(e, sh, cutoff, from, to);
+        rc = bvt_log_expire(e, cutoff, from, to);
+        pthread_mutex_unlock(&sh->lock);
     }
     if (removed)
         bvt_batch_pool_scrub(e);
     if (out_users_removed)
         *out_users_removed = removed;
-    /* Journaled at the end: a checkpoint taken during the pass then
-     * replays it over the shards the snapshot copied before their turn. */
-    rc = bvt_log_expire(e, now);
     return rc == BVT_OK ? bvt_persist_commit(e) : rc;
 }

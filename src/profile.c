@@ -296,11 +296,11 @@ void bvt_profile_features(const bvt_record *r, const bvt_rfm_cuts *cuts, int64_t
     p->purchase_days = r->purchase_days;
     p->monetary_total = r->monetary_total;
     p->monetary_mean = p->purchases ? r->monetary_total / p->purchases : 0;
-    if (cuts && r->last_purchase_ms) {
-        p->r_score = bvt_rfm_score(cuts->r, (double)r->last_purchase_ms);
-        p->f_score = bvt_rfm_score(cuts->f, (double)r->purchase_days);
-        p->m_score = bvt_rfm_score(cuts->m, r->monetary_total);
-    }
+    uint32_t scores[3];
+    bvt_rfm_scores(cuts, r, scores);
+    p->r_score = scores[BVT_RFM_R];
+    p->f_score = scores[BVT_RFM_F];
+    p->m_score = scores[BVT_RFM_M];
     memcpy(p->type_counts, r->counts, sizeof p->type_counts);
     p->events = r->events;
     p->impressions = r->counts[BVT_EVENT_IMPRESSION];

@@ -8,6 +8,7 @@
 #include "cart.h"
 #include "cluster.h"
 #include "engine.h"
+#include "error.h"
 #include "interest.h"
 #include "profile_env.h"
 
@@ -23,16 +24,20 @@ static int name_event_type(void *ud, const char *name, size_t len, uint32_t *out
     return bvt_event_type_lookup(ud, buf, out) == BVT_OK ? BVT_OK : BVT_ENOTFOUND;
 }
 
+/* What a rule names is pinned: snapshots keep it (category.h). */
 static int name_category(void *ud, const char *path, size_t len, uint32_t *out)
 {
     bvt_engine *e = ud;
-    return bvt_categories_intern(e->cats, path, len, out, NULL);
+    return bvt_categories_intern_pinned(e->cats, path, len, out, NULL);
 }
 
 static int name_string(void *ud, const char *s, size_t len, uint32_t *out)
 {
     bvt_engine *e = ud;
-    return bvt_interner_intern(e->strings, s, len, 0, out, NULL);
+    int rc = bvt_interner_intern(e->strings, s, len, 0, out, NULL);
+    if (rc == BVT_OK)
+        bvt_interner_flags_set(e->strings, *out, BVT_NAME_PINNED);
+    return rc;
 }
 
 /* Lookup only: purposes are registered by the caller before rules name them. */
@@ -78,6 +83,13 @@ static uint32_t rfm_segment(uint32_t r, uint32_t f, uint32_t m)
     return r == 1 && fm == 1 ? BVT_RFM_LOST : BVT_RFM_HIBERNATING;
 }
 
+static double rfm_score(const bvt_profile_env *st, const bvt_record *r, int dim)
+{
+    uint32_t scores[3];
+    bvt_rfm_scores(st->cuts, r, scores);
+    return scores[dim];
+}
+
 static double env_feature(void *ud, uint32_t f)
 {
     const bvt_profile_env *st = ud;
@@ -99,9 +111,9 @@ static double env_feature(void *ud, uint32_t f)
     case BVT_F_MONETARY_TOTAL: return r->monetary_total;
     case BVT_F_MONETARY_MEAN:
         return r->counts[BVT_EVENT_PURCHASE] ? r->monetary_total / r->counts[BVT_EVENT_PURCHASE] : 0;
-    case BVT_F_R_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->r, (double)r->last_purchase_ms) : 0;
-    case BVT_F_F_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->f, r->purchase_days) : 0;
-    case BVT_F_M_SCORE: return st->cuts && r->last_purchase_ms ? bvt_rfm_score(st->cuts->m, r->monetary_total) : 0;
+    case BVT_F_R_SCORE: return rfm_score(st, r, BVT_RFM_R);
+    case BVT_F_F_SCORE: return rfm_score(st, r, BVT_RFM_F);
+    case BVT_F_M_SCORE: return rfm_score(st, r, BVT_RFM_M);
     case BVT_F_EVENTS: return r->events;
     case BVT_F_IMPRESSIONS: return r->counts[BVT_EVENT_IMPRESSION];
     case BVT_F_CLICKS: return r->counts[BVT_EVENT_CLICK];
@@ -291,14 +303,21 @@ void bvt_profile_env_user(bvt_profile_env *st, const bvt_record *r)
         memset(st->memo, 0, st->set->max_id + 1);
 }
 
-int bvt_context_check(const bvt_context *ctx)
+int bvt_context_check(const bvt_context *ctx, bvt_error *err)
 {
     if (!ctx)
         return BVT_OK;
     if (ctx->version > BVT_CONTEXT_VERSION)
-        return BVT_EVERSION;
-    return ctx->version >= 1 && (ctx->n == 0 || (ctx->keys && ctx->values)) ? BVT_OK
-                                                                          : BVT_EINVAL;
+        return bvt_fail(err, BVT_EVERSION, -1, "context version %u is newer than this library",
+                        ctx->version);
+    if (ctx->version == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "context version is 0: use BVT_CONTEXT_INIT");
+    if (ctx->n > BVT_CONTEXT_KEYS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "context n (%zu keys) is above the limit "
+                        "BVT_CONTEXT_KEYS_MAX (%d)", ctx->n, BVT_CONTEXT_KEYS_MAX);
+    if (ctx->n && (!ctx->keys || !ctx->values))
+        return bvt_fail(err, BVT_EINVAL, -1, "context n > 0 without keys and values");
+    return BVT_OK;
 }
 
 void bvt_rule_names_of(bvt_engine *e, int builtin, bvt_rule_names *out)

@@ -23,8 +23,9 @@ typedef struct bvt_profile_env {
 /* Names for compiling a rule against e; `builtin` lifts the horizon check. */
 void bvt_rule_names_of(bvt_engine *e, int builtin, bvt_rule_names *out);
 
-/* BVT_OK, BVT_EVERSION (newer than this library) or BVT_EINVAL. */
-int bvt_context_check(const bvt_context *ctx);
+/* BVT_OK, BVT_EVERSION (newer than this library) or BVT_EINVAL (also more
+ * than BVT_CONTEXT_KEYS_MAX keys), with err (may be NULL) saying why. */
+int bvt_context_check(const bvt_context *ctx, bvt_error *err);
 
 /* Evaluate at now in ctx (checked, may be NULL), in_segment() against set.
  * memo: set->max_id + 1 bytes, or NULL to evaluate referenced segments

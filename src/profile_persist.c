@@ -21,7 +21,13 @@
 #define EVENT_BYTES 15u
 #define DAY_BYTES 15u
 
-static void save_history(const bvt_history *h, bvt_wbuf *w)
+static void mark_category(bvt_name_marks *m, uint32_t id)
+{
+    if (m && id)
+        bvt_bits_set(m->cats, id);
+}
+
+static void save_history(const bvt_history *h, bvt_name_marks *m, bvt_wbuf *w)
 {
     if (bvt_wbuf_reserve(w, 4 + (size_t)h->ev_len * EVENT_BYTES + 4 +
                                 (size_t)h->day_len * DAY_BYTES + 4) != 0)
@@ -36,6 +42,7 @@ static void save_history(const bvt_history *h, bvt_wbuf *w)
         bvt_st_f32(p + 8, ev->value);
         bvt_st_u16(p + 12, ev->category);
         p[14] = ev->type;
+        mark_category(m, ev->category);
     }
     bvt_st_u16(p, h->day_cap);
     bvt_st_u16(p + 2, h->day_len);
@@ -47,14 +54,15 @@ static void save_history(const bvt_history *h, bvt_wbuf *w)
         p[6] = d->type;
         bvt_st_u32(p + 7, d->count);
         bvt_st_f32(p + 11, d->value);
+        mark_category(m, d->category);
     }
     bvt_st_u32(p, (uint32_t)h->complete_from_day);
     w->len = (size_t)(p + 4 - w->p);
 }
 
-static void save_ext(const bvt_ext *x, bvt_wbuf *w)
+static void save_ext(const bvt_ext *x, bvt_name_marks *m, bvt_wbuf *w)
 {
-    save_history(&x->hist, w);
+    save_history(&x->hist, m, w);
     bvt_w_i64(w, x->last_checkout_ms);
     bvt_w_u8(w, x->cart_cap);
     bvt_w_u8(w, x->cart_len);
@@ -65,6 +73,7 @@ static void save_ext(const bvt_ext *x, bvt_wbuf *w)
         bvt_w_f64(w, c->value);
         bvt_w_u32(w, c->quantity);
         bvt_w_u32(w, c->category);
+        mark_category(m, c->category);
     }
     bvt_w_u8(w, x->attrs_cap);
     bvt_w_u8(w, x->attrs_len);
@@ -76,6 +85,11 @@ static void save_ext(const bvt_ext *x, bvt_wbuf *w)
             bvt_w_f64(w, a->v.number);
         else
             bvt_w_u32(w, a->v.string);
+        if (m) {
+            bvt_bits_set(m->strings, a->key);
+            if (a->kind == BVT_ATTR_STRING)
+                bvt_bits_set(m->strings, a->v.string);
+        }
     }
     bvt_w_u32(w, x->consent_granted);
     uint32_t n_consent = x->consent ? x->consent->len : 0;
@@ -102,7 +116,7 @@ static void save_ext(const bvt_ext *x, bvt_wbuf *w)
 
 _Static_assert(BVT_EVENT_BUILTIN_COUNT == 12, "FIXED_BYTES counts 12 event types");
 
-void bvt_profile_save(const bvt_record *r, uint32_t top_k, bvt_wbuf *w)
+void bvt_profile_save(const bvt_record *r, uint32_t top_k, bvt_name_marks *m, bvt_wbuf *w)
 {
     if (bvt_wbuf_reserve(w, FIXED_BYTES(top_k)) != 0)
         return;
@@ -126,11 +140,12 @@ void bvt_profile_save(const bvt_record *r, uint32_t top_k, bvt_wbuf *w)
     for (uint32_t i = 0; i < top_k; i++, p += 6) {
         bvt_st_u16(p, r->icat[i]);
         bvt_st_f32(p + 2, r->iscore[i]);
+        mark_category(m, r->icat[i]);
     }
     *p = r->ext != NULL;
     w->len += FIXED_BYTES(top_k);
     if (r->ext)
-        save_ext(r->ext, w);
+        save_ext(r->ext, m, w);
 }
 
 /* ---- loading ---- */
@@ -165,14 +180,13 @@ static int load_history(const bvt_engine *e, bvt_history *h, bvt_mem *m, bvt_rbu
     const unsigned char *p = bvt_r_bytes(r, (size_t)len * EVENT_BYTES);
     if (!p)
         return BVT_ECORRUPT;
-    uint32_t n_cats = bvt_categories_count(e->cats);
     for (uint32_t i = 0; i < len; i++, p += EVENT_BYTES) {
         bvt_hist_event *ev = &h->events[i];
         ev->t_ms = (int64_t)bvt_ld_u64(p);
         ev->value = bvt_ld_f32(p + 8);
         ev->category = bvt_ld_u16(p + 12);
         ev->type = p[14];
-        if (ev->category > n_cats || (i && ev->t_ms < h->events[i - 1].t_ms)) {
+        if (!category_ok(e, ev->category) || (i && ev->t_ms < h->events[i - 1].t_ms)) {
             r->pos -= (size_t)(len - i) * EVENT_BYTES;
             return bvt_r_fail(r, "history event out of order or of an unknown category"),
                    BVT_ECORRUPT;
@@ -198,7 +212,7 @@ static int load_history(const bvt_engine *e, bvt_history *h, bvt_mem *m, bvt_rbu
         d->count = bvt_ld_u32(p + 7);
         d->value = bvt_ld_f32(p + 11);
         const bvt_day_agg *q = i ? &h->days[i - 1] : NULL;
-        if (d->category > n_cats ||
+        if (!category_ok(e, d->category) ||
             (q && (q->day > d->day || (q->day == d->day && (q->type > d->type ||
                                         (q->type == d->type && q->category >= d->category)))))) {
             r->pos -= (size_t)(len - i) * DAY_BYTES;
@@ -375,12 +389,11 @@ int bvt_profile_load(bvt_engine *e, bvt_rbuf *r, uint32_t top_k)
     rec->interest_landmark_min = (int32_t)bvt_ld_u32(p + 76);
     for (uint32_t i = 0; i < BVT_EVENT_BUILTIN_COUNT; i++)
         rec->counts[i] = bvt_ld_u32(p + 80 + 4 * i);
-    uint32_t n_cats = bvt_categories_count(e->cats);
     const unsigned char *q = p + 128;
     for (uint32_t i = 0; i < top_k; i++, q += 6) {
         rec->icat[i] = bvt_ld_u16(q);
         rec->iscore[i] = bvt_ld_f32(q + 2);
-        if (rec->icat[i] > n_cats)
+        if (!category_ok(e, rec->icat[i]))
             bvt_r_fail(r, "interest in an unknown category");
     }
     uint32_t has_ext = *q;

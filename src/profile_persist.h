@@ -5,8 +5,13 @@
 #include "codec.h"
 #include "profile.h"
 
-/* Append r (the first top_k interest slots) to w; runs under r's shard lock. */
-void bvt_profile_save(const bvt_record *r, uint32_t top_k, bvt_wbuf *w);
+struct bvt_name_marks;
+
+/* Append r (the first top_k interest slots) to w, marking in m (when not
+ * NULL) the categories and attribute strings it names; runs under r's
+ * shard lock. */
+void bvt_profile_save(const bvt_record *r, uint32_t top_k, struct bvt_name_marks *m,
+                      bvt_wbuf *w);
 
 /* Read one profile from r and add it to e's store (which must not hold the
  * user yet: a duplicate is BVT_ECORRUPT).  BVT_OK; BVT_ECORRUPT (r marked

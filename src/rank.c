@@ -210,10 +210,13 @@ static int check_request(const bvt_rank_request *q, const bvt_rank_result *res, 
     if ((!res->offers && res->offers_cap) || (!res->excluded && res->excluded_cap) ||
         (!res->choices && res->choices_cap))
         return bvt_fail(err, BVT_EINVAL, -1, "a result array is NULL with a capacity");
-    int rc = bvt_context_check(q->ctx);
-    if (rc != BVT_OK)
-        return bvt_fail(err, rc, -1, "bad request context (version or keys)");
-    return BVT_OK;
+    if (q->n_candidates > BVT_RANK_CANDIDATES_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "n_candidates (%zu) is above the limit "
+                        "BVT_RANK_CANDIDATES_MAX (%d)", q->n_candidates, BVT_RANK_CANDIDATES_MAX);
+    if (q->k > BVT_RANK_SLOTS_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "k (%zu slots) is above the limit "
+                        "BVT_RANK_SLOTS_MAX (%d)", q->k, BVT_RANK_SLOTS_MAX);
+    return bvt_context_check(q->ctx, err);
 }
 
 /* ---- eligibility ---- */

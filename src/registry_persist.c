@@ -12,7 +12,8 @@
  * ids come back identical; a loader checks each id it gets against the one
  * saved, which is also how it catches duplicates and gaps.
  *
- * Locks while saving (the caller holds every shard lock).  Interners, the
+ * Locks while saving (the caller holds every shard lock; NAMES is begun
+ * then and finished after the profile copies, persist.h).  Interners, the
  * keyword map, event types, purposes, the cut points, the cluster model
  * and the anonymous aggregates are read lock-free (release-published); the
  * locks of those modules are held while their journal hook runs, so a
@@ -29,21 +30,26 @@
  * the segment names, so every id a section holds is covered.
  *
  * Layouts (codec.h encoding: str = u32 length, bytes, NUL):
- *   NAMES     u32 n, n x str category path (ids 1..n)
+ *   NAMES     u32 n, n x str category path (ids 1..n; no string: a tombstone)
  *             u32 n, n x (str word, u32 category id)
- *             u32 n, n x (u32 len, bytes) attribute string (ids 1..n)
+ *             u32 n, n x (u32 len, bytes) attribute string (ids 1..n;
+ *                        len UINT32_MAX without bytes: a tombstone)
  *             u32 n, n x (str name, f64 weight) custom type (ids 16..)
  *             u32 n, n x str purpose name (ids 0..n-1, built-ins first)
  *   SEGMENTS  u32 n, n x str segment name (ids 1..n, removed ones too)
  *             u32 m, m x (u32 id, u8 built-in, str rule) in list order
- *   DERIVED   u8 cuts?  [cuts: 12 x f64 r/f/m cut points, i64 refreshed, u64 buyers]
+ *   DERIVED   cuts: u8 layout (0 = none; 1 = 12 x f64 r/f/m cut values, read only;
+ *             2 = 12 x (3 x f64 ranked values, u64 hash): r, f, m cut ranks), then
+ *             i64 refreshed, u64 buyers
  *             u8 model? [bvt_cluster_model_write()]
  *             u8 anon?  [u64 total count, f64 total sum,
  *                        u32 n, n x (u32 key, u64 count, f64 sum)]
  *             u32 n, n x (u64 hi, u64 lo, u64 hi, u64 lo) alias from, to
  *             u64 events rejected
  * Records (after the op byte):
- *   CATEGORY        u32 id, str path (one per new id, ancestors first)
+ *   CATEGORY        u32 id, str path (one per new id, ancestors first; an
+ *                   erased id's again before a record names it: replay
+ *                   restores the tombstone)
  *   KEYWORD         str word (lower-cased), str category path
  *   EVENT_TYPE      u32 type, str name, f64 weight
  *   PURPOSE         u32 id, str name
@@ -51,6 +57,7 @@
  *   SEGMENT_REMOVE  u32 id, u8 built-in, str name
  *   RFM_CUTS        cuts as above
  *   CLUSTERS        bvt_cluster_model_write() */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,14 +97,18 @@ static int hook_check(void *ud)
     return bvt_persist_check(ud);
 }
 
-/* One record per new id, under the category lock: records follow id order. */
-static int category_created(void *ud, uint32_t id, const char *path, size_t len)
+/* Under the category lock: one record per new id, so records follow id
+ * order, and one before a record names an erased id (category.h).  It may
+ * run under a shard lock too, so it never waits for the disk: the public
+ * call that caused it commits (persist.h). */
+static int category_logged(void *ud, uint32_t id, const char *path, size_t len)
 {
-    bvt_wbuf w = BVT_WBUF_INIT;
+    unsigned char buf[1 + 4 + 4 + BVT_CATEGORY_MAX_LEN + 1];
+    bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
     bvt_w_u8(&w, BVT_OP_CATEGORY);
     bvt_w_u32(&w, id);
     bvt_w_str(&w, path, len);
-    return bvt_persist_log(ud, &w);
+    return w.oom ? BVT_ENOMEM : bvt_persist_log_bytes(ud, w.p, w.len);
 }
 
 /* The category by path: replay finds it (its own record came first). */
@@ -127,7 +138,7 @@ static int segment_logged(void *ud, uint32_t id, int builtin, const char *text)
 
 void bvt_registry_attach(bvt_engine *e)
 {
-    bvt_categories_hooks ch = { hook_check, category_created, e };
+    bvt_categories_hooks ch = { hook_check, category_logged, e };
     bvt_keywords_hooks kh = { hook_check, keyword_mapped, e };
     bvt_categories_set_hooks(e->cats, &ch);
     bvt_keywords_set_hooks(e->keywords, &kh);
@@ -137,34 +148,52 @@ void bvt_registry_attach(bvt_engine *e)
 
 /* ============================================================= RFM cuts */
 
+/* Layouts of RFM cut points: 1 (read only) held one value per cut; 2 holds
+ * the ranks of rfm.h (value, the two tie-breaking values, the hash). */
+#define CUTS_LEGACY 1u
+#define CUTS_RANKED 2u
+
 static void cuts_write(const bvt_rfm_cuts *c, bvt_wbuf *w)
 {
-    for (int k = 0; k < 4; k++)
-        bvt_w_f64(w, c->r[k]);
-    for (int k = 0; k < 4; k++)
-        bvt_w_f64(w, c->f[k]);
-    for (int k = 0; k < 4; k++)
-        bvt_w_f64(w, c->m[k]);
+    bvt_w_u8(w, CUTS_RANKED);
+    for (int d = 0; d < 3; d++)
+        for (int k = 0; k < 4; k++) {
+            for (int i = 0; i < 3; i++)
+                bvt_w_f64(w, c->cut[d][k].v[i]);
+            bvt_w_u64(w, c->cut[d][k].tie);
+        }
     bvt_w_i64(w, c->refreshed_ms);
     bvt_w_u64(w, c->buyers);
 }
 
-/* Four finite cut points in order (quintiles of sorted values). */
-static void cut_points(bvt_rbuf *r, double out[4])
+/* One cut point; a legacy one ranks above every buyer of its value, as
+ * its scores (ties shared a score) require. */
+static bvt_rfm_rank cut_read(bvt_rbuf *r, uint32_t layout)
 {
-    for (int k = 0; k < 4; k++) {
-        out[k] = bvt_r_f64(r);
-        if (!r->bad && (!isfinite(out[k]) || (k > 0 && out[k] < out[k - 1])))
-            bvt_r_fail(r, "RFM cut points not finite and ascending");
+    bvt_rfm_rank k = { { bvt_r_f64(r), DBL_MAX, DBL_MAX }, UINT64_MAX };
+    if (layout == CUTS_RANKED) {
+        k.v[1] = bvt_r_f64(r);
+        k.v[2] = bvt_r_f64(r);
+        k.tie = bvt_r_u64(r);
     }
+    for (int i = 0; i < 3 && !r->bad; i++)
+        if (!isfinite(k.v[i]))
+            bvt_r_fail(r, "RFM cut points not finite");
+    return k;
 }
 
-static int cuts_read(bvt_rbuf *r, bvt_rfm_cuts **out)
+/* Cut points after a layout byte (which the caller has read). */
+static int cuts_read(bvt_rbuf *r, uint32_t layout, bvt_rfm_cuts **out)
 {
     bvt_rfm_cuts c = { 0 };
-    cut_points(r, c.r);
-    cut_points(r, c.f);
-    cut_points(r, c.m);
+    if (layout != CUTS_LEGACY && layout != CUTS_RANKED)
+        return bvt_r_fail(r, "unknown RFM cut point layout"), BVT_ECORRUPT;
+    for (int d = 0; d < 3; d++)
+        for (int k = 0; k < 4; k++) {
+            c.cut[d][k] = cut_read(r, layout);
+            if (!r->bad && k > 0 && bvt_rfm_rank_cmp(&c.cut[d][k], &c.cut[d][k - 1]) < 0)
+                bvt_r_fail(r, "RFM cut points not ascending");
+        }
     c.refreshed_ms = bvt_r_i64(r);
     c.buyers = bvt_r_u64(r);
     if (!r->bad && c.refreshed_ms <= 0)
@@ -179,8 +208,7 @@ static int cuts_read(bvt_rbuf *r, bvt_rfm_cuts **out)
 
 static int same_cuts(const bvt_rfm_cuts *a, const bvt_rfm_cuts *b)
 {
-    return memcmp(a->r, b->r, sizeof a->r) == 0 && memcmp(a->f, b->f, sizeof a->f) == 0 &&
-           memcmp(a->m, b->m, sizeof a->m) == 0 && a->refreshed_ms == b->refreshed_ms &&
+    return memcmp(a->cut, b->cut, sizeof a->cut) == 0 && a->refreshed_ms == b->refreshed_ms &&
            a->buyers == b->buyers;
 }
 
@@ -217,50 +245,33 @@ int bvt_rfm_publish(bvt_engine *e, bvt_rfm_cuts *cuts)
 
 /* ================================================================ names */
 
-typedef struct counted {
-    bvt_wbuf w;
-    uint32_t n;
-} counted;
-
 static void put_keyword(const char *word, size_t len, uint32_t category, void *ud)
 {
-    counted *c = ud;
-    bvt_w_str(&c->w, word, len);
-    bvt_w_u32(&c->w, category);
-    c->n++;
+    bvt_names_cut *cut = ud;
+    bvt_w_str(&cut->keywords, word, len);
+    bvt_w_u32(&cut->keywords, category);
+    cut->n_keywords++;
 }
 
-int bvt_names_save(bvt_engine *e, bvt_wbuf *w)
+void bvt_names_cut_free(bvt_names_cut *cut)
 {
+    bvt_wbuf_free(&cut->keywords);
+    bvt_wbuf_free(&cut->tail);
+}
+
+int bvt_names_begin(bvt_engine *e, bvt_names_cut *cut)
+{
+    *cut = (bvt_names_cut){ 0, 0, 0, 0, BVT_WBUF_INIT, BVT_WBUF_INIT };
     /* Keywords first: every category they name is then below the count.
      * Their ids are internal (matching answers categories), so a word
      * skipped by the walk (see bvt_keywords_foreach) changes nothing. */
-    counted kw = { BVT_WBUF_INIT, 0 };
-    bvt_keywords_foreach(e->keywords, put_keyword, &kw);
-
-    /* Categories in id order: interning them in that order gives the same
-     * ids, and the same parents (a parent precedes its children). */
-    uint32_t n = bvt_categories_count(e->cats);
-    bvt_w_u32(w, n);
-    for (uint32_t id = 1; id <= n; id++)
-        bvt_w_cstr(w, bvt_categories_name(e->cats, id));
-
-    bvt_w_u32(w, kw.n);
-    bvt_w_bytes(w, kw.w.p, kw.w.len);
-    int oom = kw.w.oom;
-    bvt_wbuf_free(&kw.w);
-
-    /* Attribute keys and string values in id order, as raw bytes. */
-    n = bvt_interner_count(e->strings);
-    bvt_w_u32(w, n);
-    for (uint32_t id = 1; id <= n; id++) {
-        size_t len = bvt_interner_len(e->strings, id);
-        bvt_w_u32(w, (uint32_t)len);
-        bvt_w_bytes(w, bvt_interner_str(e->strings, id), len);
-    }
+    bvt_keywords_foreach(e->keywords, put_keyword, cut);
+    cut->cats = bvt_categories_count(e->cats);
+    cut->strings = bvt_interner_count(e->strings);
 
     /* Custom event types (built-in weights come from the options). */
-    n = atomic_load_explicit(&e->types.n_custom, memory_order_acquire);
+    bvt_wbuf *w = &cut->tail;
+    uint32_t n = atomic_load_explicit(&e->types.n_custom, memory_order_acquire);
     bvt_w_u32(w, n);
     for (uint32_t i = 0; i < n; i++) {
         bvt_w_cstr(w, e->types.names[i]);
@@ -272,19 +283,69 @@ int bvt_names_save(bvt_engine *e, bvt_wbuf *w)
     bvt_w_u32(w, n);
     for (uint32_t i = 0; i < n; i++)
         bvt_w_cstr(w, e->purposes.names[i]);
-    return w->oom || oom ? BVT_ENOMEM : BVT_OK;
+    if (!cut->keywords.oom && !w->oom)
+        return BVT_OK;
+    bvt_names_cut_free(cut);
+    return BVT_ENOMEM;
+}
+
+/* Does the snapshot write the text of attribute string id? */
+static int string_kept(const bvt_engine *e, const bvt_name_marks *m, uint32_t id)
+{
+    return !m || bvt_bits_has(m->strings, id) ||
+           (bvt_interner_flags(e->strings, id) & BVT_NAME_PINNED);
+}
+
+int bvt_names_finish(bvt_engine *e, bvt_names_cut *cut, const bvt_name_marks *m, bvt_wbuf *w)
+{
+    /* Categories in id order: interning them in that order gives the same
+     * ids, and the same parents (a parent precedes its children).  An
+     * erased id is "no string" (a tombstone), so later ids keep theirs. */
+    bvt_w_u32(w, cut->cats);
+    for (uint32_t id = 1; id <= cut->cats; id++) {
+        const char *path = !m || bvt_bits_has(m->cats, id) ? bvt_categories_name(e->cats, id)
+                                                           : NULL;
+        bvt_w_cstr(w, path);
+        cut->tombstones += !path;
+    }
+
+    bvt_w_u32(w, cut->n_keywords);
+    bvt_w_bytes(w, cut->keywords.p, cut->keywords.len);
+
+    /* Attribute keys and string values in id order, as raw bytes; an
+     * erased one is the length UINT32_MAX alone. */
+    bvt_w_u32(w, cut->strings);
+    for (uint32_t id = 1; id <= cut->strings; id++) {
+        const char *s = string_kept(e, m, id) ? bvt_interner_str(e->strings, id) : NULL;
+        size_t len = s ? bvt_interner_len(e->strings, id) : 0;
+        bvt_w_u32(w, s ? (uint32_t)len : UINT32_MAX);
+        bvt_w_bytes(w, s, len);
+        cut->tombstones += !s;
+    }
+
+    bvt_w_bytes(w, cut->tail.p, cut->tail.len);
+    bvt_names_cut_free(cut);
+    return w->oom ? BVT_ENOMEM : BVT_OK;
+}
+
+int bvt_names_save(bvt_engine *e, bvt_wbuf *w)
+{
+    bvt_names_cut cut;
+    int rc = bvt_names_begin(e, &cut);
+    return rc == BVT_OK ? bvt_names_finish(e, &cut, NULL, w) : rc;
 }
 
 static int load_categories(bvt_engine *e, bvt_rbuf *r)
 {
-    uint32_t n = bvt_r_count(r, 5);
+    uint32_t n = bvt_r_count(r, 4);
     for (uint32_t i = 1; i <= n && !r->bad; i++) {
         size_t len;
         const char *path = bvt_r_str(r, &len);
-        if (!path)
-            return corrupt(r, "category path missing");
+        if (r->bad)
+            return BVT_ECORRUPT;
         uint32_t id = 0;
-        int rc = bvt_categories_intern(e->cats, path, len, &id, NULL);
+        int rc = path ? bvt_categories_intern(e->cats, path, len, &id, NULL)
+                      : bvt_categories_add_erased(e->cats, &id); /* a tombstone */
         if (rc != BVT_OK)
             return refused(r, rc, "category path not accepted");
         if (id != i) /* also when it brought a missing ancestor */
@@ -304,7 +365,9 @@ static int load_keywords(bvt_engine *e, bvt_rbuf *r)
             return corrupt(r, "keyword missing");
         if (!bvt_categories_valid(e->cats, cat))
             return corrupt(r, "keyword names an unknown category");
-        int rc = bvt_keywords_set(e->keywords, word, len, cat);
+        int rc = bvt_categories_pin(e->cats, cat);
+        if (rc == BVT_OK)
+            rc = bvt_keywords_set(e->keywords, word, len, cat);
         if (rc != BVT_OK)
             return refused(r, rc, "keyword not accepted");
         if (bvt_keywords_count(e->keywords) != i)
@@ -318,11 +381,15 @@ static int load_strings(bvt_engine *e, bvt_rbuf *r)
     uint32_t n = bvt_r_count(r, 4);
     for (uint32_t i = 1; i <= n && !r->bad; i++) {
         uint32_t len = bvt_r_u32(r);
-        const char *s = bvt_r_bytes(r, len);
+        const char *s = len == UINT32_MAX ? NULL : bvt_r_bytes(r, len);
         if (r->bad)
             return BVT_ECORRUPT;
+        if (s && bvt_utf8_check(s, len) != len)
+            return corrupt(r, "attribute string is not UTF-8");
         uint32_t id = 0;
-        int rc = bvt_interner_intern(e->strings, len ? s : "", len, 0, &id, NULL);
+        int rc = len == UINT32_MAX ? bvt_interner_add_erased(e->strings, &id) /* a tombstone */
+                                   : bvt_interner_intern(e->strings, len ? s : "", len, 0, &id,
+                                                         NULL);
         if (rc != BVT_OK)
             return refused(r, rc, "too many attribute strings");
         if (id != i)
@@ -526,9 +593,10 @@ int bvt_derived_save(bvt_engine *e, bvt_wbuf *w)
     /* Only the latest cut points and model: older versions are kept only
      * until no reader can hold them. */
     const bvt_rfm_cuts *cuts = atomic_load_explicit(&e->cuts, memory_order_acquire);
-    bvt_w_u8(w, cuts != NULL);
     if (cuts)
-        cuts_write(cuts, w);
+        cuts_write(cuts, w); /* its layout byte says it is there */
+    else
+        bvt_w_u8(w, 0);
     const bvt_cluster_model *m = atomic_load_explicit(&e->clusters, memory_order_acquire);
     bvt_w_u8(w, m != NULL);
     if (m)
@@ -579,8 +647,8 @@ static int load_anon(bvt_engine *e, bvt_rbuf *r)
     uint32_t n = bvt_r_count(r, 20);
     if (r->bad)
         return BVT_ECORRUPT;
-    if (!e->anon)
-        return corrupt(r, "anonymous aggregates saved, but the analytics policy keeps none");
+    if (bvt_analytics_ensure(e) != BVT_OK) /* kept whatever the policy is now */
+        return BVT_ENOMEM;
     if (!(total_sum >= 0) || n > BVT_ANON_PAIRS)
         return corrupt(r, "bad anonymous totals");
     for (uint32_t i = 0; i < n; i++) {
@@ -597,6 +665,9 @@ static int load_anon(bvt_engine *e, bvt_rbuf *r)
             return corrupt(r, "bad anonymous pair");
         if (bvt_anon_restore(e->anon, key, count, sum) != BVT_OK)
             return corrupt(r, "anonymous pair repeated");
+        int rc = cat ? bvt_categories_pin(e->cats, cat) : BVT_OK; /* the table names it */
+        if (rc != BVT_OK)
+            return rc;
     }
     atomic_store_explicit(&e->anon->total_count, total, memory_order_relaxed);
     atomic_store_explicit(&e->anon->total_sum, total_sum, memory_order_relaxed);
@@ -639,12 +710,10 @@ static int load_aliases(bvt_engine *e, bvt_rbuf *r)
 int bvt_derived_load(bvt_engine *e, bvt_rbuf *r)
 {
     int rc = BVT_OK;
-    uint8_t has = bvt_r_u8(r);
-    if (!r->bad && has > 1)
-        return corrupt(r, "bad flag");
+    uint8_t has = bvt_r_u8(r); /* 0, or the cut points' layout */
     if (has) {
         bvt_rfm_cuts *cuts;
-        if ((rc = cuts_read(r, &cuts)) != BVT_OK)
+        if ((rc = cuts_read(r, has, &cuts)) != BVT_OK)
             return rc;
         pthread_mutex_lock(&e->rfm_lock);
         cuts_publish(e, cuts, 1);
@@ -689,6 +758,14 @@ static int replay_category(bvt_engine *e, bvt_rbuf *r)
     uint32_t have = bvt_categories_find(e->cats, path, len);
     if (have)
         return have == id ? BVT_OK : corrupt(r, "category has another id");
+    /* A tombstone of the snapshot named again after its cut: its path comes
+     * back under its id (category.c). */
+    if (id && id <= bvt_categories_count(e->cats)) {
+        if (bvt_categories_valid(e->cats, id))
+            return corrupt(r, "category has another path");
+        int rc = bvt_categories_restore(e->cats, id, path, len, NULL);
+        return rc == BVT_OK ? rc : refused(r, rc, "erased category cannot be restored");
+    }
     /* One record per new id: only the last level may be missing. */
     if (id != bvt_categories_count(e->cats) + 1)
         return corrupt(r, "category record out of id order");
@@ -713,7 +790,9 @@ static int replay_keyword(bvt_engine *e, bvt_rbuf *r)
     uint32_t cat = bvt_categories_find(e->cats, path, plen);
     if (!cat)
         return corrupt(r, "keyword names an unknown category");
-    int rc = bvt_keywords_set(e->keywords, word, len, cat);
+    int rc = bvt_categories_pin(e->cats, cat);
+    if (rc == BVT_OK)
+        rc = bvt_keywords_set(e->keywords, word, len, cat);
     return rc == BVT_OK ? rc : refused(r, rc, "keyword not accepted");
 }
 
@@ -794,7 +873,7 @@ static int replay_segment_remove(bvt_engine *e, bvt_rbuf *r)
 static int replay_cuts(bvt_engine *e, bvt_rbuf *r)
 {
     bvt_rfm_cuts *cuts;
-    int rc = cuts_read(r, &cuts);
+    int rc = cuts_read(r, bvt_r_u8(r), &cuts);
     if (rc != BVT_OK)
         return rc;
     if (finish(r) != BVT_OK) {

@@ -1,30 +1,79 @@
 /* rfm.c — quintile scores and the lifetimes summary of one record. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "rfm.h"
 
-uint32_t bvt_rfm_score(const double cuts[4], double value)
+/* The values a dimension compares, in order: its own, then the others. */
+static const int ORDER[3][3] = {
+    [BVT_RFM_R] = { 0, 1, 2 }, /* recency, frequency, monetary */
+    [BVT_RFM_F] = { 1, 2, 0 }, /* frequency, monetary, recency */
+    [BVT_RFM_M] = { 2, 1, 0 }, /* monetary, frequency, recency */
+};
+
+static bvt_rfm_rank rank_in(const bvt_rfm_buyer *b, int dim)
 {
-    uint32_t s = 1;
-    for (int k = 0; k < 4; k++)
-        s += value > cuts[k];
-    return s;
+    const double v[3] = { b->last_purchase, b->days, b->monetary };
+    bvt_rfm_rank k = { { v[ORDER[dim][0]], v[ORDER[dim][1]], v[ORDER[dim][2]] }, b->tie };
+    return k;
 }
 
-static int cmp_double(const void *a, const void *b)
+int bvt_rfm_rank_cmp(const bvt_rfm_rank *a, const bvt_rfm_rank *b)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    for (int i = 0; i < 3; i++)
+        if (a->v[i] != b->v[i])
+            return a->v[i] < b->v[i] ? -1 : 1;
+    return (a->tie > b->tie) - (a->tie < b->tie);
 }
 
-void bvt_rfm_quintiles(double *values, size_t n, double cuts[4])
+void bvt_rfm_buyer_of(const bvt_record *r, bvt_rfm_buyer *out)
 {
-    qsort(values, n, sizeof *values, cmp_double);
-    for (int k = 1; k <= 4; k++) {
-        /* the largest value of the k-th fifth */
-        size_t rank = (size_t)k * n / 5;
-        cuts[k - 1] = n ? values[rank ? rank - 1 : 0] : 0;
+    out->last_purchase = (double)r->last_purchase_ms;
+    out->days = r->purchase_days;
+    out->monetary = r->monetary_total;
+    out->tie = r->key_lo;
+}
+
+void bvt_rfm_scores(const bvt_rfm_cuts *cuts, const bvt_record *r, uint32_t out[3])
+{
+    out[0] = out[1] = out[2] = 0;
+    if (!cuts || !r->last_purchase_ms)
+        return;
+    bvt_rfm_buyer b;
+    bvt_rfm_buyer_of(r, &b);
+    for (int d = 0; d < 3; d++) {
+        bvt_rfm_rank k = rank_in(&b, d);
+        out[d] = 1;
+        for (int c = 0; c < 4; c++)
+            out[d] += bvt_rfm_rank_cmp(&k, &cuts->cut[d][c]) > 0;
     }
+}
+
+static int cmp_ranks(const void *a, const void *b)
+{
+    return bvt_rfm_rank_cmp(a, b);
+}
+
+int bvt_rfm_cuts_compute(const bvt_rfm_buyer *buyers, size_t n, bvt_rfm_cuts *out)
+{
+    memset(out->cut, 0, sizeof out->cut);
+    if (n == 0)
+        return BVT_OK;
+    bvt_rfm_rank *ranks = malloc(n * sizeof *ranks);
+    if (!ranks)
+        return BVT_ENOMEM;
+    for (int d = 0; d < 3; d++) {
+        for (size_t i = 0; i < n; i++)
+            ranks[i] = rank_in(&buyers[i], d);
+        qsort(ranks, n, sizeof *ranks, cmp_ranks);
+        for (int k = 1; k <= 4; k++) {
+            /* the highest-ranked buyer of the k-th fifth */
+            size_t at = (size_t)k * n / 5;
+            out->cut[d][k - 1] = ranks[at ? at - 1 : 0];
+        }
+    }
+    free(ranks);
+    return BVT_OK;
 }
 
 static void fill(bvt_rfm_summary *out, uint32_t days, int32_t first, int32_t last,

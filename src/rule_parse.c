@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "rule_internal.h"
+#include "utf8.h"
 
 static const struct {
     const char *name;
@@ -423,6 +424,11 @@ int rule_parse(rule_ast *ast, const char *text, size_t len, bvt_error *err)
     if (len > RULE_MAX_TEXT)
         return bvt_fail(err, BVT_ELIMIT, RULE_MAX_TEXT, "rule longer than %d bytes",
                         RULE_MAX_TEXT);
+    /* Strings in rules are kept (attribute values, category paths): the
+     * whole text is checked, so every literal cut from it is UTF-8 too. */
+    int rc = bvt_utf8_require(text, len, "rule text", err);
+    if (rc != BVT_OK)
+        return rc;
     ast->pool = malloc(len + 1); /* decoded strings are never longer than the text */
     if (!ast->pool)
         return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");

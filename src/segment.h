@@ -52,11 +52,12 @@ typedef struct bvt_segments {
     void *log_ud;
 } bvt_segments;
 
-/* A name bvt_segment_define() accepts: 1..BVT_SEGMENT_NAME_MAX bytes, not
- * starting with a space. */
+/* A name bvt_segment_define() accepts: 1..BVT_SEGMENT_NAME_MAX bytes of
+ * UTF-8, not starting with a space. */
 static inline int bvt_segment_name_ok(const char *name, size_t len)
 {
-    return name && len >= 1 && len <= BVT_SEGMENT_NAME_MAX && name[0] != ' ';
+    return name && len >= 1 && len <= BVT_SEGMENT_NAME_MAX && name[0] != ' ' &&
+           bvt_utf8_check(name, len) == len;
 }
 
 int bvt_segments_init(bvt_segments *s);

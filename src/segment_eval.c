@@ -7,6 +7,7 @@
 #include "error.h"
 #include "persist.h"
 #include "profile_env.h"
+#include "utf8.h"
 
 static int valid_segment_name(const char *name)
 {
@@ -17,10 +18,14 @@ static int valid_segment_name(const char *name)
 int bvt_segment_define_internal(bvt_engine *e, const char *name, const char *rule, int builtin,
                                 uint32_t *out_id, bvt_error *err)
 {
-    if (!e || !valid_segment_name(name) || !rule)
-        return bvt_fail(err, BVT_EINVAL, -1, "segment name must be 1..%d bytes and rule set",
-                        BVT_SEGMENT_NAME_MAX);
-    int prc = bvt_persist_check(e);
+    size_t len = name ? strlen(name) : 0;
+    if (!e || !rule || len < 1 || len > BVT_SEGMENT_NAME_MAX || name[0] == ' ')
+        return bvt_fail(err, BVT_EINVAL, -1, "segment name must be 1..%d bytes, not starting "
+                        "with a space, and rule set", BVT_SEGMENT_NAME_MAX);
+    int prc = bvt_utf8_require(name, len, "segment name", err);
+    if (prc != BVT_OK)
+        return prc;
+    prc = bvt_persist_check(e);
     if (prc != BVT_OK)
         return bvt_fail(err, prc, -1, "the journal has failed: nothing can change");
     bvt_rule_names names;
@@ -107,7 +112,7 @@ int bvt_segments_of(bvt_engine *e, const void *id, size_t len, int64_t now,
 {
     if (!e || !bvt_user_id_valid(id, len) || now <= 0 || (!out && cap) || !out_n)
         return BVT_EINVAL;
-    int crc = bvt_context_check(ctx);
+    int crc = bvt_context_check(ctx, NULL);
     if (crc != BVT_OK)
         return crc;
     bvt_segment_set *set = bvt_segments_acquire(&e->segments);
@@ -140,7 +145,7 @@ int bvt_segment_members(bvt_engine *e, uint32_t segment, int64_t now, const bvt_
         *out_count = 0;
     if (!e || now <= 0)
         return BVT_EINVAL;
-    int crc = bvt_context_check(ctx);
+    int crc = bvt_context_check(ctx, NULL);
     if (crc != BVT_OK)
         return crc;
     bvt_segment_set *set = bvt_segments_acquire(&e->segments);

@@ -45,7 +45,8 @@ void bvt_snapw_abort(bvt_snapw *w)
     release(w);
 }
 
-int bvt_snapw_open(bvt_snapw *w, const char *path, uint64_t check, bvt_error *err)
+int bvt_snapw_open(bvt_snapw *w, const char *path, uint32_t version, uint64_t check,
+                   bvt_error *err)
 {
     memset(w, 0, sizeof *w);
     w->fd = -1;
@@ -71,7 +72,7 @@ int bvt_snapw_open(bvt_snapw *w, const char *path, uint64_t check, bvt_error *er
     unsigned char h[BVT_SNAP_HEADER] = { 0 };
     bvt_wbuf b = BVT_WBUF_INIT;
     bvt_w_bytes(&b, HEADER_MAGIC, 8);
-    bvt_w_u32(&b, BVT_SNAP_VERSION);
+    bvt_w_u32(&b, version);
     bvt_w_u32(&b, 0);
     bvt_w_u64(&b, check);
     if (b.oom) {

@@ -16,7 +16,10 @@
 
 #include "behavtarget.h"
 
-#define BVT_SNAP_VERSION 1u
+/* Format 2 may hold tombstones in NAMES (docs/format.md); a file without
+ * one is written as format 1, which older libraries read. */
+#define BVT_SNAP_VERSION 2u
+#define BVT_SNAP_VERSION_TOMBSTONES 2u
 #define BVT_SNAP_HEADER 64u
 #define BVT_SNAP_BLOCK_HEADER 32u
 #define BVT_SNAP_BLOCK_MAX (1ull << 31) /* raw bytes a block may hold */
@@ -30,9 +33,11 @@ typedef struct bvt_snapw {
     size_t out_cap;
 } bvt_snapw;
 
-/* Create path.tmp (mode 0600, replacing a stale one) and write the header.
- * BVT_OK; BVT_EIO; BVT_ENOMEM.  On failure nothing is left behind. */
-int bvt_snapw_open(bvt_snapw *w, const char *path, uint64_t check, bvt_error *err);
+/* Create path.tmp (mode 0600, replacing a stale one) and write the header
+ * with format version (1..BVT_SNAP_VERSION).  BVT_OK; BVT_EIO; BVT_ENOMEM.
+ * On failure nothing is left behind. */
+int bvt_snapw_open(bvt_snapw *w, const char *path, uint32_t version, uint64_t check,
+                   bvt_error *err);
 
 /* Compress and append one block.  BVT_OK; BVT_EIO; BVT_ENOMEM; BVT_EINVAL
  * (larger than BVT_SNAP_BLOCK_MAX). */

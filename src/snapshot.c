@@ -7,7 +7,13 @@
  * first — this pass going shard by shard, or a call about to change it —
  * copies its records (bvt_shard_lock, store.h).  So the snapshot is the
  * engine exactly at the cut, and a call waits at most for one shard's
- * copy.  Compression and writing happen after every shard is copied. */
+ * copy.  Compression and writing happen after every shard is copied.
+ *
+ * Erasure (docs/privacy.md): the copies mark the categories and attribute
+ * strings the profiles name, and NAMES is written after them, with the
+ * counts fixed at the cut: a name nothing keeps becomes a tombstone.  For
+ * categories the journal must agree (category.h), so when some are unused
+ * every shard lock is taken once more, briefly, to flag them erased. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -122,8 +128,10 @@ typedef struct section {
     int (*load)(bvt_engine *, bvt_rbuf *);
 } section;
 
+/* NAMES has no save here: bvt_names_begin() at the cut, bvt_names_finish()
+ * after the profiles (persist.h). */
 static const section SECTIONS[] = {
-    { BVT_SEC_NAMES, "names", bvt_names_save, bvt_names_load },
+    { BVT_SEC_NAMES, "names", NULL, bvt_names_load },
     { BVT_SEC_SEGMENTS, "segments", bvt_segments_save, bvt_segments_load },
     { BVT_SEC_OFFERS, "offers", bvt_offers_save, bvt_offers_load },
     { BVT_SEC_EXPERIMENTS, "experiments", bvt_experiments_save, bvt_experiments_load },
@@ -205,8 +213,9 @@ static void put_u32_at(bvt_wbuf *w, size_t at, uint32_t v)
     bvt_w_u32(&patch, v);
 }
 
-/* Copy one shard's profiles into profile blocks (its lock held). */
-static int copy_shard(const bvt_engine *e, const bvt_shard *sh, plan *p)
+/* Copy one shard's profiles into profile blocks (its lock held), marking
+ * the names they use in m. */
+static int copy_shard(const bvt_engine *e, const bvt_shard *sh, bvt_name_marks *m, plan *p)
 {
     bvt_wbuf *w = NULL;
     uint32_t in_block = 0;
@@ -224,7 +233,7 @@ static int copy_shard(const bvt_engine *e, const bvt_shard *sh, plan *p)
             bvt_w_u32(w, 0);
             in_block = 0;
         }
-        bvt_profile_save(rec, e->cfg.top_k, w);
+        bvt_profile_save(rec, e->cfg.top_k, m, w);
         in_block++;
         p->users++;
         if (w->oom)
@@ -238,6 +247,7 @@ static int copy_shard(const bvt_engine *e, const bvt_shard *sh, plan *p)
 /* The copy of one shard a snapshot owes (store.h's bvt_shard_lock). */
 struct bvt_snap_job {
     const bvt_engine *e;
+    bvt_name_marks *marks;
     plan p;
     int rc;
 };
@@ -246,18 +256,43 @@ void bvt_snapshot_copy_pending(bvt_shard *sh)
 {
     struct bvt_snap_job *job = sh->snap;
     sh->snap = NULL;
-    job->rc = copy_shard(job->e, sh, &job->p);
+    job->rc = copy_shard(job->e, sh, job->marks, &job->p);
 }
 
-/* Copy everything under the protocol above into p (META and the sections)
- * and jobs[] (each shard's profiles); every lock is released on return. */
-static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p,
-                       struct bvt_snap_job *jobs, bvt_error *err)
+static void lock_all(bvt_store *s)
+{
+    for (uint32_t i = 0; i < s->n_shards; i++)
+        pthread_mutex_lock(&s->shards[i].lock);
+}
+
+static void unlock_all(bvt_store *s)
+{
+    for (uint32_t i = 0; i < s->n_shards; i++)
+        pthread_mutex_unlock(&s->shards[i].lock);
+}
+
+/* After the copies: flag the categories nothing keeps erased (with every
+ * shard lock held, so no event record is being written: category.h). */
+static void erase_unused(bvt_engine *e, uint32_t n_cats, bvt_name_marks *m)
+{
+    if (bvt_categories_unused(e->cats, n_cats, m->cats) == 0)
+        return;
+    lock_all(&e->store);
+    bvt_categories_erase(e->cats, n_cats, m->cats);
+    unlock_all(&e->store);
+}
+
+/* The cut, under every shard lock: the journal switches files, META and
+ * the sections are copied into p (NAMES begun, last), and every shard is
+ * marked as owing its copy into jobs[] (the names it uses marked in m). */
+static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p,
+                       struct bvt_snap_job *jobs, bvt_name_marks *m, bvt_names_cut *names,
+                       bvt_error *err)
 {
     bvt_store *s = &e->store;
     /* No shard is marked: saves run one at a time (save_lock). */
-    for (uint32_t i = 0; i < s->n_shards; i++)
-        pthread_mutex_lock(&s->shards[i].lock);
+    lock_all(s);
+    bvt_categories_cut(e->cats); /* before the journal switches: category.h */
     uint64_t seq = 0;
     int rc = cut ? cut(e, ud, &seq, err) : BVT_OK;
     if (rc == BVT_OK && !plan_add(p, BVT_SEC_META))
@@ -272,16 +307,32 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
      * holds every name, segment or offer the ones loaded after it use. */
     for (size_t i = N_SECTIONS; rc == BVT_OK && i-- > 0;) {
         bvt_wbuf *w = &p->v[1 + i].buf;
-        rc = SECTIONS[i].save(e, w);
+        rc = SECTIONS[i].save ? SECTIONS[i].save(e, w) : bvt_names_begin(e, names);
         if (rc == BVT_OK && w->oom)
             rc = BVT_ENOMEM;
     }
     for (uint32_t i = 0; i < s->n_shards; i++) {
         jobs[i].e = e;
+        jobs[i].marks = m;
         if (rc == BVT_OK)
             s->shards[i].snap = &jobs[i];
-        pthread_mutex_unlock(&s->shards[i].lock);
     }
+    unlock_all(s);
+    return rc;
+}
+
+/* Copy everything under the protocol above into p (META and the sections)
+ * and jobs[] (each shard's profiles), then write NAMES with what the
+ * copies marked in m; every lock is released on return.  *tombstones: how
+ * many NAMES holds. */
+static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p,
+                       struct bvt_snap_job *jobs, bvt_name_marks *m, uint32_t *tombstones,
+                       bvt_error *err)
+{
+    bvt_store *s = &e->store;
+    bvt_names_cut names;
+    int rc = copy_at_cut(e, cut, ud, p, jobs, m, &names, err);
+    int named = rc == BVT_OK; /* NAMES was begun (the last section) */
     /* Whoever locks a marked shard first copies it: this pass, or a call
      * that wants to change it. */
     for (uint32_t i = 0; rc == BVT_OK && i < s->n_shards; i++) {
@@ -290,6 +341,13 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
     }
     for (uint32_t i = 0; rc == BVT_OK && i < s->n_shards; i++)
         rc = jobs[i].rc;
+    if (rc == BVT_OK) {
+        erase_unused(e, names.cats, m);
+        rc = bvt_names_finish(e, &names, m, &p->v[1].buf);
+        *tombstones = names.tombstones;
+    } else if (named) {
+        bvt_names_cut_free(&names);
+    }
     if (rc == BVT_ENOMEM)
         bvt_fail(err, rc, -1, "out of memory copying the engine for a snapshot");
     return rc;
@@ -299,15 +357,21 @@ int bvt_snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut,
                        bvt_error *err)
 {
     plan p = { 0 };
-    uint32_t n_shards = e->store.n_shards;
+    uint32_t n_shards = e->store.n_shards, tombstones = 0;
     struct bvt_snap_job *jobs = calloc(n_shards, sizeof *jobs);
-    if (!jobs)
+    bvt_name_marks *marks = calloc(1, sizeof *marks);
+    if (!jobs || !marks) {
+        free(jobs);
+        free(marks);
         return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    }
     pthread_mutex_lock(&e->save_lock);
-    int rc = copy_engine(e, cut, ud, &p, jobs, err);
+    int rc = copy_engine(e, cut, ud, &p, jobs, marks, &tombstones, err);
+    free(marks);
     bvt_snapw w;
-    if (rc == BVT_OK)
-        rc = bvt_snapw_open(&w, path, bvt_secret_check(e), err);
+    if (rc == BVT_OK) /* format 1 when it has no tombstone: older libraries read it */
+        rc = bvt_snapw_open(&w, path, tombstones ? BVT_SNAP_VERSION_TOMBSTONES : 1,
+                            bvt_secret_check(e), err);
     if (rc == BVT_OK) {
         uint64_t blocks = 0, users = 0;
         for (uint32_t s = 0; s <= n_shards; s++) { /* the sections, then shard by shard */

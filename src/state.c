@@ -28,6 +28,7 @@
 #include "fileio.h"
 #include "snapfile.h"
 #include "snapshot.h"
+#include "state_options.h"
 
 #define SNAPSHOT_NAME "snapshot.bvts"
 #define JOURNAL_FMT "journal-%020" PRIu64 ".bvtj"
@@ -36,7 +37,7 @@
 struct bvt_state {
     char *dir;
     int lock_fd;
-    uint32_t mode, group_ms;
+    uint32_t mode, group_ms, access;
     uint64_t check;
     bvt_state_info info;      /* what opening found; seqs filled on demand */
     uint64_t journal_first;   /* its first sequence number */
@@ -152,8 +153,11 @@ typedef struct replay {
 
 static int dispatch(bvt_engine *e, uint32_t op, bvt_rbuf *r)
 {
-    if (op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE)
+    if ((op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE) || op == BVT_OP_EVICT ||
+        op == BVT_OP_REJECTED)
         return bvt_change_replay(e, op, r);
+    if (op == BVT_OP_OPTIONS)
+        return bvt_options_replay(e, r);
     if (op == BVT_OP_EXPERIMENT_ASSIGN || op == BVT_OP_EXPERIMENT_DEFINE)
         return bvt_experiments_replay(e, op, r);
     if (op >= BVT_OP_CATEGORY && op <= BVT_OP_CLUSTERS)
@@ -181,6 +185,12 @@ static int replay_record(void *ud, uint64_t seq, const void *rec, size_t n)
      * already in the snapshot may be replayed again (persist.h). */
     if (rc == BVT_EEXIST || rc == BVT_ENOTFOUND)
         rc = BVT_OK;
+    /* Any other refusal: no engine with these (recorded) options wrote it. */
+    if (rc != BVT_OK && rc != BVT_ECORRUPT && rc != BVT_ENOMEM) {
+        snprintf(rp->why, sizeof rp->why, "record %" PRIu64 " (type %u) is refused here (%s): "
+                 "no engine with these options writes it", seq, op, bvt_strerror(rc));
+        return rp->rc = BVT_ECORRUPT;
+    }
     if (rc != BVT_OK) {
         snprintf(rp->why, sizeof rp->why, "record %" PRIu64 " (type %u): %s", seq, op,
                  rc == BVT_ECORRUPT && r.why ? r.why : bvt_strerror(rc));
@@ -191,8 +201,86 @@ static int replay_record(void *ud, uint64_t seq, const void *rec, size_t n)
     return 0;
 }
 
-/* Replay every journal file after the snapshot; cut a torn tail off the
- * last one.  *next ends one past the last record. */
+/* The last sequence number path holds (0 when none can be read). */
+static uint64_t last_seq_in(const char *path, uint64_t check)
+{
+    bvt_journal_scan scan;
+    bvt_journal_scan_file(path, check, NULL, NULL, &scan, NULL);
+    uint64_t last = scan.next_seq > scan.first_seq ? scan.next_seq - 1 : 0;
+    return scan.lost_last_seq > last ? scan.lost_last_seq : last;
+}
+
+static uint64_t file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+/* BVT_STATE_REPAIR: drop everything from `offset` of file i on — that file
+ * cut there, the newer ones deleted — and report it in st->info. */
+static int drop_from(struct bvt_state *st, const uint64_t *seqs, size_t n, size_t i,
+                     const char *path, const bvt_journal_scan *scan, uint64_t next,
+                     bvt_error *err)
+{
+    bvt_state_info *info = &st->info;
+    info->dropped_first_seq = next;
+    info->dropped_last_seq = scan->lost_last_seq;
+    info->dropped_bytes = scan->torn_bytes;
+    for (size_t k = i + 1; k < n; k++) {
+        char *newer = journal_name(st->dir, seqs[k]);
+        if (!newer)
+            return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        uint64_t last = last_seq_in(newer, st->check);
+        if (last > info->dropped_last_seq)
+            info->dropped_last_seq = last;
+        info->dropped_bytes += file_size(newer);
+        int gone = unlink(newer) == 0;
+        int rc = gone ? BVT_OK : bvt_fail(err, BVT_EIO, -1, "cannot remove %s: %s", newer,
+                                         strerror(errno));
+        free(newer);
+        if (rc != BVT_OK)
+            return rc;
+        info->dropped_files++;
+    }
+    int rc = bvt_journal_truncate(path, scan->valid_bytes, err);
+    return rc == BVT_OK ? bvt_fsync_parent(path, err) : rc;
+}
+
+/* What to do with file i's unreadable tail (scan says where it starts):
+ * a torn tail of the newest file is cut (skipped by a read-only open);
+ * damage, or a tear with newer files after it, is refused — or dropped
+ * on purpose by a repair. */
+static int handle_tail(struct bvt_state *st, const uint64_t *seqs, size_t n, size_t i,
+                       const char *path, const bvt_journal_scan *scan, uint64_t next,
+                       bvt_error *err)
+{
+    int newest = i + 1 == n;
+    if (!scan->damaged && newest) {
+        st->info.torn_offset = scan->torn_offset;
+        st->info.torn_bytes = scan->torn_bytes;
+        return st->access == BVT_STATE_READ_ONLY ? BVT_OK
+                                                 : bvt_journal_truncate(path, scan->valid_bytes, err);
+    }
+    if (st->access == BVT_STATE_REPAIR)
+        return drop_from(st, seqs, n, i, path, scan, next, err);
+    if (scan->damaged)
+        return BVT_ECORRUPT; /* the scan's message says where */
+    return bvt_fail(err, BVT_ECORRUPT, scan->torn_offset, "%s is damaged at byte %" PRId64
+                    " and newer journal files follow it; open with BVT_STATE_REPAIR (bvt "
+                    "repair) to drop it on purpose", path, scan->torn_offset);
+}
+
+static void suggest_repair(bvt_error *err)
+{
+    char msg[sizeof err->message];
+    memcpy(msg, err->message, sizeof msg);
+    bvt_fail(err, err->code, err->offset, "%.150s; open with BVT_STATE_REPAIR (bvt repair) to "
+             "drop it on purpose", msg);
+}
+
+/* Replay every journal file after the snapshot, dealing with an
+ * unreadable tail as handle_tail says.  *next ends one past the last
+ * record. */
 static int replay_journals(bvt_engine *e, struct bvt_state *st, uint64_t *next, bvt_error *err)
 {
     uint64_t *seqs;
@@ -206,13 +294,12 @@ static int replay_journals(bvt_engine *e, struct bvt_state *st, uint64_t *next, 
             break;
         }
         bvt_journal_scan scan;
-        struct stat sb;
-        if (i + 1 == n && stat(path, &sb) == 0 && sb.st_size < 64) {
+        if (i + 1 == n && file_size(path) < 64) {
             /* a crash while the newest file's header was written: no records */
             st->info.torn_offset = 0;
-            st->info.torn_bytes = (uint64_t)sb.st_size;
-            rc = unlink(path) == 0 ? BVT_OK : bvt_fail(err, BVT_EIO, -1, "cannot remove %s: %s",
-                                                        path, strerror(errno));
+            st->info.torn_bytes = file_size(path);
+            if (st->access != BVT_STATE_READ_ONLY && unlink(path) != 0)
+                rc = bvt_fail(err, BVT_EIO, -1, "cannot remove %s: %s", path, strerror(errno));
             free(path);
             continue;
         }
@@ -220,17 +307,17 @@ static int replay_journals(bvt_engine *e, struct bvt_state *st, uint64_t *next, 
         if (rc == BVT_OK && scan.first_seq != seqs[i])
             rc = bvt_fail(err, BVT_ECORRUPT, 0, "%s starts at record %" PRIu64, path,
                           scan.first_seq);
-        if (rc == BVT_OK && scan.torn_offset >= 0) {
-            if (i + 1 < n)
-                rc = bvt_fail(err, BVT_ECORRUPT, scan.torn_offset, "%s is damaged at byte %" PRId64
-                              " and newer journal files follow it", path, scan.torn_offset);
-            else
-                rc = bvt_journal_truncate(path, scan.valid_bytes, err);
-            st->info.torn_offset = scan.torn_offset;
-            st->info.torn_bytes = scan.torn_bytes;
+        if ((rc == BVT_OK && scan.torn_offset >= 0) || (rc == BVT_ECORRUPT && scan.damaged)) {
+            rc = handle_tail(st, seqs, n, i, path, &scan, rp.next, err);
+            if (rc == BVT_OK && st->info.dropped_first_seq) {
+                free(path);
+                break; /* nothing after the damage is kept */
+            }
         }
         if (rc != BVT_OK && rp.rc == rc && rp.why[0])
             bvt_fail(err, rc, -1, "%s: %s", path, rp.why);
+        else if (rc == BVT_ECORRUPT && scan.damaged && err)
+            suggest_repair(err);
         free(path);
     }
     free(seqs);
@@ -262,6 +349,25 @@ void bvt_state_close(bvt_engine *e)
     e->state = NULL;
 }
 
+/* Lock the directory: exclusively to write, shared to read. */
+static int lock_dir(struct bvt_state *st, const char *dir, bvt_error *err)
+{
+    char *lock = join(dir, "lock");
+    if (!lock)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    int read_only = st->access == BVT_STATE_READ_ONLY;
+    st->lock_fd = read_only ? open(lock, O_RDONLY | O_CLOEXEC)
+                            : open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int rc = BVT_OK;
+    if (st->lock_fd < 0 && !(read_only && errno == ENOENT)) /* never opened to write */
+        rc = bvt_fail(err, BVT_EIO, -1, "cannot open %s: %s", lock, strerror(errno));
+    else if (st->lock_fd >= 0 && flock(st->lock_fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0)
+        rc = bvt_fail(err, BVT_EIO, -1, "%s is in use by another engine (%s)", dir,
+                      strerror(errno));
+    free(lock);
+    return rc;
+}
+
 static int state_new(struct bvt_state **out, const bvt_state_options *o, bvt_error *err)
 {
     *out = NULL;
@@ -274,23 +380,18 @@ static int state_new(struct bvt_state **out, const bvt_state_options *o, bvt_err
     pthread_mutex_init(&st->lock, NULL);
     st->mode = o->journal;
     st->group_ms = o->group_commit_ms ? o->group_commit_ms : DEFAULT_GROUP_MS;
+    st->access = o->access;
     bvt_state_info init = BVT_STATE_INFO_INIT;
     st->info = init;
     *out = st;
-    if (mkdir(o->dir, 0700) != 0 && errno != EEXIST)
+    struct stat sb;
+    if (st->access == BVT_STATE_READ_ONLY) {
+        if (stat(o->dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return bvt_fail(err, BVT_EIO, -1, "no state directory %s to open read-only", o->dir);
+    } else if (mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
         return bvt_fail(err, BVT_EIO, -1, "cannot create %s: %s", o->dir, strerror(errno));
-    char *lock = join(o->dir, "lock");
-    if (!lock)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    int rc = BVT_OK;
-    if (st->lock_fd < 0)
-        rc = bvt_fail(err, BVT_EIO, -1, "cannot open %s: %s", lock, strerror(errno));
-    else if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0)
-        rc = bvt_fail(err, BVT_EIO, -1, "%s is in use by another engine (%s)", o->dir,
-                      strerror(errno));
-    free(lock);
-    return rc;
+    }
+    return lock_dir(st, o->dir, err);
 }
 
 /* Load path into e when it exists; *seq gets its journal boundary. */
@@ -341,6 +442,15 @@ static int check_state_options(const bvt_state_options *o, bvt_error *err)
                         "or _ALWAYS");
     if (o->group_commit_ms > 10000)
         return bvt_fail(err, BVT_EINVAL, -1, "group_commit_ms must be 1..10000 (0 = default)");
+    if (o->options_from > BVT_OPTIONS_RECORDED)
+        return bvt_fail(err, BVT_EINVAL, -1, "options_from must be BVT_OPTIONS_GIVEN or "
+                        "BVT_OPTIONS_RECORDED");
+    if (o->access > BVT_STATE_REPAIR)
+        return bvt_fail(err, BVT_EINVAL, -1, "access must be BVT_STATE_READ_WRITE, "
+                        "_READ_ONLY or _REPAIR");
+    if (o->access == BVT_STATE_READ_ONLY && o->journal != BVT_JOURNAL_OFF)
+        return bvt_fail(err, BVT_EINVAL, -1, "a read-only open writes no journal: use "
+                        "BVT_JOURNAL_OFF");
     return BVT_OK;
 }
 
@@ -352,6 +462,52 @@ void bvt_state_options_init(bvt_state_options *st)
     *st = init;
 }
 
+/* The engine the directory's options call for: the recorded ones (with the
+ * caller's secret) when asked, else the caller's, whose data-shaping
+ * options must then equal the recorded ones. */
+static int new_engine(bvt_engine **out, const bvt_options *opts, const bvt_state_options *so,
+                      const bvt_recorded_options *rec, int recorded, bvt_error *err)
+{
+    if (!recorded || so->options_from != BVT_OPTIONS_RECORDED)
+        return bvt_engine_new(out, opts, err);
+    if (!opts)
+        return bvt_fail(err, BVT_EINVAL, -1, "options are required (the secret at least)");
+    bvt_options o = rec->o;
+    o.secret = opts->secret;
+    o.secret_len = opts->secret_len;
+    return bvt_engine_new(out, &o, err);
+}
+
+/* Snapshot, then journal, with no limits applied (users, memory, aliases):
+ * what they decided is in the files.  The directory must then fit
+ * max_users. */
+static int rebuild(bvt_engine *e, struct bvt_state *st, uint64_t *next, bvt_error *err)
+{
+    char *snap = join(st->dir, SNAPSHOT_NAME);
+    if (!snap)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    bvt_store *s = &e->store;
+    uint64_t max_users = s->max_users, budget = s->memory_budget;
+    uint32_t alias_max = e->aliases.max;
+    bvt_store_set_limits(s, 0, 0);
+    e->aliases.max = UINT32_MAX;
+    uint64_t seq = 0;
+    int rc = load_if_present(e, snap, &seq, err);
+    free(snap);
+    *next = seq + 1;
+    if (rc == BVT_OK) {
+        st->info.snapshot_seq = seq;
+        rc = replay_journals(e, st, next, err);
+    }
+    bvt_store_set_limits(s, max_users, budget);
+    e->aliases.max = alias_max;
+    uint64_t users = atomic_load(&s->users);
+    if (rc == BVT_OK && max_users && users > max_users)
+        rc = bvt_fail(err, BVT_EFULL, -1, "%s holds %llu users: open it with max_users >= %llu "
+                      "(or 0)", st->dir, (unsigned long long)users, (unsigned long long)users);
+    return rc;
+}
+
 int bvt_engine_open(bvt_engine **out, const bvt_options *opts, const bvt_state_options *so,
                     bvt_error *err)
 {
@@ -361,35 +517,43 @@ int bvt_engine_open(bvt_engine **out, const bvt_options *opts, const bvt_state_o
     int rc = check_state_options(so, err);
     if (rc != BVT_OK)
         return rc;
-    bvt_engine *e;
-    rc = bvt_engine_new(&e, opts, err);
-    if (rc != BVT_OK)
-        return rc;
     struct bvt_state *st = NULL;
+    bvt_recorded_options rec, now;
+    int recorded = 0;
+    bvt_engine *e = NULL;
     rc = state_new(&st, so, err);
+    if (rc == BVT_OK)
+        rc = bvt_recorded_options_read(st->dir, &rec, &recorded, err);
+    if (rc == BVT_OK)
+        rc = new_engine(&e, opts, so, &rec, recorded, err);
+    if (rc != BVT_OK) {
+        state_free(st);
+        return rc;
+    }
     e->state = st;
-    char *snap = rc == BVT_OK ? join(st->dir, SNAPSHOT_NAME) : NULL;
-    if (rc == BVT_OK && !snap)
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    uint64_t seq = 0;
-    if (rc == BVT_OK) {
-        st->check = bvt_secret_check(e);
-        rc = load_if_present(e, snap, &seq, err);
-    }
-    free(snap);
-    uint64_t next = seq + 1;
-    if (rc == BVT_OK) {
-        st->info.snapshot_seq = seq;
-        rc = replay_journals(e, st, &next, err);
-    }
-    if (rc == BVT_OK && st->mode != BVT_JOURNAL_OFF)
+    bvt_recorded_options_of(e, &now);
+    if (recorded)
+        rc = bvt_recorded_options_check(&rec, &now, err);
+    st->check = bvt_secret_check(e);
+    uint64_t next = 1;
+    if (rc == BVT_OK)
+        rc = rebuild(e, st, &next, err);
+    int writable = st->access != BVT_STATE_READ_ONLY;
+    if (rc == BVT_OK && writable && st->mode != BVT_JOURNAL_OFF)
         rc = start_journal(e, st, next, err);
+    if (rc == BVT_OK && writable && !(recorded && bvt_recorded_options_equal(&rec, &now))) {
+        /* From here on these apply: the file says so, and the journal marks where. */
+        rc = bvt_recorded_options_write(st->dir, &now, err);
+        if (rc == BVT_OK && recorded)
+            rc = bvt_log_options(e, &now);
+    }
     if (rc != BVT_OK) {
         bvt_engine_free(e);
         return rc;
     }
     st->info.journal = st->mode;
-    st->info.accepted_seq = st->info.durable_seq = next - 1;
+    st->info.accepted_seq = st->info.durable_seq = e->journal ? bvt_journal_accepted(e->journal)
+                                                              : next - 1;
     *out = e;
     return BVT_OK;
 }
@@ -438,6 +602,9 @@ int bvt_engine_checkpoint(bvt_engine *e, bvt_error *err)
     if (!e || !e->state)
         return bvt_fail(err, BVT_EINVAL, -1, "checkpoint needs an engine from bvt_engine_open()");
     struct bvt_state *st = e->state;
+    if (st->access == BVT_STATE_READ_ONLY)
+        return bvt_fail(err, BVT_EINVAL, -1, "%s was opened read-only: checkpoint refused",
+                        st->dir);
     char *snap = join(st->dir, SNAPSHOT_NAME);
     if (!snap)
         return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
@@ -488,11 +655,45 @@ int bvt_state_info_get(bvt_engine *e, bvt_state_info *out)
 
 /* ---- plain files ---- */
 
+/* The cut of a plain save: the journal position at that moment (every
+ * shard lock held), so the file holds each change exactly once should it
+ * become a state directory's snapshot. */
+static int journal_position(bvt_engine *e, void *ud, uint64_t *out_seq, bvt_error *err)
+{
+    (void)ud;
+    (void)err;
+    *out_seq = e->journal ? bvt_journal_accepted(e->journal) : 0;
+    return BVT_OK;
+}
+
+/* 1 when path names the snapshot of a state directory (a `lock` file
+ * beside a file named like it). */
+static int is_state_snapshot(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (strcmp(base, SNAPSHOT_NAME) != 0)
+        return 0;
+    size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+    char *lock = malloc(dir_len + sizeof "lock");
+    if (!lock)
+        return 0;
+    memcpy(lock, path, dir_len);
+    memcpy(lock + dir_len, "lock", sizeof "lock");
+    struct stat sb;
+    int yes = stat(lock, &sb) == 0;
+    free(lock);
+    return yes;
+}
+
 int bvt_engine_save(bvt_engine *e, const char *path, bvt_error *err)
 {
     if (!e || !path || !*path)
         return bvt_fail(err, BVT_EINVAL, -1, "engine and path are required");
-    return bvt_snapshot_write(e, path, NULL, NULL, err);
+    if (is_state_snapshot(path))
+        return bvt_fail(err, BVT_EINVAL, -1, "%s is a state directory's snapshot: write it with "
+                        "bvt_engine_checkpoint() on the engine that has the directory open", path);
+    return bvt_snapshot_write(e, path, journal_position, NULL, err);
 }
 
 int bvt_engine_load(bvt_engine **out, const bvt_options *opts, const char *path, bvt_error *err)

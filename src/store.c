@@ -29,6 +29,22 @@ static int index_alloc(bvt_shard *sh, uint32_t slots)
     return BVT_OK;
 }
 
+/* Each shard's part of the budget, which covers per-user memory: the
+ * shard structs themselves are fixed. */
+static uint64_t shard_budget(const bvt_store *s, uint64_t memory_budget)
+{
+    uint64_t fixed = sizeof(bvt_shard) * s->n_shards;
+    return memory_budget ? (memory_budget - fixed) / s->n_shards : 0;
+}
+
+void bvt_store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budget)
+{
+    s->max_users = max_users;
+    s->memory_budget = memory_budget;
+    for (uint32_t i = 0; i < s->n_shards; i++)
+        s->shards[i].mem.limit = shard_budget(s, memory_budget);
+}
+
 int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
                    uint32_t full_policy)
 {
@@ -44,16 +60,15 @@ int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t m
     s->shard_shift = 64 - bits;
     s->full_policy = full_policy;
     s->max_users = max_users;
+    s->memory_budget = memory_budget;
     /* Shards fill unevenly: presize for the mean plus a margin. */
     uint64_t per_shard = max_users ? (max_users + shards - 1) / shards : 0;
     per_shard += per_shard / 8 + (per_shard ? 16 : 0);
-    uint64_t fixed = sizeof(bvt_shard) * shards;
     for (uint32_t i = 0; i < shards; i++) {
         bvt_shard *sh = &s->shards[i];
         pthread_mutex_init(&sh->lock, NULL);
         sh->store = s;
-        /* The budget covers per-user memory; the shard structs are fixed. */
-        sh->mem.limit = memory_budget ? (memory_budget - fixed) / shards : 0;
+        sh->mem.limit = shard_budget(s, memory_budget);
         sh->rng = 0x9E3779B97F4A7C15ull * (i + 1);
         /* Presize for the limit (load <= 3/4) so a full table never rehashes. */
         uint64_t want = per_shard ? per_shard * 4 / 3 + 1 : MIN_INDEX;
@@ -237,7 +252,22 @@ int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
     }
     if (!victim)
         return BVT_EFULL;
+    if (s->on_evict) {
+        int rc = s->on_evict(s->on_evict_ud, &(bvt_user_key){ victim->key_hi, victim->key_lo });
+        if (rc != BVT_OK)
+            return rc;
+    }
     remove_numbered(sh, victim, victim_num);
+    sh->evicted++;
+    return BVT_OK;
+}
+
+int bvt_shard_evict_key(bvt_shard *sh, const bvt_user_key *k)
+{
+    bvt_record *r = bvt_shard_find(sh, k);
+    if (!r)
+        return BVT_ENOTFOUND;
+    bvt_shard_remove(sh, r);
     sh->evicted++;
     return BVT_OK;
 }

@@ -40,18 +40,31 @@ typedef struct bvt_shard {
     struct bvt_snap_job *snap; /* a snapshot's copy of this shard still to make, or NULL */
 } __attribute__((aligned(64))) bvt_shard;
 
+/* Told of each eviction under the victim's shard lock, before it goes (the
+ * journal records evictions, so replay never has to choose a victim).  A
+ * non-OK return cancels the eviction. */
+typedef int (*bvt_evict_fn)(void *ud, const bvt_user_key *victim);
+
 typedef struct bvt_store {
     bvt_shard *shards;
     uint32_t n_shards;
     uint32_t shard_shift;   /* 64 - log2(n_shards) */
     uint32_t full_policy;
     uint64_t max_users;     /* 0 = unlimited */
+    uint64_t memory_budget; /* as given; 0 = unlimited */
     _Atomic uint64_t users; /* live records in all shards */
+    bvt_evict_fn on_evict;  /* or NULL */
+    void *on_evict_ud;
 } bvt_store;
 
 int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
                    uint32_t full_policy);
 void bvt_store_destroy(bvt_store *s);
+
+/* Set the user limit and memory budget (0 = none).  Replay runs with none:
+ * what the limits decided when the journal was written is in it.  No shard
+ * lock is taken: only while nobody else uses the store. */
+void bvt_store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budget);
 
 /* Size every shard's index for `users` in all (loading a snapshot), so
  * adding them never rehashes.  No shard lock is taken: only for a store
@@ -118,6 +131,10 @@ int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
 int bvt_shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
                             const bvt_record *replaced, bvt_record **out);
 
+/* Remove k's record as an eviction (counted, on_evict not called): the
+ * replay of a journaled eviction.  BVT_OK or BVT_ENOTFOUND. */
+int bvt_shard_evict_key(bvt_shard *sh, const bvt_user_key *k);
+
 /* Release r's profile and remove it. */
 void bvt_shard_remove(bvt_shard *sh, bvt_record *r);
 /* The same for the live record number num (a pass by record number need
@@ -125,7 +142,8 @@ void bvt_shard_remove(bvt_shard *sh, bvt_record *r);
 void bvt_shard_remove_at(bvt_shard *sh, uint32_t num);
 
 /* Evict one approximately least-recently-seen record other than keep, if
- * the policy allows.  BVT_OK or BVT_EFULL (reject policy, or nothing else). */
+ * the policy allows.  BVT_OK; BVT_EFULL (reject policy, or nothing else);
+ * or what on_evict returned. */
 int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep);
 
 static inline int bvt_record_live(const bvt_record *r)

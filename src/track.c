@@ -106,31 +106,44 @@ static int divert(bvt_engine *e, const bvt_resolved_event *ev)
     return rc == BVT_OK ? bvt_log_anon_event(e, ev) : rc;
 }
 
-/* The whole path for one resolved event: lock, find or create, apply. */
-int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
+int bvt_track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
 {
     bvt_shard *sh;
     bvt_record *r;
-    int created = 0, rc;
-    if (e->analytics_policy != BVT_ANALYTICS_TRACK) {
-        /* Consent first, before a profile is created (or another evicted). */
-        r = bvt_engine_lock_key(e, k, &sh);
-        if (bvt_analytics_blocked(e, r)) {
-            rc = divert(e, ev);
-            pthread_mutex_unlock(&sh->lock);
-            return rc;
-        }
-    } else if ((rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created)) != BVT_OK) {
+    int created = 0;
+    int rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
+    if (rc != BVT_OK)
         return rc;
-    }
     rc = apply_locked(e, sh, r, created, ev);
     pthread_mutex_unlock(&sh->lock);
     return rc;
 }
 
+/* The whole path for one resolved event: the analytics policy, then as
+ * bvt_track_apply_key. */
+int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
+{
+    if (e->analytics_policy == BVT_ANALYTICS_TRACK)
+        return bvt_track_apply_key(e, k, ev);
+    /* Consent first, before a profile is created (or another evicted). */
+    bvt_shard *sh;
+    bvt_record *r = bvt_engine_lock_key(e, k, &sh);
+    int rc = bvt_analytics_blocked(e, r) ? divert(e, ev) : apply_locked(e, sh, r, 0, ev);
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+/* Count refused events; journaled too, so the count survives a reopen
+ * (best effort: a failed journal is reported by the next call). */
+static void count_rejected(bvt_engine *e, uint64_t n)
+{
+    atomic_fetch_add_explicit(&e->events_rejected, n, memory_order_relaxed);
+    (void)bvt_log_rejected(e, n);
+}
+
 static int rejected(bvt_engine *e, int rc)
 {
-    atomic_fetch_add_explicit(&e->events_rejected, 1, memory_order_relaxed);
+    count_rejected(e, 1);
     return rc;
 }
 
@@ -330,6 +343,10 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
         *out_failed = 0;
     if (!e || (!events && n > 0))
         return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL, or events is NULL with n > 0");
+    if (n > BVT_EVENT_BATCH_MAX)
+        return bvt_fail(err, BVT_EINVAL, -1, "n (%zu events) is above the limit "
+                        "BVT_EVENT_BATCH_MAX (%d): send them in several calls", n,
+                        BVT_EVENT_BATCH_MAX);
     if (n == 0)
         return BVT_OK;
     int jrc = bvt_persist_check(e);
@@ -341,7 +358,7 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
     size_t failed = 0;
     int first_rc = BVT_OK;
     for (size_t base = 0; base < n; base += BATCH_BLOCK) {
-        size_t m = n - base < BATCH_BLOCK ? n - base : BATCH_BLOCK;
+        size_t m = n - base < BATCH_BLOCK ? n - base : BATCH_BLOCK, block_failed = 0;
         for (size_t i = 0; i < m; i++) {
             /* resolve() writes err only on failure: detail for the first one */
             b->code[i] = resolve(e, &events[base + i], &b->ev[i], &b->key[i],
@@ -368,8 +385,10 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
                 bvt_fail(err, b->code[i], (int64_t)(base + i), "event %zu: %s", base + i,
                          bvt_strerror(b->code[i]));
             failed++;
-            rejected(e, b->code[i]);
+            block_failed++;
         }
+        if (block_failed)
+            count_rejected(e, block_failed);
     }
     block_give(e, b);
     if (out_failed)

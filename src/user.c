@@ -138,10 +138,15 @@ int bvt_rfm_summary_get(bvt_engine *e, const void *id, size_t len, int64_t end_m
 
 /* ---- attributes ---- */
 
+int bvt_attr_text_ok(const char *s, size_t max)
+{
+    size_t n = s ? strnlen(s, max + 1) : 0;
+    return n >= 1 && n <= max && bvt_utf8_check(s, n) == n;
+}
+
 static int valid_key(const char *key)
 {
-    size_t n = key ? strlen(key) : 0;
-    return n >= 1 && n <= BVT_ATTR_KEY_MAX;
+    return bvt_attr_text_ok(key, BVT_ATTR_KEY_MAX);
 }
 
 int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
@@ -187,8 +192,8 @@ int bvt_attr_set_number(bvt_engine *e, const void *id, size_t len, const char *k
 int bvt_attr_set_string(bvt_engine *e, const void *id, size_t len, const char *key,
                         const char *value)
 {
-    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) || !value || !*value ||
-        strlen(value) > BVT_ATTR_VALUE_MAX)
+    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) ||
+        !bvt_attr_text_ok(value, BVT_ATTR_VALUE_MAX))
         return BVT_EINVAL;
     int rc = bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_STRING, 0, value);
     return rc == BVT_OK ? bvt_persist_commit(e) : rc;

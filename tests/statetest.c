@@ -7,6 +7,10 @@
 
 #include "statetest.h"
 
+#include "codec.h"
+#include "journal.h"
+#include "snapfile.h"
+
 #define EXPORT_CAP (1u << 20)
 #define USERS STATE_USERS
 #define NOW STATE_NOW
@@ -196,4 +200,76 @@ void state_write_file(const char *path, const void *p, size_t len)
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(p, 1, len, f), len);
     fclose(f);
+}
+
+uint64_t state_check(const char *dir)
+{
+    size_t len;
+    unsigned char *h = state_read_file(state_path(dir, "snapshot.bvts"), &len);
+    ck_assert_uint_ge(len, 24);
+    bvt_rbuf r;
+    bvt_rbuf_init(&r, h + 16, 8);
+    uint64_t check = bvt_r_u64(&r);
+    free(h);
+    return check;
+}
+
+typedef struct needle {
+    const void *p;
+    size_t n;
+} needle;
+
+static int has(const unsigned char *hay, size_t len, const needle *nd)
+{
+    for (size_t i = 0; i + nd->n <= len; i++)
+        if (memcmp(hay + i, nd->p, nd->n) == 0)
+            return 1;
+    return 0;
+}
+
+static int record_has(void *ud, uint64_t seq, const void *rec, size_t n)
+{
+    (void)seq;
+    return has(rec, n, ud);
+}
+
+static int snapshot_has(const unsigned char *img, size_t len, uint64_t check, const needle *nd)
+{
+    bvt_snapr r;
+    ck_assert_int_eq(bvt_snapr_open(&r, img, len, check, NULL), BVT_OK);
+    uint32_t sec;
+    const void *raw;
+    size_t n;
+    uint64_t at;
+    int found = 0;
+    while (!found && bvt_snapr_next(&r, &sec, &raw, &n, &at, NULL) == BVT_OK && sec != 15)
+        found = has(raw, n, nd);
+    bvt_snapr_close(&r);
+    return found;
+}
+
+int state_dir_holds(const char *dir, uint64_t check, const void *p, size_t n)
+{
+    needle nd = { p, n };
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int found = 0;
+    for (struct dirent *de; !found && (de = readdir(d));) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        size_t len;
+        unsigned char *img = state_read_file(path, &len);
+        found = has(img, len, &nd);
+        if (!found && strstr(de->d_name, ".bvtj")) {
+            bvt_journal_scan scan;
+            found = bvt_journal_scan_buffer(img, len, check, record_has, &nd, &scan, NULL) == 1;
+        } else if (!found && strstr(de->d_name, ".bvts")) {
+            found = snapshot_has(img, len, check, &nd);
+        }
+        free(img);
+    }
+    closedir(d);
+    return found;
 }

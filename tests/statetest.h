@@ -24,6 +24,14 @@ const char *state_path(const char *dir, const char *name);
 unsigned char *state_read_file(const char *path, size_t *len);
 void state_write_file(const char *path, const void *p, size_t len);
 
+/* The secret's check value, read from the header of dir's snapshot. */
+uint64_t state_check(const char *dir);
+
+/* Does any file of dir hold the n bytes at needle: in its raw bytes, in a
+ * snapshot block or in a journal record, both decompressed?  (Every block
+ * of every file is read: erasure tests search it for what must be gone.) */
+int state_dir_holds(const char *dir, uint64_t check, const void *needle, size_t n);
+
 /* Build the same state in e for the same seed. */
 void random_state(bvt_engine *e, uint64_t seed);
 

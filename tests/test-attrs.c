@@ -222,6 +222,11 @@ static const struct bad_attr bad_attrs[] = {
     { "NULL string", "k", 1, 0, NULL },
     { "256-byte string", "k", 1, 0, str256 },
     { "string with empty key", "", 1, 0, "v" },
+    { "key not UTF-8", "ag\xe9", 0, 1, NULL },
+    { "string key not UTF-8", "\xc0\x80", 1, 0, "v" },
+    { "value not UTF-8", "band", 1, 0, "25\xe2\x80" },
+    { "value with a surrogate", "band", 1, 0, "\xed\xbf\xbf" },
+    { "value above U+10FFFF", "band", 1, 0, "\xf4\x90\x80\x80" },
 };
 
 START_TEST(invalid_attribute_refused)

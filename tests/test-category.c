@@ -1,9 +1,11 @@
 /* test-category.c — category paths: validation with offsets, ancestors,
- * parents, within(), dense ids and the 65535 limit. */
+ * parents, within(), dense ids and the 65535 limit; erased ids, their
+ * restoring, and which categories a snapshot's erasure keeps. */
 #include <stdio.h>
 #include <string.h>
 
 #include "behavtarget.h"
+#include "bits.h"
 #include "category.h"
 #include "testutil.h"
 
@@ -214,6 +216,116 @@ START_TEST(limit_is_all_or_nothing)
 }
 END_TEST
 
+/* Erased ids (loaded tombstones): not valid, never found, a new id for
+ * their path; replay restores one under its id below a known parent. */
+START_TEST(erased_and_restored)
+{
+    bvt_categories *c = make();
+    intern_ok(c, "a/b/c");
+    uint32_t gone = 0, gone2 = 0;
+    ck_assert_int_eq(bvt_categories_add_erased(c, &gone), BVT_OK);
+    ck_assert_uint_eq(gone, 4);
+    ck_assert(!bvt_categories_valid(c, gone));
+    ck_assert_ptr_null(bvt_categories_name(c, gone));
+    ck_assert_uint_eq(intern_ok(c, "q"), 5);
+    ck_assert_int_eq(bvt_categories_add_erased(c, &gone2), BVT_OK);
+
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_categories_restore(c, gone, "a/b", 3, &err), BVT_EINVAL); /* known */
+    ck_assert_int_eq(bvt_categories_restore(c, 5, "z", 1, &err), BVT_EINVAL);   /* live */
+    ck_assert_int_eq(bvt_categories_restore(c, gone, "n/x", 3, &err), BVT_EINVAL); /* no parent */
+    ck_assert_int_eq(bvt_categories_restore(c, gone, "q/x", 3, &err), BVT_EINVAL); /* parent newer */
+    ck_assert_int_eq(bvt_categories_restore(c, gone, "a//x", 4, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 2);
+    ck_assert_int_eq(bvt_categories_restore(c, gone, "a/b/z", 5, &err), BVT_OK);
+    ck_assert_uint_eq(bvt_categories_find(c, "a/b/z", 5), gone);
+    ck_assert_uint_eq(bvt_categories_parent(c, gone), 2);
+    ck_assert(bvt_categories_within(c, gone, 1));
+    ck_assert(!bvt_categories_within(c, gone, 3));
+    ck_assert_int_eq(bvt_categories_restore(c, gone2, "top", 3, NULL), BVT_OK);
+    ck_assert_uint_eq(bvt_categories_parent(c, gone2), 0);
+    ck_assert(bvt_categories_valid(c, gone2));
+    bvt_categories_free(c);
+}
+END_TEST
+
+/* The CATEGORY records the hook sees, in order. */
+typedef struct logged {
+    uint32_t ids[16];
+    int n;
+} logged;
+
+static int record(void *ud, uint32_t id, const char *path, size_t len)
+{
+    logged *l = ud;
+    (void)path, (void)len;
+    l->ids[l->n++] = id;
+    return BVT_OK;
+}
+
+/* A snapshot's erasure: what its marks, pins, records after its cut and
+ * kept descendants keep stays; the rest is flagged erased, and journaled
+ * again (ancestors first) before a record names it. */
+START_TEST(erasure_keeps_what_is_used)
+{
+    bvt_categories *c = make();
+    intern_ok(c, "k/a"); /* k 1, k/a 2 */
+    intern_ok(c, "k/b"); /* 3 */
+    intern_ok(c, "p");   /* 4 */
+    logged log = { { 0 }, 0 };
+    bvt_categories_hooks h = { NULL, record, &log };
+    bvt_categories_set_hooks(c, &h);
+    ck_assert_int_eq(bvt_categories_pin(c, 4), BVT_OK);
+    ck_assert_int_eq(bvt_categories_pin(c, 9), BVT_EINVAL);
+
+    _Atomic uint64_t kept[BVT_BITS_WORDS(8)] = { 0 };
+    bvt_categories_cut(c);
+    bvt_bits_set(kept, 2); /* a profile uses k/a */
+    ck_assert_uint_eq(bvt_categories_unused(c, 4, kept), 1);
+    bvt_categories_erase(c, 4, kept);
+    ck_assert(bvt_bits_has(kept, 1) && bvt_bits_has(kept, 2) && bvt_bits_has(kept, 4));
+    ck_assert(!bvt_bits_has(kept, 3));
+    ck_assert(bvt_categories_valid(c, 3)); /* erased in files only */
+    ck_assert_int_eq(log.n, 0);
+    ck_assert_int_eq(bvt_categories_named(c, 3), BVT_OK);
+    ck_assert_int_eq(log.n, 1);
+    ck_assert_uint_eq(log.ids[0], 3);
+    ck_assert_int_eq(bvt_categories_named(c, 3), BVT_OK); /* once */
+    ck_assert_int_eq(log.n, 1);
+
+    /* named after the cut: kept, even when named after the first look */
+    memset(kept, 0, sizeof kept);
+    bvt_categories_cut(c);
+    ck_assert_int_eq(bvt_categories_named(c, 2), BVT_OK);
+    ck_assert_uint_eq(bvt_categories_unused(c, 4, kept), 1); /* k/b */
+    ck_assert_int_eq(bvt_categories_named(c, 3), BVT_OK);
+    bvt_categories_erase(c, 4, kept);
+    for (uint32_t id = 1; id <= 4; id++)
+        ck_assert(bvt_bits_has(kept, id));
+
+    /* nothing used: all but the pinned erased; a new child brings back
+     * its erased parent first */
+    memset(kept, 0, sizeof kept);
+    bvt_categories_cut(c);
+    ck_assert_uint_eq(bvt_categories_unused(c, 4, kept), 3);
+    bvt_categories_erase(c, 4, kept);
+    log.n = 0;
+    ck_assert_uint_eq(intern_ok(c, "k/new"), 5);
+    ck_assert_int_eq(log.n, 2);
+    ck_assert_uint_eq(log.ids[0], 1);
+    ck_assert_uint_eq(log.ids[1], 5);
+    /* a record naming k/a brings back k/a alone (k is back) */
+    ck_assert_int_eq(bvt_categories_named(c, 2), BVT_OK);
+    ck_assert_int_eq(log.n, 3);
+    ck_assert_uint_eq(log.ids[2], 2);
+    /* pinning an erased one journals it too */
+    ck_assert_int_eq(bvt_categories_pin(c, 3), BVT_OK);
+    ck_assert_int_eq(log.n, 4);
+    ck_assert_uint_eq(log.ids[3], 3);
+    bvt_categories_free(c);
+}
+END_TEST
+
 static Suite *category_suite(void)
 {
     Suite *s = suite_create("category");
@@ -225,6 +337,8 @@ static Suite *category_suite(void)
     tcase_add_test(tc, ancestors_interned_first);
     tcase_add_test(tc, within_table);
     tcase_add_test(tc, limit_is_all_or_nothing);
+    tcase_add_test(tc, erased_and_restored);
+    tcase_add_test(tc, erasure_keeps_what_is_used);
     suite_add_tcase(s, tc);
     return s;
 }

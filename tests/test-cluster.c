@@ -332,6 +332,14 @@ START_TEST(bad_arguments_refused)
     o.k = 0; /* the default, 8 */
     ck_assert_int_eq(bvt_cluster_run(e, NOW, &o, &rep, &err), BVT_EINVAL);
     o.k = 2;
+    o.sample = (uint64_t)BVT_CLUSTER_SAMPLE_MAX + 1;
+    ck_assert_int_eq(bvt_cluster_run(e, NOW, &o, &rep, &err), BVT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.message, "BVT_CLUSTER_SAMPLE_MAX"));
+    o.sample = 0;
+    o.max_iterations = BVT_CLUSTER_ITERATIONS_MAX + 1;
+    ck_assert_int_eq(bvt_cluster_run(e, NOW, &o, &rep, &err), BVT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.message, "BVT_CLUSTER_ITERATIONS_MAX"));
+    o.max_iterations = 0;
     o.version = BVT_CLUSTER_OPTIONS_VERSION + 1;
     ck_assert_int_eq(bvt_cluster_run(e, NOW, &o, &rep, &err), BVT_EVERSION);
     o.version = 0;

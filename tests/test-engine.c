@@ -180,6 +180,8 @@ MUT(m_weights_nan, (o->type_weights = bad_weights_nan, o->type_weights_len = 1))
 MUT(m_secret_15, o->secret_len = 15)
 MUT(m_secret_null, (o->secret = NULL, o->secret_len = 0))
 MUT(m_secret_null_len, (o->secret = NULL, o->secret_len = 32))
+static char big_secret[BVT_SECRET_MAX + 1];
+MUT(m_secret_long, (o->secret = big_secret, o->secret_len = BVT_SECRET_MAX + 1))
 MUT(m_version_2, o->version = BVT_OPTIONS_VERSION + 1)
 #undef MUT
 
@@ -204,6 +206,7 @@ static const struct bad_option bad_options[] = {
     { "secret 15 bytes", m_secret_15, BVT_EINVAL, "secret" },
     { "no secret", m_secret_null, BVT_EINVAL, "secret" },
     { "NULL secret with a length", m_secret_null_len, BVT_EINVAL, "secret" },
+    { "secret over BVT_SECRET_MAX", m_secret_long, BVT_EINVAL, "BVT_SECRET_MAX" },
     { "version too new", m_version_2, BVT_EVERSION, NULL },
 };
 
@@ -259,6 +262,7 @@ MUT(g_cart, o->cart_items = 255)
 MUT(g_attrs, o->max_attributes = 255)
 MUT(g_evict, (o->full_policy = BVT_FULL_EVICT_LRU, o->max_users = 1))
 MUT(g_secret_16, o->secret_len = 16)
+MUT(g_secret_max, (o->secret = big_secret, o->secret_len = BVT_SECRET_MAX))
 MUT(g_weights, (o->type_weights = ok_weights, o->type_weights_len = BVT_EVENT_BUILTIN_COUNT))
 MUT(g_budget, o->memory_budget = 1u << 20)
 #undef MUT
@@ -269,7 +273,7 @@ static const struct good_option good_options[] = {
     { "negative ancestor_credit", g_credit_neg }, { "ancestor_credit 1", g_credit_1 },
     { "history maxima", g_hist }, { "cart_items 255", g_cart },
     { "max_attributes 255", g_attrs }, { "evict policy", g_evict },
-    { "secret of 16 bytes", g_secret_16 }, { "all type weights", g_weights },
+    { "secret of 16 bytes", g_secret_16 }, { "secret of BVT_SECRET_MAX", g_secret_max }, { "all type weights", g_weights },
     { "memory budget", g_budget },
 };
 

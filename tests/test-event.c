@@ -2,6 +2,7 @@
  * refused event changes nothing), batches, event types (built-in and
  * custom) and the windowed behaviour history. */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,6 +80,10 @@ MUT(b_cat_double, ev->category = "a//b")
 MUT(b_cat_deep, ev->category = deep_cat)
 MUT(b_cat_long, ev->category = long_cat)
 MUT(b_cat_id, (ev->category = NULL, ev->category_id = 999))
+MUT(b_cat_bytes, ev->category = "shoes/\xff\xfe")
+MUT(b_cat_overlong, ev->category = "a\xc0\xaf" "b")
+MUT(b_cat_surrogate, ev->category = "a/\xed\xa0\x80")
+MUT(b_cat_cut, ev->category = "caf\xc3")
 MUT(b_version, ev->version = BVT_EVENT_VERSION + 1)
 #undef MUT
 
@@ -107,6 +112,10 @@ static const struct bad_event bad_events[] = {
     { "category of 17 levels", b_cat_deep, BVT_EINVAL },
     { "category of 256 bytes", b_cat_long, BVT_EINVAL },
     { "unknown category_id", b_cat_id, BVT_EINVAL },
+    { "category not UTF-8", b_cat_bytes, BVT_EINVAL },
+    { "category with an overlong '/'", b_cat_overlong, BVT_EINVAL },
+    { "category with a surrogate", b_cat_surrogate, BVT_EINVAL },
+    { "category cut mid-character", b_cat_cut, BVT_EINVAL },
     { "event version too new", b_version, BVT_EVERSION },
 };
 
@@ -214,6 +223,22 @@ START_TEST(track_null_arguments)
     ck_assert_int_eq(bvt_event_track(NULL, &ev, NULL), BVT_EINVAL);
     ck_assert_int_eq(bvt_event_track(e, NULL, NULL), BVT_EINVAL);
     ck_assert_uint_eq(stats_of(e).users, 0);
+    bvt_engine_free(e);
+}
+END_TEST
+
+/* The offset of a refused category is its first bad byte. */
+START_TEST(category_utf8_offset)
+{
+    bvt_engine *e = engine_default();
+    bvt_event ev = make_event("u", BVT_EVENT_PAGE_VIEW, T0, "home/caf\xc3\xa9/\xe9t\xe9", 0);
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_event_track(e, &ev, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 11);
+    ck_assert_msg(strstr(err.message, "category") && strstr(err.message, "UTF-8"), "%s",
+                  err.message);
+    ev.category = "home/caf\xc3\xa9/\xc3\xa9t\xc3\xa9";
+    ck_assert_int_eq(bvt_event_track(e, &ev, &err), BVT_OK);
     bvt_engine_free(e);
 }
 END_TEST
@@ -354,6 +379,32 @@ START_TEST(batch_reports_full_table)
     ck_assert_uint_eq(s.users, 2);
     ck_assert_uint_eq(s.events_accepted, 3);
     ck_assert_uint_eq(s.events_rejected, 2);
+    bvt_engine_free(e);
+}
+END_TEST
+
+/* A batch larger than BVT_EVENT_BATCH_MAX is refused whole, before any
+ * event is read; the limit itself is accepted. */
+START_TEST(batch_size_is_bounded)
+{
+    bvt_engine *e = engine_default();
+    size_t n = (size_t)BVT_EVENT_BATCH_MAX + 1;
+    bvt_event *evs = malloc(n * sizeof *evs);
+    ck_assert_ptr_nonnull(evs);
+    char user[16];
+    snprintf(user, sizeof user, "batcher");
+    for (size_t i = 0; i < n; i++)
+        evs[i] = make_event(user, BVT_EVENT_PAGE_VIEW, T0 + (int64_t)i, NULL, 0);
+    size_t failed = 7;
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_event_track_batch(e, evs, n, NULL, 0, &failed, &err), BVT_EINVAL);
+    ck_assert_uint_eq(failed, 0);
+    ck_assert_msg(strstr(err.message, "BVT_EVENT_BATCH_MAX") && strstr(err.message, "65536"),
+                  "%s", err.message);
+    ck_assert(!bvt_user_exists(e, user, strlen(user)));
+    ck_assert_int_eq(bvt_event_track_batch(e, evs, n - 1, NULL, 0, &failed, &err), BVT_OK);
+    ck_assert_uint_eq(profile_of(e, user, T0 + DAY * 2).events, BVT_EVENT_BATCH_MAX);
+    free(evs);
     bvt_engine_free(e);
 }
 END_TEST
@@ -855,6 +906,7 @@ static Suite *event_suite(void)
                         (int)(sizeof good_events / sizeof good_events[0]));
     tcase_add_test(tc, track_null_arguments);
     tcase_add_test(tc, category_id_equals_path);
+    tcase_add_test(tc, category_utf8_offset);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("batch");
@@ -863,6 +915,7 @@ static Suite *event_suite(void)
     tcase_add_test(tc, batch_failure_list_in_order);
     tcase_add_loop_test(tc, batch_reports_full_table, 0, 16);
     tcase_add_test(tc, batch_all_good_and_empty);
+    tcase_add_test(tc, batch_size_is_bounded);
     tcase_add_test(tc, batch_applies_one_users_events_in_order);
     tcase_add_test(tc, batch_equals_single_tracking);
     suite_add_tcase(s, tc);

@@ -233,7 +233,8 @@ enum { BAD_VERSION0, BAD_VERSION_NEW, BAD_NAME_NULL, BAD_NAME_EMPTY, BAD_NAME_LO
        BAD_WEIGHT_SUM_INF, BAD_COVERAGE_NEG, BAD_COVERAGE_BIG, BAD_COVERAGE_NAN, BAD_HOLDOUT,
        BAD_HOLDOUT_NAN, BAD_VNAME_NULL, BAD_VNAME_DUP, BAD_VNAME_LONG, BAD_POLICY_V0,
        BAD_POLICY_NEW, BAD_POLICY_EPS, BAD_POLICY_KIND, BAD_OFFER_UNKNOWN,
-       BAD_OFFERS_NULL, BAD_OFFER_NULL, BAD_REDEFINE_N, BAD_CASES };
+       BAD_OFFERS_NULL, BAD_OFFER_NULL, BAD_REDEFINE_N, BAD_NAME_UTF8, BAD_SALT_UTF8,
+       BAD_VNAME_UTF8, BAD_POLICY_DRAWS, BAD_VARIANT_OFFERS, BAD_CASES };
 
 static const int bad_status[BAD_CASES] = {
     [BAD_VERSION0] = BVT_EINVAL, [BAD_VERSION_NEW] = BVT_EVERSION,
@@ -250,6 +251,8 @@ static const int bad_status[BAD_CASES] = {
     [BAD_POLICY_EPS] = BVT_EINVAL, [BAD_POLICY_KIND] = BVT_EINVAL,
     [BAD_OFFER_UNKNOWN] = BVT_ENOTFOUND, [BAD_OFFERS_NULL] = BVT_EINVAL,
     [BAD_OFFER_NULL] = BVT_EINVAL, [BAD_REDEFINE_N] = BVT_EINVAL,
+    [BAD_NAME_UTF8] = BVT_EINVAL, [BAD_SALT_UTF8] = BVT_EINVAL, [BAD_VNAME_UTF8] = BVT_EINVAL,
+    [BAD_POLICY_DRAWS] = BVT_EINVAL, [BAD_VARIANT_OFFERS] = BVT_EINVAL,
 };
 
 START_TEST(bad_definitions)
@@ -312,6 +315,12 @@ START_TEST(bad_definitions)
     case BAD_OFFERS_NULL: v[1].n_offers = 2; break;
     case BAD_OFFER_NULL: v[1].offers = offers + 1; v[1].n_offers = 1; break;
     case BAD_REDEFINE_N: x.n_variants = 3; break;
+    case BAD_NAME_UTF8: x.name = "exp\xff"; break;
+    case BAD_SALT_UTF8: x.salt = "s\xc0\x80"; break;
+    case BAD_VNAME_UTF8: v[1].name = "trait\xe9"; break;
+    case BAD_POLICY_DRAWS: pol.propensity_draws = 4000000000u; v[1].policy = &pol; break;
+    case BAD_VARIANT_OFFERS: v[1].offers = offers; v[1].n_offers = (size_t)BVT_OFFERS_MAX + 1;
+        break;
     }
     bvt_error err = BVT_ERROR_INIT;
     uint32_t out = 12345;
@@ -331,6 +340,32 @@ START_TEST(bad_definitions)
     ck_assert_int_eq(bvt_experiment_lookup(e, long_name, &out), BVT_ENOTFOUND);
     ck_assert_int_eq(bvt_experiment_define(NULL, &x, NULL, NULL), BVT_EINVAL);
     ck_assert_int_eq(bvt_experiment_define(e, NULL, NULL, NULL), BVT_EINVAL);
+    bvt_engine_free(e);
+}
+END_TEST
+
+/* The offset of ill-formed UTF-8 in a name is its first bad byte, and the
+ * message names the field. */
+START_TEST(names_utf8_offsets)
+{
+    bvt_engine *e = engine_default();
+    bvt_variant v[2] = { { "control", 1, NULL, NULL, 0 }, { "tr\xc3\xa9s-\xc3", 1, NULL, NULL, 0 } };
+    bvt_experiment x = BVT_EXPERIMENT_INIT;
+    x.name = "caf\xc3\xa9-test";
+    x.variants = v;
+    x.n_variants = 2;
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_experiment_define(e, &x, NULL, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 6);
+    ck_assert_msg(strstr(err.message, "variants[1].name") && strstr(err.message, "UTF-8"),
+                  "%s", err.message);
+    v[1].name = "tr\xc3\xa9s";
+    x.name = "\xed\xa0\x80";
+    ck_assert_int_eq(bvt_experiment_define(e, &x, NULL, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 0);
+    ck_assert_msg(strstr(err.message, "experiment name"), "%s", err.message);
+    x.name = "caf\xc3\xa9-test";
+    ck_assert_int_eq(bvt_experiment_define(e, &x, NULL, &err), BVT_OK);
     bvt_engine_free(e);
 }
 END_TEST
@@ -1143,6 +1178,7 @@ static Suite *experiment_suite(void)
     tcase_add_test(tc, policies_per_variant);
     tcase_add_loop_test(tc, bad_definitions, 0, BAD_CASES);
     tcase_add_test(tc, experiment_limit);
+    tcase_add_test(tc, names_utf8_offsets);
     tcase_add_loop_test(tc, assignment_follows_bucketing, 0,
                         (int)(sizeof bucket_specs / sizeof bucket_specs[0]));
     tcase_add_test(tc, assignment_pinned);

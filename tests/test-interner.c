@@ -1,5 +1,6 @@
-/* test-interner.c — the string → id table: dense ids, lookups, limits and
- * lock-free lookups running beside inserts. */
+/* test-interner.c — the string → id table: dense ids, lookups, limits,
+ * erased ids and owner flags, and lock-free lookups running beside
+ * inserts. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,76 @@ START_TEST(many_strings_survive_growth)
         ck_assert_uint_eq(bvt_interner_payload(in, id), i);
     }
     ck_assert_uint_gt(bvt_interner_bytes(in), bytes0 + (size_t)N * 8);
+    bvt_interner_free(in);
+}
+END_TEST
+
+/* An erased id keeps its number, holds no string and is never found; its
+ * text interned again gets a new id; restoring gives it a string back. */
+START_TEST(erased_ids)
+{
+    bvt_interner *in = make(4000);
+    uint32_t a, gone, b, again;
+    ck_assert_int_eq(bvt_interner_intern(in, "a", 1, 0, &a, NULL), BVT_OK);
+    ck_assert_int_eq(bvt_interner_add_erased(in, &gone), BVT_OK);
+    ck_assert_int_eq(bvt_interner_intern(in, "b", 1, 0, &b, NULL), BVT_OK);
+    ck_assert_uint_eq(gone, 2);
+    ck_assert_uint_eq(b, 3);
+    ck_assert_ptr_null(bvt_interner_str(in, gone));
+    ck_assert_uint_eq(bvt_interner_len(in, gone), 0);
+    ck_assert_uint_eq(bvt_interner_count(in), 3);
+    ck_assert_int_eq(bvt_interner_intern(in, "old", 3, 0, &again, NULL), BVT_OK);
+    ck_assert_uint_eq(again, 4);
+
+    ck_assert_int_eq(bvt_interner_restore(in, gone, "a", 1, 0), BVT_EINVAL); /* known */
+    ck_assert_int_eq(bvt_interner_restore(in, b, "zz", 2, 0), BVT_EINVAL);   /* not erased */
+    ck_assert_int_eq(bvt_interner_restore(in, 9, "zz", 2, 0), BVT_EINVAL);   /* unknown */
+    ck_assert_int_eq(bvt_interner_restore(in, gone, "zz", 2, 7), BVT_OK);
+    ck_assert_uint_eq(bvt_interner_find(in, "zz", 2), gone);
+    ck_assert_str_eq(bvt_interner_str(in, gone), "zz");
+    ck_assert_uint_eq(bvt_interner_payload(in, gone), 7);
+    ck_assert_int_eq(bvt_interner_restore(in, gone, "yy", 2, 0), BVT_EINVAL);
+
+    /* growth rehashes the strings only */
+    char buf[32];
+    for (int i = 0; i < 1000; i++) {
+        uint32_t id;
+        int n = snprintf(buf, sizeof buf, "s%d", i);
+        ck_assert_int_eq(bvt_interner_add_erased(in, &id), BVT_OK);
+        ck_assert_int_eq(bvt_interner_intern(in, buf, (size_t)n, 0, &id, NULL), BVT_OK);
+        ck_assert_uint_eq(id, 4 + 2 * (uint32_t)i + 2);
+    }
+    for (int i = 0; i < 1000; i++) {
+        int n = snprintf(buf, sizeof buf, "s%d", i);
+        ck_assert_uint_eq(bvt_interner_find(in, buf, (size_t)n), 4 + 2 * (uint32_t)i + 2);
+        ck_assert_ptr_null(bvt_interner_str(in, 4 + 2 * (uint32_t)i + 1));
+    }
+    ck_assert_uint_eq(bvt_interner_find(in, "zz", 2), gone);
+    bvt_interner_free(in);
+
+    in = make(2);
+    ck_assert_int_eq(bvt_interner_add_erased(in, &gone), BVT_OK);
+    ck_assert_int_eq(bvt_interner_add_erased(in, &gone), BVT_OK);
+    ck_assert_int_eq(bvt_interner_add_erased(in, &gone), BVT_ELIMIT);
+    ck_assert_int_eq(bvt_interner_intern(in, "a", 1, 0, &a, NULL), BVT_ELIMIT);
+    bvt_interner_free(in);
+}
+END_TEST
+
+START_TEST(owner_flags)
+{
+    bvt_interner *in = make(10);
+    uint32_t a;
+    ck_assert_int_eq(bvt_interner_intern(in, "a", 1, 0, &a, NULL), BVT_OK);
+    ck_assert_uint_eq(bvt_interner_flags(in, a), 0);
+    bvt_interner_flags_set(in, a, 5);
+    bvt_interner_flags_set(in, a, 2);
+    ck_assert_uint_eq(bvt_interner_flags(in, a), 7);
+    bvt_interner_flags_clear(in, a, 4);
+    ck_assert_uint_eq(bvt_interner_flags(in, a), 3);
+    bvt_interner_flags_set(in, 9, 1); /* unknown ids: ignored */
+    ck_assert_uint_eq(bvt_interner_flags(in, 9), 0);
+    ck_assert_uint_eq(bvt_interner_flags(in, 0), 0);
     bvt_interner_free(in);
 }
 END_TEST
@@ -271,6 +342,8 @@ static Suite *interner_suite(void)
     tcase_add_test(tc, unknown_ids_and_strings);
     tcase_add_test(tc, binary_strings);
     tcase_add_test(tc, many_strings_survive_growth);
+    tcase_add_test(tc, erased_ids);
+    tcase_add_test(tc, owner_flags);
     tcase_add_test(tc, limit_reached);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, concurrent_insert_and_lookup);

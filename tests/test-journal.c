@@ -637,24 +637,60 @@ START_TEST(torn_tail_at_every_cut)
 }
 END_TEST
 
-START_TEST(bit_flip_in_last_frame_is_a_torn_tail)
+/* A complete last frame that fails its checksum is damage, not a tear:
+ * acknowledged records may be in it.  Only a larger length field cannot
+ * be told from a frame cut short. */
+START_TEST(bit_flip_in_last_frame_is_damage)
 {
     uint64_t ends[4];
     make_frames("flip-last.bvtj", 1, 3, 4, ends);
     size_t n;
     unsigned char *b = read_all(path_of("flip-last.bvtj"), &n);
+    size_t tears = 0;
     for (size_t pos = ends[2]; pos < n; pos++) {
         b[pos] ^= (unsigned char)(1u << (pos % 8));
         bvt_journal_scan sc;
         seen s;
         bvt_error err;
         int rc = scan_image(b, n, 1, &sc, &s, &err);
-        ck_assert_msg(rc == BVT_OK, "flip at %zu: %d %s", pos, rc, err.message);
+        int in_comp_len = pos >= ends[2] + 8 && pos < ends[2] + 12;
+        if (rc == BVT_OK) {
+            ck_assert_msg(in_comp_len, "flip at %zu read as a tear", pos);
+            tears++;
+        } else {
+            ck_assert_msg(rc == BVT_ECORRUPT, "flip at %zu: %d %s", pos, rc, err.message);
+            ck_assert_int_eq(sc.damaged, 1);
+            ck_assert_int_eq(err.offset, (int64_t)ends[2]);
+        }
         ck_assert_int_eq(sc.torn_offset, (int64_t)ends[2]);
         ck_assert_uint_eq(sc.torn_bytes, n - ends[2]);
         ck_assert_uint_eq(s.n, 8);
         b[pos] ^= (unsigned char)(1u << (pos % 8));
     }
+    ck_assert_uint_le(tears, 4); /* the flips that grow comp_len past the end */
+    free(b);
+}
+END_TEST
+
+/* Damage before sound frames: the scan says which records they hold, so
+ * a repair can report exactly what it drops. */
+START_TEST(damage_reports_what_follows)
+{
+    uint64_t ends[5];
+    make_frames("lost.bvtj", 1, 4, 3, ends);
+    size_t n;
+    unsigned char *b = read_all(path_of("lost.bvtj"), &n);
+    b[ends[2] + 20] ^= 0x10; /* the third frame: records 7..9 */
+    bvt_journal_scan sc;
+    seen s;
+    bvt_error err;
+    ck_assert_int_eq(scan_image(b, n, 1, &sc, &s, &err), BVT_ECORRUPT);
+    ck_assert_int_eq(sc.damaged, 1);
+    ck_assert_int_eq(sc.torn_offset, (int64_t)ends[2]);
+    ck_assert_uint_eq(sc.valid_bytes, ends[2]);
+    ck_assert_uint_eq(sc.next_seq, 7);
+    ck_assert_uint_eq(sc.lost_last_seq, 12);
+    ck_assert_uint_eq(s.n, 6);
     free(b);
 }
 END_TEST
@@ -729,10 +765,11 @@ START_TEST(sound_frames_with_bad_content)
     bvt_error err;
     ck_assert_int_eq(scan_image(img, m, 100, &sc, &s, &err), BVT_OK);
     ck_assert_uint_eq(s.n, 5);
-    /* An absurd raw_len is a bad frame: a torn tail at the end... */
+    /* An absurd raw_len is a bad frame: damage even at the end... */
     le32(img + good + 4, 0x7fffffffu);
     le64(img + good + 32, enc_frame_sum(img + good));
-    ck_assert_int_eq(scan_image(img, m, 100, &sc, &s, &err), BVT_OK);
+    ck_assert_int_eq(scan_image(img, m, 100, &sc, &s, &err), BVT_ECORRUPT);
+    ck_assert_int_eq(sc.damaged, 1);
     ck_assert_int_eq(sc.torn_offset, (int64_t)good);
     /* ... and damage before a sound frame. */
     size_t m2 = m + enc_frame(img + m, sizeof img - m, raw, n, (uint32_t)n, 2, 103);
@@ -741,7 +778,7 @@ START_TEST(sound_frames_with_bad_content)
 }
 END_TEST
 
-START_TEST(garbage_after_frames_is_a_torn_tail)
+START_TEST(garbage_after_frames_is_damage)
 {
     uint64_t ends[3];
     make_frames("garbage.bvtj", 1, 2, 3, ends);
@@ -754,10 +791,16 @@ START_TEST(garbage_after_frames_is_a_torn_tail)
     bvt_journal_scan sc;
     seen s;
     bvt_error err;
-    ck_assert_int_eq(scan_image(b, n + 5000, 1, &sc, &s, &err), BVT_OK);
+    ck_assert_int_eq(scan_image(b, n + 5000, 1, &sc, &s, &err), BVT_ECORRUPT);
+    ck_assert_int_eq(sc.damaged, 1);
+    ck_assert_int_eq(err.offset, (int64_t)n);
     ck_assert_int_eq(sc.torn_offset, (int64_t)n);
     ck_assert_uint_eq(sc.torn_bytes, 5000);
     ck_assert_uint_eq(s.n, 6);
+    /* zeros where a frame should start are damage too */
+    memset(b + n, 0, 600);
+    ck_assert_int_eq(scan_image(b, n + 600, 1, &sc, &s, &err), BVT_ECORRUPT);
+    ck_assert_int_eq(sc.torn_offset, (int64_t)n);
     free(b);
 }
 END_TEST
@@ -1045,10 +1088,11 @@ int main(void)
     tcase_add_test(tc, group_commits_without_sync);
     tcase_add_test(tc, always_concurrent_waiters);
     tcase_add_test(tc, torn_tail_at_every_cut);
-    tcase_add_test(tc, bit_flip_in_last_frame_is_a_torn_tail);
+    tcase_add_test(tc, bit_flip_in_last_frame_is_damage);
+    tcase_add_test(tc, damage_reports_what_follows);
     tcase_add_test(tc, bit_flip_in_middle_frame_is_corrupt);
     tcase_add_test(tc, sound_frames_with_bad_content);
-    tcase_add_test(tc, garbage_after_frames_is_a_torn_tail);
+    tcase_add_test(tc, garbage_after_frames_is_damage);
     tcase_add_test(tc, header_errors);
     tcase_add_test(tc, truncate_cuts_the_tail);
     tcase_add_test(tc, bad_arguments_and_io_errors);

@@ -116,7 +116,8 @@ END_TEST
 START_TEST(set_rejects_non_words)
 {
     bvt_keywords *k = make();
-    const char *bad[] = { "", "two words", "memory-foam", "a.b", "tab\t", W64, "x_y" };
+    const char *bad[] = { "", "two words", "memory-foam", "a.b", "tab\t", W64, "x_y",
+                          "caf\xe9", "\xc3", "\xed\xa0\x80" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         ck_assert_msg(bvt_keywords_set(k, bad[i], strlen(bad[i]), 5) == BVT_EINVAL, "\"%s\"",
                       bad[i]);
@@ -129,6 +130,29 @@ START_TEST(set_rejects_non_words)
     ck_assert_uint_eq(bvt_keywords_match(NULL, "ok", 2, out, 2), 0);
     bvt_keywords_free(k);
     bvt_keywords_free(NULL);
+}
+END_TEST
+
+/* Through the engine: a keyword that is not UTF-8 is refused at its first
+ * bad byte, and its category is not interned. */
+START_TEST(engine_keyword_must_be_utf8)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    o.secret = "keywords-suite-secret-0001";
+    o.secret_len = strlen(o.secret);
+    bvt_engine *e = engine_new_ok(&o);
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_keyword_map(e, "matelas\xe9", "home/beds", &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 7);
+    ck_assert_msg(strstr(err.message, "keyword") && strstr(err.message, "UTF-8"), "%s",
+                  err.message);
+    uint32_t id;
+    ck_assert_int_eq(bvt_category_lookup(e, "home/beds", &id), BVT_ENOTFOUND);
+    ck_assert_int_eq(bvt_keyword_map(e, "two words", "home/beds", &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 3);
+    ck_assert_int_eq(bvt_category_lookup(e, "home/beds", &id), BVT_ENOTFOUND);
+    ck_assert_int_eq(bvt_keyword_map(e, "matelas\xc3\xa9", "home/beds", &err), BVT_OK);
+    bvt_engine_free(e);
 }
 END_TEST
 
@@ -217,6 +241,7 @@ static Suite *keywords_suite(void)
     tcase_add_test(tc, replace_mapping);
     tcase_add_test(tc, set_rejects_non_words);
     tcase_add_test(tc, limit_reached);
+    tcase_add_test(tc, engine_keyword_must_be_utf8);
     tcase_add_test(tc, concurrent_replace_and_match);
     suite_add_tcase(s, tc);
     return s;

@@ -3,6 +3,7 @@
  * windows, group caps) at exact boundaries, and the metrics that feedback
  * events build. */
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ typedef struct bad_offer {
 
 static const bvt_cap zero_cap = { 0, DAY }, no_window = { 3, 0 }, too_many = { 256, DAY };
 static const char *const bad_tags[] = { "a//b" };
+static const char *const latin1_tags[] = { "sport", "caf\xe9" };
 
 #define MUT(name, stmt) static void name(bvt_offer *o) { stmt; }
 MUT(b_version0, o->version = 0)
@@ -29,6 +31,10 @@ MUT(b_no_id, o->id = NULL)
 MUT(b_empty_id, o->id = "")
 MUT(b_long_id, o->id = "0123456789012345678901234567890123456789012345678901234567890123")
 MUT(b_ctrl_id, o->id = "new\toffer")
+MUT(b_latin1_id, o->id = "caf\xe9")
+MUT(b_surrogate_id, o->id = "x\xed\xb0\x80")
+MUT(b_latin1_tag, (o->tags = latin1_tags, o->n_tags = 2))
+MUT(b_rule_bytes, o->rule = "ctx.geo == \"\xff\"")
 MUT(b_value, o->value = -1)
 MUT(b_value_nan, o->value = NAN)
 MUT(b_cost, o->cost = INFINITY)
@@ -55,6 +61,10 @@ static const bad_offer bad_offers[] = {
     { "empty id", b_empty_id, BVT_EINVAL },
     { "64-byte id", b_long_id, BVT_EINVAL },
     { "control character in id", b_ctrl_id, BVT_EINVAL },
+    { "id not UTF-8", b_latin1_id, BVT_EINVAL },
+    { "id with a surrogate", b_surrogate_id, BVT_EINVAL },
+    { "tag not UTF-8", b_latin1_tag, BVT_EINVAL },
+    { "rule not UTF-8", b_rule_bytes, BVT_EINVAL },
     { "negative value", b_value, BVT_EINVAL },
     { "NaN value", b_value_nan, BVT_EINVAL },
     { "infinite cost", b_cost, BVT_EINVAL },
@@ -195,6 +205,56 @@ START_TEST(batch_is_all_or_nothing)
     ck_assert_int_eq(bvt_offer_define_batch(e, many, 20000, NULL, NULL, NULL), BVT_OK);
     ck_assert_int_eq(bvt_offer_list(e, NULL, 0, &n), BVT_OK);
     ck_assert_uint_eq(n, 20004);
+    bvt_engine_free(e);
+}
+END_TEST
+
+/* Names reach the export's JSON: each must be UTF-8, and the error gives
+ * the offset of the first bad byte; a refused offer interns no tag. */
+START_TEST(names_must_be_utf8)
+{
+    bvt_engine *e = engine_default();
+    bvt_error err = BVT_ERROR_INIT;
+    bvt_offer o = offer_named("promo-\xe2\x82");
+    ck_assert_int_eq(bvt_offer_define(e, &o, NULL, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 6);
+    ck_assert_msg(strstr(err.message, "offer id") && strstr(err.message, "UTF-8"), "%s",
+                  err.message);
+    o = offer_named("promo");
+    o.tags = latin1_tags;
+    o.n_tags = 2;
+    ck_assert_int_eq(bvt_offer_define(e, &o, NULL, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 3);
+    ck_assert_msg(strstr(err.message, "tags[1]"), "%s", err.message);
+    uint32_t id;
+    ck_assert_int_eq(bvt_category_lookup(e, "sport", &id), BVT_ENOTFOUND);
+    ck_assert_int_eq(bvt_offer_group_define(e, "summer\xf4\x90\x80\x80", NULL, 0, &err),
+                     BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 6);
+    ck_assert_msg(strstr(err.message, "group name"), "%s", err.message);
+    o.tags = NULL;
+    o.n_tags = 0;
+    o.group = "summer";
+    ck_assert_int_eq(bvt_offer_define(e, &o, NULL, &err), BVT_ENOTFOUND);
+    ck_assert_int_eq(bvt_offer_group_define(e, "sommer-\xc3\xa9t\xc3\xa9", NULL, 0, &err),
+                     BVT_OK);
+    bvt_engine_free(e);
+}
+END_TEST
+
+/* A batch of more offers than ids can exist is refused before any is read. */
+START_TEST(batch_size_is_bounded)
+{
+    bvt_engine *e = engine_default();
+    size_t n = (size_t)BVT_OFFERS_MAX + 1;
+    bvt_offer *many = calloc(n, sizeof *many);
+    ck_assert_ptr_nonnull(many);
+    size_t failed = 9;
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_offer_define_batch(e, many, n, NULL, &failed, &err), BVT_EINVAL);
+    ck_assert_msg(strstr(err.message, "BVT_OFFERS_MAX"), "%s", err.message);
+    ck_assert_uint_eq(failed, 0);
+    free(many);
     bvt_engine_free(e);
 }
 END_TEST
@@ -559,6 +619,8 @@ int main(void)
                         (int)(sizeof bad_offers / sizeof bad_offers[0]));
     tcase_add_test(tc, define_replace_remove_list);
     tcase_add_test(tc, batch_is_all_or_nothing);
+    tcase_add_test(tc, names_must_be_utf8);
+    tcase_add_test(tc, batch_size_is_bounded);
     tcase_add_test(tc, caps_slide_exactly);
     tcase_add_test(tc, group_caps_span_offers);
     tcase_add_test(tc, cap_state_is_bounded);

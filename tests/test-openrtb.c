@@ -12,120 +12,6 @@
 #define PROVIDER "example.com"
 #define OUT_MAX 4096
 
-/* ---- a small JSON validator (RFC 8259 grammar, no semantics) ---- */
-
-static const char *json_value(const char *p, int depth);
-
-static const char *json_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    return p;
-}
-
-static int is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static const char *json_string(const char *p)
-{
-    if (*p++ != '"')
-        return NULL;
-    for (;;) {
-        unsigned char c = (unsigned char)*p++;
-        if (c == '"')
-            return p;
-        if (c < 0x20)
-            return NULL; /* raw control characters (and the end) are not allowed */
-        if (c != '\\')
-            continue;
-        c = (unsigned char)*p++;
-        if (c == 'u') {
-            for (int i = 0; i < 4; i++)
-                if (!is_hex(*p++))
-                    return NULL;
-        } else if (!strchr("\"\\/bfnrt", c) || c == 0) {
-            return NULL;
-        }
-    }
-}
-
-static const char *json_number(const char *p)
-{
-    if (*p == '-')
-        p++;
-    if (*p == '0')
-        p++;
-    else if (*p >= '1' && *p <= '9')
-        while (*p >= '0' && *p <= '9')
-            p++;
-    else
-        return NULL;
-    if (*p == '.') {
-        if (*++p < '0' || *p > '9')
-            return NULL;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (*p < '0' || *p > '9')
-            return NULL;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    return p;
-}
-
-/* Members of an object (`close` '}') or elements of an array (']'). */
-static const char *json_items(const char *p, char close, int depth)
-{
-    p = json_ws(p + 1);
-    if (*p == close)
-        return p + 1;
-    for (;;) {
-        if (close == '}') {
-            p = json_string(json_ws(p));
-            if (!p || *(p = json_ws(p)) != ':')
-                return NULL;
-            p++;
-        }
-        p = json_value(p, depth + 1);
-        if (!p)
-            return NULL;
-        p = json_ws(p);
-        if (*p == close)
-            return p + 1;
-        if (*p++ != ',')
-            return NULL;
-    }
-}
-
-static const char *json_value(const char *p, int depth)
-{
-    if (depth > 32)
-        return NULL;
-    p = json_ws(p);
-    switch (*p) {
-    case '{': return json_items(p, '}', depth);
-    case '[': return json_items(p, ']', depth);
-    case '"': return json_string(p);
-    case 't': return strncmp(p, "true", 4) ? NULL : p + 4;
-    case 'f': return strncmp(p, "false", 5) ? NULL : p + 5;
-    case 'n': return strncmp(p, "null", 4) ? NULL : p + 4;
-    default: return json_number(p);
-    }
-}
-
-static int is_json(const char *s)
-{
-    const char *end = json_value(s, 0);
-    return end && *json_ws(end) == '\0';
-}
-
 START_TEST(validator_rejects_broken_json)
 {
     /* The parse-back checks below can only fail if this can say no. */
@@ -137,6 +23,9 @@ START_TEST(validator_rejects_broken_json)
     ck_assert(!is_json("[\"\\x\"]"));
     ck_assert(!is_json("[{\"id\":\"1\"}"));
     ck_assert(!is_json("[1] x"));
+    ck_assert(!is_json("[\"caf\xe9\"]")); /* JSON text is UTF-8 */
+    ck_assert(!is_json("[\"\xed\xa0\x80\"]"));
+    ck_assert(is_json("[\"caf\xc3\xa9\"]"));
 }
 END_TEST
 
@@ -398,6 +287,10 @@ START_TEST(bad_provider)
     longest[63] = '\0'; /* 63 bytes is allowed */
     ck_assert_int_eq(export(f.e, "alice", longest, NULL, 0, buf, sizeof buf, &len), BVT_OK);
     ck_assert(strstr(buf, longest) != NULL);
+    /* the provider is written into the JSON: it must be UTF-8 */
+    ck_assert_int_eq(export(f.e, "alice", "caf\xe9.example", NULL, 0, buf, sizeof buf, &len),
+                     BVT_EINVAL);
+    ck_assert_int_eq(export(f.e, "alice", "x\xc3", NULL, 0, buf, sizeof buf, &len), BVT_EINVAL);
     bvt_engine_free(f.e);
 }
 END_TEST
@@ -416,7 +309,63 @@ START_TEST(bad_mapping)
                      BVT_EINVAL);
     ck_assert_int_eq(export(f.e, "alice", PROVIDER, NULL, 1, buf, sizeof buf, &len),
                      BVT_EINVAL);
+    /* IAB ids are written too: UTF-8, at most BVT_IAB_ID_MAX bytes */
+    char long_iab[BVT_IAB_ID_MAX + 2];
+    memset(long_iab, '7', BVT_IAB_ID_MAX + 1);
+    long_iab[BVT_IAB_ID_MAX + 1] = '\0';
+    bvt_iab_mapping bytes_id[] = { { f.browsers, "24\xff" } };
+    bvt_iab_mapping long_id[] = { { f.browsers, long_iab } };
+    ck_assert_int_eq(export(f.e, "alice", PROVIDER, bytes_id, 1, buf, sizeof buf, &len),
+                     BVT_EINVAL);
+    ck_assert_int_eq(export(f.e, "alice", PROVIDER, long_id, 1, buf, sizeof buf, &len),
+                     BVT_EINVAL);
+    long_iab[BVT_IAB_ID_MAX] = '\0';
+    ck_assert_int_eq(export(f.e, "alice", PROVIDER, long_id, 1, buf, sizeof buf, &len), BVT_OK);
+    /* and their number is bounded */
+    static bvt_iab_mapping many[BVT_IAB_MAPPINGS_MAX + 1];
+    for (size_t j = 0; j <= BVT_IAB_MAPPINGS_MAX; j++)
+        many[j] = (bvt_iab_mapping){ f.buyers, "300" };
+    ck_assert_int_eq(export(f.e, "alice", PROVIDER, many, BVT_IAB_MAPPINGS_MAX + 1, buf,
+                            sizeof buf, &len),
+                     BVT_EINVAL);
+    ck_assert_int_eq(export(f.e, "alice", PROVIDER, many, BVT_IAB_MAPPINGS_MAX, buf,
+                            sizeof buf, &len),
+                     BVT_OK);
     bvt_engine_free(f.e);
+}
+END_TEST
+
+/* The most mappings over a user in thousands of segments, every mapping to
+ * one IAB id (the worst case for de-duplication): written once, quickly
+ * (it was cubic in the mappings and took minutes). */
+START_TEST(many_mappings_written_once)
+{
+    enum { SEGS = 4000 };
+    bvt_engine *e = engine_quiet();
+    static uint32_t seg[SEGS];
+    char name[16];
+    for (int i = 0; i < SEGS; i++) {
+        snprintf(name, sizeof name, "s%d", i);
+        seg[i] = define_ok(e, name, "page_views > 0");
+    }
+    track_ok(e, "erin", BVT_EVENT_PAGE_VIEW, T0, NULL, 0);
+    /* later segments of the user first: each entry's earlier duplicates
+     * then lie after it in the map */
+    static bvt_iab_mapping map[BVT_IAB_MAPPINGS_MAX];
+    for (size_t j = 0; j < BVT_IAB_MAPPINGS_MAX; j++)
+        map[j] = (bvt_iab_mapping){ seg[SEGS - 1 - j % SEGS], "243" };
+    size_t len = 0;
+    ck_assert_int_eq(export(e, "erin", PROVIDER, map, BVT_IAB_MAPPINGS_MAX, NULL, 0, &len),
+                     BVT_ERANGE);
+    char *buf = malloc(len + 1);
+    ck_assert_int_eq(export(e, "erin", PROVIDER, map, BVT_IAB_MAPPINGS_MAX, buf, len + 1, &len),
+                     BVT_OK);
+    ck_assert(is_json(buf));
+    const char *tail = "\"ext\":{\"segtax\":4},\"segment\":[{\"id\":\"243\"}]}]";
+    ck_assert_msg(len > strlen(tail) && strcmp(buf + len - strlen(tail), tail) == 0, "%s",
+                  buf + (len > 80 ? len - 80 : 0));
+    free(buf);
+    bvt_engine_free(e);
 }
 END_TEST
 
@@ -452,6 +401,7 @@ int main(void)
     tcase_add_test(tc, unknown_user);
     tcase_add_test(tc, bad_provider);
     tcase_add_test(tc, bad_mapping);
+    tcase_add_test(tc, many_mappings_written_once);
     tcase_add_test(tc, bad_arguments);
     suite_add_tcase(s, tc);
     return run_suite(s);

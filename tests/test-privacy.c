@@ -684,6 +684,78 @@ START_TEST(export_statuses)
 }
 END_TEST
 
+/* Every string the export writes came through a call that checks it: ill-
+ * formed UTF-8 is refused at each door, so the JSON stays valid (issue 11),
+ * and control characters that are allowed are escaped. */
+START_TEST(export_stays_valid_json)
+{
+    bvt_engine *e = engine_default();
+    const char *u = "dora";
+    bvt_error err = BVT_ERROR_INIT;
+    /* each door, with a string that is not UTF-8 */
+    bvt_event ev = make_event(u, BVT_EVENT_PAGE_VIEW, T0, "shop/\xff\xfe", 0);
+    ck_assert_int_eq(bvt_event_track(e, &ev, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 5);
+    ck_assert_int_eq(bvt_attr_set_string(e, u, 4, "band\xc0", "x"), BVT_EINVAL);
+    ck_assert_int_eq(bvt_attr_set_number(e, u, 4, "\xed\xa0\x80", 1), BVT_EINVAL);
+    ck_assert_int_eq(bvt_attr_set_string(e, u, 4, "band", "25-34\xe2"), BVT_EINVAL);
+    ck_assert_int_eq(bvt_segment_define(e, "Seg\x80", "true", NULL, &err), BVT_EINVAL);
+    bvt_offer bad = offer_named("o\xf5\x80\x80\x80");
+    ck_assert_int_eq(bvt_offer_define(e, &bad, NULL, &err), BVT_EINVAL);
+    bvt_cap cap = { 5, DAY };
+    ck_assert_int_eq(bvt_offer_group_define(e, "g\xfe", &cap, 1, &err), BVT_EINVAL);
+    bvt_variant v[2] = { { "a", 1, NULL, NULL, 0 }, { "b", 1, NULL, NULL, 0 } };
+    bvt_experiment x = BVT_EXPERIMENT_INIT;
+    x.name = "exp\xc3";
+    x.variants = v;
+    x.n_variants = 2;
+    ck_assert_int_eq(bvt_experiment_define(e, &x, NULL, &err), BVT_EINVAL);
+    ck_assert_int_eq(bvt_user_exists(e, u, 4), 0);
+
+    /* the same doors with well-formed text, control characters included */
+    ev.category = "shop/caf\xc3\xa9";
+    ck_assert_int_eq(bvt_event_track(e, &ev, &err), BVT_OK);
+    ck_assert_int_eq(bvt_attr_set_string(e, u, 4, "note\x01", "tab\there \"q\" back\\ \x1f\x7f"),
+                     BVT_OK);
+    ck_assert_int_eq(bvt_segment_define(e, "Seg \xe2\x9c\x93\x02", "true", NULL, &err), BVT_OK);
+    ck_assert_int_eq(bvt_offer_group_define(e, "gr\xc3\xbcn", &cap, 1, &err), BVT_OK);
+    bvt_offer good = offer_named("\xe2\x82\xac-off");
+    good.group = "gr\xc3\xbcn";
+    offer_ok(e, &good);
+    feedback_ok(e, u, BVT_EVENT_IMPRESSION, good.id, T0 + 1, 0);
+    x.name = "exp\xc3\xa9";
+    uint32_t xid;
+    ck_assert_int_eq(bvt_experiment_define(e, &x, &xid, &err), BVT_OK);
+    int32_t variant;
+    ck_assert_int_eq(bvt_experiment_assign(e, xid, u, 4, T0 + 2, &variant), BVT_OK);
+
+    char ctl[40]; /* every control character, each escaped as \u00XX */
+    for (int c = 1; c < 0x20; c++)
+        ctl[c - 1] = (char)c;
+    strcpy(ctl + 0x1f, "end");
+    ck_assert_int_eq(bvt_attr_set_string(e, u, 4, "ctl", ctl), BVT_OK);
+
+    export_ok(e, u, T0 + HOUR);
+    ck_assert_msg(is_json(EXPORT), "export is not JSON: %.200s", EXPORT);
+    ck_assert_str_eq(JSTR("attributes.ctl"), ctl);
+    ck_assert_ptr_nonnull(strstr(EXPORT, "\"\\u0001\\u0002"));
+    ck_assert_ptr_nonnull(strstr(EXPORT, "\\u000a\\u000b"));
+    ck_assert_ptr_nonnull(strstr(EXPORT, "\\u001e\\u001fend\""));
+    ck_assert_str_eq(JSTR("attributes.note\x01"), "tab\there \"q\" back\\ \x1f\x7f");
+    ck_assert_ptr_nonnull(strstr(EXPORT, "\"note\\u0001\""));
+    ck_assert_ptr_nonnull(strstr(EXPORT, "back\\\\ \\u001f\x7f\""));
+    ck_assert_str_eq(JSTR("interests[0].category"), "shop/caf\xc3\xa9");
+    ck_assert_str_eq(JSTR("caps[0].offer"), "\xe2\x82\xac-off");
+    ck_assert_str_eq(JSTR("caps[1].group"), "gr\xc3\xbcn");
+    ck_assert_str_eq(JSTR("experiments[0].experiment"), "exp\xc3\xa9");
+    int named = 0;
+    for (int i = 0; i < jlen("segments"); i++)
+        named |= strcmp(JSTR("segments[%d].name", i), "Seg \xe2\x9c\x93\x02") == 0;
+    ck_assert(named);
+    bvt_engine_free(e);
+}
+END_TEST
+
 static char hexkey[33];
 static const char *hex_of(bvt_user_key k)
 {
@@ -1168,6 +1240,7 @@ int main(void)
     tcase_add_test(tc, alias_map_deletion_matches_model);
     tcase_add_test(tc, export_statuses);
     tcase_add_test(tc, export_round_trips_the_api);
+    tcase_add_test(tc, export_stays_valid_json);
     tcase_add_test(tc, expire_statuses);
     tcase_add_loop_test(tc, expire_profile_boundary, 0,
                         (int)(sizeof boundary_cases / sizeof boundary_cases[0]));

@@ -389,6 +389,109 @@ START_TEST(bad_requests)
 }
 END_TEST
 
+/* What one call may be asked to do is bounded: each count over its limit
+ * is refused with a message naming it, and changes nothing. */
+static int rank_err(bvt_engine *e, bvt_rank_request q, bvt_error *err)
+{
+    bvt_ranked_offer out[4];
+    bvt_rank_result res = BVT_RANK_RESULT_INIT;
+    res.offers = out;
+    res.offers_cap = 4;
+    q.user_id = "u";
+    q.user_id_len = 1;
+    q.now = T0 + HOUR;
+    bvt_error_init(err);
+    return bvt_rank(e, &q, &res, err);
+}
+
+#define ck_assert_names(err, a, b) \
+    ck_assert_msg(strstr((err).message, a) && strstr((err).message, b), "%s", (err).message)
+
+START_TEST(per_call_counts_are_bounded)
+{
+    bvt_engine *e = engine_with_history(4, imps, hits);
+    bvt_error err = BVT_ERROR_INIT;
+    bvt_policy p = BVT_POLICY_INIT;
+    /* The case: one bvt_rank then ran for minutes. */
+    p.propensity_draws = 4000000000u;
+    ck_assert_int_eq(bvt_policy_set(e, &p, &err), BVT_EINVAL);
+    ck_assert_names(err, "propensity_draws", "10000");
+    ranked r; /* the engine's policy is still the default: nothing estimated */
+    rank_ok(e, with_policy(NULL, 2, 1), "u", T0 + HOUR, &r);
+    ck_assert(r.offers[1].propensity == -1);
+    p.propensity_draws = BVT_PROPENSITY_DRAWS_MAX + 1;
+    ck_assert_int_eq(rank_err(e, with_policy(&p, 1, 1), &err), BVT_EINVAL);
+    ck_assert_names(err, "propensity_draws", "BVT_PROPENSITY_DRAWS_MAX");
+    p.propensity_draws = BVT_PROPENSITY_DRAWS_MAX;
+    ck_assert_int_eq(bvt_policy_set(e, &p, &err), BVT_OK);
+    ck_assert_int_eq(rank_err(e, with_policy(NULL, BVT_RANK_SLOTS_MAX + 1, 1), &err),
+                     BVT_EINVAL);
+    ck_assert_names(err, "k (257", "BVT_RANK_SLOTS_MAX");
+    ck_assert_int_eq(rank_err(e, with_policy(NULL, BVT_RANK_SLOTS_MAX, 1), &err), BVT_OK);
+    uint32_t ids[1] = { 1 };
+    bvt_rank_request q = with_policy(NULL, 1, 1);
+    q.candidate_ids = ids;
+    q.n_candidates = (size_t)BVT_RANK_CANDIDATES_MAX + 1;
+    ck_assert_int_eq(rank_err(e, q, &err), BVT_EINVAL);
+    ck_assert_names(err, "n_candidates", "BVT_RANK_CANDIDATES_MAX");
+    const char *keys[BVT_CONTEXT_KEYS_MAX + 1], *values[BVT_CONTEXT_KEYS_MAX + 1];
+    for (int i = 0; i <= BVT_CONTEXT_KEYS_MAX; i++)
+        keys[i] = "k", values[i] = "v";
+    bvt_context ctx = BVT_CONTEXT_INIT;
+    ctx.keys = keys;
+    ctx.values = values;
+    ctx.n = BVT_CONTEXT_KEYS_MAX + 1;
+    q = with_policy(NULL, 1, 1);
+    q.ctx = &ctx;
+    ck_assert_int_eq(rank_err(e, q, &err), BVT_EINVAL);
+    ck_assert_names(err, "context", "BVT_CONTEXT_KEYS_MAX");
+    ctx.n = BVT_CONTEXT_KEYS_MAX;
+    ck_assert_int_eq(rank_err(e, q, &err), BVT_OK);
+    /* A variant's policy is held to the same limit. */
+    bvt_policy greedy = BVT_POLICY_INIT, many = BVT_POLICY_INIT;
+    greedy.kind = BVT_POLICY_GREEDY;
+    many.propensity_draws = 4000000000u;
+    bvt_variant vars[2] = { { "a", 1, &greedy, NULL, 0 }, { "b", 1, &many, NULL, 0 } };
+    bvt_experiment x = BVT_EXPERIMENT_INIT;
+    x.name = "draws";
+    x.variants = vars;
+    x.n_variants = 2;
+    ck_assert_int_eq(bvt_experiment_define(e, &x, NULL, &err), BVT_EINVAL);
+    ck_assert_names(err, "propensity_draws", "10000");
+    ck_assert_int_eq(bvt_experiment_lookup(e, "draws", ids), BVT_ENOTFOUND);
+    bvt_engine_free(e);
+}
+END_TEST
+
+/* Many eligible offers cut the draws (BVT_PROPENSITY_WORK_MAX): the call
+ * stays short and its estimates are over the draws made. */
+START_TEST(propensity_work_is_bounded)
+{
+    enum { N = 2000 };
+    bvt_engine *e = engine_default();
+    static bvt_offer offers[N];
+    static char names[N][8];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "o%d", i);
+        offers[i] = offer_named(names[i]);
+        offers[i].value = 1 + i % 3;
+    }
+    ck_assert_int_eq(bvt_offer_define_batch(e, offers, N, NULL, NULL, NULL), BVT_OK);
+    bvt_policy p = BVT_POLICY_INIT; /* Thompson: every slot estimated */
+    p.propensity_draws = BVT_PROPENSITY_DRAWS_MAX;
+    ranked r;
+    rank_ok(e, with_policy(&p, 3, 7), "u", T0, &r);
+    double made = BVT_PROPENSITY_WORK_MAX / N; /* 250 draws, not 10,000 */
+    for (int s = 0; s < 3; s++) {
+        double hits_plus_one = r.offers[s].propensity * (made + 1);
+        ck_assert_msg(fabs(hits_plus_one - round(hits_plus_one)) < 1e-6 && hits_plus_one >= 1,
+                      "slot %d: propensity %g is not (hits + 1) / %g", s, r.offers[s].propensity,
+                      made + 1);
+    }
+    bvt_engine_free(e);
+}
+END_TEST
+
 START_TEST(engine_policy_is_the_default)
 {
     bvt_engine *e = engine_with_history(4, imps, hits);
@@ -539,6 +642,8 @@ int main(void)
     tcase_add_test(tc, interest_affinity_raises_the_prior);
     tcase_add_test(tc, thompson_learns_the_best_offer);
     tcase_add_test(tc, bad_requests);
+    tcase_add_test(tc, per_call_counts_are_bounded);
+    tcase_add_test(tc, propensity_work_is_bounded);
     tcase_add_test(tc, engine_policy_is_the_default);
     tcase_add_test(tc, experiment_variants_switch_policy_and_offers);
     tcase_add_test(tc, ranking_while_things_change);

@@ -82,6 +82,31 @@ START_TEST(define_errors_change_nothing)
 }
 END_TEST
 
+/* Segment names and rule text are kept and exported (OpenRTB, the data
+ * subject export): they must be UTF-8, and the error points at the first
+ * bad byte of the name or the rule. */
+START_TEST(names_and_rules_must_be_utf8)
+{
+    bvt_engine *e = engine_default();
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_segment_define(e, "Fans \xf0\x9f\x98", "page_views > 0", NULL, &err),
+                     BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 5);
+    ck_assert_msg(strstr(err.message, "segment name") && strstr(err.message, "UTF-8"), "%s",
+                  err.message);
+    ck_assert_int_eq(bvt_segment_define(e, "Fans", "attr.team == \"M\xfcnchen\"", NULL, &err),
+                     BVT_EINVAL);
+    ck_assert_int_eq(err.offset, 15);
+    ck_assert_msg(strstr(err.message, "rule"), "%s", err.message);
+    uint32_t id;
+    ck_assert_int_eq(bvt_segment_lookup(e, "Fans", &id), BVT_ENOTFOUND);
+    ck_assert_int_eq(bvt_segment_define(e, "Fans \xf0\x9f\x98\x80",
+                                        "attr.team == \"M\xc3\xbcnchen\"", NULL, &err),
+                     BVT_OK);
+    bvt_engine_free(e);
+}
+END_TEST
+
 START_TEST(cycles_refused_and_references_protected)
 {
     bvt_engine *e = engine_default();
@@ -192,6 +217,18 @@ START_TEST(context_version_checked)
     c.version = 0;
     ck_assert_int_eq(bvt_segments_of(e, "u", 1, T0, &c, ids, 64, &n), BVT_EINVAL);
     ck_assert_int_eq(bvt_segment_members(e, id, T0, &c, NULL, NULL, &count), BVT_EINVAL);
+    /* Rules scan the keys once per read: their number is bounded. */
+    const char *keys[BVT_CONTEXT_KEYS_MAX + 1], *values[BVT_CONTEXT_KEYS_MAX + 1];
+    for (int i = 0; i <= BVT_CONTEXT_KEYS_MAX; i++)
+        keys[i] = "k", values[i] = "v";
+    c.version = BVT_CONTEXT_VERSION;
+    c.keys = keys;
+    c.values = values;
+    c.n = BVT_CONTEXT_KEYS_MAX + 1;
+    ck_assert_int_eq(bvt_segments_of(e, "u", 1, T0, &c, ids, 64, &n), BVT_EINVAL);
+    ck_assert_int_eq(bvt_segment_members(e, id, T0, &c, NULL, NULL, &count), BVT_EINVAL);
+    c.n = BVT_CONTEXT_KEYS_MAX;
+    ck_assert_int_eq(bvt_segments_of(e, "u", 1, T0, &c, ids, 64, &n), BVT_OK);
     bvt_engine_free(e);
 }
 END_TEST
@@ -302,6 +339,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, define_replace_remove_list);
     tcase_add_test(tc, define_errors_change_nothing);
+    tcase_add_test(tc, names_and_rules_must_be_utf8);
     tcase_add_test(tc, cycles_refused_and_references_protected);
     tcase_add_test(tc, window_slides_exactly);
     tcase_add_test(tc, retargeting_cart_abandoners);

@@ -22,9 +22,6 @@
 #include "statetest.h"
 
 #include "codec.h"
-#include "journal.h"
-#include "fileio.h"
-#include "snapfile.h"
 
 static char dir[64];
 
@@ -168,61 +165,9 @@ START_TEST(torn_tail_is_cut_and_reported)
 }
 END_TEST
 
-/* Does any byte string of `hay` (raw, or any snapshot block or journal
- * record decompressed) contain the 16 key bytes? */
-static int contains(const unsigned char *hay, size_t n, const unsigned char *key)
-{
-    for (size_t i = 0; i + 16 <= n; i++)
-        if (memcmp(hay + i, key, 16) == 0)
-            return 1;
-    return 0;
-}
-
-static int record_has(void *ud, uint64_t seq, const void *rec, size_t n)
-{
-    (void)seq;
-    return contains(rec, n, ud);
-}
-
 static int dir_holds(const unsigned char *key, uint64_t check)
 {
-    DIR *d = opendir(dir);
-    int found = 0;
-    for (struct dirent *de; !found && (de = readdir(d));) {
-        if (de->d_name[0] == '.')
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        size_t len;
-        unsigned char *img = state_read_file(p, &len);
-        found = contains(img, len, key);
-        if (!found && strstr(de->d_name, ".bvtj")) {
-            bvt_journal_scan scan;
-            found = bvt_journal_scan_buffer(img, len, check, record_has, (void *)key, &scan,
-                                            NULL) == 1;
-        } else if (!found && strstr(de->d_name, ".bvts")) {
-            bvt_snapr r;
-            ck_assert_int_eq(bvt_snapr_open(&r, img, len, check, NULL), BVT_OK);
-            uint32_t sec;
-            const void *raw;
-            size_t n;
-            uint64_t at;
-            while (!found && bvt_snapr_next(&r, &sec, &raw, &n, &at, NULL) == BVT_OK &&
-                   sec != 15)
-                found = contains(raw, n, key);
-            bvt_snapr_close(&r);
-        }
-        free(img);
-    }
-    closedir(d);
-    return found;
-}
-
-static uint64_t check_value(const unsigned char *snapshot_header)
-{
-    bvt_rbuf r;
-    bvt_rbuf_init(&r, snapshot_header + 16, 8);
-    return bvt_r_u64(&r);
+    return state_dir_holds(dir, check, key, 16);
 }
 
 START_TEST(forgotten_user_leaves_the_disk)
@@ -239,10 +184,7 @@ START_TEST(forgotten_user_leaves_the_disk)
     bvt_wbuf w = bvt_wbuf_fixed(key, 16);
     bvt_w_u64(&w, k.hi);
     bvt_w_u64(&w, k.lo);
-    size_t hlen;
-    unsigned char *h = state_read_file(state_path(dir, "snapshot.bvts"), &hlen);
-    uint64_t check = check_value(h);
-    free(h);
+    uint64_t check = state_check(dir);
     ck_assert(dir_holds(key, check)); /* the test can see a key */
     /* user-21 logged in as anon-7: forgetting it takes the alias too */
     ck_assert_int_eq(bvt_user_key_of(e, "anon-7", 6, &alias), BVT_OK);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "behavtarget.h"
+#include "jsoncheck.h"
 
 /* Times in milliseconds; the tests count from T0. */
 #define MIN 60000LL

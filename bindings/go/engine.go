@@ -121,6 +121,9 @@ func Open(opts Options) (*Engine, error) {
 // snapshot plus the journal after it are loaded. One process at a time may
 // hold a directory; a second OpenDir gets ErrIO until the first is closed.
 func OpenDir(dir string, journal JournalMode, opts Options) (*Engine, error) {
+	if err := checkText("dir", dir); err != nil {
+		return nil, err
+	}
 	var m cmem
 	defer m.free()
 	copts := opts.cOptions(&m)

@@ -8,7 +8,7 @@ package behavtarget
 static int bvtgo_rank(bvt_engine *e, const void *uid, size_t uid_len, int64_t now,
                       const bvt_context *ctx, const char *const *cands, size_t n_cands,
                       size_t k, uint32_t kind, uint64_t seed, const char *experiment,
-                      bvt_ranked_offer *slots, size_t *n_out, bvt_error *err)
+                      bvt_ranked_offer *slots, size_t cap, size_t *n_out, bvt_error *err)
 {
     bvt_rank_request q = BVT_RANK_REQUEST_INIT;
     bvt_policy p = BVT_POLICY_INIT;
@@ -27,9 +27,9 @@ static int bvtgo_rank(bvt_engine *e, const void *uid, size_t uid_len, int64_t no
     q.seed = seed;
     q.experiment = experiment;
     res.offers = slots;
-    res.offers_cap = k;
+    res.offers_cap = cap;
     int rc = bvt_rank(e, &q, &res, err);
-    *n_out = res.n_offers < k ? res.n_offers : k;
+    *n_out = res.n_offers < cap ? res.n_offers : cap;
     return rc;
 }
 */
@@ -58,6 +58,15 @@ type Offer struct {
 // DefineOffer defines an offer, or replaces an existing id's definition,
 // and returns its numeric id (>= 1).
 func (eng *Engine) DefineOffer(o Offer) (uint32, error) {
+	if err := checkText("Offer.ID", o.ID); err != nil {
+		return 0, err
+	}
+	if err := checkTexts("Offer.Tags", o.Tags); err != nil {
+		return 0, err
+	}
+	if err := checkText("Offer.Rule", o.Rule); err != nil {
+		return 0, err
+	}
 	var id C.uint32_t
 	err := eng.use(func(e *C.bvt_engine) error {
 		var m cmem
@@ -103,7 +112,7 @@ type RankRequest struct {
 	Now        int64
 	Context    *Context
 	Candidates []string // offer ids; nil = every defined offer
-	K          int      // slots to fill; 0 means 1
+	K          int      // slots to fill, 0..BVT_RANK_SLOTS_MAX (256); 0 means 1
 	Policy     PolicyKind
 	Seed       uint64 // same seed and state, same ranking
 	Experiment string // "" = none
@@ -120,24 +129,42 @@ type RankedOffer struct {
 
 // Rank ranks offers for a user; an empty result (nothing eligible) is not an error.
 func (eng *Engine) Rank(req RankRequest) ([]RankedOffer, error) {
+	if req.K < 0 {
+		return nil, argError(-1, "RankRequest.K: %d is negative (size_t)", req.K)
+	}
+	if err := checkTexts("RankRequest.Candidates", req.Candidates); err != nil {
+		return nil, err
+	}
+	if err := checkText("RankRequest.Experiment", req.Experiment); err != nil {
+		return nil, err
+	}
+	if err := req.Context.check(); err != nil {
+		return nil, err
+	}
 	var out []RankedOffer
 	err := eng.use(func(e *C.bvt_engine) error {
 		var m cmem
 		defer m.free()
 		k := req.K
-		if k <= 0 {
+		if k == 0 {
 			k = 1
+		}
+		// Slots for what the library can fill: a larger K is its error
+		// (BVT_RANK_SLOTS_MAX), not a huge allocation here.
+		slotCap := k
+		if slotCap > int(C.BVT_RANK_SLOTS_MAX) {
+			slotCap = int(C.BVT_RANK_SLOTS_MAX)
 		}
 		// Go memory without Go pointers may be passed for the call: the id
 		// bytes, the slots (C fills them with C pointers) and the error.
 		uid := append([]byte(req.User), 0) // never empty, so &uid[0] exists
-		slots := make([]C.bvt_ranked_offer, k)
+		slots := make([]C.bvt_ranked_offer, slotCap)
 		var n C.size_t
 		cerr := newCError()
 		rc := C.bvtgo_rank(e, unsafe.Pointer(&uid[0]), C.size_t(len(req.User)),
 			C.int64_t(req.Now), req.Context.fill(&m), m.strs(req.Candidates),
 			C.size_t(len(req.Candidates)), C.size_t(k), C.uint32_t(req.Policy),
-			C.uint64_t(req.Seed), m.str(req.Experiment), &slots[0], &n, &cerr)
+			C.uint64_t(req.Seed), m.str(req.Experiment), &slots[0], C.size_t(slotCap), &n, &cerr)
 		if rc != C.BVT_OK {
 			return statusErr(rc, &cerr)
 		}

@@ -7,6 +7,7 @@ package behavtarget
 import "C"
 
 import (
+	"fmt"
 	"sort"
 	"unsafe"
 )
@@ -22,7 +23,35 @@ type Context struct {
 	Values       map[string]string
 }
 
-// fill returns a C context in m, or nil for a nil Context.
+// check refuses what C could not read as given: strings with a NUL byte,
+// an Hour beyond int32_t.
+func (x *Context) check() error {
+	if x == nil {
+		return nil
+	}
+	if x.HourKnown {
+		if err := checkInt32("Context.Hour", x.Hour); err != nil {
+			return err
+		}
+	}
+	for _, f := range [...]struct{ name, s string }{{"Context.PageCategory", x.PageCategory},
+		{"Context.Device", x.Device}, {"Context.Geo", x.Geo}} {
+		if err := checkText(f.name, f.s); err != nil {
+			return err
+		}
+	}
+	for k, v := range x.Values {
+		if err := checkText("Context.Values key", k); err != nil {
+			return err
+		}
+		if err := checkText(fmt.Sprintf("Context.Values[%q]", k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fill returns a C context in m, or nil for a nil Context (checked).
 func (x *Context) fill(m *cmem) *C.bvt_context {
 	if x == nil {
 		return nil
@@ -56,6 +85,12 @@ func (x *Context) fill(m *cmem) *C.bvt_context {
 // the rule of an existing one, and returns its id. A rule error is an
 // *Error whose Offset is the byte in the rule.
 func (eng *Engine) DefineSegment(name, rule string) (uint32, error) {
+	if err := checkText("name", name); err != nil {
+		return 0, err
+	}
+	if err := checkText("rule", rule); err != nil {
+		return 0, err
+	}
 	var id C.uint32_t
 	err := eng.use(func(e *C.bvt_engine) error {
 		var m cmem
@@ -72,6 +107,9 @@ func (eng *Engine) DefineSegment(name, rule string) (uint32, error) {
 // SegmentsOf returns the names of the segments a user is in at now (built-in
 // segments first, then in order of definition). ctx may be nil.
 func (eng *Engine) SegmentsOf(user string, now int64, ctx *Context) ([]string, error) {
+	if err := ctx.check(); err != nil {
+		return nil, err
+	}
 	var names []string
 	err := eng.use(func(e *C.bvt_engine) error {
 		var m cmem

@@ -6,6 +6,8 @@ package behavtarget
 import "C"
 
 import (
+	"errors"
+	"fmt"
 	"time"
 	"unsafe"
 )
@@ -43,6 +45,18 @@ type Event struct {
 	SearchText string
 }
 
+// check refuses what C could not read as given; at prefixes the field
+// names ("events[3]." in a batch).
+func (ev *Event) check(at string) error {
+	for _, f := range [...]struct{ name, s string }{{"Category", ev.Category}, {"Item", ev.Item},
+		{"Offer", ev.Offer}, {"SearchText", ev.SearchText}} {
+		if err := checkText(at+f.name, f.s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (ev *Event) fill(c *C.bvt_event, m *cmem) {
 	// BVT_EVENT_INIT in Go: one cgo call fewer per event of a batch.
 	*c = C.bvt_event{version: C.BVT_EVENT_VERSION}
@@ -58,8 +72,12 @@ func (ev *Event) fill(c *C.bvt_event, m *cmem) {
 	c.search_text = m.str(ev.SearchText)
 }
 
-// Track applies one event; on error nothing changed.
+// Track applies one event; on error nothing changed. A string field
+// holding a NUL byte is refused (ErrInvalid, Offset that byte's).
 func (eng *Engine) Track(ev Event) error {
+	if err := ev.check(""); err != nil {
+		return err
+	}
 	return eng.use(func(e *C.bvt_engine) error {
 		var m cmem
 		defer m.free()
@@ -70,12 +88,44 @@ func (eng *Engine) Track(ev Event) error {
 	})
 }
 
+// batchMax is how many events one C call takes (BVT_EVENT_BATCH_MAX).
+const batchMax = int(C.BVT_EVENT_BATCH_MAX)
+
 // TrackBatch applies a batch: the valid events are kept, and failed counts
 // the others. err describes the first failure (its Offset is the index).
+// An event the binding cannot pass to C (a NUL byte in a string field) is
+// refused before anything is tracked: failed is 0 and err names the event
+// and field (Offset its index). Batches over BVT_EVENT_BATCH_MAX events
+// are sent in several calls.
 func (eng *Engine) TrackBatch(events []Event) (failed int, err error) {
-	if len(events) == 0 {
-		return 0, nil
+	for i := range events {
+		if err := events[i].check(fmt.Sprintf("events[%d].", i)); err != nil {
+			err.(*Error).Offset = int64(i)
+			return 0, err
+		}
 	}
+	for start := 0; start < len(events); start += batchMax {
+		end := start + batchMax
+		if end > len(events) {
+			end = len(events)
+		}
+		n, cerr := eng.trackBatch(events[start:end])
+		if errors.Is(cerr, ErrClosed) {
+			return failed, cerr
+		}
+		if e, ok := cerr.(*Error); ok && e.Offset >= 0 {
+			e.Offset += int64(start) // an index into this call's part
+		}
+		if err == nil {
+			err = cerr
+		}
+		failed += n
+	}
+	return failed, err
+}
+
+// trackBatch is one C call for at most batchMax events.
+func (eng *Engine) trackBatch(events []Event) (failed int, err error) {
 	err = eng.use(func(e *C.bvt_engine) error {
 		var m cmem
 		defer m.free()

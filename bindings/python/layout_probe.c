@@ -25,6 +25,6 @@ int main(void)
     SHOW("Exclusion", bvt_exclusion, reason);
     SHOW("OfferChoice", bvt_offer_choice, probability);
     SHOW("RankResult", bvt_rank_result, bucket);
-    SHOW("StateOptions", bvt_state_options, group_commit_ms);
+    SHOW("StateOptions", bvt_state_options, access);
     return 0;
 }

@@ -14,7 +14,8 @@ static const char usage[] =
     "  rfm      --input FILE [--end YYYY-MM-DD] [--unit-days N]\n"
     "           lifetimes-style frequency/recency/T/monetary_value per customer\n"
     "  ingest   --events FILE [--state DIR [--journal off|none|group|always]\n"
-    "           [--group-ms N] [--ack-every N]]\n"
+    "           [--group-ms N] [--ack-every N]] [--analytics track|anonymous]\n"
+    "           [--history-events N]\n"
     "           track an event file (into a state directory); print users, events,\n"
     "           events_per_s, bytes_per_user\n"
     "  profile  --events FILE [--now T] USER\n"
@@ -31,15 +32,19 @@ static const char usage[] =
     "           off-policy evaluation on Open Bandit Dataset logs: the CTR of the\n"
     "           random, BTS and bvt policies by IPS, SNIPS and DR, as CSV\n"
     "\n"
-    "State directories (written by 'ingest --state'):\n"
+    "State directories (written by 'ingest --state'; opened with the engine\n"
+    "options they record):\n"
     "  stats      --state DIR\n"
-    "           users, events, bytes and what opening replayed, as key=value lines\n"
+    "           users, events, bytes, what opening replayed and the options, as\n"
+    "           key=value lines (read-only: no file changes)\n"
     "  export     --state DIR [--now T] USER\n"
-    "           everything DIR holds about USER, as JSON\n"
+    "           everything DIR holds about USER, as JSON (read-only)\n"
     "  forget     --state DIR USER\n"
     "           erase USER from every file of DIR; print forgotten=1 or 0\n"
     "  checkpoint --state DIR\n"
     "           write DIR's snapshot and drop its journal; print snapshot_seq\n"
+    "  repair     --state DIR\n"
+    "           drop damaged journal data, write DIR's snapshot; print what went\n"
     "\n"
     "'bvt COMMAND --help' describes a command.  User ids are hashed with the key in\n"
     "--secret-file FILE (ingest, profile, segments, report and the state commands)\n"
@@ -77,6 +82,8 @@ int main(int argc, char **argv)
         return cmd_forget(argc - 1, argv + 1);
     if (strcmp(cmd, "checkpoint") == 0)
         return cmd_checkpoint(argc - 1, argv + 1);
+    if (strcmp(cmd, "repair") == 0)
+        return cmd_repair(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_usage_error(usage, "unknown option '%s'", cmd);
     return cli_usage_error(usage, "unknown command '%s'", cmd);

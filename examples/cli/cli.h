@@ -72,15 +72,28 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
  * (CLI_EXIT_USAGE for a secret that is missing, short or unreadable). */
 int cli_engine_new(bvt_engine **out, const bvt_options *opts, const char *secret_file);
 
-/* (cli_engine.c) Open the state directory dir with bvt_engine_open(),
- * default engine options, journal mode `journal` and group-commit interval
- * group_ms (0 = the library's default); a missing dir is created when
- * `create`, else an error (a mistyped name must not read as an empty state).  The secret comes from secret_file
+/* How a command opens a state directory (cli_state_open). */
+typedef struct cli_state {
+    const char *dir;
+    const char *secret_file; /* --secret-file, or NULL for BVT_SECRET */
+    /* Engine options given on the command line (BVT_OPTIONS_GIVEN: the
+     * library refuses a data-shaping one that differs from DIR's), or NULL
+     * for the ones DIR records (the defaults for a DIR that records none). */
+    const bvt_options *opts;
+    uint32_t access;   /* enum bvt_state_access */
+    uint32_t journal;  /* enum bvt_journal_mode; BVT_JOURNAL_OFF when read-only */
+    uint32_t group_ms; /* 0 = the library's default */
+    int create;        /* a missing dir is created (ingest), else an error: a
+                        * mistyped name must not read as an empty state */
+} cli_state;
+
+/* (cli_engine.c) Open cs->dir with bvt_engine_open(): the one place the
+ * commands open a state directory.  The secret comes from cs->secret_file
  * or BVT_SECRET; the built-in key is refused (CLI_EXIT_USAGE), since a
  * state written with a public key protects no id.  Returns 0, or
- * CLI_EXIT_FAIL after printing "bvt: DIR: reason". */
-int cli_state_open(bvt_engine **out, const char *dir, int create, uint32_t journal,
-                   uint32_t group_ms, const char *secret_file);
+ * CLI_EXIT_FAIL after printing "bvt: DIR: reason" (damage that a repair
+ * can drop names `bvt repair --state DIR`). */
+int cli_state_open(bvt_engine **out, const cli_state *cs);
 
 /* The library's message for a failed call, or the status's text. */
 const char *cli_error_text(const bvt_error *err, int rc);
@@ -204,16 +217,16 @@ int cmd_stats(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_forget(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 
 /* (cmd_ingest.c) The key=value lines of `bvt ingest` for e after ld. */
 int cli_print_ingest(bvt_engine *e, const cli_load *ld);
 
 /* (ingest_state.c) `bvt ingest --state`: track the events of path (its
- * bytes buf, len) into the state directory dir with journal mode `journal`;
- * with ack_every > 0 print "acked K" lines as the events become durable;
- * then the ingest key=value lines.  Returns an exit status. */
-int cli_ingest_state(const char *path, const char *buf, size_t len, const char *dir,
-                     uint32_t journal, uint32_t group_ms, uint64_t ack_every,
-                     const char *secret_file);
+ * bytes buf, len) into the state directory cs describes; with ack_every > 0
+ * print "acked K" lines as the events become durable; then the ingest
+ * key=value lines.  Returns an exit status. */
+int cli_ingest_state(const char *path, const char *buf, size_t len, const cli_state *cs,
+                     uint64_t ack_every);
 
 #endif

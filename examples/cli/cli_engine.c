@@ -1,7 +1,8 @@
 /* cli_engine.c — the engine of a bvt run and the user-id key it hashes
  * with: a fresh engine in memory (cli_engine_new) or one whose state lives
- * in a directory (cli_state_open).  The key comes from --secret-file,
- * BVT_SECRET or, for in-memory engines only, a built-in key. */
+ * in a directory (cli_state_open, the one place a command opens one).  The
+ * key comes from --secret-file, BVT_SECRET or, for in-memory engines only,
+ * a built-in key. */
 #include "cli.h"
 
 #include <errno.h>
@@ -132,41 +133,88 @@ int cli_engine_new(bvt_engine **out, const bvt_options *opts, const char *secret
     return 0;
 }
 
-int cli_state_open(bvt_engine **out, const char *dir, int create, uint32_t journal,
-                   uint32_t group_ms, const char *secret_file)
+/* A missing or non-directory dir, unless the command creates it. */
+static int check_dir(const char *dir)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        fprintf(stderr, "bvt: %s: %s\n", dir, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "bvt: %s: not a directory\n", dir);
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* The library ends some messages with how a program would act on them
+ * ("; open with BVT_STATE_REPAIR ...", "; open it with the same value ...
+ * BVT_OPTIONS_RECORDED"); a bvt user needs the bvt way instead.  Where the
+ * library's wording changes, its message is printed whole. */
+static const struct open_hint {
+    int rc;
+    const char *marker; /* in the library's advice clause */
+    const char *advice; /* printf format with one %s: DIR */
+} open_hints[] = {
+    { BVT_ECORRUPT, "BVT_STATE_REPAIR",
+      "run 'bvt repair --state %s' to drop the damaged records and all after them" },
+    { BVT_EINVAL, "BVT_OPTIONS_RECORDED",
+      "give that value, or no engine option to open %s with the options it records" },
+};
+
+static void print_open_error(const char *dir, int rc, const bvt_error *err)
+{
+    const char *msg = cli_error_text(err, rc);
+    for (size_t i = 0; i < sizeof open_hints / sizeof open_hints[0]; i++) {
+        const struct open_hint *h = &open_hints[i];
+        const char *m = h->rc == rc ? strstr(msg, h->marker) : NULL;
+        while (m && m > msg && m[0] != ';')
+            m--;
+        if (m && m > msg) { /* the library's reason, then the bvt advice */
+            fprintf(stderr, "bvt: %s: %.*s; ", dir, (int)(m - msg), msg);
+            fprintf(stderr, h->advice, dir);
+            fputc('\n', stderr);
+            return;
+        }
+    }
+    if (rc == BVT_ESECRET)
+        fprintf(stderr, "bvt: %s: %s (check BVT_SECRET or --secret-file)\n", dir, msg);
+    else
+        fprintf(stderr, "bvt: %s: %s\n", dir, msg);
+}
+
+int cli_state_open(bvt_engine **out, const cli_state *cs)
 {
     *out = NULL;
     cli_secret s;
-    int rc = secret_get(&s, secret_file, 1);
-    struct stat sb;
-    if (rc == 0 && !create && stat(dir, &sb) != 0) {
-        fprintf(stderr, "bvt: %s: %s\n", dir, strerror(errno));
-        rc = CLI_EXIT_FAIL;
-    } else if (rc == 0 && !create && !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "bvt: %s: not a directory\n", dir);
-        rc = CLI_EXIT_FAIL;
-    }
+    int rc = secret_get(&s, cs->secret_file, 1);
+    if (rc == 0 && !cs->create)
+        rc = check_dir(cs->dir);
     if (rc) {
         secret_free(&s);
         return rc;
     }
     bvt_options o = BVT_OPTIONS_INIT;
+    if (cs->opts)
+        o = *cs->opts;
     o.secret = s.p;
     o.secret_len = s.n;
     bvt_state_options so = BVT_STATE_OPTIONS_INIT;
-    so.dir = dir;
-    so.journal = journal;
-    so.group_commit_ms = group_ms;
+    so.dir = cs->dir;
+    so.journal = cs->journal;
+    so.group_commit_ms = cs->group_ms;
+    so.access = cs->access;
+    /* Without options on the command line, DIR's own: a directory written
+     * with other history sizes or another analytics policy still opens, and
+     * a reader does not turn its policy back to the defaults. */
+    so.options_from = cs->opts ? BVT_OPTIONS_GIVEN : BVT_OPTIONS_RECORDED;
     bvt_error err = BVT_ERROR_INIT;
     rc = bvt_engine_open(out, &o, &so, &err);
     secret_free(&s);
     if (rc == BVT_OK)
         return 0;
-    const char *msg = err.message[0] ? err.message : bvt_strerror(rc);
-    if (rc == BVT_ESECRET)
-        fprintf(stderr, "bvt: %s: %s (check BVT_SECRET or --secret-file)\n", dir, msg);
-    else
-        fprintf(stderr, "bvt: %s: %s\n", dir, msg);
+    print_open_error(cs->dir, rc, &err);
     return CLI_EXIT_FAIL;
 }
 

@@ -8,16 +8,27 @@
 #include "event_reader.h"
 
 static const char usage[] =
-    "usage: bvt ingest --events FILE [--secret-file FILE]\n"
+    "usage: bvt ingest --events FILE [ENGINE OPTIONS] [--secret-file FILE]\n"
     "       bvt ingest --events FILE --state DIR [--journal off|none|group|always]\n"
-    "                  [--group-ms N] [--ack-every N] [--secret-file FILE]\n"
+    "                  [--group-ms N] [--ack-every N] [ENGINE OPTIONS]\n"
+    "                  [--secret-file FILE]\n"
     "\n"
     "Track every event of FILE (CSV or JSON Lines, see docs/events.md) and print\n"
     "key=value lines: users, events, events_per_s, bytes_per_user.\n"
     "\n"
+    "Engine options (default: the library's; with --state, the ones DIR records):\n"
+    "  --analytics P      track (every event updates profiles) or anonymous (event\n"
+    "                     files carry no consent, so every event is only counted\n"
+    "                     in the anonymous aggregates)\n"
+    "  --history-events N exact recent events kept per user, 1..4096 (default 64);\n"
+    "                     a state directory keeps the value it was written with\n"
+    "\n"
     "  --state DIR        track into the state directory DIR (created if missing):\n"
     "                     its snapshot and journal are loaded first, and the events\n"
-    "                     stay in DIR.  Needs BVT_SECRET or --secret-file.\n"
+    "                     stay in DIR.  Needs BVT_SECRET or --secret-file.  DIR is\n"
+    "                     opened with the engine options it records, or with the\n"
+    "                     ones given (an option that shapes the data must then\n"
+    "                     equal DIR's)\n"
     "  --journal MODE     with --state: off (DIR is written once, by a checkpoint\n"
     "                     at the end), none (journal never fsynced), group (fsync\n"
     "                     every --group-ms, the default) or always (fsync per batch)\n"
@@ -33,10 +44,10 @@ static const char usage[] =
     "problem; 2 bad command line or secret.\n";
 
 static int ingest_memory(const char *events, const char *buf, size_t len,
-                         const char *secret_file)
+                         const bvt_options *opts, const char *secret_file)
 {
     bvt_engine *e = NULL;
-    int rc = cli_engine_new(&e, NULL, secret_file);
+    int rc = cli_engine_new(&e, opts, secret_file);
     if (rc)
         return rc;
     cli_load ld = { 0 };
@@ -80,13 +91,36 @@ static int parse_journal(const char *s, uint32_t *out)
     return -1;
 }
 
+/* The engine options of the command line into *o; *given says whether
+ * there were any.  -1 to go on, or an exit status. */
+static int parse_engine_options(const char *analytics, const char *history, bvt_options *o,
+                                int *given)
+{
+    bvt_options_init(o);
+    *given = analytics || history;
+    /* No `drop`: event files carry no consent, so it would refuse every event. */
+    if (analytics && strcmp(analytics, "anonymous") == 0)
+        o->analytics_policy = BVT_ANALYTICS_ANONYMOUS;
+    else if (analytics && strcmp(analytics, "track") != 0)
+        return cli_usage_error(usage, "--analytics must be track or anonymous, not '%s'",
+                               analytics);
+    const char *why;
+    uint64_t n = 0;
+    if (history && (er_parse_uint(history, strlen(history), 4096, &n, &why) < 0 || n == 0))
+        return cli_usage_error(usage, "--history-events: expected a whole number from 1 to "
+                               "4096, not '%s'", history);
+    o->history_events = (uint32_t)n;
+    return -1;
+}
+
 int cmd_ingest(int argc, char **argv)
 {
     const char *events = NULL, *state = NULL, *journal_text = NULL, *ack_text = NULL,
-               *group_text = NULL, *secret_file = NULL;
+               *group_text = NULL, *secret_file = NULL, *analytics = NULL, *history = NULL;
     const cli_opt opts[] = { { "events", &events }, { "state", &state },
                              { "journal", &journal_text }, { "ack-every", &ack_text },
-                             { "group-ms", &group_text }, { "secret-file", &secret_file } };
+                             { "group-ms", &group_text }, { "secret-file", &secret_file },
+                             { "analytics", &analytics }, { "history-events", &history } };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
     if (rc >= 0)
@@ -114,15 +148,21 @@ int cmd_ingest(int argc, char **argv)
                        || group_ms == 0))
         return cli_usage_error(usage, "--group-ms: expected a whole number from 1 to 10000, "
                                "not '%s'", group_text);
+    bvt_options eo;
+    int given;
+    if ((rc = parse_engine_options(analytics, history, &eo, &given)) >= 0)
+        return rc;
 
     cli_file f;
     if (cli_file_load(&f, events) < 0)
         return CLI_EXIT_FAIL;
-    if (state)
-        rc = cli_ingest_state(events, f.data, f.len, state, journal, (uint32_t)group_ms,
-                              ack_every, secret_file);
-    else
-        rc = ingest_memory(events, f.data, f.len, secret_file);
+    if (state) {
+        cli_state cs = { state, secret_file, given ? &eo : NULL, BVT_STATE_READ_WRITE,
+                         journal, (uint32_t)group_ms, 1 };
+        rc = cli_ingest_state(events, f.data, f.len, &cs, ack_every);
+    } else {
+        rc = ingest_memory(events, f.data, f.len, given ? &eo : NULL, secret_file);
+    }
     cli_file_free(&f);
     return rc;
 }

@@ -1,11 +1,15 @@
 /* cmd_state.c — the commands on a state directory written by `bvt ingest
- * --state`: stats, export, forget and checkpoint (docs/cli.md).  Each opens
- * the directory for the run (so no other process may have it open). */
+ * --state`: stats, export, forget, checkpoint and repair (docs/cli.md).
+ * Each opens the directory for the run with the engine options it records:
+ * stats and export read-only (other readers may share it, no file
+ * changes), the others as its one writer. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "event_reader.h"
@@ -18,10 +22,11 @@
 static const char stats_usage[] =
     "usage: bvt stats --state DIR [--secret-file FILE]\n"
     "\n"
-    "Open the state directory DIR (snapshot, then journal replay; no journal is\n"
-    "started) and print key=value lines: users, events, events_rejected,\n"
+    "Open the state directory DIR read-only (snapshot, then journal replay; no\n"
+    "file is changed) and print key=value lines: users, events, events_rejected,\n"
     "bytes_total, bytes_per_user, journal_replayed, snapshot_seq, torn_bytes,\n"
-    "and torn_offset when a torn journal tail was cut.\n"
+    "torn_offset when the journal has a torn tail (left for the next writer to\n"
+    "cut), then option.NAME=VALUE for each engine option DIR records.\n"
     "\n" SECRET_HELP
     "\n"
     "Exit status: 0 success; 1 DIR cannot be opened or read; 2 bad command line\n"
@@ -31,7 +36,8 @@ static const char export_usage[] =
     "usage: bvt export --state DIR [--now T] [--secret-file FILE] USER\n"
     "\n"
     "Print everything DIR holds about USER as one JSON object (bvt_user_export,\n"
-    "see docs/privacy.md): keyed hashes, never the raw id.\n"
+    "see docs/privacy.md): keyed hashes, never the raw id.  DIR is opened\n"
+    "read-only: no file is changed.\n"
     "\n"
     "  --now T            the time features and segments are read at (ISO 8601\n"
     "                     or epoch ms); default: the current time\n" SECRET_HELP
@@ -59,6 +65,20 @@ static const char checkpoint_usage[] =
     "\n"
     "Exit status: 0 success; 1 DIR problem; 2 bad command line or secret.\n";
 
+static const char repair_usage[] =
+    "usage: bvt repair --state DIR [--secret-file FILE]\n"
+    "\n"
+    "Open DIR dropping damaged journal data on purpose: everything from the first\n"
+    "damaged byte on (that file is cut there, newer journal files are deleted);\n"
+    "then write DIR's snapshot.  Prints what was dropped as key=value lines:\n"
+    "dropped_first_seq, dropped_last_seq (or unknown), dropped_bytes and\n"
+    "dropped_files for damage, torn_offset and torn_bytes for a torn tail; or\n"
+    "'nothing dropped'.\n"
+    "\n" SECRET_HELP
+    "\n"
+    "Exit status: 0 success (also when nothing was dropped); 1 DIR problem (a\n"
+    "damaged snapshot cannot be repaired); 2 bad command line or secret.\n";
+
 /* Options every state command takes; USER when `user` is set. */
 typedef struct state_args {
     const char *dir, *secret_file, *now_text, *user;
@@ -82,6 +102,51 @@ static int parse_state_args(int argc, char **argv, const char *usage, const char
     return -1;
 }
 
+/* DIR opened for a command, with the engine options DIR records. */
+static int open_state(bvt_engine **e, const state_args *sa, uint32_t access, uint32_t journal)
+{
+    cli_state cs = { sa->dir, sa->secret_file, NULL, access, journal, 0, 0 };
+    return cli_state_open(e, &cs);
+}
+
+static int option_line(void *ud, size_t line, const char *p, size_t n)
+{
+    (void)line;
+    const char *sp = memchr(p, ' ', n);
+    size_t k = sp ? (size_t)(sp - p) : n;
+    /* the file's own lines, not options */
+    if (!sp || (k == 7 && memcmp(p, "version", 7) == 0) || (k == 5 && memcmp(p, "check", 5) == 0))
+        return 0;
+    cli_out_printf(ud, "option.%.*s=%.*s\n", (int)k, p, (int)(n - k - 1), sp + 1);
+    return 0;
+}
+
+/* The options DIR records, one option.NAME=VALUE line each, from its
+ * `options` file: `NAME VALUE` lines (the library checked the file when it
+ * opened DIR, and holds DIR's lock, so no writer changes it meanwhile).  A
+ * DIR written before options were recorded has none.  0 or an exit status. */
+static int print_options(cli_out *o, const char *dir)
+{
+    size_t len = strlen(dir) + sizeof "/options";
+    char *path = malloc(len);
+    if (!path) {
+        fprintf(stderr, "bvt: out of memory\n");
+        return CLI_EXIT_FAIL;
+    }
+    snprintf(path, len, "%s/options", dir);
+    struct stat sb;
+    int rc = 0;
+    if (stat(path, &sb) == 0 || errno != ENOENT) {
+        cli_file f;
+        rc = cli_file_load(&f, path) < 0 ? CLI_EXIT_FAIL : 0;
+        if (rc == 0)
+            cli_each_line(f.data, f.len, option_line, o);
+        cli_file_free(&f);
+    }
+    free(path);
+    return rc;
+}
+
 int cmd_stats(int argc, char **argv)
 {
     state_args sa;
@@ -89,8 +154,9 @@ int cmd_stats(int argc, char **argv)
     if (rc >= 0)
         return rc;
     bvt_engine *e;
-    /* Journal off: reading the state must not start a journal file. */
-    rc = cli_state_open(&e, sa.dir, 0, BVT_JOURNAL_OFF, 0, sa.secret_file);
+    /* Read-only: looking must not change DIR (a torn tail stays for the next
+     * writer, which cuts it). */
+    rc = open_state(&e, &sa, BVT_STATE_READ_ONLY, BVT_JOURNAL_OFF);
     if (rc)
         return rc;
     bvt_stats st = BVT_STATS_INIT;
@@ -114,7 +180,12 @@ int cmd_stats(int argc, char **argv)
     cli_out_printf(&o, "torn_bytes=%llu\n", (unsigned long long)info.torn_bytes);
     if (info.torn_offset >= 0)
         cli_out_printf(&o, "torn_offset=%lld\n", (long long)info.torn_offset);
+    rc = print_options(&o, sa.dir); /* while DIR is still locked */
     bvt_engine_free(e);
+    if (rc) {
+        cli_out_free(&o);
+        return rc;
+    }
     return cli_out_flush(&o);
 }
 
@@ -171,7 +242,7 @@ int cmd_export(int argc, char **argv)
     if (!sa.now_text)
         now = wall_clock_ms();
     bvt_engine *e;
-    rc = cli_state_open(&e, sa.dir, 0, BVT_JOURNAL_OFF, 0, sa.secret_file);
+    rc = open_state(&e, &sa, BVT_STATE_READ_ONLY, BVT_JOURNAL_OFF);
     if (rc)
         return rc;
     cli_out o = { 0 };
@@ -203,7 +274,7 @@ int cmd_forget(int argc, char **argv)
         return rc;
     bvt_engine *e;
     /* A journal, so the erasure is on disk even if the checkpoint fails. */
-    rc = cli_state_open(&e, sa.dir, 0, BVT_JOURNAL_GROUP, 0, sa.secret_file);
+    rc = open_state(&e, &sa, BVT_STATE_READ_WRITE, BVT_JOURNAL_GROUP);
     if (rc)
         return rc;
     size_t ulen = strlen(sa.user);
@@ -235,7 +306,7 @@ int cmd_checkpoint(int argc, char **argv)
     bvt_engine *e;
     /* Journal off: the snapshot holds everything replayed, and every journal
      * file goes; the next writer starts a fresh one. */
-    rc = cli_state_open(&e, sa.dir, 0, BVT_JOURNAL_OFF, 0, sa.secret_file);
+    rc = open_state(&e, &sa, BVT_STATE_READ_WRITE, BVT_JOURNAL_OFF);
     if (rc)
         return rc;
     rc = checkpoint(e, sa.dir);
@@ -246,5 +317,55 @@ int cmd_checkpoint(int argc, char **argv)
         return rc;
     cli_out o = { 0 };
     cli_out_printf(&o, "snapshot_seq=%llu\n", (unsigned long long)info.snapshot_seq);
+    return cli_out_flush(&o);
+}
+
+/* What a repairing open dropped, as key=value lines, or "nothing dropped". */
+static void report_dropped(cli_out *o, const bvt_state_info *in)
+{
+    if (in->dropped_first_seq == 0 && in->torn_offset < 0) {
+        cli_out_printf(o, "nothing dropped\n");
+        return;
+    }
+    if (in->dropped_first_seq != 0) {
+        cli_out_printf(o, "dropped_first_seq=%llu\n", (unsigned long long)in->dropped_first_seq);
+        if (in->dropped_last_seq != 0) /* 0: no sound frame after the damage told */
+            cli_out_printf(o, "dropped_last_seq=%llu\n", (unsigned long long)in->dropped_last_seq);
+        else
+            cli_out_printf(o, "dropped_last_seq=unknown\n");
+        cli_out_printf(o, "dropped_bytes=%llu\n", (unsigned long long)in->dropped_bytes);
+        cli_out_printf(o, "dropped_files=%u\n", (unsigned)in->dropped_files);
+    }
+    if (in->torn_offset >= 0) {
+        cli_out_printf(o, "torn_offset=%lld\n", (long long)in->torn_offset);
+        cli_out_printf(o, "torn_bytes=%llu\n", (unsigned long long)in->torn_bytes);
+    }
+}
+
+int cmd_repair(int argc, char **argv)
+{
+    state_args sa;
+    int rc = parse_state_args(argc, argv, repair_usage, "repair", 0, 0, &sa);
+    if (rc >= 0)
+        return rc;
+    bvt_engine *e;
+    /* Journal off, as for checkpoint: the new snapshot holds what was kept,
+     * and every journal file goes, the cut one included. */
+    rc = open_state(&e, &sa, BVT_STATE_REPAIR, BVT_JOURNAL_OFF);
+    if (rc)
+        return rc;
+    bvt_state_info info = BVT_STATE_INFO_INIT;
+    bvt_state_info_get(e, &info); /* cannot fail: valid engine and version */
+    cli_out o = { 0 };
+    report_dropped(&o, &info);
+    rc = checkpoint(e, sa.dir);
+    bvt_engine_free(e);
+    if (rc) {
+        /* The drop is on disk already: say what it was. */
+        if (o.n)
+            fwrite(o.p, 1, o.n, stderr);
+        cli_out_free(&o);
+        return rc;
+    }
     return cli_out_flush(&o);
 }

@@ -117,12 +117,13 @@ static int say_all(uint64_t every, uint64_t total)
     return 0;
 }
 
-int cli_ingest_state(const char *path, const char *buf, size_t len, const char *dir,
-                     uint32_t journal, uint32_t group_ms, uint64_t ack_every,
-                     const char *secret_file)
+int cli_ingest_state(const char *path, const char *buf, size_t len, const cli_state *cs,
+                     uint64_t ack_every)
 {
     bvt_engine *e = NULL;
-    int rc = cli_state_open(&e, dir, 1, journal, group_ms, secret_file);
+    const char *dir = cs->dir;
+    uint32_t journal = cs->journal;
+    int rc = cli_state_open(&e, cs);
     if (rc)
         return rc;
     acker a = { e, journal, ack_every, NULL, 0, 0, 0 };

@@ -45,22 +45,22 @@ static int open_body(const ds_request *req, ds_reply *rep, jb_object *o,
 {
     const char *why;
     if (jb_parse(o, req->body, req->body_len, &why) != 0) {
-        ds_reply_text(rep, 400, "body: %s\n", why);
+        ds_reply_error(rep, 400, "body: %s", why);
         return -1;
     }
     const char *bad = unknown_key(o, known);
     if (bad) {
-        ds_reply_text(rep, 400, "body: unknown key '%.64s'\n", bad);
+        ds_reply_error(rep, 400, "body: unknown key '%.64s'", bad);
         return -1;
     }
     const jb_member *u = jb_get(o, "uid");
     if (u && u->kind != JB_STRING && u->kind != JB_NULL) {
-        ds_reply_text(rep, 400, "uid: must be a string\n");
+        ds_reply_error(rep, 400, "uid: must be a string");
         return -1;
     }
     *uid = ds_request_uid(req, u && u->kind == JB_STRING ? u->text : NULL);
     if (!*uid) {
-        ds_reply_text(rep, 400, "no user: send a uid, or the bvt_uid cookie\n");
+        ds_reply_error(rep, 400, "no user: send a uid, or the bvt_uid cookie");
         return -1;
     }
     return 0;
@@ -108,22 +108,22 @@ void ds_decide(const ds_request *req, ds_reply *rep)
     static const char *const known[] = { "uid", "now", "k", "page", NULL };
     jb_object *o = malloc(sizeof *o);
     if (!o)
-        DS_FAIL(rep, 503, "out of memory\n");
+        DS_FAIL(rep, 503, "out of memory");
     const char *uid;
     long long now = ds_now_ms(), k = 1;
     if (open_body(req, rep, o, known, &uid) != 0)
         goto done;
     if (int_member(o, "now", 1, 253402300799999LL, &now) < 0) {
-        ds_reply_text(rep, 400, "now: epoch milliseconds, an integer > 0\n");
+        ds_reply_error(rep, 400, "now: epoch milliseconds, an integer > 0");
         goto done;
     }
     if (int_member(o, "k", 1, DS_MAX_K, &k) < 0) {
-        ds_reply_text(rep, 400, "k: an integer 1..%d\n", DS_MAX_K);
+        ds_reply_error(rep, 400, "k: an integer 1..%d", DS_MAX_K);
         goto done;
     }
     const jb_member *page = jb_get(o, "page");
     if (page && page->kind != JB_STRING && page->kind != JB_NULL) {
-        ds_reply_text(rep, 400, "page: must be a category path string\n");
+        ds_reply_error(rep, 400, "page: must be a category path string");
         goto done;
     }
     bvt_context ctx = BVT_CONTEXT_INIT;
@@ -142,7 +142,7 @@ void ds_decide(const ds_request *req, ds_reply *rep)
     bvt_error err = BVT_ERROR_INIT;
     int rc = bvt_rank(req->engine, &rq, &res, &err);
     if (rc != BVT_OK) {
-        ds_reply_text(rep, 400, "rank: %s\n", err.message[0] ? err.message : bvt_strerror(rc));
+        ds_reply_error(rep, 400, "rank: %s", err.message[0] ? err.message : bvt_strerror(rc));
         goto done;
     }
     jo_buf out = { 0 };
@@ -162,7 +162,7 @@ void ds_decide(const ds_request *req, ds_reply *rep)
     JO_LIT(&out, "}}\n");
     if (out.failed) {
         free(out.p);
-        ds_reply_text(rep, 503, "out of memory\n");
+        ds_reply_error(rep, 503, "out of memory");
     } else {
         ds_reply_json(rep, 200, out.p, out.len);
     }
@@ -175,25 +175,25 @@ void ds_consent(const ds_request *req, ds_reply *rep)
     static const char *const known[] = { "uid", "ads", NULL };
     jb_object *o = malloc(sizeof *o);
     if (!o)
-        DS_FAIL(rep, 503, "out of memory\n");
+        DS_FAIL(rep, 503, "out of memory");
     const char *uid;
     if (open_body(req, rep, o, known, &uid) != 0)
         goto done;
     const jb_member *ads = jb_get(o, "ads");
     if (!ads || (ads->kind != JB_TRUE && ads->kind != JB_FALSE)) {
-        ds_reply_text(rep, 400, "ads: true or false\n");
+        ds_reply_error(rep, 400, "ads: true or false");
         goto done;
     }
     int rc = bvt_consent_set(req->engine, uid, strlen(uid), BVT_PURPOSE_ADS,
                              ads->kind == JB_TRUE, ds_now_ms());
     if (rc != BVT_OK) {
-        ds_reply_text(rep, rc == BVT_EFULL || rc == BVT_ENOMEM ? 503 : 400, "consent: %s\n",
+        ds_reply_error(rep, rc == BVT_EFULL || rc == BVT_ENOMEM ? 503 : 400, "consent: %s",
                       bvt_strerror(rc));
         goto done;
     }
     char *body = strdup(ads->kind == JB_TRUE ? "{\"ads\":true}\n" : "{\"ads\":false}\n");
     if (!body)
-        ds_reply_text(rep, 503, "out of memory\n");
+        ds_reply_error(rep, 503, "out of memory");
     else
         ds_reply_json(rep, 200, body, strlen(body));
 done:

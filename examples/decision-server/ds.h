@@ -1,6 +1,7 @@
 /* ds.h — the decision server's parts (see README.md): the HTTP front
- * (http.c), its routes (pixel.c, events_post.c, decide.c), the startup
- * catalogue (catalogue.c) and small JSON helpers (json_body.c, json_out.c). */
+ * (http.c), the network-free routing (route.c) and its routes (pixel.c,
+ * events_post.c, decide.c), the startup catalogue (catalogue.c) and small
+ * JSON helpers (json_body.c, json_out.c). */
 #ifndef DS_H
 #define DS_H
 
@@ -9,9 +10,21 @@
 
 #include "behavtarget.h"
 
-/* Bodies larger than these are refused with 413 before they are read. */
+/* Bodies larger than these are refused with 413: from Content-Length before
+ * any of the body is read, or, for a chunked body, as soon as it grows past
+ * the limit. */
 #define DS_MAX_EVENTS_BODY (1u << 20) /* POST /events: 1 MiB of JSON Lines */
 #define DS_MAX_SMALL_BODY 4096u       /* POST /decide, POST /consent */
+
+/* Connections (http.c): a slow client cannot hold the server.  An idle
+ * connection (no byte for the timeout) is closed; one address holds at most
+ * DS_MAX_CONNECTIONS_PER_IP of the DS_MAX_CONNECTIONS; a request's headers
+ * must fit DS_MAX_HEADER_BYTES. */
+#define DS_THREADS 2u                 /* libmicrohttpd's worker threads */
+#define DS_CONN_TIMEOUT_S 10u         /* default of --timeout */
+#define DS_MAX_CONNECTIONS 256u
+#define DS_MAX_CONNECTIONS_PER_IP 16u
+#define DS_MAX_HEADER_BYTES (32u * 1024u)
 #define DS_MAX_K 8                    /* offers one /decide may ask for */
 #define DS_UID_COOKIE "bvt_uid"
 #define DS_PROVIDER "shop.example"    /* the OpenRTB data provider name */
@@ -28,11 +41,12 @@ typedef struct ds_reply {
 } ds_reply;
 
 /* What a route sees of a request.  Query values are URL-decoded by the HTTP
- * layer; NULL when absent. */
+ * layer (NULL when absent; *len their length, which a NUL byte inside makes
+ * longer than strlen); cookies as sent. */
 typedef struct ds_request {
     bvt_engine *engine;
-    const char *(*arg)(void *conn, const char *key);    /* query argument */
-    const char *(*cookie)(void *conn, const char *key); /* request cookie */
+    const char *(*arg)(void *conn, const char *key, size_t *len); /* query argument */
+    const char *(*cookie)(void *conn, const char *key);           /* request cookie */
     void *conn;
     const char *body;
     size_t body_len;
@@ -41,12 +55,26 @@ typedef struct ds_request {
 /* Wall clock in epoch ms: the library never reads one, so the server does. */
 int64_t ds_now_ms(void);
 
-/* Fill a reply: JSON or plain-text bodies are copied. */
-void ds_reply_text(ds_reply *rep, unsigned status, const char *fmt, ...)
+/* An error reply: status and {"error":"<message>"} (trailing newlines of the
+ * message dropped; bytes that are not UTF-8 written as U+FFFD). */
+void ds_reply_error(ds_reply *rep, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Reply with a message and leave the route. */
-#define DS_FAIL(rep, ...) do { ds_reply_text(rep, __VA_ARGS__); return; } while (0)
+/* Reply with an error and leave the route. */
+#define DS_FAIL(rep, ...) do { ds_reply_error(rep, __VA_ARGS__); return; } while (0)
 void ds_reply_json(ds_reply *rep, unsigned status, char *owned_json, size_t len);
+
+/* A query value usable as a C string: 1 and *out set, 0 when absent, -1 with
+ * a 400 in rep when it holds a NUL byte (%00). */
+int ds_query(const ds_request *req, const char *key, const char **out, ds_reply *rep);
+
+/* Routing, without any network (route.c): the HTTP front calls these, and
+ * so does the request fuzzer.  ds_route_refuse() answers a request line no
+ * route takes (404, 405) and returns 1, before any body is read;
+ * ds_body_limit() is the largest body the route takes (0: none);
+ * ds_route() answers a request whose body is within that limit. */
+int ds_route_refuse(const char *method, const char *url, ds_reply *rep);
+size_t ds_body_limit(const char *method, const char *url);
+void ds_route(const ds_request *req, const char *method, const char *url, ds_reply *rep);
 
 /* The user a request is about: the uid parameter/field if given, else the
  * bvt_uid cookie.  Returns NULL when neither is valid (a cookie that is not
@@ -85,7 +113,8 @@ typedef struct jb_object {
 } jb_object;
 
 /* Parse one object {"k": v, ...} with scalar values only, nothing after it
- * but white space, no duplicate keys.  0, or -1 with *why set. */
+ * but white space, no duplicate keys, the whole text UTF-8 (RFC 8259).  0,
+ * or -1 with *why set. */
 int jb_parse(jb_object *o, const char *s, size_t n, const char **why);
 const jb_member *jb_get(const jb_object *o, const char *key);
 
@@ -100,6 +129,9 @@ typedef struct jo_buf {
 void jo_raw(jo_buf *b, const char *s, size_t n);
 #define JO_LIT(b, lit) jo_raw(b, lit, sizeof lit - 1)
 void jo_printf(jo_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void jo_string(jo_buf *b, const char *s, size_t n); /* a quoted, escaped JSON string */
+/* A quoted JSON string: quote, backslash and control characters escaped,
+ * bytes that are not UTF-8 written as \ufffd, so the output stays JSON
+ * whatever s holds. */
+void jo_string(jo_buf *b, const char *s, size_t n);
 
 #endif

@@ -62,16 +62,31 @@ static void track_all(bvt_engine *engine, er_reader *r, char *scratch, jo_buf *o
     }
 }
 
+/* The line (from 1) holding byte `at` of the body. */
+static size_t line_of(const char *body, size_t at)
+{
+    size_t line = 1;
+    for (size_t i = 0; i < at; i++)
+        line += body[i] == '\n';
+    return line;
+}
+
 void ds_events_post(const ds_request *req, ds_reply *rep)
 {
     if (req->body_len == 0)
-        DS_FAIL(rep, 400, "empty body: send JSON Lines events\n");
+        DS_FAIL(rep, 400, "empty body: send JSON Lines events");
+    /* JSON text is UTF-8: a body that is not is refused whole, before the
+     * reader sees it. */
+    size_t bad = bvt_utf8_check(req->body, req->body_len);
+    if (bad != req->body_len)
+        DS_FAIL(rep, 400, "line %zu: not UTF-8 (byte 0x%02x; nothing was tracked)",
+                line_of(req->body, bad), (unsigned)(unsigned char)req->body[bad]);
     er_reader *r = malloc(sizeof *r);
     char *scratch = malloc(ER_MAX_LINE + 8);
     if (!r || !scratch) {
         free(r);
         free(scratch);
-        DS_FAIL(rep, 503, "out of memory\n");
+        DS_FAIL(rep, 503, "out of memory");
     }
     /* Pass 1: syntax only. */
     size_t lines = 0;
@@ -82,7 +97,7 @@ void ds_events_post(const ds_request *req, ds_reply *rep)
         rc = 0;
     }
     if (rc < 0) {
-        ds_reply_text(rep, 400, "line %zu: %s (nothing was tracked)\n", er_error_line(r),
+        ds_reply_error(rep, 400, "line %zu: %s (nothing was tracked)", er_error_line(r),
                       er_error(r));
         free(r);
         free(scratch);
@@ -100,7 +115,7 @@ void ds_events_post(const ds_request *req, ds_reply *rep)
     free(scratch);
     if (out.failed) {
         free(out.p);
-        DS_FAIL(rep, 503, "out of memory\n");
+        DS_FAIL(rep, 503, "out of memory");
     }
     ds_reply_json(rep, 200, out.p, out.len);
 }

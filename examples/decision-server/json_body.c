@@ -164,6 +164,10 @@ int jb_parse(jb_object *o, const char *s, size_t n, const char **why)
 {
     cursor c = { s, n, 0, o->store, o->store + sizeof o->store };
     o->n = 0;
+    /* JSON text is UTF-8: checked whole, so every string taken from it is
+     * (escapes decode to well-formed UTF-8 too). */
+    if (bvt_utf8_check(s, n) != n)
+        return *why = "body is not UTF-8", -1;
     skip_ws(&c);
     if (c.i >= n || s[c.i] != '{')
         return *why = "expected a JSON object", -1;

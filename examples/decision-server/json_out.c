@@ -48,18 +48,38 @@ void jo_printf(jo_buf *b, const char *fmt, ...)
     jo_raw(b, tmp, (size_t)n);
 }
 
-void jo_string(jo_buf *b, const char *s, size_t n)
+/* Well-formed text, escaped. */
+static void escaped(jo_buf *b, const char *s, size_t n)
 {
-    jo_raw(b, "\"", 1);
+    size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jo_raw(b, s + run, i - run);
         if (c == '"' || c == '\\') {
             char e[2] = { '\\', (char)c };
             jo_raw(b, e, 2);
-        } else if (c < 0x20) {
-            jo_printf(b, "\\u%04x", c);
         } else {
-            jo_raw(b, (const char *)&s[i], 1);
+            jo_printf(b, "\\u%04x", c);
+        }
+        run = i + 1;
+    }
+    jo_raw(b, s + run, n - run);
+}
+
+void jo_string(jo_buf *b, const char *s, size_t n)
+{
+    jo_raw(b, "\"", 1);
+    /* Messages may quote what a client sent: each ill-formed byte becomes
+     * U+FFFD (the library's validator finds them). */
+    for (size_t i = 0; i < n;) {
+        size_t good = bvt_utf8_check(s + i, n - i);
+        escaped(b, s + i, good);
+        i += good;
+        if (i < n) {
+            JO_LIT(b, "\\ufffd");
+            i++;
         }
     }
     jo_raw(b, "\"", 1);

@@ -1,11 +1,12 @@
 /* main.c — decision-server: a demo shop backend on libbehavtarget.
  *
- *   decision-server [--port N] [--secret-file PATH]
+ *   decision-server [--port N] [--secret-file PATH] [--timeout S]
  *
  * The user-id secret comes from --secret-file or the BVT_SECRET environment
  * variable (at least 16 bytes).  --port 0 picks a free port; the port is
- * printed as "listening on http://127.0.0.1:PORT/".  SIGINT or SIGTERM stop
- * the server.  Profiles live in memory only. */
+ * printed as "listening on http://127.0.0.1:PORT/".  --timeout closes a
+ * connection idle for S seconds (1..600, default DS_CONN_TIMEOUT_S).
+ * SIGINT or SIGTERM stop the server.  Profiles live in memory only. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: decision-server [--port N] [--secret-file PATH]\n"
+    fprintf(stderr, "usage: decision-server [--port N] [--secret-file PATH] [--timeout S]\n"
                     "       (or the secret in BVT_SECRET)\n");
     return 2;
 }
@@ -46,13 +47,18 @@ static int read_secret(const char *path, char *buf, size_t *len)
 
 int main(int argc, char **argv)
 {
-    long port = 8080;
+    long port = 8080, timeout = DS_CONN_TIMEOUT_S;
     const char *secret_file = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
             char *end;
             port = strtol(argv[++i], &end, 10);
             if (*end || port < 0 || port > 65535)
+                return usage();
+        } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+            char *end;
+            timeout = strtol(argv[++i], &end, 10);
+            if (*end || timeout < 1 || timeout > 600)
                 return usage();
         } else if (strcmp(argv[i], "--secret-file") == 0 && i + 1 < argc) {
             secret_file = argv[++i];
@@ -104,7 +110,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     uint16_t bound = 0;
-    struct MHD_Daemon *d = ds_http_start(engine, (uint16_t)port, &bound);
+    struct MHD_Daemon *d = ds_http_start(engine, (uint16_t)port, (unsigned)timeout, &bound);
     if (!d) {
         fprintf(stderr, "decision-server: cannot listen on port %ld\n", port);
         bvt_engine_free(engine);

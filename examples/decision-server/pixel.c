@@ -52,30 +52,30 @@ static int new_uid(char out[33])
 
 void ds_pixel(const ds_request *req, ds_reply *rep)
 {
-    const char *uid_arg = req->arg(req->conn, "uid");
-    const char *ev_name = req->arg(req->conn, "ev");
-    const char *cat = req->arg(req->conn, "cat");
-    const char *item = req->arg(req->conn, "item");
-    const char *value = req->arg(req->conn, "value");
+    const char *uid_arg, *ev_name, *cat, *item, *value;
+    if (ds_query(req, "uid", &uid_arg, rep) < 0 || ds_query(req, "ev", &ev_name, rep) < 0 ||
+        ds_query(req, "cat", &cat, rep) < 0 || ds_query(req, "item", &item, rep) < 0 ||
+        ds_query(req, "value", &value, rep) < 0)
+        return;
 
     if (uid_arg && !ds_request_uid(req, uid_arg))
-        DS_FAIL(rep, 400, "uid: 1..%d bytes\n", ER_MAX_USER_ID);
+        DS_FAIL(rep, 400, "uid: 1..%d bytes", ER_MAX_USER_ID);
     bvt_event ev = BVT_EVENT_INIT;
     ev.type = BVT_EVENT_PAGE_VIEW;
     /* Pixels are for what a page sees; custom types are not created here. */
     if (ev_name && bvt_event_type_lookup(req->engine, ev_name, &ev.type) != BVT_OK)
-        DS_FAIL(rep, 400, "ev: unknown event type\n");
+        DS_FAIL(rep, 400, "ev: unknown event type");
     if (value) {
         const char *why;
         if (er_parse_value(value, strlen(value), &ev.value, &why) != 0)
-            DS_FAIL(rep, 400, "value: %s\n", why);
+            DS_FAIL(rep, 400, "value: %s", why);
     }
     /* The id last, so a refused request sets no cookie. */
     const char *uid = ds_request_uid(req, uid_arg);
     char fresh[33];
     if (!uid) {
         if (new_uid(fresh) != 0)
-            DS_FAIL(rep, 503, "no randomness for a new id\n");
+            DS_FAIL(rep, 503, "no randomness for a new id");
         uid = fresh;
     }
     ev.user_id = uid;
@@ -87,7 +87,7 @@ void ds_pixel(const ds_request *req, ds_reply *rep)
     int rc = bvt_event_track(req->engine, &ev, &err);
     if (rc != BVT_OK) {
         unsigned status = rc == BVT_EFULL || rc == BVT_ENOMEM || rc == BVT_EIO ? 503 : 400;
-        DS_FAIL(rep, status, "rejected: %s\n",
+        DS_FAIL(rep, status, "rejected: %s",
                 err.message[0] ? err.message : bvt_strerror(rc));
     }
     if (uid == fresh)

@@ -19,17 +19,17 @@
  */
 #include "adsim.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "fmt.h"
+
 #define SIM_USERS 10000u      /* users sampled from the shop */
-#define SIM_REQUESTS 100000u  /* ad requests per run */
+#define REQUESTS_PER_USER 10u /* ad requests per sampled user in a run (a week) */
 #define SIM_DAYS 7
-#define CHECKPOINTS 10
 #define LIFT 3.0              /* true CTR multiplier when interests match the tags */
 #define TOP_MATCH 6           /* how many of the user's top interests can match */
 #define CONSENT_SHARE 0.9     /* users who grant the ads purpose */
@@ -124,6 +124,7 @@ struct adsim {
     /* the hidden model: p[user * N_OFFERS + offer] */
     double *p;
     /* the request stream */
+    uint32_t n_requests;
     uint32_t *req_user;
     int64_t t0;
 };
@@ -140,6 +141,7 @@ int adsim_new(adsim **out, shop *s, uint64_t seed)
     while (shop_user_id(s, users))
         users++;
     a->n_users = users < SIM_USERS ? users : SIM_USERS;
+    a->n_requests = a->n_users * REQUESTS_PER_USER;
     size_t slots = 16;
     while (slots < 2 * (size_t)a->n_users)
         slots *= 2;
@@ -264,7 +266,7 @@ static int build_truth(adsim *a, bvt_engine *history, int64_t now, uint32_t *mat
 static int draw_requests(adsim *a, bvt_engine *history, int64_t now)
 {
     double *cum = malloc(sizeof *cum * a->n_users), total = 0;
-    a->req_user = malloc(sizeof *a->req_user * SIM_REQUESTS);
+    a->req_user = malloc(sizeof *a->req_user * a->n_requests);
     if (!cum || !a->req_user) {
         free(cum);
         return -1;
@@ -277,7 +279,7 @@ static int draw_requests(adsim *a, bvt_engine *history, int64_t now)
         total += rc == BVT_OK && pr.sessions > 0 ? sqrt((double)pr.sessions) : 1.0;
         cum[u] = total;
     }
-    for (uint32_t i = 0; i < SIM_REQUESTS; i++) {
+    for (uint32_t i = 0; i < a->n_requests; i++) {
         double x = unit(a->seed ^ 0x05E7ull ^ ((uint64_t)i << 21)) * total;
         uint32_t lo = 0, hi = a->n_users - 1;
         while (lo < hi) {
@@ -396,37 +398,35 @@ static int build_engine(adsim *a, bvt_engine **out, uint32_t *num)
 /* ---- one run over the request stream ---- */
 
 typedef struct run {
-    const char *label;
-    double regret[CHECKPOINTS]; /* cumulative, at each checkpoint */
-    double expected, best;      /* sums of true click probabilities: chosen, best eligible */
+    double regret[ADSIM_POINTS]; /* cumulative, at each checkpoint */
+    double expected, best;       /* sums of true click probabilities: chosen, best eligible */
     uint64_t impressions, clicks, empty;
     served *log;
     size_t n_log;
-    double seconds;
     /* A/B only: per variant (0, 1) */
     uint64_t v_impressions[2];
-    double v_expected[2];
+    double v_expected[2], v_best[2];
 } run;
 
 static int64_t req_time(const adsim *a, uint32_t i)
 {
-    return a->t0 + (int64_t)((double)i * (double)(SIM_DAYS * DAY_MS) / SIM_REQUESTS);
+    return a->t0 + (int64_t)((double)i * (double)(SIM_DAYS * DAY_MS) / a->n_requests);
 }
 
 static int run_stream(adsim *a, bvt_engine *e, const uint32_t *num, const bvt_policy *policy,
                       const char *experiment, run *r)
 {
     size_t len = shop_user_id_len(a->s);
-    r->log = malloc(sizeof *r->log * SIM_REQUESTS);
+    r->log = malloc(sizeof *r->log * a->n_requests);
     if (!r->log) {
         fprintf(stderr, "demo: ad simulation: out of memory\n");
         return -1;
     }
-    double t_start = wall(), regret = 0;
+    double regret = 0;
     bvt_ranked_offer slot;
     bvt_offer_choice choices[CHOICES_MAX];
     int c = 0;
-    for (uint32_t i = 0; i < SIM_REQUESTS; i++) {
+    for (uint32_t i = 0; i < a->n_requests; i++) {
         uint32_t u = a->req_user[i];
         const char *id = shop_user_id(a->s, a->shop_user[u]);
         int64_t t = req_time(a, i);
@@ -469,6 +469,7 @@ static int run_stream(adsim *a, bvt_engine *e, const uint32_t *num, const bvt_po
             if (res.variant == 0 || res.variant == 1) {
                 r->v_impressions[res.variant]++;
                 r->v_expected[res.variant] += p[chosen];
+                r->v_best[res.variant] += best;
             }
 
             bvt_event ev = BVT_EVENT_INIT;
@@ -489,10 +490,10 @@ static int run_stream(adsim *a, bvt_engine *e, const uint32_t *num, const bvt_po
                 r->clicks++;
             }
         }
-        if ((uint64_t)(i + 1) * CHECKPOINTS >= (uint64_t)(c + 1) * SIM_REQUESTS && c < CHECKPOINTS)
+        if (c < ADSIM_POINTS &&
+            (uint64_t)(i + 1) * ADSIM_POINTS >= (uint64_t)(c + 1) * a->n_requests)
             r->regret[c++] = regret;
     }
-    r->seconds = wall() - t_start;
     return 0;
 }
 
@@ -540,12 +541,14 @@ static uint32_t window_max(const served *log, size_t lo, size_t hi, int64_t w, u
     return most;
 }
 
+/* Merges what one run's log shows into cc (zero it before the first). */
 static int check_caps(const run *r, cap_check *cc)
 {
-    memset(cc, 0, sizeof *cc);
     served *log = malloc(sizeof *log * (r->n_log ? r->n_log : 1));
-    if (!log)
+    if (!log) {
+        fprintf(stderr, "demo: ad simulation: out of memory\n");
         return -1;
+    }
     memcpy(log, r->log, sizeof *log * r->n_log);
     qsort(log, r->n_log, sizeof *log, by_user_offer_time);
     for (size_t lo = 0, hi; lo < r->n_log; lo = hi) {
@@ -580,21 +583,6 @@ static int check_caps(const run *r, cap_check *cc)
 
 /* ---- the report ---- */
 
-static const char *thousands(uint64_t v)
-{
-    static char bufs[8][32];
-    static unsigned k;
-    char tmp[32], *out = bufs[k++ % 8];
-    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v), o = 0;
-    for (int i = 0; i < n; i++) {
-        if (i > 0 && (n - i) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = tmp[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static double pct(double num, double den) { return den > 0 ? 100.0 * num / den : 0; }
 
 static void print_lift(const char *what, const bvt_lift *l)
@@ -605,56 +593,121 @@ static void print_lift(const char *what, const bvt_lift *l)
            100.0 * l->absolute, l->p_value);
 }
 
-static int ab_test(adsim *a, const bvt_policy *control, const bvt_policy *treatment)
+void adsim_explain_ab(const adsim_result *r, char *buf, size_t n)
 {
-    bvt_engine *e = NULL;
-    uint32_t num[N_OFFERS];
-    run r = {.label = "A/B"};
-    int rc = build_engine(a, &e, num);
-    printf("\nA/B test \"ranker\": control = greedy, treatment = Thompson sampling, 50/50,\n"
-           "the same requests through bvt_rank() with the experiment set (one engine:\n"
-           "both variants learn from the same offer statistics)\n");
-    bvt_variant v[2] = {{"greedy", 0.5, control, NULL, 0}, {"thompson", 0.5, treatment, NULL, 0}};
+    const adsim_arm *c = &r->arm[0], *t = &r->arm[1];
+    /* The test shares one engine between its arms on purpose: that is how
+     * the experiments API is used.  The sentence says what that does to a
+     * comparison of learners, naming cause and effect only when this run's
+     * figures show them (the control gains, the treatment loses). */
+    int shows = c->regret_rate < c->alone_regret_rate && t->regret_rate > t->alone_regret_rate;
+    char how[256];
+    if (shows)
+        snprintf(how, sizeof how,
+                 "%s exploits what %s's exploration learns while only %s pays for exploring",
+                 c->name, t->name, t->name);
+    else
+        snprintf(how, sizeof how, "each arm's choices change what the other ranks by");
+    snprintf(buf, n,
+             "Both arms rank from one shared set of offer statistics, so %s (expected clicks "
+             "lost per impression: %s %.2f%% alone, %.2f%% here; %s %.2f%% alone, %.2f%% "
+             "here). This test therefore compares the two rules on shared learning, not which "
+             "policy to run on its own: that is what the regret of each policy run alone "
+             "shows.",
+             how, c->name, 100.0 * c->alone_regret_rate, 100.0 * c->regret_rate, t->name,
+             100.0 * t->alone_regret_rate, 100.0 * t->regret_rate);
+}
+
+/* Defines the experiment on e; 1 if this build has experiments, 0 if not,
+ * -1 on another error. */
+static int define_ab(bvt_engine *e, const bvt_policy *control, const bvt_policy *treatment,
+                     const adsim_result *out, uint32_t *xid)
+{
+    bvt_variant v[2] = {{out->arm[0].name, 0.5, control, NULL, 0},
+                        {out->arm[1].name, 0.5, treatment, NULL, 0}};
     bvt_experiment x = BVT_EXPERIMENT_INIT;
     x.name = "ranker";
     x.variants = v;
     x.n_variants = 2;
-    uint32_t xid = 0;
     bvt_error err = BVT_ERROR_INIT;
-    if (rc == 0 && (rc = bvt_experiment_define(e, &x, &xid, &err)) != BVT_OK) {
-        printf("  experiments not available in this build (bvt_experiment_define: %s)\n",
-               bvt_strerror(rc));
-        bvt_engine_free(e);
-        return 0;
+    int rc = bvt_experiment_define(e, &x, xid, &err);
+    if (rc == BVT_OK)
+        return 1;
+    printf("  experiments not available in this build (bvt_experiment_define: %s)\n",
+           bvt_strerror(rc));
+    return 0;
+}
+
+/* Fills out->arm[] and the lift from the library's report and the run. */
+static void take_ab(const bvt_experiment_report *rep, const run *r, adsim_result *out)
+{
+    for (uint32_t k = 0; k < rep->n_variants && k < 2; k++) {
+        const bvt_variant_report *vr = &rep->variants[k];
+        adsim_arm *arm = &out->arm[k];
+        arm->users = vr->users;
+        arm->impressions = vr->impressions;
+        arm->clicks = vr->clicks;
+        arm->ctr = vr->ctr;
+        double imps = (double)r->v_impressions[k];
+        arm->true_ctr = imps > 0 ? r->v_expected[k] / imps : 0;
+        arm->regret_rate = imps > 0 ? (r->v_best[k] - r->v_expected[k]) / imps : 0;
     }
-    if (rc == 0)
+    out->lift = rep->variants[1].ctr_lift;
+    out->srm_p = rep->srm_p_value;
+    out->srm_mismatch = rep->srm_mismatch;
+    out->ab_ran = 1;
+}
+
+static void print_ab(const adsim_result *out, const cap_check *cc, size_t served_n)
+{
+    printf("  %-10s %7s %12s %8s %7s %12s %14s\n", "variant", "users", "impressions", "clicks",
+           "CTR", "true E[CTR]", "lost/impr.");
+    for (int k = 0; k < 2; k++) {
+        const adsim_arm *arm = &out->arm[k];
+        printf("  %-10s %7s %12s %8s %6.2f%% %11.2f%% %13.2f%%\n", arm->name,
+               fmt_count(arm->users), fmt_count(arm->impressions), fmt_count(arm->clicks),
+               100.0 * arm->ctr, 100.0 * arm->true_ctr, 100.0 * arm->regret_rate);
+    }
+    print_lift("CTR lift", &out->lift);
+    printf("  SRM check  p = %.3f: %s\n", out->srm_p,
+           out->srm_mismatch ? "MISMATCH, do not trust the lifts" : "no sample-ratio mismatch");
+    printf("  caps       %s impressions over a cap (of %s served)\n", fmt_count(cc->over),
+           fmt_count(served_n));
+    char why[1024];
+    adsim_explain_ab(out, why, sizeof why);
+    printf("  Why it can disagree with the regret above:\n");
+    fmt_print_wrapped(why, 2, 78);
+}
+
+static int ab_test(adsim *a, const bvt_policy *control, const bvt_policy *treatment,
+                   progress *pg, adsim_result *out)
+{
+    bvt_engine *e = NULL;
+    uint32_t num[N_OFFERS], xid = 0;
+    run r;
+    memset(&r, 0, sizeof r);
+    progress_note(pg, "ad simulation: the A/B test");
+    printf("\nA/B test \"ranker\": control = %s, treatment = %s, 50/50 by user, the same\n"
+           "requests through bvt_rank() with the experiment set, in one engine\n",
+           out->arm[0].name, out->arm[1].name);
+    int rc = build_engine(a, &e, num);
+    int have = rc == 0 ? define_ab(e, control, treatment, out, &xid) : -1;
+    if (have == 1)
         rc = run_stream(a, e, num, NULL, "ranker", &r);
     bvt_experiment_report rep;
     memset(&rep, 0, sizeof rep);
     rep.version = BVT_EXPERIMENT_REPORT_VERSION;
-    int got = rc == 0 ? bvt_experiment_report_get(e, xid, 0, &rep) : BVT_OK;
-    if (rc == 0 && got != BVT_OK) {
+    int got = have == 1 && rc == 0 ? bvt_experiment_report_get(e, xid, 0, &rep) : BVT_OK;
+    if (have == 1 && rc == 0 && got != BVT_OK) {
         printf("  experiments not available in this build (bvt_experiment_report_get: %s)\n",
                bvt_strerror(got));
-    } else if (rc == 0) {
+    } else if (have == 1 && rc == 0) {
         cap_check cc;
-        if (check_caps(&r, &cc) != 0) {
-            rc = -1;
-        } else {
-            printf("  %-10s %7s %12s %8s %7s %15s\n", "variant", "users", "impressions",
-                   "clicks", "CTR", "true E[CTR]");
-            for (uint32_t k = 0; k < rep.n_variants && k < 2; k++) {
-                const bvt_variant_report *vr = &rep.variants[k];
-                printf("  %-10s %7s %12s %8s %6.2f%% %14.2f%%\n", vr->name, thousands(vr->users),
-                       thousands(vr->impressions), thousands(vr->clicks), 100.0 * vr->ctr,
-                       pct(r.v_expected[k], (double)r.v_impressions[k]));
-            }
-            if (rep.n_variants >= 2)
-                print_lift("CTR lift", &rep.variants[1].ctr_lift);
-            printf("  SRM check  chi2 %.3f, p = %.3f: %s\n", rep.srm_chi2, rep.srm_p_value,
-                   rep.srm_mismatch ? "MISMATCH, do not trust the lifts" : "no sample-ratio mismatch");
-            printf("  caps       %s impressions over a cap (of %s, checked from the served log)\n",
-                   thousands(cc.over), thousands(r.n_log));
+        memset(&cc, 0, sizeof cc);
+        rc = check_caps(&r, &cc);
+        if (rc == 0) {
+            take_ab(&rep, &r, out);
+            print_ab(out, &cc, r.n_log);
         }
     }
     free(r.log);
@@ -662,90 +715,117 @@ static int ab_test(adsim *a, const bvt_policy *control, const bvt_policy *treatm
     return rc;
 }
 
-int adsim_run(adsim *a, bvt_engine *history, int64_t now)
+/* Runs every policy alone, each on a fresh engine. */
+static int run_policies(adsim *a, const bvt_policy *const *policies, progress *pg,
+                        adsim_result *out, cap_check *cc, uint64_t *empty)
 {
+    int rc = 0;
+    memset(cc, 0, sizeof *cc);
+    for (int k = 0; k < ADSIM_POLICIES && rc == 0; k++) {
+        bvt_engine *e = NULL;
+        uint32_t num[N_OFFERS];
+        run r;
+        memset(&r, 0, sizeof r);
+        progress_note(pg, "ad simulation: %s (%d of %d)", out->policy[k].name, k + 1,
+                      ADSIM_POLICIES + 1);
+        rc = build_engine(a, &e, num);
+        if (rc == 0)
+            rc = run_stream(a, e, num, policies[k], NULL, &r);
+        if (rc == 0)
+            rc = check_caps(&r, cc);
+        adsim_policy_result *pr = &out->policy[k];
+        memcpy(pr->regret, r.regret, sizeof pr->regret);
+        pr->impressions = r.impressions;
+        pr->clicks = r.clicks;
+        pr->best = r.best;
+        *empty += r.empty;
+        free(r.log);
+        bvt_engine_free(e);
+    }
+    return rc;
+}
+
+static void print_policies(const adsim *a, const adsim_result *out, const cap_check *cc,
+                           uint64_t empty)
+{
+    const adsim_policy_result *p = out->policy;
+    printf("\nAd-server simulation: %zu offers, %s requests over %d days for %s shop users\n",
+           N_OFFERS, fmt_count(a->n_requests), SIM_DAYS, fmt_count(a->n_users));
+    printf("  hidden truth: P(click) = base CTR of the offer (%.1f%%..%.1f%%), x %.0f when one of\n"
+           "  the user's top %d interests lies under its tags (%s of %s users match an offer)\n",
+           1.0, 4.0, LIFT, TOP_MATCH, fmt_count(out->matched), fmt_count(a->n_users));
+    printf("  caps: %d a day per offer, %d a week on 4 offers, group \"spring\" %d a day;\n"
+           "  %s users grant ads consent; each policy alone on a fresh engine fed the same "
+           "history\n",
+           DAY_CAP, WEEK_CAP, GROUP_CAP, fmt_count(out->consenting));
+    printf("\n  cumulative regret (expected clicks lost to the best eligible offer)\n");
+    printf("  %10s %10s %10s %10s\n", "requests", p[0].name, p[1].name, p[2].name);
+    for (int c = ADSIM_POINTS / 5 - 1; c < ADSIM_POINTS; c += ADSIM_POINTS / 5)
+        printf("  %10s %10.1f %10.1f %10.1f\n",
+               fmt_count((uint64_t)(c + 1) * a->n_requests / ADSIM_POINTS), p[0].regret[c],
+               p[1].regret[c], p[2].regret[c]);
+    printf("  %10s %10s %10s %10s\n", "clicks", fmt_count(p[0].clicks), fmt_count(p[1].clicks),
+           fmt_count(p[2].clicks));
+    printf("  %10s %9.2f%% %9.2f%% %9.2f%%   (best eligible offer every time: %.2f%%)\n", "CTR",
+           pct((double)p[0].clicks, (double)p[0].impressions),
+           pct((double)p[1].clicks, (double)p[1].impressions),
+           pct((double)p[2].clicks, (double)p[2].impressions),
+           pct(p[2].best, (double)p[2].impressions));
+    printf("  caps held: %s impressions over a cap; at most %u of one offer a day (cap %d), %u "
+           "a week\n  (cap %d), %u of the group a day (cap %d); %s requests had no eligible "
+           "offer\n",
+           fmt_count(cc->over), cc->day_max, DAY_CAP, cc->week_max, WEEK_CAP, cc->group_max,
+           GROUP_CAP, fmt_count(empty));
+}
+
+int adsim_run(adsim *a, bvt_engine *history, int64_t now, progress *pg, adsim_result *out)
+{
+    memset(out, 0, sizeof *out);
     double t_all = wall();
     if (a->n_users == 0 || !a->src) {
         printf("\nAd-server simulation: no users\n");
         return 0;
     }
     a->t0 = (now / 3600000 + 1) * 3600000; /* the next full hour */
-    uint32_t matched = 0, consenting = 0;
-    if (build_truth(a, history, now, &matched) != 0)
-        goto oom;
-    if (draw_requests(a, history, now) != 0)
-        goto oom;
+    if (build_truth(a, history, now, &out->matched) != 0 ||
+        draw_requests(a, history, now) != 0) {
+        fprintf(stderr, "demo: ad simulation: out of memory\n");
+        return -1;
+    }
     for (uint32_t u = 0; u < a->n_users; u++)
-        consenting += a->consent[u];
+        out->consenting += a->consent[u];
+    out->ran = 1;
+    out->users = a->n_users;
+    out->requests = a->n_requests;
+    out->offers = (uint32_t)N_OFFERS;
+    out->days = SIM_DAYS;
 
     bvt_policy random = BVT_POLICY_INIT, greedy = BVT_POLICY_INIT, thompson = BVT_POLICY_INIT;
     random.kind = BVT_POLICY_EPSILON_GREEDY;
     random.epsilon = 1.0;
     greedy.kind = BVT_POLICY_GREEDY;
     thompson.kind = BVT_POLICY_THOMPSON;
-    const bvt_policy *policies[3] = {&random, &greedy, &thompson};
-    run runs[3] = {{.label = "random"}, {.label = "greedy"}, {.label = "thompson"}};
-    cap_check cc[3];
-    int rc = 0;
-    for (int k = 0; k < 3 && rc == 0; k++) {
-        bvt_engine *e = NULL;
-        uint32_t num[N_OFFERS];
-        rc = build_engine(a, &e, num);
-        if (rc == 0)
-            rc = run_stream(a, e, num, policies[k], NULL, &runs[k]);
-        if (rc == 0 && check_caps(&runs[k], &cc[k]) != 0) {
-            fprintf(stderr, "demo: ad simulation: out of memory\n");
-            rc = -1;
-        }
-        bvt_engine_free(e);
+    const bvt_policy *policies[ADSIM_POLICIES] = {&random, &greedy, &thompson};
+    static const char *const names[ADSIM_POLICIES] = {"random", "greedy", "thompson"};
+    for (int k = 0; k < ADSIM_POLICIES; k++)
+        out->policy[k].name = names[k];
+    cap_check cc;
+    uint64_t empty = 0;
+    int rc = run_policies(a, policies, pg, out, &cc, &empty);
+    if (rc != 0)
+        return rc;
+    print_policies(a, out, &cc, empty);
+    out->over_cap = cc.over;
+
+    /* the A/B arms are the greedy and Thompson runs above */
+    for (int k = 0; k < 2; k++) {
+        const adsim_policy_result *alone = &out->policy[k + 1];
+        out->arm[k].name = alone->name;
+        out->arm[k].alone_regret_rate =
+            alone->impressions ? alone->regret[ADSIM_POINTS - 1] / (double)alone->impressions : 0;
     }
-    if (rc == 0) {
-        printf("\nAd-server simulation: %zu offers, %s requests over %d days for %s shop users\n",
-               N_OFFERS, thousands(SIM_REQUESTS), SIM_DAYS, thousands(a->n_users));
-        printf("  hidden truth: P(click) = base CTR of the offer (%.1f%%..%.1f%%), x %.0f when one of\n"
-               "  the user's top %d interests lies under its tags (%s of %s users match an offer)\n",
-               1.0, 4.0, LIFT, TOP_MATCH, thousands(matched), thousands(a->n_users));
-        printf("  caps: %d a day per offer, %d a week on 4 offers, group \"spring\" %d a day;\n"
-               "  %s users grant ads consent; each policy on a fresh engine fed the same history\n",
-               DAY_CAP, WEEK_CAP, GROUP_CAP, thousands(consenting));
-        printf("\n  cumulative regret (expected clicks lost to the best eligible offer)\n");
-        printf("  %10s %10s %10s %10s\n", "requests", "random", "greedy", "thompson");
-        for (int c = 0; c < CHECKPOINTS; c++)
-            printf("  %10s %10.1f %10.1f %10.1f\n",
-                   thousands((uint64_t)(c + 1) * SIM_REQUESTS / CHECKPOINTS), runs[0].regret[c],
-                   runs[1].regret[c], runs[2].regret[c]);
-        printf("  %10s %10s %10s %10s\n", "clicks", thousands(runs[0].clicks),
-               thousands(runs[1].clicks), thousands(runs[2].clicks));
-        printf("  %10s %9.2f%% %9.2f%% %9.2f%%   (best eligible offer every time: %.2f%%)\n",
-               "CTR", pct((double)runs[0].clicks, (double)runs[0].impressions),
-               pct((double)runs[1].clicks, (double)runs[1].impressions),
-               pct((double)runs[2].clicks, (double)runs[2].impressions),
-               pct(runs[2].best, (double)runs[2].impressions));
-        printf("  %10s %10s %10s %10s   (impressions that put a user over a cap)\n", "over cap",
-               thousands(cc[0].over), thousands(cc[1].over), thousands(cc[2].over));
-        uint32_t dm = 0, wm = 0, gm = 0;
-        uint64_t empty = 0;
-        for (int k = 0; k < 3; k++) {
-            dm = cc[k].day_max > dm ? cc[k].day_max : dm;
-            wm = cc[k].week_max > wm ? cc[k].week_max : wm;
-            gm = cc[k].group_max > gm ? cc[k].group_max : gm;
-            empty += runs[k].empty;
-        }
-        printf("  most impressions seen by one user: %u of one offer in a day (cap %d), %u in a\n"
-               "  week (cap %d), %u of the group in a day (cap %d); %s requests had no eligible offer\n",
-               dm, DAY_CAP, wm, WEEK_CAP, gm, GROUP_CAP, thousands(empty));
-        printf("  run time: %.2f s, %.2f s, %.2f s\n", runs[0].seconds, runs[1].seconds,
-               runs[2].seconds);
-    }
-    for (int k = 0; k < 3; k++)
-        free(runs[k].log);
-    if (rc == 0)
-        rc = ab_test(a, &greedy, &thompson);
+    rc = ab_test(a, &greedy, &thompson, pg, out);
     if (rc == 0)
         printf("  simulation wall clock: %.2f s\n", wall() - t_all);
     return rc;
-
-oom:
-    fprintf(stderr, "demo: ad simulation: out of memory\n");
-    return -1;
 }

@@ -16,7 +16,44 @@
 #include <stdint.h>
 
 #include "behavtarget.h"
+#include "progress.h"
 #include "shop.h"
+
+#define ADSIM_POLICIES 3 /* random, greedy, Thompson sampling */
+#define ADSIM_POINTS 50  /* cumulative regret is recorded after every 2% of the requests */
+
+/* One policy run alone on its own engine. */
+typedef struct adsim_policy_result {
+    const char *name;             /* static */
+    double regret[ADSIM_POINTS];  /* expected clicks lost to the best eligible offer, cumulative,
+                                     after (i + 1) / ADSIM_POINTS of the requests */
+    uint64_t impressions, clicks;
+    double best;                  /* expected clicks of the best eligible offer every time */
+} adsim_policy_result;
+
+/* One arm of the A/B test. */
+typedef struct adsim_arm {
+    const char *name;             /* the variant's name (static) */
+    uint64_t users, impressions, clicks;
+    double ctr;                   /* measured */
+    double true_ctr;              /* expected, from the hidden model */
+    double regret_rate;           /* expected clicks lost per impression in the test */
+    double alone_regret_rate;     /* the same policy's, run alone */
+} adsim_arm;
+
+/* What adsim_run() found, for reports. */
+typedef struct adsim_result {
+    int ran;                      /* 0: no users, nothing below is set */
+    uint32_t users, consenting, matched, offers, days;
+    uint64_t requests;
+    adsim_policy_result policy[ADSIM_POLICIES];
+    uint64_t over_cap;            /* impressions over a cap, every run */
+    int ab_ran;                   /* 0: the experiments API is not in this build */
+    adsim_arm arm[2];             /* control, treatment */
+    bvt_lift lift;                /* CTR of the treatment against the control */
+    double srm_p;
+    int srm_mismatch;
+} adsim_result;
 
 typedef struct adsim adsim;
 
@@ -35,8 +72,14 @@ int adsim_observe(adsim *a, bvt_engine *e, const bvt_event *ev, size_t n);
 
 /* Run the simulation after the stream ended at `now`, reading the users'
  * interests (the hidden model's input) from `history`, the engine the
- * whole stream went into, and print the report on stdout.  Returns 0, or
- * -1 after printing the problem on stderr. */
-int adsim_run(adsim *a, bvt_engine *history, int64_t now);
+ * whole stream went into; print the report on stdout, a progress line per
+ * run on `pg`, and fill *out.  Returns 0, or -1 after printing the problem
+ * on stderr. */
+int adsim_run(adsim *a, bvt_engine *history, int64_t now, progress *pg, adsim_result *out);
+
+/* Why the A/B test and the regret of the policies run alone can disagree,
+ * with this run's figures: one or two sentences into buf (plain text).
+ * The text report and the HTML report both print it. */
+void adsim_explain_ab(const adsim_result *r, char *buf, size_t n);
 
 #endif

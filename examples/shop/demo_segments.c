@@ -25,7 +25,8 @@ static uint64_t size_of(bvt_engine *e, const char *name, int64_t now, const bvt_
 }
 
 /* Marketer rules over the shop's most popular leaf and its parent. */
-static void custom_segments(bvt_engine *e, const shop *s, int64_t now, uint64_t users)
+static void custom_segments(bvt_engine *e, const shop *s, int64_t now, uint64_t users,
+                            demo_count *out)
 {
     char leaf[128], parent[128];
     snprintf(leaf, sizeof leaf, "%s", shop_leaf_path(s, 0));
@@ -37,7 +38,7 @@ static void custom_segments(bvt_engine *e, const shop *s, int64_t now, uint64_t 
         const char *name;
         char rule[512];
         int with_context;
-    } defs[5];
+    } defs[DEMO_RULES];
     snprintf(defs[0].rule, sizeof defs[0].rule,
              "count(page_view, \"%s\", 7d) >= 2 and not did(purchase, \"%s\", 7d)", leaf, parent);
     defs[0].name = "leaf intent, no purchase";
@@ -54,41 +55,70 @@ static void custom_segments(bvt_engine *e, const shop *s, int64_t now, uint64_t 
     bvt_context ctx = BVT_CONTEXT_INIT;
     ctx.device = "mobile";
     ctx.hour = 20;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < DEMO_RULES; i++)
         defs[i].with_context = i == 4;
     printf("\nSegments (rules compiled once; sizes by bvt_segment_members at now)\n");
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < DEMO_RULES; i++) {
         bvt_error err = BVT_ERROR_INIT;
+        out[i] = (demo_count){defs[i].name, 0};
         if (bvt_segment_define(e, defs[i].name, defs[i].rule, NULL, &err) != BVT_OK) {
             printf("  %-30s error: %s\n", defs[i].name, err.message);
             continue;
         }
         uint64_t n = size_of(e, defs[i].name, now, defs[i].with_context ? &ctx : NULL);
+        out[i].n = n;
         printf("  %-30s %8llu  %5.1f%%   %s%s\n", defs[i].name, (unsigned long long)n,
                100.0 * (double)n / (double)(users ? users : 1), defs[i].rule,
                defs[i].with_context ? "   [ctx: mobile, 20h]" : "");
     }
 }
 
-static void builtin_table(bvt_engine *e, int64_t now, uint64_t buyers, uint64_t users)
+/* Counts one RFM segment's members by the R and F scores the demo read. */
+typedef struct cell_count {
+    const demo_user_map *map;
+    uint64_t (*cells)[6];
+} cell_count;
+
+static int count_cell(const bvt_user_key *key, void *ud)
 {
-    static const char *rfm[] = { "Champions", "Loyal", "Potential Loyalist", "New Customers",
-                                 "Promising", "Need Attention", "About to Sleep", "At Risk",
-                                 "Can't Lose Them", "Hibernating", "Lost" };
-    static const char *funnel[] = { "New Visitor", "Engaged", "Retargeting Pool",
-                                    "First-time Buyer", "Repeat Buyer", "Lapsed" };
+    cell_count *cc = ud;
+    uint32_t r = 0, f = 0;
+    if (cc->map->rf_scores(key, cc->map->ud, &r, &f) && r >= 1 && r <= 5 && f >= 1 && f <= 5)
+        cc->cells[r][f]++;
+    return 0;
+}
+
+/* Prints two named counts a line, each with its share of `of`. */
+static void print_counts(const demo_count *c, size_t n, uint64_t of)
+{
+    for (size_t i = 0; i < n; i++)
+        printf("  %-20s %7llu  %5.1f%%%s", c[i].name, (unsigned long long)c[i].n,
+               100.0 * (double)c[i].n / (double)(of ? of : 1), i % 2 || i + 1 == n ? "\n" : "   ");
+}
+
+static void builtin_table(bvt_engine *e, int64_t now, uint64_t buyers, uint64_t users,
+                          const demo_user_map *map, demo_segment_sizes *out)
+{
+    static const char *rfm[DEMO_RFM_SEGMENTS] = {
+        "Champions", "Loyal", "Potential Loyalist", "New Customers", "Promising",
+        "Need Attention", "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating",
+        "Lost"};
+    static const char *funnel[DEMO_FUNNEL_STAGES] = {"New Visitor", "Engaged",
+                                                     "Retargeting Pool", "First-time Buyer",
+                                                     "Repeat Buyer", "Lapsed"};
+    for (size_t i = 0; i < DEMO_RFM_SEGMENTS; i++) {
+        uint32_t id;
+        cell_count cc = {map, out->rfm_cells[i]};
+        out->rfm[i] = (demo_count){rfm[i], 0};
+        if (bvt_segment_lookup(e, rfm[i], &id) == BVT_OK)
+            bvt_segment_members(e, id, now, NULL, count_cell, &cc, &out->rfm[i].n);
+    }
+    for (size_t i = 0; i < DEMO_FUNNEL_STAGES; i++)
+        out->funnel[i] = (demo_count){funnel[i], size_of(e, funnel[i], now, NULL)};
     printf("\nRFM segments (share of %llu buyers)\n", (unsigned long long)buyers);
-    for (size_t i = 0; i < sizeof rfm / sizeof rfm[0]; i++) {
-        uint64_t n = size_of(e, rfm[i], now, NULL);
-        printf("  %-20s %7llu  %5.1f%%%s", rfm[i], (unsigned long long)n,
-               100.0 * (double)n / (double)(buyers ? buyers : 1), i % 2 ? "\n" : "   ");
-    }
-    printf("\n\nFunnel stages (share of %llu users)\n", (unsigned long long)users);
-    for (size_t i = 0; i < sizeof funnel / sizeof funnel[0]; i++) {
-        uint64_t n = size_of(e, funnel[i], now, NULL);
-        printf("  %-20s %7llu  %5.1f%%%s", funnel[i], (unsigned long long)n,
-               100.0 * (double)n / (double)(users ? users : 1), i % 2 ? "\n" : "   ");
-    }
+    print_counts(out->rfm, DEMO_RFM_SEGMENTS, buyers);
+    printf("\nFunnel stages (share of %llu users)\n", (unsigned long long)users);
+    print_counts(out->funnel, DEMO_FUNNEL_STAGES, users);
 }
 
 static void clusters(bvt_engine *e, int64_t now)
@@ -133,7 +163,7 @@ static int take(const bvt_user_key *k, void *ud)
     return a->n == 5; /* stop after five */
 }
 
-static void retargeting(bvt_engine *e, int64_t now, demo_raw_id_fn raw_id, void *ud)
+static void retargeting(bvt_engine *e, int64_t now, const demo_user_map *map)
 {
     uint32_t pool;
     audience a = { .n = 0 };
@@ -142,7 +172,7 @@ static void retargeting(bvt_engine *e, int64_t now, demo_raw_id_fn raw_id, void 
     bvt_segment_members(e, pool, now, NULL, take, &a, NULL);
     printf("\nRetargeting audience: first members of \"Retargeting Pool\"\n");
     for (int i = 0; i < a.n; i++) {
-        const char *id = raw_id(&a.keys[i], ud);
+        const char *id = map->raw_id(&a.keys[i], map->ud);
         bvt_profile p;
         bvt_profile_init(&p);
         if (!id || bvt_profile_get(e, id, strlen(id), now, &p) != BVT_OK)
@@ -178,11 +208,13 @@ static void per_user_cost(bvt_engine *e, const shop *s, int64_t now, uint32_t us
 }
 
 void demo_segments_report(bvt_engine *e, const shop *s, int64_t now, uint32_t users,
-                          uint64_t profiles, uint64_t buyers, demo_raw_id_fn raw_id, void *ud)
+                          uint64_t profiles, uint64_t buyers, const demo_user_map *map,
+                          demo_segment_sizes *out)
 {
-    custom_segments(e, s, now, profiles);
-    builtin_table(e, now, buyers, profiles);
+    memset(out, 0, sizeof *out);
+    custom_segments(e, s, now, profiles, out->rules);
+    builtin_table(e, now, buyers, profiles, map, out);
     clusters(e, now);
-    retargeting(e, now, raw_id, ud);
+    retargeting(e, now, map);
     per_user_cost(e, s, now, users);
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""State directories: bvt ingest --state (journal modes, acks), stats,
-export, forget, checkpoint; the secret they require; damaged files.
+"""State directories: bvt ingest --state (journal modes, acks, engine
+options), stats, export, forget, checkpoint, repair; the secret they
+require; options recorded in the directory; read-only reads; torn and
+damaged journals.
 
 Sections marked [journal] need the journal (--journal none/group/always,
 and forget, which journals its erasure); the others use --journal off."""
@@ -49,6 +51,15 @@ def journal_files(d):
     return sorted(f for f in os.listdir(d) if f.endswith(".bvtj"))
 
 
+def files_of(d):
+    """Every file of d with its bytes: what a read-only command must not change."""
+    return {f: open(os.path.join(d, f), "rb").read() for f in sorted(os.listdir(d))}
+
+
+def base_keys(out):
+    return [k for k in keys_of(out) if not k.startswith("option.")]
+
+
 def stats(d, env=ENV):
     rc, out, err = c.run("stats", "--state", d, env=env)
     c.eq((rc, err), (0, ""), f"stats {os.path.basename(d)} exits 0 quietly")
@@ -72,7 +83,8 @@ def check_acks(out, every, total, what):
 d0 = state_dir("nosecret")
 for args in (["ingest", "--events", events, "--state", d0],
              ["stats", "--state", d0], ["export", "--state", d0, "u1"],
-             ["forget", "--state", d0, "u1"], ["checkpoint", "--state", d0]):
+             ["forget", "--state", d0, "u1"], ["checkpoint", "--state", d0],
+             ["repair", "--state", d0]):
     rc, out, err = c.run(*args)
     c.eq((rc, out), (2, ""), f"{args[0]} --state without a secret: exit 2, no output")
     c.check("BVT_SECRET" in err and "--secret-file" in err,
@@ -96,22 +108,29 @@ for args, what in (
         (["export", "--state", d, "--now", "yesterday", "u1"], "export with a bad --now"),
         (["forget", "--state", d], "forget without USER"),
         (["stats"], "stats without --state"),
-        (["checkpoint", "--state", d, "extra"], "checkpoint with an argument")):
+        (["checkpoint", "--state", d, "extra"], "checkpoint with an argument"),
+        (["repair"], "repair without --state"),
+        (["repair", "--state", d, "extra"], "repair with an argument"),
+        (["ingest", "--events", events, "--analytics", "drop"], "--analytics drop"),
+        (["ingest", "--events", events, "--analytics", "x"], "a bad --analytics"),
+        (["ingest", "--events", events, "--history-events", "0"], "--history-events 0"),
+        (["ingest", "--events", events, "--history-events", "4097"], "--history-events 4097")):
     rc, out, err = c.run(*args, env=ENV)
     c.eq((rc, out), (2, ""), f"{what}: exit 2, nothing on stdout")
     c.check("usage:" in err, f"{what}: usage on stderr", err)
 c.check(not os.path.exists(d), "bad command lines create nothing")
 for args in (["stats", "--state", d], ["export", "--state", d, "u1"],
-             ["forget", "--state", d, "u1"], ["checkpoint", "--state", d]):
+             ["forget", "--state", d, "u1"], ["checkpoint", "--state", d],
+             ["repair", "--state", d]):
     rc, out, err = c.run(*args, env=ENV)
     c.eq((rc, out), (1, ""), f"{args[0]} on a missing directory: exit 1")
     c.check(err.startswith(f"bvt: {d}: "), f"{args[0]}: 'bvt: DIR: reason'", err)
 c.check(not os.path.exists(d), "only ingest creates a state directory")
-for cmd in ("stats", "export", "forget", "checkpoint"):
+for cmd in ("stats", "export", "forget", "checkpoint", "repair"):
     rc, out, err = c.run(cmd, "--help")
     c.check(rc == 0 and out.startswith(f"usage: bvt {cmd} --state DIR"), f"{cmd} --help", out)
 rc, out, err = c.run("--help")
-c.check(all(f"  {cmd} " in out for cmd in ("stats", "export", "forget", "checkpoint")),
+c.check(all(f"  {cmd} " in out for cmd in ("stats", "export", "forget", "checkpoint", "repair")),
         "bvt --help lists the state commands", out)
 
 # ---- ingest --journal off, stats, a second ingest -------------------------
@@ -128,9 +147,18 @@ c.eq(journal_files(d), [], "--journal off writes no journal file")
 
 rc, out, err = c.run("stats", "--state", d, env=ENV)
 c.eq((rc, err), (0, ""), "stats exits 0 quietly")
-c.eq(keys_of(out), ["users", "events", "events_rejected", "bytes_total", "bytes_per_user",
-                    "journal_replayed", "snapshot_seq", "torn_bytes"],
+c.eq(base_keys(out), ["users", "events", "events_rejected", "bytes_total", "bytes_per_user",
+                      "journal_replayed", "snapshot_seq", "torn_bytes"],
      "stats prints these keys, in this order (no torn_offset without a torn tail)")
+okeys = [k for k in keys_of(out) if k.startswith("option.")]
+c.check(okeys and keys_of(out)[-len(okeys):] == okeys, "stats ends with the option.* lines",
+        out)
+c.check({"option.history_events", "option.analytics_policy", "option.shards",
+         "option.type_weight.purchase"} <= set(okeys), "stats shows the recorded options", out)
+c.check(not {"option.version", "option.check"} & set(okeys),
+        "the options file's version and check lines are not options", out)
+c.eq((kv_of(out).get("option.history_events"), kv_of(out).get("option.analytics_policy")),
+     ("64", "0"), "a directory written without engine options records the defaults")
 kv = kv_of(out)
 c.eq((kv.get("users"), kv.get("events"), kv.get("events_rejected"), kv.get("journal_replayed"),
       kv.get("torn_bytes")), ("3", "5", "0", "0", "0"), "stats after one ingest")
@@ -224,11 +252,14 @@ data[len(data) // 2] ^= 0x40
 open(snap, "wb").write(bytes(data))
 for args in (["stats", "--state", dc], ["export", "--state", dc, "u1"],
              ["checkpoint", "--state", dc],
-             ["ingest", "--events", events, "--state", dc, "--journal", "off"]):
+             ["ingest", "--events", events, "--state", dc, "--journal", "off"],
+             ["repair", "--state", dc]):
     rc, out, err = c.run(*args, env=ENV)
     c.eq((rc, out), (1, ""), f"{args[0]} on a corrupt snapshot: exit 1, nothing on stdout")
     c.check(err.startswith(f"bvt: {dc}: ") and len(err.splitlines()) == 1,
             f"{args[0]}: one line 'bvt: DIR: reason'", err)
+    c.check("repair" not in err, f"{args[0]}: a damaged snapshot is not offered a repair "
+            "that cannot mend it", err)
 c.eq(bytes(data), open(snap, "rb").read(), "the damaged snapshot is left as it was")
 
 # ---- [journal] ingest with a journal, acks as events become durable -------------
@@ -293,5 +324,140 @@ rc, out, err = c.run("forget", "--state", d, "u1", env=ENV)
 c.eq((rc, out), (0, "forgotten=0\n"), "[journal] forgetting again: forgotten=0, exit 0")
 rc, out, err = c.run("export", "--state", d, "--now", NOW, "u2", env=ENV)
 c.eq(rc, 0, "[journal] the other users stay")
+
+# ---- [journal] engine options recorded in the directory ---------------------------
+# Written with a history of 2 exact events (shapes the data) under anonymous
+# analytics (a policy); every command must open it with those, not defaults.
+EVENTS_U9 = "user_id,timestamp,type\nu9,2024-03-01T11:00:00Z,page_view\n"
+events_u9 = c.write("events-u9.csv", EVENTS_U9)
+da = state_dir("options")
+rc, out, err = c.run("ingest", "--events", events, "--state", da, "--history-events", "2",
+                     env=ENV)
+c.eq((rc, err), (0, ""), "[journal] ingest --history-events 2 into a new directory")
+rc, out, err = c.run("ingest", "--events", events_u9, "--state", da, "--analytics", "anonymous",
+                     env=ENV)
+c.eq((rc, out), (1, ""), "[journal] a data-shaping option that differs: exit 1, nothing on stdout")
+c.check(err.startswith(f"bvt: {da}: ") and "history_events = 2" in err
+        and len(err.splitlines()) == 1,
+        "[journal] the library's refusal names the option and DIR's value", err)
+c.check("BVT_OPTIONS_RECORDED" not in err and "no engine option" in err,
+        "[journal] the advice is bvt's, not the C API's", err)
+rc, out, err = c.run("ingest", "--events", events_u9, "--state", da, "--analytics", "anonymous",
+                     "--history-events", "2", env=ENV)
+c.eq((rc, err), (0, ""), "[journal] the same data-shaping value and a new policy: accepted")
+rc, out, err = c.run("ingest", "--events", events_u9, "--state", da, env=ENV)
+c.eq((rc, err), (0, ""), "[journal] ingest without engine options uses the recorded ones")
+before = files_of(da)
+rc, out, err = c.run("stats", "--state", da, env=ENV)
+c.eq((rc, err), (0, ""), "[journal] stats on a directory with non-default options")
+kv = kv_of(out)
+c.eq((kv.get("option.history_events"), kv.get("option.analytics_policy"), kv.get("users")),
+     ("2", "2", "3"), "[journal] stats: the recorded options; u9 only counted anonymously")
+rc, out, err = c.run("export", "--state", da, "--now", NOW, "u1", env=ENV)
+c.eq((rc, err), (0, ""), "[journal] export on a directory with non-default options")
+try:
+    c.eq(json.loads(out).get("profile", {}).get("history_events"), 2,
+         "[journal] export: u1's three events fold into a history of 2")
+except ValueError as e:
+    c.check(False, "[journal] export prints JSON", f"{e}: {out[:200]!r}")
+rc, out, err = c.run("export", "--state", da, "--now", NOW, "u9", env=ENV)
+c.eq(rc, 1, "[journal] u9's events were anonymous: no profile")
+c.check(files_of(da) == before, "[journal] stats and export change no file of DIR")
+rc, out, err = c.run("checkpoint", "--state", da, env=ENV)
+c.eq((rc, err), (0, ""), "[journal] checkpoint on a directory with non-default options")
+rc, out, err = c.run("forget", "--state", da, "u2", env=ENV)
+c.eq((rc, out, err), (0, "forgotten=1\n", ""),
+     "[journal] forget on a directory with non-default options")
+kv = stats(da)
+c.eq((kv.get("option.history_events"), kv.get("option.analytics_policy"), kv.get("users")),
+     ("2", "2", "2"), "[journal] after checkpoint and forget the options are still DIR's")
+rc, out, err = c.run("ingest", "--events", events_u9, "--analytics", "anonymous", env=ENV)
+c.eq((rc, kv_of(out).get("users"), kv_of(out).get("events")), (0, "0", "1"),
+     "ingest --analytics anonymous in memory: the event counts, no profile")
+
+# ---- [journal] a torn journal tail: stats reports it, the next writer cuts it -----
+dt = state_dir("torn")
+rc, out, err = c.run("ingest", "--events", events, "--state", dt, "--journal", "always",
+                     "--ack-every", "1", env=ENV)
+c.eq(rc, 0, "[journal] ingest with a frame per event")
+jt = os.path.join(dt, journal_files(dt)[-1])
+with open(jt, "r+b") as f:  # a crash in the middle of the last frame
+    f.truncate(os.path.getsize(jt) - 5)
+before = files_of(dt)
+for attempt in ("first", "second"):
+    kv = stats(dt)
+    c.check(int(kv.get("torn_bytes", "0")) > 0 and kv.get("torn_offset", "").isdigit(),
+            f"[journal] stats ({attempt}) reports the torn tail", kv)
+    c.eq(kv.get("events"), "4", f"[journal] stats ({attempt}): the four whole events")
+rc, out, err = c.run("export", "--state", dt, "--now", NOW, "u2", env=ENV)
+c.eq(rc, 0, "[journal] export on a torn journal")
+c.check(files_of(dt) == before, "[journal] stats and export leave the torn journal byte-identical")
+rc, out, err = c.run("checkpoint", "--state", dt, env=ENV)
+c.eq(rc, 0, "[journal] checkpoint on a torn journal")
+kv = stats(dt)
+c.eq((kv.get("torn_bytes"), kv.get("events"), "torn_offset" in kv), ("0", "4", False),
+     "[journal] the writer cut the tail: no tear left")
+
+# ---- [journal] a damaged journal: refused, naming bvt repair; repaired ------------
+def flip_last_frame(path):
+    data = bytearray(open(path, "rb").read())
+    data[-3] ^= 0x40  # inside the last frame, which is whole
+    open(path, "wb").write(bytes(data))
+
+
+dr = state_dir("damaged")
+rc, out, err = c.run("ingest", "--events", events, "--state", dr, "--journal", "always",
+                     "--ack-every", "1", env=ENV)
+flip_last_frame(os.path.join(dr, journal_files(dr)[-1]))
+before = files_of(dr)
+for args in (["stats", "--state", dr], ["export", "--state", dr, "u1"],
+             ["checkpoint", "--state", dr], ["forget", "--state", dr, "u1"],
+             ["ingest", "--events", events, "--state", dr]):
+    rc, out, err = c.run(*args, env=ENV)
+    c.eq((rc, out), (1, ""), f"[journal] {args[0]} on a damaged journal: exit 1, nothing on stdout")
+    c.check(err.startswith(f"bvt: {dr}: ") and len(err.splitlines()) == 1
+            and f"bvt repair --state {dr}" in err and "BVT_STATE_REPAIR" not in err,
+            f"[journal] {args[0]}: one line naming 'bvt repair --state DIR'", err)
+c.check(files_of(dr) == before, "[journal] refusing the damage changes no file")
+rc, out, err = c.run("repair", "--state", dr, env=ENV)
+c.eq((rc, err), (0, ""), "[journal] repair exits 0 quietly")
+kv = kv_of(out)
+c.eq(keys_of(out), ["dropped_first_seq", "dropped_last_seq", "dropped_bytes", "dropped_files"],
+     "[journal] repair prints what it dropped")
+c.eq((kv.get("dropped_first_seq"), kv.get("dropped_last_seq"), kv.get("dropped_files")),
+     ("5", "unknown", "0"),
+     "[journal] the fifth record is dropped; no sound frame after it tells the last")
+damaged_size = len(next(v for k, v in before.items() if k.endswith(".bvtj")))
+c.check(kv.get("dropped_bytes", "").isdigit() and 0 < int(kv["dropped_bytes"]) < damaged_size - 64,
+        "[journal] dropped_bytes: the last frame, not the whole file", kv)
+c.eq(journal_files(dr), [], "[journal] repair checkpoints: the journal is in the snapshot")
+kv = stats(dr)
+c.eq((kv.get("events"), kv.get("users")), ("4", "3"), "[journal] after repair DIR opens: 4 events")
+rc, out, err = c.run("repair", "--state", dr, env=ENV)
+c.eq((rc, out, err), (0, "nothing dropped\n", ""), "[journal] a second repair drops nothing")
+
+# Damage in an older journal file: it and every newer file go.
+dm = state_dir("damaged-older")
+for _ in range(2):
+    rc, out, err = c.run("ingest", "--events", events, "--state", dm, "--journal", "always",
+                         "--ack-every", "1", env=ENV)
+older, newer = journal_files(dm)
+flip_last_frame(os.path.join(dm, older))
+rc, out, err = c.run("stats", "--state", dm, env=ENV)
+c.check(rc == 1 and f"bvt repair --state {dm}" in err,
+        "[journal] damage in an older journal file: stats names bvt repair", err)
+rc, out, err = c.run("repair", "--state", dm, env=ENV)
+kv = kv_of(out)
+c.eq((rc, kv.get("dropped_first_seq"), kv.get("dropped_last_seq"), kv.get("dropped_files")),
+     (0, "5", "10", "1"), "[journal] repair drops records 5 to 10, the newer file with them")
+c.eq(stats(dm).get("events"), "4", "[journal] after repair: the four events before the damage")
+
+# ---- repair on a healthy directory -----------------------------------------------
+before = stats(d)
+rc, out, err = c.run("repair", "--state", d, env=ENV)
+c.eq((rc, out, err), (0, "nothing dropped\n", ""), "repair on a healthy directory drops nothing")
+after = stats(d)
+c.eq((after.get("users"), after.get("events")), (before.get("users"), before.get("events")),
+     "repair on a healthy directory keeps everything")
 
 c.done()

@@ -16,6 +16,8 @@ from pathlib import Path
 SONAME = "libbehavtarget.so.1"
 EVENT_BUILTIN_COUNT = 12
 SEGMENTS_MAX = 4096
+EVENT_BATCH_MAX = 65536  # BVT_EVENT_BATCH_MAX: larger batches are sent in several calls
+RANK_SLOTS_MAX = 256     # BVT_RANK_SLOTS_MAX
 
 
 def _find_library() -> str:
@@ -136,7 +138,8 @@ class RankResult(Structure):
 
 class StateOptions(Structure):
     _fields_ = [("version", c_uint32), ("journal", c_uint32), ("dir", c_char_p),
-                ("group_commit_ms", c_uint32)]
+                ("group_commit_ms", c_uint32), ("options_from", c_uint32),
+                ("access", c_uint32)]
 
 
 MEMBER_FN = ctypes.CFUNCTYPE(c_int, POINTER(UserKey), c_void_p)

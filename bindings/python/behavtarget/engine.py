@@ -4,12 +4,13 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-from ctypes import byref, c_size_t, c_uint32, c_uint64
+from ctypes import byref, c_int32, c_int64, c_size_t, c_uint32, c_uint64
 from dataclasses import dataclass, fields
 from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence,
                     Tuple, Union)
 
 from . import _lib
+from ._args import c_bytes, c_int, c_text, c_text_or_none
 from ._lib import lib
 from .errors import BehavtargetError, error_for
 
@@ -22,18 +23,17 @@ EVENT_TYPES = {
 }
 PURPOSES = {"personalisation": 0, "ads": 1, "analytics": 2}
 JOURNAL_MODES = {"off": 0, "none": 1, "group": 2, "always": 3}
+OPTIONS_FROM = {"given": 0, "recorded": 1}  # enum bvt_options_from
+ACCESS = {"read-write": 0, "read-only": 1, "repair": 2}  # enum bvt_state_access
 
 
-def _bytes(value: UserId, what: str = "user") -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode()
-    raise TypeError(f"{what} must be str or bytes, not {type(value).__name__}")
+def _user(value: UserId) -> bytes:
+    """A user id: passed with its length, so any bytes (NUL included)."""
+    return c_bytes(value, "user")
 
 
-def _cstr(value: Optional[str]) -> Optional[bytes]:
-    return None if value is None else _bytes(value, "string")
+def _time(value: int, field: str = "now") -> int:
+    return c_int(value, c_int64, field)
 
 
 def _raise(code: int, err: Optional[_lib.Error] = None) -> None:
@@ -125,8 +125,9 @@ class RfmSummary:
     monetary_value: float
 
 
-_OPTION_NAMES = {name for name, _ in _lib.Options._fields_} - {
-    "version", "secret", "secret_len", "type_weights", "type_weights_len"}
+_OPTION_TYPES = {name: ctype for name, ctype in _lib.Options._fields_
+                 if name not in ("version", "secret", "secret_len", "type_weights",
+                                 "type_weights_len")}
 
 
 def _options(secret: UserId, options: Mapping[str, Any]) -> Tuple[_lib.Options, list]:
@@ -135,19 +136,21 @@ def _options(secret: UserId, options: Mapping[str, Any]) -> Tuple[_lib.Options, 
     opts = _lib.Options()
     lib.bvt_options_init(byref(opts))
     keep: list = []
-    raw = _bytes(secret, "secret")
+    raw = c_bytes(secret, "secret")
     buf = ctypes.create_string_buffer(raw, len(raw))
     keep.append(buf)
     opts.secret = ctypes.cast(buf, ctypes.c_void_p)
     opts.secret_len = len(raw)
     for name, value in options.items():
         if name == "type_weights":
-            arr = (ctypes.c_double * len(value))(*value)
+            arr = (ctypes.c_double * len(value))(*[float(w) for w in value])
             keep.append(arr)
             opts.type_weights = arr
-            opts.type_weights_len = len(value)
-        elif name in _OPTION_NAMES:
-            setattr(opts, name, value)
+            opts.type_weights_len = c_int(len(value), c_uint32, "type_weights (length)")
+        elif name in _OPTION_TYPES:
+            ctype = _OPTION_TYPES[name]
+            setattr(opts, name, float(value) if ctype is ctypes.c_double
+                    else c_int(value, ctype, name))
         else:
             raise TypeError(f"unknown engine option {name!r}")
     return opts, keep
@@ -175,14 +178,23 @@ class Engine:
 
     @classmethod
     def open(cls, dir: Union[str, os.PathLike], secret: UserId, journal: str = "group",
-             group_commit_ms: int = 0, **options: Any) -> "Engine":
+             group_commit_ms: int = 0, options_from: str = "given",
+             access: str = "read-write", **options: Any) -> "Engine":
         """Open (or create) a state directory: its snapshot plus journal replay.
 
         ``journal`` is one of "off", "none", "group", "always" (enum
         bvt_journal_mode); the state is written back on checkpoint() and
-        close()."""
+        close().  ``options_from="recorded"`` opens with the options the
+        directory was written with (``secret`` is still yours);
+        ``access`` is "read-write", "read-only" (changes no file; needs
+        journal="off") or "repair" (drops journal damage on purpose: see
+        bvt_engine_open)."""
         if journal not in JOURNAL_MODES:
             raise ValueError(f"journal must be one of {sorted(JOURNAL_MODES)}")
+        if options_from not in OPTIONS_FROM:
+            raise ValueError(f"options_from must be one of {sorted(OPTIONS_FROM)}")
+        if access not in ACCESS:
+            raise ValueError(f"access must be one of {sorted(ACCESS)}")
         self = cls.__new__(cls)
         self._ptr = None
         self._types = {}
@@ -190,9 +202,11 @@ class Engine:
         st = _lib.StateOptions()
         lib.bvt_state_options_init(byref(st))
         st.journal = JOURNAL_MODES[journal]
-        st.dir = os.fsencode(dir)
+        st.options_from = OPTIONS_FROM[options_from]
+        st.access = ACCESS[access]
+        st.dir = c_text(os.fsencode(dir), "dir")
         if group_commit_ms:
-            st.group_commit_ms = group_commit_ms
+            st.group_commit_ms = c_int(group_commit_ms, c_uint32, "group_commit_ms")
         ptr = ctypes.c_void_p()
         err = _new_error()
         _raise(lib.bvt_engine_open(byref(ptr), byref(opts), byref(st), byref(err)), err)
@@ -236,15 +250,15 @@ class Engine:
 
     # -- events -----------------------------------------------------------
 
-    def event_type(self, type: Union[str, int]) -> int:
+    def event_type(self, type: Union[str, int], field: str = "type") -> int:
         """The numeric id of an event type name (built-in or registered)."""
-        if isinstance(type, int):
-            return type
+        if not isinstance(type, (str, bytes)):
+            return c_int(type, c_uint32, field)
         cached = self._types.get(type)
         if cached is not None:
             return cached
         out = c_uint32()
-        rc = lib.bvt_event_type_lookup(self._handle, _bytes(type, "type"), byref(out))
+        rc = lib.bvt_event_type_lookup(self._handle, c_text(type, field), byref(out))
         if rc != 0:
             raise error_for(rc, f"unknown event type {type!r}")
         self._types[type] = out.value
@@ -253,21 +267,24 @@ class Engine:
     def _fill(self, ev: _lib.Event, keep: list, user: UserId, type: Union[str, int],
               time_ms: int, category: Optional[str], value: float, item: Optional[str],
               offer: Optional[str], quantity: int, dwell_ms: int,
-              search_text: Optional[str]) -> None:
+              search_text: Optional[str], at: str = "") -> None:
+        """Fill ev (fields named with the prefix `at` in errors, e.g.
+        "events[3]."); strings it points to are appended to keep."""
         lib.bvt_event_init(byref(ev))
-        uid = _bytes(user)
+        uid = c_bytes(user, at + "user")
         keep.append(uid)
-        ev.type = self.event_type(type)
+        ev.type = self.event_type(type, at + "type")
         ev.user_id = ctypes.cast(ctypes.c_char_p(uid), ctypes.c_void_p)
         ev.user_id_len = len(uid)
-        ev.time_ms = int(time_ms)
+        ev.time_ms = _time(time_ms, at + "time_ms")
         ev.value = float(value)
-        ev.quantity = int(quantity)
-        ev.dwell_ms = int(dwell_ms)
-        for name, text in (("category", category), ("item_id", item), ("offer_id", offer),
-                           ("search_text", search_text)):
+        ev.quantity = c_int(quantity, c_uint32, at + "quantity")
+        ev.dwell_ms = c_int(dwell_ms, c_int64, at + "dwell_ms")
+        for name, field, text in (("category", "category", category), ("item_id", "item", item),
+                                  ("offer_id", "offer", offer),
+                                  ("search_text", "search_text", search_text)):
             if text is not None:
-                b = ctypes.c_char_p(_bytes(text, name))
+                b = ctypes.c_char_p(c_text(text, at + field))
                 keep.append(b)
                 setattr(ev, name, ctypes.cast(b, ctypes.c_void_p))
 
@@ -299,22 +316,27 @@ class Engine:
             except KeyError as missing:
                 raise ValueError(f"event {i} has no {missing}") from None
             extra = Event(*args, **d)  # rejects unknown keys
-            self._fill(arr[i], keep, *[getattr(extra, n) for n in names])
+            self._fill(arr[i], keep, *[getattr(extra, n) for n in names], at=f"events[{i}].")
         return self._track_array(ctypes.addressof(arr), len(items))
 
     def _track_array(self, address: int, n: int) -> List[BatchFailure]:
-        failures = (_lib.BatchError * max(n, 1))()
-        failed = c_size_t()
-        err = _new_error()
-        rc = lib.bvt_event_track_batch(self._handle, address, n, failures, n, byref(failed),
-                                       byref(err))
-        if rc != 0 and failed.value == 0:
-            _raise(rc, err)
-        out = []
-        for j in range(failed.value):
-            f = failures[j]
-            msg = err.message.decode(errors="replace") if j == 0 else None
-            out.append(BatchFailure(f.index, error_for(f.code, msg, f.index)))
+        """Track n bvt_events at address, in calls of at most
+        BVT_EVENT_BATCH_MAX; failures are indexed from the first event."""
+        out: List[BatchFailure] = []
+        size = ctypes.sizeof(_lib.Event)
+        for start in range(0, n, _lib.EVENT_BATCH_MAX):
+            m = min(n - start, _lib.EVENT_BATCH_MAX)
+            failures = (_lib.BatchError * m)()
+            failed = c_size_t()
+            err = _new_error()
+            rc = lib.bvt_event_track_batch(self._handle, address + start * size, m, failures, m,
+                                           byref(failed), byref(err))
+            if rc != 0 and failed.value == 0:
+                _raise(rc, err)
+            for j in range(failed.value):
+                f = failures[j]
+                msg = err.message.decode(errors="replace") if j == 0 else None
+                out.append(BatchFailure(start + f.index, error_for(f.code, msg, start + f.index)))
         return out
 
     def track_frame(self, df: Any) -> List[BatchFailure]:
@@ -326,15 +348,15 @@ class Engine:
 
     def exists(self, user: UserId) -> bool:
         """Whether the engine holds a profile for the user."""
-        uid = _bytes(user)
+        uid = _user(user)
         return lib.bvt_user_exists(self._handle, uid, len(uid)) == 1
 
     def profile(self, user: UserId, now: int) -> Profile:
         """The user's features at ``now`` (bvt_profile_get)."""
-        uid = _bytes(user)
+        uid = _user(user)
         p = _lib.Profile()
         lib.bvt_profile_init(byref(p))
-        _raise(lib.bvt_profile_get(self._handle, uid, len(uid), now, byref(p)))
+        _raise(lib.bvt_profile_get(self._handle, uid, len(uid), _time(now), byref(p)))
         values = {}
         for f in fields(Profile):
             v = getattr(p, f.name)
@@ -343,21 +365,21 @@ class Engine:
 
     def rfm(self, user: UserId, end_ms: int, unit_ms: int = 86_400_000) -> RfmSummary:
         """lifetimes' summary of the user's purchases up to ``end_ms``."""
-        uid = _bytes(user)
+        uid = _user(user)
         s = _lib.RfmSummary()
-        _raise(lib.bvt_rfm_summary_get(self._handle, uid, len(uid), end_ms, unit_ms,
-                                       byref(s)))
+        _raise(lib.bvt_rfm_summary_get(self._handle, uid, len(uid), _time(end_ms, "end_ms"),
+                                       _time(unit_ms, "unit_ms"), byref(s)))
         return RfmSummary(s.frequency, s.recency, s.T, s.monetary_value)
 
     def rfm_refresh(self, now: int) -> int:
         """Score every buyer's R, F and M quintiles; returns the buyers scored."""
         out = c_uint64()
-        _raise(lib.bvt_rfm_refresh(self._handle, now, byref(out)))
+        _raise(lib.bvt_rfm_refresh(self._handle, _time(now), byref(out)))
         return out.value
 
     def user_key(self, user: UserId) -> Tuple[int, int]:
         """The keyed hash (hi, lo) the engine stores instead of the raw id."""
-        uid = _bytes(user)
+        uid = _user(user)
         k = _lib.UserKey()
         _raise(lib.bvt_user_key_of(self._handle, uid, len(uid), byref(k)))
         return (k.hi, k.lo)
@@ -367,20 +389,26 @@ class Engine:
         """Record the user's choice for a purpose ("personalisation", "ads",
         "analytics" or an id).  Ranking uses the profile (offer rules,
         affinity) only for users who granted "ads"."""
-        uid = _bytes(user)
-        pid = PURPOSES[purpose] if isinstance(purpose, str) else purpose
+        uid = _user(user)
+        if isinstance(purpose, str):
+            if purpose not in PURPOSES:
+                raise ValueError(f"purpose must be one of {sorted(PURPOSES)} or an id")
+            pid = PURPOSES[purpose]
+        else:
+            pid = c_int(purpose, c_uint32, "purpose")
         _raise(lib.bvt_consent_set(self._handle, uid, len(uid), pid, int(bool(granted)),
-                                   time_ms))
+                                   _time(time_ms, "time_ms")))
 
     def forget(self, user: UserId) -> None:
         """Erase the user (right to erasure)."""
-        uid = _bytes(user)
+        uid = _user(user)
         err = _new_error()
         _raise(lib.bvt_user_forget(self._handle, uid, len(uid), byref(err)), err)
 
     def export(self, user: UserId, now: int) -> Dict[str, Any]:
         """Everything held about the user, as bvt_user_export's JSON parsed."""
-        uid = _bytes(user)
+        uid = _user(user)
+        now = _time(now)
         need = c_size_t()
         cap = 4096
         while True:
@@ -398,13 +426,13 @@ class Engine:
         """Define (or redefine) a segment from a rule (docs/rules.md); its id."""
         out = c_uint32()
         err = _new_error()
-        _raise(lib.bvt_segment_define(self._handle, _bytes(name, "name"), _bytes(rule, "rule"),
+        _raise(lib.bvt_segment_define(self._handle, c_text(name, "name"), c_text(rule, "rule"),
                                       byref(out), byref(err)), err)
         return out.value
 
     def _segment_id(self, name: str) -> int:
         out = c_uint32()
-        rc = lib.bvt_segment_lookup(self._handle, _bytes(name, "name"), byref(out))
+        rc = lib.bvt_segment_lookup(self._handle, c_text(name, "name"), byref(out))
         if rc != 0:
             raise error_for(rc, f"no segment {name!r}")
         return out.value
@@ -422,17 +450,17 @@ class Engine:
 
     def segments_of(self, user: UserId, now: int) -> List[str]:
         """Names of the segments the user is in at ``now`` (no request context)."""
-        uid = _bytes(user)
+        uid = _user(user)
         n = c_size_t()
         ids = (c_uint32 * _lib.SEGMENTS_MAX)()
-        _raise(lib.bvt_segments_of(self._handle, uid, len(uid), now, None, ids,
+        _raise(lib.bvt_segments_of(self._handle, uid, len(uid), _time(now), None, ids,
                                    _lib.SEGMENTS_MAX, byref(n)))
         return [self._segment_name(ids[i]) for i in range(min(n.value, _lib.SEGMENTS_MAX))]
 
     def segment_count(self, name: str, now: int) -> int:
         """Members of a segment at ``now``, counted without listing them."""
         count = c_uint64()
-        _raise(lib.bvt_segment_members(self._handle, self._segment_id(name), now, None,
+        _raise(lib.bvt_segment_members(self._handle, self._segment_id(name), _time(now), None,
                                        _lib.MEMBER_FN(), None, byref(count)))
         return count.value
 
@@ -440,6 +468,7 @@ class Engine:
         """The members' keys (hi, lo), as user_key() gives them: raw ids are
         never stored.  The scan runs when iteration starts."""
         sid = self._segment_id(name)
+        now = _time(now)
         keys: List[Tuple[int, int]] = []
 
         def collect(key: Any, _ud: Any) -> int:
@@ -459,18 +488,19 @@ class Engine:
         caps as (max impressions, window ms) pairs and category tags."""
         o = _lib.Offer()
         lib.bvt_offer_init(byref(o))
-        o.id = _bytes(id, "id")
-        o.rule = _cstr(rule)
-        o.value = value
-        o.priority = priority
+        o.id = c_text(id, "id")
+        o.rule = c_text_or_none(rule, "rule")
+        o.value = float(value)
+        o.priority = c_int(priority, c_int32, "priority")
         cap_arr = (_lib.Cap * max(len(caps), 1))()
         for i, (mx, window) in enumerate(caps):
-            cap_arr[i].max = mx
-            cap_arr[i].window_ms = window
+            cap_arr[i].max = c_int(mx, c_uint32, f"caps[{i}].max")
+            cap_arr[i].window_ms = c_int(window, c_int64, f"caps[{i}].window_ms")
         if caps:
             o.caps = cap_arr
             o.n_caps = len(caps)
-        tag_arr = (ctypes.c_char_p * max(len(tags), 1))(*[_bytes(t, "tag") for t in tags])
+        tag_arr = (ctypes.c_char_p * max(len(tags), 1))(
+            *[c_text(t, f"tags[{i}]") for i, t in enumerate(tags)])
         if tags:
             o.tags = tag_arr
             o.n_tags = len(tags)
@@ -482,26 +512,27 @@ class Engine:
     def rank(self, user: UserId, now: int, k: int = 1, seed: int = 0,
              candidates: Optional[Sequence[str]] = None) -> List[RankedOffer]:
         """Rank the eligible offers for the user, best first (bvt_rank)."""
-        uid = _bytes(user)
+        uid = _user(user)
         req = _lib.RankRequest()
         lib.bvt_rank_request_init(byref(req))
         req.user_id = ctypes.cast(ctypes.c_char_p(uid), ctypes.c_void_p)
         req.user_id_len = len(uid)
-        req.now = now
-        req.k = k
-        req.seed = seed
+        req.now = _time(now)
+        req.k = k = c_int(k, c_size_t, "k")  # the library refuses k > BVT_RANK_SLOTS_MAX
+        req.seed = c_int(seed, c_uint64, "seed")
         if candidates is not None:
             cand = (ctypes.c_char_p * max(len(candidates), 1))(
-                *[_bytes(c, "candidate") for c in candidates])
+                *[c_text(c, f"candidates[{i}]") for i, c in enumerate(candidates)])
             req.candidates = cand
             req.n_candidates = len(candidates)
-        slots = (_lib.RankedOffer * max(k, 1))()
+        cap = max(min(k, _lib.RANK_SLOTS_MAX), 1)
+        slots = (_lib.RankedOffer * cap)()
         res = _lib.RankResult()
         lib.bvt_rank_result_init(byref(res))
         res.offers = slots
-        res.offers_cap = max(k, 1)
+        res.offers_cap = cap
         err = _new_error()
         _raise(lib.bvt_rank(self._handle, byref(req), byref(res), byref(err)), err)
         return [RankedOffer(slots[i].offer_id.decode(), slots[i].offer, slots[i].score,
                             slots[i].estimate, slots[i].propensity)
-                for i in range(res.n_offers)]
+                for i in range(min(res.n_offers, cap))]

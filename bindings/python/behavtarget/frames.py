@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _lib
+from ._args import c_range
 from ._lib import lib
 from .engine import BatchFailure, Engine
 
@@ -58,6 +59,55 @@ def _encode(values: Sequence[Any]) -> List[Optional[bytes]]:
     return out
 
 
+def _no_nul(encoded: List[Optional[bytes]], column: str) -> None:
+    """C strings end at a NUL: one inside a value would cut it short."""
+    for row, e in enumerate(encoded):
+        at = -1 if e is None else e.find(b"\0")
+        if at >= 0:
+            raise ValueError(f"{column}[{row}]: embedded NUL byte at offset {at}")
+
+
+def _ints(col: Any, ctype: Any, column: str, missing: Optional[int] = None) -> np.ndarray:
+    """A column as int64 or uint64 values that fit ctype: numpy would wrap
+    what does not (-1 into uint32_t is 4294967295), so it is refused, as
+    are non-whole numbers.  Missing values become `missing`, or are refused
+    when it is None."""
+    lo, hi = c_range(ctype)
+    s = pd.Series(col)
+    if pd.api.types.is_bool_dtype(s):
+        s = s.astype(np.int64)
+    na = s.isna().to_numpy()
+    if na.any():
+        if missing is None:
+            raise ValueError(f"{column}[{int(np.argmax(na))}]: missing value")
+        s = s.where(~na, missing)
+    if pd.api.types.is_integer_dtype(s):
+        a = s.to_numpy()
+        # compare in the column's own type: no float rounding near 2**63
+        bad = (a > hi) if a.dtype.kind == "u" else (a < lo) | (a > min(hi, 2 ** 63 - 1))
+    elif pd.api.types.is_float_dtype(s):
+        a = s.to_numpy(dtype=np.float64)
+        # float(hi) rounds up to a power of two for 64-bit types: >= excludes it
+        bad = ~np.isfinite(a) | (a != np.floor(a)) | (a < lo) | (a >= float(hi) + 1)
+    else:  # Python objects: exact ints
+        vals = s.tolist()
+        bad = np.zeros(len(vals), dtype=bool)
+        for i, v in enumerate(vals):
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            bad[i] = not (isinstance(v, (int, np.integer)) and lo <= v <= hi)
+        a = None
+    if bad.any():
+        row = int(np.argmax(bad))
+        v = s.iloc[row]
+        if isinstance(v, (int, np.integer)) or (isinstance(v, float) and float(v).is_integer()):
+            raise OverflowError(f"{column}[{row}]: {v} does not fit the C field ({lo}..{hi})")
+        raise ValueError(f"{column}[{row}]: {v!r} is not a whole number")
+    if a is None:
+        a = np.array(s.tolist(), dtype=np.uint64 if lo == 0 else np.int64)
+    return a.astype(np.uint64 if lo == 0 else np.int64)
+
+
 def _pack(encoded: List[Optional[bytes]], keep: list, terminate: bool):
     """One buffer holding every string; (pointers, lengths), NULL for None."""
     parts = [b"" if e is None else e for e in encoded]
@@ -76,11 +126,13 @@ def _pack(encoded: List[Optional[bytes]], keep: list, terminate: bool):
     return ptrs, lens
 
 
-def to_ms(col: Any) -> np.ndarray:
+def to_ms(col: Any, column: str = "time_ms") -> np.ndarray:
     """Epoch milliseconds of a column of datetimes, timestamp strings or numbers."""
     s = pd.Series(col)
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.to_numpy(dtype=np.int64)
+    if (pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)) or (
+            s.dtype == object and len(s) and all(isinstance(v, (int, float, np.number))
+                                                for v in s)):
+        return _ints(s, ctypes.c_int64, column)
     t = pd.to_datetime(s, utc=True)
     return t.dt.tz_convert(None).to_numpy(dtype="datetime64[ms]").astype(np.int64)
 
@@ -94,7 +146,6 @@ def _column(df: Any, *names: str) -> Optional[str]:
 
 _STRING_COLUMNS = (("category", ("category",)), ("item_id", ("item", "item_id")),
                    ("offer_id", ("offer", "offer_id")), ("search_text", ("search_text",)))
-_NUMBER_COLUMNS = (("value", "value"), ("quantity", "quantity"), ("dwell_ms", "dwell_ms"))
 
 
 def track_frame(engine: Engine, df: Any) -> List[BatchFailure]:
@@ -125,10 +176,10 @@ def build_events(engine: Engine, df: Any):
     ptrs, lens = _pack(_encode(df[user_col].tolist()), keep, terminate=False)
     events["user_id"] = ptrs
     events["user_id_len"] = lens
-    events["time_ms"] = to_ms(df[time_col])
+    events["time_ms"] = to_ms(df[time_col], time_col)
     types = df["type"]
     if pd.api.types.is_integer_dtype(types):
-        events["type"] = types.to_numpy()
+        events["type"] = _ints(types, ctypes.c_uint32, "type")
     else:
         codes, uniques = pd.factorize(types)
         ids = np.array([engine.event_type(str(u)) for u in uniques], dtype=np.uint32)
@@ -136,10 +187,14 @@ def build_events(engine: Engine, df: Any):
     for field, names in _STRING_COLUMNS:
         col = _column(df, *names)
         if col is not None:
-            events[field] = _pack(_encode(df[col].tolist()), keep, terminate=True)[0]
-    for field, col in _NUMBER_COLUMNS:
-        if col in df.columns:
-            events[field] = df[col].fillna(0).to_numpy()
+            encoded = _encode(df[col].tolist())
+            _no_nul(encoded, col)
+            events[field] = _pack(encoded, keep, terminate=True)[0]
+    if "value" in df.columns:
+        events["value"] = df["value"].fillna(0).to_numpy(dtype=np.float64)
+    for field, ctype in (("quantity", ctypes.c_uint32), ("dwell_ms", ctypes.c_int64)):
+        if field in df.columns:
+            events[field] = _ints(df[field], ctype, field, missing=0)
     return events, keep
 
 

@@ -47,3 +47,20 @@ def test_state_dir_with_other_secret(tmp_path):
         bvt.Engine.open(tmp_path / "s", b"another-secret-of-32-bytes......")
     with pytest.raises(ValueError):
         bvt.Engine.open(tmp_path / "s", SECRET, journal="sometimes")
+
+
+def test_state_dir_recorded_options_and_read_only(tmp_path):
+    with bvt.Engine.open(tmp_path / "s", SECRET, history_events=8,
+                         analytics_policy=2) as e:  # BVT_ANALYTICS_ANONYMOUS
+        e.track("x", "click", T0)
+        assert not e.exists("x")
+    with pytest.raises(bvt.InvalidArgument, match="history_events"):
+        bvt.Engine.open(tmp_path / "s", SECRET)
+    with bvt.Engine.open(tmp_path / "s", SECRET, journal="off", access="read-only",
+                         options_from="recorded") as e:
+        e.track("y", "click", T0)  # the recorded policy: counted anonymously
+        assert not e.exists("y")
+        with pytest.raises(bvt.InvalidArgument):
+            e.checkpoint()
+    with pytest.raises(ValueError):
+        bvt.Engine.open(tmp_path / "s", SECRET, access="sometimes")

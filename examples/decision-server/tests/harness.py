@@ -9,15 +9,17 @@ SECRET = "decision-server-test-secret"
 
 
 class Server:
-    def __init__(self, exe):
+    def __init__(self, exe, *args):
         env = dict(os.environ, BVT_SECRET=SECRET)
-        self.proc = subprocess.Popen([exe, "--port", "0"], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([exe, "--port", "0", *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env)
         line = self.proc.stdout.readline()
         if "127.0.0.1:" not in line:
             self.proc.kill()
+            self.proc.wait()
             raise SystemExit("server did not start: %r %s" % (line, self.proc.stderr.read()))
         self.base = line.split()[-1].rstrip("/")
+        self.port = int(self.base.rsplit(":", 1)[1])
 
     def request(self, path, body=None, headers=None, method=None):
         """(status, headers, body bytes); 4xx/5xx are returned, not raised."""
