@@ -372,7 +372,7 @@ void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o)
         }
         if (converts)
             en->converted = 1;
-        en->revenue += revenue;
+        en->revenue = bvt_add_saturated(en->revenue, revenue); /* saved: must stay finite */
     }
 }
 

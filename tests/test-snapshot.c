@@ -4,9 +4,11 @@
  * status (truncation at each offset, a bit flip in each byte, wrong magic,
  * newer version, wrong secret) and nothing is half-loaded; options that
  * shape the data must match; the file is written atomically with mode
- * 0600; a state directory without a journal round-trips through
+ * 0600; counters of huge amounts saturate and still load; a state
+ * directory without a journal round-trips through
  * checkpoints; after forget and a checkpoint the user's key is in no byte
  * of the directory, compressed or not. */
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +255,50 @@ START_TEST(foreign_newer_and_wrong_secret)
 }
 END_TEST
 
+/* -------------------------------------------------------- huge amounts */
+
+/* Amounts that add up past what a double holds (a purchase of 1e200 by an
+ * exposed user, whose square the variant's variance adds; purchases and
+ * conversions of 1e308): the counters saturate at DBL_MAX, so the engine
+ * still saves and loads.  They became infinite before, and the loader
+ * refuses a counter that is not finite (found by fuzz-journal-records). */
+START_TEST(huge_amounts_still_load)
+{
+    make_dir();
+    bvt_engine *a = engine_default();
+    bvt_offer o = BVT_OFFER_INIT;
+    o.id = "o";
+    o.response = BVT_EVENT_CONVERSION;
+    uint32_t offer, exp;
+    ck_assert_int_eq(bvt_offer_define(a, &o, &offer, NULL), BVT_OK);
+    bvt_variant v[2] = { { "control", 1, NULL, NULL, 0 }, { "treatment", 1, NULL, NULL, 0 } };
+    bvt_experiment x = BVT_EXPERIMENT_INIT;
+    x.name = "exp";
+    x.variants = v;
+    x.n_variants = 2;
+    ck_assert_int_eq(bvt_experiment_define(a, &x, &exp, NULL), BVT_OK);
+    int32_t variant;
+    ck_assert_int_eq(bvt_experiment_assign(a, exp, "u", 1, T0, &variant), BVT_OK);
+    track_ok(a, "u", BVT_EVENT_PURCHASE, T0 + 1, "sport", 1e200);
+    track_ok(a, "u", BVT_EVENT_PURCHASE, T0 + 2, "sport", 1e308);
+    track_ok(a, "u", BVT_EVENT_PURCHASE, T0 + 3, "sport", 1e308);
+    for (int i = 0; i < 3; i++) {
+        bvt_event ev = make_event("u", i ? BVT_EVENT_CONVERSION : BVT_EVENT_IMPRESSION,
+                                  T0 + 10 + i, NULL, i ? 1e308 : 0);
+        ev.offer_id = "o";
+        ck_assert_int_eq(bvt_event_track(a, &ev, NULL), BVT_OK);
+    }
+    ck_assert_int_eq(bvt_engine_save(a, path_in("s.bvts"), NULL), BVT_OK);
+    bvt_engine *b = load_ok(path_in("s.bvts"));
+    bvt_metrics m = BVT_METRICS_INIT;
+    ck_assert_int_eq(bvt_metrics_get(b, offer, 0, &m), BVT_OK);
+    ck_assert(m.revenue == DBL_MAX);
+    bvt_engine_free(a);
+    bvt_engine_free(b);
+    remove_dir(dir);
+}
+END_TEST
+
 /* ------------------------------------------------------ state directories */
 
 static bvt_engine *open_dir(uint32_t journal)
@@ -301,6 +347,7 @@ Suite *suite(void)
     tcase_add_test(t, truncation_at_every_offset);
     tcase_add_test(t, bit_flip_in_every_byte);
     tcase_add_test(t, foreign_newer_and_wrong_secret);
+    tcase_add_test(t, huge_amounts_still_load);
     tcase_add_test(t, directory_without_journal);
     suite_add_tcase(s, t);
     return s;

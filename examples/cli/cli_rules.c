@@ -48,6 +48,15 @@ static int define_line(bvt_engine *e, const char *path, size_t line, const char 
                            BVT_SEGMENT_NAME_MAX);
         return CLI_EXIT_FAIL;
     }
+    /* The library would refuse it too, but with an offset in the name that
+     * reads as one in the rule: check here so the column is the byte's. */
+    size_t bad = bvt_utf8_check(p + name_at, name_len);
+    if (bad < name_len) {
+        cli_input_error_at(path, line, name_at + bad + 1,
+                           "segment name is not valid UTF-8 (byte 0x%02x)",
+                           (unsigned)(unsigned char)p[name_at + bad]);
+        return CLI_EXIT_FAIL;
+    }
     char name[BVT_SEGMENT_NAME_MAX + 1];
     memcpy(name, p + name_at, name_len);
     name[name_len] = '\0';
