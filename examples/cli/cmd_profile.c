@@ -7,12 +7,15 @@
 #include "event_reader.h"
 
 static const char usage[] =
-    "usage: bvt profile --events FILE [--now T] [--secret-file FILE] USER\n"
+    "usage: bvt profile --events FILE [--now T] [READING OPTIONS] [--secret-file FILE]\n"
+    "                   USER\n"
     "\n"
     "Track FILE (CSV or JSON Lines, see docs/events.md) and print USER's profile\n"
     "at time T as JSON.  T is ISO 8601 or epoch milliseconds; by default the\n"
     "latest event time in FILE.  --secret-file FILE: the user-id secret is FILE's\n"
-    "content, a trailing newline stripped (instead of BVT_SECRET).\n";
+    "content, a trailing newline stripped (instead of BVT_SECRET).\n"
+    "\n"
+    CLI_INPUT_USAGE "\n";
 
 #define MAX_INTERESTS 16
 #define MAX_CART 255
@@ -132,10 +135,11 @@ static void print_profile(cli_out *o, bvt_engine *e, const char *user, int64_t n
 int cmd_profile(int argc, char **argv)
 {
     const char *events = NULL, *now_text = NULL, *user = NULL, *secret_file = NULL;
+    cli_input_args ia = { 0 };
     const cli_opt opts[] = { { "events", &events }, { "now", &now_text },
-                             { "secret-file", &secret_file } };
+                             { "secret-file", &secret_file }, CLI_INPUT_OPTS(ia) };
     size_t npos;
-    int rc = cli_parse(argc, argv, usage, opts, 3, &user, 1, &npos);
+    int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], &user, 1, &npos);
     if (rc >= 0)
         return rc;
     if (!events)
@@ -143,9 +147,11 @@ int cmd_profile(int argc, char **argv)
     if (npos != 1 || user[0] == '\0')
         return cli_usage_error(usage, "profile needs a USER");
     int64_t now = 0;
-    const char *why;
-    if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
-        return cli_usage_error(usage, "--now: %s in '%s'", why, now_text);
+    if (now_text && (rc = cli_time_option("--now", now_text, &now, usage)) != 0)
+        return rc;
+    cli_input in;
+    if ((rc = cli_input_parse(&ia, &in, usage, er_field_names, ER_F_COUNT, 0)) >= 0)
+        return rc;
 
     cli_file f;
     if (cli_file_load(&f, events) < 0)
@@ -157,6 +163,7 @@ int cmd_profile(int argc, char **argv)
         return rc;
     }
     cli_load ld = { 0 };
+    ld.input = &in;
     ld.watch_user = user;
     ld.watch_len = strlen(user);
     rc = cli_load_events(e, events, f.data, f.len, &ld);

@@ -11,7 +11,8 @@
 
 static const char usage[] =
     "usage: bvt report --events FILE --offers FILE [--rules FILE]\n"
-    "                  [--segments NAME,...] [--now T] [--secret-file FILE]\n"
+    "                  [--segments NAME,...] [--now T] [READING OPTIONS]\n"
+    "                  [--secret-file FILE]\n"
     "\n"
     "Define the offers of the offers file (and the segments of the rules file),\n"
     "track FILE (CSV or JSON Lines, see docs/events.md), and print each offer's\n"
@@ -30,6 +31,8 @@ static const char usage[] =
     "                    default: every event\n"
     "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
     "                    stripped (instead of BVT_SECRET)\n"
+    "\n"
+    CLI_INPUT_USAGE "\n"
     "\n"
     "Exit status: 0 success; 1 bad events, offers or rules, unknown segment;\n"
     "2 bad command line.\n";
@@ -98,51 +101,7 @@ static int offers_define(bvt_engine *e, const char *path, offer_file *f)
     return status;
 }
 
-/* ---- segments and custom types -------------------------------------- */
-
-/* Rules may name custom event types that only the events file introduces,
- * and segments must exist before the events are tracked (membership is
- * taken when each feedback event is tracked): so the file's custom types
- * are registered first, as the loader would (interest weight 1). */
-static int register_types(bvt_engine *e, const char *path, const char *buf, size_t len)
-{
-    er_reader *r = malloc(sizeof *r);
-    if (!r) {
-        fprintf(stderr, "bvt: out of memory\n");
-        return CLI_EXIT_FAIL;
-    }
-    int rc = 0;
-    if (er_open(r, buf, len, er_sniff(buf, len)) < 0) {
-        cli_input_error(path, er_error_line(r), "%s", er_error(r));
-        rc = CLI_EXIT_FAIL;
-    }
-    while (rc == 0) {
-        er_record rec;
-        int got = er_next(r, &rec);
-        if (got == 0)
-            break;
-        if (got < 0) {
-            cli_input_error(path, er_error_line(r), "%s", er_error(r));
-            rc = CLI_EXIT_FAIL;
-            break;
-        }
-        char name[ER_MAX_TYPE_NAME + 1];
-        uint32_t id;
-        memcpy(name, rec.type.p, rec.type.n);
-        name[rec.type.n] = '\0';
-        if (bvt_event_type_lookup(e, name, &id) == BVT_ETYPE) {
-            bvt_error err = BVT_ERROR_INIT;
-            int r2 = bvt_event_type_register(e, name, 1.0, &id, &err);
-            if (r2 != BVT_OK) {
-                cli_input_error(path, rec.line, "type: cannot register custom type '%s': %s",
-                                name, err.message[0] ? err.message : bvt_strerror(r2));
-                rc = CLI_EXIT_FAIL;
-            }
-        }
-    }
-    free(r);
-    return rc;
-}
+/* ---- segments ------------------------------------------------------- */
 
 typedef struct seg_list {
     char *buf;
@@ -232,7 +191,7 @@ static int print_report(bvt_engine *e, const offer_file *f, const seg_list *sl)
 /* ---- the command ------------------------------------------------------ */
 
 static int run(const char *events, const char *offers, const char *rules, int64_t now,
-               seg_list *sl, const char *secret_file)
+               seg_list *sl, const char *secret_file, const cli_input *in)
 {
     cli_file ef = { 0 }, of = { 0 }, rf = { 0 };
     int have_rules = rules != NULL;
@@ -250,13 +209,15 @@ static int run(const char *events, const char *offers, const char *rules, int64_
     offer_file f = { 0 };
     cli_rule_set rs = { 0 };
     cli_load ld = { 0 };
+    ld.input = in;
     ld.until_ms = now;
     bvt_engine *e = NULL;
     int rc = offer_file_parse(offers, of.data, of.len, &f);
     if (rc == 0)
         rc = cli_engine_new(&e, NULL, secret_file);
-    if (rc == 0 && (have_rules || f.any_rule))
-        rc = register_types(e, events, ef.data, ef.len);
+    cli_types vocab; /* the declared custom types, which rules may name */
+    if (rc == 0)
+        rc = cli_input_vocabulary(e, in, &vocab);
     if (rc == 0 && have_rules)
         rc = cli_rules_define(e, rules, rf.data, rf.len, &rs);
     for (size_t i = 0; rc == 0 && i < sl->n; i++) {
@@ -293,27 +254,28 @@ int cmd_report(int argc, char **argv)
 {
     const char *events = NULL, *offers = NULL, *rules = NULL, *segments = NULL,
                *now_text = NULL, *secret_file = NULL;
+    cli_input_args ia = { 0 };
+    cli_input in;
     const cli_opt opts[] = { { "events", &events }, { "offers", &offers }, { "rules", &rules },
                              { "segments", &segments }, { "now", &now_text },
-                             { "secret-file", &secret_file } };
+                             { "secret-file", &secret_file }, CLI_INPUT_OPTS(ia) };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
     if (rc >= 0)
         return rc;
     int64_t now = 0;
-    const char *why;
     seg_list sl = { 0 };
     rc = 0;
     if (!events)
         rc = cli_usage_error(usage, "report needs --events FILE");
     else if (!offers)
         rc = cli_usage_error(usage, "report needs --offers FILE");
-    else if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
-        rc = cli_usage_error(usage, "--now: %s in '%s'", why, now_text);
-    else
+    else if (now_text && cli_time_option("--now", now_text, &now, usage) != 0)
+        rc = CLI_EXIT_USAGE;
+    else if ((rc = cli_input_parse(&ia, &in, usage, er_field_names, ER_F_COUNT, 0)) < 0)
         rc = parse_segments(segments, &sl);
     if (rc == 0)
-        rc = run(events, offers, rules, now, &sl, secret_file);
+        rc = run(events, offers, rules, now, &sl, secret_file, &in);
     free(sl.buf);
     return rc;
 }

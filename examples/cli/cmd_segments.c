@@ -11,7 +11,7 @@
 static const char usage[] =
     "usage: bvt segments --events FILE --rules FILE [--now T] [--context k=v ...]\n"
     "                    [--members NAME [--format ids|csv|jsonl]]\n"
-    "                    [--secret-file FILE]\n"
+    "                    [READING OPTIONS] [--secret-file FILE]\n"
     "\n"
     "Track FILE (CSV or JSON Lines, see docs/events.md), refresh the RFM scores\n"
     "at T, define the segments of the rules file, and print the size of every\n"
@@ -32,6 +32,8 @@ static const char usage[] =
     "                  'user_id', quoted as needed) or jsonl ({\"user_id\":\"...\"})\n"
     "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
     "                  stripped (instead of BVT_SECRET)\n"
+    "\n"
+    CLI_INPUT_USAGE "\n"
     "\n"
     "Exit status: 0 success; 1 bad events or rules, unknown segment; 2 bad\n"
     "command line.\n";
@@ -327,7 +329,7 @@ static int print_sizes(bvt_engine *e, const cli_rule_set *rs, int64_t now, const
 
 static int run(const char *events, const char *rules, const char *now_text, int64_t now,
                const ctx_args *ca, const char *member_name, const char *format,
-               const char *secret_file)
+               const char *secret_file, const cli_input *in)
 {
     cli_file ef, rf;
     if (cli_file_load(&rf, rules) < 0)
@@ -341,6 +343,7 @@ static int run(const char *events, const char *rules, const char *now_text, int6
     idmap_init(&users);
     cli_rule_set rs = { 0 };
     cli_load ld = { 0 };
+    ld.input = in;
     ld.users = member_name ? &users : NULL;
     int rc = cli_engine_new(&e, NULL, secret_file);
     if (rc == 0)
@@ -390,32 +393,33 @@ int cmd_segments(int argc, char **argv)
     int rc = take_contexts(argc, argv, rest, &nrest, pairs, &npairs);
     const char *events = NULL, *rules = NULL, *now_text = NULL, *member_name = NULL,
                *format = NULL, *secret_file = NULL;
+    cli_input_args ia = { 0 };
+    cli_input in;
     const cli_opt opts[] = { { "events", &events }, { "rules", &rules }, { "now", &now_text },
                              { "members", &member_name }, { "format", &format },
-                             { "secret-file", &secret_file } };
+                             { "secret-file", &secret_file }, CLI_INPUT_OPTS(ia) };
     size_t npos;
     int64_t now = 0;
     if (rc < 0)
         rc = cli_parse(nrest, rest, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
     if (rc < 0) {
-        const char *why;
         rc = 0;
         if (!events)
             rc = cli_usage_error(usage, "segments needs --events FILE");
         else if (!rules)
             rc = cli_usage_error(usage, "segments needs --rules FILE");
-        else if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
-            rc = cli_usage_error(usage, "--now: %s in '%s'", why, now_text);
+        else if (now_text && cli_time_option("--now", now_text, &now, usage) != 0)
+            rc = CLI_EXIT_USAGE;
         else if (format && !member_name)
             rc = cli_usage_error(usage, "--format applies to --members");
         else if (format && strcmp(format, "ids") != 0 && strcmp(format, "csv") != 0
                  && strcmp(format, "jsonl") != 0)
             rc = cli_usage_error(usage, "--format must be ids, csv or jsonl, not '%s'", format);
-        else
+        else if ((rc = cli_input_parse(&ia, &in, usage, er_field_names, ER_F_COUNT, 0)) < 0)
             rc = parse_context(&ca, pairs, npairs);
         if (rc == 0)
             rc = run(events, rules, now_text, now, &ca, member_name, format ? format : "ids",
-                     secret_file);
+                     secret_file, &in);
     }
     ctx_args_free(&ca);
     free(rest);
