@@ -135,7 +135,8 @@ int cli_columns_map_header(const cli_colmap *m, const char *const *fields, size_
             continue; /* other columns are ignored */
         if (col_of[f] >= 0) {
             char q[64];
-            snprintf(why, cap, "column '%s' appears twice", shown(q, sizeof q, cols[i].p, cols[i].n));
+            snprintf(why, cap, "column '%s' appears twice",
+                     shown(q, sizeof q, cols[i].p, cols[i].n));
             return -1;
         }
         col_of[f] = (int16_t)i;

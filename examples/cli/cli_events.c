@@ -72,7 +72,7 @@ static int refused(loader *L, cli_load *ld, size_t failed, const bvt_error *err,
         snprintf(reason, sizeof reason, "rejected: %s",
                  i == 0 && err->message[0] ? err->message : bvt_strerror(L->failures[i].code));
         cli_reject r = { L->lines[idx], "", "refused by the library", L->raws[idx].p,
-                         L->raws[idx].n, 0 };
+                         L->raws[idx].n, 0, 0 };
         if (cli_rejects_take(&L->rejects, &r, reason))
             return CLI_EXIT_FAIL;
         ld->skipped++;
@@ -80,33 +80,47 @@ static int refused(loader *L, cli_load *ld, size_t failed, const bvt_error *err,
     return 0;
 }
 
-static int flush(loader *L, cli_load *ld)
+static int batch_done(cli_load *ld)
 {
-    if (L->n > 0) {
-        bvt_error err = BVT_ERROR_INIT;
-        size_t failed = 0;
-        int rc = bvt_event_track_batch(L->engine, L->events, L->n, L->failures, CLI_BATCH,
-                                       &failed, &err);
-        if (rc != BVT_OK || failed > 0) {
-            int r = refused(L, ld, failed, &err, rc);
-            if (r)
-                return r;
-        }
-        ld->events += L->n - failed;
-        L->n = 0;
-        L->used = 0;
-    }
     return ld->after_batch ? ld->after_batch(ld->after_batch_ud, ld->events + ld->skipped) : 0;
 }
 
+static int flush(loader *L, cli_load *ld)
+{
+    if (L->n == 0)
+        return 0;
+    bvt_error err = BVT_ERROR_INIT;
+    size_t failed = 0;
+    int rc = bvt_event_track_batch(L->engine, L->events, L->n, L->failures, CLI_BATCH,
+                                   &failed, &err);
+    if (rc != BVT_OK || failed > 0) {
+        int r = refused(L, ld, failed, &err, rc);
+        if (r)
+            return r;
+    }
+    ld->events += L->n - failed;
+    L->n = 0;
+    L->used = 0;
+    return batch_done(ld);
+}
+
+/* With acks, no batch crosses a multiple of batch_every: before each
+ * record, a batch that ends on one is tracked. */
+static int at_boundary(loader *L, cli_load *ld)
+{
+    if (ld->batch_every > 0 && L->n > 0 && done(L, ld) % ld->batch_every == 0)
+        return flush(L, ld);
+    return 0;
+}
+
 /* A record skipped (bad, or an ignored return): with acks, the one that
- * completes a multiple of batch_every ends a batch too. */
+ * completes a multiple of batch_every ends a batch too, tracked or empty. */
 static int skipped(loader *L, cli_load *ld)
 {
     ld->skipped++;
-    if (ld->batch_every > 0 && done(L, ld) % ld->batch_every == 0)
-        return flush(L, ld);
-    return 0;
+    if (ld->batch_every == 0 || done(L, ld) % ld->batch_every != 0)
+        return 0;
+    return L->n > 0 ? flush(L, ld) : batch_done(ld);
 }
 
 /* The record's type id: every name the reader lets through is in the
@@ -163,8 +177,7 @@ static int add(loader *L, cli_load *ld, const er_record *rec)
     if (ld->until_ms > 0 && rec->time_ms > ld->until_ms)
         return 0;
     /* A record's strings fit in ER_MAX_LINE bytes plus one NUL each. */
-    if (L->n == CLI_BATCH || L->used + ER_MAX_LINE + 8 > ARENA_BYTES
-        || (ld->batch_every > 0 && L->n > 0 && done(L, ld) % ld->batch_every == 0)) {
+    if (L->n == CLI_BATCH || L->used + ER_MAX_LINE + 8 > ARENA_BYTES) {
         int rc = flush(L, ld);
         if (rc)
             return rc;
@@ -210,7 +223,7 @@ static int bad_record(loader *L, cli_load *ld)
     er_reader *r = &L->reader;
     er_slice raw = er_error_record(r);
     cli_reject rj = { er_error_line(r), er_error_field(r), er_error_kind(r), raw.p, raw.n,
-                      er_error_fatal(r) };
+                      er_error_fatal(r), 0 };
     if (cli_rejects_take(&L->rejects, &rj, er_error(r)))
         return CLI_EXIT_FAIL;
     return skipped(L, ld);
@@ -231,6 +244,8 @@ static int load(loader *L, cli_load *ld, const char *buf, size_t len, uint64_t *
             break;
         if (++*records % 1000000 == 0)
             cli_progress(L->path, *records);
+        if ((rc = at_boundary(L, ld)) != 0)
+            break;
         if (got < 0) {
             rc = bad_record(L, ld);
             continue;
@@ -281,7 +296,8 @@ int cli_load_events(bvt_engine *e, const char *path, const char *buf, size_t len
     if (rc == 0) {
         rc = load(L, ld, buf, len, &records);
         cli_progress_done(records);
-        int rc2 = cli_rejects_close(&L->rejects, records);
+        int rc2 = cli_rejects_close(&L->rejects);
+        cli_rejects_report(&L->rejects, records);
         if (rc == 0)
             rc = rc2;
         if (rc == 0)

@@ -139,21 +139,19 @@ int cli_rejects_take(cli_rejects *s, const cli_reject *r, const char *reason)
     }
     cli_input_error(s->path, r->line, "%s", reason);
     s->stopped = 1;
-    if (s->lenient && !r->fatal)
-        fprintf(stderr, "bvt: %s: stopped at line %zu: more than %llu bad record%s "
-                "(--max-errors %llu)\n", s->path, r->line, (unsigned long long)s->max_errors,
-                s->max_errors == 1 ? "" : "s", (unsigned long long)s->max_errors);
-    else if (s->lenient)
-        fprintf(stderr, "bvt: %s: stopped at line %zu: the file cannot be read past this "
-                "error\n", s->path, r->line);
+    s->stop_fatal = r->fatal;
+    s->stop_line = r->line;
+    s->stop_record = r->record;
     return CLI_EXIT_FAIL;
 }
 
-int cli_rejects_take_list(cli_rejects *s, const cli_reject_list *l, size_t line_offset)
+int cli_rejects_take_list(cli_rejects *s, const cli_reject_list *l, size_t line_offset,
+                          uint64_t record_offset)
 {
     for (size_t i = 0; i < l->n; i++) {
         cli_reject r = l->v[i];
         r.line += line_offset;
+        r.record += record_offset;
         int rc = cli_rejects_take(s, &r, l->text + l->reason_at[i]);
         if (rc)
             return rc;
@@ -161,24 +159,9 @@ int cli_rejects_take_list(cli_rejects *s, const cli_reject_list *l, size_t line_
     return 0;
 }
 
-int cli_rejects_close(cli_rejects *s, uint64_t records)
+int cli_rejects_close(cli_rejects *s)
 {
     int rc = 0;
-    if (s->lenient || s->returns_ignored) {
-        uint64_t skipped = s->rejected + s->returns_ignored;
-        uint64_t accepted = records > skipped ? records - skipped : 0; /* a bad header */
-        fprintf(stderr, "bvt: %s: %llu record%s read: %llu accepted, %llu rejected", s->path,
-                (unsigned long long)records, records == 1 ? "" : "s",
-                (unsigned long long)accepted, (unsigned long long)s->rejected);
-        if (s->returns_ignored)
-            fprintf(stderr, ", %llu return%s ignored", (unsigned long long)s->returns_ignored,
-                    s->returns_ignored == 1 ? "" : "s");
-        fprintf(stderr, "%s\n", s->stopped ? " (stopped early)" : "");
-        for (size_t k = 0; k < s->nkinds; k++)
-            fprintf(stderr, "bvt: %s: rejected %llu: %s%s%s\n", s->path,
-                    (unsigned long long)s->kinds[k].n, s->kinds[k].field,
-                    s->kinds[k].field[0] ? ": " : "", s->kinds[k].kind);
-    }
     if (s->out) {
         if (ferror(s->out) | (fclose(s->out) != 0)) {
             fprintf(stderr, "bvt: %s: writing the rejected records failed\n", s->out_path);
@@ -187,4 +170,31 @@ int cli_rejects_close(cli_rejects *s, uint64_t records)
         s->out = NULL;
     }
     return rc;
+}
+
+void cli_rejects_report(const cli_rejects *s, uint64_t records)
+{
+    if (!s->lenient && !s->returns_ignored)
+        return;
+    if (s->stopped && s->stop_fatal)
+        fprintf(stderr, "bvt: %s: stopped at line %zu: the file cannot be read past this "
+                "error\n", s->path, s->stop_line);
+    else if (s->stopped)
+        fprintf(stderr, "bvt: %s: stopped at line %zu: more than %llu bad record%s "
+                "(--max-errors %llu)\n", s->path, s->stop_line,
+                (unsigned long long)s->max_errors, s->max_errors == 1 ? "" : "s",
+                (unsigned long long)s->max_errors);
+    uint64_t skipped = s->rejected + s->returns_ignored;
+    uint64_t accepted = records > skipped ? records - skipped : 0; /* a bad header */
+    fprintf(stderr, "bvt: %s: %llu record%s read: %llu accepted, %llu rejected", s->path,
+            (unsigned long long)records, records == 1 ? "" : "s",
+            (unsigned long long)accepted, (unsigned long long)s->rejected);
+    if (s->returns_ignored)
+        fprintf(stderr, ", %llu return%s ignored", (unsigned long long)s->returns_ignored,
+                s->returns_ignored == 1 ? "" : "s");
+    fprintf(stderr, "%s\n", s->stopped ? " (stopped early)" : "");
+    for (size_t k = 0; k < s->nkinds; k++)
+        fprintf(stderr, "bvt: %s: rejected %llu: %s%s%s\n", s->path,
+                (unsigned long long)s->kinds[k].n, s->kinds[k].field,
+                s->kinds[k].field[0] ? ": " : "", s->kinds[k].kind);
 }

@@ -409,6 +409,7 @@ int cmd_rfm(int argc, char **argv)
     S->in.has_end = end_text != NULL;
     S->in.end_day = end_ms / DAY_MS;
     rc = rfm_read(&S->in, f.data, f.len);
+    cli_rejects_report(&S->in.rejects, S->in.records);
     if (rc == 0)
         cli_time_check_warn(&S->in.times, input);
     if (rc == 0) {

@@ -1,7 +1,8 @@
 /* csv.h — RFC 4180 record splitter over a memory buffer.
  *
  * Fields are separated by a delimiter (',' unless csv_set_delimiter() says
- * otherwise: ';', '|' or a tab are common).  Fields come back as slices: unquoted fields point into the buffer, quoted
+ * otherwise: ';', '|' or a tab are common).  Fields come back as slices:
+ * unquoted fields point into the buffer, quoted
  * fields are unescaped into a caller-provided scratch area of CSV_MAX_RECORD
  * bytes that is reused by the next call.  Records end at LF or CRLF; quoted
  * fields may span lines.  Blank lines are skipped.  Nothing is allocated. */

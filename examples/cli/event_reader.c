@@ -650,7 +650,8 @@ static int jsonl_record(er_reader *r, er_record *rec)
                 er_slice key, val = { NULL, 0 };
                 jws(&c);
                 if (c.i >= c.n || s[c.i] != '"')
-                    return fail_in(r, line, "", "bad JSON", "expected a key in double quotes at column %zu", c.i + 1);
+                    return fail_in(r, line, "", "bad JSON",
+                                   "expected a key in double quotes at column %zu", c.i + 1);
                 size_t key_sp = sp;
                 if (jstring(r, &c, &sp, &key, &why) < 0)
                     return fail_in(r, line, "", "bad JSON", "%s at column %zu", why, c.i + 1);
@@ -712,12 +713,14 @@ static int jsonl_record(er_reader *r, er_record *rec)
                     c.i++;
                     break;
                 }
-                return fail_in(r, line, "", "bad JSON", "expected ',' or '}' at column %zu", c.i + 1);
+                return fail_in(r, line, "", "bad JSON", "expected ',' or '}' at column %zu",
+                               c.i + 1);
             }
         }
         jws(&c);
         if (c.i < c.n)
-            return fail_in(r, line, "", "bad JSON", "unexpected text after the object at column %zu", c.i + 1);
+            return fail_in(r, line, "", "bad JSON",
+                           "unexpected text after the object at column %zu", c.i + 1);
         if (fill_record(r, line, raw, rec) < 0)
             return -1;
         return 1;

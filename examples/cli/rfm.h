@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "cli_input.h"
+#include "cli_rejects.h"
 #include "cli_time.h"
 #include "idmap.h"
 
@@ -44,6 +45,7 @@ typedef struct rfm_input {
     int returns;       /* some rows are returns (value < 0) */
     uint64_t records;  /* records read, bad ones and ignored returns included */
     cli_time_check times; /* misread times, to warn about (cli_time_check_warn) */
+    cli_rejects rejects;  /* how the read went (cli_rejects_report); its file closed */
 } rfm_input;
 
 /* Read and check every row of buf[0..len); keep those up to the end day.
@@ -51,7 +53,8 @@ typedef struct rfm_input {
  * user_id and type but not customer_id (after --columns); else a
  * transactions file.  Bad rows are skipped within the --max-errors budget
  * (cli_rejects.h); past it, or on a row that ends the read, prints "PATH:LINE:
- * reason" and returns CLI_EXIT_FAIL.  Transactions files without quotes
+ * reason" and returns CLI_EXIT_FAIL.  Either way the counts are left in
+ * in->rejects for the command to report.  Transactions files without quotes
  * and with at least split_min bytes of rows are parsed by two threads, with
  * the same result. */
 int rfm_read(rfm_input *in, const char *buf, size_t len);

@@ -18,7 +18,7 @@ typedef struct events_read {
     rfm_input *in;
     const cli_input *o;
     er_reader *reader;
-    cli_rejects rejects;
+    cli_rejects *rejects; /* in->rejects */
     size_t cap;
     long last;      /* the previous row's customer, or -1 */
     int scattered;  /* a customer came back after another one */
@@ -64,7 +64,7 @@ static int take(events_read *E, const er_record *rec)
     if (!rec->is_return)
         return keep(E, rec, rec->value);
     if (E->o->returns == CLI_RETURNS_IGNORE) {
-        E->rejects.returns_ignored++;
+        E->rejects->returns_ignored++;
         return 0;
     }
     in->returns = 1; /* CLI_RETURNS_SUBTRACT: rejected ones never get here */
@@ -90,8 +90,8 @@ static int read_all(events_read *E, const char *buf, size_t len)
         }
         er_slice raw = er_error_record(r);
         cli_reject rj = { er_error_line(r), er_error_field(r), er_error_kind(r), raw.p, raw.n,
-                          !opened || er_error_fatal(r) };
-        rc = cli_rejects_take(&E->rejects, &rj, er_error(r));
+                          !opened || er_error_fatal(r), 0 };
+        rc = cli_rejects_take(E->rejects, &rj, er_error(r));
     }
     cli_progress_done(in->records);
     return rc;
@@ -99,7 +99,7 @@ static int read_all(events_read *E, const char *buf, size_t len)
 
 int rfm_read_events(rfm_input *in, const char *buf, size_t len)
 {
-    events_read E = { in, in->opts ? in->opts : &strict_input, NULL, { 0 }, 0, -1, 0 };
+    events_read E = { in, in->opts ? in->opts : &strict_input, NULL, &in->rejects, 0, -1, 0 };
     char why[320];
     in->events = 1;
     if (cli_columns_check(&E.o->columns, er_field_names, ER_F_COUNT, "event files", why,
@@ -107,7 +107,7 @@ int rfm_read_events(rfm_input *in, const char *buf, size_t len)
         fprintf(stderr, "bvt: %s: --columns: %s\n", in->path, why);
         return CLI_EXIT_FAIL;
     }
-    int rc = cli_rejects_open(&E.rejects, in->path, E.o);
+    int rc = cli_rejects_open(E.rejects, in->path, E.o);
     if (rc)
         return rc;
     E.reader = malloc(sizeof *E.reader);
@@ -118,7 +118,7 @@ int rfm_read_events(rfm_input *in, const char *buf, size_t len)
     else
         rc = read_all(&E, buf, len);
     in->grouped = !E.scattered;
-    int rc2 = cli_rejects_close(&E.rejects, in->records);
+    int rc2 = cli_rejects_close(E.rejects);
     free(E.reader);
     return rc ? rc : rc2;
 }

@@ -91,7 +91,7 @@ static int chunk_reject(chunk *c, size_t line, const char *field, const char *ki
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    cli_reject r = { line, field, kind, c->raw, c->raw_n, fatal };
+    cli_reject r = { line, field, kind, c->raw, c->raw_n, fatal, c->records };
     if (cli_reject_list_add(&c->rejects, &r, reason) < 0) {
         c->failed = 2;
         return -1;
@@ -294,7 +294,7 @@ static void *parse_chunk(void *arg)
 /* A header that cannot be read ends the read; returns CLI_EXIT_FAIL. */
 static int header_error(cli_rejects *rj, size_t line, const char *reason)
 {
-    cli_reject r = { line, "", "bad header", NULL, 0, 1 };
+    cli_reject r = { line, "", "bad header", NULL, 0, 1, 0 };
     return cli_rejects_take(rj, &r, reason);
 }
 
@@ -419,11 +419,17 @@ static int finish(rfm_input *in, cli_rejects *rj, chunk *c, int split)
         fprintf(stderr, "bvt: out of memory\n");
         return CLI_EXIT_FAIL;
     }
-    if (cli_rejects_take_list(rj, &c[0].rejects, 0))
+    /* The read ends at the same record as on one thread, whatever the
+     * other half read meanwhile. */
+    if (cli_rejects_take_list(rj, &c[0].rejects, 0, 0)) {
+        in->records = rj->stop_record;
         return CLI_EXIT_FAIL;
+    }
     /* c[0] went to its end: the second half's lines were counted from 1. */
-    if (cli_rejects_take_list(rj, &c[1].rejects, c[0].end_line - 1))
+    if (cli_rejects_take_list(rj, &c[1].rejects, c[0].end_line - 1, c[0].records)) {
+        in->records = rj->stop_record;
         return CLI_EXIT_FAIL;
+    }
     if (split && merge(in, &c[0], &c[1]) < 0) {
         fprintf(stderr, "bvt: out of memory\n");
         return CLI_EXIT_FAIL;
@@ -507,20 +513,21 @@ int rfm_read(rfm_input *in, const char *buf, size_t len)
 
     idmap_init(&in->customers);
     cli_time_check_init(&in->times, in->written_ms);
+    memset(&in->rejects, 0, sizeof in->rejects);
     in->records = 0;
     if (er_sniff(buf, len) == ER_JSONL || header_of_events(o, buf, len, header_scratch))
         return rfm_read_events(in, buf, len);
-    cli_rejects rj;
-    int rc = cli_rejects_open(&rj, in->path, o);
+    cli_rejects *rj = &in->rejects;
+    int rc = cli_rejects_open(rj, in->path, o);
     if (rc)
         return rc;
     csv_init(&csv, buf, len, header_scratch);
     if (o->delimiter)
         csv_set_delimiter(&csv, o->delimiter);
-    rc = read_header(o, &rj, &csv, &hd);
+    rc = read_header(o, rj, &csv, &hd);
     if (rc == 0)
-        rc = read_rows(in, o, &rj, &hd, &csv, buf, len);
-    int rc2 = cli_rejects_close(&rj, in->records);
+        rc = read_rows(in, o, rj, &hd, &csv, buf, len);
+    int rc2 = cli_rejects_close(rj);
     return rc ? rc : rc2;
 }
 

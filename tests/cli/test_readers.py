@@ -296,5 +296,21 @@ rc, out, err = c.run("ingest", "--events", mixed, "--state", state, "--journal",
 c.eq(rc, 0, "ingest --state with skipped records: exit 0")
 c.eq([l for l in lines(out) if l.startswith("acked")], ["acked 2", "acked 4", "acked 5"],
      "acks count the file's records, skipped ones too")
+# Bad records (3 and 5) right after a batch that ends on a multiple of 2:
+# the batch is tracked first, and each ack comes once, in every mode.
+ACKS = """user_id,timestamp,type,value
+u1,2024-03-01T10:00:00Z,page_view,
+u1,2024-03-01T10:01:00Z,purchase,12
+u2,2024-03-01T10:02:00Z,purchase,-30
+u2,2024-03-02T10:00:00Z,purchase,30
+u3,2024-03-02T11:00:00Z,purchase,x
+"""
+acks = c.write("acks.csv", ACKS)
+for journal in ("group", "always", "off"):
+    rc, out, err = c.run("ingest", "--events", acks, "--state", state, "--journal", journal,
+                         "--ack-every", "2", "--max-errors", "2", "--rejects", rejects,
+                         env=SECRET)
+    c.eq((rc, [l for l in lines(out) if l.startswith("acked")]),
+         (0, ["acked 2", "acked 4", "acked 5"]), f"--journal {journal}: each ack once")
 
 c.done()
