@@ -215,7 +215,10 @@ static int run(const char *events, const char *offers, const char *rules, int64_
     int rc = offer_file_parse(offers, of.data, of.len, &f);
     if (rc == 0)
         rc = cli_engine_new(&e, NULL, secret_file);
-    cli_types vocab; /* the declared custom types, which rules may name */
+    /* Segments must exist before the events are tracked (membership is
+     * taken as each feedback event is), and rules may name the declared
+     * custom types: register those first. */
+    cli_types vocab;
     if (rc == 0)
         rc = cli_input_vocabulary(e, in, &vocab);
     if (rc == 0 && have_rules)
