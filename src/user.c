@@ -124,16 +124,31 @@ int bvt_history_count(bvt_engine *e, const void *id, size_t len, uint32_t type,
     return r ? BVT_OK : BVT_ENOTFOUND;
 }
 
+/* The summary of the profile k names, under its shard's lock. */
+static int summary_of_key(bvt_engine *e, bvt_user_key k, int64_t end_ms, int64_t unit_ms,
+                          bvt_rfm_summary *out)
+{
+    bvt_shard *sh;
+    bvt_record *r = bvt_engine_lock_key(e, k, &sh);
+    int rc = r ? bvt_rfm_summary_of(r, end_ms, unit_ms, out) : BVT_ENOTFOUND;
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
 int bvt_rfm_summary_get(bvt_engine *e, const void *id, size_t len, int64_t end_ms,
                         int64_t unit_ms, bvt_rfm_summary *out)
 {
     if (!e || !bvt_user_id_valid(id, len) || end_ms <= 0 || unit_ms <= 0 || !out)
         return BVT_EINVAL;
-    bvt_shard *sh;
-    bvt_record *r = lock_user(e, id, len, &sh);
-    int rc = r ? bvt_rfm_summary_of(r, end_ms, unit_ms, out) : BVT_ENOTFOUND;
-    pthread_mutex_unlock(&sh->lock);
-    return rc;
+    return summary_of_key(e, bvt_engine_key(e, id, len), end_ms, unit_ms, out);
+}
+
+int bvt_rfm_summary_get_key(bvt_engine *e, const bvt_user_key *key, int64_t end_ms,
+                            int64_t unit_ms, bvt_rfm_summary *out)
+{
+    if (!e || !key || end_ms <= 0 || unit_ms <= 0 || !out)
+        return BVT_EINVAL;
+    return summary_of_key(e, *key, end_ms, unit_ms, out);
 }
 
 /* ---- attributes ---- */

@@ -76,6 +76,22 @@ int cli_input_parse(const cli_input_args *a, cli_input *in, const char *usage,
     return declared_types(a, in, usage);
 }
 
+const char *cli_input_args_given(const cli_input_args *a)
+{
+    const struct {
+        const char *value, *name;
+    } opts[] = {
+        { a->time_format, "--time-format" }, { a->columns, "--columns" },
+        { a->delimiter, "--delimiter" },     { a->custom_types, "--custom-types" },
+        { a->types_file, "--types-file" },   { a->max_errors, "--max-errors" },
+        { a->rejects, "--rejects" },         { a->returns, "--returns" },
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        if (opts[i].value)
+            return opts[i].name;
+    return NULL;
+}
+
 int cli_input_vocabulary(bvt_engine *e, const cli_input *in, cli_types *vocab)
 {
     memset(vocab, 0, sizeof *vocab);

@@ -25,6 +25,9 @@ enum cli_returns {
 
 typedef struct cli_input {
     uint32_t time_format;     /* enum bvt_time_format (--time-format); 0 = auto */
+    const char *time_advice;  /* NULL: a refused time's message names --time-format; else
+                                 what it ends with instead, for a reader whose user has no
+                                 such option (the decision server: cli_time_read_advised) */
     cli_colmap columns;       /* --columns; n = 0: none */
     char delimiter;           /* --delimiter; 0 = ',' */
     const cli_types *vocab;   /* the types a file may name; NULL = any well-formed name */

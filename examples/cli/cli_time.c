@@ -24,18 +24,25 @@ int cli_time_format_of(const char *name, uint32_t *out)
     return -1;
 }
 
-int cli_time_read(const char *s, size_t n, uint32_t format, const char *option, int64_t *out,
-                  char *why, size_t cap, const char **kind)
+/* cli_time_read() and cli_time_read_advised(): at most one of option and
+ * advice is not NULL. */
+static int read_time(const char *s, size_t n, uint32_t format, const char *option,
+                     const char *advice, int64_t *out, char *why, size_t cap, const char **kind)
 {
     bvt_error err = BVT_ERROR_INIT;
     int64_t t = 0;
     if (bvt_time_parse(s, n, format, &t, &err) != BVT_OK) {
         /* The library's message says why and quotes the text; an ambiguous
-         * integer's message already lists the formats to choose from. */
+         * integer's message already lists the formats to choose from, which
+         * advice replaces. */
         int ambiguous = strstr(err.message, "is ambiguous") != NULL;
         *kind = ambiguous ? CLI_TIME_AMBIGUOUS : CLI_TIME_NOT_A_TIME;
-        snprintf(why, cap, "%s%s%s", err.message[0] ? err.message : "not a time",
-                 ambiguous && option ? " with " : "", ambiguous && option ? option : "");
+        char *choose = advice ? strstr(err.message, "; choose the format") : NULL;
+        if (choose)
+            *choose = '\0';
+        snprintf(why, cap, "%s%s%s%s%s", err.message[0] ? err.message : "not a time",
+                 ambiguous && option ? " with " : "", ambiguous && option ? option : "",
+                 advice ? "; " : "", advice ? advice : "");
         return -1;
     }
     if (t <= 0) {
@@ -46,6 +53,18 @@ int cli_time_read(const char *s, size_t n, uint32_t format, const char *option, 
     }
     *out = t;
     return 0;
+}
+
+int cli_time_read(const char *s, size_t n, uint32_t format, const char *option, int64_t *out,
+                  char *why, size_t cap, const char **kind)
+{
+    return read_time(s, n, format, option, NULL, out, why, cap, kind);
+}
+
+int cli_time_read_advised(const char *s, size_t n, uint32_t format, const char *advice,
+                          int64_t *out, char *why, size_t cap, const char **kind)
+{
+    return read_time(s, n, format, NULL, advice, out, why, cap, kind);
 }
 
 void cli_time_check_init(cli_time_check *c, int64_t written_ms)

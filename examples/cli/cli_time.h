@@ -44,6 +44,14 @@ int cli_time_format_of(const char *name, uint32_t *out);
 int cli_time_read(const char *s, size_t n, uint32_t format, const char *option, int64_t *out,
                   char *why, size_t cap, const char **kind);
 
+/* cli_time_read() for a reader whose user has no option that chooses the
+ * format (the decision server's clients): the message of a refused time
+ * ends with "; " and `advice` (such as "send ISO 8601 text or epoch
+ * milliseconds"), which takes the place of the library's advice to choose
+ * a format. */
+int cli_time_read_advised(const char *s, size_t n, uint32_t format, const char *advice,
+                          int64_t *out, char *why, size_t cap, const char **kind);
+
 /* Times of a file that are probably misread: counted while reading, then
  * warned about once per kind. */
 typedef struct cli_time_check {

@@ -294,8 +294,11 @@ static int fill_record(er_reader *r, size_t line, const er_slice *raw, er_record
                        "%s: longer than %d bytes", r->label[ER_F_USER_ID], ER_MAX_USER_ID);
 
     const er_slice *t = &raw[ER_F_TIMESTAMP];
-    if (cli_time_read(t->p, t->n, r->in->time_format, "--time-format", &rec->time_ms, why,
-                      sizeof why, &kind) < 0)
+    if ((r->in->time_advice
+             ? cli_time_read_advised(t->p, t->n, r->in->time_format, r->in->time_advice,
+                                     &rec->time_ms, why, sizeof why, &kind)
+             : cli_time_read(t->p, t->n, r->in->time_format, "--time-format", &rec->time_ms,
+                             why, sizeof why, &kind)) < 0)
         return fail_in(r, line, field_names[ER_F_TIMESTAMP], kind, "%s: %s",
                        r->label[ER_F_TIMESTAMP], why);
 

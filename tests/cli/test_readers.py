@@ -205,6 +205,12 @@ c.eq(out, "customer_id,frequency,recency,T,monetary_value\na,2,7,8,22.5\nb,1,1,4
      "rfm --returns subtract: a's last purchase day is worth 25, b's first 5")
 c.eq(lines(err), [f"bvt: warning: {ret}: 1 return was larger than the purchases before "
                   "them; 9.00 in all was not subtracted"], "an uncovered return is reported")
+rc, out, err = c.run("rfm", "--input", ret, "--returns", "subtract", "--end", "2024-01-09",
+                     "--scores")
+c.check(rc == 0 and out.splitlines()[0].endswith(",r_score,f_score,m_score")
+        and [l.split(",")[0] for l in out.splitlines()[1:]] == ["a", "b"],
+        "rfm --returns subtract --scores: r, with only a return, is neither scored nor "
+        "printed", out + err)
 
 # ---- 4. column mapping and delimiters ---------------------------------------
 SEMI = """CustomerID;InvoiceDate;Kind;Amount;Qty
