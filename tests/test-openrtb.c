@@ -390,6 +390,7 @@ int main(void)
 {
     Suite *s = suite_create("openrtb");
     TCase *tc = tcase_create("openrtb");
+    tcase_set_timeout(tc, 120); /* 4,000 segment definitions: slow under ThreadSanitizer */
     tcase_add_test(tc, validator_rejects_broken_json);
     tcase_add_test(tc, segments_without_mapping);
     tcase_add_test(tc, segments_with_mapping);
