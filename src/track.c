@@ -168,11 +168,16 @@ int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
 }
 
 /* Count refused events; journaled too, so the count survives a reopen
- * (best effort: a failed journal is reported by the next call). */
+ * (best effort: a failed journal is reported by the next call).  Under a
+ * shard lock, which a checkpoint's cut holds: the count and its record
+ * fall on the same side of the cut, so a reopen never counts them twice. */
 static void count_rejected(bvt_engine *e, uint64_t n)
 {
+    bvt_shard *sh = &e->store.shards[0];
+    bvt_shard_lock(sh);
     atomic_fetch_add_explicit(&e->events_rejected, n, memory_order_relaxed);
     (void)bvt_log_rejected(e, n);
+    pthread_mutex_unlock(&sh->lock);
 }
 
 /* A refused event's count is a change like any other: under
