@@ -210,6 +210,27 @@ enum bvt_time_format {
 BVT_API int bvt_time_parse(const char *text, size_t len, uint32_t format, int64_t *out_ms,
                            bvt_error *err);
 
+/** Bytes that always hold bvt_time_format()'s text, its NUL included. */
+#define BVT_TIME_TEXT_MAX 32
+
+/**
+ * @brief Write a time as ISO 8601 UTC, the form every output of the
+ * project uses next to epoch milliseconds.
+ *
+ * `YYYY-MM-DDTHH:MM:SSZ`, with `.mmm` before the `Z` only when the time is
+ * not a whole second ("2024-03-01T10:00:00Z", "2024-03-01T10:00:00.250Z");
+ * bvt_time_parse() reads it back to the same milliseconds.
+ * @param ms     epoch milliseconds, in the years 1..9999 as bvt_time_parse() reads them.
+ * @param buf    output, NUL-terminated on success (may be NULL when cap is 0).
+ * @param cap    its size; BVT_TIME_TEXT_MAX always suffices.
+ * @param[out] out_len the text's length without the NUL, also on BVT_ERANGE
+ *             (may be NULL).
+ * @return BVT_OK; BVT_EINVAL (buf NULL with cap > 0, or ms outside the years
+ *         1..9999); BVT_ERANGE (cap too small).
+ * @since 1.1  Thread-safe, allocates nothing.
+ */
+BVT_API int bvt_time_format(int64_t ms, char *buf, size_t cap, size_t *out_len);
+
 /* ======================================================================
  * Event types
  * ====================================================================== */
@@ -849,8 +870,13 @@ BVT_API int bvt_rfm_summary_get(bvt_engine *engine, const void *user_id, size_t 
  *
  * Over users with at least one purchase: R from the time of the last
  * purchase (more recent is higher), F from purchase days, M from total value.
- * A score is 1 + the number of quintile cut points the user's value is above,
- * so ties share a score.  With more than 1,000,000 buyers the cut points come
+ * Scores rank buyers, so each level 1..5 holds a fifth of them even where
+ * values tie (most buyers buy on one day only): in each dimension buyers
+ * are ordered by its value, ties broken by the other two values (F: spend,
+ * then recency; M: purchase days, then recency; R: purchase days, then
+ * spend; higher ranks higher) and last by the user's keyed hash, arbitrary
+ * but the same at every refresh.  A score is 1 + the number of quintile cut
+ * points the buyer ranks above.  With more than 1,000,000 buyers the cut points come
  * from a seeded uniform sample of 1,000,000 (rank error below 0.2% at 95%).
  * The scores then hold until the next refresh; new users are scored against
  * the stored cut points.  Takes each shard's lock in turn, briefly.
@@ -971,6 +997,24 @@ BVT_API int bvt_engine_foreach_user(bvt_engine *engine, int64_t now, bvt_user_fn
  */
 BVT_API int bvt_user_key_of(const bvt_engine *engine, const void *user_id, size_t len,
                             bvt_user_key *out);
+
+/**
+ * @brief The lifetimes / BTYD summary of the user with a keyed hash.
+ *
+ * As bvt_rfm_summary_get(), for a user known only by key: the keys that
+ * bvt_engine_foreach_user() and bvt_segment_members() report, e.g. over a
+ * state directory, which holds no raw ids.  The key of an aliased id
+ * leads to the profile it is an alias of, as the id does.
+ * @param engine   the engine.
+ * @param key      the user's keyed hash.
+ * @param end_ms   observation end (any time on the end day).
+ * @param unit_ms  time unit (> 0).
+ * @param[out] out the summary.
+ * @return as bvt_rfm_summary_get().
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_rfm_summary_get_key(bvt_engine *engine, const bvt_user_key *key,
+                                    int64_t end_ms, int64_t unit_ms, bvt_rfm_summary *out);
 
 /* ======================================================================
  * Consent
@@ -1975,7 +2019,12 @@ BVT_API int bvt_experiment_report_get(bvt_engine *engine, uint32_t experiment, u
  * and campaign group with impression times and the latest dismissal
  * ("caps"); the sticky experiment assignments ("experiments"); and the
  * behaviour history, exact events and day aggregates ("history").  Times
- * are epoch milliseconds; item hashes and keys are hex strings.  The JSON
+ * are epoch milliseconds, each followed by the same instant as ISO 8601
+ * UTC text (bvt_time_format()): "now" by "now_iso" and every time member
+ * "NAME_ms" by "NAME_iso" (null where the time is 0 or null; durations have
+ * none).  Numbers are the shortest decimal that reads back to the value
+ * held, as a float for the history's values (kept as floats).  Item hashes
+ * and keys are hex strings.  The JSON
  * is written while the user's shard is locked, so it is one consistent
  * state of the profile.
  *

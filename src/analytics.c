@@ -88,7 +88,7 @@ static int count_anonymously(bvt_engine *e, const bvt_resolved_event *ev)
     bvt_anon *a = e->anon;
     bvt_anon_cell *c = anon_cell(a, key);
     /* the table names the category from now on: snapshots keep it */
-    int rc = c && top ? bvt_categories_pin(e->cats, top) : BVT_OK;
+    int rc = c && top ? bvt_categories_keep(e->cats, top) : BVT_OK;
     if (rc != BVT_OK)
         return rc;
     if (c) {

@@ -50,16 +50,20 @@ int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint3
         }
         return rc;
     }
-    if (x->caps_len == x->caps_cap && x->caps_cap < BVT_USER_CAP_ENTRIES) {
-        int rc = bvt_mem_grow_small(m, BVT_MEM_ATTRS, (void **)&x->caps, &x->caps_cap,
-                                    BVT_USER_CAP_ENTRIES, sizeof *x->caps);
-        if (rc != BVT_OK)
-            return rc;
-    }
+    /* the entry first: when the array cannot grow it is given back, so a
+     * refusal leaves nothing grown */
     void *p = NULL;
     int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, entry_size(depth));
     if (rc != BVT_OK)
         return rc;
+    if (x->caps_len == x->caps_cap && x->caps_cap < BVT_USER_CAP_ENTRIES) {
+        rc = bvt_mem_grow_small(m, BVT_MEM_ATTRS, (void **)&x->caps, &x->caps_cap,
+                                BVT_USER_CAP_ENTRIES, sizeof *x->caps);
+        if (rc != BVT_OK) {
+            bvt_mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(depth), 0);
+            return rc;
+        }
+    }
     if (x->caps_len == BVT_USER_CAP_ENTRIES) { /* bounded: the entry idle longest goes */
         uint32_t idle = x->caps[0]->key == keep;
         for (uint32_t j = idle + 1; j < x->caps_len; j++)
@@ -73,6 +77,52 @@ int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint3
     e->cap = (uint8_t)depth;
     x->caps[x->caps_len++] = e;
     return BVT_OK;
+}
+
+void bvt_caps_mark_take(const bvt_ext *x, bvt_caps_mark *mk)
+{
+    mk->len = x ? x->caps_len : 0;
+    mk->cap = x ? x->caps_cap : 0;
+    for (uint32_t i = 0; i < mk->len; i++) {
+        mk->depth[i] = x->caps[i]->cap;
+        mk->key[i] = x->caps[i]->key;
+    }
+}
+
+void bvt_caps_undo(bvt_ext *x, bvt_mem *m, const bvt_caps_mark *mk)
+{
+    if (!x)
+        return;
+    while (x->caps_len > mk->len) /* appended last, and empty */
+        drop_entry(x, m, x->caps_len - 1u);
+    /* a full table made room in place: the new entry is the one mk lacks */
+    for (uint32_t i = x->caps_len; i-- > 0;) {
+        const bvt_cap_entry *e = x->caps[i];
+        int known = 0;
+        for (uint32_t j = 0; j < mk->len && !known; j++)
+            known = mk->key[j] == e->key;
+        if (!known && e->len == 0 && e->dismissed_ms == 0)
+            drop_entry(x, m, i);
+    }
+    for (uint32_t i = 0; i < x->caps_len && i < mk->len; i++) {
+        bvt_cap_entry *e = x->caps[i];
+        if (e->key != mk->key[i] || e->cap <= mk->depth[i] || e->len > mk->depth[i])
+            continue;
+        void *p = e;
+        if (bvt_mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(e->cap), entry_size(mk->depth[i])) ==
+            BVT_OK) {
+            x->caps[i] = p;
+            x->caps[i]->cap = mk->depth[i];
+        }
+    }
+    if (x->caps_cap > mk->cap && x->caps_len <= mk->cap) {
+        void *p = x->caps;
+        if (bvt_mem_resize(m, BVT_MEM_ATTRS, &p, x->caps_cap * sizeof *x->caps,
+                           mk->cap * sizeof *x->caps) == BVT_OK) {
+            x->caps = p;
+            x->caps_cap = mk->cap;
+        }
+    }
 }
 
 void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask)

@@ -37,6 +37,20 @@ const bvt_cap_entry *bvt_caps_find(const bvt_ext *x, uint32_t key);
  * BVT_OK, BVT_EFULL or BVT_ENOMEM (then nothing changed). */
 int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint32_t keep);
 
+/* The cap state before an event's reservations (bvt_caps_undo()). */
+typedef struct bvt_caps_mark {
+    uint8_t len, cap;                      /* entries and room for them */
+    uint8_t depth[BVT_USER_CAP_ENTRIES];   /* each entry's room for times */
+    uint32_t key[BVT_USER_CAP_ENTRIES];
+} bvt_caps_mark;
+
+void bvt_caps_mark_take(const bvt_ext *x, bvt_caps_mark *mk);
+
+/* Give back what reservations made since mk (the event they were for was
+ * refused): entries added (still empty), times room widened, the entry
+ * array grown.  An entry a full table dropped for the new one stays gone. */
+void bvt_caps_undo(bvt_ext *x, bvt_mem *m, const bvt_caps_mark *mk);
+
 /* Record an impression at t (entry reserved; without one, nothing). */
 void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask);
 /* Record a dismissal at t (entry reserved; without one, nothing). */

@@ -17,6 +17,18 @@ int bvt_cart_reserve(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m)
     return rc == BVT_OK || x->cart_len ? BVT_OK : rc; /* a full cart drops its oldest */
 }
 
+void bvt_cart_shrink(bvt_ext *x, bvt_mem *m, uint8_t cap)
+{
+    if (x->cart_cap <= cap || x->cart_len > cap)
+        return;
+    void *p = x->cart;
+    if (bvt_mem_resize(m, BVT_MEM_CART, &p, x->cart_cap * sizeof *x->cart,
+                       cap * sizeof *x->cart) == BVT_OK) {
+        x->cart = p;
+        x->cart_cap = cap;
+    }
+}
+
 static void remove_at(bvt_ext *x, uint32_t i)
 {
     memmove(&x->cart[i], &x->cart[i + 1], (x->cart_len - i - 1) * sizeof *x->cart);

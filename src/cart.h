@@ -16,6 +16,10 @@ struct bvt_cart_entry {
 /* Make room for one more item (allocation happens here, not in the update). */
 int bvt_cart_reserve(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m);
 
+/* Give back room for items beyond cap (reserved for an event that was
+ * then refused); the items held must fit. */
+void bvt_cart_shrink(bvt_ext *x, bvt_mem *m, uint8_t cap);
+
 /* Apply a cart-relevant event (add_to_cart, remove_from_cart, purchase). */
 void bvt_cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_event *ev);
 

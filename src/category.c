@@ -7,13 +7,14 @@
  * the id limit.
  *
  * Erasure (docs/privacy.md).  A snapshot writes a tombstone in place of a
- * category that nothing it holds uses and no definition names
- * (bvt_categories_erase).  The path stays in memory, flagged ERASED, and
- * the next journal record to name the id is preceded by the id's CATEGORY
- * record (and its erased ancestors'), from which replay gives the
- * tombstone its path back under the same id.  Each id also keeps the
- * epoch (one per snapshot cut) of the last record that named it, so a
- * snapshot keeps what records after its cut name.  Locks order both with
+ * category that nothing it holds uses, no live definition names (pins,
+ * counted) and no aggregate keeps (bvt_categories_erase).  The path stays
+ * in memory, flagged ERASED, and the next journal record to name the id
+ * is preceded by the id's CATEGORY record (and its erased ancestors'),
+ * from which replay gives the tombstone its path back under the same id.
+ * Each id also keeps the epoch (one per snapshot cut) of the last record
+ * that named it (its own CATEGORY record first), so a snapshot keeps what
+ * records after its cut name.  Locks order both with
  * the decision, which holds every shard lock and the category lock:
  * events are journaled under their shard's lock, everything else that
  * names an id here (creating a child, pinning) under the category lock.
@@ -29,7 +30,8 @@
 #include "interner.h"
 #include "utf8.h"
 
-/* Interner flags besides BVT_NAME_PINNED. */
+/* Interner flags (the interner's count of each id is its pins). */
+#define KEPT 1u    /* an aggregate names it for the engine's life */
 #define ERASED 2u  /* the last snapshot holds a tombstone */
 #define SETTLED 4u /* bvt_categories_named() saw its CATEGORY record written */
 
@@ -87,6 +89,10 @@ static int lineage_prepare(bvt_categories *c, uint32_t id, uint32_t parent)
         l->anc[d] = p->anc[d];
     l->depth = p ? p->depth : 0;
     l->anc[l->depth++] = (uint16_t)id;
+    /* Its own CATEGORY record names it: one written after a snapshot's cut
+     * began (so perhaps after the journal switched files) keeps it there. */
+    atomic_store_explicit(&l->used, atomic_load_explicit(&c->epoch, memory_order_relaxed),
+                          memory_order_relaxed);
     return BVT_OK;
 }
 
@@ -295,12 +301,32 @@ int bvt_categories_pin(bvt_categories *c, uint32_t id)
 {
     if (!bvt_categories_valid(c, id))
         return BVT_EINVAL;
-    if (flags_of(c, id) & BVT_NAME_PINNED) /* then never erased again */
+    pthread_mutex_lock(&c->lock);
+    int rc = named_locked(c, id);
+    /* After the CATEGORY records, under the lock the erasure decides under:
+     * whoever sees the pin sees them journaled, and a pin is never missed
+     * by a decision that would erase the id. */
+    if (rc == BVT_OK)
+        bvt_interner_ref(c->names, id);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+void bvt_categories_unpin(bvt_categories *c, uint32_t id)
+{
+    if (c && id)
+        bvt_interner_unref(c->names, id);
+}
+
+int bvt_categories_keep(bvt_categories *c, uint32_t id)
+{
+    if (!bvt_categories_valid(c, id))
+        return BVT_EINVAL;
+    if (flags_of(c, id) & KEPT) /* then never erased again */
         return BVT_OK;
     pthread_mutex_lock(&c->lock);
     int rc = named_locked(c, id);
-    /* After the CATEGORY records: whoever sees the pin sees them journaled. */
-    bvt_interner_flags_set(c->names, id, BVT_NAME_PINNED);
+    bvt_interner_flags_set(c->names, id, KEPT);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
@@ -343,10 +369,11 @@ void bvt_categories_cut(bvt_categories *c)
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Kept by a snapshot whatever its marks say: pinned, or named since its cut. */
+/* Kept by a snapshot whatever its marks say: pinned by a live definition,
+ * kept by an aggregate, or named since its cut. */
 static int in_use(const bvt_categories *c, uint32_t id, uint32_t epoch)
 {
-    return (flags_of(c, id) & BVT_NAME_PINNED) ||
+    return bvt_interner_refs(c->names, id) > 0 || (flags_of(c, id) & KEPT) ||
            atomic_load_explicit(&lineage_of(c, id)->used, memory_order_relaxed) == epoch;
 }
 

@@ -62,15 +62,25 @@ int bvt_categories_valid(const bvt_categories *c, uint32_t id);
 
 /* ---- erasure (category.c's header comment, docs/privacy.md) ----
  *
- * A snapshot keeps a category when its profiles or derived state use it
- * (marks), a definition names it (pinned), a journal record after the
- * snapshot's cut names it, or a kept category lies below it; it writes a
- * tombstone for any other. */
+ * A snapshot keeps a category when what it holds uses it (marks: profiles,
+ * and the definitions and aggregates of its sections), a live definition
+ * names it (pinned), an aggregate keeps it, a journal record after the
+ * snapshot's cut names it (a new category's own record included), or a
+ * kept category lies below it; it writes a tombstone for any other. */
 
 /* A definition names id (a segment or offer rule, an offer's tags, a
- * keyword, a cluster model): every snapshot keeps it from now on.
- * BVT_OK; BVT_EINVAL (not a valid id); the hook's status. */
+ * keyword, a cluster model): snapshots keep it until as many
+ * bvt_categories_unpin() calls (the definition is replaced, removed or
+ * freed).  Pin before the definition is published, unpin once no reader
+ * can take it any more.  BVT_OK (pinned); BVT_EINVAL (not a valid id);
+ * the hook's status (not pinned). */
 int bvt_categories_pin(bvt_categories *c, uint32_t id);
+void bvt_categories_unpin(bvt_categories *c, uint32_t id);
+
+/* An aggregate that never shrinks (the anonymous aggregates) names id:
+ * every snapshot keeps it from now on.  BVT_OK; BVT_EINVAL; the hook's
+ * status. */
+int bvt_categories_keep(bvt_categories *c, uint32_t id);
 
 /* bvt_categories_intern(), then bvt_categories_pin() (a definition's path). */
 int bvt_categories_intern_pinned(bvt_categories *c, const char *path, size_t len,

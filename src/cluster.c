@@ -169,6 +169,12 @@ void bvt_cluster_models_free(bvt_cluster_model *m)
 
 /* ---- persistence ---- */
 
+void bvt_cluster_model_mark(const bvt_cluster_model *m, struct bvt_name_marks *marks)
+{
+    for (uint32_t d = 0; marks && d < m->cats; d++)
+        bvt_bits_set(marks->cats, m->cat[d]);
+}
+
 /* u32 k, u32 cats, cats x u16 category id, (cats + 3) x (f64 mean, f64 sd),
  * k x (cats + 3) x f64 centroid. */
 void bvt_cluster_model_write(const bvt_cluster_model *m, bvt_wbuf *w)
@@ -256,14 +262,20 @@ int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
             return rc;
         }
     }
-    /* The model names its categories from now on: snapshots keep them. */
+    /* The model names its categories while it is the current one: snapshots
+     * keep them (the one it replaces no longer names its own). */
     int rc = BVT_OK;
-    for (uint32_t d = 0; d < m->cats && rc == BVT_OK; d++)
+    uint32_t d = 0;
+    for (; d < m->cats && rc == BVT_OK; d++)
         rc = bvt_categories_pin(e->cats, m->cat[d]);
     if (rc != BVT_OK) {
+        while (--d > 0) /* the last one failed: not pinned */
+            bvt_categories_unpin(e->cats, m->cat[d - 1]);
         free(m);
         return rc;
     }
+    for (uint32_t k = 0; cur && k < cur->cats; k++)
+        bvt_categories_unpin(e->cats, cur->cat[k]);
     m->older = cur;
     atomic_store_explicit(&e->clusters, m, memory_order_release);
     if (restore)

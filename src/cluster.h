@@ -28,6 +28,9 @@ void bvt_cluster_models_free(bvt_cluster_model *m);
  * dimension, the centroids (what placing a user needs; the rest is
  * derived on reading). */
 void bvt_cluster_model_write(const bvt_cluster_model *m, bvt_wbuf *w);
+/* Mark in marks (may be NULL) the categories m names (persist.h). */
+struct bvt_name_marks;
+void bvt_cluster_model_mark(const bvt_cluster_model *m, struct bvt_name_marks *marks);
 
 /* A model from bytes, every field checked (k, dimension count, category
  * ids top-level in e, finite numbers): BVT_OK with *out; BVT_ECORRUPT (r

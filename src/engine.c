@@ -150,6 +150,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
     pthread_mutex_init(&e->rfm_lock, NULL);
     pthread_mutex_init(&e->pool_lock, NULL);
     pthread_mutex_init(&e->save_lock, NULL);
+    pthread_mutex_init(&e->strings_lock, NULL);
     uint64_t alias_max = opts->max_users ? opts->max_users / 4 : (1u << 24);
     bvt_aliases_init(&e->aliases, (uint32_t)(alias_max > (1u << 24) ? (1u << 24) : alias_max));
     if (bvt_categories_new(&e->cats) != BVT_OK || bvt_keywords_new(&e->keywords) != BVT_OK ||
@@ -183,16 +184,17 @@ void bvt_engine_free(bvt_engine *e)
         return;
     bvt_state_close(e);
     bvt_store_destroy(&e->store);
+    /* Definitions first: their rules and tags unpin names (category.h). */
+    bvt_segments_destroy(&e->segments);
+    bvt_experiments_free(e->experiments);
+    while (e->rank_pool_len)
+        bvt_rank_work_free(e->rank_pool[--e->rank_pool_len]);
+    bvt_offers_destroy(&e->offers);
     bvt_categories_free(e->cats);
     bvt_keywords_free(e->keywords);
     bvt_interner_free(e->strings);
     bvt_aliases_destroy(&e->aliases);
-    bvt_segments_destroy(&e->segments);
-    bvt_experiments_free(e->experiments);
     bvt_anon_free(e->anon);
-    while (e->rank_pool_len)
-        bvt_rank_work_free(e->rank_pool[--e->rank_pool_len]);
-    bvt_offers_destroy(&e->offers);
     for (bvt_rfm_cuts *c = atomic_load(&e->cuts), *next; c; c = next) {
         next = c->older;
         free(c);
@@ -203,6 +205,7 @@ void bvt_engine_free(bvt_engine *e)
     bvt_batch_pool_free(e);
     pthread_mutex_destroy(&e->pool_lock);
     pthread_mutex_destroy(&e->save_lock);
+    pthread_mutex_destroy(&e->strings_lock);
     pthread_mutex_destroy(&e->rfm_lock);
     free(e);
 }
@@ -426,6 +429,16 @@ uint32_t bvt_category_parent(const bvt_engine *e, uint32_t id)
     return e ? bvt_categories_parent(e->cats, id) : 0;
 }
 
+int bvt_keyword_pin_map(bvt_engine *e, const char *word, size_t len, uint32_t cat)
+{
+    uint32_t old = 0;
+    int stored = 0;
+    int rc = bvt_keywords_replace(e->keywords, word, len, cat, &old, &stored);
+    if (!stored || old) /* a map holds one pin per word */
+        bvt_categories_unpin(e->cats, stored ? old : cat);
+    return rc;
+}
+
 int bvt_keyword_map(bvt_engine *e, const char *keyword, const char *category, bvt_error *err)
 {
     if (!e || !keyword || !category)
@@ -438,7 +451,7 @@ int bvt_keyword_map(bvt_engine *e, const char *keyword, const char *category, bv
     rc = bvt_categories_intern_pinned(e->cats, category, strlen(category), &id, err);
     if (rc != BVT_OK)
         return rc;
-    rc = bvt_keywords_set(e->keywords, keyword, strlen(keyword), id);
+    rc = bvt_keyword_pin_map(e, keyword, strlen(keyword), id);
     if (rc != BVT_OK)
         return bvt_fail(err, rc, -1, "%s", bvt_strerror(rc));
     return BVT_OK;

@@ -31,6 +31,9 @@ struct bvt_engine {
     bvt_categories *cats;
     bvt_keywords *keywords;
     bvt_interner *strings; /* attribute keys and string values */
+    /* Orders pinning a string (rules: profile_env.c) with a snapshot
+     * forgetting the unused ones (snapshot.c); a leaf lock. */
+    pthread_mutex_t strings_lock;
     bvt_event_types types;
     bvt_purposes purposes; /* consent purpose names */
     bvt_store store;
@@ -54,6 +57,10 @@ struct bvt_engine {
     struct bvt_anon *anon;               /* anonymous aggregates, or NULL */
     /* persistence (snapshot.c, state.c, persist.h) */
     pthread_mutex_t save_lock;           /* one snapshot at a time */
+    /* From a snapshot's cut to its erasure (set and cleared with every
+     * shard lock held), the names it keeps: sections mark what their
+     * definitions name, attribute changes what they store (persist.h). */
+    struct bvt_name_marks *snap_marks;
     struct bvt_state *state;             /* the state directory, or NULL */
     struct bvt_journal *journal;         /* NULL without one, and while replaying */
     int (*log_hook)(void *ud, const void *rec, size_t n); /* tests: sees every record */
@@ -63,6 +70,12 @@ struct bvt_engine {
 /* Define a segment; `builtin` marks the engine's own (not removable). */
 int bvt_segment_define_internal(bvt_engine *e, const char *name, const char *rule, int builtin,
                                 uint32_t *out_id, bvt_error *err);
+
+/* Map a search keyword to category cat, which the caller has pinned
+ * (category.h): the map holds that pin from now on (released at once when
+ * nothing was stored), and the pin it held for the category the word
+ * mapped to before is released.  bvt_keywords_set()'s statuses. */
+int bvt_keyword_pin_map(bvt_engine *e, const char *word, size_t len, uint32_t cat);
 
 /* Define the RFM segments and funnel stages (engine creation). */
 int bvt_segments_define_builtins(bvt_engine *e, bvt_error *err);

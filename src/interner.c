@@ -15,7 +15,10 @@
  * acquires the count sees every entry up to it.
  *
  * An erased id (a tombstone loaded from a snapshot) has an entry without a
- * string and no slot, so it keeps its number and is never found. */
+ * string and no slot, so it keeps its number and is never found.  A
+ * forgotten id (bvt_interner_forget) keeps its string, for readers that
+ * hold it, but its slot becomes FORGOTTEN, which lookups pass over like
+ * any other slot that is not theirs; growth drops it. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -31,6 +34,7 @@
 #define TABLE_MIN 16u
 #define ARENA_MIN 4096u
 #define ARENA_MAX (1u << 20)
+#define FORGOTTEN 0xffffffff00000000u /* a slot whose id was forgotten: id 0 */
 
 struct entry {
     const char *str; /* NULL: erased */
@@ -38,6 +42,8 @@ struct entry {
     uint32_t len;
     uint32_t payload;
     _Atomic uint32_t flags; /* the owner's (interner.h) */
+    _Atomic uint32_t refs;  /* the owner's count (interner.h) */
+    _Atomic uint8_t forgotten;
 };
 
 struct table {
@@ -127,7 +133,7 @@ static uint32_t find_in(const struct table *t, const bvt_interner *in, const cha
         uint64_t v = atomic_load_explicit(&t->slots[i], memory_order_acquire);
         if (v == 0)
             return 0;
-        if ((v & 0xffffffff00000000u) == tag) {
+        if ((v & 0xffffffff00000000u) == tag && (uint32_t)v != 0) {
             uint32_t id = (uint32_t)v;
             const struct entry *e = entry_get(in, id);
             if (e->len == len && (len == 0 || memcmp(e->str, s, len) == 0))
@@ -213,9 +219,11 @@ static int table_reserve(bvt_interner *in, uint32_t count)
     struct table *g = table_alloc(nslots * 2);
     if (!g)
         return BVT_ENOMEM;
-    for (uint32_t id = 1; id <= count; id++)
-        if (entry_get(in, id)->str)
-            slot_put(g, entry_get(in, id)->hash, id, memory_order_relaxed);
+    for (uint32_t id = 1; id <= count; id++) {
+        const struct entry *e = entry_get(in, id);
+        if (e->str && !atomic_load_explicit(&e->forgotten, memory_order_relaxed))
+            slot_put(g, e->hash, id, memory_order_relaxed);
+    }
     atomic_store_explicit(&in->table, g, memory_order_release);
     t->retired_next = in->retired;
     in->retired = t;
@@ -368,6 +376,41 @@ int bvt_interner_restore(bvt_interner *in, uint32_t id, const char *s, size_t le
     return copy ? BVT_OK : BVT_ENOMEM;
 }
 
+int bvt_interner_forget(bvt_interner *in, uint32_t id)
+{
+    if (!in || id == 0 || id > atomic_load_explicit(&in->count, memory_order_acquire))
+        return 0;
+    pthread_mutex_lock(&in->lock);
+    struct entry *e = entry_mut(in, id);
+    int done = 0;
+    if (e->str && !atomic_load_explicit(&e->forgotten, memory_order_relaxed)) {
+        struct table *t = atomic_load_explicit(&in->table, memory_order_relaxed);
+        uint64_t want = slot_value(e->hash, id);
+        for (size_t i = (size_t)e->hash & t->mask;; i = (i + 1) & t->mask) {
+            uint64_t v = atomic_load_explicit(&t->slots[i], memory_order_relaxed);
+            if (v == want) {
+                /* Not 0: that would cut the probe chains through this slot. */
+                atomic_store_explicit(&t->slots[i], FORGOTTEN, memory_order_release);
+                break;
+            }
+            if (v == 0)
+                break; /* cannot happen: a live id has its slot */
+        }
+        atomic_store_explicit(&e->forgotten, 1, memory_order_release);
+        done = 1;
+    }
+    pthread_mutex_unlock(&in->lock);
+    return done;
+}
+
+int bvt_interner_live(const bvt_interner *in, uint32_t id)
+{
+    if (!in || id == 0 || id > atomic_load_explicit(&in->count, memory_order_acquire))
+        return 0;
+    const struct entry *e = entry_get(in, id);
+    return e->str && !atomic_load_explicit(&e->forgotten, memory_order_acquire);
+}
+
 /* Entry of a caller-supplied id, or NULL when it has not been handed out. */
 static inline const struct entry *entry_checked(const bvt_interner *in, uint32_t id)
 {
@@ -420,4 +463,29 @@ void bvt_interner_flags_clear(bvt_interner *in, uint32_t id, uint32_t bits)
 {
     if (entry_checked(in, id))
         atomic_fetch_and_explicit(&entry_mut(in, id)->flags, ~bits, memory_order_release);
+}
+
+uint32_t bvt_interner_ref(bvt_interner *in, uint32_t id)
+{
+    return entry_checked(in, id)
+               ? atomic_fetch_add_explicit(&entry_mut(in, id)->refs, 1, memory_order_acq_rel) + 1
+               : 0;
+}
+
+uint32_t bvt_interner_unref(bvt_interner *in, uint32_t id)
+{
+    if (!entry_checked(in, id))
+        return 0;
+    _Atomic uint32_t *refs = &entry_mut(in, id)->refs;
+    uint32_t n = atomic_load_explicit(refs, memory_order_relaxed);
+    while (n && !atomic_compare_exchange_weak_explicit(refs, &n, n - 1, memory_order_acq_rel,
+                                                       memory_order_relaxed))
+        ;
+    return n ? n - 1 : 0;
+}
+
+uint32_t bvt_interner_refs(const bvt_interner *in, uint32_t id)
+{
+    const struct entry *e = entry_checked(in, id);
+    return e ? atomic_load_explicit(&e->refs, memory_order_acquire) : 0;
 }

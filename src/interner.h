@@ -36,6 +36,14 @@ int bvt_interner_intern(bvt_interner *in, const char *s, size_t len, uint32_t pa
 /* Hand out the next id erased.  BVT_OK; BVT_EINVAL; BVT_ELIMIT; BVT_ENOMEM. */
 int bvt_interner_add_erased(bvt_interner *in, uint32_t *out_id);
 
+/* Forget a live id: it keeps its number and its string (bvt_interner_str
+ * still answers it, for readers holding it) but is never found again, so
+ * interning the same text makes a new id.  1 when it was live, else 0
+ * (unknown, erased or already forgotten).  Takes the insert mutex. */
+int bvt_interner_forget(bvt_interner *in, uint32_t id);
+/* 1 when id was handed out and is neither erased nor forgotten.  Lock-free. */
+int bvt_interner_live(const bvt_interner *in, uint32_t id);
+
 /* Give an erased id the len bytes at s (known under no other id) and a
  * payload.  Only while no other thread uses the interner (journal replay).
  * BVT_OK; BVT_EINVAL (id not erased, or s already known); BVT_ENOMEM. */
@@ -62,9 +70,13 @@ uint32_t bvt_interner_flags(const bvt_interner *in, uint32_t id);
 void bvt_interner_flags_set(bvt_interner *in, uint32_t id, uint32_t bits);
 void bvt_interner_flags_clear(bvt_interner *in, uint32_t id, uint32_t bits);
 
-/* The flag both registries of names share (category.c, the attribute
- * strings): a definition names the id (a segment or offer rule, an offer's
- * tags, a keyword), so every snapshot keeps its text. */
-#define BVT_NAME_PINNED 1u
+/* The owner's count of each id (0 when interned; 0 for unknown ids):
+ * category.c and the attribute strings count the definitions that name an
+ * id (a segment or offer rule, an offer's tags, a keyword, a cluster
+ * model), so every snapshot keeps its text while one does.  ref returns
+ * the new count, unref too (never below 0).  Lock-free (acquire-release). */
+uint32_t bvt_interner_ref(bvt_interner *in, uint32_t id);
+uint32_t bvt_interner_unref(bvt_interner *in, uint32_t id);
+uint32_t bvt_interner_refs(const bvt_interner *in, uint32_t id);
 
 #endif

@@ -63,6 +63,24 @@ void bvt_json_double(bvt_json *w, double v)
     bvt_json_lit(w, text);
 }
 
+void bvt_json_float(bvt_json *w, float v)
+{
+    if (!isfinite(v)) {
+        bvt_json_lit(w, "null");
+        return;
+    }
+    char text[32];
+    /* the shortest of %.6g .. %.9g that reads back to the same float: a
+     * value kept as a float (15.3f) prints 15.3, not the double it widens
+     * to (15.300000190734863) */
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(text, sizeof text, "%.*g", prec, (double)v);
+        if (prec == 9 || strtof(text, NULL) == v)
+            break;
+    }
+    bvt_json_lit(w, text);
+}
+
 void bvt_json_str(bvt_json *w, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

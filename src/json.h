@@ -31,6 +31,9 @@ void bvt_json_i64(bvt_json *w, int64_t v);
 /* Shortest text that reads back to the same double ("%.17g" at most);
  * null for NaN and infinities, which JSON cannot hold. */
 void bvt_json_double(bvt_json *w, double v);
+/* The same for a value stored as a float: the shortest text that reads
+ * back to the same float ("%.9g" at most). */
+void bvt_json_float(bvt_json *w, float v);
 /* A JSON string (RFC 8259 section 7): quote and backslash escaped, control
  * characters as \u00XX, every other byte (UTF-8 included) as it is. */
 void bvt_json_str(bvt_json *w, const char *s);

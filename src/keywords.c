@@ -112,6 +112,16 @@ int bvt_keyword_check(const char *word, size_t len, bvt_error *err)
 
 int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id)
 {
+    uint32_t old;
+    int stored;
+    return bvt_keywords_replace(k, word, len, category_id, &old, &stored);
+}
+
+int bvt_keywords_replace(bvt_keywords *k, const char *word, size_t len, uint32_t category_id,
+                         uint32_t *out_old, int *out_stored)
+{
+    *out_old = 0;
+    *out_stored = 0;
     if (!k || category_id == 0 || bvt_keyword_check(word, len, NULL) != BVT_OK)
         return BVT_EINVAL;
     char buf[BVT_KEYWORD_MAX_LEN];
@@ -138,7 +148,9 @@ int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t cat
             rc = bvt_interner_intern(k->words, buf, len, 0, &id, NULL);
     }
     if (rc == BVT_OK) {
-        atomic_store_explicit(cell_reserve(k, id), category_id, memory_order_release);
+        *out_old = atomic_exchange_explicit(cell_reserve(k, id), category_id,
+                                            memory_order_acq_rel);
+        *out_stored = 1;
         if (k->hooks.mapped)
             rc = k->hooks.mapped(k->hooks.ud, buf, len, category_id);
     }

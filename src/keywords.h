@@ -49,6 +49,13 @@ int bvt_keyword_check(const char *word, size_t len, bvt_error *err);
  * Returns BVT_OK; BVT_EINVAL; BVT_ELIMIT; BVT_ENOMEM; or a hook's status. */
 int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id);
 
+/* bvt_keywords_set(), telling whether the mapping was stored (*out_stored,
+ * also when the hook then failed) and the category the word mapped to
+ * before (*out_old, 0 for a new word): the caller's pin of the old
+ * category is released, its pin of the new one kept (category.h). */
+int bvt_keywords_replace(bvt_keywords *k, const char *word, size_t len, uint32_t category_id,
+                         uint32_t *out_old, int *out_stored);
+
 /* Category ids of the mapped words in text, in order of first appearance,
  * without duplicates, at most cap.  Lock-free; allocates nothing. */
 size_t bvt_keywords_match(const bvt_keywords *k, const char *text, size_t len,

@@ -36,13 +36,21 @@ int bvt_offers_init(bvt_offers *o)
     return BVT_OK;
 }
 
+/* A definition no version holds any more: its tags' pins go with it (the
+ * rule's go with the rule: profile_env.c). */
+static void def_free(bvt_offer_def *d)
+{
+    for (uint32_t t = 0; t < d->n_tags; t++)
+        bvt_categories_unpin(d->cats, d->tags[t]);
+    bvt_rule_free(d->rule);
+    free(d->rule_text);
+    free(d);
+}
+
 static void def_release(bvt_offer_def *d)
 {
-    if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1) {
-        bvt_rule_free(d->rule);
-        free(d->rule_text);
-        free(d);
-    }
+    if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
+        def_free(d);
 }
 
 void bvt_offers_release(bvt_offer_set *set)
@@ -266,7 +274,7 @@ static int check_offer(const bvt_offer *o, bvt_error *err)
  * defined now or removed since the rule was first compiled. */
 static int segment_ever(void *ud, const char *name, size_t len, uint32_t *out)
 {
-    bvt_engine *e = ud;
+    bvt_engine *e = bvt_rule_ud_engine(ud);
     uint32_t id = bvt_interner_find(e->segments.names, name, len);
     if (!id)
         return BVT_ENOTFOUND;
@@ -291,6 +299,7 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int rest
         .budget = o->budget_impressions, .n_caps = (uint32_t)o->n_caps
     };
     atomic_init(&d->refs, 1);
+    d->cats = e->cats;
     if (o->n_caps)
         memcpy(d->caps, o->caps, o->n_caps * sizeof *o->caps);
     int rc = BVT_OK;
@@ -311,20 +320,16 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int rest
             d->n_tags++;
     }
     if (rc == BVT_OK && o->rule) {
-        bvt_rule_names names;
-        bvt_rule_names_of(e, 0, &names);
-        if (restore)
-            names.segment = segment_ever;
         size_t len = strlen(o->rule);
-        rc = bvt_rule_compile(&d->rule, o->rule, len, &names, err);
+        rc = bvt_rule_compile_in(e, 0, restore ? segment_ever : NULL, o->rule, len, &d->rule,
+                                 err);
         if (rc == BVT_OK && !(d->rule_text = malloc(len + 1)))
             rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
         if (rc == BVT_OK)
             memcpy(d->rule_text, o->rule, len + 1);
     }
     if (rc != BVT_OK) {
-        bvt_rule_free(d->rule);
-        free(d);
+        def_free(d);
         return rc;
     }
     *out = d;

@@ -64,7 +64,8 @@ typedef struct bvt_offer_def {
     int64_t cooloff_ms, start_ms, end_ms;
     uint64_t budget;         /* impressions, 0 = unlimited */
     uint32_t n_tags, n_caps;
-    uint32_t tags[BVT_OFFER_TAGS_MAX];
+    uint32_t tags[BVT_OFFER_TAGS_MAX]; /* pinned (category.h) until the def is freed */
+    struct bvt_categories *cats;       /* their registry */
     bvt_cap caps[BVT_OFFER_CAPS_MAX];
     bvt_rule *rule;          /* NULL = every user */
     char *rule_text;         /* the rule as defined (snapshots, journal), NULL = none */

@@ -31,6 +31,7 @@
 #include "error.h"
 #include "offer.h"
 #include "persist.h"
+#include "profile_env.h"
 
 /* Smallest encodings, for bvt_r_count. */
 #define NAME_MIN 6u   /* u32 length, >= 1 byte, NUL */
@@ -346,8 +347,14 @@ int bvt_offers_save(bvt_engine *e, bvt_wbuf *w)
         bvt_w_u32(w, set->segments[i]);
     bvt_offers_put_policy(w, &set->policy_given);
     bvt_w_u32(w, set->n);
-    for (uint32_t i = 0; i < set->n; i++)
-        put_def(e, w, set->defs[i]);
+    for (uint32_t i = 0; i < set->n; i++) {
+        const bvt_offer_def *d = set->defs[i];
+        /* the snapshot keeps what its definitions name */
+        bvt_rule_mark_names(d->rule, e->snap_marks);
+        for (uint32_t t = 0; e->snap_marks && t < d->n_tags; t++)
+            bvt_bits_set(e->snap_marks->cats, d->tags[t]);
+        put_def(e, w, d);
+    }
     for (uint32_t id = 1; id <= n_names; id++) {
         const bvt_offer_counters *c = bvt_offer_counters_of(o, id);
         bvt_w_u8(w, c != NULL);

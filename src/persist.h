@@ -67,8 +67,10 @@ int bvt_names_load(bvt_engine *e, bvt_rbuf *r);
  * categories and attribute strings something it or the journal needs, and
  * writes a tombstone for every other.  The profile copies mark what they
  * write (any thread, relaxed: the snapshot reads the marks after taking
- * each shard's lock again); what definitions and aggregates name is
- * pinned (category.h, BVT_NAME_PINNED). */
+ * each shard's lock again), and so do the sections saved at the cut for
+ * what their definitions and aggregates name (through e->snap_marks);
+ * what live definitions name is pinned (category.h; rules pin strings
+ * likewise: profile_env.c) and kept too. */
 typedef struct bvt_name_marks {
     _Atomic uint64_t cats[BVT_BITS_WORDS(BVT_CATEGORY_MAX_ID + 1)];
     _Atomic uint64_t strings[BVT_BITS_WORDS(BVT_STRINGS_MAX + 1)];
@@ -80,8 +82,9 @@ typedef struct bvt_name_marks {
  * (on failure it frees what it made).  After the profile copies and
  * bvt_categories_erase(): bvt_names_finish() writes the section and frees
  * the cut, with a tombstone for each erased name, each category m leaves
- * unmarked and each attribute string m leaves unmarked that no definition
- * pins; m NULL keeps every name (bvt_names_save() is both steps so).
+ * unmarked and each attribute string m leaves unmarked (snapshot.c marks
+ * the pinned ones and forgets the others); m NULL keeps every name that is
+ * not erased or forgotten (bvt_names_save() is both steps so).
  * bvt_names_cut_free() drops a cut that will not be finished.  BVT_OK;
  * BVT_ENOMEM. */
 typedef struct bvt_names_cut {
@@ -89,6 +92,7 @@ typedef struct bvt_names_cut {
     uint32_t n_keywords;
     uint32_t tombstones;        /* written by bvt_names_finish() */
     bvt_wbuf keywords, tail;    /* the keyword entries; types and purposes */
+    bvt_name_marks *marks;      /* the snapshot's (e->snap_marks): keywords mark theirs */
 } bvt_names_cut;
 
 int bvt_names_begin(bvt_engine *e, bvt_names_cut *cut);

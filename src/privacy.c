@@ -23,13 +23,20 @@ static void put_key(bvt_json *w, uint64_t hi, uint64_t lo)
     bvt_json_hex(w, k, 2);
 }
 
-/* "name": then the value, with a comma before every member but the first. */
-static void member(bvt_json *w, int *first, const char *name)
+/* "name": then the value, with a comma before every member but the first;
+ * the name is name and suffix (ours: nothing to escape). */
+static void member_sfx(bvt_json *w, int *first, const char *name, const char *suffix)
 {
     bvt_json_lit(w, *first ? "\"" : ",\"");
-    bvt_json_lit(w, name); /* our own names: nothing to escape */
+    bvt_json_lit(w, name);
+    bvt_json_lit(w, suffix);
     bvt_json_lit(w, "\":");
     *first = 0;
+}
+
+static void member(bvt_json *w, int *first, const char *name)
+{
+    member_sfx(w, first, name, "");
 }
 
 static void put_str_or_null(bvt_json *w, const char *s)
@@ -46,6 +53,30 @@ static void put_time_or_null(bvt_json *w, int64_t t)
         bvt_json_i64(w, t);
     else
         bvt_json_lit(w, "null");
+}
+
+/* A time as ISO 8601 UTC text; null for 0 (it never happened). */
+static void put_iso(bvt_json *w, int64_t t)
+{
+    char text[BVT_TIME_TEXT_MAX];
+    if (t && bvt_time_format(t, text, sizeof text, NULL) == BVT_OK)
+        bvt_json_str(w, text);
+    else
+        bvt_json_lit(w, "null");
+}
+
+/* Every time is written twice, for programs and for people:
+ * "NAME_ms": epoch ms (null for 0 when null_if_zero, else 0), then
+ * "NAME_iso": the same instant as ISO 8601 UTC, null for 0. */
+static void time_members(bvt_json *w, int *first, const char *name, int64_t t, int null_if_zero)
+{
+    member_sfx(w, first, name, "_ms");
+    if (null_if_zero)
+        put_time_or_null(w, t);
+    else
+        bvt_json_i64(w, t);
+    member_sfx(w, first, name, "_iso");
+    put_iso(w, t);
 }
 
 typedef struct alias_out {
@@ -65,10 +96,10 @@ static void export_profile(bvt_json *w, const bvt_engine *e, const bvt_profile *
 {
     int f = 1;
     bvt_json_put(w, "{", 1);
-    member(w, &f, "first_seen_ms"); bvt_json_i64(w, p->first_seen_ms);
-    member(w, &f, "last_seen_ms"); bvt_json_i64(w, p->last_seen_ms);
+    time_members(w, &f, "first_seen", p->first_seen_ms, 0);
+    time_members(w, &f, "last_seen", p->last_seen_ms, 0);
     member(w, &f, "recency_ms"); bvt_json_i64(w, p->recency_ms);
-    member(w, &f, "last_purchase_ms"); bvt_json_i64(w, p->last_purchase_ms);
+    time_members(w, &f, "last_purchase", p->last_purchase_ms, 0);
     member(w, &f, "purchase_recency_ms"); bvt_json_i64(w, p->purchase_recency_ms);
     member(w, &f, "purchases"); bvt_json_u64(w, p->purchases);
     member(w, &f, "purchase_days"); bvt_json_u64(w, p->purchase_days);
@@ -99,7 +130,7 @@ static void export_profile(bvt_json *w, const bvt_engine *e, const bvt_profile *
     member(w, &f, "mean_dwell_ms"); bvt_json_double(w, p->mean_dwell_ms);
     member(w, &f, "cart_items"); bvt_json_u64(w, p->cart_items);
     member(w, &f, "cart_value"); bvt_json_double(w, p->cart_value);
-    member(w, &f, "cart_oldest_ms"); bvt_json_i64(w, p->cart_oldest_ms);
+    time_members(w, &f, "cart_oldest", p->cart_oldest_ms, 0);
     member(w, &f, "interests"); bvt_json_u64(w, p->interests);
     member(w, &f, "attributes"); bvt_json_u64(w, p->attributes);
     member(w, &f, "history_events"); bvt_json_u64(w, p->history_events);
@@ -139,7 +170,7 @@ static void export_cart(bvt_json *w, const bvt_engine *e, const bvt_ext *x)
                                                 : NULL);
         member(w, &f, "quantity"); bvt_json_u64(w, items[i].quantity);
         member(w, &f, "value"); bvt_json_double(w, items[i].value);
-        member(w, &f, "added_ms"); bvt_json_i64(w, items[i].added_ms);
+        time_members(w, &f, "added", items[i].added_ms, 0);
         bvt_json_put(w, "}", 1);
     }
     bvt_json_put(w, "]", 1);
@@ -173,7 +204,7 @@ static void export_consent(bvt_json *w, const bvt_engine *e, const bvt_ext *x)
         member(w, &f, "purpose"); bvt_json_str(w, e->purposes.names[c->purpose]);
         member(w, &f, "purpose_id"); bvt_json_u64(w, c->purpose);
         member(w, &f, "granted"); bvt_json_lit(w, c->granted ? "true" : "false");
-        member(w, &f, "time_ms"); bvt_json_i64(w, c->t_ms);
+        time_members(w, &f, "time", c->t_ms, 0);
         bvt_json_put(w, "}", 1);
     }
     bvt_json_put(w, "]", 1);
@@ -219,15 +250,20 @@ static void export_caps(bvt_json *w, bvt_engine *e, const bvt_ext *x)
             member(w, &f, "offer");
             put_str_or_null(w, bvt_offer_name(e, key));
         }
-        member(w, &f, "impressions_ms");
-        bvt_json_put(w, "[", 1);
-        for (uint32_t j = 0; j < n_times; j++) {
-            if (j)
-                bvt_json_put(w, ",", 1);
-            bvt_json_i64(w, times[j]);
+        for (int iso = 0; iso < 2; iso++) {
+            member_sfx(w, &f, "impressions", iso ? "_iso" : "_ms");
+            bvt_json_put(w, "[", 1);
+            for (uint32_t j = 0; j < n_times; j++) {
+                if (j)
+                    bvt_json_put(w, ",", 1);
+                if (iso)
+                    put_iso(w, times[j]);
+                else
+                    bvt_json_i64(w, times[j]);
+            }
+            bvt_json_put(w, "]", 1);
         }
-        bvt_json_put(w, "]", 1);
-        member(w, &f, "dismissed_ms"); put_time_or_null(w, dismissed);
+        time_members(w, &f, "dismissed", dismissed, 1);
         bvt_json_put(w, "}", 1);
     }
     bvt_json_put(w, "]", 1);
@@ -244,7 +280,7 @@ static void export_experiments(bvt_json *w, bvt_engine *e, const bvt_ext *x)
         put_str_or_null(w, bvt_experiments_name(e->experiments, a.experiment));
         member(w, &f, "experiment_id"); bvt_json_u64(w, a.experiment);
         member(w, &f, "variant"); bvt_json_i64(w, a.variant);
-        member(w, &f, "exposed_ms"); bvt_json_i64(w, a.exposed_ms);
+        time_members(w, &f, "exposed", a.exposed_ms, 0);
         bvt_json_put(w, "}", 1);
     }
     bvt_json_put(w, "]", 1);
@@ -265,11 +301,11 @@ static void export_history(bvt_json *w, const bvt_engine *e, const bvt_ext *x)
     for (uint32_t i = 0; x && (ev = bvt_history_event_at(&x->hist, i)) != NULL; i++) {
         int g = 1;
         bvt_json_lit(w, i ? ",{" : "{");
-        member(w, &g, "time_ms"); bvt_json_i64(w, ev->t_ms);
+        time_members(w, &g, "time", ev->t_ms, 0);
         member(w, &g, "type"); put_str_or_null(w, bvt_event_type_name(e, ev->type));
         member(w, &g, "category");
         put_str_or_null(w, ev->category ? bvt_categories_name(e->cats, ev->category) : NULL);
-        member(w, &g, "value"); bvt_json_double(w, ev->value);
+        member(w, &g, "value"); bvt_json_float(w, ev->value);
         bvt_json_put(w, "}", 1);
     }
     bvt_json_put(w, "]", 1);
@@ -284,7 +320,7 @@ static void export_history(bvt_json *w, const bvt_engine *e, const bvt_ext *x)
         member(w, &g, "category");
         put_str_or_null(w, d->category ? bvt_categories_name(e->cats, d->category) : NULL);
         member(w, &g, "count"); bvt_json_u64(w, d->count);
-        member(w, &g, "value"); bvt_json_double(w, d->value);
+        member(w, &g, "value"); bvt_json_float(w, d->value);
         bvt_json_put(w, "}", 1);
     }
     bvt_json_put(w, "]}", 2);
@@ -312,6 +348,7 @@ int bvt_user_export(bvt_engine *e, const void *id, size_t len, int64_t now, char
     bvt_json_put(&w, "{", 1);
     member(&w, &f, "key"); put_key(&w, r->key_hi, r->key_lo);
     member(&w, &f, "now"); bvt_json_i64(&w, now);
+    member(&w, &f, "now_iso"); put_iso(&w, now);
     member(&w, &f, "aliases");
     bvt_json_put(&w, "[", 1);
     alias_out ao = { &w, 0 };
@@ -321,7 +358,7 @@ int bvt_user_export(bvt_engine *e, const void *id, size_t len, int64_t now, char
     member(&w, &f, "profile"); export_profile(&w, e, &p);
     member(&w, &f, "interests"); export_interests(&w, e, r, now);
     member(&w, &f, "cart"); export_cart(&w, e, x);
-    member(&w, &f, "last_checkout_ms"); put_time_or_null(&w, x ? x->last_checkout_ms : 0);
+    time_members(&w, &f, "last_checkout", x ? x->last_checkout_ms : 0, 1);
     member(&w, &f, "attributes"); export_attributes(&w, e, x);
     member(&w, &f, "consent"); export_consent(&w, e, x);
     member(&w, &f, "segments"); export_segments(&w, e, r, now);

@@ -10,9 +10,57 @@
 #include "engine.h"
 #include "error.h"
 #include "interest.h"
+#include "persist.h"
 #include "profile_env.h"
 
-/* ---- compiling against the engine's names ---- */
+/* ---- compiling against the engine's names ----
+ *
+ * The callbacks' ud is a rule_pins: the engine, and every category and
+ * attribute string the rule names, each pinned (category.h; a string by
+ * its interner count, taken under strings_lock so that a snapshot
+ * forgetting unused strings never misses it) from compile time until the
+ * rule is freed, so snapshots keep what live rules name and no more. */
+
+#define PIN_STRING 0x80000000u /* ids[] entry: an attribute string's id */
+
+typedef struct rule_pins {
+    bvt_engine *e;
+    uint32_t n, cap;
+    uint32_t *ids; /* category ids; PIN_STRING | id for strings */
+} rule_pins;
+
+static void pins_release(void *ud)
+{
+    rule_pins *p = ud;
+    for (uint32_t i = 0; i < p->n; i++) {
+        if (p->ids[i] & PIN_STRING)
+            bvt_interner_unref(p->e->strings, p->ids[i] & ~PIN_STRING);
+        else
+            bvt_categories_unpin(p->e->cats, p->ids[i]);
+    }
+    free(p->ids);
+    free(p);
+}
+
+/* Note a pin taken; on failure the caller releases it. */
+static int pins_add(rule_pins *p, uint32_t v)
+{
+    if (p->n == p->cap) {
+        uint32_t cap = p->cap ? p->cap * 2 : 8;
+        uint32_t *ids = realloc(p->ids, cap * sizeof *ids);
+        if (!ids)
+            return BVT_ENOMEM;
+        p->ids = ids;
+        p->cap = cap;
+    }
+    p->ids[p->n++] = v;
+    return BVT_OK;
+}
+
+bvt_engine *bvt_rule_ud_engine(void *ud)
+{
+    return ((rule_pins *)ud)->e;
+}
 
 static int name_event_type(void *ud, const char *name, size_t len, uint32_t *out)
 {
@@ -21,35 +69,44 @@ static int name_event_type(void *ud, const char *name, size_t len, uint32_t *out
         return BVT_ENOTFOUND;
     memcpy(buf, name, len);
     buf[len] = 0;
-    return bvt_event_type_lookup(ud, buf, out) == BVT_OK ? BVT_OK : BVT_ENOTFOUND;
+    return bvt_event_type_lookup(bvt_rule_ud_engine(ud), buf, out) == BVT_OK ? BVT_OK
+                                                                             : BVT_ENOTFOUND;
 }
 
 /* What a rule names is pinned: snapshots keep it (category.h). */
 static int name_category(void *ud, const char *path, size_t len, uint32_t *out)
 {
-    bvt_engine *e = ud;
-    return bvt_categories_intern_pinned(e->cats, path, len, out, NULL);
+    rule_pins *p = ud;
+    int rc = bvt_categories_intern_pinned(p->e->cats, path, len, out, NULL);
+    if (rc == BVT_OK && (rc = pins_add(p, *out)) != BVT_OK)
+        bvt_categories_unpin(p->e->cats, *out);
+    return rc;
 }
 
+/* Found (a live string) or interned, and counted, in one step with respect
+ * to a snapshot's forgetting (snapshot.c). */
 static int name_string(void *ud, const char *s, size_t len, uint32_t *out)
 {
-    bvt_engine *e = ud;
+    rule_pins *p = ud;
+    bvt_engine *e = p->e;
+    pthread_mutex_lock(&e->strings_lock);
     int rc = bvt_interner_intern(e->strings, s, len, 0, out, NULL);
     if (rc == BVT_OK)
-        bvt_interner_flags_set(e->strings, *out, BVT_NAME_PINNED);
+        bvt_interner_ref(e->strings, *out);
+    pthread_mutex_unlock(&e->strings_lock);
+    if (rc == BVT_OK && (rc = pins_add(p, PIN_STRING | *out)) != BVT_OK)
+        bvt_interner_unref(e->strings, *out);
     return rc;
 }
 
 /* Lookup only: purposes are registered by the caller before rules name them. */
 static int name_purpose(void *ud, const char *name, size_t len, uint32_t *out)
 {
-    bvt_engine *e = ud;
-    return bvt_purposes_find(&e->purposes, name, len, out);
+    return bvt_purposes_find(&bvt_rule_ud_engine(ud)->purposes, name, len, out);
 }
 
-static int name_segment(void *ud, const char *name, size_t len, uint32_t *out)
+static int segment_of(bvt_engine *e, const char *name, size_t len, uint32_t *out)
 {
-    bvt_engine *e = ud;
     uint32_t id = bvt_interner_find(e->segments.names, name, len);
     bvt_segment_set *set = bvt_segments_acquire(&e->segments);
     int defined = id && id <= set->max_id && set->by_id[id];
@@ -58,6 +115,11 @@ static int name_segment(void *ud, const char *name, size_t len, uint32_t *out)
         return BVT_ENOTFOUND;
     *out = id;
     return BVT_OK;
+}
+
+static int name_segment(void *ud, const char *name, size_t len, uint32_t *out)
+{
+    return segment_of(bvt_rule_ud_engine(ud), name, len, out);
 }
 
 /* The standard RFM grid: R by the rounded mean of F and M (docs/segments.md). */
@@ -320,14 +382,39 @@ int bvt_context_check(const bvt_context *ctx, bvt_error *err)
     return BVT_OK;
 }
 
-void bvt_rule_names_of(bvt_engine *e, int builtin, bvt_rule_names *out)
+int bvt_rule_compile_in(bvt_engine *e, int builtin,
+                        int (*segment)(void *ud, const char *name, size_t len, uint32_t *out),
+                        const char *text, size_t len, bvt_rule **out, bvt_error *err)
 {
-    *out = (bvt_rule_names){ .ud = e, .event_type = name_event_type,
+    *out = NULL;
+    rule_pins *p = calloc(1, sizeof *p);
+    if (!p)
+        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+    p->e = e;
+    bvt_rule_names names = { .ud = p, .event_type = name_event_type,
                              .category = name_category, .string = name_string,
-                             .purpose = name_purpose, .segment = name_segment,
+                             .purpose = name_purpose,
+                             .segment = segment ? segment : name_segment,
                              /* built-in windows may pass a short horizon: they then
                               * see what the history holds (docs/segments.md) */
                              .horizon_ms = builtin ? 0 : e->cfg.hist.horizon_ms };
+    int rc = bvt_rule_compile(out, text, len, &names, err);
+    if (rc == BVT_OK)
+        bvt_rule_set_owner(*out, pins_release, p);
+    else
+        pins_release(p);
+    return rc;
+}
+
+void bvt_rule_mark_names(const bvt_rule *rule, struct bvt_name_marks *m)
+{
+    const rule_pins *p = bvt_rule_owner(rule);
+    for (uint32_t i = 0; p && m && i < p->n; i++) {
+        if (p->ids[i] & PIN_STRING)
+            bvt_bits_set(m->strings, p->ids[i] & ~PIN_STRING);
+        else
+            bvt_bits_set(m->cats, p->ids[i]);
+    }
 }
 
 int bvt_segment_lookup(bvt_engine *e, const char *name, uint32_t *out_id)
@@ -335,7 +422,7 @@ int bvt_segment_lookup(bvt_engine *e, const char *name, uint32_t *out_id)
     if (!e || !name || !out_id)
         return BVT_EINVAL;
     uint32_t id;
-    if (name_segment(e, name, strlen(name), &id) != BVT_OK)
+    if (segment_of(e, name, strlen(name), &id) != BVT_OK)
         return BVT_ENOTFOUND;
     *out_id = id;
     return BVT_OK;

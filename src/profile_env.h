@@ -20,8 +20,21 @@ typedef struct bvt_profile_env {
     char hour[4];     /* ctx.hour as text */
 } bvt_profile_env;
 
-/* Names for compiling a rule against e; `builtin` lifts the horizon check. */
-void bvt_rule_names_of(bvt_engine *e, int builtin, bvt_rule_names *out);
+struct bvt_name_marks;
+
+/* Compile text (len bytes) against e's names; `builtin` lifts the horizon
+ * check; `segment` resolves in_segment() names (NULL: the segments defined
+ * now), called with a ud that bvt_rule_ud_engine() turns into e.  The rule
+ * pins the categories and attribute strings it names until it is freed
+ * (snapshots keep them meanwhile).  bvt_rule_compile()'s statuses. */
+int bvt_rule_compile_in(bvt_engine *e, int builtin,
+                        int (*segment)(void *ud, const char *name, size_t len, uint32_t *out),
+                        const char *text, size_t len, bvt_rule **out, bvt_error *err);
+bvt_engine *bvt_rule_ud_engine(void *ud);
+
+/* Mark in m what a rule compiled by bvt_rule_compile_in() names (a
+ * snapshot keeps what its definitions name).  m may be NULL. */
+void bvt_rule_mark_names(const bvt_rule *rule, struct bvt_name_marks *m);
 
 /* BVT_OK, BVT_EVERSION (newer than this library) or BVT_EINVAL (also more
  * than BVT_CONTEXT_KEYS_MAX keys), with err (may be NULL) saying why. */

@@ -248,6 +248,8 @@ int bvt_rfm_publish(bvt_engine *e, bvt_rfm_cuts *cuts)
 static void put_keyword(const char *word, size_t len, uint32_t category, void *ud)
 {
     bvt_names_cut *cut = ud;
+    if (cut->marks) /* what the snapshot's keyword map names it keeps */
+        bvt_bits_set(cut->marks->cats, category);
     bvt_w_str(&cut->keywords, word, len);
     bvt_w_u32(&cut->keywords, category);
     cut->n_keywords++;
@@ -261,7 +263,7 @@ void bvt_names_cut_free(bvt_names_cut *cut)
 
 int bvt_names_begin(bvt_engine *e, bvt_names_cut *cut)
 {
-    *cut = (bvt_names_cut){ 0, 0, 0, 0, BVT_WBUF_INIT, BVT_WBUF_INIT };
+    *cut = (bvt_names_cut){ 0, 0, 0, 0, BVT_WBUF_INIT, BVT_WBUF_INIT, e->snap_marks };
     /* Keywords first: every category they name is then below the count.
      * Their ids are internal (matching answers categories), so a word
      * skipped by the walk (see bvt_keywords_foreach) changes nothing. */
@@ -289,11 +291,12 @@ int bvt_names_begin(bvt_engine *e, bvt_names_cut *cut)
     return BVT_ENOMEM;
 }
 
-/* Does the snapshot write the text of attribute string id? */
+/* Does the snapshot write the text of attribute string id?  With marks,
+ * when they say so (snapshot.c marked what live rules pin and forgot the
+ * rest); without, when it is live. */
 static int string_kept(const bvt_engine *e, const bvt_name_marks *m, uint32_t id)
 {
-    return !m || bvt_bits_has(m->strings, id) ||
-           (bvt_interner_flags(e->strings, id) & BVT_NAME_PINNED);
+    return m ? bvt_bits_has(m->strings, id) : bvt_interner_live(e->strings, id);
 }
 
 int bvt_names_finish(bvt_engine *e, bvt_names_cut *cut, const bvt_name_marks *m, bvt_wbuf *w)
@@ -367,7 +370,7 @@ static int load_keywords(bvt_engine *e, bvt_rbuf *r)
             return corrupt(r, "keyword names an unknown category");
         int rc = bvt_categories_pin(e->cats, cat);
         if (rc == BVT_OK)
-            rc = bvt_keywords_set(e->keywords, word, len, cat);
+            rc = bvt_keyword_pin_map(e, word, len, cat);
         if (rc != BVT_OK)
             return refused(r, rc, "keyword not accepted");
         if (bvt_keywords_count(e->keywords) != i)
@@ -462,6 +465,7 @@ int bvt_segments_save(bvt_engine *e, bvt_wbuf *w)
     bvt_w_u32(w, set->n);
     for (uint32_t i = 0; i < set->n; i++) {
         const bvt_segment_def *d = set->defs[i];
+        bvt_rule_mark_names(d->rule, e->snap_marks); /* the snapshot keeps what it names */
         bvt_w_u32(w, d->id);
         bvt_w_u8(w, d->builtin != 0);
         bvt_w_cstr(w, d->text);
@@ -480,10 +484,8 @@ typedef struct saved_def {
 static int put_rule(bvt_engine *e, uint32_t id, int builtin, const char *compile,
                     const char *text)
 {
-    bvt_rule_names names;
-    bvt_rule_names_of(e, builtin, &names);
     bvt_rule *rule = NULL;
-    int rc = bvt_rule_compile(&rule, compile, strlen(compile), &names, NULL);
+    int rc = bvt_rule_compile_in(e, builtin, NULL, compile, strlen(compile), &rule, NULL);
     if (rc != BVT_OK)
         return rc;
     const char *name = bvt_interner_str(e->segments.names, id);
@@ -599,8 +601,10 @@ int bvt_derived_save(bvt_engine *e, bvt_wbuf *w)
         bvt_w_u8(w, 0);
     const bvt_cluster_model *m = atomic_load_explicit(&e->clusters, memory_order_acquire);
     bvt_w_u8(w, m != NULL);
-    if (m)
+    if (m) {
+        bvt_cluster_model_mark(m, e->snap_marks); /* the snapshot keeps what it names */
         bvt_cluster_model_write(m, w);
+    }
 
     /* Anonymous aggregates: the claimed cells, by key. */
     bvt_anon *a = e->anon;
@@ -615,6 +619,9 @@ int bvt_derived_save(bvt_engine *e, bvt_wbuf *w)
             uint32_t key = atomic_load_explicit(&c->key, memory_order_acquire);
             if (!key)
                 continue;
+            uint32_t cat = (key - 1) & 0xFFFFu;
+            if (cat && e->snap_marks)
+                bvt_bits_set(e->snap_marks->cats, cat);
             bvt_w_u32(&cells, key);
             bvt_w_u64(&cells, atomic_load_explicit(&c->count, memory_order_relaxed));
             bvt_w_f64(&cells, bvt_atomic_load_double(&c->sum));
@@ -665,7 +672,7 @@ static int load_anon(bvt_engine *e, bvt_rbuf *r)
             return corrupt(r, "bad anonymous pair");
         if (bvt_anon_restore(e->anon, key, count, sum) != BVT_OK)
             return corrupt(r, "anonymous pair repeated");
-        int rc = cat ? bvt_categories_pin(e->cats, cat) : BVT_OK; /* the table names it */
+        int rc = cat ? bvt_categories_keep(e->cats, cat) : BVT_OK; /* the table names it */
         if (rc != BVT_OK)
             return rc;
     }
@@ -763,6 +770,17 @@ static int replay_category(bvt_engine *e, bvt_rbuf *r)
     if (id && id <= bvt_categories_count(e->cats)) {
         if (bvt_categories_valid(e->cats, id))
             return corrupt(r, "category has another path");
+        /* Its parent a tombstone too: a record the snapshot also holds (a
+         * definition journaled as the cut was taken: persist.h), whose
+         * category nothing used then.  Nothing to restore: a record that
+         * names it later comes after its erased ancestors' records, the
+         * parent's first (category.h), and replaying those restores it. */
+        size_t cut = len;
+        while (cut > 0 && path[cut - 1] != '/')
+            cut--;
+        if (cut > 1 && !bvt_categories_find(e->cats, path, cut - 1) &&
+            bvt_categories_check(path, len, NULL) == BVT_OK)
+            return BVT_OK;
         int rc = bvt_categories_restore(e->cats, id, path, len, NULL);
         return rc == BVT_OK ? rc : refused(r, rc, "erased category cannot be restored");
     }
@@ -792,7 +810,7 @@ static int replay_keyword(bvt_engine *e, bvt_rbuf *r)
         return corrupt(r, "keyword names an unknown category");
     int rc = bvt_categories_pin(e->cats, cat);
     if (rc == BVT_OK)
-        rc = bvt_keywords_set(e->keywords, word, len, cat);
+        rc = bvt_keyword_pin_map(e, word, len, cat);
     return rc == BVT_OK ? rc : refused(r, rc, "keyword not accepted");
 }
 

@@ -87,7 +87,14 @@ typedef struct bvt_rule bvt_rule; /* immutable once compiled */
 int bvt_rule_compile(bvt_rule **out, const char *text, size_t len,
                      const bvt_rule_names *names, bvt_error *err);
 
+/* Frees r, after calling its owner's release (below). */
 void bvt_rule_free(bvt_rule *r);
+
+/* The owner's data of a rule (what it pinned to compile it: profile_env.c),
+ * given once, right after compiling: bvt_rule_free() calls release(ud)
+ * first.  bvt_rule_owner() answers ud (NULL when none). */
+void bvt_rule_set_owner(bvt_rule *r, void (*release)(void *ud), void *ud);
+void *bvt_rule_owner(const bvt_rule *r);
 
 /* Segment ids this rule names through in_segment() (for cycle checks);
  * returns how many, *ids borrowed from r. */

@@ -636,6 +636,8 @@ static int pack(gen *g, bvt_rule **out)
     r->u32 = (const uint32_t *)(const void *)(m + o_u32);
     r->refs = (const uint32_t *)(const void *)(m + o_refs);
     r->str = m + o_str;
+    r->release = NULL;
+    r->owner = NULL;
     *out = r;
     return BVT_OK;
 }
@@ -670,7 +672,20 @@ int bvt_rule_compile(bvt_rule **out, const char *text, size_t len,
     return rc;
 }
 
-void bvt_rule_free(bvt_rule *r) { free(r); }
+void bvt_rule_free(bvt_rule *r)
+{
+    if (r && r->release)
+        r->release(r->owner);
+    free(r);
+}
+
+void bvt_rule_set_owner(bvt_rule *r, void (*release)(void *ud), void *ud)
+{
+    r->release = release;
+    r->owner = ud;
+}
+
+void *bvt_rule_owner(const bvt_rule *r) { return r ? r->owner : NULL; }
 
 size_t bvt_rule_segment_refs(const bvt_rule *r, const uint32_t **ids)
 {

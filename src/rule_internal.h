@@ -155,6 +155,8 @@ struct bvt_rule {
     const uint32_t *u32;
     const char *str;
     const uint32_t *refs;
+    void (*release)(void *owner); /* bvt_rule_set_owner() */
+    void *owner;
 };
 
 /* Return the status of x when it is not BVT_OK. */

@@ -28,10 +28,8 @@ int bvt_segment_define_internal(bvt_engine *e, const char *name, const char *rul
     prc = bvt_persist_check(e);
     if (prc != BVT_OK)
         return bvt_fail(err, prc, -1, "the journal has failed: nothing can change");
-    bvt_rule_names names;
-    bvt_rule_names_of(e, builtin, &names);
     bvt_rule *compiled = NULL;
-    int rc = bvt_rule_compile(&compiled, rule, strlen(rule), &names, err);
+    int rc = bvt_rule_compile_in(e, builtin, NULL, rule, strlen(rule), &compiled, err);
     if (rc != BVT_OK)
         return rc;
     uint32_t id;

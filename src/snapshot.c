@@ -10,10 +10,17 @@
  * copy.  Compression and writing happen after every shard is copied.
  *
  * Erasure (docs/privacy.md): the copies mark the categories and attribute
- * strings the profiles name, and NAMES is written after them, with the
- * counts fixed at the cut: a name nothing keeps becomes a tombstone.  For
- * categories the journal must agree (category.h), so when some are unused
- * every shard lock is taken once more, briefly, to flag them erased. */
+ * strings the profiles name, the sections those their definitions and
+ * aggregates name, and NAMES is written after them, with the counts fixed
+ * at the cut: a name nothing keeps becomes a tombstone.  What live
+ * definitions pin is kept too (category.h; rules pin strings likewise),
+ * and so is what a change made after the cut names (categories: their
+ * epochs; strings: e->snap_marks, which attribute changes mark until the
+ * end).  Then every shard lock is taken once more, briefly, to settle it:
+ * categories nothing keeps are flagged erased (the journal restores them
+ * when named again: category.h), strings nothing keeps are forgotten (a
+ * new id when used again, as after reopening), and e->snap_marks is
+ * cleared. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -271,15 +278,68 @@ static void unlock_all(bvt_store *s)
         pthread_mutex_unlock(&s->shards[i].lock);
 }
 
-/* After the copies: flag the categories nothing keeps erased (with every
- * shard lock held, so no event record is being written: category.h). */
-static void erase_unused(bvt_engine *e, uint32_t n_cats, bvt_name_marks *m)
+/* Attribute strings 1..n nothing marked and no live rule pins, in *out
+ * (*out_n of them; NULL when none); those a rule pins are marked kept. */
+static int unused_strings(bvt_engine *e, uint32_t n, bvt_name_marks *m, uint32_t **out,
+                          uint32_t *out_n)
 {
-    if (bvt_categories_unused(e->cats, n_cats, m->cats) == 0)
-        return;
+    uint32_t *v = NULL, len = 0, cap = 0;
+    for (uint32_t id = 1; id <= n; id++) {
+        if (!bvt_interner_live(e->strings, id) || bvt_bits_has(m->strings, id))
+            continue;
+        if (bvt_interner_refs(e->strings, id) > 0) {
+            bvt_bits_set(m->strings, id);
+            continue;
+        }
+        if (len == cap) {
+            cap = cap ? cap * 2 : 64;
+            uint32_t *nv = realloc(v, cap * sizeof *v);
+            if (!nv) {
+                free(v);
+                return BVT_ENOMEM;
+            }
+            v = nv;
+        }
+        v[len++] = id;
+    }
+    *out = v;
+    *out_n = len;
+    return BVT_OK;
+}
+
+/* After the copies (ok: they all succeeded), with every shard lock held
+ * once more, so no profile changes meanwhile and no event record is being
+ * written (category.h): flag the categories nothing keeps erased, forget
+ * the strings nothing keeps (strings_lock orders that with rules pinning
+ * one), and end the marking by changes (e->snap_marks). */
+static int settle(bvt_engine *e, int ok, const bvt_names_cut *names, bvt_name_marks *m)
+{
+    uint32_t cats_unused = 0, *strings = NULL, n_strings = 0;
+    int rc = BVT_OK;
+    if (ok) {
+        cats_unused = bvt_categories_unused(e->cats, names->cats, m->cats);
+        rc = unused_strings(e, names->strings, m, &strings, &n_strings);
+    }
     lock_all(&e->store);
-    bvt_categories_erase(e->cats, n_cats, m->cats);
+    if (ok && rc == BVT_OK) {
+        if (cats_unused)
+            bvt_categories_erase(e->cats, names->cats, m->cats);
+        pthread_mutex_lock(&e->strings_lock);
+        for (uint32_t i = 0; i < n_strings; i++) {
+            uint32_t id = strings[i];
+            if (bvt_bits_has(m->strings, id))
+                continue; /* stored since the cut */
+            if (bvt_interner_refs(e->strings, id) > 0)
+                bvt_bits_set(m->strings, id); /* a rule pinned it meanwhile */
+            else
+                bvt_interner_forget(e->strings, id);
+        }
+        pthread_mutex_unlock(&e->strings_lock);
+    }
+    e->snap_marks = NULL;
     unlock_all(&e->store);
+    free(strings);
+    return rc;
 }
 
 /* The cut, under every shard lock: the journal switches files, META and
@@ -292,6 +352,7 @@ static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
     bvt_store *s = &e->store;
     /* No shard is marked: saves run one at a time (save_lock). */
     lock_all(s);
+    e->snap_marks = m; /* until settle() */
     bvt_categories_cut(e->cats); /* before the journal switches: category.h */
     uint64_t seq = 0;
     int rc = cut ? cut(e, ud, &seq, err) : BVT_OK;
@@ -341,8 +402,10 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
     }
     for (uint32_t i = 0; rc == BVT_OK && i < s->n_shards; i++)
         rc = jobs[i].rc;
+    int settled = settle(e, rc == BVT_OK, &names, m);
+    if (rc == BVT_OK)
+        rc = settled;
     if (rc == BVT_OK) {
-        erase_unused(e, names.cats, m);
         rc = bvt_names_finish(e, &names, m, &p->v[1].buf);
         *tombstones = names.tombstones;
     } else if (named) {

@@ -1,8 +1,10 @@
 /* timefmt.c — reading times written by people and other systems into
- * epoch milliseconds (bvt_time_parse), refusing what could mean two things.
+ * epoch milliseconds (bvt_time_parse), refusing what could mean two things;
+ * and writing them back as ISO 8601 (bvt_time_format).
  * Readers of outside input (the CLI, the decision server, the bindings)
  * share it, so a file, a request and a data frame are read the same way. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "behavtarget.h"
@@ -226,4 +228,48 @@ int bvt_time_parse(const char *text, size_t len, uint32_t format, int64_t *out_m
     if (rc == BVT_OK)
         *out_ms = v;
     return rc;
+}
+
+/* The inverse of days_from_civil (same March-based eras). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* The times bvt_time_parse() reads: years 1..9999. */
+#define FIRST_MS (days_from_civil(1, 1, 1) * DAY_MS)
+#define END_MS (days_from_civil(10000, 1, 1) * DAY_MS)
+
+int bvt_time_format(int64_t ms, char *buf, size_t cap, size_t *out_len)
+{
+    if (out_len)
+        *out_len = 0;
+    if ((!buf && cap) || ms < FIRST_MS || ms >= END_MS)
+        return BVT_EINVAL;
+    int64_t days = (ms >= 0 ? ms : ms - (DAY_MS - 1)) / DAY_MS; /* floor */
+    int64_t in_day = ms - days * DAY_MS, y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    char text[BVT_TIME_TEXT_MAX];
+    int n = snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d", (int)y, m, d,
+                     (int)(in_day / 3600000), (int)(in_day / 60000 % 60),
+                     (int)(in_day / 1000 % 60));
+    if (in_day % 1000) /* milliseconds only when there are some */
+        n += snprintf(text + n, sizeof text - (size_t)n, ".%03d", (int)(in_day % 1000));
+    text[n++] = 'Z';
+    text[n] = '\0';
+    if (out_len)
+        *out_len = (size_t)n;
+    if ((size_t)n >= cap)
+        return BVT_ERANGE;
+    memcpy(buf, text, (size_t)n + 1);
+    return BVT_OK;
 }

@@ -8,6 +8,8 @@
 #include "error.h"
 #include "feedback.h"
 #include "analytics.h"
+#include "caps.h"
+#include "cart.h"
 #include "change_log.h"
 
 /* Events resolved and sorted by shard at a time: large enough that each
@@ -72,18 +74,50 @@ static int resolve(bvt_engine *e, const bvt_event *ev, bvt_resolved_event *out,
     return BVT_OK;
 }
 
+/* What reserving room for an event may change before the event is refused
+ * (the ext block, the cart's room, the cap state), so a refusal can give it
+ * back: it then changes nothing, memory figures included — it is not
+ * journaled, and replay must rebuild what the engine held. */
+typedef struct room_mark {
+    int had_ext;
+    uint8_t cart_cap;
+    bvt_caps_mark caps;
+} room_mark;
+
+static void room_mark_take(const bvt_record *r, room_mark *mk)
+{
+    mk->had_ext = r->ext != NULL;
+    mk->cart_cap = r->ext ? r->ext->cart_cap : 0;
+    bvt_caps_mark_take(r->ext, &mk->caps);
+}
+
+static void room_give_back(bvt_record *r, bvt_mem *m, const room_mark *mk)
+{
+    if (!mk->had_ext) { /* everything hanging off r is this event's, and empty */
+        bvt_profile_release(r, m);
+        return;
+    }
+    bvt_caps_undo(r->ext, m, &mk->caps);
+    bvt_cart_shrink(r->ext, m, mk->cart_cap);
+}
+
 /* Apply under the shard lock; a budget refusal evicts (policy permitting)
  * and retries; a profile created for this event goes again on failure.
- * Offer feedback reserves its room first, so a refusal changes nothing. */
+ * Offer feedback reserves its room first, and what a refused event
+ * reserved is given back, so a refusal changes nothing. */
 static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created,
                         const bvt_resolved_event *ev)
 {
     bvt_offer_set *offers = ev->offer ? bvt_offers_acquire(&e->offers) : NULL;
     int rc;
+    room_mark mk;
     for (int tries = 0;; tries++) {
+        room_mark_take(r, &mk);
         rc = bvt_feedback_reserve(&sh->mem, r, ev, offers);
         if (rc == BVT_OK)
             rc = bvt_profile_apply(r, ev, &e->cfg, &sh->mem);
+        if (rc != BVT_OK)
+            room_give_back(r, &sh->mem, &mk);
         if (rc != BVT_EFULL || tries >= 8 || bvt_shard_evict_one(sh, &e->store, r) != BVT_OK)
             break;
     }
@@ -141,9 +175,13 @@ static void count_rejected(bvt_engine *e, uint64_t n)
     (void)bvt_log_rejected(e, n);
 }
 
+/* A refused event's count is a change like any other: under
+ * BVT_JOURNAL_ALWAYS it is durable when the call returns (a SIGKILL right
+ * after it lost the count).  The refusal stays the call's status. */
 static int rejected(bvt_engine *e, int rc)
 {
     count_rejected(e, 1);
+    (void)bvt_persist_commit(e);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include "change_log.h"
 #include "engine.h"
 #include "error.h"
+#include "persist.h"
 #include "interest.h"
 
 void bvt_event_init(bvt_event *ev)
@@ -124,16 +125,31 @@ int bvt_history_count(bvt_engine *e, const void *id, size_t len, uint32_t type,
     return r ? BVT_OK : BVT_ENOTFOUND;
 }
 
+/* The summary of the profile k names, under its shard's lock. */
+static int summary_of_key(bvt_engine *e, bvt_user_key k, int64_t end_ms, int64_t unit_ms,
+                          bvt_rfm_summary *out)
+{
+    bvt_shard *sh;
+    bvt_record *r = bvt_engine_lock_key(e, k, &sh);
+    int rc = r ? bvt_rfm_summary_of(r, end_ms, unit_ms, out) : BVT_ENOTFOUND;
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
 int bvt_rfm_summary_get(bvt_engine *e, const void *id, size_t len, int64_t end_ms,
                         int64_t unit_ms, bvt_rfm_summary *out)
 {
     if (!e || !bvt_user_id_valid(id, len) || end_ms <= 0 || unit_ms <= 0 || !out)
         return BVT_EINVAL;
-    bvt_shard *sh;
-    bvt_record *r = lock_user(e, id, len, &sh);
-    int rc = r ? bvt_rfm_summary_of(r, end_ms, unit_ms, out) : BVT_ENOTFOUND;
-    pthread_mutex_unlock(&sh->lock);
-    return rc;
+    return summary_of_key(e, bvt_engine_key(e, id, len), end_ms, unit_ms, out);
+}
+
+int bvt_rfm_summary_get_key(bvt_engine *e, const bvt_user_key *key, int64_t end_ms,
+                            int64_t unit_ms, bvt_rfm_summary *out)
+{
+    if (!e || !key || end_ms <= 0 || unit_ms <= 0 || !out)
+        return BVT_EINVAL;
+    return summary_of_key(e, *key, end_ms, unit_ms, out);
 }
 
 /* ---- attributes ---- */
@@ -154,12 +170,8 @@ int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, d
 {
     if (e->cfg.attrs_max == 0)
         return BVT_ELIMIT; /* attributes are off (BVT_NONE) */
-    uint32_t key_id, value_id = 0;
+    uint32_t key_id = 0, value_id = 0;
     int rc = bvt_persist_check(e);
-    if (rc == BVT_OK)
-        rc = bvt_interner_intern(e->strings, key, strlen(key), 0, &key_id, NULL);
-    if (rc == BVT_OK && kind == BVT_ATTR_STRING)
-        rc = bvt_interner_intern(e->strings, string, strlen(string), 0, &value_id, NULL);
     if (rc != BVT_OK)
         return rc;
     bvt_shard *sh;
@@ -168,7 +180,19 @@ int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, d
     rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
     if (rc != BVT_OK)
         return rc;
-    rc = bvt_profile_ext(r, &sh->mem);
+    /* The strings under the shard lock: a snapshot forgets the ones nothing
+     * keeps with every shard lock held (snapshot.c), so these stay live
+     * until stored, and one in progress keeps them (its cut is past). */
+    rc = bvt_interner_intern(e->strings, key, strlen(key), 0, &key_id, NULL);
+    if (rc == BVT_OK && kind == BVT_ATTR_STRING)
+        rc = bvt_interner_intern(e->strings, string, strlen(string), 0, &value_id, NULL);
+    if (rc == BVT_OK && e->snap_marks) {
+        bvt_bits_set(e->snap_marks->strings, key_id);
+        if (value_id)
+            bvt_bits_set(e->snap_marks->strings, value_id);
+    }
+    if (rc == BVT_OK)
+        rc = bvt_profile_ext(r, &sh->mem);
     if (rc == BVT_OK)
         rc = bvt_attrs_set(r->ext, &e->cfg, &sh->mem, key_id, kind, number, value_id);
     if (rc == BVT_OK)

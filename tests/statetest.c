@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "statecmp.h"
 #include "statetest.h"
 
 #include "codec.h"
@@ -179,6 +180,17 @@ void same_engines(bvt_engine *a, bvt_engine *b)
     ck_assert_uint_eq(ma.impressions, mb.impressions);
     ck_assert_uint_eq(ma.clicks, mb.clicks);
     ck_assert(ma.revenue == mb.revenue);
+}
+
+void same_state(bvt_engine *a, bvt_engine *b, const statecmp_names *names, int64_t now)
+{
+    char *x = statecmp_capture(a, names, now, 0), *y = statecmp_capture(b, names, now, 0);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(y);
+    char *diff = statecmp_diff(x, y);
+    ck_assert_msg(!diff, "the states differ (a, b): %s", diff);
+    free(x);
+    free(y);
 }
 
 unsigned char *state_read_file(const char *path, size_t *len)

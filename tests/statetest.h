@@ -38,4 +38,9 @@ void random_state(bvt_engine *e, uint64_t seed);
 /* Fail the test unless a and b answer every query of the state the same. */
 void same_engines(bvt_engine *a, bvt_engine *b);
 
+/* Fail the test unless a and b hold the same whole state (statecmp.h) for
+ * these names at now, with the first difference in the message. */
+struct statecmp_names;
+void same_state(bvt_engine *a, bvt_engine *b, const struct statecmp_names *names, int64_t now);
+
 #endif

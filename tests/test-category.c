@@ -326,6 +326,48 @@ START_TEST(erasure_keeps_what_is_used)
 }
 END_TEST
 
+/* Pins are counted (a definition holds one while it lives), an aggregate's
+ * keep is for good, and a category created after a cut is named by its own
+ * record, which may follow the cut in the journal: the snapshot keeps it. */
+START_TEST(pins_counted_new_ids_named)
+{
+    bvt_categories *c = make();
+    intern_ok(c, "a"); /* 1 */
+    intern_ok(c, "b"); /* 2 */
+    _Atomic uint64_t kept[BVT_BITS_WORDS(8)] = { 0 };
+    ck_assert_int_eq(bvt_categories_pin(c, 1), BVT_OK);
+    ck_assert_int_eq(bvt_categories_pin(c, 1), BVT_OK);
+    bvt_categories_unpin(c, 1); /* one definition of two gone */
+    bvt_categories_cut(c);
+    ck_assert_uint_eq(bvt_categories_unused(c, 2, kept), 1); /* b */
+    bvt_categories_erase(c, 2, kept);
+    ck_assert(bvt_bits_has(kept, 1) && !bvt_bits_has(kept, 2));
+
+    bvt_categories_unpin(c, 1); /* the other one gone */
+    bvt_categories_unpin(c, 1); /* never below 0 */
+    ck_assert_int_eq(bvt_categories_pin(c, 2), BVT_OK);
+    ck_assert_int_eq(bvt_categories_keep(c, 2), BVT_OK);
+    bvt_categories_unpin(c, 2); /* kept anyway */
+    memset(kept, 0, sizeof kept);
+    bvt_categories_cut(c);
+    ck_assert_uint_eq(bvt_categories_unused(c, 2, kept), 1); /* a */
+    bvt_categories_erase(c, 2, kept);
+    ck_assert(!bvt_bits_has(kept, 1) && bvt_bits_has(kept, 2));
+
+    /* created after the cut: kept by that snapshot, not by the next */
+    memset(kept, 0, sizeof kept);
+    bvt_categories_cut(c);
+    ck_assert_uint_eq(intern_ok(c, "n/m"), 4);
+    ck_assert_uint_eq(bvt_categories_unused(c, 4, kept), 1); /* a */
+    bvt_categories_erase(c, 4, kept);
+    ck_assert(bvt_bits_has(kept, 3) && bvt_bits_has(kept, 4));
+    memset(kept, 0, sizeof kept);
+    bvt_categories_cut(c);
+    ck_assert_uint_eq(bvt_categories_unused(c, 4, kept), 3); /* a, n, n/m */
+    bvt_categories_free(c);
+}
+END_TEST
+
 static Suite *category_suite(void)
 {
     Suite *s = suite_create("category");
@@ -339,6 +381,7 @@ static Suite *category_suite(void)
     tcase_add_test(tc, limit_is_all_or_nothing);
     tcase_add_test(tc, erased_and_restored);
     tcase_add_test(tc, erasure_keeps_what_is_used);
+    tcase_add_test(tc, pins_counted_new_ids_named);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,6 @@
 /* test-interner.c — the string → id table: dense ids, lookups, limits,
- * erased ids and owner flags, and lock-free lookups running beside
- * inserts. */
+ * erased and forgotten ids, owner flags and counts, and lock-free lookups
+ * running beside inserts. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +195,54 @@ START_TEST(owner_flags)
 }
 END_TEST
 
+/* A forgotten id keeps its number and string but is never found again:
+ * the same text gets a new id, lookups of other strings (whose probe
+ * chains may pass its slot) still work, before and after the table grows. */
+START_TEST(forgotten_ids)
+{
+    bvt_interner *in = make(4096);
+    char buf[32];
+    uint32_t id;
+    for (uint32_t i = 1; i <= 12; i++) {
+        snprintf(buf, sizeof buf, "s%u", i);
+        ck_assert_int_eq(bvt_interner_intern(in, buf, strlen(buf), 0, &id, NULL), BVT_OK);
+    }
+    for (uint32_t i = 1; i <= 12; i += 3)
+        ck_assert_int_eq(bvt_interner_forget(in, i), 1);
+    ck_assert_int_eq(bvt_interner_forget(in, 1), 0);  /* already */
+    ck_assert_int_eq(bvt_interner_forget(in, 99), 0); /* unknown */
+    ck_assert(!bvt_interner_live(in, 1) && bvt_interner_live(in, 2));
+    ck_assert_str_eq(bvt_interner_str(in, 1), "s1"); /* for readers that hold it */
+    for (uint32_t i = 1; i <= 12; i++) {
+        snprintf(buf, sizeof buf, "s%u", i);
+        ck_assert_uint_eq(bvt_interner_find(in, buf, strlen(buf)), i % 3 == 1 ? 0 : i);
+    }
+    int fresh = 0;
+    ck_assert_int_eq(bvt_interner_intern(in, "s4", 2, 0, &id, &fresh), BVT_OK);
+    ck_assert(fresh);
+    ck_assert_uint_eq(id, 13);
+    for (uint32_t i = 14; i <= 2000; i++) { /* growth drops the forgotten slots */
+        snprintf(buf, sizeof buf, "t%u", i);
+        ck_assert_int_eq(bvt_interner_intern(in, buf, strlen(buf), 0, &id, NULL), BVT_OK);
+        ck_assert_uint_eq(id, i);
+    }
+    for (uint32_t i = 1; i <= 12; i++) {
+        snprintf(buf, sizeof buf, "s%u", i);
+        uint32_t want = i == 4 ? 13 : i % 3 == 1 ? 0 : i;
+        ck_assert_uint_eq(bvt_interner_find(in, buf, strlen(buf)), want);
+    }
+    /* owner counts */
+    ck_assert_uint_eq(bvt_interner_refs(in, 2), 0);
+    ck_assert_uint_eq(bvt_interner_ref(in, 2), 1);
+    ck_assert_uint_eq(bvt_interner_ref(in, 2), 2);
+    ck_assert_uint_eq(bvt_interner_unref(in, 2), 1);
+    ck_assert_uint_eq(bvt_interner_unref(in, 2), 0);
+    ck_assert_uint_eq(bvt_interner_unref(in, 2), 0); /* never below 0 */
+    ck_assert_uint_eq(bvt_interner_ref(in, 5000), 0); /* unknown */
+    bvt_interner_free(in);
+}
+END_TEST
+
 START_TEST(limit_reached)
 {
     bvt_interner *in = make(3);
@@ -344,6 +392,7 @@ static Suite *interner_suite(void)
     tcase_add_test(tc, many_strings_survive_growth);
     tcase_add_test(tc, erased_ids);
     tcase_add_test(tc, owner_flags);
+    tcase_add_test(tc, forgotten_ids);
     tcase_add_test(tc, limit_reached);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, concurrent_insert_and_lookup);

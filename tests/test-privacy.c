@@ -883,6 +883,47 @@ START_TEST(export_round_trips_the_api)
 }
 END_TEST
 
+/* People read the export too: every time has its ISO 8601 text beside the
+ * epoch ms (NAME_ms, then NAME_iso; "now", then "now_iso"), reading back
+ * to the same instant, and values kept as floats print as they were given
+ * (15.3, not the 15.300000190734863 a float widens to). */
+START_TEST(export_times_in_iso_and_floats_short)
+{
+    bvt_engine *e = engine_default();
+    int64_t t = T0 + 10 * HOUR + 250; /* not a whole second */
+    track_ok(e, "u", BVT_EVENT_PURCHASE, t, "home", 15.3);
+    bvt_offer o = offer_named("banner");
+    offer_ok(e, &o);
+    feedback_ok(e, "u", BVT_EVENT_IMPRESSION, "banner", t + MIN, 0);
+    int64_t now = t + HOUR;
+    export_ok(e, "u", now);
+    ck_assert_msg(strstr(EXPORT, "\"value\":15.3}"), "history value: %s", EXPORT);
+
+    int times = 0;
+    for (int i = 0; i < NJ; i++) {
+        size_t n = strlen(J[i].path);
+        if (n < 4 || strcmp(J[i].path + n - 4, "_iso") != 0 || J[i].kind == 'z')
+            continue;
+        char ms_path[192];
+        int is_now = strcmp(J[i].path, "now_iso") == 0;
+        snprintf(ms_path, sizeof ms_path, "%.*s%s", (int)n - 4, J[i].path, is_now ? "" : "_ms");
+        int64_t back = 0;
+        ck_assert_int_eq(bvt_time_parse(J[i].val, strlen(J[i].val), BVT_TIME_ISO, &back, NULL),
+                         BVT_OK);
+        ck_assert_msg(JNUM("%s", ms_path) == (double)back, "%s = %s", J[i].path, J[i].val);
+        times++;
+    }
+    /* now, first/last seen, last purchase, last checkout, history time */
+    ck_assert_int_ge(times, 6);
+    ck_assert_str_eq(JSTR("now_iso"), "2023-12-09T11:00:00.250Z");
+    ck_assert_str_eq(JSTR("profile.last_purchase_iso"), "2023-12-09T10:00:00.250Z");
+    ck_assert_str_eq(JSTR("caps[0].impressions_iso[0]"), "2023-12-09T10:01:00.250Z");
+    ck_assert_msg(jfind("profile.cart_oldest_iso")->kind == 'z', "no cart: null");
+    ck_assert_msg(jfind("caps[0].dismissed_iso")->kind == 'z', "never dismissed: null");
+    bvt_engine_free(e);
+}
+END_TEST
+
 /* --------------------------------------------------------------- expiry */
 
 START_TEST(expire_statuses)
@@ -1241,6 +1282,7 @@ int main(void)
     tcase_add_test(tc, export_statuses);
     tcase_add_test(tc, export_round_trips_the_api);
     tcase_add_test(tc, export_stays_valid_json);
+    tcase_add_test(tc, export_times_in_iso_and_floats_short);
     tcase_add_test(tc, expire_statuses);
     tcase_add_loop_test(tc, expire_profile_boundary, 0,
                         (int)(sizeof boundary_cases / sizeof boundary_cases[0]));

@@ -151,6 +151,38 @@ START_TEST(summary_not_found)
 }
 END_TEST
 
+/* By key (a state directory holds no raw ids): the same summary as by id,
+ * for every case, and an alias's key leads to its profile as the id does. */
+START_TEST(summary_by_key)
+{
+    bvt_engine *e = engine_case_a();
+    ck_assert_int_eq(bvt_user_alias(e, "cookie", 6, "a", 1, NULL), BVT_OK);
+    for (size_t i = 0; i < sizeof summaries / sizeof summaries[0]; i++) {
+        const struct summary_case *c = &summaries[i];
+        bvt_rfm_summary by_id, by_key, by_alias;
+        bvt_user_key k, alias;
+        ck_assert_int_eq(bvt_user_key_of(e, "a", 1, &k), BVT_OK);
+        ck_assert_int_eq(bvt_user_key_of(e, "cookie", 6, &alias), BVT_OK);
+        ck_assert_int_eq(summary(e, "a", c->end, c->unit, &by_id), BVT_OK);
+        ck_assert_int_eq(bvt_rfm_summary_get_key(e, &k, c->end, c->unit, &by_key), BVT_OK);
+        ck_assert_int_eq(bvt_rfm_summary_get_key(e, &alias, c->end, c->unit, &by_alias), BVT_OK);
+        ck_assert_msg(memcmp(&by_id, &by_key, sizeof by_id) == 0, "%s", c->label);
+        ck_assert_msg(memcmp(&by_id, &by_alias, sizeof by_id) == 0, "%s (alias)", c->label);
+    }
+    bvt_user_key nobody = { 1, 2 }, k;
+    bvt_rfm_summary s;
+    ck_assert_int_eq(bvt_user_key_of(e, "a", 1, &k), BVT_OK);
+    ck_assert_int_eq(bvt_rfm_summary_get_key(e, &nobody, T0 + DAY, DAY, &s), BVT_ENOTFOUND);
+    ck_assert_int_eq(bvt_rfm_summary_get_key(e, &k, T0 - DAY, DAY, &s), BVT_ENOTFOUND);
+    ck_assert_int_eq(bvt_rfm_summary_get_key(e, NULL, T0 + DAY, DAY, &s), BVT_EINVAL);
+    ck_assert_int_eq(bvt_rfm_summary_get_key(NULL, &k, T0 + DAY, DAY, &s), BVT_EINVAL);
+    ck_assert_int_eq(bvt_rfm_summary_get_key(e, &k, T0 + DAY, 0, &s), BVT_EINVAL);
+    ck_assert_int_eq(bvt_rfm_summary_get_key(e, &k, 0, DAY, &s), BVT_EINVAL);
+    ck_assert_int_eq(bvt_rfm_summary_get_key(e, &k, T0 + DAY, DAY, NULL), BVT_EINVAL);
+    bvt_engine_free(e);
+}
+END_TEST
+
 /* With a tiny history, old purchases leave it: exact at or after the last
  * purchase, BVT_ERANGE before it. */
 START_TEST(summary_beyond_history)
@@ -406,6 +438,7 @@ static Suite *rfm_suite(void)
     tcase_add_test(tc, summary_early_end_matches_prefix);
     tcase_add_test(tc, summary_one_time_buyer);
     tcase_add_test(tc, summary_not_found);
+    tcase_add_test(tc, summary_by_key);
     tcase_add_test(tc, summary_beyond_history);
     tcase_add_test(tc, summary_keeps_cents);
     suite_add_tcase(s, tc);

@@ -131,6 +131,72 @@ START_TEST(days_are_contiguous)
 }
 END_TEST
 
+/* Writing times: the form, milliseconds only when there are some, and
+ * every written time read back to the same instant. */
+typedef struct written {
+    int64_t ms;
+    const char *text;
+} written;
+
+static const written writtens[] = {
+    { T_0920, "2024-03-01T09:20:00Z" },
+    { T_0920 + 5, "2024-03-01T09:20:00.005Z" },
+    { T_0920 + 999, "2024-03-01T09:20:00.999Z" },
+    { 0, "1970-01-01T00:00:00Z" },
+    { -1, "1969-12-31T23:59:59.999Z" },
+    { 951782400000LL, "2000-02-29T00:00:00Z" },
+    { 253402300799999LL, "9999-12-31T23:59:59.999Z" },
+    { -62135596800000LL, "0001-01-01T00:00:00Z" },
+};
+
+START_TEST(written_and_read_back)
+{
+    const written *w = &writtens[_i];
+    char buf[BVT_TIME_TEXT_MAX];
+    size_t len = 0;
+    ck_assert_int_eq(bvt_time_format(w->ms, buf, sizeof buf, &len), BVT_OK);
+    ck_assert_str_eq(buf, w->text);
+    ck_assert_uint_eq(len, strlen(w->text));
+    int64_t back = 7;
+    ck_assert_int_eq(bvt_time_parse(buf, len, BVT_TIME_ISO, &back, NULL), BVT_OK);
+    ck_assert_int_eq(back, w->ms);
+}
+END_TEST
+
+START_TEST(format_arguments)
+{
+    char buf[BVT_TIME_TEXT_MAX];
+    size_t len = 9;
+    /* outside the years bvt_time_parse reads */
+    ck_assert_int_eq(bvt_time_format(253402300800000LL, buf, sizeof buf, &len), BVT_EINVAL);
+    ck_assert_int_eq(bvt_time_format(-62135596800001LL, buf, sizeof buf, &len), BVT_EINVAL);
+    ck_assert_int_eq(bvt_time_format(T_0920, NULL, 4, &len), BVT_EINVAL);
+    /* too small: the length needed, nothing written */
+    ck_assert_int_eq(bvt_time_format(T_0920, NULL, 0, &len), BVT_ERANGE);
+    ck_assert_uint_eq(len, 20);
+    ck_assert_int_eq(bvt_time_format(T_0920, buf, 20, NULL), BVT_ERANGE);
+    ck_assert_int_eq(bvt_time_format(T_0920, buf, 21, NULL), BVT_OK);
+}
+END_TEST
+
+/* Every hour (and a few ms) of 1999-2001 written and read back (leap days,
+ * year ends). */
+START_TEST(format_round_trips_years)
+{
+    int64_t from, to;
+    ck_assert_int_eq(bvt_time_parse("1999-01-01", 10, BVT_TIME_ISO, &from, NULL), BVT_OK);
+    ck_assert_int_eq(bvt_time_parse("2002-01-01", 10, BVT_TIME_ISO, &to, NULL), BVT_OK);
+    char buf[BVT_TIME_TEXT_MAX];
+    for (int64_t ms = from; ms < to; ms += HOUR + 7) {
+        size_t len;
+        ck_assert_int_eq(bvt_time_format(ms, buf, sizeof buf, &len), BVT_OK);
+        int64_t back;
+        ck_assert_int_eq(bvt_time_parse(buf, len, BVT_TIME_ISO, &back, NULL), BVT_OK);
+        ck_assert_msg(back == ms, "%s", buf);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("time");
@@ -139,6 +205,9 @@ int main(void)
     tcase_add_loop_test(tc, refused_not_guessed, 0, (int)(sizeof refuseds / sizeof refuseds[0]));
     tcase_add_test(tc, arguments);
     tcase_add_test(tc, days_are_contiguous);
+    tcase_add_loop_test(tc, written_and_read_back, 0, (int)(sizeof writtens / sizeof writtens[0]));
+    tcase_add_test(tc, format_arguments);
+    tcase_add_test(tc, format_round_trips_years);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -52,10 +52,10 @@ func TestTrackBatchNamesTheEventAndTracksNothing(t *testing.T) {
 		{Type: PageView, User: "u", TimeMs: t0},
 		{Type: PageView, User: "v", TimeMs: t0, Category: "a\x00b"},
 	}
-	failed, err := eng.TrackBatch(events)
+	refused, err := eng.TrackBatch(events)
 	e := wantArgErr(t, "batch", err, "events[1].Category")
-	if failed != 0 || e.Offset != 1 {
-		t.Fatalf("failed %d offset %d", failed, e.Offset)
+	if refused != nil || e.Offset != 1 {
+		t.Fatalf("refused %v offset %d", refused, e.Offset)
 	}
 	if _, err := eng.Profile("u", t0+day); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("part of a refused batch was tracked: %v", err)
@@ -70,10 +70,10 @@ func TestTrackBatchLargerThanOneCall(t *testing.T) {
 		events[i] = Event{Type: PageView, User: "x", TimeMs: t0 + int64(i)}
 	}
 	events[n-3].TimeMs = -1 // refused by the library, in the second call
-	failed, err := eng.TrackBatch(events)
+	refused, err := eng.TrackBatch(events)
 	e := wantCode(t, "big batch", err, ErrInvalid)
-	if failed != 1 || e.Offset != int64(n-3) {
-		t.Fatalf("failed %d, offset %d; want 1 at %d", failed, e.Offset, n-3)
+	if len(refused) != 1 || refused[0].Index != n-3 || e.Offset != int64(n-3) {
+		t.Fatalf("refused %+v, offset %d; want 1 at %d", refused, e.Offset, n-3)
 	}
 	p, err := eng.Profile("x", t0+day)
 	must(t, "profile", err)

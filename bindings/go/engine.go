@@ -1,7 +1,9 @@
 // Package behavtarget is a Go binding of libbehavtarget: behavioural events
 // into user profiles, rule-defined segments and ranked offers.
 //
-// Times are epoch milliseconds (int64), as in the C API. Every call copies
+// Times are epoch milliseconds (int64), as in the C API; Event and
+// RankRequest also take a time.Time, TimeMs converts one exactly, and
+// ParseTime reads text with the library's own reader. Every call copies
 // its arguments into C memory and its results back out, so no C pointer is
 // held between calls. An Engine may be shared between goroutines.
 package behavtarget

@@ -115,9 +115,9 @@ func TestBatch(t *testing.T) {
 		{Type: PageView, User: "carol", TimeMs: 0}, // time must be > 0
 		{Type: Purchase, User: "carol", TimeMs: t0 + day, Value: 60, Item: "sku-2"},
 	}
-	failed, err := eng.TrackBatch(evs)
-	if failed != 1 {
-		t.Fatalf("failed = %d, want 1 (%v)", failed, err)
+	refused, err := eng.TrackBatch(evs)
+	if len(refused) != 1 || refused[0].Index != 1 || refused[0].Field != "TimeMs" {
+		t.Fatalf("refused = %+v, want event 1's TimeMs (%v)", refused, err)
 	}
 	e := wantCode(t, "batch", err, ErrInvalid)
 	if e.Offset != 1 {
@@ -128,8 +128,8 @@ func TestBatch(t *testing.T) {
 	if p.Purchases != 2 || p.MonetaryTotal != 100 || p.PurchaseDays != 2 || p.MonetaryMean != 50 {
 		t.Fatalf("the valid events must be applied: %+v", p)
 	}
-	if n, err := eng.TrackBatch(nil); n != 0 || err != nil {
-		t.Fatalf("empty batch: %d %v", n, err)
+	if refused, err := eng.TrackBatch(nil); refused != nil || err != nil {
+		t.Fatalf("empty batch: %v %v", refused, err)
 	}
 }
 

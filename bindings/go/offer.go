@@ -109,7 +109,8 @@ const (
 // RankRequest says what to rank, for whom and when.
 type RankRequest struct {
 	User       string
-	Now        int64
+	Now        int64     // epoch ms
+	Time       time.Time // instead of Now: converted exactly (TimeMs); zero = unset
 	Context    *Context
 	Candidates []string // offer ids; nil = every defined offer
 	K          int      // slots to fill, 0..BVT_RANK_SLOTS_MAX (256); 0 means 1
@@ -141,8 +142,12 @@ func (eng *Engine) Rank(req RankRequest) ([]RankedOffer, error) {
 	if err := req.Context.check(); err != nil {
 		return nil, err
 	}
+	now, err := eventTimeMs(req.Now, req.Time, "RankRequest.Now", "RankRequest.Time")
+	if err != nil {
+		return nil, err
+	}
 	var out []RankedOffer
-	err := eng.use(func(e *C.bvt_engine) error {
+	err = eng.use(func(e *C.bvt_engine) error {
 		var m cmem
 		defer m.free()
 		k := req.K
@@ -162,7 +167,7 @@ func (eng *Engine) Rank(req RankRequest) ([]RankedOffer, error) {
 		var n C.size_t
 		cerr := newCError()
 		rc := C.bvtgo_rank(e, unsafe.Pointer(&uid[0]), C.size_t(len(req.User)),
-			C.int64_t(req.Now), req.Context.fill(&m), m.strs(req.Candidates),
+			C.int64_t(now), req.Context.fill(&m), m.strs(req.Candidates),
 			C.size_t(len(req.Candidates)), C.size_t(k), C.uint32_t(req.Policy),
 			C.uint64_t(req.Seed), m.str(req.Experiment), &slots[0], C.size_t(slotCap), &n, &cerr)
 		if rc != C.BVT_OK {

@@ -7,12 +7,18 @@
 
 #include "cli.h"
 
+#ifndef BVT_TOOL_VERSION
+#define BVT_TOOL_VERSION "unknown" /* set by the build (examples/meson.build) */
+#endif
+
 static const char usage[] =
     "usage: bvt COMMAND [OPTIONS]\n"
+    "       bvt --version | --help\n"
     "\n"
     "Commands:\n"
-    "  rfm      --input FILE [--end YYYY-MM-DD] [--unit-days N]\n"
+    "  rfm      --input FILE [--end YYYY-MM-DD] [--unit-days N] [--scores]\n"
     "           lifetimes-style frequency/recency/T/monetary_value per customer\n"
+    "           (--scores adds the RFM scores r_score, f_score, m_score)\n"
     "  ingest   --events FILE [--state DIR [--journal off|none|group|always]\n"
     "           [--group-ms N] [--ack-every N]] [--analytics track|anonymous]\n"
     "           [--history-events N]\n"
@@ -32,6 +38,10 @@ static const char usage[] =
     "           off-policy evaluation on Open Bandit Dataset logs: the CTR of the\n"
     "           random, BTS and bvt policies by IPS, SNIPS and DR, as CSV\n"
     "\n"
+    "rfm, profile, segments and report also read a state directory instead of a\n"
+    "file: --state DIR in place of --input/--events (read-only; see each\n"
+    "command's --help for what a state cannot give, such as raw user ids).\n"
+    "\n"
     "State directories (written by 'ingest --state'; opened with the engine\n"
     "options they record):\n"
     "  stats      --state DIR\n"
@@ -46,11 +56,12 @@ static const char usage[] =
     "  repair     --state DIR\n"
     "           drop damaged journal data, write DIR's snapshot; print what went\n"
     "\n"
-    "'bvt COMMAND --help' describes a command.  User ids are hashed with the key in\n"
-    "--secret-file FILE (ingest, profile, segments, report and the state commands)\n"
-    "or BVT_SECRET, at least 16 bytes.  Without either, the commands that keep\n"
-    "nothing use a built-in key fit only for local analysis; ingest --state and\n"
-    "the state commands refuse to run.\n"
+    "'bvt COMMAND --help' describes a command; 'bvt --version' prints the versions\n"
+    "of bvt and of the libbehavtarget it runs on.  User ids are hashed with the key\n"
+    "in --secret-file FILE (ingest, profile, segments, report and the state\n"
+    "commands) or BVT_SECRET, at least 16 bytes.  Without either, the commands\n"
+    "that keep nothing use a built-in key fit only for local analysis; anything on\n"
+    "a state directory refuses to run.\n"
     "Exit status: 0 success, 1 bad input or failure, 2 bad command line.\n";
 
 int main(int argc, char **argv)
@@ -60,6 +71,11 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        /* Both: the library is a shared object, and may be newer than bvt. */
+        printf("bvt %s\nlibbehavtarget %s\n", BVT_TOOL_VERSION, bvt_version());
         return CLI_EXIT_OK;
     }
     if (strcmp(cmd, "rfm") == 0)

@@ -58,6 +58,13 @@ typedef struct cli_opt {
 int cli_parse(int argc, char **argv, const char *usage, const cli_opt *opts, size_t nopts,
               const char **positional, size_t max_positional, size_t *npositional);
 
+/* Take the option --name that has no value (a flag) out of argv, before
+ * cli_parse(), which knows only options with values: *argc shrinks, and
+ * the result says whether it was there.  A value of another option that
+ * reads "--name" stays (every other option takes one), as does anything
+ * after "--". */
+int cli_take_flag(int *argc, char **argv, const char *name);
+
 /* Print "bvt: message" and usage on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -131,8 +138,15 @@ void cli_out_fixed6(cli_out *o, double v);
 void cli_out_csv_field(cli_out *o, const char *s, size_t n);
 /* A JSON string literal, escaped. */
 void cli_out_json_string(cli_out *o, const char *s, size_t n);
-/* A JSON number (up to 12 significant digits), or null when not finite. */
+/* The shortest decimal that reads back to v (%.15g .. %.17g; "15.3", not
+ * "15.300000000000001"), never -0: how bvt prints a number the library
+ * holds at full precision, as the library's own JSON does. */
+void cli_out_double(cli_out *o, double v);
+/* A JSON number as cli_out_double(), or null when not finite. */
 void cli_out_json_number(cli_out *o, double v);
+/* The time ms as a JSON string in ISO 8601 UTC (bvt_time_format(), the
+ * form of every *_iso member), or null for 0 (it never happened). */
+void cli_out_json_time(cli_out *o, int64_t ms);
 /* Write to stdout and free; returns 0 or CLI_EXIT_FAIL. */
 int cli_out_flush(cli_out *o);
 void cli_out_free(cli_out *o);
@@ -168,6 +182,50 @@ typedef struct cli_load {
  * The caller frees ld->watch_items with idmap_free(). */
 int cli_load_events(bvt_engine *e, const char *path, const char *buf, size_t len,
                     cli_load *ld);
+
+/* (cli_source.c) Where an analysis command (profile, segments, report,
+ * rfm) finds its events: a file tracked into a fresh engine (--events
+ * FILE), or a state directory opened read-only with the options it records
+ * (--state DIR: its last checkpoint plus its journal; no file changes, and
+ * other readers may share it).  Each command runs the same code on either;
+ * only what a state directory cannot hold differs (raw user ids, item ids). */
+typedef struct cli_source {
+    const char *events;      /* --events FILE (rfm: --input FILE), or NULL */
+    const char *state;       /* --state DIR, or NULL */
+    const char *secret_file; /* --secret-file, or NULL for BVT_SECRET */
+    cli_load load;           /* how FILE is tracked (in) and what it held (out) */
+    cli_file file;           /* FILE's bytes, read by cli_source_engine() */
+} cli_source;
+
+/* Exactly one of the file (file_opt: "--events FILE", rfm's "--input
+ * FILE") and --state: -1 when so, else the usage error (exit status) after
+ * printing it, naming cmd. */
+int cli_source_check(const cli_source *src, const char *file_opt, const char *usage,
+                     const char *cmd);
+
+/* The engine: for FILE, a fresh one with opts (NULL = the library's
+ * defaults) after reading FILE (cli_source_track() tracks it); for DIR,
+ * DIR opened read-only (refused while a writer holds it).  0 or an exit
+ * status after printing why. */
+int cli_source_engine(cli_source *src, const bvt_options *opts, bvt_engine **out);
+
+/* Track FILE's events into e (nothing to do for DIR, which holds them). */
+int cli_source_track(cli_source *src, bvt_engine *e);
+
+/* The latest event time into *out: FILE's, or DIR's (the largest
+ * last_seen_ms of its profiles, one pass over them); 0 when there are no
+ * events.  0, or an exit status after printing why. */
+int cli_source_last_ms(cli_source *src, bvt_engine *e, int64_t *out);
+
+/* FILE or DIR, for messages. */
+const char *cli_source_name(const cli_source *src);
+
+void cli_source_free(cli_source *src);
+
+/* A user's keyed hash as 32 lowercase hex digits (hi then lo), as `bvt
+ * export` names users: what a state directory knows them by. */
+#define CLI_KEY_HEX 33
+void cli_key_hex(const bvt_user_key *k, char out[CLI_KEY_HEX]);
 
 /* Segments defined from a rules file, in file order. */
 typedef struct cli_rule_def {
@@ -205,6 +263,27 @@ void cli_rule_set_free(cli_rule_set *rs);
  * is a terminal. */
 void cli_progress(const char *path, uint64_t lines);
 void cli_progress_done(uint64_t lines);
+
+/* What `bvt rfm` asks, from its command line. */
+typedef struct cli_rfm_ask {
+    int has_end;     /* --end given */
+    int64_t end_ms;  /* --end, any time of the end day */
+    int64_t unit_ms; /* --unit-days in ms */
+    int scores;      /* --scores */
+} cli_rfm_ask;
+
+/* (cmd_rfm.c) The end the summaries are asked at: the last ms of --end's
+ * day, else last_ms (the latest purchase read). */
+int64_t cli_rfm_end_ms(const cli_rfm_ask *ask, int64_t last_ms);
+/* (cmd_rfm.c) The output of `bvt rfm`, one way for a file and a state: the
+ * header, with id_column first, and one customer's line (scores: NULL, or
+ * r, f, m with --scores). */
+void cli_rfm_header(cli_out *o, const char *id_column, int scores);
+void cli_rfm_row(cli_out *o, const char *id, size_t len, const bvt_rfm_summary *s,
+                 const uint32_t *scores);
+/* (rfm_state.c) `bvt rfm --state DIR`: every buyer DIR holds, by keyed
+ * hash.  Returns an exit status. */
+int cli_rfm_state(cli_source *src, const cli_rfm_ask *ask);
 
 int cmd_rfm(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);

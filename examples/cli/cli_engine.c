@@ -163,9 +163,31 @@ static const struct open_hint {
       "give that value, or no engine option to open %s with the options it records" },
 };
 
-static void print_open_error(const char *dir, int rc, const bvt_error *err)
+/* The library's lock refusal ("DIR is in use by another engine (...)")
+ * says who may hold DIR, given how the command asked for it, and what to
+ * do: wait, since bvt never waits for a lock itself. */
+static int print_in_use(const char *dir, const char *msg, uint32_t access)
+{
+    if (!strstr(msg, "in use by another engine"))
+        return 0;
+    if (access == BVT_STATE_READ_ONLY)
+        fprintf(stderr, "bvt: %s: %s: another process has it open to write (such as "
+                        "'bvt ingest --state', 'bvt forget' or a program on the library), and "
+                        "a reader cannot share it with a writer; run this command again once "
+                        "that process has finished\n", dir, msg);
+    else
+        fprintf(stderr, "bvt: %s: %s: another process has it open (a writer, or readers "
+                        "such as 'bvt stats' or 'bvt profile --state'), and a writer must "
+                        "have it alone; run this command again once they have finished\n",
+                dir, msg);
+    return 1;
+}
+
+static void print_open_error(const char *dir, int rc, const bvt_error *err, uint32_t access)
 {
     const char *msg = cli_error_text(err, rc);
+    if (rc == BVT_EIO && print_in_use(dir, msg, access))
+        return;
     for (size_t i = 0; i < sizeof open_hints / sizeof open_hints[0]; i++) {
         const struct open_hint *h = &open_hints[i];
         const char *m = h->rc == rc ? strstr(msg, h->marker) : NULL;
@@ -214,7 +236,7 @@ int cli_state_open(bvt_engine **out, const cli_state *cs)
     secret_free(&s);
     if (rc == BVT_OK)
         return 0;
-    print_open_error(cs->dir, rc, &err);
+    print_open_error(cs->dir, rc, &err, cs->access);
     return CLI_EXIT_FAIL;
 }
 

@@ -160,6 +160,29 @@ int cli_parse(int argc, char **argv, const char *usage, const cli_opt *opts, siz
     return -1;
 }
 
+int cli_take_flag(int *argc, char **argv, const char *name)
+{
+    int found = 0, n = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < *argc)
+                argv[n++] = argv[i++];
+            break;
+        }
+        if (a[0] == '-' && a[1] == '-' && strcmp(a + 2, name) == 0) {
+            found = 1;
+            continue;
+        }
+        argv[n++] = argv[i];
+        if (a[0] == '-' && a[1] == '-' && a[2] && !strchr(a, '=') && strcmp(a, "--help") != 0
+            && i + 1 < *argc)
+            argv[n++] = argv[++i]; /* its value */
+    }
+    *argc = n;
+    return found;
+}
+
 double cli_seconds(void)
 {
     struct timespec ts;
@@ -298,15 +321,37 @@ void cli_out_json_string(cli_out *o, const char *s, size_t n)
     cli_out_bytes(o, "\"", 1);
 }
 
-void cli_out_json_number(cli_out *o, double v)
+void cli_out_double(cli_out *o, double v)
 {
-    if (!isfinite(v)) {
-        cli_out_bytes(o, "null", 4);
-        return;
-    }
     if (v == 0)
         v = 0; /* no -0 */
-    cli_out_printf(o, "%.12g", v);
+    char text[32];
+    /* the shortest of %.15g .. %.17g that reads back exactly, as the
+     * library's JSON does: 15.3 stays 15.3, and nothing held is rounded off */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(text, sizeof text, "%.*g", prec, v);
+        if (prec == 17 || strtod(text, NULL) == v)
+            break;
+    }
+    cli_out_bytes(o, text, strlen(text));
+}
+
+void cli_out_json_number(cli_out *o, double v)
+{
+    if (!isfinite(v))
+        cli_out_bytes(o, "null", 4);
+    else
+        cli_out_double(o, v);
+}
+
+void cli_out_json_time(cli_out *o, int64_t ms)
+{
+    char text[BVT_TIME_TEXT_MAX];
+    size_t n;
+    if (ms != 0 && bvt_time_format(ms, text, sizeof text, &n) == BVT_OK)
+        cli_out_json_string(o, text, n);
+    else
+        cli_out_bytes(o, "null", 4);
 }
 
 int cli_out_flush(cli_out *o)

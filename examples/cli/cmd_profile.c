@@ -8,11 +8,22 @@
 
 static const char usage[] =
     "usage: bvt profile --events FILE [--now T] [--secret-file FILE] USER\n"
+    "       bvt profile --state DIR [--now T] [--secret-file FILE] USER\n"
     "\n"
-    "Track FILE (CSV or JSON Lines, see docs/events.md) and print USER's profile\n"
-    "at time T as JSON.  T is ISO 8601 or epoch milliseconds; by default the\n"
-    "latest event time in FILE.  --secret-file FILE: the user-id secret is FILE's\n"
-    "content, a trailing newline stripped (instead of BVT_SECRET).\n";
+    "Print USER's profile at time T as JSON: from the events of FILE (CSV or JSON\n"
+    "Lines, see docs/events.md), or from the state directory DIR, opened read-only\n"
+    "(its last checkpoint plus its journal; no file changes, other readers may\n"
+    "share it; refused while a writer has it).  The RFM scores are refreshed at T\n"
+    "over every buyer of FILE or DIR (in memory only); null when USER has no\n"
+    "purchase.  Each time in epoch ms (NAME_ms) is followed by NAME_iso, the same\n"
+    "time in ISO 8601 UTC.\n"
+    "\n"
+    "  --now T            ISO 8601 or epoch milliseconds; default: the latest event\n"
+    "                     time in FILE or DIR\n"
+    "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
+    "                     stripped (instead of BVT_SECRET; DIR needs one of them)\n"
+    "\n"
+    "From DIR the cart's item ids are null (a state keeps only their hashes).\n";
 
 #define MAX_INTERESTS 16
 #define MAX_CART 255
@@ -34,6 +45,28 @@ static void key_d(cli_out *o, const char *name, double v)
     cli_out_json_number(o, v);
 }
 
+/* A time twice: "NAME_ms" for programs, then "NAME_iso" for people (null
+ * when the time is 0: it never happened). */
+static void key_time(cli_out *o, const char *name, int64_t ms)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s_ms", name);
+    key_i(o, k, ms);
+    snprintf(k, sizeof k, "%s_iso", name);
+    key(o, k, 0);
+    cli_out_json_time(o, ms);
+}
+
+/* An RFM score 1..5, or null: 0 means not scored (no purchase). */
+static void key_score(cli_out *o, const char *name, uint32_t score)
+{
+    key(o, name, 0);
+    if (score)
+        cli_out_printf(o, "%u", score);
+    else
+        cli_out_bytes(o, "null", 4);
+}
+
 /* The item id whose bvt_item_hash() is h, among the user's items. */
 static const idmap_entry *item_named(const idmap *items, uint64_t h)
 {
@@ -51,19 +84,19 @@ static void print_profile(cli_out *o, bvt_engine *e, const char *user, int64_t n
     cli_out_bytes(o, "{", 1);
     key(o, "user", 1);
     cli_out_json_string(o, user, strlen(user));
-    key_i(o, "now_ms", now);
-    key_i(o, "first_seen_ms", p->first_seen_ms);
-    key_i(o, "last_seen_ms", p->last_seen_ms);
+    key_time(o, "now", now);
+    key_time(o, "first_seen", p->first_seen_ms);
+    key_time(o, "last_seen", p->last_seen_ms);
     key_i(o, "recency_ms", p->recency_ms);
-    key_i(o, "last_purchase_ms", p->last_purchase_ms);
+    key_time(o, "last_purchase", p->last_purchase_ms);
     key_i(o, "purchase_recency_ms", p->purchase_recency_ms);
     key_i(o, "purchases", p->purchases);
     key_i(o, "purchase_days", p->purchase_days);
     key_d(o, "monetary_total", p->monetary_total);
     key_d(o, "monetary_mean", p->monetary_mean);
-    key_i(o, "r_score", p->r_score);
-    key_i(o, "f_score", p->f_score);
-    key_i(o, "m_score", p->m_score);
+    key_score(o, "r_score", p->r_score);
+    key_score(o, "f_score", p->f_score);
+    key_score(o, "m_score", p->m_score);
     key_i(o, "events", (long long)p->events);
     key(o, "type_counts", 0);
     cli_out_bytes(o, "{", 1);
@@ -83,7 +116,7 @@ static void print_profile(cli_out *o, bvt_engine *e, const char *user, int64_t n
     key_d(o, "mean_dwell_ms", p->mean_dwell_ms);
     key_i(o, "cart_items", p->cart_items);
     key_d(o, "cart_value", p->cart_value);
-    key_i(o, "cart_oldest_ms", p->cart_oldest_ms);
+    key_time(o, "cart_oldest", p->cart_oldest_ms);
     key_i(o, "attributes", p->attributes);
     key_i(o, "history_events", p->history_events);
     key_i(o, "history_day_slots", p->history_day_slots);
@@ -124,22 +157,63 @@ static void print_profile(cli_out *o, bvt_engine *e, const char *user, int64_t n
             cli_out_bytes(o, "null", 4);
         cli_out_printf(o, ", \"quantity\": %u, \"value\": ", c->quantity);
         cli_out_json_number(o, c->value);
-        cli_out_printf(o, ", \"added_ms\": %lld}", (long long)c->added_ms);
+        cli_out_printf(o, ", \"added_ms\": %lld, \"added_iso\": ", (long long)c->added_ms);
+        cli_out_json_time(o, c->added_ms);
+        cli_out_bytes(o, "}", 1);
     }
     cli_out_printf(o, "%s]\n}\n", ncart ? "\n  " : "");
 }
 
+/* USER's profile, interests and cart at now into o; exit status. */
+static int print_user(cli_out *o, bvt_engine *e, const cli_source *src, const char *user,
+                      int64_t now)
+{
+    size_t len = strlen(user);
+    bvt_profile p;
+    bvt_interest in[MAX_INTERESTS];
+    bvt_cart_item cart[MAX_CART];
+    size_t nin = 0, ncart = 0;
+    bvt_profile_init(&p);
+    int rc = now > 0 ? bvt_profile_get(e, user, len, now, &p) : BVT_ENOTFOUND;
+    if (rc == BVT_OK)
+        rc = bvt_profile_interests(e, user, len, now, in, MAX_INTERESTS, &nin);
+    if (rc == BVT_OK)
+        rc = bvt_profile_cart(e, user, len, cart, MAX_CART, &ncart);
+    if (rc == BVT_ENOTFOUND) {
+        fprintf(stderr, "bvt: no %s for user '%s' in %s\n", src->state ? "profile" : "events",
+                user, cli_source_name(src));
+        return CLI_EXIT_FAIL;
+    }
+    if (rc != BVT_OK) {
+        fprintf(stderr, "bvt: reading the profile of '%s': %s\n", user, bvt_strerror(rc));
+        return CLI_EXIT_FAIL;
+    }
+    print_profile(o, e, user, now, &p, in, nin, cart, ncart, &src->load.watch_items);
+    return 0;
+}
+
+/* Scores against cut points as fresh as the profile: the engine does not
+ * say when its cuts were computed (a state may hold old ones, a file none),
+ * so a one-shot command refreshes them at now, in memory. */
+static int refresh_scores(bvt_engine *e, int64_t now)
+{
+    int rc = now > 0 ? bvt_rfm_refresh(e, now, NULL) : BVT_OK;
+    if (rc == BVT_OK)
+        return 0;
+    fprintf(stderr, "bvt: refreshing RFM scores: %s\n", bvt_strerror(rc));
+    return CLI_EXIT_FAIL;
+}
+
 int cmd_profile(int argc, char **argv)
 {
-    const char *events = NULL, *now_text = NULL, *user = NULL, *secret_file = NULL;
-    const cli_opt opts[] = { { "events", &events }, { "now", &now_text },
-                             { "secret-file", &secret_file } };
+    cli_source src = { 0 };
+    const char *now_text = NULL, *user = NULL;
+    const cli_opt opts[] = { { "events", &src.events }, { "state", &src.state },
+                             { "now", &now_text }, { "secret-file", &src.secret_file } };
     size_t npos;
-    int rc = cli_parse(argc, argv, usage, opts, 3, &user, 1, &npos);
-    if (rc >= 0)
+    int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], &user, 1, &npos);
+    if (rc >= 0 || (rc = cli_source_check(&src, "--events FILE", usage, "profile")) >= 0)
         return rc;
-    if (!events)
-        return cli_usage_error(usage, "profile needs --events FILE");
     if (npos != 1 || user[0] == '\0')
         return cli_usage_error(usage, "profile needs a USER");
     int64_t now = 0;
@@ -147,46 +221,22 @@ int cmd_profile(int argc, char **argv)
     if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
         return cli_usage_error(usage, "--now: %s in '%s'", why, now_text);
 
-    cli_file f;
-    if (cli_file_load(&f, events) < 0)
-        return CLI_EXIT_FAIL;
     bvt_engine *e = NULL;
-    rc = cli_engine_new(&e, NULL, secret_file);
-    if (rc) {
-        cli_file_free(&f);
-        return rc;
-    }
-    cli_load ld = { 0 };
-    ld.watch_user = user;
-    ld.watch_len = strlen(user);
-    rc = cli_load_events(e, events, f.data, f.len, &ld);
-    if (rc == 0) {
-        if (!now_text)
-            now = ld.last_ms;
-        bvt_profile p;
-        bvt_interest in[MAX_INTERESTS];
-        bvt_cart_item cart[MAX_CART];
-        size_t nin = 0, ncart = 0;
-        bvt_profile_init(&p);
-        int prc = now > 0 ? bvt_profile_get(e, user, ld.watch_len, now, &p) : BVT_ENOTFOUND;
-        if (prc == BVT_OK)
-            prc = bvt_profile_interests(e, user, ld.watch_len, now, in, MAX_INTERESTS, &nin);
-        if (prc == BVT_OK)
-            prc = bvt_profile_cart(e, user, ld.watch_len, cart, MAX_CART, &ncart);
-        if (prc == BVT_ENOTFOUND) {
-            fprintf(stderr, "bvt: no events for user '%s' in %s\n", user, events);
-            rc = CLI_EXIT_FAIL;
-        } else if (prc != BVT_OK) {
-            fprintf(stderr, "bvt: reading the profile of '%s': %s\n", user, bvt_strerror(prc));
-            rc = CLI_EXIT_FAIL;
-        } else {
-            cli_out o = { 0 };
-            print_profile(&o, e, user, now, &p, in, nin, cart, ncart, &ld.watch_items);
-            rc = cli_out_flush(&o);
-        }
-    }
-    idmap_free(&ld.watch_items);
+    src.load.watch_user = user;
+    src.load.watch_len = strlen(user);
+    rc = cli_source_engine(&src, NULL, &e);
+    if (rc == 0)
+        rc = cli_source_track(&src, e);
+    if (rc == 0 && !now_text)
+        rc = cli_source_last_ms(&src, e, &now);
+    if (rc == 0)
+        rc = refresh_scores(e, now);
+    cli_out o = { 0 };
+    if (rc == 0)
+        rc = print_user(&o, e, &src, user, now);
+    rc = rc ? rc : cli_out_flush(&o);
+    cli_out_free(&o);
     bvt_engine_free(e);
-    cli_file_free(&f);
+    cli_source_free(&src);
     return rc;
 }

@@ -12,6 +12,7 @@
 static const char usage[] =
     "usage: bvt report --events FILE --offers FILE [--rules FILE]\n"
     "                  [--segments NAME,...] [--now T] [--secret-file FILE]\n"
+    "       bvt report --state DIR [--segments NAME,...] [--secret-file FILE]\n"
     "\n"
     "Define the offers of the offers file (and the segments of the rules file),\n"
     "track FILE (CSV or JSON Lines, see docs/events.md), and print each offer's\n"
@@ -28,11 +29,18 @@ static const char usage[] =
     "                    segment when in it at the time of the event\n"
     "  --now T           count only events at or before T (ISO 8601 or epoch ms);\n"
     "                    default: every event\n"
+    "  --state DIR       instead: the metrics the state directory DIR counted, for\n"
+    "                    the offers DIR defines, in their order (opened read-only:\n"
+    "                    no file changes; refused while a writer has it).  Metrics\n"
+    "                    are counted as events are tracked, so DIR has them only\n"
+    "                    for offers defined before its events came ('bvt ingest'\n"
+    "                    defines none), by the segments chosen then; --offers,\n"
+    "                    --rules and --now cannot change them and are refused\n"
     "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
-    "                    stripped (instead of BVT_SECRET)\n"
+    "                    stripped (instead of BVT_SECRET; DIR needs one of them)\n"
     "\n"
-    "Exit status: 0 success; 1 bad events, offers or rules, unknown segment;\n"
-    "2 bad command line.\n";
+    "Exit status: 0 success; 1 bad events, offers or rules, unknown segment, DIR\n"
+    "problem; 2 bad command line.\n";
 
 /* ---- defining the offers file's groups and offers --------------------- */
 
@@ -180,6 +188,29 @@ static int parse_segments(const char *text, seg_list *sl)
     return 0;
 }
 
+/* The offers a report has rows for, in order, with their numeric ids. */
+typedef struct report_offers {
+    const char **names;
+    uint32_t *nums;
+    size_t n;
+} report_offers;
+
+static int report_offers_alloc(report_offers *ro, size_t n)
+{
+    ro->names = malloc((n ? n : 1) * sizeof *ro->names);
+    ro->nums = malloc((n ? n : 1) * sizeof *ro->nums);
+    if (ro->names && ro->nums)
+        return 0;
+    fprintf(stderr, "bvt: out of memory\n");
+    return CLI_EXIT_FAIL;
+}
+
+static void report_offers_free(report_offers *ro)
+{
+    free(ro->names);
+    free(ro->nums);
+}
+
 /* ---- output ----------------------------------------------------------- */
 
 static int row(cli_out *o, bvt_engine *e, const char *offer, uint32_t num, const char *segment,
@@ -205,7 +236,7 @@ static int row(cli_out *o, bvt_engine *e, const char *offer, uint32_t num, const
     return 0;
 }
 
-static int print_report(bvt_engine *e, const offer_file *f, const seg_list *sl)
+static int print_report(bvt_engine *e, const report_offers *ro, const seg_list *sl)
 {
     cli_out o = { 0 };
     static const char header[] = "offer,segment,impressions,clicks,conversions,dismissals,"
@@ -213,11 +244,9 @@ static int print_report(bvt_engine *e, const offer_file *f, const seg_list *sl)
                                  "engagement_rate,roi\n";
     cli_out_bytes(&o, header, sizeof header - 1);
     int rc = 0;
-    for (size_t i = 0; i <= f->n && rc == 0; i++) {
-        if (i < f->n && f->lines[i].is_group)
-            continue;
-        const char *name = i < f->n ? f->lines[i].id : "*";
-        uint32_t num = i < f->n ? f->lines[i].num : BVT_ALL_OFFERS;
+    for (size_t i = 0; i <= ro->n && rc == 0; i++) {
+        const char *name = i < ro->n ? ro->names[i] : "*";
+        uint32_t num = i < ro->n ? ro->nums[i] : BVT_ALL_OFFERS;
         rc = row(&o, e, name, num, "all", 0);
         for (size_t s = 0; s < sl->n && rc == 0; s++)
             rc = row(&o, e, name, num, sl->names[s], sl->ids[s]);
@@ -229,42 +258,32 @@ static int print_report(bvt_engine *e, const offer_file *f, const seg_list *sl)
     return cli_out_flush(&o);
 }
 
-/* ---- the command ------------------------------------------------------ */
+/* ---- where the offers and their counts come from ---------------------- */
 
-static int run(const char *events, const char *offers, const char *rules, int64_t now,
-               seg_list *sl, const char *secret_file)
+static int lookup_segments(bvt_engine *e, seg_list *sl)
 {
-    cli_file ef = { 0 }, of = { 0 }, rf = { 0 };
-    int have_rules = rules != NULL;
-    if (cli_file_load(&of, offers) < 0)
-        return CLI_EXIT_FAIL;
-    if (have_rules && cli_file_load(&rf, rules) < 0) {
-        cli_file_free(&of);
-        return CLI_EXIT_FAIL;
-    }
-    if (cli_file_load(&ef, events) < 0) {
-        cli_file_free(&of);
-        cli_file_free(&rf);
-        return CLI_EXIT_FAIL;
-    }
-    offer_file f = { 0 };
-    cli_rule_set rs = { 0 };
-    cli_load ld = { 0 };
-    ld.until_ms = now;
-    bvt_engine *e = NULL;
-    int rc = offer_file_parse(offers, of.data, of.len, &f);
-    if (rc == 0)
-        rc = cli_engine_new(&e, NULL, secret_file);
-    if (rc == 0 && (have_rules || f.any_rule))
-        rc = register_types(e, events, ef.data, ef.len);
-    if (rc == 0 && have_rules)
-        rc = cli_rules_define(e, rules, rf.data, rf.len, &rs);
-    for (size_t i = 0; rc == 0 && i < sl->n; i++) {
+    for (size_t i = 0; i < sl->n; i++) {
         if (bvt_segment_lookup(e, sl->names[i], &sl->ids[i]) != BVT_OK) {
             fprintf(stderr, "bvt: no segment '%s'\n", sl->names[i]);
-            rc = CLI_EXIT_FAIL;
+            return CLI_EXIT_FAIL;
         }
     }
+    return 0;
+}
+
+/* An events file: the definitions go in before the events are tracked, so
+ * the metrics are counted with them (custom types first, for the rules). */
+static int setup_file(bvt_engine *e, const cli_source *src, const char *offers, offer_file *f,
+                      const char *rules, const cli_file *rf, cli_rule_set *rs, seg_list *sl,
+                      report_offers *ro)
+{
+    int rc = 0;
+    if (rules || f->any_rule)
+        rc = register_types(e, src->events, src->file.data, src->file.len);
+    if (rc == 0 && rules)
+        rc = cli_rules_define(e, rules, rf->data, rf->len, rs);
+    if (rc == 0)
+        rc = lookup_segments(e, sl);
     if (rc == 0 && sl->n > 0) {
         bvt_error err = BVT_ERROR_INIT;
         int r = bvt_offer_segments_set(e, sl->ids, sl->n, &err);
@@ -274,46 +293,128 @@ static int run(const char *events, const char *offers, const char *rules, int64_
         }
     }
     if (rc == 0)
-        rc = offers_define(e, offers, &f);
+        rc = offers_define(e, offers, f);
     if (rc == 0)
-        rc = cli_load_events(e, events, ef.data, ef.len, &ld);
+        rc = report_offers_alloc(ro, f->n);
+    for (size_t i = 0; rc == 0 && i < f->n; i++) {
+        if (f->lines[i].is_group)
+            continue;
+        ro->names[ro->n] = f->lines[i].id;
+        ro->nums[ro->n++] = f->lines[i].num;
+    }
+    return rc;
+}
+
+/* A state directory: its offers, as counted when its events were tracked,
+ * by the segments its offers report by (chosen then, so a listed segment
+ * must be one of them). */
+static int setup_state(bvt_engine *e, const char *dir, seg_list *sl, report_offers *ro)
+{
+    int rc = lookup_segments(e, sl);
+    for (size_t i = 0; rc == 0 && i < sl->n; i++) {
+        bvt_metrics m = BVT_METRICS_INIT;
+        if (bvt_metrics_get(e, BVT_ALL_OFFERS, sl->ids[i], &m) == BVT_ENOTFOUND) {
+            fprintf(stderr, "bvt: %s counts no offer metrics by segment '%s': offers count by "
+                            "the segments chosen before the events were tracked "
+                            "(bvt_offer_segments_set)\n", dir, sl->names[i]);
+            rc = CLI_EXIT_FAIL;
+        }
+    }
+    size_t n = 0;
+    if (rc == 0 && bvt_offer_list(e, NULL, 0, &n) == BVT_OK && n == 0) {
+        fprintf(stderr, "bvt: %s defines no offers, so it counted no offer metrics: an offer "
+                        "counts the events tracked after it was defined, and 'bvt ingest' "
+                        "defines none; use 'bvt report --events FILE --offers FILE'\n", dir);
+        rc = CLI_EXIT_FAIL;
+    }
     if (rc == 0)
-        rc = print_report(e, &f, sl);
-    idmap_free(&ld.watch_items);
+        rc = report_offers_alloc(ro, n);
+    if (rc == 0 && bvt_offer_list(e, ro->nums, n, &ro->n) != BVT_OK)
+        rc = CLI_EXIT_FAIL;
+    for (size_t i = 0; rc == 0 && i < ro->n && i < n; i++)
+        ro->names[i] = bvt_offer_name(e, ro->nums[i]);
+    if (ro->n > n) /* not with a read-only open: nothing defines offers meanwhile */
+        ro->n = n;
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static int run(cli_source *src, const char *offers, const char *rules, int64_t now, seg_list *sl)
+{
+    cli_file of = { 0 }, rf = { 0 };
+    offer_file f = { 0 };
+    cli_rule_set rs = { 0 };
+    report_offers ro = { 0 };
+    bvt_engine *e = NULL;
+    src->load.until_ms = now;
+    int rc = 0;
+    if (offers && cli_file_load(&of, offers) < 0)
+        rc = CLI_EXIT_FAIL;
+    if (rc == 0 && rules && cli_file_load(&rf, rules) < 0)
+        rc = CLI_EXIT_FAIL;
+    if (rc == 0 && offers)
+        rc = offer_file_parse(offers, of.data, of.len, &f);
+    if (rc == 0)
+        rc = cli_source_engine(src, NULL, &e);
+    if (rc == 0)
+        rc = src->state ? setup_state(e, src->state, sl, &ro)
+                        : setup_file(e, src, offers, &f, rules, &rf, &rs, sl, &ro);
+    if (rc == 0)
+        rc = cli_source_track(src, e);
+    if (rc == 0)
+        rc = print_report(e, &ro, sl);
+    report_offers_free(&ro);
     cli_rule_set_free(&rs);
     offer_file_free(&f);
     bvt_engine_free(e);
-    cli_file_free(&ef);
     cli_file_free(&of);
     cli_file_free(&rf);
     return rc;
 }
 
+/* What --state cannot honour: the counts were made when the events were
+ * tracked, with the definitions DIR had then.  -1 or the usage error. */
+static int check_state_options(const char *offers, const char *rules, const char *now_text)
+{
+    if (offers)
+        return cli_usage_error(usage, "--offers with --state: DIR's metrics were counted with "
+                               "the offers DIR defines; they are reported as they are");
+    if (rules)
+        return cli_usage_error(usage, "--rules with --state: DIR counted offers by the segments "
+                               "it had when its events were tracked; name them in --segments");
+    if (now_text)
+        return cli_usage_error(usage, "--now with --state: DIR keeps totals, which cannot be "
+                               "cut at a time");
+    return -1;
+}
+
 int cmd_report(int argc, char **argv)
 {
-    const char *events = NULL, *offers = NULL, *rules = NULL, *segments = NULL,
-               *now_text = NULL, *secret_file = NULL;
-    const cli_opt opts[] = { { "events", &events }, { "offers", &offers }, { "rules", &rules },
+    cli_source src = { 0 };
+    const char *offers = NULL, *rules = NULL, *segments = NULL, *now_text = NULL;
+    const cli_opt opts[] = { { "events", &src.events }, { "state", &src.state },
+                             { "offers", &offers }, { "rules", &rules },
                              { "segments", &segments }, { "now", &now_text },
-                             { "secret-file", &secret_file } };
+                             { "secret-file", &src.secret_file } };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
-    if (rc >= 0)
+    if (rc >= 0 || (rc = cli_source_check(&src, "--events FILE", usage, "report")) >= 0)
         return rc;
     int64_t now = 0;
     const char *why;
     seg_list sl = { 0 };
-    rc = 0;
-    if (!events)
-        rc = cli_usage_error(usage, "report needs --events FILE");
+    if (src.state)
+        rc = check_state_options(offers, rules, now_text);
     else if (!offers)
         rc = cli_usage_error(usage, "report needs --offers FILE");
     else if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
         rc = cli_usage_error(usage, "--now: %s in '%s'", why, now_text);
-    else
+    if (rc < 0)
         rc = parse_segments(segments, &sl);
     if (rc == 0)
-        rc = run(events, offers, rules, now, &sl, secret_file);
+        rc = run(&src, offers, rules, now, &sl);
     free(sl.buf);
+    cli_source_free(&src);
     return rc;
 }

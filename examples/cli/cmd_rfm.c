@@ -17,14 +17,28 @@
 #include "rfm.h"
 
 static const char usage[] =
-    "usage: bvt rfm --input FILE [--end YYYY-MM-DD] [--unit-days N]\n"
+    "usage: bvt rfm --input FILE [--end YYYY-MM-DD] [--unit-days N] [--scores]\n"
+    "       bvt rfm --state DIR [--end YYYY-MM-DD] [--unit-days N] [--scores]\n"
+    "               [--secret-file FILE]\n"
     "\n"
     "Read transactions (CSV with columns customer_id,date,value) and print\n"
     "customer_id,frequency,recency,T,monetary_value per customer, sorted by\n"
     "customer_id, as lifetimes' summary_data_from_transaction_data does.\n"
-    "  --end        observation end day (default: the last date in FILE);\n"
-    "               later rows are ignored\n"
-    "  --unit-days  days per time unit (default 1; 7 gives weeks)\n";
+    "  --end        observation end day (default: the last date in FILE, or the\n"
+    "               last purchase in DIR); later rows are ignored\n"
+    "  --unit-days  days per time unit (default 1; 7 gives weeks)\n"
+    "  --scores     add r_score,f_score,m_score: the RFM quintile scores 1..5 after\n"
+    "               bvt_rfm_refresh at the end time, each level a fifth of the\n"
+    "               buyers\n"
+    "  --state DIR  instead of --input: the buyers of the state directory DIR,\n"
+    "               opened read-only (no file changes; refused while a writer has\n"
+    "               it).  DIR keeps no raw ids, so the first column is user_key,\n"
+    "               the keyed hash (32 hex digits, as 'bvt export' prints it),\n"
+    "               sorted; every other column is the same.  --scores needs an end\n"
+    "               at or after DIR's last purchase (scores rank all it holds)\n"
+    "  --secret-file FILE  the user-id secret: FILE's content, a trailing newline\n"
+    "               stripped (instead of BVT_SECRET; DIR needs one of them).  Only\n"
+    "               --scores shows it: buyers that tie are ranked by keyed hash\n";
 
 typedef struct rfm_state {
     const char *path;
@@ -32,6 +46,7 @@ typedef struct rfm_state {
     rfm_input in;
     int64_t end_ms, unit_ms;    /* the summary asked */
     bvt_rfm_summary *summaries; /* per customer index, filled by the trackers */
+    uint32_t (*scores)[3];      /* per customer index with --scores, else NULL */
 } rfm_state;
 
 /* One thread's share of the ingestion: rows [begin, end) of the grouped
@@ -297,6 +312,54 @@ static int sort_keys(const idmap *m, key_order **out)
     return 0;
 }
 
+int64_t cli_rfm_end_ms(const cli_rfm_ask *ask, int64_t last_ms)
+{
+    /* The last millisecond of the end day: at or after every kept row. */
+    return ask->has_end ? (ask->end_ms / DAY_MS + 1) * DAY_MS - 1 : last_ms;
+}
+
+void cli_rfm_header(cli_out *o, const char *id_column, int scores)
+{
+    cli_out_printf(o, "%s,frequency,recency,T,monetary_value%s\n", id_column,
+                   scores ? ",r_score,f_score,m_score" : "");
+}
+
+void cli_rfm_row(cli_out *o, const char *id, size_t len, const bvt_rfm_summary *s,
+                 const uint32_t *scores)
+{
+    cli_out_csv_field(o, id, len);
+    const double v[] = { s->frequency, s->recency, s->T, s->monetary_value };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        cli_out_bytes(o, ",", 1);
+        cli_out_fixed6(o, v[i]);
+    }
+    if (scores)
+        cli_out_printf(o, ",%u,%u,%u", scores[0], scores[1], scores[2]);
+    cli_out_bytes(o, "\n", 1);
+}
+
+/* With --scores: the cut points over every customer tracked (the rows up
+ * to the end), refreshed at the end, then each customer's three scores. */
+static int score_customers(rfm_state *S)
+{
+    size_t n = S->in.customers.count;
+    S->scores = malloc((n ? n : 1) * sizeof *S->scores);
+    int rc = S->scores ? bvt_rfm_refresh(S->engine, S->end_ms, NULL) : BVT_ENOMEM;
+    for (size_t c = 0; rc == BVT_OK && c < n; c++) {
+        const idmap_entry *id = &S->in.customers.entries[c];
+        bvt_profile p;
+        bvt_profile_init(&p);
+        rc = bvt_profile_get(S->engine, id->key, id->len, S->end_ms, &p);
+        S->scores[c][0] = p.r_score;
+        S->scores[c][1] = p.f_score;
+        S->scores[c][2] = p.m_score;
+    }
+    if (rc == BVT_OK)
+        return 0;
+    fprintf(stderr, "bvt: RFM scores: %s\n", bvt_strerror(rc));
+    return CLI_EXIT_FAIL;
+}
+
 static int print_summaries(rfm_state *S)
 {
     const idmap *m = &S->in.customers;
@@ -307,20 +370,11 @@ static int print_summaries(rfm_state *S)
     }
     cli_out o = { 0 };
     cli_out_reserve(&o, m->count * 48 + 64);
-    cli_out_printf(&o, "customer_id,frequency,recency,T,monetary_value\n");
+    cli_rfm_header(&o, "customer_id", S->scores != NULL);
     for (size_t i = 0; i < m->count; i++) {
-        const idmap_entry *c = order[i].entry;
-        const bvt_rfm_summary *s = &S->summaries[c - m->entries];
-        cli_out_csv_field(&o, c->key, c->len);
-        cli_out_bytes(&o, ",", 1);
-        cli_out_fixed6(&o, s->frequency);
-        cli_out_bytes(&o, ",", 1);
-        cli_out_fixed6(&o, s->recency);
-        cli_out_bytes(&o, ",", 1);
-        cli_out_fixed6(&o, s->T);
-        cli_out_bytes(&o, ",", 1);
-        cli_out_fixed6(&o, s->monetary_value);
-        cli_out_bytes(&o, "\n", 1);
+        size_t c = (size_t)(order[i].entry - m->entries);
+        cli_rfm_row(&o, order[i].entry->key, order[i].entry->len, &S->summaries[c],
+                    S->scores ? S->scores[c] : NULL);
     }
     free(order);
     return cli_out_flush(&o);
@@ -328,14 +382,17 @@ static int print_summaries(rfm_state *S)
 
 int cmd_rfm(int argc, char **argv)
 {
-    const char *input = NULL, *end_text = NULL, *unit_text = NULL;
-    const cli_opt opts[] = { { "input", &input }, { "end", &end_text }, { "unit-days", &unit_text } };
+    const char *end_text = NULL, *unit_text = NULL;
+    cli_source src = { 0 }; /* only the state is opened through it: a file is read below */
+    const cli_opt opts[] = { { "input", &src.events }, { "end", &end_text },
+                             { "unit-days", &unit_text }, { "state", &src.state },
+                             { "secret-file", &src.secret_file } };
+    int scores = cli_take_flag(&argc, argv, "scores");
     size_t npos;
-    int rc = cli_parse(argc, argv, usage, opts, 3, NULL, 0, &npos);
-    if (rc >= 0)
+    int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
+    if (rc >= 0 || (rc = cli_source_check(&src, "--input FILE", usage, "rfm")) >= 0)
         return rc;
-    if (!input)
-        return cli_usage_error(usage, "rfm needs --input FILE");
+    const char *input = src.events;
     const char *why;
     int64_t end_ms = 0;
     uint64_t unit_days = 1;
@@ -345,6 +402,12 @@ int cmd_rfm(int argc, char **argv)
                       || unit_days == 0))
         return cli_usage_error(usage, "--unit-days: expected a whole number from 1 to 100000, "
                                "not '%s'", unit_text);
+    cli_rfm_ask ask = { end_text != NULL, end_ms, (int64_t)unit_days * DAY_MS, scores };
+    if (src.state) {
+        rc = cli_rfm_state(&src, &ask);
+        cli_source_free(&src);
+        return rc;
+    }
 
     cli_file f;
     if (cli_file_load(&f, input) < 0)
@@ -357,7 +420,7 @@ int cmd_rfm(int argc, char **argv)
     }
     S->path = input;
     S->in.path = input;
-    S->in.has_end = end_text != NULL;
+    S->in.has_end = ask.has_end;
     S->in.end_day = end_ms / DAY_MS;
     rc = rfm_read(&S->in, f.data, f.len);
     if (rc == 0) {
@@ -372,13 +435,14 @@ int cmd_rfm(int argc, char **argv)
         eo.cart_items = BVT_NONE;
         eo.max_attributes = BVT_NONE;
         eo.max_users = S->in.customers.count ? S->in.customers.count : 1;
-        rc = cli_engine_new(&S->engine, &eo, NULL);
-        /* The last millisecond of the end day: at or after every kept row. */
-        S->end_ms = end_text ? (end_ms / DAY_MS + 1) * DAY_MS - 1 : S->in.last_ms;
-        S->unit_ms = (int64_t)unit_days * DAY_MS;
+        rc = cli_engine_new(&S->engine, &eo, src.secret_file);
+        S->end_ms = cli_rfm_end_ms(&ask, S->in.last_ms);
+        S->unit_ms = ask.unit_ms;
     }
     if (rc == 0)
         rc = track_rows(S);
+    if (rc == 0 && ask.scores)
+        rc = score_customers(S);
     if (rc == 0)
         rc = print_summaries(S);
     /* The process ends now: the system takes the engine's memory back at
@@ -388,6 +452,7 @@ int cmd_rfm(int argc, char **argv)
     finished_engine = S->engine;
     rfm_input_free(&S->in);
     free(S->summaries);
+    free(S->scores);
     free(S);
     cli_file_free(&f);
     return rc;

@@ -12,29 +12,36 @@ static const char usage[] =
     "usage: bvt segments --events FILE --rules FILE [--now T] [--context k=v ...]\n"
     "                    [--members NAME [--format ids|csv|jsonl]]\n"
     "                    [--secret-file FILE]\n"
+    "       bvt segments --state DIR --rules FILE [OPTIONS AS ABOVE]\n"
     "\n"
-    "Track FILE (CSV or JSON Lines, see docs/events.md), refresh the RFM scores\n"
-    "at T, define the segments of the rules file, and print the size of every\n"
-    "segment at T as CSV: a header 'segment,size', then the rules file's\n"
-    "segments in file order, then the built-in RFM segments and funnel stages.\n"
+    "Track FILE (CSV or JSON Lines, see docs/events.md), or open the state\n"
+    "directory DIR read-only (its last checkpoint plus its journal; no file\n"
+    "changes, other readers may share it; refused while a writer has it); refresh\n"
+    "the RFM scores at T, define the segments of the rules file (in memory), and\n"
+    "print the size of every segment at T as CSV: a header 'segment,size', then\n"
+    "the rules file's segments in file order, then the built-in RFM segments and\n"
+    "funnel stages.\n"
     "\n"
     "  --events FILE   the events\n"
+    "  --state DIR     instead of --events: the profiles DIR holds\n"
     "  --rules FILE    one 'name: rule' per line (docs/rules.md); blank lines and\n"
     "                  lines starting with '#' are skipped.  A name may not repeat\n"
     "                  nor be a built-in segment.  Errors: FILE:LINE:COL: message\n"
     "  --now T         evaluation time, ISO 8601 or epoch ms; default: the latest\n"
-    "                  event time in the events file\n"
+    "                  event time in FILE or DIR\n"
     "  --context k=v   a value of the request, read by rules as ctx.k; repeatable.\n"
     "                  page_category, device, geo and hour (0..23) are the\n"
     "                  standard keys; any other name is passed as is\n"
-    "  --members NAME  print the user ids in segment NAME instead, sorted as bytes\n"
+    "  --members NAME  print the user ids in segment NAME instead, sorted as bytes;\n"
+    "                  from DIR, which keeps no raw ids, their keyed hashes (32 hex\n"
+    "                  digits, as 'bvt export' prints them) under the name user_key\n"
     "  --format F      of --members: ids (one per line, the default), csv (header\n"
     "                  'user_id', quoted as needed) or jsonl ({\"user_id\":\"...\"})\n"
     "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
-    "                  stripped (instead of BVT_SECRET)\n"
+    "                  stripped (instead of BVT_SECRET; DIR needs one of them)\n"
     "\n"
-    "Exit status: 0 success; 1 bad events or rules, unknown segment; 2 bad\n"
-    "command line.\n";
+    "Exit status: 0 success; 1 bad events or rules, unknown segment, DIR problem;\n"
+    "2 bad command line.\n";
 
 /* ---- the command line ------------------------------------------------ */
 
@@ -155,121 +162,169 @@ static int take_contexts(int argc, char **argv, char **rest, int *nrest, const c
     return -1;
 }
 
-/* ---- members: keyed hash -> raw id ------------------------------------ */
+/* ---- members: keyed hash -> raw id, or the hash itself --------------- */
 
 typedef struct key_slot {
     uint64_t hi, lo;
     uint32_t index; /* entry index + 1; 0 = empty */
 } key_slot;
 
-typedef struct members {
-    const idmap *users;
+/* The raw ids of an events file by keyed hash. */
+typedef struct key_index {
     key_slot *slots;
     size_t mask;
-    const idmap_entry **found;
-    size_t n, cap;
-    int unknown;    /* a member whose id was not in the file */
-} members;
+} key_index;
 
-static int key_table(members *m, bvt_engine *e)
+static int key_index_build(key_index *x, bvt_engine *e, const idmap *users)
 {
     size_t cap = 16;
-    while (cap < 2 * m->users->count)
+    while (cap < 2 * users->count)
         cap *= 2;
-    m->slots = calloc(cap, sizeof *m->slots);
-    if (!m->slots)
+    x->slots = calloc(cap, sizeof *x->slots);
+    if (!x->slots)
         return BVT_ENOMEM;
-    m->mask = cap - 1;
-    for (size_t i = 0; i < m->users->count; i++) {
-        const idmap_entry *en = &m->users->entries[i];
+    x->mask = cap - 1;
+    for (size_t i = 0; i < users->count; i++) {
+        const idmap_entry *en = &users->entries[i];
         bvt_user_key k;
         int rc = bvt_user_key_of(e, en->key, en->len, &k);
         if (rc != BVT_OK)
             return rc;
-        size_t s = (size_t)k.lo & m->mask;
-        while (m->slots[s].index)
-            s = (s + 1) & m->mask;
-        m->slots[s] = (key_slot){ k.hi, k.lo, (uint32_t)i + 1 };
+        size_t s = (size_t)k.lo & x->mask;
+        while (x->slots[s].index)
+            s = (s + 1) & x->mask;
+        x->slots[s] = (key_slot){ k.hi, k.lo, (uint32_t)i + 1 };
     }
     return BVT_OK;
 }
 
+/* The entry index of k's raw id, or -1 when the file had none. */
+static long key_index_find(const key_index *x, const bvt_user_key *k)
+{
+    size_t s = (size_t)k->lo & x->mask;
+    while (x->slots[s].index && (x->slots[s].hi != k->hi || x->slots[s].lo != k->lo))
+        s = (s + 1) & x->mask;
+    return x->slots[s].index ? (long)x->slots[s].index - 1 : -1;
+}
+
+/* Every member's key, as the library reports them. */
+typedef struct key_list {
+    bvt_user_key *keys;
+    size_t n, cap;
+} key_list;
+
 static int on_member(const bvt_user_key *k, void *ud)
 {
-    members *m = ud;
-    size_t s = (size_t)k->lo & m->mask;
-    while (m->slots[s].index && (m->slots[s].hi != k->hi || m->slots[s].lo != k->lo))
-        s = (s + 1) & m->mask;
-    if (!m->slots[s].index) {
-        m->unknown = 1;
-        return 1;
-    }
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 1024;
-        const idmap_entry **f = realloc(m->found, cap * sizeof *f);
-        if (!f)
+    key_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 1024;
+        bvt_user_key *keys = realloc(l->keys, cap * sizeof *keys);
+        if (!keys)
             return 1;
-        m->found = f;
-        m->cap = cap;
+        l->keys = keys;
+        l->cap = cap;
     }
-    m->found[m->n++] = &m->users->entries[m->slots[s].index - 1];
+    l->keys[l->n++] = *k;
     return 0;
 }
 
+typedef struct name {
+    const char *p;
+    size_t len;
+} name;
+
 static int by_bytes(const void *a, const void *b)
 {
-    const idmap_entry *x = *(const idmap_entry *const *)a, *y = *(const idmap_entry *const *)b;
+    const name *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(x->key, y->key, n);
+    int c = memcmp(x->p, y->p, n);
     if (c)
         return c;
     return (x->len > y->len) - (x->len < y->len);
 }
 
-static int print_members(bvt_engine *e, const char *name, int64_t now, const bvt_context *ctx,
-                         const idmap *users, const char *format)
+/* Name each member: by its raw id from the events file (users), or, from a
+ * state directory, which keeps none, by its keyed hash in hex (into hex).
+ * 0, or an exit status after printing why. */
+static int name_members(bvt_engine *e, const char *segment, const key_list *l,
+                        const idmap *users, name *names, char (*hex)[CLI_KEY_HEX])
 {
-    uint32_t id;
-    if (bvt_segment_lookup(e, name, &id) != BVT_OK) {
-        fprintf(stderr, "bvt: no segment '%s'\n", name);
-        return CLI_EXIT_FAIL;
+    key_index x = { 0 };
+    int rc = users ? key_index_build(&x, e, users) : BVT_OK;
+    for (size_t i = 0; rc == BVT_OK && i < l->n; i++) {
+        long at = users ? key_index_find(&x, &l->keys[i]) : -1;
+        if (users && at < 0) {
+            fprintf(stderr, "bvt: a member of '%s' has no id in the events file\n", segment);
+            free(x.slots);
+            return CLI_EXIT_FAIL;
+        }
+        if (users) {
+            names[i] = (name){ users->entries[at].key, users->entries[at].len };
+        } else {
+            cli_key_hex(&l->keys[i], hex[i]);
+            names[i] = (name){ hex[i], CLI_KEY_HEX - 1 };
+        }
     }
-    members m = { .users = users };
-    int rc = key_table(&m, e);
+    free(x.slots);
     if (rc == BVT_OK)
-        rc = bvt_segment_members(e, id, now, ctx, on_member, &m, NULL);
-    if (rc != BVT_OK) {
-        if (m.unknown)
-            fprintf(stderr, "bvt: a member of '%s' has no id in the events file\n", name);
-        else
-            fprintf(stderr, "bvt: members of '%s': %s\n", name,
-                    bvt_strerror(rc > 0 ? BVT_ENOMEM : rc));
-        free(m.slots);
-        free(m.found);
-        return CLI_EXIT_FAIL;
-    }
-    if (m.n > 1)
-        qsort(m.found, m.n, sizeof *m.found, by_bytes);
+        return 0;
+    fprintf(stderr, "bvt: members of '%s': %s\n", segment, bvt_strerror(rc));
+    return CLI_EXIT_FAIL;
+}
+
+/* One name per line in the chosen format; column is the CSV header and the
+ * JSON member: user_id for raw ids, user_key for keyed hashes. */
+static int print_names(const name *names, size_t n, const char *format, const char *column)
+{
     cli_out o = { 0 };
     if (strcmp(format, "csv") == 0)
-        cli_out_bytes(&o, "user_id\n", 8);
-    for (size_t i = 0; i < m.n; i++) {
-        const idmap_entry *en = m.found[i];
+        cli_out_printf(&o, "%s\n", column);
+    for (size_t i = 0; i < n; i++) {
         if (strcmp(format, "csv") == 0) {
-            cli_out_csv_field(&o, en->key, en->len);
+            cli_out_csv_field(&o, names[i].p, names[i].len);
             cli_out_bytes(&o, "\n", 1);
         } else if (strcmp(format, "jsonl") == 0) {
-            cli_out_bytes(&o, "{\"user_id\":", 11);
-            cli_out_json_string(&o, en->key, en->len);
+            cli_out_printf(&o, "{\"%s\":", column);
+            cli_out_json_string(&o, names[i].p, names[i].len);
             cli_out_bytes(&o, "}\n", 2);
         } else {
-            cli_out_bytes(&o, en->key, en->len);
+            cli_out_bytes(&o, names[i].p, names[i].len);
             cli_out_bytes(&o, "\n", 1);
         }
     }
-    free(m.slots);
-    free(m.found);
     return cli_out_flush(&o);
+}
+
+static int print_members(bvt_engine *e, const char *segment, int64_t now, const bvt_context *ctx,
+                         const idmap *users, const char *format)
+{
+    uint32_t id;
+    if (bvt_segment_lookup(e, segment, &id) != BVT_OK) {
+        fprintf(stderr, "bvt: no segment '%s'\n", segment);
+        return CLI_EXIT_FAIL;
+    }
+    key_list l = { 0 };
+    int r = bvt_segment_members(e, id, now, ctx, on_member, &l, NULL);
+    size_t n = l.n ? l.n : 1;
+    name *names = malloc(n * sizeof *names);
+    char (*hex)[CLI_KEY_HEX] = users ? NULL : malloc(n * sizeof *hex);
+    int rc = 0;
+    if (r != BVT_OK || !names || (!users && !hex)) {
+        fprintf(stderr, "bvt: members of '%s': %s\n", segment,
+                bvt_strerror(r != BVT_OK && r < 0 ? r : BVT_ENOMEM));
+        rc = CLI_EXIT_FAIL;
+    }
+    if (rc == 0)
+        rc = name_members(e, segment, &l, users, names, hex);
+    if (rc == 0) {
+        if (l.n > 1)
+            qsort(names, l.n, sizeof *names, by_bytes);
+        rc = print_names(names, l.n, format, users ? "user_id" : "user_key");
+    }
+    free(l.keys);
+    free(names);
+    free(hex);
+    return rc;
 }
 
 /* ---- sizes ------------------------------------------------------------ */
@@ -325,33 +380,30 @@ static int print_sizes(bvt_engine *e, const cli_rule_set *rs, int64_t now, const
 
 /* ---- the command ------------------------------------------------------ */
 
-static int run(const char *events, const char *rules, const char *now_text, int64_t now,
-               const ctx_args *ca, const char *member_name, const char *format,
-               const char *secret_file)
+static int run(cli_source *src, const char *rules, const char *now_text, int64_t now,
+               const ctx_args *ca, const char *member_name, const char *format)
 {
-    cli_file ef, rf;
+    cli_file rf;
     if (cli_file_load(&rf, rules) < 0)
         return CLI_EXIT_FAIL;
-    if (cli_file_load(&ef, events) < 0) {
-        cli_file_free(&rf);
-        return CLI_EXIT_FAIL;
-    }
     bvt_engine *e = NULL;
     idmap users;
     idmap_init(&users);
     cli_rule_set rs = { 0 };
-    cli_load ld = { 0 };
-    ld.users = member_name ? &users : NULL;
-    int rc = cli_engine_new(&e, NULL, secret_file);
+    /* raw ids to name members by: only an events file has them */
+    src->load.users = member_name && src->events ? &users : NULL;
+    int rc = cli_source_engine(src, NULL, &e);
     if (rc == 0)
-        rc = cli_load_events(e, events, ef.data, ef.len, &ld);
+        rc = cli_source_track(src, e);
     if (rc == 0 && !now_text)
-        now = ld.last_ms;
+        rc = cli_source_last_ms(src, e, &now);
     if (rc == 0 && now <= 0) {
-        fprintf(stderr, "bvt: %s: no events, so no time to evaluate at (give --now)\n", events);
+        fprintf(stderr, "bvt: %s: no events, so no time to evaluate at (give --now)\n",
+                cli_source_name(src));
         rc = CLI_EXIT_FAIL;
     }
     if (rc == 0) {
+        /* in memory: a state directory opened read-only is not written */
         int r = bvt_rfm_refresh(e, now, NULL);
         if (r != BVT_OK) {
             fprintf(stderr, "bvt: refreshing RFM scores: %s\n", bvt_strerror(r));
@@ -363,13 +415,11 @@ static int run(const char *events, const char *rules, const char *now_text, int6
         rc = cli_rules_define(e, rules, rf.data, rf.len, &rs);
     const bvt_context *ctx = ca->any ? &ca->ctx : NULL;
     if (rc == 0)
-        rc = member_name ? print_members(e, member_name, now, ctx, &users, format)
+        rc = member_name ? print_members(e, member_name, now, ctx, src->load.users, format)
                          : print_sizes(e, &rs, now, ctx);
     cli_rule_set_free(&rs);
-    idmap_free(&ld.watch_items);
     idmap_free(&users);
     bvt_engine_free(e);
-    cli_file_free(&ef);
     cli_file_free(&rf);
     return rc;
 }
@@ -388,20 +438,20 @@ int cmd_segments(int argc, char **argv)
     size_t npairs;
     ctx_args ca = { 0 };
     int rc = take_contexts(argc, argv, rest, &nrest, pairs, &npairs);
-    const char *events = NULL, *rules = NULL, *now_text = NULL, *member_name = NULL,
-               *format = NULL, *secret_file = NULL;
-    const cli_opt opts[] = { { "events", &events }, { "rules", &rules }, { "now", &now_text },
+    cli_source src = { 0 };
+    const char *rules = NULL, *now_text = NULL, *member_name = NULL, *format = NULL;
+    const cli_opt opts[] = { { "events", &src.events }, { "state", &src.state },
+                             { "rules", &rules }, { "now", &now_text },
                              { "members", &member_name }, { "format", &format },
-                             { "secret-file", &secret_file } };
+                             { "secret-file", &src.secret_file } };
     size_t npos;
     int64_t now = 0;
     if (rc < 0)
         rc = cli_parse(nrest, rest, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
     if (rc < 0) {
         const char *why;
-        rc = 0;
-        if (!events)
-            rc = cli_usage_error(usage, "segments needs --events FILE");
+        if ((rc = cli_source_check(&src, "--events FILE", usage, "segments")) >= 0)
+            ; /* printed */
         else if (!rules)
             rc = cli_usage_error(usage, "segments needs --rules FILE");
         else if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
@@ -414,10 +464,10 @@ int cmd_segments(int argc, char **argv)
         else
             rc = parse_context(&ca, pairs, npairs);
         if (rc == 0)
-            rc = run(events, rules, now_text, now, &ca, member_name, format ? format : "ids",
-                     secret_file);
+            rc = run(&src, rules, now_text, now, &ca, member_name, format ? format : "ids");
     }
     ctx_args_free(&ca);
+    cli_source_free(&src);
     free(rest);
     free(pairs);
     return rc;

@@ -109,6 +109,24 @@ static int open_state(bvt_engine **e, const state_args *sa, uint32_t access, uin
     return cli_state_open(e, &cs);
 }
 
+/* An option's value: a fraction as the shortest decimal that reads back to
+ * it (the file keeps 17 digits, "0.10000000000000001" for 0.1), anything
+ * else as written. */
+static void option_value(cli_out *o, const char *v, size_t n)
+{
+    char text[64], *end;
+    if (n < sizeof text && memchr(v, '.', n)) {
+        memcpy(text, v, n);
+        text[n] = '\0';
+        double d = strtod(text, &end);
+        if (end == text + n) {
+            cli_out_double(o, d);
+            return;
+        }
+    }
+    cli_out_bytes(o, v, n);
+}
+
 static int option_line(void *ud, size_t line, const char *p, size_t n)
 {
     (void)line;
@@ -117,7 +135,9 @@ static int option_line(void *ud, size_t line, const char *p, size_t n)
     /* the file's own lines, not options */
     if (!sp || (k == 7 && memcmp(p, "version", 7) == 0) || (k == 5 && memcmp(p, "check", 5) == 0))
         return 0;
-    cli_out_printf(ud, "option.%.*s=%.*s\n", (int)k, p, (int)(n - k - 1), sp + 1);
+    cli_out_printf(ud, "option.%.*s=", (int)k, p);
+    option_value(ud, sp + 1, n - k - 1);
+    cli_out_bytes(ud, "\n", 1);
     return 0;
 }
 

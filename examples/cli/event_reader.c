@@ -337,8 +337,13 @@ static int fill_record(er_reader *r, size_t line, const er_slice *raw, er_record
         return fail(r, line, "user_id: longer than %d bytes", ER_MAX_USER_ID);
 
     const er_slice *t = &raw[ER_F_TIMESTAMP];
-    if (er_parse_time(t->p, t->n, &rec->time_ms, &why) < 0)
+    if (r->read_time) {
+        char reason[200];
+        if (r->read_time(t->p, t->n, &rec->time_ms, reason, sizeof reason) < 0)
+            return fail(r, line, "timestamp: %s", reason);
+    } else if (er_parse_time(t->p, t->n, &rec->time_ms, &why) < 0) {
         return fail(r, line, "timestamp: %s in '%s'", why, quote_text(q, sizeof q, t->p, t->n));
+    }
 
     rec->type = raw[ER_F_TYPE];
     if (!valid_type_name(rec->type.p, rec->type.n))
@@ -789,6 +794,7 @@ enum er_format er_sniff(const char *buf, size_t len)
 int er_open(er_reader *r, const char *buf, size_t len, enum er_format format)
 {
     r->format = format;
+    r->read_time = NULL;
     r->failed = 0;
     r->error_line = 0;
     r->error[0] = '\0';

@@ -52,6 +52,12 @@ enum er_field {
 
 #define ER_MAX_COLUMNS 256 /* header columns looked at; later ones are ignored */
 
+/* A reader of the timestamp field in place of er_parse_time: 0 with *out
+ * set (> 0), or -1 with a reason written to why (NUL-terminated, at most
+ * cap bytes).  The decision server installs one that reads times with
+ * bvt_time_parse(). */
+typedef int (*er_time_reader)(const char *s, size_t n, int64_t *out, char *why, size_t cap);
+
 /* Reader state.  About 66 KiB (the scratch area): allocate it, do not put
  * it on a small stack. */
 typedef struct er_reader {
@@ -59,6 +65,7 @@ typedef struct er_reader {
     csv_reader csv;                  /* ER_CSV */
     const char *buf;                 /* ER_JSONL */
     size_t len, pos, line;
+    er_time_reader read_time;        /* NULL (er_open's choice): er_parse_time */
     int16_t column_of[ER_F_COUNT];   /* CSV: column index of each field, -1 if absent */
     size_t columns;                  /* CSV: fields in the header */
     int failed;
@@ -72,7 +79,8 @@ typedef struct er_reader {
 enum er_format er_sniff(const char *buf, size_t len);
 
 /* Start reading buf[0..len) (which must outlive the reader's use).  For CSV
- * this reads the header.  Returns 0, or -1 with the error set. */
+ * this reads the header.  Timestamps are read with er_parse_time until
+ * read_time is set (after this call).  Returns 0, or -1 with the error set. */
 int er_open(er_reader *r, const char *buf, size_t len, enum er_format format);
 
 /* Next record: 1 and *rec filled; 0 at the end; -1 on error (sticky). */

@@ -1,6 +1,6 @@
-/* decide.c — POST /decide (rank offers for a user, with the user's
- * segments as OpenRTB user.data) and POST /consent (the page's consent
- * banner).  Both take a small flat JSON object. */
+/* decide.c — POST /decide: rank offers for a user and say what the user's
+ * consent lets out about them: the profile's counts and the segments as
+ * OpenRTB user.data (consent.c decides which). */
 #include "ds.h"
 
 #include <errno.h>
@@ -23,47 +23,6 @@ static int int_member(const jb_object *o, const char *key, long long lo, long lo
         return -1;
     *out = v;
     return 1;
-}
-
-/* Keys outside `known` are an error: a typo must not silently change the
- * decision. */
-static const char *unknown_key(const jb_object *o, const char *const *known)
-{
-    for (size_t i = 0; i < o->n; i++) {
-        size_t k = 0;
-        while (known[k] && strcmp(known[k], o->m[i].key) != 0)
-            k++;
-        if (!known[k])
-            return o->m[i].key;
-    }
-    return NULL;
-}
-
-/* Parse the body and find the user; on failure the reply is filled. */
-static int open_body(const ds_request *req, ds_reply *rep, jb_object *o,
-                     const char *const *known, const char **uid)
-{
-    const char *why;
-    if (jb_parse(o, req->body, req->body_len, &why) != 0) {
-        ds_reply_error(rep, 400, "body: %s", why);
-        return -1;
-    }
-    const char *bad = unknown_key(o, known);
-    if (bad) {
-        ds_reply_error(rep, 400, "body: unknown key '%.64s'", bad);
-        return -1;
-    }
-    const jb_member *u = jb_get(o, "uid");
-    if (u && u->kind != JB_STRING && u->kind != JB_NULL) {
-        ds_reply_error(rep, 400, "uid: must be a string");
-        return -1;
-    }
-    *uid = ds_request_uid(req, u && u->kind == JB_STRING ? u->text : NULL);
-    if (!*uid) {
-        ds_reply_error(rep, 400, "no user: send a uid, or the bvt_uid cookie");
-        return -1;
-    }
-    return 0;
 }
 
 /* The profile counts the page shows (and the tests check). */
@@ -103,50 +62,65 @@ static void openrtb_json(bvt_engine *engine, const char *uid, int64_t now, jo_bu
     JO_LIT(out, "[]"); /* an unknown user has no segments */
 }
 
-void ds_decide(const ds_request *req, ds_reply *rep)
+/* The request's fields: 0, or -1 with the reply. */
+static int read_fields(const jb_object *o, int64_t *now, long long *k, bvt_context *ctx,
+                       ds_reply *rep)
 {
-    static const char *const known[] = { "uid", "now", "k", "page", NULL };
-    jb_object *o = malloc(sizeof *o);
-    if (!o)
-        DS_FAIL(rep, 503, "out of memory");
-    const char *uid;
-    long long now = ds_now_ms(), k = 1;
-    if (open_body(req, rep, o, known, &uid) != 0)
-        goto done;
-    if (int_member(o, "now", 1, 253402300799999LL, &now) < 0) {
-        ds_reply_error(rep, 400, "now: epoch milliseconds, an integer > 0");
-        goto done;
+    const jb_member *m = jb_get(o, "now");
+    if (m && m->kind != JB_NULL) {
+        char why[300];
+        if (m->kind != JB_NUMBER && m->kind != JB_STRING) {
+            ds_reply_error(rep, 400, "now: a time, ISO 8601 text or epoch milliseconds");
+            return -1;
+        }
+        if (ds_time_read(m->text, strlen(m->text), now, why, sizeof why) != 0) {
+            ds_reply_error(rep, 400, "now: %s", why);
+            return -1;
+        }
     }
-    if (int_member(o, "k", 1, DS_MAX_K, &k) < 0) {
+    if (int_member(o, "k", 1, DS_MAX_K, k) < 0) {
         ds_reply_error(rep, 400, "k: an integer 1..%d", DS_MAX_K);
-        goto done;
+        return -1;
     }
     const jb_member *page = jb_get(o, "page");
     if (page && page->kind != JB_STRING && page->kind != JB_NULL) {
         ds_reply_error(rep, 400, "page: must be a category path string");
-        goto done;
+        return -1;
     }
-    bvt_context ctx = BVT_CONTEXT_INIT;
-    ctx.page_category = page && page->kind == JB_STRING ? page->text : NULL;
+    ctx->page_category = page && page->kind == JB_STRING ? page->text : NULL;
+    return 0;
+}
 
+/* Rank and write the reply: every part about the user through the consent
+ * gate. */
+static void decide(const ds_request *req, const char *uid, int64_t now, size_t k,
+                  const bvt_context *ctx, int64_t start_ns, ds_reply *rep)
+{
+    bvt_engine *engine = req->srv->engine;
     bvt_ranked_offer slots[DS_MAX_K];
     bvt_rank_request rq = BVT_RANK_REQUEST_INIT;
     rq.user_id = uid;
     rq.user_id_len = strlen(uid);
     rq.now = now;
-    rq.ctx = &ctx;
-    rq.k = (size_t)k;
+    rq.ctx = ctx;
+    rq.k = k;
     bvt_rank_result res = BVT_RANK_RESULT_INIT;
     res.offers = slots;
     res.offers_cap = DS_MAX_K;
     bvt_error err = BVT_ERROR_INIT;
-    int rc = bvt_rank(req->engine, &rq, &res, &err);
-    if (rc != BVT_OK) {
-        ds_reply_error(rep, 400, "rank: %s", err.message[0] ? err.message : bvt_strerror(rc));
-        goto done;
-    }
+    uint32_t granted = ds_consent_read(engine, uid);
+    int rc = bvt_rank(engine, &rq, &res, &err);
+    if (rc != BVT_OK)
+        DS_FAIL(rep, ds_status_of(rc), "rank: %s",
+                err.message[0] ? err.message : bvt_strerror(rc));
+    /* bvt_rank() enforces the offers' consent (ads) itself, reading it
+     * after us: a withdrawal meanwhile gives a non-personalised ranking, and
+     * a personalised one here means ads were granted meanwhile, so the reply
+     * reports the choices as they are now. */
+    if (res.personalised && !ds_consent_allows(granted, DS_OUT_OFFERS))
+        granted = ds_consent_read(engine, uid);
     jo_buf out = { 0 };
-    jo_printf(&out, "{\"now\":%lld,\"personalised\":%s,\"offers\":[", now,
+    jo_printf(&out, "{\"now\":%lld,\"personalised\":%s,\"offers\":[", (long long)now,
               res.personalised ? "true" : "false");
     for (size_t i = 0; i < res.n_offers && i < DS_MAX_K; i++) {
         if (i)
@@ -155,47 +129,38 @@ void ds_decide(const ds_request *req, ds_reply *rep)
         jo_string(&out, slots[i].offer_id, strlen(slots[i].offer_id));
         jo_printf(&out, ",\"score\":%.6g}", slots[i].score);
     }
-    JO_LIT(&out, "],\"profile\":");
-    profile_json(req->engine, uid, now, &out);
+    JO_LIT(&out, "],\"consent\":");
+    ds_consent_json(granted, &out);
+    JO_LIT(&out, ",\"profile\":");
+    if (ds_consent_allows(granted, DS_OUT_PROFILE))
+        profile_json(engine, uid, now, &out);
+    else
+        JO_LIT(&out, "null");
     JO_LIT(&out, ",\"user\":{\"data\":");
-    openrtb_json(req->engine, uid, now, &out);
+    if (ds_consent_allows(granted, DS_OUT_SEGMENTS))
+        openrtb_json(engine, uid, now, &out);
+    else
+        JO_LIT(&out, "[]");
     JO_LIT(&out, "}}\n");
-    if (out.failed) {
-        free(out.p);
-        ds_reply_error(rep, 503, "out of memory");
-    } else {
-        ds_reply_json(rep, 200, out.p, out.len);
-    }
-done:
-    free(o);
+    jo_reply(&out, rep);
+    if (rep->status == 200)
+        ds_metrics_decision(req->srv->metrics, res.personalised, ds_clock_ns() - start_ns);
 }
 
-void ds_consent(const ds_request *req, ds_reply *rep)
+void ds_decide(const ds_request *req, ds_reply *rep)
 {
-    static const char *const known[] = { "uid", "ads", NULL };
+    static const char *const known[] = { "uid", "now", "k", "page", NULL };
+    int64_t start = ds_clock_ns();
     jb_object *o = malloc(sizeof *o);
     if (!o)
         DS_FAIL(rep, 503, "out of memory");
+    ds_fresh_uid fresh;
     const char *uid;
-    if (open_body(req, rep, o, known, &uid) != 0)
-        goto done;
-    const jb_member *ads = jb_get(o, "ads");
-    if (!ads || (ads->kind != JB_TRUE && ads->kind != JB_FALSE)) {
-        ds_reply_error(rep, 400, "ads: true or false");
-        goto done;
-    }
-    int rc = bvt_consent_set(req->engine, uid, strlen(uid), BVT_PURPOSE_ADS,
-                             ads->kind == JB_TRUE, ds_now_ms());
-    if (rc != BVT_OK) {
-        ds_reply_error(rep, rc == BVT_EFULL || rc == BVT_ENOMEM ? 503 : 400, "consent: %s",
-                      bvt_strerror(rc));
-        goto done;
-    }
-    char *body = strdup(ads->kind == JB_TRUE ? "{\"ads\":true}\n" : "{\"ads\":false}\n");
-    if (!body)
-        ds_reply_error(rep, 503, "out of memory");
-    else
-        ds_reply_json(rep, 200, body, strlen(body));
-done:
+    int64_t now = ds_now_ms();
+    long long k = 1;
+    bvt_context ctx = BVT_CONTEXT_INIT;
+    if (ds_body_open(req, rep, o, known, &fresh, &uid) == 0 &&
+        read_fields(o, &now, &k, &ctx, rep) == 0)
+        decide(req, uid, now, (size_t)k, &ctx, start, rep);
     free(o);
 }

@@ -1,8 +1,9 @@
 /* events_post.c — POST /events: a JSON Lines body of events (the format of
- * docs/events.md, read by the bvt command line's event reader).  The body
- * is parsed whole first, so a syntax error tracks nothing; then each event
- * is tracked, and the reply counts what the engine accepted and why it
- * refused the rest. */
+ * docs/events.md, read by the bvt command line's event reader, with times
+ * read as every request's are: ds_time_read()).  The body is parsed whole
+ * first, so a syntax error tracks nothing; then each event is tracked, and
+ * the reply, sent once the accepted events are durable, counts what the
+ * engine accepted and why it refused the rest. */
 #include "ds.h"
 
 #include <stdlib.h>
@@ -62,6 +63,15 @@ static void track_all(bvt_engine *engine, er_reader *r, char *scratch, jo_buf *o
     }
 }
 
+/* Open the body with the server's reading of times. */
+static int open_body(er_reader *r, const ds_request *req)
+{
+    if (er_open(r, req->body, req->body_len, ER_JSONL) != 0)
+        return -1;
+    r->read_time = ds_time_read;
+    return 0;
+}
+
 /* The line (from 1) holding byte `at` of the body. */
 static size_t line_of(const char *body, size_t at)
 {
@@ -90,7 +100,7 @@ void ds_events_post(const ds_request *req, ds_reply *rep)
     }
     /* Pass 1: syntax only. */
     size_t lines = 0;
-    int rc = er_open(r, req->body, req->body_len, ER_JSONL);
+    int rc = open_body(r, req);
     er_record rec;
     while (rc == 0 && (rc = er_next(r, &rec)) == 1) {
         lines++;
@@ -107,15 +117,16 @@ void ds_events_post(const ds_request *req, ds_reply *rep)
     jo_buf out = { 0 };
     size_t accepted = 0, rejected = 0;
     JO_LIT(&out, "{\"errors\":[");
-    if (er_open(r, req->body, req->body_len, ER_JSONL) == 0)
-        track_all(req->engine, r, scratch, &out, &accepted, &rejected);
+    if (open_body(r, req) == 0)
+        track_all(req->srv->engine, r, scratch, &out, &accepted, &rejected);
     jo_printf(&out, "],\"events\":%zu,\"accepted\":%zu,\"rejected\":%zu}\n", lines, accepted,
               rejected);
     free(r);
     free(scratch);
-    if (out.failed) {
+    ds_metrics_events(req->srv->metrics, DS_SRC_EVENTS, accepted, rejected);
+    if (ds_durable(req, rep) != 0) {
         free(out.p);
-        DS_FAIL(rep, 503, "out of memory");
+        return;
     }
-    ds_reply_json(rep, 200, out.p, out.len);
+    jo_reply(&out, rep);
 }

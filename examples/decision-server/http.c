@@ -29,8 +29,10 @@ static const char *cookie_of(void *conn, const char *key)
     return MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, key);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, ds_reply *rep)
+static enum MHD_Result send_reply(const ds_server *srv, struct MHD_Connection *conn,
+                                  ds_reply *rep)
 {
+    ds_metrics_reply(srv->metrics, rep->status);
     struct MHD_Response *r = MHD_create_response_from_buffer(
         rep->len, rep->body ? rep->body : (char *)"",
         rep->body && !rep->body_static ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -45,6 +47,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, ds_reply *rep)
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (rep->cookie[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, rep->cookie);
+    if (rep->allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rep->allow);
     enum MHD_Result ret = MHD_queue_response(conn, rep->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -56,15 +60,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     (void)version;
-    bvt_engine *engine = cls;
+    const ds_server *srv = cls;
     upload *up = *con_cls;
-    ds_reply rep = { 500, "application/json", NULL, 0, 0, { 0 } };
+    ds_reply rep = DS_REPLY_INIT;
     if (!up) {
         /* First call, headers only: refuse what needs no body to refuse,
          * then a declared body over the limit, before reading a byte (MHD
          * then closes the connection after the reply). */
         if (ds_route_refuse(method, url, &rep))
-            return send_reply(conn, &rep);
+            return send_reply(srv, conn, &rep);
         size_t limit = ds_body_limit(method, url);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -73,7 +77,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 ds_reply_error(&rep, 413, "body larger than %zu bytes", limit);
             else
                 ds_reply_error(&rep, 413, "this request takes no body");
-            return send_reply(conn, &rep);
+            return send_reply(srv, conn, &rep);
         }
         if (!(up = calloc(1, sizeof *up)))
             return MHD_NO;
@@ -98,9 +102,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    ds_request req = { engine, arg_of, cookie_of, conn, up->buf, up->len };
+    ds_request req = { srv, arg_of, cookie_of, conn, up->buf, up->len };
     ds_route(&req, method, url, &rep);
-    return send_reply(conn, &rep);
+    return send_reply(srv, conn, &rep);
 }
 
 static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -115,19 +119,23 @@ static void on_done(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
-struct MHD_Daemon *ds_http_start(bvt_engine *engine, uint16_t port, unsigned timeout_s,
+struct MHD_Daemon *ds_http_start(const ds_server *srv, const struct sockaddr_storage *bind,
+                                 uint16_t port, unsigned threads, unsigned timeout_s,
                                  uint16_t *out_port)
 {
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK); /* a demo: this machine only */
+    struct sockaddr_storage addr = *bind;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (addr.ss_family == AF_INET6) {
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons(port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        ((struct sockaddr_in *)&addr)->sin_port = htons(port);
+    }
     /* epoll (MHD_USE_AUTO): no select() limit on descriptors. */
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, port, NULL, NULL, on_request,
-        engine, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
-        on_done, NULL, MHD_OPTION_THREAD_POOL_SIZE, DS_THREADS,
+        flags, port, NULL, NULL, on_request, (void *)srv,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED,
+        on_done, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_LIMIT, DS_MAX_CONNECTIONS,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, DS_MAX_CONNECTIONS_PER_IP,
         MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,

@@ -1,6 +1,6 @@
 /* json_body.c — the small request bodies of /decide and /consent: one flat
  * JSON object, parsed strictly (anything unexpected is an error a client
- * can read, never a guess). */
+ * can read, never a guess), and the user it names. */
 #include "ds.h"
 
 #include <string.h>
@@ -236,4 +236,40 @@ const jb_member *jb_get(const jb_object *o, const char *key)
         if (strcmp(o->m[i].key, key) == 0)
             return &o->m[i];
     return NULL;
+}
+
+/* Keys outside `known` are an error: a typo must not silently change the
+ * decision. */
+static const char *unknown_key(const jb_object *o, const char *const *known)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        size_t k = 0;
+        while (known[k] && strcmp(known[k], o->m[i].key) != 0)
+            k++;
+        if (!known[k])
+            return o->m[i].key;
+    }
+    return NULL;
+}
+
+int ds_body_open(const ds_request *req, ds_reply *rep, jb_object *o, const char *const *known,
+                 ds_fresh_uid *fresh, const char **uid)
+{
+    const char *why;
+    if (jb_parse(o, req->body, req->body_len, &why) != 0) {
+        ds_reply_error(rep, 400, "body: %s", why);
+        return -1;
+    }
+    const char *bad = unknown_key(o, known);
+    if (bad) {
+        ds_reply_error(rep, 400, "body: unknown key '%.64s'", bad);
+        return -1;
+    }
+    const jb_member *u = jb_get(o, "uid");
+    if (u && u->kind != JB_STRING && u->kind != JB_NULL) {
+        ds_reply_error(rep, 400, "uid: must be a string");
+        return -1;
+    }
+    *uid = ds_visitor(req, u && u->kind == JB_STRING ? u->text : NULL, fresh, rep);
+    return *uid ? 0 : -1;
 }

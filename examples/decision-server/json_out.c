@@ -84,3 +84,13 @@ void jo_string(jo_buf *b, const char *s, size_t n)
     }
     jo_raw(b, "\"", 1);
 }
+
+void jo_reply(jo_buf *b, ds_reply *rep)
+{
+    if (b->failed) {
+        free(b->p);
+        ds_reply_error(rep, 503, "out of memory");
+    } else {
+        ds_reply_json(rep, 200, b->p, b->len);
+    }
+}

@@ -1,6 +1,7 @@
 /* route.c — answering a request without any network: the request line's
- * route, the body limit it allows, and the reply helpers.  http.c calls it
- * for each request; tests/fuzz/fuzz-ds-request.c calls it directly. */
+ * route, the body limit it allows, the reply helpers and the reading of
+ * query values and times.  http.c calls it for each request;
+ * tests/fuzz/fuzz-ds-request.c calls it directly. */
 #include "ds.h"
 
 #include <stdarg.h>
@@ -27,6 +28,7 @@ void ds_reply_error(ds_reply *rep, unsigned status, const char *fmt, ...)
     while (len && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
         len--;
     jo_buf out = { 0 };
+    rep->cookie[0] = '\0'; /* a refused request starts no visit */
     JO_LIT(&out, "{\"error\":");
     jo_string(&out, msg, len);
     JO_LIT(&out, "}\n");
@@ -54,6 +56,20 @@ void ds_reply_json(ds_reply *rep, unsigned status, char *owned_json, size_t len)
     rep->body_static = 0;
 }
 
+void ds_reply_static(ds_reply *rep, const char *type, const void *body, size_t len)
+{
+    rep->status = 200;
+    rep->type = type;
+    rep->body = (char *)body; /* static, never freed */
+    rep->len = len;
+    rep->body_static = 1;
+}
+
+unsigned ds_status_of(int bvt_rc)
+{
+    return bvt_rc == BVT_EFULL || bvt_rc == BVT_ENOMEM || bvt_rc == BVT_EIO ? 503 : 400;
+}
+
 int ds_query(const ds_request *req, const char *key, const char **out, ds_reply *rep)
 {
     size_t len = 0;
@@ -69,48 +85,90 @@ int ds_query(const ds_request *req, const char *key, const char **out, ds_reply 
     return 1;
 }
 
-typedef enum { PAGE, PIXEL, EVENTS, DECIDE, CONSENT, NOWHERE } route_id;
-
-static route_id route_of(const char *url)
+int ds_time_read(const char *text, size_t len, int64_t *out, char *why, size_t cap)
 {
-    if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
-        return PAGE;
-    if (strcmp(url, "/p.gif") == 0)
-        return PIXEL;
-    if (strcmp(url, "/events") == 0)
-        return EVENTS;
-    if (strcmp(url, "/decide") == 0)
-        return DECIDE;
-    if (strcmp(url, "/consent") == 0)
-        return CONSENT;
-    return NOWHERE;
+    bvt_error err = BVT_ERROR_INIT;
+    int64_t t = 0;
+    if (bvt_time_parse(text, len, BVT_TIME_AUTO, &t, &err) != BVT_OK) {
+        /* The library's reason ends by naming the formats a caller such as
+         * bvt can choose; a client of this server has no such option. */
+        char *tail = strstr(err.message, "; choose the format");
+        if (tail)
+            *tail = '\0';
+        snprintf(why, cap, "%s; send ISO 8601 text (\"2026-01-31T10:00:00Z\") or epoch "
+                 "milliseconds", err.message[0] ? err.message : "not a time");
+        return -1;
+    }
+    if (t <= 0 || t > DS_MAX_TIME_MS) {
+        snprintf(why, cap, "time '%.*s' is not after 1970-01-01T00:00:00Z and before the "
+                 "year 10000", (int)(len < 40 ? len : 40), text);
+        return -1;
+    }
+    *out = t;
+    return 0;
 }
 
-static int is_get(const char *method)
+/* The routes: a path, the methods it takes (Allow), its body limit and the
+ * function that answers it. */
+typedef struct route {
+    const char *path;
+    int post; /* 0: GET and HEAD; 1: POST */
+    size_t body_limit;
+    void (*answer)(const ds_request *req, ds_reply *rep);
+} route;
+
+static void healthz(const ds_request *req, ds_reply *rep)
 {
+    (void)req;
+    static const char ok[] = "{\"status\":\"ok\"}\n";
+    ds_reply_static(rep, "application/json", ok, sizeof ok - 1);
+}
+
+static const route routes[] = {
+    { "/", 0, 0, ds_page },
+    { "/index.html", 0, 0, ds_page },
+    { "/p.gif", 0, 0, ds_pixel },
+    { "/healthz", 0, 0, healthz },
+    { "/metrics", 0, 0, ds_metrics_page },
+    { "/events", 1, DS_MAX_EVENTS_BODY, ds_events_post },
+    { "/decide", 1, DS_MAX_SMALL_BODY, ds_decide },
+    { "/consent", 1, DS_MAX_SMALL_BODY, ds_consent },
+};
+
+static const route *route_of(const char *url)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (strcmp(url, routes[i].path) == 0)
+            return &routes[i];
+    return NULL;
+}
+
+static int method_ok(const route *r, const char *method)
+{
+    if (r->post)
+        return strcmp(method, "POST") == 0;
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }
 
 int ds_route_refuse(const char *method, const char *url, ds_reply *rep)
 {
-    route_id r = route_of(url);
-    if (r == NOWHERE)
-        ds_reply_error(rep, 404, "no such page: GET /, GET /p.gif, POST /events, /decide, /consent");
-    else if ((r == PAGE || r == PIXEL) && !is_get(method))
-        ds_reply_error(rep, 405, "GET only");
-    else if (r >= EVENTS && strcmp(method, "POST") != 0)
-        ds_reply_error(rep, 405, "POST only");
-    else
+    const route *r = route_of(url);
+    if (!r) {
+        ds_reply_error(rep, 404, "no such page: GET /, /p.gif, /healthz, /metrics; "
+                       "POST /events, /decide, /consent");
+    } else if (!method_ok(r, method)) {
+        ds_reply_error(rep, 405, "%s only", r->post ? "POST" : "GET or HEAD");
+        rep->allow = r->post ? "POST" : "GET, HEAD";
+    } else {
         return 0;
+    }
     return 1;
 }
 
 size_t ds_body_limit(const char *method, const char *url)
 {
-    if (strcmp(method, "POST") != 0)
-        return 0;
-    route_id r = route_of(url);
-    return r == EVENTS ? DS_MAX_EVENTS_BODY : r == DECIDE || r == CONSENT ? DS_MAX_SMALL_BODY : 0;
+    const route *r = route_of(url);
+    return r && method_ok(r, method) ? r->body_limit : 0;
 }
 
 void ds_route(const ds_request *req, const char *method, const char *url, ds_reply *rep)
@@ -119,18 +177,5 @@ void ds_route(const ds_request *req, const char *method, const char *url, ds_rep
         return;
     if (req->body_len > ds_body_limit(method, url)) /* the front refuses these first */
         DS_FAIL(rep, 413, "body larger than %zu bytes", ds_body_limit(method, url));
-    switch (route_of(url)) {
-    case PAGE:
-        rep->status = 200;
-        rep->type = "text/html; charset=utf-8";
-        rep->body = (char *)ds_page_index; /* static, never freed */
-        rep->len = ds_page_index_len;
-        rep->body_static = 1;
-        break;
-    case PIXEL: ds_pixel(req, rep); break;
-    case EVENTS: ds_events_post(req, rep); break;
-    case DECIDE: ds_decide(req, rep); break;
-    case CONSENT: ds_consent(req, rep); break;
-    case NOWHERE: break; /* refused above */
-    }
+    route_of(url)->answer(req, rep); /* known: not refused above */
 }

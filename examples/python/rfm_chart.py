@@ -4,7 +4,7 @@
     rfm_chart.py transactions.csv segments.png [--now 2024-06-30]
 
 The CSV has columns user_id,timestamp,value (timestamps ISO 8601 or epoch
-ms).  Every row is tracked as a purchase, bvt_rfm_refresh() scores the
+ms, read by the library's bvt_time_parse as `bvt` reads them).  Every row is tracked as a purchase, bvt_rfm_refresh() scores the
 buyers' R/F/M quintiles, and the engine's built-in RFM segments
 (docs/segments.md) are counted at `--now` (default: the latest row).
 """
@@ -36,7 +36,7 @@ RFM_SEGMENTS = ["Champions", "Loyal", "Potential Loyalist", "New Customers", "Pr
 
 def segment_sizes(df: pd.DataFrame, now_ms: int | None = None) -> dict[str, int]:
     """Members of each built-in RFM segment after tracking df's purchases."""
-    ms = to_ms(df["timestamp"])
+    ms = to_ms(df["timestamp"], "timestamp")
     # Each user's purchases in time order, so days are counted exactly.
     order = np.lexsort((ms, pd.factorize(df["user_id"])[0]))
     events = pd.DataFrame({"user_id": df["user_id"].to_numpy()[order], "time_ms": ms[order],
@@ -44,9 +44,7 @@ def segment_sizes(df: pd.DataFrame, now_ms: int | None = None) -> dict[str, int]
                            "value": df["value"].to_numpy(dtype=float)[order]})
     now = int(now_ms if now_ms is not None else ms.max())
     with bvt.Engine(os.urandom(32)) as engine:
-        failures = engine.track_frame(events)
-        if failures:
-            raise failures[0].error
+        engine.track_frame(events, time_format="epoch-ms")  # raises for a bad row
         engine.rfm_refresh(now)
         return {name: engine.segment_count(name, now) for name in RFM_SEGMENTS}
 
@@ -69,7 +67,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--now", help="scoring time (default: the latest row)")
     args = ap.parse_args(argv)
     df = pd.read_csv(args.csv, dtype={"user_id": str})
-    now = int(to_ms([args.now])[0]) if args.now else None
+    now = bvt.parse_time(args.now) if args.now else None
     sizes = segment_sizes(df, now)
     draw(sizes, args.png)
     for name, n in sizes.items():

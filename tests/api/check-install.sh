@@ -1,13 +1,14 @@
 #!/bin/sh
 # What a packager and a user get: `meson install` into a scratch DESTDIR puts
 # the header, the library with its soname link and behavtarget.pc in place,
-# and a program built with pkg-config against that copy runs.
-#   check-install.sh <build root> <smoke source> <prefix> <libdir> <includedir> <version>
-# libdir and includedir are absolute.  Tools come from $MESON, $CC,
+# and the programs bvt and decision-server in bindir; a program built with
+# pkg-config against that copy runs, and so does the installed bvt.
+#   check-install.sh <build root> <smoke source> <prefix> <libdir> <includedir> <version> <bindir>
+# libdir, includedir and bindir are absolute.  Tools come from $MESON, $CC,
 # $PKG_CONFIG; $SANITIZE is the build's b_sanitize value (the smoke program
 # needs the same runtime as the library).
 set -u
-build=$1 src=$2 prefix=$3 libdir=$4 includedir=$5 version=$6
+build=$1 src=$2 prefix=$3 libdir=$4 includedir=$5 version=$6 bindir=$7
 meson=${MESON:-meson}
 cc=${CC:-cc}
 pkg_config=${PKG_CONFIG:-pkg-config}
@@ -57,3 +58,17 @@ loaded=$(ldd "$dest/smoke" | sed -n 's/.*libbehavtarget\.so\.1 => \([^ ]*\).*/\1
 [ "$(readlink -f "$loaded")" = "$real" ] ||
     fail "smoke program resolves libbehavtarget.so.1 to '$loaded', not the installed copy"
 "$dest/smoke" || fail "smoke program failed against the installed library"
+
+# The command-line tools, executable, in bindir; bvt runs on the installed
+# library and says which versions it is.
+for prog in bvt decision-server; do
+    [ -f "$dest$bindir/$prog" ] && [ -x "$dest$bindir/$prog" ] ||
+        fail "$prog not installed as an executable in $bindir"
+done
+bvt_version=$("$dest$bindir/bvt" --version) || fail "the installed bvt --version failed"
+want=$(printf 'bvt %s\nlibbehavtarget %s' "$version" "$version")
+[ "$bvt_version" = "$want" ] ||
+    fail "the installed bvt --version says '$bvt_version', expected '$want'"
+loaded=$(ldd "$dest$bindir/bvt" | sed -n 's/.*libbehavtarget\.so\.1 => \([^ ]*\).*/\1/p')
+[ "$(readlink -f "$loaded")" = "$real" ] ||
+    fail "the installed bvt resolves libbehavtarget.so.1 to '$loaded', not the installed copy"

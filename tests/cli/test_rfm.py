@@ -102,6 +102,34 @@ want_monetary = sum(range(2, 201)) / 199
 c.eq(out.splitlines()[1:], [f"z,199,597,597,{want_monetary:.6f}".rstrip("0").rstrip(".")],
      "200 purchase days newest first: frequency 199")
 
+# --scores: the quintile scores over the 7 buyers, refreshed at the end.  F
+# ranks by purchase days, then spend, then recency, then keyed hash: B, 10
+# and 9 tie on all three (one day, 2, Jan 4), so they take levels 1..3 in an
+# order the key decides; then b (7.50), d (9), a (3 days, 65), c (3, 104).
+# With 7 buyers the cuts sit at ranks 1, 2, 4, 5: levels 1,2,3,3,4,5,5.
+rc, out, err = c.run("rfm", "--input", path, "--scores")
+c.eq((rc, err), (0, ""), "rfm --scores exits 0 quietly")
+lines = out.splitlines()
+c.eq(lines[0], "customer_id,frequency,recency,T,monetary_value,r_score,f_score,m_score",
+     "--scores adds r_score,f_score,m_score")
+rows = {l.split(",")[0]: l.split(",") for l in lines[1:]}
+rc, plain, err = c.run("rfm", "--input", path)
+c.eq([l.rsplit(",", 3)[0] for l in lines], plain.splitlines()[:1] + [
+     l for l in plain.splitlines()[1:]], "the other columns are those without --scores")
+f = {k: int(v[6]) for k, v in rows.items()}
+c.eq((f.get("b"), f.get("d"), f.get("a"), f.get("c")), (3, 4, 5, 5), "F scores by hand")
+c.eq(sorted(f[k] for k in ("B", "10", "9")), [1, 2, 3], "tied buyers take levels 1..3")
+m = {k: int(v[7]) for k, v in rows.items()}
+c.eq((m.get("b"), m.get("d"), m.get("a"), m.get("c")), (3, 4, 5, 5), "M scores by hand")
+r = {k: int(v[5]) for k, v in rows.items()}
+c.eq((r.get("b"), r.get("a"), r.get("d"), r.get("c")), (3, 4, 5, 5),
+     "R by last purchase: b (Jan 5), a (Jan 8), d (Jan 18), c (Jan 20) after the Jan 4 three")
+rc, out, err = c.run("rfm", "--input", path, "--scores", "--end", "2024-01-15")
+c.eq((rc, len(out.splitlines())), (0, 7), "--scores with --end: the 6 buyers up to it")
+for bad in (["--scores=1"], ["--scores", "--unit-days", "0"]):
+    rc, out, err = c.run("rfm", "--input", path, *bad)
+    c.eq((rc, out), (2, ""), f"rfm {' '.join(bad)}: a command-line error")
+
 # Large files (>= 4 MiB without quotes) are parsed by two threads, each on
 # half of the lines.  The same rows with one quoted id are parsed by one
 # thread: both must give the same summary, and a bad row in the second half

@@ -12,8 +12,9 @@
  * route's limit are answered before the body is read.  Besides the
  * sanitizers, the harness checks the server's promises: the status is one
  * of those it documents, every JSON reply parses (an error reply is exactly
- * {"error":"<non-empty string>"}), a refused request sets no cookie.  One
- * engine with the demo catalogue serves every input, as one server does. */
+ * {"error":"<non-empty string>"}), a refused request sets no cookie, a 405
+ * and only a 405 names the allowed methods.  One engine with the demo
+ * catalogue serves every input, as one server does. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,19 +120,20 @@ static char *line(const uint8_t **data, size_t *size)
     return s;
 }
 
-static bvt_engine *engine(void)
+static const ds_server *server(void)
 {
-    static bvt_engine *e;
-    if (!e) {
+    static ds_server srv;
+    if (!srv.engine) {
         bvt_options o = BVT_OPTIONS_INIT;
         o.secret = "fuzz-ds-request-secret";
         o.secret_len = strlen(o.secret);
         o.max_users = 2000; /* bounded memory over a long run, as the server */
         o.full_policy = BVT_FULL_EVICT_LRU;
-        if (bvt_engine_new(&e, &o, NULL) != BVT_OK || ds_catalogue_define(e) != 0)
+        if (bvt_engine_new(&srv.engine, &o, NULL) != BVT_OK ||
+            ds_catalogue_define(srv.engine) != 0 || !(srv.metrics = ds_metrics_new()))
             abort();
     }
-    return e;
+    return &srv;
 }
 
 static void check_reply(const ds_reply *rep)
@@ -163,6 +165,8 @@ static void check_reply(const ds_reply *rep)
     }
     if (rep->status != 200 && rep->cookie[0])
         abort();
+    if ((rep->status == 405) != (rep->allow != NULL)) /* a 405 says what is allowed */
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -183,13 +187,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(body, data, size);
     body[size] = '\0';
 
-    ds_reply rep = { 500, "application/json", NULL, 0, 0, { 0 } };
+    ds_reply rep = DS_REPLY_INIT;
     if (!ds_route_refuse(method, url, &rep)) {
         size_t limit = ds_body_limit(method, url);
         if (size > limit) {
             ds_reply_error(&rep, 413, "body larger than %zu bytes", limit);
         } else {
-            ds_request req = { engine(), arg_of, cookie_of, &r, size ? body : NULL, size };
+            ds_request req = { server(), arg_of, cookie_of, &r, size ? body : NULL, size };
             ds_route(&req, method, url, &rep);
         }
     }

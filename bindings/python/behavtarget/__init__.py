@@ -4,6 +4,7 @@ The library is found through the BVT_LIBRARY environment variable, else a
 build/src/ directory above this package, else the system library path.
 """
 from ._lib import lib as _clib
+from ._times import TIME_FORMATS, parse_time
 from .engine import (EVENT_TYPES, BatchFailure, Engine, Event, Profile, RankedOffer,
                      RfmSummary)
 from .errors import (AlreadyExists, BehavtargetError, ConsentRequired, Corrupt, Cycle,
@@ -16,7 +17,8 @@ __all__ = [
     "BehavtargetError", "InvalidArgument", "OutOfMemory", "NotFound", "Full", "LimitReached",
     "AlreadyExists", "UnknownType", "OutOfRange", "VersionError", "IoError", "Corrupt",
     "RuleSyntaxError", "Cycle", "ConsentRequired", "Truncated", "FormatError",
-    "SecretMismatch", "version", "track_frame", "rfm_summary",
+    "SecretMismatch", "version", "track_frame", "rfm_summary", "RowError", "parse_time",
+    "TIME_FORMATS",
 ]
 
 
@@ -26,6 +28,7 @@ def version() -> str:
 
 
 try:  # the frame helpers need numpy and pandas
+    from ._rows import RowError
     from .frames import rfm_summary, track_frame
 except ImportError:  # pragma: no cover - exercised only without pandas
     pass

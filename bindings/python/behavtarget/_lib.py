@@ -18,6 +18,7 @@ EVENT_BUILTIN_COUNT = 12
 SEGMENTS_MAX = 4096
 EVENT_BATCH_MAX = 65536  # BVT_EVENT_BATCH_MAX: larger batches are sent in several calls
 RANK_SLOTS_MAX = 256     # BVT_RANK_SLOTS_MAX
+EVENT_TYPE_MAX = 64      # BVT_EVENT_TYPE_MAX: type ids are below it
 
 
 def _find_library() -> str:
@@ -164,6 +165,9 @@ _PROTOTYPES = {
     "bvt_engine_checkpoint": (c_int, [_E, _ERR]),
     "bvt_engine_sync": (c_int, [_E, _ERR]),
     "bvt_event_type_lookup": (c_int, [_E, c_char_p, POINTER(c_uint32)]),
+    "bvt_event_type_name": (c_char_p, [_E, c_uint32]),
+    "bvt_event_type_register": (c_int, [_E, c_char_p, c_double, POINTER(c_uint32), _ERR]),
+    "bvt_time_parse": (c_int, [c_char_p, c_size_t, c_uint32, POINTER(c_int64), _ERR]),
     "bvt_event_track": (c_int, [_E, POINTER(Event), _ERR]),
     "bvt_event_track_batch": (c_int, [_E, c_void_p, c_size_t, POINTER(BatchError), c_size_t,
                                       POINTER(c_size_t), _ERR]),
@@ -201,3 +205,10 @@ def _load() -> ctypes.CDLL:
 
 
 lib = _load()
+
+
+def new_error() -> Error:
+    """A bvt_error as bvt_error_init() leaves it."""
+    err = Error()
+    lib.bvt_error_init(ctypes.byref(err))
+    return err

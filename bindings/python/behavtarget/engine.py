@@ -9,12 +9,17 @@ from dataclasses import dataclass, fields
 from typing import (Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence,
                     Tuple, Union)
 
-from . import _lib
+from . import _event_types, _lib
 from ._args import c_bytes, c_int, c_text, c_text_or_none
-from ._lib import lib
+from ._lib import lib, new_error
+from ._refusals import Refusal, explain
+from ._times import time_ms
 from .errors import BehavtargetError, error_for
 
 UserId = Union[str, bytes]
+# A time: epoch ms (int), datetime.datetime / pandas.Timestamp (naive = UTC),
+# datetime.date (midnight UTC), numpy.datetime64, or ISO 8601 text.
+Time = Any
 
 EVENT_TYPES = {
     "page_view": 0, "search": 1, "add_to_cart": 2, "remove_from_cart": 3, "purchase": 4,
@@ -32,8 +37,8 @@ def _user(value: UserId) -> bytes:
     return c_bytes(value, "user")
 
 
-def _time(value: int, field: str = "now") -> int:
-    return c_int(value, c_int64, field)
+def _time(value: Time, field: str = "now") -> int:
+    return time_ms(value, field)
 
 
 def _raise(code: int, err: Optional[_lib.Error] = None) -> None:
@@ -43,18 +48,16 @@ def _raise(code: int, err: Optional[_lib.Error] = None) -> None:
         raise error_for(code)
 
 
-def _new_error() -> _lib.Error:
-    err = _lib.Error()
-    lib.bvt_error_init(byref(err))
-    return err
+_new_error = new_error
 
 
 @dataclass(frozen=True)
 class Event:
-    """One event for Engine.track_batch(); mirrors bvt_event."""
+    """One event for Engine.track_batch(); mirrors bvt_event (time_ms takes
+    any time Engine.track() does)."""
     user: UserId
     type: Union[str, int]
-    time_ms: int
+    time_ms: Time
     category: Optional[str] = None
     value: float = 0.0
     item: Optional[str] = None
@@ -66,9 +69,13 @@ class Event:
 
 @dataclass(frozen=True)
 class BatchFailure:
-    """An event of a batch the library refused: its index and exception."""
+    """An event of a batch the library refused: its index, the exception
+    (its message names the event and field, then gives the library's
+    reason) and the field at fault ("user", "type", "time_ms", "value",
+    "dwell_ms", "category"; None when the library does not say)."""
     index: int
     error: BehavtargetError
+    field: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,10 @@ class Engine:
     are the bvt_options fields (``shards``, ``max_users``, ``history_events``,
     ...), the rest keep the library's defaults.  Use it as a context manager
     or call close(); every method raises a BehavtargetError subclass when the
-    library refuses the call.
+    library refuses the call.  Every time (``time_ms``, ``now``, ``end_ms``)
+    may be epoch ms (int), a datetime.datetime or pandas.Timestamp (naive
+    ones are UTC), a datetime.date (midnight UTC), a numpy.datetime64, or
+    ISO 8601 text read by the library's bvt_time_parse() (see parse_time).
     """
 
     def __init__(self, secret: UserId, **options: Any) -> None:
@@ -251,18 +261,27 @@ class Engine:
     # -- events -----------------------------------------------------------
 
     def event_type(self, type: Union[str, int], field: str = "type") -> int:
-        """The numeric id of an event type name (built-in or registered)."""
+        """The numeric id of an event type name (built-in or registered).
+        An unknown name raises UnknownType, with the nearest known name
+        when one is close ("did you mean page_view?")."""
         if not isinstance(type, (str, bytes)):
             return c_int(type, c_uint32, field)
         cached = self._types.get(type)
-        if cached is not None:
-            return cached
-        out = c_uint32()
-        rc = lib.bvt_event_type_lookup(self._handle, c_text(type, field), byref(out))
-        if rc != 0:
-            raise error_for(rc, f"unknown event type {type!r}")
-        self._types[type] = out.value
-        return out.value
+        if cached is None:
+            cached = self._types[type] = _event_types.lookup(self._handle, type, field)
+        return cached
+
+    def register_event_type(self, name: str, interest_weight: float = 1.0) -> int:
+        """Register a custom event type (bvt_event_type_register): 1..31
+        bytes of [a-z0-9_]; its events credit interests with
+        ``interest_weight``.  Returns its id; registering it again with the
+        same weight returns the same id.  Custom names must be registered
+        before events use them."""
+        return _event_types.register(self._handle, name, interest_weight)
+
+    def event_types(self) -> List[str]:
+        """Every event type name the engine knows: built-in, then registered."""
+        return _event_types.known_names(self._handle)
 
     def _fill(self, ev: _lib.Event, keep: list, user: UserId, type: Union[str, int],
               time_ms: int, category: Optional[str], value: float, item: Optional[str],
@@ -288,11 +307,12 @@ class Engine:
                 keep.append(b)
                 setattr(ev, name, ctypes.cast(b, ctypes.c_void_p))
 
-    def track(self, user: UserId, type: Union[str, int], time_ms: int,
+    def track(self, user: UserId, type: Union[str, int], time_ms: Time,
               category: Optional[str] = None, value: float = 0.0, item: Optional[str] = None,
               offer: Optional[str] = None, quantity: int = 0, dwell_ms: int = 0,
               search_text: Optional[str] = None) -> None:
-        """Track one event (bvt_event_track); ``type`` is a name or id."""
+        """Track one event (bvt_event_track); ``type`` is a name or id,
+        ``time_ms`` epoch ms or a date, datetime or ISO 8601 text."""
         ev = _lib.Event()
         keep: list = []
         self._fill(ev, keep, user, type, time_ms, category, value, item, offer, quantity,
@@ -304,7 +324,8 @@ class Engine:
                     ) -> List[BatchFailure]:
         """Track events (Event or dicts with Event's field names) in one
         bvt_event_track_batch call.  Valid events are applied even when
-        others fail; the failures are returned, in index order."""
+        others fail; the failures are returned, in index order, each with
+        its field and the library's reason."""
         items = list(events)
         arr = (_lib.Event * max(len(items), 1))()
         keep: list = []
@@ -317,12 +338,17 @@ class Engine:
                 raise ValueError(f"event {i} has no {missing}") from None
             extra = Event(*args, **d)  # rejects unknown keys
             self._fill(arr[i], keep, *[getattr(extra, n) for n in names], at=f"events[{i}].")
-        return self._track_array(ctypes.addressof(arr), len(items))
+        out = []
+        for r in self._track_array(ctypes.addressof(arr), len(items)):
+            where = f"events[{r.index}]" + (f".{r.field}" if r.field else "")
+            out.append(BatchFailure(r.index, error_for(r.code, f"{where}: {r.message}", r.index),
+                                    r.field))
+        return out
 
-    def _track_array(self, address: int, n: int) -> List[BatchFailure]:
+    def _track_array(self, address: int, n: int) -> List[Refusal]:
         """Track n bvt_events at address, in calls of at most
-        BVT_EVENT_BATCH_MAX; failures are indexed from the first event."""
-        out: List[BatchFailure] = []
+        BVT_EVENT_BATCH_MAX; refusals are indexed from the first event."""
+        out: List[Refusal] = []
         size = ctypes.sizeof(_lib.Event)
         for start in range(0, n, _lib.EVENT_BATCH_MAX):
             m = min(n - start, _lib.EVENT_BATCH_MAX)
@@ -331,18 +357,18 @@ class Engine:
             err = _new_error()
             rc = lib.bvt_event_track_batch(self._handle, address + start * size, m, failures, m,
                                            byref(failed), byref(err))
-            if rc != 0 and failed.value == 0:
-                _raise(rc, err)
-            for j in range(failed.value):
-                f = failures[j]
-                msg = err.message.decode(errors="replace") if j == 0 else None
-                out.append(BatchFailure(start + f.index, error_for(f.code, msg, start + f.index)))
+            if rc != 0 and rc not in {failures[j].code for j in range(failed.value)}:
+                _raise(rc, err)  # the whole call failed (the journal, memory), no one event
+            out += explain(((start + failures[j].index, failures[j].code)
+                            for j in range(failed.value)),
+                           lambda i: _lib.Event.from_address(address + i * size))
         return out
 
-    def track_frame(self, df: Any) -> List[BatchFailure]:
-        """Track a pandas DataFrame of events (see behavtarget.frames)."""
+    def track_frame(self, df: Any, errors: str = "raise",
+                    time_format: Optional[str] = None) -> List[Any]:
+        """Track a pandas DataFrame of events (see behavtarget.frames.track_frame)."""
         from .frames import track_frame
-        return track_frame(self, df)
+        return track_frame(self, df, errors=errors, time_format=time_format)
 
     # -- profiles ---------------------------------------------------------
 
@@ -351,7 +377,7 @@ class Engine:
         uid = _user(user)
         return lib.bvt_user_exists(self._handle, uid, len(uid)) == 1
 
-    def profile(self, user: UserId, now: int) -> Profile:
+    def profile(self, user: UserId, now: Time) -> Profile:
         """The user's features at ``now`` (bvt_profile_get)."""
         uid = _user(user)
         p = _lib.Profile()
@@ -363,15 +389,15 @@ class Engine:
             values[f.name] = tuple(v) if f.name == "type_counts" else v
         return Profile(**values)
 
-    def rfm(self, user: UserId, end_ms: int, unit_ms: int = 86_400_000) -> RfmSummary:
+    def rfm(self, user: UserId, end_ms: Time, unit_ms: int = 86_400_000) -> RfmSummary:
         """lifetimes' summary of the user's purchases up to ``end_ms``."""
         uid = _user(user)
         s = _lib.RfmSummary()
         _raise(lib.bvt_rfm_summary_get(self._handle, uid, len(uid), _time(end_ms, "end_ms"),
-                                       _time(unit_ms, "unit_ms"), byref(s)))
+                                       c_int(unit_ms, c_int64, "unit_ms"), byref(s)))
         return RfmSummary(s.frequency, s.recency, s.T, s.monetary_value)
 
-    def rfm_refresh(self, now: int) -> int:
+    def rfm_refresh(self, now: Time) -> int:
         """Score every buyer's R, F and M quintiles; returns the buyers scored."""
         out = c_uint64()
         _raise(lib.bvt_rfm_refresh(self._handle, _time(now), byref(out)))
@@ -385,7 +411,7 @@ class Engine:
         return (k.hi, k.lo)
 
     def consent(self, user: UserId, purpose: Union[str, int], granted: bool,
-                time_ms: int) -> None:
+                time_ms: Time) -> None:
         """Record the user's choice for a purpose ("personalisation", "ads",
         "analytics" or an id).  Ranking uses the profile (offer rules,
         affinity) only for users who granted "ads"."""
@@ -405,7 +431,7 @@ class Engine:
         err = _new_error()
         _raise(lib.bvt_user_forget(self._handle, uid, len(uid), byref(err)), err)
 
-    def export(self, user: UserId, now: int) -> Dict[str, Any]:
+    def export(self, user: UserId, now: Time) -> Dict[str, Any]:
         """Everything held about the user, as bvt_user_export's JSON parsed."""
         uid = _user(user)
         now = _time(now)
@@ -448,7 +474,7 @@ class Engine:
         name = lib.bvt_segment_name(self._handle, sid)
         return name.decode() if name else str(sid)
 
-    def segments_of(self, user: UserId, now: int) -> List[str]:
+    def segments_of(self, user: UserId, now: Time) -> List[str]:
         """Names of the segments the user is in at ``now`` (no request context)."""
         uid = _user(user)
         n = c_size_t()
@@ -457,14 +483,14 @@ class Engine:
                                    _lib.SEGMENTS_MAX, byref(n)))
         return [self._segment_name(ids[i]) for i in range(min(n.value, _lib.SEGMENTS_MAX))]
 
-    def segment_count(self, name: str, now: int) -> int:
+    def segment_count(self, name: str, now: Time) -> int:
         """Members of a segment at ``now``, counted without listing them."""
         count = c_uint64()
         _raise(lib.bvt_segment_members(self._handle, self._segment_id(name), _time(now), None,
                                        _lib.MEMBER_FN(), None, byref(count)))
         return count.value
 
-    def segment_members(self, name: str, now: int) -> Iterator[Tuple[int, int]]:
+    def segment_members(self, name: str, now: Time) -> Iterator[Tuple[int, int]]:
         """The members' keys (hi, lo), as user_key() gives them: raw ids are
         never stored.  The scan runs when iteration starts."""
         sid = self._segment_id(name)
@@ -509,7 +535,7 @@ class Engine:
         _raise(lib.bvt_offer_define(self._handle, byref(o), byref(out), byref(err)), err)
         return out.value
 
-    def rank(self, user: UserId, now: int, k: int = 1, seed: int = 0,
+    def rank(self, user: UserId, now: Time, k: int = 1, seed: int = 0,
              candidates: Optional[Sequence[str]] = None) -> List[RankedOffer]:
         """Rank the eligible offers for the user, best first (bvt_rank)."""
         uid = _user(user)

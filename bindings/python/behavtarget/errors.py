@@ -46,10 +46,15 @@ _BY_CODE: Dict[int, Type[BehavtargetError]] = {
 }
 
 
+def error_class(code: int) -> Type[BehavtargetError]:
+    """The exception class for a status code (unknown codes give the base class)."""
+    return _BY_CODE.get(code, BehavtargetError)
+
+
 def error_for(code: int, message: Optional[str] = None, offset: int = -1) -> BehavtargetError:
     """The exception instance for a status code (unknown codes give the base class)."""
     from ._lib import lib
     if not message:
         text = lib.bvt_strerror(code)
         message = text.decode() if text else f"status {code}"
-    return _BY_CODE.get(code, BehavtargetError)(code, message, offset)
+    return error_class(code)(code, message, offset)

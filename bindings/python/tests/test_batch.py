@@ -84,9 +84,10 @@ def test_track_frame_timestamps_and_missing_values(engine):
 
 def test_track_frame_failures_are_frame_positions(engine):
     df = pd.DataFrame({"user_id": ["a", "b", "c"], "time_ms": [T0, T0, T0],
-                       "type": ["click", "click", "click"], "value": [1.0, -1.0, 2.0]})
-    failures = engine.track_frame(df)
-    assert [f.index for f in failures] == [1]
+                       "type": ["click", "click", "click"], "value": [1.0, -1.0, 2.0]},
+                      index=[10, 11, 12])
+    bad = engine.track_frame(df, errors="collect")
+    assert [(e.row, e.column) for e in bad] == [(1, "value")]
     assert engine.exists("a") and engine.exists("c") and not engine.exists("b")
     with pytest.raises(bvt.UnknownType):
         engine.track_frame(df.assign(type="warp"))

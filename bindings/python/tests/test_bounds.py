@@ -101,8 +101,8 @@ def test_track_frame_larger_than_one_call(engine):
     df = pd.DataFrame({"user_id": np.array(["x", "y"])[np.arange(n) % 2],
                        "time_ms": T0 + np.arange(n, dtype=np.int64),
                        "type": "page_view", "value": np.where(np.arange(n) == n - 3, -1.0, 0.0)})
-    failures = engine.track_frame(df)
-    assert [f.index for f in failures] == [n - 3]
+    bad = engine.track_frame(df, errors="collect")
+    assert [(e.row, e.column) for e in bad] == [(n - 3, "value")]
     assert engine.profile("x", T0 + DAY).events + engine.profile("y", T0 + DAY).events == n - 1
 
 
