@@ -139,7 +139,7 @@ static int read_offset(cursor *c, int64_t *out_ms, bvt_error *err)
 
 static int read_iso(cursor *c, int64_t *out, bvt_error *err)
 {
-    int64_t days, clock = 0, offset = 0;
+    int64_t days = 0, clock = 0, offset = 0;
     int rc = read_date(c, 1, &days, err);
     if (rc == BVT_OK && (accept(c, 'T') || accept(c, 't') || accept(c, ' '))) {
         rc = read_clock(c, &clock, err);
@@ -148,7 +148,8 @@ static int read_iso(cursor *c, int64_t *out, bvt_error *err)
     }
     if (rc == BVT_OK && !at_end(c))
         rc = bad(c, err, "unexpected characters after the time");
-    *out = days * DAY_MS + clock - offset;
+    if (rc == BVT_OK) /* days is not read when the date was refused */
+        *out = days * DAY_MS + clock - offset;
     return rc;
 }
 
@@ -198,7 +199,7 @@ int bvt_time_parse(const char *text, size_t len, uint32_t format, int64_t *out_m
     while (len && (text[len - 1] == ' ' || text[len - 1] == '\t' || text[len - 1] == '\r'))
         len--;
     cursor c = { text, text + len, text };
-    int64_t v = 0, days;
+    int64_t v = 0, days = 0;
     int n, rc;
     switch (format) {
     case BVT_TIME_AUTO:
@@ -211,13 +212,15 @@ int bvt_time_parse(const char *text, size_t len, uint32_t format, int64_t *out_m
         rc = read_integer(&c, &v, &n, err);
         if (rc == BVT_OK && v > INT64_MAX / 1000)
             rc = bad(&c, err, "too large for epoch seconds");
-        v *= 1000;
+        if (rc == BVT_OK)
+            v *= 1000;
         break;
     case BVT_TIME_YYYYMMDD:
         rc = read_date(&c, 0, &days, err);
         if (rc == BVT_OK && !at_end(&c))
             rc = bad(&c, err, "expected exactly 8 digits YYYYMMDD");
-        v = days * DAY_MS;
+        if (rc == BVT_OK)
+            v = days * DAY_MS;
         break;
     case BVT_TIME_ISO:
         rc = read_iso(&c, &v, err);

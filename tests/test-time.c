@@ -67,6 +67,7 @@ static const refused refuseds[] = {
     { "1.5", BVT_TIME_EPOCH_MS, "whole number" },
     { "1709284800", BVT_TIME_ISO, "expected a date" },
     { "9999999999999999999", BVT_TIME_EPOCH_S, "whole number" },
+    { "85202563200000000", BVT_TIME_EPOCH_S, "too large" }, /* was multiplied anyway */
 };
 
 START_TEST(accepted)

@@ -8,6 +8,7 @@
 
 #include <behavtarget.h>
 
+#include "cli_input.h"
 #include "idmap.h"
 
 /* Exit statuses (docs/cli.md). */
@@ -30,6 +31,11 @@ typedef struct cli_file {
 /* Load path; on failure prints "bvt: PATH: reason" and returns -1. */
 int cli_file_load(cli_file *f, const char *path);
 void cli_file_free(cli_file *f);
+
+/* When path was last written (its modification time), in epoch ms; the
+ * current time for what is not a regular file (a pipe is written now).
+ * The reference of the "after the file was written" time check. */
+int64_t cli_file_written_ms(const char *path);
 
 /* "PATH:LINE: reason" on stderr. */
 void cli_input_error(const char *path, size_t line, const char *fmt, ...)
@@ -71,6 +77,60 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* ---- reading files (cli_input.c) ------------------------------------ */
+
+/* The reading options of the commands that read a file (docs/cli.md,
+ * "Reading files"), as given on the command line. */
+typedef struct cli_input_args {
+    const char *time_format, *columns, *delimiter, *custom_types, *types_file, *max_errors,
+        *rejects, *returns;
+} cli_input_args;
+
+/* Their entries in a command's cli_opt table. */
+#define CLI_INPUT_OPTS(a)                                                              \
+    { "time-format", &(a).time_format }, { "columns", &(a).columns },                  \
+        { "delimiter", &(a).delimiter }, { "custom-types", &(a).custom_types },        \
+        { "types-file", &(a).types_file }, { "max-errors", &(a).max_errors },          \
+        { "rejects", &(a).rejects }, { "returns", &(a).returns }
+
+/* Their usage text. */
+#define CLI_INPUT_USAGE                                                                    \
+    "Reading the file (docs/cli.md, \"Reading files\"):\n"                               \
+    "  --time-format F    how times are written: auto (the default: ISO 8601, or an\n"    \
+    "                     integer that can only be epoch ms; 8-10 digits are refused\n"   \
+    "                     as ambiguous), iso, yyyymmdd, epoch-s or epoch-ms\n"            \
+    "  --columns F=COL,.. read field F from column (or JSON key) COL\n"                   \
+    "  --delimiter C      CSV field delimiter: , (default) ; | or \\t\n"                 \
+    "  --custom-types A,B event types besides the built-in ones (others are refused)\n"   \
+    "  --types-file FILE  the same, one name per line\n"                                  \
+    "  --max-errors N     skip up to N bad records (default 0: stop at the first)\n"      \
+    "  --rejects FILE     write skipped records to FILE (CSV: line,field,reason,record)\n" \
+    "  --returns MODE     a purchase with a negative value or quantity: reject (the\n"    \
+    "                     default: a bad record) or ignore (skipped and counted)"
+
+/* Check the values of a into *in (zeroed first; in->declared gets the
+ * custom types).  fields[0..nfields): the reader's field names, that
+ * --columns may map (NULL: checked when the file is opened).  rfm: the
+ * command is bvt rfm, which alone can subtract returns.  Returns -1 to go
+ * on, or an exit status after printing the problem (and usage). */
+int cli_input_parse(const cli_input_args *a, cli_input *in, const char *usage,
+                    const char *const *fields, size_t nfields, int rfm);
+
+/* The name of the first reading option given in a ("--time-format"), or
+ * NULL when none is. */
+const char *cli_input_args_given(const cli_input_args *a);
+
+/* The event types a file may name: the declared custom types, registered
+ * in e (interest weight 1) when e is not NULL, and every type e (or, when
+ * NULL, the library) knows.  Returns 0, or CLI_EXIT_FAIL after printing
+ * why the library refused a declared type. */
+int cli_input_vocabulary(bvt_engine *e, const cli_input *in, cli_types *vocab);
+
+/* A time given on the command line (--now, --end), read as the files'
+ * default (BVT_TIME_AUTO) reads it.  Returns 0, or CLI_EXIT_USAGE after
+ * printing "bvt: OPTION: reason" and usage. */
+int cli_time_option(const char *option, const char *text, int64_t *out, const char *usage);
 
 /* (cli_engine.c) Create an engine with opts (NULL = defaults) and the
  * user-id secret read from secret_file (--secret-file: the whole file, one
@@ -151,8 +211,11 @@ void cli_out_json_time(cli_out *o, int64_t ms);
 int cli_out_flush(cli_out *o);
 void cli_out_free(cli_out *o);
 
-/* Loading an event file into an engine (ingest, profile, segments). */
+/* Loading an event file into an engine (ingest, profile, segments, report). */
 typedef struct cli_load {
+    /* in: how to read the file (NULL: the strict default); its declared
+     * custom types are registered in the engine first */
+    const cli_input *input;
     /* in: a user whose item ids are remembered (to name cart items), or NULL */
     const char *watch_user;
     size_t watch_len;
@@ -166,20 +229,23 @@ typedef struct cli_load {
      * after_batch sees every multiple */
     uint64_t batch_every;
     /* in: when set, called after each batch is tracked, with the number of
-     * events tracked so far; a non-zero result stops the load and is
+     * records done so far (events tracked, and records skipped as bad or
+     * as ignored returns); a non-zero result stops the load and is
      * returned */
     int (*after_batch)(void *ud, uint64_t tracked);
     void *after_batch_ud;
     /* out */
     idmap watch_items;  /* item ids of watch_user; init'ed by cli_load_events */
     uint64_t events;    /* events tracked */
+    uint64_t skipped;   /* records skipped (bad records under --max-errors, returns) */
     int64_t last_ms;    /* latest event time in the file */
     double seconds;     /* wall time spent parsing and tracking */
 } cli_load;
 
 /* Parse the file (CSV or JSON Lines, by content) and track every event in
- * batches.  Returns 0, or CLI_EXIT_FAIL after printing "PATH:LINE: reason".
- * The caller frees ld->watch_items with idmap_free(). */
+ * batches.  Returns 0, or CLI_EXIT_FAIL after printing "PATH:LINE: reason"
+ * (a bad record past the --max-errors budget, or the library refusing an
+ * event).  The caller frees ld->watch_items with idmap_free(). */
 int cli_load_events(bvt_engine *e, const char *path, const char *buf, size_t len,
                     cli_load *ld);
 
@@ -198,10 +264,11 @@ typedef struct cli_source {
 } cli_source;
 
 /* Exactly one of the file (file_opt: "--events FILE", rfm's "--input
- * FILE") and --state: -1 when so, else the usage error (exit status) after
- * printing it, naming cmd. */
-int cli_source_check(const cli_source *src, const char *file_opt, const char *usage,
-                     const char *cmd);
+ * FILE") and --state, and no reading option (ia) with --state, whose
+ * events were read when they were tracked: -1 when so, else the usage
+ * error (exit status) after printing it, naming cmd. */
+int cli_source_check(const cli_source *src, const cli_input_args *ia, const char *file_opt,
+                     const char *usage, const char *cmd);
 
 /* The engine: for FILE, a fresh one with opts (NULL = the library's
  * defaults) after reading FILE (cli_source_track() tracks it); for DIR,
@@ -302,10 +369,10 @@ int cmd_repair(int argc, char **argv);
 int cli_print_ingest(bvt_engine *e, const cli_load *ld);
 
 /* (ingest_state.c) `bvt ingest --state`: track the events of path (its
- * bytes buf, len) into the state directory cs describes; with ack_every > 0
- * print "acked K" lines as the events become durable; then the ingest
- * key=value lines.  Returns an exit status. */
+ * bytes buf, len, read as in says) into the state directory cs describes;
+ * with ack_every > 0 print "acked K" lines as the records become durable;
+ * then the ingest key=value lines.  Returns an exit status. */
 int cli_ingest_state(const char *path, const char *buf, size_t len, const cli_state *cs,
-                     uint64_t ack_every);
+                     uint64_t ack_every, const cli_input *in);
 
 #endif

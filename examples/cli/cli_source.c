@@ -6,15 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
-int cli_source_check(const cli_source *src, const char *file_opt, const char *usage,
-                     const char *cmd)
+int cli_source_check(const cli_source *src, const cli_input_args *ia, const char *file_opt,
+                     const char *usage, const char *cmd)
 {
+    const char *given = src->state ? cli_input_args_given(ia) : NULL;
     if (src->events && src->state)
         return cli_usage_error(usage, "%s takes %s or --state DIR, not both", cmd, file_opt);
     if (!src->events && !src->state)
         return cli_usage_error(usage, "%s needs %s or --state DIR", cmd, file_opt);
     if (src->state && !*src->state)
         return cli_usage_error(usage, "--state: empty directory name");
+    if (given)
+        return cli_usage_error(usage, "%s with --state: the reading options are for %s; DIR "
+                               "holds events read when they were tracked (and the types "
+                               "they name)", given, file_opt);
     return -1;
 }
 

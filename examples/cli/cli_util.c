@@ -80,6 +80,16 @@ int cli_file_load(cli_file *f, const char *path)
     return 0;
 }
 
+int64_t cli_file_written_ms(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 void cli_file_free(cli_file *f)
 {
     if (f->map)

@@ -8,10 +8,11 @@
 #include "event_reader.h"
 
 static const char usage[] =
-    "usage: bvt ingest --events FILE [ENGINE OPTIONS] [--secret-file FILE]\n"
+    "usage: bvt ingest --events FILE [ENGINE OPTIONS] [READING OPTIONS]\n"
+    "                  [--secret-file FILE]\n"
     "       bvt ingest --events FILE --state DIR [--journal off|none|group|always]\n"
     "                  [--group-ms N] [--ack-every N] [ENGINE OPTIONS]\n"
-    "                  [--secret-file FILE]\n"
+    "                  [READING OPTIONS] [--secret-file FILE]\n"
     "\n"
     "Track every event of FILE (CSV or JSON Lines, see docs/events.md) and print\n"
     "key=value lines: users, events, events_per_s, bytes_per_user.\n"
@@ -35,22 +36,25 @@ static const char usage[] =
     "  --group-ms N       with --journal group: the group-commit interval, 1..10000\n"
     "                     (default 5)\n"
     "  --ack-every N      with --state: print 'acked K' (flushed at once) when the\n"
-    "                     first K events of FILE are durable, K = N, 2N, ... and the\n"
-    "                     total last\n"
+    "                     first K records of FILE are durable (or skipped), K = N,\n"
+    "                     2N, ... and the total last\n"
     "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
     "                     stripped (instead of BVT_SECRET)\n"
     "\n"
-    "Exit status: 0 success; 1 bad input, a refused event or a state directory\n"
-    "problem; 2 bad command line or secret.\n";
+    CLI_INPUT_USAGE "\n"
+    "\n"
+    "Exit status: 0 success; 1 bad input (more bad records than --max-errors), a\n"
+    "refused event or a state directory problem; 2 bad command line or secret.\n";
 
 static int ingest_memory(const char *events, const char *buf, size_t len,
-                         const bvt_options *opts, const char *secret_file)
+                         const bvt_options *opts, const char *secret_file, const cli_input *in)
 {
     bvt_engine *e = NULL;
     int rc = cli_engine_new(&e, opts, secret_file);
     if (rc)
         return rc;
     cli_load ld = { 0 };
+    ld.input = in;
     rc = cli_load_events(e, events, buf, len, &ld);
     idmap_free(&ld.watch_items);
     if (rc == 0)
@@ -117,10 +121,12 @@ int cmd_ingest(int argc, char **argv)
 {
     const char *events = NULL, *state = NULL, *journal_text = NULL, *ack_text = NULL,
                *group_text = NULL, *secret_file = NULL, *analytics = NULL, *history = NULL;
+    cli_input_args ia = { 0 };
     const cli_opt opts[] = { { "events", &events }, { "state", &state },
                              { "journal", &journal_text }, { "ack-every", &ack_text },
                              { "group-ms", &group_text }, { "secret-file", &secret_file },
-                             { "analytics", &analytics }, { "history-events", &history } };
+                             { "analytics", &analytics }, { "history-events", &history },
+                             CLI_INPUT_OPTS(ia) };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
     if (rc >= 0)
@@ -152,6 +158,9 @@ int cmd_ingest(int argc, char **argv)
     int given;
     if ((rc = parse_engine_options(analytics, history, &eo, &given)) >= 0)
         return rc;
+    cli_input in;
+    if ((rc = cli_input_parse(&ia, &in, usage, er_field_names, ER_F_COUNT, 0)) >= 0)
+        return rc;
 
     cli_file f;
     if (cli_file_load(&f, events) < 0)
@@ -159,9 +168,9 @@ int cmd_ingest(int argc, char **argv)
     if (state) {
         cli_state cs = { state, secret_file, given ? &eo : NULL, BVT_STATE_READ_WRITE,
                          journal, (uint32_t)group_ms, 1 };
-        rc = cli_ingest_state(events, f.data, f.len, &cs, ack_every);
+        rc = cli_ingest_state(events, f.data, f.len, &cs, ack_every, &in);
     } else {
-        rc = ingest_memory(events, f.data, f.len, given ? &eo : NULL, secret_file);
+        rc = ingest_memory(events, f.data, f.len, given ? &eo : NULL, secret_file, &in);
     }
     cli_file_free(&f);
     return rc;

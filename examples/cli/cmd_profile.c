@@ -7,7 +7,8 @@
 #include "event_reader.h"
 
 static const char usage[] =
-    "usage: bvt profile --events FILE [--now T] [--secret-file FILE] USER\n"
+    "usage: bvt profile --events FILE [--now T] [READING OPTIONS] [--secret-file FILE]\n"
+    "                   USER\n"
     "       bvt profile --state DIR [--now T] [--secret-file FILE] USER\n"
     "\n"
     "Print USER's profile at time T as JSON: from the events of FILE (CSV or JSON\n"
@@ -23,7 +24,9 @@ static const char usage[] =
     "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
     "                     stripped (instead of BVT_SECRET; DIR needs one of them)\n"
     "\n"
-    "From DIR the cart's item ids are null (a state keeps only their hashes).\n";
+    "From DIR the cart's item ids are null (a state keeps only their hashes).\n"
+    "\n"
+    CLI_INPUT_USAGE "\n";
 
 #define MAX_INTERESTS 16
 #define MAX_CART 255
@@ -208,20 +211,25 @@ int cmd_profile(int argc, char **argv)
 {
     cli_source src = { 0 };
     const char *now_text = NULL, *user = NULL;
+    cli_input_args ia = { 0 };
     const cli_opt opts[] = { { "events", &src.events }, { "state", &src.state },
-                             { "now", &now_text }, { "secret-file", &src.secret_file } };
+                             { "now", &now_text }, { "secret-file", &src.secret_file },
+                             CLI_INPUT_OPTS(ia) };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], &user, 1, &npos);
-    if (rc >= 0 || (rc = cli_source_check(&src, "--events FILE", usage, "profile")) >= 0)
+    if (rc >= 0 || (rc = cli_source_check(&src, &ia, "--events FILE", usage, "profile")) >= 0)
         return rc;
     if (npos != 1 || user[0] == '\0')
         return cli_usage_error(usage, "profile needs a USER");
     int64_t now = 0;
-    const char *why;
-    if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
-        return cli_usage_error(usage, "--now: %s in '%s'", why, now_text);
+    if (now_text && (rc = cli_time_option("--now", now_text, &now, usage)) != 0)
+        return rc;
+    cli_input in;
+    if ((rc = cli_input_parse(&ia, &in, usage, er_field_names, ER_F_COUNT, 0)) >= 0)
+        return rc;
 
     bvt_engine *e = NULL;
+    src.load.input = &in;
     src.load.watch_user = user;
     src.load.watch_len = strlen(user);
     rc = cli_source_engine(&src, NULL, &e);

@@ -11,7 +11,8 @@
 
 static const char usage[] =
     "usage: bvt report --events FILE --offers FILE [--rules FILE]\n"
-    "                  [--segments NAME,...] [--now T] [--secret-file FILE]\n"
+    "                  [--segments NAME,...] [--now T] [READING OPTIONS]\n"
+    "                  [--secret-file FILE]\n"
     "       bvt report --state DIR [--segments NAME,...] [--secret-file FILE]\n"
     "\n"
     "Define the offers of the offers file (and the segments of the rules file),\n"
@@ -38,6 +39,8 @@ static const char usage[] =
     "                    --rules and --now cannot change them and are refused\n"
     "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
     "                    stripped (instead of BVT_SECRET; DIR needs one of them)\n"
+    "\n"
+    CLI_INPUT_USAGE "\n"
     "\n"
     "Exit status: 0 success; 1 bad events, offers or rules, unknown segment, DIR\n"
     "problem; 2 bad command line.\n";
@@ -106,51 +109,7 @@ static int offers_define(bvt_engine *e, const char *path, offer_file *f)
     return status;
 }
 
-/* ---- segments and custom types -------------------------------------- */
-
-/* Rules may name custom event types that only the events file introduces,
- * and segments must exist before the events are tracked (membership is
- * taken when each feedback event is tracked): so the file's custom types
- * are registered first, as the loader would (interest weight 1). */
-static int register_types(bvt_engine *e, const char *path, const char *buf, size_t len)
-{
-    er_reader *r = malloc(sizeof *r);
-    if (!r) {
-        fprintf(stderr, "bvt: out of memory\n");
-        return CLI_EXIT_FAIL;
-    }
-    int rc = 0;
-    if (er_open(r, buf, len, er_sniff(buf, len)) < 0) {
-        cli_input_error(path, er_error_line(r), "%s", er_error(r));
-        rc = CLI_EXIT_FAIL;
-    }
-    while (rc == 0) {
-        er_record rec;
-        int got = er_next(r, &rec);
-        if (got == 0)
-            break;
-        if (got < 0) {
-            cli_input_error(path, er_error_line(r), "%s", er_error(r));
-            rc = CLI_EXIT_FAIL;
-            break;
-        }
-        char name[ER_MAX_TYPE_NAME + 1];
-        uint32_t id;
-        memcpy(name, rec.type.p, rec.type.n);
-        name[rec.type.n] = '\0';
-        if (bvt_event_type_lookup(e, name, &id) == BVT_ETYPE) {
-            bvt_error err = BVT_ERROR_INIT;
-            int r2 = bvt_event_type_register(e, name, 1.0, &id, &err);
-            if (r2 != BVT_OK) {
-                cli_input_error(path, rec.line, "type: cannot register custom type '%s': %s",
-                                name, err.message[0] ? err.message : bvt_strerror(r2));
-                rc = CLI_EXIT_FAIL;
-            }
-        }
-    }
-    free(r);
-    return rc;
-}
+/* ---- segments ------------------------------------------------------- */
 
 typedef struct seg_list {
     char *buf;
@@ -272,14 +231,14 @@ static int lookup_segments(bvt_engine *e, seg_list *sl)
 }
 
 /* An events file: the definitions go in before the events are tracked, so
- * the metrics are counted with them (custom types first, for the rules). */
-static int setup_file(bvt_engine *e, const cli_source *src, const char *offers, offer_file *f,
-                      const char *rules, const cli_file *rf, cli_rule_set *rs, seg_list *sl,
-                      report_offers *ro)
+ * the metrics are counted with them (membership is taken as each feedback
+ * event is), and rules may name the declared custom types: those first. */
+static int setup_file(bvt_engine *e, const char *offers, offer_file *f, const char *rules,
+                      const cli_file *rf, cli_rule_set *rs, seg_list *sl, report_offers *ro,
+                      const cli_input *in)
 {
-    int rc = 0;
-    if (rules || f->any_rule)
-        rc = register_types(e, src->events, src->file.data, src->file.len);
+    cli_types vocab;
+    int rc = cli_input_vocabulary(e, in, &vocab);
     if (rc == 0 && rules)
         rc = cli_rules_define(e, rules, rf->data, rf->len, rs);
     if (rc == 0)
@@ -340,13 +299,15 @@ static int setup_state(bvt_engine *e, const char *dir, seg_list *sl, report_offe
 
 /* ---- the command ------------------------------------------------------ */
 
-static int run(cli_source *src, const char *offers, const char *rules, int64_t now, seg_list *sl)
+static int run(cli_source *src, const char *offers, const char *rules, int64_t now, seg_list *sl,
+               const cli_input *in)
 {
     cli_file of = { 0 }, rf = { 0 };
     offer_file f = { 0 };
     cli_rule_set rs = { 0 };
     report_offers ro = { 0 };
     bvt_engine *e = NULL;
+    src->load.input = in;
     src->load.until_ms = now;
     int rc = 0;
     if (offers && cli_file_load(&of, offers) < 0)
@@ -359,7 +320,7 @@ static int run(cli_source *src, const char *offers, const char *rules, int64_t n
         rc = cli_source_engine(src, NULL, &e);
     if (rc == 0)
         rc = src->state ? setup_state(e, src->state, sl, &ro)
-                        : setup_file(e, src, offers, &f, rules, &rf, &rs, sl, &ro);
+                        : setup_file(e, offers, &f, rules, &rf, &rs, sl, &ro, in);
     if (rc == 0)
         rc = cli_source_track(src, e);
     if (rc == 0)
@@ -393,27 +354,30 @@ int cmd_report(int argc, char **argv)
 {
     cli_source src = { 0 };
     const char *offers = NULL, *rules = NULL, *segments = NULL, *now_text = NULL;
+    cli_input_args ia = { 0 };
+    cli_input in;
     const cli_opt opts[] = { { "events", &src.events }, { "state", &src.state },
                              { "offers", &offers }, { "rules", &rules },
                              { "segments", &segments }, { "now", &now_text },
-                             { "secret-file", &src.secret_file } };
+                             { "secret-file", &src.secret_file }, CLI_INPUT_OPTS(ia) };
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
-    if (rc >= 0 || (rc = cli_source_check(&src, "--events FILE", usage, "report")) >= 0)
+    if (rc >= 0 || (rc = cli_source_check(&src, &ia, "--events FILE", usage, "report")) >= 0)
         return rc;
     int64_t now = 0;
-    const char *why;
     seg_list sl = { 0 };
     if (src.state)
         rc = check_state_options(offers, rules, now_text);
     else if (!offers)
         rc = cli_usage_error(usage, "report needs --offers FILE");
-    else if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
-        rc = cli_usage_error(usage, "--now: %s in '%s'", why, now_text);
+    else if (now_text && cli_time_option("--now", now_text, &now, usage) != 0)
+        rc = CLI_EXIT_USAGE;
+    if (rc < 0)
+        rc = cli_input_parse(&ia, &in, usage, er_field_names, ER_F_COUNT, 0);
     if (rc < 0)
         rc = parse_segments(segments, &sl);
     if (rc == 0)
-        rc = run(&src, offers, rules, now, &sl);
+        rc = run(&src, offers, rules, now, &sl, &in);
     free(sl.buf);
     cli_source_free(&src);
     return rc;

@@ -13,15 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_time.h"
 #include "event_reader.h"
 #include "rfm.h"
 
 static const char usage[] =
     "usage: bvt rfm --input FILE [--end YYYY-MM-DD] [--unit-days N] [--scores]\n"
+    "               [--secret-file FILE] [READING OPTIONS]\n"
     "       bvt rfm --state DIR [--end YYYY-MM-DD] [--unit-days N] [--scores]\n"
     "               [--secret-file FILE]\n"
     "\n"
-    "Read transactions (CSV with columns customer_id,date,value) and print\n"
+    "Read transactions (CSV with columns customer_id,date,value and optionally\n"
+    "quantity), or the purchases of an event file (docs/events.md: JSON Lines, or\n"
+    "CSV whose header names user_id and type), and print\n"
     "customer_id,frequency,recency,T,monetary_value per customer, sorted by\n"
     "customer_id, as lifetimes' summary_data_from_transaction_data does.\n"
     "  --end        observation end day (default: the last date in FILE, or the\n"
@@ -38,7 +42,12 @@ static const char usage[] =
     "               at or after DIR's last purchase (scores rank all it holds)\n"
     "  --secret-file FILE  the user-id secret: FILE's content, a trailing newline\n"
     "               stripped (instead of BVT_SECRET; DIR needs one of them).  Only\n"
-    "               --scores shows it: buyers that tie are ranked by keyed hash\n";
+    "               --scores shows it: buyers that tie are ranked by keyed hash\n"
+    "\n"
+    CLI_INPUT_USAGE ",\n"
+    "                     or subtract (taken off the customer's purchases before\n"
+    "                     it, the latest first: monetary value drops, purchase days\n"
+    "                     stay)\n";
 
 typedef struct rfm_state {
     const char *path;
@@ -63,7 +72,11 @@ typedef struct tracker {
     size_t error_line;       /* 1: the event's line */
     uint32_t error_customer; /* 2: whose summary */
     char error[sizeof(((bvt_error *)0)->message)];
+    rfm_settled settled;     /* returns left unsettled (--returns subtract) */
 } tracker;
+
+/* The summary of a customer with returns and no purchase: not printed. */
+#define NO_PURCHASE (-1.0)
 
 /* Kept reachable at exit (see the end of cmd_rfm()); volatile so the store
  * is not dropped as dead. */
@@ -153,8 +166,19 @@ static void *track_range(void *arg)
             sorted &= !before(e, e - 1);
         if (!sorted)
             sort_by_time(b, T->scratch + (b - T->rows), (size_t)(e - b));
+        if (T->S->in.returns) {
+            /* The scratch rows of this customer are free again: room for
+             * the indices the settling keeps (allocated memory, so it may
+             * hold them). */
+            rfm_settled st = rfm_subtract_returns(b, (size_t)(e - b),
+                                                  (size_t *)(void *)(T->scratch + (b - T->rows)));
+            T->settled.uncovered += st.uncovered;
+            T->settled.uncovered_value += st.uncovered_value;
+        }
         const idmap_entry *id = &T->S->in.customers.entries[c];
         for (; b < e; b++) {
+            if (b->value < 0)
+                continue; /* a return, settled above */
             bvt_event *ev = &T->events[T->n];
             *ev = proto;
             ev->user_id = id->key;
@@ -173,8 +197,13 @@ static void *track_range(void *arg)
     const rfm_state *S = T->S;
     for (const rfm_row *b = T->rows + T->begin; b < stop;) {
         uint32_t c = b->customer;
-        while (b < stop && b->customer == c)
-            b++;
+        int bought = 0;
+        for (; b < stop && b->customer == c; b++)
+            bought |= b->value >= 0;
+        if (!bought) { /* only returns: the library never saw the customer */
+            S->summaries[c].frequency = NO_PURCHASE;
+            continue;
+        }
         const idmap_entry *id = &S->in.customers.entries[c];
         int rc = bvt_rfm_summary_get(S->engine, id->key, id->len, S->end_ms, S->unit_ms,
                                      &S->summaries[c]);
@@ -239,6 +268,13 @@ static int track_rows(rfm_state *S)
         track_range(&T[1]);
 
     int rc = 0;
+    rfm_settled st = { T[0].settled.uncovered + T[1].settled.uncovered,
+                       T[0].settled.uncovered_value + T[1].settled.uncovered_value };
+    if (st.uncovered)
+        fprintf(stderr, "bvt: warning: %s: %llu return%s larger than the purchases before "
+                "them; %.2f in all was not subtracted\n", S->path,
+                (unsigned long long)st.uncovered, st.uncovered == 1 ? " was" : "s were",
+                st.uncovered_value);
     for (int k = 0; k < 2 && rc == 0; k++) {
         if (T[k].failed == 1)
             cli_input_error(S->path, T[k].error_line, "rejected: %s", T[k].error);
@@ -346,6 +382,8 @@ static int score_customers(rfm_state *S)
     S->scores = malloc((n ? n : 1) * sizeof *S->scores);
     int rc = S->scores ? bvt_rfm_refresh(S->engine, S->end_ms, NULL) : BVT_ENOMEM;
     for (size_t c = 0; rc == BVT_OK && c < n; c++) {
+        if (S->summaries[c].frequency == NO_PURCHASE)
+            continue; /* only returns: not tracked, not printed */
         const idmap_entry *id = &S->in.customers.entries[c];
         bvt_profile p;
         bvt_profile_init(&p);
@@ -373,6 +411,8 @@ static int print_summaries(rfm_state *S)
     cli_rfm_header(&o, "customer_id", S->scores != NULL);
     for (size_t i = 0; i < m->count; i++) {
         size_t c = (size_t)(order[i].entry - m->entries);
+        if (S->summaries[c].frequency == NO_PURCHASE)
+            continue;
         cli_rfm_row(&o, order[i].entry->key, order[i].entry->len, &S->summaries[c],
                     S->scores ? S->scores[c] : NULL);
     }
@@ -383,21 +423,22 @@ static int print_summaries(rfm_state *S)
 int cmd_rfm(int argc, char **argv)
 {
     const char *end_text = NULL, *unit_text = NULL;
+    cli_input_args ia = { 0 };
     cli_source src = { 0 }; /* only the state is opened through it: a file is read below */
     const cli_opt opts[] = { { "input", &src.events }, { "end", &end_text },
                              { "unit-days", &unit_text }, { "state", &src.state },
-                             { "secret-file", &src.secret_file } };
+                             { "secret-file", &src.secret_file }, CLI_INPUT_OPTS(ia) };
     int scores = cli_take_flag(&argc, argv, "scores");
     size_t npos;
     int rc = cli_parse(argc, argv, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
-    if (rc >= 0 || (rc = cli_source_check(&src, "--input FILE", usage, "rfm")) >= 0)
+    if (rc >= 0 || (rc = cli_source_check(&src, &ia, "--input FILE", usage, "rfm")) >= 0)
         return rc;
     const char *input = src.events;
     const char *why;
     int64_t end_ms = 0;
     uint64_t unit_days = 1;
-    if (end_text && er_parse_time(end_text, strlen(end_text), &end_ms, &why) < 0)
-        return cli_usage_error(usage, "--end: %s in '%s'", why, end_text);
+    if (end_text && (rc = cli_time_option("--end", end_text, &end_ms, usage)) != 0)
+        return rc;
     if (unit_text && (er_parse_uint(unit_text, strlen(unit_text), 100000, &unit_days, &why) < 0
                       || unit_days == 0))
         return cli_usage_error(usage, "--unit-days: expected a whole number from 1 to 100000, "
@@ -408,6 +449,14 @@ int cmd_rfm(int argc, char **argv)
         cli_source_free(&src);
         return rc;
     }
+    /* --columns is checked once the file says which reader it needs. */
+    cli_input in;
+    cli_types vocab;
+    if ((rc = cli_input_parse(&ia, &in, usage, NULL, 0, 1)) >= 0)
+        return rc;
+    if ((rc = cli_input_vocabulary(NULL, &in, &vocab)) != 0)
+        return rc;
+    in.vocab = &vocab;
 
     cli_file f;
     if (cli_file_load(&f, input) < 0)
@@ -420,9 +469,14 @@ int cmd_rfm(int argc, char **argv)
     }
     S->path = input;
     S->in.path = input;
+    S->in.opts = &in;
+    S->in.written_ms = cli_file_written_ms(input);
     S->in.has_end = ask.has_end;
     S->in.end_day = end_ms / DAY_MS;
     rc = rfm_read(&S->in, f.data, f.len);
+    cli_rejects_report(&S->in.rejects, S->in.records);
+    if (rc == 0)
+        cli_time_check_warn(&S->in.times, input);
     if (rc == 0) {
         /* The summary asked below is always at or after each customer's last
          * tracked purchase, and purchases arrive in time order, so the

@@ -11,8 +11,9 @@
 static const char usage[] =
     "usage: bvt segments --events FILE --rules FILE [--now T] [--context k=v ...]\n"
     "                    [--members NAME [--format ids|csv|jsonl]]\n"
-    "                    [--secret-file FILE]\n"
-    "       bvt segments --state DIR --rules FILE [OPTIONS AS ABOVE]\n"
+    "                    [READING OPTIONS] [--secret-file FILE]\n"
+    "       bvt segments --state DIR --rules FILE [--now T] [--context k=v ...]\n"
+    "                    [--members NAME [--format ids|csv|jsonl]] [--secret-file FILE]\n"
     "\n"
     "Track FILE (CSV or JSON Lines, see docs/events.md), or open the state\n"
     "directory DIR read-only (its last checkpoint plus its journal; no file\n"
@@ -39,6 +40,8 @@ static const char usage[] =
     "                  'user_id', quoted as needed) or jsonl ({\"user_id\":\"...\"})\n"
     "  --secret-file FILE the user-id secret: FILE's content, a trailing newline\n"
     "                  stripped (instead of BVT_SECRET; DIR needs one of them)\n"
+    "\n"
+    CLI_INPUT_USAGE "\n"
     "\n"
     "Exit status: 0 success; 1 bad events or rules, unknown segment, DIR problem;\n"
     "2 bad command line.\n";
@@ -381,7 +384,8 @@ static int print_sizes(bvt_engine *e, const cli_rule_set *rs, int64_t now, const
 /* ---- the command ------------------------------------------------------ */
 
 static int run(cli_source *src, const char *rules, const char *now_text, int64_t now,
-               const ctx_args *ca, const char *member_name, const char *format)
+               const ctx_args *ca, const char *member_name, const char *format,
+               const cli_input *in)
 {
     cli_file rf;
     if (cli_file_load(&rf, rules) < 0)
@@ -390,6 +394,7 @@ static int run(cli_source *src, const char *rules, const char *now_text, int64_t
     idmap users;
     idmap_init(&users);
     cli_rule_set rs = { 0 };
+    src->load.input = in;
     /* raw ids to name members by: only an events file has them */
     src->load.users = member_name && src->events ? &users : NULL;
     int rc = cli_source_engine(src, NULL, &e);
@@ -440,31 +445,33 @@ int cmd_segments(int argc, char **argv)
     int rc = take_contexts(argc, argv, rest, &nrest, pairs, &npairs);
     cli_source src = { 0 };
     const char *rules = NULL, *now_text = NULL, *member_name = NULL, *format = NULL;
+    cli_input_args ia = { 0 };
+    cli_input in;
     const cli_opt opts[] = { { "events", &src.events }, { "state", &src.state },
                              { "rules", &rules }, { "now", &now_text },
                              { "members", &member_name }, { "format", &format },
-                             { "secret-file", &src.secret_file } };
+                             { "secret-file", &src.secret_file }, CLI_INPUT_OPTS(ia) };
     size_t npos;
     int64_t now = 0;
     if (rc < 0)
         rc = cli_parse(nrest, rest, usage, opts, sizeof opts / sizeof opts[0], NULL, 0, &npos);
     if (rc < 0) {
-        const char *why;
-        if ((rc = cli_source_check(&src, "--events FILE", usage, "segments")) >= 0)
+        if ((rc = cli_source_check(&src, &ia, "--events FILE", usage, "segments")) >= 0)
             ; /* printed */
         else if (!rules)
             rc = cli_usage_error(usage, "segments needs --rules FILE");
-        else if (now_text && er_parse_time(now_text, strlen(now_text), &now, &why) < 0)
-            rc = cli_usage_error(usage, "--now: %s in '%s'", why, now_text);
+        else if (now_text && cli_time_option("--now", now_text, &now, usage) != 0)
+            rc = CLI_EXIT_USAGE;
         else if (format && !member_name)
             rc = cli_usage_error(usage, "--format applies to --members");
         else if (format && strcmp(format, "ids") != 0 && strcmp(format, "csv") != 0
                  && strcmp(format, "jsonl") != 0)
             rc = cli_usage_error(usage, "--format must be ids, csv or jsonl, not '%s'", format);
-        else
+        else if ((rc = cli_input_parse(&ia, &in, usage, er_field_names, ER_F_COUNT, 0)) < 0)
             rc = parse_context(&ca, pairs, npairs);
         if (rc == 0)
-            rc = run(&src, rules, now_text, now, &ca, member_name, format ? format : "ids");
+            rc = run(&src, rules, now_text, now, &ca, member_name, format ? format : "ids",
+                     &in);
     }
     ctx_args_free(&ca);
     cli_source_free(&src);

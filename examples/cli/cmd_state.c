@@ -254,9 +254,8 @@ int cmd_export(int argc, char **argv)
     if (rc >= 0)
         return rc;
     int64_t now = 0;
-    const char *why;
-    if (sa.now_text && er_parse_time(sa.now_text, strlen(sa.now_text), &now, &why) < 0)
-        return cli_usage_error(export_usage, "--now: %s in '%s'", why, sa.now_text);
+    if (sa.now_text && (rc = cli_time_option("--now", sa.now_text, &now, export_usage)) != 0)
+        return rc;
     if (sa.now_text && now <= 0)
         return cli_usage_error(export_usage, "--now must be after 1970-01-01T00:00:00Z");
     if (!sa.now_text)

@@ -11,6 +11,13 @@ void csv_init_at(csv_reader *r, const char *buf, size_t len, char *scratch, size
     r->line = line;
     r->scratch = scratch;
     r->failed = 0;
+    r->delim = ',';
+    r->rec_start = r->rec_end = 0;
+}
+
+void csv_set_delimiter(csv_reader *r, char c)
+{
+    r->delim = c;
 }
 
 void csv_init(csv_reader *r, const char *buf, size_t len, char *scratch)
@@ -39,6 +46,7 @@ int csv_next(csv_reader *r, csv_field *out, size_t max, size_t *nfields,
 {
     const char *b = r->buf;
     size_t len = r->len;
+    char delim = r->delim;
 
     *nfields = 0;
     *line = r->line;
@@ -84,7 +92,7 @@ int csv_next(csv_reader *r, csv_field *out, size_t max, size_t *nfields,
                 r->scratch[sp++] = c;
                 pos++;
             }
-            if (pos < len && b[pos] != ',' && !at_eol(r, pos)) {
+            if (pos < len && b[pos] != delim && !at_eol(r, pos)) {
                 *line = r->line;
                 return fail(r, why, "unexpected character after a closing quote");
             }
@@ -92,7 +100,7 @@ int csv_next(csv_reader *r, csv_field *out, size_t max, size_t *nfields,
             f.n = sp - fs;
         } else {
             size_t fs = pos;
-            while (pos < len && b[pos] != ',' && !at_eol(r, pos))
+            while (pos < len && b[pos] != delim && !at_eol(r, pos))
                 pos++;
             f.p = b + fs;
             f.n = pos - fs;
@@ -104,12 +112,14 @@ int csv_next(csv_reader *r, csv_field *out, size_t max, size_t *nfields,
         if (nf < max)
             out[nf] = f;
         nf++;
-        if (pos < len && b[pos] == ',') {
+        if (pos < len && b[pos] == delim) {
             pos++;
             continue;
         }
         break;
     }
+    r->rec_start = start;
+    r->rec_end = pos;
     if (pos < len) { /* at_eol: LF, CRLF or a final CR */
         pos += b[pos] == '\r' ? 2 : 1;
         if (pos > len)

@@ -1,6 +1,8 @@
 /* csv.h — RFC 4180 record splitter over a memory buffer.
  *
- * Fields come back as slices: unquoted fields point into the buffer, quoted
+ * Fields are separated by a delimiter (',' unless csv_set_delimiter() says
+ * otherwise: ';', '|' or a tab are common).  Fields come back as slices:
+ * unquoted fields point into the buffer, quoted
  * fields are unescaped into a caller-provided scratch area of CSV_MAX_RECORD
  * bytes that is reused by the next call.  Records end at LF or CRLF; quoted
  * fields may span lines.  Blank lines are skipped.  Nothing is allocated. */
@@ -25,6 +27,8 @@ typedef struct csv_reader {
     size_t line;   /* 1-based line where the next record starts */
     char *scratch; /* CSV_MAX_RECORD bytes */
     int failed;    /* sticky: after an error every call fails */
+    char delim;    /* the field delimiter */
+    size_t rec_start, rec_end; /* the last record's bytes in buf (line end excluded) */
 } csv_reader;
 
 /* Start reading buf[0..len).  A UTF-8 byte order mark is skipped. */
@@ -34,11 +38,16 @@ void csv_init(csv_reader *r, const char *buf, size_t len, char *scratch);
  * byte order mark is looked for). */
 void csv_init_at(csv_reader *r, const char *buf, size_t len, char *scratch, size_t line);
 
+/* Fields are separated by c from now on (',' after csv_init).  c must not
+ * be '"', CR or LF. */
+void csv_set_delimiter(csv_reader *r, char c);
+
 /* Read the next record.  Up to `max` fields are stored in out; further
  * fields are counted in *nfields but not stored.  *line receives the line
  * the record starts on (or, on error, the line of the error).
  * Returns 1 for a record, 0 at the end, -1 on error with *why set to a
- * static reason. */
+ * static reason.  After a record, buf[rec_start..rec_end) holds its bytes
+ * as written (quotes included, line end excluded). */
 int csv_next(csv_reader *r, csv_field *out, size_t max, size_t *nfields,
              size_t *line, const char **why);
 

@@ -7,25 +7,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const field_names[ER_F_COUNT] = {
+#include "cli_time.h"
+
+const char *const er_field_names[ER_F_COUNT] = {
     "user_id", "timestamp", "type", "category", "item_id",
     "value", "quantity", "offer_id", "dwell_ms", "search_text",
 };
+#define field_names er_field_names
+
+static const cli_input strict_input; /* zeroed: the strict default */
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* ---- error text ------------------------------------------------------ */
 
-static int fail(er_reader *r, size_t line, const char *fmt, ...)
+/* An error in the record being read (field: "" for the record as a whole;
+ * kind: a static short reason).  The reader stays at the next record. */
+static int fail_in(er_reader *r, size_t line, const char *field, const char *kind,
+                   const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static int fail_in(er_reader *r, size_t line, const char *field, const char *kind,
+                   const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->error, sizeof r->error, fmt, ap);
     va_end(ap);
-    r->failed = 1;
     r->error_line = line;
+    r->error_field = field;
+    r->error_kind = kind;
     return -1;
 }
+
+/* An error after which the next record cannot be found: sticky. */
+#define fail_fatal(r, line, kind, ...) \
+    ((r)->failed = 1, (r)->error_raw.p = NULL, fail_in((r), (line), "", (kind), __VA_ARGS__))
 
 /* A short, printable copy of input text for messages. */
 static const char *quote_text(char *dst, size_t cap, const char *s, size_t n)
@@ -47,132 +67,15 @@ size_t er_error_line(const er_reader *r) { return r->error_line; }
 
 const char *er_error(const er_reader *r) { return r->error; }
 
+const char *er_error_field(const er_reader *r) { return r->error_field ? r->error_field : ""; }
+
+const char *er_error_kind(const er_reader *r) { return r->error_kind ? r->error_kind : ""; }
+
+int er_error_fatal(const er_reader *r) { return r->failed; }
+
+er_slice er_error_record(const er_reader *r) { return r->error_raw; }
+
 /* ---- field parsers --------------------------------------------------- */
-
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-    /* Howard Hinnant's algorithm: days since 1970-01-01, proleptic Gregorian. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dim[m - 1];
-}
-
-/* n digits at s as a number, or -1 if any is not a digit. */
-static int digits(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
-}
-
-int er_parse_time(const char *s, size_t n, int64_t *out, const char **why)
-{
-    if (n == 0) {
-        *why = "empty";
-        return -1;
-    }
-    size_t nd = 0;
-    while (nd < n && is_digit(s[nd]))
-        nd++;
-    if (nd == n) { /* epoch milliseconds */
-        if (n > 18) {
-            *why = "epoch milliseconds out of range";
-            return -1;
-        }
-        int64_t v = 0;
-        for (size_t i = 0; i < n; i++)
-            v = v * 10 + (s[i] - '0');
-        if (v <= 0) {
-            *why = "time must be after 1970-01-01T00:00:00Z";
-            return -1;
-        }
-        *out = v;
-        return 0;
-    }
-    *why = "expected YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM] or epoch milliseconds";
-    if (n < 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
-    if (y < 0 || mo < 0 || d < 0)
-        return -1;
-    if (mo < 1 || mo > 12) {
-        *why = "month out of range";
-        return -1;
-    }
-    if (d < 1 || d > days_in_month(y, mo)) {
-        *why = "day out of range";
-        return -1;
-    }
-    int64_t ms = days_from_civil(y, mo, d) * 86400000;
-    if (n > 10) {
-        if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || n < 19 || s[13] != ':'
-            || s[16] != ':')
-            return -1;
-        int hh = digits(s + 11, 2), mm = digits(s + 14, 2), ss = digits(s + 17, 2);
-        if (hh < 0 || mm < 0 || ss < 0)
-            return -1;
-        if (hh > 23 || mm > 59 || ss > 59) {
-            *why = "time of day out of range";
-            return -1;
-        }
-        ms += ((int64_t)hh * 3600 + mm * 60 + ss) * 1000;
-        size_t i = 19;
-        if (i < n && s[i] == '.') {
-            size_t f0 = ++i;
-            int frac = 0;
-            while (i < n && is_digit(s[i])) {
-                if (i - f0 < 3)
-                    frac = frac * 10 + (s[i] - '0');
-                i++;
-            }
-            size_t nf = i - f0;
-            if (nf == 0 || nf > 9)
-                return -1;
-            for (size_t k = nf; k < 3; k++)
-                frac *= 10;
-            ms += frac;
-        }
-        if (i < n) {
-            if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
-                i++;
-            } else if ((s[i] == '+' || s[i] == '-') && n - i == 6 && s[i + 3] == ':') {
-                int oh = digits(s + i + 1, 2), om = digits(s + i + 4, 2);
-                if (oh < 0 || om < 0)
-                    return -1;
-                if (oh > 23 || om > 59) {
-                    *why = "time zone offset out of range";
-                    return -1;
-                }
-                int64_t off = ((int64_t)oh * 60 + om) * 60000;
-                ms -= s[i] == '+' ? off : -off;
-                i = n;
-            } else {
-                return -1;
-            }
-        }
-    }
-    if (ms <= 0) {
-        *why = "time must be after 1970-01-01T00:00:00Z";
-        return -1;
-    }
-    *out = ms;
-    return 0;
-}
 
 int er_parse_value(const char *s, size_t n, double *out, const char **why)
 {
@@ -278,18 +181,6 @@ int er_parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out, const ch
 
 /* ---- record validation (both formats) -------------------------------- */
 
-static int valid_type_name(const char *s, size_t n)
-{
-    if (n < 1 || n > ER_MAX_TYPE_NAME)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || is_digit(c) || c == '_'))
-            return 0;
-    }
-    return 1;
-}
-
 /* The library's category rule, checked here so the message names the line. */
 static const char *category_problem(const char *s, size_t n)
 {
@@ -313,48 +204,114 @@ static const char *category_problem(const char *s, size_t n)
     return NULL;
 }
 
+static int check_type(er_reader *r, size_t line, const er_slice *t)
+{
+    char q[64], msg[256];
+    const cli_types *vocab = r->in->vocab;
+    if (vocab && !cli_types_has(vocab, t->p, t->n))
+        return fail_in(r, line, field_names[ER_F_TYPE], "unknown event type", "%s: %s",
+                       r->label[ER_F_TYPE],
+                       cli_types_unknown(vocab, t->p, t->n, msg, sizeof msg));
+    if (!vocab && !cli_types_valid_name(t->p, t->n))
+        return fail_in(r, line, field_names[ER_F_TYPE], "not a type name",
+                       "%s: '%s' is not a type name (1..31 of a-z, 0-9, _)",
+                       r->label[ER_F_TYPE], quote_text(q, sizeof q, t->p, t->n));
+    return 0;
+}
+
+/* value and quantity; a purchase with a negative one is a return. */
+static int read_amounts(er_reader *r, size_t line, const er_slice *raw, er_record *rec)
+{
+    char q[64];
+    const char *why;
+    const er_slice *v = &raw[ER_F_VALUE], *qt = &raw[ER_F_QUANTITY];
+    int purchase = rec->type.n == 8 && memcmp(rec->type.p, "purchase", 8) == 0;
+    int neg_value = 0, neg_qty = 0;
+    if (v->p && v->n > 0) {
+        const char *p = v->p;
+        size_t n = v->n;
+        if (purchase)
+            er_strip_minus(&p, &n, &neg_value);
+        if (er_parse_value(p, n, &rec->value, &why) < 0)
+            return fail_in(r, line, field_names[ER_F_VALUE], why, "%s: %s in '%s'",
+                           r->label[ER_F_VALUE], why, quote_text(q, sizeof q, v->p, v->n));
+        neg_value &= rec->value > 0;
+    }
+    if (qt->p && qt->n > 0) {
+        const char *p = qt->p;
+        size_t n = qt->n;
+        uint64_t u;
+        if (purchase)
+            er_strip_minus(&p, &n, &neg_qty);
+        if (er_parse_uint(p, n, UINT32_MAX, &u, &why) < 0)
+            return fail_in(r, line, field_names[ER_F_QUANTITY], why, "%s: %s in '%s'",
+                           r->label[ER_F_QUANTITY], why, quote_text(q, sizeof q, qt->p, qt->n));
+        rec->quantity = (uint32_t)u;
+        neg_qty &= u > 0;
+    }
+    if (!neg_value && !neg_qty)
+        return 0;
+    if (r->in->returns == CLI_RETURNS_REJECT) {
+        int f = neg_value ? ER_F_VALUE : ER_F_QUANTITY;
+        const er_slice *t = neg_value ? v : qt;
+        return fail_in(r, line, field_names[f], "a return",
+                       "%s: must be >= 0 in '%s' (a purchase with a negative value or "
+                       "quantity is a return: see --returns)",
+                       r->label[f], quote_text(q, sizeof q, t->p, t->n));
+    }
+    rec->is_return = 1;
+    return 0;
+}
+
 /* Convert the raw text of each field into a record.  raw[f].p == NULL means
  * the field is absent (no column, no key, or JSON null). */
 static int fill_record(er_reader *r, size_t line, const er_slice *raw, er_record *rec)
 {
-    char q[64];
-    const char *why;
+    char q[64], why[256];
+    const char *kind;
+    uint64_t u;
+    const char *static_why;
 
+    er_slice whole = rec->raw;
     memset(rec, 0, sizeof *rec);
     rec->line = line;
+    rec->raw = whole;
     for (int f = 0; f < ER_F_COUNT; f++) {
         if (raw[f].p && memchr(raw[f].p, '\0', raw[f].n))
-            return fail(r, line, "%s: NUL byte in the value", field_names[f]);
+            return fail_in(r, line, field_names[f], "NUL byte", "%s: NUL byte in the value",
+                           r->label[f]);
     }
     static const int required[] = { ER_F_USER_ID, ER_F_TIMESTAMP, ER_F_TYPE };
     for (size_t k = 0; k < sizeof required / sizeof required[0]; k++) {
         int f = required[k];
         if (!raw[f].p || raw[f].n == 0)
-            return fail(r, line, "%s: missing or empty", field_names[f]);
+            return fail_in(r, line, field_names[f], "missing or empty", "%s: missing or empty",
+                           r->label[f]);
     }
     rec->user_id = raw[ER_F_USER_ID];
     if (rec->user_id.n > ER_MAX_USER_ID)
-        return fail(r, line, "user_id: longer than %d bytes", ER_MAX_USER_ID);
+        return fail_in(r, line, field_names[ER_F_USER_ID], "too long",
+                       "%s: longer than %d bytes", r->label[ER_F_USER_ID], ER_MAX_USER_ID);
 
     const er_slice *t = &raw[ER_F_TIMESTAMP];
-    if (r->read_time) {
-        char reason[200];
-        if (r->read_time(t->p, t->n, &rec->time_ms, reason, sizeof reason) < 0)
-            return fail(r, line, "timestamp: %s", reason);
-    } else if (er_parse_time(t->p, t->n, &rec->time_ms, &why) < 0) {
-        return fail(r, line, "timestamp: %s in '%s'", why, quote_text(q, sizeof q, t->p, t->n));
-    }
+    if ((r->in->time_advice
+             ? cli_time_read_advised(t->p, t->n, r->in->time_format, r->in->time_advice,
+                                     &rec->time_ms, why, sizeof why, &kind)
+             : cli_time_read(t->p, t->n, r->in->time_format, "--time-format", &rec->time_ms,
+                             why, sizeof why, &kind)) < 0)
+        return fail_in(r, line, field_names[ER_F_TIMESTAMP], kind, "%s: %s",
+                       r->label[ER_F_TIMESTAMP], why);
 
     rec->type = raw[ER_F_TYPE];
-    if (!valid_type_name(rec->type.p, rec->type.n))
-        return fail(r, line, "type: '%s' is not a type name (1..31 of a-z, 0-9, _)",
-                    quote_text(q, sizeof q, rec->type.p, rec->type.n));
+    if (check_type(r, line, &rec->type) < 0)
+        return -1;
 
     if (raw[ER_F_CATEGORY].p && raw[ER_F_CATEGORY].n > 0) {
         const er_slice *c = &raw[ER_F_CATEGORY];
         const char *p = category_problem(c->p, c->n);
         if (p)
-            return fail(r, line, "category: %s in '%s'", p, quote_text(q, sizeof q, c->p, c->n));
+            return fail_in(r, line, field_names[ER_F_CATEGORY], p, "%s: %s in '%s'",
+                           r->label[ER_F_CATEGORY], p, quote_text(q, sizeof q, c->p, c->n));
         rec->category = *c;
     }
     if (raw[ER_F_ITEM_ID].p)
@@ -364,34 +321,22 @@ static int fill_record(er_reader *r, size_t line, const er_slice *raw, er_record
     if (raw[ER_F_SEARCH_TEXT].p)
         rec->search_text = raw[ER_F_SEARCH_TEXT];
 
-    const er_slice *v = &raw[ER_F_VALUE];
-    if (v->p && v->n > 0 && er_parse_value(v->p, v->n, &rec->value, &why) < 0)
-        return fail(r, line, "value: %s in '%s'", why, quote_text(q, sizeof q, v->p, v->n));
-
-    uint64_t u;
-    v = &raw[ER_F_QUANTITY];
+    if (read_amounts(r, line, raw, rec) < 0)
+        return -1;
+    const er_slice *v = &raw[ER_F_DWELL_MS];
     if (v->p && v->n > 0) {
-        if (er_parse_uint(v->p, v->n, UINT32_MAX, &u, &why) < 0)
-            return fail(r, line, "quantity: %s in '%s'", why, quote_text(q, sizeof q, v->p, v->n));
-        rec->quantity = (uint32_t)u;
-    }
-    v = &raw[ER_F_DWELL_MS];
-    if (v->p && v->n > 0) {
-        if (er_parse_uint(v->p, v->n, ER_MAX_DWELL_MS, &u, &why) < 0)
-            return fail(r, line, "dwell_ms: %s (0..%d) in '%s'", why, ER_MAX_DWELL_MS,
-                        quote_text(q, sizeof q, v->p, v->n));
+        if (er_parse_uint(v->p, v->n, ER_MAX_DWELL_MS, &u, &static_why) < 0)
+            return fail_in(r, line, field_names[ER_F_DWELL_MS], static_why,
+                           "%s: %s (0..%d) in '%s'", r->label[ER_F_DWELL_MS], static_why,
+                           ER_MAX_DWELL_MS, quote_text(q, sizeof q, v->p, v->n));
         rec->dwell_ms = (int64_t)u;
     }
     return 0;
 }
 
-static int field_of(const char *s, size_t n)
+static int field_of(const er_reader *r, const char *s, size_t n)
 {
-    for (int f = 0; f < ER_F_COUNT; f++) {
-        if (strlen(field_names[f]) == n && memcmp(field_names[f], s, n) == 0)
-            return f;
-    }
-    return -1;
+    return cli_columns_field_of(&r->in->columns, field_names, ER_F_COUNT, s, n);
 }
 
 /* ---- CSV ------------------------------------------------------------- */
@@ -401,29 +346,24 @@ static int csv_open(er_reader *r)
     csv_field cols[ER_MAX_COLUMNS];
     size_t n, line;
     const char *why;
-    char q[64];
+    char msg[256];
 
     int rc = csv_next(&r->csv, cols, ER_MAX_COLUMNS, &n, &line, &why);
     if (rc < 0)
-        return fail(r, line, "header: %s", why);
+        return fail_fatal(r, line, "bad header", "header: %s", why);
     if (rc == 0)
-        return fail(r, 1, "empty file: expected a header line");
-    for (int f = 0; f < ER_F_COUNT; f++)
-        r->column_of[f] = -1;
-    for (size_t i = 0; i < n && i < ER_MAX_COLUMNS; i++) {
-        int f = field_of(cols[i].p, cols[i].n);
-        if (f < 0)
-            continue; /* extra columns are ignored */
-        if (r->column_of[f] >= 0)
-            return fail(r, line, "header: column '%s' appears twice",
-                        quote_text(q, sizeof q, cols[i].p, cols[i].n));
-        r->column_of[f] = (int16_t)i;
-    }
+        return fail_fatal(r, 1, "empty file", "empty file: expected a header line");
+    if (cli_columns_map_header(&r->in->columns, field_names, ER_F_COUNT, cols, n,
+                               ER_MAX_COLUMNS, r->column_of, msg, sizeof msg) < 0)
+        return fail_fatal(r, line, "bad header", "header: %s", msg);
     static const int required[] = { ER_F_USER_ID, ER_F_TIMESTAMP, ER_F_TYPE };
     for (size_t k = 0; k < sizeof required / sizeof required[0]; k++) {
-        if (r->column_of[required[k]] < 0)
-            return fail(r, line, "header: missing column '%s' (the header must name "
-                        "user_id, timestamp and type)", field_names[required[k]]);
+        if (r->column_of[required[k]] < 0) {
+            cli_columns_missing(&r->in->columns, field_names[required[k]],
+                                "(the header must name user_id, timestamp and type)", msg,
+                                sizeof msg);
+            return fail_fatal(r, line, "bad header", "%s", msg);
+        }
     }
     r->columns = n;
     return 0;
@@ -438,11 +378,15 @@ static int csv_record(er_reader *r, er_record *rec)
 
     int rc = csv_next(&r->csv, cols, ER_MAX_COLUMNS, &n, &line, &why);
     if (rc < 0)
-        return fail(r, line, "%s", why);
+        return fail_fatal(r, line, "bad CSV", "%s", why);
     if (rc == 0)
         return 0;
+    rec->raw.p = r->csv.buf + r->csv.rec_start;
+    rec->raw.n = r->csv.rec_end - r->csv.rec_start;
+    r->error_raw = rec->raw;
     if (n != r->columns)
-        return fail(r, line, "found %zu fields, the header has %zu", n, r->columns);
+        return fail_in(r, line, "", "wrong number of fields",
+                       "found %zu fields, the header has %zu", n, r->columns);
     for (int f = 0; f < ER_F_COUNT; f++) {
         raw[f].p = NULL;
         raw[f].n = 0;
@@ -682,8 +626,11 @@ static int jsonl_record(er_reader *r, er_record *rec)
         size_t line = r->line;
         r->pos += nl ? n + 1 : n;
         r->line++;
+        rec->raw.p = s;
+        rec->raw.n = n > 0 && s[n - 1] == '\r' ? n - 1 : n;
+        r->error_raw = rec->raw;
         if (n > ER_MAX_LINE)
-            return fail(r, line, "line longer than %d bytes", ER_MAX_LINE);
+            return fail_in(r, line, "", "line too long", "line longer than %d bytes", ER_MAX_LINE);
 
         jcur c = { s, n, 0 };
         jws(&c);
@@ -696,7 +643,7 @@ static int jsonl_record(er_reader *r, er_record *rec)
         char q[64];
         memset(raw, 0, sizeof raw);
         if (s[c.i] != '{')
-            return fail(r, line, "expected a JSON object starting with '{'");
+            return fail_in(r, line, "", "bad JSON", "expected a JSON object starting with '{'");
         c.i++;
         jws(&c);
         if (c.i < c.n && s[c.i] == '}') {
@@ -706,22 +653,24 @@ static int jsonl_record(er_reader *r, er_record *rec)
                 er_slice key, val = { NULL, 0 };
                 jws(&c);
                 if (c.i >= c.n || s[c.i] != '"')
-                    return fail(r, line, "expected a key in double quotes at column %zu", c.i + 1);
+                    return fail_in(r, line, "", "bad JSON",
+                                   "expected a key in double quotes at column %zu", c.i + 1);
                 size_t key_sp = sp;
                 if (jstring(r, &c, &sp, &key, &why) < 0)
-                    return fail(r, line, "%s at column %zu", why, c.i + 1);
-                int f = field_of(key.p, key.n);
+                    return fail_in(r, line, "", "bad JSON", "%s at column %zu", why, c.i + 1);
+                int f = field_of(r, key.p, key.n);
                 if (f < 0)
                     sp = key_sp; /* unknown keys keep nothing */
                 else if (raw[f].p)
-                    return fail(r, line, "key '%s' appears twice", field_names[f]);
+                    return fail_in(r, line, field_names[f], "key twice", "key '%s' appears twice",
+                                   field_names[f]);
                 jws(&c);
                 if (c.i >= c.n || s[c.i] != ':')
-                    return fail(r, line, "expected ':' at column %zu", c.i + 1);
+                    return fail_in(r, line, "", "bad JSON", "expected ':' at column %zu", c.i + 1);
                 c.i++;
                 jws(&c);
                 if (c.i >= c.n)
-                    return fail(r, line, "missing value at column %zu", c.i + 1);
+                    return fail_in(r, line, "", "bad JSON", "missing value at column %zu", c.i + 1);
                 char ch = s[c.i];
                 int rc = 0;
                 if (ch == '"') {
@@ -735,20 +684,20 @@ static int jsonl_record(er_reader *r, er_record *rec)
                     val.p = NULL; /* absent */
                 } else if (jword(&c, "true") || jword(&c, "false")) {
                     if (f >= 0)
-                        return fail(r, line, "%s: expected a string or a number",
-                                    field_names[f]);
+                        return fail_in(r, line, field_names[f], "not a string or a number",
+                                       "%s: expected a string or a number", r->label[f]);
                 } else if (ch == '{' || ch == '[') {
                     if (f >= 0)
-                        return fail(r, line, "%s: expected a string or a number",
-                                    field_names[f]);
+                        return fail_in(r, line, field_names[f], "not a string or a number",
+                                       "%s: expected a string or a number", r->label[f]);
                     rc = jskip_nested(&c, &why);
                     sp = key_sp;
                 } else {
-                    return fail(r, line, "unexpected '%s' at column %zu",
+                    return fail_in(r, line, "", "bad JSON", "unexpected '%s' at column %zu",
                                 quote_text(q, 8, s + c.i, 1), c.i + 1);
                 }
                 if (rc < 0)
-                    return fail(r, line, "%s at column %zu", why, c.i + 1);
+                    return fail_in(r, line, "", "bad JSON", "%s at column %zu", why, c.i + 1);
                 if (f >= 0) {
                     /* A present key with null stays absent but still counts
                      * for the duplicate check. */
@@ -767,12 +716,14 @@ static int jsonl_record(er_reader *r, er_record *rec)
                     c.i++;
                     break;
                 }
-                return fail(r, line, "expected ',' or '}' at column %zu", c.i + 1);
+                return fail_in(r, line, "", "bad JSON", "expected ',' or '}' at column %zu",
+                               c.i + 1);
             }
         }
         jws(&c);
         if (c.i < c.n)
-            return fail(r, line, "unexpected text after the object at column %zu", c.i + 1);
+            return fail_in(r, line, "", "bad JSON",
+                           "unexpected text after the object at column %zu", c.i + 1);
         if (fill_record(r, line, raw, rec) < 0)
             return -1;
         return 1;
@@ -791,15 +742,23 @@ enum er_format er_sniff(const char *buf, size_t len)
     return i < len && buf[i] == '{' ? ER_JSONL : ER_CSV;
 }
 
-int er_open(er_reader *r, const char *buf, size_t len, enum er_format format)
+int er_open_with(er_reader *r, const char *buf, size_t len, enum er_format format,
+                 const cli_input *in)
 {
     r->format = format;
-    r->read_time = NULL;
+    r->in = in ? in : &strict_input;
     r->failed = 0;
     r->error_line = 0;
+    r->error_field = r->error_kind = NULL;
+    r->error_raw.p = NULL;
+    r->error_raw.n = 0;
     r->error[0] = '\0';
+    for (int f = 0; f < ER_F_COUNT; f++)
+        cli_columns_label(&r->in->columns, field_names[f], r->label[f], sizeof r->label[f]);
     if (format == ER_CSV) {
         csv_init(&r->csv, buf, len, r->scratch);
+        if (r->in->delimiter)
+            csv_set_delimiter(&r->csv, r->in->delimiter);
         return csv_open(r);
     }
     r->buf = buf;
@@ -811,9 +770,17 @@ int er_open(er_reader *r, const char *buf, size_t len, enum er_format format)
     return 0;
 }
 
+int er_open(er_reader *r, const char *buf, size_t len, enum er_format format)
+{
+    return er_open_with(r, buf, len, format, NULL);
+}
+
 int er_next(er_reader *r, er_record *rec)
 {
     if (r->failed)
         return -1;
+    rec->raw.p = NULL;
+    rec->raw.n = 0;
+    r->error_raw = rec->raw;
     return r->format == ER_CSV ? csv_record(r, rec) : jsonl_record(r, rec);
 }

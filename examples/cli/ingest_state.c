@@ -2,8 +2,10 @@
  * directory and, with --ack-every, tell the caller as the events become
  * durable ("acked K" lines, docs/cli.md).
  *
- * K counts the file's events in file order.  Batches never cross a
- * multiple of N, so the batch that holds event K ends at K; right after it
+ * K counts the file's records in file order (those skipped as bad or as
+ * ignored returns too, so that the last ack says where to resume).
+ * Batches never cross a multiple of N, so the batch that holds record K
+ * ends at K; right after it
  * (one thread, so no other change in between) accepted_seq is the sequence
  * number of its last journal record, and event K is durable once
  * durable_seq reaches that number.  Acks wait in a queue, in order of both
@@ -118,7 +120,7 @@ static int say_all(uint64_t every, uint64_t total)
 }
 
 int cli_ingest_state(const char *path, const char *buf, size_t len, const cli_state *cs,
-                     uint64_t ack_every)
+                     uint64_t ack_every, const cli_input *in)
 {
     bvt_engine *e = NULL;
     const char *dir = cs->dir;
@@ -128,6 +130,7 @@ int cli_ingest_state(const char *path, const char *buf, size_t len, const cli_st
         return rc;
     acker a = { e, journal, ack_every, NULL, 0, 0, 0 };
     cli_load ld = { 0 };
+    ld.input = in;
     if (ack_every > 0) {
         ld.batch_every = ack_every;
         ld.after_batch = after_batch;
@@ -144,13 +147,14 @@ int cli_ingest_state(const char *path, const char *buf, size_t len, const cli_st
             fprintf(stderr, "bvt: %s: checkpoint: %s\n", dir, cli_error_text(&err, r));
             rc = CLI_EXIT_FAIL;
         }
-        if (rc == 0 && ack_every > 0 && ld.events > 0)
-            rc = say_all(ack_every, ld.events);
+        if (rc == 0 && ack_every > 0 && ld.events + ld.skipped > 0)
+            rc = say_all(ack_every, ld.events + ld.skipped);
     } else {
         /* The journal holds every tracked event: no checkpoint needed.  After
          * a failure the acks of the batches before it still come out. */
-        if (rc == 0 && ack_every > 0 && ld.events % ack_every != 0)
-            rc = ack_point(&a, ld.events);
+        uint64_t records = ld.events + ld.skipped;
+        if (rc == 0 && ack_every > 0 && records % ack_every != 0)
+            rc = ack_point(&a, records);
         int r = bvt_engine_sync(e, &err);
         if (r != BVT_OK) {
             fprintf(stderr, "bvt: %s: sync: %s\n", dir, cli_error_text(&err, r));

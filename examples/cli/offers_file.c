@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_time.h"
 #include "event_reader.h"
 
 void offer_file_free(offer_file *f)
@@ -141,6 +142,7 @@ static int offer_field(const char *path, size_t line, const char *k, size_t kn, 
         BAD("%s: empty value", keys[key]);
     bvt_offer *d = &ol->def;
     const char *why = NULL;
+    char msg[160];
     uint64_t u;
     int64_t t;
     switch (key) {
@@ -179,8 +181,8 @@ static int offer_field(const char *path, size_t line, const char *k, size_t kn, 
         return 0;
     case 8:
     case 9:
-        if (er_parse_time(v, vn, &t, &why) < 0)
-            BAD("%s: %s in '%.*s'", keys[key], why, (int)vn, v);
+        if (cli_time_read(v, vn, BVT_TIME_AUTO, NULL, &t, msg, sizeof msg, &why) < 0)
+            BAD("%s: %s", keys[key], msg);
         *(key == 8 ? &d->start_ms : &d->end_ms) = t;
         return 0;
     case 10: {

@@ -30,7 +30,8 @@
 #define DS_MAX_K 8                    /* offers one /decide may ask for */
 #define DS_UID_COOKIE "bvt_uid"
 #define DS_PROVIDER "shop.example"    /* the OpenRTB data provider name */
-#define DS_MAX_TIME_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
+/* What a refused time's message ends with (ds_time_read, POST /events). */
+#define DS_TIME_ADVICE "send ISO 8601 text (\"2026-01-31T10:00:00Z\") or epoch milliseconds"
 
 typedef struct ds_metrics ds_metrics;
 
@@ -95,8 +96,10 @@ int ds_query(const ds_request *req, const char *key, const char **out, ds_reply 
  * timestamp): ISO 8601 text or epoch milliseconds, read by
  * bvt_time_parse(BVT_TIME_AUTO), so an integer that could mean two things
  * (8 digits: YYYYMMDD or ms; 9-10: seconds or ms) is refused, never
- * guessed; after 1970 and before year 10000.  0 and *out set, or -1 with
- * the reason in why (NUL-terminated, at most cap bytes). */
+ * guessed; after 1970 and before year 10000.  The bvt readers' reading
+ * (cli_time_read_advised() with DS_TIME_ADVICE), which POST /events gets
+ * from the event reader.  0 and *out set, or -1 with the reason in why
+ * (NUL-terminated, at most cap bytes). */
 int ds_time_read(const char *text, size_t len, int64_t *out, char *why, size_t cap);
 
 /* Routing, without any network (route.c): the HTTP front calls these, and

@@ -1,6 +1,6 @@
 /* events_post.c — POST /events: a JSON Lines body of events (the format of
  * docs/events.md, read by the bvt command line's event reader, with times
- * read as every request's are: ds_time_read()).  The body is parsed whole
+ * read as every request's are: see body_input).  The body is parsed whole
  * first, so a syntax error tracks nothing; then each event is tracked, and
  * the reply, sent once the accepted events are durable, counts what the
  * engine accepted and why it refused the rest. */
@@ -63,13 +63,15 @@ static void track_all(bvt_engine *engine, er_reader *r, char *scratch, jo_buf *o
     }
 }
 
-/* Open the body with the server's reading of times. */
+/* How the body is read: the strict default of the bvt readers (times by
+ * BVT_TIME_AUTO, any well-formed type name, returns refused), with a
+ * refused time's message saying what to send, as ds_time_read()'s does. */
+static const cli_input body_input = { .time_format = BVT_TIME_AUTO,
+                                      .time_advice = DS_TIME_ADVICE };
+
 static int open_body(er_reader *r, const ds_request *req)
 {
-    if (er_open(r, req->body, req->body_len, ER_JSONL) != 0)
-        return -1;
-    r->read_time = ds_time_read;
-    return 0;
+    return er_open_with(r, req->body, req->body_len, ER_JSONL, &body_input);
 }
 
 /* The line (from 1) holding byte `at` of the body. */

@@ -103,6 +103,16 @@ int main(int argc, char **argv)
     size_t secret_len = 0;
     if (secret_of(&cfg, secret, &secret_len) != 0)
         return 2;
+    /* Block the stop signals before any thread starts (the journal's
+     * flusher too), so every thread inherits the mask and only the wait in
+     * serve() sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
     bvt_engine *engine = NULL;
     rc = ds_engine_open(&engine, &cfg, secret, secret_len);
     memset(secret, 0, sizeof secret);
@@ -114,15 +124,6 @@ int main(int argc, char **argv)
         bvt_engine_free(engine);
         return 1;
     }
-
-    /* Block the stop signals before the server's threads start, so they
-     * inherit the mask and only the wait in serve() sees them. */
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     uint16_t bound = 0;
     struct MHD_Daemon *d = ds_http_start(&srv, &cfg.addr, cfg.port, cfg.threads, cfg.timeout_s,

@@ -4,6 +4,8 @@
  * tests/fuzz/fuzz-ds-request.c calls it directly. */
 #include "ds.h"
 
+#include "cli_time.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,25 +89,11 @@ int ds_query(const ds_request *req, const char *key, const char **out, ds_reply 
 
 int ds_time_read(const char *text, size_t len, int64_t *out, char *why, size_t cap)
 {
-    bvt_error err = BVT_ERROR_INIT;
-    int64_t t = 0;
-    if (bvt_time_parse(text, len, BVT_TIME_AUTO, &t, &err) != BVT_OK) {
-        /* The library's reason ends by naming the formats a caller such as
-         * bvt can choose; a client of this server has no such option. */
-        char *tail = strstr(err.message, "; choose the format");
-        if (tail)
-            *tail = '\0';
-        snprintf(why, cap, "%s; send ISO 8601 text (\"2026-01-31T10:00:00Z\") or epoch "
-                 "milliseconds", err.message[0] ? err.message : "not a time");
-        return -1;
-    }
-    if (t <= 0 || t > DS_MAX_TIME_MS) {
-        snprintf(why, cap, "time '%.*s' is not after 1970-01-01T00:00:00Z and before the "
-                 "year 10000", (int)(len < 40 ? len : 40), text);
-        return -1;
-    }
-    *out = t;
-    return 0;
+    /* The bvt readers' reading (cli_time.h), with the library's advice to
+     * choose a format (a client of this server has no such option)
+     * replaced by what to send; bvt_time_parse() reads no year after 9999. */
+    const char *kind;
+    return cli_time_read_advised(text, len, BVT_TIME_AUTO, DS_TIME_ADVICE, out, why, cap, &kind);
 }
 
 /* The routes: a path, the methods it takes (Allow), its body limit and the

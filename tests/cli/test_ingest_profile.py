@@ -7,6 +7,9 @@ from clitest import Checker
 
 c = Checker()
 
+# The file's custom type is declared (an undeclared name is refused).
+CUSTOM = ("--custom-types", "video_complete")
+
 # user u1: a session on 1 March (view, search, two cart adds, a purchase of
 # the first item, a custom event), then an impression on 2 March 09:00 and a
 # click at 10:00 (epoch ms) -> 3 sessions.  u2: one view on 3 March, the
@@ -40,7 +43,7 @@ csv_path = c.write("events.csv", CSV, newline="\r\n")
 jsonl_path = c.write("events.jsonl", JSONL)
 
 # ---- ingest -------------------------------------------------------------
-rc, out, err = c.run("ingest", "--events", csv_path)
+rc, out, err = c.run("ingest", "--events", csv_path, *CUSTOM)
 c.eq(rc, 0, "ingest exits 0")
 c.eq(err, "", "ingest: nothing on stderr")
 lines = out.splitlines()
@@ -56,12 +59,12 @@ try:
 except ValueError:
     c.check(False, "bytes_per_user is a number", repr(kv.get("bytes_per_user")))
 
-rc, out2, err = c.run("ingest", "--events", jsonl_path)
+rc, out2, err = c.run("ingest", "--events", jsonl_path, *CUSTOM)
 kv2 = dict(l.split("=", 1) for l in out2.splitlines() if "=" in l)
 c.eq((rc, kv2.get("users"), kv2.get("events")), (0, "2", "9"), "ingest of the JSON Lines twin")
 
 # ---- profile ------------------------------------------------------------
-rc, out, err = c.run("profile", "--events", csv_path, "u1")
+rc, out, err = c.run("profile", *CUSTOM, "--events", csv_path, "u1")
 c.eq(rc, 0, "profile exits 0")
 c.eq(err, "", "profile: nothing on stderr")
 try:
@@ -106,26 +109,26 @@ c.check(cats[:1] == ["home/bedroom/mattresses"], "top interest is mattresses", r
 c.check("home/bedroom/pillows" in cats and "home" in cats, "ancestors and other categories", repr(cats))
 c.near(sum(i["affinity"] for i in p["interests"]), 1.0, 1e-6, "affinities sum to 1")
 
-rc, out_j, err = c.run("profile", "--events", jsonl_path, "u1")
+rc, out_j, err = c.run("profile", *CUSTOM, "--events", jsonl_path, "u1")
 c.eq((rc, err), (0, ""), "profile from JSON Lines exits 0")
 c.eq(out_j, out, "JSON Lines twin gives the identical profile output")
 
 # --now as ISO 8601 with an offset and as epoch ms
-rc, out_n, err = c.run("profile", "--events", csv_path, "--now", "2024-03-04T00:00:00+01:00", "u1")
+rc, out_n, err = c.run("profile", *CUSTOM, "--events", csv_path, "--now", "2024-03-04T00:00:00+01:00", "u1")
 c.eq((rc, json.loads(out_n)["now_ms"] if rc == 0 else None), (0, 1709506800000), "--now ISO 8601")
-rc, out_e, err = c.run("profile", "--events", csv_path, "--now=1709506800000", "u1")
+rc, out_e, err = c.run("profile", *CUSTOM, "--events", csv_path, "--now=1709506800000", "u1")
 c.eq(out_e, out_n, "--now epoch ms gives the same output")
 
 # The secret changes nothing visible (ids are only hashed inside).
-rc, out_s, err = c.run("profile", "--events", csv_path, "u1",
+rc, out_s, err = c.run("profile", *CUSTOM, "--events", csv_path, "u1",
                        env={"BVT_SECRET": "a-test-secret-of-enough-bytes"})
 c.eq((rc, out_s), (0, out), "BVT_SECRET set: same profile")
-rc, out_s, err = c.run("profile", "--events", csv_path, "u1", env={"BVT_SECRET": "short"})
+rc, out_s, err = c.run("profile", *CUSTOM, "--events", csv_path, "u1", env={"BVT_SECRET": "short"})
 c.eq((rc, out_s), (2, ""), "BVT_SECRET shorter than 16 bytes: exit 2")
 c.check("BVT_SECRET" in err, "the message names BVT_SECRET", err)
 
 # A user with no events
-rc, out_u, err = c.run("profile", "--events", csv_path, "nobody")
+rc, out_u, err = c.run("profile", *CUSTOM, "--events", csv_path, "nobody")
 c.eq((rc, out_u), (1, ""), "unknown user: exit 1, nothing on stdout")
 c.check("nobody" in err, "the message names the user", err)
 

@@ -84,7 +84,8 @@ rules = c.write("rules.txt", RULES)
 
 
 def report(*args):
-    return c.run("report", *args)
+    # video_complete is the events file's custom type, which rules name.
+    return c.run("report", "--custom-types", "video_complete", *args)
 
 
 # ---- the report ------------------------------------------------------

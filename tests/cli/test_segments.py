@@ -123,11 +123,11 @@ c.eq(got.get("campaign"), "5", "caller-named key, value with a comma and space")
 _, got = sizes("--context", "campaign=spring=sale")
 c.eq(got.get("campaign"), "0", "the value is everything after the first '='")
 
-# Names needing CSV quotes; a custom event type from the events file is
-# known to the rules.
+# Names needing CSV quotes; a custom event type declared for the events
+# file is known to the rules.
 odd = c.write("odd.txt", 'a "quoted", name: events >= 1\nplain: count(video_end, *, 30d) >= 1\n')
 ev2 = c.write("events2.csv", EVENTS + "b,2024-03-10T09:00:00Z,video_end,,,\n")
-rc, out, err = c.run("segments", "--events", ev2, "--rules", odd)
+rc, out, err = c.run("segments", "--events", ev2, "--rules", odd, "--custom-types", "video_end")
 c.eq(rc, 0, "odd names: exit 0")
 c.eq(out.splitlines()[1:3], ['"a ""quoted"", name",5', "plain,1"],
      "a name with a comma and quotes is quoted RFC 4180 style; custom types work")

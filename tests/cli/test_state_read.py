@@ -226,6 +226,16 @@ for args, what in ((["profile", "u1"], "profile without a source"),
     rc, out, err = c.run(*args, env=ENV)
     c.eq((rc, out), (2, ""), f"{what}: exit 2")
     c.check("usage:" in err and ("--state" in err), f"{what}: names --state", err)
+# The reading options read a file: DIR's events were read when tracked.
+for args, opt in ((["profile", "--state", d, "--time-format", "iso", "u1"], "--time-format"),
+                  (["rfm", "--state", d, "--returns", "ignore"], "--returns"),
+                  (["segments", "--state", d, "--rules", RULES, "--max-errors", "3"],
+                   "--max-errors"),
+                  (["report", "--state", d, "--custom-types", "video_view"], "--custom-types")):
+    rc, out, err = c.run(*args, env=ENV)
+    c.eq((rc, out), (2, ""), f"{args[0]} --state {opt}: exit 2")
+    c.check(f"{opt} with --state" in err and "usage:" in err,
+            f"{args[0]} --state {opt}: says why", err)
 for args in (["profile", "--state", d, "u1"], ["rfm", "--state", d],
              ["segments", "--state", d, "--rules", RULES], ["report", "--state", d]):
     rc, out, err = c.run(*args)
