@@ -401,14 +401,20 @@ static uint64_t size_of(const char *path)
     return (uint64_t)sb.st_size;
 }
 
-/* 20 acknowledged events of "u", one frame each. */
-static void write_twenty(void)
+/* Page views i = from..to-1 of "u" at T0 + i + 1 in one open of the
+ * directory, acknowledged one frame each (a new journal file per open). */
+static void track_session(int from, int to)
 {
     bvt_options o = opts();
     bvt_engine *e = open_with(&o, state_opts(BVT_JOURNAL_ALWAYS));
-    for (int i = 0; i < 20; i++)
+    for (int i = from; i < to; i++)
         track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0 + i + 1, NULL, 0);
     bvt_engine_free(e);
+}
+
+static void write_twenty(void)
+{
+    track_session(0, 20);
 }
 
 static int open_access(uint32_t access, bvt_engine **e, bvt_error *err)
@@ -517,17 +523,11 @@ END_TEST
 START_TEST(repair_drops_newer_files_and_counts_them)
 {
     state_dir_make(dir);
-    bvt_options o = opts();
-    bvt_engine *e = open_with(&o, state_opts(BVT_JOURNAL_ALWAYS));
-    for (int i = 0; i < 10; i++)
-        track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0 + i + 1, NULL, 0);
-    bvt_engine_free(e);
+    track_session(0, 10);
     char first[256];
     snprintf(first, sizeof first, "%s", newest_journal());
-    e = open_with(&o, state_opts(BVT_JOURNAL_ALWAYS)); /* a second file */
-    for (int i = 10; i < 15; i++)
-        track_ok(e, "u", BVT_EVENT_PAGE_VIEW, T0 + i + 1, NULL, 0);
-    bvt_engine_free(e);
+    track_session(10, 15); /* a second file */
+    bvt_engine *e = NULL;
     size_t len;
     unsigned char *img = state_read_file(first, &len);
     img[len - 3] ^= 1; /* the first file's last frame: record 10 */
