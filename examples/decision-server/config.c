@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,15 +43,6 @@ static int copy_path(char *dst, const char *value, char *why, size_t cap)
     return 0;
 }
 
-static int set_port(ds_config *c, const char *v, char *why, size_t cap)
-{
-    unsigned long long n;
-    if (integer(v, 0, 65535, &n, why, cap) != 0)
-        return -1;
-    c->port = (uint16_t)n;
-    return 0;
-}
-
 static int set_bind(ds_config *c, const char *v, char *why, size_t cap)
 {
     struct sockaddr_storage a;
@@ -68,24 +60,6 @@ static int set_bind(ds_config *c, const char *v, char *why, size_t cap)
     }
     c->addr = a;
     snprintf(c->bind, sizeof c->bind, "%s", v);
-    return 0;
-}
-
-static int set_timeout(ds_config *c, const char *v, char *why, size_t cap)
-{
-    unsigned long long n;
-    if (integer(v, 1, 600, &n, why, cap) != 0)
-        return -1;
-    c->timeout_s = (unsigned)n;
-    return 0;
-}
-
-static int set_threads(ds_config *c, const char *v, char *why, size_t cap)
-{
-    unsigned long long n;
-    if (integer(v, 1, 64, &n, why, cap) != 0)
-        return -1;
-    c->threads = (unsigned)n;
     return 0;
 }
 
@@ -112,58 +86,53 @@ static int set_journal(ds_config *c, const char *v, char *why, size_t cap)
     return 0;
 }
 
-static int set_group_commit(ds_config *c, const char *v, char *why, size_t cap)
-{
-    unsigned long long n;
-    if (integer(v, 1, 10000, &n, why, cap) != 0)
-        return -1;
-    c->group_commit_ms = (unsigned)n;
-    return 0;
-}
-
-static int set_checkpoint(ds_config *c, const char *v, char *why, size_t cap)
-{
-    unsigned long long n;
-    if (integer(v, 0, 86400, &n, why, cap) != 0)
-        return -1;
-    c->checkpoint_s = (unsigned)n;
-    return 0;
-}
-
-static int set_max_users(ds_config *c, const char *v, char *why, size_t cap)
-{
-    unsigned long long n;
-    if (integer(v, 1, 100000000, &n, why, cap) != 0)
-        return -1;
-    c->max_users = n;
-    return 0;
-}
-
 typedef struct option {
     const char *key; /* `key = value` in a file, `--key value` on the command line */
     const char *arg;
     const char *help;
-    int (*set)(ds_config *c, const char *value, char *why, size_t cap);
+    int (*set)(ds_config *c, const char *value, char *why, size_t cap); /* or a number: */
+    size_t off, size;                  /* the ds_config field and its width (2, 4 or 8) */
+    unsigned long long lo, hi;         /* its range */
 } option;
 
+#define TEXT(setter) setter, 0, 0, 0, 0
+#define NUMBER(field, lo, hi) NULL, offsetof(ds_config, field), sizeof(((ds_config *)0)->field), lo, hi
+
+/* A numeric option into its field, checked against its range. */
+static int set_number(ds_config *c, const option *o, const char *v, char *why, size_t cap)
+{
+    unsigned long long n;
+    if (integer(v, o->lo, o->hi, &n, why, cap) != 0)
+        return -1;
+    char *field = (char *)c + o->off;
+    if (o->size == sizeof(uint16_t))
+        *(uint16_t *)(void *)field = (uint16_t)n;
+    else if (o->size == sizeof(unsigned))
+        *(unsigned *)(void *)field = (unsigned)n;
+    else
+        *(uint64_t *)(void *)field = (uint64_t)n;
+    return 0;
+}
+
 static const option options[] = {
-    { "bind", "ADDR", "address to listen on, IPv4 or IPv6 (default 127.0.0.1)", set_bind },
-    { "port", "N", "port (default 8080; 0 = any free port)", set_port },
+    { "bind", "ADDR", "address to listen on, IPv4 or IPv6 (default 127.0.0.1)",
+      TEXT(set_bind) },
+    { "port", "N", "port (default 8080; 0 = any free port)", NUMBER(port, 0, 65535) },
     { "timeout", "S", "close a connection idle for S seconds (1..600, default 10)",
-      set_timeout },
+      NUMBER(timeout_s, 1, 600) },
     { "threads", "N", "worker threads; each answer that waits for the journal holds one "
-      "(1..64, default 2)", set_threads },
+      "(1..64, default 2)", NUMBER(threads, 1, 64) },
     { "secret-file", "PATH", "the user-id hashing secret (>= 16 bytes); else BVT_SECRET",
-      set_secret_file },
+      TEXT(set_secret_file) },
     { "state", "DIR", "keep profiles in DIR across restarts (default: memory only)",
-      set_state },
-    { "journal", "MODE", "with --state: group or always (default group)", set_journal },
+      TEXT(set_state) },
+    { "journal", "MODE", "with --state: group or always (default group)", TEXT(set_journal) },
     { "group-commit-ms", "MS", "with --journal group: fsync every MS (1..10000, default 5)",
-      set_group_commit },
+      NUMBER(group_commit_ms, 1, 10000) },
     { "checkpoint", "S", "with --state: a snapshot every S seconds (0..86400, default 300; "
-      "0 = at shutdown only)", set_checkpoint },
+      "0 = at shutdown only)", NUMBER(checkpoint_s, 0, 86400) },
     { "max-users", "N", "profiles held, the least recently seen evicted past it "
-      "(1..100000000, default 100000)", set_max_users },
+      "(1..100000000, default 100000)", NUMBER(max_users, 1, 100000000) },
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -197,7 +166,8 @@ int ds_config_set(ds_config *cfg, const char *key, const char *value, char *why,
         return -1;
     }
     char detail[256];
-    if (o->set(cfg, value, detail, sizeof detail) != 0) {
+    if ((o->set ? o->set(cfg, value, detail, sizeof detail)
+                : set_number(cfg, o, value, detail, sizeof detail)) != 0) {
         snprintf(why, cap, "%s: %s", key, detail);
         return -1;
     }
