@@ -1558,15 +1558,21 @@ static void *race_tracker(void *arg)
     return NULL;
 }
 
+/* A config of default options but shards (the focused tests). */
+static void plain_config(config *c, uint32_t shards)
+{
+    memset(c, 0, sizeof *c);
+    bvt_options init = BVT_OPTIONS_INIT;
+    c->o = init;
+    c->o.shards = shards;
+}
+
 START_TEST(definitions_race_feedback)
 {
     char dir[64];
     state_dir_make(dir);
     config c;
-    memset(&c, 0, sizeof c);
-    bvt_options init = BVT_OPTIONS_INIT;
-    c.o = init;
-    c.o.shards = 4;
+    plain_config(&c, 4);
     int status;
     bvt_error err;
     bvt_engine *e = open_with(dir, &c, BVT_JOURNAL_NONE, &status, &err);
@@ -1619,9 +1625,7 @@ START_TEST(refused_count_is_durable_when_the_call_returns)
     char dir[64];
     state_dir_make(dir);
     config c;
-    memset(&c, 0, sizeof c);
-    bvt_options init = BVT_OPTIONS_INIT;
-    c.o = init;
+    plain_config(&c, 0);
     c.o.analytics_policy = BVT_ANALYTICS_DROP;
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -1656,10 +1660,7 @@ START_TEST(budget_shaping_replays)
     char dir[64];
     state_dir_make(dir);
     config c;
-    memset(&c, 0, sizeof c);
-    bvt_options init = BVT_OPTIONS_INIT;
-    c.o = init;
-    c.o.shards = 1;
+    plain_config(&c, 1);
     c.o.memory_budget = 9000;
     int status;
     bvt_error err;
