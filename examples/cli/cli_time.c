@@ -90,36 +90,6 @@ void cli_time_check_merge(cli_time_check *into, const cli_time_check *from,
     merge_kind(&into->late, &into->late_line, from->late, from->late_line + from_line_offset);
 }
 
-/* Howard Hinnant's civil_from_days: the date of a day count since 1970. */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
-const char *cli_time_format_iso(int64_t ms, char *buf, size_t cap)
-{
-    int64_t days = ms / CLI_TIME_DAY_MS, rest = ms % CLI_TIME_DAY_MS;
-    if (rest < 0) {
-        rest += CLI_TIME_DAY_MS;
-        days--;
-    }
-    int64_t y;
-    int m, d;
-    civil_from_days(days, &y, &m, &d);
-    int64_t s = rest / 1000;
-    snprintf(buf, cap, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, (int)(s / 3600),
-             (int)(s / 60 % 60), (int)(s % 60));
-    return buf;
-}
-
 void cli_time_check_warn(const cli_time_check *c, const char *path)
 {
     if (c->early)
@@ -127,10 +97,11 @@ void cli_time_check_warn(const cli_time_check *c, const char *path)
                 "check --time-format\n", path, (unsigned long long)c->early,
                 c->early == 1 ? "" : "s", c->early_line);
     if (c->late) {
-        char when[32];
+        char when[BVT_TIME_TEXT_MAX];
+        if (bvt_time_format(c->written_ms, when, sizeof when, NULL) != BVT_OK)
+            snprintf(when, sizeof when, "%lld ms", (long long)c->written_ms);
         fprintf(stderr, "bvt: warning: %s: %llu time%s more than a day after the file was "
                 "written (%s) (first at line %zu): check --time-format\n", path,
-                (unsigned long long)c->late, c->late == 1 ? "" : "s",
-                cli_time_format_iso(c->written_ms, when, sizeof when), c->late_line);
+                (unsigned long long)c->late, c->late == 1 ? "" : "s", when, c->late_line);
     }
 }

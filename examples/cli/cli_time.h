@@ -84,7 +84,5 @@ void cli_time_check_merge(cli_time_check *into, const cli_time_check *from,
  * "bvt: warning: PATH: 12 times before 1990-01-01 (first at line 7): check --time-format". */
 void cli_time_check_warn(const cli_time_check *c, const char *path);
 
-/* Milliseconds as "YYYY-MM-DDTHH:MM:SSZ" (seconds truncated) into buf[0..cap). */
-const char *cli_time_format_iso(int64_t ms, char *buf, size_t cap);
 
 #endif
