@@ -2177,7 +2177,11 @@ BVT_API int bvt_engine_save(bvt_engine *engine, const char *path, bvt_error *err
  * must resolve to the values saved: otherwise BVT_EINVAL names the first
  * that differs.  Every block is verified (checksum, then structure) before
  * the engine is returned; on any failure nothing is returned and nothing
- * stays allocated.
+ * stays allocated.  As when a state directory is opened, the memory budget
+ * bounds what grows after the load, not what is loaded (a profile that
+ * aliasing moved may leave a shard above its part, and the shard count
+ * may differ): profiles in a shard above its part get no more memory until
+ * it has room.
  *
  * @param[out] out the new engine (NULL on failure); free with bvt_engine_free().
  * @param opts   engine options (secret required).
@@ -2188,8 +2192,7 @@ BVT_API int bvt_engine_save(bvt_engine *engine, const char *path, bvt_error *err
  *         a snapshot: wrong magic); BVT_EVERSION (written by a newer format
  *         version); BVT_ESECRET (another secret); BVT_ETRUNCATED (the file
  *         ends early); BVT_ECORRUPT (a checksum or structure check failed);
- *         BVT_EFULL (the profiles exceed the max_users or memory_budget of
- *         `opts`); BVT_ENOMEM.
+ *         BVT_EFULL (more profiles than the max_users of `opts`); BVT_ENOMEM.
  * @since 1.1  Thread-safe.
  */
 BVT_API int bvt_engine_load(bvt_engine **out, const bvt_options *opts, const char *path,

@@ -9,6 +9,8 @@
 #include "change_log.h"
 
 #define EVENT_RECORD_MAX 160 /* op, key and the resolved fields below */
+#define SMALL_RECORD_MAX (BVT_ATTR_KEY_MAX + BVT_ATTR_VALUE_MAX + 64)
+#define RECORD_MAX (SMALL_RECORD_MAX > EVENT_RECORD_MAX ? SMALL_RECORD_MAX : EVENT_RECORD_MAX)
 
 static void put_key(bvt_wbuf *w, bvt_user_key k)
 {
@@ -81,6 +83,27 @@ static int emit(bvt_engine *e, bvt_wbuf *w)
     return w->oom ? BVT_ENOMEM : bvt_persist_log_bytes(e, w->p, w->len);
 }
 
+#define BUDGET_HEAD (1 + 16 + 8) /* op, key, room */
+
+int bvt_log_change(bvt_engine *e, bvt_user_key k, const void *rec, size_t n)
+{
+    const bvt_mem *m = &bvt_store_shard(&e->store, &k)->mem;
+    if (!m->refused)
+        return bvt_persist_log_bytes(e, rec, n);
+    unsigned char buf[BUDGET_HEAD + RECORD_MAX];
+    bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
+    bvt_w_u8(&w, BVT_OP_BUDGETED);
+    put_key(&w, k);
+    bvt_w_i64(&w, bvt_mem_room(m));
+    bvt_w_bytes(&w, rec, n);
+    return emit(e, &w);
+}
+
+static int emit_change(bvt_engine *e, bvt_user_key k, bvt_wbuf *w)
+{
+    return w->oom ? BVT_ENOMEM : bvt_log_change(e, k, w->p, w->len);
+}
+
 /* The categories an event record names (a snapshot erasing one must keep
  * it, or the journal restores it first: category.h). */
 static int name_categories(bvt_engine *e, const bvt_resolved_event *ev)
@@ -100,10 +123,11 @@ int bvt_log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event *
         return rc;
     unsigned char buf[EVENT_RECORD_MAX];
     bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
+    bvt_user_key k = { r->key_hi, r->key_lo };
     bvt_w_u8(&w, BVT_OP_EVENT);
-    put_key(&w, (bvt_user_key){ r->key_hi, r->key_lo });
+    put_key(&w, k);
     put_event(&w, ev);
-    return emit(e, &w);
+    return emit_change(e, k, &w);
 }
 
 int bvt_log_anon_event(bvt_engine *e, const bvt_resolved_event *ev)
@@ -122,7 +146,7 @@ int bvt_log_anon_event(bvt_engine *e, const bvt_resolved_event *ev)
 
 /* A record of at most a few hundred bytes, built on the stack. */
 #define SMALL_RECORD(w)                                                                    \
-    unsigned char buf_[BVT_ATTR_KEY_MAX + BVT_ATTR_VALUE_MAX + 64];                        \
+    unsigned char buf_[SMALL_RECORD_MAX];                                                  \
     bvt_wbuf w = bvt_wbuf_fixed(buf_, sizeof buf_)
 
 int bvt_log_attr_set(bvt_engine *e, bvt_user_key k, const char *name, int kind, double number,
@@ -139,7 +163,7 @@ int bvt_log_attr_set(bvt_engine *e, bvt_user_key k, const char *name, int kind, 
         bvt_w_f64(&w, number);
     else
         bvt_w_cstr(&w, string);
-    return emit(e, &w);
+    return emit_change(e, k, &w);
 }
 
 int bvt_log_attr_unset(bvt_engine *e, bvt_user_key k, const char *name)
@@ -150,7 +174,7 @@ int bvt_log_attr_unset(bvt_engine *e, bvt_user_key k, const char *name)
     bvt_w_u8(&w, BVT_OP_ATTR_UNSET);
     put_key(&w, k);
     bvt_w_cstr(&w, name);
-    return emit(e, &w);
+    return emit_change(e, k, &w);
 }
 
 int bvt_log_consent(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted, int64_t t_ms)
@@ -163,7 +187,7 @@ int bvt_log_consent(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted
     bvt_w_u32(&w, purpose);
     bvt_w_u8(&w, granted != 0);
     bvt_w_i64(&w, t_ms);
-    return emit(e, &w);
+    return emit_change(e, k, &w);
 }
 
 int bvt_log_alias(bvt_engine *e, bvt_user_key anon, bvt_user_key known)
@@ -174,7 +198,7 @@ int bvt_log_alias(bvt_engine *e, bvt_user_key anon, bvt_user_key known)
     bvt_w_u8(&w, BVT_OP_ALIAS);
     put_key(&w, anon);
     put_key(&w, known);
-    return emit(e, &w);
+    return emit_change(e, known, &w);
 }
 
 int bvt_log_forget(bvt_engine *e, bvt_user_key k)
@@ -221,6 +245,13 @@ int bvt_log_evict(void *engine, const bvt_user_key *victim)
 }
 
 /* ---- replay ---- */
+
+bvt_mem *bvt_change_budget(bvt_engine *e, bvt_rbuf *r, int64_t *room)
+{
+    bvt_user_key k = get_key(r);
+    *room = bvt_r_i64(r);
+    return r->bad ? NULL : &bvt_store_shard(&e->store, &k)->mem;
+}
 
 static int replay_attr_set(bvt_engine *e, bvt_rbuf *r)
 {

@@ -32,6 +32,18 @@ int bvt_log_rejected(bvt_engine *e, uint64_t n);
 /* An eviction (the store's bvt_evict_fn, installed with the engine as ud). */
 int bvt_log_evict(void *engine, const bvt_user_key *victim);
 
+/* Append the record (rec, n bytes) of a change to the user whose record
+ * is k, under k's shard lock: inside a BVT_OP_BUDGETED record, with the
+ * room the change had, when the memory budget refused growth it asked for
+ * (mem.h).  The log_* calls above use it; experiment assignment too.
+ * BVT_OK; BVT_EIO; BVT_ENOMEM. */
+int bvt_log_change(bvt_engine *e, bvt_user_key k, const void *rec, size_t n);
+
+/* A BVT_OP_BUDGETED record's head (op byte read): the shard memory that
+ * answers the inner change's growth, and its room (bvt_mem_script).  NULL
+ * when the head is bad (r failed). */
+bvt_mem *bvt_change_budget(bvt_engine *e, bvt_rbuf *r, int64_t *room);
+
 /* Replay a per-user record (op byte read; ops BVT_OP_EVENT..BVT_OP_EXPIRE,
  * BVT_OP_EVICT and BVT_OP_REJECTED).  BVT_OK; BVT_ECORRUPT; BVT_ENOTFOUND (an evicted
  * user absent); or the repeated call's BVT_ENOMEM. */

@@ -277,13 +277,17 @@ int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
     for (uint32_t k = 0; cur && k < cur->cats; k++)
         bvt_categories_unpin(e->cats, cur->cat[k]);
     m->older = cur;
-    atomic_store_explicit(&e->clusters, m, memory_order_release);
-    if (restore)
+    if (restore) {
+        atomic_store_explicit(&e->clusters, m, memory_order_release);
         return BVT_OK;
+    }
+    /* segments read the model: events are held off (persist.h) */
+    bvt_persist_hold(e);
+    atomic_store_explicit(&e->clusters, m, memory_order_release);
     bvt_wbuf w = BVT_WBUF_INIT;
     bvt_w_u8(&w, BVT_OP_CLUSTERS);
     bvt_cluster_model_write(m, &w);
-    return bvt_persist_log(e, &w);
+    return bvt_persist_log_release(e, &w);
 }
 
 /* ---- sampling ---- */

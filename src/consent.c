@@ -141,6 +141,9 @@ int bvt_consent_purpose(bvt_engine *e, const char *name, int create, uint32_t *o
         uint32_t n = atomic_load_explicit(&p->n, memory_order_relaxed);
         rc = BVT_ELIMIT;
         if (n < BVT_PURPOSES_MAX) {
+            /* consent changes naming it are held off until its record is
+             * in the journal before theirs (persist.h) */
+            bvt_persist_hold(e);
             strcpy(p->names[n], name);
             atomic_store_explicit(&p->n, n + 1, memory_order_release);
             *out_id = n;
@@ -149,7 +152,7 @@ int bvt_consent_purpose(bvt_engine *e, const char *name, int create, uint32_t *o
             bvt_w_u8(&w, BVT_OP_PURPOSE);
             bvt_w_u32(&w, n);
             bvt_w_str(&w, name, len);
-            rc = bvt_persist_log(e, &w);
+            rc = bvt_persist_log_release(e, &w);
         }
     }
     pthread_mutex_unlock(&p->lock);

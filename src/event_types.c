@@ -130,6 +130,9 @@ int bvt_event_type_register(bvt_engine *engine, const char *name, double interes
             rc = bvt_fail(err, BVT_ELIMIT, -1, "%d custom event types already registered",
                           BVT_CUSTOM_TYPES_MAX);
         } else {
+            /* events of the type are held off until its record is in the
+             * journal before theirs (persist.h) */
+            bvt_persist_hold(engine);
             strcpy(t->names[n], name);
             t->weights[BVT_EVENT_CUSTOM_FIRST + n] = interest_weight;
             atomic_store_explicit(&t->n_custom, n + 1, memory_order_release);
@@ -140,7 +143,7 @@ int bvt_event_type_register(bvt_engine *engine, const char *name, double interes
             bvt_w_u32(&w, *out_type);
             bvt_w_cstr(&w, name);
             bvt_w_f64(&w, interest_weight);
-            rc = bvt_persist_log(engine, &w);
+            rc = bvt_persist_log_release(engine, &w);
             if (rc != BVT_OK)
                 rc = bvt_fail(err, rc, -1, "cannot journal the new type: %s", bvt_strerror(rc));
         }

@@ -667,6 +667,10 @@ static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, in
         d->hot = fresh;
         added += hot_size(fresh);
     }
+    /* assignments and outcomes read the definition: they are held off
+     * while it is published and journaled (persist.h) */
+    if (journal)
+        bvt_persist_hold(e);
     pthread_mutex_lock(&s->lock);
     bvt_experiment_def *old = s->def;
     s->def = d;
@@ -675,11 +679,16 @@ static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, in
     atomic_fetch_add_explicit(&x->bytes, added, memory_order_relaxed);
     if (old)
         atomic_fetch_sub_explicit(&x->bytes, old->bytes, memory_order_relaxed);
-    /* d is the published definition: define_lock keeps it current */
-    rc = journal ? bvt_experiments_log_define(e, d) : BVT_OK;
-    if (rc != BVT_OK)
-        bvt_fail(err, rc, -1, "the experiment is defined in memory but its journal record "
-                 "could not be written");
+    if (journal) {
+        /* d is the published definition: define_lock keeps it current */
+        rc = bvt_experiments_log_define(e, d);
+        int durable = bvt_persist_release(e);
+        if (rc == BVT_OK)
+            rc = durable;
+        if (rc != BVT_OK)
+            bvt_fail(err, rc, -1, "the experiment is defined in memory but its journal record "
+                     "could not be written");
+    }
     pthread_mutex_unlock(&x->define_lock);
     bvt_experiment_release(old);
     if (out_id)

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "change_log.h"
 #include "engine.h"
 #include "experiment.h"
 #include "experiment_internal.h"
@@ -440,7 +441,7 @@ int bvt_experiments_log_assign(bvt_engine *e, const bvt_record *r, uint32_t expe
     bvt_w_i32(&w, variant);
     bvt_w_i64(&w, now);
     bvt_w_u32(&w, seg_mask);
-    return bvt_persist_log_bytes(e, w.p, w.len);
+    return bvt_log_change(e, (bvt_user_key){ r->key_hi, r->key_lo }, w.p, w.len);
 }
 
 int bvt_experiments_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)

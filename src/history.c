@@ -553,6 +553,14 @@ int bvt_history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg 
             j++;
         }
     }
+    if (r == BVT_EFULL) {
+        /* The budget refused even the first block of the merged tiers: dst
+         * keeps its own, and src's days count as dropped. */
+        bvt_history_clear(&t, m);
+        mark_dropped(dst, day_of(newest_held(src)));
+        bvt_history_clear(src, m);
+        return BVT_OK;
+    }
     if (r != BVT_OK) {
         bvt_history_clear(&t, m);
         return r;

@@ -90,7 +90,9 @@ size_t bvt_history_daily(const bvt_history *h, uint32_t type, int32_t first_day,
                          size_t cap);
 
 /* Move all of src into dst (alias merge), keeping dst's bounds; src is
- * cleared.  Returns BVT_OK or BVT_EFULL / BVT_ENOMEM (then both unchanged). */
+ * cleared.  When the budget refuses room for the merged tiers, dst keeps
+ * its own and src's days are marked dropped (complete_from_day).  Returns
+ * BVT_OK or BVT_ENOMEM (then both unchanged). */
 int bvt_history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg *cfg,
                       bvt_mem *m);
 

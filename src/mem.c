@@ -4,6 +4,38 @@
 #include "behavtarget.h"
 #include "mem.h"
 
+/* A table that grows makes room for a new user, which replay always
+ * admits (the journal holds what a full table refused or evicted); the
+ * rest is what the change did with the room it had. */
+static int refuse(const bvt_mem *m, int kind, size_t growth)
+{
+    if (m->scripted && kind != BVT_MEM_TABLE)
+        return (int64_t)(bvt_mem_total(m) - m->begun_at) + (int64_t)growth > m->room;
+    return m->limit && bvt_mem_total(m) + growth > m->limit;
+}
+
+void bvt_mem_begin(bvt_mem *m)
+{
+    m->begun_at = bvt_mem_total(m);
+    m->refused = 0;
+}
+
+int64_t bvt_mem_room(const bvt_mem *m)
+{
+    return (int64_t)m->limit - (int64_t)m->begun_at;
+}
+
+void bvt_mem_script(bvt_mem *m, int64_t room)
+{
+    m->scripted = 1;
+    m->room = room;
+}
+
+void bvt_mem_unscript(bvt_mem *m)
+{
+    m->scripted = 0;
+}
+
 int bvt_mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_size)
 {
     if (new_size == 0) {
@@ -12,9 +44,10 @@ int bvt_mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_s
         m->bytes[kind] -= old_size;
         return BVT_OK;
     }
-    if (new_size > old_size && m->limit &&
-        bvt_mem_total(m) + (new_size - old_size) > m->limit)
+    if (new_size > old_size && refuse(m, kind, new_size - old_size)) {
+        m->refused = 1;
         return BVT_EFULL;
+    }
     void *q = realloc(*p, new_size);
     if (!q)
         return BVT_ENOMEM;

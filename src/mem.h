@@ -17,13 +17,36 @@ enum bvt_mem_kind {
     BVT_MEM_KINDS = 4
 };
 
+/* The budget's answers are part of what a change did: a history folds and
+ * a cart drops its oldest item when growth is refused.  So each change
+ * begins with bvt_mem_begin(), and when growth was refused its journal
+ * record carries the room the change had (bvt_mem_room()); replay gives
+ * the change that room again (bvt_mem_script()), and the same requests
+ * get the same answers whatever else the shard holds then. */
 typedef struct bvt_mem {
     uint64_t bytes[BVT_MEM_KINDS];
-    uint64_t limit; /* 0 = no limit */
+    uint64_t limit;    /* 0 = no limit */
+    uint64_t begun_at; /* the total when the current change began */
+    int refused;       /* growth was refused since */
+    int scripted;      /* replay: growth is refused past `room`, not `limit` */
+    int64_t room;      /* bytes the change may grow by (scripted) */
 } bvt_mem;
 
+/* A change begins (every shard lock, and each attempt of an event). */
+void bvt_mem_begin(bvt_mem *m);
+
+/* The bytes the current change could grow by when it began (may be
+ * negative: a shard over its limit). */
+int64_t bvt_mem_room(const bvt_mem *m);
+
+/* Replay: answer growth as a change that began with `room` bytes of room
+ * was answered, until bvt_mem_unscript(). */
+void bvt_mem_script(bvt_mem *m, int64_t room);
+void bvt_mem_unscript(bvt_mem *m);
+
 /* Resize *p from old_size to new_size bytes (new_size 0 frees and sets *p to
- * NULL).  Returns BVT_OK; BVT_EFULL when growing would pass the limit;
+ * NULL).  Returns BVT_OK; BVT_EFULL when growing would pass the limit
+ * (or the scripted room; m->refused is then set);
  * BVT_ENOMEM when the allocator fails.  On failure *p is unchanged. */
 int bvt_mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_size);
 

@@ -1,8 +1,9 @@
 /* offer.c — the offer catalog: validating and publishing definitions,
  * groups, the offer segments and the default policy; the counters each
  * offer keeps; and the metrics read from them.  Every mutating call checks
- * the journal first and appends its record (offer_persist.c) under
- * define_lock right after publishing; the restore paths replay them. */
+ * the journal first and appends its record (offer_persist.c) right after
+ * publishing, with events held off (define_begin); the restore paths
+ * replay them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,24 @@ static int log_failed(int rc, bvt_error *err)
                                         "journal record could not be written");
 }
 
+/* A change to the catalog: one definer at a time (define_lock), with the
+ * events that read the catalog held off while it is published and
+ * journaled (persist.h), so replay credits each under the version it
+ * used.  define_end() returns rc, or the journal's failure to make the
+ * record durable. */
+static void define_begin(bvt_engine *e)
+{
+    pthread_mutex_lock(&e->offers.define_lock);
+    bvt_persist_hold(e);
+}
+
+static int define_end(bvt_engine *e, int rc, bvt_error *err)
+{
+    int durable = bvt_persist_release(e);
+    pthread_mutex_unlock(&e->offers.define_lock);
+    return rc == BVT_OK ? log_failed(durable, err) : rc;
+}
+
 /* bvt_offer_define_batch(), journaled (restore 0) or restoring (1). */
 static int define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
                         size_t *out_failed, int restore, bvt_error *err)
@@ -472,15 +491,14 @@ static int define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uint32
         while (built)
             def_release(defs[--built]);
     } else {
-        bvt_offers *o = &e->offers;
-        pthread_mutex_lock(&o->define_lock);
-        rc = publish_defs(o, offers, defs, n, err);
+        define_begin(e);
+        rc = publish_defs(&e->offers, offers, defs, n, err);
         for (size_t i = 0; rc == BVT_OK && out_ids && i < n; i++)
             out_ids[i] = defs[i]->id;
         /* the published version holds the defs while define_lock is held */
         if (rc == BVT_OK && !restore)
             rc = log_failed(bvt_offers_log_define(e, defs, n), err);
-        pthread_mutex_unlock(&o->define_lock);
+        rc = define_end(e, rc, err);
     }
     if (defs != &one)
         free(defs);
@@ -518,7 +536,7 @@ int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
         return journal_failed(err);
     bvt_offers *o = &e->offers;
     uint32_t num = bvt_interner_find(o->names, id, strlen(id));
-    pthread_mutex_lock(&o->define_lock);
+    define_begin(e);
     int rc = BVT_OK;
     if (!num || num > o->current->max_id || !o->current->by_id[num]) {
         rc = bvt_fail(err, BVT_ENOTFOUND, -1, "no offer '%s'", id);
@@ -530,8 +548,7 @@ int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
         if (rc == BVT_OK)
             rc = log_failed(bvt_offers_log_remove(e, id), err);
     }
-    pthread_mutex_unlock(&o->define_lock);
-    return rc;
+    return define_end(e, rc, err);
 }
 
 int bvt_offer_lookup(bvt_engine *e, const char *id, uint32_t *out_id)
@@ -575,7 +592,7 @@ int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps,
     if (bvt_persist_check(e) != BVT_OK)
         return journal_failed(err);
     bvt_offers *o = &e->offers;
-    pthread_mutex_lock(&o->define_lock);
+    define_begin(e);
     uint32_t id = 0;
     rc = bvt_interner_intern(o->group_names, name, strlen(name), 0, &id, NULL);
     if (rc != BVT_OK) {
@@ -591,8 +608,7 @@ int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps,
         if (rc == BVT_OK)
             rc = log_failed(bvt_offers_log_group(e, name, caps, n_caps), err);
     }
-    pthread_mutex_unlock(&o->define_lock);
-    return rc;
+    return define_end(e, rc, err);
 }
 
 int bvt_offer_groups_restore(bvt_engine *e, const char *const *names,
@@ -676,7 +692,7 @@ static int segments_set(bvt_engine *e, const uint32_t *segments, size_t n, int r
     if (rc != BVT_OK)
         return rc;
     bvt_offers *o = &e->offers;
-    pthread_mutex_lock(&o->define_lock);
+    define_begin(e); /* the rows are reset with no event adding to them */
     bvt_offer_set *next = clone_set(o->current, 0, 0, 0);
     for (uint32_t i = 0; next && i < BVT_OFFER_SEGMENTS_MAX; i++) {
         uint32_t was = i < next->n_segments ? next->segments[i] : 0;
@@ -690,8 +706,7 @@ static int segments_set(bvt_engine *e, const uint32_t *segments, size_t n, int r
     rc = publish(o, next, err);
     if (rc == BVT_OK && !restore)
         rc = log_failed(bvt_offers_log_segments(e, segments, n), err);
-    pthread_mutex_unlock(&o->define_lock);
-    return rc;
+    return define_end(e, rc, err);
 }
 
 int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bvt_error *err)
@@ -724,7 +739,7 @@ int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
     if (bvt_persist_check(e) != BVT_OK)
         return journal_failed(err);
     bvt_offers *o = &e->offers;
-    pthread_mutex_lock(&o->define_lock);
+    define_begin(e);
     bvt_offer_set *next = clone_set(o->current, 0, 0, 0);
     if (next) {
         next->policy = resolved;
@@ -734,8 +749,7 @@ int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
     rc = publish(o, next, err);
     if (rc == BVT_OK)
         rc = log_failed(bvt_offers_log_policy(e, &next->policy_given), err);
-    pthread_mutex_unlock(&o->define_lock);
-    return rc;
+    return define_end(e, rc, err);
 }
 
 /* ---- what other modules ask ---- */

@@ -26,12 +26,15 @@
  * attributes, consent, experiment assignment, alias, forget) are appended
  * under the user's shard lock, so a checkpoint (which switches journal
  * files while holding every shard lock) sees each exactly once: in the
- * snapshot or in the new journal.  Definition records are appended under
- * the module's own write lock, right after the change is published; one
- * published just before a checkpoint may be both in the snapshot and in
- * the new journal, so replaying a definition must be idempotent (defining
- * what is already defined changes nothing observable; removing what is
- * gone is not an error).  Records name users by key (never raw ids) and
+ * snapshot or in the new journal.  A definition an event or a per-user
+ * call reads (offers, segments, experiments, event types, purposes, RFM
+ * cuts, the cluster model) is published and its record appended between
+ * bvt_persist_hold() and bvt_persist_release(), under every shard lock:
+ * so each record that read the old definition comes before it in the
+ * journal and each that read the new one after, and a checkpoint puts it
+ * on exactly one side.  Replaying a definition is idempotent all the same
+ * (defining what is already defined changes nothing observable; removing
+ * what is gone is not an error).  Records name users by key (never raw ids) and
  * carry outcomes rather than inputs where an input is not at rest (an
  * experiment's variant, not the raw id it was hashed from). */
 #ifndef BVT_PERSIST_H
@@ -128,6 +131,8 @@ enum bvt_op {
     BVT_OP_EVICT = 10,           /* key of a user the full policy evicted */
     BVT_OP_OPTIONS = 11,         /* state_options.c: the options in force from here on */
     BVT_OP_REJECTED = 12,        /* u64 events refused (the statistics' count) */
+    BVT_OP_BUDGETED = 13,        /* key, i64 room, then a per-user record (1, 3..6, 9)
+                                    whose change the memory budget refused growth */
     /* names and segments (registry_persist.c) */
     BVT_OP_CATEGORY = 20,
     BVT_OP_KEYWORD = 21,
@@ -165,9 +170,28 @@ int bvt_persist_log_bytes(bvt_engine *e, const void *rec, size_t n);
  * no-op otherwise.  BVT_OK; BVT_EIO. */
 int bvt_persist_commit(bvt_engine *e);
 
+/* Hold every event and per-user call off while a definition is published
+ * and journaled (see the top of this file): takes every shard lock, in
+ * index order, when the engine journals, so the definer's own locks must
+ * come before the shard locks in every path (a definer's module lock,
+ * then these, then the lock its readers take to read the published
+ * version).  Records appended meanwhile through bvt_persist_log() are not
+ * waited for; bvt_persist_release() unlocks and then waits (under
+ * BVT_JOURNAL_ALWAYS) until they are durable: BVT_OK; BVT_EIO.  A no-op
+ * pair on an engine that does not journal (or while replaying). */
+void bvt_persist_hold(bvt_engine *e);
+int bvt_persist_release(bvt_engine *e);
+/* bvt_persist_log(e, rec), then bvt_persist_release(e): the first failure. */
+int bvt_persist_log_release(bvt_engine *e, bvt_wbuf *rec);
+
 /* BVT_EIO when the journal has failed (mutating calls check it first, so
  * they change nothing), else BVT_OK.  Lock-free. */
 int bvt_persist_check(bvt_engine *e);
+
+/* Replay one journal record (its op byte read) through the module that
+ * owns it (state.c; opening a state directory, and the journal fuzzer).
+ * BVT_OK, or the module's status: BVT_ECORRUPT for an unknown op. */
+int bvt_replay_op(bvt_engine *e, uint32_t op, bvt_rbuf *r);
 
 /* Close the journal (flushed and fsynced) and release the state directory
  * (engine teardown; state.c). */

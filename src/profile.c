@@ -197,10 +197,13 @@ int bvt_profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *c
 {
     move_accounting(src, mdst, msrc);
     int rc = BVT_OK;
-    if (src->ext) {
-        rc = bvt_profile_ext(dst, mdst);
-        if (rc == BVT_OK)
-            rc = bvt_history_merge(&dst->ext->hist, &src->ext->hist, &cfg->hist, mdst);
+    if (src->ext && !dst->ext) {
+        /* nothing to merge with: src's parts move over whole (no allocation
+         * the budget could refuse) */
+        dst->ext = src->ext;
+        src->ext = NULL;
+    } else if (src->ext) {
+        rc = bvt_history_merge(&dst->ext->hist, &src->ext->hist, &cfg->hist, mdst);
         if (rc == BVT_OK) {
             bvt_ext *x = src->ext;
             for (uint32_t i = 0; i < x->cart_len; i++) {

@@ -96,7 +96,9 @@ void bvt_profile_release(bvt_record *r, bvt_mem *m);
 int bvt_profile_ext(bvt_record *r, bvt_mem *m);
 
 /* Fold src (from a shard accounted by msrc) into dst (accounted by mdst);
- * src is released.  Used by aliasing. */
+ * src is released.  Used by aliasing.  The memory budget shapes the result
+ * (what finds no room is left out: cart items, attributes, src's history)
+ * but never refuses it: BVT_OK, or BVT_ENOMEM from the allocator. */
 int bvt_profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *cfg,
                       bvt_mem *mdst, bvt_mem *msrc);
 

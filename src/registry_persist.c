@@ -122,6 +122,19 @@ static int keyword_mapped(void *ud, const char *word, size_t len, uint32_t categ
     return bvt_persist_log(e, &w);
 }
 
+/* The segments' hooks (segment.h): events and per-user calls evaluate
+ * segments, so they are held off while a version is published and
+ * journaled. */
+static void segments_hold(void *ud)
+{
+    bvt_persist_hold(ud);
+}
+
+static int segments_release(void *ud)
+{
+    return bvt_persist_release(ud);
+}
+
 /* Under the segments' define_lock, right after publishing. */
 static int segment_logged(void *ud, uint32_t id, int builtin, const char *text)
 {
@@ -142,7 +155,9 @@ void bvt_registry_attach(bvt_engine *e)
     bvt_keywords_hooks kh = { hook_check, keyword_mapped, e };
     bvt_categories_set_hooks(e->cats, &ch);
     bvt_keywords_set_hooks(e->keywords, &kh);
+    e->segments.hold = segments_hold;
     e->segments.log = segment_logged;
+    e->segments.release = segments_release;
     e->segments.log_ud = e;
 }
 
@@ -224,13 +239,17 @@ static int cuts_publish(bvt_engine *e, bvt_rfm_cuts *cuts, int replay)
     /* Readers may still hold the previous version: retire it, free it with
      * the engine. */
     cuts->older = cur;
-    atomic_store_explicit(&e->cuts, cuts, memory_order_release);
-    if (replay)
+    if (replay) {
+        atomic_store_explicit(&e->cuts, cuts, memory_order_release);
         return BVT_OK;
+    }
+    /* segments read the cuts: events are held off (persist.h) */
+    bvt_persist_hold(e);
+    atomic_store_explicit(&e->cuts, cuts, memory_order_release);
     bvt_wbuf w = BVT_WBUF_INIT;
     bvt_w_u8(&w, BVT_OP_RFM_CUTS);
     cuts_write(cuts, &w);
-    return bvt_persist_log(e, &w);
+    return bvt_persist_log_release(e, &w);
 }
 
 int bvt_rfm_publish(bvt_engine *e, bvt_rfm_cuts *cuts)

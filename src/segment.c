@@ -69,6 +69,22 @@ static void publish(bvt_segments *s, bvt_segment_set *next)
     bvt_segments_release(old);
 }
 
+/* publish(), journaled through the hooks (define_lock held): the log's
+ * status, else the release's. */
+static int publish_logged(bvt_segments *s, bvt_segment_set *next, uint32_t id, int builtin,
+                          const char *text)
+{
+    if (!s->log) {
+        publish(s, next);
+        return BVT_OK;
+    }
+    s->hold(s->log_ud);
+    publish(s, next);
+    int rc = s->log(s->log_ud, id, builtin, text);
+    int durable = s->release(s->log_ud);
+    return rc == BVT_OK ? durable : rc;
+}
+
 /* A new version from `base` with `def` put at id (def NULL removes id). */
 static bvt_segment_set *derive(const bvt_segment_set *base, uint32_t id, bvt_segment_def *def)
 {
@@ -207,9 +223,7 @@ int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *
             rc = BVT_ENOMEM; /* cannot happen: names are interned only here */
     }
     if (rc == BVT_OK) {
-        publish(s, next);
-        if (s->log)
-            rc = s->log(s->log_ud, id, builtin, def->text);
+        rc = publish_logged(s, next, id, builtin, def->text);
         if (out_id)
             *out_id = id;
     } else {
@@ -249,11 +263,8 @@ static int drop(bvt_segments *s, uint32_t id, uint32_t *blocker, int builtin_ok)
     bvt_segment_set *next = rc == BVT_OK ? derive(base, id, NULL) : NULL;
     if (rc == BVT_OK && !next)
         rc = BVT_ENOMEM;
-    if (rc == BVT_OK) {
-        publish(s, next);
-        if (s->log)
-            rc = s->log(s->log_ud, id, builtin, NULL);
-    }
+    if (rc == BVT_OK)
+        rc = publish_logged(s, next, id, builtin, NULL);
     pthread_mutex_unlock(&s->define_lock);
     return rc;
 }

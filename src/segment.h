@@ -44,11 +44,16 @@ typedef struct bvt_segments {
     pthread_mutex_t define_lock;  /* serialises definers */
     bvt_segment_set *current;
     bvt_interner *names;          /* segment name -> id (ids never reused) */
-    /* The journal (registry_persist.c, set once at engine creation): called
-     * under define_lock right after a version is published, with the
-     * definition put (text set) or the id removed (text NULL); its status
-     * is returned by the call that published.  NULL: none. */
+    /* The journal (registry_persist.c, set once at engine creation), all
+     * NULL or all set.  Under define_lock, hold() is called before a
+     * version is published, log() right after it with the definition put
+     * (text set) or the id removed (text NULL), and release() last: so
+     * what evaluates segments can be held off meanwhile.  The first
+     * failure of log() or release() is returned by the call that
+     * published. */
+    void (*hold)(void *ud);
     int (*log)(void *ud, uint32_t id, int builtin, const char *text);
+    int (*release)(void *ud);
     void *log_ud;
 } bvt_segments;
 

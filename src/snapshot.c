@@ -266,18 +266,6 @@ void bvt_snapshot_copy_pending(bvt_shard *sh)
     job->rc = copy_shard(job->e, sh, job->marks, &job->p);
 }
 
-static void lock_all(bvt_store *s)
-{
-    for (uint32_t i = 0; i < s->n_shards; i++)
-        pthread_mutex_lock(&s->shards[i].lock);
-}
-
-static void unlock_all(bvt_store *s)
-{
-    for (uint32_t i = 0; i < s->n_shards; i++)
-        pthread_mutex_unlock(&s->shards[i].lock);
-}
-
 /* Attribute strings 1..n nothing marked and no live rule pins, in *out
  * (*out_n of them; NULL when none); those a rule pins are marked kept. */
 static int unused_strings(bvt_engine *e, uint32_t n, bvt_name_marks *m, uint32_t **out,
@@ -320,7 +308,7 @@ static int settle(bvt_engine *e, int ok, const bvt_names_cut *names, bvt_name_ma
         cats_unused = bvt_categories_unused(e->cats, names->cats, m->cats);
         rc = unused_strings(e, names->strings, m, &strings, &n_strings);
     }
-    lock_all(&e->store);
+    bvt_store_lock_all(&e->store);
     if (ok && rc == BVT_OK) {
         if (cats_unused)
             bvt_categories_erase(e->cats, names->cats, m->cats);
@@ -337,7 +325,7 @@ static int settle(bvt_engine *e, int ok, const bvt_names_cut *names, bvt_name_ma
         pthread_mutex_unlock(&e->strings_lock);
     }
     e->snap_marks = NULL;
-    unlock_all(&e->store);
+    bvt_store_unlock_all(&e->store);
     free(strings);
     return rc;
 }
@@ -351,7 +339,7 @@ static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
 {
     bvt_store *s = &e->store;
     /* No shard is marked: saves run one at a time (save_lock). */
-    lock_all(s);
+    bvt_store_lock_all(s);
     e->snap_marks = m; /* until settle() */
     bvt_categories_cut(e->cats); /* before the journal switches: category.h */
     uint64_t seq = 0;
@@ -378,7 +366,7 @@ static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
         if (rc == BVT_OK)
             s->shards[i].snap = &jobs[i];
     }
-    unlock_all(s);
+    bvt_store_unlock_all(s);
     return rc;
 }
 
@@ -481,7 +469,7 @@ static int load_profiles(bvt_engine *e, bvt_rbuf *r, uint64_t at, uint64_t *user
         int rc = bvt_profile_load(e, r, e->cfg.top_k);
         if (rc == BVT_EFULL)
             return bvt_fail(err, rc, (int64_t)at, "the snapshot holds more profiles than "
-                            "max_users or memory_budget allow");
+                            "max_users allows");
         if (rc == BVT_ENOMEM)
             return bvt_fail(err, rc, -1, "out of memory loading profiles");
         if (rc != BVT_OK)

@@ -62,11 +62,39 @@ int bvt_persist_commit(bvt_engine *e)
     return bvt_journal_sync(e->journal);
 }
 
+/* The engine whose shard locks this thread holds through bvt_persist_hold
+ * (its records are made durable by bvt_persist_release, after unlocking). */
+static _Thread_local const bvt_engine *holding;
+
 int bvt_persist_log(bvt_engine *e, bvt_wbuf *rec)
 {
     int rc = rec->oom ? BVT_ENOMEM : bvt_persist_log_bytes(e, rec->p, rec->len);
     bvt_wbuf_free(rec);
-    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
+    return rc == BVT_OK && holding != e ? bvt_persist_commit(e) : rc;
+}
+
+void bvt_persist_hold(bvt_engine *e)
+{
+    if (!bvt_log_on(e))
+        return;
+    bvt_store_lock_all(&e->store);
+    holding = e;
+}
+
+int bvt_persist_release(bvt_engine *e)
+{
+    if (holding != e)
+        return BVT_OK;
+    holding = NULL;
+    bvt_store_unlock_all(&e->store);
+    return bvt_persist_commit(e);
+}
+
+int bvt_persist_log_release(bvt_engine *e, bvt_wbuf *rec)
+{
+    int rc = bvt_persist_log(e, rec);
+    int durable = bvt_persist_release(e);
+    return rc == BVT_OK ? durable : rc;
 }
 
 int bvt_persist_check(bvt_engine *e)
@@ -151,8 +179,26 @@ typedef struct replay {
     char why[160];
 } replay;
 
-static int dispatch(bvt_engine *e, uint32_t op, bvt_rbuf *r)
+/* A change the memory budget shaped: its shard answers the change's growth
+ * as the budget did when it was made (mem.h). */
+static int dispatch_budgeted(bvt_engine *e, bvt_rbuf *r)
 {
+    int64_t room;
+    bvt_mem *m = bvt_change_budget(e, r, &room);
+    uint32_t op = bvt_r_u8(r);
+    if (!m || r->bad || !(op == BVT_OP_EVENT || (op >= BVT_OP_ATTR_SET && op <= BVT_OP_ALIAS) ||
+                          op == BVT_OP_EXPERIMENT_ASSIGN))
+        return bvt_r_fail(r, "bad budget record"), BVT_ECORRUPT;
+    bvt_mem_script(m, room);
+    int rc = bvt_replay_op(e, op, r);
+    bvt_mem_unscript(m);
+    return rc;
+}
+
+int bvt_replay_op(bvt_engine *e, uint32_t op, bvt_rbuf *r)
+{
+    if (op == BVT_OP_BUDGETED)
+        return dispatch_budgeted(e, r);
     if ((op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE) || op == BVT_OP_EVICT ||
         op == BVT_OP_REJECTED)
         return bvt_change_replay(e, op, r);
@@ -180,7 +226,7 @@ static int replay_record(void *ud, uint64_t seq, const void *rec, size_t n)
     bvt_rbuf r;
     bvt_rbuf_init(&r, rec, n);
     uint32_t op = bvt_r_u8(&r);
-    int rc = dispatch(rp->e, op, &r);
+    int rc = bvt_replay_op(rp->e, op, &r);
     /* What the original call refused was never journaled; a definition
      * already in the snapshot may be replayed again (persist.h). */
     if (rc == BVT_EEXIST || rc == BVT_ENOTFOUND)
@@ -709,8 +755,14 @@ int bvt_engine_load(bvt_engine **out, const bvt_options *opts, const char *path,
     size_t len;
     uint64_t seq;
     rc = bvt_file_map(path, &data, &len, err);
+    /* As a state directory's open: the budget bounds growth from here on,
+     * not what was saved (aliasing moves a profile's memory into another
+     * shard, and the shard count may differ now). */
+    uint64_t budget = e->store.memory_budget;
+    bvt_store_set_limits(&e->store, e->store.max_users, 0);
     if (rc == BVT_OK)
         rc = bvt_snapshot_read(e, data, len, &seq, err);
+    bvt_store_set_limits(&e->store, e->store.max_users, budget);
     bvt_file_unmap(data, len);
     if (rc != BVT_OK) {
         bvt_engine_free(e);

@@ -45,6 +45,18 @@ void bvt_store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budg
         s->shards[i].mem.limit = shard_budget(s, memory_budget);
 }
 
+void bvt_store_lock_all(bvt_store *s)
+{
+    for (uint32_t i = 0; i < s->n_shards; i++)
+        pthread_mutex_lock(&s->shards[i].lock);
+}
+
+void bvt_store_unlock_all(bvt_store *s)
+{
+    for (uint32_t i = 0; i < s->n_shards; i++)
+        pthread_mutex_unlock(&s->shards[i].lock);
+}
+
 int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
                    uint32_t full_policy)
 {
@@ -259,6 +271,9 @@ int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
     }
     remove_numbered(sh, victim, victim_num);
     sh->evicted++;
+    /* the change that needed the room starts again from here, as replay
+     * starts it after the eviction's record (mem.h) */
+    bvt_mem_begin(&sh->mem);
     return BVT_OK;
 }
 

@@ -66,6 +66,12 @@ void bvt_store_destroy(bvt_store *s);
  * lock is taken: only while nobody else uses the store. */
 void bvt_store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budget);
 
+/* Take every shard lock, in index order (the only order two holders may
+ * use), and release them: a snapshot's cut, and a definition published
+ * against the events that read it (bvt_persist_hold). */
+void bvt_store_lock_all(bvt_store *s);
+void bvt_store_unlock_all(bvt_store *s);
+
 /* Size every shard's index for `users` in all (loading a snapshot), so
  * adding them never rehashes.  No shard lock is taken: only for a store
  * nobody else uses yet.  BVT_OK; BVT_EFULL (budget); BVT_ENOMEM. */
@@ -100,6 +106,7 @@ static inline void bvt_shard_lock(bvt_shard *sh)
     pthread_mutex_lock(&sh->lock);
     if (sh->snap)
         bvt_snapshot_copy_pending(sh);
+    bvt_mem_begin(&sh->mem); /* what the lock is taken for is one change */
 }
 
 /* As bvt_shard_lock when the lock is free; 0 when taken, else non-zero. */
@@ -109,6 +116,7 @@ static inline int bvt_shard_trylock(bvt_shard *sh)
         return -1;
     if (sh->snap)
         bvt_snapshot_copy_pending(sh);
+    bvt_mem_begin(&sh->mem);
     return 0;
 }
 

@@ -112,6 +112,7 @@ static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created
     int rc;
     room_mark mk;
     for (int tries = 0;; tries++) {
+        bvt_mem_begin(&sh->mem); /* each attempt is the change (batches share a lock) */
         room_mark_take(r, &mk);
         rc = bvt_feedback_reserve(&sh->mem, r, ev, offers);
         if (rc == BVT_OK)

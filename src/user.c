@@ -320,18 +320,23 @@ int bvt_user_alias_keys(bvt_engine *e, bvt_user_key anon, bvt_user_key known)
         return rc;
     bvt_shard *sa = bvt_store_shard(&e->store, &anon), *sk = bvt_store_shard(&e->store, &known);
     lock_pair(sa, sk);
-    rc = bvt_aliases_add(&e->aliases, &anon, &known);
-    if (rc == BVT_EEXIST) {
+    /* The known profile first (the only step that may be refused for
+     * room), then the alias, then the merge, which the budget shapes but
+     * never refuses: a refusal leaves nothing behind. */
+    bvt_record *ra = bvt_shard_find(sa, &anon), *rk = ra ? bvt_shard_find(sk, &known) : NULL;
+    int created = 0;
+    if (ra && !rk)
+        created = (rc = bvt_shard_add_replacing(sk, &e->store, &known, ra, &rk)) == BVT_OK;
+    if (rc == BVT_OK)
+        rc = bvt_aliases_add(&e->aliases, &anon, &known);
+    if (rc != BVT_OK) {
+        if (created)
+            bvt_shard_remove(sk, rk);
         unlock_pair(sa, sk);
         return rc;
     }
-    bvt_record *ra = rc == BVT_OK ? bvt_shard_find(sa, &anon) : NULL;
     if (ra) {
-        bvt_record *rk = bvt_shard_find(sk, &known);
-        if (!rk)
-            rc = bvt_shard_add_replacing(sk, &e->store, &known, ra, &rk);
-        if (rc == BVT_OK)
-            rc = bvt_profile_merge(rk, ra, &e->cfg, &sk->mem, &sa->mem);
+        rc = bvt_profile_merge(rk, ra, &e->cfg, &sk->mem, &sa->mem);
         if (rc == BVT_OK)
             bvt_shard_remove(sa, ra);
     }

@@ -6,8 +6,9 @@
  * Input: journal-records.h (two bytes of options, then records).  The records
  * are replayed in order into a fresh engine the way state.c replays a
  * journal at open (rebuild()): with the user limit, the memory budget and
- * the alias map's cap lifted (their outcomes are records: BVT_OP_EVICT),
- * routed by op code, "already there" and "already gone" taken as success,
+ * the alias map's cap lifted (their outcomes are records: BVT_OP_EVICT,
+ * BVT_OP_BUDGETED), each through bvt_replay_op() (the router state.c
+ * uses), "already there" and "already gone" taken as success,
  * the first refusal ends the replay.  Checks:
  *  - replay returns only what persist.h allows (BVT_OK, BVT_ECORRUPT,
  *    BVT_ENOMEM, BVT_EFULL; known_gap() below);
@@ -24,7 +25,7 @@
  *  - the same records written as a real journal file and opened with
  *    bvt_engine_open() end the same way (same status, BVT_EFULL for too
  *    many users, and the snapshot of a replay that took none in the
- *    middle), so the routing below cannot drift from state.c's unnoticed:
+ *    middle), so a replay without a file cannot drift from an open:
  *    every input in the fuzz-replay suite, every JR_OPEN_EVERY-th while
  *    fuzzing (a journal file costs a few milliseconds).
  * Files go to a private folder under /dev/shm (else $TMPDIR or /tmp). */
@@ -52,39 +53,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- routing: state.c's dispatch, one line per range of op codes ---- */
 
-typedef int (*replay_fn)(bvt_engine *e, uint32_t op, bvt_rbuf *r);
-
-static int options_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
-{
-    (void)op;
-    return bvt_options_replay(e, r);
-}
-
-/* per_user: on one side of a checkpoint, in the snapshot or in the new
- * journal (per-user records are journaled under the user's shard lock; an
- * options record and a count of rejected events are not replayed twice
- * either); the others (definitions) may be in both (persist.h). */
-static const struct route {
-    uint32_t first, last;
-    replay_fn fn;
-    int per_user;
-} routes[] = {
-    { BVT_OP_EVENT, BVT_OP_EXPIRE, bvt_change_replay, 1 },
-    { BVT_OP_EXPERIMENT_ASSIGN, BVT_OP_EXPERIMENT_ASSIGN, bvt_experiments_replay, 1 },
-    { BVT_OP_EVICT, BVT_OP_EVICT, bvt_change_replay, 1 },
-    { BVT_OP_OPTIONS, BVT_OP_OPTIONS, options_replay, 1 },
-    { BVT_OP_REJECTED, BVT_OP_REJECTED, bvt_change_replay, 1 },
-    { BVT_OP_CATEGORY, BVT_OP_CLUSTERS, bvt_registry_replay, 0 },
-    { BVT_OP_OFFER_DEFINE, BVT_OP_POLICY, bvt_offers_replay, 0 },
-    { BVT_OP_EXPERIMENT_DEFINE, BVT_OP_EXPERIMENT_DEFINE, bvt_experiments_replay, 0 },
-};
-
+/* Per-user records (ops below 20) are on one side of a checkpoint, in the
+ * snapshot or in the new journal; names and definitions are replayed twice
+ * when at the cut, which their replay must take (persist.h: idempotent). */
 static int per_user(uint32_t op)
 {
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (op >= routes[i].first && op <= routes[i].last)
-            return routes[i].per_user;
-    return 1;
+    return op < BVT_OP_CATEGORY;
 }
 
 static int replay_one(bvt_engine *e, const uint8_t *rec, size_t n, uint32_t *out_op)
@@ -97,10 +71,7 @@ static int replay_one(bvt_engine *e, const uint8_t *rec, size_t n, uint32_t *out
     bvt_rbuf r;
     bvt_rbuf_init(&r, copy, n);
     uint32_t op = *out_op = bvt_r_u8(&r);
-    int rc = BVT_ECORRUPT;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
-        if (op >= routes[i].first && op <= routes[i].last)
-            rc = routes[i].fn(e, op, &r);
+    int rc = bvt_replay_op(e, op, &r);
     free(copy);
     return rc == BVT_EEXIST || rc == BVT_ENOTFOUND ? BVT_OK : rc;
 }
@@ -115,7 +86,8 @@ static int replay_one(bvt_engine *e, const uint8_t *rec, size_t n, uint32_t *out
  * the module replay functions called directly here pass them on. */
 static int known_gap(uint32_t op, int rc)
 {
-    return op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE && (rc == BVT_ELIMIT || rc == BVT_EINVAL);
+    return ((op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE) || op == BVT_OP_BUDGETED) &&
+           (rc == BVT_ELIMIT || rc == BVT_EINVAL);
 }
 
 /* ---- limits: lifted while replaying, as state.c's rebuild() does ---- */

@@ -23,7 +23,7 @@
 static const uint8_t all_ops[] = {
     BVT_OP_EVENT, BVT_OP_ANON_EVENT, BVT_OP_ATTR_SET, BVT_OP_ATTR_UNSET, BVT_OP_CONSENT_SET,
     BVT_OP_ALIAS, BVT_OP_FORGET, BVT_OP_EXPIRE, BVT_OP_EXPERIMENT_ASSIGN, BVT_OP_EVICT,
-    BVT_OP_OPTIONS, BVT_OP_REJECTED, BVT_OP_CATEGORY, BVT_OP_KEYWORD, BVT_OP_EVENT_TYPE, BVT_OP_PURPOSE,
+    BVT_OP_OPTIONS, BVT_OP_REJECTED, BVT_OP_BUDGETED, BVT_OP_CATEGORY, BVT_OP_KEYWORD, BVT_OP_EVENT_TYPE, BVT_OP_PURPOSE,
     BVT_OP_SEGMENT_DEFINE, BVT_OP_SEGMENT_REMOVE, BVT_OP_RFM_CUTS, BVT_OP_CLUSTERS,
     BVT_OP_OFFER_DEFINE, BVT_OP_OFFER_BATCH, BVT_OP_OFFER_REMOVE, BVT_OP_OFFER_GROUP,
     BVT_OP_OFFER_SEGMENTS, BVT_OP_POLICY, BVT_OP_EXPERIMENT_DEFINE,
@@ -441,6 +441,18 @@ static void limits(void)
                    i % 2 ? "home/beds" : "sport/run", i % 3 ? NULL : "sku", 1, NULL, NULL);
     }
     finish(e, "memory-budget");
+
+    /* At the budget: histories fold and an alias leaves out what finds no
+     * room, each change journaled with the room it had (op 13). */
+    e = start2(0, JR_BUDGET);
+    static const char *const cats[] = { "home/beds", "sport/run", "books/crime", "home" };
+    for (int i = 0; i < 400; i++) {
+        char u[16];
+        snprintf(u, sizeof u, "u%d", i % 3);
+        track(e, u, i % 4 ? BVT_EVENT_PAGE_VIEW : BVT_EVENT_SEARCH, T0 + i * DAY / 8, cats[i % 4]);
+    }
+    OK(bvt_user_alias(e, "u1", 2, "u2", 2, NULL));
+    finish(e, "budget-shaped");
 }
 
 /* Everything in one session, under the options that let every op act. */
