@@ -7,11 +7,11 @@
 #include "engine.h"
 #include "persist.h"
 
-/* 1 when a change should be journaled (a journal is attached, or a test
- * watches): callers skip building records otherwise. */
+/* 1 when a change should be journaled (change_sink.h): callers skip
+ * building records otherwise. */
 static inline int bvt_log_on(const bvt_engine *e)
 {
-    return e->journal != NULL || e->log_hook != NULL;
+    return e->sink.append != NULL;
 }
 
 /* Each returns BVT_OK (also when nothing is journaled), BVT_EIO or

@@ -182,7 +182,7 @@ void bvt_engine_free(bvt_engine *e)
 {
     if (!e)
         return;
-    bvt_state_close(e);
+    bvt_change_sink_close(e); /* the state directory's journal, flushed */
     bvt_store_destroy(&e->store);
     /* Definitions first: their rules and tags unpin names (category.h). */
     bvt_segments_destroy(&e->segments);

@@ -7,6 +7,7 @@
 #include "alias.h"
 #include "behavtarget.h"
 #include "category.h"
+#include "change_sink.h"
 #include "consent.h"
 #include "event_types.h"
 #include "hash.h"
@@ -61,10 +62,9 @@ struct bvt_engine {
      * shard lock held), the names it keeps: sections mark what their
      * definitions name, attribute changes what they store (persist.h). */
     struct bvt_name_marks *snap_marks;
-    struct bvt_state *state;             /* the state directory, or NULL */
+    struct bvt_state *state;             /* the state directory, or NULL (state.c) */
     struct bvt_journal *journal;         /* NULL without one, and while replaying */
-    int (*log_hook)(void *ud, const void *rec, size_t n); /* tests: sees every record */
-    void *log_ud;
+    bvt_change_sink sink;                /* where change records go (change_sink.h) */
 };
 
 /* Define a segment; `builtin` marks the engine's own (not removable). */

@@ -43,6 +43,7 @@
 #include "behavtarget.h"
 #include "bits.h"
 #include "codec.h"
+#include "change_sink.h"
 #include "engine.h"
 
 struct bvt_ext;
@@ -152,50 +153,10 @@ enum bvt_op {
     BVT_OP_EXPERIMENT_DEFINE = 46
 };
 
-/* Append a journal record (rec->p[0] is its op) when the engine has a
- * journal and is not replaying; otherwise a no-op.  rec is freed either
- * way (callers build it for this call only).  Under BVT_JOURNAL_ALWAYS it
- * returns once the record is durable (definition calls use it: they return
- * right after).  BVT_OK; BVT_EIO (the journal has failed); BVT_ENOMEM.
- * Thread-safe (state.c). */
-int bvt_persist_log(bvt_engine *e, bvt_wbuf *rec);
-
-/* Append without waiting (a record in a caller buffer: the event path's
- * stack, under a shard lock); the public call then ends with
- * bvt_persist_commit(), outside its locks. */
-int bvt_persist_log_bytes(bvt_engine *e, const void *rec, size_t n);
-
-/* End of a mutating call: under BVT_JOURNAL_ALWAYS wait until everything
- * it journaled is durable (one fsync shared by concurrent callers); a
- * no-op otherwise.  BVT_OK; BVT_EIO. */
-int bvt_persist_commit(bvt_engine *e);
-
-/* Hold every event and per-user call off while a definition is published
- * and journaled (see the top of this file): takes every shard lock, in
- * index order, when the engine journals, so the definer's own locks must
- * come before the shard locks in every path (a definer's module lock,
- * then these, then the lock its readers take to read the published
- * version).  Records appended meanwhile through bvt_persist_log() are not
- * waited for; bvt_persist_release() unlocks and then waits (under
- * BVT_JOURNAL_ALWAYS) until they are durable: BVT_OK; BVT_EIO.  A no-op
- * pair on an engine that does not journal (or while replaying). */
-void bvt_persist_hold(bvt_engine *e);
-int bvt_persist_release(bvt_engine *e);
-/* bvt_persist_log(e, rec), then bvt_persist_release(e): the first failure. */
-int bvt_persist_log_release(bvt_engine *e, bvt_wbuf *rec);
-
-/* BVT_EIO when the journal has failed (mutating calls check it first, so
- * they change nothing), else BVT_OK.  Lock-free. */
-int bvt_persist_check(bvt_engine *e);
-
 /* Replay one journal record (its op byte read) through the module that
  * owns it (state.c; opening a state directory, and the journal fuzzer).
  * BVT_OK, or the module's status: BVT_ECORRUPT for an unknown op. */
 int bvt_replay_op(bvt_engine *e, uint32_t op, bvt_rbuf *r);
-
-/* Close the journal (flushed and fsynced) and release the state directory
- * (engine teardown; state.c). */
-void bvt_state_close(bvt_engine *e);
 
 /* Replay one record of a module's ops (the op byte already read).  The
  * engine has no journal attached while replaying.  BVT_OK; BVT_ECORRUPT

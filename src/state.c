@@ -1,6 +1,6 @@
 /* state.c — an engine's state directory: opening (snapshot, then journal
  * replay), checkpoints, sync, the public save/load calls, and the journal
- * hook every mutating call goes through (persist.h).
+ * journal as the engine's change sink (change_sink.h).
  *
  * The directory holds `snapshot.bvts`, the journal files written since
  * (`journal-<first sequence, 20 digits>.bvtj`, replayed in name order) and
@@ -44,62 +44,50 @@ struct bvt_state {
     pthread_mutex_t lock;     /* checkpoints, one at a time */
 };
 
-/* ---- the hook ---- */
+/* ---- the journal as the engine's change sink (change_sink.h) ---- */
 
-int bvt_persist_log_bytes(bvt_engine *e, const void *rec, size_t n)
+static int journal_append(void *ud, const void *rec, size_t n)
 {
-    if (e->journal)
-        return bvt_journal_append(e->journal, rec, n, NULL);
-    if (e->log_hook)
-        return e->log_hook(e->log_ud, rec, n);
-    return BVT_OK;
+    bvt_engine *e = ud;
+    return bvt_journal_append(e->journal, rec, n, NULL);
 }
 
-int bvt_persist_commit(bvt_engine *e)
+static int journal_commit(void *ud)
 {
+    bvt_engine *e = ud;
     if (!e->journal || e->state->mode != BVT_JOURNAL_ALWAYS)
         return BVT_OK;
     return bvt_journal_sync(e->journal);
 }
 
-/* The engine whose shard locks this thread holds through bvt_persist_hold
- * (its records are made durable by bvt_persist_release, after unlocking). */
-static _Thread_local const bvt_engine *holding;
-
-int bvt_persist_log(bvt_engine *e, bvt_wbuf *rec)
+static int journal_failed(void *ud)
 {
-    int rc = rec->oom ? BVT_ENOMEM : bvt_persist_log_bytes(e, rec->p, rec->len);
-    bvt_wbuf_free(rec);
-    return rc == BVT_OK && holding != e ? bvt_persist_commit(e) : rc;
+    bvt_engine *e = ud;
+    return e->journal && bvt_journal_failed(e->journal);
 }
 
-void bvt_persist_hold(bvt_engine *e)
+static void state_free(struct bvt_state *st);
+
+/* Engine teardown: the journal flushed and fsynced, the directory let go. */
+static void state_close(void *ud)
 {
-    if (!bvt_log_on(e))
-        return;
-    bvt_store_lock_all(&e->store);
-    holding = e;
+    bvt_engine *e = ud;
+    if (e->journal) {
+        bvt_journal_close(e->journal);
+        e->journal = NULL;
+    }
+    state_free(e->state);
+    e->state = NULL;
 }
 
-int bvt_persist_release(bvt_engine *e)
+/* The sink of an engine with a state directory: records go to the journal
+ * once one is attached (replay runs without). */
+static void attach_sink(bvt_engine *e)
 {
-    if (holding != e)
-        return BVT_OK;
-    holding = NULL;
-    bvt_store_unlock_all(&e->store);
-    return bvt_persist_commit(e);
-}
-
-int bvt_persist_log_release(bvt_engine *e, bvt_wbuf *rec)
-{
-    int rc = bvt_persist_log(e, rec);
-    int durable = bvt_persist_release(e);
-    return rc == BVT_OK ? durable : rc;
-}
-
-int bvt_persist_check(bvt_engine *e)
-{
-    return e->journal && bvt_journal_failed(e->journal) ? BVT_EIO : BVT_OK;
+    bvt_change_sink sink = { journal_append, journal_commit, journal_failed, state_close, e };
+    if (!e->journal)
+        sink.append = NULL;
+    bvt_change_sink_set(e, &sink);
 }
 
 /* ---- paths ---- */
@@ -385,15 +373,6 @@ static void state_free(struct bvt_state *st)
     free(st);
 }
 
-void bvt_state_close(bvt_engine *e)
-{
-    if (e->journal) {
-        bvt_journal_close(e->journal);
-        e->journal = NULL;
-    }
-    state_free(e->state);
-    e->state = NULL;
-}
 
 /* Lock the directory: exclusively to write, shared to read. */
 static int lock_dir(struct bvt_state *st, const char *dir, bvt_error *err)
@@ -471,6 +450,7 @@ static int start_journal(bvt_engine *e, struct bvt_state *st, uint64_t first, bv
         return rc;
     st->journal_first = first;
     e->journal = j;
+    attach_sink(e);
     return BVT_OK;
 }
 
@@ -577,6 +557,7 @@ int bvt_engine_open(bvt_engine **out, const bvt_options *opts, const bvt_state_o
         return rc;
     }
     e->state = st;
+    attach_sink(e); /* so freeing the engine lets the directory go */
     bvt_recorded_options_of(e, &now);
     if (recorded)
         rc = bvt_recorded_options_check(&rec, &now, err);
@@ -607,8 +588,8 @@ int bvt_engine_open(bvt_engine **out, const bvt_options *opts, const bvt_state_o
 /* ---- checkpoint ---- */
 
 /* The cut (every shard lock held): the journal continues in a new file.
- * Definition calls hold no shard lock and may append meanwhile: the
- * rotation orders them (persist.h says why either side is correct). */
+ * Names hold no shard lock and may be appended meanwhile: the rotation
+ * orders them (persist.h says why either side is correct). */
 static int switch_journal(bvt_engine *e, void *ud, uint64_t *out_seq, bvt_error *err)
 {
     struct bvt_state *st = ud;

@@ -654,8 +654,7 @@ START_TEST(category_record_again_after_its_cut)
     bvt_engine *a = NULL;
     ck_assert_int_eq(bvt_engine_new(&a, &o, NULL), BVT_OK);
     bvt_wbuf log = BVT_WBUF_INIT;
-    a->log_hook = capture_categories;
-    a->log_ud = &log;
+    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture_categories, .ud = &log });
     track_full(a, B, BVT_EVENT_PAGE_VIEW, SHARED_CAT, NULL, NULL); /* shared 1, shared/shoes 2 */
     uint32_t id = 0;
     ck_assert_int_eq(bvt_category_intern(a, "books/crime", &id, NULL), BVT_OK);

@@ -354,8 +354,7 @@ static bvt_engine *engine_a(journal *j, assigned *out)
 {
     bvt_engine *e = new_engine();
     if (j) {
-        e->log_hook = capture;
-        e->log_ud = j;
+        bvt_change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = j });
     }
     build(e, out);
     traffic(e);
@@ -894,8 +893,7 @@ START_TEST(failed_journal_append_is_reported)
 {
     static journal j;
     bvt_engine *e = fresh();
-    e->log_hook = capture;
-    e->log_ud = &j;
+    bvt_change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = &j });
     j.fail = 1;
     bvt_offer o = offer_named("late");
     uint32_t id = 0;

@@ -548,10 +548,9 @@ START_TEST(journal_replay)
 {
     bvt_engine *a = fresh();
     journal j = { BVT_WBUF_INIT, 0, 0 };
-    a->log_hook = capture;
-    a->log_ud = &j;
+    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
     build(a);
-    a->log_hook = NULL;
+    bvt_change_sink_set(a, NULL);
     for (uint32_t op = BVT_OP_CATEGORY; op <= BVT_OP_CLUSTERS; op++)
         ck_assert_msg(seen_op(&j, op), "no record of op %u", op);
 
@@ -579,10 +578,9 @@ START_TEST(journal_after_snapshot)
 {
     bvt_engine *a = fresh();
     journal j = { BVT_WBUF_INIT, 0, 0 };
-    a->log_hook = capture;
-    a->log_ud = &j;
+    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
     build(a);
-    a->log_hook = NULL;
+    bvt_change_sink_set(a, NULL);
     uint32_t n = replay_range(NULL, &j, 0, 0, 0);
     for (uint32_t k = 0; k < n; k++) {
         bvt_engine *x = fresh(), *y = fresh();
@@ -609,8 +607,7 @@ START_TEST(journal_category_from_event)
 {
     bvt_engine *a = fresh();
     journal j = { BVT_WBUF_INIT, 0, 0 };
-    a->log_hook = capture;
-    a->log_ud = &j;
+    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
     ck_assert_int_eq(bvt_consent_set(a, "u", 1, BVT_PURPOSE_ANALYTICS, 1, T0), BVT_OK);
     uint32_t before = j.n;
     track_ok(a, "u", BVT_EVENT_PAGE_VIEW, NOW, "garden/tools/spades", 0);
@@ -724,8 +721,7 @@ START_TEST(journal_failure_is_returned)
 {
     bvt_engine *a = fresh();
     journal j = { BVT_WBUF_INIT, 0, BVT_EIO };
-    a->log_hook = capture;
-    a->log_ud = &j;
+    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
     uint32_t id;
     ck_assert_int_eq(bvt_category_intern(a, "new/path", &id, NULL), BVT_EIO);
     ck_assert_int_eq(bvt_keyword_map(a, "word", "new/path", NULL), BVT_EIO);

@@ -400,8 +400,8 @@ static run replay_all(const bvt_options *o, const records *rs, size_t cut, captu
         if (i == cut) {
             if (bvt_engine_save(u.e, snap_cut, NULL) != BVT_OK)
                 abort();
-            u.e->log_hook = capture; /* what it journals from here on */
-            u.e->log_ud = cap;
+            /* what it journals from here on */
+            bvt_change_sink_set(u.e, &(bvt_change_sink){ .append = capture, .ud = cap });
         }
         if (at)
             at[i] = cap->len;
@@ -414,7 +414,7 @@ static run replay_all(const bvt_options *o, const records *rs, size_t cut, captu
     }
     if (cut == rs->count && cut == 0 && bvt_engine_save(u.e, snap_cut, NULL) != BVT_OK)
         abort();
-    u.e->log_hook = NULL;
+    bvt_change_sink_set(u.e, NULL);
     restore(u.e, lim);
     /* Opening checks the user count after replay (state.c's rebuild()). */
     u.over = u.rc == BVT_OK && o->max_users && atomic_load(&u.e->store.users) > o->max_users;

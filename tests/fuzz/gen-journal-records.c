@@ -84,8 +84,7 @@ static bvt_engine *start2(uint8_t bits, uint8_t more)
     OK(bvt_engine_new(&e, &o, NULL));
     cur.len = 0;
     put(&cur, hdr, JR_HEADER);
-    e->log_hook = capture;
-    e->log_ud = &cur;
+    bvt_change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = &cur });
     return e;
 }
 
