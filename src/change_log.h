@@ -1,5 +1,6 @@
 /* change_log.h — journal records of per-user changes and events: encoding
- * (called by the mutating calls, under the user's shard lock) and replay.
+ * (called by the mutating calls, under the user's shard lock; replay is
+ * change_replay.h).
  * See persist.h for the rules every record follows. */
 #ifndef BVT_CHANGE_LOG_H
 #define BVT_CHANGE_LOG_H
@@ -38,15 +39,5 @@ int bvt_log_evict(void *engine, const bvt_user_key *victim);
  * (mem.h).  The log_* calls above use it; experiment assignment too.
  * BVT_OK; BVT_EIO; BVT_ENOMEM. */
 int bvt_log_change(bvt_engine *e, bvt_user_key k, const void *rec, size_t n);
-
-/* A BVT_OP_BUDGETED record's head (op byte read): the shard memory that
- * answers the inner change's growth, and its room (bvt_mem_script).  NULL
- * when the head is bad (r failed). */
-bvt_mem *bvt_change_budget(bvt_engine *e, bvt_rbuf *r, int64_t *room);
-
-/* Replay a per-user record (op byte read; ops BVT_OP_EVENT..BVT_OP_EXPIRE,
- * BVT_OP_EVICT and BVT_OP_REJECTED).  BVT_OK; BVT_ECORRUPT; BVT_ENOTFOUND (an evicted
- * user absent); or the repeated call's BVT_ENOMEM. */
-int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "change_log.h"
+#include "change_replay.h"
 #include "engine.h"
 #include "error.h"
 #include "journal.h"
