@@ -211,9 +211,9 @@ int bvt_offer_segments_restore(bvt_engine *e, const uint32_t *segments, size_t n
 int bvt_offer_groups_restore(bvt_engine *e, const char *const *names,
                              const bvt_offer_group *groups, size_t n, bvt_error *err);
 
-/* Journal records of the catalog's calls (offer_persist.c), appended under
- * define_lock right after the change is published.  Status of
- * bvt_persist_log(). */
+/* Journal records of the catalog's calls (offer_log.c), appended under
+ * define_lock while the change is published (events held off:
+ * change_sink.h).  Status of bvt_persist_log(). */
 int bvt_offers_log_define(bvt_engine *e, bvt_offer_def *const *defs, size_t n);
 int bvt_offers_log_remove(bvt_engine *e, const char *id);
 int bvt_offers_log_group(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps);

@@ -1,9 +1,9 @@
-/* offer_persist.c — the offer catalog in snapshots (BVT_SEC_OFFERS) and in
- * the journal (BVT_OP_OFFER_DEFINE .. BVT_OP_POLICY): offer and group
- * names in id order, group caps, the offer-segment list, the policy as
- * given, every current definition as text, the counters of every id
- * (metrics rows, bandit evidence, hence budgets spent) and the
- * unattributed count.
+/* offer_persist.c — the offer catalog in snapshots (BVT_SEC_OFFERS), and
+ * replaying its journal records (BVT_OP_OFFER_DEFINE .. BVT_OP_POLICY,
+ * which offer_log.c writes): offer and group names in id order, group
+ * caps, the offer-segment list, the policy as given, every current
+ * definition as text, the counters of every id (metrics rows, bandit
+ * evidence, hence budgets spent) and the unattributed count.
  *
  * Definitions are stored as the caller's text (rule source, tag paths,
  * group name) and loaded through the normal define path, so a rule is
@@ -15,13 +15,12 @@
  * read from one published version, taken with current_lock, which is held
  * only for the pointer read and never by a thread waiting for a shard lock
  * (tracking takes it under a shard lock, the same order as here).
- * define_lock is NOT taken: a definer holds it while appending its journal
- * record, and a checkpoint switches journal files while holding every shard
- * lock, so a snapshot waiting for define_lock could deadlock with a
- * definer waiting for the journal.  Names and counters are read lock-free
- * after the version, so every id the version names is among the names
- * written; a definition published meanwhile is in the new journal too, and
- * replaying it is idempotent. */
+ * define_lock is NOT taken: a definer holds it while it waits for every
+ * shard lock to publish and journal (change_sink.h), so a snapshot waiting
+ * for define_lock could deadlock with it; and holding the shard locks, the
+ * snapshot sees no definition published meanwhile.  Names and counters are
+ * read lock-free after the version, so every id the version names is among
+ * the names written. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include "engine.h"
 #include "error.h"
 #include "offer.h"
+#include "offer_codec.h"
 #include "persist.h"
 #include "profile_env.h"
 
@@ -39,56 +39,6 @@
 #define DEF_MIN 80u   /* put_def with empty strings and lists */
 
 /* ---- shared pieces ---- */
-
-void bvt_offers_put_policy(bvt_wbuf *w, const bvt_policy *p)
-{
-    bvt_w_u32(w, p->kind);
-    bvt_w_f64(w, p->epsilon);
-    bvt_w_f64(w, p->temperature);
-    bvt_w_f64(w, p->floor);
-    bvt_w_f64(w, p->prior_rate);
-    bvt_w_f64(w, p->prior_strength);
-    bvt_w_f64(w, p->affinity_boost);
-    bvt_w_u32(w, p->propensity_draws);
-}
-
-void bvt_offers_get_policy(bvt_rbuf *r, bvt_policy *p)
-{
-    bvt_policy init = BVT_POLICY_INIT;
-    *p = init;
-    p->kind = bvt_r_u32(r);
-    p->epsilon = bvt_r_f64(r);
-    p->temperature = bvt_r_f64(r);
-    p->floor = bvt_r_f64(r);
-    p->prior_rate = bvt_r_f64(r);
-    p->prior_strength = bvt_r_f64(r);
-    p->affinity_boost = bvt_r_f64(r);
-    p->propensity_draws = bvt_r_u32(r);
-}
-
-static void put_caps(bvt_wbuf *w, const bvt_cap *caps, uint32_t n)
-{
-    bvt_w_u32(w, n);
-    for (uint32_t i = 0; i < n; i++) {
-        bvt_w_u32(w, caps[i].max);
-        bvt_w_i64(w, caps[i].window_ms);
-    }
-}
-
-/* Values are checked by the define path; only the count bounds the array. */
-static uint32_t get_caps(bvt_rbuf *r, bvt_cap *caps)
-{
-    uint32_t n = bvt_r_u32(r);
-    if (n > BVT_OFFER_CAPS_MAX) {
-        bvt_r_fail(r, "too many caps");
-        return 0;
-    }
-    for (uint32_t i = 0; i < n; i++) {
-        caps[i].max = bvt_r_u32(r);
-        caps[i].window_ms = bvt_r_i64(r);
-    }
-    return r->bad ? 0 : n;
-}
 
 /* A status of a restoring call as a loader's: the caller's data did not
  * fit unless memory ran out. */
@@ -105,76 +55,13 @@ static int done(bvt_rbuf *r)
     return bvt_r_end(r) ? BVT_OK : BVT_ECORRUPT;
 }
 
-/* ---- one definition, as text ---- */
-
-static void put_def(bvt_engine *e, bvt_wbuf *w, const bvt_offer_def *d)
-{
-    bvt_w_u32(w, d->id);
-    bvt_w_cstr(w, bvt_interner_str(e->offers.names, d->id));
-    bvt_w_u32(w, d->n_tags);
-    for (uint32_t t = 0; t < d->n_tags; t++)
-        bvt_w_cstr(w, bvt_categories_name(e->cats, d->tags[t]));
-    bvt_w_cstr(w, d->rule_text);
-    bvt_w_f64(w, d->value);
-    bvt_w_u32(w, d->response);
-    bvt_w_f64(w, d->cost);
-    bvt_w_u32(w, d->cost_per);
-    put_caps(w, d->caps, d->n_caps);
-    bvt_w_cstr(w, d->group ? bvt_interner_str(e->offers.group_names, d->group) : NULL);
-    bvt_w_i64(w, d->cooloff_ms);
-    bvt_w_i64(w, d->start_ms);
-    bvt_w_i64(w, d->end_ms);
-    bvt_w_i32(w, d->priority);
-    bvt_w_u64(w, d->budget);
-    bvt_w_u8(w, (uint8_t)d->personalised);
-}
-
-/* A decoded definition: strings point into the record. */
-typedef struct def_text {
-    uint32_t id;
-    const char *tags[BVT_OFFER_TAGS_MAX];
-    bvt_cap caps[BVT_OFFER_CAPS_MAX];
-} def_text;
-
-static void get_def(bvt_rbuf *r, bvt_offer *o, def_text *t)
-{
-    bvt_offer init = BVT_OFFER_INIT;
-    *o = init;
-    t->id = bvt_r_u32(r);
-    o->id = bvt_r_str(r, NULL);
-    uint32_t n_tags = bvt_r_u32(r);
-    if (n_tags > BVT_OFFER_TAGS_MAX)
-        bvt_r_fail(r, "too many tags");
-    for (uint32_t i = 0; i < n_tags && !r->bad; i++)
-        t->tags[i] = bvt_r_str(r, NULL); /* NULL: refused by the define path */
-    o->tags = t->tags;
-    o->n_tags = r->bad ? 0 : n_tags;
-    o->rule = bvt_r_str(r, NULL);
-    o->value = bvt_r_f64(r);
-    o->response = bvt_r_u32(r);
-    o->cost = bvt_r_f64(r);
-    o->cost_per = bvt_r_u32(r);
-    o->n_caps = get_caps(r, t->caps);
-    o->caps = t->caps;
-    o->group = bvt_r_str(r, NULL);
-    o->cooloff_ms = bvt_r_i64(r);
-    o->start_ms = bvt_r_i64(r);
-    o->end_ms = bvt_r_i64(r);
-    o->priority = bvt_r_i32(r);
-    o->budget_impressions = bvt_r_u64(r);
-    uint8_t personalised = bvt_r_u8(r);
-    if (personalised > 1)
-        bvt_r_fail(r, "personalised is not 0 or 1");
-    o->personalised = personalised;
-}
-
 /* Define offers[0..n) (decoded) as they were: each id must be the one
  * recorded, already known or (journal: allow_new) the next the names hand
  * out, checked before anything changes (a repeated id is refused by the
  * define path, before it changes anything).  Ids known but not defined now
  * (removed ones) come back; the catalog keeps the batch's order. */
 static int define_decoded(bvt_engine *e, bvt_rbuf *r, const bvt_offer *offers,
-                          const def_text *texts, size_t n, int allow_new)
+                          const bvt_offer_def_text *texts, size_t n, int allow_new)
 {
     bvt_interner *names = e->offers.names;
     uint32_t next = bvt_interner_count(names) + 1;
@@ -207,10 +94,10 @@ static int define_decoded(bvt_engine *e, bvt_rbuf *r, const bvt_offer *offers,
 static int read_defs(bvt_engine *e, bvt_rbuf *r, size_t n, int record)
 {
     bvt_offer one_o, *offers = n == 1 ? &one_o : malloc(n * sizeof *offers);
-    def_text one_t, *texts = n == 1 ? &one_t : malloc(n * sizeof *texts);
+    bvt_offer_def_text one_t, *texts = n == 1 ? &one_t : malloc(n * sizeof *texts);
     int rc = offers && texts ? BVT_OK : BVT_ENOMEM;
     for (size_t i = 0; rc == BVT_OK && i < n && !r->bad; i++)
-        get_def(r, &offers[i], &texts[i]);
+        bvt_offers_get_def(r, &offers[i], &texts[i]);
     if (rc == BVT_OK && (r->bad || (record && !bvt_r_end(r))))
         rc = BVT_ECORRUPT;
     if (rc == BVT_OK && n)
@@ -340,7 +227,7 @@ int bvt_offers_save(bvt_engine *e, bvt_wbuf *w)
     for (uint32_t g = 1; g <= n_groups; g++) {
         const bvt_offer_group *grp = g <= set->max_group ? &set->groups[g] : NULL;
         bvt_w_cstr(w, bvt_interner_str(o->group_names, g));
-        put_caps(w, grp ? grp->caps : NULL, grp ? grp->n_caps : 0);
+        bvt_offers_put_caps(w, grp ? grp->caps : NULL, grp ? grp->n_caps : 0);
     }
     bvt_w_u32(w, set->n_segments);
     for (uint32_t i = 0; i < set->n_segments; i++)
@@ -353,7 +240,7 @@ int bvt_offers_save(bvt_engine *e, bvt_wbuf *w)
         bvt_rule_mark_names(d->rule, e->snap_marks);
         for (uint32_t t = 0; e->snap_marks && t < d->n_tags; t++)
             bvt_bits_set(e->snap_marks->cats, d->tags[t]);
-        put_def(e, w, d);
+        bvt_offers_put_def(e, w, d);
     }
     for (uint32_t id = 1; id <= n_names; id++) {
         const bvt_offer_counters *c = bvt_offer_counters_of(o, id);
@@ -397,7 +284,7 @@ static int load_groups(bvt_engine *e, bvt_rbuf *r)
     int rc = names && groups ? BVT_OK : BVT_ENOMEM;
     for (uint32_t i = 0; rc == BVT_OK && i < n && !r->bad; i++) {
         names[i] = bvt_r_str(r, NULL);
-        groups[i].n_caps = get_caps(r, groups[i].caps);
+        groups[i].n_caps = bvt_offers_get_caps(r, groups[i].caps);
         if (!names[i])
             bvt_r_fail(r, "group without a name");
     }
@@ -462,60 +349,6 @@ int bvt_offers_load(bvt_engine *e, bvt_rbuf *r)
     return rc;
 }
 
-/* ---- journal records ---- */
-
-int bvt_offers_log_define(bvt_engine *e, bvt_offer_def *const *defs, size_t n)
-{
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, n == 1 ? BVT_OP_OFFER_DEFINE : BVT_OP_OFFER_BATCH);
-    if (n != 1)
-        bvt_w_u32(&w, (uint32_t)n);
-    for (size_t i = 0; i < n; i++)
-        put_def(e, &w, defs[i]);
-    int rc = bvt_persist_log(e, &w);
-    return rc;
-}
-
-int bvt_offers_log_remove(bvt_engine *e, const char *id)
-{
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_OFFER_REMOVE);
-    bvt_w_cstr(&w, id);
-    int rc = bvt_persist_log(e, &w);
-    return rc;
-}
-
-int bvt_offers_log_group(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps)
-{
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_OFFER_GROUP);
-    bvt_w_u32(&w, bvt_interner_find(e->offers.group_names, name, strlen(name)));
-    bvt_w_cstr(&w, name);
-    put_caps(&w, caps, (uint32_t)n_caps);
-    int rc = bvt_persist_log(e, &w);
-    return rc;
-}
-
-int bvt_offers_log_segments(bvt_engine *e, const uint32_t *segments, size_t n)
-{
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_OFFER_SEGMENTS);
-    bvt_w_u32(&w, (uint32_t)n);
-    for (size_t i = 0; i < n; i++)
-        bvt_w_u32(&w, segments[i]);
-    int rc = bvt_persist_log(e, &w);
-    return rc;
-}
-
-int bvt_offers_log_policy(bvt_engine *e, const bvt_policy *given)
-{
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_POLICY);
-    bvt_offers_put_policy(&w, given);
-    int rc = bvt_persist_log(e, &w);
-    return rc;
-}
-
 /* A group record: its id must be the one known, or the next. */
 static int replay_group(bvt_engine *e, bvt_rbuf *r)
 {
@@ -523,7 +356,7 @@ static int replay_group(bvt_engine *e, bvt_rbuf *r)
     size_t len;
     const char *name = bvt_r_str(r, &len);
     bvt_cap caps[BVT_OFFER_CAPS_MAX];
-    uint32_t n = get_caps(r, caps);
+    uint32_t n = bvt_offers_get_caps(r, caps);
     if (!bvt_r_end(r))
         return BVT_ECORRUPT;
     bvt_interner *names = e->offers.group_names;
