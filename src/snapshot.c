@@ -251,17 +251,19 @@ static int copy_shard(const bvt_engine *e, const bvt_shard *sh, bvt_name_marks *
     return BVT_OK;
 }
 
-/* The copy of one shard a snapshot owes (store.h's bvt_shard_lock). */
+/* The copy of one shard a snapshot owes (store.h's bvt_shard_lock pays
+ * it). */
 struct bvt_snap_job {
+    bvt_shard_debt debt; /* first: the shard points at it */
     const bvt_engine *e;
     bvt_name_marks *marks;
     plan p;
     int rc;
 };
 
-void bvt_snapshot_copy_pending(bvt_shard *sh)
+static void copy_owed(bvt_shard *sh)
 {
-    struct bvt_snap_job *job = sh->snap;
+    struct bvt_snap_job *job = (struct bvt_snap_job *)sh->snap;
     sh->snap = NULL;
     job->rc = copy_shard(job->e, sh, job->marks, &job->p);
 }
@@ -361,10 +363,11 @@ static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
             rc = BVT_ENOMEM;
     }
     for (uint32_t i = 0; i < s->n_shards; i++) {
+        jobs[i].debt.pay = copy_owed;
         jobs[i].e = e;
         jobs[i].marks = m;
         if (rc == BVT_OK)
-            s->shards[i].snap = &jobs[i];
+            s->shards[i].snap = &jobs[i].debt;
     }
     bvt_store_unlock_all(s);
     return rc;

@@ -37,7 +37,7 @@ typedef struct bvt_shard {
     uint64_t evicted;
     uint64_t rng;           /* eviction sampling */
     bvt_mem mem;
-    struct bvt_snap_job *snap; /* a snapshot's copy of this shard still to make, or NULL */
+    struct bvt_shard_debt *snap; /* a snapshot's copy of this shard still to make, or NULL */
 } __attribute__((aligned(64))) bvt_shard;
 
 /* Told of each eviction under the victim's shard lock, before it goes (the
@@ -94,8 +94,11 @@ static inline void bvt_shard_prefetch(const bvt_shard *sh, const bvt_user_key *k
         __builtin_prefetch(&sh->index[k->lo & sh->index_mask]);
 }
 
-/* Make the copy a snapshot still owes this shard (its lock held; snapshot.c). */
-void bvt_snapshot_copy_pending(bvt_shard *sh);
+/* A copy of a shard a snapshot still owes (snapshot.c embeds this first in
+ * its job): pay() makes it, the shard's lock held, and clears sh->snap. */
+typedef struct bvt_shard_debt {
+    void (*pay)(bvt_shard *sh);
+} bvt_shard_debt;
 
 /* Lock a shard.  Every shard lock goes through here (or bvt_shard_trylock):
  * a snapshot in progress marks the shards it has yet to copy, and whoever
@@ -105,7 +108,7 @@ static inline void bvt_shard_lock(bvt_shard *sh)
 {
     pthread_mutex_lock(&sh->lock);
     if (sh->snap)
-        bvt_snapshot_copy_pending(sh);
+        sh->snap->pay(sh);
     bvt_mem_begin(&sh->mem); /* what the lock is taken for is one change */
 }
 
@@ -115,7 +118,7 @@ static inline int bvt_shard_trylock(bvt_shard *sh)
     if (pthread_mutex_trylock(&sh->lock) != 0)
         return -1;
     if (sh->snap)
-        bvt_snapshot_copy_pending(sh);
+        sh->snap->pay(sh);
     bvt_mem_begin(&sh->mem);
     return 0;
 }
