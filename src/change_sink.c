@@ -48,7 +48,7 @@ void bvt_persist_hold(bvt_engine *e)
 {
     if (!bvt_persist_on(e))
         return;
-    bvt_store_lock_all(&e->store);
+    e->hold_all(&e->store);
     holding = e;
 }
 
@@ -57,7 +57,7 @@ int bvt_persist_release(bvt_engine *e)
     if (holding != e)
         return BVT_OK;
     holding = NULL;
-    bvt_store_unlock_all(&e->store);
+    e->release_all(&e->store);
     return bvt_persist_commit(e);
 }
 

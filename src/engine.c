@@ -174,6 +174,8 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
         return rc;
     }
     bvt_registry_attach(e);
+    e->hold_all = bvt_store_lock_all;
+    e->release_all = bvt_store_unlock_all;
     *out = e;
     return BVT_OK;
 }

@@ -65,6 +65,11 @@ struct bvt_engine {
     struct bvt_state *state;             /* the state directory, or NULL (state.c) */
     struct bvt_journal *journal;         /* NULL without one, and while replaying */
     bvt_change_sink sink;                /* where change records go (change_sink.h) */
+    /* How bvt_persist_hold holds every change off: the store's lock-all,
+     * installed at creation (so change_sink.c, below the store, calls it
+     * without depending on it). */
+    void (*hold_all)(bvt_store *s);
+    void (*release_all)(bvt_store *s);
 };
 
 /* Define a segment; `builtin` marks the engine's own (not removable). */

@@ -20,6 +20,9 @@
 
 #define BVT_DAY_MS 86400000LL
 
+/* The day number of a time (days since the epoch, UTC; times are >= 0). */
+static inline int32_t bvt_day_of(int64_t t_ms) { return (int32_t)(t_ms / BVT_DAY_MS); }
+
 typedef struct bvt_hist_event {
     int64_t t_ms;
     float value;

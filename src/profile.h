@@ -115,6 +115,4 @@ void bvt_profile_features(const bvt_record *r, const struct bvt_rfm_cuts *cuts, 
 
 _Static_assert(sizeof(bvt_record) == 232, "the record is part of the memory budget per user");
 
-static inline int32_t bvt_day_of(int64_t t_ms) { return (int32_t)(t_ms / BVT_DAY_MS); }
-
 #endif
