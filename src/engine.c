@@ -12,7 +12,7 @@
 #include "analytics.h"
 #include "change_log.h"
 #include "persist.h"
-#include "registry_persist.h"
+#include "registry_log.h"
 #include "rng.h"
 
 #define DEFAULT_SHARDS 64u

@@ -1,12 +1,13 @@
-/* registry_persist.c — snapshot sections and journal records of the
- * engine's registries and derived state (persist.h):
+/* registry_persist.c — snapshot sections and replay of the engine's
+ * registries and derived state (persist.h):
  *  - BVT_SEC_NAMES: categories, keyword maps, attribute strings, custom
  *    event types, consent purposes;
  *  - BVT_SEC_SEGMENTS: segment names (every id ever handed out) and the
  *    definitions with their rule text;
  *  - BVT_SEC_DERIVED: RFM cut points, the cluster model, the anonymous
  *    aggregates, the alias map, the rejected-event counter;
- *  - the records BVT_OP_CATEGORY .. BVT_OP_CLUSTERS and their replay.
+ *  - replaying the records BVT_OP_CATEGORY .. BVT_OP_CLUSTERS (written by
+ *    registry_log.c, event_types.c, consent.c and cluster.c).
  *
  * Everything is restored by the same calls that built it, in id order, so
  * ids come back identical; a loader checks each id it gets against the one
@@ -67,7 +68,7 @@
 #include "engine.h"
 #include "persist.h"
 #include "profile_env.h"
-#include "registry_persist.h"
+#include "registry_log.h"
 
 static int corrupt(bvt_rbuf *r, const char *why)
 {
@@ -88,178 +89,6 @@ static int refused(bvt_rbuf *r, int rc, const char *why)
 static int finish(bvt_rbuf *r)
 {
     return bvt_r_end(r) ? BVT_OK : BVT_ECORRUPT;
-}
-
-/* ================================================================ hooks */
-
-static int hook_check(void *ud)
-{
-    return bvt_persist_check(ud);
-}
-
-/* Under the category lock: one record per new id, so records follow id
- * order, and one before a record names an erased id (category.h).  It may
- * run under a shard lock too, so it never waits for the disk: the public
- * call that caused it commits (persist.h). */
-static int category_logged(void *ud, uint32_t id, const char *path, size_t len)
-{
-    unsigned char buf[1 + 4 + 4 + BVT_CATEGORY_MAX_LEN + 1];
-    bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf);
-    bvt_w_u8(&w, BVT_OP_CATEGORY);
-    bvt_w_u32(&w, id);
-    bvt_w_str(&w, path, len);
-    return w.oom ? BVT_ENOMEM : bvt_persist_log_bytes(ud, w.p, w.len);
-}
-
-/* The category by path: replay finds it (its own record came first). */
-static int keyword_mapped(void *ud, const char *word, size_t len, uint32_t category)
-{
-    bvt_engine *e = ud;
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_KEYWORD);
-    bvt_w_str(&w, word, len);
-    bvt_w_cstr(&w, bvt_categories_name(e->cats, category));
-    return bvt_persist_log(e, &w);
-}
-
-/* The segments' hooks (segment.h): events and per-user calls evaluate
- * segments, so they are held off while a version is published and
- * journaled. */
-static void segments_hold(void *ud)
-{
-    bvt_persist_hold(ud);
-}
-
-static int segments_release(void *ud)
-{
-    return bvt_persist_release(ud);
-}
-
-/* Under the segments' define_lock, right after publishing. */
-static int segment_logged(void *ud, uint32_t id, int builtin, const char *text)
-{
-    bvt_engine *e = ud;
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, text ? BVT_OP_SEGMENT_DEFINE : BVT_OP_SEGMENT_REMOVE);
-    bvt_w_u32(&w, id);
-    bvt_w_u8(&w, builtin != 0);
-    bvt_w_cstr(&w, bvt_interner_str(e->segments.names, id));
-    if (text)
-        bvt_w_cstr(&w, text);
-    return bvt_persist_log(e, &w);
-}
-
-void bvt_registry_attach(bvt_engine *e)
-{
-    bvt_categories_hooks ch = { hook_check, category_logged, e };
-    bvt_keywords_hooks kh = { hook_check, keyword_mapped, e };
-    bvt_categories_set_hooks(e->cats, &ch);
-    bvt_keywords_set_hooks(e->keywords, &kh);
-    e->segments.hold = segments_hold;
-    e->segments.log = segment_logged;
-    e->segments.release = segments_release;
-    e->segments.log_ud = e;
-}
-
-/* ============================================================= RFM cuts */
-
-/* Layouts of RFM cut points: 1 (read only) held one value per cut; 2 holds
- * the ranks of rfm.h (value, the two tie-breaking values, the hash). */
-#define CUTS_LEGACY 1u
-#define CUTS_RANKED 2u
-
-static void cuts_write(const bvt_rfm_cuts *c, bvt_wbuf *w)
-{
-    bvt_w_u8(w, CUTS_RANKED);
-    for (int d = 0; d < 3; d++)
-        for (int k = 0; k < 4; k++) {
-            for (int i = 0; i < 3; i++)
-                bvt_w_f64(w, c->cut[d][k].v[i]);
-            bvt_w_u64(w, c->cut[d][k].tie);
-        }
-    bvt_w_i64(w, c->refreshed_ms);
-    bvt_w_u64(w, c->buyers);
-}
-
-/* One cut point; a legacy one ranks above every buyer of its value, as
- * its scores (ties shared a score) require. */
-static bvt_rfm_rank cut_read(bvt_rbuf *r, uint32_t layout)
-{
-    bvt_rfm_rank k = { { bvt_r_f64(r), DBL_MAX, DBL_MAX }, UINT64_MAX };
-    if (layout == CUTS_RANKED) {
-        k.v[1] = bvt_r_f64(r);
-        k.v[2] = bvt_r_f64(r);
-        k.tie = bvt_r_u64(r);
-    }
-    for (int i = 0; i < 3 && !r->bad; i++)
-        if (!isfinite(k.v[i]))
-            bvt_r_fail(r, "RFM cut points not finite");
-    return k;
-}
-
-/* Cut points after a layout byte (which the caller has read). */
-static int cuts_read(bvt_rbuf *r, uint32_t layout, bvt_rfm_cuts **out)
-{
-    bvt_rfm_cuts c = { 0 };
-    if (layout != CUTS_LEGACY && layout != CUTS_RANKED)
-        return bvt_r_fail(r, "unknown RFM cut point layout"), BVT_ECORRUPT;
-    for (int d = 0; d < 3; d++)
-        for (int k = 0; k < 4; k++) {
-            c.cut[d][k] = cut_read(r, layout);
-            if (!r->bad && k > 0 && bvt_rfm_rank_cmp(&c.cut[d][k], &c.cut[d][k - 1]) < 0)
-                bvt_r_fail(r, "RFM cut points not ascending");
-        }
-    c.refreshed_ms = bvt_r_i64(r);
-    c.buyers = bvt_r_u64(r);
-    if (!r->bad && c.refreshed_ms <= 0)
-        bvt_r_fail(r, "RFM refresh time not positive");
-    if (r->bad)
-        return BVT_ECORRUPT;
-    if (!(*out = malloc(sizeof **out)))
-        return BVT_ENOMEM;
-    **out = c;
-    return BVT_OK;
-}
-
-static int same_cuts(const bvt_rfm_cuts *a, const bvt_rfm_cuts *b)
-{
-    return memcmp(a->cut, b->cut, sizeof a->cut) == 0 && a->refreshed_ms == b->refreshed_ms &&
-           a->buyers == b->buyers;
-}
-
-/* Under rfm_lock.  Loading and replay publish without a record, and replay
- * skips cuts equal to the current ones (idempotent). */
-static int cuts_publish(bvt_engine *e, bvt_rfm_cuts *cuts, int replay)
-{
-    bvt_rfm_cuts *cur = atomic_load_explicit(&e->cuts, memory_order_relaxed);
-    if (replay && cur && same_cuts(cur, cuts)) {
-        free(cuts);
-        return BVT_OK;
-    }
-    /* Readers may still hold the previous version: retire it, free it with
-     * the engine. */
-    cuts->older = cur;
-    if (replay) {
-        atomic_store_explicit(&e->cuts, cuts, memory_order_release);
-        return BVT_OK;
-    }
-    /* segments read the cuts: events are held off (persist.h) */
-    bvt_persist_hold(e);
-    atomic_store_explicit(&e->cuts, cuts, memory_order_release);
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_RFM_CUTS);
-    cuts_write(cuts, &w);
-    return bvt_persist_log_release(e, &w);
-}
-
-int bvt_rfm_publish(bvt_engine *e, bvt_rfm_cuts *cuts)
-{
-    int rc = bvt_persist_check(e);
-    if (rc != BVT_OK) {
-        free(cuts);
-        return rc;
-    }
-    return cuts_publish(e, cuts, 0);
 }
 
 /* ================================================================ names */
@@ -615,7 +444,7 @@ int bvt_derived_save(bvt_engine *e, bvt_wbuf *w)
      * until no reader can hold them. */
     const bvt_rfm_cuts *cuts = atomic_load_explicit(&e->cuts, memory_order_acquire);
     if (cuts)
-        cuts_write(cuts, w); /* its layout byte says it is there */
+        bvt_rfm_cuts_write(cuts, w); /* its layout byte says it is there */
     else
         bvt_w_u8(w, 0);
     const bvt_cluster_model *m = atomic_load_explicit(&e->clusters, memory_order_acquire);
@@ -739,10 +568,10 @@ int bvt_derived_load(bvt_engine *e, bvt_rbuf *r)
     uint8_t has = bvt_r_u8(r); /* 0, or the cut points' layout */
     if (has) {
         bvt_rfm_cuts *cuts;
-        if ((rc = cuts_read(r, has, &cuts)) != BVT_OK)
+        if ((rc = bvt_rfm_cuts_read(r, has, &cuts)) != BVT_OK)
             return rc;
         pthread_mutex_lock(&e->rfm_lock);
-        cuts_publish(e, cuts, 1);
+        bvt_rfm_republish(e, cuts);
         pthread_mutex_unlock(&e->rfm_lock);
     }
     has = bvt_r_u8(r);
@@ -910,7 +739,7 @@ static int replay_segment_remove(bvt_engine *e, bvt_rbuf *r)
 static int replay_cuts(bvt_engine *e, bvt_rbuf *r)
 {
     bvt_rfm_cuts *cuts;
-    int rc = cuts_read(r, bvt_r_u8(r), &cuts);
+    int rc = bvt_rfm_cuts_read(r, bvt_r_u8(r), &cuts);
     if (rc != BVT_OK)
         return rc;
     if (finish(r) != BVT_OK) {
@@ -918,9 +747,9 @@ static int replay_cuts(bvt_engine *e, bvt_rbuf *r)
         return BVT_ECORRUPT;
     }
     pthread_mutex_lock(&e->rfm_lock);
-    rc = cuts_publish(e, cuts, 1);
+    bvt_rfm_republish(e, cuts);
     pthread_mutex_unlock(&e->rfm_lock);
-    return rc;
+    return BVT_OK;
 }
 
 static int replay_clusters(bvt_engine *e, bvt_rbuf *r)
