@@ -124,6 +124,14 @@ static int options_of(const bvt_options *opts, bvt_options *o, bvt_error *err)
     return BVT_OK;
 }
 
+/* The store's release hook (store.h): bvt_profile_release in the store's
+ * callback shape, so store.c need not call profile.c. */
+static void release_profile(void *ud, bvt_record *r, bvt_mem *m)
+{
+    (void)ud;
+    bvt_profile_release(r, m);
+}
+
 int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
 {
     if (!out)
@@ -168,6 +176,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
     e->cfg.hist.cats = e->cats;
     e->store.on_evict = bvt_log_evict; /* replay follows the journal's choices */
     e->store.on_evict_ud = e;
+    e->store.release = release_profile; /* records' variable parts: profile.c */
     rc = bvt_segments_define_builtins(e, err);
     if (rc != BVT_OK) {
         bvt_engine_free(e);
