@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
+#include "cluster_model.h"
 #include "engine.h"
 #include "error.h"
 #include "experiment.h"
