@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
+#include "cluster_model.h"
 #include "engine.h"
 #include "error.h"
 #include "experiment.h"
@@ -124,6 +124,14 @@ static int options_of(const bvt_options *opts, bvt_options *o, bvt_error *err)
     return BVT_OK;
 }
 
+/* The store's release hook (store.h): bvt_profile_release in the store's
+ * callback shape, so store.c need not call profile.c. */
+static void release_profile(void *ud, bvt_record *r, bvt_mem *m)
+{
+    (void)ud;
+    bvt_profile_release(r, m);
+}
+
 int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
 {
     if (!out)
@@ -168,6 +176,7 @@ int bvt_engine_new(bvt_engine **out, const bvt_options *opts_in, bvt_error *err)
     e->cfg.hist.cats = e->cats;
     e->store.on_evict = bvt_log_evict; /* replay follows the journal's choices */
     e->store.on_evict_ud = e;
+    e->store.release = release_profile; /* records' variable parts: profile.c */
     rc = bvt_segments_define_builtins(e, err);
     if (rc != BVT_OK) {
         bvt_engine_free(e);
@@ -210,72 +219,6 @@ void bvt_engine_free(bvt_engine *e)
     pthread_mutex_destroy(&e->strings_lock);
     pthread_mutex_destroy(&e->rfm_lock);
     free(e);
-}
-
-bvt_user_key bvt_engine_key(const bvt_engine *e, const void *id, size_t len)
-{
-    XXH128_hash_t h = XXH3_128bits_withSecret(id, len, e->secret, sizeof e->secret);
-    bvt_user_key k = { h.high64, h.low64 };
-    if ((k.hi | k.lo) == 0)
-        k.lo = 1; /* (0, 0) marks a free record */
-    return k;
-}
-
-int bvt_user_key_of(const bvt_engine *e, const void *id, size_t len, bvt_user_key *out)
-{
-    if (!e || !bvt_user_id_valid(id, len) || !out)
-        return BVT_EINVAL;
-    *out = bvt_engine_key(e, id, len);
-    return BVT_OK;
-}
-
-uint64_t bvt_item_hash(const void *item_id, size_t len)
-{
-    if (!item_id)
-        return 0;
-    uint64_t h = XXH3_64bits(item_id, len);
-    return h ? h : 1; /* 0 means "no item" */
-}
-
-/* Lock the shard of *k's profile, following an alias (then *k becomes the
- * alias target), and find the profile; the shard stays locked. */
-static bvt_record *lock_following_alias(bvt_engine *e, bvt_user_key *k, bvt_shard **out_shard)
-{
-    bvt_shard *sh = bvt_store_shard(&e->store, k);
-    bvt_shard_lock(sh);
-    bvt_record *r = bvt_shard_find(sh, k);
-    bvt_user_key to;
-    if (!r && bvt_aliases_find(&e->aliases, k, &to)) {
-        pthread_mutex_unlock(&sh->lock);
-        *k = to;
-        sh = bvt_store_shard(&e->store, k);
-        bvt_shard_lock(sh);
-        r = bvt_shard_find(sh, k);
-    }
-    *out_shard = sh;
-    return r;
-}
-
-bvt_record *bvt_engine_lock_key(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard)
-{
-    return lock_following_alias(e, &k, out_shard);
-}
-
-int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard,
-                              bvt_record **out, int *out_created)
-{
-    bvt_record *r = lock_following_alias(e, &k, out_shard);
-    *out_created = 0;
-    if (!r) {
-        int rc = bvt_shard_add(*out_shard, &e->store, &k, NULL, &r);
-        if (rc != BVT_OK) {
-            pthread_mutex_unlock(&(*out_shard)->lock);
-            return rc;
-        }
-        *out_created = 1;
-    }
-    *out = r;
-    return BVT_OK;
 }
 
 int bvt_engine_stats(bvt_engine *e, bvt_stats *out)

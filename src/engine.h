@@ -9,6 +9,7 @@
 #include "category.h"
 #include "change_sink.h"
 #include "consent.h"
+#include "engine_keys.h" /* keys and shard locks: engine_keys.c */
 #include "event_types.h"
 #include "hash.h"
 #include "interner.h"
@@ -19,7 +20,6 @@
 #include "segment.h"
 #include "store.h"
 
-#define BVT_USER_ID_MAX 1024
 #define BVT_ATTR_KEY_MAX 63
 #define BVT_ATTR_VALUE_MAX 255
 #define BVT_STRINGS_MAX (1u << 20)
@@ -95,25 +95,6 @@ void bvt_batch_pool_scrub(bvt_engine *e);
 
 /* Free a ranking block (engine teardown frees the pooled ones). */
 void bvt_rank_work_free(struct rank_work *w);
-
-/* A raw user id the API accepts: 1..BVT_USER_ID_MAX bytes. */
-static inline int bvt_user_id_valid(const void *id, size_t len)
-{
-    return id && len > 0 && len <= BVT_USER_ID_MAX;
-}
-
-/* The keyed hash of a raw id; never (0, 0). */
-bvt_user_key bvt_engine_key(const bvt_engine *e, const void *id, size_t len);
-
-/* Lock the shard that holds k's profile (following an alias) and return the
- * record, or NULL; *out_shard is locked either way and the caller unlocks. */
-bvt_record *bvt_engine_lock_key(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard);
-
-/* As bvt_engine_lock_key, creating the profile when absent (*out_created
- * says so, so a caller whose update then fails can remove it again).  On
- * error no shard is left locked. */
-int bvt_engine_lock_or_create(bvt_engine *e, bvt_user_key k, bvt_shard **out_shard,
-                              bvt_record **out, int *out_created);
 
 /* By-key forms of the per-user calls: the public calls hash the raw id
  * and come here; journal replay (change_log.c) comes here directly. */

@@ -9,6 +9,7 @@
 #include "consent.h"
 #include "change_log.h"
 #include "engine.h"
+#include "engine_keys.h"
 #include "error.h"
 #include "experiment.h"
 #include "interest.h"

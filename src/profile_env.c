@@ -6,7 +6,7 @@
 
 #include "attrs.h"
 #include "cart.h"
-#include "cluster.h"
+#include "cluster_model.h"
 #include "engine.h"
 #include "error.h"
 #include "interest.h"

@@ -9,6 +9,7 @@
 #include "bandit.h"
 #include "caps.h"
 #include "engine.h"
+#include "engine_keys.h"
 #include "error.h"
 #include "experiment.h"
 #include "persist.h"

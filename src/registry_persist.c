@@ -64,7 +64,7 @@
 #include <string.h>
 
 #include "analytics.h"
-#include "cluster.h"
+#include "cluster_model.h"
 #include "engine.h"
 #include "persist.h"
 #include "profile_env.h"
@@ -582,7 +582,7 @@ int bvt_derived_load(bvt_engine *e, bvt_rbuf *r)
         if ((rc = bvt_cluster_model_read(e, r, &m)) != BVT_OK)
             return rc;
         pthread_mutex_lock(&e->rfm_lock);
-        rc = bvt_cluster_publish(e, m, 1);
+        rc = bvt_cluster_restore(e, m);
         pthread_mutex_unlock(&e->rfm_lock);
         if (rc != BVT_OK)
             return rc;
@@ -763,7 +763,7 @@ static int replay_clusters(bvt_engine *e, bvt_rbuf *r)
         return BVT_ECORRUPT;
     }
     pthread_mutex_lock(&e->rfm_lock);
-    rc = bvt_cluster_publish(e, m, 1);
+    rc = bvt_cluster_restore(e, m);
     pthread_mutex_unlock(&e->rfm_lock);
     return rc;
 }

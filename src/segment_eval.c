@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_keys.h"
 #include "error.h"
 #include "persist.h"
 #include "profile_env.h"

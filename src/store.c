@@ -17,6 +17,13 @@ static uint32_t next_pow2(uint64_t v)
     return p;
 }
 
+/* Hand r's variable parts back through the engine's release hook. */
+static void release_record(const bvt_store *s, bvt_record *r, bvt_mem *m)
+{
+    if (s->release)
+        s->release(s->release_ud, r, m);
+}
+
 static int index_alloc(bvt_shard *sh, uint32_t slots)
 {
     void *p = NULL;
@@ -103,7 +110,7 @@ void bvt_store_destroy(bvt_store *s)
         for (uint32_t n = 0; n < sh->high_water; n++) {
             bvt_record *r = bvt_shard_record(sh, n);
             if (bvt_record_live(r))
-                bvt_profile_release(r, &sh->mem);
+                release_record(s, r, &sh->mem);
         }
         for (uint32_t c = 0; c < sh->n_chunks; c++)
             free(sh->chunks[c]);
@@ -217,7 +224,7 @@ static uint32_t record_number(const bvt_shard *sh, const bvt_record *r)
 
 static void remove_numbered(bvt_shard *sh, bvt_record *r, uint32_t num)
 {
-    bvt_profile_release(r, &sh->mem);
+    release_record(sh->store, r, &sh->mem);
     index_remove(sh, r, num);
     memset(r, 0, sizeof *r);
     NEXT_FREE(r) = sh->free_head;

@@ -45,6 +45,13 @@ typedef struct bvt_shard {
  * non-OK return cancels the eviction. */
 typedef int (*bvt_evict_fn)(void *ud, const bvt_user_key *victim);
 
+/* Releases a record's variable parts (its bvt_ext: history, cart,
+ * attributes, consent, experiment entries, caps) into m before the store
+ * frees or reuses the record.  The engine installs bvt_profile_release
+ * (engine.c): the store stays below profile.c, whose release reaches
+ * consent and experiments. */
+typedef void (*bvt_release_fn)(void *ud, bvt_record *r, bvt_mem *m);
+
 typedef struct bvt_store {
     bvt_shard *shards;
     uint32_t n_shards;
@@ -55,6 +62,8 @@ typedef struct bvt_store {
     _Atomic uint64_t users; /* live records in all shards */
     bvt_evict_fn on_evict;  /* or NULL */
     void *on_evict_ud;
+    bvt_release_fn release; /* or NULL: records never get variable parts */
+    void *release_ud;
 } bvt_store;
 
 int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
@@ -146,7 +155,7 @@ int bvt_shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_ke
  * replay of a journaled eviction.  BVT_OK or BVT_ENOTFOUND. */
 int bvt_shard_evict_key(bvt_shard *sh, const bvt_user_key *k);
 
-/* Release r's profile and remove it. */
+/* Release r's profile (through s->release) and remove it. */
 void bvt_shard_remove(bvt_shard *sh, bvt_record *r);
 /* The same for the live record number num (a pass by record number need
  * not search the chunks for it). */

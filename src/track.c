@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "engine_keys.h"
 #include "error.h"
 #include "feedback.h"
 #include "analytics.h"

@@ -7,6 +7,7 @@
 #include "cart.h"
 #include "change_log.h"
 #include "engine.h"
+#include "engine_keys.h"
 #include "error.h"
 #include "persist.h"
 #include "interest.h"

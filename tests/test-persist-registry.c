@@ -16,7 +16,7 @@
 #include "testutil.h"
 
 #include "analytics.h"
-#include "cluster.h"
+#include "cluster_model.h"
 #include "engine.h"
 #include "persist.h"
 

@@ -1,293 +1,34 @@
-/* cluster.c — behavioural clusters: k-means over interest and RFM features
- * (docs/clusters.md).  A run samples users under each shard's lock in turn,
- * fits without locks, publishes the model with an atomic pointer, defines
- * the segments "Cluster 1" .. "Cluster k" as `cluster == i` and, when asked
- * for a report, assigns the whole population in a second pass. */
+/* cluster_fit.c — a k-means run (bvt_cluster_run, docs/clusters.md) over
+ * interest and RFM features.  A run samples users under each shard's lock
+ * in turn, fits without locks, defines the segments "Cluster 1" ..
+ * "Cluster k" as `cluster == i`, publishes and journals the model and,
+ * when asked for a report, assigns the whole population in a second pass.
+ *
+ * A high file: it may call the shards, segments (segment_eval.c,
+ * segment.c), the journal (persist.h) and the model (cluster_model.c).
+ * Nothing below it calls it: placing a user under the published model is
+ * cluster_model.c's, so rules (profile_env.c) never reach the run. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "category.h"
-#include "cluster.h"
+#include "cluster_internal.h"
+#include "cluster_model.h"
 #include "rng.h"
 #include "engine.h"
 #include "error.h"
 #include "persist.h"
 
-#define CAT_DIMS 64          /* top-level categories at most */
-#define DIMS (CAT_DIMS + 3)  /* then log1p of recency days, purchase days, monetary */
 #define DEFAULT_K 8u
 #define DEFAULT_ITERATIONS 50u
 #define DEFAULT_SAMPLE 200000u
 #define CHUNK 1024u          /* users copied per lock hold in the second pass */
 
-struct bvt_cluster_model {
-    uint32_t k;
-    uint32_t cats;                     /* dimensions 0..cats-1: top-level categories */
-    uint16_t cat[CAT_DIMS];            /* their ids, most common in the sample first */
-    double mean[DIMS], sd[DIMS];       /* over the sample; sd 0 = not scaled */
-    double base[DIMS];                 /* standardised affinity 0, per category dimension */
-    double centroid[BVT_CLUSTERS_MAX][DIMS];
-    struct bvt_cluster_model *older;   /* retired versions, freed with the engine */
-};
-
-/* One user's features before standardising.  cat[] holds top-level category
- * ids as read, then dimension indexes once mapped onto a model (categories
- * outside the model's dimensions dropped, x[] turned into log1p). */
-typedef struct cl_user {
-    uint16_t cat[BVT_TOP_K_MAX];
-    float aff[BVT_TOP_K_MAX];   /* share of the user's interest under cat[i] */
-    uint32_t n;
-    double x[3];                /* recency days, purchase days, monetary total */
-} cl_user;
-
 static double uniform(uint64_t *state)
 {
     return (double)(bvt_rng_next(state) >> 11) * 0x1.0p-53;
-}
-
-/* Read r at now (under its shard's lock).  Affinity as env_interest()
- * computes it: the stored scores share one decay factor, so their shares
- * need no decay. */
-static void extract(const bvt_categories *cats, const bvt_record *r, int64_t now, cl_user *u)
-{
-    double all = 0, in[BVT_TOP_K_MAX];
-    u->n = 0;
-    for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++) {
-        if (!r->icat[i])
-            continue;
-        uint32_t top = r->icat[i];
-        for (unsigned d = 1; d < BVT_CATEGORY_MAX_DEPTH; d++) {
-            uint32_t p = bvt_categories_parent(cats, top);
-            if (!p)
-                break;
-            top = p;
-        }
-        uint32_t j = 0;
-        while (j < u->n && u->cat[j] != top)
-            j++;
-        if (j == u->n) {
-            u->cat[u->n++] = (uint16_t)top;
-            in[j] = 0;
-        }
-        in[j] += r->iscore[i];
-        all += r->iscore[i];
-    }
-    for (uint32_t j = 0; j < u->n; j++)
-        u->aff[j] = all > 0 ? (float)(in[j] / all) : 0.0f;
-    u->x[0] = r->first_seen_ms && now > r->last_seen_ms
-                  ? (double)(now - r->last_seen_ms) / (double)BVT_DAY_MS : 0;
-    u->x[1] = r->purchase_days;
-    u->x[2] = r->monetary_total > 0 ? r->monetary_total : 0;
-}
-
-/* Map u onto m's dimensions, in place. */
-static void to_model(const bvt_cluster_model *m, cl_user *u)
-{
-    uint32_t kept = 0;
-    for (uint32_t j = 0; j < u->n; j++) {
-        uint32_t d = 0;
-        while (d < m->cats && m->cat[d] != u->cat[j])
-            d++;
-        if (d == m->cats)
-            continue;
-        u->cat[kept] = (uint16_t)d;
-        u->aff[kept++] = u->aff[j];
-    }
-    u->n = kept;
-    for (int t = 0; t < 3; t++)
-        u->x[t] = log1p(u->x[t]);
-}
-
-static double scale(const bvt_cluster_model *m, uint32_t d, double v)
-{
-    return m->sd[d] > 0 ? (v - m->mean[d]) / m->sd[d] : v - m->mean[d];
-}
-
-/* The standardised vector of a mapped user: the same code for fitting and
- * for placing a user, so both see the same numbers. */
-static void fill(const bvt_cluster_model *m, const cl_user *u, double *z)
-{
-    memcpy(z, m->base, m->cats * sizeof *z);
-    for (uint32_t j = 0; j < u->n; j++)
-        z[u->cat[j]] = scale(m, u->cat[j], u->aff[j]);
-    for (uint32_t t = 0; t < 3; t++)
-        z[m->cats + t] = scale(m, m->cats + t, u->x[t]);
-}
-
-static double dist2(const double *a, const double *b, uint32_t dims)
-{
-    double s = 0;
-    for (uint32_t d = 0; d < dims; d++)
-        s += (a[d] - b[d]) * (a[d] - b[d]);
-    return s;
-}
-
-/* Nearest of the first k centroids (ties to the lower index).  A sum that
- * reaches the best so far stops early: the terms are not negative, so the
- * answer is the same as with full sums. */
-static uint32_t nearest(const bvt_cluster_model *m, uint32_t k, const double *z, double *out_d)
-{
-    uint32_t best = 0, dims = m->cats + 3;
-    double bd = INFINITY;
-    for (uint32_t c = 0; c < k; c++) {
-        const double *x = m->centroid[c];
-        double s = 0;
-        for (uint32_t d = 0; d < dims && s < bd; d++)
-            s += (z[d] - x[d]) * (z[d] - x[d]);
-        if (s < bd) {
-            bd = s;
-            best = c;
-        }
-    }
-    *out_d = bd;
-    return best;
-}
-
-uint32_t bvt_cluster_of(const bvt_engine *e, const bvt_record *r, int64_t now)
-{
-    const bvt_cluster_model *m = atomic_load_explicit(&e->clusters, memory_order_acquire);
-    if (!m)
-        return 0;
-    cl_user u;
-    double z[DIMS], d;
-    extract(e->cats, r, now, &u);
-    to_model(m, &u);
-    fill(m, &u, z);
-    return nearest(m, m->k, z, &d) + 1;
-}
-
-void bvt_cluster_models_free(bvt_cluster_model *m)
-{
-    while (m) {
-        bvt_cluster_model *older = m->older;
-        free(m);
-        m = older;
-    }
-}
-
-/* ---- persistence ---- */
-
-void bvt_cluster_model_mark(const bvt_cluster_model *m, struct bvt_name_marks *marks)
-{
-    for (uint32_t d = 0; marks && d < m->cats; d++)
-        bvt_bits_set(marks->cats, m->cat[d]);
-}
-
-/* u32 k, u32 cats, cats x u16 category id, (cats + 3) x (f64 mean, f64 sd),
- * k x (cats + 3) x f64 centroid. */
-void bvt_cluster_model_write(const bvt_cluster_model *m, bvt_wbuf *w)
-{
-    uint32_t dims = m->cats + 3;
-    bvt_w_u32(w, m->k);
-    bvt_w_u32(w, m->cats);
-    for (uint32_t d = 0; d < m->cats; d++)
-        bvt_w_u16(w, m->cat[d]);
-    for (uint32_t d = 0; d < dims; d++) {
-        bvt_w_f64(w, m->mean[d]);
-        bvt_w_f64(w, m->sd[d]);
-    }
-    for (uint32_t c = 0; c < m->k; c++)
-        for (uint32_t d = 0; d < dims; d++)
-            bvt_w_f64(w, m->centroid[c][d]);
-}
-
-static double finite_f64(bvt_rbuf *r)
-{
-    double v = bvt_r_f64(r);
-    if (!isfinite(v))
-        bvt_r_fail(r, "cluster model: number not finite");
-    return v;
-}
-
-int bvt_cluster_model_read(const bvt_engine *e, bvt_rbuf *r, bvt_cluster_model **out)
-{
-    *out = NULL;
-    uint32_t k = bvt_r_u32(r), cats = bvt_r_u32(r);
-    if (!r->bad && (k < 2 || k > BVT_CLUSTERS_MAX || cats > CAT_DIMS))
-        bvt_r_fail(r, "cluster model: k or dimension count out of range");
-    if (r->bad)
-        return BVT_ECORRUPT;
-    bvt_cluster_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return BVT_ENOMEM;
-    m->k = k;
-    m->cats = cats;
-    uint32_t dims = cats + 3;
-    for (uint32_t d = 0; d < cats && !r->bad; d++) {
-        m->cat[d] = bvt_r_u16(r);
-        if (!r->bad && (!bvt_categories_valid(e->cats, m->cat[d]) ||
-                        bvt_categories_parent(e->cats, m->cat[d]) != 0))
-            bvt_r_fail(r, "cluster model: not a top-level category");
-    }
-    for (uint32_t d = 0; d < dims && !r->bad; d++) {
-        m->mean[d] = finite_f64(r);
-        m->sd[d] = finite_f64(r);
-        if (!r->bad && m->sd[d] < 0)
-            bvt_r_fail(r, "cluster model: negative standard deviation");
-    }
-    for (uint32_t c = 0; c < k && !r->bad; c++)
-        for (uint32_t d = 0; d < dims && !r->bad; d++)
-            m->centroid[c][d] = finite_f64(r);
-    if (r->bad) {
-        free(m);
-        return BVT_ECORRUPT;
-    }
-    for (uint32_t d = 0; d < cats; d++) /* as standardise() derives it */
-        m->base[d] = scale(m, d, 0);
-    *out = m;
-    return BVT_OK;
-}
-
-static int same_model(const bvt_cluster_model *a, const bvt_cluster_model *b, int *out)
-{
-    bvt_wbuf x = BVT_WBUF_INIT, y = BVT_WBUF_INIT;
-    bvt_cluster_model_write(a, &x);
-    bvt_cluster_model_write(b, &y);
-    int rc = x.oom || y.oom ? BVT_ENOMEM : BVT_OK;
-    *out = rc == BVT_OK && x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
-    bvt_wbuf_free(&x);
-    bvt_wbuf_free(&y);
-    return rc;
-}
-
-int bvt_cluster_publish(bvt_engine *e, bvt_cluster_model *m, int restore)
-{
-    bvt_cluster_model *cur = atomic_load_explicit(&e->clusters, memory_order_relaxed);
-    if (restore && cur) {
-        int same = 0, rc = same_model(cur, m, &same);
-        if (rc != BVT_OK || same) {
-            free(m);
-            return rc;
-        }
-    }
-    /* The model names its categories while it is the current one: snapshots
-     * keep them (the one it replaces no longer names its own). */
-    int rc = BVT_OK;
-    uint32_t d = 0;
-    for (; d < m->cats && rc == BVT_OK; d++)
-        rc = bvt_categories_pin(e->cats, m->cat[d]);
-    if (rc != BVT_OK) {
-        while (--d > 0) /* the last one failed: not pinned */
-            bvt_categories_unpin(e->cats, m->cat[d - 1]);
-        free(m);
-        return rc;
-    }
-    for (uint32_t k = 0; cur && k < cur->cats; k++)
-        bvt_categories_unpin(e->cats, cur->cat[k]);
-    m->older = cur;
-    if (restore) {
-        atomic_store_explicit(&e->clusters, m, memory_order_release);
-        return BVT_OK;
-    }
-    /* segments read the model: events are held off (persist.h) */
-    bvt_persist_hold(e);
-    atomic_store_explicit(&e->clusters, m, memory_order_release);
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_CLUSTERS);
-    bvt_cluster_model_write(m, &w);
-    return bvt_persist_log_release(e, &w);
 }
 
 /* ---- sampling ---- */
@@ -405,6 +146,14 @@ static void standardise(bvt_cluster_model *m, const cl_user *pts, size_t n)
 }
 
 /* ---- fitting ---- */
+
+static double dist2(const double *a, const double *b, uint32_t dims)
+{
+    double s = 0;
+    for (uint32_t d = 0; d < dims; d++)
+        s += (a[d] - b[d]) * (a[d] - b[d]);
+    return s;
+}
 
 typedef struct fit {
     bvt_cluster_model *m;
@@ -638,6 +387,26 @@ static int assign_population(bvt_engine *e, const bvt_cluster_model *m, int64_t 
     return BVT_OK;
 }
 
+/* ---- publishing ---- */
+
+/* Publish m as the current model (the older one is retired) and journal it
+ * (BVT_OP_CLUSTERS); the caller holds e->rfm_lock.  Takes m; returns the
+ * journal's status.  Snapshot load and replay publish through
+ * bvt_cluster_restore() instead, which journals nothing. */
+static int publish(bvt_engine *e, bvt_cluster_model *m)
+{
+    int rc = bvt_cluster_model_adopt(e, m);
+    if (rc != BVT_OK)
+        return rc;
+    /* segments read the model: events are held off (persist.h) */
+    bvt_persist_hold(e);
+    bvt_cluster_model_store(e, m);
+    bvt_wbuf w = BVT_WBUF_INIT;
+    bvt_w_u8(&w, BVT_OP_CLUSTERS);
+    bvt_cluster_model_write(m, &w);
+    return bvt_persist_log_release(e, &w);
+}
+
 /* ---- the run ---- */
 
 static int check_args(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
@@ -737,7 +506,7 @@ int bvt_cluster_run(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
         return rc;
     }
     /* Journaled in order: the segments (by their module), the model, the drops. */
-    int logged = bvt_cluster_publish(e, m, 0);
+    int logged = publish(e, m);
     if (logged != BVT_OK) {
         pthread_mutex_unlock(&e->rfm_lock);
         return bvt_fail(err, logged, -1, "cannot journal the model: %s", bvt_strerror(logged));
