@@ -279,11 +279,6 @@ void bvt_profile_ext_bytes(const bvt_record *r, uint64_t *hist, uint64_t *cart, 
              bvt_experiments_user_bytes(r->ext) + bvt_caps_bytes(r->ext);
 }
 
-static int64_t since(int64_t now, int64_t t)
-{
-    return now > t ? now - t : 0;
-}
-
 void bvt_profile_features(const bvt_record *r, const bvt_rfm_cuts *cuts, int64_t now,
                           bvt_profile *p)
 {
@@ -292,13 +287,13 @@ void bvt_profile_features(const bvt_record *r, const bvt_rfm_cuts *cuts, int64_t
     p->version = version;
     p->first_seen_ms = r->first_seen_ms;
     p->last_seen_ms = r->last_seen_ms;
-    p->recency_ms = r->first_seen_ms ? since(now, r->last_seen_ms) : 0;
+    p->recency_ms = bvt_record_recency(r, now);
     p->last_purchase_ms = r->last_purchase_ms;
-    p->purchase_recency_ms = r->last_purchase_ms ? since(now, r->last_purchase_ms) : -1;
+    p->purchase_recency_ms = bvt_record_purchase_recency(r, now);
     p->purchases = r->counts[BVT_EVENT_PURCHASE];
     p->purchase_days = r->purchase_days;
     p->monetary_total = r->monetary_total;
-    p->monetary_mean = p->purchases ? r->monetary_total / p->purchases : 0;
+    p->monetary_mean = bvt_record_monetary_mean(r);
     uint32_t scores[3];
     bvt_rfm_scores(cuts, r, scores);
     p->r_score = scores[BVT_RFM_R];
@@ -309,14 +304,12 @@ void bvt_profile_features(const bvt_record *r, const bvt_rfm_cuts *cuts, int64_t
     p->impressions = r->counts[BVT_EVENT_IMPRESSION];
     p->clicks = r->counts[BVT_EVENT_CLICK];
     p->conversions = r->counts[BVT_EVENT_CONVERSION];
-    p->ctr = p->impressions ? (double)p->clicks / p->impressions : 0;
-    p->conversion_rate = p->clicks ? (double)p->conversions / p->clicks : 0;
-    p->interactions = r->counts[BVT_EVENT_LIKE] + r->counts[BVT_EVENT_SHARE] +
-                      r->counts[BVT_EVENT_COMMENT];
+    p->ctr = bvt_record_ctr(r);
+    p->conversion_rate = bvt_record_conversion_rate(r);
+    p->interactions = bvt_record_interactions(r);
     p->sessions = r->sessions;
-    p->dwell_ms = (int64_t)r->dwell_ds * 100;
-    p->mean_dwell_ms = r->counts[BVT_EVENT_PAGE_VIEW]
-                           ? (double)p->dwell_ms / r->counts[BVT_EVENT_PAGE_VIEW] : 0;
+    p->dwell_ms = bvt_record_dwell_ms(r);
+    p->mean_dwell_ms = bvt_record_mean_dwell_ms(r);
     bvt_cart_totals(r->ext, &p->cart_items, &p->cart_value, &p->cart_oldest_ms);
     p->interests = bvt_interest_count(r);
     if (r->ext) {

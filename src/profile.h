@@ -115,4 +115,53 @@ void bvt_profile_features(const bvt_record *r, const struct bvt_rfm_cuts *cuts, 
 
 _Static_assert(sizeof(bvt_record) == 232, "the record is part of the memory budget per user");
 
+/* Derived features, one formula each: bvt_profile_features() and the rule
+ * language's features (profile_env.c) both read these. */
+static inline int64_t bvt_since(int64_t now, int64_t t) { return now > t ? now - t : 0; }
+
+static inline int64_t bvt_record_recency(const bvt_record *r, int64_t now)
+{
+    return r->first_seen_ms ? bvt_since(now, r->last_seen_ms) : 0;
+}
+
+/* -1 without purchases. */
+static inline int64_t bvt_record_purchase_recency(const bvt_record *r, int64_t now)
+{
+    return r->last_purchase_ms ? bvt_since(now, r->last_purchase_ms) : -1;
+}
+
+static inline double bvt_record_monetary_mean(const bvt_record *r)
+{
+    uint32_t n = r->counts[BVT_EVENT_PURCHASE];
+    return n ? r->monetary_total / n : 0;
+}
+
+static inline double bvt_record_ctr(const bvt_record *r)
+{
+    uint32_t n = r->counts[BVT_EVENT_IMPRESSION];
+    return n ? (double)r->counts[BVT_EVENT_CLICK] / n : 0;
+}
+
+static inline double bvt_record_conversion_rate(const bvt_record *r)
+{
+    uint32_t n = r->counts[BVT_EVENT_CLICK];
+    return n ? (double)r->counts[BVT_EVENT_CONVERSION] / n : 0;
+}
+
+/* Likes, shares and comments, saturating (each count may be near 2^32). */
+static inline uint32_t bvt_record_interactions(const bvt_record *r)
+{
+    uint64_t n = (uint64_t)r->counts[BVT_EVENT_LIKE] + r->counts[BVT_EVENT_SHARE] +
+                 r->counts[BVT_EVENT_COMMENT];
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+static inline int64_t bvt_record_dwell_ms(const bvt_record *r) { return (int64_t)r->dwell_ds * 100; }
+
+static inline double bvt_record_mean_dwell_ms(const bvt_record *r)
+{
+    uint32_t n = r->counts[BVT_EVENT_PAGE_VIEW];
+    return n ? (double)bvt_record_dwell_ms(r) / n : 0;
+}
+
 #endif

@@ -161,18 +161,15 @@ static double env_feature(void *ud, uint32_t f)
     double value;
     int64_t oldest;
     switch (f) {
-    case BVT_F_RECENCY: return r->first_seen_ms && now > r->last_seen_ms ? (double)(now - r->last_seen_ms) : 0;
+    case BVT_F_RECENCY: return (double)bvt_record_recency(r, now);
     case BVT_F_FIRST_SEEN: return (double)r->first_seen_ms;
     case BVT_F_LAST_SEEN: return (double)r->last_seen_ms;
-    case BVT_F_PURCHASE_RECENCY:
-        return r->last_purchase_ms == 0 ? -1
-               : now > r->last_purchase_ms ? (double)(now - r->last_purchase_ms) : 0;
+    case BVT_F_PURCHASE_RECENCY: return (double)bvt_record_purchase_recency(r, now);
     case BVT_F_LAST_PURCHASE: return (double)r->last_purchase_ms;
     case BVT_F_PURCHASES: return r->counts[BVT_EVENT_PURCHASE];
     case BVT_F_FREQUENCY: return r->purchase_days;
     case BVT_F_MONETARY_TOTAL: return r->monetary_total;
-    case BVT_F_MONETARY_MEAN:
-        return r->counts[BVT_EVENT_PURCHASE] ? r->monetary_total / r->counts[BVT_EVENT_PURCHASE] : 0;
+    case BVT_F_MONETARY_MEAN: return bvt_record_monetary_mean(r);
     case BVT_F_R_SCORE: return rfm_score(st, r, BVT_RFM_R);
     case BVT_F_F_SCORE: return rfm_score(st, r, BVT_RFM_F);
     case BVT_F_M_SCORE: return rfm_score(st, r, BVT_RFM_M);
@@ -180,19 +177,12 @@ static double env_feature(void *ud, uint32_t f)
     case BVT_F_IMPRESSIONS: return r->counts[BVT_EVENT_IMPRESSION];
     case BVT_F_CLICKS: return r->counts[BVT_EVENT_CLICK];
     case BVT_F_CONVERSIONS: return r->counts[BVT_EVENT_CONVERSION];
-    case BVT_F_CTR:
-        return r->counts[BVT_EVENT_IMPRESSION]
-                   ? (double)r->counts[BVT_EVENT_CLICK] / r->counts[BVT_EVENT_IMPRESSION] : 0;
-    case BVT_F_CONVERSION_RATE:
-        return r->counts[BVT_EVENT_CLICK]
-                   ? (double)r->counts[BVT_EVENT_CONVERSION] / r->counts[BVT_EVENT_CLICK] : 0;
-    case BVT_F_INTERACTIONS:
-        return (double)r->counts[BVT_EVENT_LIKE] + r->counts[BVT_EVENT_SHARE] +
-               r->counts[BVT_EVENT_COMMENT];
+    case BVT_F_CTR: return bvt_record_ctr(r);
+    case BVT_F_CONVERSION_RATE: return bvt_record_conversion_rate(r);
+    case BVT_F_INTERACTIONS: return bvt_record_interactions(r);
     case BVT_F_SESSIONS: return r->sessions;
-    case BVT_F_DWELL: return (double)r->dwell_ds * 100;
-    case BVT_F_MEAN_DWELL:
-        return r->counts[BVT_EVENT_PAGE_VIEW] ? (double)r->dwell_ds * 100 / r->counts[BVT_EVENT_PAGE_VIEW] : 0;
+    case BVT_F_DWELL: return (double)bvt_record_dwell_ms(r);
+    case BVT_F_MEAN_DWELL: return bvt_record_mean_dwell_ms(r);
     case BVT_F_CART_ITEMS:
     case BVT_F_CART_VALUE:
         bvt_cart_totals(r->ext, &items, &value, &oldest);
