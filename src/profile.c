@@ -6,7 +6,7 @@
 #include "attrs.h"
 #include "caps.h"
 #include "cart.h"
-#include "consent.h"
+#include "consent_state.h"
 #include "experiment.h"
 #include "interest.h"
 #include "profile.h"
