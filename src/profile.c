@@ -7,7 +7,7 @@
 #include "caps.h"
 #include "cart.h"
 #include "consent_state.h"
-#include "experiment.h"
+#include "experiment_user.h"
 #include "interest.h"
 #include "profile.h"
 #include "rfm.h"

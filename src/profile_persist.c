@@ -13,6 +13,7 @@
 #include "consent_state.h"
 #include "engine.h"
 #include "experiment.h"
+#include "experiment_user.h"
 #include "persist.h"
 #include "profile_persist.h"
 
