@@ -1,5 +1,6 @@
-/* consent.c — purpose names, each profile's consent choices, and the public
- * consent calls. */
+/* consent.c — purpose names and the public consent calls.  Each profile's
+ * choices are recorded through consent_state.c, the plain-data layer the
+ * profile code uses without reaching up to here. */
 #include <string.h>
 
 #include "consent.h"
@@ -46,80 +47,6 @@ static int valid_purpose_name(const char *name)
 static int purpose_valid(const bvt_purposes *p, uint32_t id)
 {
     return id < atomic_load_explicit(&p->n, memory_order_acquire);
-}
-
-/* ---- one profile's choices ---- */
-
-static size_t log_size(uint32_t len)
-{
-    return len ? sizeof(bvt_consent_log) + len * sizeof(bvt_consent_choice) : 0;
-}
-
-static bvt_consent_choice *find_choice(const bvt_ext *x, uint32_t purpose)
-{
-    for (uint32_t i = 0; x->consent && i < x->consent->len; i++)
-        if (x->consent->c[i].purpose == purpose)
-            return &x->consent->c[i];
-    return NULL;
-}
-
-int bvt_consent_record(bvt_ext *x, bvt_mem *m, uint32_t purpose, int granted, int64_t t_ms)
-{
-    bvt_consent_choice *c = find_choice(x, purpose);
-    if (!c) {
-        /* Grown one choice at a time: a user chooses for a few purposes, rarely. */
-        uint32_t n = x->consent ? x->consent->len : 0;
-        void *p = x->consent;
-        int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, log_size(n), log_size(n + 1));
-        if (rc != BVT_OK)
-            return rc;
-        x->consent = p;
-        x->consent->len = n + 1;
-        x->consent->unused = 0;
-        c = &x->consent->c[n];
-        c->purpose = purpose;
-    } else if (t_ms < c->t_ms || (t_ms == c->t_ms && granted)) {
-        return BVT_OK; /* a late arrival, or a tie that a denial already won */
-    }
-    c->t_ms = t_ms;
-    c->granted = granted != 0;
-    if (granted)
-        x->consent_granted |= 1u << purpose;
-    else
-        x->consent_granted &= ~(1u << purpose);
-    return BVT_OK;
-}
-
-void bvt_consent_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
-{
-    if (!src->consent)
-        return;
-    if (!dst->consent) { /* take the block over: nothing to compare, nothing to allocate */
-        dst->consent = src->consent;
-        dst->consent_granted = src->consent_granted;
-        src->consent = NULL;
-        src->consent_granted = 0;
-        return;
-    }
-    /* Only a purpose dst never chose needs room; if that fails dst simply
-     * stays without a choice for it, which grants nothing. */
-    for (uint32_t i = 0; i < src->consent->len; i++) {
-        const bvt_consent_choice *c = &src->consent->c[i];
-        (void)bvt_consent_record(dst, m, c->purpose, (int)c->granted, c->t_ms);
-    }
-}
-
-size_t bvt_consent_bytes(const bvt_ext *x)
-{
-    return x && x->consent ? log_size(x->consent->len) : 0;
-}
-
-void bvt_consent_release(bvt_ext *x, bvt_mem *m)
-{
-    void *p = x->consent;
-    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, bvt_consent_bytes(x), 0);
-    x->consent = NULL;
-    x->consent_granted = 0;
 }
 
 /* ---- public calls ---- */

@@ -1,16 +1,14 @@
-/* consent.h — consent per purpose: the engine's purpose names and each
- * profile's recorded choices.
+/* consent.h — consent per purpose: the engine's purpose names and the
+ * public consent calls.
  *
  * Purposes are ids 0..31: three built in, the rest registered by name and
  * never removed (compiled rules keep their ids).  Registration is serialised
  * by a mutex and published with a release store of the count, so lock-free
  * readers that see an id valid also see its name.
  *
- * A profile keeps what rules read, the granted purposes, as a mask in its
- * ext; and, once the user has chosen anything, a small block with the latest
- * choice per purpose and its time, which orders late arrivals and merges.
- * No block means no choice: nothing is granted.  The profile functions run
- * under the shard lock; the block is accounted as BVT_MEM_ATTRS. */
+ * Each profile's recorded choices (the granted mask rules read, the latest
+ * choice per purpose) are plain data owned by consent_state.h, included
+ * here for the callers that read them. */
 #ifndef BVT_CONSENT_H
 #define BVT_CONSENT_H
 
@@ -19,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "consent_state.h"
 #include "profile.h"
 
 /* BVT_PURPOSES_MAX (32, public) ids fit the ext's 32-bit mask. */
@@ -35,40 +34,5 @@ void bvt_purposes_destroy(bvt_purposes *p);
 
 /* Id of a purpose name (len bytes, no NUL needed): BVT_OK or BVT_ENOTFOUND. */
 int bvt_purposes_find(const bvt_purposes *p, const char *name, size_t len, uint32_t *out);
-
-/* One user's latest choice for one purpose. */
-typedef struct bvt_consent_choice {
-    int64_t t_ms;
-    uint32_t purpose;
-    uint32_t granted; /* 0 or 1 */
-} bvt_consent_choice;
-
-/* The choices a user ever made, one per purpose, in no order. */
-struct bvt_consent_log {
-    uint32_t len;
-    uint32_t unused;
-    bvt_consent_choice c[];
-};
-
-/* Record a choice unless the user's last one for the purpose is later (at
- * equal times a denial wins, so the order of arrival does not matter).
- * BVT_OK; BVT_EFULL / BVT_ENOMEM when a first choice for the purpose cannot
- * be stored (x is then unchanged). */
-int bvt_consent_record(bvt_ext *x, bvt_mem *m, uint32_t purpose, int granted, int64_t t_ms);
-
-/* 1 if x has purpose granted (x may be NULL). */
-static inline int bvt_consent_granted(const bvt_ext *x, uint32_t purpose)
-{
-    return x && purpose < BVT_PURPOSES_MAX && (x->consent_granted >> purpose & 1u);
-}
-
-/* Fold src's choices into dst, per purpose the later one; src keeps no
- * block afterwards.  m accounts dst (and already holds src's bytes). */
-void bvt_consent_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
-
-/* Bytes of x's block. */
-size_t bvt_consent_bytes(const bvt_ext *x);
-
-void bvt_consent_release(bvt_ext *x, bvt_mem *m);
 
 #endif

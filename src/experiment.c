@@ -1,6 +1,7 @@
 /* experiment.c — A/B experiments: the registry of definitions, assignment
- * (hash bucketing, holdout, coverage), sticky per-user assignments and the
- * exposure and outcome counters.  The report is in experiment_report.c,
+ * (hash bucketing, holdout, coverage), what an exposure does to a profile's
+ * sticky assignments (their block is experiment_user.c's) and the exposure
+ * and outcome counters.  The report is in experiment_report.c,
  * snapshots and journal records in experiment_persist.c: definitions are
  * journaled under define_lock, assignments (their outcome: the variant and
  * the user's key, never the raw id) under the user's shard lock.  See
@@ -150,94 +151,11 @@ int bvt_experiment_variant_of(bvt_engine *e, uint32_t experiment, const void *us
     return BVT_OK;
 }
 
-/* ---- sticky assignments of one profile ---- */
+/* ---- sticky assignments of one profile (experiment_user.c) ---- */
 
 typedef bvt_exp_entry exp_entry;
 
-_Static_assert(BVT_EXPERIMENTS_MAX <= UINT16_MAX, "entry ids are 16 bits");
-_Static_assert(BVT_EXP_USER_MAX <= UINT8_MAX, "entry counts are 8 bits");
-
-static size_t user_size(uint32_t cap)
-{
-    return bvt_exp_user_size(cap);
-}
-
-size_t bvt_experiments_user_bytes(const bvt_ext *x)
-{
-    return x && x->experiments ? user_size(x->experiments->cap) : 0;
-}
-
-void bvt_experiments_user_release(bvt_ext *x, bvt_mem *m)
-{
-    if (!x || !x->experiments)
-        return;
-    void *p = x->experiments;
-    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, user_size(x->experiments->cap), 0);
-    x->experiments = NULL;
-}
-
-static exp_entry *find_entry(const bvt_ext *x, uint32_t experiment)
-{
-    struct bvt_exp_user *u = x ? x->experiments : NULL;
-    for (uint32_t i = 0; u && i < u->len; i++)
-        if (u->e[i].experiment == experiment)
-            return &u->e[i];
-    return NULL;
-}
-
-/* Room for one more entry: BVT_OK, BVT_ELIMIT, BVT_EFULL, BVT_ENOMEM. */
-static int reserve_entry(bvt_ext *x, bvt_mem *m)
-{
-    struct bvt_exp_user *u = x->experiments;
-    uint32_t len = u ? u->len : 0, cap = u ? u->cap : 0;
-    if (len < cap)
-        return BVT_OK;
-    if (len >= BVT_EXP_USER_MAX)
-        return BVT_ELIMIT;
-    uint32_t want = cap ? cap * 2 : 2;
-    if (want > BVT_EXP_USER_MAX)
-        want = BVT_EXP_USER_MAX;
-    void *p = u;
-    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, user_size(cap), user_size(want));
-    if (rc != BVT_OK)
-        return rc;
-    u = p;
-    u->len = (uint8_t)len;
-    u->cap = (uint8_t)want;
-    x->experiments = u;
-    return BVT_OK;
-}
-
-void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
-{
-    if (!src || !src->experiments)
-        return;
-    if (!dst->experiments) { /* take the block over */
-        dst->experiments = src->experiments;
-        src->experiments = NULL;
-        return;
-    }
-    const struct bvt_exp_user *s = src->experiments;
-    for (uint32_t i = 0; i < s->len; i++) {
-        if (find_entry(dst, s->e[i].experiment))
-            continue; /* the known profile's assignment wins */
-        if (reserve_entry(dst, m) != BVT_OK)
-            continue; /* best effort: the budget or the 32 entries refused */
-        dst->experiments->e[dst->experiments->len++] = s->e[i];
-    }
-    bvt_experiments_user_release(src, m);
-}
-
-int bvt_experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *out)
-{
-    const struct bvt_exp_user *u = x ? x->experiments : NULL;
-    if (!u || i >= u->len)
-        return 0;
-    out->experiment = u->e[i].experiment;
-    out->variant = u->e[i].variant;
-    out->exposed_ms = u->e[i].exposed_ms;
-    return 1;
-}
+/* ---- names ---- */
 
 const char *bvt_experiments_name(const struct bvt_experiments *x, uint32_t id)
 {
@@ -271,7 +189,7 @@ static int expose_outcome(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m
 {
     *out_variant = v;
     *out_log = BVT_OK;
-    exp_entry *en = find_entry(r->ext, d->id);
+    exp_entry *en = bvt_exp_user_find(r->ext, d->id);
     if (en) {
         *out_variant = en->variant;
         if (now < en->exposed_ms) {
@@ -284,7 +202,7 @@ static int expose_outcome(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m
         return BVT_OK; /* outside coverage: nothing kept, so a wider coverage can add them */
     int rc = bvt_profile_ext(r, m);
     if (rc == BVT_OK)
-        rc = reserve_entry(r->ext, m);
+        rc = bvt_exp_user_reserve(r->ext, m);
     if (rc != BVT_OK)
         return rc;
     struct bvt_exp_user *u = r->ext->experiments;

@@ -6,8 +6,8 @@
  * segments are; counters live outside the versions (per experiment id, for
  * the engine's life) and are updated with relaxed atomics from the tracking
  * path.  Each profile keeps its sticky assignments in a small block hanging
- * off its ext (accounted as BVT_MEM_ATTRS); the per-user functions run under
- * the shard lock of the record. */
+ * off its ext (accounted as BVT_MEM_ATTRS, experiment_user.h); the per-user
+ * functions run under the shard lock of the record. */
 #ifndef BVT_EXPERIMENT_H
 #define BVT_EXPERIMENT_H
 
@@ -15,12 +15,12 @@
 #include <stdint.h>
 
 #include "behavtarget.h"
+#include "experiment_user.h"
 #include "mem.h"
 #include "profile.h"
 
 struct bvt_experiments;                       /* the registry, one per engine */
 typedef struct bvt_experiment_def bvt_experiment_def; /* one immutable definition */
-struct bvt_exp_user;                          /* one profile's sticky assignments */
 
 int bvt_experiments_new(struct bvt_experiments **out);
 void bvt_experiments_free(struct bvt_experiments *x);
@@ -67,30 +67,18 @@ typedef struct bvt_outcome {
  * to; updates the user's entries (converted, revenue so far). */
 void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o);
 
-/* ---- profile lifecycle (profile.c) ---- */
+/* ---- profiles' sticky assignments ---- */
 
-void bvt_experiments_user_release(bvt_ext *x, bvt_mem *m);
-/* Aliasing: dst keeps its own assignments; src's others move over
- * (best effort under the budget); src keeps none afterwards. */
-void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
-size_t bvt_experiments_user_bytes(const bvt_ext *x);
+/* Their block (release, merge, bytes, reading, encoding) is plain data in
+ * experiment_user.h, which the profile layer calls without this module. */
+
 /* BVT_OK when every assignment of x (a loaded profile's) names an
  * experiment defined in e and one of its variants, else BVT_ECORRUPT.  The
- * profile decoder (bvt_experiments_user_load, persist.h) has no engine to
- * check against; call this once the profile's ext is loaded. */
+ * profile decoder (bvt_experiments_user_load, experiment_user.h) has no
+ * engine to check against; call this once the profile's ext is loaded. */
 int bvt_experiments_user_check(bvt_engine *e, const bvt_ext *x);
 
 /* ---- reading (export, retention) ---- */
-
-/* One sticky assignment of a profile. */
-typedef struct bvt_exp_assignment {
-    uint32_t experiment; /* numeric id */
-    int32_t variant;     /* 0..n-1 or BVT_VARIANT_HOLDOUT */
-    int64_t exposed_ms;  /* earliest exposure */
-} bvt_exp_assignment;
-
-/* Assignment i of x (may be NULL): 1 and *out set, 0 past the end. */
-int bvt_experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *out);
 
 /* Name of an experiment id ever defined, or NULL.  Lock-free. */
 const char *bvt_experiments_name(const struct bvt_experiments *x, uint32_t id);

@@ -1,6 +1,7 @@
 /* experiment_internal.h — what experiment.c (definitions, assignment,
- * sticky entries, counting), experiment_report.c (the report) and
- * experiment_persist.c (snapshots, journal) share.
+ * counting), experiment_report.c (the report) and experiment_persist.c
+ * (snapshots, journal) share: the engine-wide definitions and counters.
+ * A profile's sticky entries are experiment_user.h's, included here.
  * Not part of the contract other modules call (that is experiment.h). */
 #ifndef BVT_EXPERIMENT_INTERNAL_H
 #define BVT_EXPERIMENT_INTERNAL_H
@@ -13,13 +14,12 @@
 #include "atomic_double.h"
 #include "behavtarget.h"
 #include "experiment.h"
+#include "experiment_user.h"
 #include "interner.h"
 
 /* Counter rows: 0 = all users, 1 + i = users in offer segment slot i at
  * exposure. */
 #define BVT_EXP_ROWS (1 + BVT_OFFER_SEGMENTS_MAX)
-/* Sticky assignments one profile keeps. */
-#define BVT_EXP_USER_MAX 32
 /* Distinct variant names ever used, over all experiments (their strings
  * are borrowed by reports until the engine is freed). */
 #define BVT_EXP_VARIANT_NAMES_MAX (1u << 16)
@@ -109,31 +109,10 @@ struct bvt_experiments {
     bvt_exp_slot slots[BVT_EXPERIMENTS_MAX + 1];
 };
 
-/* One sticky assignment of a profile. */
-typedef struct bvt_exp_entry {
-    int64_t exposed_ms;   /* earliest exposure seen */
-    double revenue;       /* the user's revenue credited to the variant so far */
-    uint32_t seg_mask;    /* offer segments at the first exposure */
-    uint16_t experiment;
-    int8_t variant;       /* 0..n-1 or BVT_VARIANT_HOLDOUT */
-    uint8_t converted;    /* a conversion or purchase already counted */
-} bvt_exp_entry;
-
-/* A profile's block of entries (accounted as BVT_MEM_ATTRS); cap grows
- * 2, 4, 8, 16, 32. */
-struct bvt_exp_user {
-    uint8_t len, cap;
-    bvt_exp_entry e[];
-};
-
-/* Bytes of a block of cap entries (0 for none). */
-static inline size_t bvt_exp_user_size(uint32_t cap)
-{
-    return cap ? sizeof(struct bvt_exp_user) + cap * sizeof(bvt_exp_entry) : 0;
-}
-
-/* Rows a segment mask can name: slots 0..BVT_EXP_ROWS - 2. */
-#define BVT_EXP_ROW_MASK ((1u << (BVT_EXP_ROWS - 1)) - 1u)
+/* Rows a segment mask can name: slots 0..BVT_EXP_ROWS - 2 (the mask,
+ * BVT_EXP_ROW_MASK, is an entry's and so experiment_user.h's). */
+_Static_assert(BVT_EXP_ROW_MASK == (1u << (BVT_EXP_ROWS - 1)) - 1u,
+               "an entry's segment mask names counter rows 1..BVT_EXP_ROWS - 1");
 
 /* 1..max bytes, none a control character (names, variant names, salts). */
 int bvt_experiment_text_valid(const char *s, size_t max, size_t *out_len);

@@ -1,8 +1,9 @@
 /* experiment_persist.c — experiments in snapshots (BVT_SEC_EXPERIMENTS:
  * variant names and experiment names in id order, each current definition
- * as the caller gave it, every counter the report reads), a profile's
- * sticky assignments (part of the profile encoding), and the journal
- * records BVT_OP_EXPERIMENT_DEFINE and BVT_OP_EXPERIMENT_ASSIGN.
+ * as the caller gave it, every counter the report reads), the check of a
+ * loaded profile's sticky assignments against the definitions (their
+ * encoding is experiment_user.c's), and the journal records
+ * BVT_OP_EXPERIMENT_DEFINE and BVT_OP_EXPERIMENT_ASSIGN.
  *
  * Definitions load through the define path (the raw weights and the
  * policies as given, so ranges and resolved policies come out identical);
@@ -32,7 +33,6 @@
 
 #define NAME_MIN 6u /* u32 length, >= 1 byte, NUL */
 #define DEF_MIN 40u /* the smallest definition encoding */
-#define ENTRY_BYTES 24u
 
 static int load_status(bvt_rbuf *r, int rc, const char *why)
 {
@@ -329,79 +329,7 @@ int bvt_experiments_load(bvt_engine *e, bvt_rbuf *r)
     return rc;
 }
 
-/* ---- a profile's assignments ---- */
-
-void bvt_experiments_user_save(const bvt_ext *x, bvt_wbuf *w)
-{
-    const struct bvt_exp_user *u = x ? x->experiments : NULL;
-    bvt_w_u8(w, u ? u->cap : 0);
-    if (!u)
-        return;
-    bvt_w_u8(w, u->len);
-    for (uint32_t i = 0; i < u->len; i++) {
-        const bvt_exp_entry *en = &u->e[i];
-        bvt_w_u16(w, en->experiment);
-        bvt_w_u8(w, (uint8_t)en->variant);
-        bvt_w_u8(w, en->converted);
-        bvt_w_u32(w, en->seg_mask);
-        bvt_w_i64(w, en->exposed_ms);
-        bvt_w_f64(w, en->revenue);
-    }
-}
-
-/* The capacities reserve_entry (experiment.c) grows through. */
-static int cap_valid(uint32_t cap)
-{
-    return cap == 2 || cap == 4 || cap == 8 || cap == 16 || cap == BVT_EXP_USER_MAX;
-}
-
-int bvt_experiments_user_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
-{
-    bvt_experiments_user_release(x, m); /* a fresh ext holds none */
-    uint32_t cap = bvt_r_u8(r);
-    if (r->bad || cap == 0)
-        return r->bad ? BVT_ECORRUPT : BVT_OK;
-    uint32_t len = bvt_r_u8(r);
-    if (!cap_valid(cap) || len > cap)
-        bvt_r_fail(r, "bad assignment count");
-    bvt_exp_entry tmp[BVT_EXP_USER_MAX];
-    for (uint32_t i = 0; i < len && !r->bad; i++) {
-        bvt_exp_entry *en = &tmp[i];
-        uint16_t experiment = bvt_r_u16(r);
-        int8_t variant = (int8_t)bvt_r_u8(r);
-        uint8_t converted = bvt_r_u8(r);
-        uint32_t mask = bvt_r_u32(r);
-        int64_t exposed = bvt_r_i64(r);
-        double revenue = bvt_r_f64(r);
-        if (r->bad)
-            break;
-        if (experiment == 0 || experiment > BVT_EXPERIMENTS_MAX ||
-            (variant < 0 && variant != BVT_VARIANT_HOLDOUT) || variant >= BVT_VARIANTS_MAX ||
-            converted > 1 || (mask & ~BVT_EXP_ROW_MASK) || exposed <= 0 || !isfinite(revenue)) {
-            bvt_r_fail(r, "bad experiment assignment");
-            break;
-        }
-        for (uint32_t j = 0; j < i; j++)
-            if (tmp[j].experiment == experiment)
-                bvt_r_fail(r, "experiment assigned twice");
-        *en = (bvt_exp_entry){ .exposed_ms = exposed, .revenue = revenue, .seg_mask = mask,
-                               .experiment = experiment, .variant = variant,
-                               .converted = converted };
-    }
-    if (r->bad)
-        return BVT_ECORRUPT;
-    void *p = NULL;
-    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, bvt_exp_user_size(cap));
-    if (rc != BVT_OK)
-        return rc;
-    struct bvt_exp_user *u = p;
-    u->cap = (uint8_t)cap;
-    u->len = (uint8_t)len;
-    if (len)
-        memcpy(u->e, tmp, len * sizeof *tmp);
-    x->experiments = u;
-    return BVT_OK;
-}
+/* ---- a profile's assignments (encoded by experiment_user.c) ---- */
 
 int bvt_experiments_user_check(bvt_engine *e, const bvt_ext *x)
 {

@@ -46,9 +46,6 @@
 #include "change_sink.h"
 #include "engine.h"
 
-struct bvt_ext;
-struct bvt_mem;
-
 /* Snapshot sections, in file and load order. */
 enum bvt_section {
     BVT_SEC_META = 1,        /* snapshot.c: saved options, counts, journal boundary */
@@ -110,12 +107,6 @@ int bvt_experiments_save(bvt_engine *e, bvt_wbuf *w);
 int bvt_experiments_load(bvt_engine *e, bvt_rbuf *r);
 int bvt_derived_save(bvt_engine *e, bvt_wbuf *w);
 int bvt_derived_load(bvt_engine *e, bvt_rbuf *r);
-
-/* One profile's sticky experiment assignments (experiment_persist.c), part
- * of the profile encoding; load allocates through m (BVT_EFULL/BVT_ENOMEM
- * from the budget, BVT_ECORRUPT). */
-void bvt_experiments_user_save(const struct bvt_ext *x, bvt_wbuf *w);
-int bvt_experiments_user_load(struct bvt_ext *x, struct bvt_mem *m, bvt_rbuf *r);
 
 /* Journal record op codes (u8).  Values are part of the file format. */
 enum bvt_op {

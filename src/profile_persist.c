@@ -10,9 +10,10 @@
 #include "attrs.h"
 #include "caps.h"
 #include "cart.h"
-#include "consent.h"
+#include "consent_state.h"
 #include "engine.h"
 #include "experiment.h"
+#include "experiment_user.h"
 #include "persist.h"
 #include "profile_persist.h"
 
@@ -91,14 +92,7 @@ static void save_ext(const bvt_ext *x, bvt_name_marks *m, bvt_wbuf *w)
                 bvt_bits_set(m->strings, a->v.string);
         }
     }
-    bvt_w_u32(w, x->consent_granted);
-    uint32_t n_consent = x->consent ? x->consent->len : 0;
-    bvt_w_u32(w, n_consent);
-    for (uint32_t i = 0; i < n_consent; i++) {
-        bvt_w_i64(w, x->consent->c[i].t_ms);
-        bvt_w_u32(w, x->consent->c[i].purpose);
-        bvt_w_u8(w, (uint8_t)x->consent->c[i].granted);
-    }
+    bvt_consent_save(x, w);
     bvt_w_u8(w, x->caps_cap);
     bvt_w_u8(w, x->caps_len);
     for (uint32_t i = 0; i < x->caps_len; i++) {
@@ -276,32 +270,11 @@ static int load_attrs(const bvt_engine *e, bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
     return r->bad ? BVT_ECORRUPT : BVT_OK;
 }
 
+/* The choices are consent_state.c's to decode; the engine bounds their ids. */
 static int load_consent(const bvt_engine *e, bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
 {
     uint32_t purposes = atomic_load(&((bvt_engine *)e)->purposes.n);
-    x->consent_granted = bvt_r_u32(r);
-    uint32_t len = bvt_r_count(r, 13);
-    if (len > purposes || (purposes < 32 && x->consent_granted >> purposes))
-        return bvt_r_fail(r, "consent for an unknown purpose"), BVT_ECORRUPT;
-    if (len == 0)
-        return r->bad ? BVT_ECORRUPT : BVT_OK;
-    size_t size = sizeof(bvt_consent_log) + len * sizeof(bvt_consent_choice);
-    void *p = NULL;
-    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, size);
-    if (rc != BVT_OK)
-        return rc;
-    memset(p, 0, size);
-    x->consent = p;
-    for (uint32_t i = 0; i < len; i++) {
-        bvt_consent_choice *c = &x->consent->c[i];
-        c->t_ms = bvt_r_i64(r);
-        c->purpose = bvt_r_u32(r);
-        c->granted = bvt_r_u8(r);
-        if (c->purpose >= purposes || c->granted > 1)
-            return bvt_r_fail(r, "consent choice for an unknown purpose"), BVT_ECORRUPT;
-        x->consent->len = i + 1;
-    }
-    return r->bad ? BVT_ECORRUPT : BVT_OK;
+    return bvt_consent_load(x, m, r, purposes);
 }
 
 static int load_caps(bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
