@@ -153,9 +153,11 @@ int bvt_experiment_define_restore(bvt_engine *e, const bvt_experiment *exp, uint
 int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,
                                  int64_t now, uint32_t seg_mask);
 
-/* The journal records, under the module's locks (experiment_persist.c):
+/* The journal records, under the module's locks (experiment_log.c):
  * a definition under define_lock right after publishing; an assignment
  * under the shard lock of r, naming r's key.  Status of bvt_persist_log(). */
+/* A definition as the caller gave it (records and the snapshot section). */
+void bvt_experiments_put_def(bvt_engine *e, bvt_wbuf *w, const bvt_experiment_def *d);
 int bvt_experiments_log_define(bvt_engine *e, const bvt_experiment_def *d);
 int bvt_experiments_log_assign(bvt_engine *e, const bvt_record *r, uint32_t experiment,
                                int32_t variant, int64_t now, uint32_t seg_mask);

@@ -2,8 +2,9 @@
  * variant names and experiment names in id order, each current definition
  * as the caller gave it, every counter the report reads), the check of a
  * loaded profile's sticky assignments against the definitions (their
- * encoding is experiment_user.c's), and the journal records
- * BVT_OP_EXPERIMENT_DEFINE and BVT_OP_EXPERIMENT_ASSIGN.
+ * encoding is experiment_user.c's), and replaying the journal records
+ * BVT_OP_EXPERIMENT_DEFINE and BVT_OP_EXPERIMENT_ASSIGN (experiment_log.c
+ * writes them).
  *
  * Definitions load through the define path (the raw weights and the
  * policies as given, so ranges and resolved policies come out identical);
@@ -15,16 +16,15 @@
  * `lock` is taken to read its definition.  It is held only to read or swap
  * that pointer and no thread holds it while waiting for a shard lock
  * (ranking and assignment take their reference before locking the shard;
- * the report and definers take no shard lock).  define_lock is NOT taken:
- * a definer holds it while appending its journal record, and a checkpoint
- * switches journal files while holding every shard lock.  Names are read
+ * the report takes no shard lock, and a definer takes the slot's lock only
+ * once it holds every shard lock, change_sink.h).  define_lock is NOT
+ * taken: a definer holds it while it waits for every shard lock.  Names are read
  * lock-free before the definitions (a definition's names are interned
  * before it is published), counters with relaxed loads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "change_log.h"
 #include "engine.h"
 #include "experiment.h"
 #include "experiment_internal.h"
@@ -43,31 +43,6 @@ static int load_status(bvt_rbuf *r, int rc, const char *why)
 }
 
 /* ---- one definition ---- */
-
-static void put_def(bvt_engine *e, bvt_wbuf *w, const bvt_experiment_def *d)
-{
-    const bvt_exp_hot *h = d->hot;
-    bvt_w_u32(w, d->id);
-    bvt_w_cstr(w, d->name);
-    bvt_w_str(w, h->salt, h->salt_len);
-    bvt_w_u32(w, h->kind);
-    bvt_w_f64(w, h->coverage);
-    bvt_w_f64(w, h->holdout);
-    bvt_w_u32(w, d->n);
-    for (uint32_t v = 0; v < d->n; v++) {
-        bvt_w_cstr(w, d->vname[v]);
-        bvt_w_f64(w, d->raw_weight[v]);
-        bvt_w_u8(w, d->has_policy[v]);
-        if (d->has_policy[v])
-            bvt_offers_put_policy(w, &d->policy_given[v]);
-        bvt_w_u8(w, d->has_offers[v]);
-        if (d->has_offers[v]) {
-            bvt_w_u32(w, d->n_offers[v]);
-            for (uint32_t i = 0; i < d->n_offers[v]; i++)
-                bvt_w_cstr(w, bvt_offer_name(e, d->offers[v][i]));
-        }
-    }
-}
 
 /* A decoded definition; strings point into the data, offer names into a
  * block freed with def_text_free. */
@@ -259,7 +234,7 @@ int bvt_experiments_save(bvt_engine *e, bvt_wbuf *w)
         pthread_mutex_unlock(&s->lock);
         bvt_w_u8(w, d != NULL);
         if (d) {
-            put_def(e, w, d);
+            bvt_experiments_put_def(e, w, d);
             put_cells(w, atomic_load_explicit(&s->cells, memory_order_acquire), s->n);
         }
         bvt_experiment_release(d);
@@ -343,33 +318,6 @@ int bvt_experiments_user_check(bvt_engine *e, const bvt_ext *x)
             return BVT_ECORRUPT;
     }
     return BVT_OK;
-}
-
-/* ---- journal records ---- */
-
-int bvt_experiments_log_define(bvt_engine *e, const bvt_experiment_def *d)
-{
-    bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_EXPERIMENT_DEFINE);
-    put_def(e, &w, d);
-    int rc = bvt_persist_log(e, &w);
-    return rc;
-}
-
-/* op, key (hi, lo), experiment, variant, exposure time, offer segments. */
-int bvt_experiments_log_assign(bvt_engine *e, const bvt_record *r, uint32_t experiment,
-                               int32_t variant, int64_t now, uint32_t seg_mask)
-{
-    unsigned char buf[40];
-    bvt_wbuf w = bvt_wbuf_fixed(buf, sizeof buf); /* no allocation under the shard lock */
-    bvt_w_u8(&w, BVT_OP_EXPERIMENT_ASSIGN);
-    bvt_w_u64(&w, r->key_hi);
-    bvt_w_u64(&w, r->key_lo);
-    bvt_w_u32(&w, experiment);
-    bvt_w_i32(&w, variant);
-    bvt_w_i64(&w, now);
-    bvt_w_u32(&w, seg_mask);
-    return bvt_log_change(e, (bvt_user_key){ r->key_hi, r->key_lo }, w.p, w.len);
 }
 
 int bvt_experiments_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
