@@ -186,7 +186,7 @@ static void make_frames(const char *name, uint64_t first, int frames, int per, u
 }
 
 /* An encoder written from the format description, independent of
- * journal.c. */
+ * journal_write.c. */
 static void le32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)

@@ -10,7 +10,11 @@
  * header fields and payload) and the zstd-compressed payload: the frame's
  * records, each a u32 length and its bytes.  Sequence numbers are dense:
  * a frame's first is the previous frame's first plus its count.
- * docs/format.md is the reference. */
+ * docs/format.md is the reference.
+ *
+ * journal_write.c writes (appending, durability, rotation), journal_read.c
+ * reads (scanning, torn tails, truncation); journal_frame.h is the layout
+ * they share. */
 #ifndef BVT_JOURNAL_H
 #define BVT_JOURNAL_H
 

@@ -1,9 +1,14 @@
 /* offer.c — the offer catalog: validating and publishing definitions,
- * groups, the offer segments and the default policy; the counters each
- * offer keeps; and the metrics read from them.  Every mutating call checks
- * the journal first and appends its record (offer_persist.c) right after
- * publishing, with events held off (define_begin); the restore paths
- * replay them. */
+ * groups, the offer segments and the default policy as immutable
+ * versions; the counters each offer keeps, allocated at its first
+ * definition and zeroed per row when the segment list changes (the
+ * metrics read from them are offer_metrics.c's).  Every mutating call
+ * checks the journal first and appends its record (offer_persist.c) right
+ * after publishing, with events held off (define_begin); the restore
+ * paths replay them.  Calls: names and categories, the rule compiler and
+ * profile_env.c (rules and segment masks), segment versions, bandit.c
+ * (policies), offer_log.c (journal records), change_sink.h (the journal's
+ * state, events held off); never offer_metrics.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -811,57 +816,4 @@ uint32_t bvt_offer_segment_mask_locked(bvt_engine *e, const bvt_record *r, int64
     uint32_t mask = bvt_offer_set_mask(e, set, r, now);
     bvt_offers_release(set);
     return mask;
-}
-
-/* ---- metrics ---- */
-
-static void add_row(bvt_metrics *m, const bvt_offer_row *r)
-{
-    m->impressions += atomic_load_explicit(&r->impressions, memory_order_relaxed);
-    m->clicks += atomic_load_explicit(&r->clicks, memory_order_relaxed);
-    m->conversions += atomic_load_explicit(&r->conversions, memory_order_relaxed);
-    m->dismissals += atomic_load_explicit(&r->dismissals, memory_order_relaxed);
-    m->engagements += atomic_load_explicit(&r->engagements, memory_order_relaxed);
-    m->revenue += atomic_load_explicit(&r->revenue, memory_order_relaxed);
-    m->cost += atomic_load_explicit(&r->cost, memory_order_relaxed);
-}
-
-static double ratio(double a, double b)
-{
-    return b > 0 ? a / b : 0;
-}
-
-int bvt_metrics_get(bvt_engine *e, uint32_t offer, uint32_t segment, bvt_metrics *out)
-{
-    if (!e || !out || out->version == 0)
-        return BVT_EINVAL;
-    if (out->version > BVT_METRICS_VERSION)
-        return BVT_EVERSION;
-    bvt_offers *o = &e->offers;
-    int row = 0;
-    if (segment) {
-        row = bvt_offer_segment_slot(e, segment) + 1;
-        if (row == 0)
-            return BVT_ENOTFOUND;
-    }
-    uint32_t n = bvt_interner_count(o->names);
-    if (offer > n || (offer && !bvt_offer_counters_of(o, offer)))
-        return BVT_ENOTFOUND;
-    bvt_metrics m = BVT_METRICS_INIT;
-    for (uint32_t id = offer ? offer : 1; id <= (offer ? offer : n); id++) {
-        const bvt_offer_counters *c = bvt_offer_counters_of(o, id);
-        if (c)
-            add_row(&m, &c->rows[row]);
-    }
-    m.ctr = ratio((double)m.clicks, (double)m.impressions);
-    m.conversion_rate = ratio((double)m.conversions, (double)m.clicks);
-    m.engagement_rate = ratio((double)m.engagements, (double)m.impressions);
-    m.roi = m.cost > 0 ? (m.revenue - m.cost) / m.cost : 0;
-    *out = m;
-    return BVT_OK;
-}
-
-uint64_t bvt_metrics_unattributed(bvt_engine *e)
-{
-    return e ? atomic_load_explicit(&e->offers.unattributed, memory_order_relaxed) : 0;
 }

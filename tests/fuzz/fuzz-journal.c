@@ -1,5 +1,5 @@
 /* fuzz-journal.c — libFuzzer entry point for the journal reader
- * (bvt_journal_scan_buffer in src/journal.c).
+ * (bvt_journal_scan_buffer in src/io/journal_read.c).
  *
  * Each input is scanned as a journal image under a fixed check value, with
  * a callback that reads every byte of every record.  Besides the
