@@ -904,11 +904,40 @@ enum bvt_attr_kind { BVT_ATTR_NUMBER = 1, BVT_ATTR_STRING = 2 };
  * @param value finite number.
  * @return BVT_OK; BVT_EINVAL; BVT_ELIMIT (user has max_attributes already,
  *         attributes are off (BVT_NONE), or the engine's string registry is
- *         full); BVT_EFULL (user table or memory budget at its limit); BVT_ENOMEM.
+ *         full); BVT_EFULL (user table or memory budget at its limit); BVT_ENOMEM;
+ *         BVT_EIO (the journal has failed: see bvt_engine_open()).
+ *         bvt_attr_set_number_v2() says which failure it was.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_attr_set_number(bvt_engine *engine, const void *user_id, size_t len,
                                 const char *key, double value);
+
+/**
+ * @brief bvt_attr_set_number() with an explanation of every failure.
+ *
+ * Sets a numeric attribute exactly as bvt_attr_set_number() does (that
+ * call is this one with err NULL), and on failure fills `err` with what
+ * was wrong and what to do about it.
+ * @param engine the engine.
+ * @param user_id, len the user (1..1024 bytes); the raw id is not kept.
+ * @param key   NUL-terminated, 1..63 bytes of UTF-8; copied (interned).
+ * @param value finite number.
+ * @param[out] err detail on failure (may be NULL): the message names the
+ *         argument or limit; for a key that is not UTF-8, `offset` is its
+ *         first bad byte, else -1.  Untouched on success.
+ * @return BVT_OK; BVT_EINVAL (NULL engine, bad id, bad key, a value that is
+ *         NaN or infinite); BVT_ELIMIT (the user has max_attributes already,
+ *         attributes are off (max_attributes BVT_NONE), or the engine's 2^20
+ *         attribute strings are in use); BVT_EFULL (no room for a new profile
+ *         under BVT_FULL_REJECT, or the memory budget refuses the attribute);
+ *         BVT_ENOMEM; BVT_EIO (the journal has failed: nothing changes; or
+ *         it failed while this change was journaled: the attribute is set in
+ *         memory but not durable).  On any failure but that last one
+ *         nothing changes, and no profile is left created.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_attr_set_number_v2(bvt_engine *engine, const void *user_id, size_t len,
+                                   const char *key, double value, bvt_error *err);
 
 /**
  * @brief Set a string attribute (e.g. "age_band" = "25-34").
@@ -918,11 +947,31 @@ BVT_API int bvt_attr_set_number(bvt_engine *engine, const void *user_id, size_t 
  * @param user_id, len the user.
  * @param key   NUL-terminated, 1..63 bytes of UTF-8.
  * @param value NUL-terminated, 1..255 bytes of UTF-8; copied.
- * @return as bvt_attr_set_number().
+ * @return as bvt_attr_set_number().  bvt_attr_set_string_v2() says which
+ *         failure it was.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_attr_set_string(bvt_engine *engine, const void *user_id, size_t len,
                                 const char *key, const char *value);
+
+/**
+ * @brief bvt_attr_set_string() with an explanation of every failure.
+ *
+ * Sets a string attribute exactly as bvt_attr_set_string() does (that call
+ * is this one with err NULL), and on failure fills `err`.
+ * @param engine the engine.
+ * @param user_id, len the user (1..1024 bytes); the raw id is not kept.
+ * @param key   NUL-terminated, 1..63 bytes of UTF-8; copied (interned).
+ * @param value NUL-terminated, 1..255 bytes of UTF-8; copied (interned
+ *              engine-wide, as bvt_attr_set_string() says).
+ * @param[out] err detail on failure (may be NULL): the message names the
+ *         argument or limit; for a key or value that is not UTF-8, `offset`
+ *         is its first bad byte, else -1.  Untouched on success.
+ * @return as bvt_attr_set_number_v2(), BVT_EINVAL also for a bad value.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_attr_set_string_v2(bvt_engine *engine, const void *user_id, size_t len,
+                                   const char *key, const char *value, bvt_error *err);
 
 /**
  * @brief Read an attribute.
@@ -945,11 +994,34 @@ BVT_API int bvt_attr_get(bvt_engine *engine, const void *user_id, size_t len,
  * @param engine the engine.
  * @param user_id, len the user.
  * @param key   NUL-terminated name.
- * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no user or no such attribute).
+ * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND (no user or no such attribute);
+ *         BVT_EIO (the journal has failed: see bvt_engine_open()).
+ *         bvt_attr_unset_v2() says which failure it was.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_attr_unset(bvt_engine *engine, const void *user_id, size_t len,
                            const char *key);
+
+/**
+ * @brief bvt_attr_unset() with an explanation of every failure.
+ *
+ * Removes an attribute exactly as bvt_attr_unset() does (that call is this
+ * one with err NULL), and on failure fills `err`.  Never creates a profile.
+ * @param engine the engine.
+ * @param user_id, len the user (1..1024 bytes).
+ * @param key   NUL-terminated, 1..63 bytes of UTF-8.
+ * @param[out] err detail on failure (may be NULL): the message says whether
+ *         the user or the attribute is missing; for a key that is not UTF-8,
+ *         `offset` is its first bad byte, else -1.  Untouched on success.
+ * @return BVT_OK; BVT_EINVAL (NULL engine, bad id or key); BVT_ENOTFOUND (no
+ *         such user, or the user has no such attribute); BVT_ENOMEM; BVT_EIO
+ *         (the journal has failed: nothing changes; or it failed while this
+ *         change was journaled: the attribute is gone from memory, and the
+ *         removal is not durable).
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_attr_unset_v2(bvt_engine *engine, const void *user_id, size_t len,
+                              const char *key, bvt_error *err);
 
 /* ======================================================================
  * Iterating users (audience export)
@@ -1067,11 +1139,38 @@ BVT_API int bvt_consent_purpose(bvt_engine *engine, const char *name, int create
  * @param time_ms when the user chose (> 0).
  * @return BVT_OK; BVT_EINVAL (bad id, unknown purpose id, time_ms <= 0);
  *         BVT_EFULL (the user table or memory budget is at its limit);
- *         BVT_ENOMEM.
+ *         BVT_ENOMEM; BVT_EIO (the journal has failed: see bvt_engine_open()).
+ *         bvt_consent_set_v2() says which failure it was.
  * @since 1.0  Thread-safe.
  */
 BVT_API int bvt_consent_set(bvt_engine *engine, const void *user_id, size_t len,
                             uint32_t purpose, int granted, int64_t time_ms);
+
+/**
+ * @brief bvt_consent_set() with an explanation of every failure.
+ *
+ * Records a consent choice exactly as bvt_consent_set() does (that call is
+ * this one with err NULL: same ordering of choices by time_ms, a late
+ * arrival ignored with BVT_OK), and on failure fills `err`.
+ * @param engine  the engine.
+ * @param user_id, len the user (1..1024 bytes); the raw id is not kept.
+ * @param purpose a purpose id (built-in, or from bvt_consent_purpose()).
+ * @param granted non-zero grants the purpose, 0 denies (withdraws) it.
+ * @param time_ms when the user chose (> 0).
+ * @param[out] err detail on failure (may be NULL; `offset` is -1).
+ *         Untouched on success.
+ * @return BVT_OK; BVT_EINVAL (NULL engine, bad id, a purpose id the engine
+ *         does not have, time_ms <= 0); BVT_EFULL (no room for a new
+ *         profile under BVT_FULL_REJECT, or the memory budget refuses the
+ *         choice); BVT_ENOMEM; BVT_EIO (the journal has failed: nothing
+ *         changes; or it failed while this change was journaled: the choice
+ *         is recorded in memory but not durable).  On any failure but that
+ *         last one nothing changes, and no profile is left created.
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_consent_set_v2(bvt_engine *engine, const void *user_id, size_t len,
+                               uint32_t purpose, int granted, int64_t time_ms,
+                               bvt_error *err);
 
 /**
  * @brief Whether a user granted a purpose.  Privacy by default: a purpose
@@ -1940,11 +2039,40 @@ BVT_API int bvt_experiment_variant_of(bvt_engine *engine, uint32_t experiment,
  * @return BVT_OK; BVT_EINVAL; BVT_ENOTFOUND; BVT_EFULL (no room for the
  *         profile or the assignment: *out_variant is still set, nothing is
  *         recorded); BVT_ELIMIT (the user already holds 32 assignments:
- *         *out_variant is still set, nothing is recorded); BVT_ENOMEM.
+ *         *out_variant is still set, nothing is recorded); BVT_ENOMEM;
+ *         BVT_EIO (the journal has failed: see bvt_engine_open()).
+ *         bvt_experiment_assign_v2() says which failure it was.
  * @since 1.1  Thread-safe.
  */
 BVT_API int bvt_experiment_assign(bvt_engine *engine, uint32_t experiment, const void *user_id,
                                   size_t len, int64_t now, int32_t *out_variant);
+
+/**
+ * @brief bvt_experiment_assign() with an explanation of every failure.
+ *
+ * Assigns and records the exposure exactly as bvt_experiment_assign() does
+ * (that call is this one with err NULL), and on failure fills `err`.
+ * @param engine the engine.
+ * @param experiment numeric experiment id (bvt_experiment_define(),
+ *        bvt_experiment_lookup()).
+ * @param user_id, len the raw user id (1..1024 bytes); hashed, not kept.
+ * @param now    exposure time (> 0).
+ * @param[out] out_variant as bvt_experiment_variant_of(); set also on
+ *         BVT_EFULL and BVT_ELIMIT (the variant the user hashes to).
+ * @param[out] err detail on failure (may be NULL; `offset` is -1).
+ *         Untouched on success.
+ * @return BVT_OK; BVT_EINVAL (NULL engine or out_variant, bad id, now <= 0,
+ *         experiment 0); BVT_ENOTFOUND (no experiment of that id);
+ *         BVT_EFULL (no room for the profile or the assignment: nothing is
+ *         recorded); BVT_ELIMIT (the user already holds 32 assignments:
+ *         nothing is recorded); BVT_ENOMEM; BVT_EIO (the journal has failed:
+ *         nothing is recorded; or it failed while this exposure was
+ *         journaled: it is recorded in memory but not durable).
+ * @since 1.1  Thread-safe.
+ */
+BVT_API int bvt_experiment_assign_v2(bvt_engine *engine, uint32_t experiment,
+                                     const void *user_id, size_t len, int64_t now,
+                                     int32_t *out_variant, bvt_error *err);
 
 /** A comparison of one variant's metric with the control's. */
 typedef struct bvt_lift {

@@ -283,6 +283,79 @@ START_TEST(attribute_arguments)
 }
 END_TEST
 
+/* The _v2 calls (@since 1.1) fill err on every failure, and the 1.0
+ * calls, now the same code with err NULL, answer as before. */
+#define ERR_HAS(err, text) \
+    ck_assert_msg(strstr((err).message, (text)) != NULL, "message: %s", (err).message)
+
+START_TEST(attribute_v2_explains)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    o.max_attributes = 2;
+    bvt_engine *e = engine_with(&o);
+    bvt_error err = BVT_ERROR_INIT;
+    /* Bad arguments: each named, a bad byte's offset given. */
+    ck_assert_int_eq(bvt_attr_set_number_v2(NULL, "u", 1, "k", 1, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.code, BVT_EINVAL);
+    ERR_HAS(err, "engine is NULL");
+    ck_assert_int_eq(bvt_attr_set_number_v2(e, "u", 0, "k", 1, &err), BVT_EINVAL);
+    ERR_HAS(err, "user id must be 1..1024 bytes");
+    ck_assert_int_eq(bvt_attr_set_number_v2(e, "u", 1, "", 1, &err), BVT_EINVAL);
+    ERR_HAS(err, "attribute key must be 1..63 bytes");
+    ck_assert_int_eq(bvt_attr_set_number_v2(e, "u", 1, "ab\xff", 1, &err), BVT_EINVAL);
+    ERR_HAS(err, "attribute key is not valid UTF-8");
+    ck_assert_int_eq(err.offset, 2);
+    ck_assert_int_eq(bvt_attr_set_number_v2(e, "u", 1, "k", NAN, &err), BVT_EINVAL);
+    ERR_HAS(err, "must be finite");
+    ck_assert_int_eq(err.offset, -1);
+    ck_assert_int_eq(bvt_attr_set_string_v2(e, "u", 1, "k", "", &err), BVT_EINVAL);
+    ERR_HAS(err, "attribute value must be 1..255 bytes");
+    ck_assert_int_eq(bvt_attr_set_string_v2(e, "u", 1, "k", "\xc0\xaf", &err), BVT_EINVAL);
+    ERR_HAS(err, "attribute value is not valid UTF-8");
+    ck_assert_int_eq(err.offset, 0);
+    ck_assert_int_eq(bvt_attr_unset_v2(e, "u", 1, NULL, &err), BVT_EINVAL);
+    ERR_HAS(err, "attribute key");
+    ck_assert_int_eq(bvt_user_exists(e, "u", 1), 0); /* nothing refused created it */
+    /* Refused changes: the user's bound, a missing user or attribute. */
+    ck_assert_int_eq(bvt_attr_set_number_v2(e, "u", 1, "a", 1, &err), BVT_OK);
+    ck_assert_int_eq(bvt_attr_set_string_v2(e, "u", 1, "b", "x", &err), BVT_OK);
+    ck_assert_int_eq(bvt_attr_set_number_v2(e, "u", 1, "c", 3, &err), BVT_ELIMIT);
+    ck_assert_int_eq(err.code, BVT_ELIMIT);
+    ERR_HAS(err, "max_attributes (2)");
+    ck_assert_int_eq(bvt_attr_set_string_v2(e, "u", 1, "c", "y", &err), BVT_ELIMIT);
+    ERR_HAS(err, "max_attributes (2)");
+    ck_assert_int_eq(bvt_attr_unset_v2(e, "u", 1, "c", &err), BVT_ENOTFOUND);
+    ERR_HAS(err, "no attribute \"c\"");
+    ck_assert_int_eq(bvt_attr_unset_v2(e, "nobody", 6, "a", &err), BVT_ENOTFOUND);
+    ERR_HAS(err, "no such user");
+    ck_assert_int_eq(bvt_attr_unset_v2(e, "u", 1, "a", NULL), BVT_OK); /* err may be NULL */
+    ck_assert_int_eq(bvt_attr_get(e, "u", 1, "a", NULL, NULL, NULL), BVT_ENOTFOUND);
+    /* The 1.0 calls: the same answers, without detail. */
+    ck_assert_int_eq(set_num(e, "u", "a", 1), BVT_OK);
+    ck_assert_int_eq(set_num(e, "u", "c", 1), BVT_ELIMIT);
+    ck_assert_int_eq(set_str(e, "u", "c", "z"), BVT_ELIMIT);
+    ck_assert_int_eq(set_num(e, "u", "k", NAN), BVT_EINVAL);
+    ck_assert_int_eq(bvt_attr_unset(e, "u", 1, "c"), BVT_ENOTFOUND);
+    ck_assert_int_eq(bvt_attr_unset(e, "u", 1, "a"), BVT_OK);
+    bvt_engine_free(e);
+    /* Attributes off, and a full table. */
+    o = (bvt_options)BVT_OPTIONS_INIT;
+    o.max_attributes = BVT_NONE;
+    e = engine_with(&o);
+    ck_assert_int_eq(bvt_attr_set_number_v2(e, "u", 1, "a", 1, &err), BVT_ELIMIT);
+    ERR_HAS(err, "attributes are off");
+    bvt_engine_free(e);
+    o = (bvt_options)BVT_OPTIONS_INIT;
+    o.max_users = 1;
+    e = engine_with(&o);
+    ck_assert_int_eq(bvt_attr_set_number_v2(e, "u", 1, "a", 1, &err), BVT_OK);
+    ck_assert_int_eq(bvt_attr_set_string_v2(e, "v", 1, "a", "x", &err), BVT_EFULL);
+    ERR_HAS(err, "no room for a new profile");
+    ck_assert_int_eq(bvt_user_exists(e, "v", 1), 0);
+    bvt_engine_free(e);
+}
+END_TEST
+
 static Suite *attrs_suite(void)
 {
     Suite *s = suite_create("attrs");
@@ -298,6 +371,7 @@ static Suite *attrs_suite(void)
     tcase_add_loop_test(tc, invalid_attribute_refused, 0,
                         (int)(sizeof bad_attrs / sizeof bad_attrs[0]));
     tcase_add_test(tc, edge_sizes_accepted);
+    tcase_add_test(tc, attribute_v2_explains);
     tcase_add_test(tc, attribute_arguments);
     suite_add_tcase(s, tc);
     return s;

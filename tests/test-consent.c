@@ -445,6 +445,46 @@ START_TEST(concurrent_registration)
 }
 END_TEST
 
+/* bvt_consent_set_v2 (@since 1.1) fills err on every failure; the 1.0
+ * call, now the same code with err NULL, answers as before. */
+#define ERR_HAS(err, text) \
+    ck_assert_msg(strstr((err).message, (text)) != NULL, "message: %s", (err).message)
+
+START_TEST(choice_v2_explains)
+{
+    bvt_options o = BVT_OPTIONS_INIT;
+    o.max_users = 1;
+    bvt_engine *e = engine_with(&o);
+    bvt_error err = BVT_ERROR_INIT;
+    ck_assert_int_eq(bvt_consent_set_v2(NULL, "u", 1, BVT_PURPOSE_ADS, 1, T0, &err), BVT_EINVAL);
+    ERR_HAS(err, "engine is NULL");
+    ck_assert_int_eq(bvt_consent_set_v2(e, "u", 0, BVT_PURPOSE_ADS, 1, T0, &err), BVT_EINVAL);
+    ERR_HAS(err, "user id must be 1..1024 bytes");
+    ck_assert_int_eq(bvt_consent_set_v2(e, "u", 1, 7, 1, T0, &err), BVT_EINVAL);
+    ck_assert_int_eq(err.code, BVT_EINVAL);
+    ERR_HAS(err, "purpose 7 is not a purpose id");
+    ck_assert_int_eq(bvt_consent_set_v2(e, "u", 1, BVT_PURPOSE_ADS, 1, 0, &err), BVT_EINVAL);
+    ERR_HAS(err, "time_ms must be > 0");
+    ck_assert_int_eq(bvt_user_exists(e, "u", 1), 0);
+    /* A refused change: no room for a second profile. */
+    ck_assert_int_eq(bvt_consent_set_v2(e, "u", 1, BVT_PURPOSE_ADS, 1, T0, &err), BVT_OK);
+    ck_assert_int_eq(granted(e, "u", BVT_PURPOSE_ADS), 1);
+    ck_assert_int_eq(bvt_consent_set_v2(e, "v", 1, BVT_PURPOSE_ADS, 1, T0, &err), BVT_EFULL);
+    ck_assert_int_eq(err.code, BVT_EFULL);
+    ERR_HAS(err, "no room for a new profile");
+    ERR_HAS(err, "consent choice");
+    ck_assert_int_eq(bvt_user_exists(e, "v", 1), 0);
+    ck_assert_int_eq(bvt_consent_set_v2(e, "u", 1, BVT_PURPOSE_ADS, 0, T0, NULL), BVT_OK);
+    ck_assert_int_eq(granted(e, "u", BVT_PURPOSE_ADS), 0);
+    /* The 1.0 call: the same answers. */
+    ck_assert_int_eq(set(e, "v", BVT_PURPOSE_ADS, 1, T0), BVT_EFULL);
+    ck_assert_int_eq(bvt_consent_set(e, "u", 1, 7, 1, T0), BVT_EINVAL);
+    ck_assert_int_eq(set(e, "u", BVT_PURPOSE_ADS, 1, T0 + 1), BVT_OK);
+    ck_assert_int_eq(granted(e, "u", BVT_PURPOSE_ADS), 1);
+    bvt_engine_free(e);
+}
+END_TEST
+
 static Suite *consent_suite(void)
 {
     Suite *s = suite_create("consent");
@@ -462,6 +502,7 @@ static Suite *consent_suite(void)
     tcase_add_test(tc, choice_creates_profile);
     tcase_add_test(tc, choice_on_full_table);
     tcase_add_test(tc, choice_arguments);
+    tcase_add_test(tc, choice_v2_explains);
     tcase_add_test(tc, alias_keeps_later_choice);
     tcase_add_test(tc, alias_onto_profile_without_choices);
     tcase_add_test(tc, memory_accounted);

@@ -1168,6 +1168,55 @@ START_TEST(concurrent_use)
 }
 END_TEST
 
+/* bvt_experiment_assign_v2 fills err on every failure; the 1.1 call
+ * without err, now the same code with err NULL, answers as before. */
+#define ERR_HAS(err, text) \
+    ck_assert_msg(strstr((err).message, (text)) != NULL, "message: %s", (err).message)
+
+START_TEST(assign_v2_explains)
+{
+    bvt_engine *e = engine_default();
+    bvt_error err = BVT_ERROR_INIT;
+    int32_t v = 99;
+    uint32_t id = define_ab(e, "explained");
+    ck_assert_int_eq(bvt_experiment_assign_v2(NULL, id, "u", 1, T0, &v, &err), BVT_EINVAL);
+    ERR_HAS(err, "engine or out_variant is NULL");
+    ck_assert_int_eq(bvt_experiment_assign_v2(e, id, "u", 0, T0, &v, &err), BVT_EINVAL);
+    ERR_HAS(err, "user id must be 1..1024 bytes");
+    ck_assert_int_eq(bvt_experiment_assign_v2(e, id, "u", 1, 0, &v, &err), BVT_EINVAL);
+    ERR_HAS(err, "now must be > 0");
+    ck_assert_int_eq(bvt_experiment_assign_v2(e, 0, "u", 1, T0, &v, &err), BVT_EINVAL);
+    ERR_HAS(err, "experiment id 0");
+    ck_assert_int_eq(bvt_experiment_assign_v2(e, id + 7, "u", 1, T0, &v, &err), BVT_ENOTFOUND);
+    ck_assert_int_eq(err.code, BVT_ENOTFOUND);
+    ERR_HAS(err, "no experiment has id");
+    ck_assert_int_eq(bvt_user_exists(e, "u", 1), 0);
+    /* A refused change: the user's assignments are at their bound. */
+    char name[32];
+    uint32_t ids[BVT_EXP_USER_MAX];
+    for (int i = 0; i < BVT_EXP_USER_MAX; i++) {
+        snprintf(name, sizeof name, "full-%d", i);
+        ids[i] = define_ab(e, name);
+        ck_assert_int_eq(bvt_experiment_assign_v2(e, ids[i], "u", 1, T0, &v, &err), BVT_OK);
+        ck_assert_int_eq(v, variant_of(e, ids[i], "u"));
+    }
+    ck_assert_int_eq(bvt_experiment_assign_v2(e, id, "u", 1, T0, &v, &err), BVT_ELIMIT);
+    ck_assert_int_eq(err.code, BVT_ELIMIT);
+    ERR_HAS(err, "32 experiment assignments");
+    ck_assert_int_eq(v, variant_of(e, id, "u"));
+    bvt_experiment_report r = report(e, id);
+    ck_assert_uint_eq(total_users(&r), 0); /* nothing recorded */
+    /* The call without err: the same answers. */
+    ck_assert_int_eq(assign(e, id, "u", T0, &v), BVT_ELIMIT);
+    ck_assert_int_eq(assign(e, 0, "u", T0, &v), BVT_EINVAL);
+    ck_assert_int_eq(assign(e, id + 7 + BVT_EXP_USER_MAX, "u", T0, &v), BVT_ENOTFOUND);
+    ck_assert_int_eq(assign(e, ids[3], "u", T0 + 1, &v), BVT_OK);
+    ck_assert_int_eq(v, variant_of(e, ids[3], "u"));
+    ck_assert_int_eq(bvt_experiment_assign_v2(e, id, "w", 1, T0, &v, NULL), BVT_OK);
+    bvt_engine_free(e);
+}
+END_TEST
+
 static Suite *experiment_suite(void)
 {
     Suite *s = suite_create("experiment");
@@ -1198,6 +1247,7 @@ static Suite *experiment_suite(void)
     tcase_add_test(tc, report_arguments);
     tcase_add_test(tc, srm_detection);
     tcase_add_test(tc, concurrent_use);
+    tcase_add_test(tc, assign_v2_explains);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -255,6 +255,88 @@ START_TEST(failed_journal_accepts_nothing)
 }
 END_TEST
 
+/* The _v2 calls (@since 1.1) explain a failed journal: as in
+ * failed_journal_accepts_nothing, a child whose files may not grow past a
+ * few KiB journals until it fails; then each refuses with BVT_EIO and a
+ * message, as the calls without err refuse. */
+static int journal_refusal(const bvt_error *err)
+{
+    return err->code == BVT_EIO && strstr(err->message, "journal") != NULL;
+}
+
+START_TEST(failed_journal_explained)
+{
+    state_dir_make(dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = { 16384, 16384 };
+        setrlimit(RLIMIT_FSIZE, &rl);
+        bvt_engine *e = NULL;
+        if (open_status(BVT_JOURNAL_ALWAYS, &e, NULL) != BVT_OK)
+            _exit(10);
+        bvt_experiment x = BVT_EXPERIMENT_INIT;
+        bvt_variant vs[2] = { { .name = "a", .weight = 1 }, { .name = "b", .weight = 1 } };
+        x.name = "x";
+        x.variants = vs;
+        x.n_variants = 2;
+        x.coverage = 1.0;
+        uint32_t xid;
+        if (bvt_experiment_define(e, &x, &xid, NULL) != BVT_OK)
+            _exit(11);
+        /* The failure while a change is journaled: EIO, explained. */
+        bvt_error err = BVT_ERROR_INIT;
+        int rc = BVT_OK;
+        char key[32];
+        for (int i = 0; i < 100000 && rc == BVT_OK; i++) {
+            snprintf(key, sizeof key, "attribute-%d", i % 10);
+            rc = bvt_attr_set_number_v2(e, "u", 1, key, i, &err);
+        }
+        if (rc != BVT_EIO || !journal_refusal(&err))
+            _exit(12);
+        /* Then every call refuses, saying why. */
+        int32_t v;
+        err = (bvt_error)BVT_ERROR_INIT;
+        if (bvt_attr_set_number_v2(e, "u", 1, "n", 1, &err) != BVT_EIO || !journal_refusal(&err))
+            _exit(13);
+        err = (bvt_error)BVT_ERROR_INIT;
+        if (bvt_attr_set_string_v2(e, "u", 1, "s", "x", &err) != BVT_EIO ||
+            !journal_refusal(&err))
+            _exit(14);
+        err = (bvt_error)BVT_ERROR_INIT;
+        if (bvt_attr_unset_v2(e, "u", 1, "attribute-1", &err) != BVT_EIO ||
+            !journal_refusal(&err))
+            _exit(15);
+        err = (bvt_error)BVT_ERROR_INIT;
+        if (bvt_consent_set_v2(e, "u", 1, BVT_PURPOSE_ADS, 1, T0, &err) != BVT_EIO ||
+            !journal_refusal(&err))
+            _exit(16);
+        err = (bvt_error)BVT_ERROR_INIT;
+        if (bvt_experiment_assign_v2(e, xid, "u", 1, T0, &v, &err) != BVT_EIO ||
+            !journal_refusal(&err))
+            _exit(17);
+        /* The calls without err: the same refusals, and nothing changed. */
+        if (bvt_attr_set_number(e, "u", 1, "n", 1) != BVT_EIO ||
+            bvt_attr_set_string(e, "u", 1, "s", "x") != BVT_EIO ||
+            bvt_attr_unset(e, "u", 1, "attribute-1") != BVT_EIO ||
+            bvt_consent_set(e, "u", 1, BVT_PURPOSE_ADS, 1, T0) != BVT_EIO ||
+            bvt_experiment_assign(e, xid, "u", 1, T0, &v) != BVT_EIO)
+            _exit(18);
+        int granted = 1;
+        if (bvt_attr_get(e, "u", 1, "n", NULL, NULL, NULL) != BVT_ENOTFOUND ||
+            bvt_attr_get(e, "u", 1, "attribute-1", NULL, NULL, NULL) != BVT_OK ||
+            bvt_consent_get(e, "u", 1, BVT_PURPOSE_ADS, &granted) != BVT_OK || granted)
+            _exit(19);
+        bvt_engine_free(e);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    state_dir_remove(dir);
+}
+END_TEST
+
 /* Checkpoints while two threads track: after reopening, every event is
  * there exactly once (the cut puts each on one side of the snapshot). */
 #define RACE_EVENTS 6000
@@ -331,6 +413,7 @@ Suite *suite(void)
     tcase_add_test(t, torn_tail_is_cut_and_reported);
     tcase_add_test(t, forgotten_user_leaves_the_disk);
     tcase_add_test(t, failed_journal_accepts_nothing);
+    tcase_add_test(t, failed_journal_explained);
     tcase_add_test(t, checkpoints_while_tracking);
     suite_add_tcase(s, t);
     return s;

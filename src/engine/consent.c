@@ -8,40 +8,74 @@
 #include "event_types.h"
 #include "change_log.h"
 #include "engine.h"
+#include "error.h"
 #include "persist.h"
+#include "user_update.h"
+
+#define WHAT "the consent choice"
+
+/* One consent choice, as a change of the user's profile (user_update.h). */
+typedef struct consent_change {
+    bvt_engine *e;
+    uint32_t purpose;
+    int granted;
+    int64_t time_ms;
+} consent_change;
+
+static int consent_apply(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    const consent_change *c = ctx;
+    int rc = bvt_profile_ext(r, &sh->mem);
+    if (rc == BVT_OK)
+        rc = bvt_consent_record(r->ext, &sh->mem, c->purpose, c->granted, c->time_ms);
+    return rc;
+}
+
+static int consent_log(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    const consent_change *c = ctx;
+    (void)sh;
+    return bvt_log_consent(c->e, (bvt_user_key){ r->key_hi, r->key_lo }, c->purpose, c->granted,
+                           c->time_ms);
+}
 
 /* ---- public calls ---- */
 
 int bvt_consent_set(bvt_engine *e, const void *user_id, size_t len, uint32_t purpose,
                     int granted, int64_t time_ms)
 {
-    if (!e || !bvt_user_id_valid(user_id, len) || !bvt_purposes_valid(&e->purposes, purpose) || time_ms <= 0)
-        return BVT_EINVAL;
-    int rc = bvt_consent_set_key(e, bvt_engine_key(e, user_id, len), purpose, granted, time_ms);
-    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
+    return bvt_consent_set_v2(e, user_id, len, purpose, granted, time_ms, NULL);
+}
+
+int bvt_consent_set_v2(bvt_engine *e, const void *user_id, size_t len, uint32_t purpose,
+                       int granted, int64_t time_ms, bvt_error *err)
+{
+    if (!e)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+    if (!bvt_user_id_valid(user_id, len))
+        return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
+    if (!bvt_purposes_valid(&e->purposes, purpose))
+        return bvt_fail(err, BVT_EINVAL, -1, "purpose %u is not a purpose id of this engine: "
+                        "use a built-in BVT_PURPOSE_* or an id from bvt_consent_purpose()",
+                        purpose);
+    if (time_ms <= 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "time_ms must be > 0 (epoch milliseconds of the "
+                        "user's choice)");
+    int rc = bvt_consent_set_key(e, bvt_engine_key(e, user_id, len), purpose, granted, time_ms,
+                                 err);
+    return rc == BVT_OK ? bvt_user_change_commit(e, err, WHAT) : rc;
 }
 
 int bvt_consent_set_key(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted,
-                        int64_t time_ms)
+                        int64_t time_ms, bvt_error *err)
 {
-    bvt_shard *sh;
-    bvt_record *r;
-    int created;
     int rc = bvt_persist_check(e);
+    consent_change c = { e, purpose, granted, time_ms };
+    bvt_user_change u = { .change = consent_apply, .commit = consent_log, .ctx = &c,
+                          .flags = BVT_UPDATE_CREATE };
     if (rc == BVT_OK)
-        rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
-    if (rc != BVT_OK)
-        return rc;
-    rc = bvt_profile_ext(r, &sh->mem);
-    if (rc == BVT_OK)
-        rc = bvt_consent_record(r->ext, &sh->mem, purpose, granted, time_ms);
-    if (rc == BVT_OK)
-        rc = bvt_log_consent(e, (bvt_user_key){ r->key_hi, r->key_lo }, purpose, granted,
-                             time_ms);
-    else if (created)
-        bvt_shard_remove(sh, r);
-    pthread_mutex_unlock(&sh->lock);
-    return rc;
+        rc = bvt_user_update(e, k, &u);
+    return rc == BVT_OK ? rc : bvt_user_change_fail(&u, err, rc, WHAT);
 }
 
 int bvt_consent_get(bvt_engine *e, const void *user_id, size_t len, uint32_t purpose,

@@ -107,11 +107,12 @@ int bvt_track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event 
  * of UTF-8. */
 int bvt_attr_text_ok(const char *s, size_t max);
 
+/* These three explain a failure in err (may be NULL: replay). */
 int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
-                     const char *string);
-int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key);
+                     const char *string, bvt_error *err);
+int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key, bvt_error *err);
 int bvt_consent_set_key(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted,
-                        int64_t t_ms);
+                        int64_t t_ms, bvt_error *err);
 int bvt_user_alias_keys(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
 int bvt_user_forget_key(bvt_engine *e, bvt_user_key k);
 /* Expiry of the users whose key high words lie in [from, to] at cutoff

@@ -12,6 +12,7 @@
 #include "caps.h"
 #include "cart.h"
 #include "change_log.h"
+#include "user_update.h"
 
 /* Events resolved and sorted by shard at a time: large enough that each
  * shard's run (about BATCH_BLOCK / shards events) fills the prefetch
@@ -102,35 +103,58 @@ static void room_give_back(bvt_record *r, bvt_mem *m, const room_mark *mk)
     bvt_cart_shrink(r->ext, m, mk->cart_cap);
 }
 
-/* Apply under the shard lock; a budget refusal evicts (policy permitting)
- * and retries; a profile created for this event goes again on failure.
- * Offer feedback reserves its room first, and what a refused event
- * reserved is given back, so a refusal changes nothing. */
+/* One event, as a change of the user's profile (user_update.h). */
+typedef struct event_change {
+    bvt_engine *e;
+    const bvt_resolved_event *ev;
+    bvt_offer_set *offers; /* what its offer feedback reads */
+    int offers_taken;
+} event_change;
+
+/* One attempt: offer feedback reserves its room first, and what a refused
+ * attempt reserved is given back, so a refusal changes nothing.  The offer
+ * catalog is taken at the first attempt, under the shard lock: a
+ * definition published while changes are journaled holds every shard lock
+ * (bvt_persist_hold), so the event reads the catalog its record follows. */
+static int event_apply(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    event_change *c = ctx;
+    room_mark mk;
+    if (!c->offers_taken) {
+        c->offers = c->ev->offer ? bvt_offers_acquire(&c->e->offers) : NULL;
+        c->offers_taken = 1;
+    }
+    bvt_mem_begin(&sh->mem); /* each attempt is the change (batches share a lock) */
+    room_mark_take(r, &mk);
+    int rc = bvt_feedback_reserve(&sh->mem, r, c->ev, c->offers);
+    if (rc == BVT_OK)
+        rc = bvt_profile_apply(r, c->ev, &c->e->cfg, &sh->mem);
+    if (rc != BVT_OK)
+        room_give_back(r, &sh->mem, &mk);
+    return rc;
+}
+
+static int event_commit(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    const event_change *c = ctx;
+    sh->events_accepted++;
+    bvt_feedback_apply(c->e, r, c->ev, c->offers);
+    return bvt_log_event(c->e, r, c->ev); /* under the shard lock: see persist.h */
+}
+
+/* A budget refusal evicts (policy permitting) and retries; a profile
+ * created for this event goes again on failure. */
+#define EVENT_UPDATE(c) \
+    { .change = event_apply, .commit = event_commit, .ctx = &(c), .flags = BVT_UPDATE_EVICT }
+
+/* Apply under the shard lock the caller holds (r found, or created). */
 static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created,
                         const bvt_resolved_event *ev)
 {
-    bvt_offer_set *offers = ev->offer ? bvt_offers_acquire(&e->offers) : NULL;
-    int rc;
-    room_mark mk;
-    for (int tries = 0;; tries++) {
-        bvt_mem_begin(&sh->mem); /* each attempt is the change (batches share a lock) */
-        room_mark_take(r, &mk);
-        rc = bvt_feedback_reserve(&sh->mem, r, ev, offers);
-        if (rc == BVT_OK)
-            rc = bvt_profile_apply(r, ev, &e->cfg, &sh->mem);
-        if (rc != BVT_OK)
-            room_give_back(r, &sh->mem, &mk);
-        if (rc != BVT_EFULL || tries >= 8 || bvt_shard_evict_one(sh, &e->store, r) != BVT_OK)
-            break;
-    }
-    if (rc == BVT_OK) {
-        sh->events_accepted++;
-        bvt_feedback_apply(e, r, ev, offers);
-        rc = bvt_log_event(e, r, ev); /* under the shard lock: see persist.h */
-    } else if (created) {
-        bvt_shard_remove(sh, r);
-    }
-    bvt_offers_release(offers);
+    event_change c = { e, ev, NULL, 0 };
+    bvt_user_change u = EVENT_UPDATE(c);
+    int rc = bvt_user_update_locked(e, sh, r, created, &u);
+    bvt_offers_release(c.offers);
     return rc;
 }
 
@@ -144,14 +168,11 @@ static int divert(bvt_engine *e, const bvt_resolved_event *ev)
 
 int bvt_track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
 {
-    bvt_shard *sh;
-    bvt_record *r;
-    int created = 0;
-    int rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
-    if (rc != BVT_OK)
-        return rc;
-    rc = apply_locked(e, sh, r, created, ev);
-    pthread_mutex_unlock(&sh->lock);
+    event_change c = { e, ev, NULL, 0 };
+    bvt_user_change u = EVENT_UPDATE(c);
+    u.flags |= BVT_UPDATE_CREATE;
+    int rc = bvt_user_update(e, k, &u);
+    bvt_offers_release(c.offers);
     return rc;
 }
 

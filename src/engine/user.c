@@ -11,6 +11,8 @@
 #include "error.h"
 #include "persist.h"
 #include "interest.h"
+#include "user_update.h"
+#include "utf8.h"
 
 void bvt_event_init(bvt_event *ev)
 {
@@ -166,27 +168,51 @@ static int valid_key(const char *key)
     return bvt_attr_text_ok(key, BVT_ATTR_KEY_MAX);
 }
 
-int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
-                     const char *string)
+/* Why bvt_attr_text_ok(s, max) refused s, in err: its length, or the first
+ * ill-formed byte (offset). */
+static int text_fail(bvt_error *err, const char *what, const char *s, size_t max)
 {
-    if (e->cfg.attrs_max == 0)
-        return BVT_ELIMIT; /* attributes are off (BVT_NONE) */
+    size_t n = s ? strnlen(s, max + 1) : 0;
+    if (n < 1 || n > max)
+        return bvt_fail(err, BVT_EINVAL, -1, "%s must be 1..%zu bytes (NUL-terminated)", what,
+                        max);
+    return bvt_utf8_require(s, n, what, err);
+}
+
+/* What every attribute call checks first (the value is the caller's). */
+static int attr_args_fail(bvt_engine *e, const void *id, size_t len, const char *key,
+                          bvt_error *err)
+{
+    if (!e)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+    if (!bvt_user_id_valid(id, len))
+        return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
+    if (!valid_key(key))
+        return text_fail(err, "attribute key", key, BVT_ATTR_KEY_MAX);
+    return BVT_OK;
+}
+
+/* Setting one attribute, as a change of the user's profile (user_update.h). */
+typedef struct attr_change {
+    bvt_engine *e;
+    const char *key, *string;
+    int kind;
+    double number;
+    int strings_full; /* out: the engine's string registry refused a string */
+} attr_change;
+
+static int attr_apply(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    attr_change *c = ctx;
+    bvt_engine *e = c->e;
     uint32_t key_id = 0, value_id = 0;
-    int rc = bvt_persist_check(e);
-    if (rc != BVT_OK)
-        return rc;
-    bvt_shard *sh;
-    bvt_record *r;
-    int created;
-    rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
-    if (rc != BVT_OK)
-        return rc;
     /* The strings under the shard lock: a snapshot forgets the ones nothing
      * keeps with every shard lock held (snapshot.c), so these stay live
      * until stored, and one in progress keeps them (its cut is past). */
-    rc = bvt_interner_intern(e->strings, key, strlen(key), 0, &key_id, NULL);
-    if (rc == BVT_OK && kind == BVT_ATTR_STRING)
-        rc = bvt_interner_intern(e->strings, string, strlen(string), 0, &value_id, NULL);
+    int rc = bvt_interner_intern(e->strings, c->key, strlen(c->key), 0, &key_id, NULL);
+    if (rc == BVT_OK && c->kind == BVT_ATTR_STRING)
+        rc = bvt_interner_intern(e->strings, c->string, strlen(c->string), 0, &value_id, NULL);
+    c->strings_full = rc == BVT_ELIMIT;
     if (rc == BVT_OK && e->snap_marks) {
         bvt_bits_set(e->snap_marks->strings, key_id);
         if (value_id)
@@ -195,33 +221,78 @@ int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, d
     if (rc == BVT_OK)
         rc = bvt_profile_ext(r, &sh->mem);
     if (rc == BVT_OK)
-        rc = bvt_attrs_set(r->ext, &e->cfg, &sh->mem, key_id, kind, number, value_id);
-    if (rc == BVT_OK)
-        rc = bvt_log_attr_set(e, (bvt_user_key){ r->key_hi, r->key_lo }, key, kind, number,
-                              string);
-    else if (created)
-        bvt_shard_remove(sh, r);
-    pthread_mutex_unlock(&sh->lock);
+        rc = bvt_attrs_set(r->ext, &e->cfg, &sh->mem, key_id, c->kind, c->number, value_id);
     return rc;
+}
+
+static int attr_set_log(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    const attr_change *c = ctx;
+    (void)sh;
+    return bvt_log_attr_set(c->e, (bvt_user_key){ r->key_hi, r->key_lo }, c->key, c->kind,
+                            c->number, c->string);
+}
+
+int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
+                     const char *string, bvt_error *err)
+{
+    if (e->cfg.attrs_max == 0)
+        return bvt_fail(err, BVT_ELIMIT, -1, "attributes are off in this engine "
+                        "(max_attributes is BVT_NONE)");
+    attr_change c = { e, key, string, kind, number, 0 };
+    bvt_user_change u = { .change = attr_apply, .commit = attr_set_log, .ctx = &c,
+                          .flags = BVT_UPDATE_CREATE };
+    int rc = bvt_persist_check(e);
+    if (rc == BVT_OK)
+        rc = bvt_user_update(e, k, &u);
+    if (rc == BVT_OK)
+        return rc;
+    if (rc == BVT_ELIMIT && c.strings_full)
+        return bvt_fail(err, rc, -1, "the engine keeps %u distinct attribute keys and string "
+                        "values at most, and has them: use a bounded vocabulary",
+                        BVT_STRINGS_MAX);
+    if (rc == BVT_ELIMIT)
+        return bvt_fail(err, rc, -1, "the user has max_attributes (%u) attributes already: "
+                        "unset one, or raise bvt_options.max_attributes", e->cfg.attrs_max);
+    return bvt_user_change_fail(&u, err, rc, "the attribute");
 }
 
 int bvt_attr_set_number(bvt_engine *e, const void *id, size_t len, const char *key,
                         double value)
 {
-    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) || !isfinite(value))
-        return BVT_EINVAL;
-    int rc = bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_NUMBER, value, NULL);
-    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
+    return bvt_attr_set_number_v2(e, id, len, key, value, NULL);
+}
+
+int bvt_attr_set_number_v2(bvt_engine *e, const void *id, size_t len, const char *key,
+                           double value, bvt_error *err)
+{
+    int rc = attr_args_fail(e, id, len, key, err);
+    if (rc != BVT_OK)
+        return rc;
+    if (!isfinite(value))
+        return bvt_fail(err, BVT_EINVAL, -1, "the value of attribute \"%s\" must be finite "
+                        "(not NaN or infinite)", key);
+    rc = bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_NUMBER, value, NULL,
+                          err);
+    return rc == BVT_OK ? bvt_user_change_commit(e, err, "the attribute") : rc;
 }
 
 int bvt_attr_set_string(bvt_engine *e, const void *id, size_t len, const char *key,
                         const char *value)
 {
-    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key) ||
-        !bvt_attr_text_ok(value, BVT_ATTR_VALUE_MAX))
-        return BVT_EINVAL;
-    int rc = bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_STRING, 0, value);
-    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
+    return bvt_attr_set_string_v2(e, id, len, key, value, NULL);
+}
+
+int bvt_attr_set_string_v2(bvt_engine *e, const void *id, size_t len, const char *key,
+                           const char *value, bvt_error *err)
+{
+    int rc = attr_args_fail(e, id, len, key, err);
+    if (rc != BVT_OK)
+        return rc;
+    if (!bvt_attr_text_ok(value, BVT_ATTR_VALUE_MAX))
+        return text_fail(err, "attribute value", value, BVT_ATTR_VALUE_MAX);
+    rc = bvt_attr_set_key(e, bvt_engine_key(e, id, len), key, BVT_ATTR_STRING, 0, value, err);
+    return rc == BVT_OK ? bvt_user_change_commit(e, err, "the attribute") : rc;
 }
 
 int bvt_attr_get(bvt_engine *e, const void *id, size_t len, const char *key, int *out_kind,
@@ -247,27 +318,59 @@ int bvt_attr_get(bvt_engine *e, const void *id, size_t len, const char *key, int
     return BVT_OK;
 }
 
-int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key)
+/* Removing one attribute: a change of an existing profile only. */
+typedef struct attr_unset_change {
+    bvt_engine *e;
+    const char *key;
+    uint32_t key_id; /* 0: no profile holds that key */
+} attr_unset_change;
+
+static int attr_unset_apply(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    const attr_unset_change *c = ctx;
+    (void)sh;
+    return c->key_id ? bvt_attrs_unset(r->ext, c->key_id) : BVT_ENOTFOUND;
+}
+
+static int attr_unset_log(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    const attr_unset_change *c = ctx;
+    (void)sh;
+    return bvt_log_attr_unset(c->e, (bvt_user_key){ r->key_hi, r->key_lo }, c->key);
+}
+
+int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key, bvt_error *err)
 {
     int rc = bvt_persist_check(e);
-    if (rc != BVT_OK)
-        return rc;
-    uint32_t key_id = bvt_interner_find(e->strings, key, strlen(key));
-    bvt_shard *sh;
-    bvt_record *r = bvt_engine_lock_key(e, k, &sh);
-    rc = r && key_id ? bvt_attrs_unset(r->ext, key_id) : BVT_ENOTFOUND;
+    attr_unset_change c = { e, key, 0 };
+    bvt_user_change u = { .change = attr_unset_apply, .commit = attr_unset_log, .ctx = &c,
+                          .absent = BVT_ENOTFOUND };
+    if (rc == BVT_OK) {
+        c.key_id = bvt_interner_find(e->strings, key, strlen(key));
+        rc = bvt_user_update(e, k, &u);
+    }
     if (rc == BVT_OK)
-        rc = bvt_log_attr_unset(e, (bvt_user_key){ r->key_hi, r->key_lo }, key);
-    pthread_mutex_unlock(&sh->lock);
-    return rc;
+        return rc;
+    if (rc == BVT_ENOTFOUND && u.step == BVT_UPDATE_AT_CREATE)
+        return bvt_fail(err, rc, -1, "no such user: there is no attribute to unset");
+    if (rc == BVT_ENOTFOUND)
+        return bvt_fail(err, rc, -1, "the user has no attribute \"%s\"", key);
+    return bvt_user_change_fail(&u, err, rc, "the attribute's removal");
 }
 
 int bvt_attr_unset(bvt_engine *e, const void *id, size_t len, const char *key)
 {
-    if (!e || !bvt_user_id_valid(id, len) || !valid_key(key))
-        return BVT_EINVAL;
-    int rc = bvt_attr_unset_key(e, bvt_engine_key(e, id, len), key);
-    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
+    return bvt_attr_unset_v2(e, id, len, key, NULL);
+}
+
+int bvt_attr_unset_v2(bvt_engine *e, const void *id, size_t len, const char *key,
+                      bvt_error *err)
+{
+    int rc = attr_args_fail(e, id, len, key, err);
+    if (rc != BVT_OK)
+        return rc;
+    rc = bvt_attr_unset_key(e, bvt_engine_key(e, id, len), key, err);
+    return rc == BVT_OK ? bvt_user_change_commit(e, err, "the attribute's removal") : rc;
 }
 
 /* ---- identity ---- */

@@ -20,6 +20,7 @@
 #include "experiment_internal.h"
 #include "offer.h"
 #include "persist.h"
+#include "user_update.h"
 #include "utf8.h"
 
 /* ---- the registry ---- */
@@ -648,54 +649,92 @@ static int has_entries(const bvt_record *r)
     return r->ext && r->ext->experiments && r->ext->experiments->len > 0;
 }
 
-/* The locked part of an assignment of variant v (hashed from the raw id,
- * or a journal record's) to the profile of k; mask: the record's offer
- * segments, or NULL to read them from the profile. */
-static int assign_key(bvt_engine *e, const bvt_experiment_def *d, bvt_user_key k, int32_t v,
-                      int64_t now, const uint32_t *mask, int32_t *out_variant)
+/* An assignment of variant v (hashed from the raw id, or a journal
+ * record's), as a change of the user's profile (user_update.h). */
+typedef struct assign_change {
+    bvt_engine *e;
+    const bvt_experiment_def *d;
+    int32_t v;
+    int64_t now;
+    const uint32_t *mask; /* the record's offer segments, or NULL to read them */
+    int32_t *out_variant;
+    int log;              /* the journal record's status (written in the change) */
+} assign_change;
+
+static int assign_apply(void *ctx, bvt_shard *sh, bvt_record *r)
 {
-    bvt_shard *sh;
-    bvt_record *r;
-    int created = 0, rc, log = BVT_OK;
-    if (v == BVT_VARIANT_NONE) {
-        /* Nothing to record for a new user; an existing one may be sticky. */
-        r = bvt_engine_lock_key(e, k, &sh);
-        rc = BVT_OK;
-    } else {
-        rc = bvt_engine_lock_or_create(e, k, &sh, &r, &created);
-        if (rc != BVT_OK)
-            return rc;
-    }
-    if (r) {
-        for (int tries = 0;; tries++) {
-            uint32_t m = mask ? *mask : bvt_offer_segment_mask_locked(e, r, now);
-            rc = expose_outcome(e, d, &sh->mem, r, v, now, m, out_variant, &log);
-            /* As tracking does: a budget refusal evicts (policy permitting). */
-            if (rc != BVT_EFULL || tries >= 8 || bvt_shard_evict_one(sh, &e->store, r) != BVT_OK)
-                break;
-        }
-        if (created && (rc != BVT_OK || !has_entries(r)))
-            bvt_shard_remove(sh, r);
-    }
-    pthread_mutex_unlock(&sh->lock);
-    return rc != BVT_OK ? rc : log; /* a failed record: the change stays in memory */
+    assign_change *c = ctx;
+    uint32_t m = c->mask ? *c->mask : bvt_offer_segment_mask_locked(c->e, r, c->now);
+    return expose_outcome(c->e, c->d, &sh->mem, r, c->v, c->now, m, c->out_variant, &c->log);
+}
+
+static int assign_logged(void *ctx, bvt_shard *sh, bvt_record *r)
+{
+    (void)sh, (void)r;
+    return ((const assign_change *)ctx)->log; /* a failed record: the change stays in memory */
+}
+
+static int assign_keep(void *ctx, const bvt_record *r)
+{
+    (void)ctx;
+    return has_entries(r);
+}
+
+/* The locked part of an assignment to the profile of k, explained in err
+ * (may be NULL).  A budget refusal evicts (policy permitting), as tracking
+ * does. */
+static int assign_key(bvt_engine *e, const bvt_experiment_def *d, bvt_user_key k, int32_t v,
+                      int64_t now, const uint32_t *mask, int32_t *out_variant, bvt_error *err)
+{
+    assign_change c = { e, d, v, now, mask, out_variant, BVT_OK };
+    bvt_user_change u = { .change = assign_apply, .commit = assign_logged, .keep = assign_keep,
+                          .ctx = &c, .flags = BVT_UPDATE_EVICT, .absent = BVT_OK };
+    /* Nothing to record for a new user outside coverage; an existing one
+     * may be sticky. */
+    if (v != BVT_VARIANT_NONE)
+        u.flags |= BVT_UPDATE_CREATE;
+    int rc = bvt_user_update(e, k, &u);
+    if (rc == BVT_OK)
+        return rc;
+    if (rc == BVT_ELIMIT)
+        return bvt_fail(err, rc, -1, "the user holds %d experiment assignments already, the "
+                        "most a profile keeps: the variant is set, nothing is recorded",
+                        BVT_EXP_USER_MAX);
+    return bvt_user_change_fail(&u, err, rc, "the assignment");
 }
 
 int bvt_experiment_assign(bvt_engine *e, uint32_t experiment, const void *user_id, size_t len,
                           int64_t now, int32_t *out_variant)
 {
-    if (!e || !bvt_user_id_valid(user_id, len) || now <= 0 || !out_variant || experiment == 0)
-        return BVT_EINVAL;
+    return bvt_experiment_assign_v2(e, experiment, user_id, len, now, out_variant, NULL);
+}
+
+int bvt_experiment_assign_v2(bvt_engine *e, uint32_t experiment, const void *user_id,
+                             size_t len, int64_t now, int32_t *out_variant, bvt_error *err)
+{
+    if (!e || !out_variant)
+        return bvt_fail(err, BVT_EINVAL, -1, "engine or out_variant is NULL");
+    if (!bvt_user_id_valid(user_id, len))
+        return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
+    if (now <= 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "now must be > 0 (epoch milliseconds of the "
+                        "exposure)");
+    if (experiment == 0)
+        return bvt_fail(err, BVT_EINVAL, -1, "experiment id 0 names no experiment: use the id "
+                        "from bvt_experiment_define() or bvt_experiment_lookup()");
     if (bvt_persist_check(e) != BVT_OK)
-        return BVT_EIO;
+        return bvt_fail(err, BVT_EIO, -1, "the journal has failed, so the assignment is not "
+                        "made: reopen the engine (bvt_engine_open())");
     bvt_experiment_def *d = acquire_id(e, experiment);
     if (!d)
-        return BVT_ENOTFOUND;
+        return bvt_fail(err, BVT_ENOTFOUND, -1, "no experiment has id %u: define it first, or "
+                        "look its id up with bvt_experiment_lookup()", experiment);
     int32_t hashed = hashed_variant(d->hot, user_id, len);
     *out_variant = hashed;
-    int rc = assign_key(e, d, bvt_engine_key(e, user_id, len), hashed, now, NULL, out_variant);
+    int rc = assign_key(e, d, bvt_engine_key(e, user_id, len), hashed, now, NULL, out_variant,
+                        err);
     bvt_experiment_release(d);
-    return rc == BVT_OK ? bvt_persist_commit(e) : rc;
+    return rc == BVT_OK ? bvt_user_change_commit(e, err, "the assignment") : rc;
 }
 
 int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,
@@ -706,7 +745,7 @@ int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experim
     if (d && (v == BVT_VARIANT_HOLDOUT || (v >= 0 && (uint32_t)v < d->n)) && now > 0 &&
         !(seg_mask & ~ROW_MASK) && (k.hi || k.lo)) {
         int32_t out;
-        rc = assign_key(e, d, k, v, now, &seg_mask, &out);
+        rc = assign_key(e, d, k, v, now, &seg_mask, &out, NULL);
     }
     bvt_experiment_release(d);
     return rc;

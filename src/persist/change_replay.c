@@ -75,7 +75,7 @@ static int replay_attr_set(bvt_engine *e, bvt_rbuf *r)
                                  : kind != BVT_ATTR_STRING ||
                                        !bvt_attr_text_ok(string, BVT_ATTR_VALUE_MAX)))
         return bvt_r_fail(r, "bad attribute record"), BVT_ECORRUPT;
-    return bvt_attr_set_key(e, k, name, (int)kind, number, string);
+    return bvt_attr_set_key(e, k, name, (int)kind, number, string, NULL);
 }
 
 static int replay_attr_unset(bvt_engine *e, bvt_rbuf *r)
@@ -85,7 +85,7 @@ static int replay_attr_unset(bvt_engine *e, bvt_rbuf *r)
     const char *name = bvt_r_str(r, &n);
     if (!bvt_r_end(r) || !name || n == 0 || n > BVT_ATTR_KEY_MAX)
         return bvt_r_fail(r, "bad attribute record"), BVT_ECORRUPT;
-    int rc = bvt_attr_unset_key(e, k, name);
+    int rc = bvt_attr_unset_key(e, k, name, NULL);
     return rc == BVT_ENOTFOUND ? BVT_OK : rc;
 }
 
@@ -112,7 +112,7 @@ int bvt_change_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r)
         if (!bvt_r_end(r) || granted > 1 || t <= 0 ||
             purpose >= atomic_load(&e->purposes.n))
             return bvt_r_fail(r, "bad consent record"), BVT_ECORRUPT;
-        return bvt_consent_set_key(e, k, purpose, (int)granted, t);
+        return bvt_consent_set_key(e, k, purpose, (int)granted, t, NULL);
     }
     case BVT_OP_ALIAS:
         k = get_key(r);
