@@ -220,8 +220,8 @@ uint64_t state_check(const char *dir)
     unsigned char *h = state_read_file(state_path(dir, "snapshot.bvts"), &len);
     ck_assert_uint_ge(len, 24);
     bvt_rbuf r;
-    bvt_rbuf_init(&r, h + 16, 8);
-    uint64_t check = bvt_r_u64(&r);
+    bvt__rbuf_init(&r, h + 16, 8);
+    uint64_t check = bvt__r_u64(&r);
     free(h);
     return check;
 }
@@ -248,15 +248,15 @@ static int record_has(void *ud, uint64_t seq, const void *rec, size_t n)
 static int snapshot_has(const unsigned char *img, size_t len, uint64_t check, const needle *nd)
 {
     bvt_snapr r;
-    ck_assert_int_eq(bvt_snapr_open(&r, img, len, check, NULL), BVT_OK);
+    ck_assert_int_eq(bvt__snapr_open(&r, img, len, check, NULL), BVT_OK);
     uint32_t sec;
     const void *raw;
     size_t n;
     uint64_t at;
     int found = 0;
-    while (!found && bvt_snapr_next(&r, &sec, &raw, &n, &at, NULL) == BVT_OK && sec != 15)
+    while (!found && bvt__snapr_next(&r, &sec, &raw, &n, &at, NULL) == BVT_OK && sec != 15)
         found = has(raw, n, nd);
-    bvt_snapr_close(&r);
+    bvt__snapr_close(&r);
     return found;
 }
 
@@ -276,7 +276,7 @@ int state_dir_holds(const char *dir, uint64_t check, const void *p, size_t n)
         found = has(img, len, &nd);
         if (!found && strstr(de->d_name, ".bvtj")) {
             bvt_journal_scan scan;
-            found = bvt_journal_scan_buffer(img, len, check, record_has, &nd, &scan, NULL) == 1;
+            found = bvt__journal_scan_buffer(img, len, check, record_has, &nd, &scan, NULL) == 1;
         } else if (!found && strstr(de->d_name, ".bvts")) {
             found = snapshot_has(img, len, check, &nd);
         }

@@ -18,7 +18,7 @@ START_TEST(beta_draws_have_the_right_moments)
         uint64_t rng = 99 + c;
         const int n = 200000;
         for (int i = 0; i < n; i++) {
-            double x = bvt_draw_beta(&rng, a, b);
+            double x = bvt__draw_beta(&rng, a, b);
             ck_assert(x >= 0 && x <= 1);
             sum += x;
             sq += x * x;
@@ -43,7 +43,7 @@ START_TEST(normal_draws_have_the_right_moments)
     int tail = 0;
     const int n = 400000;
     for (int i = 0; i < n; i++) {
-        double b = bvt_draw_beta(&rng, a, a); /* mean 1/2, sd 1 / sqrt(8a + 4) */
+        double b = bvt__draw_beta(&rng, a, a); /* mean 1/2, sd 1 / sqrt(8a + 4) */
         double z = (b - 0.5) * sqrt(8 * a + 4);
         s1 += z;
         s2 += z * z;
@@ -62,22 +62,22 @@ END_TEST
 START_TEST(policy_defaults_and_limits)
 {
     bvt_policy p;
-    ck_assert_int_eq(bvt_policy_resolve(NULL, &p, NULL), BVT_OK);
+    ck_assert_int_eq(bvt__policy_resolve(NULL, &p, NULL), BVT_OK);
     ck_assert_uint_eq(p.kind, BVT_POLICY_THOMPSON);
     ck_assert(p.prior_rate == 0.01 && p.prior_strength == 20 && p.affinity_boost == 1);
     bvt_policy in = BVT_POLICY_INIT;
     in.kind = BVT_POLICY_EPSILON_GREEDY;
     in.affinity_boost = -1;
-    ck_assert_int_eq(bvt_policy_resolve(&in, &p, NULL), BVT_OK);
+    ck_assert_int_eq(bvt__policy_resolve(&in, &p, NULL), BVT_OK);
     ck_assert(p.epsilon == 0.1 && p.affinity_boost == 0);
     /* the prior mean: rate x (1 + boost x affinity), at most 0.5 */
-    ck_assert(fabs(bvt_prior_mean(&p, 1) - 0.01) < 1e-15);
+    ck_assert(fabs(bvt__prior_mean(&p, 1) - 0.01) < 1e-15);
     in.affinity_boost = 1000;
-    ck_assert_int_eq(bvt_policy_resolve(&in, &p, NULL), BVT_OK);
-    ck_assert(bvt_prior_mean(&p, 1) == 0.5);
+    ck_assert_int_eq(bvt__policy_resolve(&in, &p, NULL), BVT_OK);
+    ck_assert(bvt__prior_mean(&p, 1) == 0.5);
     in.version = 2;
     bvt_error err = BVT_ERROR_INIT;
-    ck_assert_int_eq(bvt_policy_resolve(&in, &p, &err), BVT_EVERSION);
+    ck_assert_int_eq(bvt__policy_resolve(&in, &p, &err), BVT_EVERSION);
 }
 END_TEST
 
@@ -97,8 +97,8 @@ static void same_slots(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
     double score[33], prob[33], f1[33], f2[33];
     bvt_pick trial[33], a[33], b[33];
     bvt_bandit_work w = { taken, tier, score, prob, trial };
-    size_t na = bvt_bandit_rank(p, arms, n, k, seed, &w, a, f1);
-    size_t nb = bvt_bandit_rank(p, all, n + 1, k, seed, &w, b, f2);
+    size_t na = bvt__bandit_rank(p, arms, n, k, seed, &w, a, f1);
+    size_t nb = bvt__bandit_rank(p, all, n + 1, k, seed, &w, b, f2);
     ck_assert_uint_eq(na, k);
     ck_assert_uint_eq(nb, k);
     for (size_t j = 0; j < k; j++) {
@@ -123,7 +123,7 @@ START_TEST(fast_path_picks_as_the_slot_by_slot_path)
         in.kind = kinds[c];
         in.epsilon = 0.3;
         in.floor = kinds[c] == BVT_POLICY_THOMPSON ? 0 : 0.1; /* Thompson draws one more arm */
-        ck_assert_int_eq(bvt_policy_resolve(&in, &p, NULL), BVT_OK);
+        ck_assert_int_eq(bvt__policy_resolve(&in, &p, NULL), BVT_OK);
         for (uint64_t seed = 0; seed < 200; seed++)
             same_slots(&p, arms, 32, 5, seed);
     }

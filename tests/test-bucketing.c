@@ -21,14 +21,14 @@
 static double gb(const char *seed, const char *value, int version)
 {
     int ok = -1;
-    double x = bvt_bucket_hash_gb(seed, strlen(seed), value, strlen(value), version, &ok);
+    double x = bvt__bucket_hash_gb(seed, strlen(seed), value, strlen(value), version, &ok);
     ck_assert_msg(ok == 1, "hash(%s, %s, %d) not ok", seed, value, version);
     return x;
 }
 
 static double xx(const char *salt, const char *id)
 {
-    return bvt_bucket_hash_xxh3(salt, strlen(salt), id, strlen(id));
+    return bvt__bucket_hash_xxh3(salt, strlen(salt), id, strlen(id));
 }
 
 START_TEST(gb_hash_versions)
@@ -47,17 +47,17 @@ END_TEST
 START_TEST(gb_hash_unknown_version)
 {
     int ok = 1;
-    double x = bvt_bucket_hash_gb("abc", 3, "def", 3, 99, &ok);
+    double x = bvt__bucket_hash_gb("abc", 3, "def", 3, 99, &ok);
     ck_assert_int_eq(ok, 0);
     ck_assert(x < 0.0);
     double r[2][2];
-    bvt_bucket_ranges(2, 1.0, NULL, 0, r);
-    ck_assert_int_eq(bvt_bucket_choose(x, (const double (*)[2])r, 2), -1);
+    bvt__bucket_ranges(2, 1.0, NULL, 0, r);
+    ck_assert_int_eq(bvt__bucket_choose(x, (const double (*)[2])r, 2), -1);
     ok = 1;
-    bvt_bucket_hash_gb("abc", 3, "def", 3, 0, &ok);
+    bvt__bucket_hash_gb("abc", 3, "def", 3, 0, &ok);
     ck_assert_int_eq(ok, 0);
     /* ok may be NULL. */
-    ck_assert(bvt_bucket_hash_gb("", 0, "a", 1, 1, NULL) == 0.22);
+    ck_assert(bvt__bucket_hash_gb("", 0, "a", 1, 1, NULL) == 0.22);
 }
 END_TEST
 
@@ -75,7 +75,7 @@ START_TEST(gb_hash_utf16)
     ck_assert(gb("", "\xef\xbf\xbd", 1) == 0.456);
     /* Explicit lengths: bytes after value_len are not hashed. */
     int ok;
-    ck_assert(bvt_bucket_hash_gb("", 0, "ab", 1, 1, &ok) == 0.22);
+    ck_assert(bvt__bucket_hash_gb("", 0, "ab", 1, 1, &ok) == 0.22);
 }
 END_TEST
 
@@ -88,7 +88,7 @@ START_TEST(xxh3_pinned_and_in_range)
     ck_assert(xx("ab", "c") != xx("a", "bc"));
     ck_assert(xx("exp-1", "user-1") != xx("exp-2", "user-1"));
     /* NULL with length 0 is the empty string. */
-    ck_assert(bvt_bucket_hash_xxh3(NULL, 0, NULL, 0) == xx("", ""));
+    ck_assert(bvt__bucket_hash_xxh3(NULL, 0, NULL, 0) == xx("", ""));
     for (int i = 0; i < 1000; i++) {
         char id[32];
         snprintf(id, sizeof id, "u%d", i);
@@ -117,7 +117,7 @@ START_TEST(xxh3_long_keys)
             memcpy(cat + lens[a] + 1, big + 17, lb);
             uint64_t h = XXH3_64bits(cat, lens[a] + 1 + lb);
             double want = (double)(h >> 11) * 0x1.0p-53;
-            double got = bvt_bucket_hash_xxh3(big, lens[a], big + 17, lb);
+            double got = bvt__bucket_hash_xxh3(big, lens[a], big + 17, lb);
             ck_assert_msg(got == want, "salt %zu id %zu", lens[a], lb);
         }
     free(big);
@@ -137,81 +137,81 @@ START_TEST(ranges_coverage_and_weights)
 {
     double r[4][2];
     const double (*cr)[2] = (const double (*)[2])r;
-    ck_assert_uint_eq(bvt_bucket_ranges(2, 0.5, NULL, 0, r), 2);
+    ck_assert_uint_eq(bvt__bucket_ranges(2, 0.5, NULL, 0, r), 2);
     ranges_eq(cr, (const double[][2]){{0, 0.25}, {0.5, 0.75}}, 2);
 
     const double w3[] = {0.2, 0.3, 0.5};
-    ck_assert_uint_eq(bvt_bucket_ranges(3, 0.2, w3, 3, r), 3);
+    ck_assert_uint_eq(bvt__bucket_ranges(3, 0.2, w3, 3, r), 3);
     ranges_eq(cr, (const double[][2]){{0, 0.04}, {0.2, 0.26}, {0.5, 0.6}}, 3);
 
     /* Coverage is clamped; NaN counts as no coverage. */
-    bvt_bucket_ranges(2, -0.2, NULL, 0, r);
+    bvt__bucket_ranges(2, -0.2, NULL, 0, r);
     ranges_eq(cr, (const double[][2]){{0, 0}, {0.5, 0.5}}, 2);
-    bvt_bucket_ranges(2, 1.5, NULL, 0, r);
+    bvt__bucket_ranges(2, 1.5, NULL, 0, r);
     ranges_eq(cr, (const double[][2]){{0, 0.5}, {0.5, 1}}, 2);
-    bvt_bucket_ranges(2, NAN, NULL, 0, r);
+    bvt__bucket_ranges(2, NAN, NULL, 0, r);
     ranges_eq(cr, (const double[][2]){{0, 0}, {0.5, 0.5}}, 2);
 
     /* Bad weights fall back to equal ones: wrong count, sum off by > 0.01. */
     const double w_short[] = {0.4, 0.4, 0.2};
-    bvt_bucket_ranges(4, 1, w_short, 3, r);
+    bvt__bucket_ranges(4, 1, w_short, 3, r);
     ranges_eq(cr, (const double[][2]){{0, 0.25}, {0.25, 0.5}, {0.5, 0.75}, {0.75, 1}}, 4);
     const double w_low[] = {0.4, 0.1}, w_high[] = {0.7, 0.6}, w_nan[] = {NAN, 0.5};
-    bvt_bucket_ranges(2, 1, w_low, 2, r);
+    bvt__bucket_ranges(2, 1, w_low, 2, r);
     ranges_eq(cr, (const double[][2]){{0, 0.5}, {0.5, 1}}, 2);
-    bvt_bucket_ranges(2, 1, w_high, 2, r);
+    bvt__bucket_ranges(2, 1, w_high, 2, r);
     ranges_eq(cr, (const double[][2]){{0, 0.5}, {0.5, 1}}, 2);
-    bvt_bucket_ranges(2, 1, w_nan, 2, r);
+    bvt__bucket_ranges(2, 1, w_nan, 2, r);
     ranges_eq(cr, (const double[][2]){{0, 0.5}, {0.5, 1}}, 2);
     /* Within 0.01 of 1 the weights are used as given. */
     const double w_near[] = {0.4, 0.5999};
-    bvt_bucket_ranges(2, 1, w_near, 2, r);
+    bvt__bucket_ranges(2, 1, w_near, 2, r);
     ranges_eq(cr, (const double[][2]){{0, 0.4}, {0.4, 0.9999}}, 2);
 
-    ck_assert_uint_eq(bvt_bucket_ranges(0, 1, NULL, 0, r), 0);
+    ck_assert_uint_eq(bvt__bucket_ranges(0, 1, NULL, 0, r), 0);
 }
 END_TEST
 
 START_TEST(choose_half_open)
 {
     const double even[][2] = {{0, 0.5}, {0.5, 1}};
-    ck_assert_int_eq(bvt_bucket_choose(0.0, even, 2), 0);
-    ck_assert_int_eq(bvt_bucket_choose(0.4999, even, 2), 0);
-    ck_assert_int_eq(bvt_bucket_choose(0.5, even, 2), 1);
-    ck_assert_int_eq(bvt_bucket_choose(1.0, even, 2), -1);
+    ck_assert_int_eq(bvt__bucket_choose(0.0, even, 2), 0);
+    ck_assert_int_eq(bvt__bucket_choose(0.4999, even, 2), 0);
+    ck_assert_int_eq(bvt__bucket_choose(0.5, even, 2), 1);
+    ck_assert_int_eq(bvt__bucket_choose(1.0, even, 2), -1);
     const double gaps[][2] = {{0, 0.25}, {0.5, 0.75}};
-    ck_assert_int_eq(bvt_bucket_choose(0.25, gaps, 2), -1);
-    ck_assert_int_eq(bvt_bucket_choose(0.6, gaps, 2), 1);
+    ck_assert_int_eq(bvt__bucket_choose(0.25, gaps, 2), -1);
+    ck_assert_int_eq(bvt__bucket_choose(0.6, gaps, 2), 1);
     /* A zero-width range never matches. */
     const double zero[][2] = {{0, 0.5}, {0.5, 0.5}, {0.5, 1}};
-    ck_assert_int_eq(bvt_bucket_choose(0.5, zero, 3), 2);
-    ck_assert_int_eq(bvt_bucket_choose(0.5, zero, 0), -1);
-    ck_assert_int_eq(bvt_bucket_choose(NAN, even, 2), -1);
+    ck_assert_int_eq(bvt__bucket_choose(0.5, zero, 3), 2);
+    ck_assert_int_eq(bvt__bucket_choose(0.5, zero, 0), -1);
+    ck_assert_int_eq(bvt__bucket_choose(NAN, even, 2), -1);
 }
 END_TEST
 
 START_TEST(namespaces)
 {
     /* "1" + "__namespace1" hashes (v1) to 0.68. */
-    ck_assert_int_eq(bvt_bucket_in_namespace("1", 1, "namespace1", 10, 0, 0.4), 0);
-    ck_assert_int_eq(bvt_bucket_in_namespace("1", 1, "namespace1", 10, 0.4, 1), 1);
-    ck_assert_int_eq(bvt_bucket_in_namespace("1", 1, "namespace1", 10, 0.68, 0.681), 1);
-    ck_assert_int_eq(bvt_bucket_in_namespace("1", 1, "namespace1", 10, 0.6, 0.68), 0);
-    ck_assert_int_eq(bvt_bucket_in_namespace("1", 1, "namespace1", 10, 0.68, 0.68), 0);
+    ck_assert_int_eq(bvt__bucket_in_namespace("1", 1, "namespace1", 10, 0, 0.4), 0);
+    ck_assert_int_eq(bvt__bucket_in_namespace("1", 1, "namespace1", 10, 0.4, 1), 1);
+    ck_assert_int_eq(bvt__bucket_in_namespace("1", 1, "namespace1", 10, 0.68, 0.681), 1);
+    ck_assert_int_eq(bvt__bucket_in_namespace("1", 1, "namespace1", 10, 0.6, 0.68), 0);
+    ck_assert_int_eq(bvt__bucket_in_namespace("1", 1, "namespace1", 10, 0.68, 0.68), 0);
     ck_assert(gb("__namespace1", "1", 1) == 0.68);
     /* "3" + "__namespace2" is 0.335. */
-    ck_assert_int_eq(bvt_bucket_in_namespace("3", 1, "namespace2", 10, 0, 0.4), 1);
+    ck_assert_int_eq(bvt__bucket_in_namespace("3", 1, "namespace2", 10, 0, 0.4), 1);
 }
 END_TEST
 
 START_TEST(equal_weights)
 {
     double w[3] = {-1, -1, -1};
-    ck_assert_uint_eq(bvt_bucket_equal_weights(0, w), 0);
+    ck_assert_uint_eq(bvt__bucket_equal_weights(0, w), 0);
     ck_assert(w[0] == -1);
-    ck_assert_uint_eq(bvt_bucket_equal_weights(1, w), 1);
+    ck_assert_uint_eq(bvt__bucket_equal_weights(1, w), 1);
     ck_assert(w[0] == 1.0);
-    ck_assert_uint_eq(bvt_bucket_equal_weights(3, w), 3);
+    ck_assert_uint_eq(bvt__bucket_equal_weights(3, w), 3);
     for (int i = 0; i < 3; i++)
         ck_assert(w[i] == 1.0 / 3.0);
 }
@@ -222,13 +222,13 @@ START_TEST(xxh3_spreads_evenly_and_sticks)
     enum { IDS = 100000 };
     double r[3][2];
     const double (*cr)[2] = (const double (*)[2])r;
-    bvt_bucket_ranges(3, 1.0, NULL, 0, r);
+    bvt__bucket_ranges(3, 1.0, NULL, 0, r);
     static signed char first[IDS];
     size_t count[3] = {0, 0, 0};
     char id[32];
     for (int i = 0; i < IDS; i++) {
         int n = snprintf(id, sizeof id, "user-%d", i);
-        int v = bvt_bucket_choose(bvt_bucket_hash_xxh3("exp-1", 5, id, (size_t)n), cr, 3);
+        int v = bvt__bucket_choose(bvt__bucket_hash_xxh3("exp-1", 5, id, (size_t)n), cr, 3);
         ck_assert(v >= 0 && v < 3);
         first[i] = (signed char)v;
         count[v]++;
@@ -239,14 +239,14 @@ START_TEST(xxh3_spreads_evenly_and_sticks)
     /* The same id gets the same variant every time. */
     for (int i = IDS - 1; i >= 0; i -= 7) {
         int n = snprintf(id, sizeof id, "user-%d", i);
-        int v = bvt_bucket_choose(bvt_bucket_hash_xxh3("exp-1", 5, id, (size_t)n), cr, 3);
+        int v = bvt__bucket_choose(bvt__bucket_hash_xxh3("exp-1", 5, id, (size_t)n), cr, 3);
         ck_assert_int_eq(v, first[i]);
     }
     /* Another salt reshuffles: many users change variant. */
     size_t moved = 0;
     for (int i = 0; i < 3000; i++) {
         int n = snprintf(id, sizeof id, "user-%d", i);
-        moved += bvt_bucket_choose(bvt_bucket_hash_xxh3("exp-2", 5, id, (size_t)n), cr, 3) !=
+        moved += bvt__bucket_choose(bvt__bucket_hash_xxh3("exp-2", 5, id, (size_t)n), cr, 3) !=
                  first[i];
     }
     ck_assert_msg(moved > 1500 && moved < 2500, "moved %zu of 3000", moved);

@@ -133,9 +133,9 @@ static void key_of(bvt_engine *e, const char *user, unsigned char key[16])
 {
     bvt_user_key k;
     ck_assert_int_eq(bvt_user_key_of(e, user, strlen(user), &k), BVT_OK);
-    bvt_wbuf w = bvt_wbuf_fixed(key, 16);
-    bvt_w_u64(&w, k.hi);
-    bvt_w_u64(&w, k.lo);
+    bvt_wbuf w = bvt__wbuf_fixed(key, 16);
+    bvt__w_u64(&w, k.hi);
+    bvt__w_u64(&w, k.lo);
 }
 
 /* The format version in the snapshot's header. */
@@ -461,7 +461,7 @@ START_TEST(definitions_keep_their_names_and_no_more)
     ck_assert_int_eq(bvt_segment_define(e, "beds", "did(page_view, \"home/beds\", 30d)", NULL,
                                         &err), BVT_OK);
     save_load_save(e, f1, f2);
-    uint64_t check = bvt_secret_check(e);
+    uint64_t check = bvt__secret_check(e);
     ck_assert(state_dir_holds(scratch, check, "agekey", 6));
     ck_assert(state_dir_holds(scratch, check, "home/beds", 9));
     ck_assert_int_eq(bvt_segment_remove(e, "gold", &err), BVT_OK);
@@ -616,8 +616,8 @@ static int capture_categories(void *ud, const void *rec, size_t n)
 {
     bvt_wbuf *w = ud;
     if (n && ((const unsigned char *)rec)[0] == BVT_OP_CATEGORY) {
-        bvt_w_u32(w, (uint32_t)n);
-        bvt_w_bytes(w, rec, n);
+        bvt__w_u32(w, (uint32_t)n);
+        bvt__w_bytes(w, rec, n);
     }
     return BVT_OK;
 }
@@ -626,16 +626,16 @@ static int capture_categories(void *ud, const void *rec, size_t n)
 static int replay_captured(bvt_engine *e, const bvt_wbuf *w, int k)
 {
     bvt_rbuf all;
-    bvt_rbuf_init(&all, w->p, w->len);
+    bvt__rbuf_init(&all, w->p, w->len);
     for (int i = 0;; i++) {
-        uint32_t n = bvt_r_u32(&all);
-        const unsigned char *p = bvt_r_bytes(&all, n);
+        uint32_t n = bvt__r_u32(&all);
+        const unsigned char *p = bvt__r_bytes(&all, n);
         ck_assert(!all.bad);
         if (i < k)
             continue;
         bvt_rbuf r;
-        bvt_rbuf_init(&r, p + 1, n - 1);
-        return bvt_registry_replay(e, p[0], &r);
+        bvt__rbuf_init(&r, p + 1, n - 1);
+        return bvt__registry_replay(e, p[0], &r);
     }
 }
 
@@ -654,7 +654,7 @@ START_TEST(category_record_again_after_its_cut)
     bvt_engine *a = NULL;
     ck_assert_int_eq(bvt_engine_new(&a, &o, NULL), BVT_OK);
     bvt_wbuf log = BVT_WBUF_INIT;
-    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture_categories, .ud = &log });
+    bvt__change_sink_set(a, &(bvt_change_sink){ .append = capture_categories, .ud = &log });
     track_full(a, B, BVT_EVENT_PAGE_VIEW, SHARED_CAT, NULL, NULL); /* shared 1, shared/shoes 2 */
     uint32_t id = 0;
     ck_assert_int_eq(bvt_category_intern(a, "books/crime", &id, NULL), BVT_OK);
@@ -663,7 +663,7 @@ START_TEST(category_record_again_after_its_cut)
 
     bvt_engine *b = NULL;
     ck_assert_int_eq(bvt_engine_load(&b, &o, f, NULL), BVT_OK);
-    ck_assert(!bvt_categories_valid(b->cats, 3) && !bvt_categories_valid(b->cats, 4));
+    ck_assert(!bvt__categories_valid(b->cats, 3) && !bvt__categories_valid(b->cats, 4));
     ck_assert_int_eq(replay_captured(b, &log, 3), BVT_OK); /* books/crime again */
     ck_assert_uint_eq(category_id(b, "books/crime"), 0);   /* nothing to restore yet */
 
@@ -686,7 +686,7 @@ START_TEST(category_record_again_after_its_cut)
     bvt_engine_free(c);
     bvt_engine_free(b);
     bvt_engine_free(a);
-    bvt_wbuf_free(&log);
+    bvt__wbuf_free(&log);
     state_dir_remove(scratch);
 }
 END_TEST

@@ -1,7 +1,7 @@
 /* test-experiment.c — A/B experiments: definitions and their checks,
  * deterministic assignment (XXH3 and GrowthBook hashes, weights, coverage,
  * holdout), sticky assignments across redefinition, exposure and outcome
- * counters (outcomes through bvt_experiments_on_event, white box, until the
+ * counters (outcomes through bvt__experiments_on_event, white box, until the
  * tracking path calls it), per-segment rows, the report and its SRM check,
  * the memory budget, the 32-assignment limit, aliasing and threads.
  *
@@ -101,7 +101,7 @@ static bvt_experiment_report report_row(bvt_engine *e, uint32_t id, uint32_t row
     bvt_experiment_report r;
     memset(&r, 0, sizeof r);
     r.version = BVT_EXPERIMENT_REPORT_VERSION;
-    ck_assert_int_eq(bvt_experiment_report_row(e, id, row, &r), BVT_OK);
+    ck_assert_int_eq(bvt__experiment_report_row(e, id, row, &r), BVT_OK);
     return r;
 }
 
@@ -129,10 +129,10 @@ static int outcome(bvt_engine *e, const char *user, uint32_t type, int64_t t, do
                    double cost)
 {
     bvt_shard *sh;
-    bvt_record *r = bvt_engine_lock_key(e, bvt_engine_key(e, user, strlen(user)), &sh);
+    bvt_record *r = bvt__engine_lock_key(e, bvt__engine_key(e, user, strlen(user)), &sh);
     bvt_outcome o = { type, 0, t, revenue, cost };
     int had = r && r->ext && r->ext->experiments;
-    bvt_experiments_on_event(e, r ? r->ext : NULL, &o);
+    bvt__experiments_on_event(e, r ? r->ext : NULL, &o);
     pthread_mutex_unlock(&sh->lock);
     return had;
 }
@@ -156,20 +156,20 @@ START_TEST(define_and_lookup)
     /* Redefinition keeps the id. */
     ck_assert_uint_eq(define_ab(e, "checkout-button"), a);
     /* The ranking path's handle. */
-    const bvt_experiment_def *d = bvt_experiment_acquire(e, "hero-banner");
+    const bvt_experiment_def *d = bvt__experiment_acquire(e, "hero-banner");
     ck_assert_ptr_nonnull(d);
-    ck_assert_ptr_null(bvt_experiment_variant_policy(d, 0));
-    ck_assert_int_eq(bvt_experiment_variant_allows(d, 1, 7), 1);
-    bvt_experiment_release(d);
-    ck_assert_ptr_null(bvt_experiment_acquire(e, "nope"));
-    bvt_experiment_release(NULL);
+    ck_assert_ptr_null(bvt__experiment_variant_policy(d, 0));
+    ck_assert_int_eq(bvt__experiment_variant_allows(d, 1, 7), 1);
+    bvt__experiment_release(d);
+    ck_assert_ptr_null(bvt__experiment_acquire(e, "nope"));
+    bvt__experiment_release(NULL);
     /* Reports name the variants with borrowed strings. */
     bvt_experiment_report r = report(e, a);
     ck_assert_uint_eq(r.n_variants, 2);
     ck_assert_str_eq(r.variants[0].name, "control");
     ck_assert_str_eq(r.variants[1].name, "b");
     ck_assert_str_eq(r.holdout.name, "holdout");
-    ck_assert_uint_gt(bvt_experiments_bytes(e->experiments), sizeof(struct bvt_experiments));
+    ck_assert_uint_gt(bvt__experiments_bytes(e->experiments), sizeof(struct bvt_experiments));
     bvt_engine_free(e);
 }
 END_TEST
@@ -200,28 +200,28 @@ START_TEST(policies_per_variant)
     x.variants = v;
     x.n_variants = 2;
     ck_assert_int_eq(bvt_experiment_define(e, &x, NULL, NULL), BVT_OK);
-    const bvt_experiment_def *d = bvt_experiment_acquire(e, "policy-test");
-    ck_assert_ptr_null(bvt_experiment_variant_policy(d, 0));
-    const bvt_policy *p = bvt_experiment_variant_policy(d, 1);
+    const bvt_experiment_def *d = bvt__experiment_acquire(e, "policy-test");
+    ck_assert_ptr_null(bvt__experiment_variant_policy(d, 0));
+    const bvt_policy *p = bvt__experiment_variant_policy(d, 1);
     ck_assert_ptr_nonnull(p);
     ck_assert_ptr_ne(p, &greedy); /* copied */
     ck_assert_uint_eq(p->kind, BVT_POLICY_GREEDY);
-    ck_assert_ptr_null(bvt_experiment_variant_policy(d, BVT_VARIANT_HOLDOUT));
-    ck_assert_ptr_null(bvt_experiment_variant_policy(d, BVT_VARIANT_NONE));
-    ck_assert_ptr_null(bvt_experiment_variant_policy(d, 2));
+    ck_assert_ptr_null(bvt__experiment_variant_policy(d, BVT_VARIANT_HOLDOUT));
+    ck_assert_ptr_null(bvt__experiment_variant_policy(d, BVT_VARIANT_NONE));
+    ck_assert_ptr_null(bvt__experiment_variant_policy(d, 2));
     /* An empty offer set ranks nothing; no set ranks everything. */
     const char *none[1] = { NULL };
     v[1].offers = none;
     v[1].n_offers = 0;
     ck_assert_int_eq(bvt_experiment_define(e, &x, NULL, NULL), BVT_OK);
     /* d is the old version: still valid, unchanged, until released. */
-    ck_assert_int_eq(bvt_experiment_variant_allows(d, 1, 3), 1);
-    bvt_experiment_release(d);
-    d = bvt_experiment_acquire(e, "policy-test");
-    ck_assert_int_eq(bvt_experiment_variant_allows(d, 1, 3), 0);
-    ck_assert_int_eq(bvt_experiment_variant_allows(d, 0, 3), 1);
-    ck_assert_int_eq(bvt_experiment_variant_allows(d, BVT_VARIANT_HOLDOUT, 3), 1);
-    bvt_experiment_release(d);
+    ck_assert_int_eq(bvt__experiment_variant_allows(d, 1, 3), 1);
+    bvt__experiment_release(d);
+    d = bvt__experiment_acquire(e, "policy-test");
+    ck_assert_int_eq(bvt__experiment_variant_allows(d, 1, 3), 0);
+    ck_assert_int_eq(bvt__experiment_variant_allows(d, 0, 3), 1);
+    ck_assert_int_eq(bvt__experiment_variant_allows(d, BVT_VARIANT_HOLDOUT, 3), 1);
+    bvt__experiment_release(d);
     bvt_engine_free(e);
 }
 END_TEST
@@ -401,11 +401,11 @@ static int32_t expected_variant(const spec *s, const char *user)
     size_t ul = strlen(user);
     double h, x;
     if (s->hash == BVT_HASH_XXH3) {
-        h = bvt_bucket_hash_xxh3(hsalt, strlen(hsalt), user, ul);
-        x = bvt_bucket_hash_xxh3(salt, strlen(salt), user, ul);
+        h = bvt__bucket_hash_xxh3(hsalt, strlen(hsalt), user, ul);
+        x = bvt__bucket_hash_xxh3(salt, strlen(salt), user, ul);
     } else {
-        h = bvt_bucket_hash_gb(hsalt, strlen(hsalt), user, ul, (int)s->hash, NULL);
-        x = bvt_bucket_hash_gb(salt, strlen(salt), user, ul, (int)s->hash, NULL);
+        h = bvt__bucket_hash_gb(hsalt, strlen(hsalt), user, ul, (int)s->hash, NULL);
+        x = bvt__bucket_hash_gb(salt, strlen(salt), user, ul, (int)s->hash, NULL);
     }
     if (h < s->holdout)
         return BVT_VARIANT_HOLDOUT;
@@ -414,8 +414,8 @@ static int32_t expected_variant(const spec *s, const char *user)
         sum += s->w[i];
     for (size_t i = 0; i < s->n; i++)
         w[i] = sum > 0 ? s->w[i] / sum : 1.0 / (double)s->n;
-    bvt_bucket_ranges(s->n, s->coverage, w, s->n, r);
-    int v = bvt_bucket_choose(x, (const double (*)[2])r, s->n);
+    bvt__bucket_ranges(s->n, s->coverage, w, s->n, r);
+    int v = bvt__bucket_choose(x, (const double (*)[2])r, s->n);
     return v < 0 ? BVT_VARIANT_NONE : v;
 }
 
@@ -835,7 +835,7 @@ START_TEST(outcomes_counted)
     /* Other types and unknown users change nothing. */
     outcome(e, users[1][1], BVT_EVENT_PAGE_VIEW, t, 1000, 1000);
     ck_assert_int_eq(outcome(e, "stranger", BVT_EVENT_PURCHASE, t, 1000, 0), 0);
-    bvt_experiments_on_event(e, NULL, &(bvt_outcome){ BVT_EVENT_CLICK, 0, t, 0, 0 });
+    bvt__experiments_on_event(e, NULL, &(bvt_outcome){ BVT_EVENT_CLICK, 0, t, 0, 0 });
 
     bvt_experiment_report r = report(e, id);
     const bvt_variant_report *c = &r.variants[0], *b = &r.variants[1];
@@ -899,7 +899,7 @@ START_TEST(revenue_squares_per_user)
         n[v]++;
     }
     bvt_lift want;
-    bvt_stats_welch(n[0], sum[0], sq[0], n[1], sum[1], sq[1], 0.95, &want);
+    bvt__stats_welch(n[0], sum[0], sq[0], n[1], sum[1], sq[1], 0.95, &want);
     bvt_experiment_report r = report(e, id);
     const bvt_lift *got = &r.variants[1].revenue_lift;
     ck_assert(close_rel(got->absolute, want.absolute, 1e-9));
@@ -918,7 +918,7 @@ START_TEST(segment_rows)
 {
     bvt_engine *e = engine_default();
     uint32_t id = define_ab(e, "seg");
-    const bvt_experiment_def *d = bvt_experiment_acquire(e, "seg");
+    const bvt_experiment_def *d = bvt__experiment_acquire(e, "seg");
     char u[32];
     uint64_t in_row[BVT_EXP_ROWS] = { 0 }, impressions[BVT_EXP_ROWS] = { 0 };
     for (int i = 0; i < 64; i++) {
@@ -929,9 +929,9 @@ START_TEST(segment_rows)
         int created;
         bvt_shard *sh;
         bvt_record *r;
-        ck_assert_int_eq(bvt_engine_lock_or_create(e, bvt_engine_key(e, u, strlen(u)), &sh, &r,
+        ck_assert_int_eq(bvt__engine_lock_or_create(e, bvt__engine_key(e, u, strlen(u)), &sh, &r,
                                                    &created), BVT_OK);
-        int32_t v = bvt_experiment_expose_locked(e, d, &sh->mem, r, u, strlen(u), T0, mask);
+        int32_t v = bvt__experiment_expose_locked(e, d, &sh->mem, r, u, strlen(u), T0, mask);
         pthread_mutex_unlock(&sh->lock);
         ck_assert_int_eq(v, variant_of(e, id, u));
         in_row[0]++;
@@ -942,7 +942,7 @@ START_TEST(segment_rows)
         for (int b = 0; b < 3; b++)
             impressions[1 + b] += (mask >> b) & 1;
     }
-    bvt_experiment_release(d);
+    bvt__experiment_release(d);
     for (uint32_t row = 0; row < 4; row++) {
         bvt_experiment_report r = report_row(e, id, row);
         ck_assert_uint_eq(total_users(&r), in_row[row]);
@@ -955,7 +955,7 @@ START_TEST(segment_rows)
     memset(&r, 0, sizeof r);
     r.version = BVT_EXPERIMENT_REPORT_VERSION;
     ck_assert_int_eq(bvt_experiment_report_get(e, id, 1, &r), BVT_ENOTFOUND);
-    ck_assert_int_eq(bvt_experiment_report_row(e, id, BVT_EXP_ROWS, &r), BVT_EINVAL);
+    ck_assert_int_eq(bvt__experiment_report_row(e, id, BVT_EXP_ROWS, &r), BVT_EINVAL);
     bvt_engine_free(e);
 }
 END_TEST
@@ -1019,7 +1019,7 @@ START_TEST(srm_detection)
         chi += d * d / x;
     }
     ck_assert(close_rel(r.srm_chi2, chi, 1e-9));
-    ck_assert(close_rel(r.srm_p_value, bvt_stats_chi2_sf(chi, 2), 1e-9));
+    ck_assert(close_rel(r.srm_p_value, bvt__stats_chi2_sf(chi, 2), 1e-9));
     bvt_engine_free(e);
 }
 END_TEST

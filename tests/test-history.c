@@ -36,7 +36,7 @@ static const bvt_hist_event *ev_at(const bvt_history *h, uint32_t i)
 static void add_ok(bvt_history *h, const bvt_history_cfg *c, bvt_mem *m, int64_t t,
                    uint32_t type, uint32_t cat, double v)
 {
-    int rc = bvt_history_add(h, c, m, t, type, cat, v);
+    int rc = bvt__history_add(h, c, m, t, type, cat, v);
     ck_assert_msg(rc == BVT_OK, "add t=%lld: %d", (long long)t, rc);
 }
 
@@ -45,7 +45,7 @@ static uint64_t count(const bvt_history *h, const bvt_history_cfg *c, uint32_t t
 {
     uint64_t n = 99999;
     double s = 0;
-    bvt_history_window(h, c, type, cat, from, to, &n, &s);
+    bvt__history_window(h, c, type, cat, from, to, &n, &s);
     return n;
 }
 
@@ -54,7 +54,7 @@ static double sum(const bvt_history *h, const bvt_history_cfg *c, uint32_t type,
 {
     uint64_t n = 0;
     double s = -1;
-    bvt_history_window(h, c, type, cat, from, to, &n, &s);
+    bvt__history_window(h, c, type, cat, from, to, &n, &s);
     return s;
 }
 
@@ -85,7 +85,7 @@ static uint32_t rnd(void)
 static uint32_t intern(bvt_categories *c, const char *path)
 {
     uint32_t id = 0;
-    ck_assert_int_eq(bvt_categories_intern(c, path, strlen(path), &id, NULL), BVT_OK);
+    ck_assert_int_eq(bvt__categories_intern(c, path, strlen(path), &id, NULL), BVT_OK);
     return id;
 }
 
@@ -123,7 +123,7 @@ START_TEST(test_order_table)
         ck_assert_msg(count(&h, &c, 1, 0, T0 + (hour - 1) * HOUR, T0 + hour * HOUR) == want,
                       "%s: hour %lld", orders[_i].name, (long long)hour);
     }
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], 0);
 }
 END_TEST
@@ -159,7 +159,7 @@ START_TEST(test_order_wrapped_ring)
         ck_assert_int_eq(ev_at(&h, i)->t_ms, T0 + (int64_t)(N - 16 + 1 + i) * 7 * 60000);
     ck_assert_uint_eq(count(&h, &c, UINT32_MAX, 0, 0, T0 + 400 * DAY), N);
     ck_assert_int_eq(h.complete_from_day <= 0, 1);
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
 }
 END_TEST
 
@@ -190,7 +190,7 @@ START_TEST(test_window_edges)
     /* Other types and empty windows count nothing. */
     ck_assert_uint_eq(count(&h, &c, 4, 0, now - 7 * DAY, now), 0);
     ck_assert_uint_eq(count(&h, &c, 3, 0, now, now), 0);
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
 }
 END_TEST
 
@@ -247,7 +247,7 @@ START_TEST(test_fold_when_full)
     ck_assert_uint_eq(count(&h, &c, 1, 0, 0, T0 + 10 * DAY), 8);
     ck_assert(fabs(sum(&h, &c, 1, 0, 0, T0 + 10 * DAY) - 55.0) < 1e-9);
     assert_sorted(&h);
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
 }
 END_TEST
 
@@ -294,8 +294,8 @@ START_TEST(test_window_after_oldest_exact)
     ck_assert_uint_eq(count(&g, &c, 1, 0, T0 + DAY + HOUR - 1, T0 + 2 * DAY), 2);
     ck_assert_uint_eq(count(&g, &c, 1, 0, T0 + DAY + HOUR, T0 + 2 * DAY), 0);
     ck_assert_uint_eq(count(&g, &c, 1, 0, 0, T0 + 2 * DAY), 4);
-    bvt_history_clear(&g, &m);
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&g, &m);
+    bvt__history_clear(&h, &m);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], 0);
 }
 END_TEST
@@ -317,9 +317,9 @@ START_TEST(test_no_exact_tier)
     memset(&g, 0, sizeof g);
     bvt_history_cfg z = cfg_of(0, 0, 400 * DAY, NULL);
     add_ok(&g, &z, &m, T0 + HOUR, 1, 0, 1.0);
-    ck_assert_uint_eq(bvt_history_bytes(&g), 0);
+    ck_assert_uint_eq(bvt__history_bytes(&g), 0);
     ck_assert_int_eq(g.complete_from_day, 19359);
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
 }
 END_TEST
 
@@ -355,7 +355,7 @@ START_TEST(test_horizon)
     ck_assert_uint_eq(h.day_len, 0);
     ck_assert_int_eq(h.complete_from_day, 19358 + 12);
     ck_assert_uint_eq(count(&h, &c, 1, 0, 0, T0 + 200 * DAY), 1);
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
 }
 END_TEST
 
@@ -364,9 +364,9 @@ END_TEST
 START_TEST(test_coarsen_then_drop)
 {
     bvt_categories *cats = NULL;
-    ck_assert_int_eq(bvt_categories_new(&cats), BVT_OK);
+    ck_assert_int_eq(bvt__categories_new(&cats), BVT_OK);
     uint32_t a = intern(cats, "home/beds"), b = intern(cats, "books");
-    uint32_t home = bvt_categories_find(cats, "home", 4);
+    uint32_t home = bvt__categories_find(cats, "home", 4);
     bvt_mem m = { .limit = 0 };
     bvt_history h;
     memset(&h, 0, sizeof h);
@@ -405,8 +405,8 @@ START_TEST(test_coarsen_then_drop)
     add_ok(&h, &c, &m, T0 + 1 * HOUR, 2, 0, 1.0);
     ck_assert_uint_eq(count(&h, &c, UINT32_MAX, 0, 0, T0 + 9 * DAY), 3);
     assert_sorted(&h);
-    bvt_history_clear(&h, &m);
-    bvt_categories_free(cats);
+    bvt__history_clear(&h, &m);
+    bvt__categories_free(cats);
 }
 END_TEST
 
@@ -422,11 +422,11 @@ START_TEST(test_counts_saturate)
     add_ok(&h, &c, &m, T0 + HOUR, 1, 0, 3e38);
     ck_assert_uint_eq(h.days[0].count, UINT32_MAX);
     ck_assert(isfinite(h.days[0].value));
-    ck_assert_int_eq(bvt_history_add(&h, &c, &m, 0, 1, 0, 1.0), BVT_EINVAL);
-    ck_assert_int_eq(bvt_history_add(&h, &c, &m, -5, 1, 0, 1.0), BVT_EINVAL);
-    ck_assert_int_eq(bvt_history_add(&h, &c, &m, T0, 256, 0, 1.0), BVT_EINVAL);
-    ck_assert_int_eq(bvt_history_add(&h, &c, &m, T0, 1, 65536, 1.0), BVT_EINVAL);
-    bvt_history_clear(&h, &m);
+    ck_assert_int_eq(bvt__history_add(&h, &c, &m, 0, 1, 0, 1.0), BVT_EINVAL);
+    ck_assert_int_eq(bvt__history_add(&h, &c, &m, -5, 1, 0, 1.0), BVT_EINVAL);
+    ck_assert_int_eq(bvt__history_add(&h, &c, &m, T0, 256, 0, 1.0), BVT_EINVAL);
+    ck_assert_int_eq(bvt__history_add(&h, &c, &m, T0, 1, 65536, 1.0), BVT_EINVAL);
+    bvt__history_clear(&h, &m);
 }
 END_TEST
 
@@ -435,10 +435,10 @@ END_TEST
 START_TEST(test_category_descendants)
 {
     bvt_categories *cats = NULL;
-    ck_assert_int_eq(bvt_categories_new(&cats), BVT_OK);
+    ck_assert_int_eq(bvt__categories_new(&cats), BVT_OK);
     uint32_t run = intern(cats, "sports/shoes/running");
-    uint32_t shoes = bvt_categories_find(cats, "sports/shoes", 12);
-    uint32_t sports = bvt_categories_find(cats, "sports", 6);
+    uint32_t shoes = bvt__categories_find(cats, "sports/shoes", 12);
+    uint32_t sports = bvt__categories_find(cats, "sports", 6);
     uint32_t books = intern(cats, "books");
     uint32_t ids[] = { sports, shoes, run, run, books, 0 };
     static const struct {
@@ -458,14 +458,14 @@ START_TEST(test_category_descendants)
             add_ok(&h, &c, &m, T0 + (k + 1) * HOUR, 1, ids[k], 1.0);
         for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
             uint32_t f = want[i].filter
-                             ? bvt_categories_find(cats, want[i].filter, strlen(want[i].filter))
+                             ? bvt__categories_find(cats, want[i].filter, strlen(want[i].filter))
                              : 0;
             ck_assert_msg(count(&h, &c, 1, f, T0, T0 + DAY) == want[i].n, "%s, max_events %u",
                           want[i].filter ? want[i].filter : "any", max_events);
         }
-        bvt_history_clear(&h, &m);
+        bvt__history_clear(&h, &m);
     }
-    bvt_categories_free(cats);
+    bvt__categories_free(cats);
 }
 END_TEST
 
@@ -488,7 +488,7 @@ static int by_time_desc(const void *a, const void *b)
 START_TEST(test_coarsens_oldest_detailed_day_first)
 {
     bvt_categories *cats = NULL;
-    ck_assert_int_eq(bvt_categories_new(&cats), BVT_OK);
+    ck_assert_int_eq(bvt__categories_new(&cats), BVT_OK);
     uint32_t c1 = intern(cats, "a"), c2 = intern(cats, "b");
     bvt_history_cfg c = cfg_of(0, 4, 400 * DAY, cats);
     bvt_mem m = { .limit = 0 };
@@ -503,27 +503,27 @@ START_TEST(test_coarsens_oldest_detailed_day_first)
     add_ok(&h, &c, &m, T0 + 4 * DAY, 0, c1, 1); /* coarsens day 3 */
     ck_assert_int_le(h.complete_from_day, 0); /* nothing dropped */
     uint64_t n;
-    bvt_history_window(&h, &c, UINT32_MAX, 0, T0, T0 + 5 * DAY, &n, NULL);
+    bvt__history_window(&h, &c, UINT32_MAX, 0, T0, T0 + 5 * DAY, &n, NULL);
     ck_assert_uint_eq(n, 7);
-    bvt_history_window(&h, &c, 0, c1, T0 + 4 * DAY - 1, T0 + 5 * DAY, &n, NULL);
+    bvt__history_window(&h, &c, 0, c1, T0 + 4 * DAY - 1, T0 + 5 * DAY, &n, NULL);
     ck_assert_uint_eq(n, 1); /* the newest day keeps its categories */
-    bvt_history_window(&h, &c, 0, c1, T0, T0 + 3 * DAY + 1, &n, NULL);
+    bvt__history_window(&h, &c, 0, c1, T0, T0 + 3 * DAY + 1, &n, NULL);
     ck_assert_uint_eq(n, 0); /* coarsened days answer only "any category" */
-    bvt_history_clear(&h, &m);
-    bvt_categories_free(cats);
+    bvt__history_clear(&h, &m);
+    bvt__categories_free(cats);
 }
 END_TEST
 
 START_TEST(test_heavy_user)
 {
     bvt_categories *cats = NULL;
-    ck_assert_int_eq(bvt_categories_new(&cats), BVT_OK);
+    ck_assert_int_eq(bvt__categories_new(&cats), BVT_OK);
     const char *paths[] = { "sports/shoes/running", "sports/tennis", "books/scifi", "home" };
     uint32_t cat_ids[8] = { 0 };
     for (int i = 0; i < 4; i++)
         cat_ids[i + 1] = intern(cats, paths[i]);
-    cat_ids[5] = bvt_categories_find(cats, "sports", 6);
-    cat_ids[6] = bvt_categories_find(cats, "books", 5);
+    cat_ids[5] = bvt__categories_find(cats, "sports", 6);
+    cat_ids[6] = bvt__categories_find(cats, "books", 5);
     uint32_t sports = cat_ids[5];
 
     /* A year of events, 4 to 16 a day at distinct times, 4 types. */
@@ -565,9 +565,9 @@ START_TEST(test_heavy_user)
     for (int i = 0; i < n; i++) {
         const gen_event *e = &g[order[i]];
         add_ok(&h, &c, &m, e->t, e->type, e->cat, e->v);
-        ck_assert_uint_le(bvt_history_bytes(&h), bound);
+        ck_assert_uint_le(bvt__history_bytes(&h), bound);
     }
-    ck_assert_uint_eq(bvt_history_bytes(&h), bound);
+    ck_assert_uint_eq(bvt__history_bytes(&h), bound);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], bound);
     ck_assert_uint_eq(h.ev_len, 64);
     ck_assert_uint_le(h.day_len, 512); /* a dropped day may free several */
@@ -618,7 +618,7 @@ START_TEST(test_heavy_user)
                         const gen_event *e = &g[i];
                         if (types[ti] != UINT32_MAX && e->type != types[ti])
                             continue;
-                        if (!bvt_categories_within(cats, e->cat, cat))
+                        if (!bvt__categories_within(cats, e->cat, cat))
                             continue;
                         int in;
                         if (i < 64) {
@@ -635,7 +635,7 @@ START_TEST(test_heavy_user)
                     }
                     uint64_t got_n;
                     double got_s;
-                    bvt_history_window(&h, &c, types[ti], cat, from, now, &got_n, &got_s);
+                    bvt__history_window(&h, &c, types[ti], cat, from, now, &got_n, &got_s);
                     ck_assert_msg(got_n == want_n,
                                   "window %lld days, end +%lldh, type %u, cat %u: %llu != %llu",
                                   (long long)(windows[wi] / DAY), (long long)(ends[ei] / HOUR),
@@ -649,7 +649,7 @@ START_TEST(test_heavy_user)
     ck_assert_int_ge(first, h.complete_from_day);
     int32_t days[30];
     double vals[30];
-    size_t nd = bvt_history_daily(&h, 2, first, last, days, vals, 30);
+    size_t nd = bvt__history_daily(&h, 2, first, last, days, vals, 30);
     size_t want_days = 0;
     for (int32_t d = first; d <= last; d++) {
         double want = 0;
@@ -669,11 +669,11 @@ START_TEST(test_heavy_user)
     ck_assert_uint_eq(nd, want_days);
     ck_assert_uint_gt(nd, 10);
 
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], 0);
     free(order);
     free(g);
-    bvt_categories_free(cats);
+    bvt__categories_free(cats);
 }
 END_TEST
 
@@ -699,7 +699,7 @@ START_TEST(test_daily)
 
     int32_t d[8];
     double v[8];
-    size_t n = bvt_history_daily(&h, 5, 19358, 19358 + 9, d, v, 8);
+    size_t n = bvt__history_daily(&h, 5, 19358, 19358 + 9, d, v, 8);
     ck_assert_uint_eq(n, 3);
     ck_assert_int_eq(d[0], 19358);
     ck_assert(v[0] == 10.0);
@@ -708,16 +708,16 @@ START_TEST(test_daily)
     ck_assert_int_eq(d[2], 19363);
     ck_assert(v[2] == 32.0);
     /* Inclusive range, other type, and a cap smaller than the answer. */
-    ck_assert_uint_eq(bvt_history_daily(&h, 5, 19360, 19363, d, v, 8), 2);
-    ck_assert_uint_eq(bvt_history_daily(&h, 5, 19361, 19362, d, v, 8), 0);
-    ck_assert_uint_eq(bvt_history_daily(&h, 1, 19358, 19368, d, v, 8), 1);
+    ck_assert_uint_eq(bvt__history_daily(&h, 5, 19360, 19363, d, v, 8), 2);
+    ck_assert_uint_eq(bvt__history_daily(&h, 5, 19361, 19362, d, v, 8), 0);
+    ck_assert_uint_eq(bvt__history_daily(&h, 1, 19358, 19368, d, v, 8), 1);
     ck_assert(v[0] == 99.0);
     d[1] = -1;
-    ck_assert_uint_eq(bvt_history_daily(&h, 5, 19358, 19368, d, v, 1), 3);
+    ck_assert_uint_eq(bvt__history_daily(&h, 5, 19358, 19368, d, v, 1), 3);
     ck_assert_int_eq(d[0], 19358);
     ck_assert_int_eq(d[1], -1);
-    ck_assert_uint_eq(bvt_history_daily(&h, 5, 19358, 19368, NULL, NULL, 0), 3);
-    bvt_history_clear(&h, &m);
+    ck_assert_uint_eq(bvt__history_daily(&h, 5, 19358, 19368, NULL, NULL, 0), 3);
+    bvt__history_clear(&h, &m);
 }
 END_TEST
 
@@ -735,12 +735,12 @@ START_TEST(test_merge)
         add_ok(&b, &c, &m, T0 + k * DAY + 2 * HOUR, 1, 0, 2.0);
         add_ok(&b, &c, &m, T0 + k * DAY + 3 * HOUR, 2, 0, 4.0);
     }
-    ck_assert_int_eq(bvt_history_merge(&a, &b, &c, &m), BVT_OK);
+    ck_assert_int_eq(bvt__history_merge(&a, &b, &c, &m), BVT_OK);
     ck_assert_uint_eq(b.ev_len + b.day_len, 0);
-    ck_assert_uint_eq(bvt_history_bytes(&b), 0);
+    ck_assert_uint_eq(bvt__history_bytes(&b), 0);
     ck_assert_uint_eq(a.ev_len, 4);
     assert_sorted(&a);
-    ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], bvt_history_bytes(&a));
+    ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], bvt__history_bytes(&a));
     ck_assert_uint_eq(count(&a, &c, UINT32_MAX, 0, 0, T0 + 9 * DAY), 18);
     ck_assert_uint_eq(count(&a, &c, 1, 0, 0, T0 + 9 * DAY), 12);
     ck_assert(fabs(sum(&a, &c, UINT32_MAX, 0, 0, T0 + 9 * DAY) - 42.0) < 1e-9);
@@ -753,11 +753,11 @@ START_TEST(test_merge)
     bvt_history e;
     memset(&e, 0, sizeof e);
     const bvt_hist_event *arr = a.events;
-    ck_assert_int_eq(bvt_history_merge(&e, &a, &c, &m), BVT_OK);
+    ck_assert_int_eq(bvt__history_merge(&e, &a, &c, &m), BVT_OK);
     ck_assert_ptr_eq(e.events, arr);
     ck_assert_uint_eq(count(&e, &c, UINT32_MAX, 0, 0, T0 + 9 * DAY), 18);
     /* From an empty history: nothing changes. */
-    ck_assert_int_eq(bvt_history_merge(&e, &a, &c, &m), BVT_OK);
+    ck_assert_int_eq(bvt__history_merge(&e, &a, &c, &m), BVT_OK);
     ck_assert_uint_eq(count(&e, &c, UINT32_MAX, 0, 0, T0 + 9 * DAY), 18);
 
     /* Bounds of dst apply: a full day tier keeps the newest days. */
@@ -769,13 +769,13 @@ START_TEST(test_merge)
         add_ok(&x, &small, &m, T0 + k * DAY + HOUR, 1, 0, 1.0);
         add_ok(&y, &small, &m, T0 + k * DAY + 2 * HOUR, 1, 0, 1.0);
     }
-    ck_assert_int_eq(bvt_history_merge(&x, &y, &small, &m), BVT_OK);
+    ck_assert_int_eq(bvt__history_merge(&x, &y, &small, &m), BVT_OK);
     ck_assert_uint_eq(x.ev_len, 2);
     ck_assert_uint_le(x.day_len, 3);
     ck_assert_int_eq(x.complete_from_day, 19358 + 1);
     ck_assert_uint_eq(count(&x, &small, 1, 0, T0 + DAY, T0 + 9 * DAY), 8);
-    bvt_history_clear(&x, &m);
-    bvt_history_clear(&e, &m);
+    bvt__history_clear(&x, &m);
+    bvt__history_clear(&e, &m);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], 0);
 }
 END_TEST
@@ -792,15 +792,15 @@ START_TEST(test_merge_without_room)
     bvt_history_cfg c = cfg_of(4, 64, 400 * DAY, NULL);
     add_ok(&a, &c, &m, T0 + HOUR, 1, 0, 1.0);
     add_ok(&b, &c, &m, T0 + 2 * HOUR, 1, 0, 1.0);
-    m.limit = bvt_mem_total(&m);
-    ck_assert_int_eq(bvt_history_merge(&a, &b, &c, &m), BVT_OK);
+    m.limit = bvt__mem_total(&m);
+    ck_assert_int_eq(bvt__history_merge(&a, &b, &c, &m), BVT_OK);
     ck_assert_uint_eq(a.ev_len, 1);
-    ck_assert_int_eq(bvt_history_event_at(&a, 0)->t_ms, T0 + HOUR);
+    ck_assert_int_eq(bvt__history_event_at(&a, 0)->t_ms, T0 + HOUR);
     ck_assert_uint_eq(b.ev_len, 0);
     ck_assert_uint_eq(b.day_len, 0);
     ck_assert_int_eq(a.complete_from_day, (int32_t)((T0 + 2 * HOUR) / DAY) + 1);
-    ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], bvt_history_bytes(&a));
-    bvt_history_clear(&a, &m);
+    ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], bvt__history_bytes(&a));
+    bvt__history_clear(&a, &m);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], 0);
 }
 END_TEST
@@ -826,9 +826,9 @@ START_TEST(test_growth_tiers)
     bvt_history_cfg c = cfg_of(tiers[_i].max_events, 512, 400 * DAY, NULL);
     for (int k = 0; k < tiers[_i].events; k++)
         add_ok(&h, &c, &m, T0 + k * DAY, 1, 0, 1.0);
-    ck_assert_uint_eq(bvt_history_bytes(&h), tiers[_i].bytes);
+    ck_assert_uint_eq(bvt__history_bytes(&h), tiers[_i].bytes);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], tiers[_i].bytes);
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], 0);
 }
 END_TEST
@@ -842,7 +842,7 @@ START_TEST(test_memory_limit)
 
     /* Nothing held and no room: refused, nothing changes. */
     m.limit = 32;
-    ck_assert_int_eq(bvt_history_add(&h, &c, &m, T0, 1, 0, 1.0), BVT_EFULL);
+    ck_assert_int_eq(bvt__history_add(&h, &c, &m, T0, 1, 0, 1.0), BVT_EFULL);
     ck_assert_uint_eq(h.ev_len + h.day_len, 0);
     ck_assert_uint_eq(m.bytes[BVT_MEM_HISTORY], 0);
 
@@ -851,7 +851,7 @@ START_TEST(test_memory_limit)
     m.limit = 64;
     for (int k = 0; k < 4; k++)
         add_ok(&h, &c, &m, T0 + k * HOUR, 1, 0, 1.0);
-    ck_assert_int_eq(bvt_history_add(&h, &c, &m, T0 + 5 * HOUR, 1, 0, 1.0), BVT_EFULL);
+    ck_assert_int_eq(bvt__history_add(&h, &c, &m, T0 + 5 * HOUR, 1, 0, 1.0), BVT_EFULL);
     ck_assert_uint_eq(h.ev_len, 4);
     ck_assert_uint_eq(h.day_len, 0);
     ck_assert_int_eq(ev_at(&h, 0)->t_ms, T0);
@@ -869,11 +869,11 @@ START_TEST(test_memory_limit)
      * are dropped) and every call succeeds within the limit. */
     for (int k = 1; k < 12; k++)
         add_ok(&h, &c, &m, T0 + k * DAY, 1, 0, 1.0);
-    ck_assert_uint_le(bvt_mem_total(&m), 128);
+    ck_assert_uint_le(bvt__mem_total(&m), 128);
     ck_assert_uint_eq(h.day_len, 4);
     ck_assert_int_gt(h.complete_from_day, 19358);
     ck_assert_uint_eq(count(&h, &c, 1, 0, 0, T0 + 20 * DAY), 8);
-    bvt_history_clear(&h, &m);
+    bvt__history_clear(&h, &m);
 }
 END_TEST
 

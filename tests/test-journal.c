@@ -121,7 +121,7 @@ static uint64_t append_rec(bvt_journal *j, uint64_t i)
     size_t n = rec_size(i);
     rec_fill(i, scratch, n);
     uint64_t seq = 0;
-    ck_assert_int_eq(bvt_journal_append(j, scratch, n, &seq), BVT_OK);
+    ck_assert_int_eq(bvt__journal_append(j, scratch, n, &seq), BVT_OK);
     return seq;
 }
 
@@ -154,14 +154,14 @@ static int scan_image(const unsigned char *b, size_t n, uint64_t first, bvt_jour
     memset(s, 0, sizeof *s);
     s->first = first;
     bvt_error_init(err);
-    return bvt_journal_scan_buffer(b, n, CHECK, check_rec, s, sc, err);
+    return bvt__journal_scan_buffer(b, n, CHECK, check_rec, s, sc, err);
 }
 
 static bvt_journal *create_ok(const char *name, uint64_t first, uint32_t mode, uint32_t ms)
 {
     bvt_journal *j = NULL;
     bvt_error err = BVT_ERROR_INIT;
-    int rc = bvt_journal_create(&j, path_of(name), first, CHECK, mode, ms, &err);
+    int rc = bvt__journal_create(&j, path_of(name), first, CHECK, mode, ms, &err);
     ck_assert_msg(rc == BVT_OK, "create: %d %s", rc, err.message);
     ck_assert_ptr_nonnull(j);
     return j;
@@ -177,11 +177,11 @@ static void make_frames(const char *name, uint64_t first, int frames, int per, u
     for (int f = 1; f <= frames; f++) {
         for (int k = 0; k < per; k++)
             append_rec(j, i++);
-        ck_assert_int_eq(bvt_journal_sync(j), BVT_OK);
+        ck_assert_int_eq(bvt__journal_sync(j), BVT_OK);
         ends[f] = file_size(path_of(name));
         ck_assert_uint_gt(ends[f], ends[f - 1]);
     }
-    ck_assert_int_eq(bvt_journal_close(j), BVT_OK);
+    ck_assert_int_eq(bvt__journal_close(j), BVT_OK);
     ck_assert_uint_eq(file_size(path_of(name)), ends[frames]);
 }
 
@@ -272,22 +272,22 @@ START_TEST(round_trip_each_mode)
     snprintf(name, sizeof name, "rt-%u.bvtj", mode);
     uint64_t first = 1000 + mode;
     bvt_journal *j = create_ok(name, first, mode, 3);
-    ck_assert_uint_eq(bvt_journal_accepted(j), first - 1);
-    ck_assert_uint_eq(bvt_journal_durable(j), first - 1);
+    ck_assert_uint_eq(bvt__journal_accepted(j), first - 1);
+    ck_assert_uint_eq(bvt__journal_durable(j), first - 1);
     const uint64_t N = 700; /* 14 records of ~100 KB: the buffer fills more than once */
     for (uint64_t i = 0; i < N; i++) {
         ck_assert_uint_eq(append_rec(j, i), first + i);
         if (i % 97 == 0)
-            ck_assert_int_eq(bvt_journal_sync(j), BVT_OK);
+            ck_assert_int_eq(bvt__journal_sync(j), BVT_OK);
     }
-    ck_assert_uint_eq(bvt_journal_accepted(j), first + N - 1);
-    ck_assert_int_eq(bvt_journal_failed(j), 0);
-    ck_assert_int_eq(bvt_journal_close(j), BVT_OK);
+    ck_assert_uint_eq(bvt__journal_accepted(j), first + N - 1);
+    ck_assert_int_eq(bvt__journal_failed(j), 0);
+    ck_assert_int_eq(bvt__journal_close(j), BVT_OK);
 
     bvt_journal_scan sc;
     seen s = { first, 0, 0 };
     bvt_error err = BVT_ERROR_INIT;
-    int rc = bvt_journal_scan_file(path_of(name), CHECK, check_rec, &s, &sc, &err);
+    int rc = bvt__journal_scan_file(path_of(name), CHECK, check_rec, &s, &sc, &err);
     ck_assert_msg(rc == BVT_OK, "%d %s", rc, err.message);
     ck_assert_uint_eq(s.n, N);
     ck_assert_uint_eq(sc.records, N);
@@ -302,9 +302,9 @@ END_TEST
 START_TEST(empty_journal_and_header_layout)
 {
     bvt_journal *j = create_ok("empty.bvtj", 42, BVT_JOURNAL_ALWAYS, 0);
-    ck_assert_int_eq(bvt_journal_sync(j), BVT_OK); /* nothing to wait for */
-    ck_assert_uint_eq(bvt_journal_durable(j), 41);
-    ck_assert_int_eq(bvt_journal_close(j), BVT_OK);
+    ck_assert_int_eq(bvt__journal_sync(j), BVT_OK); /* nothing to wait for */
+    ck_assert_uint_eq(bvt__journal_durable(j), 41);
+    ck_assert_int_eq(bvt__journal_close(j), BVT_OK);
     size_t n;
     unsigned char *b = read_all(path_of("empty.bvtj"), &n);
     ck_assert_uint_eq(n, 64);
@@ -396,22 +396,22 @@ START_TEST(large_records_grow_the_buffer)
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         memset(scratch, (int)('a' + i), sizes[i]);
         uint64_t seq;
-        ck_assert_int_eq(bvt_journal_append(j, scratch, sizes[i], &seq), BVT_OK);
+        ck_assert_int_eq(bvt__journal_append(j, scratch, sizes[i], &seq), BVT_OK);
         ck_assert_uint_eq(seq, i + 1);
     }
-    ck_assert_int_eq(bvt_journal_append(j, scratch, 0, NULL), BVT_EINVAL);
-    ck_assert_int_eq(bvt_journal_append(j, scratch, BVT_JOURNAL_RECORD_MAX + 1, NULL),
+    ck_assert_int_eq(bvt__journal_append(j, scratch, 0, NULL), BVT_EINVAL);
+    ck_assert_int_eq(bvt__journal_append(j, scratch, BVT_JOURNAL_RECORD_MAX + 1, NULL),
                      BVT_EINVAL);
-    ck_assert_int_eq(bvt_journal_append(j, NULL, 5, NULL), BVT_EINVAL);
-    ck_assert_uint_eq(bvt_journal_accepted(j), 7);
-    ck_assert_int_eq(bvt_journal_close(j), BVT_OK);
+    ck_assert_int_eq(bvt__journal_append(j, NULL, 5, NULL), BVT_EINVAL);
+    ck_assert_uint_eq(bvt__journal_accepted(j), 7);
+    ck_assert_int_eq(bvt__journal_close(j), BVT_OK);
 
     size_t n;
     unsigned char *b = read_all(path_of("large.bvtj"), &n);
     bvt_journal_scan sc;
     bvt_error err = BVT_ERROR_INIT;
     filled st = { 0, sizes };
-    int rc = bvt_journal_scan_buffer(b, n, CHECK, check_filled, &st, &sc, &err);
+    int rc = bvt__journal_scan_buffer(b, n, CHECK, check_filled, &st, &sc, &err);
     ck_assert_msg(rc == BVT_OK, "%s", err.message);
     ck_assert_uint_eq(st.i, 7);
     ck_assert_uint_eq(sc.records, 7);
@@ -428,14 +428,14 @@ START_TEST(callback_stops_the_scan)
     seen s = { 5, 0, 6 };
     bvt_journal_scan sc;
     bvt_error err = BVT_ERROR_INIT;
-    ck_assert_int_eq(bvt_journal_scan_buffer(b, n, CHECK, check_rec, &s, &sc, &err),
+    ck_assert_int_eq(bvt__journal_scan_buffer(b, n, CHECK, check_rec, &s, &sc, &err),
                      BVT_ECORRUPT);
     ck_assert_uint_eq(s.n, 6);
     ck_assert_int_eq(err.code, BVT_ECORRUPT);
     ck_assert_int_eq(err.offset, (int64_t)ends[1]); /* the frame of record 6 */
     ck_assert_uint_eq(sc.records, 4);                /* the frames fully passed */
     /* NULL callback: validation only */
-    ck_assert_int_eq(bvt_journal_scan_buffer(b, n, CHECK, NULL, NULL, &sc, NULL), BVT_OK);
+    ck_assert_int_eq(bvt__journal_scan_buffer(b, n, CHECK, NULL, NULL, &sc, NULL), BVT_OK);
     ck_assert_uint_eq(sc.records, 12);
     free(b);
 }
@@ -453,24 +453,24 @@ START_TEST(wait_and_sync_make_records_durable)
     for (uint64_t i = 0; i < 30; i++) {
         uint64_t seq = append_rec(j, i);
         if (i % 3 == 0) {
-            ck_assert_int_eq(bvt_journal_wait(j, seq), BVT_OK);
-            ck_assert_uint_ge(bvt_journal_durable(j), seq);
+            ck_assert_int_eq(bvt__journal_wait(j, seq), BVT_OK);
+            ck_assert_uint_ge(bvt__journal_durable(j), seq);
         }
         last = seq;
     }
-    ck_assert_int_eq(bvt_journal_sync(j), BVT_OK);
-    ck_assert_uint_eq(bvt_journal_durable(j), last);
+    ck_assert_int_eq(bvt__journal_sync(j), BVT_OK);
+    ck_assert_uint_eq(bvt__journal_durable(j), last);
     /* Waiting for what is durable, or not yet appended, returns at once. */
-    ck_assert_int_eq(bvt_journal_wait(j, 1), BVT_OK);
-    ck_assert_int_eq(bvt_journal_wait(j, last + 100), BVT_OK);
+    ck_assert_int_eq(bvt__journal_wait(j, 1), BVT_OK);
+    ck_assert_int_eq(bvt__journal_wait(j, last + 100), BVT_OK);
     /* A reader sees everything synced while the journal is still open. */
     bvt_journal_scan sc;
     seen s = { 1, 0, 0 };
-    ck_assert_int_eq(bvt_journal_scan_file(path_of(name), CHECK, check_rec, &s, &sc, NULL),
+    ck_assert_int_eq(bvt__journal_scan_file(path_of(name), CHECK, check_rec, &s, &sc, NULL),
                      BVT_OK);
     ck_assert_uint_eq(sc.records, 30);
     ck_assert_int_eq(sc.torn_offset, -1);
-    ck_assert_int_eq(bvt_journal_close(j), BVT_OK);
+    ck_assert_int_eq(bvt__journal_close(j), BVT_OK);
 }
 END_TEST
 
@@ -479,19 +479,19 @@ START_TEST(none_mode_buffers_until_full)
     bvt_journal *j = create_ok("none.bvtj", 1, BVT_JOURNAL_NONE, 0);
     memset(scratch, 'x', 1000);
     for (int i = 0; i < 100; i++)
-        ck_assert_int_eq(bvt_journal_append(j, scratch, 100, NULL), BVT_OK);
+        ck_assert_int_eq(bvt__journal_append(j, scratch, 100, NULL), BVT_OK);
     /* Nothing written yet: only the header is in the file. */
     ck_assert_uint_eq(file_size(path_of("none.bvtj")), 64);
-    ck_assert_uint_eq(bvt_journal_durable(j), 0);
+    ck_assert_uint_eq(bvt__journal_durable(j), 0);
     /* Filling the 1 MiB buffer makes the appender write it. */
     for (int i = 0; i < 1100; i++)
-        ck_assert_int_eq(bvt_journal_append(j, scratch, 1000, NULL), BVT_OK);
+        ck_assert_int_eq(bvt__journal_append(j, scratch, 1000, NULL), BVT_OK);
     ck_assert_uint_gt(file_size(path_of("none.bvtj")), 64);
-    ck_assert_uint_gt(bvt_journal_durable(j), 100);
-    ck_assert_uint_lt(bvt_journal_durable(j), 1200);
-    ck_assert_int_eq(bvt_journal_close(j), BVT_OK);
+    ck_assert_uint_gt(bvt__journal_durable(j), 100);
+    ck_assert_uint_lt(bvt__journal_durable(j), 1200);
+    ck_assert_int_eq(bvt__journal_close(j), BVT_OK);
     bvt_journal_scan sc;
-    ck_assert_int_eq(bvt_journal_scan_file(path_of("none.bvtj"), CHECK, NULL, NULL, &sc, NULL),
+    ck_assert_int_eq(bvt__journal_scan_file(path_of("none.bvtj"), CHECK, NULL, NULL, &sc, NULL),
                      BVT_OK);
     ck_assert_uint_eq(sc.records, 1200);
 }
@@ -505,21 +505,21 @@ START_TEST(group_commits_without_sync)
     /* A few intervals, with room for a loaded machine: durable must catch
      * up with no call but the flusher's. */
     struct timespec ts = { 0, 20 * 1000000L };
-    for (int k = 0; k < 250 && bvt_journal_durable(j) < 20; k++)
+    for (int k = 0; k < 250 && bvt__journal_durable(j) < 20; k++)
         nanosleep(&ts, NULL);
-    ck_assert_uint_eq(bvt_journal_durable(j), 20);
+    ck_assert_uint_eq(bvt__journal_durable(j), 20);
     bvt_journal_scan sc;
     seen s = { 1, 0, 0 };
-    ck_assert_int_eq(bvt_journal_scan_file(path_of("group.bvtj"), CHECK, check_rec, &s, &sc,
+    ck_assert_int_eq(bvt__journal_scan_file(path_of("group.bvtj"), CHECK, check_rec, &s, &sc,
                                            NULL), BVT_OK);
     ck_assert_uint_eq(sc.records, 20);
     /* and again, for a second group */
     for (uint64_t i = 20; i < 25; i++)
         append_rec(j, i);
-    for (int k = 0; k < 250 && bvt_journal_durable(j) < 25; k++)
+    for (int k = 0; k < 250 && bvt__journal_durable(j) < 25; k++)
         nanosleep(&ts, NULL);
-    ck_assert_uint_eq(bvt_journal_durable(j), 25);
-    ck_assert_int_eq(bvt_journal_close(j), BVT_OK);
+    ck_assert_uint_eq(bvt__journal_durable(j), 25);
+    ck_assert_int_eq(bvt__journal_close(j), BVT_OK);
 }
 END_TEST
 
@@ -548,8 +548,8 @@ static void *always_worker(void *arg)
         rec[1] = (unsigned char)(i & 0xff);
         rec[2] = (unsigned char)(i >> 8);
         uint64_t seq;
-        if (bvt_journal_append(c->j, rec, n, &seq) != BVT_OK
-            || bvt_journal_wait(c->j, seq) != BVT_OK || bvt_journal_durable(c->j) < seq)
+        if (bvt__journal_append(c->j, rec, n, &seq) != BVT_OK
+            || bvt__journal_wait(c->j, seq) != BVT_OK || bvt__journal_durable(c->j) < seq)
             c->bad = 1;
     }
     return NULL;
@@ -589,15 +589,15 @@ START_TEST(always_concurrent_waiters)
         fns[i] = always_worker;
     run_threads(fns, THREADS, &c);
     ck_assert_int_eq(c.bad, 0);
-    ck_assert_uint_eq(bvt_journal_durable(c.j), THREADS * PER_THREAD);
-    ck_assert_int_eq(bvt_journal_close(c.j), BVT_OK);
+    ck_assert_uint_eq(bvt__journal_durable(c.j), THREADS * PER_THREAD);
+    ck_assert_int_eq(bvt__journal_close(c.j), BVT_OK);
     static tally t;
     memset(&t, 0, sizeof t);
     for (int i = 0; i < THREADS; i++)
         t.last[i] = -1;
     bvt_journal_scan sc;
     bvt_error err = BVT_ERROR_INIT;
-    ck_assert_int_eq(bvt_journal_scan_file(path_of("always.bvtj"), CHECK, tally_rec, &t, &sc,
+    ck_assert_int_eq(bvt__journal_scan_file(path_of("always.bvtj"), CHECK, tally_rec, &t, &sc,
                                            &err), BVT_OK);
     ck_assert_uint_eq(t.n, THREADS * PER_THREAD);
     for (int id = 0; id < THREADS; id++)
@@ -818,7 +818,7 @@ START_TEST(header_errors)
 
     /* another check value */
     bvt_error_init(&err);
-    ck_assert_int_eq(bvt_journal_scan_buffer(b, n, CHECK + 1, check_rec, &s, &sc, &err),
+    ck_assert_int_eq(bvt__journal_scan_buffer(b, n, CHECK + 1, check_rec, &s, &sc, &err),
                      BVT_ESECRET);
     ck_assert_int_eq(err.code, BVT_ESECRET);
     ck_assert_uint_eq(sc.records, 0);
@@ -875,22 +875,22 @@ START_TEST(truncate_cuts_the_tail)
     bvt_journal_scan sc;
     seen s = { 1, 0, 0 };
     bvt_error err = BVT_ERROR_INIT;
-    ck_assert_int_eq(bvt_journal_scan_file(p, CHECK, check_rec, &s, &sc, &err), BVT_OK);
+    ck_assert_int_eq(bvt__journal_scan_file(p, CHECK, check_rec, &s, &sc, &err), BVT_OK);
     ck_assert_int_eq(sc.torn_offset, (int64_t)ends[2]);
     ck_assert_uint_eq(sc.valid_bytes, ends[2]);
-    ck_assert_int_eq(bvt_journal_truncate(p, sc.valid_bytes, &err), BVT_OK);
+    ck_assert_int_eq(bvt__journal_truncate(p, sc.valid_bytes, &err), BVT_OK);
     ck_assert_uint_eq(file_size(p), ends[2]);
     memset(&s, 0, sizeof s);
     s.first = 1;
-    ck_assert_int_eq(bvt_journal_scan_file(p, CHECK, check_rec, &s, &sc, &err), BVT_OK);
+    ck_assert_int_eq(bvt__journal_scan_file(p, CHECK, check_rec, &s, &sc, &err), BVT_OK);
     ck_assert_int_eq(sc.torn_offset, -1);
     ck_assert_uint_eq(sc.torn_bytes, 0);
     ck_assert_uint_eq(sc.records, 10);
     ck_assert_uint_eq(s.n, 10);
     /* growing is refused; a missing file is an I/O error naming it */
-    ck_assert_int_eq(bvt_journal_truncate(p, ends[3], &err), BVT_EINVAL);
+    ck_assert_int_eq(bvt__journal_truncate(p, ends[3], &err), BVT_EINVAL);
     ck_assert_uint_eq(file_size(p), ends[2]);
-    ck_assert_int_eq(bvt_journal_truncate(path_of("missing.bvtj"), 64, &err), BVT_EIO);
+    ck_assert_int_eq(bvt__journal_truncate(path_of("missing.bvtj"), 64, &err), BVT_EIO);
     ck_assert_ptr_nonnull(strstr(err.message, "missing.bvtj"));
 }
 END_TEST
@@ -899,44 +899,44 @@ START_TEST(bad_arguments_and_io_errors)
 {
     bvt_journal *j = (bvt_journal *)&j;
     bvt_error err = BVT_ERROR_INIT;
-    ck_assert_int_eq(bvt_journal_create(&j, path_of("a.bvtj"), 0, CHECK, BVT_JOURNAL_NONE, 0,
+    ck_assert_int_eq(bvt__journal_create(&j, path_of("a.bvtj"), 0, CHECK, BVT_JOURNAL_NONE, 0,
                                         &err), BVT_EINVAL);
     ck_assert_ptr_null(j);
-    ck_assert_int_eq(bvt_journal_create(&j, path_of("a.bvtj"), 1, CHECK, 0, 0, &err),
+    ck_assert_int_eq(bvt__journal_create(&j, path_of("a.bvtj"), 1, CHECK, 0, 0, &err),
                      BVT_EINVAL);
-    ck_assert_int_eq(bvt_journal_create(&j, path_of("a.bvtj"), 1, CHECK, 4, 0, &err),
+    ck_assert_int_eq(bvt__journal_create(&j, path_of("a.bvtj"), 1, CHECK, 4, 0, &err),
                      BVT_EINVAL);
-    ck_assert_int_eq(bvt_journal_create(&j, path_of("a.bvtj"), 1, CHECK, BVT_JOURNAL_GROUP, 0,
+    ck_assert_int_eq(bvt__journal_create(&j, path_of("a.bvtj"), 1, CHECK, BVT_JOURNAL_GROUP, 0,
                                         &err), BVT_EINVAL);
-    ck_assert_int_eq(bvt_journal_create(&j, NULL, 1, CHECK, BVT_JOURNAL_NONE, 0, &err),
+    ck_assert_int_eq(bvt__journal_create(&j, NULL, 1, CHECK, BVT_JOURNAL_NONE, 0, &err),
                      BVT_EINVAL);
     ck_assert_int_eq(access(path_of("a.bvtj"), F_OK), -1); /* nothing made */
 
     /* an existing file is never overwritten */
     j = create_ok("a.bvtj", 1, BVT_JOURNAL_NONE, 0);
-    ck_assert_int_eq(bvt_journal_append(j, "x", 1, NULL), BVT_OK);
-    ck_assert_int_eq(bvt_journal_close(j), BVT_OK);
+    ck_assert_int_eq(bvt__journal_append(j, "x", 1, NULL), BVT_OK);
+    ck_assert_int_eq(bvt__journal_close(j), BVT_OK);
     uint64_t size = file_size(path_of("a.bvtj"));
-    ck_assert_int_eq(bvt_journal_create(&j, path_of("a.bvtj"), 1, CHECK, BVT_JOURNAL_NONE, 0,
+    ck_assert_int_eq(bvt__journal_create(&j, path_of("a.bvtj"), 1, CHECK, BVT_JOURNAL_NONE, 0,
                                         &err), BVT_EIO);
     ck_assert_ptr_null(j);
     ck_assert_int_eq(err.code, BVT_EIO);
     ck_assert_ptr_nonnull(strstr(err.message, "a.bvtj"));
     ck_assert_ptr_nonnull(strstr(err.message, "open"));
     ck_assert_uint_eq(file_size(path_of("a.bvtj")), size);
-    ck_assert_int_eq(bvt_journal_create(&j, path_of("no-dir/b.bvtj"), 1, CHECK,
+    ck_assert_int_eq(bvt__journal_create(&j, path_of("no-dir/b.bvtj"), 1, CHECK,
                                         BVT_JOURNAL_NONE, 0, &err), BVT_EIO);
 
     bvt_journal_scan sc;
-    ck_assert_int_eq(bvt_journal_scan_file(path_of("missing.bvtj"), CHECK, NULL, NULL, &sc,
+    ck_assert_int_eq(bvt__journal_scan_file(path_of("missing.bvtj"), CHECK, NULL, NULL, &sc,
                                            &err), BVT_EIO);
     ck_assert_ptr_nonnull(strstr(err.message, "missing.bvtj"));
     /* data errors from a file name it too */
     write_all_file(path_of("short.bvtj"), "BVTJRNL", 8);
-    ck_assert_int_eq(bvt_journal_scan_file(path_of("short.bvtj"), CHECK, NULL, NULL, &sc, &err),
+    ck_assert_int_eq(bvt__journal_scan_file(path_of("short.bvtj"), CHECK, NULL, NULL, &sc, &err),
                      BVT_ETRUNCATED);
     ck_assert_ptr_nonnull(strstr(err.message, "short.bvtj"));
-    ck_assert_int_eq(bvt_journal_close(NULL), BVT_OK);
+    ck_assert_int_eq(bvt__journal_close(NULL), BVT_OK);
 }
 END_TEST
 
@@ -953,18 +953,18 @@ static int failing_child(uint32_t mode)
                             : mode == BVT_JOURNAL_GROUP ? "fail-group.bvtj"
                                                         : "fail-always.bvtj");
     bvt_journal *j = NULL;
-    if (bvt_journal_create(&j, p, 1, CHECK, mode, 2, NULL) != BVT_OK)
+    if (bvt__journal_create(&j, p, 1, CHECK, mode, 2, NULL) != BVT_OK)
         return 1;
     /* first frame: small, fits under the limit */
     for (uint64_t i = 0; i < 5; i++) {
         size_t n = 1 + (size_t)i;
         rec_fill(i, scratch, n);
-        if (bvt_journal_append(j, scratch, n, NULL) != BVT_OK)
+        if (bvt__journal_append(j, scratch, n, NULL) != BVT_OK)
             return 2;
     }
-    if (bvt_journal_sync(j) != BVT_OK)
+    if (bvt__journal_sync(j) != BVT_OK)
         return 3;
-    uint64_t good = bvt_journal_durable(j);
+    uint64_t good = bvt__journal_durable(j);
     struct rlimit rl;
     getrlimit(RLIMIT_FSIZE, &rl);
     rl.rlim_cur = 4096;
@@ -976,32 +976,32 @@ static int failing_child(uint32_t mode)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         scratch[k] = (unsigned char)x;
     }
-    if (bvt_journal_append(j, scratch, 200000, &seq) != BVT_OK)
+    if (bvt__journal_append(j, scratch, 200000, &seq) != BVT_OK)
         return 5;
     if (mode == BVT_JOURNAL_GROUP) {
         /* nobody calls sync: the flusher meets the error and wakes the waiter */
-        if (bvt_journal_wait(j, seq) != BVT_EIO)
+        if (bvt__journal_wait(j, seq) != BVT_EIO)
             return 6;
-    } else if (bvt_journal_sync(j) != BVT_EIO)
+    } else if (bvt__journal_sync(j) != BVT_EIO)
         return 7;
-    if (!bvt_journal_failed(j))
+    if (!bvt__journal_failed(j))
         return 8;
-    uint64_t acc = bvt_journal_accepted(j);
-    if (bvt_journal_append(j, "y", 1, NULL) != BVT_EIO || bvt_journal_accepted(j) != acc)
+    uint64_t acc = bvt__journal_accepted(j);
+    if (bvt__journal_append(j, "y", 1, NULL) != BVT_EIO || bvt__journal_accepted(j) != acc)
         return 9;
-    if (bvt_journal_wait(j, seq) != BVT_EIO || bvt_journal_sync(j) != BVT_EIO)
+    if (bvt__journal_wait(j, seq) != BVT_EIO || bvt__journal_sync(j) != BVT_EIO)
         return 10;
-    if (bvt_journal_wait(j, good) != BVT_OK) /* what was durable stays so */
+    if (bvt__journal_wait(j, good) != BVT_OK) /* what was durable stays so */
         return 11;
-    if (bvt_journal_durable(j) != good)
+    if (bvt__journal_durable(j) != good)
         return 12;
-    if (bvt_journal_close(j) != BVT_EIO)
+    if (bvt__journal_close(j) != BVT_EIO)
         return 13;
     /* The file holds the first frame and, at most, a torn tail. */
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_FSIZE, &rl);
     bvt_journal_scan sc;
-    if (bvt_journal_scan_file(p, CHECK, NULL, NULL, &sc, NULL) != BVT_OK)
+    if (bvt__journal_scan_file(p, CHECK, NULL, NULL, &sc, NULL) != BVT_OK)
         return 14;
     if (sc.records != 5 || (sc.torn_offset != -1 && (uint64_t)sc.torn_offset != sc.valid_bytes))
         return 15;
@@ -1030,7 +1030,7 @@ static int failing_backpressure_child(void)
     alarm(60);
     signal(SIGXFSZ, SIG_IGN);
     bvt_journal *j = NULL;
-    if (bvt_journal_create(&j, path_of("fail-bp.bvtj"), 1, CHECK, BVT_JOURNAL_NONE, 0, NULL)
+    if (bvt__journal_create(&j, path_of("fail-bp.bvtj"), 1, CHECK, BVT_JOURNAL_NONE, 0, NULL)
         != BVT_OK)
         return 1;
     struct rlimit rl;
@@ -1045,15 +1045,15 @@ static int failing_backpressure_child(void)
             x ^= x << 13, x ^= x >> 7, x ^= x << 17;
             scratch[k] = (unsigned char)x;
         }
-        rc = bvt_journal_append(j, scratch, 200, NULL);
+        rc = bvt__journal_append(j, scratch, 200, NULL);
     }
     if (rc != BVT_EIO || i < 5000) /* about 1 MiB went into the buffer first */
         return 3;
-    if (!bvt_journal_failed(j) || bvt_journal_append(j, scratch, 10, NULL) != BVT_EIO)
+    if (!bvt__journal_failed(j) || bvt__journal_append(j, scratch, 10, NULL) != BVT_EIO)
         return 4;
-    if (bvt_journal_durable(j) != 0)
+    if (bvt__journal_durable(j) != 0)
         return 5;
-    if (bvt_journal_close(j) != BVT_EIO)
+    if (bvt__journal_close(j) != BVT_EIO)
         return 6;
     return 0;
 }

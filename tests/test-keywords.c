@@ -11,14 +11,14 @@
 static bvt_keywords *make(void)
 {
     bvt_keywords *k = NULL;
-    ck_assert_int_eq(bvt_keywords_new(&k), BVT_OK);
+    ck_assert_int_eq(bvt__keywords_new(&k), BVT_OK);
     ck_assert_ptr_nonnull(k);
     return k;
 }
 
 static void set_ok(bvt_keywords *k, const char *w, uint32_t cat)
 {
-    ck_assert_msg(bvt_keywords_set(k, w, strlen(w), cat) == BVT_OK, "set \"%s\"", w);
+    ck_assert_msg(bvt__keywords_set(k, w, strlen(w), cat) == BVT_OK, "set \"%s\"", w);
 }
 
 #define W63 "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0"
@@ -67,10 +67,10 @@ START_TEST(match_table)
     bvt_keywords *k = make();
     for (size_t i = 0; i < sizeof fixture / sizeof fixture[0]; i++)
         set_ok(k, fixture[i].word, fixture[i].cat);
-    ck_assert_uint_eq(bvt_keywords_count(k), sizeof fixture / sizeof fixture[0]);
+    ck_assert_uint_eq(bvt__keywords_count(k), sizeof fixture / sizeof fixture[0]);
     for (size_t i = 0; i < sizeof matches / sizeof matches[0]; i++) {
         uint32_t out[8] = { 0 };
-        size_t n = bvt_keywords_match(k, matches[i].text, strlen(matches[i].text), out,
+        size_t n = bvt__keywords_match(k, matches[i].text, strlen(matches[i].text), out,
                                       matches[i].cap);
         ck_assert_msg(n == matches[i].nwant, "\"%s\": %zu ids, want %zu", matches[i].text, n,
                       matches[i].nwant);
@@ -81,7 +81,7 @@ START_TEST(match_table)
         for (size_t j = n; j < 8; j++)
             ck_assert_uint_eq(out[j], 0);
     }
-    bvt_keywords_free(k);
+    bvt__keywords_free(k);
 }
 END_TEST
 
@@ -91,12 +91,12 @@ START_TEST(only_len_bytes_read)
     set_ok(k, "pillow", 12);
     set_ok(k, "pill", 9);
     uint32_t out[4];
-    ck_assert_uint_eq(bvt_keywords_match(k, "pillow", 4, out, 4), 1);
+    ck_assert_uint_eq(bvt__keywords_match(k, "pillow", 4, out, 4), 1);
     ck_assert_uint_eq(out[0], 9);
-    ck_assert_int_eq(bvt_keywords_set(k, "pillows", 6, 20), BVT_OK); /* "pillow" */
-    ck_assert_uint_eq(bvt_keywords_match(k, "pillow", 6, out, 4), 1);
+    ck_assert_int_eq(bvt__keywords_set(k, "pillows", 6, 20), BVT_OK); /* "pillow" */
+    ck_assert_uint_eq(bvt__keywords_match(k, "pillow", 6, out, 4), 1);
     ck_assert_uint_eq(out[0], 20);
-    bvt_keywords_free(k);
+    bvt__keywords_free(k);
 }
 END_TEST
 
@@ -106,10 +106,10 @@ START_TEST(replace_mapping)
     uint32_t out[4];
     set_ok(k, "mattress", 10);
     set_ok(k, "Mattress", 42); /* same word after lower-casing */
-    ck_assert_uint_eq(bvt_keywords_count(k), 1);
-    ck_assert_uint_eq(bvt_keywords_match(k, "mattress", 8, out, 4), 1);
+    ck_assert_uint_eq(bvt__keywords_count(k), 1);
+    ck_assert_uint_eq(bvt__keywords_match(k, "mattress", 8, out, 4), 1);
     ck_assert_uint_eq(out[0], 42);
-    bvt_keywords_free(k);
+    bvt__keywords_free(k);
 }
 END_TEST
 
@@ -119,17 +119,17 @@ START_TEST(set_rejects_non_words)
     const char *bad[] = { "", "two words", "memory-foam", "a.b", "tab\t", W64, "x_y",
                           "caf\xe9", "\xc3", "\xed\xa0\x80" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        ck_assert_msg(bvt_keywords_set(k, bad[i], strlen(bad[i]), 5) == BVT_EINVAL, "\"%s\"",
+        ck_assert_msg(bvt__keywords_set(k, bad[i], strlen(bad[i]), 5) == BVT_EINVAL, "\"%s\"",
                       bad[i]);
-    ck_assert_int_eq(bvt_keywords_set(k, "ok", 2, 0), BVT_EINVAL); /* category 0 */
-    ck_assert_int_eq(bvt_keywords_set(k, NULL, 2, 5), BVT_EINVAL);
-    ck_assert_int_eq(bvt_keywords_set(NULL, "ok", 2, 5), BVT_EINVAL);
-    ck_assert_uint_eq(bvt_keywords_count(k), 0);
+    ck_assert_int_eq(bvt__keywords_set(k, "ok", 2, 0), BVT_EINVAL); /* category 0 */
+    ck_assert_int_eq(bvt__keywords_set(k, NULL, 2, 5), BVT_EINVAL);
+    ck_assert_int_eq(bvt__keywords_set(NULL, "ok", 2, 5), BVT_EINVAL);
+    ck_assert_uint_eq(bvt__keywords_count(k), 0);
     uint32_t out[2];
-    ck_assert_uint_eq(bvt_keywords_match(k, "ok", 2, out, 2), 0);
-    ck_assert_uint_eq(bvt_keywords_match(NULL, "ok", 2, out, 2), 0);
-    bvt_keywords_free(k);
-    bvt_keywords_free(NULL);
+    ck_assert_uint_eq(bvt__keywords_match(k, "ok", 2, out, 2), 0);
+    ck_assert_uint_eq(bvt__keywords_match(NULL, "ok", 2, out, 2), 0);
+    bvt__keywords_free(k);
+    bvt__keywords_free(NULL);
 }
 END_TEST
 
@@ -159,22 +159,22 @@ END_TEST
 START_TEST(limit_reached)
 {
     bvt_keywords *k = make();
-    size_t bytes0 = bvt_keywords_bytes(k);
+    size_t bytes0 = bvt__keywords_bytes(k);
     char w[16];
     for (uint32_t i = 1; i <= BVT_KEYWORDS_MAX; i++) {
         int n = snprintf(w, sizeof w, "w%u", i);
-        ck_assert_int_eq(bvt_keywords_set(k, w, (size_t)n, i), BVT_OK);
+        ck_assert_int_eq(bvt__keywords_set(k, w, (size_t)n, i), BVT_OK);
     }
-    ck_assert_uint_eq(bvt_keywords_count(k), BVT_KEYWORDS_MAX);
-    ck_assert_int_eq(bvt_keywords_set(k, "extra", 5, 1), BVT_ELIMIT);
+    ck_assert_uint_eq(bvt__keywords_count(k), BVT_KEYWORDS_MAX);
+    ck_assert_int_eq(bvt__keywords_set(k, "extra", 5, 1), BVT_ELIMIT);
     /* Replacing a known word still works when full. */
-    ck_assert_int_eq(bvt_keywords_set(k, "w65535", 6, 7), BVT_OK);
+    ck_assert_int_eq(bvt__keywords_set(k, "w65535", 6, 7), BVT_OK);
     uint32_t out[4];
-    ck_assert_uint_eq(bvt_keywords_match(k, "extra w65535 w1", 15, out, 4), 2);
+    ck_assert_uint_eq(bvt__keywords_match(k, "extra w65535 w1", 15, out, 4), 2);
     ck_assert_uint_eq(out[0], 7);
     ck_assert_uint_eq(out[1], 1);
-    ck_assert_uint_gt(bvt_keywords_bytes(k), bytes0);
-    bvt_keywords_free(k);
+    ck_assert_uint_gt(bvt__keywords_bytes(k), bytes0);
+    bvt__keywords_free(k);
 }
 END_TEST
 
@@ -191,10 +191,10 @@ static void *conc_writer(void *arg)
     struct conc *c = arg;
     char w[16];
     for (uint32_t i = 0; i < 20000; i++) {
-        if (bvt_keywords_set(c->k, "sofa", 4, i & 1 ? 100 : 200) != BVT_OK)
+        if (bvt__keywords_set(c->k, "sofa", 4, i & 1 ? 100 : 200) != BVT_OK)
             atomic_fetch_add(&c->failures, 1);
         int n = snprintf(w, sizeof w, "w%u", i);
-        if (bvt_keywords_set(c->k, w, (size_t)n, 300) != BVT_OK)
+        if (bvt__keywords_set(c->k, w, (size_t)n, 300) != BVT_OK)
             atomic_fetch_add(&c->failures, 1);
     }
     atomic_store(&c->done, 1);
@@ -209,7 +209,7 @@ static void *conc_reader(void *arg)
     while (!atomic_load(&c->done)) {
         uint32_t out[4];
         int len = snprintf(text, sizeof text, "red sofa w%u", i++ % 20000);
-        size_t n = bvt_keywords_match(c->k, text, (size_t)len, out, 4);
+        size_t n = bvt__keywords_match(c->k, text, (size_t)len, out, 4);
         if (n < 1 || n > 2 || (out[0] != 100 && out[0] != 200) || (n == 2 && out[1] != 300))
             atomic_fetch_add(&c->failures, 1);
     }
@@ -226,8 +226,8 @@ START_TEST(concurrent_replace_and_match)
     static const thread_fn threads[] = { conc_reader, conc_reader, conc_writer };
     run_threads(threads, sizeof threads / sizeof threads[0], &c);
     ck_assert_int_eq(atomic_load(&c.failures), 0);
-    ck_assert_uint_eq(bvt_keywords_count(c.k), 20001);
-    bvt_keywords_free(c.k);
+    ck_assert_uint_eq(bvt__keywords_count(c.k), 20001);
+    bvt__keywords_free(c.k);
 }
 END_TEST
 

@@ -7,7 +7,7 @@
 #define TEST_SECRET "openrtb-suite-secret-key"
 #include "testutil.h"
 
-#include "engine.h" /* bvt_segment_define_internal: to quiet the built-ins */
+#include "engine.h" /* bvt__segment_define_internal: to quiet the built-ins */
 
 #define PROVIDER "example.com"
 #define OUT_MAX 4096
@@ -50,7 +50,7 @@ static bvt_engine *engine_quiet(void)
     size_t n;
     ck_assert_int_eq(bvt_segment_list(e, ids, BVT_SEGMENTS_MAX, &n), BVT_OK);
     for (size_t i = 0; i < n; i++)
-        ck_assert_int_eq(bvt_segment_define_internal(e, bvt_segment_name(e, ids[i]),
+        ck_assert_int_eq(bvt__segment_define_internal(e, bvt_segment_name(e, ids[i]),
                                                      "events < 0", 1, NULL, NULL),
                          BVT_OK);
     return e;

@@ -90,11 +90,11 @@ static int is_ours(uint8_t op)
 static int replay(bvt_engine *e, const unsigned char *p, size_t n)
 {
     bvt_rbuf r;
-    bvt_rbuf_init(&r, p, n);
-    uint8_t op = bvt_r_u8(&r);
+    bvt__rbuf_init(&r, p, n);
+    uint8_t op = bvt__r_u8(&r);
     if (op == BVT_OP_EXPERIMENT_ASSIGN || op == BVT_OP_EXPERIMENT_DEFINE)
-        return bvt_experiments_replay(e, op, &r);
-    return bvt_offers_replay(e, op, &r);
+        return bvt__experiments_replay(e, op, &r);
+    return bvt__offers_replay(e, op, &r);
 }
 
 /* Our records (definitions only: without assignments, whose profiles are
@@ -354,7 +354,7 @@ static bvt_engine *engine_a(journal *j, assigned *out)
 {
     bvt_engine *e = new_engine();
     if (j) {
-        bvt_change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = j });
+        bvt__change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = j });
     }
     build(e, out);
     traffic(e);
@@ -366,22 +366,22 @@ static bvt_engine *engine_a(journal *j, assigned *out)
 static bvt_wbuf save_offers(bvt_engine *e)
 {
     bvt_wbuf w = BVT_WBUF_INIT;
-    ck_assert_int_eq(bvt_offers_save(e, &w), BVT_OK);
+    ck_assert_int_eq(bvt__offers_save(e, &w), BVT_OK);
     return w;
 }
 
 static bvt_wbuf save_experiments(bvt_engine *e)
 {
     bvt_wbuf w = BVT_WBUF_INIT;
-    ck_assert_int_eq(bvt_experiments_save(e, &w), BVT_OK);
+    ck_assert_int_eq(bvt__experiments_save(e, &w), BVT_OK);
     return w;
 }
 
 static int load_offers(bvt_engine *e, const void *p, size_t n)
 {
     bvt_rbuf r;
-    bvt_rbuf_init(&r, p, n);
-    int rc = bvt_offers_load(e, &r);
+    bvt__rbuf_init(&r, p, n);
+    int rc = bvt__offers_load(e, &r);
     ck_assert(rc == BVT_OK ? !r.bad : 1);
     return rc;
 }
@@ -389,8 +389,8 @@ static int load_offers(bvt_engine *e, const void *p, size_t n)
 static int load_experiments(bvt_engine *e, const void *p, size_t n)
 {
     bvt_rbuf r;
-    bvt_rbuf_init(&r, p, n);
-    int rc = bvt_experiments_load(e, &r);
+    bvt__rbuf_init(&r, p, n);
+    int rc = bvt__experiments_load(e, &r);
     ck_assert(rc == BVT_OK ? !r.bad : 1);
     return rc;
 }
@@ -410,10 +410,10 @@ static void same_sections(bvt_engine *a, bvt_engine *b)
                   ob.len);
     ck_assert_msg(same_bytes(&xa, &xb), "experiment sections differ (%zu, %zu bytes)", xa.len,
                   xb.len);
-    bvt_wbuf_free(&oa);
-    bvt_wbuf_free(&ob);
-    bvt_wbuf_free(&xa);
-    bvt_wbuf_free(&xb);
+    bvt__wbuf_free(&oa);
+    bvt__wbuf_free(&ob);
+    bvt__wbuf_free(&xa);
+    bvt__wbuf_free(&xb);
 }
 
 /* ------------------------------------------------------------ comparing */
@@ -656,8 +656,8 @@ START_TEST(sections_answer_every_query)
     /* a second load into the same engine is refused */
     ck_assert_int_eq(load_offers(b, wo.p, wo.len), BVT_ECORRUPT);
     ck_assert_int_eq(load_experiments(b, wx.p, wx.len), BVT_ECORRUPT);
-    bvt_wbuf_free(&wo);
-    bvt_wbuf_free(&wx);
+    bvt__wbuf_free(&wo);
+    bvt__wbuf_free(&wx);
     bvt_engine_free(a);
     bvt_engine_free(b);
 }
@@ -672,8 +672,8 @@ START_TEST(empty_sections_round_trip)
     ck_assert_int_eq(load_experiments(b, wx.p, wx.len), BVT_OK);
     same_catalog(a, b);
     same_sections(a, b);
-    bvt_wbuf_free(&wo);
-    bvt_wbuf_free(&wx);
+    bvt__wbuf_free(&wo);
+    bvt__wbuf_free(&wx);
     bvt_engine_free(a);
     bvt_engine_free(b);
 }
@@ -724,23 +724,23 @@ START_TEST(journal_replays_definitions_and_assignments)
         bvt_user_key k;
         ck_assert_int_eq(bvt_user_key_of(a, u, strlen(u), &k), BVT_OK);
         bvt_shard *sa, *sc_;
-        bvt_record *ra = bvt_engine_lock_key(a, k, &sa);
+        bvt_record *ra = bvt__engine_lock_key(a, k, &sa);
         bvt_exp_assignment x[BVT_EXP_USER_MAX], y;
         uint32_t n = 0;
-        while (ra && bvt_experiments_user_at(ra->ext, n, &x[n]))
+        while (ra && bvt__experiments_user_at(ra->ext, n, &x[n]))
             n++;
         pthread_mutex_unlock(&sa->lock);
         ck_assert_uint_gt(n, 0);
-        bvt_record *rc_ = bvt_engine_lock_key(c, k, &sc_);
+        bvt_record *rc_ = bvt__engine_lock_key(c, k, &sc_);
         ck_assert_ptr_nonnull(rc_);
         for (uint32_t m = 0; m < n; m++) {
-            ck_assert(bvt_experiments_user_at(rc_->ext, m, &y));
+            ck_assert(bvt__experiments_user_at(rc_->ext, m, &y));
             ck_assert_uint_eq(y.experiment, x[m].experiment);
             ck_assert_int_eq(y.variant, x[m].variant);
             ck_assert_int_eq(y.exposed_ms, x[m].exposed_ms);
             ck_assert_int_eq(y.exposed_ms, T0 + HOUR + i);
         }
-        ck_assert(!bvt_experiments_user_at(rc_->ext, n, &y));
+        ck_assert(!bvt__experiments_user_at(rc_->ext, n, &y));
         pthread_mutex_unlock(&sc_->lock);
     }
 
@@ -799,8 +799,8 @@ START_TEST(replaying_twice_changes_nothing)
     same_catalog(a, b);
     same_experiments(a, b);
     same_sections(a, b);
-    bvt_wbuf_free(&wo);
-    bvt_wbuf_free(&wx);
+    bvt__wbuf_free(&wo);
+    bvt__wbuf_free(&wx);
     journal_free(&j);
     bvt_engine_free(a);
     bvt_engine_free(b);
@@ -860,10 +860,10 @@ START_TEST(replay_refuses_bad_records)
     bvt_wbuf after = save_offers(c), xafter = save_experiments(c);
     ck_assert(same_bytes(&before, &after));
     ck_assert(same_bytes(&xbefore, &xafter));
-    bvt_wbuf_free(&before);
-    bvt_wbuf_free(&after);
-    bvt_wbuf_free(&xbefore);
-    bvt_wbuf_free(&xafter);
+    bvt__wbuf_free(&before);
+    bvt__wbuf_free(&after);
+    bvt__wbuf_free(&xbefore);
+    bvt__wbuf_free(&xafter);
     journal_free(&j);
     bvt_engine_free(a);
     bvt_engine_free(c);
@@ -875,14 +875,14 @@ START_TEST(replayed_remove_of_absent_offer_is_ok)
 {
     bvt_engine *e = fresh();
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_OFFER_REMOVE);
-    bvt_w_cstr(&w, "never-defined");
+    bvt__w_u8(&w, BVT_OP_OFFER_REMOVE);
+    bvt__w_cstr(&w, "never-defined");
     ck_assert_int_eq(replay(e, w.p, w.len), BVT_OK);
-    bvt_wbuf_free(&w);
-    bvt_w_u8(&w, BVT_OP_OFFER_REMOVE);
-    bvt_w_cstr(&w, "bad\tid");
+    bvt__wbuf_free(&w);
+    bvt__w_u8(&w, BVT_OP_OFFER_REMOVE);
+    bvt__w_cstr(&w, "bad\tid");
     ck_assert_int_eq(replay(e, w.p, w.len), BVT_ECORRUPT);
-    bvt_wbuf_free(&w);
+    bvt__wbuf_free(&w);
     bvt_engine_free(e);
 }
 END_TEST
@@ -893,7 +893,7 @@ START_TEST(failed_journal_append_is_reported)
 {
     static journal j;
     bvt_engine *e = fresh();
-    bvt_change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = &j });
+    bvt__change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = &j });
     j.fail = 1;
     bvt_offer o = offer_named("late");
     uint32_t id = 0;
@@ -977,7 +977,7 @@ START_TEST(corrupt_offer_section)
     bvt_engine *a = engine_a(NULL, NULL);
     bvt_wbuf wo = save_offers(a);
     corrupt_loads(&wo, NULL);
-    bvt_wbuf_free(&wo);
+    bvt__wbuf_free(&wo);
     bvt_engine_free(a);
 }
 END_TEST
@@ -987,8 +987,8 @@ START_TEST(corrupt_experiment_section)
     bvt_engine *a = engine_a(NULL, NULL);
     bvt_wbuf wo = save_offers(a), wx = save_experiments(a);
     corrupt_loads(&wx, &wo);
-    bvt_wbuf_free(&wo);
-    bvt_wbuf_free(&wx);
+    bvt__wbuf_free(&wo);
+    bvt__wbuf_free(&wx);
     bvt_engine_free(a);
 }
 END_TEST
@@ -1018,65 +1018,65 @@ START_TEST(user_assignments_round_trip)
         user_name(u, sizeof u, i);
         bvt_user_key k = key_of(a, u);
         bvt_shard *sa, *sb;
-        bvt_record *ra = bvt_engine_lock_key(a, k, &sa);
+        bvt_record *ra = bvt__engine_lock_key(a, k, &sa);
         ck_assert_ptr_nonnull(ra);
         bvt_wbuf w = BVT_WBUF_INIT;
-        bvt_experiments_user_save(ra->ext, &w);
+        bvt__experiments_user_save(ra->ext, &w);
         ck_assert(!w.oom);
-        size_t bytes = bvt_experiments_user_bytes(ra->ext);
+        size_t bytes = bvt__experiments_user_bytes(ra->ext);
         ck_assert_uint_gt(bytes, 0);
         bvt_exp_assignment want[BVT_EXP_USER_MAX];
         uint32_t n_want = 0;
-        while (bvt_experiments_user_at(ra->ext, n_want, &want[n_want]))
+        while (bvt__experiments_user_at(ra->ext, n_want, &want[n_want]))
             n_want++;
         pthread_mutex_unlock(&sa->lock);
 
         bvt_record *rb;
         int created;
-        ck_assert_int_eq(bvt_engine_lock_or_create(b, k, &sb, &rb, &created), BVT_OK);
-        ck_assert_int_eq(bvt_profile_ext(rb, &sb->mem), BVT_OK);
+        ck_assert_int_eq(bvt__engine_lock_or_create(b, k, &sb, &rb, &created), BVT_OK);
+        ck_assert_int_eq(bvt__profile_ext(rb, &sb->mem), BVT_OK);
         uint64_t base = sb->mem.bytes[BVT_MEM_ATTRS];
         bvt_rbuf r;
-        bvt_rbuf_init(&r, w.p, w.len);
-        ck_assert_int_eq(bvt_experiments_user_load(rb->ext, &sb->mem, &r), BVT_OK);
-        ck_assert(bvt_r_end(&r));
+        bvt__rbuf_init(&r, w.p, w.len);
+        ck_assert_int_eq(bvt__experiments_user_load(rb->ext, &sb->mem, &r), BVT_OK);
+        ck_assert(bvt__r_end(&r));
         ck_assert_uint_eq(sb->mem.bytes[BVT_MEM_ATTRS] - base, bytes); /* as the normal path */
-        ck_assert_int_eq(bvt_experiments_user_check(b, rb->ext), BVT_OK);
+        ck_assert_int_eq(bvt__experiments_user_check(b, rb->ext), BVT_OK);
         bvt_exp_assignment got;
         for (uint32_t n = 0; n < n_want; n++) {
-            ck_assert(bvt_experiments_user_at(rb->ext, n, &got));
+            ck_assert(bvt__experiments_user_at(rb->ext, n, &got));
             ck_assert_uint_eq(got.experiment, want[n].experiment);
             ck_assert_int_eq(got.variant, want[n].variant);
             ck_assert_int_eq(got.exposed_ms, want[n].exposed_ms);
         }
-        ck_assert(!bvt_experiments_user_at(rb->ext, n_want, &got));
+        ck_assert(!bvt__experiments_user_at(rb->ext, n_want, &got));
 
         /* cut and flipped: a clean refusal, and the accounting comes back */
-        bvt_experiments_user_release(rb->ext, &sb->mem);
+        bvt__experiments_user_release(rb->ext, &sb->mem);
         ck_assert_uint_eq(sb->mem.bytes[BVT_MEM_ATTRS], base);
         unsigned char p[1024];
         ck_assert_uint_le(w.len, sizeof p);
         for (size_t len = 0; len < w.len; len++) {
-            bvt_rbuf_init(&r, w.p, len);
-            ck_assert_int_eq(bvt_experiments_user_load(rb->ext, &sb->mem, &r), BVT_ECORRUPT);
+            bvt__rbuf_init(&r, w.p, len);
+            ck_assert_int_eq(bvt__experiments_user_load(rb->ext, &sb->mem, &r), BVT_ECORRUPT);
             ck_assert_uint_eq(sb->mem.bytes[BVT_MEM_ATTRS], base);
         }
         for (size_t at = 0; at < w.len * 8; at++) {
             memcpy(p, w.p, w.len);
             p[at / 8] ^= (unsigned char)(1u << at % 8);
-            bvt_rbuf_init(&r, p, w.len);
-            int rc = bvt_experiments_user_load(rb->ext, &sb->mem, &r);
+            bvt__rbuf_init(&r, p, w.len);
+            int rc = bvt__experiments_user_load(rb->ext, &sb->mem, &r);
             ck_assert(rc == BVT_OK || rc == BVT_ECORRUPT);
             if (rc == BVT_OK) {
-                (void)bvt_experiments_user_check(b, rb->ext);
-                bvt_experiments_user_release(rb->ext, &sb->mem);
+                (void)bvt__experiments_user_check(b, rb->ext);
+                bvt__experiments_user_release(rb->ext, &sb->mem);
             }
             ck_assert_uint_eq(sb->mem.bytes[BVT_MEM_ATTRS], base);
         }
-        bvt_rbuf_init(&r, w.p, w.len);
-        ck_assert_int_eq(bvt_experiments_user_load(rb->ext, &sb->mem, &r), BVT_OK);
+        bvt__rbuf_init(&r, w.p, w.len);
+        ck_assert_int_eq(bvt__experiments_user_load(rb->ext, &sb->mem, &r), BVT_OK);
         pthread_mutex_unlock(&sb->lock);
-        bvt_wbuf_free(&w);
+        bvt__wbuf_free(&w);
 
         /* the sticky variant, not the rehashed one, answers */
         int32_t v;
@@ -1086,38 +1086,38 @@ START_TEST(user_assignments_round_trip)
 
     /* the registry check catches what the decoder cannot know */
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, 2);
-    bvt_w_u8(&w, 1);
-    bvt_w_u16(&w, 3); /* experiment 3 is not defined */
-    bvt_w_u8(&w, 0);
-    bvt_w_u8(&w, 0);
-    bvt_w_u32(&w, 0);
-    bvt_w_i64(&w, T0);
-    bvt_w_f64(&w, 0);
+    bvt__w_u8(&w, 2);
+    bvt__w_u8(&w, 1);
+    bvt__w_u16(&w, 3); /* experiment 3 is not defined */
+    bvt__w_u8(&w, 0);
+    bvt__w_u8(&w, 0);
+    bvt__w_u32(&w, 0);
+    bvt__w_i64(&w, T0);
+    bvt__w_f64(&w, 0);
     bvt_shard *sh;
     bvt_record *rec;
     int created;
-    ck_assert_int_eq(bvt_engine_lock_or_create(b, key_of(b, "odd"), &sh, &rec, &created), BVT_OK);
-    ck_assert_int_eq(bvt_profile_ext(rec, &sh->mem), BVT_OK);
+    ck_assert_int_eq(bvt__engine_lock_or_create(b, key_of(b, "odd"), &sh, &rec, &created), BVT_OK);
+    ck_assert_int_eq(bvt__profile_ext(rec, &sh->mem), BVT_OK);
     bvt_rbuf r;
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_experiments_user_load(rec->ext, &sh->mem, &r), BVT_OK);
-    ck_assert_int_eq(bvt_experiments_user_check(b, rec->ext), BVT_ECORRUPT);
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__experiments_user_load(rec->ext, &sh->mem, &r), BVT_OK);
+    ck_assert_int_eq(bvt__experiments_user_check(b, rec->ext), BVT_ECORRUPT);
     w.p[2] = 1; /* experiment 1 ("exp-a") ... */
     w.p[3] = 0;
     w.p[4] = 5; /* ... variant 5 of 2 */
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_experiments_user_load(rec->ext, &sh->mem, &r), BVT_OK);
-    ck_assert_int_eq(bvt_experiments_user_check(b, rec->ext), BVT_ECORRUPT);
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__experiments_user_load(rec->ext, &sh->mem, &r), BVT_OK);
+    ck_assert_int_eq(bvt__experiments_user_check(b, rec->ext), BVT_ECORRUPT);
     w.p[4] = 1;
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_experiments_user_load(rec->ext, &sh->mem, &r), BVT_OK);
-    ck_assert_int_eq(bvt_experiments_user_check(b, rec->ext), BVT_OK);
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__experiments_user_load(rec->ext, &sh->mem, &r), BVT_OK);
+    ck_assert_int_eq(bvt__experiments_user_check(b, rec->ext), BVT_OK);
     pthread_mutex_unlock(&sh->lock);
-    bvt_wbuf_free(&w);
+    bvt__wbuf_free(&w);
 
-    bvt_wbuf_free(&wo);
-    bvt_wbuf_free(&wx);
+    bvt__wbuf_free(&wo);
+    bvt__wbuf_free(&wx);
     bvt_engine_free(a);
     bvt_engine_free(b);
 }

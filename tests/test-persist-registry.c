@@ -156,9 +156,9 @@ static void collect_kw(const char *word, size_t len, uint32_t cat, void *ud)
 
 static void same_names(bvt_engine *a, bvt_engine *b, int strings)
 {
-    uint32_t n = bvt_categories_count(a->cats);
+    uint32_t n = bvt__categories_count(a->cats);
     ck_assert_uint_gt(n, 8);
-    ck_assert_uint_eq(bvt_categories_count(b->cats), n);
+    ck_assert_uint_eq(bvt__categories_count(b->cats), n);
     for (uint32_t id = 1; id <= n; id++) {
         const char *p = bvt_category_name(a, id);
         ck_assert_str_eq(bvt_category_name(b, id), p);
@@ -168,8 +168,8 @@ static void same_names(bvt_engine *a, bvt_engine *b, int strings)
         ck_assert_uint_eq(got, id);
     }
     kw_list ka = { .n = 0 }, kb = { .n = 0 };
-    bvt_keywords_foreach(a->keywords, collect_kw, &ka);
-    bvt_keywords_foreach(b->keywords, collect_kw, &kb);
+    bvt__keywords_foreach(a->keywords, collect_kw, &ka);
+    bvt__keywords_foreach(b->keywords, collect_kw, &kb);
     ck_assert_uint_eq(ka.n, 3);
     ck_assert_uint_eq(kb.n, ka.n);
     for (uint32_t i = 0; i < ka.n; i++) {
@@ -177,10 +177,10 @@ static void same_names(bvt_engine *a, bvt_engine *b, int strings)
         ck_assert_uint_eq(kb.cats[i], ka.cats[i]);
     }
     if (strings) {
-        n = bvt_interner_count(a->strings);
-        ck_assert_uint_eq(bvt_interner_count(b->strings), n);
+        n = bvt__interner_count(a->strings);
+        ck_assert_uint_eq(bvt__interner_count(b->strings), n);
         for (uint32_t id = 1; id <= n; id++)
-            ck_assert_str_eq(bvt_interner_str(b->strings, id), bvt_interner_str(a->strings, id));
+            ck_assert_str_eq(bvt__interner_str(b->strings, id), bvt__interner_str(a->strings, id));
     }
     static const char *const types[] = { "wishlist", "review", "page_view", "dismiss" };
     for (size_t i = 0; i < 4; i++) {
@@ -217,8 +217,8 @@ static void same_segment_defs(bvt_engine *a, bvt_engine *b)
         ck_assert_uint_eq(id, la[i]);
     }
     /* ids of removed segments keep their names; gaps stay gaps */
-    ck_assert_uint_eq(bvt_interner_count(b->segments.names), bvt_interner_count(a->segments.names));
-    for (uint32_t id = 1; id <= bvt_interner_count(a->segments.names); id++)
+    ck_assert_uint_eq(bvt__interner_count(b->segments.names), bvt__interner_count(a->segments.names));
+    for (uint32_t id = 1; id <= bvt__interner_count(a->segments.names); id++)
         ck_assert_str_eq(bvt_segment_name(b, id), bvt_segment_name(a, id));
     uint32_t gone;
     ck_assert_int_eq(bvt_segment_lookup(b, "gone", &gone), BVT_ENOTFOUND);
@@ -270,13 +270,13 @@ static void same_model_and_cuts(bvt_engine *a, bvt_engine *b)
     ck_assert_mem_eq(cb->cut, ca->cut, sizeof ca->cut);
     ck_assert_int_eq(cb->refreshed_ms, ca->refreshed_ms);
     bvt_wbuf ma = BVT_WBUF_INIT, mb = BVT_WBUF_INIT;
-    bvt_cluster_model_write(atomic_load(&a->clusters), &ma);
+    bvt__cluster_model_write(atomic_load(&a->clusters), &ma);
     ck_assert_ptr_nonnull(atomic_load(&b->clusters));
-    bvt_cluster_model_write(atomic_load(&b->clusters), &mb);
+    bvt__cluster_model_write(atomic_load(&b->clusters), &mb);
     ck_assert_uint_eq(mb.len, ma.len);
     ck_assert_mem_eq(mb.p, ma.p, ma.len);
-    bvt_wbuf_free(&ma);
-    bvt_wbuf_free(&mb);
+    bvt__wbuf_free(&ma);
+    bvt__wbuf_free(&mb);
 }
 
 /* The derived state that needs no users: cut points, model, aggregates,
@@ -305,7 +305,7 @@ static void same_derived(bvt_engine *a, bvt_engine *b)
     bvt_user_key anon, known, to;
     ck_assert_int_eq(bvt_user_key_of(b, "anon-2", 6, &anon), BVT_OK);
     ck_assert_int_eq(bvt_user_key_of(b, "u02", 3, &known), BVT_OK);
-    ck_assert(bvt_aliases_find(&b->aliases, &anon, &to));
+    ck_assert(bvt__aliases_find(&b->aliases, &anon, &to));
     ck_assert(to.hi == known.hi && to.lo == known.lo);
     ck_assert_uint_eq(stats_of(b).events_rejected, 1);
 }
@@ -376,22 +376,22 @@ typedef struct sections {
 static void save_all(bvt_engine *e, sections *s)
 {
     memset(s, 0, sizeof *s);
-    ck_assert_int_eq(bvt_names_save(e, &s->names), BVT_OK);
-    ck_assert_int_eq(bvt_segments_save(e, &s->segments), BVT_OK);
-    ck_assert_int_eq(bvt_derived_save(e, &s->derived), BVT_OK);
+    ck_assert_int_eq(bvt__names_save(e, &s->names), BVT_OK);
+    ck_assert_int_eq(bvt__segments_save(e, &s->segments), BVT_OK);
+    ck_assert_int_eq(bvt__derived_save(e, &s->derived), BVT_OK);
 }
 
 static void free_all(sections *s)
 {
-    bvt_wbuf_free(&s->names);
-    bvt_wbuf_free(&s->segments);
-    bvt_wbuf_free(&s->derived);
+    bvt__wbuf_free(&s->names);
+    bvt__wbuf_free(&s->segments);
+    bvt__wbuf_free(&s->derived);
 }
 
 static int load_one(bvt_engine *e, int (*load)(bvt_engine *, bvt_rbuf *), const bvt_wbuf *w)
 {
     bvt_rbuf r;
-    bvt_rbuf_init(&r, w->p, w->len);
+    bvt__rbuf_init(&r, w->p, w->len);
     int rc = load(e, &r);
     if (rc == BVT_ECORRUPT)
         ck_assert_msg(r.bad, "corrupt without a position"); /* the reader can say where */
@@ -401,9 +401,9 @@ static int load_one(bvt_engine *e, int (*load)(bvt_engine *, bvt_rbuf *), const 
 
 static void load_all(bvt_engine *e, const sections *s)
 {
-    ck_assert_int_eq(load_one(e, bvt_names_load, &s->names), BVT_OK);
-    ck_assert_int_eq(load_one(e, bvt_segments_load, &s->segments), BVT_OK);
-    ck_assert_int_eq(load_one(e, bvt_derived_load, &s->derived), BVT_OK);
+    ck_assert_int_eq(load_one(e, bvt__names_load, &s->names), BVT_OK);
+    ck_assert_int_eq(load_one(e, bvt__segments_load, &s->segments), BVT_OK);
+    ck_assert_int_eq(load_one(e, bvt__derived_load, &s->derived), BVT_OK);
 }
 
 START_TEST(snapshot_round_trip)
@@ -450,7 +450,7 @@ START_TEST(empty_engine_round_trip)
     ck_assert_int_eq(bvt_segment_list(a, NULL, 0, &na), BVT_OK);
     ck_assert_int_eq(bvt_segment_list(b, NULL, 0, &nb), BVT_OK);
     ck_assert_uint_eq(nb, na); /* built-ins not duplicated */
-    ck_assert_uint_eq(bvt_interner_count(b->strings), bvt_interner_count(a->strings));
+    ck_assert_uint_eq(bvt__interner_count(b->strings), bvt__interner_count(a->strings));
     free_all(&s);
     bvt_engine_free(a);
     bvt_engine_free(b);
@@ -468,8 +468,8 @@ START_TEST(anonymous_kept_whatever_the_policy)
     bvt_options o = BVT_OPTIONS_INIT;
     o.shards = 1;
     bvt_engine *b = engine_with(&o);
-    ck_assert_int_eq(load_one(b, bvt_names_load, &s.names), BVT_OK);
-    ck_assert_int_eq(load_one(b, bvt_derived_load, &s.derived), BVT_OK);
+    ck_assert_int_eq(load_one(b, bvt__names_load, &s.names), BVT_OK);
+    ck_assert_int_eq(load_one(b, bvt__derived_load, &s.derived), BVT_OK);
     uint64_t n = 0;
     ck_assert_int_eq(bvt_anonymous_counts(b, BVT_ANY, BVT_ANY, &n, NULL), BVT_OK);
     ck_assert_uint_eq(n, 1);
@@ -493,8 +493,8 @@ static int capture(void *ud, const void *rec, size_t n)
     journal *j = ud;
     if (j->fail)
         return j->fail;
-    bvt_w_u32(&j->bytes, (uint32_t)n);
-    bvt_w_bytes(&j->bytes, rec, n);
+    bvt__w_u32(&j->bytes, (uint32_t)n);
+    bvt__w_bytes(&j->bytes, rec, n);
     j->n++;
     return BVT_OK;
 }
@@ -506,18 +506,18 @@ static uint32_t replay_range(bvt_engine *e, const journal *j, uint32_t from, uin
                              int times)
 {
     bvt_rbuf all;
-    bvt_rbuf_init(&all, j->bytes.p, j->bytes.len);
+    bvt__rbuf_init(&all, j->bytes.p, j->bytes.len);
     uint32_t mine = 0;
-    while (bvt_r_left(&all)) {
-        uint32_t n = bvt_r_u32(&all);
-        const unsigned char *p = bvt_r_bytes(&all, n);
+    while (bvt__r_left(&all)) {
+        uint32_t n = bvt__r_u32(&all);
+        const unsigned char *p = bvt__r_bytes(&all, n);
         ck_assert(!all.bad && n >= 1);
         if (p[0] < BVT_OP_CATEGORY || p[0] > BVT_OP_CLUSTERS)
             continue;
         for (int t = 0; mine >= from && mine < to && t < times; t++) {
             bvt_rbuf r;
-            bvt_rbuf_init(&r, p + 1, n - 1);
-            int rc = bvt_registry_replay(e, p[0], &r);
+            bvt__rbuf_init(&r, p + 1, n - 1);
+            int rc = bvt__registry_replay(e, p[0], &r);
             ck_assert_msg(rc == BVT_OK, "replaying op %u: %d (%s)", p[0], rc, r.why ? r.why : "");
         }
         mine++;
@@ -534,10 +534,10 @@ static uint32_t replay(bvt_engine *e, const journal *j, int times)
 static int seen_op(const journal *j, uint32_t op)
 {
     bvt_rbuf all;
-    bvt_rbuf_init(&all, j->bytes.p, j->bytes.len);
-    while (bvt_r_left(&all)) {
-        uint32_t n = bvt_r_u32(&all);
-        const unsigned char *p = bvt_r_bytes(&all, n);
+    bvt__rbuf_init(&all, j->bytes.p, j->bytes.len);
+    while (bvt__r_left(&all)) {
+        uint32_t n = bvt__r_u32(&all);
+        const unsigned char *p = bvt__r_bytes(&all, n);
         if (p[0] == op)
             return 1;
     }
@@ -548,9 +548,9 @@ START_TEST(journal_replay)
 {
     bvt_engine *a = fresh();
     journal j = { BVT_WBUF_INIT, 0, 0 };
-    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
+    bvt__change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
     build(a);
-    bvt_change_sink_set(a, NULL);
+    bvt__change_sink_set(a, NULL);
     for (uint32_t op = BVT_OP_CATEGORY; op <= BVT_OP_CLUSTERS; op++)
         ck_assert_msg(seen_op(&j, op), "no record of op %u", op);
 
@@ -566,7 +566,7 @@ START_TEST(journal_replay)
     /* attribute strings and aliases are other modules' records (not
      * replayed here) */
     same_behaviour(a, c, 0);
-    bvt_wbuf_free(&j.bytes);
+    bvt__wbuf_free(&j.bytes);
     bvt_engine_free(a);
     bvt_engine_free(c);
 }
@@ -578,9 +578,9 @@ START_TEST(journal_after_snapshot)
 {
     bvt_engine *a = fresh();
     journal j = { BVT_WBUF_INIT, 0, 0 };
-    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
+    bvt__change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
     build(a);
-    bvt_change_sink_set(a, NULL);
+    bvt__change_sink_set(a, NULL);
     uint32_t n = replay_range(NULL, &j, 0, 0, 0);
     for (uint32_t k = 0; k < n; k++) {
         bvt_engine *x = fresh(), *y = fresh();
@@ -596,7 +596,7 @@ START_TEST(journal_after_snapshot)
         bvt_engine_free(x);
         bvt_engine_free(y);
     }
-    bvt_wbuf_free(&j.bytes);
+    bvt__wbuf_free(&j.bytes);
     bvt_engine_free(a);
 }
 END_TEST
@@ -607,30 +607,30 @@ START_TEST(journal_category_from_event)
 {
     bvt_engine *a = fresh();
     journal j = { BVT_WBUF_INIT, 0, 0 };
-    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
+    bvt__change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
     ck_assert_int_eq(bvt_consent_set(a, "u", 1, BVT_PURPOSE_ANALYTICS, 1, T0), BVT_OK);
     uint32_t before = j.n;
     track_ok(a, "u", BVT_EVENT_PAGE_VIEW, NOW, "garden/tools/spades", 0);
     track_ok(a, "u", BVT_EVENT_PAGE_VIEW, NOW, "garden/tools", 0); /* known: no record */
     uint32_t cats = 0;
     bvt_rbuf all;
-    bvt_rbuf_init(&all, j.bytes.p, j.bytes.len);
+    bvt__rbuf_init(&all, j.bytes.p, j.bytes.len);
     static const char *const want[] = { "garden", "garden/tools", "garden/tools/spades" };
-    while (bvt_r_left(&all)) {
-        uint32_t n = bvt_r_u32(&all);
-        const unsigned char *p = bvt_r_bytes(&all, n);
+    while (bvt__r_left(&all)) {
+        uint32_t n = bvt__r_u32(&all);
+        const unsigned char *p = bvt__r_bytes(&all, n);
         if (p[0] != BVT_OP_CATEGORY)
             continue;
         bvt_rbuf r;
-        bvt_rbuf_init(&r, p + 1, n - 1);
+        bvt__rbuf_init(&r, p + 1, n - 1);
         ck_assert_uint_lt(cats, 3);
-        ck_assert_uint_eq(bvt_r_u32(&r), cats + 1);
-        ck_assert_str_eq(bvt_r_str(&r, NULL), want[cats]);
+        ck_assert_uint_eq(bvt__r_u32(&r), cats + 1);
+        ck_assert_str_eq(bvt__r_str(&r, NULL), want[cats]);
         cats++;
     }
     ck_assert_uint_eq(cats, 3);
     ck_assert_uint_ge(j.n - before, 3);
-    bvt_wbuf_free(&j.bytes);
+    bvt__wbuf_free(&j.bytes);
     bvt_engine_free(a);
 }
 END_TEST
@@ -640,22 +640,22 @@ END_TEST
 static void names_by_hand(bvt_engine *e, bvt_wbuf *w, const char *const *cats, uint32_t n_cats,
                           uint32_t kw, const char *const *strs, uint32_t n_strs)
 {
-    bvt_w_u32(w, n_cats);
+    bvt__w_u32(w, n_cats);
     for (uint32_t i = 0; i < n_cats; i++)
-        bvt_w_cstr(w, cats[i]);
-    bvt_w_u32(w, 1);
-    bvt_w_cstr(w, "word");
-    bvt_w_u32(w, kw);
-    bvt_w_u32(w, n_strs);
+        bvt__w_cstr(w, cats[i]);
+    bvt__w_u32(w, 1);
+    bvt__w_cstr(w, "word");
+    bvt__w_u32(w, kw);
+    bvt__w_u32(w, n_strs);
     for (uint32_t i = 0; i < n_strs; i++) {
-        bvt_w_u32(w, strs[i] ? (uint32_t)strlen(strs[i]) : UINT32_MAX);
+        bvt__w_u32(w, strs[i] ? (uint32_t)strlen(strs[i]) : UINT32_MAX);
         if (strs[i])
-            bvt_w_bytes(w, strs[i], strlen(strs[i]));
+            bvt__w_bytes(w, strs[i], strlen(strs[i]));
     }
-    bvt_w_u32(w, 0);
-    bvt_w_u32(w, e->purposes.n);
+    bvt__w_u32(w, 0);
+    bvt__w_u32(w, e->purposes.n);
     for (uint32_t i = 0; i < e->purposes.n; i++)
-        bvt_w_cstr(w, e->purposes.names[i]);
+        bvt__w_cstr(w, e->purposes.names[i]);
 }
 
 /* Tombstones (erasure) load as erased ids that keep every later id in
@@ -668,51 +668,51 @@ START_TEST(tombstones_keep_ids)
     bvt_engine *a = fresh();
     bvt_wbuf w = BVT_WBUF_INIT;
     names_by_hand(a, &w, cats, 5, 4, strs, 4);
-    ck_assert_int_eq(load_one(a, bvt_names_load, &w), BVT_OK);
-    ck_assert_uint_eq(bvt_categories_count(a->cats), 5);
-    ck_assert_uint_eq(bvt_categories_find(a->cats, "a/b", 3), 4);
-    ck_assert(!bvt_categories_valid(a->cats, 2));
-    ck_assert_uint_eq(bvt_interner_find(a->strings, "75001", 5), 3);
-    ck_assert_ptr_null(bvt_interner_str(a->strings, 1));
+    ck_assert_int_eq(load_one(a, bvt__names_load, &w), BVT_OK);
+    ck_assert_uint_eq(bvt__categories_count(a->cats), 5);
+    ck_assert_uint_eq(bvt__categories_find(a->cats, "a/b", 3), 4);
+    ck_assert(!bvt__categories_valid(a->cats, 2));
+    ck_assert_uint_eq(bvt__interner_find(a->strings, "75001", 5), 3);
+    ck_assert_ptr_null(bvt__interner_str(a->strings, 1));
 
     /* saved again as it is: a fresh engine loads the same */
     bvt_wbuf again = BVT_WBUF_INIT;
-    ck_assert_int_eq(bvt_names_save(a, &again), BVT_OK);
+    ck_assert_int_eq(bvt__names_save(a, &again), BVT_OK);
     bvt_engine *b = fresh();
-    ck_assert_int_eq(load_one(b, bvt_names_load, &again), BVT_OK);
-    ck_assert_uint_eq(bvt_categories_count(b->cats), 5);
+    ck_assert_int_eq(load_one(b, bvt__names_load, &again), BVT_OK);
+    ck_assert_uint_eq(bvt__categories_count(b->cats), 5);
     for (uint32_t i = 1; i <= 5; i++)
-        ck_assert_pstr_eq(bvt_categories_name(b->cats, i), cats[i - 1]);
-    ck_assert_uint_eq(bvt_interner_count(b->strings), 4);
+        ck_assert_pstr_eq(bvt__categories_name(b->cats, i), cats[i - 1]);
+    ck_assert_uint_eq(bvt__interner_count(b->strings), 4);
     for (uint32_t i = 1; i <= 4; i++)
-        ck_assert_pstr_eq(bvt_interner_str(b->strings, i), strs[i - 1]);
-    bvt_wbuf_free(&again);
+        ck_assert_pstr_eq(bvt__interner_str(b->strings, i), strs[i - 1]);
+    bvt__wbuf_free(&again);
 
     /* a tombstone's old text is new text; a record restores one in place */
     uint32_t id;
     ck_assert_int_eq(bvt_category_intern(b, "gone", &id, NULL), BVT_OK);
     ck_assert_uint_eq(id, 6);
     bvt_wbuf rec = BVT_WBUF_INIT;
-    bvt_w_u32(&rec, 3);
-    bvt_w_cstr(&rec, "a/back");
+    bvt__w_u32(&rec, 3);
+    bvt__w_cstr(&rec, "a/back");
     bvt_rbuf r;
-    bvt_rbuf_init(&r, rec.p, rec.len);
-    ck_assert_int_eq(bvt_registry_replay(b, BVT_OP_CATEGORY, &r), BVT_OK);
-    ck_assert_uint_eq(bvt_categories_find(b->cats, "a/back", 6), 3);
-    ck_assert_uint_eq(bvt_categories_parent(b->cats, 3), 1);
-    bvt_rbuf_init(&r, rec.p, rec.len);
-    ck_assert_int_eq(bvt_registry_replay(b, BVT_OP_CATEGORY, &r), BVT_OK); /* idempotent */
-    bvt_wbuf_free(&rec);
+    bvt__rbuf_init(&r, rec.p, rec.len);
+    ck_assert_int_eq(bvt__registry_replay(b, BVT_OP_CATEGORY, &r), BVT_OK);
+    ck_assert_uint_eq(bvt__categories_find(b->cats, "a/back", 6), 3);
+    ck_assert_uint_eq(bvt__categories_parent(b->cats, 3), 1);
+    bvt__rbuf_init(&r, rec.p, rec.len);
+    ck_assert_int_eq(bvt__registry_replay(b, BVT_OP_CATEGORY, &r), BVT_OK); /* idempotent */
+    bvt__wbuf_free(&rec);
     bvt_engine_free(b);
     bvt_engine_free(a);
 
     /* a keyword naming a tombstone */
-    bvt_wbuf_free(&w);
+    bvt__wbuf_free(&w);
     a = fresh();
     names_by_hand(a, &w, cats, 5, 2, strs, 4);
-    ck_assert_int_eq(load_one(a, bvt_names_load, &w), BVT_ECORRUPT);
+    ck_assert_int_eq(load_one(a, bvt__names_load, &w), BVT_ECORRUPT);
     bvt_engine_free(a);
-    bvt_wbuf_free(&w);
+    bvt__wbuf_free(&w);
 }
 END_TEST
 
@@ -721,7 +721,7 @@ START_TEST(journal_failure_is_returned)
 {
     bvt_engine *a = fresh();
     journal j = { BVT_WBUF_INIT, 0, BVT_EIO };
-    bvt_change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
+    bvt__change_sink_set(a, &(bvt_change_sink){ .append = capture, .ud = &j });
     uint32_t id;
     ck_assert_int_eq(bvt_category_intern(a, "new/path", &id, NULL), BVT_EIO);
     ck_assert_int_eq(bvt_keyword_map(a, "word", "new/path", NULL), BVT_EIO);
@@ -745,73 +745,73 @@ START_TEST(journal_bad_records)
     bvt_wbuf w = BVT_WBUF_INIT;
     bvt_rbuf r;
     /* a category with an id out of order */
-    bvt_w_u32(&w, 5);
-    bvt_w_cstr(&w, "y");
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
-    bvt_wbuf_free(&w);
+    bvt__w_u32(&w, 5);
+    bvt__w_cstr(&w, "y");
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
+    bvt__wbuf_free(&w);
     /* a known category under another id */
-    bvt_w_u32(&w, 2);
-    bvt_w_cstr(&w, "x");
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
-    bvt_wbuf_free(&w);
+    bvt__w_u32(&w, 2);
+    bvt__w_cstr(&w, "x");
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
+    bvt__wbuf_free(&w);
     /* a child whose parent has no record */
-    bvt_w_u32(&w, 2);
-    bvt_w_cstr(&w, "q/r");
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
-    ck_assert_uint_eq(bvt_categories_count(a->cats), 1);
-    bvt_wbuf_free(&w);
+    bvt__w_u32(&w, 2);
+    bvt__w_cstr(&w, "q/r");
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
+    ck_assert_uint_eq(bvt__categories_count(a->cats), 1);
+    bvt__wbuf_free(&w);
     /* a known id under another path */
-    bvt_w_u32(&w, 1);
-    bvt_w_cstr(&w, "other");
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
-    bvt_wbuf_free(&w);
+    bvt__w_u32(&w, 1);
+    bvt__w_cstr(&w, "other");
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
+    bvt__wbuf_free(&w);
     /* trailing bytes */
-    bvt_w_u32(&w, 1);
-    bvt_w_cstr(&w, "x");
-    bvt_w_u8(&w, 0);
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
-    bvt_wbuf_free(&w);
+    bvt__w_u32(&w, 1);
+    bvt__w_cstr(&w, "x");
+    bvt__w_u8(&w, 0);
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_CATEGORY, &r), BVT_ECORRUPT);
+    bvt__wbuf_free(&w);
     /* a keyword for an unknown category */
-    bvt_w_cstr(&w, "word");
-    bvt_w_cstr(&w, "nowhere");
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_KEYWORD, &r), BVT_ECORRUPT);
-    bvt_wbuf_free(&w);
+    bvt__w_cstr(&w, "word");
+    bvt__w_cstr(&w, "nowhere");
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_KEYWORD, &r), BVT_ECORRUPT);
+    bvt__wbuf_free(&w);
     /* a segment under an id its name cannot have */
-    bvt_w_u32(&w, 99);
-    bvt_w_u8(&w, 0);
-    bvt_w_cstr(&w, "seg");
-    bvt_w_cstr(&w, "purchases > 0");
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_SEGMENT_DEFINE, &r), BVT_ECORRUPT);
-    bvt_wbuf_free(&w);
+    bvt__w_u32(&w, 99);
+    bvt__w_u8(&w, 0);
+    bvt__w_cstr(&w, "seg");
+    bvt__w_cstr(&w, "purchases > 0");
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_SEGMENT_DEFINE, &r), BVT_ECORRUPT);
+    bvt__wbuf_free(&w);
     /* a caller's definition over a built-in */
     ck_assert_int_eq(bvt_segment_lookup(a, "Champions", &id), BVT_OK);
-    bvt_w_u32(&w, id);
-    bvt_w_u8(&w, 0);
-    bvt_w_cstr(&w, "Champions");
-    bvt_w_cstr(&w, "purchases > 0");
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_SEGMENT_DEFINE, &r), BVT_ECORRUPT);
-    bvt_wbuf_free(&w);
+    bvt__w_u32(&w, id);
+    bvt__w_u8(&w, 0);
+    bvt__w_cstr(&w, "Champions");
+    bvt__w_cstr(&w, "purchases > 0");
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_SEGMENT_DEFINE, &r), BVT_ECORRUPT);
+    bvt__wbuf_free(&w);
     /* removing a segment that is gone is not an error */
     uint32_t sid;
     ck_assert_int_eq(bvt_segment_define(a, "seg", "purchases > 0", &sid, NULL), BVT_OK);
     ck_assert_int_eq(bvt_segment_remove(a, "seg", NULL), BVT_OK);
-    bvt_w_u32(&w, sid);
-    bvt_w_u8(&w, 0);
-    bvt_w_cstr(&w, "seg");
-    bvt_rbuf_init(&r, w.p, w.len);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_SEGMENT_REMOVE, &r), BVT_OK);
-    bvt_wbuf_free(&w);
+    bvt__w_u32(&w, sid);
+    bvt__w_u8(&w, 0);
+    bvt__w_cstr(&w, "seg");
+    bvt__rbuf_init(&r, w.p, w.len);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_SEGMENT_REMOVE, &r), BVT_OK);
+    bvt__wbuf_free(&w);
     /* an op of another module */
-    bvt_rbuf_init(&r, "", 0);
-    ck_assert_int_eq(bvt_registry_replay(a, BVT_OP_EVENT, &r), BVT_ECORRUPT);
+    bvt__rbuf_init(&r, "", 0);
+    ck_assert_int_eq(bvt__registry_replay(a, BVT_OP_EVENT, &r), BVT_ECORRUPT);
     bvt_engine_free(a);
 }
 END_TEST
@@ -829,13 +829,13 @@ static int try_load(const corrupt_case *c, const unsigned char *p, size_t n)
 {
     bvt_engine *e = fresh();
     if (c->which > 0)
-        ck_assert_int_eq(load_one(e, bvt_names_load, &c->s->names), BVT_OK);
+        ck_assert_int_eq(load_one(e, bvt__names_load, &c->s->names), BVT_OK);
     if (c->which > 1)
-        ck_assert_int_eq(load_one(e, bvt_segments_load, &c->s->segments), BVT_OK);
-    static int (*const loads[])(bvt_engine *, bvt_rbuf *) = { bvt_names_load, bvt_segments_load,
-                                                              bvt_derived_load };
+        ck_assert_int_eq(load_one(e, bvt__segments_load, &c->s->segments), BVT_OK);
+    static int (*const loads[])(bvt_engine *, bvt_rbuf *) = { bvt__names_load, bvt__segments_load,
+                                                              bvt__derived_load };
     bvt_rbuf r;
-    bvt_rbuf_init(&r, p, n);
+    bvt__rbuf_init(&r, p, n);
     int rc = loads[c->which](e, &r);
     if (rc == BVT_ECORRUPT)
         ck_assert(r.bad);

@@ -55,7 +55,7 @@ static int key_held(bvt_engine *e, bvt_user_key k)
         bvt_shard *sh = &e->store.shards[s];
         pthread_mutex_lock(&sh->lock);
         for (uint32_t i = 0; i < sh->high_water; i++) {
-            const bvt_record *r = bvt_shard_record(sh, i);
+            const bvt_record *r = bvt__shard_record(sh, i);
             n += r->key_hi == k.hi && r->key_lo == k.lo;
         }
         pthread_mutex_unlock(&sh->lock);
@@ -605,7 +605,7 @@ START_TEST(alias_map_deletion_matches_model)
 {
     enum { N_ANON = 40, N_KNOWN = 6 };
     bvt_aliases a;
-    bvt_aliases_init(&a, 1000);
+    bvt__aliases_init(&a, 1000);
     bvt_user_key anon[N_ANON], known[N_KNOWN];
     int model[N_ANON]; /* known index, or -1 */
     for (int i = 0; i < N_ANON; i++) {
@@ -621,7 +621,7 @@ START_TEST(alias_map_deletion_matches_model)
         rng = rng * 6364136223846793005ull + 1442695040888963407ull;
         int x = (int)((rng >> 33) % N_ANON), k = (int)((rng >> 20) % N_KNOWN);
         if ((rng >> 60) < 10) {
-            int rc = bvt_aliases_add(&a, &anon[x], &known[k]);
+            int rc = bvt__aliases_add(&a, &anon[x], &known[k]);
             int want = model[x] >= 0 && model[x] != k ? BVT_EEXIST : BVT_OK;
             ck_assert_int_eq(rc, want);
             if (rc == BVT_OK)
@@ -633,12 +633,12 @@ START_TEST(alias_map_deletion_matches_model)
                     model[i] = -1;
                     expect++;
                 }
-            ck_assert_uint_eq(bvt_aliases_forget(&a, &anon[x], &known[k]), expect);
+            ck_assert_uint_eq(bvt__aliases_forget(&a, &anon[x], &known[k]), expect);
         }
         uint32_t live = 0;
         for (int i = 0; i < N_ANON; i++) {
             bvt_user_key to;
-            int found = bvt_aliases_find(&a, &anon[i], &to);
+            int found = bvt__aliases_find(&a, &anon[i], &to);
             ck_assert_msg(found == (model[i] >= 0), "step %d anon %d: found %d model %d (op x=%d k=%d)", step, i, found, model[i], x, k);
             if (found)
                 ck_assert(to.hi == known[model[i]].hi && to.lo == known[model[i]].lo);
@@ -646,7 +646,7 @@ START_TEST(alias_map_deletion_matches_model)
         }
         ck_assert_uint_eq(atomic_load(&a.count), live);
     }
-    bvt_aliases_destroy(&a);
+    bvt__aliases_destroy(&a);
 }
 END_TEST
 

@@ -324,7 +324,7 @@ static double simulate(uint32_t kind, int rounds, int tail, uint64_t world)
         ck_assert_uint_eq(r.res.n_offers, 1);
         int arm = r.offers[0].offer_id[1] - '0';
         feedback_ok(e, user, BVT_EVENT_IMPRESSION, r.offers[0].offer_id, T0 + t, 0);
-        if ((double)(bvt_rng_next(&rng) >> 11) * 0x1.0p-53 < truth[arm])
+        if ((double)(bvt__rng_next(&rng) >> 11) * 0x1.0p-53 < truth[arm])
             feedback_ok(e, user, BVT_EVENT_CLICK, r.offers[0].offer_id, T0 + t, 0);
         best_in_tail += t >= rounds - tail && arm == 2;
     }

@@ -258,7 +258,7 @@ static bvt_rule *compile_ok(const char *text)
     bvt_rule_names n = names_default();
     bvt_error err = BVT_ERROR_INIT;
     bvt_rule *r = NULL;
-    int rc = bvt_rule_compile(&r, text, strlen(text), &n, &err);
+    int rc = bvt__rule_compile(&r, text, strlen(text), &n, &err);
     ck_assert_msg(rc == BVT_OK, "compile \"%s\": %d at %lld: %s", text, rc,
                   (long long)err.offset, err.message);
     ck_assert_ptr_nonnull(r);
@@ -269,8 +269,8 @@ static int eval_text(const char *text, fake *f)
 {
     bvt_rule *r = compile_ok(text);
     bvt_rule_env e = env_of(f);
-    int got = bvt_rule_eval(r, &e);
-    bvt_rule_free(r);
+    int got = bvt__rule_eval(r, &e);
+    bvt__rule_free(r);
     return got;
 }
 
@@ -454,7 +454,7 @@ START_TEST(error_rows)
     const char *text = error_table[_i].text;
     bvt_error err = BVT_ERROR_INIT;
     bvt_rule *r = (bvt_rule *)&err; /* must be reset to NULL */
-    int rc = bvt_rule_compile(&r, text, strlen(text), &n, &err);
+    int rc = bvt__rule_compile(&r, text, strlen(text), &n, &err);
     ck_assert_msg(rc == error_table[_i].code, "\"%s\": code %d, want %d (%s)", text, rc,
                   error_table[_i].code, err.message);
     ck_assert_ptr_null(r);
@@ -483,10 +483,10 @@ START_TEST(limits)
         k += 4;
         for (int i = 0; i < depth; i++)
             buf[k++] = ')';
-        int rc = bvt_rule_compile(&r, buf, k, &n, &err);
+        int rc = bvt__rule_compile(&r, buf, k, &n, &err);
         if (depth == 64) {
             ck_assert_int_eq(rc, BVT_OK);
-            bvt_rule_free(r);
+            bvt__rule_free(r);
         } else {
             ck_assert_int_eq(rc, BVT_ELIMIT);
             ck_assert_int_eq(err.offset, 64);
@@ -496,33 +496,33 @@ START_TEST(limits)
     /* Unary chains count as nesting too. */
     memset(buf, '-', 70);
     memcpy(buf + 70, "1 > 0", 5);
-    ck_assert_int_eq(bvt_rule_compile(&r, buf, 75, &n, &err), BVT_ELIMIT);
+    ck_assert_int_eq(bvt__rule_compile(&r, buf, 75, &n, &err), BVT_ELIMIT);
     ck_assert_int_eq(err.offset, 64);
 
     /* Text longer than 4 KiB. */
     memset(buf, ' ', sizeof buf);
     memcpy(buf, "true", 4);
-    ck_assert_int_eq(bvt_rule_compile(&r, buf, 4096, &n, &err), BVT_OK);
-    bvt_rule_free(r);
-    ck_assert_int_eq(bvt_rule_compile(&r, buf, 4097, &n, &err), BVT_ELIMIT);
+    ck_assert_int_eq(bvt__rule_compile(&r, buf, 4096, &n, &err), BVT_OK);
+    bvt__rule_free(r);
+    ck_assert_int_eq(bvt__rule_compile(&r, buf, 4097, &n, &err), BVT_ELIMIT);
     ck_assert_int_eq(err.offset, 4096);
 
     /* A long flat or-chain within 4 KiB compiles and evaluates. */
     size_t k = 0;
     for (int i = 0; i < 300 && k < 4000; i++)
         k += (size_t)snprintf(buf + k, sizeof buf - k, "%strue", i ? " or " : "");
-    ck_assert_int_eq(bvt_rule_compile(&r, buf, k, &n, &err), BVT_OK);
+    ck_assert_int_eq(bvt__rule_compile(&r, buf, k, &n, &err), BVT_OK);
     fake f = fake_default();
     bvt_rule_env e = env_of(&f);
-    ck_assert_int_eq(bvt_rule_eval(r, &e), 1);
-    bvt_rule_free(r);
+    ck_assert_int_eq(bvt__rule_eval(r, &e), 1);
+    bvt__rule_free(r);
 
     /* More than 512 nested operations. */
     k = 0;
     for (int i = 0; i < 700 && k < 4090; i++)
         k += (size_t)snprintf(buf + k, sizeof buf - k, "%s1", i ? "+" : "");
     k += (size_t)snprintf(buf + k, sizeof buf - k, ">0");
-    ck_assert_int_eq(bvt_rule_compile(&r, buf, k, &n, &err), BVT_ELIMIT);
+    ck_assert_int_eq(bvt__rule_compile(&r, buf, k, &n, &err), BVT_ELIMIT);
     ck_assert_ptr_nonnull(strstr(err.message, "too complex"));
 }
 END_TEST
@@ -532,12 +532,12 @@ START_TEST(arguments_and_callbacks)
     bvt_rule_names n = names_default();
     bvt_error err = BVT_ERROR_INIT;
     bvt_rule *r = NULL;
-    ck_assert_int_eq(bvt_rule_compile(NULL, "true", 4, &n, &err), BVT_EINVAL);
-    ck_assert_int_eq(bvt_rule_compile(&r, NULL, 4, &n, &err), BVT_EINVAL);
+    ck_assert_int_eq(bvt__rule_compile(NULL, "true", 4, &n, &err), BVT_EINVAL);
+    ck_assert_int_eq(bvt__rule_compile(&r, NULL, 4, &n, &err), BVT_EINVAL);
     ck_assert_ptr_null(r);
     /* Text need not be NUL-terminated: only len bytes are read. */
-    ck_assert_int_eq(bvt_rule_compile(&r, "truex", 4, &n, &err), BVT_OK);
-    bvt_rule_free(r);
+    ck_assert_int_eq(bvt__rule_compile(&r, "truex", 4, &n, &err), BVT_OK);
+    bvt__rule_free(r);
 
     /* Missing callbacks: the construct that needs one is an error. */
     bvt_rule_names none = { 0 };
@@ -545,30 +545,30 @@ START_TEST(arguments_and_callbacks)
                            "count(page_view, *, 1d) > 1", "count(*, \"a\", 1d) > 1",
                            "interest(\"a\") > 0" };
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-        ck_assert_int_eq(bvt_rule_compile(&r, need[i], strlen(need[i]), &none, &err), BVT_EINVAL);
+        ck_assert_int_eq(bvt__rule_compile(&r, need[i], strlen(need[i]), &none, &err), BVT_EINVAL);
         ck_assert_ptr_nonnull(strstr(err.message, "not available"));
     }
     /* NULL names: everything that needs no callback still compiles; a
      * horizon of 0 sets no bound. */
-    ck_assert_int_eq(bvt_rule_compile(&r, "purchases > 1 and ctx.geo == \"DE\"", 33, NULL, &err),
+    ck_assert_int_eq(bvt__rule_compile(&r, "purchases > 1 and ctx.geo == \"DE\"", 33, NULL, &err),
                      BVT_OK);
-    bvt_rule_free(r);
-    ck_assert_int_eq(bvt_rule_compile(&r, "carted_not_bought(5000d)", 24, &none, &err), BVT_OK);
-    bvt_rule_free(r);
+    bvt__rule_free(r);
+    ck_assert_int_eq(bvt__rule_compile(&r, "carted_not_bought(5000d)", 24, &none, &err), BVT_OK);
+    bvt__rule_free(r);
 
     /* A callback's own failure is reported at the name it was given. */
     table saved = categories;
     id_of(&categories, "known");
     categories.limit = categories.n;
     const char *text = "purchases > 0 and interest(\"brand/new/path\") > 0";
-    ck_assert_int_eq(bvt_rule_compile(&r, text, strlen(text), &n, &err), BVT_ELIMIT);
+    ck_assert_int_eq(bvt__rule_compile(&r, text, strlen(text), &n, &err), BVT_ELIMIT);
     ck_assert_int_eq(err.offset, 27);
     categories = saved;
 
-    bvt_rule_free(NULL);
-    ck_assert_uint_eq(bvt_rule_bytes(NULL), 0);
+    bvt__rule_free(NULL);
+    ck_assert_uint_eq(bvt__rule_bytes(NULL), 0);
     const uint32_t *ids = NULL;
-    ck_assert_uint_eq(bvt_rule_segment_refs(NULL, &ids), 0);
+    ck_assert_uint_eq(bvt__rule_segment_refs(NULL, &ids), 0);
 }
 END_TEST
 
@@ -689,14 +689,14 @@ START_TEST(short_circuit_and_refs)
     bvt_rule *r = compile_ok("in_segment(\"vip\") or in_segment(\"churn\") or "
                              "not in_segment(\"vip\")");
     const uint32_t *ids = NULL;
-    ck_assert_uint_eq(bvt_rule_segment_refs(r, &ids), 2);
+    ck_assert_uint_eq(bvt__rule_segment_refs(r, &ids), 2);
     ck_assert_uint_eq(ids[0], 7);
     ck_assert_uint_eq(ids[1], 9);
-    ck_assert_uint_gt(bvt_rule_bytes(r), 0);
-    bvt_rule_free(r);
+    ck_assert_uint_gt(bvt__rule_bytes(r), 0);
+    bvt__rule_free(r);
     r = compile_ok("true");
-    ck_assert_uint_eq(bvt_rule_segment_refs(r, &ids), 0);
-    bvt_rule_free(r);
+    ck_assert_uint_eq(bvt__rule_segment_refs(r, &ids), 0);
+    bvt__rule_free(r);
 }
 END_TEST
 
@@ -745,7 +745,7 @@ START_TEST(worked_examples)
         "rfm_segment in (\"At Risk\", \"Can't Lose Them\") and sum(purchase, *, 365d) > 500",
     };
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++)
-        bvt_rule_free(compile_ok(ex[i]));
+        bvt__rule_free(compile_ok(ex[i]));
     f.ctx[1].value = "19";
     ck_assert_int_eq(eval_text(ex[2], &f), 1);
     f.ctx[0].value = "desktop";
@@ -756,7 +756,7 @@ END_TEST
 /* ---- property test ---------------------------------------------------------------- */
 
 /* A random rule as a tree; the test prints it with the fewest parentheses
- * the precedence table allows, compiles it, and compares bvt_rule_eval
+ * the precedence table allows, compiles it, and compares bvt__rule_eval
  * with evaluating the tree directly. */
 enum { G_NUM, G_FEAT, G_ATTR, G_CTX, G_COUNT, G_SUM, G_INTEREST, G_NEG, G_ARITH,
        G_BOOL, G_CMP, G_NOT, G_AND, G_OR, G_DID, G_CONSENT, G_SEG, G_ATTR_STR, G_CTX_STR,
@@ -1200,7 +1200,7 @@ START_TEST(property_matches_reference)
         print_tree(&b, root, 0);
         bvt_error err = BVT_ERROR_INIT;
         bvt_rule *r = NULL;
-        int rc = bvt_rule_compile(&r, b.s, b.n, &names, &err);
+        int rc = bvt__rule_compile(&r, b.s, b.n, &names, &err);
         ck_assert_msg(rc == BVT_OK, "case %d: \"%s\": %d at %lld: %s", i, b.s, rc,
                       (long long)err.offset, err.message);
         rules++;
@@ -1208,13 +1208,13 @@ START_TEST(property_matches_reference)
             fake f;
             random_profile(&g, &f);
             bvt_rule_env e = env_of(&f);
-            int got = bvt_rule_eval(r, &e), want = ref_bool(&f, root);
+            int got = bvt__rule_eval(r, &e), want = ref_bool(&f, root);
             ck_assert_msg(got == want, "case %d profile %d: \"%s\": got %d, want %d", i, p,
                           b.s, got, want);
             evals++;
             matched += got;
         }
-        bvt_rule_free(r);
+        bvt__rule_free(r);
     }
     ck_assert_int_eq(rules, 3000);
     /* Both outcomes occur often enough for the comparison to mean something. */

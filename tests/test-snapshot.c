@@ -110,9 +110,9 @@ static size_t block_offsets(const unsigned char *p, size_t len, uint64_t *at, si
     size_t n = 0;
     for (size_t pos = BVT_SNAP_HEADER; pos + BVT_SNAP_BLOCK_HEADER <= len && n < cap;) {
         bvt_rbuf r;
-        bvt_rbuf_init(&r, p + pos + 16, 8);
+        bvt__rbuf_init(&r, p + pos + 16, 8);
         at[n++] = pos;
-        pos += BVT_SNAP_BLOCK_HEADER + bvt_r_u64(&r);
+        pos += BVT_SNAP_BLOCK_HEADER + bvt__r_u64(&r);
     }
     return n;
 }
@@ -182,13 +182,13 @@ END_TEST
 /* Rewrite the header's version and check value with a valid checksum. */
 static void forge_header(unsigned char *img, uint32_t version, uint64_t check)
 {
-    bvt_wbuf w = bvt_wbuf_fixed(img + 8, 16);
-    bvt_w_u32(&w, version);
-    bvt_w_u32(&w, 0);
-    bvt_w_u64(&w, check);
+    bvt_wbuf w = bvt__wbuf_fixed(img + 8, 16);
+    bvt__w_u32(&w, version);
+    bvt__w_u32(&w, 0);
+    bvt__w_u64(&w, check);
     uint64_t sum = XXH3_64bits(img, BVT_SNAP_HEADER - 8);
-    bvt_wbuf s = bvt_wbuf_fixed(img + BVT_SNAP_HEADER - 8, 8);
-    bvt_w_u64(&s, sum);
+    bvt_wbuf s = bvt__wbuf_fixed(img + BVT_SNAP_HEADER - 8, 8);
+    bvt__w_u64(&s, sum);
 }
 
 START_TEST(foreign_newer_and_wrong_secret)
@@ -197,8 +197,8 @@ START_TEST(foreign_newer_and_wrong_secret)
     size_t len;
     unsigned char *img = small_snapshot(&len);
     bvt_rbuf r;
-    bvt_rbuf_init(&r, img + 16, 8);
-    uint64_t check = bvt_r_u64(&r);
+    bvt__rbuf_init(&r, img + 16, 8);
+    uint64_t check = bvt__r_u64(&r);
 
     unsigned char *copy = malloc(len);
     memcpy(copy, img, len);

@@ -181,16 +181,16 @@ START_TEST(forgotten_user_leaves_the_disk)
     bvt_user_key k, alias;
     ck_assert_int_eq(bvt_user_key_of(e, "user-7", 6, &k), BVT_OK);
     unsigned char key[16], key2[16];
-    bvt_wbuf w = bvt_wbuf_fixed(key, 16);
-    bvt_w_u64(&w, k.hi);
-    bvt_w_u64(&w, k.lo);
+    bvt_wbuf w = bvt__wbuf_fixed(key, 16);
+    bvt__w_u64(&w, k.hi);
+    bvt__w_u64(&w, k.lo);
     uint64_t check = state_check(dir);
     ck_assert(dir_holds(key, check)); /* the test can see a key */
     /* user-21 logged in as anon-7: forgetting it takes the alias too */
     ck_assert_int_eq(bvt_user_key_of(e, "anon-7", 6, &alias), BVT_OK);
-    w = bvt_wbuf_fixed(key2, 16);
-    bvt_w_u64(&w, alias.hi);
-    bvt_w_u64(&w, alias.lo);
+    w = bvt__wbuf_fixed(key2, 16);
+    bvt__w_u64(&w, alias.hi);
+    bvt__w_u64(&w, alias.lo);
     ck_assert(dir_holds(key2, check));
 
     ck_assert_int_eq(bvt_user_forget(e, "user-7", 6, NULL), BVT_OK);

@@ -34,7 +34,7 @@ static const struct { double x, cdf; } cdf_cases[] = {
 
 START_TEST(normal_cdf)
 {
-    ck_rel(bvt_stats_norm_cdf(cdf_cases[_i].x), cdf_cases[_i].cdf, 1e-13);
+    ck_rel(bvt__stats_norm_cdf(cdf_cases[_i].x), cdf_cases[_i].cdf, 1e-13);
 }
 END_TEST
 
@@ -43,21 +43,21 @@ END_TEST
  * many points. */
 START_TEST(normal_quantile)
 {
-    ck_near(bvt_stats_norm_quantile(0.975), 1.959963984540054, 1e-14);
-    ck_near(bvt_stats_norm_quantile(0.025), -1.959963984540054, 1e-14);
-    ck_near(bvt_stats_norm_quantile(0.95), 1.6448536269514722, 1e-14);
-    ck_near(bvt_stats_norm_quantile(0.5), 0.0, 1e-15);
-    ck_near(bvt_stats_norm_quantile(1e-10), -6.3613409024040557, 1e-13);
-    ck_assert(isinf(bvt_stats_norm_quantile(0.0)) && bvt_stats_norm_quantile(0.0) < 0);
-    ck_assert(isinf(bvt_stats_norm_quantile(1.0)) && bvt_stats_norm_quantile(1.0) > 0);
-    ck_assert(isnan(bvt_stats_norm_quantile(-0.1)));
-    ck_assert(isnan(bvt_stats_norm_quantile(1.5)));
-    ck_assert(isnan(bvt_stats_norm_quantile(NAN)));
+    ck_near(bvt__stats_norm_quantile(0.975), 1.959963984540054, 1e-14);
+    ck_near(bvt__stats_norm_quantile(0.025), -1.959963984540054, 1e-14);
+    ck_near(bvt__stats_norm_quantile(0.95), 1.6448536269514722, 1e-14);
+    ck_near(bvt__stats_norm_quantile(0.5), 0.0, 1e-15);
+    ck_near(bvt__stats_norm_quantile(1e-10), -6.3613409024040557, 1e-13);
+    ck_assert(isinf(bvt__stats_norm_quantile(0.0)) && bvt__stats_norm_quantile(0.0) < 0);
+    ck_assert(isinf(bvt__stats_norm_quantile(1.0)) && bvt__stats_norm_quantile(1.0) > 0);
+    ck_assert(isnan(bvt__stats_norm_quantile(-0.1)));
+    ck_assert(isnan(bvt__stats_norm_quantile(1.5)));
+    ck_assert(isnan(bvt__stats_norm_quantile(NAN)));
     for (double p = 0.0005; p < 1.0; p += 0.0131)
-        ck_near(bvt_stats_norm_cdf(bvt_stats_norm_quantile(p)), p, 1e-14);
-    ck_near(bvt_stats_norm_p2(1.959963984540054), 0.05, 1e-14);
-    ck_near(bvt_stats_norm_p2(-1.959963984540054), 0.05, 1e-14);
-    ck_near(bvt_stats_norm_p2(0.0), 1.0, 0);
+        ck_near(bvt__stats_norm_cdf(bvt__stats_norm_quantile(p)), p, 1e-14);
+    ck_near(bvt__stats_norm_p2(1.959963984540054), 0.05, 1e-14);
+    ck_near(bvt__stats_norm_p2(-1.959963984540054), 0.05, 1e-14);
+    ck_near(bvt__stats_norm_p2(0.0), 1.0, 0);
 }
 END_TEST
 
@@ -85,20 +85,20 @@ static const struct { double x, df, q, rel; } chi2_cases[] = {
 
 START_TEST(chi_square_tail)
 {
-    ck_rel(bvt_stats_chi2_sf(chi2_cases[_i].x, chi2_cases[_i].df), chi2_cases[_i].q,
+    ck_rel(bvt__stats_chi2_sf(chi2_cases[_i].x, chi2_cases[_i].df), chi2_cases[_i].q,
            chi2_cases[_i].rel);
 }
 END_TEST
 
 START_TEST(chi_square_edges)
 {
-    ck_assert(bvt_stats_chi2_sf(INFINITY, 3) == 0.0);
-    ck_assert(isnan(bvt_stats_chi2_sf(1.0, 0)));
-    ck_assert(isnan(bvt_stats_gamma_q(-1.0, 1.0)));
-    ck_assert(isnan(bvt_stats_gamma_q(1.0, -1.0)));
+    ck_assert(bvt__stats_chi2_sf(INFINITY, 3) == 0.0);
+    ck_assert(isnan(bvt__stats_chi2_sf(1.0, 0)));
+    ck_assert(isnan(bvt__stats_gamma_q(-1.0, 1.0)));
+    ck_assert(isnan(bvt__stats_gamma_q(1.0, -1.0)));
     /* Q(1, x) = e^-x on both sides of the series / fraction switch (x = a + 1). */
     for (double x = 0.25; x < 40; x *= 1.7)
-        ck_rel(bvt_stats_gamma_q(1.0, x), exp(-x), 1e-12);
+        ck_rel(bvt__stats_gamma_q(1.0, x), exp(-x), 1e-12);
 }
 END_TEST
 
@@ -116,7 +116,7 @@ END_TEST
 START_TEST(two_proportion_known)
 {
     bvt_lift l;
-    bvt_stats_two_proportion(100, 1000, 130, 1000, 0.95, &l);
+    bvt__stats_two_proportion(100, 1000, 130, 1000, 0.95, &l);
     ck_near(l.absolute, 0.03, 1e-15);
     ck_near(l.abs_low, 0.0020679344393763656, 1e-13);
     ck_near(l.abs_high, 0.057932065560623636, 1e-13);
@@ -125,7 +125,7 @@ START_TEST(two_proportion_known)
     ck_near(l.rel_low, 0.01698427097104549, 1e-12);
     ck_near(l.rel_high, 0.6617759470226023, 1e-12);
     /* Swapped: the same test from the other side. */
-    bvt_stats_two_proportion(130, 1000, 100, 1000, 0.95, &l);
+    bvt__stats_two_proportion(130, 1000, 100, 1000, 0.95, &l);
     ck_near(l.absolute, -0.03, 1e-15);
     ck_rel(l.p_value, 0.03548845046647473, 1e-11);
 }
@@ -134,18 +134,18 @@ END_TEST
 START_TEST(two_proportion_degenerate)
 {
     bvt_lift l;
-    bvt_stats_two_proportion(0, 0, 5, 10, 0.95, &l); /* no control trials */
+    bvt__stats_two_proportion(0, 0, 5, 10, 0.95, &l); /* no control trials */
     ck_assert(l.absolute == 0 && l.relative == 0 && l.p_value == 1.0);
-    bvt_stats_two_proportion(0, 100, 0, 100, 0.95, &l); /* nothing happened anywhere */
+    bvt__stats_two_proportion(0, 100, 0, 100, 0.95, &l); /* nothing happened anywhere */
     ck_assert(l.absolute == 0 && l.abs_low == 0 && l.abs_high == 0 && l.p_value == 1.0);
-    bvt_stats_two_proportion(0, 100, 5, 100, 0.95, &l); /* control 0: relative 0 */
+    bvt__stats_two_proportion(0, 100, 5, 100, 0.95, &l); /* control 0: relative 0 */
     ck_near(l.absolute, 0.05, 1e-15);
     ck_assert(l.relative == 0 && l.rel_low == 0 && l.rel_high == 0);
     ck_assert(l.p_value < 0.05);
-    bvt_stats_two_proportion(5, 100, 0, 100, 0.95, &l); /* variant 0: -100%, no interval */
+    bvt__stats_two_proportion(5, 100, 0, 100, 0.95, &l); /* variant 0: -100%, no interval */
     ck_near(l.relative, -1.0, 1e-15);
     ck_assert(l.rel_low == l.relative && l.rel_high == l.relative);
-    bvt_stats_two_proportion(150, 100, 5, 100, 0.95, &l); /* a count past its trials */
+    bvt__stats_two_proportion(150, 100, 5, 100, 0.95, &l); /* a count past its trials */
     ck_assert(l.absolute >= -1.0 && isfinite(l.p_value));
 }
 END_TEST
@@ -163,7 +163,7 @@ END_TEST
 START_TEST(welch_known)
 {
     bvt_lift l;
-    bvt_stats_welch(5, 30, 500, 6, 60, 1250, 0.95, &l);
+    bvt__stats_welch(5, 30, 500, 6, 60, 1250, 0.95, &l);
     ck_near(l.absolute, 4.0, 1e-14);
     ck_near(l.abs_low, -8.028921352840081, 1e-12);
     ck_near(l.abs_high, 16.02892135284008, 1e-12);
@@ -177,14 +177,14 @@ END_TEST
 START_TEST(welch_degenerate)
 {
     bvt_lift l;
-    bvt_stats_welch(0, 0, 0, 3, 3, 3, 0.95, &l);
+    bvt__stats_welch(0, 0, 0, 3, 3, 3, 0.95, &l);
     ck_assert(l.absolute == 0 && l.p_value == 1.0);
-    bvt_stats_welch(1, 5, 25, 1, 7, 49, 0.95, &l); /* one user a side: no test */
+    bvt__stats_welch(1, 5, 25, 1, 7, 49, 0.95, &l); /* one user a side: no test */
     ck_near(l.absolute, 2.0, 1e-15);
     ck_assert(l.abs_low == 2.0 && l.abs_high == 2.0 && l.p_value == 1.0);
-    bvt_stats_welch(4, 0, 0, 4, 0, 0, 0.95, &l); /* nobody earned anything */
+    bvt__stats_welch(4, 0, 0, 4, 0, 0, 0.95, &l); /* nobody earned anything */
     ck_assert(l.absolute == 0 && l.relative == 0 && l.p_value == 1.0);
-    bvt_stats_welch(4, 8, 16, 4, 12, 36, 0.95, &l); /* constant 2 against constant 3 */
+    bvt__stats_welch(4, 8, 16, 4, 12, 36, 0.95, &l); /* constant 2 against constant 3 */
     ck_near(l.absolute, 1.0, 1e-15);
     ck_assert(l.p_value == 0.0);
 }
@@ -200,29 +200,29 @@ START_TEST(chi_square_fit)
     unsigned df = 99;
     uint64_t two[] = { 5100, 4900 };
     double half[] = { 0.5, 0.5 };
-    double chi = bvt_stats_chi2_gof(two, half, 2, &df);
+    double chi = bvt__stats_chi2_gof(two, half, 2, &df);
     ck_near(chi, 4.0, 1e-12);
     ck_assert_uint_eq(df, 1);
-    ck_rel(bvt_stats_chi2_sf(chi, df), 0.04550026389635844, 1e-11);
+    ck_rel(bvt__stats_chi2_sf(chi, df), 0.04550026389635844, 1e-11);
 
     uint64_t three[] = { 520, 240, 240 };
     double w3[] = { 0.5, 0.25, 0.25 };
-    chi = bvt_stats_chi2_gof(three, w3, 3, &df);
+    chi = bvt__stats_chi2_gof(three, w3, 3, &df);
     ck_near(chi, 1.6, 1e-12);
     ck_assert_uint_eq(df, 2);
-    ck_rel(bvt_stats_chi2_sf(chi, df), 0.44932896411722156, 1e-12);
+    ck_rel(bvt__stats_chi2_sf(chi, df), 0.44932896411722156, 1e-12);
 
     uint64_t none[] = { 0, 0 };
-    ck_assert(bvt_stats_chi2_gof(none, half, 2, &df) == 0.0);
+    ck_assert(bvt__stats_chi2_gof(none, half, 2, &df) == 0.0);
     ck_assert_uint_eq(df, 0);
     /* A zero-weight cell: empty is fine (it adds no degree of freedom),
      * occupied is an infinite mismatch. */
     uint64_t z3[] = { 50, 50, 0 };
     double wz[] = { 0.5, 0.5, 0.0 };
-    ck_near(bvt_stats_chi2_gof(z3, wz, 3, &df), 0.0, 0);
+    ck_near(bvt__stats_chi2_gof(z3, wz, 3, &df), 0.0, 0);
     ck_assert_uint_eq(df, 1);
     z3[2] = 1;
-    ck_assert(isinf(bvt_stats_chi2_gof(z3, wz, 3, &df)));
+    ck_assert(isinf(bvt__stats_chi2_gof(z3, wz, 3, &df)));
 }
 END_TEST
 

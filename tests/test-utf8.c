@@ -113,13 +113,13 @@ END_TEST
 START_TEST(require_names_the_field_and_offset)
 {
     bvt_error err = BVT_ERROR_INIT;
-    ck_assert_int_eq(bvt_utf8_require(S("fine"), "thing", &err), BVT_OK);
-    ck_assert_int_eq(bvt_utf8_require(S("ab\xff"), "offer id", &err), BVT_EINVAL);
+    ck_assert_int_eq(bvt__utf8_require(S("fine"), "thing", &err), BVT_OK);
+    ck_assert_int_eq(bvt__utf8_require(S("ab\xff"), "offer id", &err), BVT_EINVAL);
     ck_assert_int_eq(err.code, BVT_EINVAL);
     ck_assert_int_eq(err.offset, 2);
     ck_assert_msg(strstr(err.message, "offer id") && strstr(err.message, "UTF-8") &&
                   strstr(err.message, "0xff"), "%s", err.message);
-    ck_assert_int_eq(bvt_utf8_require(S("\xc0\x80"), "x", NULL), BVT_EINVAL);
+    ck_assert_int_eq(bvt__utf8_require(S("\xc0\x80"), "x", NULL), BVT_EINVAL);
 }
 END_TEST
 

@@ -5,25 +5,25 @@
 
 #include "analytics.h"
 
-int bvt_anon_new(bvt_anon **out)
+int bvt__anon_new(bvt_anon **out)
 {
     *out = calloc(1, sizeof **out);
     return *out ? BVT_OK : BVT_ENOMEM;
 }
 
-void bvt_anon_free(bvt_anon *a)
+void bvt__anon_free(bvt_anon *a)
 {
     free(a);
 }
 
-size_t bvt_anon_bytes(const bvt_anon *a)
+size_t bvt__anon_bytes(const bvt_anon *a)
 {
     return a ? sizeof *a : 0;
 }
 
 static uint32_t top_level(const bvt_categories *cats, uint32_t cat)
 {
-    for (uint32_t p; cat && (p = bvt_categories_parent(cats, cat)) != 0;)
+    for (uint32_t p; cat && (p = bvt__categories_parent(cats, cat)) != 0;)
         cat = p;
     return cat;
 }
@@ -61,7 +61,7 @@ static bvt_anon_cell *anon_cell(bvt_anon *a, uint32_t key)
     }
 }
 
-int bvt_anon_restore(bvt_anon *a, uint32_t key, uint64_t count, double sum)
+int bvt__anon_restore(bvt_anon *a, uint32_t key, uint64_t count, double sum)
 {
     for (uint32_t i = (key * 0x9E3779B1u) & (BVT_ANON_SLOTS - 1);; i = (i + 1) & (BVT_ANON_SLOTS - 1)) {
         bvt_anon_cell *c = &a->cells[i];
@@ -88,33 +88,33 @@ static int count_anonymously(bvt_engine *e, const bvt_resolved_event *ev)
     bvt_anon *a = e->anon;
     bvt_anon_cell *c = anon_cell(a, key);
     /* the table names the category from now on: snapshots keep it */
-    int rc = c && top ? bvt_categories_keep(e->cats, top) : BVT_OK;
+    int rc = c && top ? bvt__categories_keep(e->cats, top) : BVT_OK;
     if (rc != BVT_OK)
         return rc;
     if (c) {
         atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
-        bvt_atomic_add_double(&c->sum, ev->value);
+        bvt__atomic_add_double(&c->sum, ev->value);
     }
     atomic_fetch_add_explicit(&a->total_count, 1, memory_order_relaxed);
-    bvt_atomic_add_double(&a->total_sum, ev->value);
+    bvt__atomic_add_double(&a->total_sum, ev->value);
     return BVT_OK;
 }
 
-int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
+int bvt__analytics_divert(bvt_engine *e, const bvt_resolved_event *ev)
 {
     if (e->analytics_policy != BVT_ANALYTICS_ANONYMOUS || !e->anon)
         return BVT_ECONSENT;
     return count_anonymously(e, ev);
 }
 
-int bvt_analytics_ensure(bvt_engine *e)
+int bvt__analytics_ensure(bvt_engine *e)
 {
-    return e->anon ? BVT_OK : bvt_anon_new(&e->anon);
+    return e->anon ? BVT_OK : bvt__anon_new(&e->anon);
 }
 
-int bvt_analytics_count(bvt_engine *e, const bvt_resolved_event *ev)
+int bvt__analytics_count(bvt_engine *e, const bvt_resolved_event *ev)
 {
-    int rc = bvt_analytics_ensure(e);
+    int rc = bvt__analytics_ensure(e);
     return rc == BVT_OK ? count_anonymously(e, ev) : rc;
 }
 
@@ -125,11 +125,11 @@ int bvt_anonymous_counts(bvt_engine *e, uint32_t type, uint32_t category_id, uin
         *out_count = 0;
     if (out_sum)
         *out_sum = 0;
-    if (!e || (type != BVT_ANY && !bvt_event_types_valid(&e->types, type)))
+    if (!e || (type != BVT_ANY && !bvt__event_types_valid(&e->types, type)))
         return BVT_EINVAL;
     if (category_id != BVT_ANY && category_id != 0 &&
-        (!bvt_categories_valid(e->cats, category_id) ||
-         bvt_categories_parent(e->cats, category_id) != 0))
+        (!bvt__categories_valid(e->cats, category_id) ||
+         bvt__categories_parent(e->cats, category_id) != 0))
         return BVT_EINVAL;
     const bvt_anon *a = e->anon;
     if (!a)
@@ -138,7 +138,7 @@ int bvt_anonymous_counts(bvt_engine *e, uint32_t type, uint32_t category_id, uin
     double sum = 0;
     if (type == BVT_ANY && category_id == BVT_ANY) {
         n = atomic_load_explicit(&((bvt_anon *)a)->total_count, memory_order_relaxed);
-        sum = bvt_atomic_load_double(&a->total_sum);
+        sum = bvt__atomic_load_double(&a->total_sum);
     } else {
         for (uint32_t i = 0; i < BVT_ANON_SLOTS; i++) {
             const bvt_anon_cell *c = &a->cells[i];
@@ -149,7 +149,7 @@ int bvt_anonymous_counts(bvt_engine *e, uint32_t type, uint32_t category_id, uin
                 (category_id != BVT_ANY && ((k - 1) & 0xFFFFu) != category_id))
                 continue;
             n += atomic_load_explicit(&((bvt_anon_cell *)c)->count, memory_order_relaxed);
-            sum += bvt_atomic_load_double(&c->sum);
+            sum += bvt__atomic_load_double(&c->sum);
         }
     }
     if (out_count)

@@ -34,34 +34,34 @@ typedef struct bvt_anon {
     bvt_anon_cell cells[BVT_ANON_SLOTS];
 } bvt_anon;
 
-int bvt_anon_new(bvt_anon **out);
-void bvt_anon_free(bvt_anon *a);
-size_t bvt_anon_bytes(const bvt_anon *a);
+int bvt__anon_new(bvt_anon **out);
+void bvt__anon_free(bvt_anon *a);
+size_t bvt__anon_bytes(const bvt_anon *a);
 
 /* Put a saved pair back into a fresh table (snapshot load, one thread):
  * BVT_OK; BVT_EEXIST (key already there); BVT_ELIMIT (BVT_ANON_PAIRS
  * already admitted).  key is a table key (not 0). */
-int bvt_anon_restore(bvt_anon *a, uint32_t key, uint64_t count, double sum);
+int bvt__anon_restore(bvt_anon *a, uint32_t key, uint64_t count, double sum);
 
 /* 1 when, under the engine's analytics policy, an event of the user whose
  * profile is r (NULL: none yet, so no consent) must not touch profiles. */
-static inline int bvt_analytics_blocked(const bvt_engine *e, const bvt_record *r)
+static inline int bvt__analytics_blocked(const bvt_engine *e, const bvt_record *r)
 {
     return e->analytics_policy != BVT_ANALYTICS_TRACK &&
-           !(r && bvt_consent_granted(r->ext, BVT_PURPOSE_ANALYTICS));
+           !(r && bvt__consent_granted(r->ext, BVT_PURPOSE_ANALYTICS));
 }
 
 /* What happens to such an event instead: BVT_ECONSENT under the drop
  * policy; under the anonymous policy it is counted and BVT_OK returned. */
-int bvt_analytics_divert(bvt_engine *e, const bvt_resolved_event *ev);
+int bvt__analytics_divert(bvt_engine *e, const bvt_resolved_event *ev);
 
 /* Count ev in the anonymous aggregates whatever the policy now (replay:
  * the journal says it was counted), creating them when the engine has
  * none.  Single-threaded use only (opening).  BVT_OK; BVT_ENOMEM. */
-int bvt_analytics_count(bvt_engine *e, const bvt_resolved_event *ev);
+int bvt__analytics_count(bvt_engine *e, const bvt_resolved_event *ev);
 
 /* The anonymous aggregates, created when the engine has none (opening,
  * single-threaded).  BVT_OK; BVT_ENOMEM. */
-int bvt_analytics_ensure(bvt_engine *e);
+int bvt__analytics_ensure(bvt_engine *e);
 
 #endif

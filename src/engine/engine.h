@@ -65,7 +65,7 @@ struct bvt_engine {
     struct bvt_state *state;             /* the state directory, or NULL (state.c) */
     struct bvt_journal *journal;         /* NULL without one, and while replaying */
     bvt_change_sink sink;                /* where change records go (change_sink.h) */
-    /* How bvt_persist_hold holds every change off: the store's lock-all,
+    /* How bvt__persist_hold holds every change off: the store's lock-all,
      * installed at creation (so change_sink.c, below the store, calls it
      * without depending on it). */
     void (*hold_all)(bvt_store *s);
@@ -73,50 +73,50 @@ struct bvt_engine {
 };
 
 /* Define a segment; `builtin` marks the engine's own (not removable). */
-int bvt_segment_define_internal(bvt_engine *e, const char *name, const char *rule, int builtin,
+int bvt__segment_define_internal(bvt_engine *e, const char *name, const char *rule, int builtin,
                                 uint32_t *out_id, bvt_error *err);
 
 /* Map a search keyword to category cat, which the caller has pinned
  * (category.h): the map holds that pin from now on (released at once when
  * nothing was stored), and the pin it held for the category the word
- * mapped to before is released.  bvt_keywords_set()'s statuses. */
-int bvt_keyword_pin_map(bvt_engine *e, const char *word, size_t len, uint32_t cat);
+ * mapped to before is released.  bvt__keywords_set()'s statuses. */
+int bvt__keyword_pin_map(bvt_engine *e, const char *word, size_t len, uint32_t cat);
 
 /* Define the RFM segments and funnel stages (engine creation). */
-int bvt_segments_define_builtins(bvt_engine *e, bvt_error *err);
+int bvt__segments_define_builtins(bvt_engine *e, bvt_error *err);
 
 /* Free the pooled batch blocks (engine teardown). */
-void bvt_batch_pool_free(bvt_engine *e);
+void bvt__batch_pool_free(bvt_engine *e);
 
 /* Zero the user keys the pooled batch blocks still hold from earlier
  * batches (erasure: no copy of a forgotten key stays in the engine's
  * memory; blocks in use by a running batch are left alone). */
-void bvt_batch_pool_scrub(bvt_engine *e);
+void bvt__batch_pool_scrub(bvt_engine *e);
 
 /* Free a ranking block (engine teardown frees the pooled ones). */
-void bvt_rank_work_free(struct rank_work *w);
+void bvt__rank_work_free(struct rank_work *w);
 
 /* By-key forms of the per-user calls: the public calls hash the raw id
  * and come here; journal replay (change_log.c) comes here directly. */
-int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
-/* As bvt_track_key without the analytics policy: replay applies what the
+int bvt__track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
+/* As bvt__track_key without the analytics policy: replay applies what the
  * journal says was applied. */
-int bvt_track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
+int bvt__track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev);
 /* An attribute key (max BVT_ATTR_KEY_MAX) or string value (max
  * BVT_ATTR_VALUE_MAX) as every path that sets one accepts it: 1..max bytes
  * of UTF-8. */
-int bvt_attr_text_ok(const char *s, size_t max);
+int bvt__attr_text_ok(const char *s, size_t max);
 
 /* These three explain a failure in err (may be NULL: replay). */
-int bvt_attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
+int bvt__attr_set_key(bvt_engine *e, bvt_user_key k, const char *key, int kind, double number,
                      const char *string, bvt_error *err);
-int bvt_attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key, bvt_error *err);
-int bvt_consent_set_key(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted,
+int bvt__attr_unset_key(bvt_engine *e, bvt_user_key k, const char *key, bvt_error *err);
+int bvt__consent_set_key(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted,
                         int64_t t_ms, bvt_error *err);
-int bvt_user_alias_keys(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
-int bvt_user_forget_key(bvt_engine *e, bvt_user_key k);
+int bvt__user_alias_keys(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
+int bvt__user_forget_key(bvt_engine *e, bvt_user_key k);
 /* Expiry of the users whose key high words lie in [from, to] at cutoff
  * (replay of one shard's pass; privacy.c). */
-void bvt_expire_keys(bvt_engine *e, int64_t cutoff, uint64_t from, uint64_t to);
+void bvt__expire_keys(bvt_engine *e, int64_t cutoff, uint64_t from, uint64_t to);
 
 #endif

@@ -27,35 +27,35 @@ static int resolve(bvt_engine *e, const bvt_event *ev, bvt_resolved_event *out,
                    bvt_user_key *key, bvt_error *err)
 {
     if (!ev)
-        return bvt_fail(err, BVT_EINVAL, -1, "event is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "event is NULL");
     if (ev->version == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "event.version is 0: use BVT_EVENT_INIT");
+        return bvt__fail(err, BVT_EINVAL, -1, "event.version is 0: use BVT_EVENT_INIT");
     if (ev->version > BVT_EVENT_VERSION)
-        return bvt_fail(err, BVT_EVERSION, -1, "event.version %u is newer than this library",
+        return bvt__fail(err, BVT_EVERSION, -1, "event.version %u is newer than this library",
                         ev->version);
-    if (!bvt_event_types_valid(&e->types, ev->type))
-        return bvt_fail(err, BVT_ETYPE, -1, "unknown event type %u", ev->type);
-    if (!bvt_user_id_valid(ev->user_id, ev->user_id_len))
-        return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
+    if (!bvt__event_types_valid(&e->types, ev->type))
+        return bvt__fail(err, BVT_ETYPE, -1, "unknown event type %u", ev->type);
+    if (!bvt__user_id_valid(ev->user_id, ev->user_id_len))
+        return bvt__fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
     if (ev->time_ms <= 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "time_ms must be > 0 (epoch milliseconds)");
+        return bvt__fail(err, BVT_EINVAL, -1, "time_ms must be > 0 (epoch milliseconds)");
     if (!isfinite(ev->value) || ev->value < 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "value must be finite and >= 0");
+        return bvt__fail(err, BVT_EINVAL, -1, "value must be finite and >= 0");
     if (ev->dwell_ms < 0 || ev->dwell_ms > MAX_DWELL_MS)
-        return bvt_fail(err, BVT_EINVAL, -1, "dwell_ms must be 0..86400000");
+        return bvt__fail(err, BVT_EINVAL, -1, "dwell_ms must be 0..86400000");
     memset(out, 0, sizeof *out);
     if (ev->category) {
-        int rc = bvt_categories_intern(e->cats, ev->category, strlen(ev->category),
+        int rc = bvt__categories_intern(e->cats, ev->category, strlen(ev->category),
                                        &out->category, err);
         if (rc != BVT_OK)
             return rc;
     } else if (ev->category_id) {
-        if (!bvt_categories_valid(e->cats, ev->category_id))
-            return bvt_fail(err, BVT_EINVAL, -1, "unknown category_id %u", ev->category_id);
+        if (!bvt__categories_valid(e->cats, ev->category_id))
+            return bvt__fail(err, BVT_EINVAL, -1, "unknown category_id %u", ev->category_id);
         out->category = ev->category_id;
     }
     if (ev->type == BVT_EVENT_SEARCH && ev->search_text)
-        out->n_search = (uint32_t)bvt_keywords_match(e->keywords, ev->search_text,
+        out->n_search = (uint32_t)bvt__keywords_match(e->keywords, ev->search_text,
                                                      strlen(ev->search_text), out->search_cats,
                                                      sizeof out->search_cats /
                                                          sizeof out->search_cats[0]);
@@ -66,13 +66,13 @@ static int resolve(bvt_engine *e, const bvt_event *ev, bvt_resolved_event *out,
     if (ev->item_id && (ev->type == BVT_EVENT_ADD_TO_CART ||
                         ev->type == BVT_EVENT_REMOVE_FROM_CART || ev->type == BVT_EVENT_PURCHASE))
         out->item_hash = bvt_item_hash(ev->item_id, strlen(ev->item_id));
-    if (ev->offer_id && bvt_feedback_type(ev->type)) {
-        out->offer = bvt_interner_find(e->offers.names, ev->offer_id, strlen(ev->offer_id));
+    if (ev->offer_id && bvt__feedback_type(ev->type)) {
+        out->offer = bvt__interner_find(e->offers.names, ev->offer_id, strlen(ev->offer_id));
         out->offer_unknown = out->offer == 0;
     }
     out->dwell_ms = (int32_t)ev->dwell_ms;
-    out->weight = (float)bvt_event_types_weight(&e->types, ev->type);
-    *key = bvt_engine_key(e, ev->user_id, ev->user_id_len);
+    out->weight = (float)bvt__event_types_weight(&e->types, ev->type);
+    *key = bvt__engine_key(e, ev->user_id, ev->user_id_len);
     return BVT_OK;
 }
 
@@ -90,17 +90,17 @@ static void room_mark_take(const bvt_record *r, room_mark *mk)
 {
     mk->had_ext = r->ext != NULL;
     mk->cart_cap = r->ext ? r->ext->cart_cap : 0;
-    bvt_caps_mark_take(r->ext, &mk->caps);
+    bvt__caps_mark_take(r->ext, &mk->caps);
 }
 
 static void room_give_back(bvt_record *r, bvt_mem *m, const room_mark *mk)
 {
     if (!mk->had_ext) { /* everything hanging off r is this event's, and empty */
-        bvt_profile_release(r, m);
+        bvt__profile_release(r, m);
         return;
     }
-    bvt_caps_undo(r->ext, m, &mk->caps);
-    bvt_cart_shrink(r->ext, m, mk->cart_cap);
+    bvt__caps_undo(r->ext, m, &mk->caps);
+    bvt__cart_shrink(r->ext, m, mk->cart_cap);
 }
 
 /* One event, as a change of the user's profile (user_update.h). */
@@ -115,20 +115,20 @@ typedef struct event_change {
  * attempt reserved is given back, so a refusal changes nothing.  The offer
  * catalog is taken at the first attempt, under the shard lock: a
  * definition published while changes are journaled holds every shard lock
- * (bvt_persist_hold), so the event reads the catalog its record follows. */
+ * (bvt__persist_hold), so the event reads the catalog its record follows. */
 static int event_apply(void *ctx, bvt_shard *sh, bvt_record *r)
 {
     event_change *c = ctx;
     room_mark mk;
     if (!c->offers_taken) {
-        c->offers = c->ev->offer ? bvt_offers_acquire(&c->e->offers) : NULL;
+        c->offers = c->ev->offer ? bvt__offers_acquire(&c->e->offers) : NULL;
         c->offers_taken = 1;
     }
-    bvt_mem_begin(&sh->mem); /* each attempt is the change (batches share a lock) */
+    bvt__mem_begin(&sh->mem); /* each attempt is the change (batches share a lock) */
     room_mark_take(r, &mk);
-    int rc = bvt_feedback_reserve(&sh->mem, r, c->ev, c->offers);
+    int rc = bvt__feedback_reserve(&sh->mem, r, c->ev, c->offers);
     if (rc == BVT_OK)
-        rc = bvt_profile_apply(r, c->ev, &c->e->cfg, &sh->mem);
+        rc = bvt__profile_apply(r, c->ev, &c->e->cfg, &sh->mem);
     if (rc != BVT_OK)
         room_give_back(r, &sh->mem, &mk);
     return rc;
@@ -138,8 +138,8 @@ static int event_commit(void *ctx, bvt_shard *sh, bvt_record *r)
 {
     const event_change *c = ctx;
     sh->events_accepted++;
-    bvt_feedback_apply(c->e, r, c->ev, c->offers);
-    return bvt_log_event(c->e, r, c->ev); /* under the shard lock: see persist.h */
+    bvt__feedback_apply(c->e, r, c->ev, c->offers);
+    return bvt__log_event(c->e, r, c->ev); /* under the shard lock: see persist.h */
 }
 
 /* A budget refusal evicts (policy permitting) and retries; a profile
@@ -153,8 +153,8 @@ static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created
 {
     event_change c = { e, ev, NULL, 0 };
     bvt_user_change u = EVENT_UPDATE(c);
-    int rc = bvt_user_update_locked(e, sh, r, created, &u);
-    bvt_offers_release(c.offers);
+    int rc = bvt__user_update_locked(e, sh, r, created, &u);
+    bvt__offers_release(c.offers);
     return rc;
 }
 
@@ -162,30 +162,30 @@ static int apply_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created
  * (the shard lock held, so the journal sees it exactly once). */
 static int divert(bvt_engine *e, const bvt_resolved_event *ev)
 {
-    int rc = bvt_analytics_divert(e, ev);
-    return rc == BVT_OK ? bvt_log_anon_event(e, ev) : rc;
+    int rc = bvt__analytics_divert(e, ev);
+    return rc == BVT_OK ? bvt__log_anon_event(e, ev) : rc;
 }
 
-int bvt_track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
+int bvt__track_apply_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
 {
     event_change c = { e, ev, NULL, 0 };
     bvt_user_change u = EVENT_UPDATE(c);
     u.flags |= BVT_UPDATE_CREATE;
-    int rc = bvt_user_update(e, k, &u);
-    bvt_offers_release(c.offers);
+    int rc = bvt__user_update(e, k, &u);
+    bvt__offers_release(c.offers);
     return rc;
 }
 
 /* The whole path for one resolved event: the analytics policy, then as
- * bvt_track_apply_key. */
-int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
+ * bvt__track_apply_key. */
+int bvt__track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
 {
     if (e->analytics_policy == BVT_ANALYTICS_TRACK)
-        return bvt_track_apply_key(e, k, ev);
+        return bvt__track_apply_key(e, k, ev);
     /* Consent first, before a profile is created (or another evicted). */
     bvt_shard *sh;
-    bvt_record *r = bvt_engine_lock_key(e, k, &sh);
-    int rc = bvt_analytics_blocked(e, r) ? divert(e, ev) : apply_locked(e, sh, r, 0, ev);
+    bvt_record *r = bvt__engine_lock_key(e, k, &sh);
+    int rc = bvt__analytics_blocked(e, r) ? divert(e, ev) : apply_locked(e, sh, r, 0, ev);
     pthread_mutex_unlock(&sh->lock);
     return rc;
 }
@@ -197,9 +197,9 @@ int bvt_track_key(bvt_engine *e, bvt_user_key k, const bvt_resolved_event *ev)
 static void count_rejected(bvt_engine *e, uint64_t n)
 {
     bvt_shard *sh = &e->store.shards[0];
-    bvt_shard_lock(sh);
+    bvt__shard_lock(sh);
     atomic_fetch_add_explicit(&e->events_rejected, n, memory_order_relaxed);
-    (void)bvt_log_rejected(e, n);
+    (void)bvt__log_rejected(e, n);
     pthread_mutex_unlock(&sh->lock);
 }
 
@@ -209,26 +209,26 @@ static void count_rejected(bvt_engine *e, uint64_t n)
 static int rejected(bvt_engine *e, int rc)
 {
     count_rejected(e, 1);
-    (void)bvt_persist_commit(e);
+    (void)bvt__persist_commit(e);
     return rc;
 }
 
 int bvt_event_track(bvt_engine *e, const bvt_event *ev, bvt_error *err)
 {
     if (!e)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine is NULL");
     bvt_resolved_event rev;
     bvt_user_key k;
-    int rc = bvt_persist_check(e);
+    int rc = bvt__persist_check(e);
     if (rc != BVT_OK)
-        return bvt_fail(err, rc, -1, "the journal has failed: nothing is accepted");
+        return bvt__fail(err, rc, -1, "the journal has failed: nothing is accepted");
     rc = resolve(e, ev, &rev, &k, err); /* fills err itself */
     if (rc == BVT_OK) {
-        rc = bvt_track_key(e, k, &rev);
+        rc = bvt__track_key(e, k, &rev);
         if (rc == BVT_OK)
-            rc = bvt_persist_commit(e);
+            rc = bvt__persist_commit(e);
         if (rc != BVT_OK)
-            bvt_fail(err, rc, -1, "%s", rc == BVT_EFULL ? "user table or memory budget full"
+            bvt__fail(err, rc, -1, "%s", rc == BVT_EFULL ? "user table or memory budget full"
                                                         : bvt_strerror(rc));
     }
     return rc == BVT_OK ? rc : rejected(e, rc);
@@ -255,7 +255,7 @@ static inline const bvt_record *guess_record(const bvt_shard *sh, const bvt_user
         if (v == 0)
             return NULL;
         if ((uint32_t)(v >> 32) == tag)
-            return bvt_shard_record(sh, (uint32_t)v - 1);
+            return bvt__shard_record(sh, (uint32_t)v - 1);
     }
     return NULL;
 }
@@ -282,7 +282,7 @@ static inline void prefetch_history(const bvt_shard *sh, const bvt_user_key *k)
 {
     const bvt_record *r = guess_record(sh, k);
     if (r && r->ext)
-        bvt_history_prefetch(&r->ext->hist);
+        bvt__history_prefetch(&r->ext->hist);
 }
 
 /* Under the reject policy, which new users get the last free places must
@@ -323,14 +323,14 @@ static void apply_block(bvt_engine *e, batch_block *b, size_t n)
         while (end < n && b->shard[b->order[end]] == s)
             end++;
         bvt_shard *sh = &e->store.shards[s];
-        bvt_shard_lock(sh);
+        bvt__shard_lock(sh);
         for (size_t j = i; j < end && j < i + D_INDEX; j++)
-            bvt_shard_prefetch(sh, &b->key[b->order[j]]);
+            bvt__shard_prefetch(sh, &b->key[b->order[j]]);
         for (size_t j = i; j < end && j < i + D_RECORD; j++)
             prefetch_record(sh, &b->key[b->order[j]]);
         for (size_t j = i; j < end; j++) {
             if (j + D_INDEX < end)
-                bvt_shard_prefetch(sh, &b->key[b->order[j + D_INDEX]]);
+                bvt__shard_prefetch(sh, &b->key[b->order[j + D_INDEX]]);
             if (j + D_RECORD < end)
                 prefetch_record(sh, &b->key[b->order[j + D_RECORD]]);
             if (j + D_EXT < end)
@@ -340,22 +340,22 @@ static void apply_block(bvt_engine *e, batch_block *b, size_t n)
             uint16_t p = b->order[j];
             if (b->code[p] != BVT_OK)
                 continue;
-            bvt_record *r = bvt_shard_find(sh, &b->key[p]);
+            bvt_record *r = bvt__shard_find(sh, &b->key[p]);
             int created = 0;
             bvt_user_key to;
-            if (!r && bvt_aliases_find(&e->aliases, &b->key[p], &to)) {
+            if (!r && bvt__aliases_find(&e->aliases, &b->key[p], &to)) {
                 /* rare: the profile lives under another key, maybe another shard */
                 pthread_mutex_unlock(&sh->lock);
-                b->code[p] = bvt_track_key(e, to, &b->ev[p]);
-                bvt_shard_lock(sh);
+                b->code[p] = bvt__track_key(e, to, &b->ev[p]);
+                bvt__shard_lock(sh);
                 continue;
             }
-            if (bvt_analytics_blocked(e, r)) { /* before a profile is created */
+            if (bvt__analytics_blocked(e, r)) { /* before a profile is created */
                 b->code[p] = divert(e, &b->ev[p]);
                 continue;
             }
             if (!r) {
-                b->code[p] = bvt_shard_add(sh, &e->store, &b->key[p], NULL, &r);
+                b->code[p] = bvt__shard_add(sh, &e->store, &b->key[p], NULL, &r);
                 if (b->code[p] != BVT_OK)
                     continue;
                 created = 1;
@@ -387,7 +387,7 @@ static void block_give(bvt_engine *e, batch_block *b)
     free(b);
 }
 
-void bvt_batch_pool_scrub(bvt_engine *e)
+void bvt__batch_pool_scrub(bvt_engine *e)
 {
     pthread_mutex_lock(&e->pool_lock);
     for (uint32_t i = 0; i < e->pool_len; i++)
@@ -395,7 +395,7 @@ void bvt_batch_pool_scrub(bvt_engine *e)
     pthread_mutex_unlock(&e->pool_lock);
 }
 
-void bvt_batch_pool_free(bvt_engine *e)
+void bvt__batch_pool_free(bvt_engine *e)
 {
     while (e->pool_len)
         free(e->pool[--e->pool_len]);
@@ -408,19 +408,19 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
     if (out_failed)
         *out_failed = 0;
     if (!e || (!events && n > 0))
-        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL, or events is NULL with n > 0");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine is NULL, or events is NULL with n > 0");
     if (n > BVT_EVENT_BATCH_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "n (%zu events) is above the limit "
+        return bvt__fail(err, BVT_EINVAL, -1, "n (%zu events) is above the limit "
                         "BVT_EVENT_BATCH_MAX (%d): send them in several calls", n,
                         BVT_EVENT_BATCH_MAX);
     if (n == 0)
         return BVT_OK;
-    int jrc = bvt_persist_check(e);
+    int jrc = bvt__persist_check(e);
     if (jrc != BVT_OK)
-        return bvt_fail(err, jrc, -1, "the journal has failed: nothing is accepted");
+        return bvt__fail(err, jrc, -1, "the journal has failed: nothing is accepted");
     batch_block *b = block_take(e);
     if (!b)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for a batch block");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory for a batch block");
     size_t failed = 0;
     int first_rc = BVT_OK;
     for (size_t base = 0; base < n; base += BATCH_BLOCK) {
@@ -430,7 +430,7 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
             b->code[i] = resolve(e, &events[base + i], &b->ev[i], &b->key[i],
                                  first_rc == BVT_OK ? err : NULL);
             b->shard[i] = b->code[i] == BVT_OK
-                              ? (uint16_t)(bvt_store_shard(&e->store, &b->key[i]) - e->store.shards)
+                              ? (uint16_t)(bvt__store_shard(&e->store, &b->key[i]) - e->store.shards)
                               : 0;
             if (b->code[i] != BVT_OK && first_rc == BVT_OK) {
                 first_rc = b->code[i];
@@ -448,7 +448,7 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
             if (failed == 0 && first_rc == BVT_OK)
                 first_rc = b->code[i];
             if (failed == 0 && err && err->offset != (int64_t)(base + i))
-                bvt_fail(err, b->code[i], (int64_t)(base + i), "event %zu: %s", base + i,
+                bvt__fail(err, b->code[i], (int64_t)(base + i), "event %zu: %s", base + i,
                          bvt_strerror(b->code[i]));
             failed++;
             block_failed++;
@@ -459,8 +459,8 @@ int bvt_event_track_batch(bvt_engine *e, const bvt_event *events, size_t n,
     block_give(e, b);
     if (out_failed)
         *out_failed = failed;
-    jrc = bvt_persist_commit(e);
+    jrc = bvt__persist_commit(e);
     if (jrc != BVT_OK) /* the accepted events are in memory, not durable */
-        return bvt_fail(err, jrc, -1, "the journal failed: the batch is not durable");
+        return bvt__fail(err, jrc, -1, "the journal failed: the batch is not durable");
     return failed ? first_rc : BVT_OK;
 }

@@ -85,7 +85,7 @@ static uint32_t fnv_utf8(uint32_t h, const char *text, size_t len)
     return h;
 }
 
-double bvt_bucket_hash_gb(const char *seed, size_t seed_len, const char *value,
+double bvt__bucket_hash_gb(const char *seed, size_t seed_len, const char *value,
                           size_t value_len, int version, int *ok)
 {
     if (version == 1) {
@@ -114,7 +114,7 @@ double bvt_bucket_hash_gb(const char *seed, size_t seed_len, const char *value,
     return -1.0;
 }
 
-double bvt_bucket_hash_xxh3(const void *salt, size_t salt_len, const void *id, size_t id_len)
+double bvt__bucket_hash_xxh3(const void *salt, size_t salt_len, const void *id, size_t id_len)
 {
     uint64_t h;
     unsigned char buf[256];
@@ -139,14 +139,14 @@ double bvt_bucket_hash_xxh3(const void *salt, size_t salt_len, const void *id, s
     return (double)(h >> 11) * 0x1.0p-53;
 }
 
-size_t bvt_bucket_equal_weights(size_t n, double *out)
+size_t bvt__bucket_equal_weights(size_t n, double *out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = 1.0 / (double)n;
     return n;
 }
 
-size_t bvt_bucket_ranges(size_t n, double coverage, const double *weights, size_t n_weights,
+size_t bvt__bucket_ranges(size_t n, double coverage, const double *weights, size_t n_weights,
                          double (*out)[2])
 {
     if (!(coverage >= 0.0)) /* also NaN */
@@ -173,7 +173,7 @@ size_t bvt_bucket_ranges(size_t n, double coverage, const double *weights, size_
     return n;
 }
 
-int bvt_bucket_choose(double x, const double (*ranges)[2], size_t k)
+int bvt__bucket_choose(double x, const double (*ranges)[2], size_t k)
 {
     for (size_t i = 0; i < k && i < (size_t)INT32_MAX; i++)
         if (x >= ranges[i][0] && x < ranges[i][1])
@@ -181,7 +181,7 @@ int bvt_bucket_choose(double x, const double (*ranges)[2], size_t k)
     return -1;
 }
 
-int bvt_bucket_in_namespace(const char *id, size_t id_len, const char *ns, size_t ns_len,
+int bvt__bucket_in_namespace(const char *id, size_t id_len, const char *ns, size_t ns_len,
                             double lo, double hi)
 {
     /* hash("__" + ns, id, 1) hashes id + "__" + ns. */

@@ -25,15 +25,15 @@
 
 /* ---- the registry ---- */
 
-int bvt_experiments_new(struct bvt_experiments **out)
+int bvt__experiments_new(struct bvt_experiments **out)
 {
     struct bvt_experiments *x = calloc(1, sizeof *x);
     *out = NULL;
     if (!x)
         return BVT_ENOMEM;
-    if (bvt_interner_new(&x->names, BVT_EXPERIMENTS_MAX) != BVT_OK ||
-        bvt_interner_new(&x->vnames, BVT_EXP_VARIANT_NAMES_MAX) != BVT_OK) {
-        bvt_interner_free(x->names);
+    if (bvt__interner_new(&x->names, BVT_EXPERIMENTS_MAX) != BVT_OK ||
+        bvt__interner_new(&x->vnames, BVT_EXP_VARIANT_NAMES_MAX) != BVT_OK) {
+        bvt__interner_free(x->names);
         free(x);
         return BVT_ENOMEM;
     }
@@ -55,20 +55,20 @@ static void def_free(bvt_experiment_def *d)
     free(d);
 }
 
-void bvt_experiment_release(const bvt_experiment_def *cd)
+void bvt__experiment_release(const bvt_experiment_def *cd)
 {
     bvt_experiment_def *d = (bvt_experiment_def *)cd; /* references are counted in place */
     if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
         def_free(d);
 }
 
-void bvt_experiments_free(struct bvt_experiments *x)
+void bvt__experiments_free(struct bvt_experiments *x)
 {
     if (!x)
         return;
     for (uint32_t i = 0; i <= BVT_EXPERIMENTS_MAX; i++) {
         bvt_exp_slot *s = &x->slots[i];
-        bvt_experiment_release(s->def);
+        bvt__experiment_release(s->def);
         free(atomic_load_explicit(&s->cells, memory_order_relaxed));
         pthread_mutex_destroy(&s->lock);
     }
@@ -76,18 +76,18 @@ void bvt_experiments_free(struct bvt_experiments *x)
         next = h->older;
         free(h);
     }
-    bvt_interner_free(x->names);
-    bvt_interner_free(x->vnames);
+    bvt__interner_free(x->names);
+    bvt__interner_free(x->vnames);
     pthread_mutex_destroy(&x->define_lock);
     free(x);
 }
 
-size_t bvt_experiments_bytes(const struct bvt_experiments *x)
+size_t bvt__experiments_bytes(const struct bvt_experiments *x)
 {
     if (!x)
         return 0;
     return atomic_load_explicit(&x->bytes, memory_order_relaxed) +
-           bvt_interner_bytes(x->names) + bvt_interner_bytes(x->vnames);
+           bvt__interner_bytes(x->names) + bvt__interner_bytes(x->vnames);
 }
 
 static bvt_exp_slot *slot_of(bvt_engine *e, uint32_t id)
@@ -111,11 +111,11 @@ static bvt_experiment_def *acquire_id(bvt_engine *e, uint32_t id)
     return d;
 }
 
-const bvt_experiment_def *bvt_experiment_acquire(bvt_engine *e, const char *name)
+const bvt_experiment_def *bvt__experiment_acquire(bvt_engine *e, const char *name)
 {
     if (!e || !name || !e->experiments)
         return NULL;
-    uint32_t id = bvt_interner_find(e->experiments->names, name, strlen(name));
+    uint32_t id = bvt__interner_find(e->experiments->names, name, strlen(name));
     return id ? acquire_id(e, id) : NULL;
 }
 
@@ -125,8 +125,8 @@ static double unit_hash(const bvt_exp_hot *h, const char *salt, size_t salt_len,
                         const void *id, size_t len)
 {
     if (h->kind == BVT_HASH_XXH3)
-        return bvt_bucket_hash_xxh3(salt, salt_len, id, len);
-    return bvt_bucket_hash_gb(salt, salt_len, (const char *)id, len, (int)h->kind, NULL);
+        return bvt__bucket_hash_xxh3(salt, salt_len, id, len);
+    return bvt__bucket_hash_gb(salt, salt_len, (const char *)id, len, (int)h->kind, NULL);
 }
 
 /* Holdout first (its own hash), then the variant ranges. */
@@ -135,14 +135,14 @@ static int32_t hashed_variant(const bvt_exp_hot *h, const void *id, size_t len)
     if (h->holdout > 0.0 && unit_hash(h, h->hsalt, h->hsalt_len, id, len) < h->holdout)
         return BVT_VARIANT_HOLDOUT;
     double u = unit_hash(h, h->salt, h->salt_len, id, len);
-    int v = bvt_bucket_choose(u, (const double (*)[2])h->ranges, h->n);
+    int v = bvt__bucket_choose(u, (const double (*)[2])h->ranges, h->n);
     return v < 0 ? BVT_VARIANT_NONE : (int32_t)v;
 }
 
 int bvt_experiment_variant_of(bvt_engine *e, uint32_t experiment, const void *user_id,
                               size_t len, int32_t *out_variant)
 {
-    if (!e || !bvt_user_id_valid(user_id, len) || !out_variant || experiment == 0)
+    if (!e || !bvt__user_id_valid(user_id, len) || !out_variant || experiment == 0)
         return BVT_EINVAL;
     bvt_exp_slot *s = slot_of(e, experiment);
     const bvt_exp_hot *h = s ? atomic_load_explicit(&s->hot, memory_order_acquire) : NULL;
@@ -158,9 +158,9 @@ typedef bvt_exp_entry exp_entry;
 
 /* ---- names ---- */
 
-const char *bvt_experiments_name(const struct bvt_experiments *x, uint32_t id)
+const char *bvt__experiments_name(const struct bvt_experiments *x, uint32_t id)
 {
-    return bvt_interner_str(x->names, id);
+    return bvt__interner_str(x->names, id);
 }
 
 /* ---- counters ---- */
@@ -190,20 +190,20 @@ static int expose_outcome(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m
 {
     *out_variant = v;
     *out_log = BVT_OK;
-    exp_entry *en = bvt_exp_user_find(r->ext, d->id);
+    exp_entry *en = bvt__exp_user_find(r->ext, d->id);
     if (en) {
         *out_variant = en->variant;
         if (now < en->exposed_ms) {
             en->exposed_ms = now; /* a late-arriving earlier exposure */
-            *out_log = bvt_experiments_log_assign(e, r, d->id, en->variant, now, en->seg_mask);
+            *out_log = bvt__experiments_log_assign(e, r, d->id, en->variant, now, en->seg_mask);
         }
         return BVT_OK;
     }
     if (v == BVT_VARIANT_NONE)
         return BVT_OK; /* outside coverage: nothing kept, so a wider coverage can add them */
-    int rc = bvt_profile_ext(r, m);
+    int rc = bvt__profile_ext(r, m);
     if (rc == BVT_OK)
-        rc = bvt_exp_user_reserve(r->ext, m);
+        rc = bvt__exp_user_reserve(r->ext, m);
     if (rc != BVT_OK)
         return rc;
     struct bvt_exp_user *u = r->ext->experiments;
@@ -214,14 +214,14 @@ static int expose_outcome(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m
     bvt_exp_slot *s = slot_of(e, d->id);
     bvt_exp_cell *cells = atomic_load_explicit(&s->cells, memory_order_acquire);
     uint32_t col = column_of(v, s->n);
-    add_u64(&bvt_exp_cell_at(cells, s->n, 0, col)->users, 1);
+    add_u64(&bvt__exp_cell_at(cells, s->n, 0, col)->users, 1);
     for (uint32_t b = seg_mask; b; b &= b - 1)
-        add_u64(&bvt_exp_cell_at(cells, s->n, 1 + (uint32_t)__builtin_ctz(b), col)->users, 1);
-    *out_log = bvt_experiments_log_assign(e, r, d->id, v, now, seg_mask);
+        add_u64(&bvt__exp_cell_at(cells, s->n, 1 + (uint32_t)__builtin_ctz(b), col)->users, 1);
+    *out_log = bvt__experiments_log_assign(e, r, d->id, v, now, seg_mask);
     return BVT_OK;
 }
 
-int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
+int bvt__experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
                                  bvt_record *r, const void *id, size_t len, int64_t now,
                                  uint32_t seg_mask, int32_t *out_variant, int *out_log)
 {
@@ -238,16 +238,16 @@ int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt
 
 /* Ranking's exposure (rank.c): its record is appended here too, under the
  * shard lock rank.c holds; a journal failure is not rank's to report. */
-int32_t bvt_experiment_expose_locked(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
+int32_t bvt__experiment_expose_locked(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
                                      bvt_record *r, const void *id, size_t len, int64_t now,
                                      uint32_t seg_mask)
 {
     int32_t v;
-    (void)bvt_experiment_expose_status(e, d, m, r, id, len, now, seg_mask, &v, NULL);
+    (void)bvt__experiment_expose_status(e, d, m, r, id, len, now, seg_mask, &v, NULL);
     return v;
 }
 
-void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o)
+void bvt__experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o)
 {
     if (!e || !x || !x->experiments || !o)
         return;
@@ -273,7 +273,7 @@ void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o)
         uint32_t col = column_of(en->variant, s->n);
         uint32_t rows = 1u | (en->seg_mask << 1);
         for (uint32_t b = rows; b; b &= b - 1) {
-            bvt_exp_cell *c = bvt_exp_cell_at(cells, s->n, (uint32_t)__builtin_ctz(b), col);
+            bvt_exp_cell *c = bvt__exp_cell_at(cells, s->n, (uint32_t)__builtin_ctz(b), col);
             if (impression)
                 add_u64(&c->impressions, 1);
             else if (click)
@@ -283,28 +283,28 @@ void bvt_experiments_on_event(bvt_engine *e, bvt_ext *x, const bvt_outcome *o)
             if (converts)
                 add_u64(&c->converters, 1);
             if (revenue != 0.0) {
-                bvt_atomic_add_double(&c->revenue, revenue);
-                bvt_atomic_add_double(&c->revenue_sq, sq); /* (r + x)^2 - r^2 */
+                bvt__atomic_add_double(&c->revenue, revenue);
+                bvt__atomic_add_double(&c->revenue_sq, sq); /* (r + x)^2 - r^2 */
             }
             if (cost != 0.0)
-                bvt_atomic_add_double(&c->cost, cost);
+                bvt__atomic_add_double(&c->cost, cost);
         }
         if (converts)
             en->converted = 1;
-        en->revenue = bvt_add_saturated(en->revenue, revenue); /* saved: must stay finite */
+        en->revenue = bvt__add_saturated(en->revenue, revenue); /* saved: must stay finite */
     }
 }
 
 /* ---- the variant's ranking ---- */
 
-const bvt_policy *bvt_experiment_variant_policy(const bvt_experiment_def *d, int32_t variant)
+const bvt_policy *bvt__experiment_variant_policy(const bvt_experiment_def *d, int32_t variant)
 {
     if (!d || variant < 0 || (uint32_t)variant >= d->n || !d->has_policy[variant])
         return NULL;
     return &d->policy[variant];
 }
 
-int bvt_experiment_variant_allows(const bvt_experiment_def *d, int32_t variant, uint32_t offer)
+int bvt__experiment_variant_allows(const bvt_experiment_def *d, int32_t variant, uint32_t offer)
 {
     if (!d || variant < 0 || (uint32_t)variant >= d->n || !d->has_offers[variant])
         return 1;
@@ -333,9 +333,9 @@ void bvt_experiment_init(bvt_experiment *exp)
 }
 
 /* 1..max bytes of UTF-8, none of them a control character (utf8.h). */
-int bvt_experiment_text_valid(const char *s, size_t max, size_t *out_len)
+int bvt__experiment_text_valid(const char *s, size_t max, size_t *out_len)
 {
-    return bvt_name_require(s, max, "name", out_len, NULL) == BVT_OK;
+    return bvt__name_require(s, max, "name", out_len, NULL) == BVT_OK;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -350,11 +350,11 @@ static int resolve_offers(bvt_engine *e, const bvt_variant *var, size_t v, bvt_e
 {
     if (!var->offers) {
         if (var->n_offers)
-            return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: n_offers without offers", v);
+            return bvt__fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: n_offers without offers", v);
         return BVT_OK;
     }
     if (var->n_offers > BVT_OFFERS_MAX)
-        return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variants[%zu].n_offers (%zu) is above "
+        return bvt__fail(err, BVT_EINVAL, (int64_t)v, "variants[%zu].n_offers (%zu) is above "
                         "the limit BVT_OFFERS_MAX (%u)", v, var->n_offers,
                         (unsigned)BVT_OFFERS_MAX);
     d->has_offers[v] = 1;
@@ -362,13 +362,13 @@ static int resolve_offers(bvt_engine *e, const bvt_variant *var, size_t v, bvt_e
         return BVT_OK; /* an empty set: nothing ranks in this variant */
     uint32_t *ids = malloc(var->n_offers * sizeof *ids);
     if (!ids)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     d->offers[v] = ids;
     for (size_t i = 0; i < var->n_offers; i++) {
         if (!var->offers[i])
-            return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: offer %zu is NULL", v, i);
+            return bvt__fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: offer %zu is NULL", v, i);
         if (bvt_offer_lookup(e, var->offers[i], &ids[i]) != BVT_OK)
-            return bvt_fail(err, BVT_ENOTFOUND, (int64_t)v, "variant %zu: unknown offer \"%s\"",
+            return bvt__fail(err, BVT_ENOTFOUND, (int64_t)v, "variant %zu: unknown offer \"%s\"",
                             v, var->offers[i]);
     }
     qsort(ids, var->n_offers, sizeof *ids, cmp_u32);
@@ -396,11 +396,11 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
                             bvt_experiment_def *d, bvt_error *err)
 {
     if (exp->version == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "experiment version is 0 (use BVT_EXPERIMENT_INIT)");
+        return bvt__fail(err, BVT_EINVAL, -1, "experiment version is 0 (use BVT_EXPERIMENT_INIT)");
     if (exp->version > BVT_EXPERIMENT_VERSION)
-        return bvt_fail(err, BVT_EVERSION, -1, "experiment version %u is newer than this "
+        return bvt__fail(err, BVT_EVERSION, -1, "experiment version %u is newer than this "
                         "library (%u)", exp->version, BVT_EXPERIMENT_VERSION);
-    int rc = bvt_name_require(exp->name, BVT_EXP_NAME_MAX, "experiment name", &sp->name_len,
+    int rc = bvt__name_require(exp->name, BVT_EXP_NAME_MAX, "experiment name", &sp->name_len,
                               err);
     if (rc != BVT_OK)
         return rc;
@@ -408,37 +408,37 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
     sp->salt = exp->salt ? exp->salt : exp->name;
     sp->salt_len = sp->name_len;
     if (exp->salt &&
-        (rc = bvt_name_require(exp->salt, BVT_EXP_SALT_MAX, "salt", &sp->salt_len, err)) != BVT_OK)
+        (rc = bvt__name_require(exp->salt, BVT_EXP_SALT_MAX, "salt", &sp->salt_len, err)) != BVT_OK)
         return rc;
     if (exp->hash > BVT_HASH_GROWTHBOOK_V2)
-        return bvt_fail(err, BVT_EINVAL, -1, "unknown hash kind %u", exp->hash);
+        return bvt__fail(err, BVT_EINVAL, -1, "unknown hash kind %u", exp->hash);
     if (!exp->variants || exp->n_variants < 2 || exp->n_variants > BVT_VARIANTS_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "2..%d variants are needed", BVT_VARIANTS_MAX);
+        return bvt__fail(err, BVT_EINVAL, -1, "2..%d variants are needed", BVT_VARIANTS_MAX);
     if (!(exp->coverage >= 0.0 && exp->coverage <= 1.0))
-        return bvt_fail(err, BVT_EINVAL, -1, "coverage must be in 0..1");
+        return bvt__fail(err, BVT_EINVAL, -1, "coverage must be in 0..1");
     if (!(exp->holdout >= 0.0 && exp->holdout <= 1.0))
-        return bvt_fail(err, BVT_EINVAL, -1, "holdout must be in 0..1");
+        return bvt__fail(err, BVT_EINVAL, -1, "holdout must be in 0..1");
     size_t n = exp->n_variants;
     sp->raw_sum = 0.0;
     for (size_t v = 0; v < n; v++) {
         const bvt_variant *var = &exp->variants[v];
         char what[32];
         snprintf(what, sizeof what, "variants[%zu].name", v);
-        rc = bvt_name_require(var->name, BVT_EXP_NAME_MAX, what, &sp->vname_len[v], err);
+        rc = bvt__name_require(var->name, BVT_EXP_NAME_MAX, what, &sp->vname_len[v], err);
         if (rc != BVT_OK)
             return rc;
         for (size_t w = 0; w < v; w++)
             if (sp->vname_len[w] == sp->vname_len[v] &&
                 memcmp(exp->variants[w].name, var->name, sp->vname_len[v]) == 0)
-                return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: name \"%s\" repeats "
+                return bvt__fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: name \"%s\" repeats "
                                 "variant %zu", v, var->name, w);
         if (!(var->weight >= 0.0) || isinf(var->weight))
-            return bvt_fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: weight must be finite "
+            return bvt__fail(err, BVT_EINVAL, (int64_t)v, "variant %zu: weight must be finite "
                             "and >= 0", v);
         sp->raw[v] = d->raw_weight[v] = var->weight;
         sp->raw_sum += var->weight;
         if (var->policy) { /* resolved once here, as bvt_rank() would */
-            rc = bvt_policy_resolve(var->policy, &d->policy[v], err);
+            rc = bvt__policy_resolve(var->policy, &d->policy[v], err);
             if (rc != BVT_OK) {
                 if (err)
                     err->offset = (int64_t)v;
@@ -453,7 +453,7 @@ static int check_definition(bvt_engine *e, const bvt_experiment *exp, exp_spec *
             return rc;
     }
     if (isinf(sp->raw_sum))
-        return bvt_fail(err, BVT_EINVAL, -1, "the weights' sum overflows");
+        return bvt__fail(err, BVT_EINVAL, -1, "the weights' sum overflows");
     d->n = (uint32_t)n;
     for (size_t v = 0; v < n; v++)
         d->weight[v] = sp->raw_sum > 0.0 ? sp->raw[v] / sp->raw_sum : 1.0 / (double)n;
@@ -488,7 +488,7 @@ static bvt_exp_hot *make_hot(const bvt_experiment *exp, const exp_spec *sp,
     const double *w = d->weight;
     if (exp->hash != BVT_HASH_XXH3 && sp->raw_sum >= 0.99 && sp->raw_sum <= 1.01)
         w = sp->raw;
-    bvt_bucket_ranges(d->n, exp->coverage, w, d->n, h->ranges);
+    bvt__bucket_ranges(d->n, exp->coverage, w, d->n, h->ranges);
     return h;
 }
 
@@ -510,18 +510,18 @@ static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, in
                   bvt_error *err)
 {
     if (!e || !exp || !e->experiments)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine or experiment is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine or experiment is NULL");
     struct bvt_experiments *x = e->experiments;
     bvt_experiment_def *d = calloc(1, sizeof *d);
     if (!d)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     atomic_init(&d->refs, 1);
     d->bytes = sizeof *d;
     exp_spec sp;
     int rc = check_definition(e, exp, &sp, d, err);
     bvt_exp_hot *fresh = NULL;
     if (rc == BVT_OK && !(fresh = make_hot(exp, &sp, d)))
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        rc = bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     if (rc != BVT_OK) {
         free(fresh);
         def_free(d);
@@ -529,39 +529,39 @@ static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, in
     }
 
     pthread_mutex_lock(&x->define_lock);
-    uint32_t id = bvt_interner_find(x->names, sp.name, sp.name_len);
+    uint32_t id = bvt__interner_find(x->names, sp.name, sp.name_len);
     bvt_exp_slot *s = id ? &x->slots[id] : NULL;
     const bvt_exp_hot *cur = s ? atomic_load_explicit(&s->hot, memory_order_relaxed) : NULL;
     if (cur && s->n != d->n) {
-        rc = bvt_fail(err, BVT_EINVAL, -1, "\"%s\" has %u variants; a redefinition cannot "
+        rc = bvt__fail(err, BVT_EINVAL, -1, "\"%s\" has %u variants; a redefinition cannot "
                       "change their number (define a new experiment)", sp.name, s->n);
     } else if (!id) {
-        rc = bvt_interner_intern(x->names, sp.name, sp.name_len, 0, &id, NULL);
+        rc = bvt__interner_intern(x->names, sp.name, sp.name_len, 0, &id, NULL);
         if (rc == BVT_ELIMIT)
-            rc = bvt_fail(err, rc, -1, "%d experiments are defined already", BVT_EXPERIMENTS_MAX);
+            rc = bvt__fail(err, rc, -1, "%d experiments are defined already", BVT_EXPERIMENTS_MAX);
         else if (rc != BVT_OK)
-            rc = bvt_fail(err, rc, -1, "out of memory");
+            rc = bvt__fail(err, rc, -1, "out of memory");
         else
             s = &x->slots[id];
     }
     for (uint32_t v = 0; rc == BVT_OK && v < d->n; v++) {
         uint32_t vid;
-        rc = bvt_interner_intern(x->vnames, exp->variants[v].name, sp.vname_len[v], 0, &vid,
+        rc = bvt__interner_intern(x->vnames, exp->variants[v].name, sp.vname_len[v], 0, &vid,
                                  NULL);
         if (rc == BVT_OK)
-            d->vname[v] = bvt_interner_str(x->vnames, vid);
+            d->vname[v] = bvt__interner_str(x->vnames, vid);
         else if (rc == BVT_ELIMIT)
-            rc = bvt_fail(err, rc, (int64_t)v, "%u distinct variant names are in use already",
+            rc = bvt__fail(err, rc, (int64_t)v, "%u distinct variant names are in use already",
                           BVT_EXP_VARIANT_NAMES_MAX);
         else
-            rc = bvt_fail(err, rc, (int64_t)v, "out of memory");
+            rc = bvt__fail(err, rc, (int64_t)v, "out of memory");
     }
     size_t cells_bytes = 0;
     if (rc == BVT_OK && !cur && !atomic_load_explicit(&s->cells, memory_order_relaxed)) {
         cells_bytes = (size_t)BVT_EXP_ROWS * (d->n + 1) * sizeof(bvt_exp_cell);
         bvt_exp_cell *cells = calloc(1, cells_bytes);
         if (!cells) {
-            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+            rc = bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
         } else {
             s->n = d->n; /* before any reader can see the cells or the definition */
             atomic_store_explicit(&s->cells, cells, memory_order_release);
@@ -575,7 +575,7 @@ static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, in
     }
 
     d->id = id;
-    d->name = bvt_interner_str(x->names, id);
+    d->name = bvt__interner_str(x->names, id);
     size_t added = cells_bytes + d->bytes;
     if (hot_equal(cur, fresh)) {
         free(fresh); /* same assignment: keep the published block */
@@ -589,7 +589,7 @@ static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, in
     /* assignments and outcomes read the definition: they are held off
      * while it is published and journaled (persist.h) */
     if (journal)
-        bvt_persist_hold(e);
+        bvt__persist_hold(e);
     pthread_mutex_lock(&s->lock);
     bvt_experiment_def *old = s->def;
     s->def = d;
@@ -600,16 +600,16 @@ static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, in
         atomic_fetch_sub_explicit(&x->bytes, old->bytes, memory_order_relaxed);
     if (journal) {
         /* d is the published definition: define_lock keeps it current */
-        rc = bvt_experiments_log_define(e, d);
-        int durable = bvt_persist_release(e);
+        rc = bvt__experiments_log_define(e, d);
+        int durable = bvt__persist_release(e);
         if (rc == BVT_OK)
             rc = durable;
         if (rc != BVT_OK)
-            bvt_fail(err, rc, -1, "the experiment is defined in memory but its journal record "
+            bvt__fail(err, rc, -1, "the experiment is defined in memory but its journal record "
                      "could not be written");
     }
     pthread_mutex_unlock(&x->define_lock);
-    bvt_experiment_release(old);
+    bvt__experiment_release(old);
     if (out_id)
         *out_id = id;
     return rc;
@@ -618,12 +618,12 @@ static int define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id, in
 int bvt_experiment_define(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
                           bvt_error *err)
 {
-    if (e && bvt_persist_check(e) != BVT_OK)
-        return bvt_fail(err, BVT_EIO, -1, "the journal has failed: nothing is changed");
+    if (e && bvt__persist_check(e) != BVT_OK)
+        return bvt__fail(err, BVT_EIO, -1, "the journal has failed: nothing is changed");
     return define(e, exp, out_id, 1, err);
 }
 
-int bvt_experiment_define_restore(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
+int bvt__experiment_define_restore(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
                                   bvt_error *err)
 {
     return define(e, exp, out_id, 0, err);
@@ -634,7 +634,7 @@ int bvt_experiment_lookup(bvt_engine *e, const char *name, uint32_t *out_id)
     if (!e || !name || !out_id || !e->experiments)
         return BVT_EINVAL;
     size_t len = strnlen(name, BVT_EXP_NAME_MAX + 1);
-    uint32_t id = len <= BVT_EXP_NAME_MAX ? bvt_interner_find(e->experiments->names, name, len) : 0;
+    uint32_t id = len <= BVT_EXP_NAME_MAX ? bvt__interner_find(e->experiments->names, name, len) : 0;
     bvt_exp_slot *s = slot_of(e, id);
     if (!s || !atomic_load_explicit(&s->hot, memory_order_acquire))
         return BVT_ENOTFOUND;
@@ -664,7 +664,7 @@ typedef struct assign_change {
 static int assign_apply(void *ctx, bvt_shard *sh, bvt_record *r)
 {
     assign_change *c = ctx;
-    uint32_t m = c->mask ? *c->mask : bvt_offer_segment_mask_locked(c->e, r, c->now);
+    uint32_t m = c->mask ? *c->mask : bvt__offer_segment_mask_locked(c->e, r, c->now);
     return expose_outcome(c->e, c->d, &sh->mem, r, c->v, c->now, m, c->out_variant, &c->log);
 }
 
@@ -693,14 +693,14 @@ static int assign_key(bvt_engine *e, const bvt_experiment_def *d, bvt_user_key k
      * may be sticky. */
     if (v != BVT_VARIANT_NONE)
         u.flags |= BVT_UPDATE_CREATE;
-    int rc = bvt_user_update(e, k, &u);
+    int rc = bvt__user_update(e, k, &u);
     if (rc == BVT_OK)
         return rc;
     if (rc == BVT_ELIMIT)
-        return bvt_fail(err, rc, -1, "the user holds %d experiment assignments already, the "
+        return bvt__fail(err, rc, -1, "the user holds %d experiment assignments already, the "
                         "most a profile keeps: the variant is set, nothing is recorded",
                         BVT_EXP_USER_MAX);
-    return bvt_user_change_fail(&u, err, rc, "the assignment");
+    return bvt__user_change_fail(&u, err, rc, "the assignment");
 }
 
 int bvt_experiment_assign(bvt_engine *e, uint32_t experiment, const void *user_id, size_t len,
@@ -713,31 +713,31 @@ int bvt_experiment_assign_v2(bvt_engine *e, uint32_t experiment, const void *use
                              size_t len, int64_t now, int32_t *out_variant, bvt_error *err)
 {
     if (!e || !out_variant)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine or out_variant is NULL");
-    if (!bvt_user_id_valid(user_id, len))
-        return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
+        return bvt__fail(err, BVT_EINVAL, -1, "engine or out_variant is NULL");
+    if (!bvt__user_id_valid(user_id, len))
+        return bvt__fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
     if (now <= 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "now must be > 0 (epoch milliseconds of the "
+        return bvt__fail(err, BVT_EINVAL, -1, "now must be > 0 (epoch milliseconds of the "
                         "exposure)");
     if (experiment == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "experiment id 0 names no experiment: use the id "
+        return bvt__fail(err, BVT_EINVAL, -1, "experiment id 0 names no experiment: use the id "
                         "from bvt_experiment_define() or bvt_experiment_lookup()");
-    if (bvt_persist_check(e) != BVT_OK)
-        return bvt_fail(err, BVT_EIO, -1, "the journal has failed, so the assignment is not "
+    if (bvt__persist_check(e) != BVT_OK)
+        return bvt__fail(err, BVT_EIO, -1, "the journal has failed, so the assignment is not "
                         "made: reopen the engine (bvt_engine_open())");
     bvt_experiment_def *d = acquire_id(e, experiment);
     if (!d)
-        return bvt_fail(err, BVT_ENOTFOUND, -1, "no experiment has id %u: define it first, or "
+        return bvt__fail(err, BVT_ENOTFOUND, -1, "no experiment has id %u: define it first, or "
                         "look its id up with bvt_experiment_lookup()", experiment);
     int32_t hashed = hashed_variant(d->hot, user_id, len);
     *out_variant = hashed;
-    int rc = assign_key(e, d, bvt_engine_key(e, user_id, len), hashed, now, NULL, out_variant,
+    int rc = assign_key(e, d, bvt__engine_key(e, user_id, len), hashed, now, NULL, out_variant,
                         err);
-    bvt_experiment_release(d);
-    return rc == BVT_OK ? bvt_user_change_commit(e, err, "the assignment") : rc;
+    bvt__experiment_release(d);
+    return rc == BVT_OK ? bvt__user_change_commit(e, err, "the assignment") : rc;
 }
 
-int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,
+int bvt__experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,
                                  int64_t now, uint32_t seg_mask)
 {
     bvt_experiment_def *d = acquire_id(e, experiment);
@@ -747,6 +747,6 @@ int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experim
         int32_t out;
         rc = assign_key(e, d, k, v, now, &seg_mask, &out, NULL);
     }
-    bvt_experiment_release(d);
+    bvt__experiment_release(d);
     return rc;
 }

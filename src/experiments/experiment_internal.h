@@ -83,7 +83,7 @@ struct bvt_experiment_def {
  * old one on the registry's list).  A reader that loaded the old pointer
  * just before a redefinition finishes with a consistent old definition;
  * nothing it reads is ever written again.  The cost is a few hundred bytes
- * kept per assignment change, counted in bvt_experiments_bytes().
+ * kept per assignment change, counted in bvt__experiments_bytes().
  *
  * The full definition (policies, offer sets) is reference counted, as
  * segments are: `lock` is held only to read `def` and take a reference, or
@@ -115,10 +115,10 @@ _Static_assert(BVT_EXP_ROW_MASK == (1u << (BVT_EXP_ROWS - 1)) - 1u,
                "an entry's segment mask names counter rows 1..BVT_EXP_ROWS - 1");
 
 /* 1..max bytes, none a control character (names, variant names, salts). */
-int bvt_experiment_text_valid(const char *s, size_t max, size_t *out_len);
+int bvt__experiment_text_valid(const char *s, size_t max, size_t *out_len);
 
 /* The cell of (row, column) in a slot's counters. */
-static inline bvt_exp_cell *bvt_exp_cell_at(bvt_exp_cell *cells, uint32_t n, uint32_t row,
+static inline bvt_exp_cell *bvt__exp_cell_at(bvt_exp_cell *cells, uint32_t n, uint32_t row,
                                             uint32_t col)
 {
     return &cells[row * (n + 1) + col];
@@ -127,22 +127,22 @@ static inline bvt_exp_cell *bvt_exp_cell_at(bvt_exp_cell *cells, uint32_t n, uin
 
 /* The report of one counter row (0 = all users, 1 + slot for a segment).
  * BVT_OK, BVT_EINVAL (bad id, row or out), BVT_ENOTFOUND (not defined). */
-int bvt_experiment_report_row(bvt_engine *e, uint32_t experiment, uint32_t row,
+int bvt__experiment_report_row(bvt_engine *e, uint32_t experiment, uint32_t row,
                               bvt_experiment_report *out);
 
-/* As bvt_experiment_expose_locked, with the status: BVT_OK (also for a
+/* As bvt__experiment_expose_locked, with the status: BVT_OK (also for a
  * user outside the experiment, nothing recorded), BVT_EFULL / BVT_ENOMEM
  * (budget or allocator), BVT_ELIMIT (BVT_EXP_USER_MAX assignments already)
  * — *out_variant is set in every case.  *out_log (may be NULL) receives
  * the status of the journal record appended when the profile changed. */
-int bvt_experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
+int bvt__experiment_expose_status(bvt_engine *e, const bvt_experiment_def *d, bvt_mem *m,
                                  bvt_record *r, const void *id, size_t len, int64_t now,
                                  uint32_t seg_mask, int32_t *out_variant, int *out_log);
 
 /* ---- persistence (experiment_persist.c) ---- */
 
 /* bvt_experiment_define without the journal (load, replay). */
-int bvt_experiment_define_restore(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
+int bvt__experiment_define_restore(bvt_engine *e, const bvt_experiment *exp, uint32_t *out_id,
                                   bvt_error *err);
 
 /* Replay an assignment's outcome: the profile of k (created if absent, as
@@ -150,16 +150,16 @@ int bvt_experiment_define_restore(bvt_engine *e, const bvt_experiment *exp, uint
  * exposed at now in the offer segments of seg_mask, through the path
  * bvt_experiment_assign() takes after hashing.  BVT_OK; BVT_ECORRUPT (no
  * such experiment or variant); BVT_EFULL; BVT_ENOMEM; BVT_ELIMIT. */
-int bvt_experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,
+int bvt__experiment_replay_assign(bvt_engine *e, bvt_user_key k, uint32_t experiment, int32_t v,
                                  int64_t now, uint32_t seg_mask);
 
 /* The journal records, under the module's locks (experiment_log.c):
  * a definition under define_lock right after publishing; an assignment
- * under the shard lock of r, naming r's key.  Status of bvt_persist_log(). */
+ * under the shard lock of r, naming r's key.  Status of bvt__persist_log(). */
 /* A definition as the caller gave it (records and the snapshot section). */
-void bvt_experiments_put_def(bvt_engine *e, bvt_wbuf *w, const bvt_experiment_def *d);
-int bvt_experiments_log_define(bvt_engine *e, const bvt_experiment_def *d);
-int bvt_experiments_log_assign(bvt_engine *e, const bvt_record *r, uint32_t experiment,
+void bvt__experiments_put_def(bvt_engine *e, bvt_wbuf *w, const bvt_experiment_def *d);
+int bvt__experiments_log_define(bvt_engine *e, const bvt_experiment_def *d);
+int bvt__experiments_log_assign(bvt_engine *e, const bvt_record *r, uint32_t experiment,
                                int32_t variant, int64_t now, uint32_t seg_mask);
 
 #endif

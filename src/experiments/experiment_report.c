@@ -26,9 +26,9 @@ static cell_read read_cell(const bvt_exp_cell *c)
     r.clicks = atomic_load_explicit(&c->clicks, memory_order_relaxed);
     r.conversions = atomic_load_explicit(&c->conversions, memory_order_relaxed);
     r.converters = atomic_load_explicit(&c->converters, memory_order_relaxed);
-    r.revenue = bvt_atomic_load_double(&c->revenue);
-    r.revenue_sq = bvt_atomic_load_double(&c->revenue_sq);
-    r.cost = bvt_atomic_load_double(&c->cost);
+    r.revenue = bvt__atomic_load_double(&c->revenue);
+    r.revenue_sq = bvt__atomic_load_double(&c->revenue_sq);
+    r.cost = bvt__atomic_load_double(&c->cost);
     return r;
 }
 
@@ -57,15 +57,15 @@ static void fill_variant(bvt_variant_report *out, const char *name, const cell_r
 /* Lifts of `v` against the control `c`. */
 static void fill_lifts(bvt_variant_report *out, const cell_read *c, const cell_read *v)
 {
-    bvt_stats_two_proportion(c->clicks, c->impressions, v->clicks, v->impressions, CONFIDENCE,
+    bvt__stats_two_proportion(c->clicks, c->impressions, v->clicks, v->impressions, CONFIDENCE,
                              &out->ctr_lift);
-    bvt_stats_two_proportion(c->converters, c->users, v->converters, v->users, CONFIDENCE,
+    bvt__stats_two_proportion(c->converters, c->users, v->converters, v->users, CONFIDENCE,
                              &out->conversion_lift);
-    bvt_stats_welch(c->users, c->revenue, c->revenue_sq, v->users, v->revenue, v->revenue_sq,
+    bvt__stats_welch(c->users, c->revenue, c->revenue_sq, v->users, v->revenue, v->revenue_sq,
                     CONFIDENCE, &out->revenue_lift);
 }
 
-int bvt_experiment_report_row(bvt_engine *e, uint32_t experiment, uint32_t row,
+int bvt__experiment_report_row(bvt_engine *e, uint32_t experiment, uint32_t row,
                               bvt_experiment_report *out)
 {
     if (!e || !out || experiment == 0 || row >= BVT_EXP_ROWS || !e->experiments)
@@ -94,7 +94,7 @@ int bvt_experiment_report_row(bvt_engine *e, uint32_t experiment, uint32_t row,
     cell_read c[BVT_VARIANTS_MAX + 1];
     uint64_t users[BVT_VARIANTS_MAX];
     for (uint32_t v = 0; v <= n; v++)
-        c[v] = read_cell(bvt_exp_cell_at(cells, n, row, v));
+        c[v] = read_cell(bvt__exp_cell_at(cells, n, row, v));
     for (uint32_t v = 0; v < n; v++) {
         fill_variant(&out->variants[v], d->vname[v], &c[v]);
         if (v > 0)
@@ -105,10 +105,10 @@ int bvt_experiment_report_row(bvt_engine *e, uint32_t experiment, uint32_t row,
     fill_lifts(&out->holdout, &c[0], &c[n]);
 
     unsigned df = 0;
-    out->srm_chi2 = bvt_stats_chi2_gof(users, d->weight, n, &df);
-    out->srm_p_value = df > 0 ? bvt_stats_chi2_sf(out->srm_chi2, (double)df) : 1.0;
+    out->srm_chi2 = bvt__stats_chi2_gof(users, d->weight, n, &df);
+    out->srm_p_value = df > 0 ? bvt__stats_chi2_sf(out->srm_chi2, (double)df) : 1.0;
     out->srm_mismatch = out->srm_p_value < SRM_ALPHA;
-    bvt_experiment_release(d);
+    bvt__experiment_release(d);
     return BVT_OK;
 }
 
@@ -119,11 +119,11 @@ int bvt_experiment_report_get(bvt_engine *e, uint32_t experiment, uint32_t segme
         return BVT_EINVAL;
     uint32_t row = 0;
     if (segment != 0) {
-        int slot = bvt_offer_segment_slot(e, segment);
+        int slot = bvt__offer_segment_slot(e, segment);
         if (slot < 0 || slot >= BVT_EXP_ROWS - 1)
             return out->version == 0 ? BVT_EINVAL
                    : out->version > BVT_EXPERIMENT_REPORT_VERSION ? BVT_EVERSION : BVT_ENOTFOUND;
         row = 1 + (uint32_t)slot;
     }
-    return bvt_experiment_report_row(e, experiment, row, out);
+    return bvt__experiment_report_row(e, experiment, row, out);
 }

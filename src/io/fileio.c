@@ -13,10 +13,10 @@
 
 static int io_fail(bvt_error *err, const char *what, const char *path)
 {
-    return bvt_fail(err, BVT_EIO, -1, "%s %s: %s", what, path, strerror(errno));
+    return bvt__fail(err, BVT_EIO, -1, "%s %s: %s", what, path, strerror(errno));
 }
 
-int bvt_write_all(int fd, const void *p, size_t n)
+int bvt__write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
     while (n > 0) {
@@ -33,12 +33,12 @@ int bvt_write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-int bvt_fsync_parent(const char *path, bvt_error *err)
+int bvt__fsync_parent(const char *path, bvt_error *err)
 {
     const char *slash = strrchr(path, '/');
     char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
     if (!dir)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = fd >= 0 && fsync(fd) == 0 ? BVT_OK : io_fail(err, "fsync of directory", dir);
     if (fd >= 0)
@@ -47,19 +47,19 @@ int bvt_fsync_parent(const char *path, bvt_error *err)
     return rc;
 }
 
-int bvt_file_replace(const char *path, const void *p, size_t n, bvt_error *err)
+int bvt__file_replace(const char *path, const void *p, size_t n, bvt_error *err)
 {
     size_t len = strlen(path);
     char *tmp = malloc(len + 5);
     if (!tmp)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".tmp", 5);
     int rc = BVT_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         rc = io_fail(err, "cannot create", tmp);
-    else if (bvt_write_all(fd, p, n) != 0 || fsync(fd) != 0)
+    else if (bvt__write_all(fd, p, n) != 0 || fsync(fd) != 0)
         rc = io_fail(err, "cannot write", tmp);
     if (fd >= 0 && close(fd) != 0 && rc == BVT_OK)
         rc = io_fail(err, "cannot close", tmp);
@@ -68,12 +68,12 @@ int bvt_file_replace(const char *path, const void *p, size_t n, bvt_error *err)
     if (rc != BVT_OK)
         unlink(tmp);
     else
-        rc = bvt_fsync_parent(path, err);
+        rc = bvt__fsync_parent(path, err);
     free(tmp);
     return rc;
 }
 
-int bvt_file_map(const char *path, const void **out, size_t *out_len, bvt_error *err)
+int bvt__file_map(const char *path, const void **out, size_t *out_len, bvt_error *err)
 {
     *out = NULL;
     *out_len = 0;
@@ -98,7 +98,7 @@ int bvt_file_map(const char *path, const void **out, size_t *out_len, bvt_error 
     return rc;
 }
 
-void bvt_file_unmap(const void *p, size_t len)
+void bvt__file_unmap(const void *p, size_t len)
 {
     if (p && len)
         munmap((void *)p, len);

@@ -8,19 +8,19 @@
 #include "behavtarget.h"
 
 /* write() all n bytes through short writes and EINTR: 0, or -1 with errno. */
-int bvt_write_all(int fd, const void *p, size_t n);
+int bvt__write_all(int fd, const void *p, size_t n);
 
 /* fsync the directory that holds path, so a create, rename or unlink in
  * it survives a crash.  BVT_OK; BVT_EIO (err names the directory). */
-int bvt_fsync_parent(const char *path, bvt_error *err);
+int bvt__fsync_parent(const char *path, bvt_error *err);
 
 /* Replace path with n bytes atomically: written to path.tmp (mode 0600),
  * fsynced, renamed over path, and the directory fsynced.  BVT_OK; BVT_EIO
  * (path unchanged); BVT_ENOMEM. */
-int bvt_file_replace(const char *path, const void *p, size_t n, bvt_error *err);
+int bvt__file_replace(const char *path, const void *p, size_t n, bvt_error *err);
 
 /* Map a whole file read-only (*out NULL for an empty one).  BVT_OK; BVT_EIO. */
-int bvt_file_map(const char *path, const void **out, size_t *out_len, bvt_error *err);
-void bvt_file_unmap(const void *p, size_t len);
+int bvt__file_map(const char *path, const void **out, size_t *out_len, bvt_error *err);
+void bvt__file_unmap(const void *p, size_t len);
 
 #endif

@@ -34,7 +34,7 @@ typedef struct bvt_journal bvt_journal;
  * group_ms the group-commit interval (GROUP starts a flusher thread).  The
  * header is written and fsynced, then the directory is fsynced.
  * BVT_OK; BVT_EINVAL; BVT_EIO (err names the call); BVT_ENOMEM. */
-int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, uint64_t check,
+int bvt__journal_create(bvt_journal **out, const char *path, uint64_t first_seq, uint64_t check,
                        uint32_t mode, uint32_t group_ms, bvt_error *err);
 
 /* Append one record (n bytes, 1..BVT_JOURNAL_RECORD_MAX) and return its
@@ -45,40 +45,40 @@ int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, 
  * appended); BVT_EINVAL; BVT_ENOMEM (a large record's buffer growth).
  * Thread-safe; callers that need an order among records (the same user's)
  * append under a lock that gives it. */
-int bvt_journal_append(bvt_journal *j, const void *rec, size_t n, uint64_t *out_seq);
+int bvt__journal_append(bvt_journal *j, const void *rec, size_t n, uint64_t *out_seq);
 
 /* Return once record `seq` is durable as the mode defines it: ALWAYS and
  * GROUP: written and fdatasynced (ALWAYS: one waiting thread writes and
  * syncs for all waiters); NONE: written to the OS.  BVT_OK; BVT_EIO.
  * Thread-safe. */
-int bvt_journal_wait(bvt_journal *j, uint64_t seq);
+int bvt__journal_wait(bvt_journal *j, uint64_t seq);
 
-/* Everything appended before the call durable (as bvt_journal_wait of the
+/* Everything appended before the call durable (as bvt__journal_wait of the
  * latest sequence). */
-int bvt_journal_sync(bvt_journal *j);
+int bvt__journal_sync(bvt_journal *j);
 
 /* Latest appended, and latest durable, sequence numbers (first_seq - 1
  * before any).  Lock-free. */
-uint64_t bvt_journal_accepted(const bvt_journal *j);
-uint64_t bvt_journal_durable(const bvt_journal *j);
+uint64_t bvt__journal_accepted(const bvt_journal *j);
+uint64_t bvt__journal_durable(const bvt_journal *j);
 
 /* 1 once a write or sync has failed (every later append gets BVT_EIO). */
-int bvt_journal_failed(const bvt_journal *j);
+int bvt__journal_failed(const bvt_journal *j);
 
 /* The path of the file whose first record is first_seq (malloc'd), or NULL. */
 typedef char *(*bvt_journal_name_fn)(void *ud, uint64_t first_seq);
 
 /* Continue in a new file: under the append lock, everything buffered is
  * written and fsynced to the current file, then the file name(ud, next
- * sequence number) is created as bvt_journal_create does.  *out_last gets
+ * sequence number) is created as bvt__journal_create does.  *out_last gets
  * the last sequence number in the old file.  Appends wait meanwhile.  BVT_OK; BVT_EIO (the journal
  * stays on the old file, or has failed if the old file did); BVT_ENOMEM. */
-int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, uint64_t *out_last,
+int bvt__journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, uint64_t *out_last,
                        bvt_error *err);
 
 /* Flush, fsync, stop the flusher and close; NULL is a no-op.  BVT_OK or
  * BVT_EIO (the final flush failed); j is freed either way. */
-int bvt_journal_close(bvt_journal *j);
+int bvt__journal_close(bvt_journal *j);
 
 /* ---- reading ---- */
 
@@ -113,15 +113,15 @@ typedef struct bvt_journal_scan {
  * `check`), BVT_ETRUNCATED (shorter than a header), BVT_ECORRUPT (header
  * checksum, damaged = 0), or the callback's non-zero return.  Never reads
  * outside [data, data + len); safe on any input (fuzzed). */
-int bvt_journal_scan_buffer(const void *data, size_t len, uint64_t check,
+int bvt__journal_scan_buffer(const void *data, size_t len, uint64_t check,
                             bvt_journal_record_fn fn, void *ud, bvt_journal_scan *out,
                             bvt_error *err);
 
 /* The same for a file (read whole).  BVT_EIO when it cannot be read. */
-int bvt_journal_scan_file(const char *path, uint64_t check, bvt_journal_record_fn fn, void *ud,
+int bvt__journal_scan_file(const char *path, uint64_t check, bvt_journal_record_fn fn, void *ud,
                           bvt_journal_scan *out, bvt_error *err);
 
 /* Cut a torn tail: truncate path to valid_bytes and fsync.  BVT_OK; BVT_EIO. */
-int bvt_journal_truncate(const char *path, uint64_t valid_bytes, bvt_error *err);
+int bvt__journal_truncate(const char *path, uint64_t valid_bytes, bvt_error *err);
 
 #endif

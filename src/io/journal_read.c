@@ -37,14 +37,14 @@ static int frame_sound(const unsigned char *d, size_t len, size_t pos, frame *f)
     if (len - pos < FRAME_HEADER)
         return 0;
     bvt_rbuf r;
-    bvt_rbuf_init(&r, d + pos, FRAME_HEADER);
-    uint32_t magic = bvt_r_u32(&r);
-    f->raw_len = bvt_r_u32(&r);
-    f->comp_len = bvt_r_u32(&r);
-    f->count = bvt_r_u32(&r);
-    f->first_seq = bvt_r_u64(&r);
-    (void)bvt_r_u64(&r); /* reserved */
-    uint64_t sum = bvt_r_u64(&r);
+    bvt__rbuf_init(&r, d + pos, FRAME_HEADER);
+    uint32_t magic = bvt__r_u32(&r);
+    f->raw_len = bvt__r_u32(&r);
+    f->comp_len = bvt__r_u32(&r);
+    f->count = bvt__r_u32(&r);
+    f->first_seq = bvt__r_u64(&r);
+    (void)bvt__r_u64(&r); /* reserved */
+    uint64_t sum = bvt__r_u64(&r);
     if (magic != FRAME_MAGIC || f->raw_len > RAW_MAX
         || f->comp_len > len - pos - FRAME_HEADER)
         return 0;
@@ -66,9 +66,9 @@ static int partial_frame(const unsigned char *d, size_t len, size_t pos, uint64_
     if (have < FRAME_HEADER)
         return 1;
     bvt_rbuf r;
-    bvt_rbuf_init(&r, d + pos + 4, FRAME_HEADER - 4);
-    uint32_t raw_len = bvt_r_u32(&r), comp_len = bvt_r_u32(&r), count = bvt_r_u32(&r);
-    uint64_t first_seq = bvt_r_u64(&r);
+    bvt__rbuf_init(&r, d + pos + 4, FRAME_HEADER - 4);
+    uint32_t raw_len = bvt__r_u32(&r), comp_len = bvt__r_u32(&r), count = bvt__r_u32(&r);
+    uint64_t first_seq = bvt__r_u64(&r);
     return raw_len <= RAW_MAX && count > 0 && first_seq == next &&
            comp_len > have - FRAME_HEADER;
 }
@@ -102,53 +102,53 @@ static int frame_records(scan_state *s, const frame *f, size_t pos, uint64_t nex
 {
     int64_t off = (int64_t)pos;
     if (f->first_seq != next)
-        return bvt_fail(err, BVT_ECORRUPT, off,
+        return bvt__fail(err, BVT_ECORRUPT, off,
                         "journal frame at %zu starts at sequence %llu, expected %llu", pos,
                         (unsigned long long)f->first_seq, (unsigned long long)next);
     if (f->count == 0 || f->count > f->raw_len / 5 || next + f->count < next)
-        return bvt_fail(err, BVT_ECORRUPT, off,
+        return bvt__fail(err, BVT_ECORRUPT, off,
                         "journal frame at %zu: %u records cannot fill %u bytes", pos, f->count,
                         f->raw_len);
     if (s->raw_cap < f->raw_len) {
         unsigned char *p = realloc(s->raw, f->raw_len);
         if (!p)
-            return bvt_fail(err, BVT_ENOMEM, off, "journal frame at %zu: out of memory", pos);
+            return bvt__fail(err, BVT_ENOMEM, off, "journal frame at %zu: out of memory", pos);
         s->raw = p;
         s->raw_cap = f->raw_len;
     }
     if (!s->dctx && !(s->dctx = ZSTD_createDCtx()))
-        return bvt_fail(err, BVT_ENOMEM, off, "journal frame at %zu: out of memory", pos);
+        return bvt__fail(err, BVT_ENOMEM, off, "journal frame at %zu: out of memory", pos);
     size_t got = ZSTD_decompressDCtx(s->dctx, s->raw, f->raw_len, f->payload, f->comp_len);
     if (ZSTD_isError(got) || got != f->raw_len)
-        return bvt_fail(err, BVT_ECORRUPT, off,
+        return bvt__fail(err, BVT_ECORRUPT, off,
                         "journal frame at %zu does not decompress to its %u bytes%s%s", pos,
                         f->raw_len, ZSTD_isError(got) ? ": " : "",
                         ZSTD_isError(got) ? ZSTD_getErrorName(got) : "");
     /* Check every record before passing any, so a bad frame delivers none. */
     bvt_rbuf r;
-    bvt_rbuf_init(&r, s->raw, f->raw_len);
+    bvt__rbuf_init(&r, s->raw, f->raw_len);
     for (uint32_t i = 0; i < f->count; i++) {
-        uint32_t n = bvt_r_u32(&r);
+        uint32_t n = bvt__r_u32(&r);
         if (n == 0 || n > BVT_JOURNAL_RECORD_MAX)
-            bvt_r_fail(&r, "record length out of range");
-        bvt_r_bytes(&r, n);
+            bvt__r_fail(&r, "record length out of range");
+        bvt__r_bytes(&r, n);
         if (r.bad)
             break;
     }
     if (!r.bad)
-        bvt_r_end(&r);
+        bvt__r_end(&r);
     if (r.bad)
-        return bvt_fail(err, BVT_ECORRUPT, off,
+        return bvt__fail(err, BVT_ECORRUPT, off,
                         "journal frame at %zu: record data at byte %zu of %u: %s", pos,
                         r.bad_pos, f->raw_len, r.why ? r.why : "overrun");
-    bvt_rbuf_init(&r, s->raw, f->raw_len);
+    bvt__rbuf_init(&r, s->raw, f->raw_len);
     for (uint32_t i = 0; fn && i < f->count; i++) {
-        uint32_t n = bvt_r_u32(&r);
-        const void *p = bvt_r_bytes(&r, n);
+        uint32_t n = bvt__r_u32(&r);
+        const void *p = bvt__r_bytes(&r, n);
         int rc = fn(ud, next + i, p, n);
         if (rc != 0) {
             if (err && err->code != rc)
-                bvt_fail(err, rc, off, "journal record %llu (frame at %zu): stopped: %s",
+                bvt__fail(err, rc, off, "journal record %llu (frame at %zu): stopped: %s",
                          (unsigned long long)(next + i), pos, bvt_strerror(rc));
             return rc;
         }
@@ -160,34 +160,34 @@ static int scan_header(const unsigned char *d, size_t len, uint64_t check, uint6
                        bvt_error *err)
 {
     if (len < HEADER_SIZE)
-        return bvt_fail(err, BVT_ETRUNCATED, (int64_t)len,
+        return bvt__fail(err, BVT_ETRUNCATED, (int64_t)len,
                         "journal: %zu bytes, shorter than its %d-byte header", len, HEADER_SIZE);
     if (memcmp(d, file_magic, sizeof file_magic) != 0)
-        return bvt_fail(err, BVT_EFORMAT, 0, "not a journal file (magic)");
+        return bvt__fail(err, BVT_EFORMAT, 0, "not a journal file (magic)");
     bvt_rbuf r;
-    bvt_rbuf_init(&r, d + 8, HEADER_SIZE - 8);
-    uint32_t version = bvt_r_u32(&r);
-    uint32_t flags = bvt_r_u32(&r);
-    uint64_t first_seq = bvt_r_u64(&r);
-    uint64_t file_check = bvt_r_u64(&r);
-    bvt_r_bytes(&r, 24); /* reserved */
-    uint64_t sum = bvt_r_u64(&r);
+    bvt__rbuf_init(&r, d + 8, HEADER_SIZE - 8);
+    uint32_t version = bvt__r_u32(&r);
+    uint32_t flags = bvt__r_u32(&r);
+    uint64_t first_seq = bvt__r_u64(&r);
+    uint64_t file_check = bvt__r_u64(&r);
+    bvt__r_bytes(&r, 24); /* reserved */
+    uint64_t sum = bvt__r_u64(&r);
     /* The version comes before the checksum: a newer format may checksum
      * its header differently. */
     if (version > FORMAT_VERSION)
-        return bvt_fail(err, BVT_EVERSION, 8, "journal format version %u (this library reads %u)",
+        return bvt__fail(err, BVT_EVERSION, 8, "journal format version %u (this library reads %u)",
                         version, FORMAT_VERSION);
     if ((uint64_t)XXH3_64bits(d, 56) != sum)
-        return bvt_fail(err, BVT_ECORRUPT, 56, "journal header checksum mismatch");
+        return bvt__fail(err, BVT_ECORRUPT, 56, "journal header checksum mismatch");
     if (version == 0)
-        return bvt_fail(err, BVT_ECORRUPT, 8, "journal format version 0");
+        return bvt__fail(err, BVT_ECORRUPT, 8, "journal format version 0");
     if (flags != 0)
-        return bvt_fail(err, BVT_EVERSION, 12, "journal header flags 0x%x unknown to this version",
+        return bvt__fail(err, BVT_EVERSION, 12, "journal header flags 0x%x unknown to this version",
                         flags);
     if (first_seq == 0)
-        return bvt_fail(err, BVT_ECORRUPT, 16, "journal first sequence number 0");
+        return bvt__fail(err, BVT_ECORRUPT, 16, "journal first sequence number 0");
     if (file_check != check)
-        return bvt_fail(err, BVT_ESECRET, 24, "journal written with another secret");
+        return bvt__fail(err, BVT_ESECRET, 24, "journal written with another secret");
     *first = first_seq;
     return BVT_OK;
 }
@@ -207,7 +207,7 @@ static void damaged_tail(const unsigned char *d, size_t len, size_t pos, bvt_jou
     }
 }
 
-int bvt_journal_scan_buffer(const void *data, size_t len, uint64_t check,
+int bvt__journal_scan_buffer(const void *data, size_t len, uint64_t check,
                             bvt_journal_record_fn fn, void *ud, bvt_journal_scan *out,
                             bvt_error *err)
 {
@@ -215,7 +215,7 @@ int bvt_journal_scan_buffer(const void *data, size_t len, uint64_t check,
     if (out)
         *out = sc;
     if (!data && len)
-        return bvt_fail(err, BVT_EINVAL, -1, "journal: NULL data");
+        return bvt__fail(err, BVT_EINVAL, -1, "journal: NULL data");
     const unsigned char *d = data;
     uint64_t first = 0;
     int rc = scan_header(d, len, check, &first, err);
@@ -235,9 +235,9 @@ int bvt_journal_scan_buffer(const void *data, size_t len, uint64_t check,
         }
         if (!sound) {
             size_t q = next_sound_frame(d, len, pos);
-            rc = q ? bvt_fail(err, BVT_ECORRUPT, (int64_t)pos, "journal frame at %zu is damaged "
+            rc = q ? bvt__fail(err, BVT_ECORRUPT, (int64_t)pos, "journal frame at %zu is damaged "
                               "(a sound frame follows at %zu)", pos, q)
-                   : bvt_fail(err, BVT_ECORRUPT, (int64_t)pos, "journal damaged from byte %zu "
+                   : bvt__fail(err, BVT_ECORRUPT, (int64_t)pos, "journal damaged from byte %zu "
                               "to its end (%zu bytes; not a frame cut short)", pos, len - pos);
             damaged_tail(d, len, pos, &sc);
             break;
@@ -260,7 +260,7 @@ int bvt_journal_scan_buffer(const void *data, size_t len, uint64_t check,
     return rc;
 }
 
-int bvt_journal_scan_file(const char *path, uint64_t check, bvt_journal_record_fn fn, void *ud,
+int bvt__journal_scan_file(const char *path, uint64_t check, bvt_journal_record_fn fn, void *ud,
                           bvt_journal_scan *out, bvt_error *err)
 {
     if (out) {
@@ -268,32 +268,32 @@ int bvt_journal_scan_file(const char *path, uint64_t check, bvt_journal_record_f
         *out = z;
     }
     if (!path)
-        return bvt_fail(err, BVT_EINVAL, -1, "journal: NULL path");
+        return bvt__fail(err, BVT_EINVAL, -1, "journal: NULL path");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return bvt_fail(err, BVT_EIO, -1, "journal %s: open: %s", path, strerror(errno));
+        return bvt__fail(err, BVT_EIO, -1, "journal %s: open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0) {
-        int rc = bvt_fail(err, BVT_EIO, -1, "journal %s: fstat: %s", path, strerror(errno));
+        int rc = bvt__fail(err, BVT_EIO, -1, "journal %s: fstat: %s", path, strerror(errno));
         close(fd);
         return rc;
     }
     if (st.st_size < 0 || (uint64_t)st.st_size > SIZE_MAX - 1) {
         close(fd);
-        return bvt_fail(err, BVT_ENOMEM, -1, "journal %s: too large to read", path);
+        return bvt__fail(err, BVT_ENOMEM, -1, "journal %s: too large to read", path);
     }
     size_t size = (size_t)st.st_size, n = 0;
     unsigned char *buf = malloc(size ? size : 1);
     if (!buf) {
         close(fd);
-        return bvt_fail(err, BVT_ENOMEM, -1, "journal %s: out of memory", path);
+        return bvt__fail(err, BVT_ENOMEM, -1, "journal %s: out of memory", path);
     }
     while (n < size) {
         ssize_t got = read(fd, buf + n, size - n);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            int rc = bvt_fail(err, BVT_EIO, (int64_t)n, "journal %s: read: %s", path,
+            int rc = bvt__fail(err, BVT_EIO, (int64_t)n, "journal %s: read: %s", path,
                               strerror(errno));
             free(buf);
             close(fd);
@@ -304,7 +304,7 @@ int bvt_journal_scan_file(const char *path, uint64_t check, bvt_journal_record_f
         n += (size_t)got;
     }
     close(fd);
-    int rc = bvt_journal_scan_buffer(buf, n, check, fn, ud, out, err);
+    int rc = bvt__journal_scan_buffer(buf, n, check, fn, ud, out, err);
     free(buf);
     if (rc != BVT_OK && err && err->code == rc) {
         /* Name the file in the message. */
@@ -321,27 +321,27 @@ int bvt_journal_scan_file(const char *path, uint64_t check, bvt_journal_record_f
     return rc;
 }
 
-int bvt_journal_truncate(const char *path, uint64_t valid_bytes, bvt_error *err)
+int bvt__journal_truncate(const char *path, uint64_t valid_bytes, bvt_error *err)
 {
     if (!path || valid_bytes > (uint64_t)INT64_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "journal truncate: NULL path or size out of range");
+        return bvt__fail(err, BVT_EINVAL, -1, "journal truncate: NULL path or size out of range");
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
-        return bvt_fail(err, BVT_EIO, -1, "journal %s: open: %s", path, strerror(errno));
+        return bvt__fail(err, BVT_EIO, -1, "journal %s: open: %s", path, strerror(errno));
     int rc = BVT_OK;
     struct stat st;
     if (fstat(fd, &st) != 0)
-        rc = bvt_fail(err, BVT_EIO, -1, "journal %s: fstat: %s", path, strerror(errno));
+        rc = bvt__fail(err, BVT_EIO, -1, "journal %s: fstat: %s", path, strerror(errno));
     else if ((uint64_t)st.st_size < valid_bytes)
-        rc = bvt_fail(err, BVT_EINVAL, (int64_t)valid_bytes,
+        rc = bvt__fail(err, BVT_EINVAL, (int64_t)valid_bytes,
                       "journal %s: truncate to %llu would grow its %lld bytes", path,
                       (unsigned long long)valid_bytes, (long long)st.st_size);
     else if (ftruncate(fd, (off_t)valid_bytes) != 0)
-        rc = bvt_fail(err, BVT_EIO, (int64_t)valid_bytes, "journal %s: ftruncate: %s", path,
+        rc = bvt__fail(err, BVT_EIO, (int64_t)valid_bytes, "journal %s: ftruncate: %s", path,
                       strerror(errno));
     else if (fsync(fd) != 0)
-        rc = bvt_fail(err, BVT_EIO, -1, "journal %s: fsync: %s", path, strerror(errno));
+        rc = bvt__fail(err, BVT_EIO, -1, "journal %s: fsync: %s", path, strerror(errno));
     if (close(fd) != 0 && rc == BVT_OK)
-        rc = bvt_fail(err, BVT_EIO, -1, "journal %s: close: %s", path, strerror(errno));
+        rc = bvt__fail(err, BVT_EIO, -1, "journal %s: close: %s", path, strerror(errno));
     return rc;
 }

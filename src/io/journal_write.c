@@ -54,7 +54,7 @@ struct bvt_journal {
 
     pthread_mutex_t dlock;
     pthread_cond_t dcond; /* durable moved, the journal failed, or a leader finished */
-    int flushing;         /* a bvt_journal_wait leader is flushing */
+    int flushing;         /* a bvt__journal_wait leader is flushing */
     pthread_cond_t fcond; /* wakes the flusher to stop */
     int stop;
     int has_flusher;
@@ -169,7 +169,7 @@ static int flush_held(bvt_journal *j)
     put_u64(h + 16, first);
     put_u64(h + 24, 0);
     put_u64(h + 32, frame_hash(h, h + FRAME_HEADER, comp));
-    if (bvt_write_all(j->fd, h, FRAME_HEADER + comp) != 0
+    if (bvt__write_all(j->fd, h, FRAME_HEADER + comp) != 0
         || (j->mode != BVT_JOURNAL_NONE && fdatasync(j->fd) != 0)) {
         set_failed(j);
         return BVT_EIO;
@@ -222,8 +222,8 @@ static void journal_free(bvt_journal *j)
     pthread_mutex_destroy(&j->dlock);
     pthread_cond_destroy(&j->dcond);
     pthread_cond_destroy(&j->fcond);
-    bvt_wbuf_free(&j->buf);
-    bvt_wbuf_free(&j->spare);
+    bvt__wbuf_free(&j->buf);
+    bvt__wbuf_free(&j->spare);
     free(j->cbuf);
     ZSTD_freeCCtx(j->cctx);
     free(j->path);
@@ -260,14 +260,14 @@ static int start_file(const char *path, uint64_t first_seq, uint64_t check, int 
     put_u64(h + 56, (uint64_t)XXH3_64bits(h, 56));
     *fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
     if (*fd < 0)
-        return bvt_fail(err, BVT_EIO, -1, "journal %s: open: %s", path, strerror(errno));
+        return bvt__fail(err, BVT_EIO, -1, "journal %s: open: %s", path, strerror(errno));
     int rc = BVT_OK;
-    if (bvt_write_all(*fd, h, sizeof h) != 0)
-        rc = bvt_fail(err, BVT_EIO, 0, "journal %s: write: %s", path, strerror(errno));
+    if (bvt__write_all(*fd, h, sizeof h) != 0)
+        rc = bvt__fail(err, BVT_EIO, 0, "journal %s: write: %s", path, strerror(errno));
     else if (fsync(*fd) != 0)
-        rc = bvt_fail(err, BVT_EIO, -1, "journal %s: fsync: %s", path, strerror(errno));
+        rc = bvt__fail(err, BVT_EIO, -1, "journal %s: fsync: %s", path, strerror(errno));
     else
-        rc = bvt_fsync_parent(path, err);
+        rc = bvt__fsync_parent(path, err);
     if (rc != BVT_OK) {
         close(*fd);
         *fd = -1;
@@ -276,28 +276,28 @@ static int start_file(const char *path, uint64_t first_seq, uint64_t check, int 
     return rc;
 }
 
-int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, uint64_t check,
+int bvt__journal_create(bvt_journal **out, const char *path, uint64_t first_seq, uint64_t check,
                        uint32_t mode, uint32_t group_ms, bvt_error *err)
 {
     if (out)
         *out = NULL;
     if (!out || !path || !path[0])
-        return bvt_fail(err, BVT_EINVAL, -1, "journal: NULL output or path");
+        return bvt__fail(err, BVT_EINVAL, -1, "journal: NULL output or path");
     if (first_seq == 0 || first_seq == UINT64_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "journal %s: first sequence number %llu", path,
+        return bvt__fail(err, BVT_EINVAL, -1, "journal %s: first sequence number %llu", path,
                         (unsigned long long)first_seq);
     if (mode != BVT_JOURNAL_NONE && mode != BVT_JOURNAL_GROUP && mode != BVT_JOURNAL_ALWAYS)
-        return bvt_fail(err, BVT_EINVAL, -1, "journal %s: unknown mode %u", path, mode);
+        return bvt__fail(err, BVT_EINVAL, -1, "journal %s: unknown mode %u", path, mode);
     if (mode == BVT_JOURNAL_GROUP && (group_ms < 1 || group_ms > 10000))
-        return bvt_fail(err, BVT_EINVAL, -1,
+        return bvt__fail(err, BVT_EINVAL, -1,
                         "journal %s: group commit interval %u ms not in 1..10000", path, group_ms);
 
     bvt_journal *j = calloc(1, sizeof *j);
     if (!j)
-        return bvt_fail(err, BVT_ENOMEM, -1, "journal %s: out of memory", path);
+        return bvt__fail(err, BVT_ENOMEM, -1, "journal %s: out of memory", path);
     if (init_sync(j) != 0) {
         free(j);
-        return bvt_fail(err, BVT_ENOMEM, -1, "journal %s: cannot initialise locks", path);
+        return bvt__fail(err, BVT_ENOMEM, -1, "journal %s: cannot initialise locks", path);
     }
     j->fd = -1;
     j->mode = mode;
@@ -312,7 +312,7 @@ int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, 
     j->cctx = ZSTD_createCCtx();
     if (!j->path || !j->buf.p || !j->spare.p || !j->cctx || cbuf_fit(j, BUF_CAP) != 0) {
         journal_free(j);
-        return bvt_fail(err, BVT_ENOMEM, -1, "journal %s: out of memory", path);
+        return bvt__fail(err, BVT_ENOMEM, -1, "journal %s: out of memory", path);
     }
     j->buf.cap = j->spare.cap = BUF_CAP;
     /* Compress a full buffer once now, so zstd sizes its workspace here and
@@ -321,7 +321,7 @@ int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, 
     if (ZSTD_isError(ZSTD_compressCCtx(j->cctx, j->cbuf, j->ccap, j->spare.p, BUF_CAP,
                                        ZSTD_LEVEL))) {
         journal_free(j);
-        return bvt_fail(err, BVT_ENOMEM, -1, "journal %s: zstd cannot compress", path);
+        return bvt__fail(err, BVT_ENOMEM, -1, "journal %s: zstd cannot compress", path);
     }
 
     j->check = check;
@@ -334,7 +334,7 @@ int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, 
     if (mode == BVT_JOURNAL_GROUP) {
         int e = pthread_create(&j->flusher, NULL, flusher_main, j);
         if (e != 0)
-            rc = bvt_fail(err, BVT_ENOMEM, -1, "journal %s: pthread_create: %s", path,
+            rc = bvt__fail(err, BVT_ENOMEM, -1, "journal %s: pthread_create: %s", path,
                           strerror(e));
         else
             j->has_flusher = 1;
@@ -352,8 +352,8 @@ int bvt_journal_create(bvt_journal **out, const char *path, uint64_t first_seq, 
 /* Append to buf (room checked, lock held). */
 static uint64_t put_record(bvt_journal *j, const void *rec, size_t n)
 {
-    bvt_w_u32(&j->buf, (uint32_t)n);
-    bvt_w_bytes(&j->buf, rec, n);
+    bvt__w_u32(&j->buf, (uint32_t)n);
+    bvt__w_bytes(&j->buf, rec, n);
     uint64_t seq = j->next_seq++;
     j->buf_count++;
     atomic_store(&j->accepted, seq);
@@ -416,7 +416,7 @@ static int flush_if_full(bvt_journal *j)
     return rc;
 }
 
-int bvt_journal_append(bvt_journal *j, const void *rec, size_t n, uint64_t *out_seq)
+int bvt__journal_append(bvt_journal *j, const void *rec, size_t n, uint64_t *out_seq)
 {
     if (!j || !rec || n == 0 || n > BVT_JOURNAL_RECORD_MAX)
         return BVT_EINVAL;
@@ -452,7 +452,7 @@ int bvt_journal_append(bvt_journal *j, const void *rec, size_t n, uint64_t *out_
     return rc;
 }
 
-int bvt_journal_wait(bvt_journal *j, uint64_t seq)
+int bvt__journal_wait(bvt_journal *j, uint64_t seq)
 {
     if (!j)
         return BVT_EINVAL;
@@ -482,35 +482,35 @@ int bvt_journal_wait(bvt_journal *j, uint64_t seq)
     return ok ? BVT_OK : BVT_EIO;
 }
 
-int bvt_journal_sync(bvt_journal *j)
+int bvt__journal_sync(bvt_journal *j)
 {
     if (!j)
         return BVT_EINVAL;
-    return bvt_journal_wait(j, atomic_load(&j->accepted));
+    return bvt__journal_wait(j, atomic_load(&j->accepted));
 }
 
-uint64_t bvt_journal_accepted(const bvt_journal *j)
+uint64_t bvt__journal_accepted(const bvt_journal *j)
 {
     if (!j)
         return 0;
     return atomic_load(&((bvt_journal *)j)->accepted);
 }
 
-uint64_t bvt_journal_durable(const bvt_journal *j)
+uint64_t bvt__journal_durable(const bvt_journal *j)
 {
     if (!j)
         return 0;
     return atomic_load(&((bvt_journal *)j)->durable);
 }
 
-int bvt_journal_failed(const bvt_journal *j)
+int bvt__journal_failed(const bvt_journal *j)
 {
     if (!j)
         return 0;
     return atomic_load(&((bvt_journal *)j)->failed);
 }
 
-int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, uint64_t *out_last,
+int bvt__journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, uint64_t *out_last,
                        bvt_error *err)
 {
     pthread_mutex_lock(&j->wlock);
@@ -529,20 +529,20 @@ int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, uint6
     if (rc != BVT_OK) {
         pthread_mutex_unlock(&j->lock);
         pthread_mutex_unlock(&j->wlock);
-        return bvt_fail(err, rc, -1, "journal %s: the last frames cannot be written", j->path);
+        return bvt__fail(err, rc, -1, "journal %s: the last frames cannot be written", j->path);
     }
     uint64_t first = j->next_seq;
     char *path = name(ud, first);
     char *copy = path ? strdup(path) : NULL;
     int fd = -1;
     if (!path || !copy)
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "journal: out of memory");
+        rc = bvt__fail(err, BVT_ENOMEM, -1, "journal: out of memory");
     else if (first == j->file_first) /* the current file holds nothing yet: keep it */
         fd = dup(j->fd);
     else
         rc = start_file(path, first, j->check, &fd, err);
     if (rc == BVT_OK && fd < 0)
-        rc = bvt_fail(err, BVT_EIO, -1, "journal %s: dup: %s", j->path, strerror(errno));
+        rc = bvt__fail(err, BVT_EIO, -1, "journal %s: dup: %s", j->path, strerror(errno));
     if (rc == BVT_OK) {
         j->file_first = first;
         close(j->fd); /* everything in it is written and synced */
@@ -560,7 +560,7 @@ int bvt_journal_rotate(bvt_journal *j, bvt_journal_name_fn name, void *ud, uint6
     return rc;
 }
 
-int bvt_journal_close(bvt_journal *j)
+int bvt__journal_close(bvt_journal *j)
 {
     if (!j)
         return BVT_OK;

@@ -23,7 +23,7 @@ static const char HEADER_MAGIC[8] = { 'B', 'V', 'T', 'S', 'N', 'A', 'P', 0 };
 
 static int io_fail(bvt_error *err, const char *what, const char *path)
 {
-    return bvt_fail(err, BVT_EIO, -1, "%s %s: %s", what, path, strerror(errno));
+    return bvt__fail(err, BVT_EIO, -1, "%s %s: %s", what, path, strerror(errno));
 }
 
 static void release(bvt_snapw *w)
@@ -38,14 +38,14 @@ static void release(bvt_snapw *w)
     w->fd = -1;
 }
 
-void bvt_snapw_abort(bvt_snapw *w)
+void bvt__snapw_abort(bvt_snapw *w)
 {
     if (w->tmp)
         unlink(w->tmp);
     release(w);
 }
 
-int bvt_snapw_open(bvt_snapw *w, const char *path, uint32_t version, uint64_t check,
+int bvt__snapw_open(bvt_snapw *w, const char *path, uint32_t version, uint64_t check,
                    bvt_error *err)
 {
     memset(w, 0, sizeof *w);
@@ -56,7 +56,7 @@ int bvt_snapw_open(bvt_snapw *w, const char *path, uint32_t version, uint64_t ch
     w->cctx = ZSTD_createCCtx();
     if (!w->path || !w->tmp || !w->cctx) {
         release(w);
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     }
     memcpy(w->tmp, path, n);
     memcpy(w->tmp + n, ".tmp", 5);
@@ -71,74 +71,74 @@ int bvt_snapw_open(bvt_snapw *w, const char *path, uint32_t version, uint64_t ch
     fchmod(w->fd, 0600); /* a stale temporary may have had other bits */
     unsigned char h[BVT_SNAP_HEADER] = { 0 };
     bvt_wbuf b = BVT_WBUF_INIT;
-    bvt_w_bytes(&b, HEADER_MAGIC, 8);
-    bvt_w_u32(&b, version);
-    bvt_w_u32(&b, 0);
-    bvt_w_u64(&b, check);
+    bvt__w_bytes(&b, HEADER_MAGIC, 8);
+    bvt__w_u32(&b, version);
+    bvt__w_u32(&b, 0);
+    bvt__w_u64(&b, check);
     if (b.oom) {
-        bvt_wbuf_free(&b);
-        bvt_snapw_abort(w);
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        bvt__wbuf_free(&b);
+        bvt__snapw_abort(w);
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     }
     memcpy(h, b.p, b.len);
-    bvt_wbuf_free(&b);
+    bvt__wbuf_free(&b);
     uint64_t sum = XXH3_64bits(h, BVT_SNAP_HEADER - 8);
     bvt_wbuf s = BVT_WBUF_INIT;
-    bvt_w_u64(&s, sum);
+    bvt__w_u64(&s, sum);
     if (!s.oom)
         memcpy(h + BVT_SNAP_HEADER - 8, s.p, 8);
-    bvt_wbuf_free(&s);
-    if (bvt_write_all(w->fd, h, sizeof h) != 0) {
+    bvt__wbuf_free(&s);
+    if (bvt__write_all(w->fd, h, sizeof h) != 0) {
         int rc = io_fail(err, "cannot write", w->tmp);
-        bvt_snapw_abort(w);
+        bvt__snapw_abort(w);
         return rc;
     }
     w->offset = sizeof h;
     return BVT_OK;
 }
 
-int bvt_snapw_block(bvt_snapw *w, uint32_t section, const void *raw, size_t len, bvt_error *err)
+int bvt__snapw_block(bvt_snapw *w, uint32_t section, const void *raw, size_t len, bvt_error *err)
 {
     if (len > BVT_SNAP_BLOCK_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "a snapshot block of %zu bytes is too large", len);
+        return bvt__fail(err, BVT_EINVAL, -1, "a snapshot block of %zu bytes is too large", len);
     size_t bound = ZSTD_compressBound(len);
     if (bound > w->out_cap) {
         void *p = realloc(w->out, bound);
         if (!p)
-            return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for a %zu-byte block", bound);
+            return bvt__fail(err, BVT_ENOMEM, -1, "out of memory for a %zu-byte block", bound);
         w->out = p;
         w->out_cap = bound;
     }
     size_t stored = ZSTD_compress2(w->cctx, w->out, w->out_cap, raw, len);
     if (ZSTD_isError(stored))
-        return bvt_fail(err, BVT_ENOMEM, -1, "zstd: %s", ZSTD_getErrorName(stored));
+        return bvt__fail(err, BVT_ENOMEM, -1, "zstd: %s", ZSTD_getErrorName(stored));
     bvt_wbuf h = BVT_WBUF_INIT;
-    bvt_w_u32(&h, BLOCK_MAGIC);
-    bvt_w_u16(&h, (uint16_t)section);
-    bvt_w_u16(&h, CODEC_ZSTD);
-    bvt_w_u64(&h, len);
-    bvt_w_u64(&h, stored);
+    bvt__w_u32(&h, BLOCK_MAGIC);
+    bvt__w_u16(&h, (uint16_t)section);
+    bvt__w_u16(&h, CODEC_ZSTD);
+    bvt__w_u64(&h, len);
+    bvt__w_u64(&h, stored);
     if (h.oom) {
-        bvt_wbuf_free(&h);
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        bvt__wbuf_free(&h);
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     }
     XXH3_state_t st;
     XXH3_64bits_reset(&st);
     XXH3_64bits_update(&st, h.p, h.len);
     XXH3_64bits_update(&st, w->out, stored);
-    bvt_w_u64(&h, XXH3_64bits_digest(&st));
+    bvt__w_u64(&h, XXH3_64bits_digest(&st));
     int rc = BVT_OK;
     if (h.oom)
-        rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    else if (bvt_write_all(w->fd, h.p, h.len) != 0 || bvt_write_all(w->fd, w->out, stored) != 0)
+        rc = bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
+    else if (bvt__write_all(w->fd, h.p, h.len) != 0 || bvt__write_all(w->fd, w->out, stored) != 0)
         rc = io_fail(err, "cannot write", w->tmp);
     else
         w->offset += h.len + stored;
-    bvt_wbuf_free(&h);
+    bvt__wbuf_free(&h);
     return rc;
 }
 
-int bvt_snapw_commit(bvt_snapw *w, bvt_error *err)
+int bvt__snapw_commit(bvt_snapw *w, bvt_error *err)
 {
     int rc = BVT_OK;
     if (fsync(w->fd) != 0)
@@ -149,67 +149,67 @@ int bvt_snapw_commit(bvt_snapw *w, bvt_error *err)
     if (rc == BVT_OK && rename(w->tmp, w->path) != 0)
         rc = io_fail(err, "cannot rename to", w->path);
     if (rc != BVT_OK) {
-        bvt_snapw_abort(w);
+        bvt__snapw_abort(w);
         return rc;
     }
-    rc = bvt_fsync_parent(w->path, err);
+    rc = bvt__fsync_parent(w->path, err);
     release(w);
     return rc;
 }
 
 /* ---- reading ---- */
 
-int bvt_snapr_open(bvt_snapr *r, const void *data, size_t len, uint64_t check, bvt_error *err)
+int bvt__snapr_open(bvt_snapr *r, const void *data, size_t len, uint64_t check, bvt_error *err)
 {
     memset(r, 0, sizeof *r);
     r->data = data;
     r->len = len;
     size_t head = len < 8 ? len : 8; /* an empty file maps to NULL */
     if (head && memcmp(data, HEADER_MAGIC, head) != 0)
-        return bvt_fail(err, BVT_EFORMAT, 0, "not a libbehavtarget snapshot (magic)");
+        return bvt__fail(err, BVT_EFORMAT, 0, "not a libbehavtarget snapshot (magic)");
     if (len < BVT_SNAP_HEADER)
-        return bvt_fail(err, BVT_ETRUNCATED, (int64_t)len, "the file ends inside its header");
+        return bvt__fail(err, BVT_ETRUNCATED, (int64_t)len, "the file ends inside its header");
     bvt_rbuf h;
-    bvt_rbuf_init(&h, data, BVT_SNAP_HEADER);
-    bvt_r_bytes(&h, 8);
-    uint32_t version = bvt_r_u32(&h);
-    uint32_t flags = bvt_r_u32(&h);
-    uint64_t file_check = bvt_r_u64(&h);
+    bvt__rbuf_init(&h, data, BVT_SNAP_HEADER);
+    bvt__r_bytes(&h, 8);
+    uint32_t version = bvt__r_u32(&h);
+    uint32_t flags = bvt__r_u32(&h);
+    uint64_t file_check = bvt__r_u64(&h);
     h.pos = BVT_SNAP_HEADER - 8;
-    uint64_t sum = bvt_r_u64(&h);
+    uint64_t sum = bvt__r_u64(&h);
     if (sum != XXH3_64bits(data, BVT_SNAP_HEADER - 8))
-        return bvt_fail(err, BVT_ECORRUPT, 0, "the snapshot header fails its checksum");
+        return bvt__fail(err, BVT_ECORRUPT, 0, "the snapshot header fails its checksum");
     if (version > BVT_SNAP_VERSION)
-        return bvt_fail(err, BVT_EVERSION, 8, "snapshot format %u is newer than this library (%u)",
+        return bvt__fail(err, BVT_EVERSION, 8, "snapshot format %u is newer than this library (%u)",
                         version, BVT_SNAP_VERSION);
     if (version == 0 || flags != 0)
-        return bvt_fail(err, BVT_ECORRUPT, 8, "bad snapshot format version or flags");
+        return bvt__fail(err, BVT_ECORRUPT, 8, "bad snapshot format version or flags");
     if (file_check != check)
-        return bvt_fail(err, BVT_ESECRET, 16, "the snapshot was written with another secret");
+        return bvt__fail(err, BVT_ESECRET, 16, "the snapshot was written with another secret");
     r->dctx = ZSTD_createDCtx();
     if (!r->dctx)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     r->pos = BVT_SNAP_HEADER;
     return BVT_OK;
 }
 
-int bvt_snapr_next(bvt_snapr *r, uint32_t *section, const void **raw, size_t *raw_len,
+int bvt__snapr_next(bvt_snapr *r, uint32_t *section, const void **raw, size_t *raw_len,
                    uint64_t *block_offset, bvt_error *err)
 {
     *block_offset = r->pos;
     int64_t at = (int64_t)r->pos;
     if (r->len - r->pos < BVT_SNAP_BLOCK_HEADER)
-        return bvt_fail(err, BVT_ETRUNCATED, (int64_t)r->len,
+        return bvt__fail(err, BVT_ETRUNCATED, (int64_t)r->len,
                         "the file ends before the block at byte %lld", (long long)at);
     bvt_rbuf h;
-    bvt_rbuf_init(&h, r->data + r->pos, BVT_SNAP_BLOCK_HEADER);
-    uint32_t magic = bvt_r_u32(&h);
-    uint32_t sec = bvt_r_u16(&h), codec = bvt_r_u16(&h);
-    uint64_t len = bvt_r_u64(&h), stored = bvt_r_u64(&h), sum = bvt_r_u64(&h);
+    bvt__rbuf_init(&h, r->data + r->pos, BVT_SNAP_BLOCK_HEADER);
+    uint32_t magic = bvt__r_u32(&h);
+    uint32_t sec = bvt__r_u16(&h), codec = bvt__r_u16(&h);
+    uint64_t len = bvt__r_u64(&h), stored = bvt__r_u64(&h), sum = bvt__r_u64(&h);
     if (magic != BLOCK_MAGIC)
-        return bvt_fail(err, BVT_ECORRUPT, at, "no block header at byte %lld", (long long)at);
+        return bvt__fail(err, BVT_ECORRUPT, at, "no block header at byte %lld", (long long)at);
     if (stored > r->len - r->pos - BVT_SNAP_BLOCK_HEADER)
-        return bvt_fail(err, BVT_ETRUNCATED, (int64_t)r->len,
+        return bvt__fail(err, BVT_ETRUNCATED, (int64_t)r->len,
                         "the file ends inside the block at byte %lld", (long long)at);
     const unsigned char *payload = r->data + r->pos + BVT_SNAP_BLOCK_HEADER;
     XXH3_state_t st;
@@ -217,22 +217,22 @@ int bvt_snapr_next(bvt_snapr *r, uint32_t *section, const void **raw, size_t *ra
     XXH3_64bits_update(&st, r->data + r->pos, 24);
     XXH3_64bits_update(&st, payload, stored);
     if (XXH3_64bits_digest(&st) != sum)
-        return bvt_fail(err, BVT_ECORRUPT, at, "the block at byte %lld fails its checksum",
+        return bvt__fail(err, BVT_ECORRUPT, at, "the block at byte %lld fails its checksum",
                         (long long)at);
     if (codec != CODEC_ZSTD || len > BVT_SNAP_BLOCK_MAX)
-        return bvt_fail(err, BVT_ECORRUPT, at, "the block at byte %lld has codec %u, size %llu",
+        return bvt__fail(err, BVT_ECORRUPT, at, "the block at byte %lld has codec %u, size %llu",
                         (long long)at, codec, (unsigned long long)len);
     if (len > r->raw_cap) {
         void *p = realloc(r->raw, len);
         if (!p)
-            return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for a %llu-byte block",
+            return bvt__fail(err, BVT_ENOMEM, -1, "out of memory for a %llu-byte block",
                             (unsigned long long)len);
         r->raw = p;
         r->raw_cap = len;
     }
     size_t got = ZSTD_decompressDCtx(r->dctx, r->raw, len, payload, stored);
     if (ZSTD_isError(got) || got != len)
-        return bvt_fail(err, BVT_ECORRUPT, at, "the block at byte %lld does not decompress",
+        return bvt__fail(err, BVT_ECORRUPT, at, "the block at byte %lld does not decompress",
                         (long long)at);
     r->pos += BVT_SNAP_BLOCK_HEADER + stored;
     *section = sec;
@@ -241,7 +241,7 @@ int bvt_snapr_next(bvt_snapr *r, uint32_t *section, const void **raw, size_t *ra
     return BVT_OK;
 }
 
-void bvt_snapr_close(bvt_snapr *r)
+void bvt__snapr_close(bvt_snapr *r)
 {
     ZSTD_freeDCtx(r->dctx);
     free(r->raw);

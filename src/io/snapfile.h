@@ -36,19 +36,19 @@ typedef struct bvt_snapw {
 /* Create path.tmp (mode 0600, replacing a stale one) and write the header
  * with format version (1..BVT_SNAP_VERSION).  BVT_OK; BVT_EIO; BVT_ENOMEM.
  * On failure nothing is left behind. */
-int bvt_snapw_open(bvt_snapw *w, const char *path, uint32_t version, uint64_t check,
+int bvt__snapw_open(bvt_snapw *w, const char *path, uint32_t version, uint64_t check,
                    bvt_error *err);
 
 /* Compress and append one block.  BVT_OK; BVT_EIO; BVT_ENOMEM; BVT_EINVAL
  * (larger than BVT_SNAP_BLOCK_MAX). */
-int bvt_snapw_block(bvt_snapw *w, uint32_t section, const void *raw, size_t len, bvt_error *err);
+int bvt__snapw_block(bvt_snapw *w, uint32_t section, const void *raw, size_t len, bvt_error *err);
 
 /* fsync, rename over path, fsync the directory; w is released either way.
  * BVT_OK; BVT_EIO (path unchanged, the temporary removed). */
-int bvt_snapw_commit(bvt_snapw *w, bvt_error *err);
+int bvt__snapw_commit(bvt_snapw *w, bvt_error *err);
 
 /* Give up: close and remove the temporary (w released). */
-void bvt_snapw_abort(bvt_snapw *w);
+void bvt__snapw_abort(bvt_snapw *w);
 
 typedef struct bvt_snapr {
     const unsigned char *data;
@@ -62,15 +62,15 @@ typedef struct bvt_snapr {
  * outlive r).  BVT_OK; BVT_ETRUNCATED; BVT_EFORMAT; BVT_EVERSION;
  * BVT_ECORRUPT (header checksum); BVT_ESECRET (check differs); BVT_ENOMEM.
  * err->offset is the file byte. */
-int bvt_snapr_open(bvt_snapr *r, const void *data, size_t len, uint64_t check, bvt_error *err);
+int bvt__snapr_open(bvt_snapr *r, const void *data, size_t len, uint64_t check, bvt_error *err);
 
 /* The next block, verified and decompressed: *raw is valid until the next
  * call.  *block_offset is its file offset.  BVT_OK; BVT_ETRUNCATED (the
  * image ends inside or before a block); BVT_ECORRUPT (magic, checksum,
  * codec or size); BVT_ENOMEM. */
-int bvt_snapr_next(bvt_snapr *r, uint32_t *section, const void **raw, size_t *raw_len,
+int bvt__snapr_next(bvt_snapr *r, uint32_t *section, const void **raw, size_t *raw_len,
                    uint64_t *block_offset, bvt_error *err);
 
-void bvt_snapr_close(bvt_snapr *r);
+void bvt__snapr_close(bvt_snapr *r);
 
 #endif

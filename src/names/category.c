@@ -8,7 +8,7 @@
  *
  * Erasure (docs/privacy.md).  A snapshot writes a tombstone in place of a
  * category that nothing it holds uses, no live definition names (pins,
- * counted) and no aggregate keeps (bvt_categories_erase).  The path stays
+ * counted) and no aggregate keeps (bvt__categories_erase).  The path stays
  * in memory, flagged ERASED, and the next journal record to name the id
  * is preceded by the id's CATEGORY record (and its erased ancestors'),
  * from which replay gives the tombstone its path back under the same id.
@@ -33,7 +33,7 @@
 /* Interner flags (the interner's count of each id is its pins). */
 #define KEPT 1u    /* an aggregate names it for the engine's life */
 #define ERASED 2u  /* the last snapshot holds a tombstone */
-#define SETTLED 4u /* bvt_categories_named() saw its CATEGORY record written */
+#define SETTLED 4u /* bvt__categories_named() saw its CATEGORY record written */
 
 /* Each id's ancestors by depth (anc[k] at depth k + 1, itself included), so
  * "is a within b" is one comparison.  Written before the id is published and
@@ -63,7 +63,7 @@ static inline lineage *lineage_of(const bvt_categories *c, uint32_t id)
 
 static inline uint32_t flags_of(const bvt_categories *c, uint32_t id)
 {
-    return bvt_interner_flags(c->names, id);
+    return bvt__interner_flags(c->names, id);
 }
 
 static inline uint32_t epoch_of(const bvt_categories *c)
@@ -96,7 +96,7 @@ static int lineage_prepare(bvt_categories *c, uint32_t id, uint32_t parent)
     return BVT_OK;
 }
 
-int bvt_categories_new(bvt_categories **out)
+int bvt__categories_new(bvt_categories **out)
 {
     if (!out)
         return BVT_EINVAL;
@@ -104,13 +104,13 @@ int bvt_categories_new(bvt_categories **out)
     bvt_categories *c = calloc(1, sizeof *c);
     if (!c)
         return BVT_ENOMEM;
-    int rc = bvt_interner_new(&c->names, BVT_CATEGORY_MAX_ID);
+    int rc = bvt__interner_new(&c->names, BVT_CATEGORY_MAX_ID);
     if (rc != BVT_OK) {
         free(c);
         return rc;
     }
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
-        bvt_interner_free(c->names);
+        bvt__interner_free(c->names);
         free(c);
         return BVT_ENOMEM;
     }
@@ -118,18 +118,18 @@ int bvt_categories_new(bvt_categories **out)
     return BVT_OK;
 }
 
-void bvt_categories_free(bvt_categories *c)
+void bvt__categories_free(bvt_categories *c)
 {
     if (!c)
         return;
-    bvt_interner_free(c->names);
+    bvt__interner_free(c->names);
     pthread_mutex_destroy(&c->lock);
     for (size_t k = 0; k < sizeof c->lineage / sizeof c->lineage[0]; k++)
         free(atomic_load_explicit(&c->lineage[k], memory_order_relaxed));
     free(c);
 }
 
-void bvt_categories_set_hooks(bvt_categories *c, const bvt_categories_hooks *h)
+void bvt__categories_set_hooks(bvt_categories *c, const bvt_categories_hooks *h)
 {
     if (c)
         c->hooks = *h;
@@ -142,13 +142,13 @@ static int validate(const char *path, size_t len, size_t ends[BVT_CATEGORY_MAX_D
                     bvt_error *err)
 {
     if (!path)
-        return bvt_fail(err, BVT_EINVAL, -1, "NULL category path");
+        return bvt__fail(err, BVT_EINVAL, -1, "NULL category path");
     if (len == 0)
-        return bvt_fail(err, BVT_EINVAL, 0, "empty category path");
+        return bvt__fail(err, BVT_EINVAL, 0, "empty category path");
     if (len > BVT_CATEGORY_MAX_LEN)
-        return bvt_fail(err, BVT_EINVAL, BVT_CATEGORY_MAX_LEN,
+        return bvt__fail(err, BVT_EINVAL, BVT_CATEGORY_MAX_LEN,
                         "category path longer than %u bytes", BVT_CATEGORY_MAX_LEN);
-    int rc = bvt_utf8_require(path, len, "category path", err);
+    int rc = bvt__utf8_require(path, len, "category path", err);
     if (rc != BVT_OK)
         return rc;
     int depth = 0;
@@ -156,7 +156,7 @@ static int validate(const char *path, size_t len, size_t ends[BVT_CATEGORY_MAX_D
     for (size_t i = 0; i <= len; i++) {
         if (i < len && path[i] != '/') {
             if ((unsigned char)path[i] < 0x20)
-                return bvt_fail(err, BVT_EINVAL, (int64_t)i,
+                return bvt__fail(err, BVT_EINVAL, (int64_t)i,
                                 "control byte 0x%02x in category path at offset %zu",
                                 (unsigned)(unsigned char)path[i], i);
             continue;
@@ -165,11 +165,11 @@ static int validate(const char *path, size_t len, size_t ends[BVT_CATEGORY_MAX_D
         if (i == start) {
             /* Empty: point at the offending '/' (the trailing one at the end). */
             size_t at = i < len ? i : len - 1;
-            return bvt_fail(err, BVT_EINVAL, (int64_t)at,
+            return bvt__fail(err, BVT_EINVAL, (int64_t)at,
                             "empty segment in category path at offset %zu", at);
         }
         if (depth == (int)BVT_CATEGORY_MAX_DEPTH)
-            return bvt_fail(err, BVT_EINVAL, (int64_t)start - 1,
+            return bvt__fail(err, BVT_EINVAL, (int64_t)start - 1,
                             "category path deeper than %u levels", BVT_CATEGORY_MAX_DEPTH);
         ends[depth++] = i;
         start = i + 1;
@@ -182,8 +182,8 @@ static int log_id(bvt_categories *c, uint32_t id)
 {
     if (!c->hooks.logged)
         return BVT_OK;
-    return c->hooks.logged(c->hooks.ud, id, bvt_interner_str(c->names, id),
-                           bvt_interner_len(c->names, id));
+    return c->hooks.logged(c->hooks.ud, id, bvt__interner_str(c->names, id),
+                           bvt__interner_len(c->names, id));
 }
 
 /* Under the lock: a record written from now on names id.  Note it in this
@@ -200,25 +200,25 @@ static int named_locked(bvt_categories *c, uint32_t id)
             continue;
         rc = log_id(c, a);
         if (rc == BVT_OK)
-            bvt_interner_flags_clear(c->names, a, ERASED);
+            bvt__interner_flags_clear(c->names, a, ERASED);
     }
     return rc;
 }
 
-int bvt_categories_check(const char *path, size_t len, bvt_error *err)
+int bvt__categories_check(const char *path, size_t len, bvt_error *err)
 {
     size_t ends[BVT_CATEGORY_MAX_DEPTH];
     int depth = validate(path, len, ends, err);
     return depth < 0 ? depth : BVT_OK;
 }
 
-int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
+int bvt__categories_intern(bvt_categories *c, const char *path, size_t len,
                           uint32_t *out_id, bvt_error *err)
 {
     if (!c || !out_id)
-        return bvt_fail(err, BVT_EINVAL, -1, "NULL argument");
+        return bvt__fail(err, BVT_EINVAL, -1, "NULL argument");
     /* Known paths are valid by construction: the common case stays lock-free. */
-    uint32_t id = path ? bvt_interner_find(c->names, path, len) : 0;
+    uint32_t id = path ? bvt__interner_find(c->names, path, len) : 0;
     if (id) {
         *out_id = id;
         return BVT_OK;
@@ -230,7 +230,7 @@ int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
     if (c->hooks.check) {
         int hrc = c->hooks.check(c->hooks.ud);
         if (hrc != BVT_OK)
-            return bvt_fail(err, hrc, -1, "cannot intern category: %s", bvt_strerror(hrc));
+            return bvt__fail(err, hrc, -1, "cannot intern category: %s", bvt_strerror(hrc));
     }
 
     pthread_mutex_lock(&c->lock);
@@ -238,26 +238,26 @@ int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
      * deepest up and check the limit before interning any of them. */
     int known = depth;
     uint32_t parent = 0;
-    while (known > 0 && !(parent = bvt_interner_find(c->names, path, ends[known - 1])))
+    while (known > 0 && !(parent = bvt__interner_find(c->names, path, ends[known - 1])))
         known--;
     uint32_t missing = (uint32_t)(depth - known);
     int rc = BVT_OK;
-    if (missing > BVT_CATEGORY_MAX_ID - bvt_interner_count(c->names)) {
-        rc = bvt_fail(err, BVT_ELIMIT, -1, "category limit (%u) reached", BVT_CATEGORY_MAX_ID);
+    if (missing > BVT_CATEGORY_MAX_ID - bvt__interner_count(c->names)) {
+        rc = bvt__fail(err, BVT_ELIMIT, -1, "category limit (%u) reached", BVT_CATEGORY_MAX_ID);
     } else {
         id = parent;
         if (parent) /* the new levels' records name it */
             rc = named_locked(c, parent);
         for (int d = known; d < depth && rc == BVT_OK; d++) {
-            rc = lineage_prepare(c, bvt_interner_count(c->names) + 1, parent);
+            rc = lineage_prepare(c, bvt__interner_count(c->names) + 1, parent);
             if (rc == BVT_OK)
-                rc = bvt_interner_intern(c->names, path, ends[d], parent, &id, NULL);
+                rc = bvt__interner_intern(c->names, path, ends[d], parent, &id, NULL);
             if (rc == BVT_OK)
                 rc = log_id(c, id);
             parent = id;
         }
         if (rc != BVT_OK)
-            rc = bvt_fail(err, rc, -1, "cannot intern category: %s", bvt_strerror(rc));
+            rc = bvt__fail(err, rc, -1, "cannot intern category: %s", bvt_strerror(rc));
     }
     pthread_mutex_unlock(&c->lock);
     if (rc == BVT_OK)
@@ -265,22 +265,22 @@ int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
     return rc;
 }
 
-uint32_t bvt_categories_find(const bvt_categories *c, const char *path, size_t len)
+uint32_t bvt__categories_find(const bvt_categories *c, const char *path, size_t len)
 {
-    return c ? bvt_interner_find(c->names, path, len) : 0;
+    return c ? bvt__interner_find(c->names, path, len) : 0;
 }
 
-const char *bvt_categories_name(const bvt_categories *c, uint32_t id)
+const char *bvt__categories_name(const bvt_categories *c, uint32_t id)
 {
-    return c ? bvt_interner_str(c->names, id) : NULL;
+    return c ? bvt__interner_str(c->names, id) : NULL;
 }
 
-uint32_t bvt_categories_parent(const bvt_categories *c, uint32_t id)
+uint32_t bvt__categories_parent(const bvt_categories *c, uint32_t id)
 {
-    return c ? bvt_interner_payload(c->names, id) : 0;
+    return c ? bvt__interner_payload(c->names, id) : 0;
 }
 
-int bvt_categories_within(const bvt_categories *c, uint32_t id, uint32_t ancestor)
+int bvt__categories_within(const bvt_categories *c, uint32_t id, uint32_t ancestor)
 {
     if (ancestor == 0 || id == ancestor)
         return 1;
@@ -290,16 +290,16 @@ int bvt_categories_within(const bvt_categories *c, uint32_t id, uint32_t ancesto
     return l->depth > a->depth && l->anc[a->depth - 1] == ancestor;
 }
 
-int bvt_categories_valid(const bvt_categories *c, uint32_t id)
+int bvt__categories_valid(const bvt_categories *c, uint32_t id)
 {
-    return c && bvt_interner_str(c->names, id) != NULL; /* not 0, unknown or erased */
+    return c && bvt__interner_str(c->names, id) != NULL; /* not 0, unknown or erased */
 }
 
 /* ---- pins and erasure ---- */
 
-int bvt_categories_pin(bvt_categories *c, uint32_t id)
+int bvt__categories_pin(bvt_categories *c, uint32_t id)
 {
-    if (!bvt_categories_valid(c, id))
+    if (!bvt__categories_valid(c, id))
         return BVT_EINVAL;
     pthread_mutex_lock(&c->lock);
     int rc = named_locked(c, id);
@@ -307,40 +307,40 @@ int bvt_categories_pin(bvt_categories *c, uint32_t id)
      * whoever sees the pin sees them journaled, and a pin is never missed
      * by a decision that would erase the id. */
     if (rc == BVT_OK)
-        bvt_interner_ref(c->names, id);
+        bvt__interner_ref(c->names, id);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
 
-void bvt_categories_unpin(bvt_categories *c, uint32_t id)
+void bvt__categories_unpin(bvt_categories *c, uint32_t id)
 {
     if (c && id)
-        bvt_interner_unref(c->names, id);
+        bvt__interner_unref(c->names, id);
 }
 
-int bvt_categories_keep(bvt_categories *c, uint32_t id)
+int bvt__categories_keep(bvt_categories *c, uint32_t id)
 {
-    if (!bvt_categories_valid(c, id))
+    if (!bvt__categories_valid(c, id))
         return BVT_EINVAL;
     if (flags_of(c, id) & KEPT) /* then never erased again */
         return BVT_OK;
     pthread_mutex_lock(&c->lock);
     int rc = named_locked(c, id);
-    bvt_interner_flags_set(c->names, id, KEPT);
+    bvt__interner_flags_set(c->names, id, KEPT);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
 
-int bvt_categories_intern_pinned(bvt_categories *c, const char *path, size_t len,
+int bvt__categories_intern_pinned(bvt_categories *c, const char *path, size_t len,
                                  uint32_t *out_id, bvt_error *err)
 {
-    int rc = bvt_categories_intern(c, path, len, out_id, err);
-    if (rc == BVT_OK && (rc = bvt_categories_pin(c, *out_id)) != BVT_OK)
-        bvt_fail(err, rc, -1, "cannot keep category: %s", bvt_strerror(rc));
+    int rc = bvt__categories_intern(c, path, len, out_id, err);
+    if (rc == BVT_OK && (rc = bvt__categories_pin(c, *out_id)) != BVT_OK)
+        bvt__fail(err, rc, -1, "cannot keep category: %s", bvt_strerror(rc));
     return rc;
 }
 
-int bvt_categories_named(bvt_categories *c, uint32_t id)
+int bvt__categories_named(bvt_categories *c, uint32_t id)
 {
     if (id == 0)
         return BVT_OK;
@@ -357,12 +357,12 @@ int bvt_categories_named(bvt_categories *c, uint32_t id)
     pthread_mutex_lock(&c->lock);
     int rc = named_locked(c, id);
     if (rc == BVT_OK)
-        bvt_interner_flags_set(c->names, id, SETTLED);
+        bvt__interner_flags_set(c->names, id, SETTLED);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
 
-void bvt_categories_cut(bvt_categories *c)
+void bvt__categories_cut(bvt_categories *c)
 {
     pthread_mutex_lock(&c->lock);
     atomic_store_explicit(&c->epoch, epoch_of(c) + 1, memory_order_relaxed);
@@ -373,22 +373,22 @@ void bvt_categories_cut(bvt_categories *c)
  * kept by an aggregate, or named since its cut. */
 static int in_use(const bvt_categories *c, uint32_t id, uint32_t epoch)
 {
-    return bvt_interner_refs(c->names, id) > 0 || (flags_of(c, id) & KEPT) ||
+    return bvt__interner_refs(c->names, id) > 0 || (flags_of(c, id) & KEPT) ||
            atomic_load_explicit(&lineage_of(c, id)->used, memory_order_relaxed) == epoch;
 }
 
 /* Descending ids visit every child before its parent (parents come first). */
-uint32_t bvt_categories_unused(const bvt_categories *c, uint32_t n, _Atomic uint64_t *kept)
+uint32_t bvt__categories_unused(const bvt_categories *c, uint32_t n, _Atomic uint64_t *kept)
 {
     uint32_t epoch = epoch_of(c), unused = 0;
     for (uint32_t id = n; id > 0; id--) {
-        if (!bvt_categories_valid(c, id))
+        if (!bvt__categories_valid(c, id))
             continue;
-        if (bvt_bits_has(kept, id) || in_use(c, id, epoch)) {
-            bvt_bits_set(kept, id);
-            uint32_t parent = bvt_categories_parent(c, id);
+        if (bvt__bits_has(kept, id) || in_use(c, id, epoch)) {
+            bvt__bits_set(kept, id);
+            uint32_t parent = bvt__categories_parent(c, id);
             if (parent)
-                bvt_bits_set(kept, parent);
+                bvt__bits_set(kept, parent);
         } else {
             unused++;
         }
@@ -396,63 +396,63 @@ uint32_t bvt_categories_unused(const bvt_categories *c, uint32_t n, _Atomic uint
     return unused;
 }
 
-void bvt_categories_erase(bvt_categories *c, uint32_t n, _Atomic uint64_t *kept)
+void bvt__categories_erase(bvt_categories *c, uint32_t n, _Atomic uint64_t *kept)
 {
     pthread_mutex_lock(&c->lock);
     uint32_t epoch = epoch_of(c);
     for (uint32_t id = n; id > 0; id--) {
-        if (!bvt_categories_valid(c, id) || bvt_bits_has(kept, id))
+        if (!bvt__categories_valid(c, id) || bvt__bits_has(kept, id))
             continue;
-        if (in_use(c, id, epoch)) { /* named since bvt_categories_unused looked */
+        if (in_use(c, id, epoch)) { /* named since bvt__categories_unused looked */
             const lineage *l = lineage_of(c, id);
             for (uint8_t d = 0; d < l->depth; d++)
-                bvt_bits_set(kept, l->anc[d]);
+                bvt__bits_set(kept, l->anc[d]);
         } else {
-            bvt_interner_flags_set(c->names, id, ERASED);
+            bvt__interner_flags_set(c->names, id, ERASED);
         }
     }
     pthread_mutex_unlock(&c->lock);
 }
 
-int bvt_categories_add_erased(bvt_categories *c, uint32_t *out_id)
+int bvt__categories_add_erased(bvt_categories *c, uint32_t *out_id)
 {
     if (!c || !out_id)
         return BVT_EINVAL;
     pthread_mutex_lock(&c->lock);
-    uint32_t id = bvt_interner_count(c->names) + 1;
+    uint32_t id = bvt__interner_count(c->names) + 1;
     int rc = id > BVT_CATEGORY_MAX_ID ? BVT_ELIMIT : lineage_prepare(c, id, 0);
     if (rc == BVT_OK)
-        rc = bvt_interner_add_erased(c->names, out_id);
+        rc = bvt__interner_add_erased(c->names, out_id);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
 
-int bvt_categories_restore(bvt_categories *c, uint32_t id, const char *path, size_t len,
+int bvt__categories_restore(bvt_categories *c, uint32_t id, const char *path, size_t len,
                            bvt_error *err)
 {
     size_t ends[BVT_CATEGORY_MAX_DEPTH];
     int depth = validate(path, len, ends, err);
     if (depth < 0)
         return depth;
-    if (!c || id == 0 || id > bvt_categories_count(c) || bvt_categories_valid(c, id) ||
-        bvt_categories_find(c, path, len))
-        return bvt_fail(err, BVT_EINVAL, -1, "category %u is not erased, or the path is known",
+    if (!c || id == 0 || id > bvt__categories_count(c) || bvt__categories_valid(c, id) ||
+        bvt__categories_find(c, path, len))
+        return bvt__fail(err, BVT_EINVAL, -1, "category %u is not erased, or the path is known",
                         id);
-    uint32_t parent = depth > 1 ? bvt_categories_find(c, path, ends[depth - 2]) : 0;
+    uint32_t parent = depth > 1 ? bvt__categories_find(c, path, ends[depth - 2]) : 0;
     if (depth > 1 && (!parent || parent >= id))
-        return bvt_fail(err, BVT_EINVAL, -1, "the parent of category %u is missing", id);
+        return bvt__fail(err, BVT_EINVAL, -1, "the parent of category %u is missing", id);
     int rc = lineage_prepare(c, id, parent);
     if (rc == BVT_OK)
-        rc = bvt_interner_restore(c->names, id, path, len, parent);
-    return rc == BVT_OK ? rc : bvt_fail(err, rc, -1, "cannot restore category %u", id);
+        rc = bvt__interner_restore(c->names, id, path, len, parent);
+    return rc == BVT_OK ? rc : bvt__fail(err, rc, -1, "cannot restore category %u", id);
 }
 
-uint32_t bvt_categories_count(const bvt_categories *c)
+uint32_t bvt__categories_count(const bvt_categories *c)
 {
-    return c ? bvt_interner_count(c->names) : 0;
+    return c ? bvt__interner_count(c->names) : 0;
 }
 
-size_t bvt_categories_bytes(const bvt_categories *c)
+size_t bvt__categories_bytes(const bvt_categories *c)
 {
-    return c ? sizeof *c + bvt_interner_bytes(c->names) : 0;
+    return c ? sizeof *c + bvt__interner_bytes(c->names) : 0;
 }

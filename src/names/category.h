@@ -15,8 +15,8 @@
 
 typedef struct bvt_categories bvt_categories;
 
-int bvt_categories_new(bvt_categories **out);
-void bvt_categories_free(bvt_categories *c);
+int bvt__categories_new(bvt_categories **out);
+void bvt__categories_free(bvt_categories *c);
 
 /* The journal's view of paths (registry_persist.c sets them once, at
  * engine creation, before any other thread sees the registry).  `check`
@@ -33,32 +33,32 @@ typedef struct bvt_categories_hooks {
     void *ud;
 } bvt_categories_hooks;
 
-void bvt_categories_set_hooks(bvt_categories *c, const bvt_categories_hooks *h);
+void bvt__categories_set_hooks(bvt_categories *c, const bvt_categories_hooks *h);
 
 /* Check a path without interning it: BVT_OK, or BVT_EINVAL with
  * err->offset the byte offset of the problem (rules below). */
-int bvt_categories_check(const char *path, size_t len, bvt_error *err);
+int bvt__categories_check(const char *path, size_t len, bvt_error *err);
 
 /* Validate and intern path (len bytes, no NUL needed) and all its ancestors.
  * Rules: 1..255 bytes of UTF-8, segments separated by '/', no empty segment
  * (so no leading, trailing or doubled '/'), at most 16 segments, no byte
  * < 0x20.  Returns BVT_OK; BVT_EINVAL (err->offset = byte offset of the problem);
  * BVT_ELIMIT; BVT_ENOMEM; or a hook's status (BVT_EIO). */
-int bvt_categories_intern(bvt_categories *c, const char *path, size_t len,
+int bvt__categories_intern(bvt_categories *c, const char *path, size_t len,
                           uint32_t *out_id, bvt_error *err);
 
 /* Id of a path, 0 if unknown or invalid.  Lock-free. */
-uint32_t bvt_categories_find(const bvt_categories *c, const char *path, size_t len);
+uint32_t bvt__categories_find(const bvt_categories *c, const char *path, size_t len);
 /* Path of an id, NULL if unknown. */
-const char *bvt_categories_name(const bvt_categories *c, uint32_t id);
+const char *bvt__categories_name(const bvt_categories *c, uint32_t id);
 /* Parent id, 0 for a top-level or unknown id. */
-uint32_t bvt_categories_parent(const bvt_categories *c, uint32_t id);
+uint32_t bvt__categories_parent(const bvt_categories *c, uint32_t id);
 /* 1 if id == ancestor or id lies below ancestor; ancestor 0 matches every id
  * (including 0).  id 0 lies below nothing but 0.  Both must be 0 or ids
  * this registry handed out (O(1): no check, no walk). */
-int bvt_categories_within(const bvt_categories *c, uint32_t id, uint32_t ancestor);
+int bvt__categories_within(const bvt_categories *c, uint32_t id, uint32_t ancestor);
 /* Is id a known category id (not 0, not erased)? */
-int bvt_categories_valid(const bvt_categories *c, uint32_t id);
+int bvt__categories_valid(const bvt_categories *c, uint32_t id);
 
 /* ---- erasure (category.c's header comment, docs/privacy.md) ----
  *
@@ -70,20 +70,20 @@ int bvt_categories_valid(const bvt_categories *c, uint32_t id);
 
 /* A definition names id (a segment or offer rule, an offer's tags, a
  * keyword, a cluster model): snapshots keep it until as many
- * bvt_categories_unpin() calls (the definition is replaced, removed or
+ * bvt__categories_unpin() calls (the definition is replaced, removed or
  * freed).  Pin before the definition is published, unpin once no reader
  * can take it any more.  BVT_OK (pinned); BVT_EINVAL (not a valid id);
  * the hook's status (not pinned). */
-int bvt_categories_pin(bvt_categories *c, uint32_t id);
-void bvt_categories_unpin(bvt_categories *c, uint32_t id);
+int bvt__categories_pin(bvt_categories *c, uint32_t id);
+void bvt__categories_unpin(bvt_categories *c, uint32_t id);
 
 /* An aggregate that never shrinks (the anonymous aggregates) names id:
  * every snapshot keeps it from now on.  BVT_OK; BVT_EINVAL; the hook's
  * status. */
-int bvt_categories_keep(bvt_categories *c, uint32_t id);
+int bvt__categories_keep(bvt_categories *c, uint32_t id);
 
-/* bvt_categories_intern(), then bvt_categories_pin() (a definition's path). */
-int bvt_categories_intern_pinned(bvt_categories *c, const char *path, size_t len,
+/* bvt__categories_intern(), then bvt__categories_pin() (a definition's path). */
+int bvt__categories_intern_pinned(bvt_categories *c, const char *path, size_t len,
                                  uint32_t *out_id, bvt_error *err);
 
 /* A journal record about to be written names id (0: none); call under
@@ -91,33 +91,33 @@ int bvt_categories_intern_pinned(bvt_categories *c, const char *path, size_t len
  * the last snapshot erased id, its CATEGORY record is journaled first; the
  * first call for an id also waits until its creator journaled it.
  * Lock-free otherwise.  BVT_OK; the hook's status. */
-int bvt_categories_named(bvt_categories *c, uint32_t id);
+int bvt__categories_named(bvt_categories *c, uint32_t id);
 
 /* A snapshot's cut (every shard lock held, before the journal switches
  * files): records from now on are after it. */
-void bvt_categories_cut(bvt_categories *c);
+void bvt__categories_cut(bvt_categories *c);
 
 /* After the cut, with kept (bits of ids 0..n) marking the ids the
  * snapshot's contents use: add what is kept whatever the marks say and
  * the ancestors of kept ids; the number of ids 1..n that stay unmarked. */
-uint32_t bvt_categories_unused(const bvt_categories *c, uint32_t n, _Atomic uint64_t *kept);
+uint32_t bvt__categories_unused(const bvt_categories *c, uint32_t n, _Atomic uint64_t *kept);
 
 /* With every shard lock held: keep (mark) what was named or pinned since
- * bvt_categories_unused() and flag the rest of ids 1..n erased; the
+ * bvt__categories_unused() and flag the rest of ids 1..n erased; the
  * snapshot writes a tombstone for each id left unmarked. */
-void bvt_categories_erase(bvt_categories *c, uint32_t n, _Atomic uint64_t *kept);
+void bvt__categories_erase(bvt_categories *c, uint32_t n, _Atomic uint64_t *kept);
 
 /* Loading a snapshot's tombstone: the next id, erased (no path, never
  * found, not valid).  BVT_OK; BVT_EINVAL; BVT_ELIMIT; BVT_ENOMEM. */
-int bvt_categories_add_erased(bvt_categories *c, uint32_t *out_id);
+int bvt__categories_add_erased(bvt_categories *c, uint32_t *out_id);
 
 /* Replay: give the erased id its path back (the path must be valid and
  * unknown, its parent known with a smaller id).  Only while no other
  * thread uses the registry.  BVT_OK; BVT_EINVAL (err says why);
  * BVT_ENOMEM. */
-int bvt_categories_restore(bvt_categories *c, uint32_t id, const char *path, size_t len,
+int bvt__categories_restore(bvt_categories *c, uint32_t id, const char *path, size_t len,
                            bvt_error *err);
-uint32_t bvt_categories_count(const bvt_categories *c);
-size_t bvt_categories_bytes(const bvt_categories *c);
+uint32_t bvt__categories_count(const bvt_categories *c);
+size_t bvt__categories_bytes(const bvt_categories *c);
 
 #endif

@@ -22,15 +22,15 @@ typedef struct bvt_event_types {
 } bvt_event_types;
 
 /* 1 if name is 1..max bytes of [a-z0-9_]: the form of type and purpose names. */
-int bvt_name_is_identifier(const char *name, size_t max);
+int bvt__name_is_identifier(const char *name, size_t max);
 
 /* Built-in weights from `weights` (n entries, rest default). */
-void bvt_event_types_init(bvt_event_types *t, const double *weights, uint32_t n);
-void bvt_event_types_destroy(bvt_event_types *t);
+void bvt__event_types_init(bvt_event_types *t, const double *weights, uint32_t n);
+void bvt__event_types_destroy(bvt_event_types *t);
 
 /* 1 if type is built in or registered. */
-int bvt_event_types_valid(const bvt_event_types *t, uint32_t type);
+int bvt__event_types_valid(const bvt_event_types *t, uint32_t type);
 /* Interest weight of a valid type. */
-double bvt_event_types_weight(const bvt_event_types *t, uint32_t type);
+double bvt__event_types_weight(const bvt_event_types *t, uint32_t type);
 
 #endif

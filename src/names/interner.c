@@ -16,7 +16,7 @@
  *
  * An erased id (a tombstone loaded from a snapshot) has an entry without a
  * string and no slot, so it keeps its number and is never found.  A
- * forgotten id (bvt_interner_forget) keeps its string, for readers that
+ * forgotten id (bvt__interner_forget) keeps its string, for readers that
  * hold it, but its slot becomes FORGOTTEN, which lookups pass over like
  * any other slot that is not theirs; growth drops it. */
 #include <pthread.h>
@@ -143,7 +143,7 @@ static uint32_t find_in(const struct table *t, const bvt_interner *in, const cha
     }
 }
 
-int bvt_interner_new(bvt_interner **out, uint32_t max_ids)
+int bvt__interner_new(bvt_interner **out, uint32_t max_ids)
 {
     if (!out || max_ids == 0)
         return BVT_EINVAL;
@@ -168,7 +168,7 @@ int bvt_interner_new(bvt_interner **out, uint32_t max_ids)
     return BVT_OK;
 }
 
-void bvt_interner_free(bvt_interner *in)
+void bvt__interner_free(bvt_interner *in)
 {
     if (!in)
         return;
@@ -187,7 +187,7 @@ void bvt_interner_free(bvt_interner *in)
     free(in);
 }
 
-uint32_t bvt_interner_find(const bvt_interner *in, const char *s, size_t len)
+uint32_t bvt__interner_find(const bvt_interner *in, const char *s, size_t len)
 {
     if (!in || (!s && len) || len > UINT32_MAX)
         return 0;
@@ -287,7 +287,7 @@ static const char *arena_copy(bvt_interner *in, const char *s, size_t len)
     return p;
 }
 
-int bvt_interner_intern(bvt_interner *in, const char *s, size_t len, uint32_t payload,
+int bvt__interner_intern(bvt_interner *in, const char *s, size_t len, uint32_t payload,
                         uint32_t *out_id, int *out_new)
 {
     if (!in || !out_id || (!s && len) || len >= UINT32_MAX)
@@ -339,7 +339,7 @@ out:
     return rc;
 }
 
-int bvt_interner_add_erased(bvt_interner *in, uint32_t *out_id)
+int bvt__interner_add_erased(bvt_interner *in, uint32_t *out_id)
 {
     if (!in || !out_id)
         return BVT_EINVAL;
@@ -354,12 +354,12 @@ int bvt_interner_add_erased(bvt_interner *in, uint32_t *out_id)
     return rc;
 }
 
-int bvt_interner_restore(bvt_interner *in, uint32_t id, const char *s, size_t len,
+int bvt__interner_restore(bvt_interner *in, uint32_t id, const char *s, size_t len,
                          uint32_t payload)
 {
     if (!in || (!s && len) || len >= UINT32_MAX || id == 0 ||
         id > atomic_load_explicit(&in->count, memory_order_acquire) ||
-        entry_get(in, id)->str || bvt_interner_find(in, s, len))
+        entry_get(in, id)->str || bvt__interner_find(in, s, len))
         return BVT_EINVAL;
     pthread_mutex_lock(&in->lock);
     const char *copy = arena_copy(in, s, len);
@@ -376,7 +376,7 @@ int bvt_interner_restore(bvt_interner *in, uint32_t id, const char *s, size_t le
     return copy ? BVT_OK : BVT_ENOMEM;
 }
 
-int bvt_interner_forget(bvt_interner *in, uint32_t id)
+int bvt__interner_forget(bvt_interner *in, uint32_t id)
 {
     if (!in || id == 0 || id > atomic_load_explicit(&in->count, memory_order_acquire))
         return 0;
@@ -403,7 +403,7 @@ int bvt_interner_forget(bvt_interner *in, uint32_t id)
     return done;
 }
 
-int bvt_interner_live(const bvt_interner *in, uint32_t id)
+int bvt__interner_live(const bvt_interner *in, uint32_t id)
 {
     if (!in || id == 0 || id > atomic_load_explicit(&in->count, memory_order_acquire))
         return 0;
@@ -419,60 +419,60 @@ static inline const struct entry *entry_checked(const bvt_interner *in, uint32_t
     return entry_get(in, id);
 }
 
-const char *bvt_interner_str(const bvt_interner *in, uint32_t id)
+const char *bvt__interner_str(const bvt_interner *in, uint32_t id)
 {
     const struct entry *e = entry_checked(in, id);
     return e ? e->str : NULL;
 }
 
-size_t bvt_interner_len(const bvt_interner *in, uint32_t id)
+size_t bvt__interner_len(const bvt_interner *in, uint32_t id)
 {
     const struct entry *e = entry_checked(in, id);
     return e ? e->len : 0;
 }
 
-uint32_t bvt_interner_payload(const bvt_interner *in, uint32_t id)
+uint32_t bvt__interner_payload(const bvt_interner *in, uint32_t id)
 {
     const struct entry *e = entry_checked(in, id);
     return e ? e->payload : 0;
 }
 
-uint32_t bvt_interner_count(const bvt_interner *in)
+uint32_t bvt__interner_count(const bvt_interner *in)
 {
     return in ? atomic_load_explicit(&in->count, memory_order_acquire) : 0;
 }
 
-size_t bvt_interner_bytes(const bvt_interner *in)
+size_t bvt__interner_bytes(const bvt_interner *in)
 {
     return in ? atomic_load_explicit(&in->bytes, memory_order_relaxed) : 0;
 }
 
-uint32_t bvt_interner_flags(const bvt_interner *in, uint32_t id)
+uint32_t bvt__interner_flags(const bvt_interner *in, uint32_t id)
 {
     const struct entry *e = entry_checked(in, id);
     return e ? atomic_load_explicit(&e->flags, memory_order_acquire) : 0;
 }
 
-void bvt_interner_flags_set(bvt_interner *in, uint32_t id, uint32_t bits)
+void bvt__interner_flags_set(bvt_interner *in, uint32_t id, uint32_t bits)
 {
     if (entry_checked(in, id))
         atomic_fetch_or_explicit(&entry_mut(in, id)->flags, bits, memory_order_release);
 }
 
-void bvt_interner_flags_clear(bvt_interner *in, uint32_t id, uint32_t bits)
+void bvt__interner_flags_clear(bvt_interner *in, uint32_t id, uint32_t bits)
 {
     if (entry_checked(in, id))
         atomic_fetch_and_explicit(&entry_mut(in, id)->flags, ~bits, memory_order_release);
 }
 
-uint32_t bvt_interner_ref(bvt_interner *in, uint32_t id)
+uint32_t bvt__interner_ref(bvt_interner *in, uint32_t id)
 {
     return entry_checked(in, id)
                ? atomic_fetch_add_explicit(&entry_mut(in, id)->refs, 1, memory_order_acq_rel) + 1
                : 0;
 }
 
-uint32_t bvt_interner_unref(bvt_interner *in, uint32_t id)
+uint32_t bvt__interner_unref(bvt_interner *in, uint32_t id)
 {
     if (!entry_checked(in, id))
         return 0;
@@ -484,7 +484,7 @@ uint32_t bvt_interner_unref(bvt_interner *in, uint32_t id)
     return n ? n - 1 : 0;
 }
 
-uint32_t bvt_interner_refs(const bvt_interner *in, uint32_t id)
+uint32_t bvt__interner_refs(const bvt_interner *in, uint32_t id)
 {
     const struct entry *e = entry_checked(in, id);
     return e ? atomic_load_explicit(&e->refs, memory_order_acquire) : 0;

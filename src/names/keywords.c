@@ -39,7 +39,7 @@ static inline char lower(unsigned char b)
     return (char)(b >= 'A' && b <= 'Z' ? b + ('a' - 'A') : b);
 }
 
-int bvt_keywords_new(bvt_keywords **out)
+int bvt__keywords_new(bvt_keywords **out)
 {
     if (!out)
         return BVT_EINVAL;
@@ -47,13 +47,13 @@ int bvt_keywords_new(bvt_keywords **out)
     bvt_keywords *k = calloc(1, sizeof *k);
     if (!k)
         return BVT_ENOMEM;
-    int rc = bvt_interner_new(&k->words, BVT_KEYWORDS_MAX);
+    int rc = bvt__interner_new(&k->words, BVT_KEYWORDS_MAX);
     if (rc != BVT_OK) {
         free(k);
         return rc;
     }
     if (pthread_mutex_init(&k->lock, NULL) != 0) {
-        bvt_interner_free(k->words);
+        bvt__interner_free(k->words);
         free(k);
         return BVT_ENOMEM;
     }
@@ -64,18 +64,18 @@ int bvt_keywords_new(bvt_keywords **out)
     return BVT_OK;
 }
 
-void bvt_keywords_free(bvt_keywords *k)
+void bvt__keywords_free(bvt_keywords *k)
 {
     if (!k)
         return;
     for (unsigned i = 0; i < CELL_CHUNKS; i++)
         free(atomic_load_explicit(&k->cells[i], memory_order_relaxed));
-    bvt_interner_free(k->words);
+    bvt__interner_free(k->words);
     pthread_mutex_destroy(&k->lock);
     free(k);
 }
 
-void bvt_keywords_set_hooks(bvt_keywords *k, const bvt_keywords_hooks *h)
+void bvt__keywords_set_hooks(bvt_keywords *k, const bvt_keywords_hooks *h)
 {
     if (k)
         k->hooks = *h;
@@ -98,31 +98,31 @@ static cell *cell_reserve(bvt_keywords *k, uint32_t id)
     return &c[id & (CELL_CHUNK - 1)];
 }
 
-int bvt_keyword_check(const char *word, size_t len, bvt_error *err)
+int bvt__keyword_check(const char *word, size_t len, bvt_error *err)
 {
     if (!word || len == 0 || len > BVT_KEYWORD_MAX_LEN)
-        return bvt_fail(err, BVT_EINVAL, -1, "keyword must be 1..%u bytes", BVT_KEYWORD_MAX_LEN);
+        return bvt__fail(err, BVT_EINVAL, -1, "keyword must be 1..%u bytes", BVT_KEYWORD_MAX_LEN);
     for (size_t i = 0; i < len; i++)
         if (!word_byte((unsigned char)word[i]))
-            return bvt_fail(err, BVT_EINVAL, (int64_t)i, "keyword must be one word of letters, "
+            return bvt__fail(err, BVT_EINVAL, (int64_t)i, "keyword must be one word of letters, "
                             "digits and non-ASCII characters: byte 0x%02x at offset %zu",
                             (unsigned)(unsigned char)word[i], i);
-    return bvt_utf8_require(word, len, "keyword", err);
+    return bvt__utf8_require(word, len, "keyword", err);
 }
 
-int bvt_keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id)
+int bvt__keywords_set(bvt_keywords *k, const char *word, size_t len, uint32_t category_id)
 {
     uint32_t old;
     int stored;
-    return bvt_keywords_replace(k, word, len, category_id, &old, &stored);
+    return bvt__keywords_replace(k, word, len, category_id, &old, &stored);
 }
 
-int bvt_keywords_replace(bvt_keywords *k, const char *word, size_t len, uint32_t category_id,
+int bvt__keywords_replace(bvt_keywords *k, const char *word, size_t len, uint32_t category_id,
                          uint32_t *out_old, int *out_stored)
 {
     *out_old = 0;
     *out_stored = 0;
-    if (!k || category_id == 0 || bvt_keyword_check(word, len, NULL) != BVT_OK)
+    if (!k || category_id == 0 || bvt__keyword_check(word, len, NULL) != BVT_OK)
         return BVT_EINVAL;
     char buf[BVT_KEYWORD_MAX_LEN];
     for (size_t i = 0; i < len; i++)
@@ -135,17 +135,17 @@ int bvt_keywords_replace(bvt_keywords *k, const char *word, size_t len, uint32_t
 
     int rc = BVT_OK;
     pthread_mutex_lock(&k->lock);
-    uint32_t id = bvt_interner_find(k->words, buf, len);
+    uint32_t id = bvt__interner_find(k->words, buf, len);
     if (!id) {
         /* The new word gets the next id; its cell must exist before the word
          * is visible, so readers that find the word always find the cell. */
-        uint32_t next = bvt_interner_count(k->words) + 1;
+        uint32_t next = bvt__interner_count(k->words) + 1;
         if (next > BVT_KEYWORDS_MAX)
             rc = BVT_ELIMIT;
         else if (!cell_reserve(k, next))
             rc = BVT_ENOMEM;
         else
-            rc = bvt_interner_intern(k->words, buf, len, 0, &id, NULL);
+            rc = bvt__interner_intern(k->words, buf, len, 0, &id, NULL);
     }
     if (rc == BVT_OK) {
         *out_old = atomic_exchange_explicit(cell_reserve(k, id), category_id,
@@ -158,21 +158,21 @@ int bvt_keywords_replace(bvt_keywords *k, const char *word, size_t len, uint32_t
     return rc;
 }
 
-void bvt_keywords_foreach(bvt_keywords *k,
+void bvt__keywords_foreach(bvt_keywords *k,
                           void (*fn)(const char *word, size_t len, uint32_t category_id, void *ud),
                           void *ud)
 {
     /* A word's cell exists before the word is published (cell_reserve). */
-    uint32_t n = bvt_interner_count(k->words);
+    uint32_t n = bvt__interner_count(k->words);
     for (uint32_t id = 1; id <= n; id++) {
         const cell *c = atomic_load_explicit(&k->cells[id >> CELL_CHUNK_BITS], memory_order_acquire);
         uint32_t cat = atomic_load_explicit(&c[id & (CELL_CHUNK - 1)], memory_order_acquire);
         if (cat)
-            fn(bvt_interner_str(k->words, id), bvt_interner_len(k->words, id), cat, ud);
+            fn(bvt__interner_str(k->words, id), bvt__interner_len(k->words, id), cat, ud);
     }
 }
 
-size_t bvt_keywords_match(const bvt_keywords *k, const char *text, size_t len,
+size_t bvt__keywords_match(const bvt_keywords *k, const char *text, size_t len,
                           uint32_t *out_ids, size_t cap)
 {
     if (!k || !text || !out_ids || cap == 0)
@@ -193,7 +193,7 @@ size_t bvt_keywords_match(const bvt_keywords *k, const char *text, size_t len,
         }
         if (wlen > BVT_KEYWORD_MAX_LEN)
             continue; /* too long to be a keyword: never a prefix match */
-        uint32_t id = bvt_interner_find(k->words, buf, wlen);
+        uint32_t id = bvt__interner_find(k->words, buf, wlen);
         if (!id)
             continue;
         const cell *c = atomic_load_explicit(&k->cells[id >> CELL_CHUNK_BITS],
@@ -211,15 +211,15 @@ size_t bvt_keywords_match(const bvt_keywords *k, const char *text, size_t len,
     return n;
 }
 
-size_t bvt_keywords_bytes(const bvt_keywords *k)
+size_t bvt__keywords_bytes(const bvt_keywords *k)
 {
     if (!k)
         return 0;
-    return sizeof *k + bvt_interner_bytes(k->words) +
+    return sizeof *k + bvt__interner_bytes(k->words) +
            atomic_load_explicit(&k->cell_bytes, memory_order_relaxed);
 }
 
-uint32_t bvt_keywords_count(const bvt_keywords *k)
+uint32_t bvt__keywords_count(const bvt_keywords *k)
 {
-    return k ? bvt_interner_count(k->words) : 0;
+    return k ? bvt__interner_count(k->words) : 0;
 }

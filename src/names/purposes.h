@@ -22,14 +22,14 @@ typedef struct bvt_purposes {
     char names[BVT_PURPOSES_MAX][BVT_PURPOSE_NAME_MAX + 1];
 } bvt_purposes;
 
-void bvt_purposes_init(bvt_purposes *p);
-void bvt_purposes_destroy(bvt_purposes *p);
+void bvt__purposes_init(bvt_purposes *p);
+void bvt__purposes_destroy(bvt_purposes *p);
 
 /* Id of a purpose name (len bytes, no NUL needed): BVT_OK or BVT_ENOTFOUND. */
-int bvt_purposes_find(const bvt_purposes *p, const char *name, size_t len, uint32_t *out);
+int bvt__purposes_find(const bvt_purposes *p, const char *name, size_t len, uint32_t *out);
 
 /* Whether id names a purpose (lock-free). */
-static inline int bvt_purposes_valid(const bvt_purposes *p, uint32_t id)
+static inline int bvt__purposes_valid(const bvt_purposes *p, uint32_t id)
 {
     return id < atomic_load_explicit(&p->n, memory_order_acquire);
 }

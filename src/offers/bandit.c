@@ -19,29 +19,29 @@ static int in_unit(double x)
     return x >= 0 && x <= 1; /* NaN fails */
 }
 
-int bvt_policy_resolve(const bvt_policy *in, bvt_policy *out, bvt_error *err)
+int bvt__policy_resolve(const bvt_policy *in, bvt_policy *out, bvt_error *err)
 {
     bvt_policy p = BVT_POLICY_INIT;
     if (in) {
         if (in->version == 0)
-            return bvt_fail(err, BVT_EINVAL, -1, "policy.version is 0: use BVT_POLICY_INIT");
+            return bvt__fail(err, BVT_EINVAL, -1, "policy.version is 0: use BVT_POLICY_INIT");
         if (in->version > BVT_POLICY_VERSION)
-            return bvt_fail(err, BVT_EVERSION, -1, "policy.version %u is newer than this library",
+            return bvt__fail(err, BVT_EVERSION, -1, "policy.version %u is newer than this library",
                             in->version);
         p = *in;
         p.version = BVT_POLICY_VERSION;
     }
     if (p.kind > BVT_POLICY_UCB1)
-        return bvt_fail(err, BVT_EINVAL, -1, "policy.kind %u is not a bvt_policy_kind", p.kind);
+        return bvt__fail(err, BVT_EINVAL, -1, "policy.kind %u is not a bvt_policy_kind", p.kind);
     if (p.propensity_draws > BVT_PROPENSITY_DRAWS_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "policy.propensity_draws %u is above the limit "
+        return bvt__fail(err, BVT_EINVAL, -1, "policy.propensity_draws %u is above the limit "
                         "BVT_PROPENSITY_DRAWS_MAX (%u)", p.propensity_draws,
                         BVT_PROPENSITY_DRAWS_MAX);
     if (!in_unit(p.epsilon) || !in_unit(p.floor) || !in_unit(p.prior_rate))
-        return bvt_fail(err, BVT_EINVAL, -1, "epsilon, floor and prior_rate must be in 0..1");
+        return bvt__fail(err, BVT_EINVAL, -1, "epsilon, floor and prior_rate must be in 0..1");
     if (!(p.temperature >= 0) || !(p.prior_strength >= 0) || isinf(p.temperature) ||
         isinf(p.prior_strength) || isnan(p.affinity_boost) || isinf(p.affinity_boost))
-        return bvt_fail(err, BVT_EINVAL, -1, "temperature and prior_strength must be finite "
+        return bvt__fail(err, BVT_EINVAL, -1, "temperature and prior_strength must be finite "
                         "and >= 0, affinity_boost finite");
     if (p.kind == 0)
         p.kind = BVT_POLICY_THOMPSON;
@@ -61,9 +61,9 @@ int bvt_policy_resolve(const bvt_policy *in, bvt_policy *out, bvt_error *err)
 
 /* ---- draws ---- */
 
-double bvt_draw_uniform(uint64_t *state)
+double bvt__draw_uniform(uint64_t *state)
 {
-    return (double)(bvt_rng_next(state) >> 11) * 0x1.0p-53;
+    return (double)(bvt__rng_next(state) >> 11) * 0x1.0p-53;
 }
 
 /* Standard normal draws by the ziggurat method (Marsaglia and Tsang, 2000)
@@ -100,14 +100,14 @@ static void zig_init(void)
 
 static double unit_open(uint64_t *state) /* (0, 1]: safe for log */
 {
-    return (double)((bvt_rng_next(state) >> 11) + 1) * 0x1.0p-53;
+    return (double)((bvt__rng_next(state) >> 11) + 1) * 0x1.0p-53;
 }
 
 static double draw_normal(uint64_t *state)
 {
     pthread_once(&zig_once, zig_init);
     for (;;) {
-        uint64_t r = bvt_rng_next(state);
+        uint64_t r = bvt__rng_next(state);
         int32_t h = (int32_t)(uint32_t)r;
         uint32_t i = (uint32_t)(r >> 32) & (ZIG_LAYERS - 1);
         uint32_t mag = h < 0 ? 0u - (uint32_t)h : (uint32_t)h;
@@ -122,7 +122,7 @@ static double draw_normal(uint64_t *state)
             } while (y + y < t * t);
             return h > 0 ? ZIG_R + t : -ZIG_R - t;
         }
-        if (zig.f[i] + bvt_draw_uniform(state) * (zig.f[i - 1] - zig.f[i]) < exp(-0.5 * x * x))
+        if (zig.f[i] + bvt__draw_uniform(state) * (zig.f[i - 1] - zig.f[i]) < exp(-0.5 * x * x))
             return x;
     }
 }
@@ -132,7 +132,7 @@ static double draw_gamma(uint64_t *state, double shape)
 {
     double boost = 1;
     if (shape < 1) {
-        double u = bvt_draw_uniform(state);
+        double u = bvt__draw_uniform(state);
         boost = pow(u > 0 ? u : 0x1.0p-53, 1 / shape);
         shape += 1;
     }
@@ -142,13 +142,13 @@ static double draw_gamma(uint64_t *state, double shape)
         if (v <= 0)
             continue;
         v = v * v * v;
-        double u = bvt_draw_uniform(state);
+        double u = bvt__draw_uniform(state);
         if (u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
             return boost * d * v;
     }
 }
 
-double bvt_draw_beta(uint64_t *state, double a, double b)
+double bvt__draw_beta(uint64_t *state, double a, double b)
 {
     double x = draw_gamma(state, a), y = draw_gamma(state, b);
     return x + y > 0 ? x / (x + y) : 0.5;
@@ -218,7 +218,7 @@ static int explore_or_best(const bvt_policy *p, const bvt_arm *arms, const doubl
     double x = 1 - (1 - p->floor) * (1 - eps);
     size_t pick = best;
     if (x > 0) {
-        double u = bvt_draw_uniform(rng);
+        double u = bvt__draw_uniform(rng);
         size_t nth = u < x ? (size_t)(u / x * (double)m) : m;
         for (size_t i = 0; nth < m && i < n; i++)
             if (!taken[i] && arms[i].priority == prio && nth-- == 0) {
@@ -249,7 +249,7 @@ static int softmax(const bvt_policy *p, const bvt_arm *arms, const double *weigh
         sum += weight[w->tier[j]];
     for (size_t j = 0; j < m; j++)
         w->prob[j] = (1 - p->floor) * weight[w->tier[j]] / sum + p->floor / (double)m;
-    double u = bvt_draw_uniform(rng), acc = 0;
+    double u = bvt__draw_uniform(rng), acc = 0;
     size_t j = 0;
     while (j + 1 < m && u >= (acc += w->prob[j]))
         j++;
@@ -294,7 +294,7 @@ static size_t one_tier(const bvt_policy *p, size_t n, size_t k, const double *sc
             }
         size_t pick = best;
         if (x > 0) {
-            double u = bvt_draw_uniform(rng);
+            double u = bvt__draw_uniform(rng);
             size_t nth = u < x ? (size_t)(u / x * (double)m) : m;
             for (size_t i = 0; nth < m && i < n; i++)
                 if (!taken[i] && nth-- == 0) {
@@ -326,7 +326,7 @@ static size_t softmax_one_tier(const bvt_policy *p, const bvt_arm *arms, size_t 
         for (size_t i = 0; i < n; i++)
             if (!taken[i])
                 sum += weight[i], last = i;
-        double u = bvt_draw_uniform(rng), acc = 0, prob = 0;
+        double u = bvt__draw_uniform(rng), acc = 0, prob = 0;
         size_t pick = last;
         for (size_t i = 0; i < n; i++) {
             if (taken[i])
@@ -362,7 +362,7 @@ static size_t rank_once(const bvt_policy *p, const bvt_arm *arms, size_t n, size
     uint64_t rng = seed;
     if (p->kind == BVT_POLICY_THOMPSON)
         for (size_t i = 0; i < n; i++)
-            w->score[i] = bvt_draw_beta(&rng, arms[i].a, arms[i].b) * arms[i].value;
+            w->score[i] = bvt__draw_beta(&rng, arms[i].a, arms[i].b) * arms[i].value;
     memset(w->taken, 0, n);
     if (single_tier && p->kind == BVT_POLICY_SOFTMAX)
         return softmax_one_tier(p, arms, n, k, w->score, w->taken, &rng, out, first_p);
@@ -384,7 +384,7 @@ static size_t rank_once(const bvt_policy *p, const bvt_arm *arms, size_t n, size
     return filled;
 }
 
-uint32_t bvt_propensity_draws(const bvt_policy *p, size_t n)
+uint32_t bvt__propensity_draws(const bvt_policy *p, size_t n)
 {
     /* Each draw ranks the n arms again: the work of one call stays bounded
      * whatever the catalog (header, BVT_PROPENSITY_WORK_MAX). */
@@ -399,7 +399,7 @@ static int deterministic(const bvt_policy *p)
     return (p->kind == BVT_POLICY_GREEDY || p->kind == BVT_POLICY_UCB1) && p->floor == 0;
 }
 
-size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
+size_t bvt__bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
                        uint64_t seed, const bvt_bandit_work *w, bvt_pick *out, double *first_p)
 {
     if (p->kind != BVT_POLICY_THOMPSON) { /* deterministic scores: once for every ranking */
@@ -444,9 +444,9 @@ size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_
     for (size_t i = 0; first_by_mc && i < n; i++)
         first_p[i] = i == out[0].arm;
     uint64_t stream = seed ^ 0xA0761D6478BD642Full;
-    uint32_t draws = bvt_propensity_draws(p, n);
+    uint32_t draws = bvt__propensity_draws(p, n);
     for (uint32_t d = 0; d < draws; d++) {
-        size_t got = rank_once(p, arms, n, slots, single_tier, bvt_rng_next(&stream), w,
+        size_t got = rank_once(p, arms, n, slots, single_tier, bvt__rng_next(&stream), w,
                                w->trial, NULL);
         for (size_t j = 0; j < got; j++)
             hits[j] += w->trial[j].arm == out[j].arm;

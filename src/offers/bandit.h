@@ -14,11 +14,11 @@
 
 /* Check `in` (NULL = all defaults) and fill every default into out.
  * BVT_OK, BVT_EINVAL or BVT_EVERSION with err naming the field. */
-int bvt_policy_resolve(const bvt_policy *in, bvt_policy *out, bvt_error *err);
+int bvt__policy_resolve(const bvt_policy *in, bvt_policy *out, bvt_error *err);
 
 /* The prior mean for a user with `affinity` (0..1) to an offer's tags,
  * capped at 0.5 (the header's formula). */
-static inline double bvt_prior_mean(const bvt_policy *p, double affinity)
+static inline double bvt__prior_mean(const bvt_policy *p, double affinity)
 {
     double m = p->prior_rate * (1 + p->affinity_boost * affinity);
     return m < 0.5 ? m : 0.5;
@@ -60,15 +60,15 @@ typedef struct bvt_bandit_work {
  * first_p (n doubles, or NULL) receives each arm's probability of the first
  * slot (0 outside the top tier, -1 when not estimated).  Returns the slots
  * filled.  Deterministic in seed. */
-size_t bvt_bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
+size_t bvt__bandit_rank(const bvt_policy *p, const bvt_arm *arms, size_t n, size_t k,
                        uint64_t seed, const bvt_bandit_work *w, bvt_pick *out, double *first_p);
 
 /* The Monte-Carlo rankings made for n arms: p->propensity_draws, cut so
  * that draws x n stays within BVT_PROPENSITY_WORK_MAX (at least one). */
-uint32_t bvt_propensity_draws(const bvt_policy *p, size_t n);
+uint32_t bvt__propensity_draws(const bvt_policy *p, size_t n);
 
 /* Draws from the library's seeded generator (rng.h). */
-double bvt_draw_uniform(uint64_t *state); /* [0, 1) */
-double bvt_draw_beta(uint64_t *state, double a, double b);
+double bvt__draw_uniform(uint64_t *state); /* [0, 1) */
+double bvt__draw_beta(uint64_t *state, double a, double b);
 
 #endif

@@ -25,18 +25,18 @@
 
 static int index_hot(bvt_offer_set *set);
 
-int bvt_offers_init(bvt_offers *o)
+int bvt__offers_init(bvt_offers *o)
 {
     memset(o, 0, sizeof *o);
     pthread_mutex_init(&o->current_lock, NULL);
     pthread_mutex_init(&o->define_lock, NULL);
     o->current = calloc(1, sizeof *o->current);
     if (!o->current || index_hot(o->current) != BVT_OK ||
-        bvt_interner_new(&o->names, BVT_OFFERS_MAX) != BVT_OK ||
-        bvt_interner_new(&o->group_names, BVT_OFFERS_MAX) != BVT_OK)
+        bvt__interner_new(&o->names, BVT_OFFERS_MAX) != BVT_OK ||
+        bvt__interner_new(&o->group_names, BVT_OFFERS_MAX) != BVT_OK)
         return BVT_ENOMEM;
     atomic_init(&o->current->refs, 1);
-    bvt_policy_resolve(NULL, &o->current->policy, NULL);
+    bvt__policy_resolve(NULL, &o->current->policy, NULL);
     bvt_policy given = BVT_POLICY_INIT;
     o->current->policy_given = given;
     return BVT_OK;
@@ -47,8 +47,8 @@ int bvt_offers_init(bvt_offers *o)
 static void def_free(bvt_offer_def *d)
 {
     for (uint32_t t = 0; t < d->n_tags; t++)
-        bvt_categories_unpin(d->cats, d->tags[t]);
-    bvt_rule_free(d->rule);
+        bvt__categories_unpin(d->cats, d->tags[t]);
+    bvt__rule_free(d->rule);
     free(d->rule_text);
     free(d);
 }
@@ -59,7 +59,7 @@ static void def_release(bvt_offer_def *d)
         def_free(d);
 }
 
-void bvt_offers_release(bvt_offer_set *set)
+void bvt__offers_release(bvt_offer_set *set)
 {
     if (!set || atomic_fetch_sub_explicit(&set->refs, 1, memory_order_acq_rel) != 1)
         return;
@@ -73,32 +73,32 @@ void bvt_offers_release(bvt_offer_set *set)
     free(set);
 }
 
-void bvt_offers_destroy(bvt_offers *o)
+void bvt__offers_destroy(bvt_offers *o)
 {
-    bvt_offers_release(o->current);
+    bvt__offers_release(o->current);
     for (uint32_t i = 0; i < BVT_OFFER_CHUNKS; i++) {
         bvt_offer_chunk *c = atomic_load_explicit(&o->chunks[i], memory_order_relaxed);
         for (uint32_t j = 0; c && j < BVT_OFFER_CHUNK; j++)
             free(atomic_load_explicit(&c->counters[j], memory_order_relaxed));
         free(c);
     }
-    bvt_interner_free(o->names);
-    bvt_interner_free(o->group_names);
+    bvt__interner_free(o->names);
+    bvt__interner_free(o->group_names);
     pthread_mutex_destroy(&o->current_lock);
     pthread_mutex_destroy(&o->define_lock);
 }
 
-size_t bvt_offers_bytes(const bvt_offers *o)
+size_t bvt__offers_bytes(const bvt_offers *o)
 {
-    size_t n = bvt_interner_bytes(o->names) + bvt_interner_bytes(o->group_names);
-    n += bvt_interner_count(o->names) * (sizeof(bvt_offer_counters) + sizeof(bvt_offer_def));
+    size_t n = bvt__interner_bytes(o->names) + bvt__interner_bytes(o->group_names);
+    n += bvt__interner_count(o->names) * (sizeof(bvt_offer_counters) + sizeof(bvt_offer_def));
     for (uint32_t i = 0; i < BVT_OFFER_CHUNKS; i++)
         if (atomic_load_explicit(&((bvt_offers *)o)->chunks[i], memory_order_relaxed))
             n += sizeof(bvt_offer_chunk);
     return n;
 }
 
-bvt_offer_set *bvt_offers_acquire(bvt_offers *o)
+bvt_offer_set *bvt__offers_acquire(bvt_offers *o)
 {
     pthread_mutex_lock(&o->current_lock);
     bvt_offer_set *set = o->current;
@@ -174,14 +174,14 @@ static int index_hot(bvt_offer_set *set)
 static int publish(bvt_offers *o, bvt_offer_set *next, bvt_error *err)
 {
     if (!next || index_hot(next) != BVT_OK) {
-        bvt_offers_release(next);
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for the catalog's next version");
+        bvt__offers_release(next);
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory for the catalog's next version");
     }
     pthread_mutex_lock(&o->current_lock);
     bvt_offer_set *old = o->current;
     o->current = next;
     pthread_mutex_unlock(&o->current_lock);
-    bvt_offers_release(old);
+    bvt__offers_release(old);
     return BVT_OK;
 }
 
@@ -216,10 +216,10 @@ static void set_drop(bvt_offer_set *next, uint32_t id)
 /* An offer id or group name (utf8.h). */
 static int check_id(const char *s, const char *what, bvt_error *err)
 {
-    return bvt_name_require(s, BVT_OFFER_ID_MAX, what, NULL, err);
+    return bvt__name_require(s, BVT_OFFER_ID_MAX, what, NULL, err);
 }
 
-int bvt_offer_id_valid(const char *s)
+int bvt__offer_id_valid(const char *s)
 {
     return check_id(s, "offer id", NULL) == BVT_OK;
 }
@@ -227,11 +227,11 @@ int bvt_offer_id_valid(const char *s)
 static int check_caps(const bvt_cap *caps, size_t n, bvt_error *err)
 {
     if (n > BVT_OFFER_CAPS_MAX || (n && !caps))
-        return bvt_fail(err, BVT_EINVAL, -1, "n_caps must be 0..%d with caps set",
+        return bvt__fail(err, BVT_EINVAL, -1, "n_caps must be 0..%d with caps set",
                         BVT_OFFER_CAPS_MAX);
     for (size_t i = 0; i < n; i++)
         if (caps[i].max < 1 || caps[i].max > BVT_CAP_MAX_COUNT || caps[i].window_ms <= 0)
-            return bvt_fail(err, BVT_EINVAL, (int64_t)i,
+            return bvt__fail(err, BVT_EINVAL, (int64_t)i,
                             "caps[%zu]: max must be 1..%d and window_ms > 0", i,
                             BVT_CAP_MAX_COUNT);
     return BVT_OK;
@@ -246,33 +246,33 @@ static int finite_nonneg(double x)
 static int check_offer(const bvt_offer *o, bvt_error *err)
 {
     if (o->version == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "offer.version is 0: use BVT_OFFER_INIT");
+        return bvt__fail(err, BVT_EINVAL, -1, "offer.version is 0: use BVT_OFFER_INIT");
     if (o->version > BVT_OFFER_VERSION)
-        return bvt_fail(err, BVT_EVERSION, -1, "offer.version %u is newer than this library",
+        return bvt__fail(err, BVT_EVERSION, -1, "offer.version %u is newer than this library",
                         o->version);
     int rc = check_id(o->id, "offer id", err);
     if (rc != BVT_OK)
         return rc;
     if (o->n_tags > BVT_OFFER_TAGS_MAX || (o->n_tags && !o->tags))
-        return bvt_fail(err, BVT_EINVAL, -1, "n_tags must be 0..%d with tags set",
+        return bvt__fail(err, BVT_EINVAL, -1, "n_tags must be 0..%d with tags set",
                         BVT_OFFER_TAGS_MAX);
     if (!finite_nonneg(o->value))
-        return bvt_fail(err, BVT_EINVAL, -1, "value must be finite and >= 0");
+        return bvt__fail(err, BVT_EINVAL, -1, "value must be finite and >= 0");
     if (!finite_nonneg(o->cost))
-        return bvt_fail(err, BVT_EINVAL, -1, "cost must be finite and >= 0");
+        return bvt__fail(err, BVT_EINVAL, -1, "cost must be finite and >= 0");
     if (o->response != 0 && o->response != BVT_EVENT_CLICK && o->response != BVT_EVENT_CONVERSION)
-        return bvt_fail(err, BVT_EINVAL, -1, "response must be BVT_EVENT_CLICK or "
+        return bvt__fail(err, BVT_EINVAL, -1, "response must be BVT_EVENT_CLICK or "
                         "BVT_EVENT_CONVERSION");
     if (o->cost_per != 0 && o->cost_per != BVT_EVENT_IMPRESSION && o->cost_per != BVT_EVENT_CLICK)
-        return bvt_fail(err, BVT_EINVAL, -1, "cost_per must be BVT_EVENT_IMPRESSION or "
+        return bvt__fail(err, BVT_EINVAL, -1, "cost_per must be BVT_EVENT_IMPRESSION or "
                         "BVT_EVENT_CLICK");
     rc = check_caps(o->caps, o->n_caps, err);
     if (rc != BVT_OK)
         return rc;
     if (o->cooloff_ms < 0 || o->start_ms < 0 || o->end_ms < 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "cooloff_ms, start_ms and end_ms must be >= 0");
+        return bvt__fail(err, BVT_EINVAL, -1, "cooloff_ms, start_ms and end_ms must be >= 0");
     if (o->start_ms && o->end_ms && o->end_ms <= o->start_ms)
-        return bvt_fail(err, BVT_EINVAL, -1, "end_ms must be after start_ms");
+        return bvt__fail(err, BVT_EINVAL, -1, "end_ms must be after start_ms");
     return BVT_OK;
 }
 
@@ -280,8 +280,8 @@ static int check_offer(const bvt_offer *o, bvt_error *err)
  * defined now or removed since the rule was first compiled. */
 static int segment_ever(void *ud, const char *name, size_t len, uint32_t *out)
 {
-    bvt_engine *e = bvt_rule_ud_engine(ud);
-    uint32_t id = bvt_interner_find(e->segments.names, name, len);
+    bvt_engine *e = bvt__rule_ud_engine(ud);
+    uint32_t id = bvt__interner_find(e->segments.names, name, len);
     if (!id)
         return BVT_ENOTFOUND;
     *out = id;
@@ -295,7 +295,7 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int rest
 {
     bvt_offer_def *d = calloc(1, sizeof *d);
     if (!d)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     *d = (bvt_offer_def){
         .group = group, .priority = o->priority, .personalised = o->personalised != 0,
         .response = o->response ? o->response : BVT_EVENT_CLICK,
@@ -315,22 +315,22 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int rest
         bvt_error why = BVT_ERROR_INIT;
         const char *t = o->tags[i];
         if (!t)
-            rc = bvt_fail(err, BVT_EINVAL, (int64_t)i, "tags[%zu] is NULL", i);
-        else if ((rc = bvt_categories_check(t, strlen(t), &why)) != BVT_OK)
-            bvt_fail(err, rc, why.offset, "tags[%zu]: %s", i, why.message);
+            rc = bvt__fail(err, BVT_EINVAL, (int64_t)i, "tags[%zu] is NULL", i);
+        else if ((rc = bvt__categories_check(t, strlen(t), &why)) != BVT_OK)
+            bvt__fail(err, rc, why.offset, "tags[%zu]: %s", i, why.message);
     }
     for (size_t i = 0; i < o->n_tags && rc == BVT_OK; i++) {
         const char *t = o->tags[i];
-        rc = bvt_categories_intern_pinned(e->cats, t, strlen(t), &d->tags[d->n_tags], err);
+        rc = bvt__categories_intern_pinned(e->cats, t, strlen(t), &d->tags[d->n_tags], err);
         if (rc == BVT_OK)
             d->n_tags++;
     }
     if (rc == BVT_OK && o->rule) {
         size_t len = strlen(o->rule);
-        rc = bvt_rule_compile_in(e, 0, restore ? segment_ever : NULL, o->rule, len, &d->rule,
+        rc = bvt__rule_compile_in(e, 0, restore ? segment_ever : NULL, o->rule, len, &d->rule,
                                  err);
         if (rc == BVT_OK && !(d->rule_text = malloc(len + 1)))
-            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+            rc = bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
         if (rc == BVT_OK)
             memcpy(d->rule_text, o->rule, len + 1);
     }
@@ -344,7 +344,7 @@ static int build_def(bvt_engine *e, const bvt_offer *o, uint32_t group, int rest
 
 /* Counters of id, allocated at its first definition (define_lock held),
  * with the chunk that holds them. */
-bvt_offer_counters *bvt_offer_counters_for(bvt_offers *o, uint32_t id)
+bvt_offer_counters *bvt__offer_counters_for(bvt_offers *o, uint32_t id)
 {
     _Atomic(bvt_offer_chunk *) *slot = &o->chunks[id / BVT_OFFER_CHUNK];
     bvt_offer_chunk *chunk = atomic_load_explicit(slot, memory_order_acquire);
@@ -380,8 +380,8 @@ static int prepare(bvt_engine *e, const bvt_offer *offer, int restore, bvt_offer
         return rc;
     uint32_t group = 0;
     if (offer->group &&
-        !(group = bvt_interner_find(e->offers.group_names, offer->group, strlen(offer->group))))
-        return bvt_fail(err, BVT_ENOTFOUND, -1, "no offer group '%.63s'", offer->group);
+        !(group = bvt__interner_find(e->offers.group_names, offer->group, strlen(offer->group))))
+        return bvt__fail(err, BVT_ENOTFOUND, -1, "no offer group '%.63s'", offer->group);
     return build_def(e, offer, group, restore, out, err);
 }
 
@@ -394,12 +394,12 @@ static int publish_defs(bvt_offers *o, const bvt_offer *offers, bvt_offer_def **
     int rc = BVT_OK;
     uint32_t max_id = 0;
     for (size_t i = 0; i < n && rc == BVT_OK; i++) {
-        rc = bvt_interner_intern(o->names, offers[i].id, strlen(offers[i].id), 0, &defs[i]->id,
+        rc = bvt__interner_intern(o->names, offers[i].id, strlen(offers[i].id), 0, &defs[i]->id,
                                  NULL);
         if (rc != BVT_OK)
-            bvt_fail(err, rc, -1, "%d offer ids already defined", BVT_OFFERS_MAX);
-        else if (!(defs[i]->stats = bvt_offer_counters_for(o, defs[i]->id)))
-            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory for the offer's counters");
+            bvt__fail(err, rc, -1, "%d offer ids already defined", BVT_OFFERS_MAX);
+        else if (!(defs[i]->stats = bvt__offer_counters_for(o, defs[i]->id)))
+            rc = bvt__fail(err, BVT_ENOMEM, -1, "out of memory for the offer's counters");
         else if (defs[i]->id > max_id)
             max_id = defs[i]->id;
     }
@@ -448,13 +448,13 @@ int bvt_offer_define(bvt_engine *e, const bvt_offer *offer, uint32_t *out_id, bv
 /* The journal failed: the caller's change is not to be made. */
 static int journal_failed(bvt_error *err)
 {
-    return bvt_fail(err, BVT_EIO, -1, "the journal has failed: nothing is changed");
+    return bvt__fail(err, BVT_EIO, -1, "the journal has failed: nothing is changed");
 }
 
 /* The change is published but its record could not be appended. */
 static int log_failed(int rc, bvt_error *err)
 {
-    return rc == BVT_OK ? rc : bvt_fail(err, rc, -1, "the change is made in memory but its "
+    return rc == BVT_OK ? rc : bvt__fail(err, rc, -1, "the change is made in memory but its "
                                         "journal record could not be written");
 }
 
@@ -466,12 +466,12 @@ static int log_failed(int rc, bvt_error *err)
 static void define_begin(bvt_engine *e)
 {
     pthread_mutex_lock(&e->offers.define_lock);
-    bvt_persist_hold(e);
+    bvt__persist_hold(e);
 }
 
 static int define_end(bvt_engine *e, int rc, bvt_error *err)
 {
-    int durable = bvt_persist_release(e);
+    int durable = bvt__persist_release(e);
     pthread_mutex_unlock(&e->offers.define_lock);
     return rc == BVT_OK ? log_failed(durable, err) : rc;
 }
@@ -482,14 +482,14 @@ static int define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uint32
 {
     bvt_offer_def *one, **defs = n == 1 ? &one : malloc(n * sizeof *defs);
     if (!defs)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for %zu offers", n);
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory for %zu offers", n);
     size_t built = 0, repeat = n > 1 ? first_repeat(offers, n) : n;
     int rc = BVT_OK;
     while (built < n && built < repeat &&
            (rc = prepare(e, &offers[built], restore, &defs[built], err)) == BVT_OK)
         built++;
     if (rc == BVT_OK && repeat < n && built == repeat)
-        rc = bvt_fail(err, BVT_EINVAL, -1, "offer '%s' is listed twice", offers[repeat].id);
+        rc = bvt__fail(err, BVT_EINVAL, -1, "offer '%s' is listed twice", offers[repeat].id);
     if (rc != BVT_OK) {
         if (out_failed)
             *out_failed = built;
@@ -502,7 +502,7 @@ static int define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uint32
             out_ids[i] = defs[i]->id;
         /* the published version holds the defs while define_lock is held */
         if (rc == BVT_OK && !restore)
-            rc = log_failed(bvt_offers_log_define(e, defs, n), err);
+            rc = log_failed(bvt__offers_log_define(e, defs, n), err);
         rc = define_end(e, rc, err);
     }
     if (defs != &one)
@@ -516,42 +516,42 @@ int bvt_offer_define_batch(bvt_engine *e, const bvt_offer *offers, size_t n, uin
     if (out_failed)
         *out_failed = 0;
     if (!e || !offers || n == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
     if (n > BVT_OFFERS_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "n (%zu offers) is above the limit BVT_OFFERS_MAX "
+        return bvt__fail(err, BVT_EINVAL, -1, "n (%zu offers) is above the limit BVT_OFFERS_MAX "
                         "(%d)", n, BVT_OFFERS_MAX);
-    if (bvt_persist_check(e) != BVT_OK)
+    if (bvt__persist_check(e) != BVT_OK)
         return journal_failed(err);
     return define_batch(e, offers, n, out_ids, out_failed, 0, err);
 }
 
-int bvt_offer_define_restore(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
+int bvt__offer_define_restore(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
                              bvt_error *err)
 {
     if (!e || !offers || n == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine and at least one offer are required");
     return define_batch(e, offers, n, out_ids, NULL, 1, err);
 }
 
 int bvt_offer_remove(bvt_engine *e, const char *id, bvt_error *err)
 {
-    if (!e || !bvt_offer_id_valid(id))
-        return bvt_fail(err, BVT_EINVAL, -1, "engine and a valid offer id are required");
-    if (bvt_persist_check(e) != BVT_OK)
+    if (!e || !bvt__offer_id_valid(id))
+        return bvt__fail(err, BVT_EINVAL, -1, "engine and a valid offer id are required");
+    if (bvt__persist_check(e) != BVT_OK)
         return journal_failed(err);
     bvt_offers *o = &e->offers;
-    uint32_t num = bvt_interner_find(o->names, id, strlen(id));
+    uint32_t num = bvt__interner_find(o->names, id, strlen(id));
     define_begin(e);
     int rc = BVT_OK;
     if (!num || num > o->current->max_id || !o->current->by_id[num]) {
-        rc = bvt_fail(err, BVT_ENOTFOUND, -1, "no offer '%s'", id);
+        rc = bvt__fail(err, BVT_ENOTFOUND, -1, "no offer '%s'", id);
     } else {
         bvt_offer_set *next = clone_set(o->current, 0, 0, 0);
         if (next)
             set_drop(next, num);
         rc = publish(o, next, err);
         if (rc == BVT_OK)
-            rc = log_failed(bvt_offers_log_remove(e, id), err);
+            rc = log_failed(bvt__offers_log_remove(e, id), err);
     }
     return define_end(e, rc, err);
 }
@@ -560,7 +560,7 @@ int bvt_offer_lookup(bvt_engine *e, const char *id, uint32_t *out_id)
 {
     if (!e || !id || !out_id)
         return BVT_EINVAL;
-    uint32_t num = bvt_interner_find(e->offers.names, id, strlen(id));
+    uint32_t num = bvt__interner_find(e->offers.names, id, strlen(id));
     if (!num)
         return BVT_ENOTFOUND;
     *out_id = num;
@@ -569,18 +569,18 @@ int bvt_offer_lookup(bvt_engine *e, const char *id, uint32_t *out_id)
 
 const char *bvt_offer_name(bvt_engine *e, uint32_t offer)
 {
-    return e ? bvt_interner_str(e->offers.names, offer) : NULL;
+    return e ? bvt__interner_str(e->offers.names, offer) : NULL;
 }
 
 int bvt_offer_list(bvt_engine *e, uint32_t *out, size_t cap, size_t *out_n)
 {
     if (!e || (!out && cap) || !out_n)
         return BVT_EINVAL;
-    bvt_offer_set *set = bvt_offers_acquire(&e->offers);
+    bvt_offer_set *set = bvt__offers_acquire(&e->offers);
     for (uint32_t i = 0; i < set->n && i < cap; i++)
         out[i] = set->defs[i]->id;
     *out_n = set->n;
-    bvt_offers_release(set);
+    bvt__offers_release(set);
     return BVT_OK;
 }
 
@@ -588,20 +588,20 @@ int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps,
                            bvt_error *err)
 {
     if (!e)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine is NULL");
     int rc = check_id(name, "group name", err);
     if (rc == BVT_OK)
         rc = check_caps(caps, n_caps, err);
     if (rc != BVT_OK)
         return rc;
-    if (bvt_persist_check(e) != BVT_OK)
+    if (bvt__persist_check(e) != BVT_OK)
         return journal_failed(err);
     bvt_offers *o = &e->offers;
     define_begin(e);
     uint32_t id = 0;
-    rc = bvt_interner_intern(o->group_names, name, strlen(name), 0, &id, NULL);
+    rc = bvt__interner_intern(o->group_names, name, strlen(name), 0, &id, NULL);
     if (rc != BVT_OK) {
-        bvt_fail(err, rc, -1, "%d offer groups already defined", BVT_OFFERS_MAX);
+        bvt__fail(err, rc, -1, "%d offer groups already defined", BVT_OFFERS_MAX);
     } else {
         bvt_offer_set *next = clone_set(o->current, 0, 0, id);
         if (next) {
@@ -611,33 +611,33 @@ int bvt_offer_group_define(bvt_engine *e, const char *name, const bvt_cap *caps,
         }
         rc = publish(o, next, err);
         if (rc == BVT_OK)
-            rc = log_failed(bvt_offers_log_group(e, name, caps, n_caps), err);
+            rc = log_failed(bvt__offers_log_group(e, name, caps, n_caps), err);
     }
     return define_end(e, rc, err);
 }
 
-int bvt_offer_groups_restore(bvt_engine *e, const char *const *names,
+int bvt__offer_groups_restore(bvt_engine *e, const char *const *names,
                              const bvt_offer_group *groups, size_t n, bvt_error *err)
 {
     bvt_offers *o = &e->offers;
     if (n == 0)
         return BVT_OK;
-    if (n > BVT_OFFERS_MAX || bvt_interner_count(o->group_names) != 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "groups can be restored only into an empty catalog");
+    if (n > BVT_OFFERS_MAX || bvt__interner_count(o->group_names) != 0)
+        return bvt__fail(err, BVT_EINVAL, -1, "groups can be restored only into an empty catalog");
     int rc = BVT_OK;
     pthread_mutex_lock(&o->define_lock);
     for (size_t i = 0; i < n && rc == BVT_OK; i++) {
         uint32_t id = 0;
         int fresh = 0;
         if (check_id(names[i], "group name", err) != BVT_OK)
-            rc = bvt_fail(err, BVT_EINVAL, (int64_t)i, "group %zu: bad name", i);
+            rc = bvt__fail(err, BVT_EINVAL, (int64_t)i, "group %zu: bad name", i);
         else if ((rc = check_caps(groups[i].caps, groups[i].n_caps, err)) != BVT_OK)
             ;
-        else if ((rc = bvt_interner_intern(o->group_names, names[i], strlen(names[i]), 0, &id,
+        else if ((rc = bvt__interner_intern(o->group_names, names[i], strlen(names[i]), 0, &id,
                                            &fresh)) != BVT_OK)
-            bvt_fail(err, rc, (int64_t)i, "group %zu: cannot be interned", i);
+            bvt__fail(err, rc, (int64_t)i, "group %zu: cannot be interned", i);
         else if (!fresh || id != i + 1)
-            rc = bvt_fail(err, BVT_EINVAL, (int64_t)i, "group '%s' is listed twice", names[i]);
+            rc = bvt__fail(err, BVT_EINVAL, (int64_t)i, "group '%s' is listed twice", names[i]);
     }
     bvt_offer_set *next = NULL;
     if (rc == BVT_OK && (next = clone_set(o->current, 0, 0, (uint32_t)n)))
@@ -652,12 +652,12 @@ int bvt_offer_groups_restore(bvt_engine *e, const char *const *names,
 /* Zero what the counters of bucket / row `row` hold, for every offer. */
 static void reset_row(bvt_offers *o, uint32_t row)
 {
-    uint32_t n = bvt_interner_count(o->names);
+    uint32_t n = bvt__interner_count(o->names);
     for (uint32_t id = 1; id <= n; id++) {
-        bvt_offer_counters *c = bvt_offer_counters_of(o, id);
+        bvt_offer_counters *c = bvt__offer_counters_of(o, id);
         if (!c)
             continue;
-        bvt_arm_stats *a = bvt_offer_arm(o, id, row);
+        bvt_arm_stats *a = bvt__offer_arm(o, id, row);
         atomic_store_explicit(&a->trials, 0, memory_order_relaxed);
         atomic_store_explicit(&a->responses, 0, memory_order_relaxed);
         bvt_offer_row *r = &c->rows[row];
@@ -677,23 +677,23 @@ static int segments_set(bvt_engine *e, const uint32_t *segments, size_t n, int r
                         bvt_error *err)
 {
     if (!e || n > BVT_OFFER_SEGMENTS_MAX || (n && !segments))
-        return bvt_fail(err, BVT_EINVAL, -1, "at most %d segments, with segments set",
+        return bvt__fail(err, BVT_EINVAL, -1, "at most %d segments, with segments set",
                         BVT_OFFER_SEGMENTS_MAX);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
             if (segments[i] == segments[j])
-                return bvt_fail(err, BVT_EINVAL, (int64_t)i, "segment %u is listed twice",
+                return bvt__fail(err, BVT_EINVAL, (int64_t)i, "segment %u is listed twice",
                                 segments[i]);
-    if (!restore && bvt_persist_check(e) != BVT_OK)
+    if (!restore && bvt__persist_check(e) != BVT_OK)
         return journal_failed(err);
-    bvt_segment_set *segs = bvt_segments_acquire(&e->segments);
+    bvt_segment_set *segs = bvt__segments_acquire(&e->segments);
     int rc = BVT_OK;
     for (size_t i = 0; i < n && rc == BVT_OK; i++)
-        if (restore ? !segments[i] || !bvt_interner_str(e->segments.names, segments[i])
+        if (restore ? !segments[i] || !bvt__interner_str(e->segments.names, segments[i])
                     : segments[i] > segs->max_id || !segs->by_id[segments[i]])
-            rc = bvt_fail(err, BVT_ENOTFOUND, (int64_t)i, "segment %u is not defined",
+            rc = bvt__fail(err, BVT_ENOTFOUND, (int64_t)i, "segment %u is not defined",
                           segments[i]);
-    bvt_segments_release(segs);
+    bvt__segments_release(segs);
     if (rc != BVT_OK)
         return rc;
     bvt_offers *o = &e->offers;
@@ -710,7 +710,7 @@ static int segments_set(bvt_engine *e, const uint32_t *segments, size_t n, int r
         next->n_segments = (uint32_t)n;
     rc = publish(o, next, err);
     if (rc == BVT_OK && !restore)
-        rc = log_failed(bvt_offers_log_segments(e, segments, n), err);
+        rc = log_failed(bvt__offers_log_segments(e, segments, n), err);
     return define_end(e, rc, err);
 }
 
@@ -719,7 +719,7 @@ int bvt_offer_segments_set(bvt_engine *e, const uint32_t *segments, size_t n, bv
     return segments_set(e, segments, n, 0, err);
 }
 
-int bvt_offer_segments_restore(bvt_engine *e, const uint32_t *segments, size_t n,
+int bvt__offer_segments_restore(bvt_engine *e, const uint32_t *segments, size_t n,
                                bvt_error *err)
 {
     return segments_set(e, segments, n, 1, err);
@@ -736,12 +736,12 @@ void bvt_policy_init(bvt_policy *policy)
 int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
 {
     if (!e || !policy)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine and policy are required");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine and policy are required");
     bvt_policy resolved;
-    int rc = bvt_policy_resolve(policy, &resolved, err);
+    int rc = bvt__policy_resolve(policy, &resolved, err);
     if (rc != BVT_OK)
         return rc;
-    if (bvt_persist_check(e) != BVT_OK)
+    if (bvt__persist_check(e) != BVT_OK)
         return journal_failed(err);
     bvt_offers *o = &e->offers;
     define_begin(e);
@@ -753,13 +753,13 @@ int bvt_policy_set(bvt_engine *e, const bvt_policy *policy, bvt_error *err)
     }
     rc = publish(o, next, err);
     if (rc == BVT_OK)
-        rc = log_failed(bvt_offers_log_policy(e, &next->policy_given), err);
+        rc = log_failed(bvt__offers_log_policy(e, &next->policy_given), err);
     return define_end(e, rc, err);
 }
 
 /* ---- what other modules ask ---- */
 
-uint32_t bvt_offer_cap_depth(const bvt_offer_set *set, const bvt_offer_def *def)
+uint32_t bvt__offer_cap_depth(const bvt_offer_set *set, const bvt_offer_def *def)
 {
     uint32_t depth = 1;
     for (uint32_t i = 0; i < def->n_caps; i++)
@@ -778,42 +778,42 @@ static int slot_of(const bvt_offer_set *set, uint32_t segment)
     return -1;
 }
 
-int bvt_offer_segment_slot(bvt_engine *e, uint32_t segment)
+int bvt__offer_segment_slot(bvt_engine *e, uint32_t segment)
 {
-    bvt_offer_set *set = bvt_offers_acquire(&e->offers);
+    bvt_offer_set *set = bvt__offers_acquire(&e->offers);
     int slot = slot_of(set, segment);
-    bvt_offers_release(set);
+    bvt__offers_release(set);
     return slot;
 }
 
-uint32_t bvt_offer_mask_in(const bvt_offer_set *set, bvt_profile_env *env)
+uint32_t bvt__offer_mask_in(const bvt_offer_set *set, bvt_profile_env *env)
 {
     uint32_t mask = 0;
     for (uint32_t i = 0; i < set->n_segments; i++)
-        if (bvt_profile_env_segment(env, set->segments[i]))
+        if (bvt__profile_env_segment(env, set->segments[i]))
             mask |= 1u << i;
     return mask;
 }
 
-uint32_t bvt_offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const bvt_record *r,
+uint32_t bvt__offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const bvt_record *r,
                             int64_t now)
 {
     if (!set->n_segments || !r)
         return 0;
-    bvt_segment_set *segs = bvt_segments_acquire(&e->segments);
+    bvt_segment_set *segs = bvt__segments_acquire(&e->segments);
     uint8_t memo[BVT_SEGMENTS_MAX + 1];
     bvt_profile_env env;
-    bvt_profile_env_init(&env, e, segs, NULL, now, segs->has_refs ? memo : NULL);
-    bvt_profile_env_user(&env, r);
-    uint32_t mask = bvt_offer_mask_in(set, &env);
-    bvt_segments_release(segs);
+    bvt__profile_env_init(&env, e, segs, NULL, now, segs->has_refs ? memo : NULL);
+    bvt__profile_env_user(&env, r);
+    uint32_t mask = bvt__offer_mask_in(set, &env);
+    bvt__segments_release(segs);
     return mask;
 }
 
-uint32_t bvt_offer_segment_mask_locked(bvt_engine *e, const bvt_record *r, int64_t now)
+uint32_t bvt__offer_segment_mask_locked(bvt_engine *e, const bvt_record *r, int64_t now)
 {
-    bvt_offer_set *set = bvt_offers_acquire(&e->offers);
-    uint32_t mask = bvt_offer_set_mask(e, set, r, now);
-    bvt_offers_release(set);
+    bvt_offer_set *set = bvt__offers_acquire(&e->offers);
+    uint32_t mask = bvt__offer_set_mask(e, set, r, now);
+    bvt__offers_release(set);
     return mask;
 }

@@ -126,30 +126,30 @@ typedef struct bvt_offers {
     _Atomic uint64_t unattributed;
 } bvt_offers;
 
-int bvt_offers_init(bvt_offers *o);
-void bvt_offers_destroy(bvt_offers *o);
-size_t bvt_offers_bytes(const bvt_offers *o);
+int bvt__offers_init(bvt_offers *o);
+void bvt__offers_destroy(bvt_offers *o);
+size_t bvt__offers_bytes(const bvt_offers *o);
 
 /* A reference to the current version; release it when done. */
-bvt_offer_set *bvt_offers_acquire(bvt_offers *o);
-void bvt_offers_release(bvt_offer_set *set);
+bvt_offer_set *bvt__offers_acquire(bvt_offers *o);
+void bvt__offers_release(bvt_offer_set *set);
 
-static inline bvt_offer_chunk *bvt_offer_chunk_of(const bvt_offers *o, uint32_t id)
+static inline bvt_offer_chunk *bvt__offer_chunk_of(const bvt_offers *o, uint32_t id)
 {
     return atomic_load_explicit(&((bvt_offers *)o)->chunks[id / BVT_OFFER_CHUNK],
                                 memory_order_acquire);
 }
 
 /* The bandit's evidence for offer id (defined at least once) in bucket. */
-static inline bvt_arm_stats *bvt_offer_arm(const bvt_offers *o, uint32_t id, uint32_t bucket)
+static inline bvt_arm_stats *bvt__offer_arm(const bvt_offers *o, uint32_t id, uint32_t bucket)
 {
-    return &bvt_offer_chunk_of(o, id)->arms[bucket][id % BVT_OFFER_CHUNK];
+    return &bvt__offer_chunk_of(o, id)->arms[bucket][id % BVT_OFFER_CHUNK];
 }
 
 /* The metrics of offer id, or NULL when it was never defined. */
-static inline bvt_offer_counters *bvt_offer_counters_of(const bvt_offers *o, uint32_t id)
+static inline bvt_offer_counters *bvt__offer_counters_of(const bvt_offers *o, uint32_t id)
 {
-    bvt_offer_chunk *c = id <= BVT_OFFERS_MAX ? bvt_offer_chunk_of(o, id) : NULL;
+    bvt_offer_chunk *c = id <= BVT_OFFERS_MAX ? bvt__offer_chunk_of(o, id) : NULL;
     return c ? atomic_load_explicit(&c->counters[id % BVT_OFFER_CHUNK], memory_order_acquire)
              : NULL;
 }
@@ -159,11 +159,11 @@ static inline bvt_offer_counters *bvt_offer_counters_of(const bvt_offers *o, uin
 
 /* Impressions a user's cap state must hold for def: the largest count among
  * its caps and its group's (at least 1: the last impression is kept). */
-uint32_t bvt_offer_cap_depth(const bvt_offer_set *set, const bvt_offer_def *def);
+uint32_t bvt__offer_cap_depth(const bvt_offer_set *set, const bvt_offer_def *def);
 
 /* Slot of `segment` in the list of bvt_offer_segments_set(), or -1.  Bit
  * `slot` of a segment mask says the user is in that segment. */
-int bvt_offer_segment_slot(bvt_engine *e, uint32_t segment);
+int bvt__offer_segment_slot(bvt_engine *e, uint32_t segment);
 
 struct bvt_record;
 struct bvt_profile_env;
@@ -171,16 +171,16 @@ struct bvt_profile_env;
  * 0 when no list is set.  Segments are read without a request context,
  * wherever the mask is taken (tracking has none).  Under the record's shard
  * lock. */
-uint32_t bvt_offer_segment_mask_locked(bvt_engine *e, const struct bvt_record *r, int64_t now);
+uint32_t bvt__offer_segment_mask_locked(bvt_engine *e, const struct bvt_record *r, int64_t now);
 /* The same against a version already held. */
-uint32_t bvt_offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const struct bvt_record *r,
+uint32_t bvt__offer_set_mask(bvt_engine *e, const bvt_offer_set *set, const struct bvt_record *r,
                             int64_t now);
 /* The same with an environment already set up for the user (its context
  * NULL); for a caller that holds a segment version anyway. */
-uint32_t bvt_offer_mask_in(const bvt_offer_set *set, struct bvt_profile_env *env);
+uint32_t bvt__offer_mask_in(const bvt_offer_set *set, struct bvt_profile_env *env);
 
 /* Bucket of a mask: 1 + the lowest slot set, 0 for none. */
-static inline uint32_t bvt_offer_bucket(uint32_t mask)
+static inline uint32_t bvt__offer_bucket(uint32_t mask)
 {
     return mask ? (uint32_t)__builtin_ctz(mask) + 1 : 0;
 }
@@ -189,43 +189,43 @@ static inline uint32_t bvt_offer_bucket(uint32_t mask)
 
 /* 1 when s is a valid offer or group id (1..BVT_OFFER_ID_MAX bytes, no
  * control characters). */
-int bvt_offer_id_valid(const char *s);
+int bvt__offer_id_valid(const char *s);
 
 /* Counters of id, allocated (with their chunk) on first use.  define_lock
  * held, or an engine not yet shared (loading).  NULL: out of memory. */
-bvt_offer_counters *bvt_offer_counters_for(bvt_offers *o, uint32_t id);
+bvt_offer_counters *bvt__offer_counters_for(bvt_offers *o, uint32_t id);
 
 /* Restoring (snapshot load, journal replay): as the public calls, but
  * nothing is journaled, and a name in a rule's in_segment() or an id in
  * the segment list may be a segment removed since (one the segment names
  * know): the original call saw it defined, and a rule or list that outlived
  * the segment must still come back.  Errors as the public calls. */
-int bvt_offer_define_restore(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
+int bvt__offer_define_restore(bvt_engine *e, const bvt_offer *offers, size_t n, uint32_t *out_ids,
                              bvt_error *err);
-int bvt_offer_segments_restore(bvt_engine *e, const uint32_t *segments, size_t n,
+int bvt__offer_segments_restore(bvt_engine *e, const uint32_t *segments, size_t n,
                                bvt_error *err);
 
 /* Intern group names[0..n) in order into a catalog that has no groups yet,
  * with their caps, in one version (load).  BVT_EINVAL (a bad name or cap, a
  * repeated name, groups present already); BVT_ELIMIT; BVT_ENOMEM. */
-int bvt_offer_groups_restore(bvt_engine *e, const char *const *names,
+int bvt__offer_groups_restore(bvt_engine *e, const char *const *names,
                              const bvt_offer_group *groups, size_t n, bvt_error *err);
 
 /* Journal records of the catalog's calls (offer_log.c), appended under
  * define_lock while the change is published (events held off:
- * change_sink.h).  Status of bvt_persist_log(). */
-int bvt_offers_log_define(bvt_engine *e, bvt_offer_def *const *defs, size_t n);
-int bvt_offers_log_remove(bvt_engine *e, const char *id);
-int bvt_offers_log_group(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps);
-int bvt_offers_log_segments(bvt_engine *e, const uint32_t *segments, size_t n);
-int bvt_offers_log_policy(bvt_engine *e, const bvt_policy *given);
+ * change_sink.h).  Status of bvt__persist_log(). */
+int bvt__offers_log_define(bvt_engine *e, bvt_offer_def *const *defs, size_t n);
+int bvt__offers_log_remove(bvt_engine *e, const char *id);
+int bvt__offers_log_group(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps);
+int bvt__offers_log_segments(bvt_engine *e, const uint32_t *segments, size_t n);
+int bvt__offers_log_policy(bvt_engine *e, const bvt_policy *given);
 
 /* A policy as the caller gave it, in records and sections (experiments
  * write their variants' policies the same way).  The reader checks nothing:
  * resolving does. */
 struct bvt_wbuf;
 struct bvt_rbuf;
-void bvt_offers_put_policy(struct bvt_wbuf *w, const bvt_policy *p);
-void bvt_offers_get_policy(struct bvt_rbuf *r, bvt_policy *p);
+void bvt__offers_put_policy(struct bvt_wbuf *w, const bvt_policy *p);
+void bvt__offers_get_policy(struct bvt_rbuf *r, bvt_policy *p);
 
 #endif

@@ -6,49 +6,49 @@
 #include "offer_codec.h"
 #include "persist.h"
 
-int bvt_offers_log_define(bvt_engine *e, bvt_offer_def *const *defs, size_t n)
+int bvt__offers_log_define(bvt_engine *e, bvt_offer_def *const *defs, size_t n)
 {
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, n == 1 ? BVT_OP_OFFER_DEFINE : BVT_OP_OFFER_BATCH);
+    bvt__w_u8(&w, n == 1 ? BVT_OP_OFFER_DEFINE : BVT_OP_OFFER_BATCH);
     if (n != 1)
-        bvt_w_u32(&w, (uint32_t)n);
+        bvt__w_u32(&w, (uint32_t)n);
     for (size_t i = 0; i < n; i++)
-        bvt_offers_put_def(e, &w, defs[i]);
-    return bvt_persist_log(e, &w);
+        bvt__offers_put_def(e, &w, defs[i]);
+    return bvt__persist_log(e, &w);
 }
 
-int bvt_offers_log_remove(bvt_engine *e, const char *id)
+int bvt__offers_log_remove(bvt_engine *e, const char *id)
 {
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_OFFER_REMOVE);
-    bvt_w_cstr(&w, id);
-    return bvt_persist_log(e, &w);
+    bvt__w_u8(&w, BVT_OP_OFFER_REMOVE);
+    bvt__w_cstr(&w, id);
+    return bvt__persist_log(e, &w);
 }
 
-int bvt_offers_log_group(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps)
+int bvt__offers_log_group(bvt_engine *e, const char *name, const bvt_cap *caps, size_t n_caps)
 {
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_OFFER_GROUP);
-    bvt_w_u32(&w, bvt_interner_find(e->offers.group_names, name, strlen(name)));
-    bvt_w_cstr(&w, name);
-    bvt_offers_put_caps(&w, caps, (uint32_t)n_caps);
-    return bvt_persist_log(e, &w);
+    bvt__w_u8(&w, BVT_OP_OFFER_GROUP);
+    bvt__w_u32(&w, bvt__interner_find(e->offers.group_names, name, strlen(name)));
+    bvt__w_cstr(&w, name);
+    bvt__offers_put_caps(&w, caps, (uint32_t)n_caps);
+    return bvt__persist_log(e, &w);
 }
 
-int bvt_offers_log_segments(bvt_engine *e, const uint32_t *segments, size_t n)
+int bvt__offers_log_segments(bvt_engine *e, const uint32_t *segments, size_t n)
 {
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_OFFER_SEGMENTS);
-    bvt_w_u32(&w, (uint32_t)n);
+    bvt__w_u8(&w, BVT_OP_OFFER_SEGMENTS);
+    bvt__w_u32(&w, (uint32_t)n);
     for (size_t i = 0; i < n; i++)
-        bvt_w_u32(&w, segments[i]);
-    return bvt_persist_log(e, &w);
+        bvt__w_u32(&w, segments[i]);
+    return bvt__persist_log(e, &w);
 }
 
-int bvt_offers_log_policy(bvt_engine *e, const bvt_policy *given)
+int bvt__offers_log_policy(bvt_engine *e, const bvt_policy *given)
 {
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_POLICY);
-    bvt_offers_put_policy(&w, given);
-    return bvt_persist_log(e, &w);
+    bvt__w_u8(&w, BVT_OP_POLICY);
+    bvt__offers_put_policy(&w, given);
+    return bvt__persist_log(e, &w);
 }

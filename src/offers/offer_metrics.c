@@ -36,16 +36,16 @@ int bvt_metrics_get(bvt_engine *e, uint32_t offer, uint32_t segment, bvt_metrics
     bvt_offers *o = &e->offers;
     int row = 0;
     if (segment) {
-        row = bvt_offer_segment_slot(e, segment) + 1;
+        row = bvt__offer_segment_slot(e, segment) + 1;
         if (row == 0)
             return BVT_ENOTFOUND;
     }
-    uint32_t n = bvt_interner_count(o->names);
-    if (offer > n || (offer && !bvt_offer_counters_of(o, offer)))
+    uint32_t n = bvt__interner_count(o->names);
+    if (offer > n || (offer && !bvt__offer_counters_of(o, offer)))
         return BVT_ENOTFOUND;
     bvt_metrics m = BVT_METRICS_INIT;
     for (uint32_t id = offer ? offer : 1; id <= (offer ? offer : n); id++) {
-        const bvt_offer_counters *c = bvt_offer_counters_of(o, id);
+        const bvt_offer_counters *c = bvt__offer_counters_of(o, id);
         if (c)
             add_row(&m, &c->rows[row]);
     }

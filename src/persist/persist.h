@@ -11,14 +11,14 @@
  * the sections are saved last to first (the registries of names only
  * grow), so each holds whatever the sections loaded after it refer to
  * (NAMES is counted then and written after the profiles: see
- * bvt_names_begin below).  They read published
+ * bvt__names_begin below).  They read published
  * definitions lock-free (or take a module lock that is never held by a
  * thread waiting for a shard lock) and return BVT_OK or BVT_ENOMEM.
  *
  * Load functions run on a freshly created engine (same options, built-in
  * segments defined, no users, no journal attached), one section after
  * another in enum order, so a section may rely on the ones before.  On
- * data that does not fit they call bvt_r_fail() (or find r already bad)
+ * data that does not fit they call bvt__r_fail() (or find r already bad)
  * and return BVT_ECORRUPT; the snapshot reader turns r->bad_pos into a
  * file offset.  Allocation failure: BVT_ENOMEM.
  *
@@ -29,7 +29,7 @@
  * snapshot or in the new journal.  A definition an event or a per-user
  * call reads (offers, segments, experiments, event types, purposes, RFM
  * cuts, the cluster model) is published and its record appended between
- * bvt_persist_hold() and bvt_persist_release(), under every shard lock:
+ * bvt__persist_hold() and bvt__persist_release(), under every shard lock:
  * so each record that read the old definition comes before it in the
  * journal and each that read the new one after, and a checkpoint puts it
  * on exactly one side.  Replaying a definition is idempotent all the same
@@ -61,8 +61,8 @@ enum bvt_section {
     BVT_SEC_END = 15         /* snapshot.c: totals, last block */
 };
 
-int bvt_names_save(bvt_engine *e, bvt_wbuf *w);
-int bvt_names_load(bvt_engine *e, bvt_rbuf *r);
+int bvt__names_save(bvt_engine *e, bvt_wbuf *w);
+int bvt__names_load(bvt_engine *e, bvt_rbuf *r);
 
 /* Erasure (docs/privacy.md): a snapshot's NAMES section keeps only the
  * categories and attribute strings something it or the journal needs, and
@@ -78,35 +78,35 @@ typedef struct bvt_name_marks {
 } bvt_name_marks;
 
 /* NAMES in two steps (snapshot.c).  At the cut, after the sections saved
- * before it: bvt_names_begin() fixes the counts (so they cover what those
+ * before it: bvt__names_begin() fixes the counts (so they cover what those
  * sections name) and copies the keyword map, event types and purposes
  * (on failure it frees what it made).  After the profile copies and
- * bvt_categories_erase(): bvt_names_finish() writes the section and frees
+ * bvt__categories_erase(): bvt__names_finish() writes the section and frees
  * the cut, with a tombstone for each erased name, each category m leaves
  * unmarked and each attribute string m leaves unmarked (snapshot.c marks
  * the pinned ones and forgets the others); m NULL keeps every name that is
- * not erased or forgotten (bvt_names_save() is both steps so).
- * bvt_names_cut_free() drops a cut that will not be finished.  BVT_OK;
+ * not erased or forgotten (bvt__names_save() is both steps so).
+ * bvt__names_cut_free() drops a cut that will not be finished.  BVT_OK;
  * BVT_ENOMEM. */
 typedef struct bvt_names_cut {
     uint32_t cats, strings;     /* ids 1..n written */
     uint32_t n_keywords;
-    uint32_t tombstones;        /* written by bvt_names_finish() */
+    uint32_t tombstones;        /* written by bvt__names_finish() */
     bvt_wbuf keywords, tail;    /* the keyword entries; types and purposes */
     bvt_name_marks *marks;      /* the snapshot's (e->snap_marks): keywords mark theirs */
 } bvt_names_cut;
 
-int bvt_names_begin(bvt_engine *e, bvt_names_cut *cut);
-int bvt_names_finish(bvt_engine *e, bvt_names_cut *cut, const bvt_name_marks *m, bvt_wbuf *w);
-void bvt_names_cut_free(bvt_names_cut *cut);
-int bvt_segments_save(bvt_engine *e, bvt_wbuf *w);
-int bvt_segments_load(bvt_engine *e, bvt_rbuf *r);
-int bvt_offers_save(bvt_engine *e, bvt_wbuf *w);
-int bvt_offers_load(bvt_engine *e, bvt_rbuf *r);
-int bvt_experiments_save(bvt_engine *e, bvt_wbuf *w);
-int bvt_experiments_load(bvt_engine *e, bvt_rbuf *r);
-int bvt_derived_save(bvt_engine *e, bvt_wbuf *w);
-int bvt_derived_load(bvt_engine *e, bvt_rbuf *r);
+int bvt__names_begin(bvt_engine *e, bvt_names_cut *cut);
+int bvt__names_finish(bvt_engine *e, bvt_names_cut *cut, const bvt_name_marks *m, bvt_wbuf *w);
+void bvt__names_cut_free(bvt_names_cut *cut);
+int bvt__segments_save(bvt_engine *e, bvt_wbuf *w);
+int bvt__segments_load(bvt_engine *e, bvt_rbuf *r);
+int bvt__offers_save(bvt_engine *e, bvt_wbuf *w);
+int bvt__offers_load(bvt_engine *e, bvt_rbuf *r);
+int bvt__experiments_save(bvt_engine *e, bvt_wbuf *w);
+int bvt__experiments_load(bvt_engine *e, bvt_rbuf *r);
+int bvt__derived_save(bvt_engine *e, bvt_wbuf *w);
+int bvt__derived_load(bvt_engine *e, bvt_rbuf *r);
 
 /* Journal record op codes (u8).  Values are part of the file format. */
 enum bvt_op {
@@ -147,15 +147,15 @@ enum bvt_op {
 /* Replay one journal record (its op byte read) through the module that
  * owns it (state.c; opening a state directory, and the journal fuzzer).
  * BVT_OK, or the module's status: BVT_ECORRUPT for an unknown op. */
-int bvt_replay_op(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+int bvt__replay_op(bvt_engine *e, uint32_t op, bvt_rbuf *r);
 
 /* Replay one record of a module's ops (the op byte already read).  The
  * engine has no journal attached while replaying.  BVT_OK; BVT_ECORRUPT
  * (the record does not parse or names what cannot exist); or the status
  * of the call it repeats when that fails for a reason the original could
  * not have had (BVT_ENOMEM, BVT_EFULL). */
-int bvt_registry_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
-int bvt_offers_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
-int bvt_experiments_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+int bvt__registry_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+int bvt__offers_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
+int bvt__experiments_replay(bvt_engine *e, uint32_t op, bvt_rbuf *r);
 
 #endif

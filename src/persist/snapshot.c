@@ -5,7 +5,7 @@
  * (the cut), copies every section but the profiles, marks every shard as
  * owing a copy and releases them all.  Then whoever locks a marked shard
  * first — this pass going shard by shard, or a call about to change it —
- * copies its records (bvt_shard_lock, store.h).  So the snapshot is the
+ * copies its records (bvt__shard_lock, store.h).  So the snapshot is the
  * engine exactly at the cut, and a call waits at most for one shard's
  * copy.  Compression and writing happen after every shard is copied.
  *
@@ -43,7 +43,7 @@
 
 static const char CHECK_TEXT[] = "libbehavtarget user-id secret check";
 
-uint64_t bvt_secret_check(const bvt_engine *e)
+uint64_t bvt__secret_check(const bvt_engine *e)
 {
     return XXH3_64bits_withSecret(CHECK_TEXT, sizeof CHECK_TEXT - 1, e->secret, sizeof e->secret);
 }
@@ -53,55 +53,55 @@ uint64_t bvt_secret_check(const bvt_engine *e)
 static void save_meta(const bvt_engine *e, uint64_t seq, bvt_wbuf *w)
 {
     const bvt_profile_cfg *c = &e->cfg;
-    bvt_w_u32(w, META_VERSION);
-    bvt_w_u64(w, seq);
-    bvt_w_u32(w, c->top_k);
-    bvt_w_f64(w, c->half_life_ms);
-    bvt_w_f64(w, c->ancestor_credit);
-    bvt_w_u32(w, c->hist.max_events);
-    bvt_w_u32(w, c->hist.max_days);
-    bvt_w_i64(w, c->hist.horizon_ms);
-    bvt_w_i64(w, c->session_gap_ms);
-    bvt_w_u32(w, c->cart_max);
-    bvt_w_u32(w, c->attrs_max);
-    bvt_w_u32(w, BVT_EVENT_BUILTIN_COUNT);
+    bvt__w_u32(w, META_VERSION);
+    bvt__w_u64(w, seq);
+    bvt__w_u32(w, c->top_k);
+    bvt__w_f64(w, c->half_life_ms);
+    bvt__w_f64(w, c->ancestor_credit);
+    bvt__w_u32(w, c->hist.max_events);
+    bvt__w_u32(w, c->hist.max_days);
+    bvt__w_i64(w, c->hist.horizon_ms);
+    bvt__w_i64(w, c->session_gap_ms);
+    bvt__w_u32(w, c->cart_max);
+    bvt__w_u32(w, c->attrs_max);
+    bvt__w_u32(w, BVT_EVENT_BUILTIN_COUNT);
     for (uint32_t t = 0; t < BVT_EVENT_BUILTIN_COUNT; t++)
-        bvt_w_f64(w, bvt_event_types_weight(&e->types, t));
+        bvt__w_f64(w, bvt__event_types_weight(&e->types, t));
     uint64_t accepted = 0, evicted = 0;
     for (uint32_t i = 0; i < e->store.n_shards; i++) {
         accepted += e->store.shards[i].events_accepted;
         evicted += e->store.shards[i].evicted;
     }
-    bvt_w_u64(w, accepted);
-    bvt_w_u64(w, evicted);
-    bvt_w_u64(w, atomic_load(&e->store.users));
+    bvt__w_u64(w, accepted);
+    bvt__w_u64(w, evicted);
+    bvt__w_u64(w, atomic_load(&e->store.users));
 }
 
 #define SAME(field, a, b)                                                                  \
     if ((a) != (b))                                                                        \
-        return bvt_fail(err, BVT_EINVAL, -1, "the snapshot was written with " field       \
+        return bvt__fail(err, BVT_EINVAL, -1, "the snapshot was written with " field       \
                         " = %g; open it with the same value (now %g)", (double)(a), (double)(b))
 
 static int load_meta(bvt_engine *e, bvt_rbuf *r, uint64_t file_len, uint64_t *seq,
                      bvt_error *err)
 {
     const bvt_profile_cfg *c = &e->cfg;
-    if (bvt_r_u32(r) != META_VERSION)
-        return bvt_r_fail(r, "unknown META version"), BVT_ECORRUPT;
-    *seq = bvt_r_u64(r);
-    uint32_t top_k = bvt_r_u32(r);
-    double half_life = bvt_r_f64(r), credit = bvt_r_f64(r);
-    uint32_t max_events = bvt_r_u32(r), max_days = bvt_r_u32(r);
-    int64_t horizon = bvt_r_i64(r), gap = bvt_r_i64(r);
-    uint32_t cart = bvt_r_u32(r), attrs = bvt_r_u32(r);
-    uint32_t n_weights = bvt_r_u32(r);
+    if (bvt__r_u32(r) != META_VERSION)
+        return bvt__r_fail(r, "unknown META version"), BVT_ECORRUPT;
+    *seq = bvt__r_u64(r);
+    uint32_t top_k = bvt__r_u32(r);
+    double half_life = bvt__r_f64(r), credit = bvt__r_f64(r);
+    uint32_t max_events = bvt__r_u32(r), max_days = bvt__r_u32(r);
+    int64_t horizon = bvt__r_i64(r), gap = bvt__r_i64(r);
+    uint32_t cart = bvt__r_u32(r), attrs = bvt__r_u32(r);
+    uint32_t n_weights = bvt__r_u32(r);
     if (r->bad || n_weights != BVT_EVENT_BUILTIN_COUNT)
-        return bvt_r_fail(r, "bad META"), BVT_ECORRUPT;
+        return bvt__r_fail(r, "bad META"), BVT_ECORRUPT;
     double weights[BVT_EVENT_BUILTIN_COUNT];
     for (uint32_t t = 0; t < n_weights; t++)
-        weights[t] = bvt_r_f64(r);
-    uint64_t accepted = bvt_r_u64(r), evicted = bvt_r_u64(r), users = bvt_r_u64(r);
-    if (!bvt_r_end(r))
+        weights[t] = bvt__r_f64(r);
+    uint64_t accepted = bvt__r_u64(r), evicted = bvt__r_u64(r), users = bvt__r_u64(r);
+    if (!bvt__r_end(r))
         return BVT_ECORRUPT;
     SAME("top_interests", top_k, c->top_k);
     SAME("interest_half_life_ms", half_life, c->half_life_ms);
@@ -113,15 +113,15 @@ static int load_meta(bvt_engine *e, bvt_rbuf *r, uint64_t file_len, uint64_t *se
     SAME("cart_items", cart, c->cart_max);
     SAME("max_attributes", attrs, c->attrs_max);
     for (uint32_t t = 0; t < n_weights; t++)
-        SAME("a type weight", weights[t], bvt_event_types_weight(&e->types, t));
+        SAME("a type weight", weights[t], bvt__event_types_weight(&e->types, t));
     e->store.shards[0].events_accepted = accepted;
     e->store.shards[0].evicted = evicted;
     /* A hint (END checks the count): each profile's 16 key bytes are
      * incompressible, so no file holds more than a sixteenth of its size. */
     if (users > file_len / 16)
-        return bvt_r_fail(r, "more users than the file can hold"), BVT_ECORRUPT;
-    int rc = bvt_store_presize(&e->store, users);
-    return rc == BVT_EFULL ? bvt_fail(err, rc, -1, "the snapshot's %llu profiles exceed "
+        return bvt__r_fail(r, "more users than the file can hold"), BVT_ECORRUPT;
+    int rc = bvt__store_presize(&e->store, users);
+    return rc == BVT_EFULL ? bvt__fail(err, rc, -1, "the snapshot's %llu profiles exceed "
                                       "memory_budget", (unsigned long long)users)
                            : rc;
 }
@@ -135,14 +135,14 @@ typedef struct section {
     int (*load)(bvt_engine *, bvt_rbuf *);
 } section;
 
-/* NAMES has no save here: bvt_names_begin() at the cut, bvt_names_finish()
+/* NAMES has no save here: bvt__names_begin() at the cut, bvt__names_finish()
  * after the profiles (persist.h). */
 static const section SECTIONS[] = {
-    { BVT_SEC_NAMES, "names", NULL, bvt_names_load },
-    { BVT_SEC_SEGMENTS, "segments", bvt_segments_save, bvt_segments_load },
-    { BVT_SEC_OFFERS, "offers", bvt_offers_save, bvt_offers_load },
-    { BVT_SEC_EXPERIMENTS, "experiments", bvt_experiments_save, bvt_experiments_load },
-    { BVT_SEC_DERIVED, "derived state", bvt_derived_save, bvt_derived_load },
+    { BVT_SEC_NAMES, "names", NULL, bvt__names_load },
+    { BVT_SEC_SEGMENTS, "segments", bvt__segments_save, bvt__segments_load },
+    { BVT_SEC_OFFERS, "offers", bvt__offers_save, bvt__offers_load },
+    { BVT_SEC_EXPERIMENTS, "experiments", bvt__experiments_save, bvt__experiments_load },
+    { BVT_SEC_DERIVED, "derived state", bvt__derived_save, bvt__derived_load },
 };
 #define N_SECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 
@@ -191,7 +191,7 @@ static bvt_wbuf *plan_add_block(plan *p)
         return NULL;
     }
     madvise(m, PROFILE_BLOCK_MAP, MADV_HUGEPAGE);
-    *w = bvt_wbuf_fixed(m, PROFILE_BLOCK_MAP);
+    *w = bvt__wbuf_fixed(m, PROFILE_BLOCK_MAP);
     p->v[p->len - 1].mapped = 1;
     return w;
 }
@@ -201,7 +201,7 @@ static void pending_free(pending *b)
     if (b->mapped && b->buf.p)
         munmap(b->buf.p, PROFILE_BLOCK_MAP);
     else
-        bvt_wbuf_free(&b->buf);
+        bvt__wbuf_free(&b->buf);
     b->buf = (bvt_wbuf)BVT_WBUF_INIT;
     b->mapped = 0;
 }
@@ -216,8 +216,8 @@ static void plan_free(plan *p)
 /* Overwrite the u32 at byte `at` of w (a count known only later). */
 static void put_u32_at(bvt_wbuf *w, size_t at, uint32_t v)
 {
-    bvt_wbuf patch = bvt_wbuf_fixed(w->p + at, 4);
-    bvt_w_u32(&patch, v);
+    bvt_wbuf patch = bvt__wbuf_fixed(w->p + at, 4);
+    bvt__w_u32(&patch, v);
 }
 
 /* Copy one shard's profiles into profile blocks (its lock held), marking
@@ -228,8 +228,8 @@ static int copy_shard(const bvt_engine *e, const bvt_shard *sh, bvt_name_marks *
     uint32_t in_block = 0;
     size_t count_at = 0;
     for (uint32_t num = 0; num < sh->high_water; num++) {
-        const bvt_record *rec = bvt_shard_record(sh, num);
-        if (!bvt_record_live(rec))
+        const bvt_record *rec = bvt__shard_record(sh, num);
+        if (!bvt__record_live(rec))
             continue;
         if (!w || w->len >= PROFILE_BLOCK_BYTES) {
             if (w)
@@ -237,10 +237,10 @@ static int copy_shard(const bvt_engine *e, const bvt_shard *sh, bvt_name_marks *
             if (!(w = plan_add_block(p)))
                 return BVT_ENOMEM;
             count_at = w->len;
-            bvt_w_u32(w, 0);
+            bvt__w_u32(w, 0);
             in_block = 0;
         }
-        bvt_profile_save(rec, e->cfg.top_k, m, w);
+        bvt__profile_save(rec, e->cfg.top_k, m, w);
         in_block++;
         p->users++;
         if (w->oom)
@@ -251,7 +251,7 @@ static int copy_shard(const bvt_engine *e, const bvt_shard *sh, bvt_name_marks *
     return BVT_OK;
 }
 
-/* The copy of one shard a snapshot owes (store.h's bvt_shard_lock pays
+/* The copy of one shard a snapshot owes (store.h's bvt__shard_lock pays
  * it). */
 struct bvt_snap_job {
     bvt_shard_debt debt; /* first: the shard points at it */
@@ -275,10 +275,10 @@ static int unused_strings(bvt_engine *e, uint32_t n, bvt_name_marks *m, uint32_t
 {
     uint32_t *v = NULL, len = 0, cap = 0;
     for (uint32_t id = 1; id <= n; id++) {
-        if (!bvt_interner_live(e->strings, id) || bvt_bits_has(m->strings, id))
+        if (!bvt__interner_live(e->strings, id) || bvt__bits_has(m->strings, id))
             continue;
-        if (bvt_interner_refs(e->strings, id) > 0) {
-            bvt_bits_set(m->strings, id);
+        if (bvt__interner_refs(e->strings, id) > 0) {
+            bvt__bits_set(m->strings, id);
             continue;
         }
         if (len == cap) {
@@ -307,27 +307,27 @@ static int settle(bvt_engine *e, int ok, const bvt_names_cut *names, bvt_name_ma
     uint32_t cats_unused = 0, *strings = NULL, n_strings = 0;
     int rc = BVT_OK;
     if (ok) {
-        cats_unused = bvt_categories_unused(e->cats, names->cats, m->cats);
+        cats_unused = bvt__categories_unused(e->cats, names->cats, m->cats);
         rc = unused_strings(e, names->strings, m, &strings, &n_strings);
     }
-    bvt_store_lock_all(&e->store);
+    bvt__store_lock_all(&e->store);
     if (ok && rc == BVT_OK) {
         if (cats_unused)
-            bvt_categories_erase(e->cats, names->cats, m->cats);
+            bvt__categories_erase(e->cats, names->cats, m->cats);
         pthread_mutex_lock(&e->strings_lock);
         for (uint32_t i = 0; i < n_strings; i++) {
             uint32_t id = strings[i];
-            if (bvt_bits_has(m->strings, id))
+            if (bvt__bits_has(m->strings, id))
                 continue; /* stored since the cut */
-            if (bvt_interner_refs(e->strings, id) > 0)
-                bvt_bits_set(m->strings, id); /* a rule pinned it meanwhile */
+            if (bvt__interner_refs(e->strings, id) > 0)
+                bvt__bits_set(m->strings, id); /* a rule pinned it meanwhile */
             else
-                bvt_interner_forget(e->strings, id);
+                bvt__interner_forget(e->strings, id);
         }
         pthread_mutex_unlock(&e->strings_lock);
     }
     e->snap_marks = NULL;
-    bvt_store_unlock_all(&e->store);
+    bvt__store_unlock_all(&e->store);
     free(strings);
     return rc;
 }
@@ -341,9 +341,9 @@ static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
 {
     bvt_store *s = &e->store;
     /* No shard is marked: saves run one at a time (save_lock). */
-    bvt_store_lock_all(s);
+    bvt__store_lock_all(s);
     e->snap_marks = m; /* until settle() */
-    bvt_categories_cut(e->cats); /* before the journal switches: category.h */
+    bvt__categories_cut(e->cats); /* before the journal switches: category.h */
     uint64_t seq = 0;
     int rc = cut ? cut(e, ud, &seq, err) : BVT_OK;
     if (rc == BVT_OK && !plan_add(p, BVT_SEC_META))
@@ -358,7 +358,7 @@ static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
      * holds every name, segment or offer the ones loaded after it use. */
     for (size_t i = N_SECTIONS; rc == BVT_OK && i-- > 0;) {
         bvt_wbuf *w = &p->v[1 + i].buf;
-        rc = SECTIONS[i].save ? SECTIONS[i].save(e, w) : bvt_names_begin(e, names);
+        rc = SECTIONS[i].save ? SECTIONS[i].save(e, w) : bvt__names_begin(e, names);
         if (rc == BVT_OK && w->oom)
             rc = BVT_ENOMEM;
     }
@@ -369,7 +369,7 @@ static int copy_at_cut(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
         if (rc == BVT_OK)
             s->shards[i].snap = &jobs[i].debt;
     }
-    bvt_store_unlock_all(s);
+    bvt__store_unlock_all(s);
     return rc;
 }
 
@@ -388,7 +388,7 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
     /* Whoever locks a marked shard first copies it: this pass, or a call
      * that wants to change it. */
     for (uint32_t i = 0; rc == BVT_OK && i < s->n_shards; i++) {
-        bvt_shard_lock(&s->shards[i]);
+        bvt__shard_lock(&s->shards[i]);
         pthread_mutex_unlock(&s->shards[i].lock);
     }
     for (uint32_t i = 0; rc == BVT_OK && i < s->n_shards; i++)
@@ -397,17 +397,17 @@ static int copy_engine(bvt_engine *e, bvt_snapshot_cut_fn cut, void *ud, plan *p
     if (rc == BVT_OK)
         rc = settled;
     if (rc == BVT_OK) {
-        rc = bvt_names_finish(e, &names, m, &p->v[1].buf);
+        rc = bvt__names_finish(e, &names, m, &p->v[1].buf);
         *tombstones = names.tombstones;
     } else if (named) {
-        bvt_names_cut_free(&names);
+        bvt__names_cut_free(&names);
     }
     if (rc == BVT_ENOMEM)
-        bvt_fail(err, rc, -1, "out of memory copying the engine for a snapshot");
+        bvt__fail(err, rc, -1, "out of memory copying the engine for a snapshot");
     return rc;
 }
 
-int bvt_snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut, void *ud,
+int bvt__snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut, void *ud,
                        bvt_error *err)
 {
     plan p = { 0 };
@@ -417,37 +417,37 @@ int bvt_snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut,
     if (!jobs || !marks) {
         free(jobs);
         free(marks);
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     }
     pthread_mutex_lock(&e->save_lock);
     int rc = copy_engine(e, cut, ud, &p, jobs, marks, &tombstones, err);
     free(marks);
     bvt_snapw w;
     if (rc == BVT_OK) /* format 1 when it has no tombstone: older libraries read it */
-        rc = bvt_snapw_open(&w, path, tombstones ? BVT_SNAP_VERSION_TOMBSTONES : 1,
-                            bvt_secret_check(e), err);
+        rc = bvt__snapw_open(&w, path, tombstones ? BVT_SNAP_VERSION_TOMBSTONES : 1,
+                            bvt__secret_check(e), err);
     if (rc == BVT_OK) {
         uint64_t blocks = 0, users = 0;
         for (uint32_t s = 0; s <= n_shards; s++) { /* the sections, then shard by shard */
             plan *q = s == 0 ? &p : &jobs[s - 1].p;
             for (size_t i = 0; rc == BVT_OK && i < q->len; i++) {
-                rc = bvt_snapw_block(&w, q->v[i].section, q->v[i].buf.p, q->v[i].buf.len, err);
+                rc = bvt__snapw_block(&w, q->v[i].section, q->v[i].buf.p, q->v[i].buf.len, err);
                 pending_free(&q->v[i]); /* hand memory back as we go */
             }
             blocks += q->len;
             users += q->users;
         }
         bvt_wbuf end = BVT_WBUF_INIT;
-        bvt_w_u64(&end, blocks);
-        bvt_w_u64(&end, users);
+        bvt__w_u64(&end, blocks);
+        bvt__w_u64(&end, users);
         if (rc == BVT_OK)
-            rc = end.oom ? bvt_fail(err, BVT_ENOMEM, -1, "out of memory")
-                         : bvt_snapw_block(&w, BVT_SEC_END, end.p, end.len, err);
-        bvt_wbuf_free(&end);
+            rc = end.oom ? bvt__fail(err, BVT_ENOMEM, -1, "out of memory")
+                         : bvt__snapw_block(&w, BVT_SEC_END, end.p, end.len, err);
+        bvt__wbuf_free(&end);
         if (rc == BVT_OK)
-            rc = bvt_snapw_commit(&w, err);
+            rc = bvt__snapw_commit(&w, err);
         else
-            bvt_snapw_abort(&w);
+            bvt__snapw_abort(&w);
     }
     pthread_mutex_unlock(&e->save_lock);
     plan_free(&p);
@@ -461,25 +461,25 @@ int bvt_snapshot_write(bvt_engine *e, const char *path, bvt_snapshot_cut_fn cut,
 
 static int corrupt(bvt_error *err, uint64_t at, const char *what, const bvt_rbuf *r)
 {
-    return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "%s block at byte %llu: %s (byte %zu of its data)",
+    return bvt__fail(err, BVT_ECORRUPT, (int64_t)at, "%s block at byte %llu: %s (byte %zu of its data)",
                     what, (unsigned long long)at, r->why ? r->why : "bad data", r->bad_pos);
 }
 
 static int load_profiles(bvt_engine *e, bvt_rbuf *r, uint64_t at, uint64_t *users, bvt_error *err)
 {
-    uint32_t n = bvt_r_count(r, 16);
+    uint32_t n = bvt__r_count(r, 16);
     for (uint32_t i = 0; i < n && !r->bad; i++) {
-        int rc = bvt_profile_load(e, r, e->cfg.top_k);
+        int rc = bvt__profile_load(e, r, e->cfg.top_k);
         if (rc == BVT_EFULL)
-            return bvt_fail(err, rc, (int64_t)at, "the snapshot holds more profiles than "
+            return bvt__fail(err, rc, (int64_t)at, "the snapshot holds more profiles than "
                             "max_users allows");
         if (rc == BVT_ENOMEM)
-            return bvt_fail(err, rc, -1, "out of memory loading profiles");
+            return bvt__fail(err, rc, -1, "out of memory loading profiles");
         if (rc != BVT_OK)
             break;
         (*users)++;
     }
-    return bvt_r_end(r) ? BVT_OK : corrupt(err, at, "profile", r);
+    return bvt__r_end(r) ? BVT_OK : corrupt(err, at, "profile", r);
 }
 
 static int read_blocks(bvt_engine *e, bvt_snapr *sr, uint64_t *out_seq, bvt_error *err)
@@ -490,44 +490,44 @@ static int read_blocks(bvt_engine *e, bvt_snapr *sr, uint64_t *out_seq, bvt_erro
     uint64_t at, blocks = 0, users = 0;
     size_t next = 0; /* index into the expected order: META, SECTIONS..., then profiles */
     for (;;) {
-        int rc = bvt_snapr_next(sr, &sec, &raw, &len, &at, err);
+        int rc = bvt__snapr_next(sr, &sec, &raw, &len, &at, err);
         if (rc != BVT_OK)
             return rc;
         bvt_rbuf r;
-        bvt_rbuf_init(&r, raw, len);
+        bvt__rbuf_init(&r, raw, len);
         if (sec == BVT_SEC_END) {
-            uint64_t want_blocks = bvt_r_u64(&r), want_users = bvt_r_u64(&r);
-            if (!bvt_r_end(&r))
+            uint64_t want_blocks = bvt__r_u64(&r), want_users = bvt__r_u64(&r);
+            if (!bvt__r_end(&r))
                 return corrupt(err, at, "END", &r);
             if (next <= N_SECTIONS || want_blocks != blocks || want_users != users)
-                return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "the END block at byte %llu "
+                return bvt__fail(err, BVT_ECORRUPT, (int64_t)at, "the END block at byte %llu "
                                 "does not match the blocks before it", (unsigned long long)at);
             if (sr->pos != sr->len)
-                return bvt_fail(err, BVT_ECORRUPT, (int64_t)sr->pos, "bytes after the END block");
+                return bvt__fail(err, BVT_ECORRUPT, (int64_t)sr->pos, "bytes after the END block");
             return BVT_OK;
         }
         blocks++;
         if (next == 0) {
             if (sec != BVT_SEC_META)
-                return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "the first block is not META");
+                return bvt__fail(err, BVT_ECORRUPT, (int64_t)at, "the first block is not META");
             rc = load_meta(e, &r, sr->len, out_seq, err);
             if (rc == BVT_ECORRUPT)
                 return corrupt(err, at, "META", &r);
         } else if (next <= N_SECTIONS) {
             const section *s = &SECTIONS[next - 1];
             if (sec != s->id)
-                return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "block at byte %llu is section "
+                return bvt__fail(err, BVT_ECORRUPT, (int64_t)at, "block at byte %llu is section "
                                 "%u where %s was expected", (unsigned long long)at, sec, s->name);
             rc = s->load(e, &r);
-            if (rc == BVT_OK && !bvt_r_end(&r))
+            if (rc == BVT_OK && !bvt__r_end(&r))
                 rc = BVT_ECORRUPT;
             if (rc == BVT_ECORRUPT)
                 return corrupt(err, at, s->name, &r);
             if (rc != BVT_OK)
-                return bvt_fail(err, rc, -1, "loading %s: %s", s->name, bvt_strerror(rc));
+                return bvt__fail(err, rc, -1, "loading %s: %s", s->name, bvt_strerror(rc));
         } else {
             if (sec != BVT_SEC_PROFILES)
-                return bvt_fail(err, BVT_ECORRUPT, (int64_t)at, "block at byte %llu is section "
+                return bvt__fail(err, BVT_ECORRUPT, (int64_t)at, "block at byte %llu is section "
                                 "%u where profiles were expected", (unsigned long long)at, sec);
             rc = load_profiles(e, &r, at, &users, err);
         }
@@ -538,19 +538,19 @@ static int read_blocks(bvt_engine *e, bvt_snapr *sr, uint64_t *out_seq, bvt_erro
     }
 }
 
-int bvt_snapshot_read(bvt_engine *e, const void *data, size_t len, uint64_t *out_seq,
+int bvt__snapshot_read(bvt_engine *e, const void *data, size_t len, uint64_t *out_seq,
                       bvt_error *err)
 {
     bvt_snapr sr;
-    int rc = bvt_snapr_open(&sr, data, len, bvt_secret_check(e), err);
+    int rc = bvt__snapr_open(&sr, data, len, bvt__secret_check(e), err);
     if (rc != BVT_OK) {
-        bvt_snapr_close(&sr);
+        bvt__snapr_close(&sr);
         return rc;
     }
     uint32_t policy = e->store.full_policy;
     e->store.full_policy = BVT_FULL_REJECT; /* loading never evicts what it loaded */
     rc = read_blocks(e, &sr, out_seq, err);
     e->store.full_policy = policy;
-    bvt_snapr_close(&sr);
+    bvt__snapr_close(&sr);
     return rc;
 }

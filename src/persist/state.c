@@ -50,7 +50,7 @@ struct bvt_state {
 static int journal_append(void *ud, const void *rec, size_t n)
 {
     bvt_engine *e = ud;
-    return bvt_journal_append(e->journal, rec, n, NULL);
+    return bvt__journal_append(e->journal, rec, n, NULL);
 }
 
 static int journal_commit(void *ud)
@@ -58,13 +58,13 @@ static int journal_commit(void *ud)
     bvt_engine *e = ud;
     if (!e->journal || e->state->mode != BVT_JOURNAL_ALWAYS)
         return BVT_OK;
-    return bvt_journal_sync(e->journal);
+    return bvt__journal_sync(e->journal);
 }
 
 static int journal_failed(void *ud)
 {
     bvt_engine *e = ud;
-    return e->journal && bvt_journal_failed(e->journal);
+    return e->journal && bvt__journal_failed(e->journal);
 }
 
 static void state_free(struct bvt_state *st);
@@ -74,7 +74,7 @@ static void state_close(void *ud)
 {
     bvt_engine *e = ud;
     if (e->journal) {
-        bvt_journal_close(e->journal);
+        bvt__journal_close(e->journal);
         e->journal = NULL;
     }
     state_free(e->state);
@@ -88,7 +88,7 @@ static void attach_sink(bvt_engine *e)
     bvt_change_sink sink = { journal_append, journal_commit, journal_failed, state_close, e };
     if (!e->journal)
         sink.append = NULL;
-    bvt_change_sink_set(e, &sink);
+    bvt__change_sink_set(e, &sink);
 }
 
 /* ---- paths ---- */
@@ -124,7 +124,7 @@ static int list_journals(const char *dir, uint64_t **out, size_t *out_n, bvt_err
     *out_n = 0;
     DIR *d = opendir(dir);
     if (!d)
-        return bvt_fail(err, BVT_EIO, -1, "cannot read directory %s: %s", dir, strerror(errno));
+        return bvt__fail(err, BVT_EIO, -1, "cannot read directory %s: %s", dir, strerror(errno));
     size_t n = 0, cap = 0;
     uint64_t *v = NULL;
     int rc = BVT_OK;
@@ -138,7 +138,7 @@ static int list_journals(const char *dir, uint64_t **out, size_t *out_n, bvt_err
             cap = cap ? cap * 2 : 8;
             uint64_t *nv = realloc(v, cap * sizeof *v);
             if (!nv) {
-                rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+                rc = bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
                 break;
             }
             v = nv;
@@ -173,33 +173,33 @@ typedef struct replay {
 static int dispatch_budgeted(bvt_engine *e, bvt_rbuf *r)
 {
     int64_t room;
-    bvt_mem *m = bvt_change_budget(e, r, &room);
-    uint32_t op = bvt_r_u8(r);
+    bvt_mem *m = bvt__change_budget(e, r, &room);
+    uint32_t op = bvt__r_u8(r);
     if (!m || r->bad || !(op == BVT_OP_EVENT || (op >= BVT_OP_ATTR_SET && op <= BVT_OP_ALIAS) ||
                           op == BVT_OP_EXPERIMENT_ASSIGN))
-        return bvt_r_fail(r, "bad budget record"), BVT_ECORRUPT;
-    bvt_mem_script(m, room);
-    int rc = bvt_replay_op(e, op, r);
-    bvt_mem_unscript(m);
+        return bvt__r_fail(r, "bad budget record"), BVT_ECORRUPT;
+    bvt__mem_script(m, room);
+    int rc = bvt__replay_op(e, op, r);
+    bvt__mem_unscript(m);
     return rc;
 }
 
-int bvt_replay_op(bvt_engine *e, uint32_t op, bvt_rbuf *r)
+int bvt__replay_op(bvt_engine *e, uint32_t op, bvt_rbuf *r)
 {
     if (op == BVT_OP_BUDGETED)
         return dispatch_budgeted(e, r);
     if ((op >= BVT_OP_EVENT && op <= BVT_OP_EXPIRE) || op == BVT_OP_EVICT ||
         op == BVT_OP_REJECTED)
-        return bvt_change_replay(e, op, r);
+        return bvt__change_replay(e, op, r);
     if (op == BVT_OP_OPTIONS)
-        return bvt_options_replay(e, r);
+        return bvt__options_replay(e, r);
     if (op == BVT_OP_EXPERIMENT_ASSIGN || op == BVT_OP_EXPERIMENT_DEFINE)
-        return bvt_experiments_replay(e, op, r);
+        return bvt__experiments_replay(e, op, r);
     if (op >= BVT_OP_CATEGORY && op <= BVT_OP_CLUSTERS)
-        return bvt_registry_replay(e, op, r);
+        return bvt__registry_replay(e, op, r);
     if (op >= BVT_OP_OFFER_DEFINE && op <= BVT_OP_POLICY)
-        return bvt_offers_replay(e, op, r);
-    return bvt_r_fail(r, "unknown record type"), BVT_ECORRUPT;
+        return bvt__offers_replay(e, op, r);
+    return bvt__r_fail(r, "unknown record type"), BVT_ECORRUPT;
 }
 
 static int replay_record(void *ud, uint64_t seq, const void *rec, size_t n)
@@ -213,9 +213,9 @@ static int replay_record(void *ud, uint64_t seq, const void *rec, size_t n)
         return rp->rc = BVT_ECORRUPT;
     }
     bvt_rbuf r;
-    bvt_rbuf_init(&r, rec, n);
-    uint32_t op = bvt_r_u8(&r);
-    int rc = bvt_replay_op(rp->e, op, &r);
+    bvt__rbuf_init(&r, rec, n);
+    uint32_t op = bvt__r_u8(&r);
+    int rc = bvt__replay_op(rp->e, op, &r);
     /* What the original call refused was never journaled; a definition
      * already in the snapshot may be replayed again (persist.h). */
     if (rc == BVT_EEXIST || rc == BVT_ENOTFOUND)
@@ -240,7 +240,7 @@ static int replay_record(void *ud, uint64_t seq, const void *rec, size_t n)
 static uint64_t last_seq_in(const char *path, uint64_t check)
 {
     bvt_journal_scan scan;
-    bvt_journal_scan_file(path, check, NULL, NULL, &scan, NULL);
+    bvt__journal_scan_file(path, check, NULL, NULL, &scan, NULL);
     uint64_t last = scan.next_seq > scan.first_seq ? scan.next_seq - 1 : 0;
     return scan.lost_last_seq > last ? scan.lost_last_seq : last;
 }
@@ -264,21 +264,21 @@ static int drop_from(struct bvt_state *st, const uint64_t *seqs, size_t n, size_
     for (size_t k = i + 1; k < n; k++) {
         char *newer = journal_name(st->dir, seqs[k]);
         if (!newer)
-            return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+            return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
         uint64_t last = last_seq_in(newer, st->check);
         if (last > info->dropped_last_seq)
             info->dropped_last_seq = last;
         info->dropped_bytes += file_size(newer);
         int gone = unlink(newer) == 0;
-        int rc = gone ? BVT_OK : bvt_fail(err, BVT_EIO, -1, "cannot remove %s: %s", newer,
+        int rc = gone ? BVT_OK : bvt__fail(err, BVT_EIO, -1, "cannot remove %s: %s", newer,
                                          strerror(errno));
         free(newer);
         if (rc != BVT_OK)
             return rc;
         info->dropped_files++;
     }
-    int rc = bvt_journal_truncate(path, scan->valid_bytes, err);
-    return rc == BVT_OK ? bvt_fsync_parent(path, err) : rc;
+    int rc = bvt__journal_truncate(path, scan->valid_bytes, err);
+    return rc == BVT_OK ? bvt__fsync_parent(path, err) : rc;
 }
 
 /* What to do with file i's unreadable tail (scan says where it starts):
@@ -294,13 +294,13 @@ static int handle_tail(struct bvt_state *st, const uint64_t *seqs, size_t n, siz
         st->info.torn_offset = scan->torn_offset;
         st->info.torn_bytes = scan->torn_bytes;
         return st->access == BVT_STATE_READ_ONLY ? BVT_OK
-                                                 : bvt_journal_truncate(path, scan->valid_bytes, err);
+                                                 : bvt__journal_truncate(path, scan->valid_bytes, err);
     }
     if (st->access == BVT_STATE_REPAIR)
         return drop_from(st, seqs, n, i, path, scan, next, err);
     if (scan->damaged)
         return BVT_ECORRUPT; /* the scan's message says where */
-    return bvt_fail(err, BVT_ECORRUPT, scan->torn_offset, "%s is damaged at byte %" PRId64
+    return bvt__fail(err, BVT_ECORRUPT, scan->torn_offset, "%s is damaged at byte %" PRId64
                     " and newer journal files follow it; open with BVT_STATE_REPAIR (bvt "
                     "repair) to drop it on purpose", path, scan->torn_offset);
 }
@@ -309,7 +309,7 @@ static void suggest_repair(bvt_error *err)
 {
     char msg[sizeof err->message];
     memcpy(msg, err->message, sizeof msg);
-    bvt_fail(err, err->code, err->offset, "%.150s; open with BVT_STATE_REPAIR (bvt repair) to "
+    bvt__fail(err, err->code, err->offset, "%.150s; open with BVT_STATE_REPAIR (bvt repair) to "
              "drop it on purpose", msg);
 }
 
@@ -325,7 +325,7 @@ static int replay_journals(bvt_engine *e, struct bvt_state *st, uint64_t *next, 
     for (size_t i = 0; rc == BVT_OK && i < n; i++) {
         char *path = journal_name(st->dir, seqs[i]);
         if (!path) {
-            rc = bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+            rc = bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
             break;
         }
         bvt_journal_scan scan;
@@ -334,13 +334,13 @@ static int replay_journals(bvt_engine *e, struct bvt_state *st, uint64_t *next, 
             st->info.torn_offset = 0;
             st->info.torn_bytes = file_size(path);
             if (st->access != BVT_STATE_READ_ONLY && unlink(path) != 0)
-                rc = bvt_fail(err, BVT_EIO, -1, "cannot remove %s: %s", path, strerror(errno));
+                rc = bvt__fail(err, BVT_EIO, -1, "cannot remove %s: %s", path, strerror(errno));
             free(path);
             continue;
         }
-        rc = bvt_journal_scan_file(path, st->check, replay_record, &rp, &scan, err);
+        rc = bvt__journal_scan_file(path, st->check, replay_record, &rp, &scan, err);
         if (rc == BVT_OK && scan.first_seq != seqs[i])
-            rc = bvt_fail(err, BVT_ECORRUPT, 0, "%s starts at record %" PRIu64, path,
+            rc = bvt__fail(err, BVT_ECORRUPT, 0, "%s starts at record %" PRIu64, path,
                           scan.first_seq);
         if ((rc == BVT_OK && scan.torn_offset >= 0) || (rc == BVT_ECORRUPT && scan.damaged)) {
             rc = handle_tail(st, seqs, n, i, path, &scan, rp.next, err);
@@ -350,7 +350,7 @@ static int replay_journals(bvt_engine *e, struct bvt_state *st, uint64_t *next, 
             }
         }
         if (rc != BVT_OK && rp.rc == rc && rp.why[0])
-            bvt_fail(err, rc, -1, "%s: %s", path, rp.why);
+            bvt__fail(err, rc, -1, "%s: %s", path, rp.why);
         else if (rc == BVT_ECORRUPT && scan.damaged && err)
             suggest_repair(err);
         free(path);
@@ -380,15 +380,15 @@ static int lock_dir(struct bvt_state *st, const char *dir, bvt_error *err)
 {
     char *lock = join(dir, "lock");
     if (!lock)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     int read_only = st->access == BVT_STATE_READ_ONLY;
     st->lock_fd = read_only ? open(lock, O_RDONLY | O_CLOEXEC)
                             : open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     int rc = BVT_OK;
     if (st->lock_fd < 0 && !(read_only && errno == ENOENT)) /* never opened to write */
-        rc = bvt_fail(err, BVT_EIO, -1, "cannot open %s: %s", lock, strerror(errno));
+        rc = bvt__fail(err, BVT_EIO, -1, "cannot open %s: %s", lock, strerror(errno));
     else if (st->lock_fd >= 0 && flock(st->lock_fd, (read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0)
-        rc = bvt_fail(err, BVT_EIO, -1, "%s is in use by another engine (%s)", dir,
+        rc = bvt__fail(err, BVT_EIO, -1, "%s is in use by another engine (%s)", dir,
                       strerror(errno));
     free(lock);
     return rc;
@@ -400,7 +400,7 @@ static int state_new(struct bvt_state **out, const bvt_state_options *o, bvt_err
     struct bvt_state *st = calloc(1, sizeof *st);
     if (!st || !(st->dir = strdup(o->dir))) {
         free(st);
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     }
     st->lock_fd = -1;
     pthread_mutex_init(&st->lock, NULL);
@@ -413,9 +413,9 @@ static int state_new(struct bvt_state **out, const bvt_state_options *o, bvt_err
     struct stat sb;
     if (st->access == BVT_STATE_READ_ONLY) {
         if (stat(o->dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-            return bvt_fail(err, BVT_EIO, -1, "no state directory %s to open read-only", o->dir);
+            return bvt__fail(err, BVT_EIO, -1, "no state directory %s to open read-only", o->dir);
     } else if (mkdir(o->dir, 0700) != 0 && errno != EEXIST) {
-        return bvt_fail(err, BVT_EIO, -1, "cannot create %s: %s", o->dir, strerror(errno));
+        return bvt__fail(err, BVT_EIO, -1, "cannot create %s: %s", o->dir, strerror(errno));
     }
     return lock_dir(st, o->dir, err);
 }
@@ -427,14 +427,14 @@ static int load_if_present(bvt_engine *e, const char *path, uint64_t *seq, bvt_e
     struct stat sb;
     if (stat(path, &sb) != 0)
         return errno == ENOENT ? BVT_OK
-                               : bvt_fail(err, BVT_EIO, -1, "cannot stat %s: %s", path,
+                               : bvt__fail(err, BVT_EIO, -1, "cannot stat %s: %s", path,
                                           strerror(errno));
     const void *data;
     size_t len;
-    int rc = bvt_file_map(path, &data, &len, err);
+    int rc = bvt__file_map(path, &data, &len, err);
     if (rc == BVT_OK)
-        rc = bvt_snapshot_read(e, data, len, seq, err);
-    bvt_file_unmap(data, len);
+        rc = bvt__snapshot_read(e, data, len, seq, err);
+    bvt__file_unmap(data, len);
     return rc;
 }
 
@@ -442,10 +442,10 @@ static int start_journal(bvt_engine *e, struct bvt_state *st, uint64_t first, bv
 {
     char *path = journal_name(st->dir, first);
     if (!path)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     unlink(path); /* an empty file left by a crash before its first record */
     bvt_journal *j;
-    int rc = bvt_journal_create(&j, path, first, st->check, st->mode, st->group_ms, err);
+    int rc = bvt__journal_create(&j, path, first, st->check, st->mode, st->group_ms, err);
     free(path);
     if (rc != BVT_OK)
         return rc;
@@ -458,25 +458,25 @@ static int start_journal(bvt_engine *e, struct bvt_state *st, uint64_t first, bv
 static int check_state_options(const bvt_state_options *o, bvt_error *err)
 {
     if (!o || o->version == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "state options are required (BVT_STATE_OPTIONS_INIT)");
+        return bvt__fail(err, BVT_EINVAL, -1, "state options are required (BVT_STATE_OPTIONS_INIT)");
     if (o->version > BVT_STATE_OPTIONS_VERSION)
-        return bvt_fail(err, BVT_EVERSION, -1, "state options version %u is newer than this "
+        return bvt__fail(err, BVT_EVERSION, -1, "state options version %u is newer than this "
                         "library", o->version);
     if (!o->dir || !*o->dir)
-        return bvt_fail(err, BVT_EINVAL, -1, "state options need a directory");
+        return bvt__fail(err, BVT_EINVAL, -1, "state options need a directory");
     if (o->journal > BVT_JOURNAL_ALWAYS)
-        return bvt_fail(err, BVT_EINVAL, -1, "journal must be BVT_JOURNAL_OFF, _NONE, _GROUP "
+        return bvt__fail(err, BVT_EINVAL, -1, "journal must be BVT_JOURNAL_OFF, _NONE, _GROUP "
                         "or _ALWAYS");
     if (o->group_commit_ms > 10000)
-        return bvt_fail(err, BVT_EINVAL, -1, "group_commit_ms must be 1..10000 (0 = default)");
+        return bvt__fail(err, BVT_EINVAL, -1, "group_commit_ms must be 1..10000 (0 = default)");
     if (o->options_from > BVT_OPTIONS_RECORDED)
-        return bvt_fail(err, BVT_EINVAL, -1, "options_from must be BVT_OPTIONS_GIVEN or "
+        return bvt__fail(err, BVT_EINVAL, -1, "options_from must be BVT_OPTIONS_GIVEN or "
                         "BVT_OPTIONS_RECORDED");
     if (o->access > BVT_STATE_REPAIR)
-        return bvt_fail(err, BVT_EINVAL, -1, "access must be BVT_STATE_READ_WRITE, "
+        return bvt__fail(err, BVT_EINVAL, -1, "access must be BVT_STATE_READ_WRITE, "
                         "_READ_ONLY or _REPAIR");
     if (o->access == BVT_STATE_READ_ONLY && o->journal != BVT_JOURNAL_OFF)
-        return bvt_fail(err, BVT_EINVAL, -1, "a read-only open writes no journal: use "
+        return bvt__fail(err, BVT_EINVAL, -1, "a read-only open writes no journal: use "
                         "BVT_JOURNAL_OFF");
     return BVT_OK;
 }
@@ -498,7 +498,7 @@ static int new_engine(bvt_engine **out, const bvt_options *opts, const bvt_state
     if (!recorded || so->options_from != BVT_OPTIONS_RECORDED)
         return bvt_engine_new(out, opts, err);
     if (!opts)
-        return bvt_fail(err, BVT_EINVAL, -1, "options are required (the secret at least)");
+        return bvt__fail(err, BVT_EINVAL, -1, "options are required (the secret at least)");
     bvt_options o = rec->o;
     o.secret = opts->secret;
     o.secret_len = opts->secret_len;
@@ -512,11 +512,11 @@ static int rebuild(bvt_engine *e, struct bvt_state *st, uint64_t *next, bvt_erro
 {
     char *snap = join(st->dir, SNAPSHOT_NAME);
     if (!snap)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     bvt_store *s = &e->store;
     uint64_t max_users = s->max_users, budget = s->memory_budget;
     uint32_t alias_max = e->aliases.max;
-    bvt_store_set_limits(s, 0, 0);
+    bvt__store_set_limits(s, 0, 0);
     e->aliases.max = UINT32_MAX;
     uint64_t seq = 0;
     int rc = load_if_present(e, snap, &seq, err);
@@ -526,11 +526,11 @@ static int rebuild(bvt_engine *e, struct bvt_state *st, uint64_t *next, bvt_erro
         st->info.snapshot_seq = seq;
         rc = replay_journals(e, st, next, err);
     }
-    bvt_store_set_limits(s, max_users, budget);
+    bvt__store_set_limits(s, max_users, budget);
     e->aliases.max = alias_max;
     uint64_t users = atomic_load(&s->users);
     if (rc == BVT_OK && max_users && users > max_users)
-        rc = bvt_fail(err, BVT_EFULL, -1, "%s holds %llu users: open it with max_users >= %llu "
+        rc = bvt__fail(err, BVT_EFULL, -1, "%s holds %llu users: open it with max_users >= %llu "
                       "(or 0)", st->dir, (unsigned long long)users, (unsigned long long)users);
     return rc;
 }
@@ -539,7 +539,7 @@ int bvt_engine_open(bvt_engine **out, const bvt_options *opts, const bvt_state_o
                     bvt_error *err)
 {
     if (!out)
-        return bvt_fail(err, BVT_EINVAL, -1, "out is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "out is NULL");
     *out = NULL;
     int rc = check_state_options(so, err);
     if (rc != BVT_OK)
@@ -550,7 +550,7 @@ int bvt_engine_open(bvt_engine **out, const bvt_options *opts, const bvt_state_o
     bvt_engine *e = NULL;
     rc = state_new(&st, so, err);
     if (rc == BVT_OK)
-        rc = bvt_recorded_options_read(st->dir, &rec, &recorded, err);
+        rc = bvt__recorded_options_read(st->dir, &rec, &recorded, err);
     if (rc == BVT_OK)
         rc = new_engine(&e, opts, so, &rec, recorded, err);
     if (rc != BVT_OK) {
@@ -559,28 +559,28 @@ int bvt_engine_open(bvt_engine **out, const bvt_options *opts, const bvt_state_o
     }
     e->state = st;
     attach_sink(e); /* so freeing the engine lets the directory go */
-    bvt_recorded_options_of(e, &now);
+    bvt__recorded_options_of(e, &now);
     if (recorded)
-        rc = bvt_recorded_options_check(&rec, &now, err);
-    st->check = bvt_secret_check(e);
+        rc = bvt__recorded_options_check(&rec, &now, err);
+    st->check = bvt__secret_check(e);
     uint64_t next = 1;
     if (rc == BVT_OK)
         rc = rebuild(e, st, &next, err);
     int writable = st->access != BVT_STATE_READ_ONLY;
     if (rc == BVT_OK && writable && st->mode != BVT_JOURNAL_OFF)
         rc = start_journal(e, st, next, err);
-    if (rc == BVT_OK && writable && !(recorded && bvt_recorded_options_equal(&rec, &now))) {
+    if (rc == BVT_OK && writable && !(recorded && bvt__recorded_options_equal(&rec, &now))) {
         /* From here on these apply: the file says so, and the journal marks where. */
-        rc = bvt_recorded_options_write(st->dir, &now, err);
+        rc = bvt__recorded_options_write(st->dir, &now, err);
         if (rc == BVT_OK && recorded)
-            rc = bvt_log_options(e, &now);
+            rc = bvt__log_options(e, &now);
     }
     if (rc != BVT_OK) {
         bvt_engine_free(e);
         return rc;
     }
     st->info.journal = st->mode;
-    st->info.accepted_seq = st->info.durable_seq = e->journal ? bvt_journal_accepted(e->journal)
+    st->info.accepted_seq = st->info.durable_seq = e->journal ? bvt__journal_accepted(e->journal)
                                                               : next - 1;
     *out = e;
     return BVT_OK;
@@ -599,7 +599,7 @@ static int switch_journal(bvt_engine *e, void *ud, uint64_t *out_seq, bvt_error 
         return BVT_OK;
     }
     uint64_t last;
-    int rc = bvt_journal_rotate(e->journal, name_in_dir, st->dir, &last, err);
+    int rc = bvt__journal_rotate(e->journal, name_in_dir, st->dir, &last, err);
     if (rc != BVT_OK)
         return rc;
     st->journal_first = last + 1;
@@ -628,24 +628,24 @@ static void remove_old_journals(struct bvt_state *st, uint64_t keep_from)
 int bvt_engine_checkpoint(bvt_engine *e, bvt_error *err)
 {
     if (!e || !e->state)
-        return bvt_fail(err, BVT_EINVAL, -1, "checkpoint needs an engine from bvt_engine_open()");
+        return bvt__fail(err, BVT_EINVAL, -1, "checkpoint needs an engine from bvt_engine_open()");
     struct bvt_state *st = e->state;
     if (st->access == BVT_STATE_READ_ONLY)
-        return bvt_fail(err, BVT_EINVAL, -1, "%s was opened read-only: checkpoint refused",
+        return bvt__fail(err, BVT_EINVAL, -1, "%s was opened read-only: checkpoint refused",
                         st->dir);
     char *snap = join(st->dir, SNAPSHOT_NAME);
     if (!snap)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     pthread_mutex_lock(&st->lock);
-    int rc = bvt_persist_check(e);
+    int rc = bvt__persist_check(e);
     if (rc != BVT_OK)
-        bvt_fail(err, rc, -1, "the journal has failed: checkpoint refused");
+        bvt__fail(err, rc, -1, "the journal has failed: checkpoint refused");
     else
-        rc = bvt_snapshot_write(e, snap, switch_journal, st, err);
+        rc = bvt__snapshot_write(e, snap, switch_journal, st, err);
     if (rc == BVT_OK) {
         /* without a journal the snapshot holds everything replayed at open */
         remove_old_journals(st, e->journal ? st->journal_first : UINT64_MAX);
-        rc = bvt_fsync_parent(snap, err);
+        rc = bvt__fsync_parent(snap, err);
     }
     pthread_mutex_unlock(&st->lock);
     free(snap);
@@ -655,11 +655,11 @@ int bvt_engine_checkpoint(bvt_engine *e, bvt_error *err)
 int bvt_engine_sync(bvt_engine *e, bvt_error *err)
 {
     if (!e)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine is NULL");
     if (!e->journal)
         return BVT_OK;
-    int rc = bvt_journal_sync(e->journal);
-    return rc == BVT_OK ? rc : bvt_fail(err, rc, -1, "the journal failed: not durable");
+    int rc = bvt__journal_sync(e->journal);
+    return rc == BVT_OK ? rc : bvt__fail(err, rc, -1, "the journal failed: not durable");
 }
 
 int bvt_state_info_get(bvt_engine *e, bvt_state_info *out)
@@ -674,8 +674,8 @@ int bvt_state_info_get(bvt_engine *e, bvt_state_info *out)
     if (e->state)
         info = e->state->info;
     if (e->journal) {
-        info.accepted_seq = bvt_journal_accepted(e->journal);
-        info.durable_seq = bvt_journal_durable(e->journal);
+        info.accepted_seq = bvt__journal_accepted(e->journal);
+        info.durable_seq = bvt__journal_durable(e->journal);
     }
     *out = info;
     return BVT_OK;
@@ -690,7 +690,7 @@ static int journal_position(bvt_engine *e, void *ud, uint64_t *out_seq, bvt_erro
 {
     (void)ud;
     (void)err;
-    *out_seq = e->journal ? bvt_journal_accepted(e->journal) : 0;
+    *out_seq = e->journal ? bvt__journal_accepted(e->journal) : 0;
     return BVT_OK;
 }
 
@@ -717,17 +717,17 @@ static int is_state_snapshot(const char *path)
 int bvt_engine_save(bvt_engine *e, const char *path, bvt_error *err)
 {
     if (!e || !path || !*path)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine and path are required");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine and path are required");
     if (is_state_snapshot(path))
-        return bvt_fail(err, BVT_EINVAL, -1, "%s is a state directory's snapshot: write it with "
+        return bvt__fail(err, BVT_EINVAL, -1, "%s is a state directory's snapshot: write it with "
                         "bvt_engine_checkpoint() on the engine that has the directory open", path);
-    return bvt_snapshot_write(e, path, journal_position, NULL, err);
+    return bvt__snapshot_write(e, path, journal_position, NULL, err);
 }
 
 int bvt_engine_load(bvt_engine **out, const bvt_options *opts, const char *path, bvt_error *err)
 {
     if (!out || !path)
-        return bvt_fail(err, BVT_EINVAL, -1, "out and path are required");
+        return bvt__fail(err, BVT_EINVAL, -1, "out and path are required");
     *out = NULL;
     bvt_engine *e;
     int rc = bvt_engine_new(&e, opts, err);
@@ -736,16 +736,16 @@ int bvt_engine_load(bvt_engine **out, const bvt_options *opts, const char *path,
     const void *data;
     size_t len;
     uint64_t seq;
-    rc = bvt_file_map(path, &data, &len, err);
+    rc = bvt__file_map(path, &data, &len, err);
     /* As a state directory's open: the budget bounds growth from here on,
      * not what was saved (aliasing moves a profile's memory into another
      * shard, and the shard count may differ now). */
     uint64_t budget = e->store.memory_budget;
-    bvt_store_set_limits(&e->store, e->store.max_users, 0);
+    bvt__store_set_limits(&e->store, e->store.max_users, 0);
     if (rc == BVT_OK)
-        rc = bvt_snapshot_read(e, data, len, &seq, err);
-    bvt_store_set_limits(&e->store, e->store.max_users, budget);
-    bvt_file_unmap(data, len);
+        rc = bvt__snapshot_read(e, data, len, &seq, err);
+    bvt__store_set_limits(&e->store, e->store.max_users, budget);
+    bvt__file_unmap(data, len);
     if (rc != BVT_OK) {
         bvt_engine_free(e);
         return rc;

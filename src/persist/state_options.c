@@ -80,7 +80,7 @@ static uint32_t bound_of(uint32_t v)
     return v ? v : BVT_NONE;
 }
 
-void bvt_recorded_options_of(const bvt_engine *e, bvt_recorded_options *out)
+void bvt__recorded_options_of(const bvt_engine *e, bvt_recorded_options *out)
 {
     memset(out, 0, sizeof *out);
     bvt_options *o = &out->o;
@@ -104,32 +104,32 @@ void bvt_recorded_options_of(const bvt_engine *e, bvt_recorded_options *out)
     o->analytics_policy = e->analytics_policy;
     o->segments_need_consent = e->segments_need_consent;
     for (uint32_t t = 0; t < BVT_EVENT_BUILTIN_COUNT; t++)
-        out->weights[t] = bvt_event_types_weight(&e->types, t);
+        out->weights[t] = bvt__event_types_weight(&e->types, t);
     o->type_weights = out->weights;
     o->type_weights_len = BVT_EVENT_BUILTIN_COUNT;
 }
 
-int bvt_recorded_options_check(const bvt_recorded_options *rec, const bvt_recorded_options *now,
+int bvt__recorded_options_check(const bvt_recorded_options *rec, const bvt_recorded_options *now,
                                bvt_error *err)
 {
     for (size_t i = 0; i < N_FIELDS; i++) {
         const field *f = &FIELDS[i];
         if (f->shapes_data && !same_value(&rec->o, &now->o, f))
-            return bvt_fail(err, BVT_EINVAL, -1, "the state directory was written with %s = %.17g; "
+            return bvt__fail(err, BVT_EINVAL, -1, "the state directory was written with %s = %.17g; "
                             "open it with the same value (now %.17g) or with options_from = "
                             "BVT_OPTIONS_RECORDED", f->name, value_of(&rec->o, f),
                             value_of(&now->o, f));
     }
     for (uint32_t t = 0; t < BVT_EVENT_BUILTIN_COUNT; t++)
         if (memcmp(&rec->weights[t], &now->weights[t], sizeof(double)) != 0)
-            return bvt_fail(err, BVT_EINVAL, -1, "the state directory was written with "
+            return bvt__fail(err, BVT_EINVAL, -1, "the state directory was written with "
                             "type_weights[%u] (%s) = %.17g; open it with the same value "
                             "(now %.17g) or with options_from = BVT_OPTIONS_RECORDED", t,
                             bvt_event_type_name(NULL, t), rec->weights[t], now->weights[t]);
     return BVT_OK;
 }
 
-int bvt_recorded_options_equal(const bvt_recorded_options *a, const bvt_recorded_options *b)
+int bvt__recorded_options_equal(const bvt_recorded_options *a, const bvt_recorded_options *b)
 {
     for (size_t i = 0; i < N_FIELDS; i++)
         if (!same_value(&a->o, &b->o, &FIELDS[i]))
@@ -185,15 +185,15 @@ static size_t format_file(const bvt_recorded_options *r, char *buf)
     return ok ? len : 0;
 }
 
-int bvt_recorded_options_write(const char *dir, const bvt_recorded_options *r, bvt_error *err)
+int bvt__recorded_options_write(const char *dir, const bvt_recorded_options *r, bvt_error *err)
 {
     char buf[FILE_MAX];
     size_t len = format_file(r, buf);
     char *path = path_in(dir, BVT_OPTIONS_FILE);
     if (!path)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
-    int rc = len ? bvt_file_replace(path, buf, len, err)
-                 : bvt_fail(err, BVT_EINVAL, -1, "options do not fit the options file");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
+    int rc = len ? bvt__file_replace(path, buf, len, err)
+                 : bvt__fail(err, BVT_EINVAL, -1, "options do not fit the options file");
     free(path);
     return rc;
 }
@@ -249,7 +249,7 @@ static int parse_file(char *buf, size_t len, bvt_recorded_options *r, const char
     uint64_t want;
     if (!check || sscanf(check, "check %16" SCNx64 "\n", &want) != 1 ||
         (uint64_t)XXH3_64bits(buf, (size_t)(check - buf)) != want)
-        return bvt_fail(err, BVT_ECORRUPT, check ? check - buf : -1, "%s fails its check "
+        return bvt__fail(err, BVT_ECORRUPT, check ? check - buf : -1, "%s fails its check "
                         "line: it was damaged or edited", path);
     *check = 0;
     unsigned line = 0, version = 0;
@@ -259,21 +259,21 @@ static int parse_file(char *buf, size_t len, bvt_recorded_options *r, const char
             continue;
         char *sp = strchr(l, ' ');
         if (!sp)
-            return bvt_fail(err, BVT_ECORRUPT, -1, "%s line %u: no value", path, line);
+            return bvt__fail(err, BVT_ECORRUPT, -1, "%s line %u: no value", path, line);
         *sp = 0;
         if (strcmp(l, "version") == 0) {
             version = (unsigned)strtoul(sp + 1, NULL, 10);
             if (version > FORMAT_VERSION)
-                return bvt_fail(err, BVT_EVERSION, -1, "%s has format version %u; this library "
+                return bvt__fail(err, BVT_EVERSION, -1, "%s has format version %u; this library "
                                 "reads %u", path, version, FORMAT_VERSION);
         } else if (!parse_option(r, l, sp + 1)) {
-            return bvt_fail(err, BVT_ECORRUPT, -1, "%s line %u: bad option %s", path, line, l);
+            return bvt__fail(err, BVT_ECORRUPT, -1, "%s line %u: bad option %s", path, line, l);
         }
     }
-    return version ? BVT_OK : bvt_fail(err, BVT_ECORRUPT, -1, "%s has no version line", path);
+    return version ? BVT_OK : bvt__fail(err, BVT_ECORRUPT, -1, "%s has no version line", path);
 }
 
-int bvt_recorded_options_read(const char *dir, bvt_recorded_options *out, int *found,
+int bvt__recorded_options_read(const char *dir, bvt_recorded_options *out, int *found,
                               bvt_error *err)
 {
     *found = 0;
@@ -285,25 +285,25 @@ int bvt_recorded_options_read(const char *dir, bvt_recorded_options *out, int *f
         out->weights[t] = bvt_default_type_weight(t);
     char *path = path_in(dir, BVT_OPTIONS_FILE);
     if (!path)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     FILE *f = fopen(path, "rb");
     int rc = BVT_OK;
     if (!f) {
         if (errno != ENOENT)
-            rc = bvt_fail(err, BVT_EIO, -1, "cannot read %s: %s", path, strerror(errno));
+            rc = bvt__fail(err, BVT_EIO, -1, "cannot read %s: %s", path, strerror(errno));
         free(path);
         return rc;
     }
     char buf[FILE_MAX + 1];
     size_t len = fread(buf, 1, FILE_MAX + 1, f);
     if (ferror(f))
-        rc = bvt_fail(err, BVT_EIO, -1, "cannot read %s: %s", path, strerror(errno));
+        rc = bvt__fail(err, BVT_EIO, -1, "cannot read %s: %s", path, strerror(errno));
     else if (len > FILE_MAX)
-        rc = bvt_fail(err, BVT_ECORRUPT, -1, "%s is larger than an options file", path);
+        rc = bvt__fail(err, BVT_ECORRUPT, -1, "%s is larger than an options file", path);
     fclose(f);
     if (rc == BVT_OK) {
         buf[len] = 0;
-        rc = memchr(buf, 0, len) ? bvt_fail(err, BVT_ECORRUPT, -1, "%s is not text", path)
+        rc = memchr(buf, 0, len) ? bvt__fail(err, BVT_ECORRUPT, -1, "%s is not text", path)
                                  : parse_file(buf, len, out, path, err);
     }
     *found = rc == BVT_OK;
@@ -319,25 +319,25 @@ static void put_options(bvt_wbuf *w, const bvt_recorded_options *r)
         const field *f = &FIELDS[i];
         const void *p = (const char *)&r->o + f->off;
         switch (f->kind) {
-        case U32: bvt_w_u32(w, *(const uint32_t *)p); break;
-        case U64: bvt_w_u64(w, *(const uint64_t *)p); break;
-        case I64: bvt_w_i64(w, *(const int64_t *)p); break;
-        case F64: bvt_w_f64(w, *(const double *)p); break;
+        case U32: bvt__w_u32(w, *(const uint32_t *)p); break;
+        case U64: bvt__w_u64(w, *(const uint64_t *)p); break;
+        case I64: bvt__w_i64(w, *(const int64_t *)p); break;
+        case F64: bvt__w_f64(w, *(const double *)p); break;
         }
     }
     for (uint32_t t = 0; t < BVT_EVENT_BUILTIN_COUNT; t++)
-        bvt_w_f64(w, r->weights[t]);
+        bvt__w_f64(w, r->weights[t]);
 }
 
-int bvt_log_options(bvt_engine *e, const bvt_recorded_options *r)
+int bvt__log_options(bvt_engine *e, const bvt_recorded_options *r)
 {
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_OPTIONS);
+    bvt__w_u8(&w, BVT_OP_OPTIONS);
     put_options(&w, r);
-    return bvt_persist_log(e, &w);
+    return bvt__persist_log(e, &w);
 }
 
-int bvt_options_replay(bvt_engine *e, bvt_rbuf *r)
+int bvt__options_replay(bvt_engine *e, bvt_rbuf *r)
 {
     bvt_recorded_options rec, now;
     memset(&rec, 0, sizeof rec);
@@ -345,18 +345,18 @@ int bvt_options_replay(bvt_engine *e, bvt_rbuf *r)
         const field *f = &FIELDS[i];
         void *p = at(&rec.o, f);
         switch (f->kind) {
-        case U32: *(uint32_t *)p = bvt_r_u32(r); break;
-        case U64: *(uint64_t *)p = bvt_r_u64(r); break;
-        case I64: *(int64_t *)p = bvt_r_i64(r); break;
-        case F64: *(double *)p = bvt_r_f64(r); break;
+        case U32: *(uint32_t *)p = bvt__r_u32(r); break;
+        case U64: *(uint64_t *)p = bvt__r_u64(r); break;
+        case I64: *(int64_t *)p = bvt__r_i64(r); break;
+        case F64: *(double *)p = bvt__r_f64(r); break;
         }
     }
     for (uint32_t t = 0; t < BVT_EVENT_BUILTIN_COUNT; t++)
-        rec.weights[t] = bvt_r_f64(r);
-    if (!bvt_r_end(r))
-        return bvt_r_fail(r, "bad options record"), BVT_ECORRUPT;
-    bvt_recorded_options_of(e, &now);
-    if (bvt_recorded_options_check(&rec, &now, NULL) != BVT_OK)
-        return bvt_r_fail(r, "records written with other data-shaping options"), BVT_ECORRUPT;
+        rec.weights[t] = bvt__r_f64(r);
+    if (!bvt__r_end(r))
+        return bvt__r_fail(r, "bad options record"), BVT_ECORRUPT;
+    bvt__recorded_options_of(e, &now);
+    if (bvt__recorded_options_check(&rec, &now, NULL) != BVT_OK)
+        return bvt__r_fail(r, "records written with other data-shaping options"), BVT_ECORRUPT;
     return BVT_OK;
 }

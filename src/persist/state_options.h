@@ -23,33 +23,33 @@ typedef struct bvt_recorded_options {
 } bvt_recorded_options;
 
 /* e's options as recorded. */
-void bvt_recorded_options_of(const bvt_engine *e, bvt_recorded_options *out);
+void bvt__recorded_options_of(const bvt_engine *e, bvt_recorded_options *out);
 
 /* Read dir's options file into *out (o.type_weights set to out->weights).
  * BVT_OK with *found 0 when there is none; BVT_ECORRUPT (fails its check
  * or does not parse: err names the line); BVT_EVERSION (a newer format);
  * BVT_EIO. */
-int bvt_recorded_options_read(const char *dir, bvt_recorded_options *out, int *found,
+int bvt__recorded_options_read(const char *dir, bvt_recorded_options *out, int *found,
                               bvt_error *err);
 
 /* Replace dir's options file atomically (temporary file, fsync, rename,
  * directory fsync).  BVT_OK; BVT_EIO; BVT_ENOMEM. */
-int bvt_recorded_options_write(const char *dir, const bvt_recorded_options *r, bvt_error *err);
+int bvt__recorded_options_write(const char *dir, const bvt_recorded_options *r, bvt_error *err);
 
 /* BVT_OK when every data-shaping option of `now` equals the recorded one;
  * else BVT_EINVAL naming the first that differs. */
-int bvt_recorded_options_check(const bvt_recorded_options *recorded,
+int bvt__recorded_options_check(const bvt_recorded_options *recorded,
                                const bvt_recorded_options *now, bvt_error *err);
 
 /* 1 when every option (of both kinds) is the same. */
-int bvt_recorded_options_equal(const bvt_recorded_options *a, const bvt_recorded_options *b);
+int bvt__recorded_options_equal(const bvt_recorded_options *a, const bvt_recorded_options *b);
 
 /* Journal the options in force from here on (BVT_OP_OPTIONS). */
-int bvt_log_options(bvt_engine *e, const bvt_recorded_options *r);
+int bvt__log_options(bvt_engine *e, const bvt_recorded_options *r);
 
 /* Replay BVT_OP_OPTIONS (op byte read): a record that parses and names
  * the data-shaping options the engine has.  Records carry outcomes, so
  * replay needs nothing else from it.  BVT_OK; BVT_ECORRUPT. */
-int bvt_options_replay(bvt_engine *e, bvt_rbuf *r);
+int bvt__options_replay(bvt_engine *e, bvt_rbuf *r);
 
 #endif

@@ -11,7 +11,7 @@ static bvt_attr_entry *find(const bvt_ext *x, uint32_t key)
     return NULL;
 }
 
-int bvt_attrs_set(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m, uint32_t key,
+int bvt__attrs_set(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m, uint32_t key,
                   int kind, double number, uint32_t string)
 {
     bvt_attr_entry *e = find(x, key);
@@ -20,7 +20,7 @@ int bvt_attrs_set(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m, uint32_t k
             return BVT_ELIMIT;
         if (x->attrs_len == x->attrs_cap) {
             void *p = x->attrs;
-            int rc = bvt_mem_grow_small(m, BVT_MEM_ATTRS, &p, &x->attrs_cap, cfg->attrs_max,
+            int rc = bvt__mem_grow_small(m, BVT_MEM_ATTRS, &p, &x->attrs_cap, cfg->attrs_max,
                                         sizeof *x->attrs);
             x->attrs = p;
             if (rc != BVT_OK)
@@ -37,12 +37,12 @@ int bvt_attrs_set(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m, uint32_t k
     return BVT_OK;
 }
 
-const bvt_attr_entry *bvt_attrs_get(const bvt_ext *x, uint32_t key)
+const bvt_attr_entry *bvt__attrs_get(const bvt_ext *x, uint32_t key)
 {
     return x ? find(x, key) : NULL;
 }
 
-int bvt_attrs_unset(bvt_ext *x, uint32_t key)
+int bvt__attrs_unset(bvt_ext *x, uint32_t key)
 {
     bvt_attr_entry *e = x ? find(x, key) : NULL;
     if (!e)
@@ -51,10 +51,10 @@ int bvt_attrs_unset(bvt_ext *x, uint32_t key)
     return BVT_OK;
 }
 
-void bvt_attrs_release(bvt_ext *x, bvt_mem *m)
+void bvt__attrs_release(bvt_ext *x, bvt_mem *m)
 {
     void *p = x->attrs;
-    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, x->attrs_cap * sizeof *x->attrs, 0);
+    bvt__mem_resize(m, BVT_MEM_ATTRS, &p, x->attrs_cap * sizeof *x->attrs, 0);
     x->attrs = NULL;
     x->attrs_len = x->attrs_cap = 0;
 }

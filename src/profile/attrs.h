@@ -17,15 +17,15 @@ struct bvt_attr_entry {
 
 /* Set key to (kind, value).  BVT_OK; BVT_ELIMIT (a new key beyond attrs_max);
  * BVT_EFULL / BVT_ENOMEM. */
-int bvt_attrs_set(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m, uint32_t key,
+int bvt__attrs_set(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m, uint32_t key,
                   int kind, double number, uint32_t string);
 
 /* Entry for key, or NULL. */
-const bvt_attr_entry *bvt_attrs_get(const bvt_ext *x, uint32_t key);
+const bvt_attr_entry *bvt__attrs_get(const bvt_ext *x, uint32_t key);
 
 /* BVT_OK or BVT_ENOTFOUND. */
-int bvt_attrs_unset(bvt_ext *x, uint32_t key);
+int bvt__attrs_unset(bvt_ext *x, uint32_t key);
 
-void bvt_attrs_release(bvt_ext *x, bvt_mem *m);
+void bvt__attrs_release(bvt_ext *x, bvt_mem *m);
 
 #endif

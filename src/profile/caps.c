@@ -16,7 +16,7 @@ static int find_index(const bvt_ext *x, uint32_t key)
     return -1;
 }
 
-const bvt_cap_entry *bvt_caps_find(const bvt_ext *x, uint32_t key)
+const bvt_cap_entry *bvt__caps_find(const bvt_ext *x, uint32_t key)
 {
     int i = find_index(x, key);
     return i < 0 ? NULL : x->caps[i];
@@ -31,18 +31,18 @@ static int64_t last_activity(const bvt_cap_entry *e)
 static void drop_entry(bvt_ext *x, bvt_mem *m, uint32_t i)
 {
     void *p = x->caps[i];
-    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(x->caps[i]->cap), 0);
+    bvt__mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(x->caps[i]->cap), 0);
     x->caps[i] = x->caps[--x->caps_len];
 }
 
-int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint32_t keep)
+int bvt__caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint32_t keep)
 {
     int i = find_index(x, key);
     if (i >= 0 && x->caps[i]->cap >= depth)
         return BVT_OK;
     if (i >= 0) { /* the offer's caps grew: widen, keeping the times */
         void *p = x->caps[i];
-        int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(x->caps[i]->cap),
+        int rc = bvt__mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(x->caps[i]->cap),
                                 entry_size(depth));
         if (rc == BVT_OK) {
             x->caps[i] = p;
@@ -53,14 +53,14 @@ int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint3
     /* the entry first: when the array cannot grow it is given back, so a
      * refusal leaves nothing grown */
     void *p = NULL;
-    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, entry_size(depth));
+    int rc = bvt__mem_resize(m, BVT_MEM_ATTRS, &p, 0, entry_size(depth));
     if (rc != BVT_OK)
         return rc;
     if (x->caps_len == x->caps_cap && x->caps_cap < BVT_USER_CAP_ENTRIES) {
-        rc = bvt_mem_grow_small(m, BVT_MEM_ATTRS, (void **)&x->caps, &x->caps_cap,
+        rc = bvt__mem_grow_small(m, BVT_MEM_ATTRS, (void **)&x->caps, &x->caps_cap,
                                 BVT_USER_CAP_ENTRIES, sizeof *x->caps);
         if (rc != BVT_OK) {
-            bvt_mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(depth), 0);
+            bvt__mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(depth), 0);
             return rc;
         }
     }
@@ -79,7 +79,7 @@ int bvt_caps_reserve(bvt_ext *x, bvt_mem *m, uint32_t key, uint32_t depth, uint3
     return BVT_OK;
 }
 
-void bvt_caps_mark_take(const bvt_ext *x, bvt_caps_mark *mk)
+void bvt__caps_mark_take(const bvt_ext *x, bvt_caps_mark *mk)
 {
     mk->len = x ? x->caps_len : 0;
     mk->cap = x ? x->caps_cap : 0;
@@ -89,7 +89,7 @@ void bvt_caps_mark_take(const bvt_ext *x, bvt_caps_mark *mk)
     }
 }
 
-void bvt_caps_undo(bvt_ext *x, bvt_mem *m, const bvt_caps_mark *mk)
+void bvt__caps_undo(bvt_ext *x, bvt_mem *m, const bvt_caps_mark *mk)
 {
     if (!x)
         return;
@@ -109,7 +109,7 @@ void bvt_caps_undo(bvt_ext *x, bvt_mem *m, const bvt_caps_mark *mk)
         if (e->key != mk->key[i] || e->cap <= mk->depth[i] || e->len > mk->depth[i])
             continue;
         void *p = e;
-        if (bvt_mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(e->cap), entry_size(mk->depth[i])) ==
+        if (bvt__mem_resize(m, BVT_MEM_ATTRS, &p, entry_size(e->cap), entry_size(mk->depth[i])) ==
             BVT_OK) {
             x->caps[i] = p;
             x->caps[i]->cap = mk->depth[i];
@@ -117,7 +117,7 @@ void bvt_caps_undo(bvt_ext *x, bvt_mem *m, const bvt_caps_mark *mk)
     }
     if (x->caps_cap > mk->cap && x->caps_len <= mk->cap) {
         void *p = x->caps;
-        if (bvt_mem_resize(m, BVT_MEM_ATTRS, &p, x->caps_cap * sizeof *x->caps,
+        if (bvt__mem_resize(m, BVT_MEM_ATTRS, &p, x->caps_cap * sizeof *x->caps,
                            mk->cap * sizeof *x->caps) == BVT_OK) {
             x->caps = p;
             x->caps_cap = mk->cap;
@@ -125,7 +125,7 @@ void bvt_caps_undo(bvt_ext *x, bvt_mem *m, const bvt_caps_mark *mk)
     }
 }
 
-void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask)
+void bvt__caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask)
 {
     int i = find_index(x, key);
     if (i < 0)
@@ -147,14 +147,14 @@ void bvt_caps_impression(bvt_ext *x, uint32_t key, int64_t t, uint32_t mask)
         e->mask = (uint16_t)mask;
 }
 
-void bvt_caps_dismiss(bvt_ext *x, uint32_t key, int64_t t)
+void bvt__caps_dismiss(bvt_ext *x, uint32_t key, int64_t t)
 {
     int i = find_index(x, key);
     if (i >= 0 && t > x->caps[i]->dismissed_ms)
         x->caps[i]->dismissed_ms = t;
 }
 
-int bvt_caps_reached(const bvt_cap_entry *e, const bvt_cap *caps, uint32_t n, int64_t now)
+int bvt__caps_reached(const bvt_cap_entry *e, const bvt_cap *caps, uint32_t n, int64_t now)
 {
     if (!e)
         return 0;
@@ -171,7 +171,7 @@ int bvt_caps_reached(const bvt_cap_entry *e, const bvt_cap *caps, uint32_t n, in
     return 0;
 }
 
-uint32_t bvt_caps_expire(bvt_ext *x, bvt_mem *m, int64_t cutoff_ms)
+uint32_t bvt__caps_expire(bvt_ext *x, bvt_mem *m, int64_t cutoff_ms)
 {
     uint32_t removed = 0;
     for (uint32_t i = x->caps_len; i-- > 0;) {
@@ -192,7 +192,7 @@ uint32_t bvt_caps_expire(bvt_ext *x, bvt_mem *m, int64_t cutoff_ms)
     return removed;
 }
 
-int bvt_caps_read(const bvt_ext *x, uint32_t i, uint32_t *key, const int64_t **times,
+int bvt__caps_read(const bvt_ext *x, uint32_t i, uint32_t *key, const int64_t **times,
                   uint32_t *n_times, int64_t *dismissed_ms)
 {
     if (!x || i >= x->caps_len)
@@ -205,31 +205,31 @@ int bvt_caps_read(const bvt_ext *x, uint32_t i, uint32_t *key, const int64_t **t
     return 1;
 }
 
-void bvt_caps_release(bvt_ext *x, bvt_mem *m)
+void bvt__caps_release(bvt_ext *x, bvt_mem *m)
 {
     while (x->caps_len)
         drop_entry(x, m, x->caps_len - 1);
     void *p = x->caps;
-    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, x->caps_cap * sizeof *x->caps, 0);
+    bvt__mem_resize(m, BVT_MEM_ATTRS, &p, x->caps_cap * sizeof *x->caps, 0);
     x->caps = NULL;
     x->caps_cap = 0;
 }
 
-void bvt_caps_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
+void bvt__caps_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
 {
     for (uint32_t i = 0; i < src->caps_len; i++) {
         const bvt_cap_entry *s = src->caps[i];
-        if (bvt_caps_reserve(dst, m, s->key, s->cap, 0) != BVT_OK)
+        if (bvt__caps_reserve(dst, m, s->key, s->cap, 0) != BVT_OK)
             continue; /* best effort under the budget, as carts and attributes */
         for (uint32_t j = 0; j < s->len; j++)
-            bvt_caps_impression(dst, s->key, s->times[j], s->mask);
+            bvt__caps_impression(dst, s->key, s->times[j], s->mask);
         if (s->dismissed_ms)
-            bvt_caps_dismiss(dst, s->key, s->dismissed_ms);
+            bvt__caps_dismiss(dst, s->key, s->dismissed_ms);
     }
-    bvt_caps_release(src, m);
+    bvt__caps_release(src, m);
 }
 
-size_t bvt_caps_bytes(const bvt_ext *x)
+size_t bvt__caps_bytes(const bvt_ext *x)
 {
     size_t n = x->caps_cap * sizeof *x->caps;
     for (uint32_t i = 0; i < x->caps_len; i++)

@@ -6,23 +6,23 @@
 #include "cart.h"
 #include "category.h"
 
-int bvt_cart_reserve(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m)
+int bvt__cart_reserve(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m)
 {
     if (x->cart_len < x->cart_cap || x->cart_cap >= cfg->cart_max)
         return BVT_OK; /* room, or full and the oldest will make room */
     void *p = x->cart;
-    int rc = bvt_mem_grow_small(m, BVT_MEM_CART, &p, &x->cart_cap, cfg->cart_max,
+    int rc = bvt__mem_grow_small(m, BVT_MEM_CART, &p, &x->cart_cap, cfg->cart_max,
                                 sizeof *x->cart);
     x->cart = p;
     return rc == BVT_OK || x->cart_len ? BVT_OK : rc; /* a full cart drops its oldest */
 }
 
-void bvt_cart_shrink(bvt_ext *x, bvt_mem *m, uint8_t cap)
+void bvt__cart_shrink(bvt_ext *x, bvt_mem *m, uint8_t cap)
 {
     if (x->cart_cap <= cap || x->cart_len > cap)
         return;
     void *p = x->cart;
-    if (bvt_mem_resize(m, BVT_MEM_CART, &p, x->cart_cap * sizeof *x->cart,
+    if (bvt__mem_resize(m, BVT_MEM_CART, &p, x->cart_cap * sizeof *x->cart,
                        cap * sizeof *x->cart) == BVT_OK) {
         x->cart = p;
         x->cart_cap = cap;
@@ -42,7 +42,7 @@ static void remove_matching(bvt_ext *x, const bvt_profile_cfg *cfg, uint64_t ite
     for (uint32_t i = x->cart_len; i-- > 0;) {
         const bvt_cart_entry *e = &x->cart[i];
         int match = item ? e->item_hash == item
-                         : (category == 0 || bvt_categories_within(cfg->cats, e->category, category));
+                         : (category == 0 || bvt__categories_within(cfg->cats, e->category, category));
         if (match && e->added_ms <= t)
             remove_at(x, i);
     }
@@ -73,7 +73,7 @@ static void add(bvt_ext *x, const bvt_resolved_event *ev)
                                               ev->quantity, ev->category };
 }
 
-void bvt_cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_event *ev)
+void bvt__cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_event *ev)
 {
     switch (ev->type) {
     case BVT_EVENT_ADD_TO_CART:
@@ -92,7 +92,7 @@ void bvt_cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_e
     }
 }
 
-uint32_t bvt_cart_expire(bvt_ext *x, int64_t cutoff_ms)
+uint32_t bvt__cart_expire(bvt_ext *x, int64_t cutoff_ms)
 {
     uint32_t removed = 0;
     for (uint32_t i = x->cart_len; i-- > 0;)
@@ -106,15 +106,15 @@ uint32_t bvt_cart_expire(bvt_ext *x, int64_t cutoff_ms)
     return removed;
 }
 
-void bvt_cart_release(bvt_ext *x, bvt_mem *m)
+void bvt__cart_release(bvt_ext *x, bvt_mem *m)
 {
     void *p = x->cart;
-    bvt_mem_resize(m, BVT_MEM_CART, &p, x->cart_cap * sizeof *x->cart, 0);
+    bvt__mem_resize(m, BVT_MEM_CART, &p, x->cart_cap * sizeof *x->cart, 0);
     x->cart = NULL;
     x->cart_len = x->cart_cap = 0;
 }
 
-void bvt_cart_totals(const bvt_ext *x, uint32_t *items, double *value, int64_t *oldest)
+void bvt__cart_totals(const bvt_ext *x, uint32_t *items, double *value, int64_t *oldest)
 {
     *items = 0;
     *value = 0;
@@ -129,7 +129,7 @@ void bvt_cart_totals(const bvt_ext *x, uint32_t *items, double *value, int64_t *
     }
 }
 
-size_t bvt_cart_list(const bvt_ext *x, bvt_cart_item *out, size_t cap)
+size_t bvt__cart_list(const bvt_ext *x, bvt_cart_item *out, size_t cap)
 {
     if (!x)
         return 0;

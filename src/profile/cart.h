@@ -14,26 +14,26 @@ struct bvt_cart_entry {
 };
 
 /* Make room for one more item (allocation happens here, not in the update). */
-int bvt_cart_reserve(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m);
+int bvt__cart_reserve(bvt_ext *x, const bvt_profile_cfg *cfg, bvt_mem *m);
 
 /* Give back room for items beyond cap (reserved for an event that was
  * then refused); the items held must fit. */
-void bvt_cart_shrink(bvt_ext *x, bvt_mem *m, uint8_t cap);
+void bvt__cart_shrink(bvt_ext *x, bvt_mem *m, uint8_t cap);
 
 /* Apply a cart-relevant event (add_to_cart, remove_from_cart, purchase). */
-void bvt_cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_event *ev);
+void bvt__cart_apply(bvt_ext *x, const bvt_profile_cfg *cfg, const bvt_resolved_event *ev);
 
-void bvt_cart_release(bvt_ext *x, bvt_mem *m);
+void bvt__cart_release(bvt_ext *x, bvt_mem *m);
 
 /* Retention: remove items added at or before cutoff_ms (their slots
  * zeroed) and forget a checkout time at or before it.  Returns the items
  * removed. */
-uint32_t bvt_cart_expire(bvt_ext *x, int64_t cutoff_ms);
+uint32_t bvt__cart_expire(bvt_ext *x, int64_t cutoff_ms);
 
 /* Totals for features. */
-void bvt_cart_totals(const bvt_ext *x, uint32_t *items, double *value, int64_t *oldest);
+void bvt__cart_totals(const bvt_ext *x, uint32_t *items, double *value, int64_t *oldest);
 
 /* Copy out, oldest first; returns how many were written. */
-size_t bvt_cart_list(const bvt_ext *x, bvt_cart_item *out, size_t cap);
+size_t bvt__cart_list(const bvt_ext *x, bvt_cart_item *out, size_t cap);
 
 #endif

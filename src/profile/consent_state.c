@@ -19,14 +19,14 @@ static bvt_consent_choice *find_choice(const bvt_ext *x, uint32_t purpose)
     return NULL;
 }
 
-int bvt_consent_record(bvt_ext *x, bvt_mem *m, uint32_t purpose, int granted, int64_t t_ms)
+int bvt__consent_record(bvt_ext *x, bvt_mem *m, uint32_t purpose, int granted, int64_t t_ms)
 {
     bvt_consent_choice *c = find_choice(x, purpose);
     if (!c) {
         /* Grown one choice at a time: a user chooses for a few purposes, rarely. */
         uint32_t n = x->consent ? x->consent->len : 0;
         void *p = x->consent;
-        int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, log_size(n), log_size(n + 1));
+        int rc = bvt__mem_resize(m, BVT_MEM_ATTRS, &p, log_size(n), log_size(n + 1));
         if (rc != BVT_OK)
             return rc;
         x->consent = p;
@@ -46,7 +46,7 @@ int bvt_consent_record(bvt_ext *x, bvt_mem *m, uint32_t purpose, int granted, in
     return BVT_OK;
 }
 
-void bvt_consent_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
+void bvt__consent_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
 {
     if (!src->consent)
         return;
@@ -61,59 +61,59 @@ void bvt_consent_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
      * stays without a choice for it, which grants nothing. */
     for (uint32_t i = 0; i < src->consent->len; i++) {
         const bvt_consent_choice *c = &src->consent->c[i];
-        (void)bvt_consent_record(dst, m, c->purpose, (int)c->granted, c->t_ms);
+        (void)bvt__consent_record(dst, m, c->purpose, (int)c->granted, c->t_ms);
     }
 }
 
-size_t bvt_consent_bytes(const bvt_ext *x)
+size_t bvt__consent_bytes(const bvt_ext *x)
 {
     return x && x->consent ? log_size(x->consent->len) : 0;
 }
 
-void bvt_consent_release(bvt_ext *x, bvt_mem *m)
+void bvt__consent_release(bvt_ext *x, bvt_mem *m)
 {
     void *p = x->consent;
-    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, bvt_consent_bytes(x), 0);
+    bvt__mem_resize(m, BVT_MEM_ATTRS, &p, bvt__consent_bytes(x), 0);
     x->consent = NULL;
     x->consent_granted = 0;
 }
 
 /* ---- the snapshot encoding ---- */
 
-void bvt_consent_save(const bvt_ext *x, bvt_wbuf *w)
+void bvt__consent_save(const bvt_ext *x, bvt_wbuf *w)
 {
-    bvt_w_u32(w, x->consent_granted);
+    bvt__w_u32(w, x->consent_granted);
     uint32_t n_consent = x->consent ? x->consent->len : 0;
-    bvt_w_u32(w, n_consent);
+    bvt__w_u32(w, n_consent);
     for (uint32_t i = 0; i < n_consent; i++) {
-        bvt_w_i64(w, x->consent->c[i].t_ms);
-        bvt_w_u32(w, x->consent->c[i].purpose);
-        bvt_w_u8(w, (uint8_t)x->consent->c[i].granted);
+        bvt__w_i64(w, x->consent->c[i].t_ms);
+        bvt__w_u32(w, x->consent->c[i].purpose);
+        bvt__w_u8(w, (uint8_t)x->consent->c[i].granted);
     }
 }
 
-int bvt_consent_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r, uint32_t purposes)
+int bvt__consent_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r, uint32_t purposes)
 {
-    x->consent_granted = bvt_r_u32(r);
-    uint32_t len = bvt_r_count(r, 13);
+    x->consent_granted = bvt__r_u32(r);
+    uint32_t len = bvt__r_count(r, 13);
     if (len > purposes || (purposes < 32 && x->consent_granted >> purposes))
-        return bvt_r_fail(r, "consent for an unknown purpose"), BVT_ECORRUPT;
+        return bvt__r_fail(r, "consent for an unknown purpose"), BVT_ECORRUPT;
     if (len == 0)
         return r->bad ? BVT_ECORRUPT : BVT_OK;
     size_t size = sizeof(bvt_consent_log) + len * sizeof(bvt_consent_choice);
     void *p = NULL;
-    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, size);
+    int rc = bvt__mem_resize(m, BVT_MEM_ATTRS, &p, 0, size);
     if (rc != BVT_OK)
         return rc;
     memset(p, 0, size);
     x->consent = p;
     for (uint32_t i = 0; i < len; i++) {
         bvt_consent_choice *c = &x->consent->c[i];
-        c->t_ms = bvt_r_i64(r);
-        c->purpose = bvt_r_u32(r);
-        c->granted = bvt_r_u8(r);
+        c->t_ms = bvt__r_i64(r);
+        c->purpose = bvt__r_u32(r);
+        c->granted = bvt__r_u8(r);
         if (c->purpose >= purposes || c->granted > 1)
-            return bvt_r_fail(r, "consent choice for an unknown purpose"), BVT_ECORRUPT;
+            return bvt__r_fail(r, "consent choice for an unknown purpose"), BVT_ECORRUPT;
         x->consent->len = i + 1;
     }
     return r->bad ? BVT_ECORRUPT : BVT_OK;

@@ -43,33 +43,33 @@ struct bvt_consent_log {
  * equal times a denial wins, so the order of arrival does not matter).
  * BVT_OK; BVT_EFULL / BVT_ENOMEM when a first choice for the purpose cannot
  * be stored (x is then unchanged). */
-int bvt_consent_record(bvt_ext *x, bvt_mem *m, uint32_t purpose, int granted, int64_t t_ms);
+int bvt__consent_record(bvt_ext *x, bvt_mem *m, uint32_t purpose, int granted, int64_t t_ms);
 
 /* 1 if x has purpose granted (x may be NULL). */
-static inline int bvt_consent_granted(const bvt_ext *x, uint32_t purpose)
+static inline int bvt__consent_granted(const bvt_ext *x, uint32_t purpose)
 {
     return x && purpose < BVT_PURPOSES_MAX && (x->consent_granted >> purpose & 1u);
 }
 
 /* Fold src's choices into dst, per purpose the later one; src keeps no
  * block afterwards.  m accounts dst (and already holds src's bytes). */
-void bvt_consent_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
+void bvt__consent_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
 
 /* Bytes of x's block. */
-size_t bvt_consent_bytes(const bvt_ext *x);
+size_t bvt__consent_bytes(const bvt_ext *x);
 
-void bvt_consent_release(bvt_ext *x, bvt_mem *m);
+void bvt__consent_release(bvt_ext *x, bvt_mem *m);
 
 /* ---- the snapshot encoding (part of the profile's, docs/format.md) ---- */
 
 /* Append x's granted mask and choices to w. */
-void bvt_consent_save(const bvt_ext *x, bvt_wbuf *w);
+void bvt__consent_save(const bvt_ext *x, bvt_wbuf *w);
 
-/* Read what bvt_consent_save wrote into x (a fresh ext: no block yet),
+/* Read what bvt__consent_save wrote into x (a fresh ext: no block yet),
  * allocating through m; purposes is the engine's count of purpose ids, which
  * every choice must stay below.  BVT_OK; BVT_ECORRUPT (r marked bad);
  * BVT_EFULL / BVT_ENOMEM from the budget.  What was attached on failure is
- * left for the caller's bvt_consent_release. */
-int bvt_consent_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r, uint32_t purposes);
+ * left for the caller's bvt__consent_release. */
+int bvt__consent_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r, uint32_t purposes);
 
 #endif

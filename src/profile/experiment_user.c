@@ -14,24 +14,24 @@ typedef bvt_exp_entry exp_entry;
 
 static size_t user_size(uint32_t cap)
 {
-    return bvt_exp_user_size(cap);
+    return bvt__exp_user_size(cap);
 }
 
-size_t bvt_experiments_user_bytes(const bvt_ext *x)
+size_t bvt__experiments_user_bytes(const bvt_ext *x)
 {
     return x && x->experiments ? user_size(x->experiments->cap) : 0;
 }
 
-void bvt_experiments_user_release(bvt_ext *x, bvt_mem *m)
+void bvt__experiments_user_release(bvt_ext *x, bvt_mem *m)
 {
     if (!x || !x->experiments)
         return;
     void *p = x->experiments;
-    bvt_mem_resize(m, BVT_MEM_ATTRS, &p, user_size(x->experiments->cap), 0);
+    bvt__mem_resize(m, BVT_MEM_ATTRS, &p, user_size(x->experiments->cap), 0);
     x->experiments = NULL;
 }
 
-exp_entry *bvt_exp_user_find(const bvt_ext *x, uint32_t experiment)
+exp_entry *bvt__exp_user_find(const bvt_ext *x, uint32_t experiment)
 {
     struct bvt_exp_user *u = x ? x->experiments : NULL;
     for (uint32_t i = 0; u && i < u->len; i++)
@@ -41,7 +41,7 @@ exp_entry *bvt_exp_user_find(const bvt_ext *x, uint32_t experiment)
 }
 
 /* Room for one more entry: BVT_OK, BVT_ELIMIT, BVT_EFULL, BVT_ENOMEM. */
-int bvt_exp_user_reserve(bvt_ext *x, bvt_mem *m)
+int bvt__exp_user_reserve(bvt_ext *x, bvt_mem *m)
 {
     struct bvt_exp_user *u = x->experiments;
     uint32_t len = u ? u->len : 0, cap = u ? u->cap : 0;
@@ -53,7 +53,7 @@ int bvt_exp_user_reserve(bvt_ext *x, bvt_mem *m)
     if (want > BVT_EXP_USER_MAX)
         want = BVT_EXP_USER_MAX;
     void *p = u;
-    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, user_size(cap), user_size(want));
+    int rc = bvt__mem_resize(m, BVT_MEM_ATTRS, &p, user_size(cap), user_size(want));
     if (rc != BVT_OK)
         return rc;
     u = p;
@@ -63,7 +63,7 @@ int bvt_exp_user_reserve(bvt_ext *x, bvt_mem *m)
     return BVT_OK;
 }
 
-void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
+void bvt__experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
 {
     if (!src || !src->experiments)
         return;
@@ -74,16 +74,16 @@ void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m)
     }
     const struct bvt_exp_user *s = src->experiments;
     for (uint32_t i = 0; i < s->len; i++) {
-        if (bvt_exp_user_find(dst, s->e[i].experiment))
+        if (bvt__exp_user_find(dst, s->e[i].experiment))
             continue; /* the known profile's assignment wins */
-        if (bvt_exp_user_reserve(dst, m) != BVT_OK)
+        if (bvt__exp_user_reserve(dst, m) != BVT_OK)
             continue; /* best effort: the budget or the 32 entries refused */
         dst->experiments->e[dst->experiments->len++] = s->e[i];
     }
-    bvt_experiments_user_release(src, m);
+    bvt__experiments_user_release(src, m);
 }
 
-int bvt_experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *out)
+int bvt__experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *out)
 {
     const struct bvt_exp_user *u = x ? x->experiments : NULL;
     if (!u || i >= u->len)
@@ -96,59 +96,59 @@ int bvt_experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *ou
 
 /* ---- the snapshot encoding ---- */
 
-void bvt_experiments_user_save(const bvt_ext *x, bvt_wbuf *w)
+void bvt__experiments_user_save(const bvt_ext *x, bvt_wbuf *w)
 {
     const struct bvt_exp_user *u = x ? x->experiments : NULL;
-    bvt_w_u8(w, u ? u->cap : 0);
+    bvt__w_u8(w, u ? u->cap : 0);
     if (!u)
         return;
-    bvt_w_u8(w, u->len);
+    bvt__w_u8(w, u->len);
     for (uint32_t i = 0; i < u->len; i++) {
         const bvt_exp_entry *en = &u->e[i];
-        bvt_w_u16(w, en->experiment);
-        bvt_w_u8(w, (uint8_t)en->variant);
-        bvt_w_u8(w, en->converted);
-        bvt_w_u32(w, en->seg_mask);
-        bvt_w_i64(w, en->exposed_ms);
-        bvt_w_f64(w, en->revenue);
+        bvt__w_u16(w, en->experiment);
+        bvt__w_u8(w, (uint8_t)en->variant);
+        bvt__w_u8(w, en->converted);
+        bvt__w_u32(w, en->seg_mask);
+        bvt__w_i64(w, en->exposed_ms);
+        bvt__w_f64(w, en->revenue);
     }
 }
 
-/* The capacities bvt_exp_user_reserve grows through. */
+/* The capacities bvt__exp_user_reserve grows through. */
 static int cap_valid(uint32_t cap)
 {
     return cap == 2 || cap == 4 || cap == 8 || cap == 16 || cap == BVT_EXP_USER_MAX;
 }
 
-int bvt_experiments_user_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
+int bvt__experiments_user_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
 {
-    bvt_experiments_user_release(x, m); /* a fresh ext holds none */
-    uint32_t cap = bvt_r_u8(r);
+    bvt__experiments_user_release(x, m); /* a fresh ext holds none */
+    uint32_t cap = bvt__r_u8(r);
     if (r->bad || cap == 0)
         return r->bad ? BVT_ECORRUPT : BVT_OK;
-    uint32_t len = bvt_r_u8(r);
+    uint32_t len = bvt__r_u8(r);
     if (!cap_valid(cap) || len > cap)
-        bvt_r_fail(r, "bad assignment count");
+        bvt__r_fail(r, "bad assignment count");
     bvt_exp_entry tmp[BVT_EXP_USER_MAX];
     for (uint32_t i = 0; i < len && !r->bad; i++) {
         bvt_exp_entry *en = &tmp[i];
-        uint16_t experiment = bvt_r_u16(r);
-        int8_t variant = (int8_t)bvt_r_u8(r);
-        uint8_t converted = bvt_r_u8(r);
-        uint32_t mask = bvt_r_u32(r);
-        int64_t exposed = bvt_r_i64(r);
-        double revenue = bvt_r_f64(r);
+        uint16_t experiment = bvt__r_u16(r);
+        int8_t variant = (int8_t)bvt__r_u8(r);
+        uint8_t converted = bvt__r_u8(r);
+        uint32_t mask = bvt__r_u32(r);
+        int64_t exposed = bvt__r_i64(r);
+        double revenue = bvt__r_f64(r);
         if (r->bad)
             break;
         if (experiment == 0 || experiment > BVT_EXPERIMENTS_MAX ||
             (variant < 0 && variant != BVT_VARIANT_HOLDOUT) || variant >= BVT_VARIANTS_MAX ||
             converted > 1 || (mask & ~BVT_EXP_ROW_MASK) || exposed <= 0 || !isfinite(revenue)) {
-            bvt_r_fail(r, "bad experiment assignment");
+            bvt__r_fail(r, "bad experiment assignment");
             break;
         }
         for (uint32_t j = 0; j < i; j++)
             if (tmp[j].experiment == experiment)
-                bvt_r_fail(r, "experiment assigned twice");
+                bvt__r_fail(r, "experiment assigned twice");
         *en = (bvt_exp_entry){ .exposed_ms = exposed, .revenue = revenue, .seg_mask = mask,
                                .experiment = experiment, .variant = variant,
                                .converted = converted };
@@ -156,7 +156,7 @@ int bvt_experiments_user_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r)
     if (r->bad)
         return BVT_ECORRUPT;
     void *p = NULL;
-    int rc = bvt_mem_resize(m, BVT_MEM_ATTRS, &p, 0, bvt_exp_user_size(cap));
+    int rc = bvt__mem_resize(m, BVT_MEM_ATTRS, &p, 0, bvt__exp_user_size(cap));
     if (rc != BVT_OK)
         return rc;
     struct bvt_exp_user *u = p;

@@ -53,26 +53,26 @@ _Static_assert(BVT_EXPERIMENTS_MAX <= UINT16_MAX, "entry ids are 16 bits");
 _Static_assert(BVT_EXP_USER_MAX <= UINT8_MAX, "entry counts are 8 bits");
 
 /* Bytes of a block of cap entries (0 for none). */
-static inline size_t bvt_exp_user_size(uint32_t cap)
+static inline size_t bvt__exp_user_size(uint32_t cap)
 {
     return cap ? sizeof(struct bvt_exp_user) + cap * sizeof(bvt_exp_entry) : 0;
 }
 
 /* x's entry for experiment, or NULL (x may be NULL). */
-bvt_exp_entry *bvt_exp_user_find(const bvt_ext *x, uint32_t experiment);
+bvt_exp_entry *bvt__exp_user_find(const bvt_ext *x, uint32_t experiment);
 
 /* Room for one more entry in x's block (allocated or grown through m):
  * BVT_OK, BVT_ELIMIT (BVT_EXP_USER_MAX entries already), BVT_EFULL,
  * BVT_ENOMEM.  The caller appends at e[len++]. */
-int bvt_exp_user_reserve(bvt_ext *x, bvt_mem *m);
+int bvt__exp_user_reserve(bvt_ext *x, bvt_mem *m);
 
 /* ---- profile lifecycle (profile.c) ---- */
 
-void bvt_experiments_user_release(bvt_ext *x, bvt_mem *m);
+void bvt__experiments_user_release(bvt_ext *x, bvt_mem *m);
 /* Aliasing: dst keeps its own assignments; src's others move over
  * (best effort under the budget); src keeps none afterwards. */
-void bvt_experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
-size_t bvt_experiments_user_bytes(const bvt_ext *x);
+void bvt__experiments_user_merge(bvt_ext *dst, bvt_ext *src, bvt_mem *m);
+size_t bvt__experiments_user_bytes(const bvt_ext *x);
 
 /* ---- reading (export, retention) ---- */
 
@@ -84,15 +84,15 @@ typedef struct bvt_exp_assignment {
 } bvt_exp_assignment;
 
 /* Assignment i of x (may be NULL): 1 and *out set, 0 past the end. */
-int bvt_experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *out);
+int bvt__experiments_user_at(const bvt_ext *x, uint32_t i, bvt_exp_assignment *out);
 
 /* ---- the snapshot encoding (part of the profile's, profile_persist.c) ---- */
 
 /* One profile's sticky experiment assignments; load allocates through m
  * (BVT_EFULL/BVT_ENOMEM from the budget, BVT_ECORRUPT).  Load checks each
  * entry on its own; whether it names an experiment and variant the engine
- * defines is bvt_experiments_user_check's (experiment.h). */
-void bvt_experiments_user_save(const bvt_ext *x, bvt_wbuf *w);
-int bvt_experiments_user_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r);
+ * defines is bvt__experiments_user_check's (experiment.h). */
+void bvt__experiments_user_save(const bvt_ext *x, bvt_wbuf *w);
+int bvt__experiments_user_load(bvt_ext *x, bvt_mem *m, bvt_rbuf *r);
 
 #endif

@@ -66,7 +66,7 @@ static int matches(const bvt_history_cfg *cfg, uint32_t type, uint32_t category,
         return 1;
     if (!cfg || !cfg->cats)
         return e_cat == category;
-    return bvt_categories_within(cfg->cats, e_cat, category);
+    return bvt__categories_within(cfg->cats, e_cat, category);
 }
 
 static void mark_dropped(bvt_history *h, int32_t day)
@@ -104,7 +104,7 @@ static int ev_grow(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m)
 {
     uint32_t old = h->ev_cap, ncap = next_cap(old, cfg->max_events);
     void *p = h->events;
-    int r = bvt_mem_resize(m, BVT_MEM_HISTORY, &p, old * sizeof(bvt_hist_event),
+    int r = bvt__mem_resize(m, BVT_MEM_HISTORY, &p, old * sizeof(bvt_hist_event),
                            ncap * sizeof(bvt_hist_event));
     if (r != BVT_OK)
         return r;
@@ -181,7 +181,7 @@ static int day_grow(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m)
 {
     uint32_t old = h->day_cap, ncap = next_cap(old, cfg->max_days);
     void *p = h->days;
-    int r = bvt_mem_resize(m, BVT_MEM_HISTORY, &p, old * sizeof(bvt_day_agg),
+    int r = bvt__mem_resize(m, BVT_MEM_HISTORY, &p, old * sizeof(bvt_day_agg),
                            ncap * sizeof(bvt_day_agg));
     if (r != BVT_OK)
         return r;
@@ -353,14 +353,14 @@ static bvt_day_agg agg_of(const bvt_hist_event *ev)
 
 /* ---- public (internal) API -------------------------------------------- */
 
-void bvt_history_clear(bvt_history *h, bvt_mem *m)
+void bvt__history_clear(bvt_history *h, bvt_mem *m)
 {
     void *p = h->events;
     if (p)
-        bvt_mem_resize(m, BVT_MEM_HISTORY, &p, h->ev_cap * sizeof(bvt_hist_event), 0);
+        bvt__mem_resize(m, BVT_MEM_HISTORY, &p, h->ev_cap * sizeof(bvt_hist_event), 0);
     p = h->days;
     if (p)
-        bvt_mem_resize(m, BVT_MEM_HISTORY, &p, h->day_cap * sizeof(bvt_day_agg), 0);
+        bvt__mem_resize(m, BVT_MEM_HISTORY, &p, h->day_cap * sizeof(bvt_day_agg), 0);
     memset(h, 0, sizeof *h);
     h->complete_from_day = INT32_MIN;
 }
@@ -407,7 +407,7 @@ static int add_event(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
     return BVT_OK;
 }
 
-int bvt_history_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
+int bvt__history_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
                     int64_t t_ms, uint32_t type, uint32_t category, double value)
 {
     if (t_ms <= 0 || t_ms / BVT_DAY_MS >= INT32_MAX || type > UINT8_MAX ||
@@ -422,7 +422,7 @@ int bvt_history_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
     return add_event(h, cfg, m, ev);
 }
 
-void bvt_history_window(const bvt_history *h, const bvt_history_cfg *cfg, uint32_t type,
+void bvt__history_window(const bvt_history *h, const bvt_history_cfg *cfg, uint32_t type,
                        uint32_t category, int64_t from_ms, int64_t to_ms,
                        uint64_t *out_count, double *out_sum)
 {
@@ -462,7 +462,7 @@ void bvt_history_window(const bvt_history *h, const bvt_history_cfg *cfg, uint32
         *out_sum = sum;
 }
 
-size_t bvt_history_daily(const bvt_history *h, uint32_t type, int32_t first_day,
+size_t bvt__history_daily(const bvt_history *h, uint32_t type, int32_t first_day,
                          int32_t last_day, int32_t *out_days, double *out_values,
                          size_t cap)
 {
@@ -498,12 +498,12 @@ size_t bvt_history_daily(const bvt_history *h, uint32_t type, int32_t first_day,
 }
 
 /* Build the merged history in a fresh one so a failure changes nothing. */
-int bvt_history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg *cfg,
+int bvt__history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg *cfg,
                       bvt_mem *m)
 {
     if (src->ev_len == 0 && src->day_len == 0) {
         int32_t cfd = src->complete_from_day;
-        bvt_history_clear(src, m);
+        bvt__history_clear(src, m);
         if (cfd > dst->complete_from_day)
             dst->complete_from_day = cfd;
         return BVT_OK;
@@ -511,7 +511,7 @@ int bvt_history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg 
     if (dst->ev_len == 0 && dst->day_len == 0 && src->ev_cap <= cfg->max_events &&
         src->day_cap <= cfg->max_days) {
         int32_t cfd = dst->complete_from_day;
-        bvt_history_clear(dst, m);
+        bvt__history_clear(dst, m);
         *dst = *src;
         if (cfd > dst->complete_from_day)
             dst->complete_from_day = cfd;
@@ -556,33 +556,33 @@ int bvt_history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg 
     if (r == BVT_EFULL) {
         /* The budget refused even the first block of the merged tiers: dst
          * keeps its own, and src's days count as dropped. */
-        bvt_history_clear(&t, m);
+        bvt__history_clear(&t, m);
         mark_dropped(dst, day_of(newest_held(src)));
-        bvt_history_clear(src, m);
+        bvt__history_clear(src, m);
         return BVT_OK;
     }
     if (r != BVT_OK) {
-        bvt_history_clear(&t, m);
+        bvt__history_clear(&t, m);
         return r;
     }
     day_prune(&t, horizon_cut(cfg, newest_held(&t)));
-    bvt_history_clear(dst, m);
-    bvt_history_clear(src, m);
+    bvt__history_clear(dst, m);
+    bvt__history_clear(src, m);
     *dst = t;
     return BVT_OK;
 }
 
-size_t bvt_history_bytes(const bvt_history *h)
+size_t bvt__history_bytes(const bvt_history *h)
 {
     return (size_t)h->ev_cap * sizeof(bvt_hist_event) + (size_t)h->day_cap * sizeof(bvt_day_agg);
 }
 
-const bvt_hist_event *bvt_history_event_at(const bvt_history *h, uint32_t i)
+const bvt_hist_event *bvt__history_event_at(const bvt_history *h, uint32_t i)
 {
     return i < h->ev_len ? &EV(h, i) : NULL;
 }
 
-uint32_t bvt_history_expire(bvt_history *h, bvt_mem *m, int64_t cutoff_ms)
+uint32_t bvt__history_expire(bvt_history *h, bvt_mem *m, int64_t cutoff_ms)
 {
     uint32_t removed = 0;
     while (h->ev_len && EV(h, 0).t_ms <= cutoff_ms) {
@@ -604,7 +604,7 @@ uint32_t bvt_history_expire(bvt_history *h, bvt_mem *m, int64_t cutoff_ms)
     }
     if (removed && h->ev_len == 0 && h->day_len == 0) {
         int32_t cfd = h->complete_from_day;
-        bvt_history_clear(h, m);
+        bvt__history_clear(h, m);
         h->complete_from_day = cfd;
     }
     return removed;

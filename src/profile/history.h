@@ -21,7 +21,7 @@
 #define BVT_DAY_MS 86400000LL
 
 /* The day number of a time (days since the epoch, UTC; times are >= 0). */
-static inline int32_t bvt_day_of(int64_t t_ms) { return (int32_t)(t_ms / BVT_DAY_MS); }
+static inline int32_t bvt__day_of(int64_t t_ms) { return (int32_t)(t_ms / BVT_DAY_MS); }
 
 typedef struct bvt_hist_event {
     int64_t t_ms;
@@ -59,7 +59,7 @@ typedef struct bvt_history_cfg {
 /* An all-zero bvt_history is empty and valid. */
 
 /* Free both tiers and reset h to empty. */
-void bvt_history_clear(bvt_history *h, bvt_mem *m);
+void bvt__history_clear(bvt_history *h, bvt_mem *m);
 
 /* Record one event at its place in time.  When the exact tier is full its
  * oldest event folds into the day tier (an event older than all exact ones
@@ -72,23 +72,23 @@ void bvt_history_clear(bvt_history *h, bvt_mem *m);
  * Returns BVT_OK; BVT_EFULL / BVT_ENOMEM when growth is refused and nothing
  * can make room (then h is unchanged).  When growth is refused but the tier
  * is non-empty it folds/coarsens instead of failing. */
-int bvt_history_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
+int bvt__history_add(bvt_history *h, const bvt_history_cfg *cfg, bvt_mem *m,
                     int64_t t_ms, uint32_t type, uint32_t category, double value);
 
 /* (Named _window: bvt_history_count is the public per-user call.)
  * Count and sum events with from_ms < t <= to_ms, of `type` (UINT32_MAX =
- * any) and within `category` (0 = any; see bvt_categories_within).  Day
+ * any) and within `category` (0 = any; see bvt__categories_within).  Day
  * aggregates count when any part of their day overlaps the window; a window
  * starting at or after the oldest exact event is answered from the exact
  * tier alone (the day tier holds nothing newer). */
-void bvt_history_window(const bvt_history *h, const bvt_history_cfg *cfg, uint32_t type,
+void bvt__history_window(const bvt_history *h, const bvt_history_cfg *cfg, uint32_t type,
                        uint32_t category, int64_t from_ms, int64_t to_ms,
                        uint64_t *out_count, double *out_sum);
 
 /* Per-day totals of one type over days first_day..last_day inclusive, both
  * tiers merged, ascending by day; writes at most cap entries and returns
  * the number of distinct days found (which may exceed cap). */
-size_t bvt_history_daily(const bvt_history *h, uint32_t type, int32_t first_day,
+size_t bvt__history_daily(const bvt_history *h, uint32_t type, int32_t first_day,
                          int32_t last_day, int32_t *out_days, double *out_values,
                          size_t cap);
 
@@ -96,11 +96,11 @@ size_t bvt_history_daily(const bvt_history *h, uint32_t type, int32_t first_day,
  * cleared.  When the budget refuses room for the merged tiers, dst keeps
  * its own and src's days are marked dropped (complete_from_day).  Returns
  * BVT_OK or BVT_ENOMEM (then both unchanged). */
-int bvt_history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg *cfg,
+int bvt__history_merge(bvt_history *dst, bvt_history *src, const bvt_history_cfg *cfg,
                       bvt_mem *m);
 
 /* Hint the cache about the slots the next in-order add touches. */
-static inline void bvt_history_prefetch(const bvt_history *h)
+static inline void bvt__history_prefetch(const bvt_history *h)
 {
     if (h->ev_len) {
         uint32_t s = (uint32_t)h->ev_head + h->ev_len - 1u;
@@ -112,12 +112,12 @@ static inline void bvt_history_prefetch(const bvt_history *h)
  * whose whole UTC day is (the day's last millisecond <= cutoff_ms); the
  * slots they held are zeroed, and arrays left empty are freed.
  * complete_from_day moves past what went.  Returns the entries removed. */
-uint32_t bvt_history_expire(bvt_history *h, bvt_mem *m, int64_t cutoff_ms);
+uint32_t bvt__history_expire(bvt_history *h, bvt_mem *m, int64_t cutoff_ms);
 
 /* Exact event i (0 = oldest) of h->ev_len, for reading (export). */
-const bvt_hist_event *bvt_history_event_at(const bvt_history *h, uint32_t i);
+const bvt_hist_event *bvt__history_event_at(const bvt_history *h, uint32_t i);
 
 /* Bytes held by h's arrays. */
-size_t bvt_history_bytes(const bvt_history *h);
+size_t bvt__history_bytes(const bvt_history *h);
 
 #endif

@@ -75,7 +75,7 @@ static void credit(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category,
     r->iscore[slot] = amount;
 }
 
-uint32_t bvt_interest_count(const bvt_record *r)
+uint32_t bvt__interest_count(const bvt_record *r)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < BVT_TOP_K_MAX; i++)
@@ -83,12 +83,12 @@ uint32_t bvt_interest_count(const bvt_record *r)
     return n;
 }
 
-void bvt_interest_add(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category,
+void bvt__interest_add(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category,
                       double weight, int64_t t_ms)
 {
     if (category == 0 || !(weight > 0))
         return;
-    if (bvt_interest_count(r) == 0)
+    if (bvt__interest_count(r) == 0)
         r->interest_landmark_min = to_minutes(t_ms);
     double exponent = (double)(t_ms - landmark_ms(r)) / cfg->half_life_ms;
     if (exponent > RESCALE_EXPONENT) {
@@ -101,15 +101,15 @@ void bvt_interest_add(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t catego
         amount *= cfg->ancestor_credit;
         if (!(amount > 0))
             break;
-        c = bvt_categories_parent(cfg->cats, c);
+        c = bvt__categories_parent(cfg->cats, c);
     }
 }
 
-void bvt_interest_merge(bvt_record *dst, const bvt_record *src, const bvt_profile_cfg *cfg)
+void bvt__interest_merge(bvt_record *dst, const bvt_record *src, const bvt_profile_cfg *cfg)
 {
-    if (bvt_interest_count(src) == 0)
+    if (bvt__interest_count(src) == 0)
         return;
-    if (bvt_interest_count(dst) == 0) {
+    if (bvt__interest_count(dst) == 0) {
         memcpy(dst->icat, src->icat, sizeof dst->icat);
         memcpy(dst->iscore, src->iscore, sizeof dst->iscore);
         dst->interest_landmark_min = src->interest_landmark_min;
@@ -125,7 +125,7 @@ void bvt_interest_merge(bvt_record *dst, const bvt_record *src, const bvt_profil
             credit(dst, cfg, src->icat[i], (float)(src->iscore[i] * f));
 }
 
-size_t bvt_interest_top(const bvt_record *r, const bvt_profile_cfg *cfg, int64_t now,
+size_t bvt__interest_top(const bvt_record *r, const bvt_profile_cfg *cfg, int64_t now,
                         uint32_t *cats, double *scores, double *out_sum, size_t cap)
 {
     double f = exp2(-(double)(now - landmark_ms(r)) / cfg->half_life_ms);

@@ -12,17 +12,17 @@
 #include "profile.h"
 
 /* Credit `weight` at t_ms to category and its ancestors (weight * credit^d). */
-void bvt_interest_add(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category,
+void bvt__interest_add(bvt_record *r, const bvt_profile_cfg *cfg, uint32_t category,
                       double weight, int64_t t_ms);
 
 /* Fold src's interests into dst's (alias merge). */
-void bvt_interest_merge(bvt_record *dst, const bvt_record *src, const bvt_profile_cfg *cfg);
+void bvt__interest_merge(bvt_record *dst, const bvt_record *src, const bvt_profile_cfg *cfg);
 
 /* Number of interests held. */
-uint32_t bvt_interest_count(const bvt_record *r);
+uint32_t bvt__interest_count(const bvt_record *r);
 
 /* Decayed scores at now, sorted descending; returns how many (<= cap). */
-size_t bvt_interest_top(const bvt_record *r, const bvt_profile_cfg *cfg, int64_t now,
+size_t bvt__interest_top(const bvt_record *r, const bvt_profile_cfg *cfg, int64_t now,
                         uint32_t *cats, double *scores, double *out_sum, size_t cap);
 
 #endif

@@ -86,82 +86,82 @@ typedef struct bvt_resolved_event {
 
 /* Apply one event.  Fallible steps (allocation) run first, so on error
  * (BVT_EFULL from the budget, BVT_ENOMEM) the record is unchanged. */
-int bvt_profile_apply(bvt_record *r, const bvt_resolved_event *ev, const bvt_profile_cfg *cfg,
+int bvt__profile_apply(bvt_record *r, const bvt_resolved_event *ev, const bvt_profile_cfg *cfg,
                       bvt_mem *m);
 
 /* Release everything hanging off r (not the record itself). */
-void bvt_profile_release(bvt_record *r, bvt_mem *m);
+void bvt__profile_release(bvt_record *r, bvt_mem *m);
 
 /* Allocate r->ext if absent.  BVT_OK, BVT_EFULL, BVT_ENOMEM. */
-int bvt_profile_ext(bvt_record *r, bvt_mem *m);
+int bvt__profile_ext(bvt_record *r, bvt_mem *m);
 
 /* Fold src (from a shard accounted by msrc) into dst (accounted by mdst);
  * src is released.  Used by aliasing.  The memory budget shapes the result
  * (what finds no room is left out: cart items, attributes, src's history)
  * but never refuses it: BVT_OK, or BVT_ENOMEM from the allocator. */
-int bvt_profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *cfg,
+int bvt__profile_merge(bvt_record *dst, bvt_record *src, const bvt_profile_cfg *cfg,
                       bvt_mem *mdst, bvt_mem *msrc);
 
 /* Bytes hanging off r by kind (history includes the ext block itself,
  * attributes the consent choices). */
-void bvt_profile_ext_bytes(const bvt_record *r, uint64_t *hist, uint64_t *cart, uint64_t *attrs);
+void bvt__profile_ext_bytes(const bvt_record *r, uint64_t *hist, uint64_t *cart, uint64_t *attrs);
 
 /* RFM quintile cut points; see rfm.h. */
 struct bvt_rfm_cuts;
 
 /* Fill out (version already checked) with features at now. */
-void bvt_profile_features(const bvt_record *r, const struct bvt_rfm_cuts *cuts, int64_t now,
+void bvt__profile_features(const bvt_record *r, const struct bvt_rfm_cuts *cuts, int64_t now,
                           bvt_profile *out);
 
 _Static_assert(sizeof(bvt_record) == 232, "the record is part of the memory budget per user");
 
-/* Derived features, one formula each: bvt_profile_features() and the rule
+/* Derived features, one formula each: bvt__profile_features() and the rule
  * language's features (profile_env.c) both read these. */
-static inline int64_t bvt_since(int64_t now, int64_t t) { return now > t ? now - t : 0; }
+static inline int64_t bvt__since(int64_t now, int64_t t) { return now > t ? now - t : 0; }
 
-static inline int64_t bvt_record_recency(const bvt_record *r, int64_t now)
+static inline int64_t bvt__record_recency(const bvt_record *r, int64_t now)
 {
-    return r->first_seen_ms ? bvt_since(now, r->last_seen_ms) : 0;
+    return r->first_seen_ms ? bvt__since(now, r->last_seen_ms) : 0;
 }
 
 /* -1 without purchases. */
-static inline int64_t bvt_record_purchase_recency(const bvt_record *r, int64_t now)
+static inline int64_t bvt__record_purchase_recency(const bvt_record *r, int64_t now)
 {
-    return r->last_purchase_ms ? bvt_since(now, r->last_purchase_ms) : -1;
+    return r->last_purchase_ms ? bvt__since(now, r->last_purchase_ms) : -1;
 }
 
-static inline double bvt_record_monetary_mean(const bvt_record *r)
+static inline double bvt__record_monetary_mean(const bvt_record *r)
 {
     uint32_t n = r->counts[BVT_EVENT_PURCHASE];
     return n ? r->monetary_total / n : 0;
 }
 
-static inline double bvt_record_ctr(const bvt_record *r)
+static inline double bvt__record_ctr(const bvt_record *r)
 {
     uint32_t n = r->counts[BVT_EVENT_IMPRESSION];
     return n ? (double)r->counts[BVT_EVENT_CLICK] / n : 0;
 }
 
-static inline double bvt_record_conversion_rate(const bvt_record *r)
+static inline double bvt__record_conversion_rate(const bvt_record *r)
 {
     uint32_t n = r->counts[BVT_EVENT_CLICK];
     return n ? (double)r->counts[BVT_EVENT_CONVERSION] / n : 0;
 }
 
 /* Likes, shares and comments, saturating (each count may be near 2^32). */
-static inline uint32_t bvt_record_interactions(const bvt_record *r)
+static inline uint32_t bvt__record_interactions(const bvt_record *r)
 {
     uint64_t n = (uint64_t)r->counts[BVT_EVENT_LIKE] + r->counts[BVT_EVENT_SHARE] +
                  r->counts[BVT_EVENT_COMMENT];
     return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-static inline int64_t bvt_record_dwell_ms(const bvt_record *r) { return (int64_t)r->dwell_ds * 100; }
+static inline int64_t bvt__record_dwell_ms(const bvt_record *r) { return (int64_t)r->dwell_ds * 100; }
 
-static inline double bvt_record_mean_dwell_ms(const bvt_record *r)
+static inline double bvt__record_mean_dwell_ms(const bvt_record *r)
 {
     uint32_t n = r->counts[BVT_EVENT_PAGE_VIEW];
-    return n ? (double)bvt_record_dwell_ms(r) / n : 0;
+    return n ? (double)bvt__record_dwell_ms(r) / n : 0;
 }
 
 #endif

@@ -18,7 +18,7 @@ static bvt_rfm_rank rank_in(const bvt_rfm_buyer *b, int dim)
     return k;
 }
 
-int bvt_rfm_rank_cmp(const bvt_rfm_rank *a, const bvt_rfm_rank *b)
+int bvt__rfm_rank_cmp(const bvt_rfm_rank *a, const bvt_rfm_rank *b)
 {
     for (int i = 0; i < 3; i++)
         if (a->v[i] != b->v[i])
@@ -26,7 +26,7 @@ int bvt_rfm_rank_cmp(const bvt_rfm_rank *a, const bvt_rfm_rank *b)
     return (a->tie > b->tie) - (a->tie < b->tie);
 }
 
-void bvt_rfm_buyer_of(const bvt_record *r, bvt_rfm_buyer *out)
+void bvt__rfm_buyer_of(const bvt_record *r, bvt_rfm_buyer *out)
 {
     out->last_purchase = (double)r->last_purchase_ms;
     out->days = r->purchase_days;
@@ -34,27 +34,27 @@ void bvt_rfm_buyer_of(const bvt_record *r, bvt_rfm_buyer *out)
     out->tie = r->key_lo;
 }
 
-void bvt_rfm_scores(const bvt_rfm_cuts *cuts, const bvt_record *r, uint32_t out[3])
+void bvt__rfm_scores(const bvt_rfm_cuts *cuts, const bvt_record *r, uint32_t out[3])
 {
     out[0] = out[1] = out[2] = 0;
     if (!cuts || !r->last_purchase_ms)
         return;
     bvt_rfm_buyer b;
-    bvt_rfm_buyer_of(r, &b);
+    bvt__rfm_buyer_of(r, &b);
     for (int d = 0; d < 3; d++) {
         bvt_rfm_rank k = rank_in(&b, d);
         out[d] = 1;
         for (int c = 0; c < 4; c++)
-            out[d] += bvt_rfm_rank_cmp(&k, &cuts->cut[d][c]) > 0;
+            out[d] += bvt__rfm_rank_cmp(&k, &cuts->cut[d][c]) > 0;
     }
 }
 
 static int cmp_ranks(const void *a, const void *b)
 {
-    return bvt_rfm_rank_cmp(a, b);
+    return bvt__rfm_rank_cmp(a, b);
 }
 
-int bvt_rfm_cuts_compute(const bvt_rfm_buyer *buyers, size_t n, bvt_rfm_cuts *out)
+int bvt__rfm_cuts_compute(const bvt_rfm_buyer *buyers, size_t n, bvt_rfm_cuts *out)
 {
     memset(out->cut, 0, sizeof out->cut);
     if (n == 0)
@@ -86,14 +86,14 @@ static void fill(bvt_rfm_summary *out, uint32_t days, int32_t first, int32_t las
     out->monetary_value = days > 1 ? repeat_value / (days - 1) : 0;
 }
 
-int bvt_rfm_summary_of(const bvt_record *r, int64_t end_ms, int64_t unit_ms,
+int bvt__rfm_summary_of(const bvt_record *r, int64_t end_ms, int64_t unit_ms,
                        bvt_rfm_summary *out)
 {
-    int32_t end = bvt_day_of(end_ms);
+    int32_t end = bvt__day_of(end_ms);
     if (r->last_purchase_ms == 0 || r->first_purchase_day > end)
         return BVT_ENOTFOUND;
-    if (bvt_day_of(r->last_purchase_ms) <= end) {
-        fill(out, r->purchase_days, r->first_purchase_day, bvt_day_of(r->last_purchase_ms), end,
+    if (bvt__day_of(r->last_purchase_ms) <= end) {
+        fill(out, r->purchase_days, r->first_purchase_day, bvt__day_of(r->last_purchase_ms), end,
              r->monetary_total - r->first_day_value, unit_ms);
         return BVT_OK;
     }
@@ -110,7 +110,7 @@ int bvt_rfm_summary_of(const bvt_record *r, int64_t end_ms, int64_t unit_ms,
         free(values);
         return BVT_ENOMEM;
     }
-    size_t n = bvt_history_daily(h, BVT_EVENT_PURCHASE, r->first_purchase_day, end, days,
+    size_t n = bvt__history_daily(h, BVT_EVENT_PURCHASE, r->first_purchase_day, end, days,
                                  values, cap);
     int rc = BVT_ERANGE;
     if (n > 0 && n <= cap && days[0] == r->first_purchase_day) {

@@ -34,20 +34,20 @@ typedef struct bvt_rfm_buyer {
     uint64_t tie;
 } bvt_rfm_buyer;
 
-void bvt_rfm_buyer_of(const bvt_record *r, bvt_rfm_buyer *out);
+void bvt__rfm_buyer_of(const bvt_record *r, bvt_rfm_buyer *out);
 
 /* r's three scores 1..5 against cuts; all 0 when cuts is NULL or r has no
  * purchase. */
-void bvt_rfm_scores(const bvt_rfm_cuts *cuts, const bvt_record *r, uint32_t out[3]);
+void bvt__rfm_scores(const bvt_rfm_cuts *cuts, const bvt_record *r, uint32_t out[3]);
 
 /* The cut points of n buyers.  BVT_OK; BVT_ENOMEM. */
-int bvt_rfm_cuts_compute(const bvt_rfm_buyer *buyers, size_t n, bvt_rfm_cuts *out);
+int bvt__rfm_cuts_compute(const bvt_rfm_buyer *buyers, size_t n, bvt_rfm_cuts *out);
 
 /* -1, 0, 1 as a ranks below, equal to or above b. */
-int bvt_rfm_rank_cmp(const bvt_rfm_rank *a, const bvt_rfm_rank *b);
+int bvt__rfm_rank_cmp(const bvt_rfm_rank *a, const bvt_rfm_rank *b);
 
 /* The summary of r's purchases up to the day of end_ms; see the public doc. */
-int bvt_rfm_summary_of(const bvt_record *r, int64_t end_ms, int64_t unit_ms,
+int bvt__rfm_summary_of(const bvt_record *r, int64_t end_ms, int64_t unit_ms,
                        bvt_rfm_summary *out);
 
 #endif

@@ -3,7 +3,7 @@
 #include "experiment.h"
 #include "feedback.h"
 
-int bvt_feedback_type(uint32_t type)
+int bvt__feedback_type(uint32_t type)
 {
     switch (type) {
     case BVT_EVENT_IMPRESSION: case BVT_EVENT_CLICK: case BVT_EVENT_CONVERSION:
@@ -19,18 +19,18 @@ static const bvt_offer_def *def_of(const bvt_offer_set *set, uint32_t offer)
     return offer <= set->max_id ? set->by_id[offer] : NULL;
 }
 
-int bvt_feedback_reserve(bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
+int bvt__feedback_reserve(bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
                          const bvt_offer_set *set)
 {
     if (!set || (ev->type != BVT_EVENT_IMPRESSION && ev->type != BVT_EVENT_DISMISS))
         return BVT_OK;
     const bvt_offer_def *d = def_of(set, ev->offer);
-    int rc = bvt_profile_ext(r, m);
+    int rc = bvt__profile_ext(r, m);
     if (rc == BVT_OK)
-        rc = bvt_caps_reserve(r->ext, m, ev->offer, d ? bvt_offer_cap_depth(set, d) : 1, 0);
+        rc = bvt__caps_reserve(r->ext, m, ev->offer, d ? bvt__offer_cap_depth(set, d) : 1, 0);
     if (rc == BVT_OK && d && d->group && ev->type == BVT_EVENT_IMPRESSION)
-        rc = bvt_caps_reserve(r->ext, m, d->group | BVT_CAP_GROUP_BIT,
-                              bvt_offer_cap_depth(set, d), ev->offer);
+        rc = bvt__caps_reserve(r->ext, m, d->group | BVT_CAP_GROUP_BIT,
+                              bvt__offer_cap_depth(set, d), ev->offer);
     return rc;
 }
 
@@ -43,7 +43,7 @@ static void count(_Atomic uint64_t *p)
 static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_event *ev,
                            const bvt_offer_set *set, double *revenue, double *cost)
 {
-    bvt_offer_counters *c = bvt_offer_counters_of(&e->offers, ev->offer);
+    bvt_offer_counters *c = bvt__offer_counters_of(&e->offers, ev->offer);
     const bvt_offer_def *d = def_of(set, ev->offer);
     *revenue = *cost = 0;
     if (!c) { /* the id's first definition is under way (or ran out of memory) */
@@ -53,19 +53,19 @@ static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_even
     uint32_t response = d ? d->response : BVT_EVENT_CLICK;
     uint32_t mask;
     if (ev->type == BVT_EVENT_IMPRESSION) {
-        mask = bvt_offer_set_mask(e, set, r, ev->t_ms);
-        bvt_caps_impression(r->ext, ev->offer, ev->t_ms, mask);
+        mask = bvt__offer_set_mask(e, set, r, ev->t_ms);
+        bvt__caps_impression(r->ext, ev->offer, ev->t_ms, mask);
         if (d && d->group)
-            bvt_caps_impression(r->ext, d->group | BVT_CAP_GROUP_BIT, ev->t_ms, 0);
-        count(&bvt_offer_arm(&e->offers, ev->offer, bvt_offer_bucket(mask))->trials);
+            bvt__caps_impression(r->ext, d->group | BVT_CAP_GROUP_BIT, ev->t_ms, 0);
+        count(&bvt__offer_arm(&e->offers, ev->offer, bvt__offer_bucket(mask))->trials);
     } else {
         /* credited where the user was at the offer's last impression */
-        const bvt_cap_entry *ce = bvt_caps_find(r->ext, ev->offer);
-        mask = ce ? ce->mask : bvt_offer_set_mask(e, set, r, ev->t_ms);
+        const bvt_cap_entry *ce = bvt__caps_find(r->ext, ev->offer);
+        mask = ce ? ce->mask : bvt__offer_set_mask(e, set, r, ev->t_ms);
         if (ev->type == BVT_EVENT_DISMISS)
-            bvt_caps_dismiss(r->ext, ev->offer, ev->t_ms);
+            bvt__caps_dismiss(r->ext, ev->offer, ev->t_ms);
         if (ev->type == response)
-            count(&bvt_offer_arm(&e->offers, ev->offer, bvt_offer_bucket(mask))->responses);
+            count(&bvt__offer_arm(&e->offers, ev->offer, bvt__offer_bucket(mask))->responses);
     }
     *revenue = ev->type == response ? (ev->value > 0 ? ev->value : d ? d->value : 0) : 0;
     *cost = d && ev->type == d->cost_per ? d->cost : 0;
@@ -80,9 +80,9 @@ static void offer_feedback(bvt_engine *e, bvt_record *r, const bvt_resolved_even
         default: count(&row->engagements); break; /* like, share, comment */
         }
         if (*revenue > 0)
-            bvt_atomic_add_double(&row->revenue, *revenue);
+            bvt__atomic_add_double(&row->revenue, *revenue);
         if (*cost > 0)
-            bvt_atomic_add_double(&row->cost, *cost);
+            bvt__atomic_add_double(&row->cost, *cost);
     }
 }
 
@@ -92,7 +92,7 @@ static int is_outcome(uint32_t type)
            type == BVT_EVENT_CONVERSION || type == BVT_EVENT_PURCHASE;
 }
 
-void bvt_feedback_apply(bvt_engine *e, bvt_record *r, const bvt_resolved_event *ev,
+void bvt__feedback_apply(bvt_engine *e, bvt_record *r, const bvt_resolved_event *ev,
                         const bvt_offer_set *set)
 {
     double revenue = ev->type == BVT_EVENT_PURCHASE ? ev->value : 0, cost = 0;
@@ -103,6 +103,6 @@ void bvt_feedback_apply(bvt_engine *e, bvt_record *r, const bvt_resolved_event *
     if (r->ext && r->ext->experiments && is_outcome(ev->type)) {
         bvt_outcome o = { .type = ev->type, .offer = set ? ev->offer : 0, .t_ms = ev->t_ms,
                           .revenue = revenue, .cost = cost };
-        bvt_experiments_on_event(e, r->ext, &o);
+        bvt__experiments_on_event(e, r->ext, &o);
     }
 }

@@ -11,18 +11,18 @@
 #include "offer.h"
 
 /* 1 for the types that carry offer feedback. */
-int bvt_feedback_type(uint32_t type);
+int bvt__feedback_type(uint32_t type);
 
 /* Room the event needs in the user's cap state, before the profile is
  * updated.  set: the catalog, held by the caller for events naming a known
  * offer (else NULL: nothing to reserve).  BVT_OK, BVT_EFULL, BVT_ENOMEM
  * (then the event must be refused; nothing visible changed). */
-int bvt_feedback_reserve(bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
+int bvt__feedback_reserve(bvt_mem *m, bvt_record *r, const bvt_resolved_event *ev,
                          const bvt_offer_set *set);
 
 /* After the profile took the event: caps, counters, experiment outcomes.
  * Never fails, never allocates. */
-void bvt_feedback_apply(bvt_engine *e, bvt_record *r, const bvt_resolved_event *ev,
+void bvt__feedback_apply(bvt_engine *e, bvt_record *r, const bvt_resolved_event *ev,
                         const bvt_offer_set *set);
 
 #endif

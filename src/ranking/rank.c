@@ -91,7 +91,7 @@ static void view_interests(user_view *v, const bvt_engine *e, const bvt_record *
         total += r->icat[i] ? r->iscore[i] : 0;
     for (uint32_t i = 0; i < BVT_TOP_K_MAX && total > 0; i++) {
         double share = r->iscore[i] / total;
-        for (uint32_t c = r->icat[i]; c; c = bvt_categories_parent(e->cats, c)) {
+        for (uint32_t c = r->icat[i]; c; c = bvt__categories_parent(e->cats, c)) {
             uint32_t slot = subtree_slot(v, c);
             if (v->cat_stamp[slot] != v->stamp)
                 v->cat_stamp[slot] = v->stamp, v->cat[slot] = c, v->share[slot] = 0;
@@ -144,13 +144,13 @@ static rank_work *work_new(size_t cap)
     w->bw.trial = malloc(cap * sizeof *w->bw.trial);
     if (!w->seen || !w->ids || !w->arms || !w->picks || !w->first_p || !w->bw.taken ||
         !w->bw.tier || !w->bw.score || !w->bw.prob || !w->bw.trial) {
-        bvt_rank_work_free(w);
+        bvt__rank_work_free(w);
         return NULL;
     }
     return w;
 }
 
-void bvt_rank_work_free(rank_work *w)
+void bvt__rank_work_free(rank_work *w)
 {
     if (!w)
         return;
@@ -187,7 +187,7 @@ static void work_give(bvt_engine *e, rank_work *w)
             e->rank_pool[e->rank_pool_len++] = w, w = NULL;
         pthread_mutex_unlock(&e->pool_lock);
     }
-    bvt_rank_work_free(w);
+    bvt__rank_work_free(w);
 }
 
 /* ---- checking the request ---- */
@@ -195,36 +195,36 @@ static void work_give(bvt_engine *e, rank_work *w)
 static int check_request(const bvt_rank_request *q, const bvt_rank_result *res, bvt_error *err)
 {
     if (!q || !res)
-        return bvt_fail(err, BVT_EINVAL, -1, "request and result are required");
+        return bvt__fail(err, BVT_EINVAL, -1, "request and result are required");
     if (q->version == 0 || res->version == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "request and result versions must be set "
+        return bvt__fail(err, BVT_EINVAL, -1, "request and result versions must be set "
                         "(BVT_RANK_REQUEST_INIT, BVT_RANK_RESULT_INIT)");
     if (q->version > BVT_RANK_REQUEST_VERSION || res->version > BVT_RANK_RESULT_VERSION)
-        return bvt_fail(err, BVT_EVERSION, -1, "rank request or result version is newer "
+        return bvt__fail(err, BVT_EVERSION, -1, "rank request or result version is newer "
                         "than this library");
-    if (!bvt_user_id_valid(q->user_id, q->user_id_len))
-        return bvt_fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
+    if (!bvt__user_id_valid(q->user_id, q->user_id_len))
+        return bvt__fail(err, BVT_EINVAL, -1, "user id must be 1..%d bytes", BVT_USER_ID_MAX);
     if (q->now <= 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "now must be > 0 (epoch milliseconds)");
+        return bvt__fail(err, BVT_EINVAL, -1, "now must be > 0 (epoch milliseconds)");
     if (q->n_candidates && !q->candidates && !q->candidate_ids)
-        return bvt_fail(err, BVT_EINVAL, -1, "n_candidates > 0 without candidates");
+        return bvt__fail(err, BVT_EINVAL, -1, "n_candidates > 0 without candidates");
     if ((!res->offers && res->offers_cap) || (!res->excluded && res->excluded_cap) ||
         (!res->choices && res->choices_cap))
-        return bvt_fail(err, BVT_EINVAL, -1, "a result array is NULL with a capacity");
+        return bvt__fail(err, BVT_EINVAL, -1, "a result array is NULL with a capacity");
     if (q->n_candidates > BVT_RANK_CANDIDATES_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "n_candidates (%zu) is above the limit "
+        return bvt__fail(err, BVT_EINVAL, -1, "n_candidates (%zu) is above the limit "
                         "BVT_RANK_CANDIDATES_MAX (%d)", q->n_candidates, BVT_RANK_CANDIDATES_MAX);
     if (q->k > BVT_RANK_SLOTS_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "k (%zu slots) is above the limit "
+        return bvt__fail(err, BVT_EINVAL, -1, "k (%zu slots) is above the limit "
                         "BVT_RANK_SLOTS_MAX (%d)", q->k, BVT_RANK_SLOTS_MAX);
-    return bvt_context_check(q->ctx, err);
+    return bvt__context_check(q->ctx, err);
 }
 
 /* ---- eligibility ---- */
 
 static int capped(const bvt_cap_entry *ce, const bvt_cap *caps, uint32_t n, int64_t now)
 {
-    return n && bvt_caps_reached(ce, caps, n, now);
+    return n && bvt__caps_reached(ce, caps, n, now);
 }
 
 /* Why h cannot be shown, or 0. */
@@ -239,9 +239,9 @@ static uint32_t exclusion(const bvt_offer_set *set, const bvt_offer_hot *h, int6
         return BVT_EXCLUDED_BUDGET;
     if (h->personalised && !consented)
         return BVT_EXCLUDED_CONSENT;
-    if (exp && !bvt_experiment_variant_allows(exp, variant, h->id))
+    if (exp && !bvt__experiment_variant_allows(exp, variant, h->id))
         return BVT_EXCLUDED_VARIANT;
-    if (h->rule && !bvt_profile_env_rule(env, h->rule))
+    if (h->rule && !bvt__profile_env_rule(env, h->rule))
         return BVT_EXCLUDED_RULE;
     if (!h->per_user || !v->n_caps)
         return 0;
@@ -276,7 +276,7 @@ static const bvt_offer_hot *candidate(bvt_engine *e, const bvt_rank_request *q,
         return &set->hot[i];
     if (q->candidates) {
         name = q->candidates[i];
-        id = name ? bvt_interner_find(e->offers.names, name, strlen(name)) : 0;
+        id = name ? bvt__interner_find(e->offers.names, name, strlen(name)) : 0;
     } else {
         id = q->candidate_ids[i];
     }
@@ -322,10 +322,10 @@ static size_t gather(const eligibility *el, size_t n, rank_work *w, bvt_rank_res
             note_exclusion(res, h->id, bvt_offer_name(el->e, h->id), why);
             continue;
         }
-        const bvt_arm_stats *st = bvt_offer_arm(&el->e->offers, h->id, el->bucket);
+        const bvt_arm_stats *st = bvt__offer_arm(&el->e->offers, h->id, el->bucket);
         uint64_t trials = atomic_load_explicit(&st->trials, memory_order_relaxed);
         uint64_t hits = atomic_load_explicit(&st->responses, memory_order_relaxed);
-        double prior = bvt_prior_mean(el->policy, el->consented ? affinity(el->view, h) : 0);
+        double prior = bvt__prior_mean(el->policy, el->consented ? affinity(el->view, h) : 0);
         w->ids[m] = h->id;
         w->arms[m] = (bvt_arm){ .a = el->policy->prior_strength * prior + (double)hits,
                                 .b = el->policy->prior_strength * (1 - prior) +
@@ -340,50 +340,50 @@ static size_t gather(const eligibility *el, size_t n, rank_work *w, bvt_rank_res
 int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt_error *err)
 {
     if (!e)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine is NULL");
     int rc = check_request(q, res, err);
     if (rc != BVT_OK)
         return rc;
     bvt_policy policy;
-    if (q->policy && (rc = bvt_policy_resolve(q->policy, &policy, err)) != BVT_OK)
+    if (q->policy && (rc = bvt__policy_resolve(q->policy, &policy, err)) != BVT_OK)
         return rc;
     res->n_offers = res->n_excluded = res->n_choices = 0;
     res->personalised = 0;
     res->variant = BVT_VARIANT_NONE;
     res->bucket = 0;
 
-    const bvt_experiment_def *exp = q->experiment ? bvt_experiment_acquire(e, q->experiment) : NULL;
+    const bvt_experiment_def *exp = q->experiment ? bvt__experiment_acquire(e, q->experiment) : NULL;
     if (q->experiment && !exp)
-        return bvt_fail(err, BVT_ENOTFOUND, -1, "no experiment '%.63s'", q->experiment);
-    if (exp && bvt_persist_check(e) != BVT_OK) { /* an exposure would not be journaled */
-        bvt_experiment_release(exp);
-        return bvt_fail(err, BVT_EIO, -1, "the journal has failed: no exposure can be recorded");
+        return bvt__fail(err, BVT_ENOTFOUND, -1, "no experiment '%.63s'", q->experiment);
+    if (exp && bvt__persist_check(e) != BVT_OK) { /* an exposure would not be journaled */
+        bvt__experiment_release(exp);
+        return bvt__fail(err, BVT_EIO, -1, "the journal has failed: no exposure can be recorded");
     }
-    bvt_offer_set *set = bvt_offers_acquire(&e->offers);
+    bvt_offer_set *set = bvt__offers_acquire(&e->offers);
     size_t n = q->candidates || q->candidate_ids ? q->n_candidates : set->n;
     rank_work *w = work_take(e, n);
     if (!w) {
-        bvt_offers_release(set);
-        bvt_experiment_release(exp);
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory for %zu candidates", n);
+        bvt__offers_release(set);
+        bvt__experiment_release(exp);
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory for %zu candidates", n);
     }
     if (++w->generation == 0) { /* wrapped: forget every mark */
         memset(w->seen, 0, (BVT_OFFERS_MAX + 1) * sizeof *w->seen);
         w->generation = 1;
     }
-    bvt_segment_set *segs = bvt_segments_acquire(&e->segments);
+    bvt_segment_set *segs = bvt__segments_acquire(&e->segments);
     uint8_t memo[BVT_SEGMENTS_MAX + 1];
     bvt_profile_env env;
-    bvt_profile_env_init(&env, e, segs, q->ctx, q->now, segs->has_refs ? memo : NULL);
+    bvt__profile_env_init(&env, e, segs, q->ctx, q->now, segs->has_refs ? memo : NULL);
 
-    bvt_user_key key = bvt_engine_key(e, q->user_id, q->user_id_len);
+    bvt_user_key key = bvt__engine_key(e, q->user_id, q->user_id_len);
     bvt_shard *sh;
     bvt_record *r = NULL;
     int created = 0;
-    if (!exp || bvt_engine_lock_or_create(e, key, &sh, &r, &created) != BVT_OK)
-        r = bvt_engine_lock_key(e, key, &sh); /* a full table still gets a ranking */
+    if (!exp || bvt__engine_lock_or_create(e, key, &sh, &r, &created) != BVT_OK)
+        r = bvt__engine_lock_key(e, key, &sh); /* a full table still gets a ranking */
     static const bvt_record nobody; /* what rules see of an unknown or unconsenting user */
-    int consented = r && bvt_consent_granted(r->ext, BVT_PURPOSE_ADS);
+    int consented = r && bvt__consent_granted(r->ext, BVT_PURPOSE_ADS);
     user_view *view = &w->view;
     view_begin(view);
     view_caps(view, r ? r->ext : NULL);
@@ -392,36 +392,36 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
         view_interests(view, e, r);
         if (set->n_segments) { /* read without context, as tracking reads them */
             env.ctx = NULL;
-            bvt_profile_env_user(&env, r);
-            mask = bvt_offer_mask_in(set, &env);
+            bvt__profile_env_user(&env, r);
+            mask = bvt__offer_mask_in(set, &env);
             env.ctx = q->ctx;
         }
     }
-    bvt_profile_env_user(&env, consented ? r : &nobody); /* forgets the mask's memo */
+    bvt__profile_env_user(&env, consented ? r : &nobody); /* forgets the mask's memo */
     if (exp) {
-        res->variant = bvt_experiment_expose_locked(e, exp, &sh->mem, r, q->user_id,
+        res->variant = bvt__experiment_expose_locked(e, exp, &sh->mem, r, q->user_id,
                                                     q->user_id_len, q->now, mask);
         bvt_exp_assignment a;
-        if (created && r && !bvt_experiments_user_at(r->ext, 0, &a)) {
+        if (created && r && !bvt__experiments_user_at(r->ext, 0, &a)) {
             /* nothing recorded (outside coverage, no room): no profile either */
-            bvt_shard_remove(sh, r);
+            bvt__shard_remove(sh, r);
             r = NULL;
         }
     }
     /* the request's policy, else the variant's (resolved when defined), else
      * the engine's */
-    const bvt_policy *variant_policy = exp ? bvt_experiment_variant_policy(exp, res->variant)
+    const bvt_policy *variant_policy = exp ? bvt__experiment_variant_policy(exp, res->variant)
                                            : NULL;
     const bvt_policy *chosen = q->policy ? &policy : variant_policy ? variant_policy
                                                                     : &set->policy;
-    uint32_t bucket = bvt_offer_bucket(mask);
+    uint32_t bucket = bvt__offer_bucket(mask);
     eligibility el = { e, q, set, exp, res->variant, consented, &env, view, chosen, bucket };
     size_t m = gather(&el, n, w, res);
     pthread_mutex_unlock(&sh->lock);
-    bvt_segments_release(segs);
+    bvt__segments_release(segs);
 
     size_t k = q->k ? q->k : 1;
-    size_t filled = bvt_bandit_rank(chosen, w->arms, m, k < m ? k : m, q->seed ^ key.lo,
+    size_t filled = bvt__bandit_rank(chosen, w->arms, m, k < m ? k : m, q->seed ^ key.lo,
                                     &w->bw, w->picks, res->choices_cap ? w->first_p : NULL);
     for (size_t s = 0; s < filled && s < res->offers_cap; s++) {
         const bvt_arm *arm = &w->arms[w->picks[s].arm];
@@ -438,10 +438,10 @@ int bvt_rank(bvt_engine *e, const bvt_rank_request *q, bvt_rank_result *res, bvt
     res->personalised = consented;
     res->bucket = bucket;
     work_give(e, w);
-    bvt_offers_release(set);
-    bvt_experiment_release(exp);
-    if (exp && bvt_persist_commit(e) != BVT_OK) /* the exposure is not durable */
-        return bvt_fail(err, BVT_EIO, -1, "the journal failed: the exposure is not durable");
+    bvt__offers_release(set);
+    bvt__experiment_release(exp);
+    if (exp && bvt__persist_commit(e) != BVT_OK) /* the exposure is not durable */
+        return bvt__fail(err, BVT_EIO, -1, "the journal failed: the exposure is not durable");
     return BVT_OK;
 }
 

@@ -10,34 +10,34 @@
 
 /* 1 when a change should be journaled (change_sink.h): callers skip
  * building records otherwise. */
-static inline int bvt_log_on(const bvt_engine *e)
+static inline int bvt__log_on(const bvt_engine *e)
 {
     return e->sink.append != NULL;
 }
 
 /* Each returns BVT_OK (also when nothing is journaled), BVT_EIO or
  * BVT_ENOMEM from the journal. */
-int bvt_log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event *ev);
-int bvt_log_anon_event(bvt_engine *e, const bvt_resolved_event *ev);
-int bvt_log_attr_set(bvt_engine *e, bvt_user_key k, const char *name, int kind, double number,
+int bvt__log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event *ev);
+int bvt__log_anon_event(bvt_engine *e, const bvt_resolved_event *ev);
+int bvt__log_attr_set(bvt_engine *e, bvt_user_key k, const char *name, int kind, double number,
                      const char *string);
-int bvt_log_attr_unset(bvt_engine *e, bvt_user_key k, const char *name);
-int bvt_log_consent(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted, int64_t t_ms);
-int bvt_log_alias(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
-int bvt_log_forget(bvt_engine *e, bvt_user_key k);
+int bvt__log_attr_unset(bvt_engine *e, bvt_user_key k, const char *name);
+int bvt__log_consent(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted, int64_t t_ms);
+int bvt__log_alias(bvt_engine *e, bvt_user_key anon, bvt_user_key known);
+int bvt__log_forget(bvt_engine *e, bvt_user_key k);
 /* One shard's expiry pass: cutoff, and the range of key high words the
  * shard holds (so replay needs no particular shard count). */
-int bvt_log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t key_to);
+int bvt__log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t key_to);
 /* n events refused (their count is part of the statistics). */
-int bvt_log_rejected(bvt_engine *e, uint64_t n);
+int bvt__log_rejected(bvt_engine *e, uint64_t n);
 /* An eviction (the store's bvt_evict_fn, installed with the engine as ud). */
-int bvt_log_evict(void *engine, const bvt_user_key *victim);
+int bvt__log_evict(void *engine, const bvt_user_key *victim);
 
 /* Append the record (rec, n bytes) of a change to the user whose record
  * is k, under k's shard lock: inside a BVT_OP_BUDGETED record, with the
  * room the change had, when the memory budget refused growth it asked for
  * (mem.h).  The log_* calls above use it; experiment assignment too.
  * BVT_OK; BVT_EIO; BVT_ENOMEM. */
-int bvt_log_change(bvt_engine *e, bvt_user_key k, const void *rec, size_t n);
+int bvt__log_change(bvt_engine *e, bvt_user_key k, const void *rec, size_t n);
 
 #endif

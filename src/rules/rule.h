@@ -84,24 +84,24 @@ typedef struct bvt_rule bvt_rule; /* immutable once compiled */
  * mismatch, bad literal), BVT_ERANGE (window beyond the horizon) or what a
  * callback returned, with err->offset the byte offset of the offending token
  * and a message that names what was expected.  BVT_ENOMEM. */
-int bvt_rule_compile(bvt_rule **out, const char *text, size_t len,
+int bvt__rule_compile(bvt_rule **out, const char *text, size_t len,
                      const bvt_rule_names *names, bvt_error *err);
 
 /* Frees r, after calling its owner's release (below). */
-void bvt_rule_free(bvt_rule *r);
+void bvt__rule_free(bvt_rule *r);
 
 /* The owner's data of a rule (what it pinned to compile it: profile_env.c),
- * given once, right after compiling: bvt_rule_free() calls release(ud)
- * first.  bvt_rule_owner() answers ud (NULL when none). */
-void bvt_rule_set_owner(bvt_rule *r, void (*release)(void *ud), void *ud);
-void *bvt_rule_owner(const bvt_rule *r);
+ * given once, right after compiling: bvt__rule_free() calls release(ud)
+ * first.  bvt__rule_owner() answers ud (NULL when none). */
+void bvt__rule_set_owner(bvt_rule *r, void (*release)(void *ud), void *ud);
+void *bvt__rule_owner(const bvt_rule *r);
 
 /* Segment ids this rule names through in_segment() (for cycle checks);
  * returns how many, *ids borrowed from r. */
-size_t bvt_rule_segment_refs(const bvt_rule *r, const uint32_t **ids);
+size_t bvt__rule_segment_refs(const bvt_rule *r, const uint32_t **ids);
 
 /* Bytes held by r. */
-size_t bvt_rule_bytes(const bvt_rule *r);
+size_t bvt__rule_bytes(const bvt_rule *r);
 
 /* ---- evaluating --------------------------------------------------------- */
 
@@ -135,6 +135,6 @@ typedef struct bvt_rule_env {
 /* 1 if the user matches, 0 if not.  Never allocates, never fails: a missing
  * attribute or context value makes its comparison false (documented in
  * docs/rules.md). */
-int bvt_rule_eval(const bvt_rule *r, const bvt_rule_env *env);
+int bvt__rule_eval(const bvt_rule *r, const bvt_rule_env *env);
 
 #endif

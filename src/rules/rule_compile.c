@@ -41,7 +41,7 @@ static int vpush(gen *g, vec *v, const void *e, size_t size, size_t count)
             cap *= 2;
         void *p = realloc(v->p, cap * size);
         if (!p)
-            return bvt_fail(g->err, BVT_ENOMEM, -1, "out of memory");
+            return bvt__fail(g->err, BVT_ENOMEM, -1, "out of memory");
         v->p = p;
         v->cap = cap;
     }
@@ -136,7 +136,7 @@ static int feature_of(gen *g, const rule_node *n, uint32_t *out)
             *out = f;
             return BVT_OK;
         }
-    return bvt_fail(g->err, BVT_ENOTFOUND, n->off, "unknown feature '%.*s'",
+    return bvt__fail(g->err, BVT_ENOTFOUND, n->off, "unknown feature '%.*s'",
                     (int)(n->s_len > 40 ? 40 : n->s_len), s);
 }
 
@@ -155,7 +155,7 @@ static int rfm_code(gen *g, const rule_node *s, uint32_t *out)
             *out = c;
             return BVT_OK;
         }
-    return bvt_fail(g->err, BVT_ENOTFOUND, s->off,
+    return bvt__fail(g->err, BVT_ENOTFOUND, s->off,
                     "unknown RFM segment \"%.*s\" (names such as \"Champions\", \"At Risk\")",
                     (int)(s->s_len > 40 ? 40 : s->s_len), v);
 }
@@ -168,15 +168,15 @@ static int resolve(gen *g, resolver cb, const char *what, uint32_t off, const ch
 {
     int len = (int)(n > 60 ? 60 : n);
     if (!cb)
-        return bvt_fail(g->err, BVT_EINVAL, off, "%s names are not available here", what);
+        return bvt__fail(g->err, BVT_EINVAL, off, "%s names are not available here", what);
     int rc = cb(g->names->ud, s, n, out);
     if (rc == BVT_OK)
         return BVT_OK;
     if (rc == BVT_ENOTFOUND || rc == BVT_ETYPE)
-        return bvt_fail(g->err, BVT_ENOTFOUND, off, "unknown %s '%.*s'", what, len, s);
+        return bvt__fail(g->err, BVT_ENOTFOUND, off, "unknown %s '%.*s'", what, len, s);
     if (rc > 0)
         rc = BVT_EINVAL;
-    return bvt_fail(g->err, rc, off, "%s '%.*s': %s", what, len, s, bvt_strerror(rc));
+    return bvt__fail(g->err, rc, off, "%s '%.*s': %s", what, len, s, bvt_strerror(rc));
 }
 
 static const char *describe(const rule_node *n)
@@ -201,7 +201,7 @@ static int type_error(gen *g, const rule_node *n, const char *expected)
     uint32_t f;
     if (n->kind == N_NAME) /* an unknown name is reported as such */
         TRY(feature_of(g, n, &f));
-    return bvt_fail(g->err, BVT_EINVAL, n->start, "expected %s, found %s", expected,
+    return bvt__fail(g->err, BVT_EINVAL, n->start, "expected %s, found %s", expected,
                     n->kind == N_NAME ? "a number" : describe(n));
 }
 
@@ -219,14 +219,14 @@ static int window_of(gen *g, uint32_t i, int64_t *ms)
 {
     const rule_node *n = node(g, i);
     if (n->kind != N_NUM || !n->is_dur)
-        return bvt_fail(g->err, BVT_EINVAL, n->start,
+        return bvt__fail(g->err, BVT_EINVAL, n->start,
                         "expected a duration such as 7d for the window, found %s",
                         n->kind == N_NUM ? "a plain number" : describe(n));
     *ms = (int64_t)n->num;
     if (*ms <= 0)
-        return bvt_fail(g->err, BVT_ERANGE, n->off, "a window must be longer than 0");
+        return bvt__fail(g->err, BVT_ERANGE, n->off, "a window must be longer than 0");
     if (g->names->horizon_ms > 0 && *ms > g->names->horizon_ms)
-        return bvt_fail(g->err, BVT_ERANGE, n->off,
+        return bvt__fail(g->err, BVT_ERANGE, n->off,
                         "window of %lld ms is longer than the history horizon (%lld ms)",
                         (long long)*ms, (long long)g->names->horizon_ms);
     return BVT_OK;
@@ -240,7 +240,7 @@ static int category_arg(gen *g, uint32_t i, int star_ok, uint32_t *cat)
         return BVT_OK;
     }
     if (n->kind != N_STR)
-        return bvt_fail(g->err, BVT_EINVAL, n->start, "expected a category string%s, found %s",
+        return bvt__fail(g->err, BVT_EINVAL, n->start, "expected a category string%s, found %s",
                         star_ok ? " or '*'" : "", describe(n));
     return resolve(g, g->names->category, "category", n->off, g->ast->pool + n->s_off,
                    n->s_len, cat);
@@ -260,7 +260,7 @@ static int gen_window_call(gen *g, const rule_node *n, int op, int delta)
         TRY(resolve(g, g->names->event_type, "event type", t->off, g->text + t->s_off,
                     t->s_len, &ins.a));
     else
-        return bvt_fail(g->err, BVT_EINVAL, t->start,
+        return bvt__fail(g->err, BVT_EINVAL, t->start,
                         "expected an event type name or '*', found %s", describe(t));
     TRY(category_arg(g, kid(g, n, 1), 1, &ins.b));
     TRY(window_of(g, kid(g, n, 2), &ins.v.ms));
@@ -306,7 +306,7 @@ static int gen_num(gen *g, uint32_t i, cval *cv)
     case N_NAME:
         TRY(feature_of(g, n, &ins.a));
         if (ins.a == BVT_F_RFM_SEGMENT)
-            return bvt_fail(g->err, BVT_EINVAL, n->off,
+            return bvt__fail(g->err, BVT_EINVAL, n->off,
                             "rfm_segment compares only with ==, != or in against segment names");
         ins.op = OP_FEATURE;
         return emit(g, ins, 1);
@@ -364,7 +364,7 @@ static double fold_cmp(int op, double a, double b)
 static int gen_str_cmp(gen *g, const rule_node *n, const rule_node *s, const rule_node *o)
 {
     if (n->op != T_EQ && n->op != T_NE)
-        return bvt_fail(g->err, BVT_EINVAL, n->off, "strings compare only with == and !=");
+        return bvt__fail(g->err, BVT_EINVAL, n->off, "strings compare only with == and !=");
     int neg = n->op == T_NE;
     rule_ins ins = { .neg = (uint8_t)neg };
     switch (o->kind) {
@@ -398,7 +398,7 @@ static int gen_str_cmp(gen *g, const rule_node *n, const rule_node *s, const rul
             uint32_t f;
             TRY(feature_of(g, o, &f));
         }
-        return bvt_fail(g->err, BVT_EINVAL, s->off,
+        return bvt__fail(g->err, BVT_EINVAL, s->off,
                         "a string compares only with an attribute, a context value or "
                         "rfm_segment, not with %s", describe(o));
     }
@@ -430,12 +430,12 @@ static int gen_in(gen *g, const rule_node *n)
     for (uint32_t k = 1; k < n->kn; k++) {
         const rule_node *it = node(g, kid(g, n, k));
         if ((it->kind == N_STR) != strings)
-            return bvt_fail(g->err, BVT_EINVAL, it->start, "a list mixes numbers and strings");
+            return bvt__fail(g->err, BVT_EINVAL, it->start, "a list mixes numbers and strings");
     }
     rule_ins ins = { .c = n->kn };
     if (n->kind == N_IN_RANGE) {
         if (strings)
-            return bvt_fail(g->err, BVT_EINVAL, first->start, "a range needs numbers");
+            return bvt__fail(g->err, BVT_EINVAL, first->start, "a range needs numbers");
         cval cv;
         TRY(gen_num(g, n->l, &cv));
         ins.op = OP_RANGE;
@@ -494,7 +494,7 @@ static int gen_in(gen *g, const rule_node *n)
         uint32_t f;
         TRY(feature_of(g, x, &f));
     }
-    return bvt_fail(g->err, BVT_EINVAL, x->start,
+    return bvt__fail(g->err, BVT_EINVAL, x->start,
                     "a list of strings needs an attribute, a context value or rfm_segment "
                     "before 'in', not %s", describe(x));
 }
@@ -522,11 +522,11 @@ static int gen_call_bool(gen *g, const rule_node *n)
             ins.op = OP_CONSENT;
             return emit(g, ins, 1);
         }
-        return bvt_fail(g->err, BVT_EINVAL, a0->start,
+        return bvt__fail(g->err, BVT_EINVAL, a0->start,
                         "expected a consent purpose name such as ads, found %s", describe(a0));
     case FN_IN_SEGMENT: {
         if (a0->kind != N_STR)
-            return bvt_fail(g->err, BVT_EINVAL, a0->start,
+            return bvt__fail(g->err, BVT_EINVAL, a0->start,
                             "expected a segment name string, found %s", describe(a0));
         TRY(resolve(g, g->names->segment, "segment", a0->off, g->ast->pool + a0->s_off,
                     a0->s_len, &ins.a));
@@ -542,11 +542,11 @@ static int gen_call_bool(gen *g, const rule_node *n)
     case FN_WITHIN: {
         const rule_node *p = node(g, kid(g, n, 1));
         if (a0->kind != N_CTX)
-            return bvt_fail(g->err, BVT_EINVAL, a0->start,
+            return bvt__fail(g->err, BVT_EINVAL, a0->start,
                             "within() needs a context value such as ctx.page_category, found %s",
                             describe(a0));
         if (p->kind != N_STR || p->s_len == 0)
-            return bvt_fail(g->err, BVT_EINVAL, p->start,
+            return bvt__fail(g->err, BVT_EINVAL, p->start,
                             "within() needs a non-empty category path string");
         TRY(str_add(g, g->text + a0->s_off, a0->s_len, &ins.a));
         ins.klen = (uint16_t)a0->s_len;
@@ -616,7 +616,7 @@ static int pack(gen *g, bvt_rule **out)
     at += g->str.n;
     char *m = malloc(at);
     if (!m)
-        return bvt_fail(g->err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(g->err, BVT_ENOMEM, -1, "out of memory");
     bvt_rule *r = (bvt_rule *)(void *)m;
     if (g->code.n)
         memcpy(m + o_code, g->code.p, g->code.n * sizeof(rule_ins));
@@ -642,14 +642,14 @@ static int pack(gen *g, bvt_rule **out)
     return BVT_OK;
 }
 
-int bvt_rule_compile(bvt_rule **out, const char *text, size_t len,
+int bvt__rule_compile(bvt_rule **out, const char *text, size_t len,
                      const bvt_rule_names *names, bvt_error *err)
 {
     if (!out)
-        return bvt_fail(err, BVT_EINVAL, -1, "out is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "out is NULL");
     *out = NULL;
     if (!text && len)
-        return bvt_fail(err, BVT_EINVAL, -1, "text is NULL");
+        return bvt__fail(err, BVT_EINVAL, -1, "text is NULL");
     static const bvt_rule_names none = { 0 };
     rule_ast ast;
     int rc = rule_parse(&ast, text ? text : "", len, err);
@@ -659,7 +659,7 @@ int bvt_rule_compile(bvt_rule **out, const char *text, size_t len,
     if (rc == BVT_OK)
         rc = emit_op(&g, OP_END, 0);
     if (rc == BVT_OK && g.max_depth > RULE_STACK)
-        rc = bvt_fail(err, BVT_ELIMIT, 0, "rule too complex: needs more than %d stack slots",
+        rc = bvt__fail(err, BVT_ELIMIT, 0, "rule too complex: needs more than %d stack slots",
                       RULE_STACK);
     if (rc == BVT_OK)
         rc = pack(&g, out);
@@ -672,26 +672,26 @@ int bvt_rule_compile(bvt_rule **out, const char *text, size_t len,
     return rc;
 }
 
-void bvt_rule_free(bvt_rule *r)
+void bvt__rule_free(bvt_rule *r)
 {
     if (r && r->release)
         r->release(r->owner);
     free(r);
 }
 
-void bvt_rule_set_owner(bvt_rule *r, void (*release)(void *ud), void *ud)
+void bvt__rule_set_owner(bvt_rule *r, void (*release)(void *ud), void *ud)
 {
     r->release = release;
     r->owner = ud;
 }
 
-void *bvt_rule_owner(const bvt_rule *r) { return r ? r->owner : NULL; }
+void *bvt__rule_owner(const bvt_rule *r) { return r ? r->owner : NULL; }
 
-size_t bvt_rule_segment_refs(const bvt_rule *r, const uint32_t **ids)
+size_t bvt__rule_segment_refs(const bvt_rule *r, const uint32_t **ids)
 {
     if (ids)
         *ids = r ? r->refs : NULL;
     return r ? r->n_refs : 0;
 }
 
-size_t bvt_rule_bytes(const bvt_rule *r) { return r ? r->bytes : 0; }
+size_t bvt__rule_bytes(const bvt_rule *r) { return r ? r->bytes : 0; }

@@ -155,7 +155,7 @@ struct bvt_rule {
     const uint32_t *u32;
     const char *str;
     const uint32_t *refs;
-    void (*release)(void *owner); /* bvt_rule_set_owner() */
+    void (*release)(void *owner); /* bvt__rule_set_owner() */
     void *owner;
 };
 

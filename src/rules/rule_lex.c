@@ -105,7 +105,7 @@ static int lex_number(rule_lexer *lx, rule_tok *t, bvt_error *err)
     }
     size_t num_end = p;
     if (rule_parse_decimal(s + lx->pos, num_end - lx->pos, &t->num) != 0)
-        return bvt_fail(err, BVT_EINVAL, (int64_t)lx->pos, "number out of range");
+        return bvt__fail(err, BVT_EINVAL, (int64_t)lx->pos, "number out of range");
     t->kind = T_NUMBER;
     if (p < lx->len && is_alpha(s[p])) {
         size_t u = p;
@@ -116,14 +116,14 @@ static int lex_number(rule_lexer *lx, rule_tok *t, bvt_error *err)
             if (strlen(units[i].unit) == p - u && memcmp(units[i].unit, s + u, p - u) == 0)
                 scale = units[i].ms;
         if (!scale)
-            return bvt_fail(err, BVT_EINVAL, (int64_t)u,
+            return bvt__fail(err, BVT_EINVAL, (int64_t)u,
                             "unknown unit '%.*s' after a number (use ms, s, m, h, d or w)",
                             (int)(p - u > 20 ? 20 : p - u), s + u);
         if (!whole)
-            return bvt_fail(err, BVT_EINVAL, (int64_t)lx->pos,
+            return bvt__fail(err, BVT_EINVAL, (int64_t)lx->pos,
                             "a duration needs a whole number (write 90m, not 1.5h)");
         if (t->num > 9.0e15 / (double)scale)
-            return bvt_fail(err, BVT_EINVAL, (int64_t)lx->pos, "duration out of range");
+            return bvt__fail(err, BVT_EINVAL, (int64_t)lx->pos, "duration out of range");
         t->kind = T_DURATION;
         t->ms = (int64_t)t->num * scale;
         t->num = (double)t->ms;
@@ -142,14 +142,14 @@ static int lex_string(rule_lexer *lx, rule_tok *t, bvt_error *err)
             if (p + 1 >= lx->len)
                 break;
             if (s[p + 1] != '"' && s[p + 1] != '\\')
-                return bvt_fail(err, BVT_ESYNTAX, (int64_t)p,
+                return bvt__fail(err, BVT_ESYNTAX, (int64_t)p,
                                 "unknown escape in string (only \\\" and \\\\)");
             p++;
         }
         p++;
     }
     if (p >= lx->len)
-        return bvt_fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unterminated string");
+        return bvt__fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unterminated string");
     t->kind = T_STRING;
     t->len = (uint32_t)(p + 1 - lx->pos);
     lx->pos = p + 1;
@@ -228,20 +228,20 @@ int rule_lex_next(rule_lexer *lx, rule_tok *t, bvt_error *err)
         break;
     case '=':
         if (n != '=')
-            return bvt_fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unexpected '=' (compare with '==')");
+            return bvt__fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unexpected '=' (compare with '==')");
         t->kind = T_EQ;
         t->len = 2;
         break;
     case '!':
         if (n != '=')
-            return bvt_fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unexpected '!' (negate with 'not')");
+            return bvt__fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unexpected '!' (negate with 'not')");
         t->kind = T_NE;
         t->len = 2;
         break;
     default:
         if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
-            return bvt_fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unexpected character '%c'", c);
-        return bvt_fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unexpected byte 0x%02x",
+            return bvt__fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unexpected character '%c'", c);
+        return bvt__fail(err, BVT_ESYNTAX, (int64_t)lx->pos, "unexpected byte 0x%02x",
                         (unsigned)(unsigned char)c);
     }
     lx->pos += t->len;

@@ -49,7 +49,7 @@ static int peek(parser *p, rule_tok *t)
 
 static int fail_here(parser *p, const char *what)
 {
-    return bvt_fail(p->err, BVT_ESYNTAX, p->tok.off, "%s, found %s", what,
+    return bvt__fail(p->err, BVT_ESYNTAX, p->tok.off, "%s, found %s", what,
                     rule_tok_describe(p->tok.kind));
 }
 
@@ -60,7 +60,7 @@ static int new_node(parser *p, int kind, uint32_t off, uint32_t start, uint32_t 
         size_t cap = a->cap_nodes ? a->cap_nodes * 2 : 32;
         rule_node *n = realloc(a->nodes, cap * sizeof *n);
         if (!n)
-            return bvt_fail(p->err, BVT_ENOMEM, -1, "out of memory");
+            return bvt__fail(p->err, BVT_ENOMEM, -1, "out of memory");
         a->nodes = n;
         a->cap_nodes = cap;
     }
@@ -81,7 +81,7 @@ static int push_kid(parser *p, uint32_t kid)
         size_t cap = a->cap_kids ? a->cap_kids * 2 : 16;
         uint32_t *k = realloc(a->kids, cap * sizeof *k);
         if (!k)
-            return bvt_fail(p->err, BVT_ENOMEM, -1, "out of memory");
+            return bvt__fail(p->err, BVT_ENOMEM, -1, "out of memory");
         a->kids = k;
         a->cap_kids = cap;
     }
@@ -97,7 +97,7 @@ static int grow(parser *p, uint32_t node, uint32_t child)
     if (h > n->height)
         n->height = h;
     if (n->height > RULE_MAX_HEIGHT)
-        return bvt_fail(p->err, BVT_ELIMIT, n->off,
+        return bvt__fail(p->err, BVT_ELIMIT, n->off,
                         "rule too complex: more than %d nested operations", RULE_MAX_HEIGHT);
     return BVT_OK;
 }
@@ -117,7 +117,7 @@ static int binary(parser *p, int kind, int op, uint32_t off, uint32_t l, uint32_
 static int enter(parser *p)
 {
     if (++p->nest > RULE_MAX_NEST)
-        return bvt_fail(p->err, BVT_ELIMIT, p->tok.off, "rule nests deeper than %d levels",
+        return bvt__fail(p->err, BVT_ELIMIT, p->tok.off, "rule nests deeper than %d levels",
                         RULE_MAX_NEST);
     return BVT_OK;
 }
@@ -162,10 +162,10 @@ static int parse_call(parser *p, int fn, const rule_tok *name, uint32_t *out)
     for (unsigned i = 0; i < n; i++) {
         if (i > 0) {
             if (p->tok.kind == T_RPAREN)
-                return bvt_fail(p->err, BVT_ESYNTAX, p->tok.off,
+                return bvt__fail(p->err, BVT_ESYNTAX, p->tok.off,
                                 "too few arguments: %s takes %u", fns[fn].name, n);
             if (p->tok.kind != T_COMMA)
-                return bvt_fail(p->err, BVT_ESYNTAX, p->tok.off,
+                return bvt__fail(p->err, BVT_ESYNTAX, p->tok.off,
                                 "expected ',' after argument %u of %s, found %s", i,
                                 fns[fn].name, rule_tok_describe(p->tok.kind));
             TRY(advance(p));
@@ -179,9 +179,9 @@ static int parse_call(parser *p, int fn, const rule_tok *name, uint32_t *out)
     }
     if (p->tok.kind != T_RPAREN) {
         if (p->tok.kind == T_COMMA)
-            return bvt_fail(p->err, BVT_ESYNTAX, p->tok.off, "too many arguments: %s takes %u",
+            return bvt__fail(p->err, BVT_ESYNTAX, p->tok.off, "too many arguments: %s takes %u",
                             fns[fn].name, n);
-        return bvt_fail(p->err, BVT_ESYNTAX, p->tok.off,
+        return bvt__fail(p->err, BVT_ESYNTAX, p->tok.off,
                         "expected ')' after arguments of %s, found %s", fns[fn].name,
                         rule_tok_describe(p->tok.kind));
     }
@@ -207,7 +207,7 @@ static int parse_name(parser *p, uint32_t *out)
         for (int fn = 0; fn < FN_COUNT_OF; fn++)
             if (strlen(fns[fn].name) == name.len && memcmp(fns[fn].name, s, name.len) == 0)
                 return parse_call(p, fn, &name, out);
-        return bvt_fail(p->err, BVT_ENOTFOUND, name.off, "unknown function '%.*s'",
+        return bvt__fail(p->err, BVT_ENOTFOUND, name.off, "unknown function '%.*s'",
                         (int)(name.len > 40 ? 40 : name.len), s);
     }
     int is_attr = name.len == 4 && memcmp(s, "attr", 4) == 0;
@@ -254,7 +254,7 @@ static int parse_primary(parser *p, uint32_t *out)
         TRY(advance(p));
         TRY(parse_or(p, out));
         if (p->tok.kind != T_RPAREN)
-            return bvt_fail(p->err, BVT_ESYNTAX, p->tok.off,
+            return bvt__fail(p->err, BVT_ESYNTAX, p->tok.off,
                             "expected ')' to close the '(' at offset %u, found %s", t.off,
                             rule_tok_describe(p->tok.kind));
         p->ast->nodes[*out].start = t.off;
@@ -370,7 +370,7 @@ static int parse_cmp(parser *p, uint32_t *out)
         return BVT_OK;
     }
     if (is_cmp(p->tok.kind) || p->tok.kind == T_IN)
-        return bvt_fail(p->err, BVT_ESYNTAX, p->tok.off,
+        return bvt__fail(p->err, BVT_ESYNTAX, p->tok.off,
                         "comparisons do not chain: join them with 'and'");
     *out = l;
     return BVT_OK;
@@ -422,16 +422,16 @@ int rule_parse(rule_ast *ast, const char *text, size_t len, bvt_error *err)
 {
     memset(ast, 0, sizeof *ast);
     if (len > RULE_MAX_TEXT)
-        return bvt_fail(err, BVT_ELIMIT, RULE_MAX_TEXT, "rule longer than %d bytes",
+        return bvt__fail(err, BVT_ELIMIT, RULE_MAX_TEXT, "rule longer than %d bytes",
                         RULE_MAX_TEXT);
     /* Strings in rules are kept (attribute values, category paths): the
      * whole text is checked, so every literal cut from it is UTF-8 too. */
-    int rc = bvt_utf8_require(text, len, "rule text", err);
+    int rc = bvt__utf8_require(text, len, "rule text", err);
     if (rc != BVT_OK)
         return rc;
     ast->pool = malloc(len + 1); /* decoded strings are never longer than the text */
     if (!ast->pool)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     parser p = { .text = text, .ast = ast, .err = err };
     rule_lex_init(&p.lx, text, len);
     TRY(advance(&p));

@@ -27,7 +27,7 @@ static int ctx_equals(const bvt_rule_env *env, const char *key, size_t klen, con
     return vn == n && (n == 0 || memcmp(v, s, n) == 0);
 }
 
-int bvt_rule_eval(const bvt_rule *r, const bvt_rule_env *env)
+int bvt__rule_eval(const bvt_rule *r, const bvt_rule_env *env)
 {
     double st[RULE_STACK];
     int sp = -1; /* index of the top */

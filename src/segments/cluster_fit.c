@@ -28,7 +28,7 @@
 
 static double uniform(uint64_t *state)
 {
-    return (double)(bvt_rng_next(state) >> 11) * 0x1.0p-53;
+    return (double)(bvt__rng_next(state) >> 11) * 0x1.0p-53;
 }
 
 /* ---- sampling ---- */
@@ -44,12 +44,12 @@ static int sample_users(bvt_engine *e, int64_t now, uint64_t want, uint64_t *rng
     int rc = BVT_OK;
     for (uint32_t s = 0; s < e->store.n_shards && rc == BVT_OK; s++) {
         bvt_shard *sh = &e->store.shards[s];
-        bvt_shard_lock(sh);
+        bvt__shard_lock(sh);
         for (uint32_t num = 0; num < sh->high_water; num++) {
-            const bvt_record *r = bvt_shard_record(sh, num);
-            if (!bvt_record_live(r))
+            const bvt_record *r = bvt__shard_record(sh, num);
+            if (!bvt__record_live(r))
                 continue;
-            uint64_t slot = seen < want ? seen : bvt_rng_next(rng) % (seen + 1);
+            uint64_t slot = seen < want ? seen : bvt__rng_next(rng) % (seen + 1);
             seen++;
             if (slot >= want)
                 continue;
@@ -171,7 +171,7 @@ static void seed_centroids(fit *f, uint64_t *rng)
     bvt_cluster_model *m = f->m;
     uint32_t dims = m->cats + 3;
     double z[DIMS];
-    fill(m, &f->pts[bvt_rng_next(rng) % f->n], m->centroid[0]);
+    fill(m, &f->pts[bvt__rng_next(rng) % f->n], m->centroid[0]);
     for (size_t i = 0; i < f->n; i++) {
         fill(m, &f->pts[i], z);
         f->dist[i] = dist2(z, m->centroid[0], dims);
@@ -192,7 +192,7 @@ static void seed_centroids(fit *f, uint64_t *rng)
             while (pick == f->n || f->dist[pick] == 0) /* rounding at the end */
                 pick = pick == f->n ? f->n - 1 : pick - 1;
         } else {
-            pick = (size_t)(bvt_rng_next(rng) % f->n); /* every point is already a centroid */
+            pick = (size_t)(bvt__rng_next(rng) % f->n); /* every point is already a centroid */
         }
         fill(m, &f->pts[pick], m->centroid[c]);
         for (size_t i = 0; i < f->n; i++) {
@@ -284,7 +284,7 @@ static int define_segments(bvt_engine *e, uint32_t k, uint32_t *ids, bvt_error *
         char name[32], rule[32];
         cluster_name(name, sizeof name, i);
         snprintf(rule, sizeof rule, "cluster == %u", i);
-        int rc = bvt_segment_define_internal(e, name, rule, 1, &ids[i - 1], err);
+        int rc = bvt__segment_define_internal(e, name, rule, 1, &ids[i - 1], err);
         if (rc != BVT_OK)
             return rc;
     }
@@ -299,8 +299,8 @@ static int drop_segments_beyond(bvt_engine *e, uint32_t k)
     for (uint32_t i = k + 1; i <= BVT_CLUSTERS_MAX; i++) {
         char name[32];
         cluster_name(name, sizeof name, i);
-        uint32_t id = bvt_interner_find(e->segments.names, name, strlen(name)), blocker;
-        int rc = id ? bvt_segments_drop_builtin(&e->segments, id, &blocker) : BVT_OK;
+        uint32_t id = bvt__interner_find(e->segments.names, name, strlen(name)), blocker;
+        int rc = id ? bvt__segments_drop_builtin(&e->segments, id, &blocker) : BVT_OK;
         if (rc != BVT_OK && rc != BVT_ENOTFOUND && rc != BVT_EEXIST)
             return rc;
     }
@@ -343,11 +343,11 @@ static int assign_population(bvt_engine *e, const bvt_cluster_model *m, int64_t 
         bvt_shard *sh = &e->store.shards[s];
         for (uint32_t next = 0, end;;) {
             size_t n = 0;
-            bvt_shard_lock(sh);
+            bvt__shard_lock(sh);
             end = sh->high_water;
             for (; next < end && n < CHUNK; next++) {
-                const bvt_record *r = bvt_shard_record(sh, next);
-                if (bvt_record_live(r))
+                const bvt_record *r = bvt__shard_record(sh, next);
+                if (bvt__record_live(r))
                     extract(e->cats, r, now, &buf[n++]);
             }
             pthread_mutex_unlock(&sh->lock);
@@ -392,19 +392,19 @@ static int assign_population(bvt_engine *e, const bvt_cluster_model *m, int64_t 
 /* Publish m as the current model (the older one is retired) and journal it
  * (BVT_OP_CLUSTERS); the caller holds e->rfm_lock.  Takes m; returns the
  * journal's status.  Snapshot load and replay publish through
- * bvt_cluster_restore() instead, which journals nothing. */
+ * bvt__cluster_restore() instead, which journals nothing. */
 static int publish(bvt_engine *e, bvt_cluster_model *m)
 {
-    int rc = bvt_cluster_model_adopt(e, m);
+    int rc = bvt__cluster_model_adopt(e, m);
     if (rc != BVT_OK)
         return rc;
     /* segments read the model: events are held off (persist.h) */
-    bvt_persist_hold(e);
-    bvt_cluster_model_store(e, m);
+    bvt__persist_hold(e);
+    bvt__cluster_model_store(e, m);
     bvt_wbuf w = BVT_WBUF_INIT;
-    bvt_w_u8(&w, BVT_OP_CLUSTERS);
-    bvt_cluster_model_write(m, &w);
-    return bvt_persist_log_release(e, &w);
+    bvt__w_u8(&w, BVT_OP_CLUSTERS);
+    bvt__cluster_model_write(m, &w);
+    return bvt__persist_log_release(e, &w);
 }
 
 /* ---- the run ---- */
@@ -413,16 +413,16 @@ static int check_args(bvt_engine *e, int64_t now, const bvt_cluster_options *opt
                       const bvt_cluster_report *out, bvt_cluster_options *o, bvt_error *err)
 {
     if (!e || now <= 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "engine and now > 0 are required");
+        return bvt__fail(err, BVT_EINVAL, -1, "engine and now > 0 are required");
     if (opts && opts->version == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "opts.version is 0: use BVT_CLUSTER_OPTIONS_INIT");
+        return bvt__fail(err, BVT_EINVAL, -1, "opts.version is 0: use BVT_CLUSTER_OPTIONS_INIT");
     if (opts && opts->version > BVT_CLUSTER_OPTIONS_VERSION)
-        return bvt_fail(err, BVT_EVERSION, -1, "opts.version %u is newer than this library (%u)",
+        return bvt__fail(err, BVT_EVERSION, -1, "opts.version %u is newer than this library (%u)",
                         opts->version, BVT_CLUSTER_OPTIONS_VERSION);
     if (out && out->version == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "out.version is 0: set BVT_CLUSTER_REPORT_VERSION");
+        return bvt__fail(err, BVT_EINVAL, -1, "out.version is 0: set BVT_CLUSTER_REPORT_VERSION");
     if (out && out->version > BVT_CLUSTER_REPORT_VERSION)
-        return bvt_fail(err, BVT_EVERSION, -1, "out.version %u is newer than this library (%u)",
+        return bvt__fail(err, BVT_EVERSION, -1, "out.version %u is newer than this library (%u)",
                         out->version, BVT_CLUSTER_REPORT_VERSION);
     bvt_cluster_options dflt = BVT_CLUSTER_OPTIONS_INIT;
     *o = opts ? *opts : dflt;
@@ -430,13 +430,13 @@ static int check_args(bvt_engine *e, int64_t now, const bvt_cluster_options *opt
     o->max_iterations = o->max_iterations ? o->max_iterations : DEFAULT_ITERATIONS;
     o->sample = o->sample ? o->sample : DEFAULT_SAMPLE;
     if (o->k < 2 || o->k > BVT_CLUSTERS_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "k must be 2..%d", BVT_CLUSTERS_MAX);
+        return bvt__fail(err, BVT_EINVAL, -1, "k must be 2..%d", BVT_CLUSTERS_MAX);
     if (o->max_iterations > BVT_CLUSTER_ITERATIONS_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "max_iterations %u is above the limit "
+        return bvt__fail(err, BVT_EINVAL, -1, "max_iterations %u is above the limit "
                         "BVT_CLUSTER_ITERATIONS_MAX (%u)", o->max_iterations,
                         BVT_CLUSTER_ITERATIONS_MAX);
     if (o->sample > BVT_CLUSTER_SAMPLE_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "sample %llu is above the limit "
+        return bvt__fail(err, BVT_EINVAL, -1, "sample %llu is above the limit "
                         "BVT_CLUSTER_SAMPLE_MAX (%u)", (unsigned long long)o->sample,
                         BVT_CLUSTER_SAMPLE_MAX);
     return BVT_OK;
@@ -476,11 +476,11 @@ int bvt_cluster_run(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
     int rc = check_args(e, now, opts, out, &o, err);
     if (rc != BVT_OK)
         return rc;
-    if ((rc = bvt_persist_check(e)) != BVT_OK)
-        return bvt_fail(err, rc, -1, "the journal has failed: nothing can change");
+    if ((rc = bvt__persist_check(e)) != BVT_OK)
+        return bvt__fail(err, rc, -1, "the journal has failed: nothing can change");
     bvt_cluster_model *m = calloc(1, sizeof *m);
     if (!m)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     m->k = o.k;
     uint64_t rng = o.seed;
     cl_user *pts = NULL;
@@ -491,12 +491,12 @@ int bvt_cluster_run(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
     pthread_mutex_lock(&e->rfm_lock);
     rc = sample_users(e, now, o.sample, &rng, &pts, &n);
     if (rc == BVT_OK && n < o.k)
-        rc = bvt_fail(err, BVT_EINVAL, -1, "%zu users sampled, fewer than k = %u", n, o.k);
+        rc = bvt__fail(err, BVT_EINVAL, -1, "%zu users sampled, fewer than k = %u", n, o.k);
     if (rc == BVT_OK)
         rc = fit_model(pts, n, &o, &rng, m, &iterations, &inertia);
     free(pts);
     if (rc == BVT_ENOMEM)
-        rc = bvt_fail(err, rc, -1, "out of memory fitting %zu users", n);
+        rc = bvt__fail(err, rc, -1, "out of memory fitting %zu users", n);
     /* The segments first: if one cannot be defined, the old model stays. */
     if (rc == BVT_OK)
         rc = define_segments(e, o.k, ids, err);
@@ -509,11 +509,11 @@ int bvt_cluster_run(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
     int logged = publish(e, m);
     if (logged != BVT_OK) {
         pthread_mutex_unlock(&e->rfm_lock);
-        return bvt_fail(err, logged, -1, "cannot journal the model: %s", bvt_strerror(logged));
+        return bvt__fail(err, logged, -1, "cannot journal the model: %s", bvt_strerror(logged));
     }
     if ((logged = drop_segments_beyond(e, o.k)) != BVT_OK) {
         pthread_mutex_unlock(&e->rfm_lock);
-        return bvt_fail(err, logged, -1, "cannot journal a removed segment: %s",
+        return bvt__fail(err, logged, -1, "cannot journal a removed segment: %s",
                         bvt_strerror(logged));
     }
     if (out) {
@@ -527,7 +527,7 @@ int bvt_cluster_run(bvt_engine *e, int64_t now, const bvt_cluster_options *opts,
             out->clusters[c].segment = ids[c];
         rc = assign_population(e, m, now, out);
         if (rc != BVT_OK)
-            rc = bvt_fail(err, rc, -1, "out of memory for the report (the clusters are defined)");
+            rc = bvt__fail(err, rc, -1, "out of memory for the report (the clusters are defined)");
     }
     pthread_mutex_unlock(&e->rfm_lock);
     return rc;

@@ -48,7 +48,7 @@ static inline void extract(const bvt_categories *cats, const bvt_record *r, int6
             continue;
         uint32_t top = r->icat[i];
         for (unsigned d = 1; d < BVT_CATEGORY_MAX_DEPTH; d++) {
-            uint32_t p = bvt_categories_parent(cats, top);
+            uint32_t p = bvt__categories_parent(cats, top);
             if (!p)
                 break;
             top = p;

@@ -1,5 +1,5 @@
 /* cluster_model.c — the published cluster model (docs/clusters.md):
- * which cluster a profile is in (bvt_cluster_of, the rule feature
+ * which cluster a profile is in (bvt__cluster_of, the rule feature
  * `cluster`), the model's bytes (write, read, the names it marks), freeing
  * the retired models, and publishing the model pointer (its category pins
  * move with it).
@@ -16,7 +16,7 @@
 #include "engine.h"
 #include "persist.h"
 
-uint32_t bvt_cluster_of(const bvt_engine *e, const bvt_record *r, int64_t now)
+uint32_t bvt__cluster_of(const bvt_engine *e, const bvt_record *r, int64_t now)
 {
     const bvt_cluster_model *m = atomic_load_explicit(&e->clusters, memory_order_acquire);
     if (!m)
@@ -29,7 +29,7 @@ uint32_t bvt_cluster_of(const bvt_engine *e, const bvt_record *r, int64_t now)
     return nearest(m, m->k, z, &d) + 1;
 }
 
-void bvt_cluster_models_free(bvt_cluster_model *m)
+void bvt__cluster_models_free(bvt_cluster_model *m)
 {
     while (m) {
         bvt_cluster_model *older = m->older;
@@ -40,44 +40,44 @@ void bvt_cluster_models_free(bvt_cluster_model *m)
 
 /* ---- persistence ---- */
 
-void bvt_cluster_model_mark(const bvt_cluster_model *m, struct bvt_name_marks *marks)
+void bvt__cluster_model_mark(const bvt_cluster_model *m, struct bvt_name_marks *marks)
 {
     for (uint32_t d = 0; marks && d < m->cats; d++)
-        bvt_bits_set(marks->cats, m->cat[d]);
+        bvt__bits_set(marks->cats, m->cat[d]);
 }
 
 /* u32 k, u32 cats, cats x u16 category id, (cats + 3) x (f64 mean, f64 sd),
  * k x (cats + 3) x f64 centroid. */
-void bvt_cluster_model_write(const bvt_cluster_model *m, bvt_wbuf *w)
+void bvt__cluster_model_write(const bvt_cluster_model *m, bvt_wbuf *w)
 {
     uint32_t dims = m->cats + 3;
-    bvt_w_u32(w, m->k);
-    bvt_w_u32(w, m->cats);
+    bvt__w_u32(w, m->k);
+    bvt__w_u32(w, m->cats);
     for (uint32_t d = 0; d < m->cats; d++)
-        bvt_w_u16(w, m->cat[d]);
+        bvt__w_u16(w, m->cat[d]);
     for (uint32_t d = 0; d < dims; d++) {
-        bvt_w_f64(w, m->mean[d]);
-        bvt_w_f64(w, m->sd[d]);
+        bvt__w_f64(w, m->mean[d]);
+        bvt__w_f64(w, m->sd[d]);
     }
     for (uint32_t c = 0; c < m->k; c++)
         for (uint32_t d = 0; d < dims; d++)
-            bvt_w_f64(w, m->centroid[c][d]);
+            bvt__w_f64(w, m->centroid[c][d]);
 }
 
 static double finite_f64(bvt_rbuf *r)
 {
-    double v = bvt_r_f64(r);
+    double v = bvt__r_f64(r);
     if (!isfinite(v))
-        bvt_r_fail(r, "cluster model: number not finite");
+        bvt__r_fail(r, "cluster model: number not finite");
     return v;
 }
 
-int bvt_cluster_model_read(const bvt_engine *e, bvt_rbuf *r, bvt_cluster_model **out)
+int bvt__cluster_model_read(const bvt_engine *e, bvt_rbuf *r, bvt_cluster_model **out)
 {
     *out = NULL;
-    uint32_t k = bvt_r_u32(r), cats = bvt_r_u32(r);
+    uint32_t k = bvt__r_u32(r), cats = bvt__r_u32(r);
     if (!r->bad && (k < 2 || k > BVT_CLUSTERS_MAX || cats > CAT_DIMS))
-        bvt_r_fail(r, "cluster model: k or dimension count out of range");
+        bvt__r_fail(r, "cluster model: k or dimension count out of range");
     if (r->bad)
         return BVT_ECORRUPT;
     bvt_cluster_model *m = calloc(1, sizeof *m);
@@ -87,16 +87,16 @@ int bvt_cluster_model_read(const bvt_engine *e, bvt_rbuf *r, bvt_cluster_model *
     m->cats = cats;
     uint32_t dims = cats + 3;
     for (uint32_t d = 0; d < cats && !r->bad; d++) {
-        m->cat[d] = bvt_r_u16(r);
-        if (!r->bad && (!bvt_categories_valid(e->cats, m->cat[d]) ||
-                        bvt_categories_parent(e->cats, m->cat[d]) != 0))
-            bvt_r_fail(r, "cluster model: not a top-level category");
+        m->cat[d] = bvt__r_u16(r);
+        if (!r->bad && (!bvt__categories_valid(e->cats, m->cat[d]) ||
+                        bvt__categories_parent(e->cats, m->cat[d]) != 0))
+            bvt__r_fail(r, "cluster model: not a top-level category");
     }
     for (uint32_t d = 0; d < dims && !r->bad; d++) {
         m->mean[d] = finite_f64(r);
         m->sd[d] = finite_f64(r);
         if (!r->bad && m->sd[d] < 0)
-            bvt_r_fail(r, "cluster model: negative standard deviation");
+            bvt__r_fail(r, "cluster model: negative standard deviation");
     }
     for (uint32_t c = 0; c < k && !r->bad; c++)
         for (uint32_t d = 0; d < dims && !r->bad; d++)
@@ -114,16 +114,16 @@ int bvt_cluster_model_read(const bvt_engine *e, bvt_rbuf *r, bvt_cluster_model *
 static int same_model(const bvt_cluster_model *a, const bvt_cluster_model *b, int *out)
 {
     bvt_wbuf x = BVT_WBUF_INIT, y = BVT_WBUF_INIT;
-    bvt_cluster_model_write(a, &x);
-    bvt_cluster_model_write(b, &y);
+    bvt__cluster_model_write(a, &x);
+    bvt__cluster_model_write(b, &y);
     int rc = x.oom || y.oom ? BVT_ENOMEM : BVT_OK;
     *out = rc == BVT_OK && x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
-    bvt_wbuf_free(&x);
-    bvt_wbuf_free(&y);
+    bvt__wbuf_free(&x);
+    bvt__wbuf_free(&y);
     return rc;
 }
 
-int bvt_cluster_model_adopt(bvt_engine *e, bvt_cluster_model *m)
+int bvt__cluster_model_adopt(bvt_engine *e, bvt_cluster_model *m)
 {
     bvt_cluster_model *cur = atomic_load_explicit(&e->clusters, memory_order_relaxed);
     /* The model names its categories while it is the current one: snapshots
@@ -131,25 +131,25 @@ int bvt_cluster_model_adopt(bvt_engine *e, bvt_cluster_model *m)
     int rc = BVT_OK;
     uint32_t d = 0;
     for (; d < m->cats && rc == BVT_OK; d++)
-        rc = bvt_categories_pin(e->cats, m->cat[d]);
+        rc = bvt__categories_pin(e->cats, m->cat[d]);
     if (rc != BVT_OK) {
         while (--d > 0) /* the last one failed: not pinned */
-            bvt_categories_unpin(e->cats, m->cat[d - 1]);
+            bvt__categories_unpin(e->cats, m->cat[d - 1]);
         free(m);
         return rc;
     }
     for (uint32_t k = 0; cur && k < cur->cats; k++)
-        bvt_categories_unpin(e->cats, cur->cat[k]);
+        bvt__categories_unpin(e->cats, cur->cat[k]);
     m->older = cur;
     return BVT_OK;
 }
 
-void bvt_cluster_model_store(bvt_engine *e, bvt_cluster_model *m)
+void bvt__cluster_model_store(bvt_engine *e, bvt_cluster_model *m)
 {
     atomic_store_explicit(&e->clusters, m, memory_order_release);
 }
 
-int bvt_cluster_restore(bvt_engine *e, bvt_cluster_model *m)
+int bvt__cluster_restore(bvt_engine *e, bvt_cluster_model *m)
 {
     bvt_cluster_model *cur = atomic_load_explicit(&e->clusters, memory_order_relaxed);
     if (cur) {
@@ -159,9 +159,9 @@ int bvt_cluster_restore(bvt_engine *e, bvt_cluster_model *m)
             return rc;
         }
     }
-    int rc = bvt_cluster_model_adopt(e, m);
+    int rc = bvt__cluster_model_adopt(e, m);
     if (rc != BVT_OK)
         return rc;
-    bvt_cluster_model_store(e, m);
+    bvt__cluster_model_store(e, m);
     return BVT_OK;
 }

@@ -18,42 +18,42 @@ typedef struct bvt_cluster_model bvt_cluster_model;
 /* 1-based index of r's nearest centroid at now under the engine's current
  * model; 0 when no run has published one.  Runs under the lock of r's
  * shard and allocates nothing. */
-uint32_t bvt_cluster_of(const bvt_engine *e, const bvt_record *r, int64_t now);
+uint32_t bvt__cluster_of(const bvt_engine *e, const bvt_record *r, int64_t now);
 
 /* Free m and every model it retired (engine teardown); NULL is a no-op. */
-void bvt_cluster_models_free(bvt_cluster_model *m);
+void bvt__cluster_models_free(bvt_cluster_model *m);
 
 /* ---- persistence (registry_persist.c) ---- */
 
 /* The model's bytes: k, the category dimensions, mean and sd per
  * dimension, the centroids (what placing a user needs; the rest is
  * derived on reading). */
-void bvt_cluster_model_write(const bvt_cluster_model *m, bvt_wbuf *w);
+void bvt__cluster_model_write(const bvt_cluster_model *m, bvt_wbuf *w);
 /* Mark in marks (may be NULL) the categories m names (persist.h). */
 struct bvt_name_marks;
-void bvt_cluster_model_mark(const bvt_cluster_model *m, struct bvt_name_marks *marks);
+void bvt__cluster_model_mark(const bvt_cluster_model *m, struct bvt_name_marks *marks);
 
 /* A model from bytes, every field checked (k, dimension count, category
  * ids top-level in e, finite numbers): BVT_OK with *out; BVT_ECORRUPT (r
  * bad); BVT_ENOMEM. */
-int bvt_cluster_model_read(const bvt_engine *e, bvt_rbuf *r, bvt_cluster_model **out);
+int bvt__cluster_model_read(const bvt_engine *e, bvt_rbuf *r, bvt_cluster_model **out);
 
 /* ---- publishing; the caller holds e->rfm_lock ---- */
 
 /* Make m the successor of the current model: m's categories are pinned,
  * the current model's unpinned, and the current model is retired behind
  * m.  Takes m (freed on failure: a category pin's status).  Readers see m
- * only from bvt_cluster_model_store(); a run journals in between
+ * only from bvt__cluster_model_store(); a run journals in between
  * (cluster_fit.c). */
-int bvt_cluster_model_adopt(bvt_engine *e, bvt_cluster_model *m);
+int bvt__cluster_model_adopt(bvt_engine *e, bvt_cluster_model *m);
 
 /* Publish the adopted m: every reader of e->clusters sees it from here. */
-void bvt_cluster_model_store(bvt_engine *e, bvt_cluster_model *m);
+void bvt__cluster_model_store(bvt_engine *e, bvt_cluster_model *m);
 
 /* Publish m as the current model without journaling it (snapshot load,
  * journal replay): a model equal to the current one is freed instead, so
  * replaying it twice changes nothing.  Takes m; BVT_OK, or a status of
  * comparing the models or pinning m's categories. */
-int bvt_cluster_restore(bvt_engine *e, bvt_cluster_model *m);
+int bvt__cluster_restore(bvt_engine *e, bvt_cluster_model *m);
 
 #endif

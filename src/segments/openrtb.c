@@ -64,25 +64,25 @@ int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len, in
         if (ids[i] <= BVT_SEGMENTS_MAX)
             at[ids[i]] = (uint16_t)(i + 1);
 
-    bvt_json w = bvt_json_start(buf, cap);
-    bvt_json_lit(&w, "[{\"id\":");
-    bvt_json_str(&w, provider);
-    bvt_json_lit(&w, ",\"name\":");
-    bvt_json_str(&w, provider);
-    bvt_json_lit(&w, ",\"segment\":[");
+    bvt_json w = bvt__json_start(buf, cap);
+    bvt__json_lit(&w, "[{\"id\":");
+    bvt__json_str(&w, provider);
+    bvt__json_lit(&w, ",\"name\":");
+    bvt__json_str(&w, provider);
+    bvt__json_lit(&w, ",\"segment\":[");
     for (size_t i = 0; i < n; i++) {
-        bvt_json_lit(&w, i ? ",{\"id\":\"" : "{\"id\":\"");
-        bvt_json_u64(&w, ids[i]);
-        bvt_json_put(&w, "\"", 1);
+        bvt__json_lit(&w, i ? ",{\"id\":\"" : "{\"id\":\"");
+        bvt__json_u64(&w, ids[i]);
+        bvt__json_put(&w, "\"", 1);
         /* Names outlive removal, so NULL would only mean an id we never had. */
         const char *name = bvt_segment_name(engine, ids[i]);
         if (name) {
-            bvt_json_lit(&w, ",\"name\":");
-            bvt_json_str(&w, name);
+            bvt__json_lit(&w, ",\"name\":");
+            bvt__json_str(&w, name);
         }
-        bvt_json_put(&w, "}", 1);
+        bvt__json_put(&w, "}", 1);
     }
-    bvt_json_lit(&w, "]}");
+    bvt__json_lit(&w, "]}");
 
     int mapped = 0;
     for (size_t i = 0; i < n; i++)
@@ -90,18 +90,18 @@ int bvt_segments_openrtb(bvt_engine *engine, const void *user_id, size_t len, in
             if (map[j].segment != ids[i] || iab_written(at, map, n_map, j))
                 continue;
             if (!mapped) {
-                bvt_json_lit(&w, ",{\"name\":");
-                bvt_json_str(&w, provider);
-                bvt_json_lit(&w, ",\"ext\":{\"segtax\":" IAB_SEGTAX "},\"segment\":[");
+                bvt__json_lit(&w, ",{\"name\":");
+                bvt__json_str(&w, provider);
+                bvt__json_lit(&w, ",\"ext\":{\"segtax\":" IAB_SEGTAX "},\"segment\":[");
             }
-            bvt_json_lit(&w, mapped ? ",{\"id\":" : "{\"id\":");
-            bvt_json_str(&w, map[j].iab_id);
-            bvt_json_put(&w, "}", 1);
+            bvt__json_lit(&w, mapped ? ",{\"id\":" : "{\"id\":");
+            bvt__json_str(&w, map[j].iab_id);
+            bvt__json_put(&w, "}", 1);
             mapped = 1;
         }
     if (mapped)
-        bvt_json_lit(&w, "]}");
-    bvt_json_put(&w, "]", 1);
+        bvt__json_lit(&w, "]}");
+    bvt__json_put(&w, "]", 1);
 
-    return bvt_json_finish(&w, out_len);
+    return bvt__json_finish(&w, out_len);
 }

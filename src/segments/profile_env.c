@@ -34,9 +34,9 @@ static void pins_release(void *ud)
     rule_pins *p = ud;
     for (uint32_t i = 0; i < p->n; i++) {
         if (p->ids[i] & PIN_STRING)
-            bvt_interner_unref(p->e->strings, p->ids[i] & ~PIN_STRING);
+            bvt__interner_unref(p->e->strings, p->ids[i] & ~PIN_STRING);
         else
-            bvt_categories_unpin(p->e->cats, p->ids[i]);
+            bvt__categories_unpin(p->e->cats, p->ids[i]);
     }
     free(p->ids);
     free(p);
@@ -57,7 +57,7 @@ static int pins_add(rule_pins *p, uint32_t v)
     return BVT_OK;
 }
 
-bvt_engine *bvt_rule_ud_engine(void *ud)
+bvt_engine *bvt__rule_ud_engine(void *ud)
 {
     return ((rule_pins *)ud)->e;
 }
@@ -69,7 +69,7 @@ static int name_event_type(void *ud, const char *name, size_t len, uint32_t *out
         return BVT_ENOTFOUND;
     memcpy(buf, name, len);
     buf[len] = 0;
-    return bvt_event_type_lookup(bvt_rule_ud_engine(ud), buf, out) == BVT_OK ? BVT_OK
+    return bvt_event_type_lookup(bvt__rule_ud_engine(ud), buf, out) == BVT_OK ? BVT_OK
                                                                              : BVT_ENOTFOUND;
 }
 
@@ -77,9 +77,9 @@ static int name_event_type(void *ud, const char *name, size_t len, uint32_t *out
 static int name_category(void *ud, const char *path, size_t len, uint32_t *out)
 {
     rule_pins *p = ud;
-    int rc = bvt_categories_intern_pinned(p->e->cats, path, len, out, NULL);
+    int rc = bvt__categories_intern_pinned(p->e->cats, path, len, out, NULL);
     if (rc == BVT_OK && (rc = pins_add(p, *out)) != BVT_OK)
-        bvt_categories_unpin(p->e->cats, *out);
+        bvt__categories_unpin(p->e->cats, *out);
     return rc;
 }
 
@@ -90,27 +90,27 @@ static int name_string(void *ud, const char *s, size_t len, uint32_t *out)
     rule_pins *p = ud;
     bvt_engine *e = p->e;
     pthread_mutex_lock(&e->strings_lock);
-    int rc = bvt_interner_intern(e->strings, s, len, 0, out, NULL);
+    int rc = bvt__interner_intern(e->strings, s, len, 0, out, NULL);
     if (rc == BVT_OK)
-        bvt_interner_ref(e->strings, *out);
+        bvt__interner_ref(e->strings, *out);
     pthread_mutex_unlock(&e->strings_lock);
     if (rc == BVT_OK && (rc = pins_add(p, PIN_STRING | *out)) != BVT_OK)
-        bvt_interner_unref(e->strings, *out);
+        bvt__interner_unref(e->strings, *out);
     return rc;
 }
 
 /* Lookup only: purposes are registered by the caller before rules name them. */
 static int name_purpose(void *ud, const char *name, size_t len, uint32_t *out)
 {
-    return bvt_purposes_find(&bvt_rule_ud_engine(ud)->purposes, name, len, out);
+    return bvt__purposes_find(&bvt__rule_ud_engine(ud)->purposes, name, len, out);
 }
 
 static int segment_of(bvt_engine *e, const char *name, size_t len, uint32_t *out)
 {
-    uint32_t id = bvt_interner_find(e->segments.names, name, len);
-    bvt_segment_set *set = bvt_segments_acquire(&e->segments);
+    uint32_t id = bvt__interner_find(e->segments.names, name, len);
+    bvt_segment_set *set = bvt__segments_acquire(&e->segments);
     int defined = id && id <= set->max_id && set->by_id[id];
-    bvt_segments_release(set);
+    bvt__segments_release(set);
     if (!defined)
         return BVT_ENOTFOUND;
     *out = id;
@@ -119,7 +119,7 @@ static int segment_of(bvt_engine *e, const char *name, size_t len, uint32_t *out
 
 static int name_segment(void *ud, const char *name, size_t len, uint32_t *out)
 {
-    return segment_of(bvt_rule_ud_engine(ud), name, len, out);
+    return segment_of(bvt__rule_ud_engine(ud), name, len, out);
 }
 
 /* The standard RFM grid: R by the rounded mean of F and M (docs/segments.md). */
@@ -148,7 +148,7 @@ static uint32_t rfm_segment(uint32_t r, uint32_t f, uint32_t m)
 static double rfm_score(const bvt_profile_env *st, const bvt_record *r, int dim)
 {
     uint32_t scores[3];
-    bvt_rfm_scores(st->cuts, r, scores);
+    bvt__rfm_scores(st->cuts, r, scores);
     return scores[dim];
 }
 
@@ -161,15 +161,15 @@ static double env_feature(void *ud, uint32_t f)
     double value;
     int64_t oldest;
     switch (f) {
-    case BVT_F_RECENCY: return (double)bvt_record_recency(r, now);
+    case BVT_F_RECENCY: return (double)bvt__record_recency(r, now);
     case BVT_F_FIRST_SEEN: return (double)r->first_seen_ms;
     case BVT_F_LAST_SEEN: return (double)r->last_seen_ms;
-    case BVT_F_PURCHASE_RECENCY: return (double)bvt_record_purchase_recency(r, now);
+    case BVT_F_PURCHASE_RECENCY: return (double)bvt__record_purchase_recency(r, now);
     case BVT_F_LAST_PURCHASE: return (double)r->last_purchase_ms;
     case BVT_F_PURCHASES: return r->counts[BVT_EVENT_PURCHASE];
     case BVT_F_FREQUENCY: return r->purchase_days;
     case BVT_F_MONETARY_TOTAL: return r->monetary_total;
-    case BVT_F_MONETARY_MEAN: return bvt_record_monetary_mean(r);
+    case BVT_F_MONETARY_MEAN: return bvt__record_monetary_mean(r);
     case BVT_F_R_SCORE: return rfm_score(st, r, BVT_RFM_R);
     case BVT_F_F_SCORE: return rfm_score(st, r, BVT_RFM_F);
     case BVT_F_M_SCORE: return rfm_score(st, r, BVT_RFM_M);
@@ -177,15 +177,15 @@ static double env_feature(void *ud, uint32_t f)
     case BVT_F_IMPRESSIONS: return r->counts[BVT_EVENT_IMPRESSION];
     case BVT_F_CLICKS: return r->counts[BVT_EVENT_CLICK];
     case BVT_F_CONVERSIONS: return r->counts[BVT_EVENT_CONVERSION];
-    case BVT_F_CTR: return bvt_record_ctr(r);
-    case BVT_F_CONVERSION_RATE: return bvt_record_conversion_rate(r);
-    case BVT_F_INTERACTIONS: return bvt_record_interactions(r);
+    case BVT_F_CTR: return bvt__record_ctr(r);
+    case BVT_F_CONVERSION_RATE: return bvt__record_conversion_rate(r);
+    case BVT_F_INTERACTIONS: return bvt__record_interactions(r);
     case BVT_F_SESSIONS: return r->sessions;
-    case BVT_F_DWELL: return (double)bvt_record_dwell_ms(r);
-    case BVT_F_MEAN_DWELL: return bvt_record_mean_dwell_ms(r);
+    case BVT_F_DWELL: return (double)bvt__record_dwell_ms(r);
+    case BVT_F_MEAN_DWELL: return bvt__record_mean_dwell_ms(r);
     case BVT_F_CART_ITEMS:
     case BVT_F_CART_VALUE:
-        bvt_cart_totals(r->ext, &items, &value, &oldest);
+        bvt__cart_totals(r->ext, &items, &value, &oldest);
         return f == BVT_F_CART_ITEMS ? items : value;
     case BVT_F_PAGE_VIEWS: return r->counts[BVT_EVENT_PAGE_VIEW];
     case BVT_F_SEARCHES: return r->counts[BVT_EVENT_SEARCH];
@@ -195,7 +195,7 @@ static double env_feature(void *ud, uint32_t f)
                            (uint32_t)env_feature(ud, BVT_F_M_SCORE));
     case BVT_F_CLUSTER: /* once per user: k segments ask, and a run may swap the model */
         if (!st->cluster)
-            ((bvt_profile_env *)ud)->cluster = bvt_cluster_of(st->e, r, now) + 1;
+            ((bvt_profile_env *)ud)->cluster = bvt__cluster_of(st->e, r, now) + 1;
         return st->cluster - 1;
     default: return 0;
     }
@@ -211,7 +211,7 @@ static double env_interest(void *ud, uint32_t category)
         if (!st->r->icat[i])
             continue;
         all += st->r->iscore[i];
-        if (bvt_categories_within(st->e->cats, st->r->icat[i], category))
+        if (bvt__categories_within(st->e->cats, st->r->icat[i], category))
             in += st->r->iscore[i];
     }
     return all > 0 ? in / all : 0;
@@ -224,7 +224,7 @@ static void env_window(void *ud, uint32_t type, uint32_t category, int64_t windo
     *count = 0;
     *sum = 0;
     if (st->r->ext)
-        bvt_history_window(&st->r->ext->hist, &st->e->cfg.hist, type, category,
+        bvt__history_window(&st->r->ext->hist, &st->e->cfg.hist, type, category,
                            st->now - window_ms, st->now, count, sum);
 }
 
@@ -252,7 +252,7 @@ static int env_viewed_not_bought(void *ud, uint32_t category, int64_t window_ms)
 static int env_attr(void *ud, uint32_t key, double *num, uint32_t *str)
 {
     const bvt_profile_env *st = ud;
-    const bvt_attr_entry *a = bvt_attrs_get(st->r->ext, key);
+    const bvt_attr_entry *a = bvt__attrs_get(st->r->ext, key);
     if (!a)
         return 0;
     if (a->kind == BVT_ATTR_NUMBER)
@@ -301,12 +301,12 @@ static int env_context(void *ud, const char *key, size_t key_len, const char **v
 static int env_consent(void *ud, uint32_t purpose)
 {
     const bvt_profile_env *st = ud;
-    return bvt_consent_granted(st->r->ext, purpose);
+    return bvt__consent_granted(st->r->ext, purpose);
 }
 
 static int env_in_segment(void *ud, uint32_t segment);
 
-int bvt_profile_env_rule(bvt_profile_env *st, const bvt_rule *rule)
+int bvt__profile_env_rule(bvt_profile_env *st, const bvt_rule *rule)
 {
     bvt_rule_env env = { .ud = st, .now = st->now, .feature = env_feature,
                          .interest = env_interest, .window = env_window,
@@ -314,28 +314,28 @@ int bvt_profile_env_rule(bvt_profile_env *st, const bvt_rule *rule)
                          .viewed_not_bought = env_viewed_not_bought, .attr = env_attr,
                          .context = env_context, .consent = env_consent,
                          .in_segment = env_in_segment };
-    return bvt_rule_eval(rule, &env);
+    return bvt__rule_eval(rule, &env);
 }
 
-int bvt_profile_env_segment(bvt_profile_env *st, uint32_t segment)
+int bvt__profile_env_segment(bvt_profile_env *st, uint32_t segment)
 {
     const bvt_segment_def *d = segment <= st->set->max_id ? st->set->by_id[segment] : NULL;
     if (!d)
         return 0;
     if (!st->memo)
-        return bvt_profile_env_rule(st, d->rule);
+        return bvt__profile_env_rule(st, d->rule);
     if (!st->memo[d->id])
-        st->memo[d->id] = (uint8_t)(1 + bvt_profile_env_rule(st, d->rule));
+        st->memo[d->id] = (uint8_t)(1 + bvt__profile_env_rule(st, d->rule));
     return st->memo[d->id] == 2;
 }
 
-/* Acyclic by construction (bvt_segments_put refuses cycles). */
+/* Acyclic by construction (bvt__segments_put refuses cycles). */
 static int env_in_segment(void *ud, uint32_t segment)
 {
-    return bvt_profile_env_segment(ud, segment);
+    return bvt__profile_env_segment(ud, segment);
 }
 
-void bvt_profile_env_init(bvt_profile_env *st, const bvt_engine *e, const bvt_segment_set *set,
+void bvt__profile_env_init(bvt_profile_env *st, const bvt_engine *e, const bvt_segment_set *set,
                           const bvt_context *ctx, int64_t now, uint8_t *memo)
 {
     memset(st, 0, sizeof *st);
@@ -347,7 +347,7 @@ void bvt_profile_env_init(bvt_profile_env *st, const bvt_engine *e, const bvt_se
     st->cuts = atomic_load_explicit(&((bvt_engine *)e)->cuts, memory_order_acquire);
 }
 
-void bvt_profile_env_user(bvt_profile_env *st, const bvt_record *r)
+void bvt__profile_env_user(bvt_profile_env *st, const bvt_record *r)
 {
     st->r = r;
     st->cluster = 0;
@@ -355,31 +355,31 @@ void bvt_profile_env_user(bvt_profile_env *st, const bvt_record *r)
         memset(st->memo, 0, st->set->max_id + 1);
 }
 
-int bvt_context_check(const bvt_context *ctx, bvt_error *err)
+int bvt__context_check(const bvt_context *ctx, bvt_error *err)
 {
     if (!ctx)
         return BVT_OK;
     if (ctx->version > BVT_CONTEXT_VERSION)
-        return bvt_fail(err, BVT_EVERSION, -1, "context version %u is newer than this library",
+        return bvt__fail(err, BVT_EVERSION, -1, "context version %u is newer than this library",
                         ctx->version);
     if (ctx->version == 0)
-        return bvt_fail(err, BVT_EINVAL, -1, "context version is 0: use BVT_CONTEXT_INIT");
+        return bvt__fail(err, BVT_EINVAL, -1, "context version is 0: use BVT_CONTEXT_INIT");
     if (ctx->n > BVT_CONTEXT_KEYS_MAX)
-        return bvt_fail(err, BVT_EINVAL, -1, "context n (%zu keys) is above the limit "
+        return bvt__fail(err, BVT_EINVAL, -1, "context n (%zu keys) is above the limit "
                         "BVT_CONTEXT_KEYS_MAX (%d)", ctx->n, BVT_CONTEXT_KEYS_MAX);
     if (ctx->n && (!ctx->keys || !ctx->values))
-        return bvt_fail(err, BVT_EINVAL, -1, "context n > 0 without keys and values");
+        return bvt__fail(err, BVT_EINVAL, -1, "context n > 0 without keys and values");
     return BVT_OK;
 }
 
-int bvt_rule_compile_in(bvt_engine *e, int builtin,
+int bvt__rule_compile_in(bvt_engine *e, int builtin,
                         int (*segment)(void *ud, const char *name, size_t len, uint32_t *out),
                         const char *text, size_t len, bvt_rule **out, bvt_error *err)
 {
     *out = NULL;
     rule_pins *p = calloc(1, sizeof *p);
     if (!p)
-        return bvt_fail(err, BVT_ENOMEM, -1, "out of memory");
+        return bvt__fail(err, BVT_ENOMEM, -1, "out of memory");
     p->e = e;
     bvt_rule_names names = { .ud = p, .event_type = name_event_type,
                              .category = name_category, .string = name_string,
@@ -388,22 +388,22 @@ int bvt_rule_compile_in(bvt_engine *e, int builtin,
                              /* built-in windows may pass a short horizon: they then
                               * see what the history holds (docs/segments.md) */
                              .horizon_ms = builtin ? 0 : e->cfg.hist.horizon_ms };
-    int rc = bvt_rule_compile(out, text, len, &names, err);
+    int rc = bvt__rule_compile(out, text, len, &names, err);
     if (rc == BVT_OK)
-        bvt_rule_set_owner(*out, pins_release, p);
+        bvt__rule_set_owner(*out, pins_release, p);
     else
         pins_release(p);
     return rc;
 }
 
-void bvt_rule_mark_names(const bvt_rule *rule, struct bvt_name_marks *m)
+void bvt__rule_mark_names(const bvt_rule *rule, struct bvt_name_marks *m)
 {
-    const rule_pins *p = bvt_rule_owner(rule);
+    const rule_pins *p = bvt__rule_owner(rule);
     for (uint32_t i = 0; p && m && i < p->n; i++) {
         if (p->ids[i] & PIN_STRING)
-            bvt_bits_set(m->strings, p->ids[i] & ~PIN_STRING);
+            bvt__bits_set(m->strings, p->ids[i] & ~PIN_STRING);
         else
-            bvt_bits_set(m->cats, p->ids[i]);
+            bvt__bits_set(m->cats, p->ids[i]);
     }
 }
 

@@ -24,35 +24,35 @@ struct bvt_name_marks;
 
 /* Compile text (len bytes) against e's names; `builtin` lifts the horizon
  * check; `segment` resolves in_segment() names (NULL: the segments defined
- * now), called with a ud that bvt_rule_ud_engine() turns into e.  The rule
+ * now), called with a ud that bvt__rule_ud_engine() turns into e.  The rule
  * pins the categories and attribute strings it names until it is freed
- * (snapshots keep them meanwhile).  bvt_rule_compile()'s statuses. */
-int bvt_rule_compile_in(bvt_engine *e, int builtin,
+ * (snapshots keep them meanwhile).  bvt__rule_compile()'s statuses. */
+int bvt__rule_compile_in(bvt_engine *e, int builtin,
                         int (*segment)(void *ud, const char *name, size_t len, uint32_t *out),
                         const char *text, size_t len, bvt_rule **out, bvt_error *err);
-bvt_engine *bvt_rule_ud_engine(void *ud);
+bvt_engine *bvt__rule_ud_engine(void *ud);
 
-/* Mark in m what a rule compiled by bvt_rule_compile_in() names (a
+/* Mark in m what a rule compiled by bvt__rule_compile_in() names (a
  * snapshot keeps what its definitions name).  m may be NULL. */
-void bvt_rule_mark_names(const bvt_rule *rule, struct bvt_name_marks *m);
+void bvt__rule_mark_names(const bvt_rule *rule, struct bvt_name_marks *m);
 
 /* BVT_OK, BVT_EVERSION (newer than this library) or BVT_EINVAL (also more
  * than BVT_CONTEXT_KEYS_MAX keys), with err (may be NULL) saying why. */
-int bvt_context_check(const bvt_context *ctx, bvt_error *err);
+int bvt__context_check(const bvt_context *ctx, bvt_error *err);
 
 /* Evaluate at now in ctx (checked, may be NULL), in_segment() against set.
  * memo: set->max_id + 1 bytes, or NULL to evaluate referenced segments
  * again each time. */
-void bvt_profile_env_init(bvt_profile_env *st, const bvt_engine *e, const bvt_segment_set *set,
+void bvt__profile_env_init(bvt_profile_env *st, const bvt_engine *e, const bvt_segment_set *set,
                           const bvt_context *ctx, int64_t now, uint8_t *memo);
 
 /* The record the next evaluations read (locked by the caller; an all-zero
  * record with no ext is a user with no data). */
-void bvt_profile_env_user(bvt_profile_env *st, const bvt_record *r);
+void bvt__profile_env_user(bvt_profile_env *st, const bvt_record *r);
 
 /* 1 if the current user matches. */
-int bvt_profile_env_rule(bvt_profile_env *st, const bvt_rule *rule);
+int bvt__profile_env_rule(bvt_profile_env *st, const bvt_rule *rule);
 /* 1 if the current user is in the segment (0 when not defined in set). */
-int bvt_profile_env_segment(bvt_profile_env *st, uint32_t segment);
+int bvt__profile_env_segment(bvt_profile_env *st, uint32_t segment);
 
 #endif

@@ -5,12 +5,12 @@
 
 #include "segment.h"
 
-int bvt_segments_init(bvt_segments *s)
+int bvt__segments_init(bvt_segments *s)
 {
     memset(s, 0, sizeof *s);
     pthread_mutex_init(&s->current_lock, NULL);
     pthread_mutex_init(&s->define_lock, NULL);
-    int rc = bvt_interner_new(&s->names, BVT_SEGMENTS_MAX);
+    int rc = bvt__interner_new(&s->names, BVT_SEGMENTS_MAX);
     if (rc != BVT_OK)
         return rc;
     s->current = calloc(1, sizeof *s->current);
@@ -23,13 +23,13 @@ int bvt_segments_init(bvt_segments *s)
 static void def_release(bvt_segment_def *d)
 {
     if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1) {
-        bvt_rule_free(d->rule);
+        bvt__rule_free(d->rule);
         free(d->text);
         free(d);
     }
 }
 
-void bvt_segments_release(bvt_segment_set *set)
+void bvt__segments_release(bvt_segment_set *set)
 {
     if (!set || atomic_fetch_sub_explicit(&set->refs, 1, memory_order_acq_rel) != 1)
         return;
@@ -40,17 +40,17 @@ void bvt_segments_release(bvt_segment_set *set)
     free(set);
 }
 
-void bvt_segments_destroy(bvt_segments *s)
+void bvt__segments_destroy(bvt_segments *s)
 {
     if (!s->names)
         return; /* never initialised */
-    bvt_segments_release(s->current);
-    bvt_interner_free(s->names);
+    bvt__segments_release(s->current);
+    bvt__interner_free(s->names);
     pthread_mutex_destroy(&s->current_lock);
     pthread_mutex_destroy(&s->define_lock);
 }
 
-bvt_segment_set *bvt_segments_acquire(bvt_segments *s)
+bvt_segment_set *bvt__segments_acquire(bvt_segments *s)
 {
     pthread_mutex_lock(&s->current_lock);
     bvt_segment_set *set = s->current;
@@ -66,7 +66,7 @@ static void publish(bvt_segments *s, bvt_segment_set *next)
     bvt_segment_set *old = s->current;
     s->current = next;
     pthread_mutex_unlock(&s->current_lock);
-    bvt_segments_release(old);
+    bvt__segments_release(old);
 }
 
 /* publish(), journaled through the hooks (define_lock held): the log's
@@ -120,7 +120,7 @@ static bvt_segment_set *derive(const bvt_segment_set *base, uint32_t id, bvt_seg
     for (uint32_t i = 0; i < next->n; i++) {
         const uint32_t *refs;
         next->by_id[next->defs[i]->id] = next->defs[i];
-        next->has_refs |= bvt_rule_segment_refs(next->defs[i]->rule, &refs) > 0;
+        next->has_refs |= bvt__rule_segment_refs(next->defs[i]->rule, &refs) > 0;
     }
     return next;
 }
@@ -143,7 +143,7 @@ static int reaches(const bvt_segment_set *set, uint32_t from, uint32_t target)
     while (top && !found) {
         const bvt_segment_def *d = set->by_id[stack[--top]];
         const uint32_t *refs;
-        size_t n = d ? bvt_rule_segment_refs(d->rule, &refs) : 0;
+        size_t n = d ? bvt__rule_segment_refs(d->rule, &refs) : 0;
         for (size_t i = 0; i < n && !found; i++) {
             if (refs[i] == target)
                 found = 1;
@@ -163,14 +163,14 @@ static int reaches(const bvt_segment_set *set, uint32_t from, uint32_t target)
 static int refs_defined(const bvt_segment_set *base, uint32_t id, const bvt_rule *rule)
 {
     const uint32_t *refs;
-    size_t n = bvt_rule_segment_refs(rule, &refs);
+    size_t n = bvt__rule_segment_refs(rule, &refs);
     for (size_t i = 0; i < n; i++)
         if (refs[i] != id && (refs[i] > base->max_id || !base->by_id[refs[i]]))
             return 0;
     return 1;
 }
 
-int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *text,
+int bvt__segments_put(bvt_segments *s, const char *name, size_t len, const char *text,
                      bvt_rule *rule, int builtin, uint32_t *out_id)
 {
     bvt_segment_def *def = calloc(1, sizeof *def);
@@ -179,7 +179,7 @@ int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *
     if (!def || !copy) {
         free(def);
         free(copy);
-        bvt_rule_free(rule);
+        bvt__rule_free(rule);
         return BVT_ENOMEM;
     }
     if (tlen)
@@ -193,10 +193,10 @@ int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *
     const bvt_segment_set *base = s->current; /* only definers replace it */
     /* A new name takes the next id, interned only once nothing else can
      * fail, so ids follow publication order and none is lost to an error. */
-    uint32_t id = bvt_interner_find(s->names, name, len);
+    uint32_t id = bvt__interner_find(s->names, name, len);
     int rc = BVT_OK, fresh = id == 0;
     if (fresh) {
-        id = bvt_interner_count(s->names) + 1;
+        id = bvt__interner_count(s->names) + 1;
         if (id > BVT_SEGMENTS_MAX)
             rc = BVT_ELIMIT;
     }
@@ -218,7 +218,7 @@ int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *
     }
     if (rc == BVT_OK && fresh) {
         uint32_t got = 0;
-        rc = bvt_interner_intern(s->names, name, len, 0, &got, NULL);
+        rc = bvt__interner_intern(s->names, name, len, 0, &got, NULL);
         if (rc == BVT_OK && got != id)
             rc = BVT_ENOMEM; /* cannot happen: names are interned only here */
     }
@@ -230,7 +230,7 @@ int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *
         if (next) {
             /* def is in next: keep it alive through the release, free below */
             atomic_fetch_add_explicit(&def->refs, 1, memory_order_relaxed);
-            bvt_segments_release(next);
+            bvt__segments_release(next);
         }
         def_release(def);
     }
@@ -251,7 +251,7 @@ static int drop(bvt_segments *s, uint32_t id, uint32_t *blocker, int builtin_ok)
     } else {
         for (uint32_t i = 0; i < base->n && rc == BVT_OK; i++) {
             const uint32_t *refs;
-            size_t n = bvt_rule_segment_refs(base->defs[i]->rule, &refs);
+            size_t n = bvt__rule_segment_refs(base->defs[i]->rule, &refs);
             for (size_t j = 0; j < n; j++)
                 if (refs[j] == id && base->defs[i]->id != id) {
                     *blocker = base->defs[i]->id;
@@ -269,12 +269,12 @@ static int drop(bvt_segments *s, uint32_t id, uint32_t *blocker, int builtin_ok)
     return rc;
 }
 
-int bvt_segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker)
+int bvt__segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker)
 {
     return drop(s, id, blocker, 0);
 }
 
-int bvt_segments_drop_builtin(bvt_segments *s, uint32_t id, uint32_t *blocker)
+int bvt__segments_drop_builtin(bvt_segments *s, uint32_t id, uint32_t *blocker)
 {
     return drop(s, id, blocker, 1);
 }

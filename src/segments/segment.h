@@ -59,18 +59,18 @@ typedef struct bvt_segments {
 
 /* A name bvt_segment_define() accepts: 1..BVT_SEGMENT_NAME_MAX bytes of
  * UTF-8, not starting with a space. */
-static inline int bvt_segment_name_ok(const char *name, size_t len)
+static inline int bvt__segment_name_ok(const char *name, size_t len)
 {
     return name && len >= 1 && len <= BVT_SEGMENT_NAME_MAX && name[0] != ' ' &&
            bvt_utf8_check(name, len) == len;
 }
 
-int bvt_segments_init(bvt_segments *s);
-void bvt_segments_destroy(bvt_segments *s);
+int bvt__segments_init(bvt_segments *s);
+void bvt__segments_destroy(bvt_segments *s);
 
 /* A reference to the current version; release it when done. */
-bvt_segment_set *bvt_segments_acquire(bvt_segments *s);
-void bvt_segments_release(bvt_segment_set *set);
+bvt_segment_set *bvt__segments_acquire(bvt_segments *s);
+void bvt__segments_release(bvt_segment_set *set);
 
 /* Publish `rule`, compiled from `text`, under `name` (len bytes, a valid
  * name), interning the name if new; *out_id (may be NULL) gets its id.
@@ -78,15 +78,15 @@ void bvt_segments_release(bvt_segment_set *set);
  * BVT_ENOTFOUND (the rule names a segment removed since it was compiled),
  * BVT_ELIMIT, BVT_EEXIST (replacing a built-in from outside), BVT_ENOMEM;
  * or the log hook's status (the version is then published). */
-int bvt_segments_put(bvt_segments *s, const char *name, size_t len, const char *text,
+int bvt__segments_put(bvt_segments *s, const char *name, size_t len, const char *text,
                      bvt_rule *rule, int builtin, uint32_t *out_id);
 
 /* Remove id.  BVT_OK, BVT_ENOTFOUND, BVT_EEXIST (built in or referenced:
  * *blocker set to the referencing id, or id itself when built in). */
-int bvt_segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker);
+int bvt__segments_drop(bvt_segments *s, uint32_t id, uint32_t *blocker);
 
-/* As bvt_segments_drop, built-in segments included: the engine retiring
+/* As bvt__segments_drop, built-in segments included: the engine retiring
  * its own (cluster segments of an earlier, larger run). */
-int bvt_segments_drop_builtin(bvt_segments *s, uint32_t id, uint32_t *blocker);
+int bvt__segments_drop_builtin(bvt_segments *s, uint32_t id, uint32_t *blocker);
 
 #endif

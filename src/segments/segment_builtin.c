@@ -31,10 +31,10 @@ static const struct builtin {
     { "Lapsed", "purchases > 0 and purchase_recency > 90d" },
 };
 
-int bvt_segments_define_builtins(bvt_engine *e, bvt_error *err)
+int bvt__segments_define_builtins(bvt_engine *e, bvt_error *err)
 {
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
-        int rc = bvt_segment_define_internal(e, builtins[i].name, builtins[i].rule, 1, NULL, err);
+        int rc = bvt__segment_define_internal(e, builtins[i].name, builtins[i].rule, 1, NULL, err);
         if (rc != BVT_OK)
             return rc;
     }

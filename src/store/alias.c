@@ -14,7 +14,7 @@ static int empty(const bvt_user_key *k)
     return (k->hi | k->lo) == 0;
 }
 
-int bvt_aliases_init(bvt_aliases *a, uint32_t max)
+int bvt__aliases_init(bvt_aliases *a, uint32_t max)
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->lock, NULL);
@@ -22,7 +22,7 @@ int bvt_aliases_init(bvt_aliases *a, uint32_t max)
     return BVT_OK;
 }
 
-void bvt_aliases_destroy(bvt_aliases *a)
+void bvt__aliases_destroy(bvt_aliases *a)
 {
     free(a->from);
     free(a->to);
@@ -37,7 +37,7 @@ static uint32_t slot_of(const bvt_aliases *a, const bvt_user_key *k)
     return i;
 }
 
-int bvt_aliases_find(bvt_aliases *a, const bvt_user_key *k, bvt_user_key *to)
+int bvt__aliases_find(bvt_aliases *a, const bvt_user_key *k, bvt_user_key *to)
 {
     if (atomic_load_explicit(&a->count, memory_order_acquire) == 0)
         return 0;
@@ -76,7 +76,7 @@ static int grow(bvt_aliases *a)
     return BVT_OK;
 }
 
-int bvt_aliases_add(bvt_aliases *a, const bvt_user_key *anon, const bvt_user_key *known)
+int bvt__aliases_add(bvt_aliases *a, const bvt_user_key *anon, const bvt_user_key *known)
 {
     pthread_mutex_lock(&a->lock);
     uint32_t n = atomic_load_explicit(&a->count, memory_order_relaxed);
@@ -153,7 +153,7 @@ static int forget_doomed(const bvt_aliases *a, uint32_t i, const void *ud)
     return same(&a->from[i], k->id) || same(&a->to[i], k->target);
 }
 
-uint32_t bvt_aliases_forget(bvt_aliases *a, const bvt_user_key *id, const bvt_user_key *target)
+uint32_t bvt__aliases_forget(bvt_aliases *a, const bvt_user_key *id, const bvt_user_key *target)
 {
     if (atomic_load_explicit(&a->count, memory_order_acquire) == 0)
         return 0;
@@ -175,7 +175,7 @@ static int target_doomed(const bvt_aliases *a, uint32_t i, const void *ud)
     size_t lo = 0, hi = t->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = bvt_user_key_cmp(&t->keys[mid], &a->to[i]);
+        int c = bvt__user_key_cmp(&t->keys[mid], &a->to[i]);
         if (c == 0)
             return 1;
         if (c < 0)
@@ -186,7 +186,7 @@ static int target_doomed(const bvt_aliases *a, uint32_t i, const void *ud)
     return 0;
 }
 
-uint32_t bvt_aliases_remove_targets(bvt_aliases *a, const bvt_user_key *targets, size_t n)
+uint32_t bvt__aliases_remove_targets(bvt_aliases *a, const bvt_user_key *targets, size_t n)
 {
     if (n == 0 || atomic_load_explicit(&a->count, memory_order_acquire) == 0)
         return 0;
@@ -197,7 +197,7 @@ uint32_t bvt_aliases_remove_targets(bvt_aliases *a, const bvt_user_key *targets,
     return removed;
 }
 
-void bvt_aliases_foreach_to(bvt_aliases *a, const bvt_user_key *target,
+void bvt__aliases_foreach_to(bvt_aliases *a, const bvt_user_key *target,
                             void (*fn)(const bvt_user_key *from, void *ud), void *ud)
 {
     if (atomic_load_explicit(&a->count, memory_order_acquire) == 0)
@@ -209,7 +209,7 @@ void bvt_aliases_foreach_to(bvt_aliases *a, const bvt_user_key *target,
     pthread_mutex_unlock(&a->lock);
 }
 
-void bvt_aliases_foreach(bvt_aliases *a,
+void bvt__aliases_foreach(bvt_aliases *a,
                          void (*fn)(const bvt_user_key *from, const bvt_user_key *to, void *ud),
                          void *ud)
 {
@@ -220,7 +220,7 @@ void bvt_aliases_foreach(bvt_aliases *a,
     pthread_mutex_unlock(&a->lock);
 }
 
-size_t bvt_aliases_bytes(bvt_aliases *a)
+size_t bvt__aliases_bytes(bvt_aliases *a)
 {
     pthread_mutex_lock(&a->lock);
     size_t b = a->from ? (size_t)(a->mask + 1) * 2 * sizeof(bvt_user_key) : 0;

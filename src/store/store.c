@@ -27,7 +27,7 @@ static void release_record(const bvt_store *s, bvt_record *r, bvt_mem *m)
 static int index_alloc(bvt_shard *sh, uint32_t slots)
 {
     void *p = NULL;
-    int rc = bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &p, 0, (size_t)slots * sizeof(uint64_t));
+    int rc = bvt__mem_resize(&sh->mem, BVT_MEM_TABLE, &p, 0, (size_t)slots * sizeof(uint64_t));
     if (rc != BVT_OK)
         return rc;
     memset(p, 0, (size_t)slots * sizeof(uint64_t));
@@ -44,7 +44,7 @@ static uint64_t shard_budget(const bvt_store *s, uint64_t memory_budget)
     return memory_budget ? (memory_budget - fixed) / s->n_shards : 0;
 }
 
-void bvt_store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budget)
+void bvt__store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budget)
 {
     s->max_users = max_users;
     s->memory_budget = memory_budget;
@@ -52,19 +52,19 @@ void bvt_store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budg
         s->shards[i].mem.limit = shard_budget(s, memory_budget);
 }
 
-void bvt_store_lock_all(bvt_store *s)
+void bvt__store_lock_all(bvt_store *s)
 {
     for (uint32_t i = 0; i < s->n_shards; i++)
         pthread_mutex_lock(&s->shards[i].lock);
 }
 
-void bvt_store_unlock_all(bvt_store *s)
+void bvt__store_unlock_all(bvt_store *s)
 {
     for (uint32_t i = 0; i < s->n_shards; i++)
         pthread_mutex_unlock(&s->shards[i].lock);
 }
 
-int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
+int bvt__store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
                    uint32_t full_policy)
 {
     memset(s, 0, sizeof *s);
@@ -94,22 +94,22 @@ int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t m
         int rc = index_alloc(sh, next_pow2(want));
         if (rc != BVT_OK) {
             s->n_shards = i + 1;
-            bvt_store_destroy(s);
+            bvt__store_destroy(s);
             return rc;
         }
     }
     return BVT_OK;
 }
 
-void bvt_store_destroy(bvt_store *s)
+void bvt__store_destroy(bvt_store *s)
 {
     if (!s->shards)
         return;
     for (uint32_t i = 0; i < s->n_shards; i++) {
         bvt_shard *sh = &s->shards[i];
         for (uint32_t n = 0; n < sh->high_water; n++) {
-            bvt_record *r = bvt_shard_record(sh, n);
-            if (bvt_record_live(r))
+            bvt_record *r = bvt__shard_record(sh, n);
+            if (bvt__record_live(r))
                 release_record(s, r, &sh->mem);
         }
         for (uint32_t c = 0; c < sh->n_chunks; c++)
@@ -127,7 +127,7 @@ static inline uint64_t slot_value(const bvt_user_key *k, uint32_t num)
     return (uint64_t)(uint32_t)k->hi << 32 | (uint64_t)(num + 1);
 }
 
-bvt_record *bvt_shard_find(bvt_shard *sh, const bvt_user_key *k)
+bvt_record *bvt__shard_find(bvt_shard *sh, const bvt_user_key *k)
 {
     uint32_t tag = (uint32_t)k->hi;
     for (uint32_t i = (uint32_t)k->lo & sh->index_mask;; i = (i + 1) & sh->index_mask) {
@@ -135,7 +135,7 @@ bvt_record *bvt_shard_find(bvt_shard *sh, const bvt_user_key *k)
         if (v == 0)
             return NULL;
         if ((uint32_t)(v >> 32) == tag) {
-            bvt_record *r = bvt_shard_record(sh, (uint32_t)v - 1);
+            bvt_record *r = bvt__shard_record(sh, (uint32_t)v - 1);
             if (r->key_hi == k->hi && r->key_lo == k->lo)
                 return r;
         }
@@ -163,11 +163,11 @@ static int index_resize(bvt_shard *sh, uint32_t slots)
     }
     for (uint32_t i = 0; i < old_slots; i++)
         if (old[i]) {
-            const bvt_record *r = bvt_shard_record(sh, (uint32_t)old[i] - 1);
+            const bvt_record *r = bvt__shard_record(sh, (uint32_t)old[i] - 1);
             index_insert(sh->index, sh->index_mask, r->key_lo, old[i]);
         }
     void *p = old;
-    bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &p, (size_t)old_slots * sizeof(uint64_t), 0);
+    bvt__mem_resize(&sh->mem, BVT_MEM_TABLE, &p, (size_t)old_slots * sizeof(uint64_t), 0);
     return BVT_OK;
 }
 
@@ -176,7 +176,7 @@ static int index_grow(bvt_shard *sh)
     return index_resize(sh, (sh->index_mask + 1) * 2);
 }
 
-int bvt_store_presize(bvt_store *s, uint64_t users)
+int bvt__store_presize(bvt_store *s, uint64_t users)
 {
     uint64_t per_shard = (users + s->n_shards - 1) / s->n_shards;
     per_shard += per_shard / 8 + 16; /* shards fill unevenly */
@@ -201,7 +201,7 @@ static void index_remove(bvt_shard *sh, const bvt_record *r, uint32_t num)
     while (sh->index[i] != want)
         i = (i + 1) & mask;
     for (uint32_t j = (i + 1) & mask; sh->index[j]; j = (j + 1) & mask) {
-        const bvt_record *o = bvt_shard_record(sh, (uint32_t)sh->index[j] - 1);
+        const bvt_record *o = bvt__shard_record(sh, (uint32_t)sh->index[j] - 1);
         uint32_t home = (uint32_t)o->key_lo & mask;
         /* move j back to i unless its home lies cyclically in (i, j] */
         if (((j - home) & mask) >= ((j - i) & mask)) {
@@ -234,17 +234,17 @@ static void remove_numbered(bvt_shard *sh, bvt_record *r, uint32_t num)
     atomic_fetch_sub_explicit(&sh->store->users, 1, memory_order_relaxed);
 }
 
-void bvt_shard_remove(bvt_shard *sh, bvt_record *r)
+void bvt__shard_remove(bvt_shard *sh, bvt_record *r)
 {
     remove_numbered(sh, r, record_number(sh, r));
 }
 
-void bvt_shard_remove_at(bvt_shard *sh, uint32_t num)
+void bvt__shard_remove_at(bvt_shard *sh, uint32_t num)
 {
-    remove_numbered(sh, bvt_shard_record(sh, num), num);
+    remove_numbered(sh, bvt__shard_record(sh, num), num);
 }
 
-int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep)
+int bvt__shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep)
 {
     if (s->full_policy != BVT_FULL_EVICT_LRU || sh->high_water == 0)
         return BVT_EFULL;
@@ -252,9 +252,9 @@ int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
     bvt_record *victim = NULL;
     uint32_t victim_num = 0;
     for (int tries = 0, seen = 0; tries < 64 && seen < 16; tries++) {
-        uint32_t n = (uint32_t)(bvt_rng_next(&sh->rng) % sh->high_water);
-        bvt_record *r = bvt_shard_record(sh, n);
-        if (!bvt_record_live(r) || r == keep)
+        uint32_t n = (uint32_t)(bvt__rng_next(&sh->rng) % sh->high_water);
+        bvt_record *r = bvt__shard_record(sh, n);
+        if (!bvt__record_live(r) || r == keep)
             continue;
         seen++;
         if (!victim || r->last_seen_ms < victim->last_seen_ms) {
@@ -263,8 +263,8 @@ int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
         }
     }
     for (uint32_t n = 0; n < sh->high_water && !victim; n++) {
-        bvt_record *r = bvt_shard_record(sh, n); /* sparse shard: first live record */
-        if (bvt_record_live(r) && r != keep) {
+        bvt_record *r = bvt__shard_record(sh, n); /* sparse shard: first live record */
+        if (bvt__record_live(r) && r != keep) {
             victim = r;
             victim_num = n;
         }
@@ -280,16 +280,16 @@ int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
     sh->evicted++;
     /* the change that needed the room starts again from here, as replay
      * starts it after the eviction's record (mem.h) */
-    bvt_mem_begin(&sh->mem);
+    bvt__mem_begin(&sh->mem);
     return BVT_OK;
 }
 
-int bvt_shard_evict_key(bvt_shard *sh, const bvt_user_key *k)
+int bvt__shard_evict_key(bvt_shard *sh, const bvt_user_key *k)
 {
-    bvt_record *r = bvt_shard_find(sh, k);
+    bvt_record *r = bvt__shard_find(sh, k);
     if (!r)
         return BVT_ENOTFOUND;
-    bvt_shard_remove(sh, r);
+    bvt__shard_remove(sh, r);
     sh->evicted++;
     return BVT_OK;
 }
@@ -299,21 +299,21 @@ static int take_record(bvt_shard *sh, uint32_t *out)
 {
     if (sh->free_head) {
         *out = sh->free_head - 1;
-        sh->free_head = NEXT_FREE(bvt_shard_record(sh, *out));
+        sh->free_head = NEXT_FREE(bvt__shard_record(sh, *out));
         return BVT_OK;
     }
     if (sh->high_water == UINT32_MAX - 1)
         return BVT_EFULL;
     if (sh->high_water == sh->n_chunks * BVT_CHUNK_RECORDS) {
         void *list = sh->chunks;
-        int rc = bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &list,
+        int rc = bvt__mem_resize(&sh->mem, BVT_MEM_TABLE, &list,
                                 sh->n_chunks * sizeof(bvt_record *),
                                 (sh->n_chunks + 1) * sizeof(bvt_record *));
         if (rc != BVT_OK)
             return rc;
         sh->chunks = list;
         void *chunk = NULL;
-        rc = bvt_mem_resize(&sh->mem, BVT_MEM_TABLE, &chunk, 0,
+        rc = bvt__mem_resize(&sh->mem, BVT_MEM_TABLE, &chunk, 0,
                             BVT_CHUNK_RECORDS * sizeof(bvt_record));
         if (rc != BVT_OK)
             return rc; /* the longer list is harmless */
@@ -337,14 +337,14 @@ static int reserve_user(bvt_shard *sh, const bvt_store *s, const bvt_record *kee
         atomic_fetch_sub_explicit(&st->users, 1, memory_order_relaxed);
         if (s->full_policy != BVT_FULL_EVICT_LRU)
             return BVT_EFULL;
-        if (bvt_shard_evict_one(sh, s, keep) == BVT_OK)
+        if (bvt__shard_evict_one(sh, s, keep) == BVT_OK)
             continue;
         int evicted = 0;
         for (uint32_t i = 0; i < s->n_shards && !evicted; i++) {
             bvt_shard *o = &s->shards[i];
-            if (o == sh || bvt_shard_trylock(o) != 0)
+            if (o == sh || bvt__shard_trylock(o) != 0)
                 continue;
-            evicted = bvt_shard_evict_one(o, s, NULL) == BVT_OK;
+            evicted = bvt__shard_evict_one(o, s, NULL) == BVT_OK;
             pthread_mutex_unlock(&o->lock);
         }
         if (!evicted)
@@ -365,15 +365,15 @@ static int add_record(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
     while ((uint64_t)(sh->live + 1) * 4 > (uint64_t)(sh->index_mask + 1) * 3) {
         rc = index_grow(sh);
         if (rc == BVT_EFULL)
-            rc = bvt_shard_evict_one(sh, s, keep);
+            rc = bvt__shard_evict_one(sh, s, keep);
         if (rc != BVT_OK)
             goto unreserve;
     }
     uint32_t num;
     while ((rc = take_record(sh, &num)) != BVT_OK)
-        if (rc != BVT_EFULL || bvt_shard_evict_one(sh, s, keep) != BVT_OK)
+        if (rc != BVT_EFULL || bvt__shard_evict_one(sh, s, keep) != BVT_OK)
             goto unreserve;
-    bvt_record *r = bvt_shard_record(sh, num);
+    bvt_record *r = bvt__shard_record(sh, num);
     memset(r, 0, sizeof *r);
     r->key_hi = k->hi;
     r->key_lo = k->lo;
@@ -387,13 +387,13 @@ unreserve:
     return rc;
 }
 
-int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+int bvt__shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
                   const bvt_record *keep, bvt_record **out)
 {
     return add_record(sh, s, k, keep, out, 1);
 }
 
-int bvt_shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+int bvt__shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
                             const bvt_record *replaced, bvt_record **out)
 {
     return add_record(sh, s, k, replaced, out, 0);

@@ -47,7 +47,7 @@ typedef int (*bvt_evict_fn)(void *ud, const bvt_user_key *victim);
 
 /* Releases a record's variable parts (its bvt_ext: history, cart,
  * attributes, consent, experiment entries, caps) into m before the store
- * frees or reuses the record.  The engine installs bvt_profile_release
+ * frees or reuses the record.  The engine installs bvt__profile_release
  * (engine.c): the store stays below profile.c, whose release reaches
  * consent and experiments. */
 typedef void (*bvt_release_fn)(void *ud, bvt_record *r, bvt_mem *m);
@@ -66,38 +66,38 @@ typedef struct bvt_store {
     void *release_ud;
 } bvt_store;
 
-int bvt_store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
+int bvt__store_init(bvt_store *s, uint32_t shards, uint64_t max_users, uint64_t memory_budget,
                    uint32_t full_policy);
-void bvt_store_destroy(bvt_store *s);
+void bvt__store_destroy(bvt_store *s);
 
 /* Set the user limit and memory budget (0 = none).  Replay runs with none:
  * what the limits decided when the journal was written is in it.  No shard
  * lock is taken: only while nobody else uses the store. */
-void bvt_store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budget);
+void bvt__store_set_limits(bvt_store *s, uint64_t max_users, uint64_t memory_budget);
 
 /* Take every shard lock, in index order (the only order two holders may
  * use), and release them: a snapshot's cut, and a definition published
- * against the events that read it (bvt_persist_hold). */
-void bvt_store_lock_all(bvt_store *s);
-void bvt_store_unlock_all(bvt_store *s);
+ * against the events that read it (bvt__persist_hold). */
+void bvt__store_lock_all(bvt_store *s);
+void bvt__store_unlock_all(bvt_store *s);
 
 /* Size every shard's index for `users` in all (loading a snapshot), so
  * adding them never rehashes.  No shard lock is taken: only for a store
  * nobody else uses yet.  BVT_OK; BVT_EFULL (budget); BVT_ENOMEM. */
-int bvt_store_presize(bvt_store *s, uint64_t users);
+int bvt__store_presize(bvt_store *s, uint64_t users);
 
-static inline bvt_shard *bvt_store_shard(const bvt_store *s, const bvt_user_key *k)
+static inline bvt_shard *bvt__store_shard(const bvt_store *s, const bvt_user_key *k)
 {
     return &s->shards[s->n_shards == 1 ? 0 : k->hi >> s->shard_shift];
 }
 
-static inline bvt_record *bvt_shard_record(const bvt_shard *sh, uint32_t num)
+static inline bvt_record *bvt__shard_record(const bvt_shard *sh, uint32_t num)
 {
     return &sh->chunks[num >> BVT_CHUNK_BITS][num & (BVT_CHUNK_RECORDS - 1)];
 }
 
 /* Hint the cache about k's index slot. */
-static inline void bvt_shard_prefetch(const bvt_shard *sh, const bvt_user_key *k)
+static inline void bvt__shard_prefetch(const bvt_shard *sh, const bvt_user_key *k)
 {
     if (sh->index)
         __builtin_prefetch(&sh->index[k->lo & sh->index_mask]);
@@ -109,64 +109,64 @@ typedef struct bvt_shard_debt {
     void (*pay)(bvt_shard *sh);
 } bvt_shard_debt;
 
-/* Lock a shard.  Every shard lock goes through here (or bvt_shard_trylock):
+/* Lock a shard.  Every shard lock goes through here (or bvt__shard_trylock):
  * a snapshot in progress marks the shards it has yet to copy, and whoever
  * locks one first copies it, so nothing changes a shard before its copy
  * and tracking waits for one shard's copy at most (snapshot.c). */
-static inline void bvt_shard_lock(bvt_shard *sh)
+static inline void bvt__shard_lock(bvt_shard *sh)
 {
     pthread_mutex_lock(&sh->lock);
     if (sh->snap)
         sh->snap->pay(sh);
-    bvt_mem_begin(&sh->mem); /* what the lock is taken for is one change */
+    bvt__mem_begin(&sh->mem); /* what the lock is taken for is one change */
 }
 
-/* As bvt_shard_lock when the lock is free; 0 when taken, else non-zero. */
-static inline int bvt_shard_trylock(bvt_shard *sh)
+/* As bvt__shard_lock when the lock is free; 0 when taken, else non-zero. */
+static inline int bvt__shard_trylock(bvt_shard *sh)
 {
     if (pthread_mutex_trylock(&sh->lock) != 0)
         return -1;
     if (sh->snap)
         sh->snap->pay(sh);
-    bvt_mem_begin(&sh->mem);
+    bvt__mem_begin(&sh->mem);
     return 0;
 }
 
 /* The rest run with sh->lock held. */
 
 /* Record of k, or NULL. */
-bvt_record *bvt_shard_find(bvt_shard *sh, const bvt_user_key *k);
+bvt_record *bvt__shard_find(bvt_shard *sh, const bvt_user_key *k);
 
 /* Add a zeroed record for k (which must be absent).  When the store is at
  * max_users, or the shard's memory budget refuses the space, the full
  * policy decides: BVT_EFULL, or evict an approximately least-recently-seen
  * record other than `keep` (may be NULL) — from this shard, or from another
  * shard whose lock is free at that moment.  BVT_OK, BVT_EFULL or BVT_ENOMEM. */
-int bvt_shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+int bvt__shard_add(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
                   const bvt_record *keep, bvt_record **out);
 
-/* As bvt_shard_add for a record that takes the place of `replaced`, which
+/* As bvt__shard_add for a record that takes the place of `replaced`, which
  * the caller removes right after (aliasing): the user count may pass
  * max_users for that moment, so a full table can still resolve identities. */
-int bvt_shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
+int bvt__shard_add_replacing(bvt_shard *sh, const bvt_store *s, const bvt_user_key *k,
                             const bvt_record *replaced, bvt_record **out);
 
 /* Remove k's record as an eviction (counted, on_evict not called): the
  * replay of a journaled eviction.  BVT_OK or BVT_ENOTFOUND. */
-int bvt_shard_evict_key(bvt_shard *sh, const bvt_user_key *k);
+int bvt__shard_evict_key(bvt_shard *sh, const bvt_user_key *k);
 
 /* Release r's profile (through s->release) and remove it. */
-void bvt_shard_remove(bvt_shard *sh, bvt_record *r);
+void bvt__shard_remove(bvt_shard *sh, bvt_record *r);
 /* The same for the live record number num (a pass by record number need
  * not search the chunks for it). */
-void bvt_shard_remove_at(bvt_shard *sh, uint32_t num);
+void bvt__shard_remove_at(bvt_shard *sh, uint32_t num);
 
 /* Evict one approximately least-recently-seen record other than keep, if
  * the policy allows.  BVT_OK; BVT_EFULL (reject policy, or nothing else);
  * or what on_evict returned. */
-int bvt_shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep);
+int bvt__shard_evict_one(bvt_shard *sh, const bvt_store *s, const bvt_record *keep);
 
-static inline int bvt_record_live(const bvt_record *r)
+static inline int bvt__record_live(const bvt_record *r)
 {
     return (r->key_hi | r->key_lo) != 0;
 }

@@ -35,7 +35,7 @@ typedef struct bvt_user_change {
     /* One attempt of the change on r, its shard locked: BVT_OK or why it
      * was refused.  Called again after an eviction (BVT_UPDATE_EVICT), so
      * an attempt that needs a fresh start of the memory budget's change
-     * (bvt_mem_begin) makes it itself. */
+     * (bvt__mem_begin) makes it itself. */
     int (*change)(void *ctx, bvt_shard *sh, bvt_record *r);
     /* After the change succeeded, still under the lock (so the record falls
      * on the same side of a checkpoint's cut as the change): journal it.
@@ -55,23 +55,23 @@ typedef struct bvt_user_change {
  * else the commit's; BVT_EFULL or BVT_ENOMEM when no profile could be
  * created; u->absent for a missing profile without BVT_UPDATE_CREATE.  No
  * lock is held on return. */
-int bvt_user_update(bvt_engine *e, bvt_user_key k, bvt_user_change *u);
+int bvt__user_update(bvt_engine *e, bvt_user_key k, bvt_user_change *u);
 
 /* The same for a record found (or created: `created` set) by a caller that
  * holds sh's lock already (batches lock a shard once per run of events);
  * r non-NULL.  The lock stays held. */
-int bvt_user_update_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created,
+int bvt__user_update_locked(bvt_engine *e, bvt_shard *sh, bvt_record *r, int created,
                            bvt_user_change *u);
 
 /* Fill err for a failed update the caller's message did not explain: the
  * failures every per-user change shares (no room for a new profile or for
  * the change, out of memory, a failed journal), `what` naming the change
  * ("the consent choice").  Returns rc. */
-int bvt_user_change_fail(const bvt_user_change *u, bvt_error *err, int rc, const char *what);
+int bvt__user_change_fail(const bvt_user_change *u, bvt_error *err, int rc, const char *what);
 
 /* The end of a public per-user call, outside its locks: wait until its
- * journal record is committed (bvt_persist_commit), explaining a failure
+ * journal record is committed (bvt__persist_commit), explaining a failure
  * (the change stays in memory, not durable) in err. */
-int bvt_user_change_commit(bvt_engine *e, bvt_error *err, const char *what);
+int bvt__user_change_commit(bvt_engine *e, bvt_error *err, const char *what);
 
 #endif

@@ -11,21 +11,21 @@
  * infinite: snapshots refuse a counter that is not finite, so one absurd
  * amount (a purchase of 1e200, whose square a variance adds) must not
  * leave a state that saves but cannot be loaded. */
-static inline double bvt_add_saturated(double a, double b)
+static inline double bvt__add_saturated(double a, double b)
 {
     double sum = a + b;
     return sum < DBL_MAX ? sum : DBL_MAX;
 }
 
-static inline void bvt_atomic_add_double(_Atomic double *p, double x)
+static inline void bvt__atomic_add_double(_Atomic double *p, double x)
 {
     double old = atomic_load_explicit(p, memory_order_relaxed);
-    while (!atomic_compare_exchange_weak_explicit(p, &old, bvt_add_saturated(old, x),
+    while (!atomic_compare_exchange_weak_explicit(p, &old, bvt__add_saturated(old, x),
                                                   memory_order_relaxed, memory_order_relaxed))
         ;
 }
 
-static inline double bvt_atomic_load_double(const _Atomic double *p)
+static inline double bvt__atomic_load_double(const _Atomic double *p)
 {
     return atomic_load_explicit((_Atomic double *)p, memory_order_relaxed);
 }

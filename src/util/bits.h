@@ -9,7 +9,7 @@
 /* Words for the bits of ids 0..n-1. */
 #define BVT_BITS_WORDS(n) (((size_t)(n) + 63) / 64)
 
-static inline void bvt_bits_set(_Atomic uint64_t *bits, uint32_t i)
+static inline void bvt__bits_set(_Atomic uint64_t *bits, uint32_t i)
 {
     uint64_t bit = 1ull << (i & 63);
     /* most ids are marked many times: read first, write once */
@@ -17,7 +17,7 @@ static inline void bvt_bits_set(_Atomic uint64_t *bits, uint32_t i)
         atomic_fetch_or_explicit(&bits[i >> 6], bit, memory_order_relaxed);
 }
 
-static inline int bvt_bits_has(const _Atomic uint64_t *bits, uint32_t i)
+static inline int bvt__bits_has(const _Atomic uint64_t *bits, uint32_t i)
 {
     return (atomic_load_explicit(&bits[i >> 6], memory_order_relaxed) >> (i & 63)) & 1;
 }

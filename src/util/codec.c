@@ -4,7 +4,7 @@
 
 #include "codec.h"
 
-void bvt_wbuf_free(bvt_wbuf *w)
+void bvt__wbuf_free(bvt_wbuf *w)
 {
     if (!w)
         return;
@@ -13,7 +13,7 @@ void bvt_wbuf_free(bvt_wbuf *w)
     memset(w, 0, sizeof *w);
 }
 
-int bvt_wbuf_grow(bvt_wbuf *w, size_t n)
+int bvt__wbuf_grow(bvt_wbuf *w, size_t n)
 {
     if (w->oom)
         return -1;
@@ -41,20 +41,20 @@ int bvt_wbuf_grow(bvt_wbuf *w, size_t n)
     return 0;
 }
 
-void bvt_w_str(bvt_wbuf *w, const char *s, size_t n)
+void bvt__w_str(bvt_wbuf *w, const char *s, size_t n)
 {
     if (!s) {
-        bvt_w_u32(w, UINT32_MAX);
+        bvt__w_u32(w, UINT32_MAX);
         return;
     }
-    bvt_w_u32(w, (uint32_t)n);
-    bvt_w_bytes(w, s, n);
-    bvt_w_u8(w, 0);
+    bvt__w_u32(w, (uint32_t)n);
+    bvt__w_bytes(w, s, n);
+    bvt__w_u8(w, 0);
 }
 
-void bvt_w_cstr(bvt_wbuf *w, const char *s) { bvt_w_str(w, s, s ? strlen(s) : 0); }
+void bvt__w_cstr(bvt_wbuf *w, const char *s) { bvt__w_str(w, s, s ? strlen(s) : 0); }
 
-int bvt_r_fail(bvt_rbuf *r, const char *why)
+int bvt__r_fail(bvt_rbuf *r, const char *why)
 {
     if (!r->bad) {
         r->bad = 1;
@@ -64,19 +64,19 @@ int bvt_r_fail(bvt_rbuf *r, const char *why)
     return 0;
 }
 
-const char *bvt_r_str(bvt_rbuf *r, size_t *out_len)
+const char *bvt__r_str(bvt_rbuf *r, size_t *out_len)
 {
     if (out_len)
         *out_len = 0;
-    uint32_t n = bvt_r_u32(r);
+    uint32_t n = bvt__r_u32(r);
     if (r->bad || n == UINT32_MAX)
         return NULL;
-    const char *s = bvt_r_bytes(r, (size_t)n + 1);
+    const char *s = bvt__r_bytes(r, (size_t)n + 1);
     if (!s)
         return NULL;
     if (s[n] != 0 || memchr(s, 0, n)) {
         r->pos -= (size_t)n + 1;
-        bvt_r_fail(r, "string is not NUL-terminated or holds a NUL");
+        bvt__r_fail(r, "string is not NUL-terminated or holds a NUL");
         return NULL;
     }
     if (out_len)
@@ -84,24 +84,24 @@ const char *bvt_r_str(bvt_rbuf *r, size_t *out_len)
     return s;
 }
 
-uint32_t bvt_r_count(bvt_rbuf *r, size_t min_elem_bytes)
+uint32_t bvt__r_count(bvt_rbuf *r, size_t min_elem_bytes)
 {
-    uint32_t n = bvt_r_u32(r);
+    uint32_t n = bvt__r_u32(r);
     if (r->bad)
         return 0;
     if (min_elem_bytes == 0)
         min_elem_bytes = 1;
     if ((uint64_t)n > (r->len - r->pos) / min_elem_bytes) {
         r->pos -= 4;
-        bvt_r_fail(r, "element count larger than the data");
+        bvt__r_fail(r, "element count larger than the data");
         return 0;
     }
     return n;
 }
 
-int bvt_r_end(bvt_rbuf *r)
+int bvt__r_end(bvt_rbuf *r)
 {
     if (!r->bad && r->pos != r->len)
-        bvt_r_fail(r, "trailing bytes");
+        bvt__r_fail(r, "trailing bytes");
     return !r->bad;
 }

@@ -32,19 +32,19 @@ typedef struct bvt_rbuf {
 #define BVT_WBUF_INIT { NULL, 0, 0, 0, 0 }
 
 /* A writer into the caller's buffer (no allocation; overflow sets oom). */
-static inline bvt_wbuf bvt_wbuf_fixed(void *buf, size_t cap)
+static inline bvt_wbuf bvt__wbuf_fixed(void *buf, size_t cap)
 {
     bvt_wbuf w = { (unsigned char *)buf, 0, cap, 0, 1 };
     return w;
 }
 
 /* Free w's bytes and reset it to empty (NULL is a no-op). */
-void bvt_wbuf_free(bvt_wbuf *w);
+void bvt__wbuf_free(bvt_wbuf *w);
 /* Make room for n more bytes; 0 on success, -1 (and oom) on failure. */
-int bvt_wbuf_grow(bvt_wbuf *w, size_t n);
-static inline int bvt_wbuf_reserve(bvt_wbuf *w, size_t n)
+int bvt__wbuf_grow(bvt_wbuf *w, size_t n);
+static inline int bvt__wbuf_reserve(bvt_wbuf *w, size_t n)
 {
-    return !w->oom && w->cap - w->len >= n ? 0 : bvt_wbuf_grow(w, n);
+    return !w->oom && w->cap - w->len >= n ? 0 : bvt__wbuf_grow(w, n);
 }
 
 /* Fixed-width values, inline: a profile is a few dozen of them, and a
@@ -60,52 +60,52 @@ static inline int bvt_wbuf_reserve(bvt_wbuf *w, size_t n)
 #endif
 
 /* Unchecked loads and stores at p, for a run of fields whose room the
- * caller checked once (bvt_r_bytes, bvt_wbuf_reserve). */
-static inline uint16_t bvt_ld_u16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return BVT_LE16(v); }
-static inline uint32_t bvt_ld_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return BVT_LE32(v); }
-static inline uint64_t bvt_ld_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return BVT_LE64(v); }
-static inline float bvt_ld_f32(const unsigned char *p) { uint32_t u = bvt_ld_u32(p); float v; memcpy(&v, &u, 4); return v; }
-static inline double bvt_ld_f64(const unsigned char *p) { uint64_t u = bvt_ld_u64(p); double v; memcpy(&v, &u, 8); return v; }
-static inline void bvt_st_u16(unsigned char *p, uint16_t v) { v = BVT_LE16(v); memcpy(p, &v, 2); }
-static inline void bvt_st_u32(unsigned char *p, uint32_t v) { v = BVT_LE32(v); memcpy(p, &v, 4); }
-static inline void bvt_st_u64(unsigned char *p, uint64_t v) { v = BVT_LE64(v); memcpy(p, &v, 8); }
-static inline void bvt_st_f32(unsigned char *p, float f) { uint32_t u; memcpy(&u, &f, 4); bvt_st_u32(p, u); }
-static inline void bvt_st_f64(unsigned char *p, double f) { uint64_t u; memcpy(&u, &f, 8); bvt_st_u64(p, u); }
+ * caller checked once (bvt__r_bytes, bvt__wbuf_reserve). */
+static inline uint16_t bvt__ld_u16(const unsigned char *p) { uint16_t v; memcpy(&v, p, 2); return BVT_LE16(v); }
+static inline uint32_t bvt__ld_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return BVT_LE32(v); }
+static inline uint64_t bvt__ld_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return BVT_LE64(v); }
+static inline float bvt__ld_f32(const unsigned char *p) { uint32_t u = bvt__ld_u32(p); float v; memcpy(&v, &u, 4); return v; }
+static inline double bvt__ld_f64(const unsigned char *p) { uint64_t u = bvt__ld_u64(p); double v; memcpy(&v, &u, 8); return v; }
+static inline void bvt__st_u16(unsigned char *p, uint16_t v) { v = BVT_LE16(v); memcpy(p, &v, 2); }
+static inline void bvt__st_u32(unsigned char *p, uint32_t v) { v = BVT_LE32(v); memcpy(p, &v, 4); }
+static inline void bvt__st_u64(unsigned char *p, uint64_t v) { v = BVT_LE64(v); memcpy(p, &v, 8); }
+static inline void bvt__st_f32(unsigned char *p, float f) { uint32_t u; memcpy(&u, &f, 4); bvt__st_u32(p, u); }
+static inline void bvt__st_f64(unsigned char *p, double f) { uint64_t u; memcpy(&u, &f, 8); bvt__st_u64(p, u); }
 
-static inline void bvt_w_bytes(bvt_wbuf *w, const void *p, size_t n)
+static inline void bvt__w_bytes(bvt_wbuf *w, const void *p, size_t n)
 {
-    if (n == 0 || bvt_wbuf_reserve(w, n) != 0)
+    if (n == 0 || bvt__wbuf_reserve(w, n) != 0)
         return;
     memcpy(w->p + w->len, p, n);
     w->len += n;
 }
 
-static inline void bvt_w_u8(bvt_wbuf *w, uint8_t v) { bvt_w_bytes(w, &v, 1); }
-static inline void bvt_w_u16(bvt_wbuf *w, uint16_t v) { v = BVT_LE16(v); bvt_w_bytes(w, &v, 2); }
-static inline void bvt_w_u32(bvt_wbuf *w, uint32_t v) { v = BVT_LE32(v); bvt_w_bytes(w, &v, 4); }
-static inline void bvt_w_u64(bvt_wbuf *w, uint64_t v) { v = BVT_LE64(v); bvt_w_bytes(w, &v, 8); }
-static inline void bvt_w_i32(bvt_wbuf *w, int32_t v) { bvt_w_u32(w, (uint32_t)v); }
-static inline void bvt_w_i64(bvt_wbuf *w, int64_t v) { bvt_w_u64(w, (uint64_t)v); }
+static inline void bvt__w_u8(bvt_wbuf *w, uint8_t v) { bvt__w_bytes(w, &v, 1); }
+static inline void bvt__w_u16(bvt_wbuf *w, uint16_t v) { v = BVT_LE16(v); bvt__w_bytes(w, &v, 2); }
+static inline void bvt__w_u32(bvt_wbuf *w, uint32_t v) { v = BVT_LE32(v); bvt__w_bytes(w, &v, 4); }
+static inline void bvt__w_u64(bvt_wbuf *w, uint64_t v) { v = BVT_LE64(v); bvt__w_bytes(w, &v, 8); }
+static inline void bvt__w_i32(bvt_wbuf *w, int32_t v) { bvt__w_u32(w, (uint32_t)v); }
+static inline void bvt__w_i64(bvt_wbuf *w, int64_t v) { bvt__w_u64(w, (uint64_t)v); }
 
-static inline void bvt_w_f32(bvt_wbuf *w, float v)
+static inline void bvt__w_f32(bvt_wbuf *w, float v)
 {
     uint32_t u;
     memcpy(&u, &v, 4);
-    bvt_w_u32(w, u);
+    bvt__w_u32(w, u);
 }
 
-static inline void bvt_w_f64(bvt_wbuf *w, double v)
+static inline void bvt__w_f64(bvt_wbuf *w, double v)
 {
     uint64_t u;
     memcpy(&u, &v, 8);
-    bvt_w_u64(w, u);
+    bvt__w_u64(w, u);
 }
 /* s may be NULL (read back as NULL); n is its length in bytes. */
-void bvt_w_str(bvt_wbuf *w, const char *s, size_t n);
+void bvt__w_str(bvt_wbuf *w, const char *s, size_t n);
 /* The same for a NUL-terminated string or NULL. */
-void bvt_w_cstr(bvt_wbuf *w, const char *s);
+void bvt__w_cstr(bvt_wbuf *w, const char *s);
 
-static inline void bvt_rbuf_init(bvt_rbuf *r, const void *p, size_t len)
+static inline void bvt__rbuf_init(bvt_rbuf *r, const void *p, size_t len)
 {
     memset(r, 0, sizeof *r);
     r->p = (const unsigned char *)p;
@@ -113,15 +113,15 @@ static inline void bvt_rbuf_init(bvt_rbuf *r, const void *p, size_t len)
 }
 
 /* Mark r bad at its current position (the first reason is kept); returns 0
- * so a check can read `return bvt_r_fail(r, "...")`. */
-int bvt_r_fail(bvt_rbuf *r, const char *why);
+ * so a check can read `return bvt__r_fail(r, "...")`. */
+int bvt__r_fail(bvt_rbuf *r, const char *why);
 
 /* n bytes in place, or NULL (and bad) when fewer remain. */
-static inline const void *bvt_r_bytes(bvt_rbuf *r, size_t n)
+static inline const void *bvt__r_bytes(bvt_rbuf *r, size_t n)
 {
     if (r->bad || r->len - r->pos < n) {
         if (!r->bad)
-            bvt_r_fail(r, "unexpected end of data");
+            bvt__r_fail(r, "unexpected end of data");
         return NULL;
     }
     const void *p = r->p + r->pos;
@@ -133,48 +133,48 @@ static inline const void *bvt_r_bytes(bvt_rbuf *r, size_t n)
     static inline type name(bvt_rbuf *r)                                                   \
     {                                                                                      \
         type v = 0;                                                                        \
-        const void *p = bvt_r_bytes(r, n);                                                 \
+        const void *p = bvt__r_bytes(r, n);                                                 \
         if (p)                                                                             \
             memcpy(&v, p, n);                                                              \
         return (type)swap(v);                                                              \
     }
 #define BVT_SAME(v) (v)
-BVT_READER(bvt_r_u8, uint8_t, 1, BVT_SAME)
-BVT_READER(bvt_r_u16, uint16_t, 2, BVT_LE16)
-BVT_READER(bvt_r_u32, uint32_t, 4, BVT_LE32)
-BVT_READER(bvt_r_u64, uint64_t, 8, BVT_LE64)
+BVT_READER(bvt__r_u8, uint8_t, 1, BVT_SAME)
+BVT_READER(bvt__r_u16, uint16_t, 2, BVT_LE16)
+BVT_READER(bvt__r_u32, uint32_t, 4, BVT_LE32)
+BVT_READER(bvt__r_u64, uint64_t, 8, BVT_LE64)
 #undef BVT_READER
 #undef BVT_SAME
 
-static inline int32_t bvt_r_i32(bvt_rbuf *r) { return (int32_t)bvt_r_u32(r); }
-static inline int64_t bvt_r_i64(bvt_rbuf *r) { return (int64_t)bvt_r_u64(r); }
+static inline int32_t bvt__r_i32(bvt_rbuf *r) { return (int32_t)bvt__r_u32(r); }
+static inline int64_t bvt__r_i64(bvt_rbuf *r) { return (int64_t)bvt__r_u64(r); }
 
-static inline float bvt_r_f32(bvt_rbuf *r)
+static inline float bvt__r_f32(bvt_rbuf *r)
 {
-    uint32_t u = bvt_r_u32(r);
+    uint32_t u = bvt__r_u32(r);
     float v;
     memcpy(&v, &u, 4);
     return v;
 }
 
-static inline double bvt_r_f64(bvt_rbuf *r)
+static inline double bvt__r_f64(bvt_rbuf *r)
 {
-    uint64_t u = bvt_r_u64(r);
+    uint64_t u = bvt__r_u64(r);
     double v;
     memcpy(&v, &u, 8);
     return v;
 }
 /* A string in place (NUL-terminated, no NUL inside), *out_len its length
  * (out_len may be NULL).  NULL for a NULL string or when bad: check r->bad. */
-const char *bvt_r_str(bvt_rbuf *r, size_t *out_len);
+const char *bvt__r_str(bvt_rbuf *r, size_t *out_len);
 /* A u32 element count, checked against what remains (each element takes at
  * least min_elem_bytes, >= 1): a corrupt count cannot ask for a huge
  * allocation.  0 and bad when it cannot fit. */
-uint32_t bvt_r_count(bvt_rbuf *r, size_t min_elem_bytes);
+uint32_t bvt__r_count(bvt_rbuf *r, size_t min_elem_bytes);
 /* Bytes left to read. */
-static inline size_t bvt_r_left(const bvt_rbuf *r) { return r->bad ? 0 : r->len - r->pos; }
+static inline size_t bvt__r_left(const bvt_rbuf *r) { return r->bad ? 0 : r->len - r->pos; }
 /* 1 when everything was read and nothing failed; otherwise marks r bad
  * ("trailing bytes") and returns 0. */
-int bvt_r_end(bvt_rbuf *r);
+int bvt__r_end(bvt_rbuf *r);
 
 #endif

@@ -43,7 +43,7 @@ void bvt_error_init(bvt_error *err)
     err->offset = -1;
 }
 
-int bvt_fail(bvt_error *err, int code, int64_t offset, const char *fmt, ...)
+int bvt__fail(bvt_error *err, int code, int64_t offset, const char *fmt, ...)
 {
     if (!err)
         return code;

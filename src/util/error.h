@@ -12,7 +12,7 @@
 
 /* Record code, offset (-1 if none) and a formatted message in err (which
  * may be NULL) and return code, so callers can write
- * `return bvt_fail(err, BVT_EINVAL, -1, "...")`. */
-int bvt_fail(bvt_error *err, int code, int64_t offset, const char *fmt, ...) BVT_PRINTF(4, 5);
+ * `return bvt__fail(err, BVT_EINVAL, -1, "...")`. */
+int bvt__fail(bvt_error *err, int code, int64_t offset, const char *fmt, ...) BVT_PRINTF(4, 5);
 
 #endif

@@ -8,7 +8,7 @@
 #include "behavtarget.h"
 #include "json.h"
 
-void bvt_json_put(bvt_json *w, const char *s, size_t n)
+void bvt__json_put(bvt_json *w, const char *s, size_t n)
 {
     if (n > SIZE_MAX - w->len) {
         w->len = SIZE_MAX; /* unreachable in practice; still never wraps */
@@ -21,12 +21,12 @@ void bvt_json_put(bvt_json *w, const char *s, size_t n)
     w->len += n;
 }
 
-void bvt_json_lit(bvt_json *w, const char *s)
+void bvt__json_lit(bvt_json *w, const char *s)
 {
-    bvt_json_put(w, s, strlen(s));
+    bvt__json_put(w, s, strlen(s));
 }
 
-void bvt_json_u64(bvt_json *w, uint64_t v)
+void bvt__json_u64(bvt_json *w, uint64_t v)
 {
     char digits[20];
     size_t i = sizeof digits;
@@ -34,23 +34,23 @@ void bvt_json_u64(bvt_json *w, uint64_t v)
         digits[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    bvt_json_put(w, digits + i, sizeof digits - i);
+    bvt__json_put(w, digits + i, sizeof digits - i);
 }
 
-void bvt_json_i64(bvt_json *w, int64_t v)
+void bvt__json_i64(bvt_json *w, int64_t v)
 {
     if (v < 0) {
-        bvt_json_put(w, "-", 1);
-        bvt_json_u64(w, (uint64_t)0 - (uint64_t)v);
+        bvt__json_put(w, "-", 1);
+        bvt__json_u64(w, (uint64_t)0 - (uint64_t)v);
     } else {
-        bvt_json_u64(w, (uint64_t)v);
+        bvt__json_u64(w, (uint64_t)v);
     }
 }
 
-void bvt_json_double(bvt_json *w, double v)
+void bvt__json_double(bvt_json *w, double v)
 {
     if (!isfinite(v)) {
-        bvt_json_lit(w, "null");
+        bvt__json_lit(w, "null");
         return;
     }
     char text[32];
@@ -60,13 +60,13 @@ void bvt_json_double(bvt_json *w, double v)
         if (prec == 17 || strtod(text, NULL) == v)
             break;
     }
-    bvt_json_lit(w, text);
+    bvt__json_lit(w, text);
 }
 
-void bvt_json_float(bvt_json *w, float v)
+void bvt__json_float(bvt_json *w, float v)
 {
     if (!isfinite(v)) {
-        bvt_json_lit(w, "null");
+        bvt__json_lit(w, "null");
         return;
     }
     char text[32];
@@ -78,47 +78,47 @@ void bvt_json_float(bvt_json *w, float v)
         if (prec == 9 || strtof(text, NULL) == v)
             break;
     }
-    bvt_json_lit(w, text);
+    bvt__json_lit(w, text);
 }
 
-void bvt_json_str(bvt_json *w, const char *s)
+void bvt__json_str(bvt_json *w, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    bvt_json_put(w, "\"", 1);
+    bvt__json_put(w, "\"", 1);
     const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        bvt_json_put(w, run, (size_t)(s - run));
+        bvt__json_put(w, run, (size_t)(s - run));
         if (c == '"' || c == '\\') {
             char esc[2] = { '\\', (char)c };
-            bvt_json_put(w, esc, 2);
+            bvt__json_put(w, esc, 2);
         } else {
             char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-            bvt_json_put(w, esc, 6);
+            bvt__json_put(w, esc, 6);
         }
         run = s + 1;
     }
-    bvt_json_put(w, run, (size_t)(s - run));
-    bvt_json_put(w, "\"", 1);
+    bvt__json_put(w, run, (size_t)(s - run));
+    bvt__json_put(w, "\"", 1);
 }
 
-void bvt_json_hex(bvt_json *w, const uint64_t *v, size_t n)
+void bvt__json_hex(bvt_json *w, const uint64_t *v, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    bvt_json_put(w, "\"", 1);
+    bvt__json_put(w, "\"", 1);
     for (size_t k = 0; k < n; k++) {
         char text[16];
         uint64_t x = v[k];
         for (int i = 15; i >= 0; i--, x >>= 4)
             text[i] = hex[x & 15];
-        bvt_json_put(w, text, sizeof text);
+        bvt__json_put(w, text, sizeof text);
     }
-    bvt_json_put(w, "\"", 1);
+    bvt__json_put(w, "\"", 1);
 }
 
-int bvt_json_finish(bvt_json *w, size_t *out_len)
+int bvt__json_finish(bvt_json *w, size_t *out_len)
 {
     *out_len = w->len;
     if (w->len >= w->cap)

@@ -16,33 +16,33 @@ typedef struct bvt_json {
     size_t len; /* bytes of the whole output so far, written or not */
 } bvt_json;
 
-static inline bvt_json bvt_json_start(char *buf, size_t cap)
+static inline bvt_json bvt__json_start(char *buf, size_t cap)
 {
     bvt_json w = { buf, cap, 0 };
     return w;
 }
 
 /* n raw bytes. */
-void bvt_json_put(bvt_json *w, const char *s, size_t n);
+void bvt__json_put(bvt_json *w, const char *s, size_t n);
 /* A NUL-terminated literal, raw. */
-void bvt_json_lit(bvt_json *w, const char *s);
-void bvt_json_u64(bvt_json *w, uint64_t v);
-void bvt_json_i64(bvt_json *w, int64_t v);
+void bvt__json_lit(bvt_json *w, const char *s);
+void bvt__json_u64(bvt_json *w, uint64_t v);
+void bvt__json_i64(bvt_json *w, int64_t v);
 /* Shortest text that reads back to the same double ("%.17g" at most);
  * null for NaN and infinities, which JSON cannot hold. */
-void bvt_json_double(bvt_json *w, double v);
+void bvt__json_double(bvt_json *w, double v);
 /* The same for a value stored as a float: the shortest text that reads
  * back to the same float ("%.9g" at most). */
-void bvt_json_float(bvt_json *w, float v);
+void bvt__json_float(bvt_json *w, float v);
 /* A JSON string (RFC 8259 section 7): quote and backslash escaped, control
  * characters as \u00XX, every other byte (UTF-8 included) as it is. */
-void bvt_json_str(bvt_json *w, const char *s);
+void bvt__json_str(bvt_json *w, const char *s);
 /* The n words of v as one string of 16 * n lowercase hex digits, most
  * significant first (keys, item hashes). */
-void bvt_json_hex(bvt_json *w, const uint64_t *v, size_t n);
+void bvt__json_hex(bvt_json *w, const uint64_t *v, size_t n);
 
 /* NUL-terminate and report: *out_len = the whole length; BVT_OK when it
  * fit with its NUL, else BVT_ERANGE. */
-int bvt_json_finish(bvt_json *w, size_t *out_len);
+int bvt__json_finish(bvt_json *w, size_t *out_len);
 
 #endif

@@ -10,33 +10,33 @@
 static int refuse(const bvt_mem *m, int kind, size_t growth)
 {
     if (m->scripted && kind != BVT_MEM_TABLE)
-        return (int64_t)(bvt_mem_total(m) - m->begun_at) + (int64_t)growth > m->room;
-    return m->limit && bvt_mem_total(m) + growth > m->limit;
+        return (int64_t)(bvt__mem_total(m) - m->begun_at) + (int64_t)growth > m->room;
+    return m->limit && bvt__mem_total(m) + growth > m->limit;
 }
 
-void bvt_mem_begin(bvt_mem *m)
+void bvt__mem_begin(bvt_mem *m)
 {
-    m->begun_at = bvt_mem_total(m);
+    m->begun_at = bvt__mem_total(m);
     m->refused = 0;
 }
 
-int64_t bvt_mem_room(const bvt_mem *m)
+int64_t bvt__mem_room(const bvt_mem *m)
 {
     return (int64_t)m->limit - (int64_t)m->begun_at;
 }
 
-void bvt_mem_script(bvt_mem *m, int64_t room)
+void bvt__mem_script(bvt_mem *m, int64_t room)
 {
     m->scripted = 1;
     m->room = room;
 }
 
-void bvt_mem_unscript(bvt_mem *m)
+void bvt__mem_unscript(bvt_mem *m)
 {
     m->scripted = 0;
 }
 
-int bvt_mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_size)
+int bvt__mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_size)
 {
     if (new_size == 0) {
         free(*p);
@@ -57,18 +57,18 @@ int bvt_mem_resize(bvt_mem *m, int kind, void **p, size_t old_size, size_t new_s
     return BVT_OK;
 }
 
-int bvt_mem_grow_small(bvt_mem *m, int kind, void **p, uint8_t *cap, uint32_t max, size_t elem)
+int bvt__mem_grow_small(bvt_mem *m, int kind, void **p, uint8_t *cap, uint32_t max, size_t elem)
 {
     uint32_t want = *cap ? *cap * 2u : 2u;
     if (want > max)
         want = max;
-    int rc = bvt_mem_resize(m, kind, p, *cap * elem, want * elem);
+    int rc = bvt__mem_resize(m, kind, p, *cap * elem, want * elem);
     if (rc == BVT_OK)
         *cap = (uint8_t)want;
     return rc;
 }
 
-uint64_t bvt_mem_total(const bvt_mem *m)
+uint64_t bvt__mem_total(const bvt_mem *m)
 {
     uint64_t t = 0;
     for (int k = 0; k < BVT_MEM_KINDS; k++)

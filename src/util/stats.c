@@ -7,19 +7,19 @@
 #define SQRT1_2 0.70710678118654752440 /* 1 / sqrt(2) */
 #define SQRT_2PI 2.50662827463100050242
 
-double bvt_stats_norm_cdf(double x)
+double bvt__stats_norm_cdf(double x)
 {
     return 0.5 * erfc(-x * SQRT1_2);
 }
 
-double bvt_stats_norm_p2(double z)
+double bvt__stats_norm_p2(double z)
 {
     if (isnan(z))
         return 1.0;
     return erfc(fabs(z) * SQRT1_2); /* 2 (1 - Phi(|z|)), without cancellation */
 }
 
-double bvt_stats_norm_quantile(double p)
+double bvt__stats_norm_quantile(double p)
 {
     if (isnan(p) || p < 0.0 || p > 1.0)
         return NAN;
@@ -88,7 +88,7 @@ static double gamma_q_fraction(double a, double x, double log_front)
     return h * exp(log_front);
 }
 
-double bvt_stats_gamma_q(double a, double x)
+double bvt__stats_gamma_q(double a, double x)
 {
     if (!(a > 0.0) || !(x >= 0.0) || isinf(a))
         return NAN;
@@ -108,13 +108,13 @@ double bvt_stats_gamma_q(double a, double x)
     return q < 0.0 ? 0.0 : q > 1.0 ? 1.0 : q;
 }
 
-double bvt_stats_chi2_sf(double x, double df)
+double bvt__stats_chi2_sf(double x, double df)
 {
     if (!(df > 0.0) || isnan(x))
         return NAN;
     if (x <= 0.0)
         return 1.0;
-    return bvt_stats_gamma_q(0.5 * df, 0.5 * x);
+    return bvt__stats_gamma_q(0.5 * df, 0.5 * x);
 }
 
 static void lift_clear(bvt_lift *out)
@@ -140,10 +140,10 @@ static double critical(double conf)
 {
     if (!(conf > 0.0 && conf < 1.0))
         conf = 0.95;
-    return bvt_stats_norm_quantile(0.5 + 0.5 * conf);
+    return bvt__stats_norm_quantile(0.5 + 0.5 * conf);
 }
 
-void bvt_stats_two_proportion(uint64_t x0, uint64_t n0, uint64_t x1, uint64_t n1, double conf,
+void bvt__stats_two_proportion(uint64_t x0, uint64_t n0, uint64_t x1, uint64_t n1, double conf,
                               bvt_lift *out)
 {
     lift_clear(out);
@@ -163,7 +163,7 @@ void bvt_stats_two_proportion(uint64_t x0, uint64_t n0, uint64_t x1, uint64_t n1
     out->abs_high = diff + zc * se;
     double pool = (double)(x0 + x1) / (N0 + N1);
     double se_pool = sqrt(pool * (1.0 - pool) * (1.0 / N0 + 1.0 / N1));
-    out->p_value = se_pool > 0.0 ? bvt_stats_norm_p2(diff / se_pool) : 1.0;
+    out->p_value = se_pool > 0.0 ? bvt__stats_norm_p2(diff / se_pool) : 1.0;
     if (x0 == 0) {
         out->relative = out->rel_low = out->rel_high = 0.0;
         return;
@@ -172,7 +172,7 @@ void bvt_stats_two_proportion(uint64_t x0, uint64_t n0, uint64_t x1, uint64_t n1
     relative_interval(out, p1 / p0, var_log, zc);
 }
 
-void bvt_stats_welch(uint64_t n0, double sum0, double sumsq0, uint64_t n1, double sum1,
+void bvt__stats_welch(uint64_t n0, double sum0, double sumsq0, uint64_t n1, double sum1,
                      double sumsq1, double conf, bvt_lift *out)
 {
     lift_clear(out);
@@ -196,7 +196,7 @@ void bvt_stats_welch(uint64_t n0, double sum0, double sumsq0, uint64_t n1, doubl
     if (se > 0.0) {
         out->abs_low = diff - zc * se;
         out->abs_high = diff + zc * se;
-        out->p_value = bvt_stats_norm_p2(diff / se);
+        out->p_value = bvt__stats_norm_p2(diff / se);
     } else {
         out->p_value = diff == 0.0 ? 1.0 : 0.0; /* two constant groups */
     }
@@ -204,7 +204,7 @@ void bvt_stats_welch(uint64_t n0, double sum0, double sumsq0, uint64_t n1, doubl
         relative_interval(out, m1 / m0, v0 / (N0 * m0 * m0) + v1 / (N1 * m1 * m1), zc);
 }
 
-double bvt_stats_chi2_gof(const uint64_t *obs, const double *p, size_t k, unsigned *df)
+double bvt__stats_chi2_gof(const uint64_t *obs, const double *p, size_t k, unsigned *df)
 {
     double total = 0.0;
     unsigned cells = 0;

@@ -15,21 +15,21 @@
 #include "behavtarget.h"
 
 /* Phi(x), the standard normal CDF. */
-double bvt_stats_norm_cdf(double x);
+double bvt__stats_norm_cdf(double x);
 
 /* Two-sided p-value of a standard normal statistic: P(|Z| >= |z|). */
-double bvt_stats_norm_p2(double z);
+double bvt__stats_norm_p2(double z);
 
 /* Phi^-1(p) for p in (0, 1), to full double precision; -inf at 0, +inf at
  * 1, NaN outside [0, 1]. */
-double bvt_stats_norm_quantile(double p);
+double bvt__stats_norm_quantile(double p);
 
 /* Q(a, x) = Gamma(a, x) / Gamma(a), the regularised upper incomplete gamma
  * function, for a > 0, x >= 0 (NaN otherwise). */
-double bvt_stats_gamma_q(double a, double x);
+double bvt__stats_gamma_q(double a, double x);
 
 /* P(X >= x) for X chi-square with df > 0 degrees of freedom. */
-double bvt_stats_chi2_sf(double x, double df);
+double bvt__stats_chi2_sf(double x, double df);
 
 /* Compare the rate x1 / n1 (variant) with x0 / n0 (control), at confidence
  * level `conf` (0.95 for the report).  Fills out:
@@ -40,7 +40,7 @@ double bvt_stats_chi2_sf(double x, double df);
  * Without trials on either side everything is 0 and p_value 1.  An interval
  * that cannot be computed (zero variance; a zero count for the relative one)
  * collapses to its estimate; an undefined test has p_value 1. */
-void bvt_stats_two_proportion(uint64_t x0, uint64_t n0, uint64_t x1, uint64_t n1, double conf,
+void bvt__stats_two_proportion(uint64_t x0, uint64_t n0, uint64_t x1, uint64_t n1, double conf,
                               bvt_lift *out);
 
 /* Compare the mean of variant values (n1 values, their sum and sum of
@@ -52,7 +52,7 @@ void bvt_stats_two_proportion(uint64_t x0, uint64_t n0, uint64_t x1, uint64_t n1
  *   > 0).
  * Needs n >= 2 on both sides for a test (else p_value 1 and the intervals
  * collapse; with n = 0 on a side everything is 0). */
-void bvt_stats_welch(uint64_t n0, double sum0, double sumsq0, uint64_t n1, double sum1,
+void bvt__stats_welch(uint64_t n0, double sum0, double sumsq0, uint64_t n1, double sum1,
                      double sumsq1, double conf, bvt_lift *out);
 
 /* Pearson's chi-square of k observed counts against expected shares p
@@ -61,6 +61,6 @@ void bvt_stats_welch(uint64_t n0, double sum0, double sumsq0, uint64_t n1, doubl
  * receives the degrees of freedom, the cells with p_i > 0 less one (0 when
  * there are no observations).  Returns the statistic (0 without
  * observations). */
-double bvt_stats_chi2_gof(const uint64_t *obs, const double *p, size_t k, unsigned *df);
+double bvt__stats_chi2_gof(const uint64_t *obs, const double *p, size_t k, unsigned *df);
 
 #endif

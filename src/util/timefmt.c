@@ -69,7 +69,7 @@ static int days_in_month(int64_t y, int64_t m)
 
 static int bad(const cursor *c, bvt_error *err, const char *what)
 {
-    return bvt_fail(err, BVT_EINVAL, (int64_t)(c->p - c->start), "time '%.*s': %s",
+    return bvt__fail(err, BVT_EINVAL, (int64_t)(c->p - c->start), "time '%.*s': %s",
                     (int)(c->end - c->start > 40 ? 40 : c->end - c->start), c->start, what);
 }
 
@@ -176,11 +176,11 @@ static int read_auto(cursor *c, int64_t *out, bvt_error *err)
         return read_iso(c, out, err);
     int n = (int)(p - c->p);
     if (n == 8)
-        return bvt_fail(err, BVT_EINVAL, 0, "time '%.*s' is ambiguous: a YYYYMMDD date or "
+        return bvt__fail(err, BVT_EINVAL, 0, "time '%.*s' is ambiguous: a YYYYMMDD date or "
                         "epoch milliseconds; choose the format (yyyymmdd or epoch-ms)", n,
                         c->start);
     if (n == 9 || n == 10)
-        return bvt_fail(err, BVT_EINVAL, 0, "time '%.*s' is ambiguous: epoch seconds or "
+        return bvt__fail(err, BVT_EINVAL, 0, "time '%.*s' is ambiguous: epoch seconds or "
                         "epoch milliseconds; choose the format (epoch-s or epoch-ms)", n,
                         c->start);
     return read_integer(c, out, &n, err);
@@ -190,7 +190,7 @@ int bvt_time_parse(const char *text, size_t len, uint32_t format, int64_t *out_m
                    bvt_error *err)
 {
     if (!text || !out_ms)
-        return bvt_fail(err, BVT_EINVAL, -1, "text and out_ms are required");
+        return bvt__fail(err, BVT_EINVAL, -1, "text and out_ms are required");
     *out_ms = 0;
     while (len && (*text == ' ' || *text == '\t')) {
         text++;
@@ -226,7 +226,7 @@ int bvt_time_parse(const char *text, size_t len, uint32_t format, int64_t *out_m
         rc = read_iso(&c, &v, err);
         break;
     default:
-        return bvt_fail(err, BVT_EINVAL, -1, "unknown time format %u", format);
+        return bvt__fail(err, BVT_EINVAL, -1, "unknown time format %u", format);
     }
     if (rc == BVT_OK)
         *out_ms = v;

@@ -39,28 +39,28 @@ size_t bvt_utf8_check(const char *text, size_t len)
     return len;
 }
 
-int bvt_name_require(const char *s, size_t max, const char *what, size_t *out_len,
+int bvt__name_require(const char *s, size_t max, const char *what, size_t *out_len,
                      bvt_error *err)
 {
     size_t n = s ? strnlen(s, max + 1) : 0;
     if (n < 1 || n > max)
-        return bvt_fail(err, BVT_EINVAL, -1, "%s must be 1..%zu bytes", what, max);
+        return bvt__fail(err, BVT_EINVAL, -1, "%s must be 1..%zu bytes", what, max);
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return bvt_fail(err, BVT_EINVAL, (int64_t)i, "%s has a control character at "
+            return bvt__fail(err, BVT_EINVAL, (int64_t)i, "%s has a control character at "
                             "offset %zu", what, i);
-    int rc = bvt_utf8_require(s, n, what, err);
+    int rc = bvt__utf8_require(s, n, what, err);
     if (rc == BVT_OK && out_len)
         *out_len = n;
     return rc;
 }
 
-int bvt_utf8_require(const char *s, size_t len, const char *what, bvt_error *err)
+int bvt__utf8_require(const char *s, size_t len, const char *what, bvt_error *err)
 {
     size_t bad = bvt_utf8_check(s, len);
     if (bad == len)
         return BVT_OK;
-    return bvt_fail(err, BVT_EINVAL, (int64_t)bad,
+    return bvt__fail(err, BVT_EINVAL, (int64_t)bad,
                     "%s is not valid UTF-8: byte 0x%02x at offset %zu", what,
                     (unsigned)(unsigned char)s[bad], bad);
 }

@@ -348,7 +348,7 @@ START_TEST(hash_cases)
             continue;
         }
         int ok = -1;
-        double got = bvt_bucket_hash_gb(seed->str, seed->len, value->str, value->len,
+        double got = bvt__bucket_hash_gb(seed->str, seed->len, value->str, value->len,
                                         (int)ver->num, &ok);
         if (want_null ? ok != 0 : !(ok == 1 && got == want->num)) {
             snprintf(detail, sizeof detail, "got %.17g (ok %d), expected %s%.17g", got, ok,
@@ -396,7 +396,7 @@ START_TEST(bucket_range_cases)
             const jv *x = at(wa, k, J_NUM);
             w[k] = x ? x->num : NAN;
         }
-        size_t k = bvt_bucket_ranges((size_t)n->num, cov->num, wa ? w : NULL,
+        size_t k = bvt__bucket_ranges((size_t)n->num, cov->num, wa ? w : NULL,
                                      wa ? wa->len : 0, got);
         char detail[200];
         if (k != (size_t)nwant) {
@@ -431,7 +431,7 @@ START_TEST(choose_variation_cases)
             report("chooseVariation", nm, "malformed case");
             continue;
         }
-        int got = bvt_bucket_choose(x->num, (const double (*)[2])ranges, (size_t)k);
+        int got = bvt__bucket_choose(x->num, (const double (*)[2])ranges, (size_t)k);
         if (got != (int)want->num) {
             char detail[80];
             snprintf(detail, sizeof detail, "got %d, expected %g", got, want->num);
@@ -456,7 +456,7 @@ START_TEST(namespace_cases)
             report("inNamespace", nm, "malformed case");
             continue;
         }
-        int got = bvt_bucket_in_namespace(id->str, id->len, nsid->str, nsid->len, lo->num,
+        int got = bvt__bucket_in_namespace(id->str, id->len, nsid->str, nsid->len, lo->num,
                                           hi->num);
         if (got != (int)want->num) {
             char detail[80];
@@ -484,7 +484,7 @@ START_TEST(equal_weight_cases)
         }
         double got[64];
         /* The SDK's n <= 0 (the cases use -1) is our n = 0. */
-        size_t k = bvt_bucket_equal_weights(n->num > 0 ? (size_t)n->num : 0, got);
+        size_t k = bvt__bucket_equal_weights(n->num > 0 ? (size_t)n->num : 0, got);
         if (k != want->len) {
             snprintf(detail, sizeof detail, "%zu weights, expected %zu", k, want->len);
             report("getEqualWeights", name, detail);
@@ -555,8 +555,8 @@ static int gb_check_users(bvt_engine *e, uint32_t id, int version, const double 
             report("experiment getBucketRange", nm, "variant_of failed");
             return -1;
         }
-        double x = bvt_bucket_hash_gb(GB_SEED, strlen(GB_SEED), u, strlen(u), version, NULL);
-        int expect = bvt_bucket_choose(x, want, n);
+        double x = bvt__bucket_hash_gb(GB_SEED, strlen(GB_SEED), u, strlen(u), version, NULL);
+        int expect = bvt__bucket_choose(x, want, n);
         if (got != (expect < 0 ? BVT_VARIANT_NONE : expect)) {
             snprintf(detail, sizeof detail, "v%d: %s (hash %.4f) got %d, expected %d", version,
                      u, x, got, expect);
@@ -626,7 +626,7 @@ START_TEST(experiment_bucket_range_cases)
              * are the SDK's own arithmetic (the case's 0.04 is 0.2 * 0.2 =
              * 0.04000000000000001 cut to 8 decimals, and a user hashing to
              * exactly 0.04 is inside it in the SDK). */
-            const bvt_experiment_def *d = bvt_experiment_acquire(e, ename);
+            const bvt_experiment_def *d = bvt__experiment_acquire(e, ename);
             double exact[16][2];
             int same = d && d->n == (uint32_t)nwant;
             for (long r = 0; same && r < nwant; r++) {
@@ -635,7 +635,7 @@ START_TEST(experiment_bucket_range_cases)
                 same = close_enough(exact[r][0], want[r][0], 1e-9) &&
                        close_enough(exact[r][1], want[r][1], 1e-9);
             }
-            bvt_experiment_release(d);
+            bvt__experiment_release(d);
             if (!same) {
                 report("experiment getBucketRange", nm, "the definition's ranges differ");
                 continue;
@@ -707,12 +707,12 @@ START_TEST(experiment_choose_variation_cases)
                 continue;
             }
             /* The definition's ranges are the case's. */
-            const bvt_experiment_def *d = bvt_experiment_acquire(e, ename);
+            const bvt_experiment_def *d = bvt__experiment_acquire(e, ename);
             int same = 1;
             for (long r = 0; r < k; r++)
                 same &= fabs(d->hot->ranges[r][0] - ranges[r][0]) < 1e-12 &&
                         fabs(d->hot->ranges[r][1] - ranges[r][1]) < 1e-12;
-            bvt_experiment_release(d);
+            bvt__experiment_release(d);
             if (!same) {
                 report("experiment chooseVariation", nm, "the definition's ranges differ");
                 continue;
@@ -722,7 +722,7 @@ START_TEST(experiment_choose_variation_cases)
             int found = 0;
             for (int t = 0; t < 2000000 && !found; t++) {
                 snprintf(u, sizeof u, "cv-%d", t);
-                found = bvt_bucket_hash_gb(GB_SEED, strlen(GB_SEED), u, strlen(u), version,
+                found = bvt__bucket_hash_gb(GB_SEED, strlen(GB_SEED), u, strlen(u), version,
                                            NULL) == x->num;
             }
             if (!found) {

@@ -7,7 +7,7 @@
  * are replayed in order into a fresh engine the way state.c replays a
  * journal at open (rebuild()): with the user limit, the memory budget and
  * the alias map's cap lifted (their outcomes are records: BVT_OP_EVICT,
- * BVT_OP_BUDGETED), each through bvt_replay_op() (the router state.c
+ * BVT_OP_BUDGETED), each through bvt__replay_op() (the router state.c
  * uses), "already there" and "already gone" taken as success,
  * the first refusal ends the replay.  Checks:
  *  - replay returns only what persist.h allows (BVT_OK, BVT_ECORRUPT,
@@ -69,9 +69,9 @@ static int replay_one(bvt_engine *e, const uint8_t *rec, size_t n, uint32_t *out
         abort();
     memcpy(copy, rec, n);
     bvt_rbuf r;
-    bvt_rbuf_init(&r, copy, n);
-    uint32_t op = *out_op = bvt_r_u8(&r);
-    int rc = bvt_replay_op(e, op, &r);
+    bvt__rbuf_init(&r, copy, n);
+    uint32_t op = *out_op = bvt__r_u8(&r);
+    int rc = bvt__replay_op(e, op, &r);
     free(copy);
     return rc == BVT_EEXIST || rc == BVT_ENOTFOUND ? BVT_OK : rc;
 }
@@ -100,14 +100,14 @@ typedef struct limits {
 static limits lift(bvt_engine *e)
 {
     limits l = { e->store.max_users, e->store.memory_budget, e->aliases.max };
-    bvt_store_set_limits(&e->store, 0, 0);
+    bvt__store_set_limits(&e->store, 0, 0);
     e->aliases.max = UINT32_MAX;
     return l;
 }
 
 static void restore(bvt_engine *e, limits l)
 {
-    bvt_store_set_limits(&e->store, l.max_users, l.budget);
+    bvt__store_set_limits(&e->store, l.max_users, l.budget);
     e->aliases.max = l.alias_max;
 }
 
@@ -247,7 +247,7 @@ static int load_lifted(bvt_engine **out, const bvt_options *o, const char *path,
     size_t len;
     unsigned char *data = read_all(path, &len);
     uint64_t seq;
-    int rc = bvt_snapshot_read(e, data, len, &seq, err);
+    int rc = bvt__snapshot_read(e, data, len, &seq, err);
     free(data);
     if (rc != BVT_OK) {
         bvt_engine_free(e);
@@ -401,7 +401,7 @@ static run replay_all(const bvt_options *o, const records *rs, size_t cut, captu
             if (bvt_engine_save(u.e, snap_cut, NULL) != BVT_OK)
                 abort();
             /* what it journals from here on */
-            bvt_change_sink_set(u.e, &(bvt_change_sink){ .append = capture, .ud = cap });
+            bvt__change_sink_set(u.e, &(bvt_change_sink){ .append = capture, .ud = cap });
         }
         if (at)
             at[i] = cap->len;
@@ -414,7 +414,7 @@ static run replay_all(const bvt_options *o, const records *rs, size_t cut, captu
     }
     if (cut == rs->count && cut == 0 && bvt_engine_save(u.e, snap_cut, NULL) != BVT_OK)
         abort();
-    bvt_change_sink_set(u.e, NULL);
+    bvt__change_sink_set(u.e, NULL);
     restore(u.e, lim);
     /* Opening checks the user count after replay (state.c's rebuild()). */
     u.over = u.rc == BVT_OK && o->max_users && atomic_load(&u.e->store.users) > o->max_users;
@@ -430,15 +430,15 @@ static void open_check(const uint8_t *data, size_t size, const bvt_options *o, c
     unlink(journal_path);
     unlink(options_path); /* each input's options are its own */
     bvt_journal *j;
-    if (bvt_journal_create(&j, journal_path, 1, bvt_secret_check(w->e), BVT_JOURNAL_NONE, 0,
+    if (bvt__journal_create(&j, journal_path, 1, bvt__secret_check(w->e), BVT_JOURNAL_NONE, 0,
                            NULL) != BVT_OK)
         abort();
     const uint8_t *p = data + JR_HEADER, *rec;
     size_t n;
     while (jr_next(&p, data + size, &rec, &n))
-        if (n > 0 && bvt_journal_append(j, rec, n, NULL) != BVT_OK)
+        if (n > 0 && bvt__journal_append(j, rec, n, NULL) != BVT_OK)
             abort();
-    if (bvt_journal_close(j) != BVT_OK)
+    if (bvt__journal_close(j) != BVT_OK)
         abort();
     bvt_state_options so = BVT_STATE_OPTIONS_INIT;
     so.dir = state_dir;

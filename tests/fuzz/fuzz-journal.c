@@ -1,5 +1,5 @@
 /* fuzz-journal.c — libFuzzer entry point for the journal reader
- * (bvt_journal_scan_buffer in src/io/journal_read.c).
+ * (bvt__journal_scan_buffer in src/io/journal_read.c).
  *
  * Each input is scanned as a journal image under a fixed check value, with
  * a callback that reads every byte of every record.  Besides the
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     seen s = { 0, 0 };
     bvt_journal_scan sc;
     bvt_error err = BVT_ERROR_INIT;
-    int rc = bvt_journal_scan_buffer(size ? img : NULL, size, FUZZ_CHECK, touch, &s, &sc, &err);
+    int rc = bvt__journal_scan_buffer(size ? img : NULL, size, FUZZ_CHECK, touch, &s, &sc, &err);
     if (s.records && s.next - s.records != sc.first_seq)
         abort();
     if (rc == BVT_OK) {

@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              400LL * 86400000 };
     bvt_error err = BVT_ERROR_INIT;
     bvt_rule *r = (bvt_rule *)&err;
-    int rc = bvt_rule_compile(&r, text, size, &names, &err);
+    int rc = bvt__rule_compile(&r, text, size, &names, &err);
     if (rc != BVT_OK) {
         if (r || err.code != rc || err.message[0] == '\0' || memchr(err.message, 0, 240) == NULL)
             abort();
@@ -130,10 +130,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(text);
         return 0;
     }
-    if (!r || bvt_rule_bytes(r) == 0)
+    if (!r || bvt__rule_bytes(r) == 0)
         abort();
     const uint32_t *ids = NULL;
-    size_t n = bvt_rule_segment_refs(r, &ids);
+    size_t n = bvt__rule_segment_refs(r, &ids);
     for (size_t i = 0; i < n; i++)
         if (ids[i] < 1 || ids[i] > 64)
             abort();
@@ -141,11 +141,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         profile p = { full };
         bvt_rule_env env = { &p, 1700000000000LL, feature, interest, window, carted, viewed,
                              attr, context, consent, in_segment };
-        int a = bvt_rule_eval(r, &env), b = bvt_rule_eval(r, &env);
+        int a = bvt__rule_eval(r, &env), b = bvt__rule_eval(r, &env);
         if ((a != 0 && a != 1) || a != b)
             abort();
     }
-    bvt_rule_free(r);
+    bvt__rule_free(r);
     free(text);
     return 0;
 }

@@ -45,15 +45,15 @@ static int allowed(int rc)
 static int load_section(bvt_engine *e, uint32_t sec, bvt_rbuf *r)
 {
     switch (sec) {
-    case BVT_SEC_NAMES: return bvt_names_load(e, r);
-    case BVT_SEC_SEGMENTS: return bvt_segments_load(e, r);
-    case BVT_SEC_OFFERS: return bvt_offers_load(e, r);
-    case BVT_SEC_EXPERIMENTS: return bvt_experiments_load(e, r);
-    case BVT_SEC_DERIVED: return bvt_derived_load(e, r);
+    case BVT_SEC_NAMES: return bvt__names_load(e, r);
+    case BVT_SEC_SEGMENTS: return bvt__segments_load(e, r);
+    case BVT_SEC_OFFERS: return bvt__offers_load(e, r);
+    case BVT_SEC_EXPERIMENTS: return bvt__experiments_load(e, r);
+    case BVT_SEC_DERIVED: return bvt__derived_load(e, r);
     default: {
-        uint32_t n = bvt_r_count(r, 16);
+        uint32_t n = bvt__r_count(r, 16);
         for (uint32_t i = 0; i < n && !r->bad; i++) {
-            int rc = bvt_profile_load(e, r, e->cfg.top_k);
+            int rc = bvt__profile_load(e, r, e->cfg.top_k);
             if (rc != BVT_OK)
                 return rc;
         }
@@ -79,11 +79,11 @@ static void make_base(void)
     bvt_offer o = BVT_OFFER_INIT;
     o.id = "offer";
     bvt_offer_define(e, &o, NULL, NULL);
-    bvt_names_save(e, &base[BVT_SEC_NAMES]);
-    bvt_segments_save(e, &base[BVT_SEC_SEGMENTS]);
-    bvt_offers_save(e, &base[BVT_SEC_OFFERS]);
-    bvt_experiments_save(e, &base[BVT_SEC_EXPERIMENTS]);
-    bvt_derived_save(e, &base[BVT_SEC_DERIVED]);
+    bvt__names_save(e, &base[BVT_SEC_NAMES]);
+    bvt__segments_save(e, &base[BVT_SEC_SEGMENTS]);
+    bvt__offers_save(e, &base[BVT_SEC_OFFERS]);
+    bvt__experiments_save(e, &base[BVT_SEC_EXPERIMENTS]);
+    bvt__derived_save(e, &base[BVT_SEC_DERIVED]);
     bvt_engine_free(e);
 }
 
@@ -101,19 +101,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc;
     if (mode == 0) {
         uint64_t seq;
-        rc = bvt_snapshot_read(e, data + 1, size - 1, &seq, NULL);
+        rc = bvt__snapshot_read(e, data + 1, size - 1, &seq, NULL);
     } else if (mode <= BVT_SEC_PROFILES - 1) {
         uint32_t sec = mode + 1; /* 1 -> names ... 6 -> profiles */
         rc = BVT_OK;
         for (uint32_t s = BVT_SEC_NAMES; s < sec && rc == BVT_OK; s++) {
             bvt_rbuf r;
-            bvt_rbuf_init(&r, base[s].p, base[s].len);
+            bvt__rbuf_init(&r, base[s].p, base[s].len);
             rc = load_section(e, s, &r);
         }
         if (rc != BVT_OK)
             abort(); /* the fixed image must load */
         bvt_rbuf r;
-        bvt_rbuf_init(&r, data + 1, size - 1);
+        bvt__rbuf_init(&r, data + 1, size - 1);
         rc = load_section(e, sec, &r);
     } else {
         rc = BVT_OK;
@@ -122,9 +122,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (rc == BVT_OK) { /* whatever loaded must save again */
         bvt_wbuf w = BVT_WBUF_INIT;
-        if (bvt_names_save(e, &w) != BVT_OK && !w.oom)
+        if (bvt__names_save(e, &w) != BVT_OK && !w.oom)
             abort();
-        bvt_wbuf_free(&w);
+        bvt__wbuf_free(&w);
     }
     bvt_engine_free(e);
     return 0;

@@ -84,7 +84,7 @@ static bvt_engine *start2(uint8_t bits, uint8_t more)
     OK(bvt_engine_new(&e, &o, NULL));
     cur.len = 0;
     put(&cur, hdr, JR_HEADER);
-    bvt_change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = &cur });
+    bvt__change_sink_set(e, &(bvt_change_sink){ .append = capture, .ud = &cur });
     return e;
 }
 
@@ -492,8 +492,8 @@ static void everything(void)
         exit(1);
     /* what opening the directory with other options journals (state.c) */
     bvt_recorded_options now;
-    bvt_recorded_options_of(e, &now);
-    OK(bvt_log_options(e, &now));
+    bvt__recorded_options_of(e, &now);
+    OK(bvt__log_options(e, &now));
     OK(bvt_rfm_refresh(e, T0 + DAY, NULL));
     OK(bvt_engine_expire(e, T0 + 25 * DAY, NULL));
     finish(e, "everything");
