@@ -208,6 +208,20 @@ START_TEST(forgotten_user_leaves_the_disk)
 }
 END_TEST
 
+/* In a forked child: open the directory with BVT_JOURNAL_ALWAYS in a
+ * process whose files may not grow past 16 KiB, so the journal fails soon
+ * (exit 10 when it cannot be opened). */
+static bvt_engine *open_small_files(void)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl = { 16384, 16384 };
+    setrlimit(RLIMIT_FSIZE, &rl);
+    bvt_engine *e = NULL;
+    if (open_status(BVT_JOURNAL_ALWAYS, &e, NULL) != BVT_OK)
+        _exit(10);
+    return e;
+}
+
 /* In a child whose files may not grow past a few KiB: the journal fails,
  * then nothing more is accepted and nothing changes. */
 START_TEST(failed_journal_accepts_nothing)
@@ -215,12 +229,7 @@ START_TEST(failed_journal_accepts_nothing)
     state_dir_make(dir);
     pid_t pid = fork();
     if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = { 16384, 16384 };
-        setrlimit(RLIMIT_FSIZE, &rl);
-        bvt_engine *e = NULL;
-        if (open_status(BVT_JOURNAL_ALWAYS, &e, NULL) != BVT_OK)
-            _exit(10);
+        bvt_engine *e = open_small_files();
         int rc = BVT_OK, i = 0;
         for (; i < 100000 && rc == BVT_OK; i++) {
             bvt_event ev = make_event("u", BVT_EVENT_PURCHASE, T0 + i + 1, NULL, 1);
@@ -269,12 +278,7 @@ START_TEST(failed_journal_explained)
     state_dir_make(dir);
     pid_t pid = fork();
     if (pid == 0) {
-        signal(SIGXFSZ, SIG_IGN);
-        struct rlimit rl = { 16384, 16384 };
-        setrlimit(RLIMIT_FSIZE, &rl);
-        bvt_engine *e = NULL;
-        if (open_status(BVT_JOURNAL_ALWAYS, &e, NULL) != BVT_OK)
-            _exit(10);
+        bvt_engine *e = open_small_files();
         bvt_experiment x = BVT_EXPERIMENT_INIT;
         bvt_variant vs[2] = { { .name = "a", .weight = 1 }, { .name = "b", .weight = 1 } };
         x.name = "x";
