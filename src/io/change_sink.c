@@ -18,11 +18,6 @@ void bvt__change_sink_close(bvt_engine *e)
     bvt__change_sink_set(e, NULL);
 }
 
-int bvt__persist_on(const bvt_engine *e)
-{
-    return e->sink.append != NULL;
-}
-
 int bvt__persist_log_bytes(bvt_engine *e, const void *rec, size_t n)
 {
     return e->sink.append ? e->sink.append(e->sink.ud, rec, n) : BVT_OK;
@@ -46,7 +41,7 @@ int bvt__persist_log(bvt_engine *e, bvt_wbuf *rec)
 
 void bvt__persist_hold(bvt_engine *e)
 {
-    if (!bvt__persist_on(e))
+    if (!bvt__sink_on(&e->sink))
         return;
     e->hold_all(&e->store);
     holding = e;

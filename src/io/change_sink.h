@@ -34,9 +34,9 @@ void bvt__change_sink_set(bvt_engine *e, const bvt_change_sink *sink);
 /* Close the sink (its close()) and remove it (engine teardown). */
 void bvt__change_sink_close(bvt_engine *e);
 
-/* 1 when changes are recorded (a sink is installed): callers skip
- * building records otherwise. */
-int bvt__persist_on(const bvt_engine *e);
+/* 1 when changes are recorded (the sink appends): callers skip building
+ * records otherwise.  Inline: every event asks. */
+static inline int bvt__sink_on(const bvt_change_sink *sink) { return sink->append != NULL; }
 
 /* Append a journal record (rec->p[0] is its op) to the sink; a no-op
  * without one.  rec is freed either way (callers build it for this call

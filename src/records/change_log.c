@@ -71,7 +71,7 @@ static int name_categories(bvt_engine *e, const bvt_resolved_event *ev)
 
 int bvt__log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event *ev)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     int rc = name_categories(e, ev);
     if (rc != BVT_OK)
@@ -87,7 +87,7 @@ int bvt__log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event 
 
 int bvt__log_anon_event(bvt_engine *e, const bvt_resolved_event *ev)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     int rc = name_categories(e, ev);
     if (rc != BVT_OK)
@@ -107,7 +107,7 @@ int bvt__log_anon_event(bvt_engine *e, const bvt_resolved_event *ev)
 int bvt__log_attr_set(bvt_engine *e, bvt_user_key k, const char *name, int kind, double number,
                      const char *string)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt__w_u8(&w, BVT_OP_ATTR_SET);
@@ -123,7 +123,7 @@ int bvt__log_attr_set(bvt_engine *e, bvt_user_key k, const char *name, int kind,
 
 int bvt__log_attr_unset(bvt_engine *e, bvt_user_key k, const char *name)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt__w_u8(&w, BVT_OP_ATTR_UNSET);
@@ -134,7 +134,7 @@ int bvt__log_attr_unset(bvt_engine *e, bvt_user_key k, const char *name)
 
 int bvt__log_consent(bvt_engine *e, bvt_user_key k, uint32_t purpose, int granted, int64_t t_ms)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt__w_u8(&w, BVT_OP_CONSENT_SET);
@@ -147,7 +147,7 @@ int bvt__log_consent(bvt_engine *e, bvt_user_key k, uint32_t purpose, int grante
 
 int bvt__log_alias(bvt_engine *e, bvt_user_key anon, bvt_user_key known)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt__w_u8(&w, BVT_OP_ALIAS);
@@ -158,7 +158,7 @@ int bvt__log_alias(bvt_engine *e, bvt_user_key anon, bvt_user_key known)
 
 int bvt__log_forget(bvt_engine *e, bvt_user_key k)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt__w_u8(&w, BVT_OP_FORGET);
@@ -168,7 +168,7 @@ int bvt__log_forget(bvt_engine *e, bvt_user_key k)
 
 int bvt__log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t key_to)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt__w_u8(&w, BVT_OP_EXPIRE);
@@ -180,7 +180,7 @@ int bvt__log_expire(bvt_engine *e, int64_t cutoff, uint64_t key_from, uint64_t k
 
 int bvt__log_rejected(bvt_engine *e, uint64_t n)
 {
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt__w_u8(&w, BVT_OP_REJECTED);
@@ -191,7 +191,7 @@ int bvt__log_rejected(bvt_engine *e, uint64_t n)
 int bvt__log_evict(void *engine, const bvt_user_key *victim)
 {
     bvt_engine *e = engine;
-    if (!bvt__log_on(e))
+    if (!bvt__sink_on(&e->sink))
         return BVT_OK;
     SMALL_RECORD(w);
     bvt__w_u8(&w, BVT_OP_EVICT);

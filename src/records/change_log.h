@@ -8,13 +8,6 @@
 #include "engine.h"
 #include "persist.h"
 
-/* 1 when a change should be journaled (change_sink.h): callers skip
- * building records otherwise. */
-static inline int bvt__log_on(const bvt_engine *e)
-{
-    return e->sink.append != NULL;
-}
-
 /* Each returns BVT_OK (also when nothing is journaled), BVT_EIO or
  * BVT_ENOMEM from the journal. */
 int bvt__log_event(bvt_engine *e, const bvt_record *r, const bvt_resolved_event *ev);
